@@ -1,0 +1,65 @@
+/** The Impact of CONTRACT.md: every effect an operation will have, each citing the RULES.md rule that causes it (X1). */
+
+export type Effect =
+  | { kind: 'security-changed'; rule: string; userId: string; allowOutsideCommunication: boolean; allowFileSharing: boolean }
+  | { kind: 'membership-changed'; rule: string; userId: string; fromOrganizationId: string; toOrganizationId: string }
+  | { kind: 'user-deleted'; rule: string; userId: string }
+  | { kind: 'api-token-revoked'; rule: string; userId: string }
+  | { kind: 'contact-removed'; rule: string; userIds: [string, string] }
+  | { kind: 'chat-left'; rule: string; chatId: string; userId: string }
+  | { kind: 'chat-frozen'; rule: string; chatId: string }
+  | { kind: 'chat-deleted'; rule: string; chatId: string }
+  | { kind: 'admin-granted'; rule: string; chatId: string; userIds: string[] }
+  | { kind: 'task-deleted'; rule: string; taskId: string }
+  | { kind: 'file-deleted'; rule: string; fileId: string }
+  | { kind: 'file-handed-over'; rule: string; fileId: string; organizationId: string };
+
+export type EffectKind = Effect['kind'];
+export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
+export type Operation = 'transfer' | 'deletion';
+
+export interface Impact {
+  operation: Operation;
+  userId: string;
+  effects: Effect[];
+}
+
+/** The ids that identify an effect, in the order CONTRACT.md sorts by (after its kind). */
+export function effectIds(effect: Effect): string[] {
+  switch (effect.kind) {
+    case 'security-changed':
+    case 'membership-changed':
+    case 'user-deleted':
+    case 'api-token-revoked':
+      return [effect.userId];
+    case 'contact-removed':
+      return [...effect.userIds];
+    case 'chat-left':
+      return [effect.chatId, effect.userId];
+    case 'chat-frozen':
+    case 'chat-deleted':
+      return [effect.chatId];
+    case 'admin-granted':
+      return [effect.chatId, ...effect.userIds];
+    case 'task-deleted':
+      return [effect.taskId];
+    case 'file-deleted':
+    case 'file-handed-over':
+      return [effect.fileId];
+  }
+}
+
+/** A key unique per effect target; sorting by it sorts by kind, then ids. */
+export function effectKey(effect: Effect): string {
+  return [effect.kind, ...effectIds(effect)].join('\u0000');
+}
+
+export function compareEffects(a: Effect, b: Effect): number {
+  const ka = effectKey(a);
+  const kb = effectKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+export function sortEffects(effects: Effect[]): Effect[] {
+  return [...effects].sort(compareEffects);
+}

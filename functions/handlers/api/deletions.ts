@@ -1,0 +1,18 @@
+import { getDeletion, requestDeletion } from '../../services/deletions.js';
+import { NotFound } from '../../shared/errors.js';
+import { callerId, DeletionBody, json, parseBody, pathId, route } from './http.js';
+
+/** The /deletions routes of CONTRACT.md (D1). */
+export const handler = route(async (event) => {
+  const caller = callerId(event);
+  switch (event.routeKey) {
+    case 'POST /deletions': {
+      const body = parseBody(event, DeletionBody);
+      return json(202, await requestDeletion(caller, body.userId));
+    }
+    case 'GET /deletions/{id}':
+      return json(200, await getDeletion(caller, pathId(event)));
+    default:
+      throw new NotFound(`no route ${event.routeKey}`);
+  }
+});

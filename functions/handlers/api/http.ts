@@ -1,0 +1,93 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { Conflict, Forbidden, Ineligible, InvalidRequest, NotFound, Unauthenticated } from '../../shared/errors.js';
+import { logger } from '../../shared/logger.js';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message, ...extra } };
+}
+
+/** CONTRACT.md's error answers, from the named errors. */
+export function errorResult(error: unknown): HttpResult {
+  if (error instanceof InvalidRequest) return json(400, errorBody('invalid-request', error.message, { path: error.path }));
+  if (error instanceof Unauthenticated) return json(401, errorBody('unauthenticated', error.message));
+  if (error instanceof Forbidden) return json(403, errorBody('forbidden', error.message));
+  if (error instanceof NotFound) return json(404, errorBody('not-found', error.message));
+  if (error instanceof Conflict) return json(409, errorBody('conflict', error.message));
+  if (error instanceof Ineligible) {
+    return json(422, errorBody('ineligible', error.message, { rule: error.rule, reasons: error.reasons }));
+  }
+  logger.error('unexpected error', error as Error);
+  return json(500, errorBody('internal', 'internal error'));
+}
+
+/** The caller: the JWT authorizer's verified claim naming the user (USER_ID_CLAIM, default `sub`). */
+export function callerId(event: HttpEvent): string {
+  const claim = process.env.USER_ID_CLAIM || 'sub';
+  const id = event.requestContext?.authorizer?.jwt?.claims?.[claim];
+  if (typeof id !== 'string' || id === '') throw new Unauthenticated(`the token carries no ${claim} claim`);
+  return id;
+}
+
+/** Parses a JSON body with a schema; the first problem is answered 400 naming its field. */
+export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  let raw: unknown;
+  try {
+    const text = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    raw = text.trim() === '' ? undefined : JSON.parse(text);
+  } catch {
+    throw new InvalidRequest('the body is not valid JSON', '');
+  }
+  if (raw === undefined) throw new InvalidRequest('a JSON body is required', '');
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const path = [...issue.path, ...keys.slice(0, 1)].join('.');
+  return (() => {
+    throw new InvalidRequest(`${path || 'body'}: ${issue.message}`, path);
+  })();
+}
+
+export function pathId(event: HttpEvent): string {
+  const id = event.pathParameters?.id;
+  if (!id) throw new InvalidRequest('the path names no id', 'id');
+  return id;
+}
+
+const Id = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id });
+export const DeletionBody = z.strictObject({ userId: Id });
+export const PreviewBody = z.discriminatedUnion(
+  'operation',
+  [
+    z.strictObject({ operation: z.literal('transfer'), userId: Id, destinationOrganizationId: Id }),
+    z.strictObject({ operation: z.literal('deletion'), userId: Id }),
+  ],
+  { error: 'must be "transfer" or "deletion"' },
+);
+
+/** A route handler: errors become CONTRACT.md answers; every answer is logged with its status. */
+export function route(run: (event: HttpEvent) => Promise<HttpResult>) {
+  return async (event: HttpEvent): Promise<HttpResult> => {
+    logger.appendKeys({ route: event.routeKey });
+    try {
+      const result = await run(event);
+      logger.info('answered', { statusCode: result.statusCode });
+      return result;
+    } catch (error) {
+      const result = errorResult(error);
+      logger.info('refused', { statusCode: result.statusCode, error: (error as Error).message });
+      return result;
+    }
+  };
+}

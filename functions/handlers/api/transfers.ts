@@ -1,0 +1,22 @@
+import { approveTransfer, cancelTransfer, getTransfer, requestTransfer } from '../../services/transfers.js';
+import { NotFound } from '../../shared/errors.js';
+import { callerId, json, parseBody, pathId, route, TransferBody } from './http.js';
+
+/** The /transfers routes of CONTRACT.md (T3, T4). */
+export const handler = route(async (event) => {
+  const caller = callerId(event);
+  switch (event.routeKey) {
+    case 'POST /transfers': {
+      const body = parseBody(event, TransferBody);
+      return json(201, await requestTransfer(caller, body.userId, body.destinationOrganizationId));
+    }
+    case 'POST /transfers/{id}/approval':
+      return json(202, await approveTransfer(caller, pathId(event)));
+    case 'POST /transfers/{id}/cancellation':
+      return json(200, await cancelTransfer(caller, pathId(event)));
+    case 'GET /transfers/{id}':
+      return json(200, await getTransfer(caller, pathId(event)));
+    default:
+      throw new NotFound(`no route ${event.routeKey}`);
+  }
+});

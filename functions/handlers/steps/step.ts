@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { logger } from '../../shared/logger.js';
+
+export const OperationInput = z.object({ operationId: z.string().min(1) });
+export const Cursor = z.object({ kind: z.number().int().min(0), after: z.string().optional() });
+export const PagedInput = OperationInput.extend({ cursor: Cursor.optional() });
+export type PagedInput = z.infer<typeof PagedInput>;
+
+export class InvalidStepInput extends Error {
+  override name = 'InvalidStepInput';
+}
+
+/** A state machine step: parse its input with its schema, run, log. Errors keep their names for Retry/Catch. */
+export function step<S extends z.ZodType, R>(name: string, schema: S, run: (input: z.infer<S>) => Promise<R>) {
+  return async (event: unknown): Promise<R> => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidStepInput(`${name}: ${issue.path.join('.') || 'input'}: ${issue.message}`);
+    }
+    logger.appendKeys({ step: name, operationId: (parsed.data as any).operationId });
+    try {
+      const result = await run(parsed.data);
+      logger.info('step done', { result: result as any });
+      return result;
+    } catch (error) {
+      logger.error('step failed', error as Error);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,75 @@
+import { deletionIneligibility, transferIneligibility } from '../domain/eligibility.js';
+import type { Organization, User } from '../domain/model.js';
+import { pairKey } from '../domain/model.js';
+import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/errors.js';
+import { queryAll } from '../store/batch.js';
+import { GSI1, keys } from '../store/keys.js';
+import { toUser } from '../store/records.js';
+import { getOrganization, getUser, tableName } from '../store/table.js';
+
+/** The caller of an API route: an active user (D2: a deleted user's sessions and tokens end). */
+export async function callerUser(callerId: string): Promise<User> {
+  const caller = await getUser(callerId);
+  if (!caller || caller.status !== 'active') throw new Unauthenticated(`no active user ${callerId}`);
+  return caller;
+}
+
+export function isAdminOf(caller: User, organizationId: string | null | undefined): boolean {
+  return Boolean(organizationId) && caller.status === 'active' && caller.orgAdmin && caller.organizationId === organizationId;
+}
+
+export function requireAdminOf(caller: User, organizationId: string | null | undefined, what: string): void {
+  if (!isAdminOf(caller, organizationId)) {
+    throw new Forbidden(`user ${caller.id} is not an administrator of ${organizationId ?? 'the organization'} (${what})`);
+  }
+}
+
+export async function mustGetUser(id: string): Promise<User> {
+  const user = await getUser(id);
+  if (!user) throw new NotFound(`user ${id} does not exist`);
+  return user;
+}
+
+export async function mustGetOrganization(id: string): Promise<Organization & { members: number }> {
+  const org = await getOrganization(id);
+  if (!org) throw new NotFound(`organization ${id} does not exist`);
+  return org;
+}
+
+export async function hasAllowanceBetween(a: string, b: string): Promise<Set<string>> {
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND SK = :sk',
+    ExpressionAttributeValues: { ':pk': keys.allowance(a, b).PK, ':sk': keys.allowance(a, b).SK },
+  });
+  return new Set(items.length > 0 ? [pairKey(a, b)] : []);
+}
+
+/** T1, T2, T5 against the current data; throws Ineligible (422) with every reason. */
+export async function assertTransferEligible(user: User, destination: Organization): Promise<Organization> {
+  const source = user.organizationId ? await getOrganization(user.organizationId) : undefined;
+  const allowances = source ? await hasAllowanceBetween(source.id, destination.id) : new Set<string>();
+  const organizations = new Map<string, Organization>([[destination.id, destination]]);
+  if (source) organizations.set(source.id, source);
+  const reasons = transferIneligibility({ organizations, allowances }, user, source, destination);
+  if (reasons.length > 0) throw new Ineligible(reasons);
+  return source!;
+}
+
+export async function organizationAdmins(organizationId: string): Promise<User[]> {
+  const items = await queryAll({
+    TableName: tableName(),
+    IndexName: GSI1,
+    KeyConditionExpression: 'GSI1PK = :pk',
+    FilterExpression: 'orgAdmin = :true',
+    ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId), ':true': true },
+  });
+  return items.map(toUser);
+}
+
+/** D1 against the current data; throws Ineligible (422). */
+export async function assertDeletionEligible(user: User): Promise<void> {
+  const admins = user.organizationId ? await organizationAdmins(user.organizationId) : [];
+  const reasons = deletionIneligibility(user, admins);
+  if (reasons.length > 0) throw new Ineligible(reasons);
+}

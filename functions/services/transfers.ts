@@ -1,0 +1,163 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { Conflict, NotFound } from '../shared/errors.js';
+import { ddb } from '../store/clients.js';
+import { keys } from '../store/keys.js';
+import {
+  audit,
+  createOperation,
+  getOperation,
+  newOperationId,
+  now,
+  releaseLock,
+  transition,
+  writeImpact,
+  type OperationRecord,
+} from '../store/operations.js';
+import { queryAll } from '../store/batch.js';
+import { getOrganization, tableName } from '../store/table.js';
+import { assertTransferEligible, callerUser, isAdminOf, mustGetOrganization, mustGetUser, requireAdminOf } from './access.js';
+import { startRun } from './executions.js';
+import { computeTransferImpact } from './planning.js';
+import { operationView } from './views.js';
+
+async function loadTransfer(id: string): Promise<OperationRecord> {
+  const op = await getOperation(id);
+  if (!op || op.operation !== 'transfer') throw new NotFound(`transfer ${id} does not exist`);
+  return op;
+}
+
+/** X1: what a transfer would do, changing nothing. */
+export async function previewTransfer(callerId: string, userId: string, destinationOrganizationId: string) {
+  const caller = await callerUser(callerId);
+  const user = await mustGetUser(userId);
+  const destination = await mustGetOrganization(destinationOrganizationId);
+  requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
+  await assertTransferEligible(user, destination);
+  return (await computeTransferImpact(user, destination)).impact;
+}
+
+/** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
+export async function requestTransfer(callerId: string, userId: string, destinationOrganizationId: string) {
+  const caller = await callerUser(callerId);
+  const user = await mustGetUser(userId);
+  const destination = await mustGetOrganization(destinationOrganizationId);
+  requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
+  const source = await assertTransferEligible(user, destination); // T1, T2, T5
+  const { impact, locators } = await computeTransferImpact(user, destination);
+  const at = now();
+  const op: OperationRecord = {
+    id: newOperationId('tr'),
+    operation: 'transfer',
+    userId,
+    sourceOrganizationId: source.id,
+    destinationOrganizationId: destination.id,
+    status: 'awaiting-approval',
+    requestedBy: caller.id,
+    approvedBy: null,
+    createdAt: at,
+    updatedAt: at,
+    runCount: 0,
+  };
+  await createOperation(op); // one operation per user at a time: 409 otherwise
+  await writeImpact(op.id, impact, locators);
+  await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3' });
+  return operationView(op, impact);
+}
+
+/** T3, T4: an administrator of the destination approves; the transfer runs now, or waits for a seat. */
+export async function approveTransfer(callerId: string, id: string) {
+  const caller = await callerUser(callerId);
+  const op = await loadTransfer(id);
+  requireAdminOf(caller, op.destinationOrganizationId, 'only an administrator of the destination organization may approve (T3)');
+  if (op.status !== 'awaiting-approval') throw new Conflict(`transfer ${id} is ${op.status}, not awaiting-approval`);
+  const user = await mustGetUser(op.userId);
+  const destination = await mustGetOrganization(op.destinationOrganizationId!);
+  if (user.organizationId !== op.sourceOrganizationId) {
+    throw new Conflict(`user ${user.id} is no longer a member of ${op.sourceOrganizationId}`);
+  }
+  await assertTransferEligible(user, destination);
+  // X1: the data may have changed since the request; the impact is computed again and shows what will run.
+  const { impact, locators } = await computeTransferImpact(user, destination);
+  await writeImpact(op.id, impact, locators);
+  await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3' });
+  const hasSeat = destination.seats === undefined || destination.members < destination.seats;
+  if (hasSeat) {
+    const running = await startRun(op, ['awaiting-approval'], { approvedBy: caller.id });
+    return operationView(running, impact);
+  }
+  return operationView(await waitForSeat(op, ['awaiting-approval'], { approvedBy: caller.id }), impact);
+}
+
+/** T4: the transfer waits, oldest first, for a seat at the destination. */
+export async function waitForSeat(op: OperationRecord, from: OperationRecord['status'][], set: Partial<OperationRecord> = {}) {
+  const marker = keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id);
+  return transition(op.id, from, 'awaiting-seat', { ...set, waitingSK: marker.SK }, [], [
+    { Put: { TableName: tableName(), Item: { ...marker, type: 'waiting', operationId: op.id, userId: op.userId } } },
+  ]);
+}
+
+async function removeWaitingMarker(op: OperationRecord): Promise<void> {
+  if (!op.waitingSK) return;
+  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: { PK: keys.org(op.destinationOrganizationId!).PK, SK: op.waitingSK } }));
+}
+
+/** T3: either side cancels before the transfer runs. */
+export async function cancelTransfer(callerId: string, id: string) {
+  const caller = await callerUser(callerId);
+  const op = await loadTransfer(id);
+  if (!isAdminOf(caller, op.sourceOrganizationId) && !isAdminOf(caller, op.destinationOrganizationId)) {
+    requireAdminOf(caller, op.sourceOrganizationId, 'only an administrator of either organization may cancel (T3)');
+  }
+  const cancelled = await transition(id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', {}, ['waitingSK']);
+  await removeWaitingMarker(op);
+  await releaseLock(op.userId, op.id);
+  await audit(id, { event: 'cancelled', by: caller.id, rule: 'T3' });
+  return operationView(cancelled);
+}
+
+/** B3 and system cancellations: cancelled with the reason, lock released. */
+export async function cancelBySystem(op: OperationRecord, error: { code: string; message: string; rule?: string }) {
+  const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', { error }, ['waitingSK']);
+  await removeWaitingMarker(op);
+  await releaseLock(op.userId, op.id);
+  await audit(op.id, { event: 'cancelled', by: 'system', ...error });
+  return cancelled;
+}
+
+export async function getTransfer(callerId: string, id: string) {
+  const caller = await callerUser(callerId);
+  const op = await loadTransfer(id);
+  if (!isAdminOf(caller, op.sourceOrganizationId) && !isAdminOf(caller, op.destinationOrganizationId)) {
+    requireAdminOf(caller, op.sourceOrganizationId, 'only an administrator of either organization may read a transfer');
+  }
+  return operationView(op);
+}
+
+/** B2: transfers waiting for a seat at this organization resume, oldest first, while seats last. */
+export async function resumeWaitingTransfers(organizationId: string): Promise<string[]> {
+  const org = await getOrganization(organizationId);
+  if (!org) return [];
+  let free = org.seats === undefined ? Number.POSITIVE_INFINITY : org.seats - org.members;
+  const markers = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': 'WAITING#' },
+    ConsistentRead: true,
+  });
+  const resumed: string[] = [];
+  for (const marker of markers) {
+    if (free <= 0) break;
+    const op = await getOperation(marker.operationId);
+    if (!op || op.status !== 'awaiting-seat') continue;
+    try {
+      await startRun(op, ['awaiting-seat'], {}, [
+        { Delete: { TableName: tableName(), Key: { PK: marker.PK, SK: marker.SK } } },
+      ]);
+      resumed.push(op.id);
+      free--;
+    } catch (error) {
+      if (!(error instanceof Conflict)) throw error; // resumed by a concurrent event: skip it
+    }
+  }
+  return resumed;
+}

@@ -1,0 +1,41 @@
+import type { Reason } from '../domain/eligibility.js';
+
+/**
+ * Named errors. The state machines match these names in Catch/Retry (the Lambda error type is the error's name),
+ * and the API maps them to CONTRACT.md's error answers.
+ */
+export class InvalidRequest extends Error {
+  override name = 'InvalidRequest';
+  constructor(message: string, readonly path: string) {
+    super(message);
+  }
+}
+export class NotFound extends Error {
+  override name = 'NotFound';
+}
+export class Forbidden extends Error {
+  override name = 'Forbidden';
+}
+export class Unauthenticated extends Error {
+  override name = 'Unauthenticated';
+}
+export class Conflict extends Error {
+  override name = 'Conflict';
+}
+export class Ineligible extends Error {
+  override name = 'Ineligible';
+  constructor(readonly reasons: Reason[]) {
+    super(reasons.map((r) => `${r.rule}: ${r.message}`).join('; '));
+  }
+  get rule(): string {
+    return this.reasons[0]?.rule ?? '';
+  }
+}
+/** T4: the destination has no free seat at the moment the membership changes. */
+export class NoFreeSeat extends Error {
+  override name = 'NoFreeSeat';
+}
+/** A batch that still had unprocessed items or failed keys after every retry. */
+export class IncompleteBatch extends Error {
+  override name = 'IncompleteBatch';
+}

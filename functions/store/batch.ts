@@ -1,0 +1,105 @@
+import { BatchWriteCommand, QueryCommand, ScanCommand, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { IncompleteBatch } from '../shared/errors.js';
+import { ddb, s3 } from './clients.js';
+
+/** Batching lives here, once: 25 items per BatchWriteItem, 1,000 keys per DeleteObjects, every query paginated. */
+export const BATCH_WRITE_LIMIT = 25;
+export const DELETE_OBJECTS_LIMIT = 1000;
+const MAX_ATTEMPTS = 8;
+const IN_FLIGHT = 8;
+
+type Key = Record<string, unknown>;
+export type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Key } };
+
+export const put = (item: Record<string, unknown>): WriteRequest => ({ PutRequest: { Item: item } });
+export const del = (key: Key): WriteRequest => ({ DeleteRequest: { Key: key } });
+
+/** Exponential backoff with full jitter. */
+export function backoff(attempt: number, baseMs = 50, capMs = 5000): Promise<void> {
+  const ms = Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/** Writes (puts and deletes) in batches of 25, retrying UnprocessedItems with backoff. Deletes of absent items succeed. */
+export async function batchWrite(tableName: string, requests: readonly WriteRequest[]): Promise<void> {
+  await inParallel(chunk(requests, BATCH_WRITE_LIMIT), IN_FLIGHT, async (batch) => {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} writes to ${tableName} still unprocessed after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > 0) await backoff(attempt);
+      const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as any } }));
+      pending = (out.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
+    }
+  });
+}
+
+/** Every page of a query. */
+export async function* queryPages<T = Record<string, any>>(input: QueryCommandInput): AsyncGenerator<T[]> {
+  let ExclusiveStartKey: Key | undefined;
+  do {
+    const out = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+    yield (out.Items ?? []) as T[];
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
+export async function queryAll<T = Record<string, any>>(input: QueryCommandInput): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of queryPages<T>(input)) all.push(...page);
+  return all;
+}
+
+export async function* scanPages(input: ScanCommandInput): AsyncGenerator<Record<string, any>[]> {
+  let ExclusiveStartKey: Key | undefined;
+  do {
+    const out = await ddb.send(new ScanCommand({ ...input, ExclusiveStartKey }));
+    yield out.Items ?? [];
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
+/** S3 error codes worth another try; anything else (AccessDenied, …) fails the batch. */
+const TRANSIENT_S3_CODES = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout']);
+
+/** Deletes objects, 1,000 keys per request, retrying per-key transient errors. An absent key counts as deleted (F4). */
+export async function deleteObjects(bucket: string, keysToDelete: readonly string[]): Promise<void> {
+  await inParallel(chunk([...new Set(keysToDelete)], DELETE_OBJECTS_LIMIT), 4, async (batch) => {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} objects in ${bucket} still not deleted after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > 0) await backoff(attempt);
+      const out = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      const errors = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      const fatal = errors.find((e) => !TRANSIENT_S3_CODES.has(e.Code ?? ''));
+      if (fatal) throw new IncompleteBatch(`could not delete s3://${bucket}/${fatal.Key}: ${fatal.Code} ${fatal.Message ?? ''}`.trim());
+      pending = errors.map((e) => e.Key!);
+    }
+  });
+}
+
+/** Every key under a prefix, page by page. */
+export async function* listKeyPages(bucket: string, prefix?: string): AsyncGenerator<string[]> {
+  let ContinuationToken: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
+    yield (out.Contents ?? []).map((o) => o.Key!);
+    ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+}

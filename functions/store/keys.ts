@@ -1,0 +1,54 @@
+/**
+ * Single-table key design. Access patterns (issue: "a user's contacts and chat memberships, a chat's members,
+ * files by chat and uploader, tasks, operations by id and by user, pending transfers by destination"):
+ *
+ * | item          | PK                | SK                          | GSI1PK              | GSI1SK                   |
+ * |---------------|-------------------|-----------------------------|---------------------|--------------------------|
+ * | organization  | ORG#o             | ORG                         |                     |                          |
+ * | allowance     | ORG#a             | ALLOW#b (and reverse)       |                     |                          |
+ * | waiting seat  | ORG#dest          | WAITING#createdAt#op        |                     |                          |
+ * | user          | USER#u            | USER                        | ORG#o#MEMBERS       | USER#u                   |
+ * | contact       | USER#a            | CONTACT#b (and reverse)     |                     |                          |
+ * | chat          | CHAT#c            | CHAT                        |                     |                          |
+ * | member        | CHAT#c            | MEMBER#u                    | USER#u#CHATS        | CHAT#c                   |
+ * | message       | CHAT#c            | MSG#m                       |                     |                          |
+ * | file          | CHAT#c            | FILE#f                      | USER#u#FILES        | CHAT#c#FILE#f            |
+ * | task          | CHAT#c            | TASK#t                      | USER#u#ASSIGNED     | TASK#t                   |
+ * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
+ * | planned effect| OP#id             | EFFECT#kind#ids             |                     |                          |
+ * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
+ * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
+ */
+export const keys = {
+  org: (id: string) => ({ PK: `ORG#${id}`, SK: 'ORG' }),
+  allowance: (a: string, b: string) => ({ PK: `ORG#${a}`, SK: `ALLOW#${b}` }),
+  waiting: (destinationOrgId: string, createdAt: string, operationId: string) => ({
+    PK: `ORG#${destinationOrgId}`,
+    SK: `WAITING#${createdAt}#${operationId}`,
+  }),
+  user: (id: string) => ({ PK: `USER#${id}`, SK: 'USER' }),
+  orgMembers: (orgId: string) => `ORG#${orgId}#MEMBERS`,
+  contact: (a: string, b: string) => ({ PK: `USER#${a}`, SK: `CONTACT#${b}` }),
+  chat: (id: string) => ({ PK: `CHAT#${id}`, SK: 'CHAT' }),
+  member: (chatId: string, userId: string) => ({ PK: `CHAT#${chatId}`, SK: `MEMBER#${userId}` }),
+  userChats: (userId: string) => `USER#${userId}#CHATS`,
+  message: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `MSG#${id}` }),
+  file: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `FILE#${id}` }),
+  userFiles: (userId: string) => `USER#${userId}#FILES`,
+  task: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `TASK#${id}` }),
+  userAssigned: (userId: string) => `USER#${userId}#ASSIGNED`,
+  operation: (id: string) => ({ PK: `OP#${id}`, SK: 'OP' }),
+  userOperations: (userId: string) => `USER#${userId}#OPS`,
+  lock: (userId: string) => ({ PK: `LOCK#USER#${userId}`, SK: 'LOCK' }),
+};
+
+/** Where a file's bytes live in the bucket. */
+export function fileObjectKey(chatId: string, fileId: string): string {
+  return `chats/${chatId}/files/${fileId}`;
+}
+
+export function chatObjectPrefix(chatId: string): string {
+  return `chats/${chatId}/files/`;
+}
+
+export const GSI1 = 'GSI1';

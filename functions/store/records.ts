@@ -1,0 +1,113 @@
+import type { Chat, ChatMember, FileRecord, Message, Organization, Task, User } from '../domain/model.js';
+import { keys } from './keys.js';
+
+/** Mapping between domain records and table items. Each item carries `type` so a scan can tell them apart. */
+export type Item = Record<string, any>;
+
+export const orgItem = (o: Organization, members: number): Item => ({ ...keys.org(o.id), type: 'org', ...o, members });
+export function toOrg(item: Item): Organization {
+  return {
+    id: item.id,
+    name: item.name,
+    plan: item.plan,
+    restrictOutsideCommunication: Boolean(item.restrictOutsideCommunication),
+    disallowFileSharing: Boolean(item.disallowFileSharing),
+    ...(item.seats === undefined || item.seats === null ? {} : { seats: Number(item.seats) }),
+  };
+}
+
+export const userItem = (u: User): Item => ({
+  ...keys.user(u.id),
+  type: 'user',
+  ...u,
+  ...(u.organizationId ? { GSI1PK: keys.orgMembers(u.organizationId), GSI1SK: `USER#${u.id}` } : {}),
+});
+export function toUser(item: Item): User {
+  return {
+    id: item.id,
+    name: item.name,
+    organizationId: item.organizationId ?? null,
+    orgAdmin: Boolean(item.orgAdmin),
+    allowOutsideCommunication: Boolean(item.allowOutsideCommunication),
+    allowFileSharing: Boolean(item.allowFileSharing),
+    apiToken: item.apiToken ?? null,
+    status: item.status === 'deleted' ? 'deleted' : 'active',
+    ...(item.deletedAt ? { deletedAt: item.deletedAt } : {}),
+  };
+}
+
+export const contactItems = (a: string, b: string): Item[] => [
+  { ...keys.contact(a, b), type: 'contact', userId: a, otherId: b },
+  { ...keys.contact(b, a), type: 'contact', userId: b, otherId: a },
+];
+export const allowanceItems = (a: string, b: string): Item[] => [
+  { ...keys.allowance(a, b), type: 'allowance', organizationId: a, otherId: b },
+  { ...keys.allowance(b, a), type: 'allowance', organizationId: b, otherId: a },
+];
+
+export const chatItem = (c: Omit<Chat, 'members'>): Item => ({
+  ...keys.chat(c.id),
+  type: 'chat',
+  id: c.id,
+  chatType: c.type,
+  name: c.name,
+  frozen: c.frozen,
+});
+export const memberItem = (chatId: string, m: ChatMember): Item => ({
+  ...keys.member(chatId, m.userId),
+  type: 'member',
+  chatId,
+  userId: m.userId,
+  role: m.role,
+  GSI1PK: keys.userChats(m.userId),
+  GSI1SK: `CHAT#${chatId}`,
+});
+export function toChat(item: Item, members: Item[]): Chat {
+  return {
+    id: item.id,
+    type: item.chatType,
+    ...(item.name === undefined ? {} : { name: item.name }),
+    frozen: Boolean(item.frozen),
+    members: members.map((m) => ({ userId: m.userId, role: m.role })).sort((a, b) => (a.userId < b.userId ? -1 : 1)),
+  };
+}
+
+export const messageItem = (m: Message): Item => ({ ...keys.message(m.chatId, m.id), type: 'message', ...m });
+export const toMessage = (item: Item): Message => ({
+  id: item.id,
+  chatId: item.chatId,
+  senderId: item.senderId,
+  postedAt: item.postedAt,
+  ...(item.body === undefined ? {} : { body: item.body }),
+});
+
+export const fileItem = (f: FileRecord): Item => ({
+  ...keys.file(f.chatId, f.id),
+  type: 'file',
+  ...f,
+  GSI1PK: keys.userFiles(f.uploaderId),
+  GSI1SK: `CHAT#${f.chatId}#FILE#${f.id}`,
+});
+export const toFile = (item: Item): FileRecord => ({
+  id: item.id,
+  chatId: item.chatId,
+  uploaderId: item.uploaderId,
+  name: item.name,
+  size: Number(item.size ?? 0),
+  ownerOrganizationId: item.ownerOrganizationId ?? null,
+});
+
+export const taskItem = (t: Task): Item => ({
+  ...keys.task(t.chatId, t.id),
+  type: 'task',
+  ...t,
+  GSI1PK: keys.userAssigned(t.assigneeId),
+  GSI1SK: `TASK#${t.id}`,
+});
+export const toTask = (item: Item): Task => ({
+  id: item.id,
+  chatId: item.chatId,
+  assigneeId: item.assigneeId,
+  requesterId: item.requesterId,
+  ...(item.body === undefined ? {} : { body: item.body }),
+});
