@@ -1,0 +1,12 @@
+import { App } from 'aws-cdk-lib';
+import { OffboardStack } from './offboard-stack.js';
+
+const app = new App();
+const ctx = (key: string): string | undefined => app.node.tryGetContext(`offboard:${key}`) ?? undefined;
+new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
+  jwtIssuer: ctx('jwtIssuer'),
+  jwtAudience: ctx('jwtAudience')?.split(','),
+  userIdClaim: ctx('userIdClaim'),
+  retainData: ctx('retainData') !== 'false',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});

@@ -1,0 +1,38 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Api } from './constructs/api.js';
+import { Data } from './constructs/data.js';
+import { OperationWorkflow } from './constructs/operation-workflow.js';
+import { WorkflowSteps } from './constructs/workflow-steps.js';
+
+export interface OffboardStackProps extends StackProps {
+  jwtIssuer?: string;
+  jwtAudience?: string[];
+  userIdClaim?: string;
+  /** Keep the table and bucket when the stack is deleted (default true). */
+  retainData?: boolean;
+}
+
+/** The stack only wires constructs: data, workflows, API. */
+export class OffboardStack extends Stack {
+  constructor(scope: Construct, id: string, props: OffboardStackProps = {}) {
+    super(scope, id, props);
+    const data = new Data(this, 'Data', { retain: props.retainData });
+    const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket });
+    const transfer = new OperationWorkflow(this, 'TransferWorkflow', { operation: 'transfer', steps });
+    const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
+    new Api(this, 'Api', {
+      table: data.table,
+      bucket: data.bucket,
+      transferStateMachine: transfer.stateMachine,
+      deletionStateMachine: deletion.stateMachine,
+      jwtIssuer: props.jwtIssuer,
+      jwtAudience: props.jwtAudience,
+      userIdClaim: props.userIdClaim,
+    });
+    new CfnOutput(this, 'TableName', { value: data.table.tableName });
+    new CfnOutput(this, 'BucketName', { value: data.bucket.bucketName });
+    new CfnOutput(this, 'TransferStateMachineArn', { value: transfer.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DeletionStateMachineArn', { value: deletion.stateMachine.stateMachineArn });
+  }
+}
