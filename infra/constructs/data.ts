@@ -10,27 +10,26 @@ export interface DataProps {
 
 /** The store: one DynamoDB table (single-table design, see functions/store/keys.ts) and the bucket of file bytes. */
 export class Data extends Construct {
-  readonly table: dynamodb.TableV2;
+  readonly table: dynamodb.Table;
   readonly bucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataProps = {}) {
     super(scope, id);
     const removalPolicy = props.retain === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    this.table = new dynamodb.TableV2(this, 'Table', {
+    // AWS::DynamoDB::Table rather than GlobalTable: LocalStack and every emulator understand it.
+    this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'SK', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.retain !== false,
       removalPolicy,
-      globalSecondaryIndexes: [
-        {
-          indexName: 'GSI1',
-          partitionKey: { name: 'GSI1PK', type: dynamodb.AttributeType.STRING },
-          sortKey: { name: 'GSI1SK', type: dynamodb.AttributeType.STRING },
-        },
-      ],
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'GSI1',
+      partitionKey: { name: 'GSI1PK', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'GSI1SK', type: dynamodb.AttributeType.STRING },
     });
     // Not versioned: a deleted file's bytes must really be gone (F4, D7).
     this.bucket = new s3.Bucket(this, 'Files', {

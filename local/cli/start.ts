@@ -1,0 +1,50 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+import { startEmbeddedStack } from '../embedded-stack.js';
+import { fail, parseArgs, STATE_FILE } from './args.js';
+
+const started = Date.now();
+const { options } = parseArgs(process.argv.slice(2));
+const port = Number(typeof options.port === 'string' ? options.port : (process.env.PORT ?? 3000));
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: not a port number: ${options.port ?? process.env.PORT}`);
+const worldFile = typeof options.world === 'string' ? path.resolve(options.world) : path.join(REPO_ROOT, 'fixtures', 'demo-world.json');
+let world: unknown;
+try {
+  world = JSON.parse(readFileSync(worldFile, 'utf8'));
+} catch (error) {
+  fail(`--world: cannot read ${worldFile}: ${(error as Error).message}`);
+}
+
+process.stdout.write('Starting the embedded stack (DynamoDB Local, in-memory S3, synthesized state machines, HTTP API)…\n');
+const stack = await startEmbeddedStack({ port, world }).catch((error: Error) => fail(`could not start: ${error.message}`));
+mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+writeFileSync(STATE_FILE, JSON.stringify({ url: stack.url, pid: process.pid }));
+const token = await stack.token('adminA');
+process.stdout.write(`
+offboard is ready at ${stack.url}  (${((Date.now() - started) / 1000).toFixed(1)} s; world: ${path.relative(process.cwd(), worldFile)})
+Admin console: ${stack.url}/
+
+Try it (adminA administers Company A; a1 moves to Company C, as in the help article's case):
+
+  TOKEN=$(npm run -s token -- adminA | tail -1)
+  curl -s -X POST ${stack.url}/previews -H "authorization: Bearer $TOKEN" \\
+       -H 'content-type: application/json' -d '{"operation":"transfer","userId":"a1","destinationOrganizationId":"C"}'
+
+A token for adminA, valid 12 h:
+${token}
+
+Ctrl-C stops the stack.
+`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('\nStopping…\n');
+  await stack.stop();
+  rmSync(STATE_FILE, { force: true });
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

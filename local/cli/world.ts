@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { callStack, fail, parseArgs, stackUrl } from './args.js';
+
+const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME]';
+const { options, positional } = parseArgs(process.argv.slice(2));
+const [command, file] = positional;
+
+/** A deployed stack (LocalStack or AWS): its table and bucket from the stack outputs, the same store code. */
+async function useDeployedStack(name: string) {
+  const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: name }));
+  const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  if (!outputs.TableName || !outputs.BucketName) fail(`stack ${name} has no TableName/BucketName outputs`);
+  process.env.TABLE_NAME = outputs.TableName;
+  process.env.BUCKET_NAME = outputs.BucketName;
+  return import('../../functions/world/world-store.js');
+}
+
+function readWorldFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    return fail(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+if (command === 'export') {
+  let world: unknown;
+  if (typeof options.stack === 'string') world = await (await useDeployedStack(options.stack)).exportWorld();
+  else {
+    const { status, json } = await callStack(stackUrl(options), 'GET', '/_local/world');
+    if (status !== 200) fail(`export failed: ${JSON.stringify(json)}`);
+    world = json;
+  }
+  const text = `${JSON.stringify(world, null, 2)}\n`;
+  if (typeof options.out === 'string') writeFileSync(options.out, text);
+  else process.stdout.write(text);
+} else if (command === 'load' && file) {
+  const text = readWorldFile(file);
+  if (typeof options.stack === 'string') {
+    let world: unknown;
+    try {
+      world = JSON.parse(text);
+    } catch {
+      fail(`${file}: not valid JSON`);
+    }
+    const store = await useDeployedStack(options.stack);
+    try {
+      const result = await store.loadWorld(world);
+      process.stdout.write(`loaded ${file}: ${result.items} items, ${result.objects} objects\n`);
+    } catch (error) {
+      fail(`${file}: refused, nothing changed: ${(error as Error).message}`);
+    }
+  } else {
+    const { status, json } = await callStack(stackUrl(options), 'PUT', '/_local/world', text);
+    if (status !== 200) fail(`${file}: refused, nothing changed: ${json.error?.message ?? JSON.stringify(json)}`);
+    process.stdout.write(`loaded ${file}: ${json.items} items, ${json.objects} objects\n`);
+  }
+} else {
+  fail(USAGE);
+}

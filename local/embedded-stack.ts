@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { generateKeyPair, SignJWT } from 'jose';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
+import { startS3Local } from './emulators/s3-local.js';
+import { LocalLambda, type Fault } from './functions.js';
+import { LocalHttpApi } from './gateway.js';
+import { LocalStepFunctions } from './sfn-service.js';
+import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
+import { consolePage } from './console.js';
+
+export interface EmbeddedStackOptions {
+  port?: number;
+  /** A world to load at start (parsed World JSON). */
+  world?: unknown;
+  /** Endpoints of already running emulators (tests share one); started here when absent. */
+  dynamodbEndpoint?: string;
+  s3Endpoint?: string;
+  /** Keeps several stacks apart on shared emulators. */
+  prefix?: string;
+}
+
+export interface EmbeddedStack {
+  url: string;
+  template: Template;
+  names: LocalNames;
+  lambda: LocalLambda;
+  stepFunctions: LocalStepFunctions;
+  token(userId: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const LOCAL_ISSUER = 'http://127.0.0.1/local-idp';
+const LOCAL_AUDIENCE = 'offboard-local';
+
+async function createResources(names: LocalNames, dynamodbEndpoint: string, s3Endpoint: string): Promise<void> {
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const ddb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: REGION, credentials });
+  for (const [id, r] of resourcesOfType(names.template, 'AWS::DynamoDB::Table')) {
+    const p = r.Properties;
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: names.physicalName(id),
+        KeySchema: p.KeySchema,
+        AttributeDefinitions: p.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+      }),
+    );
+  }
+  ddb.destroy();
+  const s3 = new S3Client({ endpoint: s3Endpoint, region: REGION, credentials, forcePathStyle: true });
+  for (const [id] of resourcesOfType(names.template, 'AWS::S3::Bucket')) {
+    await s3.send(new CreateBucketCommand({ Bucket: names.physicalName(id) }));
+  }
+  s3.destroy();
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const send = (res: ServerResponse, status: number, body: unknown): void =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+/**
+ * The embedded stack: DynamoDB Local and an in-memory S3, the state machines as synthesized by CDK run by
+ * aws-local-stepfunctions, the HTTP API as API Gateway would serve it, all with the real handler modules.
+ */
+export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
+  const owned: RunningEmulator[] = [];
+  const dynamodbEndpoint = options.dynamodbEndpoint ?? (owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint);
+  const s3Endpoint = options.s3Endpoint ?? (owned[owned.push(await startS3Local()) - 1]!.endpoint);
+  const template = synthesizeTemplate();
+  const names = new LocalNames(template, options.prefix ?? 'offboard');
+  await createResources(names, dynamodbEndpoint, s3Endpoint);
+
+  const functions = localFunctions(names);
+  const lambda = new LocalLambda(functions);
+  const stepFunctions = new LocalStepFunctions(lambda);
+  for (const [id, r] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+    stepFunctions.register(names.arn(id), JSON.parse(names.resolve(r.Properties.DefinitionString)));
+  }
+  const sfnEndpoint = await stepFunctions.listen();
+
+  // The handlers' environment, as Lambda would set it, plus the emulators' endpoints for the SDK.
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    AWS_ENDPOINT_URL_S3: s3Endpoint,
+    AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...Object.assign({}, ...functions.map((f) => f.environment)),
+  });
+
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const api = new LocalHttpApi(names, lambda, { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const token = (userId: string) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
+  // Loaded after the environment is set: the store's clients read their endpoints when created.
+  const worldStore = await import('../functions/world/world-store.js');
+
+  const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
+    if (path === '/_local/token' && req.method === 'POST') return send(res, 200, { token: await token(JSON.parse(body).userId) });
+    if (path === '/_local/world' && req.method === 'GET') {
+      await stepFunctions.idle();
+      return send(res, 200, await worldStore.exportWorld());
+    }
+    if (path === '/_local/world' && req.method === 'PUT') {
+      let world: unknown;
+      try {
+        world = JSON.parse(body);
+      } catch {
+        return send(res, 400, { error: { code: 'invalid-request', message: 'the world file is not valid JSON', path: '' } });
+      }
+      await stepFunctions.idle();
+      try {
+        return send(res, 200, await worldStore.loadWorld(world));
+      } catch (error) {
+        if ((error as any).name === 'InvalidWorld') return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: (error as any).path } });
+        throw error;
+      }
+    }
+    if (path === '/_local/faults' && req.method === 'PUT') {
+      const { function: fn, fault } = JSON.parse(body) as { function: string; fault?: Fault };
+      lambda.setFault(fn, fault);
+      return send(res, 200, { ok: true });
+    }
+    if (path === '/_local/idle' && req.method === 'POST') {
+      await stepFunctions.idle();
+      return send(res, 200, { executions: stepFunctions.list().length });
+    }
+    if (path === '/_local/invocations' && req.method === 'GET') return send(res, 200, Object.fromEntries(lambda.invocations));
+    return send(res, 404, { error: { code: 'not-found', message: `no local route ${req.method} ${path}` } });
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const body = await readBody(req);
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      if (path.startsWith('/_local/')) return await control(req, res, path, body);
+      if ((path === '/' || path === '/console') && req.method === 'GET') {
+        return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(consolePage());
+      }
+      if (await api.handle(req, res, body)) return;
+      send(res, 404, { error: { code: 'not-found', message: `no route ${req.method} ${path}` } });
+    } catch (error) {
+      send(res, 500, { error: { code: 'internal', message: (error as Error).message } });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const url = `http://127.0.0.1:${(server.address() as any).port}`;
+  if (options.world !== undefined) await worldStore.loadWorld(options.world);
+
+  return {
+    url,
+    template,
+    names,
+    lambda,
+    stepFunctions,
+    token,
+    async stop() {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stepFunctions.idle().catch(() => undefined);
+      await stepFunctions.close();
+      for (const e of owned) await e.stop();
+    },
+  };
+}

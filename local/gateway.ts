@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jwtVerify } from 'jose';
+import type { LocalLambda } from './functions.js';
+import { LocalNames, resourcesOfType, type LocalFunction } from './template.js';
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  params: string[];
+  routeKey: string;
+  jwt: boolean;
+  fn: LocalFunction;
+}
+
+export interface JwtSettings {
+  key: Parameters<typeof jwtVerify>[1];
+  issuer: string;
+  audience: string;
+}
+
+const contractError = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+
+/**
+ * The HTTP API as API Gateway (payload format 2.0) serves it: routes, JWT authorizers and Lambda integrations
+ * read from the synthesized template, the real handlers invoked with the event API Gateway would send.
+ */
+export class LocalHttpApi {
+  readonly routes: Route[];
+
+  constructor(names: LocalNames, private readonly lambda: LocalLambda, private readonly jwt: JwtSettings) {
+    const integrations = new Map(
+      resourcesOfType(names.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, r.Properties.IntegrationUri['Fn::GetAtt'][0] as string]),
+    );
+    this.routes = resourcesOfType(names.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => {
+      const routeKey: string = r.Properties.RouteKey;
+      const [method, path] = routeKey.split(' ') as [string, string];
+      const integrationId = r.Properties.Target['Fn::Join'][1][1].Ref as string;
+      const fnId = integrations.get(integrationId)!;
+      const fn = lambda.find(names.arn(fnId));
+      if (!fn) throw new Error(`route ${routeKey}: no local function ${fnId}`);
+      const params: string[] = [];
+      const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, p: string) => (params.push(p), '([^/]+)'))}$`);
+      return { method, pattern, params, routeKey, jwt: r.Properties.AuthorizationType === 'JWT', fn };
+    });
+  }
+
+  /** Answers the request if it matches an API route; returns false otherwise. */
+  async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const matches = this.routes
+      .map((route) => ({ route, m: route.pattern.exec(url.pathname) }))
+      .filter((x): x is { route: Route; m: RegExpExecArray } => x.m !== null);
+    if (matches.length === 0) return false;
+    const hit = matches.find((x) => x.route.method === req.method);
+    if (!hit) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(contractError('not-found', `no route ${req.method} ${url.pathname}`));
+      return true;
+    }
+    let claims: Record<string, unknown> | undefined;
+    if (hit.route.jwt) {
+      const header = req.headers.authorization ?? '';
+      const token = /^Bearer\s+(.+)$/i.exec(header)?.[1];
+      try {
+        if (!token) throw new Error('no bearer token');
+        const verified = await jwtVerify(token, this.jwt.key as any, { issuer: this.jwt.issuer, audience: this.jwt.audience });
+        claims = verified.payload as Record<string, unknown>;
+      } catch (error) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(
+          contractError('unauthenticated', `a valid bearer token is required (${(error as Error).message})`),
+        );
+        return true;
+      }
+    }
+    const now = new Date();
+    const event = {
+      version: '2.0',
+      routeKey: hit.route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : String(v)])),
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: req.headers.host ?? '127.0.0.1',
+        http: { method: req.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' },
+        requestId: randomUUID(),
+        routeKey: hit.route.routeKey,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+        ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
+      },
+      pathParameters: hit.route.params.length ? Object.fromEntries(hit.route.params.map((p, i) => [p, decodeURIComponent(hit.m[i + 1]!)])) : undefined,
+      body: body === '' ? undefined : body,
+      isBase64Encoded: false,
+    };
+    try {
+      const result: any = await this.lambda.invoke(hit.route.fn, event);
+      res.writeHead(result?.statusCode ?? 200, result?.headers ?? { 'content-type': 'application/json' }).end(result?.body ?? '');
+    } catch (error) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(contractError('internal', `the function failed: ${(error as Error).message}`));
+    }
+    return true;
+  }
+}

@@ -1,0 +1,168 @@
+import { createServer, type Server } from 'node:http';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { LocalLambda } from './functions.js';
+import { ACCOUNT, REGION } from './template.js';
+
+interface Execution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  done: Promise<void>;
+}
+
+class ServiceError extends Error {
+  constructor(readonly type: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+/** Collects every Task state, in nested Map/Parallel states too. */
+function taskStates(definition: any, out: [string, any][] = []): [string, any][] {
+  for (const [name, state] of Object.entries<any>(definition.States ?? {})) {
+    if (state.Type === 'Task') out.push([name, state]);
+    if (state.Type === 'Map') taskStates(state.ItemProcessor ?? state.Iterator, out);
+    if (state.Type === 'Parallel') for (const b of state.Branches ?? []) taskStates(b, out);
+  }
+  return out;
+}
+
+/**
+ * A Step Functions endpoint (AWS JSON 1.0: StartExecution, DescribeExecution, ListExecutions) that runs the
+ * synthesized definitions with aws-local-stepfunctions. Lambda tasks run the real handlers in this process.
+ * Retry intervals are shortened (`retryIntervalMs`) so fault scenarios do not wait seconds; everything else is as defined.
+ */
+export class LocalStepFunctions {
+  private readonly machines = new Map<string, { definition: any; machine: StateMachine }>();
+  private readonly executions = new Map<string, Execution>();
+  private server?: Server;
+  endpoint = '';
+
+  constructor(private readonly lambda: LocalLambda, private readonly retryIntervalMs = 20) {}
+
+  register(stateMachineArn: string, definition: any): void {
+    const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
+    this.machines.set(stateMachineArn, { definition, machine });
+  }
+
+  private overrides(definition: any) {
+    const taskResourceLocalHandlers: Record<string, (input: any) => Promise<any>> = {};
+    const retryIntervalOverrides: Record<string, number> = {};
+    for (const [name, state] of taskStates(definition)) {
+      const viaInvoke = state.Resource === 'arn:aws:states:::lambda:invoke';
+      retryIntervalOverrides[name] = this.retryIntervalMs;
+      taskResourceLocalHandlers[name] = async (input: any) => {
+        const target = viaInvoke ? input.FunctionName : state.Resource;
+        const fn = this.lambda.find(target);
+        if (!fn) throw Object.assign(new Error(`no local function for ${target}`), { name: 'Lambda.ResourceNotFoundException' });
+        const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input);
+        return viaInvoke ? { Payload: result, StatusCode: 200 } : result;
+      };
+    }
+    return { taskResourceLocalHandlers, retryIntervalOverrides };
+  }
+
+  startExecution(stateMachineArn: string, name: string, input: string): Execution {
+    const entry = this.machines.get(stateMachineArn);
+    if (!entry) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    const machineName = stateMachineArn.split(':').pop()!;
+    const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // Standard workflows: the same name and input is idempotent; another input is refused.
+      if (existing.input === input) return existing;
+      throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const execution: Execution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now() / 1000, done: Promise.resolve() };
+    const parsed = JSON.parse(input || '{}');
+    const run = entry.machine.run(parsed, {
+      overrides: this.overrides(entry.definition),
+      context: { Execution: { Id: executionArn, Name: name, Input: parsed, StartTime: new Date().toISOString() } },
+    } as any);
+    execution.done = run.result.then(
+      (output: unknown) => {
+        execution.status = 'SUCCEEDED';
+        execution.output = JSON.stringify(output);
+      },
+      (error: any) => {
+        execution.status = 'FAILED';
+        execution.error = error?.name ?? 'Error';
+        execution.cause = error?.message ?? String(error);
+      },
+    ).finally(() => {
+      execution.stopDate = Date.now() / 1000;
+    });
+    this.executions.set(executionArn, execution);
+    return execution;
+  }
+
+  list(): Execution[] {
+    return [...this.executions.values()];
+  }
+
+  /** Resolves when no execution is running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = this.list().filter((e) => e.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((e) => e.done));
+    }
+  }
+
+  private describe(e: Execution) {
+    const { done, ...rest } = e;
+    return rest;
+  }
+
+  private handle(target: string, body: any): unknown {
+    switch (target) {
+      case 'StartExecution': {
+        const e = this.startExecution(body.stateMachineArn, body.name ?? crypto.randomUUID(), body.input ?? '{}');
+        return { executionArn: e.executionArn, startDate: e.startDate };
+      }
+      case 'DescribeExecution': {
+        const e = this.executions.get(body.executionArn);
+        if (!e) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
+        return this.describe(e);
+      }
+      case 'ListExecutions':
+        return {
+          executions: this.list()
+            .filter((e) => e.stateMachineArn === body.stateMachineArn && (!body.statusFilter || e.status === body.statusFilter))
+            .map((e) => this.describe(e)),
+        };
+      default:
+        throw new ServiceError('UnknownOperationException', `${target} is not supported by the embedded stack`);
+    }
+  }
+
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target'] ?? '').replace(/^AWSStepFunctions\./, '');
+        try {
+          const result = this.handle(target, JSON.parse(Buffer.concat(chunks).toString() || '{}'));
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(result));
+        } catch (error) {
+          const e = error instanceof ServiceError ? error : new ServiceError('InternalFailure', String(error), 500);
+          res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': e.type }).end(JSON.stringify({ __type: e.type, message: e.message }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as any).port}`;
+    return this.endpoint;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
