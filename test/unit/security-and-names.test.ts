@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { displayName } from '../../functions/domain/display-names.js';
+import { inheritedExemptions } from '../../functions/domain/security.js';
+import { org } from './world-builder.js';
+
+describe('T6 — security inheritance (reading: exemptions stay ON where the destination forbids, to keep data and contacts)', () => {
+  it('T6: both exemptions are OFF in a destination that forbids nothing', () => {
+    expect(inheritedExemptions(org('C'))).toEqual({ allowOutsideCommunication: false, allowFileSharing: false });
+  });
+  it('T6: allowOutsideCommunication stays ON when the destination restricts outside communication', () => {
+    expect(inheritedExemptions(org('D', { restrictOutsideCommunication: true }))).toEqual({ allowOutsideCommunication: true, allowFileSharing: false });
+  });
+  it('T6: allowFileSharing stays ON when the destination disallows file sharing', () => {
+    expect(inheritedExemptions(org('D', { disallowFileSharing: true }))).toEqual({ allowOutsideCommunication: false, allowFileSharing: true });
+  });
+});
+
+describe('D2 — names as shown after deletion', () => {
+  it('D2: an active user shows by name', () => {
+    expect(displayName({ name: 'Akira', status: 'active' })).toBe('Akira');
+  });
+  it('D2: a user deleted on or after 2016-03-09 shows as "Name (cancelled)"', () => {
+    expect(displayName({ name: 'Akira', status: 'deleted', deletedAt: '2016-03-09T00:00:00Z' })).toBe('Akira (cancelled)');
+    expect(displayName({ name: 'Akira', status: 'deleted', deletedAt: '2026-11-21T00:00:00Z' })).toBe('Akira (cancelled)');
+  });
+  it('D2: a user deleted before 2016-03-09 shows as "Cancelled user"', () => {
+    expect(displayName({ name: 'Akira', status: 'deleted', deletedAt: '2016-03-08T23:59:59Z' })).toBe('Cancelled user');
+  });
+});
