@@ -9,6 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: integration files share one DynamoDB Local and one S3 emulator, each file with its own tables.
     maxWorkers: 2,
+    execArgv: ['--disable-warning=NodeVersionSupportWarning'],
     reporters: ['default', 'json'],
     outputFile: { json: '.offboard/test-results.json' },
   },

@@ -1,0 +1,148 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { allStates, definitions, synthesize } from './template.js';
+
+let template: Template;
+let machines: Record<string, any>;
+beforeAll(() => {
+  template = synthesize();
+  machines = definitions(template);
+});
+
+const byId = (prefix: string) => Object.entries(machines).find(([id]) => id.startsWith(prefix))![1];
+
+describe('functions', () => {
+  it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
+    expect(ours.length).toBe(15);
+    for (const f of ours) {
+      expect(f.Properties.Runtime).toBe('nodejs22.x');
+      expect(f.Properties.Architectures).toEqual(['arm64']);
+      expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
+    }
+  });
+  it('every step function and API function that touches data knows the table (and the bucket)', () => {
+    const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter((f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'));
+    for (const f of fns) {
+      expect(Object.keys(f.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'BUCKET_NAME']));
+    }
+  });
+});
+
+describe('state machines', () => {
+  it('two Standard state machines, defined in JSONPath, with logging and tracing', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR' }),
+    });
+    for (const d of Object.values(machines)) expect(d.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+  });
+
+  it('the transfer machine runs the steps in order', () => {
+    const names = allStates(byId('TransferWorkflow')).map(([n]) => n);
+    expect(names).toEqual(expect.arrayContaining(['CheckEligibility', 'PlanImpact', 'ApplyMembership', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats', 'Finalize', 'MarkFailed', 'AwaitSeat']));
+    expect(byId('TransferWorkflow').StartAt).toBe('CheckEligibility');
+  });
+
+  it('the deletion machine deletes the user instead of moving membership', () => {
+    const names = allStates(byId('DeletionWorkflow')).map(([n]) => n);
+    expect(names).toContain('DeleteUser');
+    expect(names).not.toContain('ApplyMembership');
+  });
+
+  it('every Task has a Retry on Lambda service errors and throttling, with backoff and full jitter, and a comment', () => {
+    for (const d of Object.values(machines)) {
+      for (const [name, s] of allStates(d).filter(([, s]) => s.Type === 'Task')) {
+        const lambdaRetry = s.Retry?.find((r: any) => r.ErrorEquals.includes('Lambda.ServiceException'));
+        expect(lambdaRetry, name).toBeDefined();
+        expect(lambdaRetry.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.TooManyRequestsException', 'Lambda.SdkClientException']));
+        expect(lambdaRetry.BackoffRate).toBeGreaterThan(1);
+        expect(lambdaRetry.JitterStrategy).toBe('FULL');
+        expect(s.Comment, name).toBeTruthy();
+      }
+    }
+  });
+
+  it('every data-changing Task has a Catch that ends the operation failed (MarkFailed)', () => {
+    for (const d of Object.values(machines)) {
+      for (const [name, s] of allStates(d).filter(([n, s]) => s.Type === 'Task' && n !== 'MarkFailed')) {
+        const all = s.Catch?.find((c: any) => c.ErrorEquals.includes('States.ALL'));
+        expect(all?.Next, name).toBe('MarkFailed');
+        expect(all.ResultPath).toBe('$.error');
+      }
+    }
+  });
+
+  it('T4: a NoFreeSeat error sends the transfer to AwaitSeat, before the catch-all', () => {
+    const apply = allStates(byId('TransferWorkflow')).find(([n]) => n === 'ApplyMembership')![1];
+    expect(apply.Catch[0]).toMatchObject({ ErrorEquals: ['NoFreeSeat'], Next: 'AwaitSeat' });
+  });
+
+  it('paged steps loop on a cursor, so no payload carries an unbounded list', () => {
+    const states = Object.fromEntries(allStates(byId('DeletionWorkflow')));
+    for (const step of ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats']) {
+      expect(states[step].Next).toBe(`${step}HasMore`);
+      expect(states[`${step}HasMore`].Choices[0]).toMatchObject({ Variable: '$.cursor', IsPresent: true, Next: step });
+    }
+  });
+});
+
+describe('data', () => {
+  it('the table: on-demand, encrypted, point-in-time recovery, deletion protection, one GSI', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'GSI1' })],
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+  it('the bucket: encrypted, public access blocked, not versioned (F4: deleted bytes are gone), retained', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    const bucket = Object.values<any>(template.findResources('AWS::S3::Bucket'))[0];
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+    expect(bucket.DeletionPolicy).toBe('Retain');
+  });
+  it('the bucket policy refuses any request without TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('API', () => {
+  it('every route but GET /health has the JWT authorizer', () => {
+    const routes = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+      ['GET /deletions/{id}', 'GET /health', 'GET /transfers/{id}', 'POST /deletions', 'POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /transfers/{id}/cancellation'].sort(),
+    );
+    for (const r of routes) {
+      if (r.RouteKey === 'GET /health') expect(r.AuthorizationType ?? 'NONE').toBe('NONE');
+      else expect(r.AuthorizationType, r.RouteKey).toBe('JWT');
+    }
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
+  });
+  it('a given identity provider replaces the default Cognito user pool', () => {
+    const t = synthesize({ jwtIssuer: 'https://id.example.com', jwtAudience: ['chat'] });
+    t.resourceCountIs('AWS::Cognito::UserPool', 0);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['chat'] } });
+  });
+  it('only the functions that start operations may start executions', () => {
+    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
+    const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
+    expect(starters.length).toBe(2);
+  });
+});

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { inject } from 'vitest';
+import { importPKCS8, SignJWT } from 'jose';
+import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+
+export interface Answer {
+  status: number;
+  body: any;
+}
+
+/** Where the integration tests run: the embedded stack (default) or a deployed stack (OFFBOARD_TARGET=stack). */
+export interface Target {
+  url: string;
+  /** Fault injection is only possible on the embedded stack. */
+  canInjectFaults: boolean;
+  call(method: string, route: string, options?: { as?: string; token?: string | null; body?: unknown; raw?: string }): Promise<Answer>;
+  load(world: unknown): Promise<void>;
+  export(): Promise<any>;
+  fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
+  invocations(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+export function demoWorld(): any {
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, 'fixtures', 'demo-world.json'), 'utf8'));
+}
+
+async function request(url: string, method: string, route: string, token: string | null, body?: string): Promise<Answer> {
+  const res = await fetch(`${url}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed };
+}
+
+async function embedded(): Promise<Target> {
+  const { startEmbeddedStack } = await import('../../local/embedded-stack.js');
+  const stack = await startEmbeddedStack({
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    s3Endpoint: inject('s3Endpoint'),
+    prefix: `t${Math.random().toString(36).slice(2, 8)}`,
+  });
+  const tokens = new Map<string, string>();
+  const control = async (method: string, route: string, body?: unknown) => {
+    const a = await request(stack.url, method, route, null, body === undefined ? undefined : JSON.stringify(body));
+    if (a.status !== 200) throw new Error(`${method} ${route}: ${a.status} ${JSON.stringify(a.body)}`);
+    return a.body;
+  };
+  return {
+    url: stack.url,
+    canInjectFaults: true,
+    async call(method, route, { as, token, body, raw } = {}) {
+      let t = token === undefined ? null : token;
+      if (as) {
+        if (!tokens.has(as)) tokens.set(as, await stack.token(as));
+        t = tokens.get(as)!;
+      }
+      return request(stack.url, method, route, t, raw ?? (body === undefined ? undefined : JSON.stringify(body)));
+    },
+    load: (world) => control('PUT', '/_local/world', world),
+    export: () => control('GET', '/_local/world'),
+    fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
+    invocations: () => control('GET', '/_local/invocations'),
+    close: () => stack.stop(),
+  };
+}
+
+/**
+ * A deployed stack (LocalStack via `npm run localstack:deploy`, or AWS): the API URL, table and bucket come from the
+ * stack outputs; tokens are signed with the key of the identity provider the stack was deployed with
+ * (OFFBOARD_JWT_PRIVATE_KEY_FILE, OFFBOARD_JWT_ISSUER, OFFBOARD_JWT_AUDIENCE).
+ */
+async function deployed(): Promise<Target> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const stackName = process.env.OFFBOARD_STACK ?? 'Offboard';
+  const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  process.env.TABLE_NAME = outputs.TableName;
+  process.env.BUCKET_NAME = outputs.BucketName;
+  const store = await import('../../functions/world/world-store.js');
+  const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
+  const url = String(outputs.ApiUrl).replace(/\/$/, '');
+  const sign = (userId: string) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: process.env.OFFBOARD_JWT_KID ?? 'offboard' }).setSubject(userId)
+      .setIssuer(process.env.OFFBOARD_JWT_ISSUER!).setAudience(process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt().setExpirationTime('1h').sign(key);
+  return {
+    url,
+    canInjectFaults: false,
+    async call(method, route, { as, token, body, raw } = {}) {
+      const t = as ? await sign(as) : (token ?? null);
+      return request(url, method, route, t, raw ?? (body === undefined ? undefined : JSON.stringify(body)));
+    },
+    load: async (world) => void (await store.loadWorld(world)),
+    export: () => store.exportWorld(),
+    fault: async () => {
+      throw new Error('fault injection needs the embedded stack');
+    },
+    invocations: async () => ({}),
+    close: async () => {},
+  };
+}
+
+export function openTarget(): Promise<Target> {
+  return process.env.OFFBOARD_TARGET === 'stack' ? deployed() : embedded();
+}
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled', 'awaiting-seat'];
+
+/** Polls an operation until it leaves `running` (or `until` holds). */
+export async function settle(target: Target, route: string, as: string, until: (body: any) => boolean = (b) => TERMINAL.includes(b.status)): Promise<any> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const a = await target.call('GET', route, { as });
+    if (a.status !== 200) throw new Error(`GET ${route}: ${a.status} ${JSON.stringify(a.body)}`);
+    if (until(a.body)) return a.body;
+    if (Date.now() > deadline) throw new Error(`GET ${route}: still ${a.body.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const ids = (list: { id: string }[]) => list.map((x) => x.id);
+export const byId = (list: any[], id: string) => list.find((x) => x.id === id);
