@@ -139,6 +139,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       await stepFunctions.idle();
       return send(res, 200, { executions: stepFunctions.list().length });
     }
+    if (path === '/_local/objects' && req.method === 'GET') return send(res, 200, await worldStore.objectKeys());
     if (path === '/_local/invocations' && req.method === 'GET') return send(res, 200, Object.fromEntries(lambda.invocations));
     return send(res, 404, { error: { code: 'not-found', message: `no local route ${req.method} ${path}` } });
   };

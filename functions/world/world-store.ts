@@ -131,3 +131,10 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
     tasks: of('task').map((i) => ({ ...toTask(i), requesterName: shownName(i.requesterId) })).sort(byId),
   };
 }
+
+/** Every object key in the files bucket (checks that deleted bytes are really gone, F4). */
+export async function objectKeys(): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of listKeyPages(bucketName())) keys.push(...page);
+  return keys.sort();
+}

@@ -17,6 +17,8 @@ export interface Target {
   call(method: string, route: string, options?: { as?: string; token?: string | null; body?: unknown; raw?: string }): Promise<Answer>;
   load(world: unknown): Promise<void>;
   export(): Promise<any>;
+  /** Every key in the files bucket. */
+  objectKeys(): Promise<string[]>;
   fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
   invocations(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ async function embedded(): Promise<Target> {
     },
     load: (world) => control('PUT', '/_local/world', world),
     export: () => control('GET', '/_local/world'),
+    objectKeys: () => control('GET', '/_local/objects'),
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
     invocations: () => control('GET', '/_local/invocations'),
     close: () => stack.stop(),
@@ -101,6 +104,7 @@ async function deployed(): Promise<Target> {
     },
     load: async (world) => void (await store.loadWorld(world)),
     export: () => store.exportWorld(),
+    objectKeys: () => store.objectKeys(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
     },
@@ -129,3 +133,6 @@ export async function settle(target: Target, route: string, as: string, until: (
 
 export const ids = (list: { id: string }[]) => list.map((x) => x.id);
 export const byId = (list: any[], id: string) => list.find((x) => x.id === id);
+
+/** The bucket key of a file (functions/store/keys.ts). */
+export const objectKey = (chatId: string, fileId: string) => `chats/${chatId}/files/${fileId}`;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { byId, demoWorld, ids, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
 
 let target: Target;
 beforeAll(async () => {
@@ -48,6 +48,12 @@ describe('T10 end to end through the HTTP API', () => {
     expect(ids(w.files)).not.toContain('f-a1-bteam'); // F1: no other member of A stays
     expect(byId(w.files, 'f-a1-launch')).toMatchObject({ ownerOrganizationId: 'A', stored: true }); // F1: a2 of A stays
     expect(w.messages.filter((m: any) => m.chatId === 'g-launch').length).toBe(2); // G1: past posts stay
+    const keys = await target.objectKeys(); // F4: the bytes themselves are gone from the bucket
+    expect(keys).not.toContain(objectKey('dm-a1-b1', 'f-a1-dm-b1'));
+    expect(keys).not.toContain(objectKey('dm-a1-b1', 'f-b1-dm-a1'));
+    expect(keys).not.toContain(objectKey('g-bteam', 'f-a1-bteam'));
+    expect(keys).toContain(objectKey('g-launch', 'f-a1-launch'));
+    expect(keys).toContain(objectKey('g-partners', 'f-a1-partners'));
   });
 
   it('T9: seats move: the source seat is released and a destination seat taken', async () => {

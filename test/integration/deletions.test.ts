@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+
+let target: Target;
+beforeAll(async () => {
+  target = await openTarget();
+});
+afterAll(async () => target?.close());
+beforeEach(async () => target.load(demoWorld()));
+
+async function deleteUser(userId: string, as = 'adminA') {
+  const started = await target.call('POST', '/deletions', { as, body: { userId } });
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  expect(started.body.status).toBe('running');
+  return { started: started.body, final: await settle(target, `/deletions/${started.body.id}`, as) };
+}
+
+describe('an administrator deletes a2 (D2–D6, G1–G2, F1–F2)', () => {
+  let preview: any;
+  let started: any;
+  let final: any;
+  let w: any;
+  beforeEach(async () => {
+    preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    ({ started, final } = await deleteUser('a2'));
+    w = await target.export();
+  });
+
+  it('X1: the deletion runs exactly the previewed effects, each citing its rule', () => {
+    expect(started).toMatchObject({ userId: 'a2', organizationId: 'A', requestedBy: 'adminA' });
+    expect(started.impact).toEqual(preview);
+    expect(final.status).toBe('succeeded');
+    expect(final.impact).toEqual(preview);
+    for (const e of preview.effects) expect(e.rule).toMatch(/^[DFGT]\d$/);
+  });
+
+  it('D2: the user is deleted, signs in no more, API token revoked', () => {
+    expect(byId(w.users, 'a2')).toMatchObject({ status: 'deleted', apiToken: null, displayName: 'Asuka Aoki (cancelled)' });
+    expect(Date.parse(byId(w.users, 'a2').deletedAt)).toBeGreaterThan(Date.parse('2026-01-01'));
+  });
+
+  it('D2, D6: past messages and kept tasks show "Name (cancelled)"', () => {
+    for (const m of w.messages.filter((m: any) => m.senderId === 'a2')) expect(m.speakerName).toBe('Asuka Aoki (cancelled)');
+    expect(w.messages.filter((m: any) => m.senderId === 'a2').length).toBeGreaterThan(0);
+    expect(byId(w.tasks, 't-launch-a1').requesterName).toBe('Asuka Aoki (cancelled)');
+    expect(byId(w.tasks, 't-design-b2').requesterName).toBe('Asuka Aoki (cancelled)');
+  });
+
+  it('D3: My Chat and the chat where a2 was alone are deleted, with their messages and files (F2, bytes gone)', () => {
+    expect(ids(w.chats)).not.toContain('my-a2');
+    expect(ids(w.chats)).not.toContain('g-solo');
+    expect(w.messages.filter((m: any) => m.chatId === 'g-solo')).toEqual([]);
+    expect(ids(w.files)).not.toContain('f-a2-solo');
+  });
+
+  it('F4: deleted files’ bytes are gone from the bucket; kept files’ bytes are still there', async () => {
+    const keys = await target.objectKeys();
+    expect(keys).not.toContain(objectKey('g-solo', 'f-a2-solo'));
+    expect(keys).not.toContain(objectKey('dm-a2-b1', 'f-a2-dm-b1'));
+    expect(keys).toContain(objectKey('g-design', 'f-a2-design'));
+    expect(keys).toContain(objectKey('g-design', 'f-b2-design'));
+    expect(keys.length).toBe(w.files.length);
+  });
+
+  it('D4: contacts removed; the direct chat with messages stays frozen with b1 alone; the one without messages is deleted', () => {
+    expect(w.contacts.filter((p: string[]) => p.includes('a2'))).toEqual([]);
+    expect(byId(w.chats, 'dm-a2-b1')).toMatchObject({ frozen: true, members: [{ userId: 'b1', role: 'admin' }] });
+    expect(ids(w.chats)).not.toContain('dm-a2-c1');
+    expect(ids(w.files)).not.toContain('f-a2-dm-b1'); // F1: b1 is not of A
+  });
+
+  it('D5, G2: a2 leaves the group chats; where no administrator remains, every member (read-only included) becomes one', () => {
+    expect(byId(w.chats, 'g-design').members).toEqual([{ userId: 'a3', role: 'admin' }, { userId: 'b2', role: 'admin' }]);
+    expect(byId(w.chats, 'g-launch').members.map((m: any) => m.userId)).toEqual(['a1', 'b1']);
+    expect(byId(w.chats, 'g-launch').members.find((m: any) => m.userId === 'b1').role).toBe('member'); // a1 is still admin
+    expect(w.messages.filter((m: any) => m.chatId === 'g-design').length).toBe(2); // G1: past posts stay
+  });
+
+  it('F1: a2’s file stays in the chat where a3 (same organization) remains, owned by A', () => {
+    expect(byId(w.files, 'f-a2-design')).toMatchObject({ ownerOrganizationId: 'A', stored: true });
+  });
+
+  it('D6: tasks assigned to a2 are deleted; tasks a2 requested stay', () => {
+    expect(ids(w.tasks)).not.toContain('t-design-a2');
+    expect(ids(w.tasks)).toEqual(expect.arrayContaining(['t-launch-a1', 't-design-b2']));
+  });
+});
+
+describe('names and the 2016 cut-off (D2)', () => {
+  it('D2: a user deleted before 2016-03-09 shows as "Cancelled user" on messages and tasks', async () => {
+    const w = await target.export();
+    expect(byId(w.users, 'old1').displayName).toBe('Cancelled user');
+    expect(byId(w.messages, 'm012').speakerName).toBe('Cancelled user');
+    expect(byId(w.tasks, 't-partners-c1').requesterName).toBe('Cancelled user');
+  });
+
+  it('D4: a direct chat whose other user is already deleted is deleted when the last one goes', async () => {
+    const { final } = await deleteUser('a3');
+    expect(final.impact.effects).toContainEqual(expect.objectContaining({ kind: 'chat-deleted', chatId: 'dm-a3-old1' }));
+    const w = await target.export();
+    expect(ids(w.chats)).not.toContain('dm-a3-old1');
+    expect(w.messages.filter((m: any) => m.chatId === 'dm-a3-old1')).toEqual([]);
+  });
+});
+
+describe('refusals (D1) and HTTP errors', () => {
+  it('D1: the last administrator of an organization is refused with 422 citing D1, and nothing changes', async () => {
+    const before = await target.export();
+    const a = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'adminA' } });
+    expect(a.status).toBe(422);
+    expect(a.body.error).toMatchObject({ code: 'ineligible', rule: 'D1' });
+    expect(await target.export()).toEqual(before);
+  });
+  it('D1: an already deleted user is refused with 422 citing D1', async () => {
+    const a = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'old1' } });
+    expect(a.status).toBe(422);
+    expect(a.body.error.reasons[0].rule).toBe('D1');
+  });
+  it('D1: an administrator can be deleted while another remains, and the deleted user’s token stops working (D2)', async () => {
+    const world = demoWorld();
+    byId(world.users, 'a1').orgAdmin = true;
+    await target.load(world);
+    expect((await target.call('GET', '/transfers/none', { as: 'a1' })).status).toBe(404); // a1 is signed in
+    const { final } = await deleteUser('a1');
+    expect(final.status).toBe('succeeded');
+    expect((await target.call('GET', '/transfers/none', { as: 'a1' })).status).toBe(401);
+  });
+  it('403 for a member and for another organization’s administrator', async () => {
+    expect((await target.call('POST', '/deletions', { as: 'a1', body: { userId: 'a2' } })).status).toBe(403);
+    expect((await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'a2' } })).status).toBe(403);
+    expect((await target.call('POST', '/previews', { as: 'adminB', body: { operation: 'deletion', userId: 'a2' } })).status).toBe(403);
+    const { started } = await deleteUser('a2');
+    expect((await target.call('GET', `/deletions/${started.id}`, { as: 'adminB' })).status).toBe(403);
+    expect((await target.call('GET', `/deletions/${started.id}`, { as: 'a1' })).status).toBe(403);
+  });
+  it('400 naming the field, 401, 404', async () => {
+    const bad = await target.call('POST', '/deletions', { as: 'adminA', body: { user: 'a2' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.path).toBe('userId');
+    expect((await target.call('POST', '/deletions', { body: { userId: 'a2' } })).status).toBe(401);
+    expect((await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'nobody' } })).status).toBe(404);
+    expect((await target.call('GET', '/deletions/del-missing', { as: 'adminA' })).status).toBe(404);
+  });
+  it('409 while another operation on the user is waiting', async () => {
+    await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'C' } });
+    const a = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(a.status).toBe(409);
+    expect(a.body.error.code).toBe('conflict');
+  });
+});
