@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.js';
+import { Billing } from './constructs/billing.js';
 import { Data } from './constructs/data.js';
 import { OperationWorkflow } from './constructs/operation-workflow.js';
 import { WorkflowSteps } from './constructs/workflow-steps.js';
@@ -21,6 +22,7 @@ export class OffboardStack extends Stack {
     const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket });
     const transfer = new OperationWorkflow(this, 'TransferWorkflow', { operation: 'transfer', steps });
     const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
+    const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine });
     new Api(this, 'Api', {
       table: data.table,
       bucket: data.bucket,
@@ -34,5 +36,8 @@ export class OffboardStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: data.bucket.bucketName });
     new CfnOutput(this, 'TransferStateMachineArn', { value: transfer.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeletionStateMachineArn', { value: deletion.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'CancellationStateMachineArn', { value: billing.cancellation.stateMachineArn });
+    new CfnOutput(this, 'BillingEventBusName', { value: billing.bus.eventBusName });
+    new CfnOutput(this, 'BillingDeadLetterQueueUrl', { value: billing.deadLetters.queueUrl });
   }
 }

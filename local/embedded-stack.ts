@@ -9,6 +9,7 @@ import { LocalHttpApi } from './gateway.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { consolePage } from './console.js';
+import { LocalEventBus } from './event-bus.js';
 
 export interface EmbeddedStackOptions {
   port?: number;
@@ -27,7 +28,8 @@ export interface EmbeddedStack {
   names: LocalNames;
   lambda: LocalLambda;
   stepFunctions: LocalStepFunctions;
-  token(userId: string): Promise<string>;
+  eventBus: LocalEventBus;
+  token(userId: string, scopes?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,15 @@ const send = (res: ServerResponse, status: number, body: unknown): void =>
  */
 export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const owned: RunningEmulator[] = [];
+  try {
+    return await start(options, owned);
+  } catch (error) {
+    for (const e of owned) await e.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): Promise<EmbeddedStack> {
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint);
   const s3Endpoint = options.s3Endpoint ?? (owned[owned.push(await startS3Local()) - 1]!.endpoint);
   const template = synthesizeTemplate();
@@ -88,6 +99,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stepFunctions.register(names.arn(id), JSON.parse(names.resolve(r.Properties.DefinitionString)));
   }
   const sfnEndpoint = await stepFunctions.listen();
+  // fauxqs serves SQS beside S3: the billing dead-letter queue lives there.
+  const eventBus = new LocalEventBus(names, lambda, s3Endpoint);
+  await eventBus.createQueues();
 
   // The handlers' environment, as Lambda would set it, plus the emulators' endpoints for the SDK.
   Object.assign(process.env, {
@@ -104,13 +118,24 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const api = new LocalHttpApi(names, lambda, { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
-  const token = (userId: string) =>
-    new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
+  const token = (userId: string, scopes: string[] = []) =>
+    new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
   const worldStore = await import('../functions/world/world-store.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
-    if (path === '/_local/token' && req.method === 'POST') return send(res, 200, { token: await token(JSON.parse(body).userId) });
+    if (path === '/_local/token' && req.method === 'POST') {
+      const { userId, scopes } = JSON.parse(body);
+      return send(res, 200, { token: await token(userId, scopes) });
+    }
+    if (path === '/_local/billing' && req.method === 'PUT') {
+      const { entry, id, times } = JSON.parse(body);
+      const problem = !entry || typeof entry !== 'object' ? 'the file holds no event' : ['Source', 'DetailType', 'Detail'].find((k) => entry[k] === undefined);
+      if (problem) return send(res, 400, { error: { code: 'invalid-request', message: problem.includes(' ') ? problem : `the event has no ${problem}`, path: problem.includes(' ') ? '' : problem } });
+      const delivered = await eventBus.put(entry, { id, times });
+      return send(res, 200, delivered);
+    }
+    if (path === '/_local/dead-letters' && req.method === 'GET') return send(res, 200, await eventBus.deadLetters());
     if (path === '/_local/world' && req.method === 'GET') {
       await stepFunctions.idle();
       return send(res, 200, await worldStore.exportWorld());
@@ -171,6 +196,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     names,
     lambda,
     stepFunctions,
+    eventBus,
     token,
     async stop() {
       server.closeAllConnections?.();

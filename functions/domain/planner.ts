@@ -74,6 +74,8 @@ interface LeaveRules {
   emptyChat: string;
   /** F1: "the same organization" (the source organization for a transfer). */
   organizationId: string | null;
+  /** F3: the organization's contract is cancelled: every file its users uploaded goes, whoever stays. */
+  contractCancelled?: boolean;
 }
 
 /** G1, G2, D5, F1: the subject leaves a chat. */
@@ -91,11 +93,12 @@ function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: Le
     list.add({ kind: 'admin-granted', rule: rules.adminGrant, chatId: chat.id, userIds }); // D5 / G2
   }
   const sameOrgStays =
+    !rules.contractCancelled &&
     rules.organizationId !== null &&
     remaining.some((m) => slice.users.get(m.userId)?.organizationId === rules.organizationId);
   for (const file of view.subjectFiles) {
     if (sameOrgStays) list.add({ kind: 'file-handed-over', rule: 'F1', fileId: file.id, organizationId: rules.organizationId! });
-    else list.add({ kind: 'file-deleted', rule: 'F1', fileId: file.id });
+    else list.add({ kind: 'file-deleted', rule: rules.contractCancelled ? 'F3' : 'F1', fileId: file.id });
   }
 }
 
@@ -134,8 +137,16 @@ export function planTransfer(slice: PlanSlice, destination: Organization): Impac
   return { operation: 'transfer', userId: subject.id, effects: list.effects() };
 }
 
-/** The plan of an administrator's deletion of a user (D2–D6, G1–G2, F1–F2). Eligibility (D1) is checked separately. */
-export function planDeletion(slice: PlanSlice): Impact {
+export interface DeletionOptions {
+  /** B1, F3: the deletion is part of a cancelled contract's bulk run. */
+  contractCancelled?: boolean;
+}
+
+/**
+ * The plan of an administrator's deletion of a user (D2–D6, G1–G2, F1–F2), or of a member of an organization whose
+ * contract was cancelled (B1: the same, except that F3 deletes every file the user uploaded). D1 is checked separately.
+ */
+export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): Impact {
   const { subject } = slice;
   const list = new EffectList();
   list.add({ kind: 'user-deleted', rule: 'D2', userId: subject.id });
@@ -143,7 +154,13 @@ export function planDeletion(slice: PlanSlice): Impact {
   for (const contactId of slice.contacts) {
     list.add({ kind: 'contact-removed', rule: 'D4', userIds: sortedPair(subject.id, contactId) });
   }
-  const leave: LeaveRules = { left: 'D5', adminGrant: 'D5', emptyChat: 'D5', organizationId: subject.organizationId };
+  const leave: LeaveRules = {
+    left: 'D5',
+    adminGrant: 'D5',
+    emptyChat: 'D5',
+    organizationId: subject.organizationId,
+    contractCancelled: options.contractCancelled,
+  };
   for (const view of slice.chats) {
     const { chat } = view;
     const contents = slice.deletedChatContents?.get(chat.id);

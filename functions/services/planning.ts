@@ -1,4 +1,4 @@
-import { deletedChatIds, planDeletion, planTransfer } from '../domain/planner.js';
+import { deletedChatIds, planDeletion, planTransfer, type DeletionOptions } from '../domain/planner.js';
 import type { Impact } from '../domain/impact.js';
 import type { Organization, User } from '../domain/model.js';
 import { readChatContents, readPlanSlice, type Locators } from '../store/slice.js';
@@ -16,11 +16,11 @@ export async function computeTransferImpact(user: User, destination: Organizatio
   return { impact, locators };
 }
 
-export async function computeDeletionImpact(user: User): Promise<{ impact: Impact; locators: Locators }> {
+export async function computeDeletionImpact(user: User, options: DeletionOptions = {}): Promise<{ impact: Impact; locators: Locators }> {
   const { slice, locators } = await readPlanSlice(user);
-  const first = planDeletion(slice);
+  const first = planDeletion(slice, options);
   const chats = deletedChatIds(first);
   if (chats.length === 0) return { impact: first, locators };
-  const impact = planDeletion({ ...slice, deletedChatContents: await readChatContents(chats, locators) });
+  const impact = planDeletion({ ...slice, deletedChatContents: await readChatContents(chats, locators) }, options);
   return { impact, locators };
 }

@@ -90,15 +90,24 @@ export async function approveTransfer(callerId: string, id: string) {
 
 /** T4: the transfer waits, oldest first, for a seat at the destination. */
 export async function waitForSeat(op: OperationRecord, from: OperationRecord['status'][], set: Partial<OperationRecord> = {}) {
-  const marker = keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id);
-  return transition(op.id, from, 'awaiting-seat', { ...set, waitingSK: marker.SK }, [], [
-    { Put: { TableName: tableName(), Item: { ...marker, type: 'waiting', operationId: op.id, userId: op.userId } } },
+  const [atDestination, atSource] = waitingMarkers(op);
+  const item = { type: 'waiting', operationId: op.id, userId: op.userId };
+  return transition(op.id, from, 'awaiting-seat', { ...set, waitingSK: atDestination.SK }, [], [
+    { Put: { TableName: tableName(), Item: { ...atDestination, ...item } } },
+    { Put: { TableName: tableName(), Item: { ...atSource, ...item } } }, // B3 finds it from the source side too
   ]);
 }
 
+/** A waiting transfer is marked at both organizations: oldest first at the destination (B2), and at the source (B3). */
+function waitingMarkers(op: Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId'>) {
+  return [keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id), keys.waitingOut(op.sourceOrganizationId!, op.createdAt, op.id)] as const;
+}
+
+const deleteMarkers = (op: OperationRecord) => waitingMarkers(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
+
 async function removeWaitingMarker(op: OperationRecord): Promise<void> {
-  if (!op.waitingSK) return;
-  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: { PK: keys.org(op.destinationOrganizationId!).PK, SK: op.waitingSK } }));
+  if (op.operation !== 'transfer') return;
+  await Promise.all(waitingMarkers(op).map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
 }
 
 /** T3: either side cancels before the transfer runs. */
@@ -115,7 +124,19 @@ export async function cancelTransfer(callerId: string, id: string) {
   return operationView(cancelled);
 }
 
-/** B3 and system cancellations: cancelled with the reason, lock released. */
+/** Transfers waiting for a seat that involve this organization, as destination or as source. */
+export async function waitingTransfers(organizationId: string, side: 'destination' | 'source'): Promise<OperationRecord[]> {
+  const markers = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': side === 'destination' ? 'WAITING#' : 'WAITOUT#' },
+    ConsistentRead: true,
+  });
+  const ops = await Promise.all(markers.map((m) => getOperation(m.operationId)));
+  return ops.filter((op): op is OperationRecord => op?.status === 'awaiting-seat');
+}
+
+/** B1, B3 and other system cancellations: cancelled with the reason, lock released. */
 export async function cancelBySystem(op: OperationRecord, error: { code: string; message: string; rule?: string }) {
   const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', { error }, ['waitingSK']);
   await removeWaitingMarker(op);
@@ -138,21 +159,11 @@ export async function resumeWaitingTransfers(organizationId: string): Promise<st
   const org = await getOrganization(organizationId);
   if (!org) return [];
   let free = org.seats === undefined ? Number.POSITIVE_INFINITY : org.seats - org.members;
-  const markers = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': 'WAITING#' },
-    ConsistentRead: true,
-  });
   const resumed: string[] = [];
-  for (const marker of markers) {
+  for (const op of await waitingTransfers(organizationId, 'destination')) {
     if (free <= 0) break;
-    const op = await getOperation(marker.operationId);
-    if (!op || op.status !== 'awaiting-seat') continue;
     try {
-      await startRun(op, ['awaiting-seat'], {}, [
-        { Delete: { TableName: tableName(), Key: { PK: marker.PK, SK: marker.SK } } },
-      ]);
+      await startRun(op, ['awaiting-seat'], {}, deleteMarkers(op));
       resumed.push(op.id);
       free--;
     } catch (error) {

@@ -18,6 +18,11 @@
  * | planned effect| OP#id             | EFFECT#kind#ids             |                     |                          |
  * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
+ * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
+ * | billing run   | RUN#id            | RUN                         |                     |                          |
+ * | run member    | RUN#id            | MEMBER#u                    |                     |                          |
+ * | run chat      | RUN#id            | CHAT#c                      |                     |                          |
+ * | billing event | EVENT#id          | EVENT                       |                     |                          |
  */
 export const keys = {
   org: (id: string) => ({ PK: `ORG#${id}`, SK: 'ORG' }),
@@ -26,6 +31,14 @@ export const keys = {
     PK: `ORG#${destinationOrgId}`,
     SK: `WAITING#${createdAt}#${operationId}`,
   }),
+  waitingOut: (sourceOrgId: string, createdAt: string, operationId: string) => ({
+    PK: `ORG#${sourceOrgId}`,
+    SK: `WAITOUT#${createdAt}#${operationId}`,
+  }),
+  run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
+  runMember: (id: string, userId: string) => ({ PK: `RUN#${id}`, SK: `MEMBER#${userId}` }),
+  runChat: (id: string, chatId: string) => ({ PK: `RUN#${id}`, SK: `CHAT#${chatId}` }),
+  event: (id: string) => ({ PK: `EVENT#${id}`, SK: 'EVENT' }),
   user: (id: string) => ({ PK: `USER#${id}`, SK: 'USER' }),
   orgMembers: (orgId: string) => `ORG#${orgId}#MEMBERS`,
   contact: (a: string, b: string) => ({ PK: `USER#${a}`, SK: `CONTACT#${b}` }),

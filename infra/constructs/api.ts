@@ -56,6 +56,7 @@ export class Api extends Construct {
     const previews = fn('Previews', 'previews', 'POST /previews (X1)').bindTable(props.table).bindBucket(props.bucket);
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table).bindBucket(props.bucket);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table).bindBucket(props.bucket);
+    const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table).bindBucket(props.bucket);
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);
@@ -76,6 +77,7 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/transfers/{id}', transfers],
       [apigw.HttpMethod.POST, '/deletions', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
+      [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
     ];
     this.httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
     for (const [method, path, f] of routes) {

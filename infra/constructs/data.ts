@@ -25,6 +25,8 @@ export class Data extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.retain !== false,
       removalPolicy,
+      // billing event ids are kept for deduplication, then expire
+      timeToLiveAttribute: 'expiresAt',
     });
     this.table.addGlobalSecondaryIndex({
       indexName: 'GSI1',

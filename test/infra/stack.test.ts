@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(15);
+    expect(ours.length).toBe(26); // 11 operation steps, 5 API, 3 billing targets, 7 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -32,8 +32,8 @@ describe('functions', () => {
 });
 
 describe('state machines', () => {
-  it('two Standard state machines, defined in JSONPath, with logging and tracing', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+  it('three Standard state machines (transfer, deletion, contract cancellation), in JSONPath, with logging and tracing', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -68,7 +68,7 @@ describe('state machines', () => {
   });
 
   it('every data-changing Task has a Catch that ends the operation failed (MarkFailed)', () => {
-    for (const d of Object.values(machines)) {
+    for (const d of [byId('TransferWorkflow'), byId('DeletionWorkflow')]) {
       for (const [name, s] of allStates(d).filter(([n, s]) => s.Type === 'Task' && n !== 'MarkFailed')) {
         const all = s.Catch?.find((c: any) => c.ErrorEquals.includes('States.ALL'));
         expect(all?.Next, name).toBe('MarkFailed');
@@ -126,7 +126,7 @@ describe('API', () => {
   it('every route but GET /health has the JWT authorizer', () => {
     const routes = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
-      ['GET /deletions/{id}', 'GET /health', 'GET /transfers/{id}', 'POST /deletions', 'POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /transfers/{id}/cancellation'].sort(),
+      ['GET /billing-runs/{id}', 'GET /deletions/{id}', 'GET /health', 'GET /transfers/{id}', 'POST /deletions', 'POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /transfers/{id}/cancellation'].sort(),
     );
     for (const r of routes) {
       if (r.RouteKey === 'GET /health') expect(r.AuthorizationType ?? 'NONE').toBe('NONE');
@@ -143,6 +143,53 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(2);
+    expect(starters.length).toBe(6); // transfers, deletions, the three billing targets, and the Distributed Map (child executions)
+  });
+});
+
+describe('billing (B1–B3)', () => {
+  it('a custom event bus with one rule per detail-type, each matching source "billing"', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const rules = Object.values<any>(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual(['Contract Cancelled', 'Plan Changed', 'Seats Changed']);
+    for (const r of rules) {
+      expect(r.EventBusName).toBeDefined();
+      expect(r.EventPattern.source).toEqual(['billing']);
+    }
+  });
+  it('every target has a dead-letter queue and a retry policy', () => {
+    for (const r of Object.values<any>(template.findResources('AWS::Events::Rule'))) {
+      for (const t of r.Properties.Targets) {
+        expect(t.DeadLetterConfig.Arn).toBeDefined();
+        expect(t.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 });
+      }
+    }
+  });
+  it('rejected events reach the same queue with their error: each target function has an on-failure destination', () => {
+    const configs = Object.values<any>(template.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
+    expect(configs.length).toBe(3);
+    for (const c of configs) {
+      expect(c.MaximumRetryAttempts).toBe(2);
+      expect(c.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
+  });
+  it('the dead-letter queue is encrypted, TLS-only, and alarmed', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+  it('B1: members are read in pages and fanned out by a Distributed Map with bounded concurrency', () => {
+    const d = byId('BillingCancellationStateMachine');
+    const states = Object.fromEntries(allStates(d));
+    expect(d.StartAt).toBe('StartRun');
+    expect(states.DeleteMembers).toMatchObject({ Type: 'Map', MaxConcurrency: 10, ItemsPath: '$.page.userIds', ResultPath: null });
+    expect(states.DeleteMembers.ItemProcessor.ProcessorConfig).toMatchObject({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(states.DeleteMember.Catch[0].Next).toBe('RecordMemberFailed');
+    expect(states.MoreMembers.Choices[0].Next).toBe('ReadMembers');
+    for (const [name, s] of allStates(d).filter(([, s]) => s.Type === 'Task')) {
+      expect(s.Retry?.some((r: any) => r.ErrorEquals.includes('Lambda.ServiceException')), name).toBe(true);
+    }
   });
 });

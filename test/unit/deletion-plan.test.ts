@@ -117,3 +117,11 @@ describe('D6 — tasks', () => {
     ]);
   });
 });
+
+describe('F3 — a cancelled contract deletes every file the organization’s users uploaded', () => {
+  it('F3: in a bulk run, files are deleted even where a member of the same organization stays', () => {
+    const s = slice({ orgs, subject: x, users: [a2], chats: [{ chat: { id: 'g', type: 'group', members: [member('x'), member('a2', 'admin')] }, files: ['f'] }] });
+    expect(planDeletion(s, { contractCancelled: true }).effects).toContainEqual({ kind: 'file-deleted', rule: 'F3', fileId: 'f' });
+    expect(kinds(planDeletion(s, { contractCancelled: true }).effects)).not.toContain('file-handed-over');
+  });
+});

@@ -1,0 +1,5 @@
+import { handleContractCancelled } from '../../services/billing.js';
+import { billingTarget } from './target.js';
+
+/** Target of the "Contract Cancelled" rule (B1, F3): starts the bulk run. */
+export const handler = billingTarget('Contract Cancelled', handleContractCancelled);

@@ -1,0 +1,5 @@
+import { handlePlanChanged } from '../../services/billing.js';
+import { billingTarget } from './target.js';
+
+/** Target of the "Plan Changed" rule (B3): plan updated, transfers T1 now forbids cancelled. */
+export const handler = billingTarget('Plan Changed', handlePlanChanged);

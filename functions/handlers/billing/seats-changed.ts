@@ -1,0 +1,5 @@
+import { handleSeatsChanged } from '../../services/billing.js';
+import { billingTarget } from './target.js';
+
+/** Target of the "Seats Changed" rule (B2): seats updated, waiting transfers resumed oldest first. */
+export const handler = billingTarget('Seats Changed', handleSeatsChanged);

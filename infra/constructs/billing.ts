@@ -1,0 +1,174 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { OffboardFunction } from './offboard-function.js';
+import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
+
+/** CONTRACT.md's billing events, one rule each. */
+export const BILLING_EVENTS = {
+  ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run' },
+  SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first' },
+  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; approved transfers that T1 now forbids are cancelled' },
+} as const;
+
+export interface BillingProps {
+  table: dynamodb.ITable;
+  bucket: s3.IBucket;
+  transferStateMachine: sfn.IStateMachine;
+  /** Members deleted at once in a bulk run (B1). */
+  memberConcurrency?: number;
+}
+
+/**
+ * Billing events drive the workflows: a custom event bus, one rule per detail-type, Lambda targets with a retry policy
+ * and a dead-letter queue (delivery failures) plus the same queue as the functions' on-failure destination (rejected
+ * events, with the error), an alarm on that queue, and the bulk contract-cancellation state machine.
+ */
+export class Billing extends Construct {
+  readonly bus: events.EventBus;
+  readonly deadLetters: sqs.Queue;
+  readonly cancellation: sfn.StateMachine;
+  readonly functions: Record<string, OffboardFunction> = {};
+
+  constructor(scope: Construct, id: string, props: BillingProps) {
+    super(scope, id);
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${Stack.of(this).stackName}-billing` });
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'A billing event could not be delivered or was rejected: read the dead-letter queue for the event and its reason',
+      metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.cancellation = this.cancellationStateMachine(props);
+
+    for (const [name, def] of Object.entries(BILLING_EVENTS)) {
+      const fn = new OffboardFunction(this, name, {
+        entry: `functions/handlers/billing/${def.entry}.ts`,
+        description: `billing event "${def.detailType}": ${def.rule}`,
+        timeout: Duration.minutes(2),
+      })
+        .bindTable(props.table)
+        .bindBucket(props.bucket);
+      fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
+      fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
+      props.transferStateMachine.grantStartExecution(fn);
+      this.cancellation.grantStartExecution(fn);
+      // Rejected events (unknown organization, missing field, wrong type) end here with the error, after 2 retries.
+      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.deadLetters) });
+      this.functions[name] = fn;
+      new events.Rule(this, `${name}Rule`, {
+        eventBus: this.bus,
+        description: def.rule,
+        eventPattern: { source: ['billing'], detailType: [def.detailType] },
+        targets: [new targets.LambdaFunction(fn, { deadLetterQueue: this.deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+      });
+    }
+  }
+
+  /**
+   * B1: members are read in pages (ReadMembers); each page is fanned out by a Distributed Map with bounded
+   * concurrency (one child execution per member, so the parent's history stays small for 10,000 members); a member
+   * that fails is recorded and the run goes on; then the touched chats are swept (G2) and the run finishes.
+   */
+  private cancellationStateMachine(props: BillingProps): sfn.StateMachine {
+    const fns: Record<string, OffboardFunction> = {};
+    const functionScope = new Construct(this, 'RunSteps');
+    const steps = {
+      StartRun: 'Counts the members and cancels transfers waiting to join the organization',
+      ReadMembers: 'One page of member ids and a cursor: payloads stay bounded',
+      DeleteMember: 'D2–D6 for one member, F3 for every file the member uploaded; idempotent',
+      RecordMemberFailed: 'Counts the member as failed, with the error; the run goes on',
+      SweepChats: 'G2, D5 across concurrent deletions: empty chats deleted, administrator-less groups handed over',
+      FinishRun: 'The run succeeded, or failed naming how many members could not be deleted',
+      FailRun: 'The run failed with its error',
+    } as const;
+    const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
+      fns[name] ??= new OffboardFunction(functionScope, name, {
+        entry: `functions/handlers/bulk/${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}.ts`,
+        description: `billing run step ${name}: ${steps[name]}`,
+        timeout: Duration.minutes(10),
+        memorySize: 1024,
+      })
+        .bindTable(props.table)
+        .bindBucket(props.bucket);
+      const task = new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: fns[name]!,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        comment: steps[name],
+        ...(payload ? { payload } : {}),
+        ...(resultPath ? { resultPath } : {}),
+      });
+      task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({ errors: [...TRANSIENT_STORE_ERRORS, 'MemberBusy'], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.minutes(1), jitterStrategy: sfn.JitterType.FULL });
+      return task;
+    };
+    const at = (path: string) => sfn.JsonPath.stringAt(path);
+
+    const failed = new sfn.Fail(this, 'RunFailed', { comment: 'The bulk run failed; see the run record', error: 'RunFailed' });
+    const failRun = invoke('FailRun', sfn.TaskInput.fromObject({ runId: at('$.runId'), error: sfn.JsonPath.objectAt('$.error') }));
+    failRun.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.failRunError' }).next(failed);
+    const guard = (t: tasks.LambdaInvoke) => t.addCatch(failRun, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    const startRun = guard(invoke('StartRun'));
+    const readMembers = guard(
+      invoke('ReadMembers', sfn.TaskInput.fromObject({ runId: at('$.runId'), organizationId: at('$.organizationId'), cursor: sfn.JsonPath.stringAt('$.page.cursor') }), '$.page'),
+    );
+    const deleteMember = invoke('DeleteMember');
+    const memberFailed = invoke('RecordMemberFailed', sfn.TaskInput.fromObject({ runId: at('$.runId'), userId: at('$.userId'), error: sfn.JsonPath.objectAt('$.error') }));
+    deleteMember.addCatch(memberFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const deleteMembers = new sfn.DistributedMap(this, 'DeleteMembers', {
+      comment: 'One member per child execution, a bounded number at a time',
+      itemsPath: '$.page.userIds',
+      itemSelector: { runId: at('$.runId'), organizationId: at('$.organizationId'), userId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+      maxConcurrency: props.memberConcurrency ?? 10,
+      resultPath: sfn.JsonPath.DISCARD,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+    });
+    deleteMembers.itemProcessor(deleteMember);
+    deleteMembers.addCatch(failRun, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    const startSweep = new sfn.Pass(this, 'StartSweep', { comment: 'Every member is done: sweep the chats they touched', result: sfn.Result.fromObject({ cursor: null }), resultPath: '$.sweep' });
+    const sweep = guard(invoke('SweepChats', sfn.TaskInput.fromObject({ runId: at('$.runId'), cursor: sfn.JsonPath.stringAt('$.sweep.cursor') }), '$.sweep'));
+    const finish = guard(invoke('FinishRun', sfn.TaskInput.fromObject({ runId: at('$.runId') }), '$.outcome'));
+    const hasCursor = (path: string) => sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.isNotNull(path));
+
+    startRun.next(readMembers);
+    readMembers.next(deleteMembers);
+    deleteMembers.next(new sfn.Choice(this, 'MoreMembers', { comment: 'Another page of members?' }).when(hasCursor('$.page.cursor'), readMembers).otherwise(startSweep));
+    startSweep.next(sweep);
+    sweep.next(new sfn.Choice(this, 'MoreChats', { comment: 'Another page of touched chats?' }).when(hasCursor('$.sweep.cursor'), sweep).otherwise(finish));
+    finish.next(new sfn.Succeed(this, 'RunSucceeded', { comment: 'Every member processed' }));
+
+    const machine = new sfn.StateMachine(this, 'CancellationStateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'offboard B1: a cancelled contract deletes every member (D2–D6) and every file its users uploaded (F3)',
+      definitionBody: sfn.DefinitionBody.fromChainable(startRun),
+      timeout: Duration.hours(24),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+    return machine;
+  }
+}
