@@ -19,6 +19,11 @@ export interface Target {
   export(): Promise<any>;
   /** Every key in the files bucket. */
   objectKeys(): Promise<string[]>;
+  /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
+  billing(entry: { Source: string; DetailType: string; Detail: unknown; Time?: string }, options?: { times?: number }): Promise<{ eventId: string; deliveries?: any[] }>;
+  deadLetters(): Promise<any[]>;
+  /** A token with the platform operator scope. */
+  operator: { token: () => Promise<string> };
   fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
   invocations(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -72,6 +77,9 @@ async function embedded(): Promise<Target> {
     export: () => control('GET', '/_local/world'),
     objectKeys: () => control('GET', '/_local/objects'),
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
+    billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
+    deadLetters: () => control('GET', '/_local/dead-letters'),
+    operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
     invocations: () => control('GET', '/_local/invocations'),
     close: () => stack.stop(),
   };
@@ -92,12 +100,13 @@ async function deployed(): Promise<Target> {
   const store = await import('../../functions/world/world-store.js');
   const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
   const url = String(outputs.ApiUrl).replace(/\/$/, '');
-  const sign = (userId: string) =>
-    new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: process.env.OFFBOARD_JWT_KID ?? 'offboard' }).setSubject(userId)
+  const sign = (userId: string, scope?: string) =>
+    new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', kid: process.env.OFFBOARD_JWT_KID ?? 'offboard' }).setSubject(userId)
       .setIssuer(process.env.OFFBOARD_JWT_ISSUER!).setAudience(process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt().setExpirationTime('1h').sign(key);
   return {
     url,
     canInjectFaults: false,
+    // on a deployed stack deliveries are asynchronous: tests poll for the effects
     async call(method, route, { as, token, body, raw } = {}) {
       const t = as ? await sign(as) : (token ?? null);
       return request(url, method, route, t, raw ?? (body === undefined ? undefined : JSON.stringify(body)));
@@ -108,6 +117,20 @@ async function deployed(): Promise<Target> {
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
     },
+    async billing(entry) {
+      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      const detail = typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail);
+      const out = await new EventBridgeClient({}).send(
+        new PutEventsCommand({ Entries: [{ ...entry, Detail: detail, Time: entry.Time ? new Date(entry.Time) : undefined, EventBusName: outputs.BillingEventBusName }] }),
+      );
+      return { eventId: out.Entries?.[0]?.EventId ?? '' };
+    },
+    async deadLetters() {
+      const { SQSClient, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
+      const res = await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: outputs.BillingDeadLetterQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 5 }));
+      return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
+    },
+    operator: { token: () => sign('platform-operator', 'offboard/operator') },
     invocations: async () => ({}),
     close: async () => {},
   };
@@ -136,3 +159,17 @@ export const byId = (list: any[], id: string) => list.find((x) => x.id === id);
 
 /** The bucket key of a file (functions/store/keys.ts). */
 export const objectKey = (chatId: string, fileId: string) => `chats/${chatId}/files/${fileId}`;
+
+/** A billing event as a PutEvents entry (CONTRACT.md "Billing events"). */
+export const billingEvent = (DetailType: string, detail: unknown, Time?: string) => ({ Source: 'billing', DetailType, Detail: detail, ...(Time ? { Time } : {}) });
+
+/** Polls until `check` returns a value other than undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
