@@ -90,7 +90,7 @@ export class LocalEventBus {
     };
     const deliveries: Delivery[] = [];
     for (let i = 0; i < (options.times ?? 1); i++) {
-      for (const rule of this.rules.filter((r) => r.busName === busName && matchesPattern(r.pattern, event as any))) {
+      for (const rule of this.rules.filter((r) => r.busName === busName && matchesPattern(r.pattern, event))) {
         deliveries.push(...(await Promise.all(rule.targets.map((t) => this.deliver(rule, t.functionArn, event)))));
       }
     }

@@ -73,10 +73,14 @@ function leafMatch(rules: Json[], value: Json | undefined): boolean {
   return false;
 }
 
-export function matchesPattern(pattern: Record<string, Json>, event: Record<string, Json>): boolean {
+export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
+  return matchObject(pattern as Record<string, Json>, (isObject(event) ? event : {}) as Record<string, Json>);
+}
+
+function matchObject(pattern: Record<string, Json>, event: Record<string, Json>): boolean {
   for (const [key, rule] of Object.entries(pattern)) {
     if (key === '$or') {
-      if (!(rule as Record<string, Json>[]).some((alt) => matchesPattern(alt, event))) return false;
+      if (!(rule as Record<string, Json>[]).some((alt) => matchObject(alt, event))) return false;
       continue;
     }
     const value = event?.[key];
@@ -84,7 +88,7 @@ export function matchesPattern(pattern: Record<string, Json>, event: Record<stri
       if (!leafMatch(rule, value)) return false;
     } else if (isObject(rule)) {
       if (!isObject(value) && !Object.values(rule).some((r) => Array.isArray(r) && r.some((x) => isObject(x) && x.exists === false))) return false;
-      if (!matchesPattern(rule, (isObject(value) ? value : {}) as Record<string, Json>)) return false;
+      if (!matchObject(rule, (isObject(value) ? value : {}) as Record<string, Json>)) return false;
     } else {
       throw new UnsupportedPattern(`pattern value at ${key} must be an array or an object`);
     }
