@@ -33,13 +33,6 @@ async function call(method: string, route: string, as: string, body?: unknown, s
   });
   return res.json() as Promise<any>;
 }
-async function until(route: string, as: string, done: (b: any) => boolean, scopes?: string[]) {
-  for (;;) {
-    const b = await call('GET', route, as, undefined, scopes);
-    if (done(b)) return b;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 const totals = (counts: Record<string, number>) => ({
   dynamodb: Object.entries(counts).filter(([k]) => k.startsWith('DynamoDB')).reduce((n, [, v]) => n + v, 0),
   s3: Object.entries(counts).filter(([k]) => k.startsWith('S3')).reduce((n, [, v]) => n + v, 0),
@@ -52,7 +45,7 @@ takeRequestCounts();
 const [, transferMs] = await timed(async () => {
   const t = await call('POST', '/transfers', 'adminA', { userId: 'a1', destinationOrganizationId: 'C' });
   await call('POST', `/transfers/${t.id}/approval`, 'adminC');
-  await until(`/transfers/${t.id}`, 'adminC', (b) => b.status === 'succeeded');
+  await stack.stepFunctions.idle();
 });
 results.transferT10 = { seconds: seconds(transferMs), requests: totals(takeRequestCounts()) };
 
@@ -73,7 +66,8 @@ const admin = demo.users.find((u: any) => u.orgAdmin && u.organizationId === bus
 takeRequestCounts();
 const [deletion, deletionMs] = await timed(async () => {
   const d = await call('POST', '/deletions', admin, { userId: busiest.id });
-  return until(`/deletions/${d.id}`, admin, (b) => b.status === 'succeeded');
+  await stack.stepFunctions.idle();
+  return d;
 });
 results.deletionOfBusiestUser = { userId: busiest.id, effects: deletion.impact.effects.length, seconds: seconds(deletionMs), requests: totals(takeRequestCounts()) };
 
@@ -107,10 +101,11 @@ results.s3Batching = { objects: keys.length, singleSeconds: seconds(s3SingleMs),
 // 5. B1: a cancelled contract of MEMBERS members, event to outcome.
 await loadWorld(largeOrganizationWorld(MEMBERS));
 takeRequestCounts();
-stack.lambda.largestPayload = { bytes: 0, where: '' };
+stack.stepFunctions.largestPayload = { bytes: 0, where: '' };
 const [run, cancelMs] = await timed(async () => {
   const { eventId } = await stack.eventBus.put({ Source: 'billing', DetailType: 'Contract Cancelled', Detail: { organizationId: 'X' } });
-  return until(`/billing-runs/b1-${eventId}`, 'bench', (b) => b.status && b.status !== 'running', ['offboard/operator']);
+  await stack.stepFunctions.idle();
+  return call('GET', `/billing-runs/b1-${eventId}`, 'bench', undefined, ['offboard/operator']);
 });
 results.contractCancellation = {
   members: MEMBERS,
@@ -120,7 +115,7 @@ results.contractCancellation = {
   seconds: seconds(cancelMs),
   membersPerSecond: Number((MEMBERS / (cancelMs / 1000)).toFixed(1)),
   requests: totals(takeRequestCounts()),
-  largestPayload: stack.lambda.largestPayload,
+  largestPayload: stack.stepFunctions.largestPayload,
 };
 
 await stack.stop();

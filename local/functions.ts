@@ -23,8 +23,6 @@ export class LocalLambda {
   private readonly modules = new Map<string, Promise<Handler>>();
   private readonly faults = new Map<string, Fault>();
   readonly invocations = new Map<string, number>();
-  /** The largest event or result any function received or returned, in bytes (state payloads stay bounded). */
-  largestPayload = { bytes: 0, where: '' };
 
   constructor(functions: LocalFunction[]) {
     for (const f of functions) {
@@ -76,18 +74,8 @@ export class LocalLambda {
       getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
     };
     fire('before');
-    const input = JSON.stringify(event ?? null);
-    this.measure(input, `${name} input`);
-    const result = await handler(JSON.parse(input), context);
+    const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
     fire('after');
-    if (result === undefined) return null;
-    const output = JSON.stringify(result);
-    this.measure(output, `${name} output`);
-    return JSON.parse(output);
-  }
-
-  private measure(json: string, where: string): void {
-    const bytes = Buffer.byteLength(json);
-    if (bytes > this.largestPayload.bytes) this.largestPayload = { bytes, where };
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
   }
 }

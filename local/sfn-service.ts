@@ -43,6 +43,8 @@ export class LocalStepFunctions {
   private readonly executions = new Map<string, Execution>();
   private server?: Server;
   endpoint = '';
+  /** The largest state payload a task received or returned, in bytes (Step Functions allows 256 KiB). */
+  largestPayload = { bytes: 0, where: '' };
 
   constructor(private readonly lambda: LocalLambda, private readonly retryIntervalMs = 20) {}
 
@@ -61,7 +63,9 @@ export class LocalStepFunctions {
         const target = viaInvoke ? input.FunctionName : state.Resource;
         const fn = this.lambda.find(target);
         if (!fn) throw Object.assign(new Error(`no local function for ${target}`), { name: 'Lambda.ResourceNotFoundException' });
+        this.measure(input, `${name} input`);
         const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input);
+        this.measure(result, `${name} output`);
         return viaInvoke ? { Payload: result, StatusCode: 200 } : result;
       };
     }
@@ -100,6 +104,11 @@ export class LocalStepFunctions {
     });
     this.executions.set(executionArn, execution);
     return execution;
+  }
+
+  private measure(value: unknown, where: string): void {
+    const bytes = Buffer.byteLength(JSON.stringify(value ?? null));
+    if (bytes > this.largestPayload.bytes) this.largestPayload = { bytes, where };
   }
 
   list(): Execution[] {

@@ -1,7 +1,6 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS } from '../store/apply.js';
-import { audit, getOperation, now, readEffectsPage } from '../store/operations.js';
-import { NotFound } from '../shared/errors.js';
+import { audit, now, readEffectsPage } from '../store/operations.js';
 
 export interface Cursor {
   kind: number;
@@ -17,8 +16,6 @@ export const EFFECTS_PER_INVOCATION = 1000;
  * budget ran out before the end; the state machine calls again with it. Applying a page twice is harmless.
  */
 export async function applyPhase(operationId: string, phase: string, kinds: readonly EffectKind[], cursor?: Cursor): Promise<Cursor | undefined> {
-  const op = await getOperation(operationId);
-  if (!op) throw new NotFound(`operation ${operationId} does not exist`);
   const applied: Record<string, number> = {};
   let kind = cursor?.kind ?? 0;
   let after = cursor?.after;
