@@ -1,6 +1,5 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { planPairAllowed } from '../domain/eligibility.js';
 import type { EffectKind } from '../domain/impact.js';
@@ -10,6 +9,7 @@ import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { batchWrite, deleteObjects, del, queryAll, queryPages } from '../store/batch.js';
 import { ddb, sfn } from '../store/clients.js';
+import { conditionFailed } from '../store/conditions.js';
 import { applyAdminsGranted, applyChatsDeleted } from '../store/apply.js';
 import { GSI1, fileObjectKey, keys } from '../store/keys.js';
 import { createOperation, getOperation, now, readImpact, setPlannedRun, writeImpact, type OperationRecord } from '../store/operations.js';
@@ -75,7 +75,7 @@ async function setIfNewer(organizationId: string, attribute: 'seats' | 'plan', v
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (conditionFailed(error)) return false;
     throw error;
   }
 }

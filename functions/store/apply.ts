@@ -1,5 +1,5 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { conditionFailed } from './conditions.js';
 import type { Effect, EffectKind, EffectOf } from '../domain/impact.js';
 import { NoFreeSeat } from '../shared/errors.js';
 import { batchWrite, deleteObjects, del, listKeyPages, queryPages } from './batch.js';
@@ -17,7 +17,7 @@ async function updateIfExists(input: ConstructorParameters<typeof UpdateCommand>
   try {
     await ddb.send(new UpdateCommand({ ...input, ConditionExpression: 'attribute_exists(PK)' }));
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!conditionFailed(error)) throw error;
   }
 }
 
@@ -80,7 +80,7 @@ export async function applyMembership(effects: StoredEffect[]): Promise<void> {
       }),
     );
   } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
+    if (conditionFailed(error, 1)) {
       throw new NoFreeSeat(`organization ${move.toOrganizationId} has no free seat`);
     }
     throw error;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand, UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { conditionFailed } from './conditions.js';
 import { effectIds, sortEffects, type Effect, type EffectKind, type Impact, type Operation } from '../domain/impact.js';
 import { Conflict } from '../shared/errors.js';
 import { batchWrite, del, put, queryAll, queryPages } from './batch.js';
@@ -49,10 +49,6 @@ export const now = (): string => new Date().toISOString();
 
 const OP_FIELDS = (op: OperationRecord) => ({ ...keys.operation(op.id), type: 'operation', GSI1PK: keys.userOperations(op.userId), GSI1SK: `${op.createdAt}#${op.id}`, ...op });
 
-function canceledBy(error: unknown, index: number): boolean {
-  return error instanceof TransactionCanceledException && error.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
-}
-
 /** Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409. */
 export async function createOperation(op: OperationRecord): Promise<void> {
   try {
@@ -71,7 +67,7 @@ export async function createOperation(op: OperationRecord): Promise<void> {
       }),
     );
   } catch (error) {
-    if (canceledBy(error, 0)) {
+    if (conditionFailed(error, 0)) {
       const lock = await getItem(keys.lock(op.userId));
       throw new Conflict(`another operation on user ${op.userId} is running or waiting${lock ? ` (${lock.operationId})` : ''}`);
     }
@@ -91,7 +87,7 @@ export async function releaseLock(userId: string, operationId: string): Promise<
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!conditionFailed(error)) throw error;
   }
 }
 
@@ -144,7 +140,7 @@ export async function transition(
       await ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...alsoTransact] }));
     }
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException || canceledBy(error, 0)) {
+    if (conditionFailed(error)) {
       const current = await getOperation(id);
       throw new Conflict(`operation ${id} is ${current?.status ?? 'absent'}, not ${from.join(' or ')}`);
     }

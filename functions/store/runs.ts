@@ -1,5 +1,5 @@
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { conditionFailed } from './conditions.js';
 import { batchWrite, put } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
@@ -27,7 +27,7 @@ export async function createRun(run: RunRecord): Promise<boolean> {
     await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.run(run.id), type: 'run', ...run }, ConditionExpression: 'attribute_not_exists(PK)' }));
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (conditionFailed(error)) return false;
     throw error;
   }
 }
@@ -78,7 +78,7 @@ export async function recordMemberResult(runId: string, userId: string, result: 
       }),
     );
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) throw error;
+    if (!conditionFailed(error, 0)) throw error;
   }
 }
 
