@@ -25,7 +25,6 @@ export class OffboardStack extends Stack {
     const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine });
     new Api(this, 'Api', {
       table: data.table,
-      bucket: data.bucket,
       transferStateMachine: transfer.stateMachine,
       deletionStateMachine: deletion.stateMachine,
       jwtIssuer: props.jwtIssuer,

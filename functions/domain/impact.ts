@@ -49,6 +49,28 @@ export function effectIds(effect: Effect): string[] {
   }
 }
 
+/** CONTRACT.md's fields of each effect kind, in the order they are written. */
+const FIELDS: Record<EffectKind, string[]> = {
+  'security-changed': ['userId', 'allowOutsideCommunication', 'allowFileSharing'],
+  'membership-changed': ['userId', 'fromOrganizationId', 'toOrganizationId'],
+  'user-deleted': ['userId'],
+  'api-token-revoked': ['userId'],
+  'contact-removed': ['userIds'],
+  'chat-left': ['chatId', 'userId'],
+  'chat-frozen': ['chatId'],
+  'chat-deleted': ['chatId'],
+  'admin-granted': ['chatId', 'userIds'],
+  'task-deleted': ['taskId'],
+  'file-deleted': ['fileId'],
+  'file-handed-over': ['fileId', 'organizationId'],
+};
+
+/** The effect with its fields in canonical order (an effect read back from storage may come in any order). */
+export function canonicalEffect(effect: Effect): Effect {
+  const source = effect as unknown as Record<string, unknown>;
+  return Object.fromEntries([['kind', effect.kind], ['rule', effect.rule], ...FIELDS[effect.kind].map((f) => [f, source[f]])]) as unknown as Effect;
+}
+
 /** A key unique per effect target; sorting by it sorts by kind, then ids. */
 export function effectKey(effect: Effect): string {
   return [effect.kind, ...effectIds(effect)].join('\u0000');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand, UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
-import { effectIds, sortEffects, type Effect, type EffectKind, type Impact, type Operation } from '../domain/impact.js';
+import { canonicalEffect, effectIds, sortEffects, type Effect, type EffectKind, type Impact, type Operation } from '../domain/impact.js';
 import { Conflict } from '../shared/errors.js';
 import { batchWrite, del, put, queryAll, queryPages } from './batch.js';
 import { ddb } from './clients.js';
@@ -187,7 +187,7 @@ export async function readImpact(op: Pick<OperationRecord, 'id' | 'operation' | 
     ExpressionAttributeValues: { ':pk': keys.operation(op.id).PK, ':p': EFFECT_PREFIX },
     ConsistentRead: true,
   });
-  return { operation: op.operation, userId: op.userId, effects: sortEffects(items.map((i) => i.effect as Effect)) };
+  return { operation: op.operation, userId: op.userId, effects: sortEffects(items.map((i) => canonicalEffect(i.effect as Effect))) };
 }
 
 /** One page of an operation's planned effects of one kind; `after` is the last SK of the previous page. */

@@ -1,17 +1,16 @@
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OffboardFunction } from './offboard-function.js';
 
 export interface ApiProps {
   table: dynamodb.ITable;
-  bucket: s3.IBucket;
   transferStateMachine: sfn.IStateMachine;
   deletionStateMachine: sfn.IStateMachine;
   /** The identity provider that issues the chat service's tokens. Absent: a Cognito user pool is created. */
@@ -31,7 +30,15 @@ export class Api extends Construct {
     let issuer = props.jwtIssuer;
     let audience = props.jwtAudience;
     if (!issuer || !audience?.length) {
-      const pool = new cognito.UserPool(this, 'Users', { selfSignUpEnabled: false, signInAliases: { username: true } });
+      // Administrators sign in here: no self sign-up, strong passwords, a second factor.
+      const pool = new cognito.UserPool(this, 'Users', {
+        selfSignUpEnabled: false,
+        signInAliases: { username: true },
+        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
       const client = pool.addClient('AdminConsole', { authFlows: { userSrp: true } });
       issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${pool.userPoolId}`;
       audience = [client.userPoolClientId];
@@ -43,6 +50,21 @@ export class Api extends Construct {
       createDefaultStage: true,
     });
 
+    // Who called what, and the answer: one JSON line per request.
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    (this.httpApi.defaultStage!.node.defaultChild as apigw.CfnStage).accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        time: '$context.requestTime',
+        route: '$context.routeKey',
+        status: '$context.status',
+        caller: '$context.authorizer.claims.sub',
+        latencyMs: '$context.responseLatency',
+        error: '$context.authorizer.error',
+      }),
+    };
+
     const fn = (name: string, entry: string, description: string) => {
       const f = new OffboardFunction(this, name, {
         entry: `functions/handlers/api/${entry}.ts`,
@@ -53,10 +75,11 @@ export class Api extends Construct {
       return f;
     };
     const health = fn('Health', 'health', 'GET /health');
-    const previews = fn('Previews', 'previews', 'POST /previews (X1)').bindTable(props.table).bindBucket(props.bucket);
-    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table).bindBucket(props.bucket);
-    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table).bindBucket(props.bucket);
-    const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table).bindBucket(props.bucket);
+    // The API plans and records operations; it never touches file bytes, so it gets no bucket permission.
+    const previews = fn('Previews', 'previews', 'POST /previews (X1)').bindTable(props.table);
+    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
+    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
+    const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);

@@ -167,7 +167,7 @@ export class Billing extends Construct {
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ERROR,
+        level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
     });

@@ -33,8 +33,19 @@ export class Data extends Construct {
       partitionKey: { name: 'GSI1PK', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'GSI1SK', type: dynamodb.AttributeType.STRING },
     });
+    // Who read or deleted which file: server access logs, kept a year.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
     // Not versioned: a deleted file's bytes must really be gone (F4, D7).
     this.bucket = new s3.Bucket(this, 'Files', {
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'files/',
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -67,10 +68,13 @@ export class OffboardFunction extends NodejsFunction {
     return this;
   }
 
-  /** Grants the bucket and tells the function its name, together. */
+  /**
+   * Grants what the workflows do to file bytes, and no more: list a chat's objects and delete them (F2, F3, F4).
+   * Tells the function the bucket's name in the same call.
+   */
   bindBucket(bucket: s3.IBucket): this {
-    bucket.grantReadWrite(this);
-    bucket.grantDelete(this);
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['chats/*'] } } }));
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects('chats/*')] }));
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;
   }

@@ -97,7 +97,8 @@ export class OperationWorkflow extends Construct {
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ERROR,
+        // Every state transition is logged (an audit trail of what ran, X2); execution data stays out of the logs.
+        level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
     });

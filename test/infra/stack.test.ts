@@ -23,10 +23,13 @@ describe('functions', () => {
       expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
     }
   });
-  it('every step function and API function that touches data knows the table (and the bucket)', () => {
+  it('workflow functions know the table and the bucket; API functions know the table only (they never touch file bytes)', () => {
     const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter((f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'));
     for (const f of fns) {
-      expect(Object.keys(f.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'BUCKET_NAME']));
+      const env = Object.keys(f.Properties.Environment.Variables);
+      expect(env).toContain('TABLE_NAME');
+      if (f.Metadata['offboard:entry'].includes('/api/')) expect(env).not.toContain('BUCKET_NAME');
+      else expect(env).toContain('BUCKET_NAME');
     }
   });
 });
@@ -37,7 +40,7 @@ describe('state machines', () => {
     template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ERROR' }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
     for (const d of Object.values(machines)) expect(d.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   });
@@ -102,14 +105,15 @@ describe('data', () => {
     });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
   });
-  it('the bucket: encrypted, public access blocked, not versioned (F4: deleted bytes are gone), retained', () => {
+  it('the files bucket: encrypted, public access blocked, not versioned (F4: deleted bytes are gone), retained, access-logged', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
     });
-    const bucket = Object.values<any>(template.findResources('AWS::S3::Bucket'))[0];
-    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
-    expect(bucket.DeletionPolicy).toBe('Retain');
+    const files = Object.entries<any>(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('DataFiles'))![1];
+    expect(files.Properties.VersioningConfiguration).toBeUndefined();
+    expect(files.DeletionPolicy).toBe('Retain');
+    expect(files.Properties.LoggingConfiguration.LogFilePrefix).toBe('files/'); // who read or deleted which file
   });
   it('the bucket policy refuses any request without TLS', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -16,6 +16,8 @@ export interface Target {
   canInjectFaults: boolean;
   call(method: string, route: string, options?: { as?: string; token?: string | null; body?: unknown; raw?: string }): Promise<Answer>;
   load(world: unknown): Promise<void>;
+  /** Loads and reports a refusal instead of throwing: `{ path, message }` of the first bad place. */
+  tryLoad(world: unknown): Promise<{ ok: true } | { ok: false; path: string; message: string }>;
   export(): Promise<any>;
   /** Every key in the files bucket. */
   objectKeys(): Promise<string[]>;
@@ -74,6 +76,10 @@ async function embedded(): Promise<Target> {
       return request(stack.url, method, route, t, raw ?? (body === undefined ? undefined : JSON.stringify(body)));
     },
     load: (world) => control('PUT', '/_local/world', world),
+    async tryLoad(world) {
+      const a = await request(stack.url, 'PUT', '/_local/world', null, JSON.stringify(world));
+      return a.status === 200 ? { ok: true } : { ok: false, path: a.body.error.path, message: a.body.error.message };
+    },
     export: () => control('GET', '/_local/world'),
     objectKeys: () => control('GET', '/_local/objects'),
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
@@ -112,6 +118,15 @@ async function deployed(): Promise<Target> {
       return request(url, method, route, t, raw ?? (body === undefined ? undefined : JSON.stringify(body)));
     },
     load: async (world) => void (await store.loadWorld(world)),
+    async tryLoad(world) {
+      try {
+        await store.loadWorld(world);
+        return { ok: true };
+      } catch (error: any) {
+        if (error.name !== 'InvalidWorld') throw error;
+        return { ok: false, path: error.path, message: error.message };
+      }
+    },
     export: () => store.exportWorld(),
     objectKeys: () => store.objectKeys(),
     fault: async () => {

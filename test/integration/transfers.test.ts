@@ -30,6 +30,7 @@ describe('T10 end to end through the HTTP API', () => {
     expect(approved.approvedBy).toBe('adminC');
     expect(final.status).toBe('succeeded');
     expect(final.impact).toEqual(preview.body); // X1: exactly the previewed effects ran
+    expect(JSON.stringify(final.impact)).toBe(JSON.stringify(preview.body)); // and written the same way, key for key
 
     const w = await target.export();
     const a1 = byId(w.users, 'a1');

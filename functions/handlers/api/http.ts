@@ -79,6 +79,7 @@ export const PreviewBody = z.discriminatedUnion(
 /** A route handler: errors become CONTRACT.md answers; every answer is logged with its status. */
 export function route(run: (event: HttpEvent) => Promise<HttpResult>) {
   return async (event: HttpEvent): Promise<HttpResult> => {
+    logger.resetKeys(); // a warm function must not carry the last request's keys
     logger.appendKeys({ route: event.routeKey });
     try {
       const result = await run(event);

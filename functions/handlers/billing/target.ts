@@ -7,6 +7,7 @@ import { logger } from '../../shared/logger.js';
 export function billingTarget<R>(detailType: string, run: (event: unknown) => Promise<R>) {
   return async (event: unknown): Promise<R> => {
     const id = (event as { id?: string })?.id;
+    logger.resetKeys(); // a warm function must not carry the last event's keys
     logger.appendKeys({ detailType, eventId: id });
     try {
       return await run(event);

@@ -18,7 +18,8 @@ export function step<S extends z.ZodType, R>(name: string, schema: S, run: (inpu
       const issue = parsed.error.issues[0]!;
       throw new InvalidStepInput(`${name}: ${issue.path.join('.') || 'input'}: ${issue.message}`);
     }
-    logger.appendKeys({ step: name, operationId: (parsed.data as any).operationId });
+    logger.resetKeys(); // a warm function must not carry the last invocation's keys
+    logger.appendKeys({ step: name, operationId: (parsed.data as any).operationId, runId: (parsed.data as any).runId });
     try {
       const result = await run(parsed.data);
       logger.info('step done', { result: result as any });
