@@ -4,11 +4,16 @@ import type { User } from './model.js';
 export const CANCELLED_USER_CUTOFF = Date.parse('2016-03-09T00:00:00Z');
 
 /**
- * D2, D6: the name people see for a user on past messages and kept tasks. Resolved when read, from the user record,
- * so deleting a user rewrites one item, not every message the user ever posted.
+ * D2: the name people see for a user, as on past messages. Resolved when read, from the user record, so deleting a
+ * user rewrites one item, not every message the user ever posted.
  */
 export function displayName(user: Pick<User, 'name' | 'status' | 'deletedAt'>): string {
   if (user.status !== 'deleted') return user.name;
   if (user.deletedAt && Date.parse(user.deletedAt) < CANCELLED_USER_CUTOFF) return 'Cancelled user';
   return `${user.name} (cancelled)`;
+}
+
+/** D6: the requester of a kept task shows as "Name (cancelled)"; the 2016 cut-off of D2 is about messages only. */
+export function requesterName(user: Pick<User, 'name' | 'status'>): string {
+  return user.status === 'deleted' ? `${user.name} (cancelled)` : user.name;
 }

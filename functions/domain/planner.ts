@@ -165,7 +165,9 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
     const { chat } = view;
     const contents = slice.deletedChatContents?.get(chat.id);
     const others = chat.members.filter((m) => m.userId !== subject.id);
-    if (chat.type === 'my' || others.length === 0) {
+    if (chat.type === 'direct' && others.length === 0) {
+      list.deleteChat(chat.id, 'D4', contents); // D4: the other user was deleted before: both users are deleted
+    } else if (chat.type === 'my' || others.length === 0) {
       list.deleteChat(chat.id, 'D3', contents); // D3: My Chat, and chats where the user was the only participant
     } else if (chat.type === 'direct') {
       const otherDeleted = others.every((m) => !isActive(slice.users, m.userId));

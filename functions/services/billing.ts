@@ -10,16 +10,15 @@ import { logger } from '../shared/logger.js';
 import { batchWrite, deleteObjects, del, queryAll, queryPages } from '../store/batch.js';
 import { ddb, sfn } from '../store/clients.js';
 import { conditionFailed } from '../store/conditions.js';
-import { applyAdminsGranted, applyChatsDeleted } from '../store/apply.js';
 import { GSI1, fileObjectKey, keys } from '../store/keys.js';
 import { createOperation, getOperation, now, readImpact, setPlannedRun, writeImpact, type OperationRecord } from '../store/operations.js';
-import { toChat } from '../store/records.js';
 import { createRun, eventSeen, getRun, markEventSeen, recordMemberResult, touchChats, updateRun, type RunRecord } from '../store/runs.js';
 import { bucketName, getItem, getOrganization, getUser, getUsers, tableName } from '../store/table.js';
 import { computeDeletionImpact } from './planning.js';
+import { settleChats } from './settle.js';
 import { finalize } from './lifecycle.js';
 import { applyPhase } from './phases.js';
-import { cancelBySystem, resumeWaitingTransfers, waitingTransfers } from './transfers.js';
+import { cancelBySystem, incomingTransfers, resumeWaitingTransfers, waitingTransfers } from './transfers.js';
 
 /** A billing event that cannot be applied: it changes nothing and ends in the dead-letter queue with this reason. */
 export class InvalidBillingEvent extends Error {
@@ -144,13 +143,13 @@ export async function handleContractCancelled(event: unknown) {
 
 const MEMBERS_PAGE = 100;
 
-/** StartRun: counts the members and cancels transfers waiting to join this organization. */
+/** StartRun: counts the members and cancels transfers into this organization not yet run (awaiting approval or a seat). */
 export async function startRun(runId: string, organizationId: string) {
   let total = 0;
   for await (const page of queryPages({ TableName: tableName(), IndexName: GSI1, KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId) }, ProjectionExpression: 'PK' })) {
     total += page.length;
   }
-  for (const op of await waitingTransfers(organizationId, 'destination')) {
+  for (const op of await incomingTransfers(organizationId)) {
     await cancelBySystem(op, { code: 'contract-cancelled', message: `B1: the contract of ${organizationId} was cancelled`, rule: 'B1' }).catch((e) => {
       if (!(e instanceof Conflict)) throw e;
     });
@@ -197,9 +196,15 @@ export class MemberBusy extends Error {
  */
 export async function deleteMember(runId: string, organizationId: string, userId: string) {
   const user = await getUser(userId);
-  if (user?.status === 'active') {
-    const opId = `del-${runId}-${userId}`;
-    let op = await getOperation(opId);
+  // Only the organization's members: one who moved out meanwhile (a transfer that was running) is not touched.
+  if (user?.organizationId !== organizationId) {
+    await recordMemberResult(runId, userId, 'done');
+    return { userId, skipped: 'no longer a member' };
+  }
+  const opId = `del-${runId}-${userId}`;
+  let op = await getOperation(opId);
+  // A retry finds its operation and finishes it, even once the user is marked deleted.
+  if (op || user.status === 'active') {
     if (!op) {
       const lock = await getItem(keys.lock(userId));
       if (lock && lock.operationId !== opId) {
@@ -207,17 +212,20 @@ export async function deleteMember(runId: string, organizationId: string, userId
         if (other?.status === 'running') throw new MemberBusy(`user ${userId} has operation ${other.id} running`);
         if (other) await cancelBySystem(other, { code: 'contract-cancelled', message: `B1: the contract of ${organizationId} was cancelled`, rule: 'B1' }).catch(() => undefined);
       }
-      const { impact, locators } = await computeDeletionImpact(user, { contractCancelled: true });
       const at = now();
-      op = { id: opId, operation: 'deletion', userId, organizationId, status: 'running', requestedBy: 'billing', createdAt: at, updatedAt: at, runCount: 1, plannedRun: 1, runId } satisfies OperationRecord;
+      op = { id: opId, operation: 'deletion', userId, organizationId, status: 'running', requestedBy: 'billing', createdAt: at, updatedAt: at, runCount: 1, runId } satisfies OperationRecord;
       await createOperation(op);
+    }
+    if (op.status === 'running' && op.plannedRun !== 1) {
+      // planned once, before anything is applied; a retry after a partial write plans again from the same data
+      const { impact, locators } = await computeDeletionImpact(user, { contractCancelled: true });
       await writeImpact(opId, impact, locators);
       await setPlannedRun(opId, 1);
     }
     if (op.status === 'running') {
       for (const [phase, kinds] of DELETION_PHASES) {
-        let cursor = await applyPhase(opId, phase, kinds);
-        while (cursor) cursor = await applyPhase(opId, phase, kinds, cursor);
+        let cursor = await applyPhase(opId, phase, kinds, undefined, { bulk: true });
+        while (cursor) cursor = await applyPhase(opId, phase, kinds, cursor, { bulk: true });
       }
       const impact = await readImpact(op);
       await touchChats(runId, impact.effects.flatMap((e) => ('chatId' in e ? [e.chatId] : [])));
@@ -258,18 +266,7 @@ export async function sweepChats(runId: string, cursor: string | null | undefine
       ExclusiveStartKey: decodeCursor(cursor),
     }),
   );
-  for (const { chatId } of out.Items ?? []) {
-    const chat = await getItem(keys.chat(chatId));
-    if (!chat) continue;
-    const members = await queryAll({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': keys.chat(chatId).PK, ':p': 'MEMBER#' } });
-    const users = await getUsers(members.map((m) => m.userId));
-    const remaining = toChat(chat, members).members.filter((m) => users.get(m.userId)?.status === 'active');
-    if (remaining.length === 0) {
-      await applyChatsDeleted([{ effect: { kind: 'chat-deleted', rule: 'G2', chatId } }]);
-    } else if (chat.chatType === 'group' && !remaining.some((m) => m.role === 'admin')) {
-      await applyAdminsGranted([{ effect: { kind: 'admin-granted', rule: 'G2', chatId, userIds: remaining.map((m) => m.userId) } }]);
-    }
-  }
+  await settleChats((out.Items ?? []).map((i) => i.chatId as string));
   return { cursor: encodeCursor(out.LastEvaluatedKey) };
 }
 

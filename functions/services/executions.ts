@@ -1,7 +1,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
-import { transition, type OperationRecord, type Status } from '../store/operations.js';
+import { releaseLock, transition, type OperationRecord, type Status } from '../store/operations.js';
 
 export interface ExecutionInput {
   operationId: string;
@@ -30,6 +30,7 @@ export async function startRun(op: OperationRecord, from: readonly Status[], set
       await transition(running.id, ['running'], 'failed', {
         error: { code: 'ExecutionNotStarted', message: (error as Error).message },
       });
+      await releaseLock(running.userId, running.id);
       throw error;
     }
   }

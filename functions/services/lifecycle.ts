@@ -2,7 +2,8 @@ import { Ineligible, NotFound } from '../shared/errors.js';
 import { audit, getOperation, releaseLock, setPlannedRun, transition, writeImpact, type OperationRecord } from '../store/operations.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
 import { computeDeletionImpact, computeTransferImpact } from './planning.js';
-import { waitForSeat } from './transfers.js';
+import { settleAfter } from './settle.js';
+import { clearTransferMarkers, waitForSeat } from './transfers.js';
 
 async function mustGetOperation(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -43,7 +44,11 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
 
 export async function finalize(operationId: string): Promise<void> {
   const op = await mustGetOperation(operationId);
-  if (op.status !== 'succeeded') await transition(op.id, ['running'], 'succeeded');
+  if (op.status !== 'succeeded') {
+    await settleAfter(op.id); // G2, D4, D5 against operations that ran beside this one
+    await transition(op.id, ['running'], 'succeeded');
+  }
+  await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await audit(op.id, { event: 'succeeded' });
 }
@@ -53,6 +58,7 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   const op = await mustGetOperation(operationId);
   const { code, message, rule } = describeError(error);
   if (op.status === 'running') await transition(op.id, ['running'], 'failed', { error: { code, message, ...(rule ? { rule } : {}) } });
+  await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await audit(op.id, { event: 'failed', code, message, rule });
 }

@@ -15,7 +15,13 @@ export const EFFECTS_PER_INVOCATION = 1000;
  * Applies an operation's planned effects of the given kinds, in order, page by page. Returns a cursor when the
  * budget ran out before the end; the state machine calls again with it. Applying a page twice is harmless.
  */
-export async function applyPhase(operationId: string, phase: string, kinds: readonly EffectKind[], cursor?: Cursor): Promise<Cursor | undefined> {
+export async function applyPhase(
+  operationId: string,
+  phase: string,
+  kinds: readonly EffectKind[],
+  cursor?: Cursor,
+  options: { bulk?: boolean } = {},
+): Promise<Cursor | undefined> {
   const applied: Record<string, number> = {};
   let kind = cursor?.kind ?? 0;
   let after = cursor?.after;
@@ -23,7 +29,7 @@ export async function applyPhase(operationId: string, phase: string, kinds: read
   let next: Cursor | undefined;
   while (kind < kinds.length) {
     const page = await readEffectsPage(operationId, kinds[kind]!, after, PAGE_SIZE);
-    if (page.effects.length > 0) await APPLIERS[kinds[kind]!](page.effects, { at: now() });
+    if (page.effects.length > 0) await APPLIERS[kinds[kind]!](page.effects, { at: now(), bulk: options.bulk ?? false });
     for (const { effect } of page.effects) applied[`${effect.kind} (${effect.rule})`] = (applied[`${effect.kind} (${effect.rule})`] ?? 0) + 1;
     budget -= page.effects.length;
     if (page.last) {

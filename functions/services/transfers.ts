@@ -1,4 +1,4 @@
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '../shared/errors.js';
 import { ddb } from '../store/clients.js';
 import { keys } from '../store/keys.js';
@@ -59,6 +59,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     runCount: 0,
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.incoming(destination.id, op.createdAt, op.id), type: 'incoming', operationId: op.id } }));
   await writeImpact(op.id, impact, locators);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3' });
   return operationView(op, impact);
@@ -80,7 +81,9 @@ export async function approveTransfer(callerId: string, id: string) {
   const { impact, locators } = await computeTransferImpact(user, destination);
   await writeImpact(op.id, impact, locators);
   await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3' });
-  const hasSeat = destination.seats === undefined || destination.members < destination.seats;
+  // T4, B2: oldest first: a seat goes to a transfer already waiting before this one
+  const waiting = destination.seats === undefined ? 0 : (await waitingTransfers(destination.id, 'destination')).length;
+  const hasSeat = destination.seats === undefined || destination.members + waiting < destination.seats;
   if (hasSeat) {
     const running = await startRun(op, ['awaiting-approval'], { approvedBy: caller.id });
     return operationView(running, impact);
@@ -105,9 +108,23 @@ function waitingMarkers(op: Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOr
 
 const deleteMarkers = (op: OperationRecord) => waitingMarkers(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
 
-async function removeWaitingMarker(op: OperationRecord): Promise<void> {
+/** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
+export async function clearTransferMarkers(op: OperationRecord): Promise<void> {
   if (op.operation !== 'transfer') return;
-  await Promise.all(waitingMarkers(op).map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
+  const markers = [...waitingMarkers(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id)];
+  await Promise.all(markers.map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
+}
+
+/** Transfers not yet run into this organization: awaiting approval or a seat (B1 cancels them). */
+export async function incomingTransfers(organizationId: string): Promise<OperationRecord[]> {
+  const markers = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': 'INCOMING#' },
+    ConsistentRead: true,
+  });
+  const ops = await Promise.all(markers.map((m) => getOperation(m.operationId)));
+  return ops.filter((op): op is OperationRecord => op?.status === 'awaiting-approval' || op?.status === 'awaiting-seat');
 }
 
 /** T3: either side cancels before the transfer runs. */
@@ -118,7 +135,7 @@ export async function cancelTransfer(callerId: string, id: string) {
     requireAdminOf(caller, op.sourceOrganizationId, 'only an administrator of either organization may cancel (T3)');
   }
   const cancelled = await transition(id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', {}, ['waitingSK']);
-  await removeWaitingMarker(op);
+  await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await audit(id, { event: 'cancelled', by: caller.id, rule: 'T3' });
   return operationView(cancelled);
@@ -139,7 +156,7 @@ export async function waitingTransfers(organizationId: string, side: 'destinatio
 /** B1, B3 and other system cancellations: cancelled with the reason, lock released. */
 export async function cancelBySystem(op: OperationRecord, error: { code: string; message: string; rule?: string }) {
   const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', { error }, ['waitingSK']);
-  await removeWaitingMarker(op);
+  await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await audit(op.id, { event: 'cancelled', by: 'system', ...error });
   return cancelled;

@@ -1,8 +1,8 @@
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
 import type { Effect, EffectKind, EffectOf } from '../domain/impact.js';
-import { NoFreeSeat } from '../shared/errors.js';
-import { batchWrite, deleteObjects, del, listKeyPages, queryPages } from './batch.js';
+import { Ineligible, NoFreeSeat } from '../shared/errors.js';
+import { batchWrite, deleteObjects, del, listKeyPages, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { chatObjectPrefix, fileObjectKey, keys } from './keys.js';
 import type { StoredEffect } from './operations.js';
@@ -36,9 +36,7 @@ export async function applyMembership(effects: StoredEffect[]): Promise<void> {
   if (user?.organizationId === move.toOrganizationId) return; // applied already
   const table = tableName();
   try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
+    await transactWrite([
           {
             Update: {
               TableName: table,
@@ -76,9 +74,7 @@ export async function applyMembership(effects: StoredEffect[]): Promise<void> {
               ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
             },
           },
-        ],
-      }),
-    );
+        ]);
   } catch (error) {
     if (conditionFailed(error, 1)) {
       throw new NoFreeSeat(`organization ${move.toOrganizationId} has no free seat`);
@@ -87,8 +83,12 @@ export async function applyMembership(effects: StoredEffect[]): Promise<void> {
   }
 }
 
-/** D2: the user is deleted, signs in no more, API token revoked; the seat is released. */
-export async function applyUserDeleted(effects: StoredEffect[], deletedAt: string): Promise<void> {
+/**
+ * D2: the user is deleted, signs in no more, API token revoked; the seat is released. D1: deleting an administrator
+ * is conditional on another remaining, in the same transaction, so two deletions at once cannot remove the last one
+ * (except in a bulk run for a cancelled contract, B1, which deletes everyone).
+ */
+export async function applyUserDeleted(effects: StoredEffect[], deletedAt: string, bulk = false): Promise<void> {
   for (const { effect } of ofKind(effects, 'user-deleted')) {
     const user = await getUser(effect.userId);
     if (!user || user.status === 'deleted') continue; // applied already
@@ -109,13 +109,20 @@ export async function applyUserDeleted(effects: StoredEffect[], deletedAt: strin
         Update: {
           TableName: tableName(),
           Key: keys.org(user.organizationId),
-          UpdateExpression: 'SET members = members - :one',
-          ConditionExpression: 'members > :zero',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+          UpdateExpression: user.orgAdmin ? 'SET members = members - :one, admins = admins - :one' : 'SET members = members - :one',
+          ConditionExpression: user.orgAdmin ? 'members > :zero AND admins > :keep' : 'members > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ...(user.orgAdmin ? { ':keep': bulk ? 0 : 1 } : {}) },
         },
       });
     }
-    await ddb.send(new TransactWriteCommand({ TransactItems: items }));
+    try {
+      await transactWrite(items);
+    } catch (error) {
+      if (user.orgAdmin && !bulk && conditionFailed(error, 1)) {
+        throw new Ineligible([{ rule: 'D1', message: `user ${user.id} is the last administrator of ${user.organizationId}` }]);
+      }
+      throw error;
+    }
   }
 }
 
@@ -222,13 +229,19 @@ export async function applyFilesHandedOver(effects: StoredEffect[]): Promise<voi
   }
 }
 
-export type Applier = (effects: StoredEffect[], context: { at: string }) => Promise<void>;
+export interface ApplyContext {
+  at: string;
+  /** Part of a bulk run for a cancelled contract (B1). */
+  bulk: boolean;
+}
+
+export type Applier = (effects: StoredEffect[], context: ApplyContext) => Promise<void>;
 
 /** Which function applies each effect kind. */
 export const APPLIERS: Record<Effect['kind'], Applier> = {
   'membership-changed': (e) => applyMembership(e),
   'security-changed': async () => {}, // applied with membership-changed, in the same transaction (T6)
-  'user-deleted': (e, { at }) => applyUserDeleted(e, at),
+  'user-deleted': (e, { at, bulk }) => applyUserDeleted(e, at, bulk),
   'api-token-revoked': (e) => applyTokenRevoked(e),
   'contact-removed': (e) => applyContactsRemoved(e),
   'chat-left': (e) => applyChatsLeft(e),

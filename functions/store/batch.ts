@@ -1,4 +1,13 @@
-import { BatchWriteCommand, QueryCommand, ScanCommand, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+  type ScanCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { IncompleteBatch } from '../shared/errors.js';
 import { ddb, s3 } from './clients.js';
@@ -46,6 +55,24 @@ export async function batchWrite(tableName: string, requests: readonly WriteRequ
       pending = (out.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
     }
   });
+}
+
+/**
+ * TransactWriteItems, retried with backoff while it is cancelled only by conflicts with other transactions on the
+ * same items (two deletions in one organization update its counters at once). A failed condition is not retried.
+ */
+export async function transactWrite(items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ddb.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      const codes = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None') : [];
+      const onlyConflicts = codes.includes('TransactionConflict') && codes.every((c) => c === 'TransactionConflict' || c === 'None');
+      if (!onlyConflicts || attempt + 1 >= MAX_ATTEMPTS) throw error;
+      await backoff(attempt + 1);
+    }
+  }
 }
 
 /** Every page of a query. */

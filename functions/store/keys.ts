@@ -19,6 +19,7 @@
  * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
  * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
+ * | incoming      | ORG#dest          | INCOMING#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         |                     |                          |
  * | run member    | RUN#id            | MEMBER#u                    |                     |                          |
  * | run chat      | RUN#id            | CHAT#c                      |                     |                          |
@@ -34,6 +35,10 @@ export const keys = {
   waitingOut: (sourceOrgId: string, createdAt: string, operationId: string) => ({
     PK: `ORG#${sourceOrgId}`,
     SK: `WAITOUT#${createdAt}#${operationId}`,
+  }),
+  incoming: (destinationOrgId: string, createdAt: string, operationId: string) => ({
+    PK: `ORG#${destinationOrgId}`,
+    SK: `INCOMING#${createdAt}#${operationId}`,
   }),
   run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
   runMember: (id: string, userId: string) => ({ PK: `RUN#${id}`, SK: `MEMBER#${userId}` }),

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand, UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
 import { canonicalEffect, effectIds, sortEffects, type Effect, type EffectKind, type Impact, type Operation } from '../domain/impact.js';
 import { Conflict } from '../shared/errors.js';
-import { batchWrite, del, put, queryAll, queryPages } from './batch.js';
+import { batchWrite, del, put, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
 import type { Locators } from './slice.js';
@@ -52,9 +52,7 @@ const OP_FIELDS = (op: OperationRecord) => ({ ...keys.operation(op.id), type: 'o
 /** Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409. */
 export async function createOperation(op: OperationRecord): Promise<void> {
   try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
+    await transactWrite([
           {
             Put: {
               TableName: tableName(),
@@ -63,9 +61,7 @@ export async function createOperation(op: OperationRecord): Promise<void> {
             },
           },
           { Put: { TableName: tableName(), Item: OP_FIELDS(op), ConditionExpression: 'attribute_not_exists(PK)' } },
-        ],
-      }),
-    );
+        ]);
   } catch (error) {
     if (conditionFailed(error, 0)) {
       const lock = await getItem(keys.lock(op.userId));
@@ -137,7 +133,7 @@ export async function transition(
     if (alsoTransact.length === 0) {
       await ddb.send(new UpdateCommand(update));
     } else {
-      await ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...alsoTransact] }));
+      await transactWrite([{ Update: update }, ...alsoTransact]);
     }
   } catch (error) {
     if (conditionFailed(error)) {

@@ -4,7 +4,8 @@ import { keys } from './keys.js';
 /** Mapping between domain records and table items. Each item carries `type` so a scan can tell them apart. */
 export type Item = Record<string, any>;
 
-export const orgItem = (o: Organization, members: number): Item => ({ ...keys.org(o.id), type: 'org', ...o, members });
+/** `members` and `admins` count active members and administrators: seats (T4) and the last administrator (D1) are guarded by conditions on them. */
+export const orgItem = (o: Organization, members: number, admins: number): Item => ({ ...keys.org(o.id), type: 'org', ...o, members, admins });
 export function toOrg(item: Item): Organization {
   return {
     id: item.id,

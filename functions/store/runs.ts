@@ -1,6 +1,6 @@
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
-import { batchWrite, put } from './batch.js';
+import { batchWrite, put, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
 import { now } from './operations.js';
@@ -55,9 +55,7 @@ export async function updateRun(id: string, set: Partial<RunRecord>): Promise<vo
 /** Counts one member as done or failed, once: a retried member is never counted twice. */
 export async function recordMemberResult(runId: string, userId: string, result: 'done' | 'failed', error?: string): Promise<void> {
   try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
+    await transactWrite([
           {
             Put: {
               TableName: tableName(),
@@ -74,9 +72,7 @@ export async function recordMemberResult(runId: string, userId: string, result: 
               ExpressionAttributeValues: { ':one': 1, ':at': now() },
             },
           },
-        ],
-      }),
-    );
+        ]);
   } catch (error) {
     if (!conditionFailed(error, 0)) throw error;
   }

@@ -58,11 +58,19 @@ export function validateWorld(world: unknown): asserts world is WorldJson {
     ref(orgs, u.organizationId, `/users/${i}/organizationId`, 'organization');
     if (u.status === 'deleted' && !u.deletedAt) throw new InvalidWorld(`/users/${i}/deletedAt`, 'a deleted user needs deletedAt');
   });
-  (w.outsideAllowances ?? []).forEach((pair, i) => pair.forEach((o, j) => ref(orgs, o, `/outsideAllowances/${i}/${j}`, 'organization')));
-  (w.contacts ?? []).forEach((pair, i) => {
-    pair.forEach((u, j) => ref(users, u, `/contacts/${i}/${j}`, 'user'));
-    if (pair[0] === pair[1]) throw new InvalidWorld(`/contacts/${i}`, 'a contact pairs two different users');
-  });
+  /** Unordered pairs: two different members, each pair once. */
+  const pairs = (list: string[][] | undefined, name: string, set: Set<string>, what: string) => {
+    const seen = new Set<string>();
+    (list ?? []).forEach((pair, i) => {
+      pair.forEach((x, j) => ref(set, x, `/${name}/${i}/${j}`, what));
+      if (pair[0] === pair[1]) throw new InvalidWorld(`/${name}/${i}`, `a pair of two different ${what}s`);
+      const key = [...pair].sort().join('\u0000');
+      if (seen.has(key)) throw new InvalidWorld(`/${name}/${i}`, `the pair ${pair.join(', ')} is listed twice`);
+      seen.add(key);
+    });
+  };
+  pairs(w.outsideAllowances, 'outsideAllowances', orgs, 'organization');
+  pairs(w.contacts, 'contacts', users, 'user');
   (w.chats ?? []).forEach((c, i) => {
     const seen = new Set<string>();
     c.members.forEach((m: any, j: number) => {

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { displayName } from '../domain/display-names.js';
+import { displayName, requesterName } from '../domain/display-names.js';
 import type { Organization, User } from '../domain/model.js';
 import { sortedPair } from '../domain/model.js';
 import { batchWrite, chunk, deleteObjects, del, listKeyPages, put, scanPages } from '../store/batch.js';
@@ -50,9 +50,14 @@ export async function loadWorld(input: unknown): Promise<{ items: number; object
     toUser({ ...u, organizationId: u.organizationId ?? null, apiToken: u.apiToken ?? null, status: u.status ?? 'active' }),
   );
   const members = new Map<string, number>();
-  for (const u of users) if (u.organizationId && u.status === 'active') members.set(u.organizationId, (members.get(u.organizationId) ?? 0) + 1);
+  const admins = new Map<string, number>();
+  for (const u of users) {
+    if (!u.organizationId || u.status !== 'active') continue;
+    members.set(u.organizationId, (members.get(u.organizationId) ?? 0) + 1);
+    if (u.orgAdmin) admins.set(u.organizationId, (admins.get(u.organizationId) ?? 0) + 1);
+  }
   const items: Item[] = [
-    ...w.organizations.map((o) => orgItem(toOrg(o), members.get(o.id) ?? 0)),
+    ...w.organizations.map((o) => orgItem(toOrg(o), members.get(o.id) ?? 0, admins.get(o.id) ?? 0)),
     ...(w.outsideAllowances ?? []).flatMap(([a, b]) => allowanceItems(a!, b!)),
     ...users.map(userItem),
     ...(w.contacts ?? []).flatMap(([a, b]) => contactItems(a!, b!)),
@@ -128,7 +133,7 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
     files: of('file')
       .map((i) => ({ ...toFile(i), stored: stored.has(fileObjectKey(i.chatId, i.id)) }))
       .sort(byId),
-    tasks: of('task').map((i) => ({ ...toTask(i), requesterName: shownName(i.requesterId) })).sort(byId),
+    tasks: of('task').map((i) => ({ ...toTask(i), requesterName: users.has(i.requesterId) ? requesterName(users.get(i.requesterId)!) : i.requesterId })).sort(byId),
   };
 }
 

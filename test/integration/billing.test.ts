@@ -41,6 +41,16 @@ describe('B2 — Seats Changed', () => {
     expect(byId(w.users, 'a2')).toMatchObject({ organizationId: 'D', allowOutsideCommunication: true, allowFileSharing: true }); // T6
   });
 
+  it('T4, B2: a seat freed by a deletion goes to the transfer waiting longest, not to a newer approval', async () => {
+    const older = await waitingTransferToD('a2');
+    const freed = await target.call('POST', '/deletions', { as: 'adminD', body: { userId: 'd1' } });
+    await settle(target, `/deletions/${freed.body.id}`, 'adminD');
+    const newer = await waitingTransferToD('a3'); // D has a free seat now, but a2 waits for it already
+    await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 3 }));
+    expect((await settle(target, `/transfers/${older}`, 'adminD', (b) => b.status === 'succeeded')).status).toBe('succeeded');
+    expect((await status(newer)).status).toBe('awaiting-seat');
+  });
+
   it('B2: two seat events arriving together never over-allocate a seat', async () => {
     const waiting = [await waitingTransferToD('a1'), await waitingTransferToD('a2'), await waitingTransferToD('a3')];
     await Promise.all([

@@ -87,16 +87,16 @@ describe('an administrator deletes a2 (D2–D6, G1–G2, F1–F2)', () => {
 });
 
 describe('names and the 2016 cut-off (D2)', () => {
-  it('D2: a user deleted before 2016-03-09 shows as "Cancelled user" on messages and tasks', async () => {
+  it('D2: a user deleted before 2016-03-09 shows as "Cancelled user" on past messages; D6: as "Name (cancelled)" on kept tasks', async () => {
     const w = await target.export();
     expect(byId(w.users, 'old1').displayName).toBe('Cancelled user');
     expect(byId(w.messages, 'm012').speakerName).toBe('Cancelled user');
-    expect(byId(w.tasks, 't-partners-c1').requesterName).toBe('Cancelled user');
+    expect(byId(w.tasks, 't-partners-c1').requesterName).toBe('Osamu Oda (cancelled)');
   });
 
   it('D4: a direct chat whose other user is already deleted is deleted when the last one goes', async () => {
     const { final } = await deleteUser('a3');
-    expect(final.impact.effects).toContainEqual(expect.objectContaining({ kind: 'chat-deleted', chatId: 'dm-a3-old1' }));
+    expect(final.impact.effects).toContainEqual({ kind: 'chat-deleted', rule: 'D4', chatId: 'dm-a3-old1' });
     const w = await target.export();
     expect(ids(w.chats)).not.toContain('dm-a3-old1');
     expect(w.messages.filter((m: any) => m.chatId === 'dm-a3-old1')).toEqual([]);
@@ -146,5 +146,55 @@ describe('refusals (D1) and HTTP errors', () => {
     const a = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
     expect(a.status).toBe(409);
     expect(a.body.error.code).toBe('conflict');
+  });
+});
+
+describe('operations on different users at the same time keep the rules', () => {
+  const both = async (a: [string, string], b: [string, string]) => {
+    const [x, y] = await Promise.all([
+      target.call('POST', '/deletions', { as: a[0], body: { userId: a[1] } }),
+      target.call('POST', '/deletions', { as: b[0], body: { userId: b[1] } }),
+    ]);
+    // follow each as whichever of the two callers is still active (one may have deleted the other)
+    const follow = async (id: string) => {
+      for (const as of [a[0], b[0]]) {
+        if ((await target.call('GET', `/deletions/${id}`, { as })).status === 200) return settle(target, `/deletions/${id}`, as);
+      }
+      throw new Error(`nobody can read deletion ${id}`);
+    };
+    const finals = [];
+    for (const started of [x, y]) finals.push(started.status === 202 ? await follow(started.body.id) : started.body);
+    return finals;
+  };
+
+  it('D4: both users of a direct chat deleted at once: the chat is deleted, not left frozen and empty', async () => {
+    const finals = await both(['adminA', 'a2'], ['adminB', 'b1']);
+    expect(finals.map((f) => f.status)).toEqual(['succeeded', 'succeeded']);
+    const w = await target.export();
+    expect(ids(w.chats)).not.toContain('dm-a2-b1');
+    expect(w.chats.filter((c: any) => c.members.length === 0)).toEqual([]);
+  });
+
+  it('G2: both administrators of a group deleted at once: the remaining member becomes administrator', async () => {
+    const world = demoWorld();
+    byId(world.chats, 'g-design').members.find((m: any) => m.userId === 'a3').role = 'admin';
+    await target.load(world);
+    await both(['adminA', 'a2'], ['adminA', 'a3']);
+    const w = await target.export();
+    expect(byId(w.chats, 'g-design').members).toEqual([{ userId: 'b2', role: 'admin' }]);
+  });
+
+  it('D1: the last two administrators deleting each other at once: one of them remains', async () => {
+    const world = demoWorld();
+    byId(world.users, 'a1').orgAdmin = true;
+    await target.load(world);
+    const finals = await both(['adminA', 'a1'], ['a1', 'adminA']);
+    const w = await target.export();
+    const admins = w.users.filter((u: any) => u.organizationId === 'A' && u.orgAdmin && u.status === 'active');
+    expect(admins.length).toBe(1);
+    // refused at request (422) or, when both runs had started, by the run's own guard (failed, D1)
+    const refused = finals.filter((f: any) => f.status === 'failed' || f.error?.code === 'ineligible');
+    expect(refused.length).toBe(1);
+    expect(refused[0].error.rule).toBe('D1');
   });
 });

@@ -42,6 +42,8 @@ describe('World JSON load and export (CONTRACT.md)', () => {
     ['a chat member who does not exist', (w) => (w.chats[3].members[1].userId = 'ghost'), '/chats/3/members/1/userId'],
     ['a duplicate id', (w) => (w.files[1].id = w.files[0].id), '/files/1/id'],
     ['a message in a chat that does not exist', (w) => (w.messages[0].chatId = 'nowhere'), '/messages/0/chatId'],
+    ['a contact listed twice, in either order', (w) => w.contacts.push([w.contacts[0][1], w.contacts[0][0]]), '/contacts/8'],
+    ['an outside allowance of an organization with itself', (w) => w.outsideAllowances.push(['A', 'A']), '/outsideAllowances/2'],
   ];
   for (const [what, spoil, path] of refusals) {
     it(`refuses ${what}, naming ${path}, and changes nothing`, async () => {

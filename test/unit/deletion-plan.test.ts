@@ -52,6 +52,10 @@ describe('D4 — direct chats', () => {
     expect(effects).toContainEqual({ kind: 'chat-deleted', rule: 'D4', chatId: 'dm' });
     expect(kinds(effects)).not.toContain('chat-frozen');
   });
+  it('D4: a direct chat left frozen by the other user’s earlier deletion is deleted, citing D4 (both users deleted)', () => {
+    const s = slice({ orgs, subject: x, users: [], chats: [{ chat: { id: 'dm', type: 'direct', frozen: true, members: [member('x', 'admin')] } }] });
+    expect(planDeletion(s).effects).toContainEqual({ kind: 'chat-deleted', rule: 'D4', chatId: 'dm' });
+  });
   it('D4: a direct chat whose other user is deleted too is deleted instead', () => {
     const gone = user('b1', 'B', { status: 'deleted', deletedAt: '2020-01-01T00:00:00Z' });
     const effects = planDeletion(slice({ orgs, subject: x, users: [gone], chats: [{ chat: dm, hasMessages: true }] })).effects;

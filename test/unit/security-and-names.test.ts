@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayName } from '../../functions/domain/display-names.js';
+import { displayName, requesterName } from '../../functions/domain/display-names.js';
 import { inheritedExemptions } from '../../functions/domain/security.js';
 import { org } from './world-builder.js';
 
@@ -25,5 +25,9 @@ describe('D2 — names as shown after deletion', () => {
   });
   it('D2: a user deleted before 2016-03-09 shows as "Cancelled user"', () => {
     expect(displayName({ name: 'Akira', status: 'deleted', deletedAt: '2016-03-08T23:59:59Z' })).toBe('Cancelled user');
+  });
+  it('D6: a deleted requester shows as "Name (cancelled)" on kept tasks, whenever deleted', () => {
+    expect(requesterName({ name: 'Akira', status: 'deleted' })).toBe('Akira (cancelled)');
+    expect(requesterName({ name: 'Akira', status: 'active' })).toBe('Akira');
   });
 });
