@@ -19,6 +19,8 @@ if (command === 'put' && file) {
   const { status, json } = await callStack(url, 'PUT', '/_local/billing', { entry, times });
   if (status !== 200) fail(`${file}: ${json.error?.message ?? JSON.stringify(json)}`);
   process.stdout.write(`event ${json.eventId}\n`);
+  const runId = json.deliveries.find((d: any) => d.result?.runId)?.result.runId;
+  if (runId) process.stdout.write(`run: ${runId}\n`);
   if (json.deliveries.length === 0) process.stdout.write('  matched no rule (source must be "billing", detail-type one of the billing events)\n');
   for (const d of json.deliveries) {
     if (d.outcome === 'delivered') process.stdout.write(`  ${d.rule} → ${d.target}: ${JSON.stringify(d.result)}\n`);
