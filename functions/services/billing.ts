@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { planPairAllowed } from '../domain/eligibility.js';
 import type { EffectKind } from '../domain/impact.js';
 import { PLANS } from '../domain/model.js';
@@ -27,16 +27,21 @@ export class InvalidBillingEvent extends Error {
 
 /** The EventBridge envelope of a billing event (CONTRACT.md "Billing events"). */
 export const BillingEnvelope = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('billing'),
   'detail-type': z.string(),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.unknown(),
 });
-const OrgId = z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' });
+const OrgId = z.string({ error: 'must be a string' }).check(z.minLength(1, { error: 'must be a non-empty string' }));
 export const DETAIL_SCHEMAS = {
   'Contract Cancelled': z.object({ organizationId: OrgId }),
-  'Seats Changed': z.object({ organizationId: OrgId, seats: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be 0 or more' }) }),
+  'Seats Changed': z.object({
+    organizationId: OrgId,
+    seats: z
+      .int({ error: (issue) => (issue.input === undefined ? 'is required' : typeof issue.input !== 'number' ? 'must be a number' : 'must be an integer') })
+      .check(z.minimum(0, { error: 'must be 0 or more' })),
+  }),
   'Plan Changed': z.object({ organizationId: OrgId, plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(', ')}` }) }),
 } as const;
 type DetailType = keyof typeof DETAIL_SCHEMAS;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, eventually, ids, objectKey, openTarget, settle, type Target } from './harness.js';
 
 let target: Target;
 beforeAll(async () => {
@@ -156,12 +156,14 @@ describe('operations on different users at the same time keep the rules', () => 
       target.call('POST', '/deletions', { as: b[0], body: { userId: b[1] } }),
     ]);
     // follow each as whichever of the two callers is still active (one may have deleted the other)
-    const follow = async (id: string) => {
-      for (const as of [a[0], b[0]]) {
-        if ((await target.call('GET', `/deletions/${id}`, { as })).status === 200) return settle(target, `/deletions/${id}`, as);
-      }
-      throw new Error(`nobody can read deletion ${id}`);
-    };
+    const follow = (id: string) =>
+      eventually(async () => {
+        for (const as of [a[0], b[0]]) {
+          const seen = await target.call('GET', `/deletions/${id}`, { as });
+          if (seen.status === 200) return seen.body.status === 'running' ? undefined : seen.body;
+        }
+        throw new Error(`nobody can read deletion ${id}`);
+      });
     const finals = [];
     for (const started of [x, y]) finals.push(started.status === 202 ? await follow(started.body.id) : started.body);
     return finals;

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Conflict, Forbidden, Ineligible, InvalidRequest, NotFound, Unauthenticated } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
 
@@ -39,7 +39,7 @@ export function callerId(event: HttpEvent): string {
 }
 
 /** Parses a JSON body with a schema; the first problem is answered 400 naming its field. */
-export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   let raw: unknown;
   try {
     const text = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -64,7 +64,7 @@ export function pathId(event: HttpEvent): string {
   return id;
 }
 
-const Id = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+const Id = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }));
 export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id });
 export const DeletionBody = z.strictObject({ userId: Id });
 export const PreviewBody = z.discriminatedUnion(

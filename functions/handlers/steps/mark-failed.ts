@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { markFailed } from '../../services/lifecycle.js';
-import { OperationInput, step } from './step.js';
+import { OperationInput, step, StepError } from './step.js';
 
-const Input = OperationInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }) });
+const Input = z.extend(OperationInput, { error: StepError });
 
 /** MarkFailed (every Catch): the operation ends failed with its error; its lock is released. */
 export const handler = step('MarkFailed', Input, async ({ operationId, error }) => {

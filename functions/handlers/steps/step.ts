@@ -1,9 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { logger } from '../../shared/logger.js';
 
-export const OperationInput = z.object({ operationId: z.string().min(1) });
-export const Cursor = z.object({ kind: z.number().int().min(0), after: z.string().optional() });
-export const PagedInput = OperationInput.extend({ cursor: Cursor.optional() });
+export const NonEmpty = z.string().check(z.minLength(1));
+export const OperationInput = z.object({ operationId: NonEmpty });
+export const Cursor = z.object({ kind: z.int().check(z.minimum(0)), after: z.optional(z.string()) });
+export const PagedInput = z.extend(OperationInput, { cursor: z.optional(Cursor) });
+export const StepError = z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
 export type PagedInput = z.infer<typeof PagedInput>;
 
 export class InvalidStepInput extends Error {
@@ -11,7 +13,7 @@ export class InvalidStepInput extends Error {
 }
 
 /** A state machine step: parse its input with its schema, run, log. Errors keep their names for Retry/Catch. */
-export function step<S extends z.ZodType, R>(name: string, schema: S, run: (input: z.infer<S>) => Promise<R>) {
+export function step<S extends z.ZodMiniType, R>(name: string, schema: S, run: (input: z.infer<S>) => Promise<R>) {
   return async (event: unknown): Promise<R> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
