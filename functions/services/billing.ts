@@ -7,17 +7,17 @@ import { PLANS } from '../domain/model.js';
 import { requireEnv } from '../shared/config.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { batchWrite, deleteObjects, del, queryAll, queryPages } from '../store/batch.js';
+import { batchWrite, deleteObjects, del, queryPages } from '../store/batch.js';
 import { ddb, sfn } from '../store/clients.js';
 import { conditionFailed } from '../store/conditions.js';
 import { GSI1, fileObjectKey, keys } from '../store/keys.js';
-import { createOperation, getOperation, now, readImpact, setPlannedRun, writeImpact, type OperationRecord } from '../store/operations.js';
+import { createOperation, getOperation, now, setPlannedRun, writeImpact, type OperationRecord } from '../store/operations.js';
 import { createRun, eventSeen, getRun, markEventSeen, recordMemberResult, touchChats, updateRun, type RunRecord } from '../store/runs.js';
-import { bucketName, getItem, getOrganization, getUser, getUsers, tableName } from '../store/table.js';
+import { bucketName, getItem, getOrganization, getUser, tableName } from '../store/table.js';
 import { computeDeletionImpact } from './planning.js';
 import { settleChats } from './settle.js';
 import { finalize } from './lifecycle.js';
-import { applyPhase } from './phases.js';
+import { applyAllPhases } from './phases.js';
 import { cancelBySystem, incomingTransfers, resumeWaitingTransfers, waitingTransfers } from './transfers.js';
 
 /** A billing event that cannot be applied: it changes nothing and ends in the dead-letter queue with this reason. */
@@ -182,7 +182,7 @@ export async function readMembers(organizationId: string, cursor: string | null 
   return { userIds: (out.Items ?? []).map((i) => i.id as string), cursor: encodeCursor(out.LastEvaluatedKey) };
 }
 
-const DELETION_PHASES: [string, EffectKind[]][] = [
+const DELETION_PHASES: (readonly [string, EffectKind[]])[] = [
   ['DeleteUser', ['user-deleted', 'api-token-revoked']],
   ['HandleFiles', ['file-deleted', 'file-handed-over']],
   ['PruneContacts', ['contact-removed']],
@@ -228,13 +228,9 @@ export async function deleteMember(runId: string, organizationId: string, userId
       await setPlannedRun(opId, 1);
     }
     if (op.status === 'running') {
-      for (const [phase, kinds] of DELETION_PHASES) {
-        let cursor = await applyPhase(opId, phase, kinds, undefined, { bulk: true });
-        while (cursor) cursor = await applyPhase(opId, phase, kinds, cursor, { bulk: true });
-      }
-      const impact = await readImpact(op);
-      await touchChats(runId, impact.effects.flatMap((e) => ('chatId' in e ? [e.chatId] : [])));
-      await finalize(opId);
+      const applied = await applyAllPhases(opId, DELETION_PHASES, { bulk: true });
+      await touchChats(runId, applied.flatMap(({ effect }) => ('chatId' in effect ? [effect.chatId] : [])));
+      await finalize(opId, { settle: false }); // SweepChats settles every touched chat once all members are done
     }
   }
   const removed = await deleteAllUploads(userId);

@@ -42,10 +42,11 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
   return { effects: impact.effects.length, replanned: true };
 }
 
-export async function finalize(operationId: string): Promise<void> {
+/** `settle: false` when the caller settles the touched chats itself (a bulk run sweeps them all at its end). */
+export async function finalize(operationId: string, options: { settle?: boolean } = {}): Promise<void> {
   const op = await mustGetOperation(operationId);
   if (op.status !== 'succeeded') {
-    await settleAfter(op.id); // G2, D4, D5 against operations that ran beside this one
+    if (options.settle !== false) await settleAfter(op.id); // G2, D4, D5 against operations that ran beside this one
     await transition(op.id, ['running'], 'succeeded');
   }
   await clearTransferMarkers(op);

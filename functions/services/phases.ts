@@ -1,6 +1,7 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS } from '../store/apply.js';
-import { audit, now, readEffectsPage } from '../store/operations.js';
+import { chunk } from '../store/batch.js';
+import { audit, now, readEffectsPage, readStoredEffects, type StoredEffect } from '../store/operations.js';
 
 export interface Cursor {
   kind: number;
@@ -45,4 +46,26 @@ export async function applyPhase(
   }
   if (Object.keys(applied).length > 0) await audit(operationId, { event: 'applied', step: phase, applied }); // X2
   return next;
+}
+
+/**
+ * All phases in one invocation, for an operation small enough to hold in memory (a bulk run's member): the plan is
+ * read once, then applied phase by phase, kind by kind, in pages. Returns the effects it applied.
+ */
+export async function applyAllPhases(
+  operationId: string,
+  phases: readonly (readonly [string, readonly EffectKind[]])[],
+  options: { bulk?: boolean } = {},
+): Promise<StoredEffect[]> {
+  const stored = await readStoredEffects(operationId);
+  const applied: Record<string, number> = {};
+  for (const [, kinds] of phases) {
+    for (const kind of kinds) {
+      const ofKind = stored.filter((s) => s.effect.kind === kind);
+      for (const page of chunk(ofKind, PAGE_SIZE)) await APPLIERS[kind](page, { at: now(), bulk: options.bulk ?? false });
+      for (const { effect } of ofKind) applied[`${effect.kind} (${effect.rule})`] = (applied[`${effect.kind} (${effect.rule})`] ?? 0) + 1;
+    }
+  }
+  if (Object.keys(applied).length > 0) await audit(operationId, { event: 'applied', step: phases.map(([p]) => p).join(', '), applied }); // X2
+  return stored;
 }

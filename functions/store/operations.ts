@@ -176,14 +176,20 @@ export async function writeImpact(operationId: string, impact: Impact, locators:
   ]);
 }
 
-export async function readImpact(op: Pick<OperationRecord, 'id' | 'operation' | 'userId'>): Promise<Impact> {
+/** Every stored effect of an operation, with its locator, in one paginated query. */
+export async function readStoredEffects(operationId: string): Promise<StoredEffect[]> {
   const items = await queryAll({
     TableName: tableName(),
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.operation(op.id).PK, ':p': EFFECT_PREFIX },
+    ExpressionAttributeValues: { ':pk': keys.operation(operationId).PK, ':p': EFFECT_PREFIX },
     ConsistentRead: true,
   });
-  return { operation: op.operation, userId: op.userId, effects: sortEffects(items.map((i) => canonicalEffect(i.effect as Effect))) };
+  return items.map((i) => ({ effect: canonicalEffect(i.effect as Effect), chatId: i.chatId }));
+}
+
+export async function readImpact(op: Pick<OperationRecord, 'id' | 'operation' | 'userId'>): Promise<Impact> {
+  const stored = await readStoredEffects(op.id);
+  return { operation: op.operation, userId: op.userId, effects: sortEffects(stored.map((s) => s.effect)) };
 }
 
 /** One page of an operation's planned effects of one kind; `after` is the last SK of the previous page. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { billingEvent, byId, demoWorld, eventually, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+import { billingEvent, byId, demoWorld, eventually, objectKey, openTarget, settle, type Target } from './harness.js';
 
 let target: Target;
 beforeAll(async () => {
