@@ -1,7 +1,9 @@
 import { deletionIneligibility, transferIneligibility } from '../domain/eligibility.js';
 import type { Organization, User } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
+import type { Operation } from '../domain/impact.js';
 import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/errors.js';
+import { getOperation, type OperationRecord } from '../store/operations.js';
 import { queryAll } from '../store/batch.js';
 import { GSI1, keys } from '../store/keys.js';
 import { toUser } from '../store/records.js';
@@ -72,4 +74,16 @@ export async function assertDeletionEligible(user: User): Promise<void> {
   const admins = user.organizationId ? await organizationAdmins(user.organizationId) : [];
   const reasons = deletionIneligibility(user, admins);
   if (reasons.length > 0) throw new Ineligible(reasons);
+}
+
+/** An operation the caller may read: an administrator of its organization (of either, for a transfer). */
+export async function readableOperation(callerId: string, id: string, kind?: Operation): Promise<OperationRecord> {
+  const caller = await callerUser(callerId);
+  const op = await getOperation(id);
+  if (!op || (kind && op.operation !== kind)) throw new NotFound(`${kind ?? 'operation'} ${id} does not exist`);
+  const organizations = op.operation === 'transfer' ? [op.sourceOrganizationId, op.destinationOrganizationId] : [op.organizationId];
+  if (!organizations.some((o) => isAdminOf(caller, o))) {
+    throw new Forbidden(`user ${caller.id} is not an administrator of ${organizations.filter(Boolean).join(' or ')}`);
+  }
+  return op;
 }

@@ -1,6 +1,5 @@
-import { NotFound } from '../shared/errors.js';
-import { audit, createOperation, getOperation, newOperationId, now, writeImpact, type OperationRecord } from '../store/operations.js';
-import { assertDeletionEligible, callerUser, mustGetUser, requireAdminOf } from './access.js';
+import { audit, createOperation, newOperationId, now, writeImpact, type OperationRecord } from '../store/operations.js';
+import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeDeletionImpact } from './planning.js';
 import { operationView } from './views.js';
@@ -53,9 +52,5 @@ export async function createDeletion(userId: string, organizationId: string, req
 }
 
 export async function getDeletion(callerId: string, id: string) {
-  const caller = await callerUser(callerId);
-  const op = await getOperation(id);
-  if (!op || op.operation !== 'deletion') throw new NotFound(`deletion ${id} does not exist`);
-  requireAdminOf(caller, op.organizationId, 'only an administrator of that organization may read a deletion');
-  return operationView(op);
+  return operationView(await readableOperation(callerId, id, 'deletion'));
 }

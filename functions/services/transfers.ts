@@ -15,7 +15,7 @@ import {
 } from '../store/operations.js';
 import { queryAll } from '../store/batch.js';
 import { getOrganization, tableName } from '../store/table.js';
-import { assertTransferEligible, callerUser, isAdminOf, mustGetOrganization, mustGetUser, requireAdminOf } from './access.js';
+import { assertTransferEligible, callerUser, isAdminOf, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeTransferImpact } from './planning.js';
 import { operationView } from './views.js';
@@ -163,12 +163,7 @@ export async function cancelBySystem(op: OperationRecord, error: { code: string;
 }
 
 export async function getTransfer(callerId: string, id: string) {
-  const caller = await callerUser(callerId);
-  const op = await loadTransfer(id);
-  if (!isAdminOf(caller, op.sourceOrganizationId) && !isAdminOf(caller, op.destinationOrganizationId)) {
-    requireAdminOf(caller, op.sourceOrganizationId, 'only an administrator of either organization may read a transfer');
-  }
-  return operationView(op);
+  return operationView(await readableOperation(callerId, id, 'transfer'));
 }
 
 /** B2: transfers waiting for a seat at this organization resume, oldest first, while seats last. */

@@ -80,6 +80,7 @@ export class Api extends Construct {
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
     const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
+    const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);
@@ -101,6 +102,7 @@ export class Api extends Construct {
       [apigw.HttpMethod.POST, '/deletions', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
+      [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
     this.httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
     for (const [method, path, f] of routes) {

@@ -61,9 +61,10 @@ export class OffboardFunction extends NodejsFunction {
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
   }
 
-  /** Grants the table and tells the function its name, together. */
-  bindTable(table: dynamodb.ITable): this {
-    table.grantReadWriteData(this);
+  /** Grants the table (read-only if asked) and tells the function its name, together. */
+  bindTable(table: dynamodb.ITable, access: 'read-write' | 'read' = 'read-write'): this {
+    if (access === 'read') table.grantReadData(this);
+    else table.grantReadWriteData(this);
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }

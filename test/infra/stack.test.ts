@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(26); // 11 operation steps, 5 API, 3 billing targets, 7 bulk-run steps
+    expect(ours.length).toBe(27); // 11 operation steps, 6 API, 3 billing targets, 7 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -130,7 +130,7 @@ describe('API', () => {
   it('every route but GET /health has the JWT authorizer', () => {
     const routes = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
-      ['GET /billing-runs/{id}', 'GET /deletions/{id}', 'GET /health', 'GET /transfers/{id}', 'POST /deletions', 'POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /transfers/{id}/cancellation'].sort(),
+      ['GET /billing-runs/{id}', 'GET /deletions/{id}', 'GET /operations/{id}/audit', 'GET /health', 'GET /transfers/{id}', 'POST /deletions', 'POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /transfers/{id}/cancellation'].sort(),
     );
     for (const r of routes) {
       if (r.RouteKey === 'GET /health') expect(r.AuthorizationType ?? 'NONE').toBe('NONE');

@@ -49,6 +49,15 @@ describe('T10 end to end through the HTTP API', () => {
     expect(ids(w.files)).not.toContain('f-a1-bteam'); // F1: no other member of A stays
     expect(byId(w.files, 'f-a1-launch')).toMatchObject({ ownerOrganizationId: 'A', stored: true }); // F1: a2 of A stays
     expect(w.messages.filter((m: any) => m.chatId === 'g-launch').length).toBe(2); // G1: past posts stay
+    const trail = await target.call('GET', `/operations/${requested.id}/audit`, { as: 'adminC' }); // X2
+    expect(trail.status).toBe(200);
+    const events = trail.body.entries.map((e: any) => e.event);
+    expect(events[0]).toBe('requested');
+    expect(events).toEqual(expect.arrayContaining(['approved', 'applied', 'succeeded']));
+    expect(trail.body.entries.find((e: any) => e.event === 'requested')).toMatchObject({ by: 'adminA', rule: 'T3' });
+    expect(trail.body.entries.find((e: any) => e.event === 'approved')).toMatchObject({ by: 'adminC', rule: 'T3' });
+    expect(trail.body.entries.find((e: any) => e.step === 'PruneContacts').applied).toEqual({ 'contact-removed (T7)': 1 });
+    expect((await target.call('GET', `/operations/${requested.id}/audit`, { as: 'adminB' })).status).toBe(403);
     const keys = await target.objectKeys(); // F4: the bytes themselves are gone from the bucket
     expect(keys).not.toContain(objectKey('dm-a1-b1', 'f-a1-dm-b1'));
     expect(keys).not.toContain(objectKey('dm-a1-b1', 'f-b1-dm-a1'));
