@@ -16,7 +16,7 @@ export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): str
 
 /** Moves the operation to running and starts its execution. A start that already happened is not repeated. */
 export async function startRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = []): Promise<OperationRecord> {
-  const running = await transition(op.id, from, 'running', { ...set, runCount: op.runCount + 1 }, ['waitingSK', 'error'], alsoTransact);
+  const running = await transition(op.id, from, 'running', { ...set, runCount: op.runCount + 1 }, ['error'], alsoTransact);
   try {
     await sfn.send(
       new StartExecutionCommand({

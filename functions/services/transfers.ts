@@ -11,11 +11,12 @@ import {
   releaseLock,
   transition,
   writeImpact,
+  type OperationError,
   type OperationRecord,
 } from '../store/operations.js';
 import { queryAll } from '../store/batch.js';
 import { getOrganization, tableName } from '../store/table.js';
-import { assertTransferEligible, callerUser, isAdminOf, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
+import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeTransferImpact } from './planning.js';
 import { operationView } from './views.js';
@@ -95,7 +96,7 @@ export async function approveTransfer(callerId: string, id: string) {
 export async function waitForSeat(op: OperationRecord, from: OperationRecord['status'][], set: Partial<OperationRecord> = {}) {
   const [atDestination, atSource] = waitingMarkers(op);
   const item = { type: 'waiting', operationId: op.id, userId: op.userId };
-  return transition(op.id, from, 'awaiting-seat', { ...set, waitingSK: atDestination.SK }, [], [
+  return transition(op.id, from, 'awaiting-seat', set, [], [
     { Put: { TableName: tableName(), Item: { ...atDestination, ...item } } },
     { Put: { TableName: tableName(), Item: { ...atSource, ...item } } }, // B3 finds it from the source side too
   ]);
@@ -115,52 +116,42 @@ export async function clearTransferMarkers(op: OperationRecord): Promise<void> {
   await Promise.all(markers.map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
 }
 
-/** Transfers not yet run into this organization: awaiting approval or a seat (B1 cancels them). */
-export async function incomingTransfers(organizationId: string): Promise<OperationRecord[]> {
+/** The transfers marked at an organization under a prefix, oldest first, that are still in one of `statuses`. */
+async function markedTransfers(organizationId: string, prefix: string, statuses: readonly OperationRecord['status'][]): Promise<OperationRecord[]> {
   const markers = await queryAll({
     TableName: tableName(),
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': 'INCOMING#' },
+    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': prefix },
     ConsistentRead: true,
   });
   const ops = await Promise.all(markers.map((m) => getOperation(m.operationId)));
-  return ops.filter((op): op is OperationRecord => op?.status === 'awaiting-approval' || op?.status === 'awaiting-seat');
+  return ops.filter((op): op is OperationRecord => op !== undefined && statuses.includes(op.status));
 }
+
+/** Transfers not yet run into this organization: awaiting approval or a seat (B1 cancels them). */
+export const incomingTransfers = (organizationId: string) => markedTransfers(organizationId, 'INCOMING#', ['awaiting-approval', 'awaiting-seat']);
+
+/** Transfers waiting for a seat that involve this organization, as destination or as source. */
+export const waitingTransfers = (organizationId: string, side: 'destination' | 'source') =>
+  markedTransfers(organizationId, side === 'destination' ? 'WAITING#' : 'WAITOUT#', ['awaiting-seat']);
 
 /** T3: either side cancels before the transfer runs. */
 export async function cancelTransfer(callerId: string, id: string) {
-  const caller = await callerUser(callerId);
-  const op = await loadTransfer(id);
-  if (!isAdminOf(caller, op.sourceOrganizationId) && !isAdminOf(caller, op.destinationOrganizationId)) {
-    requireAdminOf(caller, op.sourceOrganizationId, 'only an administrator of either organization may cancel (T3)');
-  }
-  const cancelled = await transition(id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', {}, ['waitingSK']);
-  await clearTransferMarkers(op);
-  await releaseLock(op.userId, op.id);
-  await audit(id, { event: 'cancelled', by: caller.id, rule: 'T3' });
-  return operationView(cancelled);
+  const op = await readableOperation(callerId, id, 'transfer'); // an administrator of either organization (T3)
+  return operationView(await cancel(op, callerId));
 }
 
-/** Transfers waiting for a seat that involve this organization, as destination or as source. */
-export async function waitingTransfers(organizationId: string, side: 'destination' | 'source'): Promise<OperationRecord[]> {
-  const markers = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': side === 'destination' ? 'WAITING#' : 'WAITOUT#' },
-    ConsistentRead: true,
-  });
-  const ops = await Promise.all(markers.map((m) => getOperation(m.operationId)));
-  return ops.filter((op): op is OperationRecord => op?.status === 'awaiting-seat');
+/** Cancels a transfer that has not run: markers cleared, lock released, recorded (X2). */
+async function cancel(op: OperationRecord, by: string, error?: OperationError) {
+  const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', error ? { error } : {});
+  await clearTransferMarkers(op);
+  await releaseLock(op.userId, op.id);
+  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: 'T3' }) });
+  return cancelled;
 }
 
 /** B1, B3 and other system cancellations: cancelled with the reason, lock released. */
-export async function cancelBySystem(op: OperationRecord, error: { code: string; message: string; rule?: string }) {
-  const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', { error }, ['waitingSK']);
-  await clearTransferMarkers(op);
-  await releaseLock(op.userId, op.id);
-  await audit(op.id, { event: 'cancelled', by: 'system', ...error });
-  return cancelled;
-}
+export const cancelBySystem = (op: OperationRecord, error: OperationError) => cancel(op, 'system', error);
 
 export async function getTransfer(callerId: string, id: string) {
   return operationView(await readableOperation(callerId, id, 'transfer'));

@@ -38,8 +38,6 @@ export interface OperationRecord {
   error?: OperationError;
   /** How many times an execution was started; names executions uniquely per run (T4 resumes). */
   runCount: number;
-  /** The waiting-for-seat marker's sort key while status is awaiting-seat (T4). */
-  waitingSK?: string;
   /** The run whose plan is stored: a retried PlanImpact does not plan again mid-run. */
   plannedRun?: number;
 }
