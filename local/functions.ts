@@ -23,6 +23,10 @@ export class LocalLambda {
   private readonly modules = new Map<string, Promise<Handler>>();
   private readonly faults = new Map<string, Fault>();
   readonly invocations = new Map<string, number>();
+  /** Instrumentation (the benchmark): the longest single invocation in ms, by function entry (e.g. `functions/handlers/api/transfers.ts`). */
+  readonly longestMs = new Map<string, number>();
+  /** Instrumentation: invocations currently running. */
+  inFlight = 0;
 
   constructor(functions: LocalFunction[]) {
     for (const f of functions) {
@@ -73,9 +77,16 @@ export class LocalLambda {
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
     };
-    fire('before');
-    const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
-    fire('after');
-    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    this.inFlight++;
+    try {
+      fire('before');
+      const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
+      fire('after');
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } finally {
+      this.inFlight--;
+      const ms = Date.now() - started;
+      if (ms > (this.longestMs.get(f.entry) ?? 0)) this.longestMs.set(f.entry, ms);
+    }
   }
 }

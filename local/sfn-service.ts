@@ -45,6 +45,14 @@ export class LocalStepFunctions {
   endpoint = '';
   /** The largest state payload a task received or returned, in bytes (Step Functions allows 256 KiB). */
   largestPayload = { bytes: 0, where: '' };
+  /**
+   * Instrumentation (the benchmark): state transitions as Step Functions bills them, summed over every execution:
+   * each state entered (Task, Choice, Pass, Map, ..., in Map iterations too) plus each retry of a state, read from
+   * the execution's event log (`StateEntered` and `StateRetried` events).
+   */
+  stateTransitions = 0;
+  /** Instrumentation: the longest single Lambda invocation of a state machine task, in ms, and where. */
+  longestTask = { ms: 0, where: '' };
 
   constructor(private readonly lambda: LocalLambda, private readonly retryIntervalMs = 20) {}
 
@@ -64,7 +72,11 @@ export class LocalStepFunctions {
         const fn = this.lambda.find(target);
         if (!fn) throw Object.assign(new Error(`no local function for ${target}`), { name: 'Lambda.ResourceNotFoundException' });
         this.measure(input, `${name} input`);
-        const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input);
+        const started = Date.now();
+        const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input).finally(() => {
+          const ms = Date.now() - started;
+          if (ms > this.longestTask.ms) this.longestTask = { ms, where: name };
+        });
         this.measure(result, `${name} output`);
         return viaInvoke ? { Payload: result, StatusCode: 200 } : result;
       };
@@ -89,6 +101,9 @@ export class LocalStepFunctions {
       overrides: this.overrides(entry.definition),
       context: { Execution: { Id: executionArn, Name: name, Input: parsed, StartTime: new Date().toISOString() } },
     } as any);
+    void (async () => {
+      for await (const event of run.eventLogs) if (event.type === 'StateEntered' || event.type === 'StateRetried') this.stateTransitions++;
+    })().catch(() => undefined);
     execution.done = run.result.then(
       (output: unknown) => {
         execution.status = 'SUCCEEDED';
