@@ -85,3 +85,27 @@ export function compareEffects(a: Effect, b: Effect): number {
 export function sortEffects(effects: Effect[]): Effect[] {
   return [...effects].sort(compareEffects);
 }
+
+/**
+ * Effects gathered from several passes (chats, contacts and tasks planned in pages, or several members of one bulk
+ * batch) as one impact: sorted by kind then ids, each effect once, and each file or task once (an effect on a file or
+ * task already covered by a chat deletion is listed once, the first in impact order).
+ */
+export function mergeEffects(effects: Iterable<Effect>): Effect[] {
+  const byKey = new Map<string, Effect>();
+  for (const e of effects) {
+    const key = JSON.stringify(canonicalEffect(e));
+    if (!byKey.has(key)) byKey.set(key, e);
+  }
+  const seen = new Set<string>();
+  const out: Effect[] = [];
+  for (const e of sortEffects([...byKey.values()])) {
+    const id = e.kind === 'file-deleted' || e.kind === 'file-handed-over' ? `file:${e.fileId}` : e.kind === 'task-deleted' ? `task:${e.taskId}` : null;
+    if (id) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    out.push(e);
+  }
+  return out;
+}

@@ -1,11 +1,12 @@
 import { mayCommunicate, type CommunicationContext } from './communication.js';
-import { type Effect, type Impact, sortEffects } from './impact.js';
+import { type Effect, type Impact, mergeEffects } from './impact.js';
 import { sortedPair, type Chat, type FileRecord, type Organization, type Task, type User } from './model.js';
 import { inheritedExemptions } from './security.js';
 
 /** One chat the subject is a member of, with what the planner needs to decide its fate. */
 export interface ChatView {
   chat: Chat;
+  /** D4 (RULES.md reading): anything was ever posted: a message, a file or a task. */
   hasMessages: boolean;
   /** Files the subject uploaded in this chat and still owns (not yet handed over to an organization). */
   subjectFiles: FileRecord[];
@@ -27,17 +28,20 @@ export interface PlanSlice {
   chats: ChatView[];
   /** Tasks assigned to the subject (D6). */
   assignedTasks: Task[];
+  /** F3: every file the subject uploaded that no other organization owns, in chats of any organization (bulk runs). */
+  uploads?: FileRecord[];
+  /** Chats deleted by an earlier pass over other chats of the same plan (planning in pages): D6 skips their tasks. */
+  deletedChatIds?: ReadonlySet<string>;
   /** Contents of the chats a first pass found deleted; absent on the first pass. */
   deletedChatContents?: ReadonlyMap<string, ChatContents>;
 }
 
 class EffectList {
-  private readonly byKey = new Map<string, Effect>();
+  private readonly list: Effect[] = [];
   readonly deletedChats = new Set<string>();
 
   add(effect: Effect): void {
-    const key = JSON.stringify([effect.kind, effect]);
-    if (!this.byKey.has(key)) this.byKey.set(key, effect);
+    this.list.push(effect);
   }
 
   /** F2: a deleted chat takes all its files, and its tasks, with it. */
@@ -49,18 +53,7 @@ class EffectList {
   }
 
   effects(): Effect[] {
-    // An effect on a file or task already covered by a chat deletion is listed once, under the chat's rule.
-    const seen = new Set<string>();
-    const out: Effect[] = [];
-    for (const e of sortEffects([...this.byKey.values()])) {
-      const id = e.kind === 'file-deleted' || e.kind === 'file-handed-over' ? `file:${e.fileId}` : e.kind === 'task-deleted' ? `task:${e.taskId}` : null;
-      if (id) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-      }
-      out.push(e);
-    }
-    return out;
+    return mergeEffects(this.list);
   }
 }
 
@@ -181,8 +174,15 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
       leaveChat(list, slice, view, leave); // D5
     }
   }
+  const deleted = (chatId: string) => list.deletedChats.has(chatId) || Boolean(slice.deletedChatIds?.has(chatId));
   for (const task of slice.assignedTasks) {
-    if (!list.deletedChats.has(task.chatId)) list.add({ kind: 'task-deleted', rule: 'D6', taskId: task.id });
+    if (!deleted(task.chatId)) list.add({ kind: 'task-deleted', rule: 'D6', taskId: task.id });
+  }
+  if (options.contractCancelled) {
+    // F3: the cancelled organization's files go wherever they are, not only in the chats the member still sits in.
+    for (const file of slice.uploads ?? []) {
+      if (!deleted(file.chatId)) list.add({ kind: 'file-deleted', rule: 'F3', fileId: file.id });
+    }
   }
   return { operation: 'deletion', userId: subject.id, effects: list.effects() };
 }

@@ -4,10 +4,9 @@ import { pairKey } from '../domain/model.js';
 import type { Operation } from '../domain/impact.js';
 import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/errors.js';
 import { getOperation, type OperationRecord } from '../store/operations.js';
-import { queryAll } from '../store/batch.js';
-import { GSI1, keys } from '../store/keys.js';
-import { toUser } from '../store/records.js';
-import { getOrganization, getUser, tableName } from '../store/table.js';
+import { readPlanWithFirstPage } from '../store/plans.js';
+import { effectsPage, impactView, savedPreview } from './views.js';
+import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
 
 /** The caller of an API route: an active user (D2: a deleted user's sessions and tokens end). */
 export async function callerUser(callerId: string): Promise<User> {
@@ -38,35 +37,15 @@ export async function mustGetOrganization(id: string): Promise<Organization & { 
   return org;
 }
 
-export async function hasAllowanceBetween(a: string, b: string): Promise<Set<string>> {
-  const items = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND SK = :sk',
-    ExpressionAttributeValues: { ':pk': keys.allowance(a, b).PK, ':sk': keys.allowance(a, b).SK },
-  });
-  return new Set(items.length > 0 ? [pairKey(a, b)] : []);
-}
-
 /** T1, T2, T5 against the current data; throws Ineligible (422) with every reason. */
 export async function assertTransferEligible(user: User, destination: Organization): Promise<Organization> {
   const source = user.organizationId ? await getOrganization(user.organizationId) : undefined;
-  const allowances = source ? await hasAllowanceBetween(source.id, destination.id) : new Set<string>();
+  const allowances = new Set(source && (await allowanceExists(source.id, destination.id)) ? [pairKey(source.id, destination.id)] : []);
   const organizations = new Map<string, Organization>([[destination.id, destination]]);
   if (source) organizations.set(source.id, source);
   const reasons = transferIneligibility({ organizations, allowances }, user, source, destination);
   if (reasons.length > 0) throw new Ineligible(reasons);
   return source!;
-}
-
-export async function organizationAdmins(organizationId: string): Promise<User[]> {
-  const items = await queryAll({
-    TableName: tableName(),
-    IndexName: GSI1,
-    KeyConditionExpression: 'GSI1PK = :pk',
-    FilterExpression: 'orgAdmin = :true',
-    ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId), ':true': true },
-  });
-  return items.map(toUser);
 }
 
 /** D1 against the current data; throws Ineligible (422). */
@@ -86,4 +65,25 @@ export async function readableOperation(callerId: string, id: string, kind?: Ope
     throw new Forbidden(`user ${caller.id} is not an administrator of ${organizations.filter(Boolean).join(' or ')}`);
   }
   return op;
+}
+
+/** GET /previews/{id}: a saved preview, for an administrator of the user's organization. */
+export async function readPreview(callerId: string, id: string) {
+  const caller = await callerUser(callerId);
+  const header = await savedPreview(id);
+  const user = await getUser(header.userId);
+  requireAdminOf(caller, user?.organizationId, 'only an administrator of the user\'s organization may read its previews');
+  const found = await readPlanWithFirstPage(header.id);
+  return { id: header.id, expiresAt: header.expiresAt!, ...impactView(header, found?.first ?? []) };
+}
+
+export async function readPreviewEffects(callerId: string, id: string, cursor: string | undefined) {
+  const preview = await readPreview(callerId, id);
+  return effectsPage(preview.id, cursor);
+}
+
+/** GET /transfers/{id}/effects, /deletions/{id}/effects: the next page of the operation's impact. */
+export async function readOperationEffects(callerId: string, id: string, kind: Operation, cursor: string | undefined) {
+  const op = await readableOperation(callerId, id, kind);
+  return effectsPage(op.planId, cursor);
 }

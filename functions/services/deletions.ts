@@ -1,54 +1,51 @@
-import { audit, createOperation, newOperationId, now, writeImpact, type OperationRecord } from '../store/operations.js';
+import { audit, createOperation, newOperationId, now, planIdFor, type OperationRecord } from '../store/operations.js';
+import { fingerprint } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
-import { computeDeletionImpact } from './planning.js';
-import { operationView } from './views.js';
+import { computeDeletionPlan } from './planning.js';
+import { checkPreview, operationView, savePreview, storePlan } from './views.js';
 
-/** X1: what deleting this user would do, changing nothing. */
+/** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewDeletion(callerId: string, userId: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
-  return (await computeDeletionImpact(user)).impact;
+  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id }, await computeDeletionPlan(user));
 }
 
 /**
- * D1: an administrator of the user's organization deletes the user. The run starts at once; `requestedBy` is the
- * administrator, or `system` for a bulk run (B1) with its `runId`.
+ * D1: an administrator of the user's organization deletes the user. The plan is computed once, here, stored, and
+ * the run that starts at once applies it (X1); with `previewId` it must equal that saved preview (409 otherwise).
  */
-export async function requestDeletion(callerId: string, userId: string) {
+export async function requestDeletion(callerId: string, userId: string, previewId?: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
-  const { op, impact } = await createDeletion(userId, user.organizationId!, caller.id);
-  const running = await startRun(op, ['awaiting-approval']);
-  return operationView(running, impact);
-}
-
-/** Creates the operation (lock taken) with its planned impact, not yet running. */
-export async function createDeletion(userId: string, organizationId: string, requestedBy: string, runId?: string) {
-  const user = await mustGetUser(userId);
-  const { impact, locators } = await computeDeletionImpact(user);
+  const entries = await computeDeletionPlan(user);
+  const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
+  const id = newOperationId('del');
   const op: OperationRecord = {
-    id: newOperationId('del'),
+    id,
     operation: 'deletion',
     userId,
-    organizationId,
+    organizationId: user.organizationId!,
     // a deletion needs no approval; it is created not-yet-running and started at once
     status: 'awaiting-approval',
-    requestedBy,
+    requestedBy: caller.id,
     createdAt: at,
     updatedAt: at,
     runCount: 0,
-    ...(runId ? { runId } : {}),
+    planId: planIdFor(id, 1),
+    plans: 1,
+    ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
   };
-  await createOperation(op);
-  await writeImpact(op.id, impact, locators);
-  await audit(op.id, { event: 'requested', by: requestedBy, rule: 'D1' });
-  return { op, impact };
+  await createOperation(op); // one operation per user at a time: 409 otherwise
+  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId }, entries);
+  await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
+  return operationView(await startRun(op, ['awaiting-approval'], {}, [], true), view);
 }
 
 export async function getDeletion(callerId: string, id: string) {

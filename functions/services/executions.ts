@@ -1,7 +1,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
-import { releaseLock, transition, type OperationRecord, type Status } from '../store/operations.js';
+import { journalStart, now, releaseLock, transition, type OperationRecord, type Status } from '../store/operations.js';
 
 export interface ExecutionInput {
   operationId: string;
@@ -14,9 +14,14 @@ const machineFor = (op: OperationRecord): string =>
 export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): string =>
   op.runCount <= 1 ? op.id : `${op.id}-run${op.runCount}`;
 
-/** Moves the operation to running and starts its execution. A start that already happened is not repeated. */
-export async function startRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = []): Promise<OperationRecord> {
-  const running = await transition(op.id, from, 'running', { ...set, runCount: op.runCount + 1 }, ['error'], alsoTransact);
+/**
+ * Moves the operation to running (with a journal entry, so runs beside it can tell, see lifecycle.finalize) and starts
+ * its execution. A start that already happened is not repeated. `planned`: the plan was just stored for this run.
+ */
+export async function startRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = [], planned = false): Promise<OperationRecord> {
+  const startedAt = now();
+  const run = op.runCount + 1;
+  const running = await transition(op.id, from, 'running', { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) }, ['error'], [...alsoTransact, journalStart(op.id, startedAt)]);
   try {
     await sfn.send(
       new StartExecutionCommand({
@@ -35,4 +40,19 @@ export async function startRun(op: OperationRecord, from: readonly Status[], set
     }
   }
   return running;
+}
+
+/** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new). */
+export async function startBulkExecution(runId: string, organizationId: string): Promise<void> {
+  try {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: requireEnv('CANCELLATION_STATE_MACHINE_ARN'),
+        name: runId,
+        input: JSON.stringify({ runId, organizationId }),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
 }

@@ -1,9 +1,11 @@
 import { Ineligible, NotFound } from '../shared/errors.js';
-import { audit, getOperation, releaseLock, setPlannedRun, transition, writeImpact, type OperationRecord } from '../store/operations.js';
+import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, setPlan, transition, type OperationRecord } from '../store/operations.js';
+import { fingerprint, writePlan } from '../store/plans.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
-import { computeDeletionImpact, computeTransferImpact } from './planning.js';
+import { computeDeletionPlan, computeTransferPlan } from './planning.js';
 import { settleAfter } from './settle.js';
 import { clearTransferMarkers, waitForSeat } from './transfers.js';
+import { assertSamePlan } from './views.js';
 
 async function mustGetOperation(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -31,26 +33,31 @@ export async function checkEligibility(operationId: string): Promise<void> {
  */
 export async function planRun(operationId: string): Promise<{ effects: number; replanned: boolean }> {
   const op = await mustGetOperation(operationId);
-  if (op.plannedRun === op.runCount) return { effects: -1, replanned: false };
+  if (op.plannedRun === op.runCount) return { effects: -1, replanned: false }; // planned at the request or approval
   const user = await mustGetUser(op.userId);
-  const { impact, locators } =
+  const entries =
     op.operation === 'transfer'
-      ? await computeTransferImpact(user, await mustGetOrganization(op.destinationOrganizationId!))
-      : await computeDeletionImpact(user);
-  await writeImpact(op.id, impact, locators);
-  await setPlannedRun(op.id, op.runCount);
-  return { effects: impact.effects.length, replanned: true };
+      ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!))
+      : await computeDeletionPlan(user);
+  // X1 beyond: requested with a saved preview, the run applies that plan or nothing (ends failed, impact-changed)
+  if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
+  const plans = (op.plans ?? 0) + 1;
+  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId }, entries);
+  await setPlan(op.id, plan.id, op.runCount, plans);
+  return { effects: entries.length, replanned: true };
 }
 
 /** `settle: false` when the caller settles the touched chats itself (a bulk run sweeps them all at its end). */
 export async function finalize(operationId: string, options: { settle?: boolean } = {}): Promise<void> {
   const op = await mustGetOperation(operationId);
   if (op.status !== 'succeeded') {
-    if (options.settle !== false) await settleAfter(op.id); // G2, D4, D5 against operations that ran beside this one
+    // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
+    if (options.settle !== false && (await otherRunsOverlapped(op.id, op.startedAt))) await settleAfter(op);
     await transition(op.id, ['running'], 'succeeded');
   }
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
+  await journalEnd(op.id, op.startedAt);
   await audit(op.id, { event: 'succeeded' });
 }
 
@@ -61,6 +68,7 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   if (op.status === 'running') await transition(op.id, ['running'], 'failed', { error: { code, message, ...(rule ? { rule } : {}) } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
+  await journalEnd(op.id, op.startedAt);
   await audit(op.id, { event: 'failed', code, message, rule });
 }
 
@@ -71,10 +79,13 @@ export async function awaitSeat(operationId: string): Promise<void> {
   await audit(op.id, { event: 'awaiting-seat', rule: 'T4' });
 }
 
-const RULE_BY_ERROR: Record<string, string> = { NoFreeSeat: 'T4' };
+const RULE_BY_ERROR: Record<string, string> = { NoFreeSeat: 'T4', ImpactChanged: 'X1' };
+/** Error names whose CONTRACT.md code differs. */
+const CODE_BY_ERROR: Record<string, string> = { ImpactChanged: 'impact-changed' };
 
 function describeError(error: { Error?: string; Cause?: string }): { code: string; message: string; rule?: string } {
-  const code = error.Error ?? 'Unknown';
+  const name = error.Error ?? 'Unknown';
+  const code = CODE_BY_ERROR[name] ?? name;
   let message = error.Cause ?? code;
   try {
     const cause = JSON.parse(message);
@@ -83,6 +94,6 @@ function describeError(error: { Error?: string; Cause?: string }): { code: strin
     // Cause is plain text
   }
   const ruleMatch = /^([TDFGBCX]\d+):/.exec(message);
-  const rule = ruleMatch?.[1] ?? RULE_BY_ERROR[code];
+  const rule = ruleMatch?.[1] ?? RULE_BY_ERROR[name];
   return { code, message, ...(rule ? { rule } : {}) };
 }

@@ -1,71 +1,70 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS } from '../store/apply.js';
-import { chunk } from '../store/batch.js';
-import { audit, now, readEffectsPage, readStoredEffects, type StoredEffect } from '../store/operations.js';
+import { audit, getOperation, now } from '../store/operations.js';
+import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
+
+/**
+ * The phase table: which effect kinds each step applies, in order. The transfer and deletion state machines run
+ * these phases one step each; a bulk batch (B1) runs the deletion phases in one invocation. Same table, same appliers.
+ */
+export const PHASES = {
+  ApplyMembership: ['membership-changed', 'security-changed', 'api-token-revoked'],
+  DeleteUser: ['user-deleted', 'api-token-revoked'],
+  HandleFiles: ['file-deleted', 'file-handed-over'],
+  PruneContacts: ['contact-removed'],
+  LeaveChats: ['chat-left', 'admin-granted', 'chat-frozen'],
+  DeleteChats: ['chat-deleted', 'task-deleted'],
+} as const satisfies Record<string, readonly EffectKind[]>;
+export type Phase = keyof typeof PHASES;
+
+export const DELETION_PHASES: readonly Phase[] = ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'];
 
 export interface Cursor {
-  kind: number;
-  after?: string;
-}
-
-/** Effects read per query, and applied per invocation before handing back a cursor (keeps payloads and run times bounded). */
-export const PAGE_SIZE = 100;
-export const EFFECTS_PER_INVOCATION = 1000;
-
-/**
- * Applies an operation's planned effects of the given kinds, in order, page by page. Returns a cursor when the
- * budget ran out before the end; the state machine calls again with it. Applying a page twice is harmless.
- */
-export async function applyPhase(
-  operationId: string,
-  phase: string,
-  kinds: readonly EffectKind[],
-  cursor?: Cursor,
-  options: { bulk?: boolean } = {},
-): Promise<Cursor | undefined> {
-  const applied: Record<string, number> = {};
-  let kind = cursor?.kind ?? 0;
-  let after = cursor?.after;
-  let budget = EFFECTS_PER_INVOCATION;
-  let next: Cursor | undefined;
-  while (kind < kinds.length) {
-    const page = await readEffectsPage(operationId, kinds[kind]!, after, PAGE_SIZE);
-    if (page.effects.length > 0) await APPLIERS[kinds[kind]!](page.effects, { at: now(), bulk: options.bulk ?? false });
-    for (const { effect } of page.effects) applied[`${effect.kind} (${effect.rule})`] = (applied[`${effect.kind} (${effect.rule})`] ?? 0) + 1;
-    budget -= page.effects.length;
-    if (page.last) {
-      after = page.last;
-      if (budget <= 0) {
-        next = { kind, after };
-        break;
-      }
-    } else {
-      kind++;
-      after = undefined;
-    }
-  }
-  if (Object.keys(applied).length > 0) await audit(operationId, { event: 'applied', step: phase, applied }); // X2
-  return next;
+  /** The plan page to go on from. */
+  page: number;
 }
 
 /**
- * All phases in one invocation, for an operation small enough to hold in memory (a bulk run's member): the plan is
- * read once, then applied phase by phase, kind by kind, in pages. Returns the effects it applied.
+ * Plan pages (of up to 1,000 effects) applied per invocation before handing a cursor back to the state machine: an
+ * invocation's time and memory stay the same for a user of any size; the number of invocations grows with pages.
  */
-export async function applyAllPhases(
-  operationId: string,
-  phases: readonly (readonly [string, readonly EffectKind[]])[],
-  options: { bulk?: boolean } = {},
-): Promise<StoredEffect[]> {
-  const stored = await readStoredEffects(operationId);
+export const PAGES_PER_INVOCATION = 10;
+
+/** Counts by "kind (rule)", as the audit trail shows them (X2). */
+export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string, number> {
   const applied: Record<string, number> = {};
-  for (const [, kinds] of phases) {
+  for (const { effect } of entries) applied[`${effect.kind} (${effect.rule})`] = (applied[`${effect.kind} (${effect.rule})`] ?? 0) + 1;
+  return applied;
+}
+
+/** Applies gathered entries phase by phase, kind by kind (each applier batches across all of them). */
+export async function applyEntries(entries: readonly PlanEntry[], phases: readonly Phase[], options: { bulk?: boolean } = {}): Promise<PlanEntry[]> {
+  const applied = new Set<PlanEntry>();
+  for (const phase of phases) {
+    const kinds: readonly EffectKind[] = PHASES[phase];
+    // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
+    const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
     for (const kind of kinds) {
-      const ofKind = stored.filter((s) => s.effect.kind === kind);
-      for (const page of chunk(ofKind, PAGE_SIZE)) await APPLIERS[kind](page, { at: now(), bulk: options.bulk ?? false });
-      for (const { effect } of ofKind) applied[`${effect.kind} (${effect.rule})`] = (applied[`${effect.kind} (${effect.rule})`] ?? 0) + 1;
+      if (inPhase.some((e) => e.effect.kind === kind)) await APPLIERS[kind](inPhase, { at: now(), bulk: options.bulk ?? false });
     }
+    for (const e of inPhase) applied.add(e);
   }
-  if (Object.keys(applied).length > 0) await audit(operationId, { event: 'applied', step: phases.map(([p]) => p).join(', '), applied }); // X2
-  return stored;
+  return [...applied];
+}
+
+/**
+ * Applies an operation's planned effects of one phase, from its stored plan, up to PAGES_PER_INVOCATION pages.
+ * Returns a cursor when pages remain; the state machine calls again with it. Applying a page twice is harmless.
+ */
+export async function applyPhase(operationId: string, phase: Phase, cursor?: Cursor): Promise<Cursor | undefined> {
+  const op = await getOperation(operationId);
+  if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
+  const header = await readPlanHeader(op.planId);
+  if (!header) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
+  const pages = pagesWith(header, PHASES[phase], cursor?.page ?? 0);
+  const now = pages.slice(0, PAGES_PER_INVOCATION);
+  const entries = (await readPlanPages(op.planId, now)).flat();
+  const applied = await applyEntries(entries, [phase]);
+  if (applied.length > 0) await audit(operationId, { event: 'applied', step: phase, applied: countByKindAndRule(applied) }); // X2
+  return pages.length > now.length ? { page: pages[now.length]! } : undefined;
 }

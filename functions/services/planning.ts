@@ -1,26 +1,134 @@
-import { deletedChatIds, planDeletion, planTransfer, type DeletionOptions } from '../domain/planner.js';
-import type { Impact } from '../domain/impact.js';
-import type { Organization, User } from '../domain/model.js';
-import { readChatContents, readPlanSlice, type Locators } from '../store/slice.js';
+import type { Effect } from '../domain/impact.js';
+import { mergeEffects } from '../domain/impact.js';
+import type { FileRecord, Organization, User } from '../domain/model.js';
+import { deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
+import { chunk } from '../store/batch.js';
+import type { PlanEntry } from '../store/plans.js';
+import { readAllowances, readChatContents, readChatViews, readSubjectIndex } from '../store/slice.js';
+import { getOrganizations, getUsers } from '../store/table.js';
+
+/** Chats (and contacts) planned per pass: what one pass holds in memory, whatever the user's size. */
+export const CHATS_PER_PASS = 1000;
+
+export type PlanRequest =
+  | { operation: 'transfer'; user: User; destination: Organization }
+  | { operation: 'deletion'; user: User; contractCancelled?: boolean };
 
 /**
- * The one way a plan is made, for previews and executions alike (X1): read the slice, plan, and when the plan
- * deletes chats, read those chats' contents and plan again so their files and tasks are listed (F2).
+ * The one way a plan is made, for previews, requests, runs and bulk runs alike (X1). The pure planner
+ * (domain/planner.ts) is applied pass by pass: to each page of the user's chats (with F2 contents read only for the
+ * chats that page deletes), to each page of contacts, then to the tasks and uploads left; the passes' effects are
+ * merged into one impact. Users, organizations and chats read once are kept for the next pass and the next
+ * subject (a bulk batch plans many members that share chats).
  */
-export async function computeTransferImpact(user: User, destination: Organization): Promise<{ impact: Impact; locators: Locators }> {
-  const { slice, locators } = await readPlanSlice(user, [destination.id]);
-  const first = planTransfer(slice, destination);
-  const chats = deletedChatIds(first);
-  if (chats.length === 0) return { impact: first, locators };
-  const impact = planTransfer({ ...slice, deletedChatContents: await readChatContents(chats, locators) }, destination);
-  return { impact, locators };
+export class PlanningContext {
+  private readonly users = new Map<string, User>();
+  private readonly organizations = new Map<string, Organization>();
+  private readonly chatViews = new Map<string, ChatView>();
+  private readonly contents = new Map<string, ChatContents>();
+  private allowances = new Set<string>();
+  private readonly allowanceOrgs = new Set<string>();
+
+  /** `departingOrganizationId`: B1, every member of this organization is being deleted: plans see them as gone. */
+  constructor(private readonly departingOrganizationId?: string) {}
+
+  private async loadUsers(ids: Iterable<string>): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.users.has(id));
+    if (missing.length === 0) return;
+    const found = await getUsers(missing);
+    for (const [id, u] of found) {
+      this.users.set(id, this.departingOrganizationId && u.organizationId === this.departingOrganizationId ? { ...u, status: 'deleted' } : u);
+    }
+    const orgs = [...found.values()].map((u) => u.organizationId).filter((o): o is string => Boolean(o) && !this.organizations.has(o!));
+    await this.loadOrganizations(orgs);
+  }
+
+  private async loadOrganizations(ids: Iterable<string>): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.organizations.has(id));
+    if (missing.length > 0) for (const [id, o] of await getOrganizations(missing)) this.organizations.set(id, o);
+  }
+
+  private async loadAllowances(orgIds: string[]): Promise<void> {
+    const missing = orgIds.filter((o) => !this.allowanceOrgs.has(o));
+    if (missing.length === 0) return;
+    for (const o of missing) this.allowanceOrgs.add(o);
+    this.allowances = new Set([...this.allowances, ...(await readAllowances(missing))]);
+  }
+
+  private async views(chatIds: string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ChatView[]> {
+    const missing = chatIds.filter((id) => !this.chatViews.has(id));
+    if (missing.length > 0) {
+      for (const view of await readChatViews(missing, new Map())) this.chatViews.set(view.chat.id, view);
+    }
+    await this.loadUsers(chatIds.flatMap((id) => this.chatViews.get(id)?.chat.members.map((m) => m.userId) ?? []));
+    // the subject's own files (F1) are per subject; the chat's shape is shared
+    return chatIds.flatMap((id) => {
+      const view = this.chatViews.get(id);
+      return view ? [{ ...view, subjectFiles: (uploads.get(id) ?? []).filter((f) => !f.ownerOrganizationId) }] : [];
+    });
+  }
+
+  private async contentsOf(chatIds: string[]): Promise<Map<string, ChatContents>> {
+    const missing = chatIds.filter((id) => !this.contents.has(id));
+    if (missing.length > 0) for (const [id, c] of await readChatContents(missing)) this.contents.set(id, c);
+    return new Map(chatIds.map((id) => [id, this.contents.get(id)!]));
+  }
+
+  /** The subject's plan: sorted, each effect once, with the chat of each file and task. */
+  async plan(request: PlanRequest): Promise<PlanEntry[]> {
+    const subject = request.user;
+    const index = await readSubjectIndex(subject.id);
+    const uploads = new Map<string, FileRecord[]>();
+    for (const f of index.uploads) uploads.set(f.chatId, [...(uploads.get(f.chatId) ?? []), f]);
+    const locators = new Map<string, string>();
+    for (const f of index.uploads) locators.set(`file:${f.id}`, f.chatId);
+    for (const t of index.assignedTasks) locators.set(`task:${t.id}`, t.chatId);
+
+    const extraOrgs = request.operation === 'transfer' ? [request.destination.id] : [];
+    await this.loadOrganizations([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
+    await this.loadAllowances([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
+    const base = (): PlanSlice => ({
+      subject,
+      users: new Map([...this.users, [subject.id, subject]]),
+      comm: { organizations: this.organizations, allowances: this.allowances },
+      contacts: [],
+      chats: [],
+      assignedTasks: [],
+    });
+    const run = (slice: PlanSlice) =>
+      request.operation === 'transfer' ? planTransfer(slice, request.destination) : planDeletion(slice, { contractCancelled: request.contractCancelled });
+
+    const effects: Effect[] = [];
+    const deleted = new Set<string>();
+    for (const chatIds of chunk(index.chatIds, CHATS_PER_PASS)) {
+      const chats = await this.views(chatIds, uploads);
+      const first = run({ ...base(), chats });
+      const gone = deletedChatIds(first);
+      if (gone.length === 0) {
+        effects.push(...first.effects);
+        continue;
+      }
+      const contents = await this.contentsOf(gone);
+      for (const [chatId, c] of contents) {
+        deleted.add(chatId);
+        for (const id of c.fileIds) locators.set(`file:${id}`, chatId);
+        for (const id of c.taskIds) locators.set(`task:${id}`, chatId);
+      }
+      effects.push(...run({ ...base(), chats, deletedChatContents: contents }).effects);
+    }
+    for (const contacts of chunk(index.contacts, CHATS_PER_PASS)) {
+      await this.loadUsers(contacts);
+      effects.push(...run({ ...base(), contacts }).effects);
+    }
+    // D6 and F3 last: they depend on which chats every earlier pass deleted.
+    effects.push(...run({ ...base(), assignedTasks: index.assignedTasks, uploads: index.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId), deletedChatIds: deleted }).effects);
+
+    return mergeEffects(effects).map((effect) => {
+      const chatId = effect.kind === 'file-deleted' || effect.kind === 'file-handed-over' ? locators.get(`file:${effect.fileId}`) : effect.kind === 'task-deleted' ? locators.get(`task:${effect.taskId}`) : undefined;
+      return chatId ? { effect, chatId } : { effect };
+    });
+  }
 }
 
-export async function computeDeletionImpact(user: User, options: DeletionOptions = {}): Promise<{ impact: Impact; locators: Locators }> {
-  const { slice, locators } = await readPlanSlice(user);
-  const first = planDeletion(slice, options);
-  const chats = deletedChatIds(first);
-  if (chats.length === 0) return { impact: first, locators };
-  const impact = planDeletion({ ...slice, deletedChatContents: await readChatContents(chats, locators) }, options);
-  return { impact, locators };
-}
+export const computeTransferPlan = (user: User, destination: Organization) => new PlanningContext().plan({ operation: 'transfer', user, destination });
+export const computeDeletionPlan = (user: User) => new PlanningContext().plan({ operation: 'deletion', user });

@@ -1,10 +1,11 @@
 import type { Effect } from '../domain/impact.js';
 import { applyAdminsGranted, applyChatsDeleted } from '../store/apply.js';
-import { queryAll } from '../store/batch.js';
-import { keys } from '../store/keys.js';
-import { audit, readEffectsPage } from '../store/operations.js';
-import { toChat } from '../store/records.js';
-import { getItem, getUsers, tableName } from '../store/table.js';
+import { inParallel } from '../store/batch.js';
+import { audit, type OperationRecord } from '../store/operations.js';
+import { pagesWith, readPlanHeader, readPlanPages } from '../store/plans.js';
+import { readChatViews } from '../store/slice.js';
+import { getUsers } from '../store/table.js';
+import { PAGES_PER_INVOCATION } from './phases.js';
 
 /**
  * G2, D4, D5 hold after operations that ran at the same time on different users: each planned against the other
@@ -13,48 +14,48 @@ import { getItem, getUsers, tableName } from '../store/table.js';
  * every remaining member becomes one. Returns what it did (usually nothing).
  */
 export async function settleChats(chatIds: Iterable<string>): Promise<Effect[]> {
+  const views = await readChatViews([...new Set(chatIds)], new Map());
+  const users = await getUsers(views.flatMap((v) => v.chat.members.map((m) => m.userId)));
   const done: Effect[] = [];
-  for (const chatId of new Set(chatIds)) {
-    const chat = await getItem(keys.chat(chatId));
-    if (!chat) continue;
-    const members = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-      ExpressionAttributeValues: { ':pk': keys.chat(chatId).PK, ':p': 'MEMBER#' },
-      ConsistentRead: true,
-    });
-    const users = await getUsers(members.map((m) => m.userId));
-    const remaining = toChat(chat, members).members.filter((m) => users.get(m.userId)?.status === 'active');
+  for (const { chat } of views) {
+    const remaining = chat.members.filter((m) => users.get(m.userId)?.status === 'active');
     if (remaining.length === 0) {
-      const effect: Effect = { kind: 'chat-deleted', rule: chat.chatType === 'direct' ? 'D4' : 'G2', chatId };
-      await applyChatsDeleted([{ effect }]);
-      done.push(effect);
-    } else if (chat.chatType === 'group' && !remaining.some((m) => m.role === 'admin')) {
-      const effect: Effect = { kind: 'admin-granted', rule: 'G2', chatId, userIds: remaining.map((m) => m.userId) };
-      await applyAdminsGranted([{ effect }]);
-      done.push(effect);
+      done.push({ kind: 'chat-deleted', rule: chat.type === 'direct' ? 'D4' : 'G2', chatId: chat.id });
+    } else if (chat.type === 'group' && !remaining.some((m) => m.role === 'admin')) {
+      done.push({ kind: 'admin-granted', rule: 'G2', chatId: chat.id, userIds: remaining.map((m) => m.userId) });
     }
   }
+  const entries = done.map((effect) => ({ effect }));
+  await applyChatsDeleted(entries);
+  await applyAdminsGranted(entries);
   return done;
 }
 
 /** The chats an operation left, froze or handed over: the ones whose state others may have changed meanwhile. */
-export async function touchedChats(operationId: string): Promise<string[]> {
-  const chats: string[] = [];
-  for (const kind of ['chat-left', 'chat-frozen', 'admin-granted'] as const) {
-    let after: string | undefined;
-    do {
-      const page = await readEffectsPage(operationId, kind, after, 500);
-      for (const { effect } of page.effects) if ('chatId' in effect) chats.push(effect.chatId);
-      after = page.last;
-    } while (after);
+export async function touchedChats(planId: string): Promise<string[]> {
+  const header = await readPlanHeader(planId);
+  if (!header) return [];
+  const kinds = ['chat-left', 'chat-frozen', 'admin-granted'] as const;
+  const pages = pagesWith(header, kinds);
+  const chats = new Set<string>();
+  for (let i = 0; i < pages.length; i += PAGES_PER_INVOCATION) {
+    for (const page of await readPlanPages(planId, pages.slice(i, i + PAGES_PER_INVOCATION))) {
+      for (const { effect } of page) if ((kinds as readonly string[]).includes(effect.kind) && 'chatId' in effect) chats.add(effect.chatId);
+    }
   }
-  return chats;
+  return [...chats];
 }
 
+/** Chats settled per pass: bounded memory for an operation that touched thousands. */
+const SETTLE_PASS = 1000;
+
 /** Settles the chats an operation touched, recording anything it had to do (X2). */
-export async function settleAfter(operationId: string): Promise<Effect[]> {
-  const settled = await settleChats(await touchedChats(operationId));
-  if (settled.length > 0) await audit(operationId, { event: 'settled', reason: 'concurrent operations on other users', effects: settled });
+export async function settleAfter(op: OperationRecord): Promise<Effect[]> {
+  if (!op.planId) return [];
+  const chats = await touchedChats(op.planId);
+  const passes: string[][] = [];
+  for (let i = 0; i < chats.length; i += SETTLE_PASS) passes.push(chats.slice(i, i + SETTLE_PASS));
+  const settled = (await inParallel(passes, 1, settleChats)).flat();
+  if (settled.length > 0) await audit(op.id, { event: 'settled', reason: 'concurrent operations on other users', effects: settled });
   return settled;
 }

@@ -1,25 +1,12 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '../shared/errors.js';
-import { ddb } from '../store/clients.js';
-import { keys } from '../store/keys.js';
-import {
-  audit,
-  createOperation,
-  getOperation,
-  newOperationId,
-  now,
-  releaseLock,
-  transition,
-  writeImpact,
-  type OperationError,
-  type OperationRecord,
-} from '../store/operations.js';
-import { queryAll } from '../store/batch.js';
-import { getOrganization, tableName } from '../store/table.js';
+import { clearMarkers, deleteWaitingMarkers, markedTransfers, markIncoming, putWaitingMarkers } from '../store/markers.js';
+import { audit, createOperation, getOperation, newOperationId, now, planIdFor, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
+import { fingerprint } from '../store/plans.js';
+import { getOrganization } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
-import { computeTransferImpact } from './planning.js';
-import { operationView } from './views.js';
+import { computeTransferPlan } from './planning.js';
+import { assertSamePlan, checkPreview, operationView, savePreview, storePlan } from './views.js';
 
 async function loadTransfer(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -27,27 +14,30 @@ async function loadTransfer(id: string): Promise<OperationRecord> {
   return op;
 }
 
-/** X1: what a transfer would do, changing nothing. */
+/** X1: what a transfer would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewTransfer(callerId: string, userId: string, destinationOrganizationId: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
   await assertTransferEligible(user, destination);
-  return (await computeTransferImpact(user, destination)).impact;
+  const entries = await computeTransferPlan(user, destination);
+  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id }, entries);
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
-export async function requestTransfer(callerId: string, userId: string, destinationOrganizationId: string) {
+export async function requestTransfer(callerId: string, userId: string, destinationOrganizationId: string, previewId?: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
-  const { impact, locators } = await computeTransferImpact(user, destination);
+  const entries = await computeTransferPlan(user, destination);
+  const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
+  const id = newOperationId('tr');
   const op: OperationRecord = {
-    id: newOperationId('tr'),
+    id,
     operation: 'transfer',
     userId,
     sourceOrganizationId: source.id,
@@ -58,12 +48,15 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     createdAt: at,
     updatedAt: at,
     runCount: 0,
+    planId: planIdFor(id, 1),
+    plans: 1,
+    ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.incoming(destination.id, op.createdAt, op.id), type: 'incoming', operationId: op.id } }));
-  await writeImpact(op.id, impact, locators);
-  await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3' });
-  return operationView(op, impact);
+  const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId }, entries);
+  await markIncoming(op);
+  await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3', ...(preview ? { previewId: preview.id } : {}) });
+  return operationView(op, view);
 }
 
 /** T3, T4: an administrator of the destination approves; the transfer runs now, or waits for a seat. */
@@ -78,62 +71,38 @@ export async function approveTransfer(callerId: string, id: string) {
     throw new Conflict(`user ${user.id} is no longer a member of ${op.sourceOrganizationId}`);
   }
   await assertTransferEligible(user, destination);
-  // X1: the data may have changed since the request; the impact is computed again and shows what will run.
-  const { impact, locators } = await computeTransferImpact(user, destination);
-  await writeImpact(op.id, impact, locators);
+  // X1: the data may have changed since the request; the impact is computed again and shows what will run
+  // (with a saved preview: it must still be that preview's plan, or nothing changes).
+  const entries = await computeTransferPlan(user, destination);
+  if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
+  const plans = (op.plans ?? 0) + 1;
+  const { header, view } = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId }, entries);
   await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3' });
   // T4, B2: oldest first: a seat goes to a transfer already waiting before this one
   const waiting = destination.seats === undefined ? 0 : (await waitingTransfers(destination.id, 'destination')).length;
   const hasSeat = destination.seats === undefined || destination.members + waiting < destination.seats;
-  if (hasSeat) {
-    const running = await startRun(op, ['awaiting-approval'], { approvedBy: caller.id });
-    return operationView(running, impact);
-  }
-  return operationView(await waitForSeat(op, ['awaiting-approval'], { approvedBy: caller.id }), impact);
+  const set = { approvedBy: caller.id, planId: header.id, plans };
+  if (hasSeat) return operationView(await startRun(op, ['awaiting-approval'], set, [], true), view);
+  // waiting for a seat: the plan is computed again when the run starts (PlanImpact)
+  return operationView(await waitForSeat(op, ['awaiting-approval'], set), view);
 }
 
 /** T4: the transfer waits, oldest first, for a seat at the destination. */
 export async function waitForSeat(op: OperationRecord, from: OperationRecord['status'][], set: Partial<OperationRecord> = {}) {
-  const [atDestination, atSource] = waitingMarkers(op);
-  const item = { type: 'waiting', operationId: op.id, userId: op.userId };
-  return transition(op.id, from, 'awaiting-seat', set, [], [
-    { Put: { TableName: tableName(), Item: { ...atDestination, ...item } } },
-    { Put: { TableName: tableName(), Item: { ...atSource, ...item } } }, // B3 finds it from the source side too
-  ]);
+  return transition(op.id, from, 'awaiting-seat', set, [], putWaitingMarkers(op)); // marked at both sides: B2 and B3 find it
 }
-
-/** A waiting transfer is marked at both organizations: oldest first at the destination (B2), and at the source (B3). */
-function waitingMarkers(op: Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId'>) {
-  return [keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id), keys.waitingOut(op.sourceOrganizationId!, op.createdAt, op.id)] as const;
-}
-
-const deleteMarkers = (op: OperationRecord) => waitingMarkers(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
 
 /** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
 export async function clearTransferMarkers(op: OperationRecord): Promise<void> {
-  if (op.operation !== 'transfer') return;
-  const markers = [...waitingMarkers(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id)];
-  await Promise.all(markers.map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
-}
-
-/** The transfers marked at an organization under a prefix, oldest first, that are still in one of `statuses`. */
-async function markedTransfers(organizationId: string, prefix: string, statuses: readonly OperationRecord['status'][]): Promise<OperationRecord[]> {
-  const markers = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': prefix },
-    ConsistentRead: true,
-  });
-  const ops = await Promise.all(markers.map((m) => getOperation(m.operationId)));
-  return ops.filter((op): op is OperationRecord => op !== undefined && statuses.includes(op.status));
+  if (op.operation === 'transfer') await clearMarkers(op);
 }
 
 /** Transfers not yet run into this organization: awaiting approval or a seat (B1 cancels them). */
-export const incomingTransfers = (organizationId: string) => markedTransfers(organizationId, 'INCOMING#', ['awaiting-approval', 'awaiting-seat']);
+export const incomingTransfers = (organizationId: string) => markedTransfers(organizationId, 'incoming', ['awaiting-approval', 'awaiting-seat']);
 
 /** Transfers waiting for a seat that involve this organization, as destination or as source. */
 export const waitingTransfers = (organizationId: string, side: 'destination' | 'source') =>
-  markedTransfers(organizationId, side === 'destination' ? 'WAITING#' : 'WAITOUT#', ['awaiting-seat']);
+  markedTransfers(organizationId, side === 'destination' ? 'waiting' : 'waiting-out', ['awaiting-seat']);
 
 /** T3: either side cancels before the transfer runs. */
 export async function cancelTransfer(callerId: string, id: string) {
@@ -166,7 +135,7 @@ export async function resumeWaitingTransfers(organizationId: string): Promise<st
   for (const op of await waitingTransfers(organizationId, 'destination')) {
     if (free <= 0) break;
     try {
-      await startRun(op, ['awaiting-seat'], {}, deleteMarkers(op));
+      await startRun(op, ['awaiting-seat'], {}, deleteWaitingMarkers(op));
       resumed.push(op.id);
       free--;
     } catch (error) {

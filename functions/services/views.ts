@@ -1,14 +1,54 @@
-import type { Impact } from '../domain/impact.js';
+import { randomUUID } from 'node:crypto';
+import type { Operation } from '../domain/impact.js';
+import { ImpactChanged, InvalidRequest, NotFound } from '../shared/errors.js';
 import type { OperationRecord } from '../store/operations.js';
-import { readImpact } from '../store/operations.js';
+import { readPlanHeader, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader } from '../store/plans.js';
+
+/** A saved preview is kept this long (CONTRACT.md). */
+export const PREVIEW_TTL_SECONDS = 24 * 3600;
+
+const cursorFor = (header: PlanHeader, page: number) => (page < header.pages.length ? { nextCursor: String(page) } : {});
+
+/** CONTRACT.md's Impact: counts by kind and rule, the first page of effects, and a cursor for the rest. */
+export function impactView(header: PlanHeader, first: readonly PlanEntry[]) {
+  return {
+    operation: header.operation,
+    userId: header.userId,
+    effectCount: header.effectCount,
+    summary: header.summary,
+    effects: first.map((e) => e.effect),
+    ...cursorFor(header, 1),
+  };
+}
+
+/** The Impact of a stored plan. */
+export async function readImpactView(planId: string, fallback: { operation: Operation; userId: string }) {
+  const found = await readPlanWithFirstPage(planId);
+  if (!found) return { ...fallback, effectCount: 0, summary: [], effects: [] };
+  return impactView(found.header, found.first);
+}
+
+/** `GET …/effects?cursor=C`: page C of a stored plan. A cursor that names no page answers 400, naming `cursor`. */
+export async function effectsPage(planId: string | undefined, cursor: string | undefined) {
+  const header = planId ? await readPlanHeader(planId) : undefined;
+  const page = cursor === undefined ? 0 : /^\d{1,9}$/.test(cursor) ? Number(cursor) : Number.NaN;
+  if (!header) {
+    if (page === 0) return { effects: [] };
+    throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
+  }
+  if (!Number.isInteger(page) || page >= Math.max(1, header.pages.length)) throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
+  if (header.pages.length === 0) return { effects: [] };
+  const [entries] = await readPlanPages(header.id, [page]);
+  return { effects: entries!.map((e) => e.effect), ...cursorFor(header, page + 1) };
+}
 
 /** CONTRACT.md's Transfer and Deletion shapes. */
-export async function operationView(op: OperationRecord, impact?: Impact): Promise<Record<string, unknown>> {
-  const shown = impact ?? (await readImpact(op));
+export async function operationView(op: OperationRecord, shown?: ReturnType<typeof impactView>): Promise<Record<string, unknown>> {
+  const impact = shown ?? (op.planId ? await readImpactView(op.planId, op) : { operation: op.operation, userId: op.userId, effectCount: 0, summary: [], effects: [] });
   const common = { id: op.id, userId: op.userId };
   const tail = {
     status: op.status,
-    impact: shown,
+    impact,
     requestedBy: op.requestedBy,
     ...(op.operation === 'transfer' ? { approvedBy: op.approvedBy ?? null } : {}),
     createdAt: op.createdAt,
@@ -19,4 +59,40 @@ export async function operationView(op: OperationRecord, impact?: Impact): Promi
     return { ...common, sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId, ...tail };
   }
   return { ...common, organizationId: op.organizationId, ...tail };
+}
+
+/** Stores a plan and answers its Impact. */
+export async function storePlan(header: Parameters<typeof writePlan>[0], entries: readonly PlanEntry[], ttlSeconds?: number) {
+  const stored = await writePlan(header, entries, ttlSeconds ? { ttlSeconds } : {});
+  return { header: stored, view: impactView(stored, entries.slice(0, stored.pages[0] ? Object.values(stored.pages[0]).reduce((a, b) => a + (b ?? 0), 0) : 0)) };
+}
+
+/** X1: a saved preview, answered as an Impact with its `id` and `expiresAt`. */
+export async function savePreview(header: Omit<Parameters<typeof writePlan>[0], 'id'>, entries: readonly PlanEntry[]) {
+  const { header: stored, view } = await storePlan({ ...header, id: `pv-${randomUUID()}` }, entries, PREVIEW_TTL_SECONDS);
+  return { id: stored.id, expiresAt: stored.expiresAt!, ...view };
+}
+
+/** A saved preview that still exists and has not expired; 404 otherwise. */
+export async function savedPreview(id: string): Promise<PlanHeader> {
+  const header = id.startsWith('pv-') ? await readPlanHeader(id) : undefined;
+  if (!header || !header.expiresAt || header.expiresAt <= new Date().toISOString()) throw new NotFound(`preview ${id} does not exist or has expired`);
+  return header;
+}
+
+/**
+ * X1 beyond: an operation requested with a saved preview runs only that plan. The preview must be of this
+ * operation on this user (and destination); the plan computed now must equal it, or nothing changes (409).
+ */
+export async function checkPreview(previewId: string, what: { operation: Operation; userId: string; destinationOrganizationId?: string }, fingerprintNow: string) {
+  const preview = await savedPreview(previewId);
+  if (preview.operation !== what.operation || preview.userId !== what.userId || (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId) {
+    throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`, 'previewId');
+  }
+  assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
+  return preview;
+}
+
+export function assertSamePlan(expected: string, now: string, previewId: string): void {
+  if (expected !== now) throw new ImpactChanged(`X1: the data changed since preview ${previewId}; its plan no longer matches the current data, so nothing was done`);
 }

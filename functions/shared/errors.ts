@@ -22,6 +22,12 @@ export class Unauthenticated extends Error {
 export class Conflict extends Error {
   override name = 'Conflict';
 }
+/** X1: a saved preview no longer matches the plan computed from the current data; nothing changes. */
+export class ImpactChanged extends Error {
+  override name = 'ImpactChanged';
+  readonly code = 'impact-changed';
+  readonly rule = 'X1';
+}
 export class Ineligible extends Error {
   override name = 'Ineligible';
   constructor(readonly reasons: Reason[]) {

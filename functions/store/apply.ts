@@ -1,80 +1,78 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
 import type { Effect, EffectKind, EffectOf } from '../domain/impact.js';
 import { Ineligible, NoFreeSeat } from '../shared/errors.js';
-import { batchWrite, deleteObjects, del, listKeyPages, queryPages, transactWrite } from './batch.js';
-import { ddb } from './clients.js';
-import { chatObjectPrefix, fileObjectKey, keys } from './keys.js';
-import type { StoredEffect } from './operations.js';
+import { batchUpdate, batchWrite, deleteObjects, del, inParallel, queryAll, transactWrite, type Statement } from './batch.js';
+import { fileObjectKey, keys } from './keys.js';
+import type { PlanEntry } from './plans.js';
 import { bucketName, getUser, tableName } from './table.js';
 
 /**
- * Applies planned effects. Every function here is idempotent: applying the same effects twice leaves the same
- * end state (deletes accept "already gone", updates are conditional on the item still existing).
+ * Applies planned effects, gathered across a page of plan entries (or several): deletes in BatchWriteItem of 25,
+ * conditional updates in BatchExecuteStatement of 25, object deletes in DeleteObjects of 1,000; a transaction only
+ * where atomicity is required (membership and seats, T4/T9; the user and its organization's counters, D1/D2).
+ * Every function is idempotent: deletes accept "already gone", updates are conditional on the item still existing.
  */
 
-async function updateIfExists(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<void> {
-  try {
-    await ddb.send(new UpdateCommand({ ...input, ConditionExpression: 'attribute_exists(PK)' }));
-  } catch (error) {
-    if (!conditionFailed(error)) throw error;
-  }
-}
+const ofKind = <K extends EffectKind>(entries: readonly PlanEntry[], kind: K) =>
+  entries.filter((s): s is PlanEntry & { effect: EffectOf<K> } => s.effect.kind === kind);
 
-const ofKind = <K extends EffectKind>(effects: StoredEffect[], kind: K) =>
-  effects.filter((s): s is StoredEffect & { effect: EffectOf<K> } => s.effect.kind === kind);
+/** A PartiQL update of one existing item (an absent item fails its condition and is skipped). */
+const update = (set: string, params: unknown[], key: { PK: string; SK: string }, condition?: [string, unknown]): Statement => ({
+  Statement: `UPDATE "${tableName()}" SET ${set} WHERE "PK" = ? AND "SK" = ?${condition ? ` AND ${condition[0]}` : ''}`,
+  Parameters: [...params, key.PK, key.SK, ...(condition ? [condition[1]] : [])],
+});
 
 /**
  * T6, T9: membership, seats at both organizations, exemptions and token revocation, atomically.
  * The destination's seat count is conditional, so a seat is never over-allocated (T4).
  */
-export async function applyMembership(effects: StoredEffect[]): Promise<void> {
-  const move = ofKind(effects, 'membership-changed')[0]?.effect;
+export async function applyMembership(entries: readonly PlanEntry[]): Promise<void> {
+  const move = ofKind(entries, 'membership-changed')[0]?.effect;
   if (!move) return;
-  const security = ofKind(effects, 'security-changed')[0]?.effect;
+  const security = ofKind(entries, 'security-changed')[0]?.effect;
   const user = await getUser(move.userId);
   if (user?.organizationId === move.toOrganizationId) return; // applied already
   const table = tableName();
   try {
     await transactWrite([
-          {
-            Update: {
-              TableName: table,
-              Key: keys.user(move.userId),
-              UpdateExpression:
-                'SET organizationId = :to, GSI1PK = :members, allowOutsideCommunication = :aoc, allowFileSharing = :afs, apiToken = :null',
-              ConditionExpression: 'organizationId = :from AND #status = :active',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':to': move.toOrganizationId,
-                ':from': move.fromOrganizationId,
-                ':members': keys.orgMembers(move.toOrganizationId),
-                ':aoc': security?.allowOutsideCommunication ?? false,
-                ':afs': security?.allowFileSharing ?? false,
-                ':null': null,
-                ':active': 'active',
-              },
-            },
+      {
+        Update: {
+          TableName: table,
+          Key: keys.user(move.userId),
+          UpdateExpression:
+            'SET organizationId = :to, GSI1PK = :members, allowOutsideCommunication = :aoc, allowFileSharing = :afs, apiToken = :null',
+          ConditionExpression: 'organizationId = :from AND #status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': move.toOrganizationId,
+            ':from': move.fromOrganizationId,
+            ':members': keys.orgMembers(move.toOrganizationId),
+            ':aoc': security?.allowOutsideCommunication ?? false,
+            ':afs': security?.allowFileSharing ?? false,
+            ':null': null,
+            ':active': 'active',
           },
-          {
-            Update: {
-              TableName: table,
-              Key: keys.org(move.toOrganizationId),
-              UpdateExpression: 'SET members = members + :one',
-              ConditionExpression: 'attribute_not_exists(seats) OR seats = :null OR members < seats',
-              ExpressionAttributeValues: { ':one': 1, ':null': null },
-            },
-          },
-          {
-            Update: {
-              TableName: table,
-              Key: keys.org(move.fromOrganizationId),
-              UpdateExpression: 'SET members = members - :one',
-              ConditionExpression: 'members > :zero',
-              ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
-            },
-          },
-        ]);
+        },
+      },
+      {
+        Update: {
+          TableName: table,
+          Key: keys.org(move.toOrganizationId),
+          UpdateExpression: 'SET members = members + :one',
+          ConditionExpression: 'attribute_not_exists(seats) OR seats = :null OR members < seats',
+          ExpressionAttributeValues: { ':one': 1, ':null': null },
+        },
+      },
+      {
+        Update: {
+          TableName: table,
+          Key: keys.org(move.fromOrganizationId),
+          UpdateExpression: 'SET members = members - :one',
+          ConditionExpression: 'members > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+        },
+      },
+    ]);
   } catch (error) {
     if (conditionFailed(error, 1)) {
       throw new NoFreeSeat(`organization ${move.toOrganizationId} has no free seat`);
@@ -85,11 +83,10 @@ export async function applyMembership(effects: StoredEffect[]): Promise<void> {
 
 /**
  * D2: the user is deleted, signs in no more, API token revoked; the seat is released. D1: deleting an administrator
- * is conditional on another remaining, in the same transaction, so two deletions at once cannot remove the last one
- * (except in a bulk run for a cancelled contract, B1, which deletes everyone).
+ * is conditional on another remaining, in the same transaction, so two deletions at once cannot remove the last one.
  */
-export async function applyUserDeleted(effects: StoredEffect[], deletedAt: string, bulk = false): Promise<void> {
-  for (const { effect } of ofKind(effects, 'user-deleted')) {
+export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt: string): Promise<void> {
+  for (const { effect } of ofKind(entries, 'user-deleted')) {
     const user = await getUser(effect.userId);
     if (!user || user.status === 'deleted') continue; // applied already
     const items: any[] = [
@@ -110,15 +107,15 @@ export async function applyUserDeleted(effects: StoredEffect[], deletedAt: strin
           TableName: tableName(),
           Key: keys.org(user.organizationId),
           UpdateExpression: user.orgAdmin ? 'SET members = members - :one, admins = admins - :one' : 'SET members = members - :one',
-          ConditionExpression: user.orgAdmin ? 'members > :zero AND admins > :keep' : 'members > :zero',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ...(user.orgAdmin ? { ':keep': bulk ? 0 : 1 } : {}) },
+          ConditionExpression: user.orgAdmin ? 'members > :zero AND admins > :one' : 'members > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
         },
       });
     }
     try {
       await transactWrite(items);
     } catch (error) {
-      if (user.orgAdmin && !bulk && conditionFailed(error, 1)) {
+      if (user.orgAdmin && conditionFailed(error, 1)) {
         throw new Ineligible([{ rule: 'D1', message: `user ${user.id} is the last administrator of ${user.organizationId}` }]);
       }
       throw error;
@@ -126,107 +123,91 @@ export async function applyUserDeleted(effects: StoredEffect[], deletedAt: strin
   }
 }
 
-export async function applyTokenRevoked(effects: StoredEffect[]): Promise<void> {
-  for (const { effect } of ofKind(effects, 'api-token-revoked')) {
-    await updateIfExists({
-      TableName: tableName(),
-      Key: keys.user(effect.userId),
-      UpdateExpression: 'SET apiToken = :null',
-      ExpressionAttributeValues: { ':null': null },
-    });
-  }
+/**
+ * B1: every member of a cancelled organization is deleted (D2), 25 per request; the organization's counters are
+ * set once, when the run ends (D1 does not apply: everyone goes).
+ */
+export async function applyMembersDeleted(entries: readonly PlanEntry[], deletedAt: string): Promise<void> {
+  await batchUpdate(
+    ofKind(entries, 'user-deleted').map(({ effect }) =>
+      update('"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?', ['deleted', deletedAt, null, false], keys.user(effect.userId), ['"status" = ?', 'active']),
+    ),
+  );
 }
 
 /** T7, D4: a contact is broken on both sides. */
-export async function applyContactsRemoved(effects: StoredEffect[]): Promise<void> {
+export async function applyContactsRemoved(entries: readonly PlanEntry[]): Promise<void> {
   await batchWrite(
     tableName(),
-    ofKind(effects, 'contact-removed').flatMap(({ effect: { userIds: [a, b] } }) => [del(keys.contact(a, b)), del(keys.contact(b, a))]),
+    ofKind(entries, 'contact-removed').flatMap(({ effect: { userIds: [a, b] } }) => [del(keys.contact(a, b)), del(keys.contact(b, a))]),
   );
 }
 
 /** G1: the member is removed from the member list; past posts stay. */
-export async function applyChatsLeft(effects: StoredEffect[]): Promise<void> {
-  await batchWrite(tableName(), ofKind(effects, 'chat-left').map(({ effect }) => del(keys.member(effect.chatId, effect.userId))));
+export async function applyChatsLeft(entries: readonly PlanEntry[]): Promise<void> {
+  await batchWrite(tableName(), ofKind(entries, 'chat-left').map(({ effect }) => del(keys.member(effect.chatId, effect.userId))));
 }
 
-/** D5, G2: every remaining member becomes an administrator. */
-export async function applyAdminsGranted(effects: StoredEffect[]): Promise<void> {
-  for (const { effect } of ofKind(effects, 'admin-granted')) {
-    await Promise.all(
-      effect.userIds.map((userId) =>
-        updateIfExists({
-          TableName: tableName(),
-          Key: keys.member(effect.chatId, userId),
-          UpdateExpression: 'SET #role = :admin',
-          ExpressionAttributeNames: { '#role': 'role' },
-          ExpressionAttributeValues: { ':admin': 'admin' },
-        }),
-      ),
-    );
-  }
+/** D5, G2: every remaining member becomes an administrator (a member who left meanwhile is not brought back). */
+export async function applyAdminsGranted(effects: readonly Pick<PlanEntry, 'effect'>[]): Promise<void> {
+  await batchUpdate(
+    ofKind(effects as PlanEntry[], 'admin-granted').flatMap(({ effect }) => effect.userIds.map((userId) => update('"role" = ?', ['admin'], keys.member(effect.chatId, userId)))),
+  );
 }
 
 /** D4: nobody can join the remaining direct chat. */
-export async function applyChatsFrozen(effects: StoredEffect[]): Promise<void> {
-  for (const { effect } of ofKind(effects, 'chat-frozen')) {
-    await updateIfExists({
-      TableName: tableName(),
-      Key: keys.chat(effect.chatId),
-      UpdateExpression: 'SET frozen = :true',
-      ExpressionAttributeValues: { ':true': true },
-    });
-  }
+export async function applyChatsFrozen(entries: readonly PlanEntry[]): Promise<void> {
+  await batchUpdate(ofKind(entries, 'chat-frozen').map(({ effect }) => update('"frozen" = ?', [true], keys.chat(effect.chatId))));
 }
 
+/** Chats deleted at once: their partitions are read this many at a time. */
+const CHAT_DELETE_CONCURRENCY = 8;
+
 /**
- * D3, D4, D5, G2, T7: a chat is deleted with everything in it. F2: its files' bytes go first (listed by prefix,
- * so a file uploaded after planning goes too), then every item in its partition, page by page.
+ * D3, D4, D5, G2, T7: a chat is deleted with everything in it. Its planned files went already (HandleFiles, F2);
+ * a file uploaded after planning is found in the partition and its bytes deleted first (F4), then every item of
+ * every chat in the page goes, in batches gathered across chats.
  */
-export async function applyChatsDeleted(effects: StoredEffect[]): Promise<void> {
-  for (const { effect } of ofKind(effects, 'chat-deleted')) {
-    for await (const keysPage of listKeyPages(bucketName(), chatObjectPrefix(effect.chatId))) {
-      await deleteObjects(bucketName(), keysPage);
-    }
-    for await (const page of queryPages({
+export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effect'>[]): Promise<void> {
+  const chatIds = [...new Set(ofKind(effects as PlanEntry[], 'chat-deleted').map(({ effect }) => effect.chatId))];
+  const partitions = await inParallel(chatIds, CHAT_DELETE_CONCURRENCY, (chatId) =>
+    queryAll({
       TableName: tableName(),
       KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.chat(effect.chatId).PK },
-      ProjectionExpression: 'PK, SK',
-    })) {
-      await batchWrite(tableName(), page.map((i) => del({ PK: i.PK, SK: i.SK })));
-    }
-  }
+      ExpressionAttributeValues: { ':pk': keys.chat(chatId).PK },
+      ProjectionExpression: 'PK, SK, id, chatId',
+    }),
+  );
+  const items = partitions.flat();
+  const objects = items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => fileObjectKey(i.chatId ?? String(i.PK).slice('CHAT#'.length), i.id));
+  await deleteObjects(bucketName(), objects);
+  await batchWrite(tableName(), items.map((i) => del({ PK: i.PK, SK: i.SK })));
 }
 
 /** D6 (and tasks of deleted chats). */
-export async function applyTasksDeleted(effects: StoredEffect[]): Promise<void> {
+export async function applyTasksDeleted(entries: readonly PlanEntry[]): Promise<void> {
   await batchWrite(
     tableName(),
-    ofKind(effects, 'task-deleted')
+    ofKind(entries, 'task-deleted')
       .filter((s) => s.chatId)
       .map(({ effect, chatId }) => del(keys.task(chatId!, effect.taskId))),
   );
 }
 
-/** F1, F2, F4: bytes are removed from the bucket first, then the records, so no record outlives its bytes unnoticed. */
-export async function applyFilesDeleted(effects: StoredEffect[]): Promise<void> {
-  const files = ofKind(effects, 'file-deleted').filter((s) => s.chatId);
+/** F1, F2, F3, F4: bytes are removed from the bucket first, then the records, so no record outlives its bytes unnoticed. */
+export async function applyFilesDeleted(entries: readonly PlanEntry[]): Promise<void> {
+  const files = ofKind(entries, 'file-deleted').filter((s) => s.chatId);
   await deleteObjects(bucketName(), files.map(({ effect, chatId }) => fileObjectKey(chatId!, effect.fileId)));
   await batchWrite(tableName(), files.map(({ effect, chatId }) => del(keys.file(chatId!, effect.fileId))));
 }
 
 /** F1: the file stays, owned by the organization. */
-export async function applyFilesHandedOver(effects: StoredEffect[]): Promise<void> {
-  for (const { effect, chatId } of ofKind(effects, 'file-handed-over')) {
-    if (!chatId) continue;
-    await updateIfExists({
-      TableName: tableName(),
-      Key: keys.file(chatId, effect.fileId),
-      UpdateExpression: 'SET ownerOrganizationId = :org',
-      ExpressionAttributeValues: { ':org': effect.organizationId },
-    });
-  }
+export async function applyFilesHandedOver(entries: readonly PlanEntry[]): Promise<void> {
+  await batchUpdate(
+    ofKind(entries, 'file-handed-over')
+      .filter((s) => s.chatId)
+      .map(({ effect, chatId }) => update('"ownerOrganizationId" = ?', [effect.organizationId], keys.file(chatId!, effect.fileId))),
+  );
 }
 
 export interface ApplyContext {
@@ -235,14 +216,14 @@ export interface ApplyContext {
   bulk: boolean;
 }
 
-export type Applier = (effects: StoredEffect[], context: ApplyContext) => Promise<void>;
+export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void>;
 
 /** Which function applies each effect kind. */
 export const APPLIERS: Record<Effect['kind'], Applier> = {
   'membership-changed': (e) => applyMembership(e),
   'security-changed': async () => {}, // applied with membership-changed, in the same transaction (T6)
-  'user-deleted': (e, { at, bulk }) => applyUserDeleted(e, at, bulk),
-  'api-token-revoked': (e) => applyTokenRevoked(e),
+  'user-deleted': (e, { at, bulk }) => (bulk ? applyMembersDeleted(e, at) : applyUserDeleted(e, at)),
+  'api-token-revoked': async () => {}, // applied with user-deleted (D2) or membership-changed (T9), in the same write
   'contact-removed': (e) => applyContactsRemoved(e),
   'chat-left': (e) => applyChatsLeft(e),
   'chat-frozen': (e) => applyChatsFrozen(e),

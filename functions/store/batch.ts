@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   BatchWriteCommand,
   QueryCommand,
   ScanCommand,
@@ -36,13 +37,22 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` over `items` with at most `limit` in flight; results in item order. */
+export async function inParallel<T, R = void>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
   });
   await Promise.all(workers);
+  return results;
 }
+
+/** Reads in flight at once while planning: enough to hide latency, bounded so a large user cannot flood the table. */
+export const READ_CONCURRENCY = 16;
 
 /** Writes (puts and deletes) in batches of 25, retrying UnprocessedItems with backoff. Deletes of absent items succeed. */
 export async function batchWrite(tableName: string, requests: readonly WriteRequest[]): Promise<void> {
@@ -75,9 +85,9 @@ export async function transactWrite(items: NonNullable<TransactWriteCommandInput
   }
 }
 
-/** Every page of a query. */
+/** Every page of a query, from the caller's `ExclusiveStartKey` if it gives one. */
 export async function* queryPages<T = Record<string, any>>(input: QueryCommandInput): AsyncGenerator<T[]> {
-  let ExclusiveStartKey: Key | undefined;
+  let ExclusiveStartKey: Key | undefined = input.ExclusiveStartKey;
   do {
     const out = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey }));
     yield (out.Items ?? []) as T[];
@@ -98,6 +108,47 @@ export async function* scanPages(input: ScanCommandInput): AsyncGenerator<Record
     yield out.Items ?? [];
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
+}
+
+/** One page of a query and where the next starts (undefined after the last). */
+export async function queryPage<T = Record<string, any>>(input: QueryCommandInput): Promise<{ items: T[]; next?: Key }> {
+  const out = await ddb.send(new QueryCommand(input));
+  return { items: (out.Items ?? []) as T[], next: out.LastEvaluatedKey };
+}
+
+/** A conditional update of one item, as a PartiQL statement (BatchExecuteStatement takes 25). */
+export interface Statement {
+  Statement: string;
+  Parameters: unknown[];
+}
+const BATCH_STATEMENT_LIMIT = 25;
+const RETRYABLE_STATEMENT_CODES = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded', 'InternalServerError', 'TransactionConflict']);
+
+/**
+ * Conditional updates in batches of 25 (BatchExecuteStatement): each statement succeeds or fails alone. A failed
+ * condition means the item is gone (or already as wanted) and counts as done; throttled statements are retried.
+ * Returns how many statements found their condition false.
+ */
+export async function batchUpdate(statements: readonly Statement[]): Promise<number> {
+  let skipped = 0;
+  await inParallel(chunk(statements, BATCH_STATEMENT_LIMIT), IN_FLIGHT, async (batch) => {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} updates still throttled after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > 0) await backoff(attempt);
+      const out = await ddb.send(new BatchExecuteStatementCommand({ Statements: pending as any }));
+      const retry: Statement[] = [];
+      (out.Responses ?? []).forEach((r, i) => {
+        const code = r.Error?.Code;
+        if (!code) return;
+        if (code === 'ConditionalCheckFailed') skipped++;
+        else if (RETRYABLE_STATEMENT_CODES.has(code)) retry.push(pending[i]!);
+        else throw new IncompleteBatch(`update failed: ${code} ${r.Error?.Message ?? ''}`.trim());
+      });
+      pending = retry;
+    }
+  });
+  return skipped;
 }
 
 /** S3 error codes worth another try; anything else (AccessDenied, …) fails the batch. */

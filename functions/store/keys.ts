@@ -15,14 +15,15 @@
  * | file          | CHAT#c            | FILE#f                      | USER#u#FILES        | CHAT#c#FILE#f            |
  * | task          | CHAT#c            | TASK#t                      | USER#u#ASSIGNED     | TASK#t                   |
  * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
- * | planned effect| OP#id             | EFFECT#kind#ids             |                     |                          |
+ * | plan header   | PLAN#id           | META                        |                     |                          |
+ * | plan page     | PLAN#id           | PAGE#nnnnnn (gzip, ≤1,000)  |                     |                          |
+ * | op journal    | OPLOG             | startedAt#op                |                     |                          |
  * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
  * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
  * | incoming      | ORG#dest          | INCOMING#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         |                     |                          |
- * | run member    | RUN#id            | MEMBER#u                    |                     |                          |
- * | run chat      | RUN#id            | CHAT#c                      |                     |                          |
+ * | run batch     | RUN#id            | BATCH#nnnnnn                |                     |                          |
  * | billing event | EVENT#id          | EVENT                       |                     |                          |
  */
 export const keys = {
@@ -41,8 +42,10 @@ export const keys = {
     SK: `INCOMING#${createdAt}#${operationId}`,
   }),
   run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
-  runMember: (id: string, userId: string) => ({ PK: `RUN#${id}`, SK: `MEMBER#${userId}` }),
-  runChat: (id: string, chatId: string) => ({ PK: `RUN#${id}`, SK: `CHAT#${chatId}` }),
+  runBatch: (id: string, n: number) => ({ PK: `RUN#${id}`, SK: `BATCH#${String(n).padStart(6, '0')}` }),
+  plan: (id: string) => ({ PK: `PLAN#${id}`, SK: 'META' }),
+  planPage: (id: string, n: number) => ({ PK: `PLAN#${id}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
+  journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: `${startedAt}#${operationId}` }),
   event: (id: string) => ({ PK: `EVENT#${id}`, SK: 'EVENT' }),
   user: (id: string) => ({ PK: `USER#${id}`, SK: 'USER' }),
   orgMembers: (orgId: string) => `ORG#${orgId}#MEMBERS`,

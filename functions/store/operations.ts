@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
-import { canonicalEffect, effectIds, sortEffects, type Effect, type EffectKind, type Impact, type Operation } from '../domain/impact.js';
+import type { Operation } from '../domain/impact.js';
 import { Conflict } from '../shared/errors.js';
-import { batchWrite, del, put, queryAll, queryPages, transactWrite } from './batch.js';
+import { queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
-import type { Locators } from './slice.js';
-import { fileLocator, taskLocator } from './slice.js';
 import { getItem, tableName } from './table.js';
 
 export type Status = 'awaiting-approval' | 'awaiting-seat' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -40,6 +38,15 @@ export interface OperationRecord {
   runCount: number;
   /** The run whose plan is stored: a retried PlanImpact does not plan again mid-run. */
   plannedRun?: number;
+  /** Where the current plan is stored (store/plans.ts). */
+  planId?: string;
+  /** How many plans were stored: the next one's id. */
+  plans?: number;
+  /** When the current run started (the journal entry). */
+  startedAt?: string;
+  /** X1 beyond: requested with a saved preview: the plan every decision point must still equal. */
+  previewId?: string;
+  previewFingerprint?: string;
 }
 
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
@@ -143,75 +150,6 @@ export async function transition(
   return (await getOperation(id))!;
 }
 
-const EFFECT_PREFIX = 'EFFECT#';
-const effectSK = (e: Effect) => `${EFFECT_PREFIX}${e.kind}#${effectIds(e).join('#')}`;
-
-export interface StoredEffect {
-  effect: Effect;
-  /** The chat of a file or task effect. */
-  chatId?: string;
-}
-
-function locate(e: Effect, locators: Locators): string | undefined {
-  if (e.kind === 'file-deleted' || e.kind === 'file-handed-over') return locators.get(fileLocator(e.fileId));
-  if (e.kind === 'task-deleted') return locators.get(taskLocator(e.taskId));
-  return undefined;
-}
-
-/** Stores an operation's planned effects, one item each, replacing any earlier plan. */
-export async function writeImpact(operationId: string, impact: Impact, locators: Locators): Promise<void> {
-  const pk = keys.operation(operationId).PK;
-  const existing = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': pk, ':p': EFFECT_PREFIX },
-    ProjectionExpression: 'PK, SK',
-  });
-  const next = new Set(impact.effects.map(effectSK));
-  await batchWrite(tableName(), [
-    ...existing.filter((i) => !next.has(i.SK)).map((i) => del({ PK: i.PK, SK: i.SK })),
-    ...impact.effects.map((effect) => put({ PK: pk, SK: effectSK(effect), type: 'effect', effect, chatId: locate(effect, locators) })),
-  ]);
-}
-
-/** Every stored effect of an operation, with its locator, in one paginated query. */
-export async function readStoredEffects(operationId: string): Promise<StoredEffect[]> {
-  const items = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.operation(operationId).PK, ':p': EFFECT_PREFIX },
-    ConsistentRead: true,
-  });
-  return items.map((i) => ({ effect: canonicalEffect(i.effect as Effect), chatId: i.chatId }));
-}
-
-export async function readImpact(op: Pick<OperationRecord, 'id' | 'operation' | 'userId'>): Promise<Impact> {
-  const stored = await readStoredEffects(op.id);
-  return { operation: op.operation, userId: op.userId, effects: sortEffects(stored.map((s) => s.effect)) };
-}
-
-/** One page of an operation's planned effects of one kind; `after` is the last SK of the previous page. */
-export async function readEffectsPage(
-  operationId: string,
-  kind: EffectKind,
-  after: string | undefined,
-  limit: number,
-): Promise<{ effects: StoredEffect[]; last?: string }> {
-  const pk = keys.operation(operationId).PK;
-  for await (const page of queryPages({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': pk, ':p': `${EFFECT_PREFIX}${kind}#` },
-    ConsistentRead: true,
-    Limit: limit,
-    ...(after ? { ExclusiveStartKey: { PK: pk, SK: after } } : {}),
-  })) {
-    const last = page.length === limit ? (page[page.length - 1]!.SK as string) : undefined;
-    return { effects: page.map((i) => ({ effect: i.effect, chatId: i.chatId })), last };
-  }
-  return { effects: [] };
-}
-
 /** X2: an audit entry (who asked, who approved, what changed, which rule, when). */
 export async function audit(operationId: string, entry: Record<string, unknown>): Promise<void> {
   const at = now();
@@ -232,13 +170,63 @@ export async function readAudit(operationId: string): Promise<Record<string, unk
   return items.map(({ PK, SK, type, ...rest }) => rest);
 }
 
-export async function setPlannedRun(operationId: string, run: number): Promise<void> {
+/** The operation's plan for this run is the one stored under `planId` (X1: once stored for a run, never recomputed). */
+export async function setPlan(operationId: string, planId: string, run: number, plans: number): Promise<void> {
   await ddb.send(
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.operation(operationId),
-      UpdateExpression: 'SET plannedRun = :run',
-      ExpressionAttributeValues: { ':run': run },
+      UpdateExpression: 'SET plannedRun = :run, planId = :plan, plans = :plans',
+      ExpressionAttributeValues: { ':run': run, ':plan': planId, ':plans': plans },
     }),
   );
+}
+
+/** The plan id of an operation's n-th plan. */
+export const planIdFor = (operationId: string, n: number) => `${operationId}.${n}`;
+
+/** How long an operation can run (the state machines' timeout): the journal looks this far back. */
+const LONGEST_RUN_MS = 6 * 3600 * 1000;
+
+/**
+ * The journal of runs: an entry when a run starts (written with the start), its end when it ends. Finalize asks
+ * whether any other run overlapped its own; only then can a chat it touched have been changed under it (G2, D4, D5).
+ */
+export const journalStart = (operationId: string, startedAt: string) => ({
+  Put: {
+    TableName: tableName(),
+    Item: { ...keys.journal(startedAt, operationId), type: 'journal', operationId, startedAt, expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
+  },
+});
+
+export async function journalEnd(operationId: string, startedAt: string | undefined): Promise<void> {
+  if (!startedAt) return;
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.journal(startedAt, operationId),
+        UpdateExpression: 'SET endedAt = :at',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':at': now() },
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailed(error)) throw error;
+  }
+}
+
+/** True when another run was going on at any time since `startedAt`. */
+export async function otherRunsOverlapped(operationId: string, startedAt: string | undefined): Promise<boolean> {
+  if (!startedAt) return true; // unknown: assume the worst
+  const from = new Date(Date.parse(startedAt) - LONGEST_RUN_MS).toISOString();
+  for await (const page of queryPages({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND SK >= :from',
+    ExpressionAttributeValues: { ':pk': 'OPLOG', ':from': from },
+    ConsistentRead: true,
+  })) {
+    if (page.some((e) => e.operationId !== operationId && (!e.endedAt || e.endedAt >= startedAt))) return true;
+  }
+  return false;
 }

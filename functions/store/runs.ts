@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
-import { batchWrite, put, transactWrite } from './batch.js';
+import { transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
 import { now } from './operations.js';
@@ -52,35 +52,62 @@ export async function updateRun(id: string, set: Partial<RunRecord>): Promise<vo
   );
 }
 
-/** Counts one member as done or failed, once: a retried member is never counted twice. */
-export async function recordMemberResult(runId: string, userId: string, result: 'done' | 'failed', error?: string): Promise<void> {
-  try {
-    await transactWrite([
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...keys.runMember(runId, userId), type: 'run-member', userId, result, ...(error ? { error } : {}), at: now() },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Update: {
-              TableName: tableName(),
-              Key: keys.run(runId),
-              UpdateExpression: 'ADD #counter :one SET updatedAt = :at',
-              ExpressionAttributeNames: { '#counter': result },
-              ExpressionAttributeValues: { ':one': 1, ':at': now() },
-            },
-          },
-        ]);
-  } catch (error) {
-    if (!conditionFailed(error, 0)) throw error;
-  }
+/** One batch of a bulk run: its members, where the next batch starts, and its outcome (progress is kept per batch). */
+export interface BatchRecord {
+  runId: string;
+  n: number;
+  /** The members-index position this batch started from, and the next batch's (absent after the last). */
+  cursor?: string;
+  next?: string;
+  userIds: string[];
+  /** Members that could not be planned or deleted, each with its reason. */
+  failures: { userId: string; error: string }[];
+  status: 'planned' | 'done' | 'failed';
+  planId?: string;
 }
 
-/** Chats a member's deletion touched; swept once every member is done (G2 across concurrent deletions). */
-export async function touchChats(runId: string, chatIds: Iterable<string>): Promise<void> {
-  await batchWrite(tableName(), [...new Set(chatIds)].map((chatId) => put({ ...keys.runChat(runId, chatId), type: 'run-chat', chatId })));
+export async function getBatch(runId: string, n: number): Promise<BatchRecord | undefined> {
+  const item = await getItem(keys.runBatch(runId, n));
+  if (!item) return undefined;
+  const { PK, SK, type, ...batch } = item;
+  return batch as BatchRecord;
+}
+
+/** Stores a batch as planned (a retried step finds it and applies the same plan). */
+export async function putBatch(batch: BatchRecord): Promise<void> {
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.runBatch(batch.runId, batch.n), type: 'run-batch', ...batch, at: now() } }));
+}
+
+/**
+ * Ends a batch, once: its status and the run's counters in one transaction, so a retried batch is never counted
+ * twice. Returns false when it had ended already.
+ */
+export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', done: number, failed: number, failures = batch.failures): Promise<boolean> {
+  try {
+    await transactWrite([
+      {
+        Put: {
+          TableName: tableName(),
+          Item: { ...keys.runBatch(batch.runId, batch.n), type: 'run-batch', ...batch, failures, status, at: now() },
+          ConditionExpression: 'attribute_not_exists(PK) OR #status = :planned',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':planned': 'planned' },
+        },
+      },
+      {
+        Update: {
+          TableName: tableName(),
+          Key: keys.run(batch.runId),
+          UpdateExpression: 'ADD done :done, failed :failed SET updatedAt = :at',
+          ExpressionAttributeValues: { ':done': done, ':failed': failed, ':at': now() },
+        },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if (conditionFailed(error, 0)) return false;
+    throw error;
+  }
 }
 
 /** True when this billing event was processed already (EventBridge delivers at least once). */

@@ -1,15 +1,16 @@
-import type { Organization, User } from '../domain/model.js';
+import type { FileRecord, Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
-import type { ChatContents, ChatView, PlanSlice } from '../domain/planner.js';
-import { queryAll } from './batch.js';
+import type { ChatContents, ChatView } from '../domain/planner.js';
+import { inParallel, queryAll, queryPage, READ_CONCURRENCY } from './batch.js';
 import { GSI1, keys } from './keys.js';
 import { toChat, toFile, toTask, type Item } from './records.js';
-import { batchGet, getOrganizations, getUsers, tableName } from './table.js';
+import { batchGet, tableName } from './table.js';
 
-/** Where each planned file or task lives, so its effect can be applied by key (effects name only ids). */
-export type Locators = Map<string, string>;
-export const fileLocator = (fileId: string) => `file:${fileId}`;
-export const taskLocator = (taskId: string) => `task:${taskId}`;
+/**
+ * What a plan reads, partition by partition. A plan for a user of any size is read in pages of chats and contacts
+ * (see services/planning.ts); each function here reads one such page with bounded concurrency, one Query per
+ * partition it must read and BatchGetItem for items known by key.
+ */
 
 const byPrefix = (pk: string, prefix: string, projection?: string) => ({
   TableName: tableName(),
@@ -19,74 +20,94 @@ const byPrefix = (pk: string, prefix: string, projection?: string) => ({
   ConsistentRead: true,
 });
 
-const byIndex = (gsiPk: string) => ({
+const byIndex = (gsiPk: string, projection?: string) => ({
   TableName: tableName(),
   IndexName: GSI1,
   KeyConditionExpression: 'GSI1PK = :pk',
   ExpressionAttributeValues: { ':pk': gsiPk },
+  ...(projection ? { ProjectionExpression: projection } : {}),
 });
 
-/** Reads the slice of the world a plan for this user depends on. `extraOrganizationIds`: e.g. a transfer's destination. */
-export async function readPlanSlice(subject: User, extraOrganizationIds: string[] = []): Promise<{ slice: PlanSlice; locators: Locators }> {
-  const [contactItems, membershipItems, fileItems, taskItems] = await Promise.all([
-    queryAll(byPrefix(`USER#${subject.id}`, 'CONTACT#')),
-    queryAll(byIndex(keys.userChats(subject.id))),
-    queryAll(byIndex(keys.userFiles(subject.id))),
-    queryAll(byIndex(keys.userAssigned(subject.id))),
-  ]);
-  const chatIds = [...new Set(membershipItems.map((m) => m.chatId as string))].sort();
-  const chatRecords = new Map((await batchGet(chatIds.map((id) => keys.chat(id)))).map((c) => [c.id as string, c]));
-  const chatViews = await Promise.all(
-    chatIds.filter((id) => chatRecords.has(id)).map(async (chatId): Promise<ChatView> => {
-      const chat = chatRecords.get(chatId)!;
-      const [members, firstMessage] = await Promise.all([
-        queryAll(byPrefix(`CHAT#${chatId}`, 'MEMBER#')),
-        chat.chatType === 'direct' ? queryAll({ ...byPrefix(`CHAT#${chatId}`, 'MSG#', 'PK'), Limit: 1 }) : Promise.resolve([]),
-      ]);
-      const subjectFiles = fileItems.filter((f) => f.chatId === chatId && !f.ownerOrganizationId).map(toFile);
-      return { chat: toChat(chat, members), hasMessages: firstMessage.length > 0, subjectFiles };
-    }),
-  );
-  const contacts = contactItems.map((c) => c.otherId as string).sort();
-  const userIds = new Set<string>([...contacts, ...chatViews.flatMap((v) => v.chat.members.map((m) => m.userId))]);
-  userIds.delete(subject.id);
-  const users = await getUsers(userIds);
-  users.set(subject.id, subject);
-  const orgIds = new Set<string>(extraOrganizationIds);
-  for (const u of users.values()) if (u.organizationId) orgIds.add(u.organizationId);
-  const organizations: Map<string, Organization> = await getOrganizations(orgIds);
-  // C2 only ever needs the pairs that include the subject's organization(s): the source and the destination.
-  const allowanceOrgs = [subject.organizationId, ...extraOrganizationIds].filter((o): o is string => Boolean(o));
-  const allowanceItems = (await Promise.all(allowanceOrgs.map((o) => queryAll(byPrefix(`ORG#${o}`, 'ALLOW#'))))).flat();
-  const allowances = new Set(allowanceItems.map((a) => pairKey(a.organizationId, a.otherId)));
-
-  const locators: Locators = new Map();
-  for (const f of fileItems) locators.set(fileLocator(f.id), f.chatId);
-  for (const t of taskItems) locators.set(taskLocator(t.id), t.chatId);
-  const slice: PlanSlice = {
-    subject,
-    users,
-    comm: { organizations, allowances },
-    contacts,
-    chats: chatViews,
-    assignedTasks: taskItems.map(toTask),
-  };
-  return { slice, locators };
+/** The user's side of a plan: its contacts, the chats it sits in, the files it uploaded, the tasks assigned to it. */
+export interface SubjectIndex {
+  contacts: string[];
+  chatIds: string[];
+  uploads: FileRecord[];
+  assignedTasks: Task[];
 }
 
-/** F2: the files and tasks of chats a plan deletes. */
-export async function readChatContents(chatIds: string[], locators: Locators): Promise<Map<string, ChatContents>> {
-  const out = new Map<string, ChatContents>();
-  await Promise.all(
-    chatIds.map(async (chatId) => {
-      const [files, tasks] = await Promise.all([
-        queryAll<Item>(byPrefix(`CHAT#${chatId}`, 'FILE#', 'id')),
-        queryAll<Item>(byPrefix(`CHAT#${chatId}`, 'TASK#', 'id')),
-      ]);
-      for (const f of files) locators.set(fileLocator(f.id), chatId);
-      for (const t of tasks) locators.set(taskLocator(t.id), chatId);
-      out.set(chatId, { fileIds: files.map((f) => f.id).sort(), taskIds: tasks.map((t) => t.id).sort() });
-    }),
+export async function readSubjectIndex(userId: string): Promise<SubjectIndex> {
+  const [contactItems, membershipItems, fileItems, taskItems] = await Promise.all([
+    queryAll(byPrefix(keys.user(userId).PK, 'CONTACT#', 'otherId')),
+    queryAll(byIndex(keys.userChats(userId), 'chatId')),
+    queryAll(byIndex(keys.userFiles(userId))),
+    queryAll(byIndex(keys.userAssigned(userId))),
+  ]);
+  return {
+    contacts: contactItems.map((c) => c.otherId as string).sort(),
+    chatIds: [...new Set(membershipItems.map((m) => m.chatId as string))].sort(),
+    uploads: fileItems.map(toFile),
+    assignedTasks: taskItems.map(toTask),
+  };
+}
+
+const POST_PREFIXES = ['FILE#', 'MSG#', 'TASK#'];
+const isPost = (sk: string) => POST_PREFIXES.some((p) => sk.startsWith(p));
+/** A direct chat's partition is read once, its first items: the chat, its (at most two) members, and whether anything was posted. */
+const DIRECT_PROBE = 12;
+
+/**
+ * The chats, as the planner sees them: records by BatchGetItem, then per chat one Query: a group's members, or the
+ * head of a direct chat's partition (members and whether anything was posted, D4). `subjectFiles` come from the
+ * subject's uploads (files it still owns, F1).
+ */
+export async function readChatViews(chatIds: readonly string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ChatView[]> {
+  const records = new Map((await batchGet(chatIds.map((id) => keys.chat(id)))).map((c) => [c.id as string, c]));
+  const views = await inParallel(
+    chatIds.filter((id) => records.has(id)),
+    READ_CONCURRENCY,
+    async (chatId): Promise<ChatView> => {
+      const chat = records.get(chatId)!;
+      const pk = keys.chat(chatId).PK;
+      let members: Item[];
+      let hasMessages = false;
+      if (chat.chatType === 'direct') {
+        const head = await queryPage({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, Limit: DIRECT_PROBE, ConsistentRead: true });
+        hasMessages = head.items.some((i) => isPost(i.SK));
+        const pastMembers = head.items.some((i) => i.SK > 'MEMBER#\uffff');
+        members = head.items.filter((i) => String(i.SK).startsWith('MEMBER#'));
+        if (head.next && !pastMembers) members = await queryAll(byPrefix(pk, 'MEMBER#'));
+      } else {
+        members = await queryAll(byPrefix(pk, 'MEMBER#'));
+      }
+      const subjectFiles = (uploads.get(chatId) ?? []).filter((f) => !f.ownerOrganizationId);
+      return { chat: toChat(chat, members), hasMessages, subjectFiles };
+    },
   );
+  return views;
+}
+
+/** F2: the files and tasks of chats a plan deletes, with the chat of each (to apply by key). */
+export async function readChatContents(chatIds: readonly string[]): Promise<Map<string, ChatContents>> {
+  const out = new Map<string, ChatContents>();
+  await inParallel(chatIds, READ_CONCURRENCY, async (chatId) => {
+    const [files, tasks] = await Promise.all([
+      queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'FILE#', 'id')),
+      queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'TASK#', 'id')),
+    ]);
+    out.set(chatId, { fileIds: files.map((f) => f.id).sort(), taskIds: tasks.map((t) => t.id).sort() });
+  });
   return out;
+}
+
+/** C2: the outside allowances of these organizations (the subject's side is all C2 ever needs). */
+export async function readAllowances(organizationIds: readonly string[]): Promise<Set<string>> {
+  const items = (await Promise.all(organizationIds.map((o) => queryAll(byPrefix(keys.org(o).PK, 'ALLOW#'))))).flat();
+  return new Set(items.map((a) => pairKey(a.organizationId, a.otherId)));
+}
+
+/** Members of an organization, one page of the members index at a time (B1 reads them in batches). */
+export async function readMemberPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {
+  const page = await queryPage({ ...byIndex(keys.orgMembers(organizationId), 'id'), Limit: limit, ...(cursor ? { ExclusiveStartKey: cursor } : {}) });
+  return { userIds: page.items.map((i) => i.id as string), next: page.next };
 }

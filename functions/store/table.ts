@@ -1,9 +1,10 @@
-import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionFailed } from './conditions.js';
 import { requireEnv } from '../shared/config.js';
 import type { Organization, User } from '../domain/model.js';
-import { backoff, chunk } from './batch.js';
+import { backoff, chunk, queryAll } from './batch.js';
 import { ddb } from './clients.js';
-import { keys } from './keys.js';
+import { GSI1, keys } from './keys.js';
 import { toOrg, toUser, type Item } from './records.js';
 
 export const tableName = (): string => requireEnv('TABLE_NAME');
@@ -49,4 +50,64 @@ export async function getUsers(ids: Iterable<string>): Promise<Map<string, User>
 export async function getOrganizations(ids: Iterable<string>): Promise<Map<string, Organization>> {
   const items = await batchGet([...new Set(ids)].map((id) => keys.org(id)));
   return new Map(items.map((i) => [i.id as string, toOrg(i)]));
+}
+
+/** C2: whether an outside allowance exists between two organizations. */
+export async function allowanceExists(a: string, b: string): Promise<boolean> {
+  return (await getItem(keys.allowance(a, b))) !== undefined;
+}
+
+/** D1: the organization's active administrators. */
+export async function organizationAdmins(organizationId: string): Promise<User[]> {
+  const items = await queryAll({
+    TableName: tableName(),
+    IndexName: GSI1,
+    KeyConditionExpression: 'GSI1PK = :pk',
+    FilterExpression: 'orgAdmin = :true',
+    ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId), ':true': true },
+  });
+  return items.map(toUser);
+}
+
+/** B2, B3: sets an organization attribute only if this event is newer than the one that last set it (out-of-order deliveries). */
+export async function setOrganizationIfNewer(organizationId: string, attribute: 'seats' | 'plan', value: unknown, time: string): Promise<boolean> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.org(organizationId),
+        UpdateExpression: 'SET #a = :v, #asOf = :t',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(#asOf) OR #asOf <= :t)',
+        ExpressionAttributeNames: { '#a': attribute, '#asOf': `${attribute}AsOf` },
+        ExpressionAttributeValues: { ':v': value, ':t': time },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** B1: an organization's counters, set once when its bulk run ends (every member it could delete is gone). */
+export async function recountOrganization(organizationId: string): Promise<{ members: number; admins: number }> {
+  const items = await queryAll({
+    TableName: tableName(),
+    IndexName: GSI1,
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId) },
+    ProjectionExpression: '#status, orgAdmin',
+    ExpressionAttributeNames: { '#status': 'status' },
+  });
+  const active = items.filter((i) => i.status !== 'deleted');
+  const counts = { members: active.length, admins: active.filter((i) => i.orgAdmin).length };
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.org(organizationId),
+      UpdateExpression: 'SET members = :m, admins = :a',
+      ExpressionAttributeValues: { ':m': counts.members, ':a': counts.admins },
+    }),
+  );
+  return counts;
 }

@@ -76,7 +76,7 @@ export class Api extends Construct {
     };
     const health = fn('Health', 'health', 'GET /health');
     // The API plans and records operations; it never touches file bytes, so it gets no bucket permission.
-    const previews = fn('Previews', 'previews', 'POST /previews (X1)').bindTable(props.table);
+    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)').bindTable(props.table);
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
     const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
@@ -95,6 +95,10 @@ export class Api extends Construct {
     };
     const routes: [apigw.HttpMethod, string, OffboardFunction][] = [
       [apigw.HttpMethod.POST, '/previews', previews],
+      [apigw.HttpMethod.GET, '/previews/{id}', previews],
+      [apigw.HttpMethod.GET, '/previews/{id}/effects', previews],
+      [apigw.HttpMethod.GET, '/transfers/{id}/effects', transfers],
+      [apigw.HttpMethod.GET, '/deletions/{id}/effects', deletions],
       [apigw.HttpMethod.POST, '/transfers', transfers],
       [apigw.HttpMethod.POST, '/transfers/{id}/approval', transfers],
       [apigw.HttpMethod.POST, '/transfers/{id}/cancellation', transfers],

@@ -17,15 +17,13 @@ import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workf
 export const BILLING_EVENTS = {
   ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run' },
   SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first' },
-  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; approved transfers that T1 now forbids are cancelled' },
+  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled' },
 } as const;
 
 export interface BillingProps {
   table: dynamodb.ITable;
   bucket: s3.IBucket;
   transferStateMachine: sfn.IStateMachine;
-  /** Members deleted at once in a bulk run (B1). */
-  memberConcurrency?: number;
 }
 
 /**
@@ -83,20 +81,19 @@ export class Billing extends Construct {
   }
 
   /**
-   * B1: members are read in pages (ReadMembers); each page is fanned out by a Distributed Map with bounded
-   * concurrency (one child execution per member, so the parent's history stays small for 10,000 members); a member
-   * that fails is recorded and the run goes on; then the touched chats are swept (G2) and the run finishes.
+   * B1: members are deleted in batches, one DeleteBatch invocation each (members read from the organization's index,
+   * planned together, applied with batched writes, counted once per batch); DeleteBatch hands the next batch's
+   * cursor back and a Choice loops while one remains. A batch that fails after its retries is counted failed, member
+   * by member, and the run goes on. State payloads hold a batch number and a cursor: the same for 10 or 100,000 members.
    */
   private cancellationStateMachine(props: BillingProps): sfn.StateMachine {
     const fns: Record<string, OffboardFunction> = {};
     const functionScope = new Construct(this, 'RunSteps');
     const steps = {
       StartRun: 'Counts the members and cancels transfers waiting to join the organization',
-      ReadMembers: 'One page of member ids and a cursor: payloads stay bounded',
-      DeleteMember: 'D2–D6 for one member, F3 for every file the member uploaded; idempotent',
-      RecordMemberFailed: 'Counts the member as failed, with the error; the run goes on',
-      SweepChats: 'G2, D5 across concurrent deletions: empty chats deleted, administrator-less groups handed over',
-      FinishRun: 'The run succeeded, or failed naming how many members could not be deleted',
+      DeleteBatch: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent',
+      RecordBatchFailed: 'Counts each member of a batch that failed as failed, with the error; the run goes on',
+      FinishRun: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted",
       FailRun: 'The run failed with its error',
     } as const;
     const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
@@ -117,46 +114,29 @@ export class Billing extends Construct {
         ...(resultPath ? { resultPath } : {}),
       });
       task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
-      task.addRetry({ errors: [...TRANSIENT_STORE_ERRORS, 'MemberBusy'], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.minutes(1), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({ errors: TRANSIENT_STORE_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.minutes(1), jitterStrategy: sfn.JitterType.FULL });
       return task;
     };
     const at = (path: string) => sfn.JsonPath.stringAt(path);
+    const run = { runId: at('$.runId'), organizationId: at('$.organizationId') };
 
     const failed = new sfn.Fail(this, 'RunFailed', { comment: 'The bulk run failed; see the run record', error: 'RunFailed' });
     const failRun = invoke('FailRun', sfn.TaskInput.fromObject({ runId: at('$.runId'), error: sfn.JsonPath.objectAt('$.error') }));
     failRun.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.failRunError' }).next(failed);
     const guard = (t: tasks.LambdaInvoke) => t.addCatch(failRun, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
-    const startRun = guard(invoke('StartRun'));
-    const readMembers = guard(
-      invoke('ReadMembers', sfn.TaskInput.fromObject({ runId: at('$.runId'), organizationId: at('$.organizationId'), cursor: sfn.JsonPath.stringAt('$.page.cursor') }), '$.page'),
+    const startRun = guard(invoke('StartRun', sfn.TaskInput.fromObject(run), '$.batch'));
+    const deleteBatch = invoke('DeleteBatch', sfn.TaskInput.fromObject({ ...run, batch: sfn.JsonPath.objectAt('$.batch') }), '$.batch');
+    const batchFailed = guard(
+      invoke('RecordBatchFailed', sfn.TaskInput.fromObject({ ...run, batch: sfn.JsonPath.objectAt('$.batch'), error: sfn.JsonPath.objectAt('$.error') }), '$.batch'),
     );
-    const deleteMember = invoke('DeleteMember');
-    const memberFailed = invoke('RecordMemberFailed', sfn.TaskInput.fromObject({ runId: at('$.runId'), userId: at('$.userId'), error: sfn.JsonPath.objectAt('$.error') }));
-    deleteMember.addCatch(memberFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const deleteMembers = new sfn.DistributedMap(this, 'DeleteMembers', {
-      comment: 'One member per child execution, a bounded number at a time',
-      itemsPath: '$.page.userIds',
-      itemSelector: { runId: at('$.runId'), organizationId: at('$.organizationId'), userId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
-      maxConcurrency: props.memberConcurrency ?? 10,
-      resultPath: sfn.JsonPath.DISCARD,
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-    });
-    deleteMembers.itemProcessor(deleteMember);
-    deleteMembers.addCatch(failRun, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
-    const startSweep = new sfn.Pass(this, 'StartSweep', { comment: 'Every member is done: sweep the chats they touched', result: sfn.Result.fromObject({ cursor: null }), resultPath: '$.sweep' });
-    const sweep = guard(invoke('SweepChats', sfn.TaskInput.fromObject({ runId: at('$.runId'), cursor: sfn.JsonPath.stringAt('$.sweep.cursor') }), '$.sweep'));
+    deleteBatch.addCatch(batchFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const finish = guard(invoke('FinishRun', sfn.TaskInput.fromObject({ runId: at('$.runId') }), '$.outcome'));
-    // The cursor is a string while pages remain, null after the last. IsString says so in one rule (and
-    // aws-local-stepfunctions 3.0.0 evaluates `IsNull: false` as always false, so `isNotNull` would stop after one page).
-    const hasCursor = (path: string) => sfn.Condition.isString(path);
 
-    startRun.next(readMembers);
-    readMembers.next(deleteMembers);
-    deleteMembers.next(new sfn.Choice(this, 'MoreMembers', { comment: 'Another page of members?' }).when(hasCursor('$.page.cursor'), readMembers).otherwise(startSweep));
-    startSweep.next(sweep);
-    sweep.next(new sfn.Choice(this, 'MoreChats', { comment: 'Another page of touched chats?' }).when(hasCursor('$.sweep.cursor'), sweep).otherwise(finish));
+    const more = new sfn.Choice(this, 'MoreMembers', { comment: 'Another batch of members?' }).when(sfn.Condition.isPresent('$.batch.cursor'), deleteBatch).otherwise(finish);
+    startRun.next(deleteBatch);
+    deleteBatch.next(more);
+    batchFailed.next(more);
     finish.next(new sfn.Succeed(this, 'RunSucceeded', { comment: 'Every member processed' }));
 
     const machine = new sfn.StateMachine(this, 'CancellationStateMachine', {

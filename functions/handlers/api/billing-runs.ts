@@ -1,5 +1,5 @@
 import { getRun } from '../../store/runs.js';
-import { runView } from '../../services/billing.js';
+import { runView } from '../../services/bulk-run.js';
 import { callerUser, requireAdminOf } from '../../services/access.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, json, pathId, route } from './http.js';

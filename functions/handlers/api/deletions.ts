@@ -1,17 +1,20 @@
+import { readOperationEffects } from '../../services/access.js';
 import { getDeletion, requestDeletion } from '../../services/deletions.js';
 import { NotFound } from '../../shared/errors.js';
-import { callerId, DeletionBody, json, parseBody, pathId, route } from './http.js';
+import { callerId, cursorParam, DeletionBody, json, parseBody, pathId, route } from './http.js';
 
-/** The /deletions routes of CONTRACT.md (D1). */
+/** The /deletions routes of CONTRACT.md (D1, X1). */
 export const handler = route(async (event) => {
   const caller = callerId(event);
   switch (event.routeKey) {
     case 'POST /deletions': {
       const body = parseBody(event, DeletionBody);
-      return json(202, await requestDeletion(caller, body.userId));
+      return json(202, await requestDeletion(caller, body.userId, body.previewId));
     }
     case 'GET /deletions/{id}':
       return json(200, await getDeletion(caller, pathId(event)));
+    case 'GET /deletions/{id}/effects':
+      return json(200, await readOperationEffects(caller, pathId(event), 'deletion', cursorParam(event)));
     default:
       throw new NotFound(`no route ${event.routeKey}`);
   }

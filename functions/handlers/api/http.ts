@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { Conflict, Forbidden, Ineligible, InvalidRequest, NotFound, Unauthenticated } from '../../shared/errors.js';
+import { Conflict, Forbidden, ImpactChanged, Ineligible, InvalidRequest, NotFound, Unauthenticated } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -23,6 +23,7 @@ export function errorResult(error: unknown): HttpResult {
   if (error instanceof Forbidden) return json(403, errorBody('forbidden', error.message));
   if (error instanceof NotFound) return json(404, errorBody('not-found', error.message));
   if (error instanceof Conflict) return json(409, errorBody('conflict', error.message));
+  if (error instanceof ImpactChanged) return json(409, errorBody(error.code, error.message, { rule: error.rule }));
   if (error instanceof Ineligible) {
     return json(422, errorBody('ineligible', error.message, { rule: error.rule, reasons: error.reasons }));
   }
@@ -58,15 +59,28 @@ export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S):
   })();
 }
 
+/** Ids are 1 to 256 characters (CONTRACT.md), in paths as in bodies: a longer one never reaches the store. */
+export const MAX_ID_LENGTH = 256;
+
 export function pathId(event: HttpEvent): string {
   const id = event.pathParameters?.id;
   if (!id) throw new InvalidRequest('the path names no id', 'id');
+  if (id.length > MAX_ID_LENGTH) throw new InvalidRequest(`id: must be at most ${MAX_ID_LENGTH} characters`, 'id');
   return id;
 }
 
-const Id = z.string({ error: 'must be a non-empty string' }).check(z.minLength(1, { error: 'must be a non-empty string' }));
-export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id });
-export const DeletionBody = z.strictObject({ userId: Id });
+/** `?cursor=` of the /effects routes. */
+export function cursorParam(event: HttpEvent): string | undefined {
+  const cursor = event.queryStringParameters?.cursor;
+  if (cursor !== undefined && cursor.length > MAX_ID_LENGTH) throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
+  return cursor;
+}
+
+const Id = z
+  .string({ error: 'must be a non-empty string' })
+  .check(z.minLength(1, { error: 'must be a non-empty string' }), z.maxLength(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
+export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id) });
+export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id) });
 export const PreviewBody = z.discriminatedUnion(
   'operation',
   [

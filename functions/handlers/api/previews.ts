@@ -1,14 +1,26 @@
+import { readPreview, readPreviewEffects } from '../../services/access.js';
 import { previewDeletion } from '../../services/deletions.js';
 import { previewTransfer } from '../../services/transfers.js';
-import { callerId, json, parseBody, PreviewBody, route } from './http.js';
+import { NotFound } from '../../shared/errors.js';
+import { callerId, cursorParam, json, parseBody, pathId, PreviewBody, route } from './http.js';
 
-/** POST /previews (X1): the Impact of a transfer or a deletion; changes nothing. */
+/** The /previews routes (X1): a saved preview of a transfer or a deletion; nothing in the world changes. */
 export const handler = route(async (event) => {
   const caller = callerId(event);
-  const body = parseBody(event, PreviewBody);
-  const impact =
-    body.operation === 'transfer'
-      ? await previewTransfer(caller, body.userId, body.destinationOrganizationId)
-      : await previewDeletion(caller, body.userId);
-  return json(200, impact);
+  switch (event.routeKey) {
+    case 'POST /previews': {
+      const body = parseBody(event, PreviewBody);
+      const impact =
+        body.operation === 'transfer'
+          ? await previewTransfer(caller, body.userId, body.destinationOrganizationId)
+          : await previewDeletion(caller, body.userId);
+      return json(200, impact);
+    }
+    case 'GET /previews/{id}':
+      return json(200, await readPreview(caller, pathId(event)));
+    case 'GET /previews/{id}/effects':
+      return json(200, await readPreviewEffects(caller, pathId(event), cursorParam(event)));
+    default:
+      throw new NotFound(`no route ${event.routeKey}`);
+  }
 });

@@ -1,14 +1,15 @@
+import { readOperationEffects } from '../../services/access.js';
 import { approveTransfer, cancelTransfer, getTransfer, requestTransfer } from '../../services/transfers.js';
 import { NotFound } from '../../shared/errors.js';
-import { callerId, json, parseBody, pathId, route, TransferBody } from './http.js';
+import { callerId, cursorParam, json, parseBody, pathId, route, TransferBody } from './http.js';
 
-/** The /transfers routes of CONTRACT.md (T3, T4). */
+/** The /transfers routes of CONTRACT.md (T3, T4, X1). */
 export const handler = route(async (event) => {
   const caller = callerId(event);
   switch (event.routeKey) {
     case 'POST /transfers': {
       const body = parseBody(event, TransferBody);
-      return json(201, await requestTransfer(caller, body.userId, body.destinationOrganizationId));
+      return json(201, await requestTransfer(caller, body.userId, body.destinationOrganizationId, body.previewId));
     }
     case 'POST /transfers/{id}/approval':
       return json(202, await approveTransfer(caller, pathId(event)));
@@ -16,6 +17,8 @@ export const handler = route(async (event) => {
       return json(200, await cancelTransfer(caller, pathId(event)));
     case 'GET /transfers/{id}':
       return json(200, await getTransfer(caller, pathId(event)));
+    case 'GET /transfers/{id}/effects':
+      return json(200, await readOperationEffects(caller, pathId(event), 'transfer', cursorParam(event)));
     default:
       throw new NotFound(`no route ${event.routeKey}`);
   }

@@ -1,5 +1,4 @@
-import { applyMembership } from '../../store/apply.js';
-import { audit, readEffectsPage } from '../../store/operations.js';
+import { applyPhase } from '../../services/phases.js';
 import { OperationInput, step } from './step.js';
 
 /**
@@ -7,9 +6,6 @@ import { OperationInput, step } from './step.js';
  * the inherited exemptions and the API token. Throws NoFreeSeat when the destination is full.
  */
 export const handler = step('ApplyMembership', OperationInput, async ({ operationId }) => {
-  const kinds = ['membership-changed', 'security-changed', 'api-token-revoked'] as const;
-  const effects = (await Promise.all(kinds.map((kind) => readEffectsPage(operationId, kind, undefined, 10)))).flatMap((p) => p.effects);
-  await applyMembership(effects);
-  await audit(operationId, { event: 'applied', step: 'ApplyMembership', applied: effects.map(({ effect }) => `${effect.kind} (${effect.rule})`) });
+  await applyPhase(operationId, 'ApplyMembership');
   return { operationId };
 });

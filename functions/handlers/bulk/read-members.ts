@@ -1,3 +1,0 @@
-import { handlers } from './steps.js';
-
-export const handler = handlers.ReadMembers;

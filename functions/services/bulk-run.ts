@@ -1,0 +1,143 @@
+import { mergeEffects, type Effect } from '../domain/impact.js';
+import type { User } from '../domain/model.js';
+import { Conflict } from '../shared/errors.js';
+import { logger } from '../shared/logger.js';
+import { countMembers, getLocks } from '../store/locks.js';
+import { getOperation } from '../store/operations.js';
+import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
+import { endBatch, getBatch, getRun, putBatch, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
+import { readMemberPage } from '../store/slice.js';
+import { getUsers, recountOrganization } from '../store/table.js';
+import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
+import { PlanningContext } from './planning.js';
+import { cancelBySystem, incomingTransfers } from './transfers.js';
+
+/**
+ * B1, F3: a cancelled contract deletes every member. Members are taken from the organization's members index in
+ * batches; a batch is planned as a whole (the one planner, each member seeing the organization's other members as
+ * leaving too, so shared chats are settled by the plan itself), stored once, then applied with the deletion phases
+ * and appliers the single deletion uses: writes and S3 deletes gathered across the batch. Progress is counted once
+ * per batch; failures are kept per member.
+ */
+export const BATCH_SIZE = 200;
+
+const cancelled = (organizationId: string) => ({ code: 'contract-cancelled', message: `B1: the contract of ${organizationId} was cancelled`, rule: 'B1' });
+
+const encodeCursor = (key: Record<string, unknown> | undefined) => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
+const decodeCursor = (cursor: string | undefined) => (cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined);
+
+/** StartRun: counts the members and cancels transfers into this organization not yet run (awaiting approval or a seat). */
+export async function startRun(runId: string, organizationId: string) {
+  const total = await countMembers(organizationId);
+  for (const op of await incomingTransfers(organizationId)) {
+    await cancelBySystem(op, cancelled(organizationId)).catch((e) => {
+      if (!(e instanceof Conflict)) throw e;
+    });
+  }
+  await updateRun(runId, { total, status: 'running' });
+  return { total };
+}
+
+/** A member's own pending operation is cancelled (the contract is over); one already running makes the member fail. */
+async function clearPendingOperations(organizationId: string, members: User[]): Promise<Map<string, string>> {
+  const busy = new Map<string, string>();
+  for (const lock of await getLocks(members.map((m) => m.id))) {
+    const other = await getOperation(lock.operationId);
+    if (!other) continue;
+    if (other.status === 'running') busy.set(lock.userId, `MemberBusy: operation ${other.id} is running on this member`);
+    else await cancelBySystem(other, cancelled(organizationId)).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
+  }
+  return busy;
+}
+
+/** Plans one batch: every member still active in the organization; a member that cannot be planned fails alone. */
+async function planBatch(runId: string, organizationId: string, n: number, cursor: string | undefined): Promise<BatchRecord> {
+  const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
+  const users = await getUsers(page.userIds);
+  // deleted earlier, or moved out meanwhile: nothing to do, counted done
+  const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => u?.status === 'active' && u.organizationId === organizationId);
+  const failures = [...(await clearPendingOperations(organizationId, members))].map(([userId, error]) => ({ userId, error }));
+  const context = new PlanningContext(organizationId);
+  const effects: Effect[] = [];
+  const chatOf = new Map<string, string>();
+  for (const member of members) {
+    if (failures.some((f) => f.userId === member.id)) continue;
+    try {
+      for (const entry of await context.plan({ operation: 'deletion', user: member, contractCancelled: true })) {
+        effects.push(entry.effect);
+        if (entry.chatId) chatOf.set(JSON.stringify(entry.effect), entry.chatId);
+      }
+    } catch (error) {
+      failures.push({ userId: member.id, error: `${(error as Error).name}: ${(error as Error).message}` });
+    }
+  }
+  const entries: PlanEntry[] = mergeEffects(effects).map((effect) => {
+    const chatId = chatOf.get(JSON.stringify(effect));
+    return chatId ? { effect, chatId } : { effect };
+  });
+  const planId = `${runId}.b${n}`;
+  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}` }, entries);
+  const batch: BatchRecord = { runId, n, ...(cursor ? { cursor } : {}), ...(page.next ? { next: encodeCursor(page.next) } : {}), userIds: page.userIds, failures, status: 'planned', planId };
+  await putBatch(batch);
+  return batch;
+}
+
+/** DeleteBatch: plans (once) and applies one batch, counts it, and says where the next starts. */
+export async function deleteBatch(runId: string, organizationId: string, n: number, cursor: string | undefined) {
+  const batch = (await getBatch(runId, n)) ?? (await planBatch(runId, organizationId, n, cursor));
+  if (batch.status === 'planned') {
+    const header = await readPlanHeader(batch.planId!);
+    const entries = (await readPlanPages(batch.planId!, header!.pages.map((_, i) => i))).flat();
+    const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true });
+    const failed = batch.failures.length;
+    await endBatch(batch, 'done', batch.userIds.length - failed, failed);
+    logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
+  }
+  return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
+}
+
+/** RecordBatchFailed (the Catch of DeleteBatch): each member of the batch is counted failed, with the error; the run goes on. */
+export async function recordBatchFailed(runId: string, organizationId: string, n: number, cursor: string | undefined, error: { Error?: string; Cause?: string }) {
+  const reason = `${error.Error ?? 'Error'}: ${error.Cause ?? ''}`.slice(0, 500);
+  let batch = await getBatch(runId, n);
+  if (!batch) {
+    const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
+    batch = { runId, n, ...(cursor ? { cursor } : {}), ...(page.next ? { next: encodeCursor(page.next) } : {}), userIds: page.userIds, failures: [], status: 'planned' };
+  }
+  if (batch.status === 'planned') {
+    const failures = batch.userIds.map((userId) => batch!.failures.find((f) => f.userId === userId) ?? { userId, error: reason });
+    await endBatch(batch, 'failed', 0, batch.userIds.length, failures);
+  }
+  return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
+}
+
+/** FinishRun: the organization's counters are set once (D1 does not hold back a cancelled contract), and the outcome. */
+export async function finishRun(runId: string) {
+  const run = (await getRun(runId))!;
+  await recountOrganization(run.organizationId);
+  const status: RunRecord['status'] = run.failed > 0 ? 'failed' : 'succeeded';
+  await updateRun(runId, { status, ...(run.failed > 0 ? { error: { code: 'members-failed', message: `${run.failed} of ${run.total} members could not be deleted`, rule: 'B1' } } : {}) });
+  return { status };
+}
+
+export async function failRun(runId: string, error: { Error?: string; Cause?: string }) {
+  await updateRun(runId, { status: 'failed', error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' } });
+}
+
+/** The run as the API shows it: progress (done, failed, remaining) and outcome. */
+export function runView(run: RunRecord) {
+  return {
+    id: run.id,
+    kind: run.kind,
+    organizationId: run.organizationId,
+    eventId: run.eventId,
+    status: run.status,
+    total: run.total,
+    done: run.done,
+    failed: run.failed,
+    remaining: Math.max(0, run.total - run.done - run.failed),
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    ...(run.error ? { error: run.error } : {}),
+  };
+}

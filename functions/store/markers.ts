@@ -1,0 +1,46 @@
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { inParallel, queryAll } from './batch.js';
+import { ddb } from './clients.js';
+import { keys } from './keys.js';
+import { getOperation, type OperationRecord } from './operations.js';
+import { tableName } from './table.js';
+
+/**
+ * Where transfers not yet run are found from their organizations: incoming at the destination (awaiting approval
+ * or a seat), waiting for a seat at the destination (oldest first, B2) and at the source (B3).
+ */
+type Marked = Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId' | 'userId'>;
+
+export async function markIncoming(op: Marked): Promise<void> {
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), type: 'incoming', operationId: op.id } }));
+}
+
+const waitingKeys = (op: Marked) => [keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id), keys.waitingOut(op.sourceOrganizationId!, op.createdAt, op.id)] as const;
+
+/** The writes that mark a transfer waiting for a seat at both organizations, for a transaction. */
+export const putWaitingMarkers = (op: Marked) =>
+  waitingKeys(op).map((key) => ({ Put: { TableName: tableName(), Item: { ...key, type: 'waiting', operationId: op.id, userId: op.userId } } }));
+
+/** The writes that clear those marks, for a transaction. */
+export const deleteWaitingMarkers = (op: Marked) => waitingKeys(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
+
+/** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
+export async function clearMarkers(op: Marked): Promise<void> {
+  const markers = [...waitingKeys(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id)];
+  await Promise.all(markers.map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
+}
+
+export type MarkerKind = 'incoming' | 'waiting' | 'waiting-out';
+const PREFIX: Record<MarkerKind, string> = { incoming: 'INCOMING#', waiting: 'WAITING#', 'waiting-out': 'WAITOUT#' };
+
+/** The transfers marked at an organization, oldest first, that are still in one of `statuses`. */
+export async function markedTransfers(organizationId: string, kind: MarkerKind, statuses: readonly OperationRecord['status'][]): Promise<OperationRecord[]> {
+  const markers = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': PREFIX[kind] },
+    ConsistentRead: true,
+  });
+  const ops = await inParallel(markers, 8, (m) => getOperation(m.operationId));
+  return ops.filter((op): op is OperationRecord => op !== undefined && statuses.includes(op.status));
+}

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { canonicalEffect, type Effect, type EffectKind, type Operation } from '../domain/impact.js';
+import { batchWrite, put } from './batch.js';
+import { keys } from './keys.js';
+import { batchGet, getItem, tableName } from './table.js';
+
+/**
+ * A plan (X1) is stored once per decision point as a header and pages of at most 1,000 effects, each page one
+ * gzip-compressed item. Writing a plan of 100,000 effects takes about 100 items (4 BatchWriteItem requests), not
+ * 100,000 puts; a step reads only the pages that hold its kinds; the API serves page n as the impact's page n.
+ * Pages are sorted as the impact is (kind, then ids), so a page read alone is already in impact order.
+ */
+export const PLAN_PAGE_SIZE = 1000;
+/** A page is closed early past this many bytes of JSON, so even 256-character ids keep an item under DynamoDB's 400 KB. */
+const PAGE_BYTES = 300_000;
+
+/** One planned effect and, for a file or task, the chat it lives in (effects name only ids; the store needs the key). */
+export interface PlanEntry {
+  effect: Effect;
+  chatId?: string;
+}
+
+export interface SummaryRow {
+  kind: EffectKind;
+  rule: string;
+  count: number;
+}
+
+export interface PlanHeader {
+  id: string;
+  operation: Operation;
+  userId: string;
+  effectCount: number;
+  /** Counts by kind and rule, sorted by kind then rule (CONTRACT.md Impact). */
+  summary: SummaryRow[];
+  /** SHA-256 of the effects in impact order: two plans are the same plan exactly when these are equal (X1). */
+  fingerprint: string;
+  /** Per page, how many effects of each kind it holds: a step reads only the pages it needs. */
+  pages: Partial<Record<EffectKind, number>>[];
+  createdAt: string;
+  /** Saved previews only: when the preview is forgotten (ISO time; the item expires by TTL a little later). */
+  expiresAt?: string;
+  /** Saved previews only: what was previewed, and by whom. */
+  destinationOrganizationId?: string;
+  requestedBy?: string;
+}
+
+/** Sorted, deduplicated entries → pages of entries (by count and by size). */
+function paginate(entries: readonly PlanEntry[]): PlanEntry[][] {
+  const pages: PlanEntry[][] = [];
+  let page: PlanEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = JSON.stringify(entry).length;
+    if (page.length > 0 && (page.length >= PLAN_PAGE_SIZE || bytes + size > PAGE_BYTES)) {
+      pages.push(page);
+      page = [];
+      bytes = 0;
+    }
+    page.push(entry);
+    bytes += size;
+  }
+  if (page.length > 0) pages.push(page);
+  return pages;
+}
+
+export function summarize(effects: Iterable<Effect>): SummaryRow[] {
+  const counts = new Map<string, SummaryRow>();
+  for (const e of effects) {
+    const key = `${e.kind}\u0000${e.rule}`;
+    const row = counts.get(key) ?? { kind: e.kind, rule: e.rule, count: 0 };
+    row.count++;
+    counts.set(key, row);
+  }
+  return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+}
+
+export function fingerprint(effects: Iterable<Effect>): string {
+  const hash = createHash('sha256');
+  for (const e of effects) hash.update(`${JSON.stringify(canonicalEffect(e))}\n`);
+  return hash.digest('base64url');
+}
+
+/**
+ * Stores a plan: entries must be in impact order and unique (see `mergeEffects`). `ttlSeconds` makes it expire
+ * (saved previews); an operation's plan is kept with the operation.
+ */
+export async function writePlan(
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy'>,
+  entries: readonly PlanEntry[],
+  options: { ttlSeconds?: number; now?: Date } = {},
+): Promise<PlanHeader> {
+  const at = options.now ?? new Date();
+  const pages = paginate(entries);
+  const effects = entries.map((e) => e.effect);
+  const expiry = options.ttlSeconds ? new Date(at.getTime() + options.ttlSeconds * 1000) : undefined;
+  const plan: PlanHeader = {
+    ...header,
+    effectCount: entries.length,
+    summary: summarize(effects),
+    fingerprint: fingerprint(effects),
+    pages: pages.map((page) => {
+      const kinds: Partial<Record<EffectKind, number>> = {};
+      for (const { effect } of page) kinds[effect.kind] = (kinds[effect.kind] ?? 0) + 1;
+      return kinds;
+    }),
+    createdAt: at.toISOString(),
+    ...(expiry ? { expiresAt: expiry.toISOString() } : {}),
+  };
+  // TTL (the table's `expiresAt`, epoch seconds) removes an expired preview's items; reads check the ISO time too.
+  const ttl = expiry ? { expiresAt: Math.floor(expiry.getTime() / 1000) + 3600 } : {};
+  await batchWrite(tableName(), [
+    ...pages.map((page, n) => put({ ...keys.planPage(plan.id, n), type: 'plan-page', count: page.length, data: gzipSync(JSON.stringify(page)), ...ttl })),
+    put({ ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...ttl }),
+  ]);
+  return plan;
+}
+
+export async function readPlanHeader(planId: string): Promise<PlanHeader | undefined> {
+  const item = await getItem(keys.plan(planId));
+  return item ? (JSON.parse(item.header) as PlanHeader) : undefined;
+}
+
+const decodePage = (item: Record<string, any>): PlanEntry[] =>
+  (JSON.parse(gunzipSync(Buffer.from(item.data as Uint8Array)).toString('utf8')) as PlanEntry[]).map((e) => ({ ...e, effect: canonicalEffect(e.effect) }));
+
+/** Pages by number, in the order asked (one BatchGetItem per 100 pages). */
+export async function readPlanPages(planId: string, pageNumbers: readonly number[]): Promise<PlanEntry[][]> {
+  if (pageNumbers.length === 0) return [];
+  const items = await batchGet(pageNumbers.map((n) => keys.planPage(planId, n)));
+  const bySK = new Map(items.map((i) => [i.SK as string, i]));
+  return pageNumbers.map((n) => {
+    const item = bySK.get(keys.planPage(planId, n).SK);
+    if (!item) throw new Error(`plan ${planId} has no page ${n}`);
+    return decodePage(item);
+  });
+}
+
+/** The header and the first page in one request: what an Impact answer shows. */
+export async function readPlanWithFirstPage(planId: string): Promise<{ header: PlanHeader; first: PlanEntry[] } | undefined> {
+  const items = await batchGet([keys.plan(planId), keys.planPage(planId, 0)]);
+  const headerItem = items.find((i) => i.SK === 'META');
+  if (!headerItem) return undefined;
+  const header = JSON.parse(headerItem.header) as PlanHeader;
+  const pageItem = items.find((i) => i.SK !== 'META');
+  return { header, first: pageItem ? decodePage(pageItem) : [] };
+}
+
+/** The pages, from `from` on, that hold any of `kinds`. */
+export function pagesWith(header: PlanHeader, kinds: readonly EffectKind[], from = 0): number[] {
+  const out: number[] = [];
+  header.pages.forEach((counts, n) => {
+    if (n >= from && kinds.some((k) => (counts[k] ?? 0) > 0)) out.push(n);
+  });
+  return out;
+}
