@@ -67,12 +67,11 @@ export async function readableOperation(callerId: string, id: string, kind?: Ope
   return op;
 }
 
-/** GET /previews/{id}: a saved preview, for an administrator of the user's organization. */
+/** GET /previews/{id}: a saved preview, for an administrator of the user's organization (when it was previewed). */
 export async function readPreview(callerId: string, id: string) {
   const caller = await callerUser(callerId);
   const header = await savedPreview(id);
-  const user = await getUser(header.userId);
-  requireAdminOf(caller, user?.organizationId, 'only an administrator of the user\'s organization may read its previews');
+  requireAdminOf(caller, header.organizationId, 'only an administrator of the user\'s organization may read its previews');
   const found = await readPlanWithFirstPage(header.id);
   return { id: header.id, expiresAt: header.expiresAt!, ...impactView(header, found?.first ?? []) };
 }

@@ -11,7 +11,7 @@ export async function previewDeletion(callerId: string, userId: string) {
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
-  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id }, await computeDeletionPlan(user));
+  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId! }, await computeDeletionPlan(user));
 }
 
 /**

@@ -22,7 +22,7 @@ export async function previewTransfer(callerId: string, userId: string, destinat
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
   await assertTransferEligible(user, destination);
   const entries = await computeTransferPlan(user, destination);
-  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id }, entries);
+  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId! }, entries);
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */

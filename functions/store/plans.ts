@@ -44,6 +44,8 @@ export interface PlanHeader {
   /** Saved previews only: what was previewed, and by whom. */
   destinationOrganizationId?: string;
   requestedBy?: string;
+  /** Saved previews only: the user's organization when previewed (its administrators may read the preview). */
+  organizationId?: string;
 }
 
 /** Sorted, deduplicated entries → pages of entries (by count and by size). */
@@ -87,7 +89,7 @@ export function fingerprint(effects: Iterable<Effect>): string {
  * (saved previews); an operation's plan is kept with the operation.
  */
 export async function writePlan(
-  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy'>,
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId'>,
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
 ): Promise<PlanHeader> {

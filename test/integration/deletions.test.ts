@@ -21,7 +21,8 @@ describe('an administrator deletes a2 (D2–D6, G1–G2, F1–F2)', () => {
   let final: any;
   let w: any;
   beforeEach(async () => {
-    preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    const { id, expiresAt, ...previewed } = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    preview = previewed;
     ({ started, final } = await deleteUser('a2'));
     w = await target.export();
   });

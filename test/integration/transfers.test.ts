@@ -25,12 +25,18 @@ describe('T10 end to end through the HTTP API', () => {
 
     const { requested, approved, final } = await transfer('a1', 'C', 'adminA', 'adminC');
     expect(requested).toMatchObject({ status: 'awaiting-approval', userId: 'a1', sourceOrganizationId: 'A', destinationOrganizationId: 'C', requestedBy: 'adminA', approvedBy: null });
-    expect(requested.impact).toEqual(preview.body);
+    const { id: previewId, expiresAt, ...previewed } = preview.body; // a saved preview (X1)
+    expect(previewId).toMatch(/^pv-/);
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
+    expect(previewed.effectCount).toBe(previewed.effects.length);
+    expect(previewed.summary.reduce((n: number, r: any) => n + r.count, 0)).toBe(previewed.effectCount);
+    expect((await target.call('GET', `/previews/${previewId}`, { as: 'adminA' })).body).toEqual(preview.body);
+    expect(requested.impact).toEqual(previewed);
     expect(approved.status).toBe('running');
     expect(approved.approvedBy).toBe('adminC');
     expect(final.status).toBe('succeeded');
-    expect(final.impact).toEqual(preview.body); // X1: exactly the previewed effects ran
-    expect(JSON.stringify(final.impact)).toBe(JSON.stringify(preview.body)); // and written the same way, key for key
+    expect(final.impact).toEqual(previewed); // X1: exactly the previewed effects ran
+    expect(JSON.stringify(final.impact)).toBe(JSON.stringify(previewed)); // and written the same way, key for key
 
     const w = await target.export();
     const a1 = byId(w.users, 'a1');
