@@ -1,0 +1,89 @@
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { ddb, s3 } from '../functions/store/clients.js';
+import { keys } from '../functions/store/keys.js';
+import type { FloorRequest } from './floor.js';
+
+/**
+ * Replays a floor plan raw with the AWS SDK on the emulators: reads first, then table writes, then S3, each phase
+ * with `inFlight` requests at once. Queries follow their pages; unprocessed keys and items are sent again (those
+ * extra requests show in the request counts, not in the floor). Load this module after the stack has set the
+ * endpoints (the store's clients read them when created).
+ */
+export async function replayFloor(plan: readonly FloorRequest[], options: { table: string; bucket: string; inFlight?: number }): Promise<{ ms: number; queryPages: number }> {
+  const { table, bucket } = options;
+  const inFlight = options.inFlight ?? 8;
+  let queryPages = 0;
+  const run = async (requests: readonly FloorRequest[]) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(inFlight, requests.length) }, async () => {
+        while (next < requests.length) await send(requests[next++]!);
+      }),
+    );
+  };
+  const send = async (r: FloorRequest): Promise<void> => {
+    switch (r.op) {
+      case 'Query': {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const out = await ddb.send(
+            new QueryCommand({
+              TableName: table,
+              ...(r.index ? { IndexName: r.index } : {}),
+              KeyConditionExpression: '#p = :p',
+              ExpressionAttributeNames: { '#p': r.index ? 'GSI1PK' : 'PK' },
+              ExpressionAttributeValues: { ':p': r.partition },
+              ExclusiveStartKey: start,
+            }),
+          );
+          queryPages++;
+          start = out.LastEvaluatedKey;
+        } while (start);
+        return;
+      }
+      case 'BatchGet': {
+        let pending: Record<string, unknown>[] = r.keys;
+        while (pending.length > 0) {
+          const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+          pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        }
+        return;
+      }
+      case 'BatchWrite': {
+        let pending: any[] = [...r.deletes.map((Key) => ({ DeleteRequest: { Key } })), ...r.puts.map((Item) => ({ PutRequest: { Item } }))];
+        while (pending.length > 0) {
+          const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+          pending = (out.UnprocessedItems?.[table] as any[] | undefined) ?? [];
+        }
+        return;
+      }
+      case 'TransactWrite':
+        await ddb.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...r.puts.map((Item) => ({ Put: { TableName: table, Item } })),
+              ...r.counters.map((c) => ({
+                Update: {
+                  TableName: table,
+                  Key: keys.org(c.organizationId),
+                  UpdateExpression: 'ADD #m :m, #a :a',
+                  ExpressionAttributeNames: { '#m': 'members', '#a': 'admins' },
+                  ExpressionAttributeValues: { ':m': c.members, ':a': c.admins },
+                },
+              })),
+            ],
+          }),
+        );
+        return;
+      case 'DeleteObjects':
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: r.keys.map((Key) => ({ Key })), Quiet: true } }));
+        return;
+    }
+  };
+  const t0 = performance.now();
+  await run(plan.filter((r) => r.op === 'Query' || r.op === 'BatchGet'));
+  await run(plan.filter((r) => r.op === 'BatchWrite' || r.op === 'TransactWrite'));
+  await run(plan.filter((r) => r.op === 'DeleteObjects'));
+  return { ms: performance.now() - t0, queryPages };
+}
