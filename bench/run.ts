@@ -184,6 +184,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   takeRequestCounts();
   stack.stepFunctions.largestPayload = { bytes: 0, where: '' };
   stack.stepFunctions.stateTransitions = 0;
+  stack.stepFunctions.transitionsByState.clear();
   stack.stepFunctions.longestTask = { ms: 0, where: '' };
   stack.lambda.longestMs.clear();
   const executionsBefore = stack.stepFunctions.list().length;
@@ -225,6 +226,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   addCounts(opCounts, takeRequestCounts());
   const peak = rss.stop();
   const transitions = stack.stepFunctions.stateTransitions;
+  const transitionsByState = Object.fromEntries([...stack.stepFunctions.transitionsByState.entries()].sort((a, b) => b[1] - a[1]));
   const largestPayload = stack.stepFunctions.largestPayload;
   const longestTask = stack.stepFunctions.longestTask;
   const longest = [...stack.lambda.longestMs.entries()];
@@ -261,6 +263,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     wallSeconds: secs(wallMs),
     floorSeconds: secs(replay.ms),
     stateTransitions: transitions,
+    transitionsByState,
     executions: executions.length,
     largestPayloadBytes: largestPayload.bytes,
     largestPayloadWhere: largestPayload.where,

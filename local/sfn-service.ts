@@ -51,6 +51,8 @@ export class LocalStepFunctions {
    * the execution's event log (`StateEntered` and `StateRetried` events).
    */
   stateTransitions = 0;
+  /** Instrumentation: the same transitions by state name. */
+  readonly transitionsByState = new Map<string, number>();
   /** Instrumentation: the longest single Lambda invocation of a state machine task, in ms, and where. */
   longestTask = { ms: 0, where: '' };
 
@@ -102,7 +104,11 @@ export class LocalStepFunctions {
       context: { Execution: { Id: executionArn, Name: name, Input: parsed, StartTime: new Date().toISOString() } },
     } as any);
     void (async () => {
-      for await (const event of run.eventLogs) if (event.type === 'StateEntered' || event.type === 'StateRetried') this.stateTransitions++;
+      for await (const event of run.eventLogs) {
+        if (event.type !== 'StateEntered' && event.type !== 'StateRetried') continue;
+        this.stateTransitions++;
+        this.transitionsByState.set(event.state.name, (this.transitionsByState.get(event.state.name) ?? 0) + 1);
+      }
     })().catch(() => undefined);
     execution.done = run.result.then(
       (output: unknown) => {
