@@ -72,6 +72,17 @@ export class LocalHttpApi {
         return true;
       }
     }
+    // A malformed escape in the path never reaches a function (API Gateway refuses it too): 400, nothing changes.
+    let pathParameters: Record<string, string> | undefined;
+    try {
+      pathParameters = hit.route.params.length ? Object.fromEntries(hit.route.params.map((p, i) => [p, decodeURIComponent(hit.m[i + 1]!)])) : undefined;
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'invalid-request', message: 'the path has a malformed escape sequence', path: hit.route.params[0] ?? '' } }));
+      return true;
+    }
+    // payload format 2.0: repeated parameters joined with commas
+    const query = new Map<string, string>();
+    for (const [k, v] of url.searchParams) query.set(k, query.has(k) ? `${query.get(k)},${v}` : v);
     const now = new Date();
     const event = {
       version: '2.0',
@@ -91,7 +102,8 @@ export class LocalHttpApi {
         timeEpoch: now.getTime(),
         ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
       },
-      pathParameters: hit.route.params.length ? Object.fromEntries(hit.route.params.map((p, i) => [p, decodeURIComponent(hit.m[i + 1]!)])) : undefined,
+      pathParameters,
+      ...(query.size ? { queryStringParameters: Object.fromEntries(query) } : {}),
       body: body === '' ? undefined : body,
       isBase64Encoded: false,
     };
