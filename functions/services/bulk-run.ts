@@ -19,7 +19,7 @@ import { cancelBySystem, incomingTransfers } from './transfers.js';
  * and appliers the single deletion uses: writes and S3 deletes gathered across the batch. Progress is counted once
  * per batch; failures are kept per member.
  */
-export const BATCH_SIZE = 200;
+export const BATCH_SIZE = 500;
 
 const cancelled = (organizationId: string) => ({ code: 'contract-cancelled', message: `B1: the contract of ${organizationId} was cancelled`, rule: 'B1' });
 
@@ -58,6 +58,7 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
   const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => u?.status === 'active' && u.organizationId === organizationId);
   const failures = [...(await clearPendingOperations(organizationId, members))].map(([userId, error]) => ({ userId, error }));
   const context = new PlanningContext(organizationId);
+  await context.prefetch(members.filter((m) => !failures.some((f) => f.userId === m.id)));
   const effects: Effect[] = [];
   const chatOf = new Map<string, string>();
   for (const member of members) {

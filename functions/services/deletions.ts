@@ -11,7 +11,8 @@ export async function previewDeletion(callerId: string, userId: string) {
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
-  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId! }, await computeDeletionPlan(user));
+  const { entries, worldVersion } = await computeDeletionPlan(user);
+  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion }, entries);
 }
 
 /**
@@ -23,7 +24,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
-  const entries = await computeDeletionPlan(user);
+  const { entries, worldVersion } = await computeDeletionPlan(user);
   const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('del');
@@ -43,7 +44,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
     ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId }, entries);
+  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, worldVersion }, entries);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
   return operationView(await startRun(op, ['awaiting-approval'], {}, [], true), view);
 }

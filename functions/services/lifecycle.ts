@@ -2,7 +2,7 @@ import { Ineligible, NotFound } from '../shared/errors.js';
 import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, setPlan, transition, type OperationRecord } from '../store/operations.js';
 import { fingerprint, writePlan } from '../store/plans.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
-import { computeDeletionPlan, computeTransferPlan } from './planning.js';
+import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';
 import { settleAfter } from './settle.js';
 import { clearTransferMarkers, waitForSeat } from './transfers.js';
 import { assertSamePlan } from './views.js';
@@ -34,15 +34,19 @@ export async function checkEligibility(operationId: string): Promise<void> {
 export async function planRun(operationId: string): Promise<{ effects: number; replanned: boolean }> {
   const op = await mustGetOperation(operationId);
   if (op.plannedRun === op.runCount) return { effects: -1, replanned: false }; // planned at the request or approval
+  if (await stillCurrent(op.planId)) {
+    await setPlan(op.id, op.planId!, op.runCount, op.plans ?? 1); // nothing written since it was planned: it holds
+    return { effects: -1, replanned: false };
+  }
   const user = await mustGetUser(op.userId);
-  const entries =
+  const { entries, worldVersion } =
     op.operation === 'transfer'
       ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!))
       : await computeDeletionPlan(user);
   // X1 beyond: requested with a saved preview, the run applies that plan or nothing (ends failed, impact-changed)
   if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
   const plans = (op.plans ?? 0) + 1;
-  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId }, entries);
+  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId, worldVersion }, entries);
   await setPlan(op.id, plan.id, op.runCount, plans);
   return { effects: entries.length, replanned: true };
 }

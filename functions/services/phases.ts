@@ -2,6 +2,7 @@ import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS } from '../store/apply.js';
 import { audit, getOperation, now } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
+import { worldChanged } from '../store/world-version.js';
 
 /**
  * The phase table: which effect kinds each step applies, in order. The transfer and deletion state machines run
@@ -49,6 +50,7 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
     }
     for (const e of inPhase) applied.add(e);
   }
+  if (applied.size > 0) await worldChanged(); // after the writes: see store/world-version.ts
   return [...applied];
 }
 

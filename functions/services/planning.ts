@@ -2,9 +2,10 @@ import type { Effect } from '../domain/impact.js';
 import { mergeEffects } from '../domain/impact.js';
 import type { FileRecord, Organization, User } from '../domain/model.js';
 import { deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
-import { chunk } from '../store/batch.js';
-import type { PlanEntry } from '../store/plans.js';
-import { readAllowances, readChatContents, readChatViews, readSubjectIndex } from '../store/slice.js';
+import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
+import { readPlanHeader, type PlanEntry, type PlanHeader } from '../store/plans.js';
+import { worldVersion } from '../store/world-version.js';
+import { readAllowances, readChatContents, readChatViews, readSubjectIndex, type SubjectIndex } from '../store/slice.js';
 import { getOrganizations, getUsers } from '../store/table.js';
 
 /** Chats (and contacts) planned per pass: what one pass holds in memory, whatever the user's size. */
@@ -58,7 +59,10 @@ export class PlanningContext {
   private async views(chatIds: string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ChatView[]> {
     const missing = chatIds.filter((id) => !this.chatViews.has(id));
     if (missing.length > 0) {
-      for (const view of await readChatViews(missing, new Map())) this.chatViews.set(view.chat.id, view);
+      for (const { contents, ...view } of await readChatViews(missing, new Map())) {
+        this.chatViews.set(view.chat.id, view);
+        if (contents) this.contents.set(view.chat.id, contents);
+      }
     }
     await this.loadUsers(chatIds.flatMap((id) => this.chatViews.get(id)?.chat.members.map((m) => m.userId) ?? []));
     // the subject's own files (F1) are per subject; the chat's shape is shared
@@ -74,10 +78,26 @@ export class PlanningContext {
     return new Map(chatIds.map((id) => [id, this.contents.get(id)!]));
   }
 
+  private readonly indexes = new Map<string, SubjectIndex>();
+
+  /**
+   * Reads ahead for several subjects at once (a bulk batch): their indexes, the union of their chats and contacts,
+   * so the plans that follow share every read (one BatchGetItem per 100 users or chats, one Query per chat).
+   */
+  async prefetch(subjects: readonly User[]): Promise<void> {
+    const missing = subjects.filter((s) => !this.indexes.has(s.id));
+    const read = await inParallel(missing, READ_CONCURRENCY, (s) => readSubjectIndex(s.id));
+    missing.forEach((s, i) => this.indexes.set(s.id, read[i]!));
+    for (const s of subjects) this.users.set(s.id, this.departingOrganizationId && s.organizationId === this.departingOrganizationId ? { ...s, status: 'deleted' } : s);
+    await this.loadOrganizations(subjects.map((s) => s.organizationId).filter((o): o is string => Boolean(o)));
+    for (const chatIds of chunk([...new Set(read.flatMap((r) => r.chatIds))], CHATS_PER_PASS)) await this.views(chatIds, new Map());
+    await this.loadUsers(read.flatMap((r) => r.contacts));
+  }
+
   /** The subject's plan: sorted, each effect once, with the chat of each file and task. */
   async plan(request: PlanRequest): Promise<PlanEntry[]> {
     const subject = request.user;
-    const index = await readSubjectIndex(subject.id);
+    const index = this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id));
     const uploads = new Map<string, FileRecord[]>();
     for (const f of index.uploads) uploads.set(f.chatId, [...(uploads.get(f.chatId) ?? []), f]);
     const locators = new Map<string, string>();
@@ -130,5 +150,28 @@ export class PlanningContext {
   }
 }
 
-export const computeTransferPlan = (user: User, destination: Organization) => new PlanningContext().plan({ operation: 'transfer', user, destination });
-export const computeDeletionPlan = (user: User) => new PlanningContext().plan({ operation: 'deletion', user });
+/** A plan and the world version read before its reads (store/world-version.ts). */
+export interface ComputedPlan {
+  entries: PlanEntry[];
+  worldVersion: number;
+}
+
+export async function computeTransferPlan(user: User, destination: Organization): Promise<ComputedPlan> {
+  const version = await worldVersion();
+  return { entries: await new PlanningContext().plan({ operation: 'transfer', user, destination }), worldVersion: version };
+}
+
+export async function computeDeletionPlan(user: User): Promise<ComputedPlan> {
+  const version = await worldVersion();
+  return { entries: await new PlanningContext().plan({ operation: 'deletion', user }), worldVersion: version };
+}
+
+/**
+ * X1: the plan stored under `planId`, if it still holds: no write landed in the world since it was computed, so
+ * computing it again would read the same data and give the same plan. Otherwise undefined: plan again.
+ */
+export async function stillCurrent(planId: string | undefined): Promise<PlanHeader | undefined> {
+  if (!planId) return undefined;
+  const header = await readPlanHeader(planId);
+  return header?.worldVersion !== undefined && header.worldVersion === (await worldVersion()) ? header : undefined;
+}

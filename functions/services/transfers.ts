@@ -5,7 +5,7 @@ import { fingerprint } from '../store/plans.js';
 import { getOrganization } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
-import { computeTransferPlan } from './planning.js';
+import { computeTransferPlan, stillCurrent } from './planning.js';
 import { assertSamePlan, checkPreview, operationView, savePreview, storePlan } from './views.js';
 
 async function loadTransfer(id: string): Promise<OperationRecord> {
@@ -21,8 +21,8 @@ export async function previewTransfer(callerId: string, userId: string, destinat
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
   await assertTransferEligible(user, destination);
-  const entries = await computeTransferPlan(user, destination);
-  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId! }, entries);
+  const { entries, worldVersion } = await computeTransferPlan(user, destination);
+  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion }, entries);
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
@@ -32,7 +32,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
-  const entries = await computeTransferPlan(user, destination);
+  const { entries, worldVersion } = await computeTransferPlan(user, destination);
   const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('tr');
@@ -53,7 +53,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId }, entries);
+  const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, worldVersion }, entries);
   await markIncoming(op);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3', ...(preview ? { previewId: preview.id } : {}) });
   return operationView(op, view);
@@ -73,18 +73,23 @@ export async function approveTransfer(callerId: string, id: string) {
   await assertTransferEligible(user, destination);
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
-  const entries = await computeTransferPlan(user, destination);
-  if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
-  const plans = (op.plans ?? 0) + 1;
-  const { header, view } = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId }, entries);
-  await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3' });
+  let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = { planId: op.planId!, plans: op.plans ?? 1 };
+  const unchanged = await stillCurrent(op.planId); // nothing was written since the request: the same plan, not read again
+  if (!unchanged) {
+    const { entries, worldVersion } = await computeTransferPlan(user, destination);
+    if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
+    const plans = (op.plans ?? 0) + 1;
+    const stored = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, worldVersion }, entries);
+    plan = { planId: stored.header.id, plans, view: stored.view };
+  }
+  await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3', replanned: !unchanged });
   // T4, B2: oldest first: a seat goes to a transfer already waiting before this one
   const waiting = destination.seats === undefined ? 0 : (await waitingTransfers(destination.id, 'destination')).length;
   const hasSeat = destination.seats === undefined || destination.members + waiting < destination.seats;
-  const set = { approvedBy: caller.id, planId: header.id, plans };
-  if (hasSeat) return operationView(await startRun(op, ['awaiting-approval'], set, [], true), view);
-  // waiting for a seat: the plan is computed again when the run starts (PlanImpact)
-  return operationView(await waitForSeat(op, ['awaiting-approval'], set), view);
+  const set = { approvedBy: caller.id, planId: plan.planId, plans: plan.plans };
+  if (hasSeat) return operationView(await startRun(op, ['awaiting-approval'], set, [], true), plan.view);
+  // waiting for a seat: the plan is computed again when the run starts (PlanImpact), if the world changed by then
+  return operationView(await waitForSeat(op, ['awaiting-approval'], set), plan.view);
 }
 
 /** T4: the transfer waits, oldest first, for a seat at the destination. */

@@ -36,6 +36,8 @@ export interface PlanHeader {
   summary: SummaryRow[];
   /** SHA-256 of the effects in impact order: two plans are the same plan exactly when these are equal (X1). */
   fingerprint: string;
+  /** The world version read before the plan's reads (store/world-version.ts): unchanged means the plan still holds. */
+  worldVersion?: number;
   /** Per page, how many effects of each kind it holds: a step reads only the pages it needs. */
   pages: Partial<Record<EffectKind, number>>[];
   createdAt: string;
@@ -89,7 +91,7 @@ export function fingerprint(effects: Iterable<Effect>): string {
  * (saved previews); an operation's plan is kept with the operation.
  */
 export async function writePlan(
-  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId'>,
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'worldVersion'>,
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
 ): Promise<PlanHeader> {

@@ -56,32 +56,44 @@ const isPost = (sk: string) => POST_PREFIXES.some((p) => sk.startsWith(p));
 /** A direct chat's partition is read once, its first items: the chat, its (at most two) members, and whether anything was posted. */
 const DIRECT_PROBE = 12;
 
+/** A chat as read for planning; `contents` when its whole partition was read on the way (F2 needs no second read). */
+export type ReadChat = ChatView & { contents?: ChatContents };
+
+const contentsOf = (items: Item[]): ChatContents => ({
+  fileIds: items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => i.id as string).sort(),
+  taskIds: items.filter((i) => String(i.SK).startsWith('TASK#')).map((i) => i.id as string).sort(),
+});
+
 /**
- * The chats, as the planner sees them: records by BatchGetItem, then per chat one Query: a group's members, or the
- * head of a direct chat's partition (members and whether anything was posted, D4). `subjectFiles` come from the
- * subject's uploads (files it still owns, F1).
+ * The chats, as the planner sees them: records by BatchGetItem, then per chat one Query: a group's members; a My
+ * Chat's whole partition (it is always deleted with its user, D3, so its contents are needed, F2); the head of a
+ * direct chat's partition (members and whether anything was posted, D4; the whole of it, when small).
+ * `subjectFiles` come from the subject's uploads (files it still owns, F1).
  */
-export async function readChatViews(chatIds: readonly string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ChatView[]> {
+export async function readChatViews(chatIds: readonly string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ReadChat[]> {
   const records = new Map((await batchGet(chatIds.map((id) => keys.chat(id)))).map((c) => [c.id as string, c]));
   const views = await inParallel(
     chatIds.filter((id) => records.has(id)),
     READ_CONCURRENCY,
-    async (chatId): Promise<ChatView> => {
+    async (chatId): Promise<ReadChat> => {
       const chat = records.get(chatId)!;
       const pk = keys.chat(chatId).PK;
-      let members: Item[];
-      let hasMessages = false;
-      if (chat.chatType === 'direct') {
-        const head = await queryPage({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, Limit: DIRECT_PROBE, ConsistentRead: true });
-        hasMessages = head.items.some((i) => isPost(i.SK));
-        const pastMembers = head.items.some((i) => i.SK > 'MEMBER#\uffff');
-        members = head.items.filter((i) => String(i.SK).startsWith('MEMBER#'));
-        if (head.next && !pastMembers) members = await queryAll(byPrefix(pk, 'MEMBER#'));
-      } else {
-        members = await queryAll(byPrefix(pk, 'MEMBER#'));
-      }
       const subjectFiles = (uploads.get(chatId) ?? []).filter((f) => !f.ownerOrganizationId);
-      return { chat: toChat(chat, members), hasMessages, subjectFiles };
+      const whole = { TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'SK, id, userId, #role', ExpressionAttributeNames: { '#role': 'role' }, ConsistentRead: true };
+      const isMember = (i: Item) => String(i.SK).startsWith('MEMBER#');
+      if (chat.chatType === 'my') {
+        const items = await queryAll(whole);
+        return { chat: toChat(chat, items.filter(isMember)), hasMessages: items.some((i) => isPost(i.SK)), subjectFiles, contents: contentsOf(items) };
+      }
+      if (chat.chatType === 'direct') {
+        const head = await queryPage({ ...whole, Limit: DIRECT_PROBE });
+        const hasMessages = head.items.some((i) => isPost(i.SK));
+        const pastMembers = head.items.some((i) => i.SK > 'MEMBER#\uffff');
+        let members = head.items.filter(isMember);
+        if (head.next && !pastMembers) members = await queryAll(byPrefix(pk, 'MEMBER#'));
+        return { chat: toChat(chat, members), hasMessages, subjectFiles, ...(head.next ? {} : { contents: contentsOf(head.items) }) };
+      }
+      return { chat: toChat(chat, await queryAll(byPrefix(pk, 'MEMBER#'))), hasMessages: false, subjectFiles };
     },
   );
   return views;
