@@ -1,4 +1,5 @@
 import { fileObjectKey, keys } from '../functions/store/keys.js';
+import type { WorldJson } from '../functions/world/validate.js';
 import {
   allowanceItems,
   chatItem,
@@ -59,16 +60,7 @@ export type Operation =
   | { kind: 'transfer'; userId: string; from: string; to: string }
   | { kind: 'cancellation'; organizationId: string };
 
-export interface World {
-  organizations: any[];
-  outsideAllowances?: string[][];
-  users: any[];
-  contacts?: string[][];
-  chats?: any[];
-  messages?: any[];
-  files?: any[];
-  tasks?: any[];
-}
+export type World = WorldJson;
 
 export type Key = { PK: string; SK: string };
 export interface OrgCounter {

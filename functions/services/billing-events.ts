@@ -7,7 +7,7 @@ import { now } from '../store/operations.js';
 import { createRun, eventSeen, markEventSeen } from '../store/runs.js';
 import { getOrganization, setOrganizationIfNewer } from '../store/table.js';
 import { startBulkExecution } from './executions.js';
-import { cancelBySystem, resumeWaitingTransfers, waitingTransfers } from './transfers.js';
+import { cancelBySystem, pendingTransfers, resumeWaitingTransfers } from './transfers.js';
 
 /** Billing events (B1–B3): validated, applied once per event id; B1 starts the bulk run (services/bulk-run.ts). */
 
@@ -66,14 +66,13 @@ export async function handleSeatsChanged(event: unknown) {
   return { duplicate: false, updated, resumed };
 }
 
-/** B3: the plan is updated; transfers waiting for a seat that T1 now forbids are cancelled with the reason. */
+/** B3: the plan is updated; transfers not yet running (awaiting approval or a seat) that T1 now forbids are cancelled, locks released. */
 export async function handlePlanChanged(event: unknown) {
   const { id, time, detail } = await parseBillingEvent('Plan Changed', event);
   if (await eventSeen(id)) return { duplicate: true, cancelled: [] };
   const updated = await setOrganizationIfNewer(detail.organizationId, 'plan', detail.plan, time);
   const cancelled: string[] = [];
-  const waiting = [...(await waitingTransfers(detail.organizationId, 'destination')), ...(await waitingTransfers(detail.organizationId, 'source'))];
-  for (const op of waiting) {
+  for (const op of await pendingTransfers(detail.organizationId)) {
     const [source, destination] = await Promise.all([getOrganization(op.sourceOrganizationId!), getOrganization(op.destinationOrganizationId!)]);
     if (!source || !destination || planPairAllowed(source.plan, destination.plan)) continue;
     try {

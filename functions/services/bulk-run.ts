@@ -2,11 +2,12 @@ import { mergeEffects, type Effect } from '../domain/impact.js';
 import type { User } from '../domain/model.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
+import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { getOperation } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { endBatch, getBatch, getRun, putBatch, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
-import { readMemberPage } from '../store/slice.js';
+import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
 import { PlanningContext } from './planning.js';
@@ -57,10 +58,17 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
   // deleted earlier, or moved out meanwhile: nothing to do, counted done
   const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => u?.status === 'active' && u.organizationId === organizationId);
   const failures = [...(await clearPendingOperations(organizationId, members))].map(([userId, error]) => ({ userId, error }));
+  // files the previous batch handed on (see BatchRecord.carry) are part of this batch's plan
+  const carried = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
   const context = new PlanningContext(organizationId);
   await context.prefetch(members.filter((m) => !failures.some((f) => f.userId === m.id)));
   const effects: Effect[] = [];
   const chatOf = new Map<string, string>();
+  for (const c of carried) {
+    const effect: Effect = { kind: 'file-deleted', rule: c.rule, fileId: c.fileId };
+    effects.push(effect);
+    chatOf.set(JSON.stringify(effect), c.chatId);
+  }
   for (const member of members) {
     if (failures.some((f) => f.userId === member.id)) continue;
     try {
@@ -89,9 +97,14 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
   if (batch.status === 'planned') {
     const header = await readPlanHeader(batch.planId!);
     const entries = (await readPlanPages(batch.planId!, header!.pages.map((_, i) => i))).flat();
-    const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true });
+    // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
+    const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
+    const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];
+    const leave = new Set(handOn.map((e) => (e.effect as { fileId: string }).fileId));
+    const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, { bulk: true, leave });
     const failed = batch.failures.length;
-    await endBatch(batch, 'done', batch.userIds.length - failed, failed);
+    const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
+    await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed, failed);
     logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
@@ -107,9 +120,28 @@ export async function recordBatchFailed(runId: string, organizationId: string, n
   }
   if (batch.status === 'planned') {
     const failures = batch.userIds.map((userId) => batch!.failures.find((f) => f.userId === userId) ?? { userId, error: reason });
-    await endBatch(batch, 'failed', 0, batch.userIds.length, failures);
+    // files the previous batch handed on are handed on again, not lost with this batch
+    const carry = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
+    await endBatch({ ...batch, carry }, 'failed', 0, batch.userIds.length, failures);
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
+}
+
+/** Owned files deleted per DeleteOwnedFiles invocation (one DeleteObjects request). */
+const OWNED_FILES_PAGE = 1000;
+
+/**
+ * DeleteOwnedFiles: F3 as RULES.md reads it: the organization's files are also those handed over to it (F1) by
+ * members who left or were deleted; they go too, a page at a time (bytes first). Files it handed over to another
+ * organization are that organization's and stay.
+ */
+export async function deleteOwnedFiles(runId: string, organizationId: string, cursor: string | undefined) {
+  const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor));
+  const entries: PlanEntry[] = page.files.map((f) => ({ effect: { kind: 'file-deleted', rule: 'F3', fileId: f.id }, chatId: f.chatId }));
+  await applyEntries(entries, ['HandleFiles']);
+  if (entries.length > 0) logger.info('owned files deleted', { runId, organizationId, files: entries.length });
+  const next = encodeCursor(page.next);
+  return next ? { cursor: next } : {};
 }
 
 /** FinishRun: the organization's counters are set once (D1 does not hold back a cancelled contract), and the outcome. */

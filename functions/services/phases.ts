@@ -1,5 +1,5 @@
 import type { EffectKind } from '../domain/impact.js';
-import { APPLIERS } from '../store/apply.js';
+import { APPLIERS, type ApplyContext } from '../store/apply.js';
 import { audit, getOperation, now } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { worldChanged } from '../store/world-version.js';
@@ -29,7 +29,7 @@ export interface Cursor {
  * Plan pages (of up to 1,000 effects) applied per invocation before handing a cursor back to the state machine: an
  * invocation's time and memory stay the same for a user of any size; the number of invocations grows with pages.
  */
-export const PAGES_PER_INVOCATION = 10;
+export const PAGES_PER_INVOCATION = 4;
 
 /** Counts by "kind (rule)", as the audit trail shows them (X2). */
 export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string, number> {
@@ -38,16 +38,18 @@ export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string
   return applied;
 }
 
-/** Applies gathered entries phase by phase, kind by kind (each applier batches across all of them). */
-export async function applyEntries(entries: readonly PlanEntry[], phases: readonly Phase[], options: { bulk?: boolean } = {}): Promise<PlanEntry[]> {
+/**
+ * Applies gathered entries phase by phase (each applier batches across all of them). The kinds of one phase touch
+ * different items (members and roles, files and owners, chats and tasks), so they go at once; phases go in order.
+ */
+export async function applyEntries(entries: readonly PlanEntry[], phases: readonly Phase[], options: Omit<Partial<ApplyContext>, 'at'> = {}): Promise<PlanEntry[]> {
   const applied = new Set<PlanEntry>();
   for (const phase of phases) {
     const kinds: readonly EffectKind[] = PHASES[phase];
     // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
     const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-    for (const kind of kinds) {
-      if (inPhase.some((e) => e.effect.kind === kind)) await APPLIERS[kind](inPhase, { at: now(), bulk: options.bulk ?? false });
-    }
+    const context: ApplyContext = { at: now(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}) };
+    await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
     for (const e of inPhase) applied.add(e);
   }
   if (applied.size > 0) await worldChanged(); // after the writes: see store/world-version.ts

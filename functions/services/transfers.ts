@@ -105,6 +105,12 @@ export async function clearTransferMarkers(op: OperationRecord): Promise<void> {
 /** Transfers not yet run into this organization: awaiting approval or a seat (B1 cancels them). */
 export const incomingTransfers = (organizationId: string) => markedTransfers(organizationId, 'incoming', ['awaiting-approval', 'awaiting-seat']);
 
+/** Transfers not yet run (awaiting approval or a seat) that involve this organization, on either side (B3). */
+export const pendingTransfers = async (organizationId: string) => {
+  const [incoming, outgoing] = await Promise.all([incomingTransfers(organizationId), markedTransfers(organizationId, 'outgoing', ['awaiting-approval', 'awaiting-seat'])]);
+  return [...new Map([...incoming, ...outgoing].map((op) => [op.id, op])).values()];
+};
+
 /** Transfers waiting for a seat that involve this organization, as destination or as source. */
 export const waitingTransfers = (organizationId: string, side: 'destination' | 'source') =>
   markedTransfers(organizationId, side === 'destination' ? 'waiting' : 'waiting-out', ['awaiting-seat']);

@@ -168,7 +168,7 @@ const CHAT_DELETE_CONCURRENCY = 8;
  * a file uploaded after planning is found in the partition and its bytes deleted first (F4), then every item of
  * every chat in the page goes, in batches gathered across chats.
  */
-export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effect'>[]): Promise<void> {
+export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effect'>[], leave?: ReadonlySet<string>): Promise<void> {
   const chatIds = [...new Set(ofKind(effects as PlanEntry[], 'chat-deleted').map(({ effect }) => effect.chatId))];
   const partitions = await inParallel(chatIds, CHAT_DELETE_CONCURRENCY, (chatId) =>
     queryAll({
@@ -178,7 +178,7 @@ export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effec
       ProjectionExpression: 'PK, SK, id, chatId',
     }),
   );
-  const items = partitions.flat();
+  const items = partitions.flat().filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')));
   const objects = items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => fileObjectKey(i.chatId ?? String(i.PK).slice('CHAT#'.length), i.id));
   await deleteObjects(bucketName(), objects);
   await batchWrite(tableName(), items.map((i) => del({ PK: i.PK, SK: i.SK })));
@@ -201,12 +201,12 @@ export async function applyFilesDeleted(entries: readonly PlanEntry[]): Promise<
   await batchWrite(tableName(), files.map(({ effect, chatId }) => del(keys.file(chatId!, effect.fileId))));
 }
 
-/** F1: the file stays, owned by the organization. */
+/** F1: the file stays, owned by the organization (and indexed as the organization's, F3). */
 export async function applyFilesHandedOver(entries: readonly PlanEntry[]): Promise<void> {
   await batchUpdate(
     ofKind(entries, 'file-handed-over')
       .filter((s) => s.chatId)
-      .map(({ effect, chatId }) => update('"ownerOrganizationId" = ?', [effect.organizationId], keys.file(chatId!, effect.fileId))),
+      .map(({ effect, chatId }) => update('"ownerOrganizationId" = ?, "GSI1PK" = ?', [effect.organizationId, keys.orgFiles(effect.organizationId)], keys.file(chatId!, effect.fileId))),
   );
 }
 
@@ -214,6 +214,8 @@ export interface ApplyContext {
   at: string;
   /** Part of a bulk run for a cancelled contract (B1). */
   bulk: boolean;
+  /** Files whose deletion a bulk batch hands to the next one (bytes and record together): left as they are. */
+  leave?: ReadonlySet<string>;
 }
 
 export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void>;
@@ -227,7 +229,7 @@ export const APPLIERS: Record<Effect['kind'], Applier> = {
   'contact-removed': (e) => applyContactsRemoved(e),
   'chat-left': (e) => applyChatsLeft(e),
   'chat-frozen': (e) => applyChatsFrozen(e),
-  'chat-deleted': (e) => applyChatsDeleted(e),
+  'chat-deleted': (e, { leave }) => applyChatsDeleted(e, leave),
   'admin-granted': (e) => applyAdminsGranted(e),
   'task-deleted': (e) => applyTasksDeleted(e),
   'file-deleted': (e) => applyFilesDeleted(e),

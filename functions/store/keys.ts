@@ -12,7 +12,8 @@
  * | chat          | CHAT#c            | CHAT                        |                     |                          |
  * | member        | CHAT#c            | MEMBER#u                    | USER#u#CHATS        | CHAT#c                   |
  * | message       | CHAT#c            | MSG#m                       |                     |                          |
- * | file          | CHAT#c            | FILE#f                      | USER#u#FILES        | CHAT#c#FILE#f            |
+ * | file          | CHAT#c            | FILE#f                      | USER#u#FILES, or    | CHAT#c#FILE#f            |
+ * |               |                   |                             | ORG#o#FILES (owned) |                          |
  * | task          | CHAT#c            | TASK#t                      | USER#u#ASSIGNED     | TASK#t                   |
  * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
  * | plan header   | PLAN#id           | META                        |                     |                          |
@@ -22,6 +23,7 @@
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
  * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
  * | incoming      | ORG#dest          | INCOMING#createdAt#op       |                     |                          |
+ * | outgoing      | ORG#source        | OUTGOING#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         |                     |                          |
  * | run batch     | RUN#id            | BATCH#nnnnnn                |                     |                          |
  * | billing event | EVENT#id          | EVENT                       |                     |                          |
@@ -36,6 +38,10 @@ export const keys = {
   waitingOut: (sourceOrgId: string, createdAt: string, operationId: string) => ({
     PK: `ORG#${sourceOrgId}`,
     SK: `WAITOUT#${createdAt}#${operationId}`,
+  }),
+  outgoing: (sourceOrgId: string, createdAt: string, operationId: string) => ({
+    PK: `ORG#${sourceOrgId}`,
+    SK: `OUTGOING#${createdAt}#${operationId}`,
   }),
   incoming: (destinationOrgId: string, createdAt: string, operationId: string) => ({
     PK: `ORG#${destinationOrgId}`,
@@ -56,6 +62,8 @@ export const keys = {
   message: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `MSG#${id}` }),
   file: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `FILE#${id}` }),
   userFiles: (userId: string) => `USER#${userId}#FILES`,
+  /** Files an organization owns (handed over to it, F1): found by F3 when its contract is cancelled. */
+  orgFiles: (orgId: string) => `ORG#${orgId}#FILES`,
   task: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `TASK#${id}` }),
   userAssigned: (userId: string) => `USER#${userId}#ASSIGNED`,
   operation: (id: string) => ({ PK: `OP#${id}`, SK: 'OP' }),

@@ -1,18 +1,19 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { inParallel, queryAll } from './batch.js';
-import { ddb } from './clients.js';
+import { batchWrite, del, inParallel, put, queryAll } from './batch.js';
 import { keys } from './keys.js';
 import { getOperation, type OperationRecord } from './operations.js';
 import { tableName } from './table.js';
 
 /**
- * Where transfers not yet run are found from their organizations: incoming at the destination (awaiting approval
- * or a seat), waiting for a seat at the destination (oldest first, B2) and at the source (B3).
+ * Where transfers not yet run are found from their organizations: incoming at the destination and outgoing at the
+ * source (awaiting approval or a seat: B1, B3), waiting for a seat at the destination (oldest first, B2) and at the source.
  */
 type Marked = Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId' | 'userId'>;
 
 export async function markIncoming(op: Marked): Promise<void> {
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), type: 'incoming', operationId: op.id } }));
+  await batchWrite(tableName(), [
+    put({ ...keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), type: 'incoming', operationId: op.id }),
+    put({ ...keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id), type: 'outgoing', operationId: op.id }),
+  ]);
 }
 
 const waitingKeys = (op: Marked) => [keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id), keys.waitingOut(op.sourceOrganizationId!, op.createdAt, op.id)] as const;
@@ -26,12 +27,12 @@ export const deleteWaitingMarkers = (op: Marked) => waitingKeys(op).map((Key) =>
 
 /** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
 export async function clearMarkers(op: Marked): Promise<void> {
-  const markers = [...waitingKeys(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id)];
-  await Promise.all(markers.map((Key) => ddb.send(new DeleteCommand({ TableName: tableName(), Key }))));
+  const markers = [...waitingKeys(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id)];
+  await batchWrite(tableName(), markers.map(del));
 }
 
-export type MarkerKind = 'incoming' | 'waiting' | 'waiting-out';
-const PREFIX: Record<MarkerKind, string> = { incoming: 'INCOMING#', waiting: 'WAITING#', 'waiting-out': 'WAITOUT#' };
+export type MarkerKind = 'incoming' | 'outgoing' | 'waiting' | 'waiting-out';
+const PREFIX: Record<MarkerKind, string> = { incoming: 'INCOMING#', outgoing: 'OUTGOING#', waiting: 'WAITING#', 'waiting-out': 'WAITOUT#' };
 
 /** The transfers marked at an organization, oldest first, that are still in one of `statuses`. */
 export async function markedTransfers(organizationId: string, kind: MarkerKind, statuses: readonly OperationRecord['status'][]): Promise<OperationRecord[]> {

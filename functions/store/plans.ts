@@ -51,13 +51,13 @@ export interface PlanHeader {
 }
 
 /** Sorted, deduplicated entries → pages of entries (by count and by size). */
-function paginate(entries: readonly PlanEntry[]): PlanEntry[][] {
+export function paginate(entries: readonly PlanEntry[]): PlanEntry[][] {
   const pages: PlanEntry[][] = [];
   let page: PlanEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    const size = JSON.stringify(entry).length;
-    if (page.length > 0 && (page.length >= PLAN_PAGE_SIZE || bytes + size > PAGE_BYTES)) {
+    const size = Buffer.byteLength(JSON.stringify(entry)) + 1; // and its comma
+    if (page.length > 0 && (page.length >= PLAN_PAGE_SIZE || bytes + size + 1 > PAGE_BYTES)) {
       pages.push(page);
       page = [];
       bytes = 0;

@@ -86,7 +86,8 @@ export const fileItem = (f: FileRecord): Item => ({
   ...keys.file(f.chatId, f.id),
   type: 'file',
   ...f,
-  GSI1PK: keys.userFiles(f.uploaderId),
+  // a file handed over to an organization (F1) is the organization's, not its uploader's (F3)
+  GSI1PK: f.ownerOrganizationId ? keys.orgFiles(f.ownerOrganizationId) : keys.userFiles(f.uploaderId),
   GSI1SK: `CHAT#${f.chatId}#FILE#${f.id}`,
 });
 export const toFile = (item: Item): FileRecord => ({

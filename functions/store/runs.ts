@@ -64,6 +64,11 @@ export interface BatchRecord {
   failures: { userId: string; error: string }[];
   status: 'planned' | 'done' | 'failed';
   planId?: string;
+  /**
+   * Files whose deletion this batch handed to the next (bytes and record together, so F4's order holds): a batch
+   * deletes files in whole DeleteObjects requests of 1,000, the last batch deletes the rest.
+   */
+  carry?: { fileId: string; chatId: string; rule: string }[];
 }
 
 export async function getBatch(runId: string, n: number): Promise<BatchRecord | undefined> {

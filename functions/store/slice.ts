@@ -118,6 +118,12 @@ export async function readAllowances(organizationIds: readonly string[]): Promis
   return new Set(items.map((a) => pairKey(a.organizationId, a.otherId)));
 }
 
+/** F3: one page of the files an organization owns (handed over to it), with their chats. */
+export async function readOwnedFilesPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {
+  const page = await queryPage({ ...byIndex(keys.orgFiles(organizationId), 'id, chatId'), Limit: limit, ...(cursor ? { ExclusiveStartKey: cursor } : {}) });
+  return { files: page.items.map((i) => ({ id: i.id as string, chatId: i.chatId as string })), next: page.next };
+}
+
 /** Members of an organization, one page of the members index at a time (B1 reads them in batches). */
 export async function readMemberPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {
   const page = await queryPage({ ...byIndex(keys.orgMembers(organizationId), 'id'), Limit: limit, ...(cursor ? { ExclusiveStartKey: cursor } : {}) });

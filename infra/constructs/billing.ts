@@ -93,6 +93,7 @@ export class Billing extends Construct {
       StartRun: 'Counts the members and cancels transfers waiting to join the organization',
       DeleteBatch: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent',
       RecordBatchFailed: 'Counts each member of a batch that failed as failed, with the error; the run goes on',
+      DeleteOwnedFiles: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first',
       FinishRun: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted",
       FailRun: 'The run failed with its error',
     } as const;
@@ -132,8 +133,12 @@ export class Billing extends Construct {
     );
     deleteBatch.addCatch(batchFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const finish = guard(invoke('FinishRun', sfn.TaskInput.fromObject({ runId: at('$.runId') }), '$.outcome'));
+    const ownedFiles = guard(invoke('DeleteOwnedFiles', sfn.TaskInput.fromObject({ ...run, files: sfn.JsonPath.objectAt('$.files') }), '$.files'));
+    const startFiles = new sfn.Pass(this, 'StartOwnedFiles', { comment: 'Every member is done: the files the organization owns', result: sfn.Result.fromObject({}), resultPath: '$.files' });
+    startFiles.next(ownedFiles);
+    ownedFiles.next(new sfn.Choice(this, 'MoreOwnedFiles', { comment: 'Another page of owned files?' }).when(sfn.Condition.isPresent('$.files.cursor'), ownedFiles).otherwise(finish));
 
-    const more = new sfn.Choice(this, 'MoreMembers', { comment: 'Another batch of members?' }).when(sfn.Condition.isPresent('$.batch.cursor'), deleteBatch).otherwise(finish);
+    const more = new sfn.Choice(this, 'MoreMembers', { comment: 'Another batch of members?' }).when(sfn.Condition.isPresent('$.batch.cursor'), deleteBatch).otherwise(startFiles);
     startRun.next(deleteBatch);
     deleteBatch.next(more);
     batchFailed.next(more);

@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(25); // 11 operation steps, 6 API, 3 billing targets, 5 bulk-run steps
+    expect(ours.length).toBe(26); // 11 operation steps, 6 API, 3 billing targets, 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -206,7 +206,7 @@ describe('billing (B1–B3)', () => {
     expect(states.StartRun.Next).toBe('DeleteBatch');
     expect(states.DeleteBatch.Catch[0].Next).toBe('RecordBatchFailed');
     expect(states.MoreMembers.Choices[0]).toMatchObject({ Variable: '$.batch.cursor', IsPresent: true, Next: 'DeleteBatch' });
-    expect(states.MoreMembers.Default).toBe('FinishRun');
+    expect(states.MoreMembers.Default).toBe('StartOwnedFiles');
     expect(Object.values<any>(states).some((s) => s.Type === 'Map')).toBe(false); // no child execution per member
     for (const [name, s] of allStates(d).filter(([, s]) => s.Type === 'Task')) {
       expect(s.Retry?.some((r: any) => r.ErrorEquals.includes('Lambda.ServiceException')), name).toBe(true);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { deleteBatch, failRun, finishRun, recordBatchFailed, startRun } from '../../services/bulk-run.js';
+import { deleteBatch, deleteOwnedFiles, failRun, finishRun, recordBatchFailed, startRun } from '../../services/bulk-run.js';
 import { NonEmpty, step, StepError } from '../steps/step.js';
 
 const Run = z.object({ runId: NonEmpty, organizationId: NonEmpty });
@@ -12,6 +12,9 @@ export const handlers = {
   DeleteBatch: step('DeleteBatch', z.extend(Run, Batch), ({ runId, organizationId, batch }) => deleteBatch(runId, organizationId, batch.n, batch.cursor)),
   RecordBatchFailed: step('RecordBatchFailed', z.extend(Run, { ...Batch, error: StepError }), ({ runId, organizationId, batch, error }) =>
     recordBatchFailed(runId, organizationId, batch.n, batch.cursor, error),
+  ),
+  DeleteOwnedFiles: step('DeleteOwnedFiles', z.extend(Run, { files: z.optional(z.object({ cursor: z.optional(z.string()) })) }), ({ runId, organizationId, files }) =>
+    deleteOwnedFiles(runId, organizationId, files?.cursor),
   ),
   FinishRun: step('FinishRun', RunOnly, ({ runId }) => finishRun(runId)),
   FailRun: step('FailRun', z.extend(RunOnly, { error: StepError }), async ({ runId, error }) => {

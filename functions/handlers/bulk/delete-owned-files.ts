@@ -1,0 +1,3 @@
+import { handlers } from './steps.js';
+
+export const handler = handlers.DeleteOwnedFiles;

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { billingEvent, demoWorld, eventually, openTarget, settle, type Target } from './harness.js';
+
+/** The rules' readings (RULES.md D4, F3, B3, X1) and the contract's id limits, each against the behaviour it corrects. */
+let target: Target;
+beforeAll(async () => {
+  target = await openTarget();
+}, 120_000);
+afterAll(async () => target?.close());
+
+const byId = (list: any[], id: string) => list.find((x) => x.id === id);
+
+/** The demo world, plus: a direct chat a3–c1 holding only a file and a task (no text message). */
+function world() {
+  const w = demoWorld();
+  w.chats.push({ id: 'dm-a3-c1', type: 'direct', members: [{ userId: 'a3', role: 'admin' }, { userId: 'c1', role: 'admin' }] });
+  w.files.push({ id: 'f-c1-dm-a3', chatId: 'dm-a3-c1', uploaderId: 'c1', name: 'quote.pdf', size: 10, content: 'quote' });
+  w.tasks.push({ id: 't-dm-a3-c1', chatId: 'dm-a3-c1', assigneeId: 'c1', requesterId: 'a3', body: 'send the quote' });
+  w.contacts.push(['a3', 'c1']);
+  return w;
+}
+
+describe('D4: files and tasks are posts', () => {
+  beforeEach(async () => target.load(world()));
+  it('D4: a direct chat holding only a file and a task is kept, frozen, with them (D6, F1), not deleted', async () => {
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } });
+    expect(started.status).toBe(202);
+    expect(started.body.impact.effects).toContainEqual({ kind: 'chat-frozen', rule: 'D4', chatId: 'dm-a3-c1' });
+    expect(started.body.impact.effects).not.toContainEqual(expect.objectContaining({ kind: 'chat-deleted', chatId: 'dm-a3-c1' }));
+    expect((await settle(target, `/deletions/${started.body.id}`, 'adminA')).status).toBe('succeeded');
+    const w = await target.export();
+    expect(byId(w.chats, 'dm-a3-c1')).toMatchObject({ frozen: true, members: [{ userId: 'c1', role: 'admin' }] });
+    expect(byId(w.files, 'f-c1-dm-a3')).toMatchObject({ stored: true });
+    expect(byId(w.tasks, 't-dm-a3-c1')).toMatchObject({ requesterName: 'Arata Ando (cancelled)' });
+  });
+});
+
+describe('F3: an organization\'s files are the ones it owns', () => {
+  it('F3: files handed over to the cancelled organization go; files it handed over to another organization stay', async () => {
+    const w = world();
+    w.organizations.push({ id: 'X', name: 'Company X', plan: 'business', seats: 10 });
+    w.users.push(
+      { id: 'x1', name: 'Xavier One', organizationId: 'X', orgAdmin: true, apiToken: 'tok-x1' },
+      { id: 'x2', name: 'Xena Two', organizationId: 'X', apiToken: 'tok-x2' },
+      { id: 'x9', name: 'Xander Gone', organizationId: 'X', status: 'deleted', deletedAt: '2026-01-05T00:00:00Z', apiToken: null },
+    );
+    w.outsideAllowances = [...(w.outsideAllowances ?? []), ['A', 'X']];
+    w.chats.push({ id: 'g-ax', type: 'group', name: 'A and X', members: [{ userId: 'a1', role: 'admin' }, { userId: 'x2', role: 'member' }] });
+    // handed over to X (F1) by x9, deleted since: X's file
+    w.files.push({ id: 'f-owned-by-x', chatId: 'g-ax', uploaderId: 'x9', name: 'x-plan.md', size: 5, content: 'xplan', ownerOrganizationId: 'X' });
+    // handed over to A by x2 when x2 still was in A: A's file, whatever happens to X
+    w.files.push({ id: 'f-owned-by-a', chatId: 'g-ax', uploaderId: 'x2', name: 'a-plan.md', size: 5, content: 'aplan', ownerOrganizationId: 'A' });
+    // x2's own upload, owned by nobody else: X's (F3)
+    w.files.push({ id: 'f-x2', chatId: 'g-ax', uploaderId: 'x2', name: 'notes.md', size: 5, content: 'notes' });
+    await target.load(w);
+    const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'X' }));
+    const token = await target.operator.token();
+    const run = await eventually(async () => {
+      const a = await target.call('GET', `/billing-runs/b1-${eventId}`, { token });
+      return a.status === 200 && a.body.status !== 'running' ? a.body : undefined;
+    });
+    expect(run).toMatchObject({ status: 'succeeded', failed: 0 });
+    const after = await target.export();
+    expect(byId(after.files, 'f-owned-by-x')).toBeUndefined();
+    expect(byId(after.files, 'f-x2')).toBeUndefined();
+    expect(byId(after.files, 'f-owned-by-a')).toMatchObject({ ownerOrganizationId: 'A', stored: true });
+    const keys = await target.objectKeys();
+    expect(keys).toContain('chats/g-ax/files/f-owned-by-a');
+    expect(keys).not.toContain('chats/g-ax/files/f-owned-by-x');
+    expect(keys).not.toContain('chats/g-ax/files/f-x2');
+  });
+});
+
+describe('B3: transfers not yet running', () => {
+  beforeEach(async () => target.load(world()));
+  it('B3: a transfer awaiting approval that T1 now forbids is cancelled citing T1, and its lock released', async () => {
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+    expect(requested.body.status).toBe('awaiting-approval');
+    await target.billing(billingEvent('Plan Changed', { organizationId: 'C', plan: 'free' }));
+    const cancelled = await eventually(async () => {
+      const a = await target.call('GET', `/transfers/${requested.body.id}`, { as: 'adminA' });
+      return a.body.status === 'cancelled' ? a.body : undefined;
+    });
+    expect(cancelled.error).toMatchObject({ rule: 'T1' });
+    const deletion = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a1' } }); // the lock is free
+    expect(deletion.status).toBe(202);
+  });
+});
+
+describe('X1: a saved preview runs as previewed, or not at all', () => {
+  beforeEach(async () => target.load(world()));
+  it('X1: requested with an unchanged saved preview, the deletion runs exactly that plan', async () => {
+    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.id } });
+    expect(started.status).toBe(202);
+    const final = await settle(target, `/deletions/${started.body.id}`, 'adminA');
+    const { id, expiresAt, ...previewed } = preview;
+    expect(final).toMatchObject({ status: 'succeeded', impact: previewed });
+  });
+
+  it('X1: when the data changed since the preview, the request answers 409 impact-changed and nothing changes', async () => {
+    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    const other = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } }); // a2's direct chat with b1 now goes (D4)
+    await settle(target, `/deletions/${other.body.id}`, 'adminB');
+    const before = await target.export();
+    const refused = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.id } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
+    expect(await target.export()).toEqual(before);
+    const again = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } }); // not locked by the refusal
+    expect(again.status).toBe(202);
+  });
+
+  it('X1: a transfer whose saved preview went stale before its run started ends failed with impact-changed, nothing changed', async () => {
+    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a3', destinationOrganizationId: 'D' } })).body;
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D', previewId: preview.id } });
+    expect(requested.status).toBe(201);
+    const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminD' });
+    expect(approved.body.status).toBe('awaiting-seat'); // D is full (T4)
+    const other = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } }); // a3's contact with b1 (T7) goes by itself
+    await settle(target, `/deletions/${other.body.id}`, 'adminB');
+    const before = await target.export();
+    await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 5 }));
+    const final = await eventually(async () => {
+      const a = await target.call('GET', `/transfers/${requested.body.id}`, { as: 'adminA' });
+      return ['failed', 'succeeded'].includes(a.body.status) ? a.body : undefined;
+    });
+    expect(final.status).toBe('failed');
+    expect(final.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
+    const after = await target.export();
+    after.organizations = before.organizations; // the seat event itself changed D's seats
+    expect(after).toEqual(before);
+  });
+
+  it('X1: a preview of another operation is refused 400 naming previewId; an unknown one 404', async () => {
+    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    const wrong = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3', previewId: preview.id } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.path).toBe('previewId');
+    expect((await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3', previewId: 'pv-nope' } })).status).toBe(404);
+    expect((await target.call('GET', '/previews/pv-nope', { as: 'adminA' })).status).toBe(404);
+  });
+});
+
+describe('ids of 1 to 256 characters (CONTRACT.md)', () => {
+  beforeEach(async () => target.load(world()));
+  it('a longer id in a body or a path answers 400 naming it; a malformed escape answers 400; nothing changes', async () => {
+    const before = await target.export();
+    const long = 'x'.repeat(2000);
+    const body = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: long } });
+    expect(body.status).toBe(400);
+    expect(body.body.error.path).toBe('userId');
+    const transfer = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: long } });
+    expect(transfer.body.error.path).toBe('destinationOrganizationId');
+    const path = await target.call('GET', `/deletions/${'y'.repeat(300)}`, { as: 'adminA' });
+    expect(path.status).toBe(400);
+    expect(path.body.error.path).toBe('id');
+    expect((await target.call('GET', '/deletions/%ZZ', { as: 'adminA' })).status).toBe(400);
+    expect((await target.call('GET', '/transfers/%E0%A4%A/effects', { as: 'adminA' })).status).toBe(400);
+    expect(await target.export()).toEqual(before);
+  });
+  it('a world with a 257-character id is refused naming its path, and nothing changes', async () => {
+    const w = world();
+    w.users[1].id = 'u'.repeat(257);
+    const refused = await target.tryLoad(w);
+    expect(refused).toMatchObject({ ok: false, path: '/users/1/id' });
+  });
+});
