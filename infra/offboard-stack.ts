@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import { Api } from './constructs/api.js';
 import { Billing } from './constructs/billing.js';
 import { Data } from './constructs/data.js';
-import { OperationWorkflow } from './constructs/operation-workflow.js';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { OperationWorkflow, transferStateMachineArn, transferStateMachineName } from './constructs/operation-workflow.js';
 import { WorkflowSteps } from './constructs/workflow-steps.js';
 
 export interface OffboardStackProps extends StackProps {
@@ -20,7 +21,13 @@ export class OffboardStack extends Stack {
     super(scope, id, props);
     const data = new Data(this, 'Data', { retain: props.retainData });
     const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket });
-    const transfer = new OperationWorkflow(this, 'TransferWorkflow', { operation: 'transfer', steps });
+    const transfer = new OperationWorkflow(this, 'TransferWorkflow', { operation: 'transfer', steps, stateMachineName: transferStateMachineName(this) });
+    // T4, B2: a step that frees a seat (Finalize) or gives one back (MarkFailed) resumes the transfers waiting for it
+    for (const name of ['Finalize', 'MarkFailed'] as const) {
+      const fn = steps.functions[name];
+      fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', transferStateMachineArn(this));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [transferStateMachineArn(this)] }));
+    }
     const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
     const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine });
     new Api(this, 'Api', {

@@ -30,8 +30,11 @@ export class LocalNames {
         return `${this.prefix}-${logicalId}`;
       case 'AWS::S3::Bucket':
         return `${this.prefix}-${logicalId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
-      case 'AWS::StepFunctions::StateMachine':
-        return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${this.prefix}-${logicalId}`;
+      case 'AWS::StepFunctions::StateMachine': {
+        // a given name (the transfer workflow has one, so its steps can start it: B2) is resolved like any value
+        const named = this.template.Resources[logicalId]?.Properties?.StateMachineName;
+        return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${named ? String(this.resolve(named)) : `${this.prefix}-${logicalId}`}`;
+      }
       case 'AWS::Lambda::Function':
         return `${this.prefix}-${logicalId}`;
       default:

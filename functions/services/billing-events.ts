@@ -80,7 +80,7 @@ export async function handlePlanChanged(event: unknown) {
         code: 'plan-changed',
         message: `T1: a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed (plan of ${detail.organizationId} changed to ${detail.plan})`,
         rule: 'T1',
-      });
+      }, { eventId: id, organizationId: detail.organizationId, plan: detail.plan });
       cancelled.push(op.id);
     } catch (error) {
       if (!(error instanceof Conflict)) throw error; // it started or was cancelled meanwhile

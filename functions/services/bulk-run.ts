@@ -1,10 +1,10 @@
-import { mergeEffects, type Effect } from '../domain/impact.js';
+import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
 import type { User } from '../domain/model.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
 import { countMembers, getLocks } from '../store/locks.js';
-import { getOperation } from '../store/operations.js';
+import { auditOf, getOperation } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { endBatch, getBatch, getRun, putBatch, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
@@ -105,6 +105,9 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const failed = batch.failures.length;
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed, failed);
+    // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
+    const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' '));
+    await auditOf({ runId }, { event: 'batch-deleted', batch: n, members: batch.userIds, failures: batch.failures, applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
     logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
@@ -139,7 +142,7 @@ export async function deleteOwnedFiles(runId: string, organizationId: string, cu
   const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor));
   const entries: PlanEntry[] = page.files.map((f) => ({ effect: { kind: 'file-deleted', rule: 'F3', fileId: f.id }, chatId: f.chatId }));
   await applyEntries(entries, ['HandleFiles']);
-  if (entries.length > 0) logger.info('owned files deleted', { runId, organizationId, files: entries.length });
+  if (entries.length > 0) await auditOf({ runId }, { event: 'owned-files-deleted', rule: 'F3', organizationId, files: entries.map((e) => (e.effect as { fileId: string }).fileId) });
   const next = encodeCursor(page.next);
   return next ? { cursor: next } : {};
 }

@@ -25,7 +25,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
   const { entries, worldVersion } = await computeDeletionPlan(user);
-  const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId }, fingerprint(entries.map((e) => e.effect))) : undefined;
+  const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('del');
   const op: OperationRecord = {

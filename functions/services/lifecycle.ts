@@ -4,7 +4,7 @@ import { fingerprint, writePlan } from '../store/plans.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
 import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';
 import { settleAfter } from './settle.js';
-import { clearTransferMarkers, waitForSeat } from './transfers.js';
+import { clearTransferMarkers, resumeWaitingTransfers, waitForSeat } from './transfers.js';
 import { assertSamePlan } from './views.js';
 
 async function mustGetOperation(id: string): Promise<OperationRecord> {
@@ -63,6 +63,9 @@ export async function finalize(operationId: string, options: { settle?: boolean 
   await releaseLock(op.userId, op.id);
   await journalEnd(op.id, op.startedAt);
   await audit(op.id, { event: 'succeeded' });
+  // T4 "resumes when seats free": the seat this operation freed goes to the transfer waiting longest there (B2)
+  const freed = op.operation === 'deletion' ? op.organizationId : op.sourceOrganizationId;
+  if (freed && !op.runId) await resumeWaitingTransfers(freed);
 }
 
 /** Catch: the operation ends failed with its error, and its lock is released. */
@@ -74,6 +77,8 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   await releaseLock(op.userId, op.id);
   await journalEnd(op.id, op.startedAt);
   await audit(op.id, { event: 'failed', code, message, rule });
+  // a transfer that failed before taking its seat leaves it to the next one waiting (B2)
+  if (op.operation === 'transfer' && op.status === 'running') await resumeWaitingTransfers(op.destinationOrganizationId!);
 }
 
 /** T4: no free seat when the membership changed; the transfer waits for one (B2 resumes it). */

@@ -21,15 +21,22 @@ export type Phase = keyof typeof PHASES;
 export const DELETION_PHASES: readonly Phase[] = ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'];
 
 export interface Cursor {
-  /** The plan page to go on from. */
+  /** The plan page to go on from, and how many of its entries of this phase's kinds were applied already. */
   page: number;
+  index?: number;
 }
 
 /**
- * Plan pages (of up to 1,000 effects) applied per invocation before handing a cursor back to the state machine: an
- * invocation's time and memory stay the same for a user of any size; the number of invocations grows with pages.
+ * Work per invocation, in item writes (an effect is one, a broken contact two, an administrator grant one per
+ * member): an invocation's time stays the same for a user of any size, and file deletes come in whole DeleteObjects
+ * requests of 1,000 (file-deleted effects are contiguous in impact order, so every invocation but the last of them
+ * deletes a multiple of 1,000). The number of invocations grows with the work.
  */
+export const WORK_PER_INVOCATION = 4000;
+/** Plan pages read at once while planning's pass readers or settlement walk a whole plan. */
 export const PAGES_PER_INVOCATION = 4;
+
+const workOf = (e: PlanEntry): number => (e.effect.kind === 'admin-granted' ? e.effect.userIds.length : e.effect.kind === 'contact-removed' ? 2 : 1);
 
 /** Counts by "kind (rule)", as the audit trail shows them (X2). */
 export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string, number> {
@@ -57,18 +64,40 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
 }
 
 /**
- * Applies an operation's planned effects of one phase, from its stored plan, up to PAGES_PER_INVOCATION pages.
- * Returns a cursor when pages remain; the state machine calls again with it. Applying a page twice is harmless.
+ * Applies an operation's planned effects of one phase, from its stored plan, up to WORK_PER_INVOCATION item writes
+ * (at least one effect). Returns a cursor when effects remain; the state machine calls again with it. Applying the
+ * same range twice is harmless.
  */
 export async function applyPhase(operationId: string, phase: Phase, cursor?: Cursor): Promise<Cursor | undefined> {
   const op = await getOperation(operationId);
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
   const header = await readPlanHeader(op.planId);
   if (!header) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
-  const pages = pagesWith(header, PHASES[phase], cursor?.page ?? 0);
-  const now = pages.slice(0, PAGES_PER_INVOCATION);
-  const entries = (await readPlanPages(op.planId, now)).flat();
-  const applied = await applyEntries(entries, [phase]);
+  const kinds: readonly EffectKind[] = PHASES[phase];
+  const pages = pagesWith(header, kinds, cursor?.page ?? 0);
+  const take: PlanEntry[] = [];
+  let work = 0;
+  let next: Cursor | undefined;
+  let read: PlanEntry[][] = [];
+  scan: for (let k = 0; k < pages.length; k++) {
+    if (k % PAGES_PER_INVOCATION === 0) read = await readPlanPages(op.planId, pages.slice(k, k + PAGES_PER_INVOCATION)); // a few pages at a time
+    const page = pages[k]!;
+    const entries = read[k % PAGES_PER_INVOCATION]!.filter((e) => kinds.includes(e.effect.kind));
+    for (let index = page === cursor?.page ? (cursor.index ?? 0) : 0; index < entries.length; index++) {
+      const cost = workOf(entries[index]!);
+      if (take.length > 0 && work + cost > WORK_PER_INVOCATION) {
+        next = { page, index };
+        break scan;
+      }
+      take.push(entries[index]!);
+      work += cost;
+    }
+    if (work >= WORK_PER_INVOCATION && k + 1 < pages.length) {
+      next = { page: pages[k + 1]!, index: 0 };
+      break;
+    }
+  }
+  const applied = await applyEntries(take, [phase]);
   if (applied.length > 0) await audit(operationId, { event: 'applied', step: phase, applied: countByKindAndRule(applied) }); // X2
-  return pages.length > now.length ? { page: pages[now.length]! } : undefined;
+  return next;
 }

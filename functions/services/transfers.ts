@@ -1,8 +1,9 @@
-import { Conflict, NotFound } from '../shared/errors.js';
+import type { Organization } from '../domain/model.js';
+import { Conflict, Ineligible, NotFound } from '../shared/errors.js';
 import { clearMarkers, deleteWaitingMarkers, markedTransfers, markIncoming, putWaitingMarkers } from '../store/markers.js';
 import { audit, createOperation, getOperation, newOperationId, now, planIdFor, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
-import { getOrganization } from '../store/table.js';
+import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, stillCurrent } from './planning.js';
@@ -33,7 +34,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
   const { entries, worldVersion } = await computeTransferPlan(user, destination);
-  const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId }, fingerprint(entries.map((e) => e.effect))) : undefined;
+  const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('tr');
   const op: OperationRecord = {
@@ -77,7 +78,14 @@ export async function approveTransfer(callerId: string, id: string) {
   const unchanged = await stillCurrent(op.planId); // nothing was written since the request: the same plan, not read again
   if (!unchanged) {
     const { entries, worldVersion } = await computeTransferPlan(user, destination);
-    if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
+    if (op.previewFingerprint) {
+      try {
+        assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
+      } catch (error) {
+        await audit(op.id, { event: 'approval-refused', by: caller.id, code: 'impact-changed', rule: 'X1', previewId: op.previewId }); // X2
+        throw error;
+      }
+    }
     const plans = (op.plans ?? 0) + 1;
     const stored = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, worldVersion }, entries);
     plan = { planId: stored.header.id, plans, view: stored.view };
@@ -115,6 +123,21 @@ export const pendingTransfers = async (organizationId: string) => {
 export const waitingTransfers = (organizationId: string, side: 'destination' | 'source') =>
   markedTransfers(organizationId, side === 'destination' ? 'waiting' : 'waiting-out', ['awaiting-seat']);
 
+/** Why a waiting transfer may no longer run (T1, T2, T5, or its user left the source), or undefined. */
+async function ineligibility(op: OperationRecord, destination: Organization): Promise<{ message: string; rule: string } | undefined> {
+  const user = await getUser(op.userId);
+  if (!user || user.status !== 'active' || user.organizationId !== op.sourceOrganizationId) {
+    return { rule: 'T5', message: `T5: user ${op.userId} is no longer an active member of ${op.sourceOrganizationId}` };
+  }
+  try {
+    await assertTransferEligible(user, destination);
+    return undefined;
+  } catch (error) {
+    if (error instanceof Ineligible) return { rule: error.rule, message: error.message };
+    throw error;
+  }
+}
+
 /** T3: either side cancels before the transfer runs. */
 export async function cancelTransfer(callerId: string, id: string) {
   const op = await readableOperation(callerId, id, 'transfer'); // an administrator of either organization (T3)
@@ -122,22 +145,26 @@ export async function cancelTransfer(callerId: string, id: string) {
 }
 
 /** Cancels a transfer that has not run: markers cleared, lock released, recorded (X2). */
-async function cancel(op: OperationRecord, by: string, error?: OperationError) {
+async function cancel(op: OperationRecord, by: string, error?: OperationError, cause: Record<string, unknown> = {}) {
   const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', error ? { error } : {});
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
-  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: 'T3' }) });
+  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: 'T3' }), ...cause });
   return cancelled;
 }
 
-/** B1, B3 and other system cancellations: cancelled with the reason, lock released. */
-export const cancelBySystem = (op: OperationRecord, error: OperationError) => cancel(op, 'system', error);
+/** B1, B3 and other system cancellations: cancelled with the reason (and the billing event that caused it, X2), lock released. */
+export const cancelBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
 
 export async function getTransfer(callerId: string, id: string) {
   return operationView(await readableOperation(callerId, id, 'transfer'));
 }
 
-/** B2: transfers waiting for a seat at this organization resume, oldest first, while seats last. */
+/**
+ * B2, T4: transfers waiting for a seat at this organization resume, oldest first, while seats last. Each is checked
+ * first (T1, T2, T5, still in its source): one that may no longer run is cancelled with its rule and its seat goes
+ * to the next, in the same pass.
+ */
 export async function resumeWaitingTransfers(organizationId: string): Promise<string[]> {
   const org = await getOrganization(organizationId);
   if (!org) return [];
@@ -145,6 +172,11 @@ export async function resumeWaitingTransfers(organizationId: string): Promise<st
   const resumed: string[] = [];
   for (const op of await waitingTransfers(organizationId, 'destination')) {
     if (free <= 0) break;
+    const refusal = await ineligibility(op, org);
+    if (refusal) {
+      await cancelBySystem(op, { code: 'ineligible', ...refusal }).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
+      continue;
+    }
     try {
       await startRun(op, ['awaiting-seat'], {}, deleteWaitingMarkers(op));
       resumed.push(op.id);

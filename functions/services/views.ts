@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Operation } from '../domain/impact.js';
 import { ImpactChanged, InvalidRequest, NotFound } from '../shared/errors.js';
-import type { OperationRecord } from '../store/operations.js';
+import { auditOf, type OperationRecord } from '../store/operations.js';
 import { readPlanHeader, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader } from '../store/plans.js';
 
 /** A saved preview is kept this long (CONTRACT.md). */
@@ -84,12 +84,18 @@ export async function savedPreview(id: string): Promise<PlanHeader> {
  * X1 beyond: an operation requested with a saved preview runs only that plan. The preview must be of this
  * operation on this user (and destination); the plan computed now must equal it, or nothing changes (409).
  */
-export async function checkPreview(previewId: string, what: { operation: Operation; userId: string; destinationOrganizationId?: string }, fingerprintNow: string) {
+export async function checkPreview(previewId: string, what: { operation: Operation; userId: string; destinationOrganizationId?: string; by: string }, fingerprintNow: string) {
   const preview = await savedPreview(previewId);
   if (preview.operation !== what.operation || preview.userId !== what.userId || (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId) {
     throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`, 'previewId');
   }
-  assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
+  try {
+    assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
+  } catch (error) {
+    // X2: the refusal is kept with the preview (no operation was created)
+    await auditOf({ previewId }, { event: 'refused', by: what.by, code: 'impact-changed', rule: 'X1', operation: what.operation, userId: what.userId, message: (error as Error).message });
+    throw error;
+  }
   return preview;
 }
 

@@ -150,22 +150,29 @@ export async function transition(
   return (await getOperation(id))!;
 }
 
+/** Whose audit trail: an operation's, a saved preview's (its refusals), or a bulk run's (its batches, F3). */
+export type AuditSubject = { operationId: string } | { previewId: string } | { runId: string };
+const auditPK = (s: AuditSubject) => ('operationId' in s ? keys.operation(s.operationId).PK : 'previewId' in s ? keys.plan(s.previewId).PK : keys.run(s.runId).PK);
+
 /** X2: an audit entry (who asked, who approved, what changed, which rule, when). */
 export async function audit(operationId: string, entry: Record<string, unknown>): Promise<void> {
+  await auditOf({ operationId }, entry);
+}
+
+export async function auditOf(subject: AuditSubject, entry: Record<string, unknown>): Promise<void> {
   const at = now();
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: { PK: keys.operation(operationId).PK, SK: `AUDIT#${at}#${randomUUID().slice(0, 8)}`, type: 'audit', at, ...entry },
-    }),
-  );
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: { PK: auditPK(subject), SK: `AUDIT#${at}#${randomUUID().slice(0, 8)}`, type: 'audit', at, ...entry } }));
 }
 
 export async function readAudit(operationId: string): Promise<Record<string, unknown>[]> {
+  return readAuditOf({ operationId });
+}
+
+export async function readAuditOf(subject: AuditSubject): Promise<Record<string, unknown>[]> {
   const items = await queryAll({
     TableName: tableName(),
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': keys.operation(operationId).PK, ':p': 'AUDIT#' },
+    ExpressionAttributeValues: { ':pk': auditPK(subject), ':p': 'AUDIT#' },
   });
   return items.map(({ PK, SK, type, ...rest }) => rest);
 }

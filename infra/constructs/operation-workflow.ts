@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -28,7 +28,14 @@ export const TRANSIENT_STORE_ERRORS = [
 export interface OperationWorkflowProps {
   operation: 'transfer' | 'deletion';
   steps: WorkflowSteps;
+  /** A fixed name, so that its ARN is known without a reference to it (the steps it runs may start it again, B2). */
+  stateMachineName?: string;
 }
+
+/** The transfer workflow's name and ARN, known before it exists: steps that free a seat start waiting transfers (T4, B2). */
+export const transferStateMachineName = (stack: Stack) => `${stack.stackName}-transfer`;
+export const transferStateMachineArn = (stack: Stack) =>
+  stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: transferStateMachineName(stack), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
 /**
  * A Standard state machine (JSONPath) that runs one operation from its stored plan. State payloads carry only the
@@ -91,6 +98,7 @@ export class OperationWorkflow extends Construct {
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
+      ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
       comment: `offboard ${props.operation}: applies exactly the planned effects (X1), each step idempotent`,
       definitionBody: sfn.DefinitionBody.fromChainable(links[0]!.entry),
       timeout: Duration.hours(6),

@@ -68,6 +68,11 @@ describe('F3: an organization\'s files are the ones it owns', () => {
     expect(keys).toContain('chats/g-ax/files/f-owned-by-a');
     expect(keys).not.toContain('chats/g-ax/files/f-owned-by-x');
     expect(keys).not.toContain('chats/g-ax/files/f-x2');
+    // X2: which run deleted which file, by id
+    const trail = await target.call('GET', `/operations/b1-${eventId}/audit`, { token });
+    expect(trail.status).toBe(200);
+    expect(trail.body.entries).toContainEqual(expect.objectContaining({ event: 'owned-files-deleted', rule: 'F3', files: ['f-owned-by-x'] }));
+    expect(trail.body.entries.find((e: any) => e.event === 'batch-deleted').filesDeleted).toContain('f-x2');
   });
 });
 
@@ -82,6 +87,8 @@ describe('B3: transfers not yet running', () => {
       return a.body.status === 'cancelled' ? a.body : undefined;
     });
     expect(cancelled.error).toMatchObject({ rule: 'T1' });
+    const trail = (await target.call('GET', `/operations/${requested.body.id}/audit`, { as: 'adminA' })).body.entries;
+    expect(trail).toContainEqual(expect.objectContaining({ event: 'cancelled', by: 'system', rule: 'T1', organizationId: 'C', plan: 'free', eventId: expect.any(String) })); // X2
     const deletion = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a1' } }); // the lock is free
     expect(deletion.status).toBe(202);
   });
@@ -107,6 +114,8 @@ describe('X1: a saved preview runs as previewed, or not at all', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
     expect(await target.export()).toEqual(before);
+    const trail = (await target.call('GET', `/operations/${preview.id}/audit`, { as: 'adminA' })).body.entries; // X2
+    expect(trail).toContainEqual(expect.objectContaining({ event: 'refused', by: 'adminA', code: 'impact-changed', rule: 'X1', userId: 'a2' }));
     const again = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } }); // not locked by the refusal
     expect(again.status).toBe(202);
   });
@@ -164,5 +173,40 @@ describe('ids of 1 to 256 characters (CONTRACT.md)', () => {
     w.users[1].id = 'u'.repeat(257);
     const refused = await target.tryLoad(w);
     expect(refused).toMatchObject({ ok: false, path: '/users/1/id' });
+  });
+});
+
+describe('B2, T4: seats that free up', () => {
+  beforeEach(async () => target.load(world()));
+  const waitFor = (id: string, statuses: string[]) =>
+    eventually(async () => {
+      const a = await target.call('GET', `/transfers/${id}`, { as: 'adminA' });
+      return statuses.includes(a.body.status) ? a.body : undefined;
+    });
+
+  it('T4, B2: a seat freed by a deletion resumes the transfer waiting longest there, with no billing event', async () => {
+    const t = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } });
+    expect((await target.call('POST', `/transfers/${t.body.id}/approval`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
+    const d = await target.call('POST', '/deletions', { as: 'adminD', body: { userId: 'd1' } });
+    expect((await settle(target, `/deletions/${d.body.id}`, 'adminD')).status).toBe('succeeded');
+    expect((await waitFor(t.body.id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    expect(byId((await target.export()).users, 'a3').organizationId).toBe('D');
+  });
+
+  it('B2: a waiting transfer that may no longer run is cancelled citing its rule, and its seat goes to the next one waiting', async () => {
+    if (!target.canInjectFaults) return; // makes a3 an administrator behind the API's back: the embedded stack only
+    const first = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } });
+    await target.call('POST', `/transfers/${first.body.id}/approval`, { as: 'adminD' });
+    const second = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'D' } });
+    await target.call('POST', `/transfers/${second.body.id}/approval`, { as: 'adminD' });
+    const { ddb } = await import('../../functions/store/clients.js');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { keys } = await import('../../functions/store/keys.js');
+    const { tableName } = await import('../../functions/store/table.js');
+    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.user('a3'), UpdateExpression: 'SET orgAdmin = :t', ExpressionAttributeValues: { ':t': true } })); // T5 now refuses a3
+    await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 })); // one seat
+    const cancelled = await waitFor(first.body.id, ['cancelled', 'succeeded', 'failed']);
+    expect(cancelled).toMatchObject({ status: 'cancelled', error: { rule: 'T5' } });
+    expect((await waitFor(second.body.id, ['succeeded', 'failed'])).status).toBe('succeeded');
   });
 });

@@ -1,13 +1,26 @@
-import { readableOperation } from '../../services/access.js';
-import { readAudit } from '../../store/operations.js';
+import { readableOperation, readPreview } from '../../services/access.js';
+import { readAuditOf } from '../../store/operations.js';
+import { readableRun } from './billing-runs.js';
 import { callerId, json, pathId, route } from './http.js';
+
+const byTime = (entries: Record<string, unknown>[]) => entries.sort((a, b) => String(a.at).localeCompare(String(b.at)));
 
 /**
  * GET /operations/{id}/audit (X2): who asked, who approved, what changed (effects applied per step, by kind and
- * rule), what had to be settled, when. Readable by whoever may read the operation.
+ * rule), what had to be settled, when. Readable by whoever may read the operation. The same route reads a saved
+ * preview's trail (`pv-…`: requests refused because the data changed, X1) and a bulk run's (`b1-…`: each batch's
+ * members and the files and chats it deleted, by id, F3), with the access of the preview or the run.
  */
 export const handler = route(async (event) => {
-  const op = await readableOperation(callerId(event), pathId(event));
-  const entries = (await readAudit(op.id)).sort((a, b) => String(a.at).localeCompare(String(b.at)));
-  return json(200, { operationId: op.id, operation: op.operation, userId: op.userId, entries });
+  const id = pathId(event);
+  if (id.startsWith('pv-')) {
+    const preview = await readPreview(callerId(event), id);
+    return json(200, { operationId: id, operation: preview.operation, userId: preview.userId, entries: byTime(await readAuditOf({ previewId: id })) });
+  }
+  if (id.startsWith('b1-')) {
+    const run = await readableRun(event, id);
+    return json(200, { operationId: id, operation: 'contract-cancellation', organizationId: run.organizationId, entries: byTime(await readAuditOf({ runId: id })) });
+  }
+  const op = await readableOperation(callerId(event), id);
+  return json(200, { operationId: op.id, operation: op.operation, userId: op.userId, entries: byTime(await readAuditOf({ operationId: op.id })) });
 });

@@ -2,25 +2,19 @@ import { getRun } from '../../store/runs.js';
 import { runView } from '../../services/bulk-run.js';
 import { callerUser, requireAdminOf } from '../../services/access.js';
 import { NotFound } from '../../shared/errors.js';
-import { callerId, json, pathId, route } from './http.js';
-
-/** The scope that lets the platform team read every run (the organization's own administrators are deleted by it). */
-export const OPERATOR_SCOPE = 'offboard/operator';
-
-function hasOperatorScope(event: Parameters<Parameters<typeof route>[0]>[0]): boolean {
-  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
-  const scopes = String(claims.scope ?? claims.scp ?? '').split(/\s+/);
-  return scopes.includes(OPERATOR_SCOPE);
-}
+import { callerId, hasOperatorScope, json, pathId, route, type HttpEvent } from './http.js';
 
 /** GET /billing-runs/{id}: a bulk run's progress (members done, failed, remaining) and outcome (B1). */
-export const handler = route(async (event) => {
-  const run = await getRun(pathId(event));
+export const handler = route(async (event) => json(200, runView(await readableRun(event, pathId(event)))));
+
+/** A run the caller may read: an operator (scope `offboard/operator`), or an administrator of its organization. */
+export async function readableRun(event: HttpEvent, id: string) {
+  const run = await getRun(id);
   if (!hasOperatorScope(event)) {
     const caller = await callerUser(callerId(event));
-    if (!run) throw new NotFound(`billing run ${pathId(event)} does not exist`);
+    if (!run) throw new NotFound(`billing run ${id} does not exist`);
     requireAdminOf(caller, run.organizationId, 'only an administrator of the organization, or an operator, may read its billing runs');
   }
-  if (!run) throw new NotFound(`billing run ${pathId(event)} does not exist`);
-  return json(200, runView(run));
-});
+  if (!run) throw new NotFound(`billing run ${id} does not exist`);
+  return run;
+}

@@ -39,6 +39,15 @@ export function callerId(event: HttpEvent): string {
   return id;
 }
 
+/** The scope that lets the platform team read every run (the organization's own administrators are deleted by it). */
+export const OPERATOR_SCOPE = 'offboard/operator';
+
+export function hasOperatorScope(event: HttpEvent): boolean {
+  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
+  const scopes = String(claims.scope ?? claims.scp ?? '').split(/\s+/);
+  return scopes.includes(OPERATOR_SCOPE);
+}
+
 /** Parses a JSON body with a schema; the first problem is answered 400 naming its field. */
 export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   let raw: unknown;

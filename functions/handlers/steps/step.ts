@@ -4,7 +4,7 @@ import { logger } from '../../shared/logger.js';
 
 export const NonEmpty = z.string().check(z.minLength(1));
 export const OperationInput = z.object({ operationId: NonEmpty });
-export const Cursor = z.object({ page: z.int().check(z.minimum(0)) });
+export const Cursor = z.object({ page: z.int().check(z.minimum(0)), index: z.optional(z.int().check(z.minimum(0))) });
 export const PagedInput = z.extend(OperationInput, { cursor: z.optional(Cursor) });
 export const StepError = z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
 export type PagedInput = z.infer<typeof PagedInput>;
