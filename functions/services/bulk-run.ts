@@ -2,9 +2,11 @@ import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
 import type { User } from '../domain/model.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
+import { DELETE_OBJECTS_LIMIT, transactWrite } from '../store/batch.js';
+import { memberIndexKey } from '../store/keys.js';
+import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
-import { auditOf, getOperation } from '../store/operations.js';
+import { auditOf, getOperation, journalEnd, journalStart, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { endBatch, getBatch, getRun, putBatch, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
@@ -21,6 +23,10 @@ import { cancelBySystem, incomingTransfers } from './transfers.js';
  * per batch; failures are kept per member.
  */
 export const BATCH_SIZE = 500;
+/** Ids listed per kind in a batch's audit entry. */
+const AUDIT_IDS = 5000;
+/** Effects a batch plans before it ends early (members with many chats and files): a batch's invocation stays bounded. */
+export const BATCH_WORK = 20_000;
 
 const cancelled = (organizationId: string) => ({ code: 'contract-cancelled', message: `B1: the contract of ${organizationId} was cancelled`, rule: 'B1' });
 
@@ -53,6 +59,7 @@ async function clearPendingOperations(organizationId: string, members: User[]): 
 
 /** Plans one batch: every member still active in the organization; a member that cannot be planned fails alone. */
 async function planBatch(runId: string, organizationId: string, n: number, cursor: string | undefined): Promise<BatchRecord> {
+  const readAt = new Date().toISOString();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
   // deleted earlier, or moved out meanwhile: nothing to do, counted done
@@ -60,7 +67,8 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
   const failures = [...(await clearPendingOperations(organizationId, members))].map(([userId, error]) => ({ userId, error }));
   // files the previous batch handed on (see BatchRecord.carry) are part of this batch's plan
   const carried = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
-  const context = new PlanningContext(organizationId);
+  // a member that fails stays, as far as the others' plans go: its chats are not deleted under it
+  const context = new PlanningContext(organizationId, new Set(failures.map((f) => f.userId)));
   await context.prefetch(members.filter((m) => !failures.some((f) => f.userId === m.id)));
   const effects: Effect[] = [];
   const chatOf = new Map<string, string>();
@@ -69,8 +77,14 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
     effects.push(effect);
     chatOf.set(JSON.stringify(effect), c.chatId);
   }
+  // the batch ends early once its plan holds BATCH_WORK effects: the next batch starts after the last member planned
+  let taken = page.userIds.length;
   for (const member of members) {
     if (failures.some((f) => f.userId === member.id)) continue;
+    if (effects.length >= BATCH_WORK) {
+      taken = page.userIds.indexOf(member.id);
+      break;
+    }
     try {
       for (const entry of await context.plan({ operation: 'deletion', user: member, contractCancelled: true })) {
         effects.push(entry.effect);
@@ -80,15 +94,25 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
       failures.push({ userId: member.id, error: `${(error as Error).name}: ${(error as Error).message}` });
     }
   }
+  const userIds = page.userIds.slice(0, taken);
+  const next = taken < page.userIds.length ? encodeCursor(memberIndexKey(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
   const entries: PlanEntry[] = mergeEffects(effects).map((effect) => {
     const chatId = chatOf.get(JSON.stringify(effect));
     return chatId ? { effect, chatId } : { effect };
   });
   const planId = `${runId}.b${n}`;
-  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}` }, entries);
-  const batch: BatchRecord = { runId, n, ...(cursor ? { cursor } : {}), ...(page.next ? { next: encodeCursor(page.next) } : {}), userIds: page.userIds, failures, status: 'planned', planId };
+  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt }, entries);
+  const batch: BatchRecord = { runId, n, ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), status: 'planned', planId, readAt };
+  await journal(batch, 'start');
   await putBatch(batch);
   return batch;
+}
+
+/** A bulk batch is a run in the journal too, so operations beside it settle the chats it touched, and it theirs. */
+async function journal(batch: BatchRecord, at: 'start' | 'end') {
+  const id = `${batch.runId}.b${batch.n}`;
+  if (at === 'start') await transactWrite([journalStart(id, batch.readAt!)]);
+  else await journalEnd(id, batch.readAt);
 }
 
 /** DeleteBatch: plans (once) and applies one batch, counts it, and says where the next starts. */
@@ -104,10 +128,16 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, { bulk: true, leave });
     const failed = batch.failures.length;
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
+    // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
+    if (await otherRunsOverlapped(`${runId}.b${n}`, batch.readAt)) {
+      await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
+    }
     await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed, failed);
+    await journal(batch, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
-    const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' '));
-    await auditOf({ runId }, { event: 'batch-deleted', batch: n, members: batch.userIds, failures: batch.failures, applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
+    // (an entry stays far under DynamoDB's 400 KB: past AUDIT_IDS ids a list is cut; the batch's stored plan has them all)
+    const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' ')).slice(0, AUDIT_IDS);
+    await auditOf({ runId }, { event: 'batch-deleted', batch: n, planId: batch.planId, members: batch.userIds, failures: batch.failures, applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
     logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
@@ -123,9 +153,15 @@ export async function recordBatchFailed(runId: string, organizationId: string, n
   }
   if (batch.status === 'planned') {
     const failures = batch.userIds.map((userId) => batch!.failures.find((f) => f.userId === userId) ?? { userId, error: reason });
-    // files the previous batch handed on are handed on again, not lost with this batch
+    // files the previous batch handed on are handed on again, not lost with this batch; after the last batch they go now
     const carry = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
-    await endBatch({ ...batch, carry }, 'failed', 0, batch.userIds.length, failures);
+    if (!batch.next && carry.length > 0) {
+      await applyEntries(carry.map((c) => ({ effect: { kind: 'file-deleted', rule: c.rule, fileId: c.fileId }, chatId: c.chatId })), ['HandleFiles']).catch((e) =>
+        logger.error('files handed on by the previous batch could not be deleted', { runId, batch: n, error: (e as Error).message, files: carry.map((c) => c.fileId) }),
+      );
+    }
+    await endBatch({ ...batch, carry: batch.next ? carry : [] }, 'failed', 0, batch.userIds.length, failures);
+    await journal(batch, 'end');
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
 }

@@ -11,8 +11,8 @@ export async function previewDeletion(callerId: string, userId: string) {
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
-  const { entries, worldVersion } = await computeDeletionPlan(user);
-  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion }, entries);
+  const { entries, worldVersion, readAt } = await computeDeletionPlan(user);
+  return savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion, readAt }, entries);
 }
 
 /**
@@ -24,7 +24,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
-  const { entries, worldVersion } = await computeDeletionPlan(user);
+  const { entries, worldVersion, readAt } = await computeDeletionPlan(user);
   const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('del');
@@ -44,7 +44,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
     ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, worldVersion }, entries);
+  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, worldVersion, readAt }, entries);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
   return operationView(await startRun(op, ['awaiting-approval'], {}, [], true), view);
 }

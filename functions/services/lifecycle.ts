@@ -1,6 +1,7 @@
 import { Ineligible, NotFound } from '../shared/errors.js';
+import { logger } from '../shared/logger.js';
 import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, setPlan, transition, type OperationRecord } from '../store/operations.js';
-import { fingerprint, writePlan } from '../store/plans.js';
+import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
 import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';
 import { settleAfter } from './settle.js';
@@ -39,14 +40,14 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
     return { effects: -1, replanned: false };
   }
   const user = await mustGetUser(op.userId);
-  const { entries, worldVersion } =
+  const { entries, worldVersion, readAt } =
     op.operation === 'transfer'
       ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!))
       : await computeDeletionPlan(user);
   // X1 beyond: requested with a saved preview, the run applies that plan or nothing (ends failed, impact-changed)
   if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
   const plans = (op.plans ?? 0) + 1;
-  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId, worldVersion }, entries);
+  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId, worldVersion, readAt }, entries);
   await setPlan(op.id, plan.id, op.runCount, plans);
   return { effects: entries.length, replanned: true };
 }
@@ -56,7 +57,9 @@ export async function finalize(operationId: string, options: { settle?: boolean 
   const op = await mustGetOperation(operationId);
   if (op.status !== 'succeeded') {
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
-    if (options.settle !== false && (await otherRunsOverlapped(op.id, op.startedAt))) await settleAfter(op);
+    // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
+    const since = (op.planId ? (await readPlanHeader(op.planId))?.readAt : undefined) ?? op.startedAt;
+    if (options.settle !== false && (await otherRunsOverlapped(op.id, since))) await settleAfter(op);
     await transition(op.id, ['running'], 'succeeded');
   }
   await clearTransferMarkers(op);
@@ -65,7 +68,7 @@ export async function finalize(operationId: string, options: { settle?: boolean 
   await audit(op.id, { event: 'succeeded' });
   // T4 "resumes when seats free": the seat this operation freed goes to the transfer waiting longest there (B2)
   const freed = op.operation === 'deletion' ? op.organizationId : op.sourceOrganizationId;
-  if (freed && !op.runId) await resumeWaitingTransfers(freed);
+  if (freed) await resumeBestEffort(freed);
 }
 
 /** Catch: the operation ends failed with its error, and its lock is released. */
@@ -77,8 +80,21 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   await releaseLock(op.userId, op.id);
   await journalEnd(op.id, op.startedAt);
   await audit(op.id, { event: 'failed', code, message, rule });
-  // a transfer that failed before taking its seat leaves it to the next one waiting (B2)
-  if (op.operation === 'transfer' && op.status === 'running') await resumeWaitingTransfers(op.destinationOrganizationId!);
+  // a transfer that failed before taking its seat leaves it to the next one waiting; a deletion that failed after
+  // DeleteUser freed one (B2)
+  if (op.status === 'running') await resumeBestEffort(op.operation === 'transfer' ? op.destinationOrganizationId! : op.organizationId!);
+}
+
+/**
+ * B2 after the operation's own outcome is recorded: a failure here must not turn a succeeded operation into a
+ * failed one; the transfers left waiting resume with the next freed seat or seat event.
+ */
+async function resumeBestEffort(organizationId: string): Promise<void> {
+  try {
+    await resumeWaitingTransfers(organizationId);
+  } catch (error) {
+    logger.warn('waiting transfers not resumed', { organizationId, error: (error as Error).message });
+  }
 }
 
 /** T4: no free seat when the membership changed; the transfer waits for one (B2 resumes it). */

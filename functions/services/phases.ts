@@ -51,15 +51,18 @@ export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string
  */
 export async function applyEntries(entries: readonly PlanEntry[], phases: readonly Phase[], options: Omit<Partial<ApplyContext>, 'at'> = {}): Promise<PlanEntry[]> {
   const applied = new Set<PlanEntry>();
-  for (const phase of phases) {
-    const kinds: readonly EffectKind[] = PHASES[phase];
-    // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
-    const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-    const context: ApplyContext = { at: now(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}) };
-    await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
-    for (const e of inPhase) applied.add(e);
+  try {
+    for (const phase of phases) {
+      const kinds: readonly EffectKind[] = PHASES[phase];
+      // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
+      const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
+      const context: ApplyContext = { at: now(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}) };
+      for (const e of inPhase) applied.add(e); // counted as started: a failure part way still moves the version
+      await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
+    }
+  } finally {
+    if (applied.size > 0) await worldChanged(); // after the writes, even partial ones: see store/world-version.ts
   }
-  if (applied.size > 0) await worldChanged(); // after the writes: see store/world-version.ts
   return [...applied];
 }
 

@@ -30,15 +30,25 @@ export class PlanningContext {
   private allowances = new Set<string>();
   private readonly allowanceOrgs = new Set<string>();
 
-  /** `departingOrganizationId`: B1, every member of this organization is being deleted: plans see them as gone. */
-  constructor(private readonly departingOrganizationId?: string) {}
+  /**
+   * `departingOrganizationId`: B1, every member of this organization is being deleted: plans see them as gone, but
+   * for those `staying` (members that cannot be deleted now: their chats are not deleted under them).
+   */
+  constructor(
+    private readonly departingOrganizationId?: string,
+    private readonly staying: ReadonlySet<string> = new Set(),
+  ) {}
+
+  private departs(u: User): boolean {
+    return Boolean(this.departingOrganizationId) && u.organizationId === this.departingOrganizationId && !this.staying.has(u.id);
+  }
 
   private async loadUsers(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.users.has(id));
     if (missing.length === 0) return;
     const found = await getUsers(missing);
     for (const [id, u] of found) {
-      this.users.set(id, this.departingOrganizationId && u.organizationId === this.departingOrganizationId ? { ...u, status: 'deleted' } : u);
+      this.users.set(id, this.departs(u) ? { ...u, status: 'deleted' } : u);
     }
     const orgs = [...found.values()].map((u) => u.organizationId).filter((o): o is string => Boolean(o) && !this.organizations.has(o!));
     await this.loadOrganizations(orgs);
@@ -88,7 +98,7 @@ export class PlanningContext {
     const missing = subjects.filter((s) => !this.indexes.has(s.id));
     const read = await inParallel(missing, READ_CONCURRENCY, (s) => readSubjectIndex(s.id));
     missing.forEach((s, i) => this.indexes.set(s.id, read[i]!));
-    for (const s of subjects) this.users.set(s.id, this.departingOrganizationId && s.organizationId === this.departingOrganizationId ? { ...s, status: 'deleted' } : s);
+    for (const s of subjects) this.users.set(s.id, this.departs(s) ? { ...s, status: 'deleted' } : s);
     await this.loadOrganizations(subjects.map((s) => s.organizationId).filter((o): o is string => Boolean(o)));
     for (const chatIds of chunk([...new Set(read.flatMap((r) => r.chatIds))], CHATS_PER_PASS)) await this.views(chatIds, new Map());
     await this.loadUsers(read.flatMap((r) => r.contacts));
@@ -154,16 +164,19 @@ export class PlanningContext {
 export interface ComputedPlan {
   entries: PlanEntry[];
   worldVersion: number;
+  readAt: string;
 }
 
 export async function computeTransferPlan(user: User, destination: Organization): Promise<ComputedPlan> {
+  const readAt = new Date().toISOString();
   const version = await worldVersion();
-  return { entries: await new PlanningContext().plan({ operation: 'transfer', user, destination }), worldVersion: version };
+  return { entries: await new PlanningContext().plan({ operation: 'transfer', user, destination }), worldVersion: version, readAt };
 }
 
 export async function computeDeletionPlan(user: User): Promise<ComputedPlan> {
+  const readAt = new Date().toISOString();
   const version = await worldVersion();
-  return { entries: await new PlanningContext().plan({ operation: 'deletion', user }), worldVersion: version };
+  return { entries: await new PlanningContext().plan({ operation: 'deletion', user }), worldVersion: version, readAt };
 }
 
 /**

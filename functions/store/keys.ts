@@ -71,6 +71,9 @@ export const keys = {
   lock: (userId: string) => ({ PK: `LOCK#USER#${userId}`, SK: 'LOCK' }),
 };
 
+/** The members-index key of a user, as a query cursor: the next page starts after this member. */
+export const memberIndexKey = (orgId: string, userId: string) => ({ GSI1PK: keys.orgMembers(orgId), GSI1SK: `USER#${userId}`, ...keys.user(userId) });
+
 /** Where a file's bytes live in the bucket. */
 export function fileObjectKey(chatId: string, fileId: string): string {
   return `chats/${chatId}/files/${fileId}`;

@@ -38,6 +38,8 @@ export interface PlanHeader {
   fingerprint: string;
   /** The world version read before the plan's reads (store/world-version.ts): unchanged means the plan still holds. */
   worldVersion?: number;
+  /** When the plan's reads began: a run that overlapped from then on may have changed what it read (lifecycle.finalize). */
+  readAt?: string;
   /** Per page, how many effects of each kind it holds: a step reads only the pages it needs. */
   pages: Partial<Record<EffectKind, number>>[];
   createdAt: string;
@@ -91,7 +93,7 @@ export function fingerprint(effects: Iterable<Effect>): string {
  * (saved previews); an operation's plan is kept with the operation.
  */
 export async function writePlan(
-  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'worldVersion'>,
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'worldVersion' | 'readAt'>,
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
 ): Promise<PlanHeader> {

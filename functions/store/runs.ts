@@ -64,6 +64,8 @@ export interface BatchRecord {
   failures: { userId: string; error: string }[];
   status: 'planned' | 'done' | 'failed';
   planId?: string;
+  /** When the batch's plan reads began (its journal entry). */
+  readAt?: string;
   /**
    * Files whose deletion this batch handed to the next (bytes and record together, so F4's order holds): a batch
    * deletes files in whole DeleteObjects requests of 1,000, the last batch deletes the rest.
