@@ -91,9 +91,9 @@ export async function approveTransfer(callerId: string, id: string) {
     plan = { planId: stored.header.id, plans, view: stored.view };
   }
   await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3', replanned: !unchanged });
-  // T4, B2: oldest first: a seat goes to a transfer already waiting before this one
+  // T4, B2: oldest first: a seat goes to a transfer already waiting before this one, or already on its way in
   const waiting = destination.seats === undefined ? 0 : (await waitingTransfers(destination.id, 'destination')).length;
-  const hasSeat = destination.seats === undefined || destination.members + waiting < destination.seats;
+  const hasSeat = destination.seats === undefined || (await seatsTaken(destination.id)) + waiting < destination.seats;
   const set = { approvedBy: caller.id, planId: plan.planId, plans: plan.plans };
   if (hasSeat) return operationView(await startRun(op, ['awaiting-approval'], set, [], true), plan.view);
   // waiting for a seat: the plan is computed again when the run starts (PlanImpact), if the world changed by then
@@ -122,6 +122,18 @@ export const pendingTransfers = async (organizationId: string) => {
 /** Transfers waiting for a seat that involve this organization, as destination or as source. */
 export const waitingTransfers = (organizationId: string, side: 'destination' | 'source') =>
   markedTransfers(organizationId, side === 'destination' ? 'waiting' : 'waiting-out', ['awaiting-seat']);
+
+/**
+ * T4: the seats an organization has given: its members, and the transfers into it that are running but have not
+ * taken their seat yet (a seat freed meanwhile is theirs: oldest first, not to a newer approval).
+ */
+async function seatsTaken(organizationId: string): Promise<number> {
+  // the transfers first, then the count: one that takes its seat in between is counted once, as a member
+  const running = await markedTransfers(organizationId, 'incoming', ['running']);
+  const users = await Promise.all(running.map((op) => getUser(op.userId)));
+  const org = await getOrganization(organizationId);
+  return (org?.members ?? 0) + users.filter((u) => u && u.organizationId !== organizationId).length;
+}
 
 /** Why a waiting transfer may no longer run (T1, T2, T5, or its user left the source), or undefined. */
 async function ineligibility(op: OperationRecord, destination: Organization): Promise<{ message: string; rule: string } | undefined> {
@@ -168,7 +180,7 @@ export async function getTransfer(callerId: string, id: string) {
 export async function resumeWaitingTransfers(organizationId: string): Promise<string[]> {
   const org = await getOrganization(organizationId);
   if (!org) return [];
-  let free = org.seats === undefined ? Number.POSITIVE_INFINITY : org.seats - org.members;
+  let free = org.seats === undefined ? Number.POSITIVE_INFINITY : org.seats - (await seatsTaken(org.id));
   const resumed: string[] = [];
   for (const op of await waitingTransfers(organizationId, 'destination')) {
     if (free <= 0) break;
