@@ -67,18 +67,23 @@ export async function readableOperation(callerId: string, id: string, kind?: Ope
   return op;
 }
 
-/** GET /previews/{id}: a saved preview, for an administrator of the user's organization (when it was previewed). */
-export async function readPreview(callerId: string, id: string) {
+/** A saved preview the caller may read: an administrator of the user's organization (when it was previewed). */
+async function readablePreview(callerId: string, id: string) {
   const caller = await callerUser(callerId);
   const header = await savedPreview(id);
   requireAdminOf(caller, header.organizationId, 'only an administrator of the user\'s organization may read its previews');
+  return header;
+}
+
+/** GET /previews/{id}: the saved preview as an Impact, with its id and expiry. */
+export async function readPreview(callerId: string, id: string) {
+  const header = await readablePreview(callerId, id);
   const found = await readPlanWithFirstPage(header.id);
   return { id: header.id, expiresAt: header.expiresAt!, ...impactView(header, found?.first ?? []) };
 }
 
 export async function readPreviewEffects(callerId: string, id: string, cursor: string | undefined) {
-  const preview = await readPreview(callerId, id);
-  return effectsPage(preview.id, cursor);
+  return effectsPage((await readablePreview(callerId, id)).id, cursor);
 }
 
 /** GET /transfers/{id}/effects, /deletions/{id}/effects: the next page of the operation's impact. */

@@ -106,6 +106,19 @@ export class PlanningContext {
 
   /** The subject's plan: sorted, each effect once, with the chat of each file and task. */
   async plan(request: PlanRequest): Promise<PlanEntry[]> {
+    // the subject sees itself as it is (in a bulk batch the others see it as leaving): set for this plan, not copied per pass
+    const subject = request.user;
+    const seenByOthers = this.users.get(subject.id);
+    this.users.set(subject.id, subject);
+    try {
+      return await this.planFor(request);
+    } finally {
+      if (seenByOthers) this.users.set(subject.id, seenByOthers);
+      else this.users.delete(subject.id);
+    }
+  }
+
+  private async planFor(request: PlanRequest): Promise<PlanEntry[]> {
     const subject = request.user;
     const index = this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id));
     const uploads = new Map<string, FileRecord[]>();
@@ -119,7 +132,7 @@ export class PlanningContext {
     await this.loadAllowances([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
     const base = (): PlanSlice => ({
       subject,
-      users: new Map([...this.users, [subject.id, subject]]),
+      users: this.users,
       comm: { organizations: this.organizations, allowances: this.allowances },
       contacts: [],
       chats: [],

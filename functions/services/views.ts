@@ -64,7 +64,8 @@ export async function operationView(op: OperationRecord, shown?: ReturnType<type
 /** Stores a plan and answers its Impact. */
 export async function storePlan(header: Parameters<typeof writePlan>[0], entries: readonly PlanEntry[], ttlSeconds?: number) {
   const stored = await writePlan(header, entries, ttlSeconds ? { ttlSeconds } : {});
-  return { header: stored, view: impactView(stored, entries.slice(0, stored.pages[0] ? Object.values(stored.pages[0]).reduce((a, b) => a + (b ?? 0), 0) : 0)) };
+  const firstPage = Object.values(stored.pages[0] ?? {}).reduce((n, count) => n + (count ?? 0), 0);
+  return { header: stored, view: impactView(stored, entries.slice(0, firstPage)) };
 }
 
 /** X1: a saved preview, answered as an Impact with its `id` and `expiresAt`. */
