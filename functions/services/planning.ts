@@ -69,7 +69,7 @@ export class PlanningContext {
   private async views(chatIds: string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ChatView[]> {
     const missing = chatIds.filter((id) => !this.chatViews.has(id));
     if (missing.length > 0) {
-      for (const { contents, ...view } of await readChatViews(missing, new Map())) {
+      for (const { contents, ...view } of await readChatViews(missing)) {
         this.chatViews.set(view.chat.id, view);
         if (contents) this.contents.set(view.chat.id, contents);
       }

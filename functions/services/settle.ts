@@ -15,7 +15,7 @@ import { PAGES_PER_INVOCATION } from './phases.js';
  * every remaining member becomes one. Returns what it did (usually nothing).
  */
 export async function settleChats(chatIds: Iterable<string>): Promise<Effect[]> {
-  const views = await readChatViews([...new Set(chatIds)], new Map());
+  const views = await readChatViews([...new Set(chatIds)]);
   const users = await getUsers(views.flatMap((v) => v.chat.members.map((m) => m.userId)));
   const done: Effect[] = [];
   for (const { chat } of views) {

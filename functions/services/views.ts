@@ -21,9 +21,9 @@ export function impactView(header: PlanHeader, first: readonly PlanEntry[]) {
   };
 }
 
-/** The Impact of a stored plan. */
-export async function readImpactView(planId: string, fallback: { operation: Operation; userId: string }) {
-  const found = await readPlanWithFirstPage(planId);
+/** The Impact of a stored plan (empty when there is none). */
+export async function readImpactView(planId: string | undefined, fallback: { operation: Operation; userId: string }) {
+  const found = planId ? await readPlanWithFirstPage(planId) : undefined;
   if (!found) return { ...fallback, effectCount: 0, summary: [], effects: [] };
   return impactView(found.header, found.first);
 }
@@ -44,7 +44,7 @@ export async function effectsPage(planId: string | undefined, cursor: string | u
 
 /** CONTRACT.md's Transfer and Deletion shapes. */
 export async function operationView(op: OperationRecord, shown?: ReturnType<typeof impactView>): Promise<Record<string, unknown>> {
-  const impact = shown ?? (op.planId ? await readImpactView(op.planId, op) : { operation: op.operation, userId: op.userId, effectCount: 0, summary: [], effects: [] });
+  const impact = shown ?? (await readImpactView(op.planId, op));
   const common = { id: op.id, userId: op.userId };
   const tail = {
     status: op.status,

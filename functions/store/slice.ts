@@ -68,9 +68,9 @@ const contentsOf = (items: Item[]): ChatContents => ({
  * The chats, as the planner sees them: records by BatchGetItem, then per chat one Query: a group's members; a My
  * Chat's whole partition (it is always deleted with its user, D3, so its contents are needed, F2); the head of a
  * direct chat's partition (members and whether anything was posted, D4; the whole of it, when small).
- * `subjectFiles` come from the subject's uploads (files it still owns, F1).
+ * `subjectFiles` are left empty: they are the subject's, and the planning context adds them per subject (F1).
  */
-export async function readChatViews(chatIds: readonly string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ReadChat[]> {
+export async function readChatViews(chatIds: readonly string[]): Promise<ReadChat[]> {
   const records = new Map((await batchGet(chatIds.map((id) => keys.chat(id)))).map((c) => [c.id as string, c]));
   const views = await inParallel(
     chatIds.filter((id) => records.has(id)),
@@ -78,7 +78,7 @@ export async function readChatViews(chatIds: readonly string[], uploads: Readonl
     async (chatId): Promise<ReadChat> => {
       const chat = records.get(chatId)!;
       const pk = keys.chat(chatId).PK;
-      const subjectFiles = (uploads.get(chatId) ?? []).filter((f) => !f.ownerOrganizationId);
+      const subjectFiles: FileRecord[] = [];
       const whole = { TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'SK, id, userId, #role', ExpressionAttributeNames: { '#role': 'role' }, ConsistentRead: true };
       const isMember = (i: Item) => String(i.SK).startsWith('MEMBER#');
       if (chat.chatType === 'my') {
