@@ -3,10 +3,13 @@ import { OffboardStack } from './offboard-stack.js';
 
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(`offboard:${key}`) ?? undefined;
+const api = ctx('api') ?? 'http';
+if (api !== 'http' && api !== 'none') throw new Error(`-c offboard:api=${api}: expected http (the default) or none`);
 new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   jwtIssuer: ctx('jwtIssuer'),
   jwtAudience: ctx('jwtAudience')?.split(','),
   userIdClaim: ctx('userIdClaim'),
   retainData: ctx('retainData') !== 'false',
+  api,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

@@ -13,6 +13,12 @@ export interface OffboardStackProps extends StackProps {
   userIdClaim?: string;
   /** Keep the table and bucket when the stack is deleted (default true). */
   retainData?: boolean;
+  /**
+   * `none` leaves out the HTTP API and everything browsers reach (its JWT authorizer, the Cognito pool, and any
+   * hosting served to browsers, which belongs under the same switch) while the API's functions, the state machines,
+   * table, bucket, bus, queues and alarm deploy as usual: for LocalStack's free tier (`-c offboard:api=none`).
+   */
+  api?: 'http' | 'none';
 }
 
 /** The stack only wires constructs: data, workflows, API. */
@@ -37,6 +43,7 @@ export class OffboardStack extends Stack {
       jwtIssuer: props.jwtIssuer,
       jwtAudience: props.jwtAudience,
       userIdClaim: props.userIdClaim,
+      http: props.api !== 'none',
     });
     new CfnOutput(this, 'TableName', { value: data.table.tableName });
     new CfnOutput(this, 'BucketName', { value: data.bucket.bucketName });

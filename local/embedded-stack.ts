@@ -5,7 +5,8 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
 import { LocalLambda, type Fault } from './functions.js';
-import { LocalHttpApi } from './gateway.js';
+import { LocalHttpApi, type JwtSettings } from './gateway.js';
+import { startEdge, type Edge } from './edge.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { consolePage } from './console.js';
@@ -20,6 +21,17 @@ export interface EmbeddedStackOptions {
   s3Endpoint?: string;
   /** Keeps several stacks apart on shared emulators. */
   prefix?: string;
+  /**
+   * Also serve one endpoint for every service, as LocalStack's edge port does (local/edge.ts); the handlers then
+   * reach every service through it (`AWS_ENDPOINT_URL`), as deployed functions do on LocalStack.
+   */
+  edge?: boolean;
+  /** The name the edge's CloudFormation answers to (default `Offboard`). */
+  stackName?: string;
+  /** `none`: the stack as `-c offboard:api=none` deploys it, without the HTTP API. */
+  api?: 'http' | 'none';
+  /** The identity provider whose tokens the API accepts (default: a key made at start; then `token()` signs). */
+  jwt?: JwtSettings;
 }
 
 export interface EmbeddedStack {
@@ -29,6 +41,9 @@ export interface EmbeddedStack {
   lambda: LocalLambda;
   stepFunctions: LocalStepFunctions;
   eventBus: LocalEventBus;
+  /** The edge endpoint (with `edge: true`). */
+  edgeUrl?: string;
+  stackName: string;
   token(userId: string, scopes?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
@@ -88,7 +103,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): Promise<EmbeddedStack> {
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint);
   const s3Endpoint = options.s3Endpoint ?? (owned[owned.push(await startS3Local()) - 1]!.endpoint);
-  const template = synthesizeTemplate();
+  const template = synthesizeTemplate({ api: options.api });
   const names = new LocalNames(template, options.prefix ?? 'offboard');
   await createResources(names, dynamodbEndpoint, s3Endpoint);
 
@@ -117,7 +132,22 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   });
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const api = new LocalHttpApi(names, lambda, { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const api = new LocalHttpApi(names, lambda, options.jwt ?? { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const stackName = options.stackName ?? 'Offboard';
+  let edge: Edge | undefined;
+  if (options.edge) {
+    edge = await startEdge({
+      stackName,
+      names,
+      lambda,
+      eventBus,
+      api: api.routes.length ? api : undefined,
+      backends: { dynamodb: dynamodbEndpoint, s3: s3Endpoint, sqs: s3Endpoint, states: sfnEndpoint },
+    });
+    // As LocalStack sets it in a function's environment: one endpoint, no per-service ones.
+    for (const service of ['DYNAMODB', 'S3', 'SFN']) delete process.env[`AWS_ENDPOINT_URL_${service}`];
+    process.env.AWS_ENDPOINT_URL = edge.url;
+  }
   const token = (userId: string, scopes: string[] = []) =>
     new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
@@ -197,8 +227,12 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     lambda,
     stepFunctions,
     eventBus,
+    edgeUrl: edge?.url,
+    stackName,
     token,
     async stop() {
+      await edge?.idle();
+      await edge?.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stepFunctions.idle().catch(() => undefined);

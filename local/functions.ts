@@ -13,11 +13,17 @@ export interface Fault {
   error: string;
 }
 
+/** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */
+export interface FunctionInvoker {
+  find(arnOrName: string): LocalFunction | undefined;
+  invoke(f: LocalFunction, event: unknown): Promise<unknown>;
+}
+
 /**
  * Runs the template's Lambda functions in this process with their real handler modules, as Lambda would: the event
  * and result cross a JSON boundary, and a thrown error keeps its name (the Lambda error type).
  */
-export class LocalLambda {
+export class LocalLambda implements FunctionInvoker {
   private readonly byArn = new Map<string, LocalFunction>();
   private readonly byLogicalId = new Map<string, LocalFunction>();
   private readonly modules = new Map<string, Promise<Handler>>();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jwtVerify } from 'jose';
-import type { LocalLambda } from './functions.js';
+import type { FunctionInvoker } from './functions.js';
 import { LocalNames, resourcesOfType, type LocalFunction } from './template.js';
 
 interface Route {
@@ -28,7 +28,7 @@ const contractError = (code: string, message: string) => JSON.stringify({ error:
 export class LocalHttpApi {
   readonly routes: Route[];
 
-  constructor(names: LocalNames, private readonly lambda: LocalLambda, private readonly jwt: JwtSettings) {
+  constructor(names: LocalNames, private readonly lambda: FunctionInvoker, private readonly jwt: JwtSettings) {
     const integrations = new Map(
       resourcesOfType(names.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, r.Properties.IntegrationUri['Fn::GetAtt'][0] as string]),
     );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { App } from 'aws-cdk-lib';
 import { OffboardStack } from '../infra/offboard-stack.js';
 import { ENTRY_METADATA } from '../infra/constructs/offboard-function.js';
@@ -7,13 +8,17 @@ export type Template = { Resources: Record<string, { Type: string; Properties?: 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
 
-/** The stack exactly as `cdk synth` builds it, minus asset bundling (the embedded stack runs the handler sources). */
-export function synthesizeTemplate(): Template {
+/**
+ * The stack exactly as `cdk synth` builds it, minus asset bundling (the embedded stack runs the handler sources).
+ * `api: 'none'` is the stack as `-c offboard:api=none` deploys it (LocalStack's free tier).
+ */
+export function synthesizeTemplate(options: { api?: 'http' | 'none' } = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new OffboardStack(app, 'Offboard', {
     jwtIssuer: 'http://127.0.0.1/local-idp',
     jwtAudience: ['offboard-local'],
     retainData: false,
+    api: options.api,
   });
   return app.synth().getStackByName(stack.stackName).template as Template;
 }
@@ -37,6 +42,12 @@ export class LocalNames {
       }
       case 'AWS::Lambda::Function':
         return `${this.prefix}-${logicalId}`;
+      case 'AWS::ApiGatewayV2::Api':
+        // an API id as API Gateway makes them: 10 lowercase letters and digits
+        return createHash('sha256').update(`${this.prefix}/${logicalId}`).digest('hex').slice(0, 10);
+      case 'AWS::Events::EventBus':
+        // Ref of a bus is its name
+        return String(this.resolve(this.template.Resources[logicalId]?.Properties?.Name ?? `${this.prefix}-${logicalId}`));
       default:
         return `${this.prefix}-${logicalId}`;
     }

@@ -18,53 +18,21 @@ export interface ApiProps {
   jwtAudience?: string[];
   /** The token claim that names the chat-service user (default `sub`). */
   userIdClaim?: string;
+  /**
+   * false: only the API's functions, without the HTTP API, its authorizer, the Cognito pool or the access logs
+   * (`-c offboard:api=none`, for LocalStack's free tier, which has no API Gateway v2 or Cognito). Callers then reach
+   * the functions through the project's own gateway in front of lambda:Invoke (local/deployed-stack.ts).
+   */
+  http?: boolean;
 }
 
 /** CONTRACT.md's HTTP API: an HTTP API with a JWT authorizer on every route but /health. */
 export class Api extends Construct {
-  readonly httpApi: apigw.HttpApi;
+  readonly httpApi?: apigw.HttpApi;
   readonly functions: Record<string, OffboardFunction> = {};
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    let issuer = props.jwtIssuer;
-    let audience = props.jwtAudience;
-    if (!issuer || !audience?.length) {
-      // Administrators sign in here: no self sign-up, strong passwords, a second factor.
-      const pool = new cognito.UserPool(this, 'Users', {
-        selfSignUpEnabled: false,
-        signInAliases: { username: true },
-        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
-        mfa: cognito.Mfa.REQUIRED,
-        mfaSecondFactor: { otp: true, sms: false },
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      const client = pool.addClient('AdminConsole', { authFlows: { userSrp: true } });
-      issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${pool.userPoolId}`;
-      audience = [client.userPoolClientId];
-    }
-    const authorizer = new HttpJwtAuthorizer('Jwt', issuer, { jwtAudience: audience, identitySource: ['$request.header.Authorization'] });
-
-    this.httpApi = new apigw.HttpApi(this, 'Http', {
-      description: 'offboard: previews, transfers and deletions of chat-service users',
-      createDefaultStage: true,
-    });
-
-    // Who called what, and the answer: one JSON line per request.
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
-    (this.httpApi.defaultStage!.node.defaultChild as apigw.CfnStage).accessLogSettings = {
-      destinationArn: accessLogs.logGroupArn,
-      format: JSON.stringify({
-        requestId: '$context.requestId',
-        time: '$context.requestTime',
-        route: '$context.routeKey',
-        status: '$context.status',
-        caller: '$context.authorizer.claims.sub',
-        latencyMs: '$context.responseLatency',
-        error: '$context.authorizer.error',
-      }),
-    };
-
     const fn = (name: string, entry: string, description: string) => {
       const f = new OffboardFunction(this, name, {
         entry: `functions/handlers/api/${entry}.ts`,
@@ -88,6 +56,48 @@ export class Api extends Construct {
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
     }
 
+    if (props.http === false) return;
+
+    let issuer = props.jwtIssuer;
+    let audience = props.jwtAudience;
+    if (!issuer || !audience?.length) {
+      // Administrators sign in here: no self sign-up, strong passwords, a second factor.
+      const pool = new cognito.UserPool(this, 'Users', {
+        selfSignUpEnabled: false,
+        signInAliases: { username: true },
+        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const client = pool.addClient('AdminConsole', { authFlows: { userSrp: true } });
+      issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${pool.userPoolId}`;
+      audience = [client.userPoolClientId];
+    }
+    const authorizer = new HttpJwtAuthorizer('Jwt', issuer, { jwtAudience: audience, identitySource: ['$request.header.Authorization'] });
+
+    const httpApi = new apigw.HttpApi(this, 'Http', {
+      description: 'offboard: previews, transfers and deletions of chat-service users',
+      createDefaultStage: true,
+    });
+
+    // Who called what, and the answer: one JSON line per request.
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    (httpApi.defaultStage!.node.defaultChild as apigw.CfnStage).accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        time: '$context.requestTime',
+        route: '$context.routeKey',
+        status: '$context.status',
+        caller: '$context.authorizer.claims.sub',
+        latencyMs: '$context.responseLatency',
+        error: '$context.authorizer.error',
+      }),
+    };
+
+    this.httpApi = httpApi;
+
     const integrations = new Map<OffboardFunction, HttpLambdaIntegration>();
     const integration = (f: OffboardFunction) => {
       if (!integrations.has(f)) integrations.set(f, new HttpLambdaIntegration(`${f.node.id}Integration`, f));
@@ -108,10 +118,10 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
-    this.httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
+    httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
     for (const [method, path, f] of routes) {
-      this.httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer });
+      httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer });
     }
-    new CfnOutput(scope, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'Base URL of the HTTP API' });
+    new CfnOutput(scope, 'ApiUrl', { value: httpApi.apiEndpoint, description: 'Base URL of the HTTP API' });
   }
 }

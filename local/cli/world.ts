@@ -1,16 +1,23 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { requireOutputs, stackOutputs } from '../deployed-stack.js';
 import { callStack, fail, parseArgs, stackUrl } from './args.js';
 
 const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME]';
 const { options, positional } = parseArgs(process.argv.slice(2));
 const [command, file] = positional;
 
-/** A deployed stack (LocalStack or AWS): its table and bucket from the stack outputs, the same store code. */
+/**
+ * A deployed stack (LocalStack or AWS): its table and bucket from the stack outputs (CloudFormation at the standard
+ * AWS endpoint: `AWS_ENDPOINT_URL` for LocalStack), the same store code.
+ */
 async function useDeployedStack(name: string) {
-  const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: name }));
-  const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-  if (!outputs.TableName || !outputs.BucketName) fail(`stack ${name} has no TableName/BucketName outputs`);
+  let outputs: Record<string, string> = {};
+  try {
+    outputs = await stackOutputs(name);
+    requireOutputs(outputs, ['TableName', 'BucketName'], name);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   process.env.TABLE_NAME = outputs.TableName;
   process.env.BUCKET_NAME = outputs.BucketName;
   return import('../../functions/world/world-store.js');

@@ -159,6 +159,19 @@ describe('API', () => {
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['chat'] } });
   });
+  it('api=none (LocalStack free tier) leaves out the HTTP API, its authorizer, Cognito and the API URL, and keeps every function, machine, table, bucket, bus, queue and alarm under the same ids', () => {
+    const t = synthesize({ api: 'none' });
+    for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::Cognito::UserPool']) {
+      t.resourceCountIs(type, 0);
+    }
+    expect(Object.keys(t.toJSON().Outputs)).not.toContain('ApiUrl');
+    const kept = ['AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Events::EventBus', 'AWS::Events::Rule', 'AWS::SQS::Queue', 'AWS::CloudWatch::Alarm'];
+    for (const type of kept) {
+      // the local gateway maps routes of the full template onto these functions by logical id
+      expect(Object.keys(t.findResources(type)).sort(), type).toEqual(Object.keys(template.findResources(type)).sort());
+    }
+    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(6);
+  });
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { inject } from 'vitest';
-import { importPKCS8, SignJWT } from 'jose';
+import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 
 export interface Answer {
@@ -92,23 +92,44 @@ async function embedded(): Promise<Target> {
 }
 
 /**
- * A deployed stack (LocalStack via `npm run localstack:deploy`, or AWS): the API URL, table and bucket come from the
- * stack outputs; tokens are signed with the key of the identity provider the stack was deployed with
- * (OFFBOARD_JWT_PRIVATE_KEY_FILE, OFFBOARD_JWT_ISSUER, OFFBOARD_JWT_AUDIENCE).
+ * A deployed stack (LocalStack via `npm run localstack:deploy` or `npm run test:localstack`, or AWS), reached the way a
+ * user's tools reach it: endpoints from the standard AWS environment (`AWS_ENDPOINT_URL`), the table, bucket, bus and
+ * queue from the stack outputs (`OFFBOARD_STACK`, default `Offboard`). With an HTTP API, it is reached by URL (built
+ * for LocalStack from `ApiUrl`, local/deployed-stack.ts) with tokens signed by the key of the identity provider the
+ * stack was deployed with (OFFBOARD_JWT_PRIVATE_KEY_FILE, OFFBOARD_JWT_ISSUER, OFFBOARD_JWT_AUDIENCE, OFFBOARD_JWT_KID).
+ * Deployed without one (`-c offboard:api=none`), the project's own gateway serves the routes in front of lambda:Invoke.
  */
-async function deployed(): Promise<Target> {
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+export async function openDeployedTarget(): Promise<Target> {
+  const { apiBaseUrl, requireOutputs, stackOutputs, startGatewayOverInvoke } = await import('../../local/deployed-stack.js');
   const stackName = process.env.OFFBOARD_STACK ?? 'Offboard';
-  const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const outputs = await stackOutputs(stackName);
+  requireOutputs(outputs, ['TableName', 'BucketName', 'BillingEventBusName', 'BillingDeadLetterQueueUrl'], stackName);
   process.env.TABLE_NAME = outputs.TableName;
   process.env.BUCKET_NAME = outputs.BucketName;
   const store = await import('../../functions/world/world-store.js');
-  const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
-  const url = String(outputs.ApiUrl).replace(/\/$/, '');
-  const sign = (userId: string, scope?: string) =>
-    new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', kid: process.env.OFFBOARD_JWT_KID ?? 'offboard' }).setSubject(userId)
-      .setIssuer(process.env.OFFBOARD_JWT_ISSUER!).setAudience(process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt().setExpirationTime('1h').sign(key);
+
+  let url: string;
+  let sign: (userId: string, scope?: string) => Promise<string>;
+  let gateway: { close(): Promise<void> } | undefined;
+  const signer = (key: Parameters<SignJWT['sign']>[0], issuer: string, audience: string, kid?: string) => (userId: string, scope?: string) =>
+    new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) }).setSubject(userId)
+      .setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(key);
+  if (outputs.ApiUrl) {
+    const missing = ['OFFBOARD_JWT_PRIVATE_KEY_FILE', 'OFFBOARD_JWT_ISSUER', 'OFFBOARD_JWT_AUDIENCE'].filter((k) => !process.env[k]);
+    if (missing.length) throw new Error(`stack ${stackName} has an HTTP API: set ${missing.join(', ')} (the identity provider it was deployed with)`);
+    const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
+    sign = signer(key, process.env.OFFBOARD_JWT_ISSUER!, process.env.OFFBOARD_JWT_AUDIENCE!, process.env.OFFBOARD_JWT_KID ?? 'offboard');
+    url = apiBaseUrl(outputs.ApiUrl, process.env.AWS_ENDPOINT_URL, process.env.OFFBOARD_API_URL_STYLE === 'host' ? 'host' : 'path');
+  } else {
+    // deployed with -c offboard:api=none: the gateway checks tokens of a key made here
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const issuer = 'http://127.0.0.1/offboard-gateway';
+    const audience = 'offboard-gateway';
+    const started = await startGatewayOverInvoke(stackName, { key: publicKey, issuer, audience });
+    gateway = started;
+    sign = signer(privateKey, issuer, audience);
+    url = started.url;
+  }
   return {
     url,
     canInjectFaults: false,
@@ -135,24 +156,28 @@ async function deployed(): Promise<Target> {
     async billing(entry) {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const detail = typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail);
-      const out = await new EventBridgeClient({}).send(
+      const client = new EventBridgeClient({});
+      const out = await client.send(
         new PutEventsCommand({ Entries: [{ ...entry, Detail: detail, Time: entry.Time ? new Date(entry.Time) : undefined, EventBusName: outputs.BillingEventBusName }] }),
-      );
-      return { eventId: out.Entries?.[0]?.EventId ?? '' };
+      ).finally(() => client.destroy());
+      const first = out.Entries?.[0];
+      if (out.FailedEntryCount || !first?.EventId) throw new Error(`PutEvents on ${outputs.BillingEventBusName} refused the event: ${first?.ErrorCode} ${first?.ErrorMessage}`);
+      return { eventId: first.EventId };
     },
     async deadLetters() {
       const { SQSClient, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
-      const res = await new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: outputs.BillingDeadLetterQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 5 }));
+      const client = new SQSClient({});
+      const res = await client.send(new ReceiveMessageCommand({ QueueUrl: outputs.BillingDeadLetterQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 1 })).finally(() => client.destroy());
       return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
     },
     operator: { token: () => sign('platform-operator', 'offboard/operator') },
     invocations: async () => ({}),
-    close: async () => {},
+    close: async () => gateway?.close(),
   };
 }
 
 export function openTarget(): Promise<Target> {
-  return process.env.OFFBOARD_TARGET === 'stack' ? deployed() : embedded();
+  return process.env.OFFBOARD_TARGET === 'stack' ? openDeployedTarget() : embedded();
 }
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'awaiting-seat'];
