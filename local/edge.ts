@@ -46,18 +46,36 @@ export function serviceOf(headers: IncomingMessage['headers'], url: string): str
  */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const pending = new Set<Promise<unknown>>();
+  let url = '';
   const stackId = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${options.stackName}/${randomUUID()}`;
   const created = new Date().toISOString();
   const apiLogicalId = Object.keys(options.names.template.Resources).find((id) => options.names.template.Resources[id]!.Type === 'AWS::ApiGatewayV2::Api');
   const apiId = options.api && apiLogicalId ? options.names.physicalName(apiLogicalId) : undefined;
 
+  // Queues are named by URLs on this endpoint, as LocalStack names them on its own; SQS requests get the emulator's.
+  const queueUrls = new Map<string, string>();
+  for (const [id, r] of Object.entries(options.names.template.Resources)) {
+    const emulated = r.Type === 'AWS::SQS::Queue' ? options.eventBus.queueUrlForArn(options.names.arn(id)) : undefined;
+    if (emulated) queueUrls.set(id, emulated);
+  }
+  const edgeQueueUrl = (id: string) => `${url}/${ACCOUNT}/${options.names.physicalName(id)}`;
+  const emulatedQueueUrl = (queueUrl: string) => [...queueUrls].find(([id]) => edgeQueueUrl(id) === queueUrl)?.[1];
+
   const outputs = (): [string, string][] =>
     Object.entries<any>(options.names.template.Outputs ?? {}).map(([key, o]) => {
       const ref = o.Value?.Ref as string | undefined;
       // Ref of a queue is its URL
-      if (ref && options.names.template.Resources[ref]?.Type === 'AWS::SQS::Queue') return [key, options.eventBus.queueUrlForArn(options.names.arn(ref)) ?? ''];
+      if (ref && queueUrls.has(ref)) return [key, edgeQueueUrl(ref)];
       return [key, String(options.names.resolve(o.Value))];
     });
+
+  const sqsBody = (raw: Buffer): Buffer => {
+    const text = raw.toString('utf8');
+    if (!text.startsWith('{')) return raw;
+    const body = JSON.parse(text);
+    if (typeof body.QueueUrl === 'string') body.QueueUrl = emulatedQueueUrl(body.QueueUrl) ?? body.QueueUrl;
+    return Buffer.from(JSON.stringify(body));
+  };
 
   const cfnError = (res: ServerResponse, code: string, message: string) =>
     void res
@@ -177,8 +195,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           return await proxy(req, res, options.backends.dynamodb, raw);
         case 's3':
           return await proxy(req, res, options.backends.s3, raw);
-        case 'sqs':
-          return await proxy(req, res, options.backends.sqs, raw);
+        case 'sqs': {
+          const body = sqsBody(raw);
+          req.headers['content-length'] = String(body.length);
+          return await proxy(req, res, options.backends.sqs, body);
+        }
         case 'states':
           return await proxy(req, res, options.backends.states, raw);
         case 'lambda':
@@ -201,7 +222,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
-  const url = `http://127.0.0.1:${(server.address() as any).port}`;
+  url = `http://127.0.0.1:${(server.address() as any).port}`;
   return {
     url,
     async idle() {

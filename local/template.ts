@@ -76,6 +76,7 @@ export class LocalNames {
     if ('Fn::GetAtt' in value) {
       const [id, attr] = value['Fn::GetAtt'] as [string, string];
       if (attr === 'Arn') return this.arn(id);
+      if (attr === 'ApiEndpoint') return `https://${this.physicalName(id)}.execute-api.${REGION}.amazonaws.com`;
       return `${this.physicalName(id)}.${attr}`;
     }
     if ('Fn::Join' in value) {
