@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmbeddedStack } from '../../local/embedded-stack.js';
+import { openEdgeStack } from './edge.js';
+import { byId, demoWorld, ids, settle, type Target } from './harness.js';
+
+/**
+ * A stack deployed with `-c offboard:api=none` (LocalStack's free tier: no API Gateway v2, no Cognito), reached as
+ * `npm run test:localstack` reaches it: no ApiUrl output, so the project's own gateway serves the routes of the full
+ * template in front of lambda:Invoke on the deployed API functions, found by logical id (ListStackResources).
+ */
+let stack: EmbeddedStack;
+let target: Target;
+beforeAll(async () => {
+  ({ stack, target } = await openEdgeStack('none'));
+});
+afterAll(async () => {
+  await target?.close();
+  await stack?.stop();
+});
+beforeEach(async () => target.load(demoWorld()));
+
+describe('api=none: the local gateway in front of lambda:Invoke on the deployed functions', () => {
+  it('the stack has no ApiUrl, and the gateway answers the contract on a loopback port', async () => {
+    expect(target.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await target.call('GET', '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+    const anonymous = await target.call('POST', '/previews', { body: { operation: 'deletion', userId: 'a2' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.code).toBe('unauthenticated');
+  });
+
+  it('T10: a1 moves from A to C, every API call a lambda:Invoke through the endpoint', async () => {
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+    expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
+    const final = await settle(target, `/transfers/${requested.body.id}`, 'adminC');
+    expect(final.status).toBe('succeeded');
+    const w = await target.export();
+    expect(byId(w.users, 'a1').organizationId).toBe('C'); // T9
+    expect(ids(w.chats)).not.toContain('dm-a1-b1'); // T7
+  });
+
+  it('T1, D1: refusals answer 422 citing their rule through Invoke, as through API Gateway', async () => {
+    const t1 = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'F' } });
+    expect(t1.status).toBe(422);
+    expect(t1.body.error.reasons.map((r: any) => r.rule)).toContain('T1');
+    const gone = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'old1' } });
+    expect(gone.status).toBe(422);
+    expect(gone.body.error.reasons.map((r: any) => r.rule)).toContain('D1');
+  });
+});
