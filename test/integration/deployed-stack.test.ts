@@ -18,14 +18,6 @@ import { billingEvent, byId, demoWorld, eventually, ids, settle, type Target } f
 let stack: EmbeddedStack;
 let target: Target;
 let env: Record<string, string>;
-beforeAll(async () => {
-  ({ stack, target, env } = await openEdgeStack('http'));
-});
-afterAll(async () => {
-  await target?.close();
-  await stack?.stop();
-});
-beforeEach(async () => target.load(demoWorld()));
 
 const run = promisify(execFile);
 /** `npm run world -- ARGS` as a user runs it against a deployed stack: only the standard AWS variables point it there. */
@@ -40,14 +32,24 @@ async function worldCli(args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-describe('a deployed stack reached through one endpoint (OFFBOARD_TARGET=stack paths, LocalStack edge)', () => {
+// the embedded stack's own edge: nothing to test against LocalStack or AWS themselves
+describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('a deployed stack reached through one endpoint (OFFBOARD_TARGET=stack paths, LocalStack edge)', () => {
+  beforeAll(async () => {
+    ({ stack, target, env } = await openEdgeStack('http'));
+  });
+  afterAll(async () => {
+    await target?.close();
+    await stack?.stop();
+  });
+  beforeEach(async () => target.load(demoWorld()));
+
   it('the API is reached at the URL built from the ApiUrl output, not at ApiUrl itself', async () => {
     expect(target.url).toMatch(new RegExp(`^${env.AWS_ENDPOINT_URL}/_aws/execute-api/[a-z0-9]{10}$`));
     const health = await target.call('GET', '/health');
     expect(health).toEqual({ status: 200, body: { status: 'ok' } });
   });
 
-  it('a token signed with another key, or for another audience, is refused with 401 (the authorizer checks the configured issuer)', async () => {
+  it('a token for the right issuer and audience but signed with another key is refused with 401', async () => {
     const { generateKeyPair, SignJWT } = await import('jose');
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('adminA').setIssuer(env.OFFBOARD_JWT_ISSUER!).setAudience(env.OFFBOARD_JWT_AUDIENCE!).setExpirationTime('1h').sign(privateKey);
