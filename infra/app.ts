@@ -9,6 +9,7 @@ new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   jwtIssuer: ctx('jwtIssuer'),
   jwtAudience: ctx('jwtAudience')?.split(','),
   userIdClaim: ctx('userIdClaim'),
+  cognitoIssuerBase: ctx('cognitoIssuerBase'),
   retainData: ctx('retainData') !== 'false',
   api,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

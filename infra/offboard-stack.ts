@@ -11,6 +11,8 @@ export interface OffboardStackProps extends StackProps {
   jwtIssuer?: string;
   jwtAudience?: string[];
   userIdClaim?: string;
+  /** The issuer of the Cognito pool's tokens, where not AWS's (LocalStack: `http://localhost:4566`). */
+  cognitoIssuerBase?: string;
   /** Keep the table and bucket when the stack is deleted (default true). */
   retainData?: boolean;
   /**
@@ -43,6 +45,7 @@ export class OffboardStack extends Stack {
       jwtIssuer: props.jwtIssuer,
       jwtAudience: props.jwtAudience,
       userIdClaim: props.userIdClaim,
+      cognitoIssuerBase: props.cognitoIssuerBase,
       http: props.api !== 'none',
     });
     new CfnOutput(this, 'TableName', { value: data.table.tableName });

@@ -19,6 +19,11 @@ export interface ApiProps {
   /** The token claim that names the chat-service user (default `sub`). */
   userIdClaim?: string;
   /**
+   * Where the Cognito pool's tokens say they come from, when not `https://cognito-idp.{region}.amazonaws.com`:
+   * LocalStack's Cognito issues `{base}/{poolId}` with base `http://localhost:4566` (`-c offboard:cognitoIssuerBase=…`).
+   */
+  cognitoIssuerBase?: string;
+  /**
    * false: only the API's functions, without the HTTP API, its authorizer, the Cognito pool or the access logs
    * (`-c offboard:api=none`, for LocalStack's free tier, which has no API Gateway v2 or Cognito). Callers then reach
    * the functions through the project's own gateway in front of lambda:Invoke (local/deployed-stack.ts).
@@ -71,7 +76,8 @@ export class Api extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       const client = pool.addClient('AdminConsole', { authFlows: { userSrp: true } });
-      issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${pool.userPoolId}`;
+      const base = props.cognitoIssuerBase?.replace(/\/+$/, '') ?? `https://cognito-idp.${Stack.of(this).region}.amazonaws.com`;
+      issuer = `${base}/${pool.userPoolId}`;
       audience = [client.userPoolClientId];
     }
     const authorizer = new HttpJwtAuthorizer('Jwt', issuer, { jwtAudience: audience, identitySource: ['$request.header.Authorization'] });

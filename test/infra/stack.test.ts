@@ -159,6 +159,11 @@ describe('API', () => {
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['chat'] } });
   });
+  it('the Cognito pool’s issuer is AWS’s, or the base given for LocalStack’s Cognito ({base}/{poolId})', () => {
+    const issuerOf = (t: Template) => JSON.stringify(Object.values<any>(t.findResources('AWS::ApiGatewayV2::Authorizer'))[0].Properties.JwtConfiguration.Issuer);
+    expect(issuerOf(template)).toMatch(/"https:\/\/cognito-idp\.",\{"Ref":"AWS::Region"\},"\.amazonaws\.com\/",\{"Ref":"ApiUsers[0-9A-F]+"\}/);
+    expect(issuerOf(synthesize({ cognitoIssuerBase: 'http://localhost:4566/' }))).toMatch(/"http:\/\/localhost:4566\/",\{"Ref":"ApiUsers[0-9A-F]+"\}/);
+  });
   it('api=none (LocalStack free tier) leaves out the HTTP API, its authorizer, Cognito and the API URL, and keeps every function, machine, table, bucket, bus, queue and alarm under the same ids', () => {
     const t = synthesize({ api: 'none' });
     for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::Cognito::UserPool']) {
