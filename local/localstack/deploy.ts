@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+import { writeFreeTierBootstrapTemplate } from './bootstrap-template.js';
 import { cdklocalEnvironment } from './guard.js';
 
 /**
@@ -69,7 +70,9 @@ export async function deploy(setup: Setup, options: { env?: NodeJS.ProcessEnv; j
     }
   }
   const context = contextFor(setup, options.jwt);
-  const bootstrapped = await cdklocal(['bootstrap', ...context], env);
+  // the free tier has no ECR: its bootstrap stack leaves the container-assets repository out
+  const template = setup === 'core' ? ['--template', await writeFreeTierBootstrapTemplate()] : [];
+  const bootstrapped = await cdklocal(['bootstrap', ...template, ...context], env);
   if (bootstrapped !== 0) return bootstrapped;
   return cdklocal(['deploy', '--require-approval', 'never', '--outputs-file', 'cdk-outputs.json', ...context], env);
 }

@@ -93,3 +93,29 @@ describe('npm run test:localstack never passes without having run', () => {
     expect(out.ms).toBeLessThan(15_000);
   });
 });
+
+describe('the free-tier bootstrap template (LocalStack without a token has no ECR)', () => {
+  it('CDK’s own bootstrap template minus the ECR repository, its policy statement and its output; file assets intact', async () => {
+    const { cdkBootstrapTemplate, withoutContainerAssets } = await import('../../local/localstack/bootstrap-template.js');
+    const original = await cdkBootstrapTemplate();
+    const ecr = Object.keys(original.Resources).filter((id) => original.Resources[id].Type === 'AWS::ECR::Repository');
+    expect(ecr.length).toBeGreaterThan(0); // the CLI's template still has one: the transformation is needed
+    const trimmed = withoutContainerAssets(original);
+    const text = JSON.stringify(trimmed);
+    expect(Object.values(trimmed.Resources).map((r: any) => r.Type)).not.toContain('AWS::ECR::Repository');
+    for (const id of ecr) expect(text).not.toContain(id);
+    expect(text).not.toContain('ecr:PutImage'); // the image-publishing statement on the repository is gone
+    expect(Object.keys(trimmed.Resources).length).toBe(Object.keys(original.Resources).length - ecr.length);
+    for (const kept of ['StagingBucket', 'FilePublishingRole', 'DeploymentActionRole', 'CloudFormationExecutionRole', 'CdkBootstrapVersion']) expect(trimmed.Resources, kept).toHaveProperty(kept);
+    expect(Object.keys(trimmed.Outputs!)).toEqual(expect.arrayContaining(['BucketName', 'BootstrapVersion']));
+    expect(Object.keys(trimmed.Outputs!)).not.toContain('ImageRepositoryName');
+    // ecr:GetAuthorizationToken names no repository and stays
+    expect(text).toContain('ecr:GetAuthorizationToken');
+  }, 60_000);
+
+  it('a template that still names the repository elsewhere is an error, not a silent leftover', async () => {
+    const { withoutContainerAssets } = await import('../../local/localstack/bootstrap-template.js');
+    const bad = { Resources: { Repo: { Type: 'AWS::ECR::Repository' }, Fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { REPO: { Ref: 'Repo' } } } } } } };
+    expect(() => withoutContainerAssets(bad)).toThrow(/still names its ECR repository in Fn/);
+  });
+});
