@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbeddedStack } from '../../local/embedded-stack.js';
-import { openEdgeStack } from './edge.js';
-import { byId, demoWorld, ids, settle, type Target } from './harness.js';
+import { openEdgeStack, transferA1ToC } from './edge.js';
+import { byId, demoWorld, ids, type Target } from './harness.js';
 
 /**
  * A stack deployed with `-c offboard:api=none` (LocalStack's free tier: no API Gateway v2, no Cognito), reached as
@@ -31,10 +31,7 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('api=none: the local ga
   });
 
   it('T10: a1 moves from A to C, every API call a lambda:Invoke through the endpoint', async () => {
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
-    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
-    expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
-    const final = await settle(target, `/transfers/${requested.body.id}`, 'adminC');
+    const { final } = await transferA1ToC(target);
     expect(final.status).toBe('succeeded');
     const w = await target.export();
     expect(byId(w.users, 'a1').organizationId).toBe('C'); // T9

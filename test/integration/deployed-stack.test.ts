@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 import type { EmbeddedStack } from '../../local/embedded-stack.js';
-import { openEdgeStack } from './edge.js';
+import { openEdgeStack, transferA1ToC } from './edge.js';
 import { billingEvent, byId, demoWorld, eventually, ids, settle, type Target } from './harness.js';
 
 /**
@@ -59,12 +59,9 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('a deployed stack reach
   });
 
   it('T10: a1 moves from A to C through the API URL with given-key tokens; the export read from the stack outputs shows it', async () => {
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
-    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
-    expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
-    const final = await settle(target, `/transfers/${requested.body.id}`, 'adminC');
+    const { requested, final } = await transferA1ToC(target);
     expect(final.status).toBe('succeeded');
-    expect(final.impact).toEqual(requested.body.impact); // X1
+    expect(final.impact).toEqual(requested.impact); // X1
     const w = await target.export();
     expect(byId(w.users, 'a1')).toMatchObject({ organizationId: 'C', allowOutsideCommunication: false, apiToken: null }); // T6, T9
     expect(ids(w.chats)).not.toContain('dm-a1-b1'); // T7

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { exportPKCS8, generateKeyPair } from 'jose';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { EmbeddedStack } from '../../local/embedded-stack.js';
-import { openDeployedTarget, type Target } from './harness.js';
+import { openDeployedTarget, settle, type Target } from './harness.js';
 
 /**
  * The embedded stack presenting itself as a deployed one (local/edge.ts): one endpoint for every service, a
@@ -46,4 +46,12 @@ export async function openEdgeStack(api: 'http' | 'none'): Promise<{ stack: Embe
   delete process.env.TABLE_NAME;
   delete process.env.BUCKET_NAME;
   return { stack, target: await openDeployedTarget(), env };
+}
+
+/** T10 through whatever serves the API: a1 moves from A to C; the requested and the settled transfer. */
+export async function transferA1ToC(target: Target): Promise<{ requested: any; final: any }> {
+  const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+  expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
+  return { requested: requested.body, final: await settle(target, `/transfers/${requested.body.id}`, 'adminC') };
 }
