@@ -33,9 +33,13 @@ export function setupFor(env: NodeJS.ProcessEnv, asked?: string): Setup | { refu
   return setup;
 }
 
-/** The CDK context of a setup. */
-export function contextFor(setup: Setup, jwt?: { issuer: string; audience: string }): string[] {
-  const ctx = ['offboard:retainData=false', ...(setup === 'core' ? ['offboard:api=none'] : []), ...(setup === 'full' && jwt ? [`offboard:jwtIssuer=${jwt.issuer}`, `offboard:jwtAudience=${jwt.audience}`] : [])];
+/** Where LocalStack's Cognito says its tokens come from: `{base}/{poolId}`. */
+export const LOCALSTACK_COGNITO_ISSUER_BASE = 'http://localhost:4566';
+
+/** The CDK context of a setup: core without the API; full with the issuer given, or the stack's Cognito pool as LocalStack issues its tokens. */
+export function contextFor(setup: Setup, jwt?: { issuer: string; audience: string }, cognitoIssuerBase = LOCALSTACK_COGNITO_ISSUER_BASE): string[] {
+  const identity = jwt ? [`offboard:jwtIssuer=${jwt.issuer}`, `offboard:jwtAudience=${jwt.audience}`] : [`offboard:cognitoIssuerBase=${cognitoIssuerBase}`];
+  const ctx = ['offboard:retainData=false', ...(setup === 'core' ? ['offboard:api=none'] : identity)];
   return ctx.flatMap((c) => ['-c', c]);
 }
 
@@ -58,7 +62,7 @@ export async function cdklocal(args: string[], env: NodeJS.ProcessEnv = process.
 }
 
 /** `cdklocal bootstrap`, then `cdklocal deploy` of the setup; the outputs go to cdk-outputs.json. */
-export async function deploy(setup: Setup, options: { env?: NodeJS.ProcessEnv; jwt?: { issuer: string; audience: string } } = {}): Promise<number> {
+export async function deploy(setup: Setup, options: { env?: NodeJS.ProcessEnv; jwt?: { issuer: string; audience: string }; cognitoIssuerBase?: string } = {}): Promise<number> {
   const env = options.env ?? process.env;
   const guarded = cdklocalEnvironment(env);
   if ('env' in guarded) {
@@ -69,7 +73,7 @@ export async function deploy(setup: Setup, options: { env?: NodeJS.ProcessEnv; j
       return 1;
     }
   }
-  const context = contextFor(setup, options.jwt);
+  const context = contextFor(setup, options.jwt, options.cognitoIssuerBase);
   // the free tier has no ECR: its bootstrap stack leaves the container-assets repository out
   const template = setup === 'core' ? ['--template', await writeFreeTierBootstrapTemplate()] : [];
   const bootstrapped = await cdklocal(['bootstrap', ...template, ...context], env);

@@ -53,12 +53,13 @@ describe('the two LocalStack setups', () => {
     expect(setupFor({ OFFBOARD_LOCALSTACK_SETUP: 'full' })).toBe('full');
     expect(setupFor({}, 'pro')).toEqual({ refused: expect.stringContaining('unknown LocalStack setup "pro"') });
   });
-  it('core deploys with -c offboard:api=none; full with the issuer given, or Cognito when none is', () => {
+  it('core deploys with -c offboard:api=none; full with the issuer given, or the Cognito pool as LocalStack issues its tokens', () => {
     expect(contextFor('core')).toEqual(['-c', 'offboard:retainData=false', '-c', 'offboard:api=none']);
     expect(contextFor('full', { issuer: 'http://host.testcontainers.internal:4000', audience: 'offboard-localstack' })).toEqual([
       '-c', 'offboard:retainData=false', '-c', 'offboard:jwtIssuer=http://host.testcontainers.internal:4000', '-c', 'offboard:jwtAudience=offboard-localstack',
     ]);
-    expect(contextFor('full')).toEqual(['-c', 'offboard:retainData=false']);
+    expect(contextFor('full')).toEqual(['-c', 'offboard:retainData=false', '-c', 'offboard:cognitoIssuerBase=http://localhost:4566']);
+    expect(contextFor('full', undefined, 'http://localhost.localstack.cloud:4566')).toContain('offboard:cognitoIssuerBase=http://localhost.localstack.cloud:4566');
   });
   it('images are pinned (never latest), placeholders for unsupported resources are off, arm64 functions run on x86', () => {
     for (const image of Object.values(IMAGES)) expect(image).toMatch(/^localstack\/localstack:\d+\.\d+\.\d+$/);
