@@ -61,7 +61,12 @@ const container = await new LocalstackContainer(IMAGES[setup])
   .withEnvironment({ ...LOCALSTACK_ENV, LOCALSTACK_HOST: `localhost.localstack.cloud:${port}`, ...(setup === 'full' ? { LOCALSTACK_AUTH_TOKEN: token! } : {}) })
   // Lambda functions run in containers of their own, which LocalStack starts through the engine
   .withBindMounts([{ source: process.env.OFFBOARD_DOCKER_SOCKET ?? '/var/run/docker.sock', target: '/var/run/docker.sock' }])
-  .start();
+  .start()
+  .catch(async (error: Error) => {
+    await issuer?.close();
+    // e.g. a refused auth token: LocalStack exits before it is ready
+    return stop(`LocalStack did not start: ${error.message.split('\n')[0]}`);
+  });
 
 let code = 1;
 try {
@@ -78,7 +83,8 @@ try {
   else {
     say(`deployed; running the integration suite with OFFBOARD_TARGET=stack`);
     code = await new Promise<number>((resolve) => {
-      const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'vitest'), ['run', 'test/integration'], {
+      // one file at a time: every file loads its own world into the one deployed table
+      const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'vitest'), ['run', 'test/integration', '--no-file-parallelism'], {
         cwd: REPO_ROOT,
         stdio: 'inherit',
         env: {
