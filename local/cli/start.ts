@@ -17,7 +17,8 @@ try {
 }
 
 process.stdout.write('Starting the embedded stack (DynamoDB Local, in-memory S3, synthesized state machines, HTTP API)…\n');
-const stack = await startEmbeddedStack({ port, world }).catch((error: Error) => fail(`could not start: ${error.message}`));
+// --edge: also one AWS endpoint for every service, as LocalStack's port 4566 (README, "LocalStack")
+const stack = await startEmbeddedStack({ port, world, edge: options.edge === true }).catch((error: Error) => fail(`could not start: ${error.message}`));
 mkdirSync(path.dirname(STATE_FILE), { recursive: true });
 writeFileSync(STATE_FILE, JSON.stringify({ url: stack.url, pid: process.pid }));
 const token = await stack.token('adminA');
@@ -31,7 +32,12 @@ Try it (adminA administers Company A; a1 moves to Company C, as in the help arti
   curl -s -X POST ${stack.url}/previews -H "authorization: Bearer $TOKEN" \\
        -H 'content-type: application/json' -d '{"operation":"transfer","userId":"a1","destinationOrganizationId":"C"}'
 
-A token for adminA, valid 12 h:
+${stack.edgeUrl ? `AWS endpoint for every service (stack ${stack.stackName}), as LocalStack's:
+
+  AWS_ENDPOINT_URL=${stack.edgeUrl} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \\
+    npm run world -- export --stack ${stack.stackName}
+
+` : ''}A token for adminA, valid 12 h:
 ${token}
 
 Ctrl-C stops the stack.
