@@ -38,6 +38,18 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('api=none: the local ga
     expect(ids(w.chats)).not.toContain('dm-a1-b1'); // T7
   });
 
+  it('lambda:Invoke through the endpoint answers as Lambda does: a function error with its type, an unknown function as ResourceNotFoundException', async () => {
+    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    const lambda = new LambdaClient({});
+    const seats = Object.keys(stack.template.Resources).find((id) => id.startsWith('BillingSeatsChanged') && stack.template.Resources[id]!.Type === 'AWS::Lambda::Function')!;
+    const malformed = { version: '0', id: 'e-1', 'detail-type': 'Seats Changed', source: 'billing', account: '000000000000', time: '2026-11-22T00:00:00Z', region: 'us-east-1', resources: [], detail: { organizationId: 'D', seats: 'many' } };
+    const out = await lambda.send(new InvokeCommand({ FunctionName: stack.names.physicalName(seats), Payload: Buffer.from(JSON.stringify(malformed)) }));
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ errorType: 'InvalidBillingEvent', errorMessage: expect.stringMatching(/detail\.seats/) });
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'NoSuchFunction', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    lambda.destroy();
+  });
+
   it('T1, D1: refusals answer 422 citing their rule through Invoke, as through API Gateway', async () => {
     const t1 = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'F' } });
     expect(t1.status).toBe(422);
