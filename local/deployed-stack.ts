@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { CloudFormationClient, DescribeStacksCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { FunctionInvoker } from './functions.js';
-import { LocalHttpApi, type JwtSettings } from './gateway.js';
-import { LocalNames, localFunctions, synthesizeTemplate, type LocalFunction } from './template.js';
+import type { JwtSettings } from './gateway.js';
+import type { LocalFunction } from './template.js';
 
 /**
  * A deployed stack (LocalStack or AWS) as the tools see it: its outputs through CloudFormation, the API by URL, or,
@@ -54,10 +54,14 @@ export function apiBaseUrl(apiUrl: string, endpoint: string | undefined, style: 
 
 /** lambda:Invoke on the deployed functions, each found by its logical id in the stack's resources. */
 class DeployedLambda implements FunctionInvoker {
-  private readonly client = new LambdaClient({});
   private readonly byArn: Map<string, LocalFunction>;
 
-  constructor(functions: LocalFunction[], private readonly physical: Map<string, string>) {
+  constructor(
+    private readonly client: LambdaClient,
+    private readonly invokeCommand: typeof import('@aws-sdk/client-lambda').InvokeCommand,
+    functions: LocalFunction[],
+    private readonly physical: Map<string, string>,
+  ) {
     this.byArn = new Map(functions.map((f) => [f.arn, f]));
   }
 
@@ -67,7 +71,7 @@ class DeployedLambda implements FunctionInvoker {
   }
 
   async invoke(f: LocalFunction, event: unknown): Promise<unknown> {
-    const out = await this.client.send(new InvokeCommand({ FunctionName: this.physical.get(f.logicalId), Payload: Buffer.from(JSON.stringify(event)) }));
+    const out = await this.client.send(new this.invokeCommand({ FunctionName: this.physical.get(f.logicalId), Payload: Buffer.from(JSON.stringify(event)) }));
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
     const payload = text ? JSON.parse(text) : null;
     if (out.FunctionError) {
@@ -93,6 +97,12 @@ export interface Gateway {
  * invoking the deployed function with the same logical id (ListStackResources), tokens checked against `jwt`.
  */
 export async function startGatewayOverInvoke(stackName: string, jwt: JwtSettings): Promise<Gateway> {
+  // loaded here: `npm run world -- --stack` needs none of this (the CDK library, the gateway, Lambda)
+  const [{ LocalNames, localFunctions, synthesizeTemplate }, { LocalHttpApi }, { InvokeCommand, LambdaClient }] = await Promise.all([
+    import('./template.js'),
+    import('./gateway.js'),
+    import('@aws-sdk/client-lambda'),
+  ]);
   const names = new LocalNames(synthesizeTemplate({ api: 'http' }), 'template');
   const cfn = new CloudFormationClient({});
   const physical = new Map<string, string>();
@@ -105,7 +115,7 @@ export async function startGatewayOverInvoke(stackName: string, jwt: JwtSettings
   } finally {
     cfn.destroy();
   }
-  const lambda = new DeployedLambda(localFunctions(names), physical);
+  const lambda = new DeployedLambda(new LambdaClient({}), InvokeCommand, localFunctions(names), physical);
   const api = new LocalHttpApi(names, lambda, jwt);
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
