@@ -90,6 +90,13 @@ const Id = z
   .check(z.minLength(1, { error: 'must be a non-empty string' }), z.maxLength(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
 export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id) });
 export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id) });
+/** D7 beyond: an organization's settings; the grace period is a whole number of days, 0 to 30. */
+export const SettingsBody = z.strictObject({
+  deletionGraceDays: z.int({ error: 'must be a whole number of days from 0 to 30' }).check(
+    z.minimum(0, { error: 'must be a whole number of days from 0 to 30' }),
+    z.maximum(30, { error: 'must be a whole number of days from 0 to 30' }),
+  ),
+});
 export const PreviewBody = z.discriminatedUnion(
   'operation',
   [
