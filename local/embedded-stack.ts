@@ -150,7 +150,9 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       }
       await stepFunctions.idle();
       try {
-        return send(res, 200, await worldStore.loadWorld(world));
+        const loaded = await worldStore.loadWorld(world);
+        stepFunctions.stopWaiting(); // D7: deletions waiting for a purge date belonged to the world replaced
+        return send(res, 200, loaded);
       } catch (error) {
         if ((error as any).name === 'InvalidWorld') return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: (error as any).path } });
         throw error;

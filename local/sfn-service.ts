@@ -218,6 +218,11 @@ export class LocalStepFunctions {
     }
   }
 
+  /** Stops every execution waiting for the injected clock (a world load removes the operations they wait for). */
+  stopWaiting(): void {
+    for (const e of this.list()) if (e.status === 'RUNNING' && e.parked) e.stop?.();
+  }
+
   /** StopExecution: the run ends ABORTED; stopping one that ended changes nothing. */
   stopExecution(executionArn: string): { stopDate: number } {
     const e = this.executions.get(executionArn);

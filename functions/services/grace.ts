@@ -1,6 +1,6 @@
 import type { User } from '../domain/model.js';
 import { nowMs } from '../shared/clock.js';
-import { Conflict, Ineligible, NotFound } from '../shared/errors.js';
+import { Conflict, Ineligible } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { conditionFailed } from '../store/conditions.js';
 import { audit, auditOf, createOperation, getOperation, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
@@ -117,7 +117,7 @@ export async function cancelScheduledForContract(op: OperationRecord, runId: str
  */
 export async function startPurge(operationId: string): Promise<{ purge: boolean }> {
   const op = await getOperation(operationId);
-  if (!op) throw new NotFound(`operation ${operationId} does not exist`);
+  if (!op) return { purge: false }; // gone with the world it belonged to (a world load replaces everything)
   if (op.status === 'running' && op.runCount === 1) return { purge: true };
   try {
     await beginRun(op, ['scheduled']);
