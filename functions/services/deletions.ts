@@ -4,7 +4,9 @@ import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, req
 import { startRun } from './executions.js';
 import { computeDeletionPlan } from './planning.js';
 import { checkPreview, operationView, savePreview, storePlan } from './views.js';
-import { graceNote, purgeDate, scheduleDeletion } from './grace.js';
+import { graceNote, scheduleDeletion } from './grace.js';
+import { purgeDate } from '../domain/grace-period.js';
+import { nowMs } from '../shared/clock.js';
 
 /** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewDeletion(callerId: string, userId: string) {
@@ -16,7 +18,7 @@ export async function previewDeletion(callerId: string, userId: string) {
   const preview = await savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion, readAt }, entries);
   // D7 beyond (an extension of the Impact): requested now, when it would purge; nothing is removed before
   const graceDays = user.status === 'active' ? (organization?.deletionGraceDays ?? 0) : 0;
-  return graceDays > 0 ? { ...preview, ...graceNote(graceDays, purgeDate(graceDays)) } : preview;
+  return graceDays > 0 ? { ...preview, ...graceNote(graceDays, purgeDate(graceDays, nowMs())) } : preview;
 }
 
 /**

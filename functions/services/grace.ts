@@ -1,5 +1,5 @@
+import { purgeDate } from '../domain/grace-period.js';
 import type { User } from '../domain/model.js';
-import { nowMs } from '../shared/clock.js';
 import { Conflict, Ineligible } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { conditionFailed } from '../store/conditions.js';
@@ -16,11 +16,6 @@ import { operationView, storePlan } from './views.js';
  * plans again (X1) and runs as any deletion. Nothing of D3–D6 or F happens before the purge.
  */
 
-export const MAX_GRACE_DAYS = 30;
-const DAY_MS = 24 * 3600 * 1000;
-
-/** The purge date of a deletion requested at `fromMs` under a grace period of `days`. */
-export const purgeDate = (days: number, fromMs: number = nowMs()): string => new Date(fromMs + days * DAY_MS).toISOString();
 
 /** `GET /organizations/{id}/settings`: an administrator of that organization. */
 export async function readSettings(callerId: string, organizationId: string) {
