@@ -124,6 +124,16 @@ export async function startPurge(operationId: string): Promise<{ purge: boolean 
   return { purge: true };
 }
 
+/** StartPurge failed past its retries: the deletion ends failed and the user is active again, in one transaction. */
+export async function failScheduled(op: OperationRecord, error: OperationError): Promise<void> {
+  const user = await mustGetUser(op.userId);
+  try {
+    await transition(op.id, ['scheduled'], 'failed', { error }, [], user.status === 'suspended' ? reactivationItems(user) : []);
+  } catch (e) {
+    if (!(e instanceof Conflict)) throw e; // undone or begun meanwhile: that outcome stands
+  }
+}
+
 /**
  * A purge that failed before DeleteUser applied (a stale saved preview, X1, or a step out of retries): nothing was
  * removed, so the user is active again rather than left suspended with nothing to undo.
