@@ -215,6 +215,18 @@ describe.skipIf(onDeployedStack)('D7 grace period: rules during the window', () 
     expect(byId((await target.export()).users, 'adminA').status).toBe('active');
   });
 
+  it('T4, D7: a suspended user still holds its seat; its purge frees it and the transfer waiting for it resumes (B2)', async () => {
+    await target.load(graceWorld(0, (w) => (byId(w.organizations, 'D').deletionGraceDays = 7)));
+    const scheduled = await schedule('d1', 'adminD'); // D is full: 3 of 3 seats
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } });
+    const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminD' });
+    expect(approved.body.status).toBe('awaiting-seat');
+    await passGracePeriod(7);
+    expect((await settle(target, `/deletions/${scheduled.id}`, 'adminD', (b) => ['succeeded', 'failed'].includes(b.status))).status).toBe('succeeded');
+    expect((await settle(target, `/transfers/${requested.body.id}`, 'adminD', (b) => b.status === 'succeeded')).status).toBe('succeeded');
+    expect(byId((await target.export()).users, 'a3').organizationId).toBe('D');
+  });
+
   it('T5: a suspended user cannot be transferred (422: the user must be active)', async () => {
     await target.load(graceWorld(7));
     await schedule('a2');
