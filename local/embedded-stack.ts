@@ -220,6 +220,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     async stop() {
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      stepFunctions.stopWaiting(); // deletions waiting for a purge date (D7) end with the stack
       await stepFunctions.idle().catch(() => undefined);
       await stepFunctions.close();
       for (const e of owned) await e.stop();

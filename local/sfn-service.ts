@@ -218,7 +218,7 @@ export class LocalStepFunctions {
     }
   }
 
-  /** Stops every execution waiting for the injected clock (a world load removes the operations they wait for). */
+  /** Stops every execution waiting for the injected clock (a world load removes the operations they wait for; a stop ends them). */
   stopWaiting(): void {
     for (const e of this.list()) if (e.status === 'RUNNING' && e.parked) e.stop?.();
   }
