@@ -16,7 +16,6 @@ import { operationView, storePlan } from './views.js';
  * plans again (X1) and runs as any deletion. Nothing of D3–D6 or F happens before the purge.
  */
 
-
 /** `GET /organizations/{id}/settings`: an administrator of that organization. */
 export async function readSettings(callerId: string, organizationId: string) {
   const caller = await callerUser(callerId);
@@ -31,11 +30,12 @@ export async function updateSettings(callerId: string, organizationId: string, d
   const org = await mustGetOrganization(organizationId);
   requireAdminOf(caller, org.id, 'only its administrators may change an organization\'s settings');
   await setDeletionGraceDays(org.id, deletionGraceDays);
+  // X2: who changed it, from what, to what (the function's structured log; settings have no audit route of their own)
   logger.info('D7 grace period set', { organizationId: org.id, by: caller.id, from: org.deletionGraceDays ?? 0, to: deletionGraceDays });
   return { organizationId: org.id, deletionGraceDays };
 }
 
-/** The X1 impact a Deletion or preview under a grace period adds (an extension): when it purges, and that nothing goes before. */
+/** What a deletion preview under a grace period adds to the Impact (an extension): when it would purge, and that nothing goes before. */
 export const graceNote = (graceDays: number, purgeAt: string) => ({
   graceDays,
   purgeAt,
