@@ -37,7 +37,7 @@ export class OffboardStack extends Stack {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [transferStateMachineArn(this)] }));
     }
     const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
-    const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine });
+    const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine, deletionStateMachine: deletion.stateMachine });
     new Api(this, 'Api', {
       table: data.table,
       transferStateMachine: transfer.stateMachine,

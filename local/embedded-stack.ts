@@ -11,6 +11,7 @@ import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { consolePage } from './console.js';
 import { LocalEventBus } from './event-bus.js';
+import { advanceClock, now } from '../functions/shared/clock.js';
 
 export interface EmbeddedStackOptions {
   port?: number;
@@ -179,11 +180,29 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       }
       await stepFunctions.idle();
       try {
-        return send(res, 200, await worldStore.loadWorld(world));
+        const loaded = await worldStore.loadWorld(world);
+        stepFunctions.stopWaiting(); // D7: deletions waiting for a purge date belonged to the world replaced
+        return send(res, 200, loaded);
       } catch (error) {
         if ((error as any).name === 'InvalidWorld') return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: (error as any).path } });
         throw error;
       }
+    }
+    if (path === '/_local/clock' && req.method === 'GET') return send(res, 200, { now: now() });
+    if (path === '/_local/clock' && req.method === 'PUT') {
+      // D7: moves the functions' clock forward (never back); a Wait until a purge date that it passes ends
+      let to: any;
+      try {
+        to = JSON.parse(body);
+      } catch {
+        to = undefined;
+      }
+      const bad = (field: string, message: string) => send(res, 400, { error: { code: 'invalid-request', message: `${field}: ${message}`, path: field } });
+      if (!to || typeof to !== 'object' || (to.advanceMs === undefined) === (to.now === undefined)) return bad('', 'give exactly one of advanceMs or now');
+      if (to.advanceMs !== undefined && !(Number.isSafeInteger(to.advanceMs) && to.advanceMs >= 0)) return bad('advanceMs', 'must be a whole number of milliseconds, 0 or more');
+      if (to.now !== undefined && !(typeof to.now === 'string' && Number.isFinite(Date.parse(to.now)))) return bad('now', 'must be an ISO-8601 instant');
+      if (to.now !== undefined && Date.parse(to.now) < Date.parse(now())) return bad('now', `the clock only moves forward (it is ${now()})`);
+      return send(res, 200, { now: advanceClock(to) });
     }
     if (path === '/_local/faults' && req.method === 'PUT') {
       const { function: fn, fault } = JSON.parse(body) as { function: string; fault?: Fault };
@@ -235,6 +254,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       await edge?.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      stepFunctions.stopWaiting(); // deletions waiting for a purge date (D7) end with the stack
       await stepFunctions.idle().catch(() => undefined);
       await stepFunctions.close();
       for (const e of owned) await e.stop();

@@ -2,20 +2,35 @@ import { createServer, type Server } from 'node:http';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { LocalLambda } from './functions.js';
 import { ACCOUNT, REGION } from './template.js';
+import { nowMs, onClockMove } from '../functions/shared/clock.js';
 
 interface Execution {
   executionArn: string;
   stateMachineArn: string;
   name: string;
   input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   startDate: number;
   stopDate?: number;
   output?: string;
   error?: string;
   cause?: string;
   done: Promise<void>;
+  /** In a Wait until a timestamp of the injected clock: idle, as far as `idle()` goes. */
+  parked?: boolean;
+  /** StopExecution: aborts the run and ends any Wait it is in. */
+  stop?: () => void;
+  /** Ends the clock Wait the execution is in. */
+  endWait?: () => void;
 }
+
+/** The largest delay setTimeout takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+/** Marks a Wait state rewritten to wait on the injected clock (see `register`). */
+const CLOCK_WAIT = 'local:clock-wait';
+
+/** `$.a.b` of a state's input (the only JSONPath form a TimestampPath needs here). */
+const pathValue = (input: any, path: string): unknown => path.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce((v, k) => v?.[k], input);
 
 class ServiceError extends Error {
   constructor(readonly type: string, message: string, readonly status = 400) {
@@ -58,15 +73,41 @@ export class LocalStepFunctions {
 
   constructor(private readonly lambda: LocalLambda, private readonly retryIntervalMs = 20) {}
 
+  /**
+   * D7's grace period waits days: a Wait until a timestamp (`Timestamp`, `TimestampPath`) runs here as a state that
+   * ends when the injected clock (functions/shared/clock.ts, moved by `PUT /_local/clock`) passes it, or when the
+   * execution is stopped. aws-local-stepfunctions would sleep on the system clock. Timeouts past setTimeout's range
+   * (the deletion machine allows 31 days) are capped at it.
+   */
+  private localDefinition(definition: any): any {
+    const copy = structuredClone(definition);
+    if (copy.TimeoutSeconds > MAX_TIMER_SECONDS) copy.TimeoutSeconds = MAX_TIMER_SECONDS;
+    for (const [name, state] of Object.entries<any>(copy.States ?? {})) {
+      if (state.Type !== 'Wait' || (state.Timestamp === undefined && state.TimestampPath === undefined)) continue;
+      const { Type, Timestamp, TimestampPath, ...rest } = state;
+      copy.States[name] = { ...rest, Type: 'Task', Resource: `${CLOCK_WAIT}:${Timestamp ?? TimestampPath}`, TimeoutSeconds: MAX_TIMER_SECONDS };
+    }
+    return copy;
+  }
+
   register(stateMachineArn: string, definition: any): void {
+    definition = this.localDefinition(definition);
     const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
     this.machines.set(stateMachineArn, { definition, machine });
   }
 
-  private overrides(definition: any) {
+  private overrides(definition: any, execution: Execution) {
     const taskResourceLocalHandlers: Record<string, (input: any) => Promise<any>> = {};
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [name, state] of taskStates(definition)) {
+      if (String(state.Resource).startsWith(`${CLOCK_WAIT}:`)) {
+        const when = String(state.Resource).slice(CLOCK_WAIT.length + 1);
+        taskResourceLocalHandlers[name] = async (input: any) => {
+          await this.waitUntil(Date.parse(String(when.startsWith('$') ? pathValue(input, when) : when)), execution);
+          return input; // a Wait passes its input on
+        };
+        continue;
+      }
       const viaInvoke = state.Resource === 'arn:aws:states:::lambda:invoke';
       retryIntervalOverrides[name] = this.retryIntervalMs;
       taskResourceLocalHandlers[name] = async (input: any) => {
@@ -100,7 +141,7 @@ export class LocalStepFunctions {
     const execution: Execution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now() / 1000, done: Promise.resolve() };
     const parsed = JSON.parse(input || '{}');
     const run = entry.machine.run(parsed, {
-      overrides: this.overrides(entry.definition),
+      overrides: this.overrides(entry.definition, execution),
       context: { Execution: { Id: executionArn, Name: name, Input: parsed, StartTime: new Date().toISOString() } },
     } as any);
     void (async () => {
@@ -110,13 +151,19 @@ export class LocalStepFunctions {
         this.transitionsByState.set(event.state.name, (this.transitionsByState.get(event.state.name) ?? 0) + 1);
       }
     })().catch(() => undefined);
+    let stopped = false;
+    execution.stop = () => {
+      stopped = true;
+      execution.endWait?.();
+      run.abort();
+    };
     execution.done = run.result.then(
       (output: unknown) => {
-        execution.status = 'SUCCEEDED';
+        execution.status = stopped ? 'ABORTED' : 'SUCCEEDED';
         execution.output = JSON.stringify(output);
       },
       (error: any) => {
-        execution.status = 'FAILED';
+        execution.status = stopped ? 'ABORTED' : 'FAILED';
         execution.error = error?.name ?? 'Error';
         execution.cause = error?.message ?? String(error);
       },
@@ -132,17 +179,56 @@ export class LocalStepFunctions {
     if (bytes > this.largestPayload.bytes) this.largestPayload = { bytes, where };
   }
 
+  /** Resolves once the injected clock reaches `atMs` (at once if it has), or when the execution is stopped. */
+  private waitUntil(atMs: number, execution: Execution): Promise<void> {
+    if (!(nowMs() < atMs)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        unsubscribe();
+        execution.parked = false;
+        execution.endWait = undefined;
+        this.parkedChanged();
+        resolve();
+      };
+      const unsubscribe = onClockMove(() => {
+        if (nowMs() >= atMs) end();
+      });
+      execution.parked = true;
+      execution.endWait = end;
+      this.parkedChanged();
+    });
+  }
+
+  private parkWaiters = new Set<() => void>();
+  private parkedChanged(): void {
+    for (const w of this.parkWaiters) w();
+    this.parkWaiters.clear();
+  }
+
   list(): Execution[] {
     return [...this.executions.values()];
   }
 
-  /** Resolves when no execution is running. */
+  /** Resolves when no execution is running, but those waiting for the injected clock (D7's grace period). */
   async idle(): Promise<void> {
     for (;;) {
-      const running = this.list().filter((e) => e.status === 'RUNNING');
+      const running = this.list().filter((e) => e.status === 'RUNNING' && !e.parked);
       if (running.length === 0) return;
-      await Promise.all(running.map((e) => e.done));
+      await Promise.race([Promise.all(running.map((e) => e.done)), new Promise<void>((r) => this.parkWaiters.add(r))]);
     }
+  }
+
+  /** Stops every execution waiting for the injected clock (a world load removes the operations they wait for; a stop ends them). */
+  stopWaiting(): void {
+    for (const e of this.list()) if (e.status === 'RUNNING' && e.parked) e.stop?.();
+  }
+
+  /** StopExecution: the run ends ABORTED; stopping one that ended changes nothing. */
+  stopExecution(executionArn: string): { stopDate: number } {
+    const e = this.executions.get(executionArn);
+    if (!e) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    if (e.status === 'RUNNING') e.stop?.();
+    return { stopDate: Date.now() / 1000 };
   }
 
   private describe(e: Execution) {
@@ -161,6 +247,8 @@ export class LocalStepFunctions {
         if (!e) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
         return this.describe(e);
       }
+      case 'StopExecution':
+        return this.stopExecution(body.executionArn);
       case 'ListExecutions':
         return {
           executions: this.list()

@@ -8,6 +8,7 @@ export const CANCELLED_USER_CUTOFF = Date.parse('2016-03-09T00:00:00Z');
  * user rewrites one item, not every message the user ever posted.
  */
 export function displayName(user: Pick<User, 'name' | 'status' | 'deletedAt'>): string {
+  if (user.status === 'suspended') return suspendedName(user);
   if (user.status !== 'deleted') return user.name;
   if (user.deletedAt && Date.parse(user.deletedAt) < CANCELLED_USER_CUTOFF) return 'Cancelled user';
   return `${user.name} (cancelled)`;
@@ -15,5 +16,9 @@ export function displayName(user: Pick<User, 'name' | 'status' | 'deletedAt'>): 
 
 /** D6: the requester of a kept task shows as "Name (cancelled)"; the 2016 cut-off of D2 is about messages only. */
 export function requesterName(user: Pick<User, 'name' | 'status'>): string {
+  if (user.status === 'suspended') return suspendedName(user);
   return user.status === 'deleted' ? `${user.name} (cancelled)` : user.name;
 }
+
+/** D7 beyond: during a grace period others see the user as suspended; an undo gives the name back unchanged. */
+const suspendedName = (user: Pick<User, 'name'>): string => `${user.name} (suspended)`;

@@ -58,7 +58,8 @@ export function transferIneligibility(
 export function deletionIneligibility(user: User, organizationAdmins: readonly User[]): Reason[] {
   if (user.status === 'deleted') return [{ rule: 'D1', message: `user ${user.id} is already deleted` }];
   const otherAdmins = organizationAdmins.filter((a) => a.id !== user.id && a.status === 'active' && a.orgAdmin);
-  if (user.orgAdmin && otherAdmins.length === 0) {
+  // D7: a suspended administrator stopped counting when it was suspended (checked then); its purge removes no active one
+  if (user.orgAdmin && user.status === 'active' && otherAdmins.length === 0) {
     return [{ rule: 'D1', message: `user ${user.id} is the last administrator of ${user.organizationId}` }];
   }
   return [];

@@ -11,6 +11,8 @@ export interface Organization {
   plan: Plan;
   restrictOutsideCommunication: boolean;
   disallowFileSharing: boolean;
+  /** D7 beyond: days a deletion waits, suspended and undoable, before anything is purged (0 or absent: at once). */
+  deletionGraceDays?: number;
   /** Licences bought; undefined means unlimited. */
   seats?: number;
 }
@@ -23,9 +25,16 @@ export interface User {
   allowOutsideCommunication: boolean;
   allowFileSharing: boolean;
   apiToken: string | null;
-  status: 'active' | 'deleted';
+  /** `suspended`: deleted under a grace period (D7), not yet purged: cannot sign in, still holds its seat. */
+  status: 'active' | 'suspended' | 'deleted';
   deletedAt?: string;
 }
+
+/**
+ * D7 beyond: a suspended user may come back (undo) with everything as it was, so every plan but its own purge sees
+ * it as still there: its chats are not deleted under it, nor its administrator role handed over.
+ */
+export const isPresent = (user: Pick<User, 'status'> | undefined): boolean => user !== undefined && user.status !== 'deleted';
 
 export interface ChatMember {
   userId: string;

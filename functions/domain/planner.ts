@@ -1,6 +1,6 @@
 import { mayCommunicate, type CommunicationContext } from './communication.js';
 import { type Effect, type Impact, mergeEffects } from './impact.js';
-import { sortedPair, type Chat, type FileRecord, type Organization, type Task, type User } from './model.js';
+import { isPresent, sortedPair, type Chat, type FileRecord, type Organization, type Task, type User } from './model.js';
 import { inheritedExemptions } from './security.js';
 
 /** One chat the subject is a member of, with what the planner needs to decide its fate. */
@@ -57,8 +57,9 @@ class EffectList {
   }
 }
 
+/** Active, or suspended under a grace period (D7: it may come back; see isPresent). */
 function isActive(users: ReadonlyMap<string, User>, userId: string): boolean {
-  return users.get(userId)?.status === 'active';
+  return isPresent(users.get(userId));
 }
 
 interface LeaveRules {
@@ -112,7 +113,7 @@ export function planTransfer(slice: PlanSlice, destination: Organization): Impac
 
   const blocked = (userId: string): boolean => {
     const other = slice.users.get(userId);
-    return other !== undefined && other.status === 'active' && !mayCommunicate(comm, moved, other);
+    return other !== undefined && isPresent(other) && !mayCommunicate(comm, moved, other);
   };
   for (const contactId of slice.contacts) {
     if (blocked(contactId)) list.add({ kind: 'contact-removed', rule: 'T7', userIds: sortedPair(subject.id, contactId) });

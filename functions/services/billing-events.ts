@@ -95,10 +95,13 @@ export const runIdFor = (eventId: string) => `b1-${eventId}`;
 
 /** B1: one bulk run per event; a duplicate delivery finds the run and the execution already there. */
 export async function handleContractCancelled(event: unknown) {
-  const { id, detail } = await parseBillingEvent('Contract Cancelled', event);
+  const { id, detail, org } = await parseBillingEvent('Contract Cancelled', event);
   const runId = runIdFor(id);
   const at = now();
-  const created = await createRun({ id: runId, kind: 'contract-cancellation', organizationId: detail.organizationId, eventId: id, status: 'running', total: 0, done: 0, failed: 0, createdAt: at, updatedAt: at });
+  // D7 beyond: the contract is over, so members are deleted now whatever the grace period; the run says so
+  const graceDays = org.deletionGraceDays ?? 0;
+  const gracePeriodIgnored = graceDays > 0 ? { gracePeriodIgnored: { days: graceDays, rule: 'B1' as const, message: `B1: the contract is cancelled; the grace period of ${graceDays} days (D7) does not apply` } } : {};
+  const created = await createRun({ id: runId, kind: 'contract-cancellation', organizationId: detail.organizationId, eventId: id, status: 'running', total: 0, done: 0, failed: 0, createdAt: at, updatedAt: at, ...gracePeriodIgnored });
   await startBulkExecution(runId, detail.organizationId);
   logger.info('B1 contract cancelled', { organizationId: detail.organizationId, runId, duplicate: !created });
   return { runId, duplicate: !created };

@@ -1,5 +1,7 @@
 import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
-import type { User } from '../domain/model.js';
+import { now } from '../shared/clock.js';
+import { isPresent, type User } from '../domain/model.js';
+import { cancelScheduledForContract } from './grace.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { DELETE_OBJECTS_LIMIT, transactWrite } from '../store/batch.js';
@@ -46,12 +48,14 @@ export async function startRun(runId: string, organizationId: string) {
 }
 
 /** A member's own pending operation is cancelled (the contract is over); one already running makes the member fail. */
-async function clearPendingOperations(organizationId: string, members: User[]): Promise<Map<string, string>> {
+async function clearPendingOperations(runId: string, organizationId: string, members: User[]): Promise<Map<string, string>> {
   const busy = new Map<string, string>();
   for (const lock of await getLocks(members.map((m) => m.id))) {
     const other = await getOperation(lock.operationId);
     if (!other) continue;
     if (other.status === 'running') busy.set(lock.userId, `MemberBusy: operation ${other.id} is running on this member`);
+    // B1 ignores the grace period (D7): the scheduled deletion is cancelled, its suspended member deleted now
+    else if (other.status === 'scheduled') await cancelScheduledForContract(other, runId, cancelled(organizationId)).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
     else await cancelBySystem(other, cancelled(organizationId)).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
   }
   return busy;
@@ -59,12 +63,12 @@ async function clearPendingOperations(organizationId: string, members: User[]): 
 
 /** Plans one batch: every member still active in the organization; a member that cannot be planned fails alone. */
 async function planBatch(runId: string, organizationId: string, n: number, cursor: string | undefined): Promise<BatchRecord> {
-  const readAt = new Date().toISOString();
+  const readAt = now();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
   // deleted earlier, or moved out meanwhile: nothing to do, counted done
-  const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => u?.status === 'active' && u.organizationId === organizationId);
-  const failures = [...(await clearPendingOperations(organizationId, members))].map(([userId, error]) => ({ userId, error }));
+  const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => isPresent(u) && u!.organizationId === organizationId);
+  const failures = [...(await clearPendingOperations(runId, organizationId, members))].map(([userId, error]) => ({ userId, error }));
   // files the previous batch handed on (see BatchRecord.carry) are part of this batch's plan
   const carried = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
   // a member that fails stays, as far as the others' plans go: its chats are not deleted under it
@@ -211,5 +215,6 @@ export function runView(run: RunRecord) {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     ...(run.error ? { error: run.error } : {}),
+    ...(run.gracePeriodIgnored ? { gracePeriodIgnored: run.gracePeriodIgnored } : {}),
   };
 }

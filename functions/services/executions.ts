@@ -1,10 +1,13 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { logger } from '../shared/logger.js';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
 import { journalStart, now, releaseLock, transition, type OperationRecord, type Status } from '../store/operations.js';
 
 export interface ExecutionInput {
   operationId: string;
+  /** D7 beyond: the deletion waits (a Wait state) until this instant, then purges unless undone. */
+  purgeAt?: string;
 }
 
 const machineFor = (op: OperationRecord): string =>
@@ -19,27 +22,46 @@ export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): str
  * its execution. A start that already happened is not repeated. `planned`: the plan was just stored for this run.
  */
 export async function startRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = [], planned = false): Promise<OperationRecord> {
-  const startedAt = now();
-  const run = op.runCount + 1;
-  const running = await transition(op.id, from, 'running', { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) }, ['error'], [...alsoTransact, journalStart(op.id, startedAt)]);
+  const running = await beginRun(op, from, set, alsoTransact, planned);
   try {
-    await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: machineFor(running),
-        name: executionName(running),
-        input: JSON.stringify({ operationId: running.id } satisfies ExecutionInput),
-      }),
-    );
+    await startExecution(running, { operationId: running.id });
   } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) {
-      await transition(running.id, ['running'], 'failed', {
-        error: { code: 'ExecutionNotStarted', message: (error as Error).message },
-      });
-      await releaseLock(running.userId, running.id);
-      throw error;
-    }
+    await transition(running.id, ['running'], 'failed', {
+      error: { code: 'ExecutionNotStarted', message: (error as Error).message },
+    });
+    await releaseLock(running.userId, running.id);
+    throw error;
   }
   return running;
+}
+
+/** The transition to running, with its journal entry (a run begun inside an execution, D7's purge, uses it alone). */
+export async function beginRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = [], planned = false): Promise<OperationRecord> {
+  const startedAt = now();
+  const run = op.runCount + 1;
+  return transition(op.id, from, 'running', { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) }, ['error'], [...alsoTransact, journalStart(op.id, startedAt)]);
+}
+
+/** Starts the operation's execution; a start that already happened (same name) is not repeated. */
+export async function startExecution(op: OperationRecord, input: ExecutionInput): Promise<void> {
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: machineFor(op), name: executionName(op), input: JSON.stringify(input) }));
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+}
+
+/**
+ * D7 beyond: stops the operation's execution (an undone deletion's Wait). Its ARN follows from the state machine's
+ * and the execution's name. Best effort: the purge step checks the operation's status first anyway.
+ */
+export async function stopExecution(op: OperationRecord, cause: string): Promise<void> {
+  const executionArn = `${machineFor(op).replace(':stateMachine:', ':execution:')}:${executionName(op)}`;
+  try {
+    await sfn.send(new StopExecutionCommand({ executionArn, cause }));
+  } catch (error) {
+    logger.warn('execution not stopped', { executionArn, error: (error as Error).message });
+  }
 }
 
 /** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new). */

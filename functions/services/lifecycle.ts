@@ -5,6 +5,7 @@ import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
 import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';
 import { settleAfter } from './settle.js';
+import { failScheduled, reactivateAfterFailedPurge } from './grace.js';
 import { clearTransferMarkers, resumeWaitingTransfers, waitForSeat } from './transfers.js';
 import { assertSamePlan } from './views.js';
 
@@ -75,6 +76,9 @@ export async function finalize(operationId: string, options: { settle?: boolean 
 export async function markFailed(operationId: string, error: { Error?: string; Cause?: string }): Promise<void> {
   const op = await mustGetOperation(operationId);
   const { code, message, rule } = describeError(error);
+  // D7 beyond: a purge that failed before DeleteUser leaves the user suspended with nothing to undo: active again
+  if (op.status === 'running' && op.purgeAt) await reactivateAfterFailedPurge(op);
+  if (op.status === 'scheduled') await failScheduled(op, { code, message, ...(rule ? { rule } : {}) });
   if (op.status === 'running') await transition(op.id, ['running'], 'failed', { error: { code, message, ...(rule ? { rule } : {}) } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);

@@ -1,4 +1,5 @@
 import type { Effect } from '../domain/impact.js';
+import { now } from '../shared/clock.js';
 import { mergeEffects } from '../domain/impact.js';
 import type { FileRecord, Organization, User } from '../domain/model.js';
 import { deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
@@ -38,6 +39,11 @@ export class PlanningContext {
     private readonly departingOrganizationId?: string,
     private readonly staying: ReadonlySet<string> = new Set(),
   ) {}
+
+  /** An organization this context read (the subject's is always read: its grace period, D7, costs no request). */
+  organization(id: string | null): Organization | undefined {
+    return id ? this.organizations.get(id) : undefined;
+  }
 
   private departs(u: User): boolean {
     return Boolean(this.departingOrganizationId) && u.organizationId === this.departingOrganizationId && !this.staying.has(u.id);
@@ -181,15 +187,19 @@ export interface ComputedPlan {
 }
 
 export async function computeTransferPlan(user: User, destination: Organization): Promise<ComputedPlan> {
-  const readAt = new Date().toISOString();
+  const readAt = now();
   const version = await worldVersion();
   return { entries: await new PlanningContext().plan({ operation: 'transfer', user, destination }), worldVersion: version, readAt };
 }
 
-export async function computeDeletionPlan(user: User): Promise<ComputedPlan> {
-  const readAt = new Date().toISOString();
+/** Also the user's organization as the plan read it (its grace period, D7). */
+export async function computeDeletionPlan(user: User): Promise<ComputedPlan & { organization?: Organization }> {
+  const readAt = now();
   const version = await worldVersion();
-  return { entries: await new PlanningContext().plan({ operation: 'deletion', user }), worldVersion: version, readAt };
+  const context = new PlanningContext();
+  const entries = await context.plan({ operation: 'deletion', user });
+  const organization = context.organization(user.organizationId);
+  return { entries, worldVersion: version, readAt, ...(organization ? { organization } : {}) };
 }
 
 /**

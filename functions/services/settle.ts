@@ -1,4 +1,5 @@
 import type { Effect } from '../domain/impact.js';
+import { isPresent } from '../domain/model.js';
 import { applyAdminsGranted, applyChatsDeleted } from '../store/apply.js';
 import { inParallel } from '../store/batch.js';
 import { audit, type OperationRecord } from '../store/operations.js';
@@ -19,7 +20,7 @@ export async function settleChats(chatIds: Iterable<string>): Promise<Effect[]> 
   const users = await getUsers(views.flatMap((v) => v.chat.members.map((m) => m.userId)));
   const done: Effect[] = [];
   for (const { chat } of views) {
-    const remaining = chat.members.filter((m) => users.get(m.userId)?.status === 'active');
+    const remaining = chat.members.filter((m) => isPresent(users.get(m.userId)));
     if (remaining.length === 0) {
       done.push({ kind: 'chat-deleted', rule: chat.type === 'direct' ? 'D4' : 'G2', chatId: chat.id });
     } else if (chat.type === 'group' && !remaining.some((m) => m.role === 'admin')) {

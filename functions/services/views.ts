@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { now } from '../shared/clock.js';
 import type { Operation } from '../domain/impact.js';
 import { ImpactChanged, InvalidRequest, NotFound } from '../shared/errors.js';
 import { auditOf, type OperationRecord } from '../store/operations.js';
@@ -53,6 +54,7 @@ export async function operationView(op: OperationRecord, shown?: ReturnType<type
     ...(op.operation === 'transfer' ? { approvedBy: op.approvedBy ?? null } : {}),
     createdAt: op.createdAt,
     updatedAt: op.updatedAt,
+    ...(op.purgeAt ? { purgeAt: op.purgeAt } : {}),
     ...(op.error ? { error: op.error } : {}),
   };
   if (op.operation === 'transfer') {
@@ -77,7 +79,7 @@ export async function savePreview(header: Omit<Parameters<typeof writePlan>[0], 
 /** A saved preview that still exists and has not expired; 404 otherwise. */
 export async function savedPreview(id: string): Promise<PlanHeader> {
   const header = id.startsWith('pv-') ? await readPlanHeader(id) : undefined;
-  if (!header || !header.expiresAt || header.expiresAt <= new Date().toISOString()) throw new NotFound(`preview ${id} does not exist or has expired`);
+  if (!header || !header.expiresAt || header.expiresAt <= now()) throw new NotFound(`preview ${id} does not exist or has expired`);
   return header;
 }
 

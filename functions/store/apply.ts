@@ -89,15 +89,17 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
   for (const { effect } of ofKind(entries, 'user-deleted')) {
     const user = await getUser(effect.userId);
     if (!user || user.status === 'deleted') continue; // applied already
+    // D7: a suspended user (purged after its grace period) stopped counting as an administrator when suspended
+    const countsAsAdmin = user.orgAdmin && user.status === 'active';
     const items: any[] = [
       {
         Update: {
           TableName: tableName(),
           Key: keys.user(user.id),
           UpdateExpression: 'SET #status = :deleted, deletedAt = :at, apiToken = :null, orgAdmin = :false',
-          ConditionExpression: '#status = :active',
+          ConditionExpression: '#status IN (:active, :suspended)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':deleted': 'deleted', ':active': 'active', ':at': deletedAt, ':null': null, ':false': false },
+          ExpressionAttributeValues: { ':deleted': 'deleted', ':active': 'active', ':suspended': 'suspended', ':at': deletedAt, ':null': null, ':false': false },
         },
       },
     ];
@@ -106,8 +108,8 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
         Update: {
           TableName: tableName(),
           Key: keys.org(user.organizationId),
-          UpdateExpression: user.orgAdmin ? 'SET members = members - :one, admins = admins - :one' : 'SET members = members - :one',
-          ConditionExpression: user.orgAdmin ? 'members > :zero AND admins > :one' : 'members > :zero',
+          UpdateExpression: countsAsAdmin ? 'SET members = members - :one, admins = admins - :one' : 'SET members = members - :one',
+          ConditionExpression: countsAsAdmin ? 'members > :zero AND admins > :one' : 'members > :zero',
           ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
         },
       });
@@ -115,7 +117,7 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
     try {
       await transactWrite(items);
     } catch (error) {
-      if (user.orgAdmin && conditionFailed(error, 1)) {
+      if (countsAsAdmin && conditionFailed(error, 1)) {
         throw new Ineligible([{ rule: 'D1', message: `user ${user.id} is the last administrator of ${user.organizationId}` }]);
       }
       throw error;
@@ -130,7 +132,7 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
 export async function applyMembersDeleted(entries: readonly PlanEntry[], deletedAt: string): Promise<void> {
   await batchUpdate(
     ofKind(entries, 'user-deleted').map(({ effect }) =>
-      update('"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?', ['deleted', deletedAt, null, false], keys.user(effect.userId), ['"status" = ?', 'active']),
+      update('"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?', ['deleted', deletedAt, null, false], keys.user(effect.userId), ['"status" <> ?', 'deleted']), // D7: suspended members too (B1 ignores grace periods)
     ),
   );
 }

@@ -7,9 +7,10 @@ import { queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
 import { getItem, tableName } from './table.js';
+import { now } from '../shared/clock.js';
 
-export type Status = 'awaiting-approval' | 'awaiting-seat' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const ACTIVE_STATUSES: readonly Status[] = ['awaiting-approval', 'awaiting-seat', 'running'];
+export type Status = 'awaiting-approval' | 'awaiting-seat' | 'scheduled' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const ACTIVE_STATUSES: readonly Status[] = ['awaiting-approval', 'awaiting-seat', 'scheduled', 'running'];
 
 export interface OperationError {
   code: string;
@@ -47,15 +48,23 @@ export interface OperationRecord {
   /** X1 beyond: requested with a saved preview: the plan every decision point must still equal. */
   previewId?: string;
   previewFingerprint?: string;
+  /** D7 beyond: a deletion under a grace period waits `scheduled`, the user suspended, until this instant. */
+  purgeAt?: string;
+  graceDays?: number;
+  /** D7 beyond: who undid the scheduled deletion (a repeated undo answers the same cancelled deletion). */
+  undoneBy?: string;
 }
 
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
-export const now = (): string => new Date().toISOString();
+export { now } from '../shared/clock.js';
 
 const OP_FIELDS = (op: OperationRecord) => ({ ...keys.operation(op.id), type: 'operation', GSI1PK: keys.userOperations(op.userId), GSI1SK: `${op.createdAt}#${op.id}`, ...op });
 
-/** Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409. */
-export async function createOperation(op: OperationRecord): Promise<void> {
+/**
+ * Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409.
+ * `alsoTransact` items (a suspension, D7) commit with it; their failed conditions are the caller's to name.
+ */
+export async function createOperation(op: OperationRecord, alsoTransact: any[] = []): Promise<void> {
   try {
     await transactWrite([
           {
@@ -66,6 +75,7 @@ export async function createOperation(op: OperationRecord): Promise<void> {
             },
           },
           { Put: { TableName: tableName(), Item: OP_FIELDS(op), ConditionExpression: 'attribute_not_exists(PK)' } },
+          ...alsoTransact,
         ]);
   } catch (error) {
     if (conditionFailed(error, 0)) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { nowMs } from '../shared/clock.js';
 import { canonicalEffect, type Effect, type EffectKind, type Operation } from '../domain/impact.js';
 import { batchWrite, put } from './batch.js';
 import { keys } from './keys.js';
@@ -97,7 +98,7 @@ export async function writePlan(
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
 ): Promise<PlanHeader> {
-  const at = options.now ?? new Date();
+  const at = options.now ?? new Date(nowMs());
   const pages = paginate(entries);
   const effects = entries.map((e) => e.effect);
   const expiry = options.ttlSeconds ? new Date(at.getTime() + options.ttlSeconds * 1000) : undefined;

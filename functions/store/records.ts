@@ -13,6 +13,7 @@ export function toOrg(item: Item): Organization {
     plan: item.plan,
     restrictOutsideCommunication: Boolean(item.restrictOutsideCommunication),
     disallowFileSharing: Boolean(item.disallowFileSharing),
+    ...(item.deletionGraceDays === undefined || item.deletionGraceDays === null ? {} : { deletionGraceDays: Number(item.deletionGraceDays) }),
     ...(item.seats === undefined || item.seats === null ? {} : { seats: Number(item.seats) }),
   };
 }
@@ -32,7 +33,7 @@ export function toUser(item: Item): User {
     allowOutsideCommunication: Boolean(item.allowOutsideCommunication),
     allowFileSharing: Boolean(item.allowFileSharing),
     apiToken: item.apiToken ?? null,
-    status: item.status === 'deleted' ? 'deleted' : 'active',
+    status: item.status === 'deleted' || item.status === 'suspended' ? item.status : 'active',
     ...(item.deletedAt ? { deletedAt: item.deletedAt } : {}),
   };
 }

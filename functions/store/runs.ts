@@ -3,7 +3,7 @@ import { conditionFailed } from './conditions.js';
 import { transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
-import { now } from './operations.js';
+import { now, nowMs } from '../shared/clock.js';
 import { getItem, tableName } from './table.js';
 
 /** A bulk run started by a billing event (B1): its progress is visible through the API. */
@@ -19,6 +19,8 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   error?: { code: string; message: string; rule?: string };
+  /** D7 beyond: the organization's grace period, which B1 does not apply (the contract is over). */
+  gracePeriodIgnored?: { days: number; rule: 'B1'; message: string };
 }
 
 /** Creates the run once per billing event; returns false when it already exists (a duplicate delivery). */
@@ -125,6 +127,6 @@ export async function eventSeen(eventId: string): Promise<boolean> {
 export async function markEventSeen(eventId: string, detailType: string): Promise<void> {
   const at = now();
   // kept 30 days: long past EventBridge's 24-hour retry window
-  const expiresAt = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
+  const expiresAt = Math.floor(nowMs() / 1000) + 30 * 24 * 3600;
   await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.event(eventId), type: 'event', eventId, detailType, at, expiresAt } }));
 }

@@ -99,8 +99,9 @@ export async function recountOrganization(organizationId: string): Promise<{ mem
     ProjectionExpression: '#status, orgAdmin',
     ExpressionAttributeNames: { '#status': 'status' },
   });
-  const active = items.filter((i) => i.status !== 'deleted');
-  const counts = { members: active.length, admins: active.filter((i) => i.orgAdmin).length };
+  // D7: a suspended user holds its seat but is not an administrator D1 can count on
+  const present = items.filter((i) => i.status !== 'deleted');
+  const counts = { members: present.length, admins: present.filter((i) => i.orgAdmin && i.status === 'active').length };
   await ddb.send(
     new UpdateCommand({
       TableName: tableName(),

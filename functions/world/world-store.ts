@@ -53,9 +53,9 @@ export async function loadWorld(input: unknown): Promise<{ items: number; object
   const members = new Map<string, number>();
   const admins = new Map<string, number>();
   for (const u of users) {
-    if (!u.organizationId || u.status !== 'active') continue;
-    members.set(u.organizationId, (members.get(u.organizationId) ?? 0) + 1);
-    if (u.orgAdmin) admins.set(u.organizationId, (admins.get(u.organizationId) ?? 0) + 1);
+    if (!u.organizationId || u.status === 'deleted') continue;
+    members.set(u.organizationId, (members.get(u.organizationId) ?? 0) + 1); // D7: a suspended user still holds its seat
+    if (u.orgAdmin && u.status === 'active') admins.set(u.organizationId, (admins.get(u.organizationId) ?? 0) + 1);
   }
   const items: Item[] = [
     ...w.organizations.map((o) => orgItem(toOrg(o), members.get(o.id) ?? 0, admins.get(o.id) ?? 0)),

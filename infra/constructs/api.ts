@@ -53,6 +53,9 @@ export class Api extends Construct {
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
     const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
+    const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table);
+    // D7: an undo stops the deletion's execution waiting for its purge date
+    props.deletionStateMachine.grantExecution(deletions, 'states:StopExecution');
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
@@ -121,6 +124,9 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/transfers/{id}', transfers],
       [apigw.HttpMethod.POST, '/deletions', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
+      [apigw.HttpMethod.POST, '/deletions/{id}/undo', deletions],
+      [apigw.HttpMethod.GET, '/organizations/{id}/settings', settings],
+      [apigw.HttpMethod.PUT, '/organizations/{id}/settings', settings],
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];

@@ -24,6 +24,8 @@ export interface BillingProps {
   table: dynamodb.ITable;
   bucket: s3.IBucket;
   transferStateMachine: sfn.IStateMachine;
+  /** D7: B1 cancels members' scheduled deletions and stops their executions. */
+  deletionStateMachine?: sfn.IStateMachine;
 }
 
 /**
@@ -144,6 +146,11 @@ export class Billing extends Construct {
     batchFailed.next(more);
     finish.next(new sfn.Succeed(this, 'RunSucceeded', { comment: 'Every member processed' }));
 
+    if (props.deletionStateMachine) {
+      // B1 ignores grace periods (D7): a member's scheduled deletion is cancelled and its waiting execution stopped
+      fns.DeleteBatch!.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
+      props.deletionStateMachine.grantExecution(fns.DeleteBatch!, 'states:StopExecution');
+    }
     const machine = new sfn.StateMachine(this, 'CancellationStateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'offboard B1: a cancelled contract deletes every member (D2–D6) and every file its users uploaded (F3)',

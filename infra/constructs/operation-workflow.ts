@@ -84,7 +84,21 @@ export class OperationWorkflow extends Construct {
       return { entry: task, link: (next) => more.otherwise(next) };
     };
 
-    const links: Link[] = [single('CheckEligibility'), single('PlanImpact')];
+    const links: Link[] = [];
+    if (props.operation === 'deletion') {
+      // D7 beyond: a deletion under a grace period waits here, its user suspended, until its purge date. A Wait in the
+      // execution (not EventBridge Scheduler): one resource, stopped by an undo, and its history shows the wait.
+      const wait = new sfn.Wait(this, 'WaitUntilPurge', { comment: 'D7: the grace period; an undo stops the execution here', time: sfn.WaitTime.timestampPath('$.purgeAt') });
+      const startPurge = withCatch(invoke('StartPurge'));
+      const purging = new sfn.Choice(this, 'PurgeStarted', { comment: 'Undone (or cancelled by B1) before the purge date: nothing is purged' });
+      purging.when(sfn.Condition.booleanEquals('$.purge', false), new sfn.Succeed(this, 'NotPurged', { comment: 'D7: undone; nothing was purged' }));
+      wait.next(startPurge);
+      startPurge.next(purging);
+      const grace = new sfn.Choice(this, 'GracePeriod', { comment: 'D7: a deletion under a grace period waits until its purge date; otherwise it runs now' });
+      grace.when(sfn.Condition.isPresent('$.purgeAt'), wait);
+      links.push({ entry: grace, link: (next) => (grace.otherwise(next), purging.otherwise(next)) });
+    }
+    links.push(single('CheckEligibility'), single('PlanImpact'));
     if (props.operation === 'transfer') {
       const awaitSeat = invoke('AwaitSeat', sfn.TaskInput.fromObject({ operationId: sfn.JsonPath.stringAt('$.operationId') }));
       withCatch(awaitSeat);
@@ -101,7 +115,8 @@ export class OperationWorkflow extends Construct {
       ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
       comment: `offboard ${props.operation}: applies exactly the planned effects (X1), each step idempotent`,
       definitionBody: sfn.DefinitionBody.fromChainable(links[0]!.entry),
-      timeout: Duration.hours(6),
+      // a deletion may wait out a grace period of up to 30 days (D7) before its run of at most 6 hours
+      timeout: props.operation === 'deletion' ? Duration.days(31) : Duration.hours(6),
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),

@@ -6,6 +6,7 @@ import { OffboardFunction } from './offboard-function.js';
 
 /** Every Lambda step of the workflows: state name → handler module and what it does. */
 export const STEP_DEFINITIONS = {
+  StartPurge: { entry: 'start-purge', comment: 'D7: the grace period is over; the purge begins unless the deletion was undone (scheduled → running)' },
   CheckEligibility: { entry: 'check-eligibility', comment: 'T1, T2, T5 (transfer) or D1 (deletion) against the current data' },
   PlanImpact: { entry: 'plan-impact', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact' },
   ApplyMembership: { entry: 'apply-membership', comment: 'T4, T6, T9: membership, both seat counts, exemptions and API token in one transaction' },

@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(26); // 11 operation steps, 6 API, 3 billing targets, 6 bulk-run steps
+    expect(ours.length).toBe(28); // 12 operation steps (StartPurge, D7), 7 API, 3 billing targets, 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -55,6 +55,21 @@ describe('state machines', () => {
     const names = allStates(byId('DeletionWorkflow')).map(([n]) => n);
     expect(names).toContain('DeleteUser');
     expect(names).not.toContain('ApplyMembership');
+  });
+
+  it('D7: a deletion with a purge date waits in a Wait state until it, then StartPurge; without one it runs at once', () => {
+    const d = byId('DeletionWorkflow');
+    const states = Object.fromEntries(allStates(d));
+    expect(d.StartAt).toBe('GracePeriod');
+    expect(states.GracePeriod.Choices[0]).toMatchObject({ Variable: '$.purgeAt', IsPresent: true, Next: 'WaitUntilPurge' });
+    expect(states.GracePeriod.Default).toBe('CheckEligibility');
+    expect(states.WaitUntilPurge).toMatchObject({ Type: 'Wait', TimestampPath: '$.purgeAt', Next: 'StartPurge' });
+    expect(states.PurgeStarted.Choices[0]).toMatchObject({ Variable: '$.purge', BooleanEquals: false, Next: 'NotPurged' });
+    expect(states.PurgeStarted.Default).toBe('CheckEligibility');
+    // the longest grace period (30 days) and a run fit in the execution's timeout; the transfer machine keeps 6 hours
+    expect(d.TimeoutSeconds).toBeGreaterThanOrEqual(30 * 86400 + 6 * 3600);
+    expect(byId('TransferWorkflow').TimeoutSeconds).toBe(6 * 3600);
+    expect(allStates(byId('TransferWorkflow')).some(([, s]) => s.Type === 'Wait')).toBe(false);
   });
 
   it('every Task has a Retry on Lambda service errors and throttling, with backoff and full jitter, and a comment', () => {
@@ -141,6 +156,9 @@ describe('API', () => {
         'GET /transfers/{id}',
         'GET /transfers/{id}/effects',
         'POST /deletions',
+        'POST /deletions/{id}/undo',
+        'GET /organizations/{id}/settings',
+        'PUT /organizations/{id}/settings',
         'POST /previews',
         'POST /transfers',
         'POST /transfers/{id}/approval',

@@ -28,6 +28,8 @@ export interface Target {
   operator: { token: () => Promise<string> };
   fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
   invocations(): Promise<Record<string, number>>;
+  /** D7: moves the embedded stack's clock forward (`PUT /_local/clock`); a deployed stack's clock cannot be moved. */
+  clock(to: { advanceMs: number } | { now: string }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ async function embedded(): Promise<Target> {
     deadLetters: () => control('GET', '/_local/dead-letters'),
     operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
     invocations: () => control('GET', '/_local/invocations'),
+    clock: async (to) => (await control('PUT', '/_local/clock', to)).now,
     close: () => stack.stop(),
   };
 }
@@ -172,6 +175,9 @@ export async function openDeployedTarget(): Promise<Target> {
     },
     operator: { token: () => sign('platform-operator', 'offboard/operator') },
     invocations: async () => ({}),
+    clock: async () => {
+      throw new Error('moving the clock needs the embedded stack');
+    },
     close: async () => gateway?.close(),
   };
 }

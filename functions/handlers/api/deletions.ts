@@ -1,9 +1,10 @@
 import { readOperationEffects } from '../../services/access.js';
 import { getDeletion, requestDeletion } from '../../services/deletions.js';
+import { undoDeletion } from '../../services/grace.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, cursorParam, DeletionBody, json, parseBody, pathId, route } from './http.js';
 
-/** The /deletions routes of CONTRACT.md (D1, X1). */
+/** The /deletions routes of CONTRACT.md (D1, X1; the undo of D7's grace period). */
 export const handler = route(async (event) => {
   const caller = callerId(event);
   switch (event.routeKey) {
@@ -13,6 +14,8 @@ export const handler = route(async (event) => {
     }
     case 'GET /deletions/{id}':
       return json(200, await getDeletion(caller, pathId(event)));
+    case 'POST /deletions/{id}/undo':
+      return json(200, await undoDeletion(caller, pathId(event)));
     case 'GET /deletions/{id}/effects':
       return json(200, await readOperationEffects(caller, pathId(event), 'deletion', cursorParam(event)));
     default:

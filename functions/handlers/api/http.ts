@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import * as z from 'zod/mini';
 import { Conflict, Forbidden, ImpactChanged, Ineligible, InvalidRequest, NotFound, Unauthenticated } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
+import { MAX_GRACE_DAYS } from '../../domain/grace-period.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -90,6 +91,11 @@ const Id = z
   .check(z.minLength(1, { error: 'must be a non-empty string' }), z.maxLength(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
 export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id) });
 export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id) });
+/** D7 beyond: an organization's settings; the grace period is a whole number of days, 0 to 30. */
+const GRACE_DAYS = `must be a whole number of days from 0 to ${MAX_GRACE_DAYS}`;
+export const SettingsBody = z.strictObject({
+  deletionGraceDays: z.int({ error: GRACE_DAYS }).check(z.minimum(0, { error: GRACE_DAYS }), z.maximum(MAX_GRACE_DAYS, { error: GRACE_DAYS })),
+});
 export const PreviewBody = z.discriminatedUnion(
   'operation',
   [
