@@ -122,6 +122,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
   const worldStore = await import('../functions/world/world-store.js');
+  const worldCheck = await import('../functions/world/check.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/token' && req.method === 'POST') {
@@ -139,6 +140,10 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     if (path === '/_local/world' && req.method === 'GET') {
       await stepFunctions.idle();
       return send(res, 200, await worldStore.exportWorld());
+    }
+    if (path === '/_local/world/check' && req.method === 'GET') {
+      await stepFunctions.idle();
+      return send(res, 200, { problems: await worldCheck.checkWorld() });
     }
     if (path === '/_local/world' && req.method === 'PUT') {
       let world: unknown;
