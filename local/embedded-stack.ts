@@ -5,7 +5,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
 import { LocalLambda, type Fault } from './functions.js';
-import { LocalHttpApi } from './gateway.js';
+import { LocalHttpApi, requestUrl } from './gateway.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { consolePage } from './console.js';
@@ -29,8 +29,16 @@ export interface EmbeddedStack {
   lambda: LocalLambda;
   stepFunctions: LocalStepFunctions;
   eventBus: LocalEventBus;
-  token(userId: string, scopes?: string[]): Promise<string>;
+  token(userId: string, scopes?: string[], claims?: TokenClaims): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** Claims a test may set otherwise than a good token has them: the issuer, audience and expiry the authorizer checks. */
+export interface TokenClaims {
+  iss?: string;
+  aud?: string;
+  /** Expiry, seconds since the epoch. */
+  exp?: number;
 }
 
 const LOCAL_ISSUER = 'http://127.0.0.1/local-idp';
@@ -118,8 +126,15 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const api = new LocalHttpApi(names, lambda, { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
-  const token = (userId: string, scopes: string[] = []) =>
-    new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
+  const token = (userId: string, scopes: string[] = [], claims: TokenClaims = {}) =>
+    new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject(userId)
+      .setIssuer(claims.iss ?? LOCAL_ISSUER)
+      .setAudience(claims.aud ?? LOCAL_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(claims.exp ?? '12h')
+      .sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
   const worldStore = await import('../functions/world/world-store.js');
   const worldCheck = await import('../functions/world/check.js');
@@ -177,7 +192,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const server: Server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
-      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      const path = requestUrl(req).pathname;
       if (path.startsWith('/_local/')) return await control(req, res, path, body);
       if ((path === '/' || path === '/console') && req.method === 'GET') {
         return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(consolePage());

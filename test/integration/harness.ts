@@ -29,6 +29,8 @@ export interface Target {
   deadLetters(): Promise<any[]>;
   /** A token with the platform operator scope. */
   operator: { token: () => Promise<string> };
+  /** A token signed with the stack's key whose issuer, audience or expiry may be wrong on purpose (authorizer tests). */
+  tokenWith(userId: string, claims: { iss?: string; aud?: string; exp?: number }): Promise<string>;
   fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
   invocations(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -90,6 +92,7 @@ async function embedded(): Promise<Target> {
     billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
     deadLetters: () => control('GET', '/_local/dead-letters'),
     operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
+    tokenWith: (userId, claims) => stack.token(userId, [], claims),
     invocations: () => control('GET', '/_local/invocations'),
     close: () => stack.stop(),
   };
@@ -110,9 +113,10 @@ async function deployed(): Promise<Target> {
   const store = await import('../../functions/world/world-store.js');
   const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
   const url = String(outputs.ApiUrl).replace(/\/$/, '');
-  const sign = (userId: string, scope?: string) =>
+  const sign = (userId: string, scope?: string, claims: { iss?: string; aud?: string; exp?: number } = {}) =>
     new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', kid: process.env.OFFBOARD_JWT_KID ?? 'offboard' }).setSubject(userId)
-      .setIssuer(process.env.OFFBOARD_JWT_ISSUER!).setAudience(process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt().setExpirationTime('1h').sign(key);
+      .setIssuer(claims.iss ?? process.env.OFFBOARD_JWT_ISSUER!).setAudience(claims.aud ?? process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt()
+      .setExpirationTime(claims.exp ?? '1h').sign(key);
   return {
     url,
     canInjectFaults: false,
@@ -152,6 +156,7 @@ async function deployed(): Promise<Target> {
       return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
     },
     operator: { token: () => sign('platform-operator', 'offboard/operator') },
+    tokenWith: (userId, claims) => sign(userId, undefined, claims),
     invocations: async () => ({}),
     close: async () => {},
   };
