@@ -138,6 +138,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   // Loaded after the environment is set: the store's clients read their endpoints when created.
   const worldStore = await import('../functions/world/world-store.js');
   const worldCheck = await import('../functions/world/check.js');
+  const chaos = await import('../functions/store/chaos.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/token' && req.method === 'POST') {
@@ -180,6 +181,17 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       lambda.setFault(fn, fault);
       return send(res, 200, { ok: true });
     }
+    // Throttling and partial failures at the SDK clients (functions/store/chaos.ts): `{"spec":"seed:rate"}` or `{}` for off.
+    if (path === '/_local/chaos' && req.method === 'PUT') {
+      const before = chaos.chaosCounts(); // what the previous setting injected
+      try {
+        chaos.setChaos(chaos.parseChaos(JSON.parse(body || '{}').spec));
+      } catch (error) {
+        return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: 'spec' } });
+      }
+      return send(res, 200, before);
+    }
+    if (path === '/_local/chaos' && req.method === 'GET') return send(res, 200, chaos.chaosCounts());
     if (path === '/_local/idle' && req.method === 'POST') {
       await stepFunctions.idle();
       return send(res, 200, { executions: stepFunctions.list().length });

@@ -32,6 +32,8 @@ export interface Target {
   /** A token signed with the stack's key whose issuer, audience or expiry may be wrong on purpose (authorizer tests). */
   tokenWith(userId: string, claims: { iss?: string; aud?: string; exp?: number }): Promise<string>;
   fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
+  /** Throttling and partial failures at the SDK clients (`seed:rate`, undefined for off); answers what the previous setting injected, by kind and `total`. Embedded stack only. */
+  chaos(spec?: string): Promise<Record<string, number>>;
   invocations(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
@@ -89,6 +91,7 @@ async function embedded(): Promise<Target> {
     objectKeys: () => control('GET', '/_local/objects'),
     check: async () => (await control('GET', '/_local/world/check')).problems,
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
+    chaos: (spec) => control('PUT', '/_local/chaos', spec ? { spec } : {}),
     billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
     deadLetters: () => control('GET', '/_local/dead-letters'),
     operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
@@ -141,6 +144,9 @@ async function deployed(): Promise<Target> {
     check: async () => (await import('../../functions/world/check.js')).checkWorld(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
+    },
+    chaos: async () => {
+      throw new Error('chaos at the SDK clients needs the embedded stack');
     },
     async billing(entry) {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
