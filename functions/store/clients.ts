@@ -32,7 +32,8 @@ export function takeRequestCounts(): Record<string, number> {
 const retry = { maxAttempts: 6 } as const;
 
 // withChaos: throttling and partial failures, off unless the embedded stack turns them on (store/chaos.ts).
-export const ddb = DynamoDBDocumentClient.from(withChaos('DynamoDB', counted('DynamoDB', new DynamoDBClient({ ...retry }))), {
+export const dynamodb = withChaos('DynamoDB', counted('DynamoDB', new DynamoDBClient({ ...retry })));
+export const ddb = DynamoDBDocumentClient.from(dynamodb, {
   marshallOptions: { removeUndefinedValues: true },
 });
 
