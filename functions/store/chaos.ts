@@ -70,6 +70,8 @@ function split<T>(items: readonly T[]): [T[], T[]] {
 }
 
 const message = 'injected by OFFBOARD_CHAOS';
+/** More throttled attempts in a row than the SDK makes (6): some reach the store's own retry. */
+const MAX_FAILURES_IN_A_ROW = 8;
 
 function throttle(service: 'DynamoDB' | 'S3'): Error {
   if (service === 'S3') {
@@ -156,7 +158,7 @@ export function withChaos<T extends { middlewareStack: { add: (...args: any[]) =
         if (partial) return partial;
       }
       let failures = 1;
-      while (random() < settings.rate) failures++;
+      while (failures < MAX_FAILURES_IN_A_ROW && random() < settings.rate) failures++;
       context.offboardChaosFailures = failures;
       return next(args);
     },

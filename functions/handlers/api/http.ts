@@ -69,7 +69,10 @@ function jsonShapeProblem(text: string): { message: string; path: string } | und
       const keys = objects[objects.length - 1];
       if (keys && expectKey) {
         const key = JSON.parse(text.slice(i, end + 1)) as string;
-        if (keys.has(key)) return { message: `${[...path, key].join('.')}: appears twice in one object`, path: [...path, key].join('.') };
+        if (keys.has(key)) {
+          const where = [...path.slice(0, objects.length - 1).filter((p) => p !== undefined), key].join('.'); // the keys of the objects around it
+          return { message: `${where}: appears twice in one object`, path: where };
+        }
         keys.add(key);
         path[objects.length - 1] = key;
         expectKey = false;
