@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { inject } from 'vitest';
 import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+import type { Problem } from '../../functions/world/check.js';
 
 export interface Answer {
   status: number;
@@ -21,12 +22,18 @@ export interface Target {
   export(): Promise<any>;
   /** Every key in the files bucket. */
   objectKeys(): Promise<string[]>;
+  /** Every broken invariant of the world (functions/world/check.ts), once no execution is running. */
+  check(): Promise<Problem[]>;
   /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
   billing(entry: { Source: string; DetailType: string; Detail: unknown; Time?: string }, options?: { times?: number }): Promise<{ eventId: string; deliveries?: any[] }>;
   deadLetters(): Promise<any[]>;
   /** A token with the platform operator scope. */
   operator: { token: () => Promise<string> };
+  /** A token signed with the stack's key whose issuer, audience or expiry may be wrong on purpose (authorizer tests). */
+  tokenWith(userId: string, claims: { iss?: string; aud?: string; exp?: number }): Promise<string>;
   fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
+  /** Throttling and partial failures at the SDK clients (`seed:rate`, undefined for off); answers what the previous setting injected, by kind and `total`. Embedded stack only. */
+  chaos(spec?: string): Promise<Record<string, number>>;
   invocations(): Promise<Record<string, number>>;
   /** D7: moves the embedded stack's clock forward (`PUT /_local/clock`); a deployed stack's clock cannot be moved. */
   clock(to: { advanceMs: number } | { now: string }): Promise<string>;
@@ -84,10 +91,13 @@ async function embedded(): Promise<Target> {
     },
     export: () => control('GET', '/_local/world'),
     objectKeys: () => control('GET', '/_local/objects'),
+    check: async () => (await control('GET', '/_local/world/check')).problems,
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
+    chaos: (spec) => control('PUT', '/_local/chaos', spec ? { spec } : {}),
     billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
     deadLetters: () => control('GET', '/_local/dead-letters'),
     operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
+    tokenWith: (userId, claims) => stack.token(userId, [], claims),
     invocations: () => control('GET', '/_local/invocations'),
     clock: async (to) => (await control('PUT', '/_local/clock', to)).now,
     close: () => stack.stop(),
@@ -112,11 +122,12 @@ export async function openDeployedTarget(): Promise<Target> {
   const store = await import('../../functions/world/world-store.js');
 
   let url: string;
-  let sign: (userId: string, scope?: string) => Promise<string>;
+  let sign: (userId: string, scope?: string, claims?: { iss?: string; aud?: string; exp?: number }) => Promise<string>;
   let gateway: { close(): Promise<void> } | undefined;
-  const signer = (key: Parameters<SignJWT['sign']>[0], issuer: string, audience: string, kid?: string) => (userId: string, scope?: string) =>
-    new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) }).setSubject(userId)
-      .setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(key);
+  const signer = (key: Parameters<SignJWT['sign']>[0], issuer: string, audience: string, kid?: string) =>
+    (userId: string, scope?: string, claims: { iss?: string; aud?: string; exp?: number } = {}) =>
+      new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) }).setSubject(userId)
+        .setIssuer(claims.iss ?? issuer).setAudience(claims.aud ?? audience).setIssuedAt().setExpirationTime(claims.exp ?? '1h').sign(key);
   if (outputs.ApiUrl) {
     const missing = ['OFFBOARD_JWT_PRIVATE_KEY_FILE', 'OFFBOARD_JWT_ISSUER', 'OFFBOARD_JWT_AUDIENCE'].filter((k) => !process.env[k]);
     if (missing.length) throw new Error(`stack ${stackName} has an HTTP API: set ${missing.join(', ')} (the identity provider it was deployed with)`);
@@ -153,8 +164,13 @@ export async function openDeployedTarget(): Promise<Target> {
     },
     export: () => store.exportWorld(),
     objectKeys: () => store.objectKeys(),
+    // a deployed stack's table and bucket (set above from its outputs), read by the library itself
+    check: async () => (await import('../../functions/world/check.js')).checkWorld(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
+    },
+    chaos: async () => {
+      throw new Error('chaos at the SDK clients needs the embedded stack');
     },
     async billing(entry) {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
@@ -174,6 +190,7 @@ export async function openDeployedTarget(): Promise<Target> {
       return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
     },
     operator: { token: () => sign('platform-operator', 'offboard/operator') },
+    tokenWith: (userId, claims) => sign(userId, undefined, claims),
     invocations: async () => ({}),
     clock: async () => {
       throw new Error('moving the clock needs the embedded stack');
