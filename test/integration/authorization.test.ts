@@ -15,7 +15,7 @@ const CALLERS = ['no token', 'bad token', 'member', 'other administrator', 'righ
 type Expect = [none: number, bad: number, member: number, otherAdmin: number, right: number, operator: number];
 
 /** What a route acts on, set up fresh on the demo world before its cases (ids become `{id}`). */
-type Fixture = 'nothing' | 'preview' | 'transfer' | 'deletion' | 'run';
+type Fixture = 'nothing' | 'organization' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run';
 
 interface Row {
   on: Fixture;
@@ -41,6 +41,9 @@ const MATRIX: Record<string, Row> = {
   'GET /deletions/{id}/effects': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'GET /operations/{id}/audit': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'GET /billing-runs/{id}': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
+  'POST /deletions/{id}/undo': { on: 'scheduled-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /organizations/{id}/settings': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 401] },
 };
 
 let target: Target;
@@ -63,6 +66,8 @@ async function prepare(fixture: Fixture): Promise<string> {
   switch (fixture) {
     case 'nothing':
       return '';
+    case 'organization':
+      return 'A';
     case 'preview':
       return (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
     case 'transfer':
@@ -71,6 +76,11 @@ async function prepare(fixture: Fixture): Promise<string> {
       const id = (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
       await settle(target, `/deletions/${id}`, 'adminA');
       return id;
+    }
+    case 'scheduled-deletion': {
+      // D7: under a grace period the deletion waits, scheduled, and may be undone
+      await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 7 } });
+      return (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
     }
     case 'run': {
       // A run of A's that has not finished: once a contract cancellation ends, the organization's administrators are deleted (B1).
