@@ -8,7 +8,7 @@ import { LocalLambda, type Fault } from './functions.js';
 import { LocalHttpApi } from './gateway.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
-import { consolePage } from './console.js';
+import { serveConsole } from './console-files.js';
 import { LocalEventBus } from './event-bus.js';
 
 export interface EmbeddedStackOptions {
@@ -124,6 +124,11 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const worldStore = await import('../functions/world/world-store.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
+    if (path === '/_local/users' && req.method === 'GET') {
+      // the local sign-in page: who may be chosen, and the platform operator (scope offboard/operator)
+      const users = await worldStore.signInDirectory();
+      return send(res, 200, { users: [...users, { userId: 'platform-operator', displayName: 'Platform operator', role: 'operator', operator: true }] });
+    }
     if (path === '/_local/token' && req.method === 'POST') {
       const { userId, scopes } = JSON.parse(body);
       return send(res, 200, { token: await token(userId, scopes) });
@@ -174,9 +179,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       const body = await readBody(req);
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       if (path.startsWith('/_local/')) return await control(req, res, path, body);
-      if ((path === '/' || path === '/console') && req.method === 'GET') {
-        return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(consolePage());
-      }
+      if (serveConsole(req.method ?? 'GET', path, res)) return;
       if (await api.handle(req, res, body)) return;
       send(res, 404, { error: { code: 'not-found', message: `no route ${req.method} ${path}` } });
     } catch (error) {
