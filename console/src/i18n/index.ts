@@ -16,7 +16,7 @@ export type { Dictionary, RuleId };
 const STORAGE_KEY = 'offboard.lang';
 
 /** The reader's language: the one chosen before, else the first of the browser's languages we have, else English. */
-export function initialLang(storage: Pick<Storage, 'getItem'>, languages: readonly string[]): Lang {
+export function initialLang(storage: { getItem(key: string): string | null }, languages: readonly string[]): Lang {
   const saved = storage.getItem(STORAGE_KEY);
   if (saved === 'en' || saved === 'ja' || saved === 'vi') return saved;
   for (const l of languages) {
@@ -26,7 +26,7 @@ export function initialLang(storage: Pick<Storage, 'getItem'>, languages: readon
   return 'en';
 }
 
-export function rememberLang(storage: Pick<Storage, 'setItem'>, lang: Lang): void {
+export function rememberLang(storage: { setItem(key: string, value: string): void }, lang: Lang): void {
   storage.setItem(STORAGE_KEY, lang);
 }
 
