@@ -3,7 +3,7 @@ import { fingerprint } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeDeletionPlan } from './planning.js';
-import { checkPreview, operationView, savePreview, storePlan } from './views.js';
+import { checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 
 /** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewDeletion(callerId: string, userId: string) {
@@ -50,5 +50,5 @@ export async function requestDeletion(callerId: string, userId: string, previewI
 }
 
 export async function getDeletion(callerId: string, id: string) {
-  return operationView(await readableOperation(callerId, id, 'deletion'));
+  return operationViewWithProgress(await readableOperation(callerId, id, 'deletion'));
 }

@@ -2,7 +2,7 @@ import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { conditionFailed } from './conditions.js';
 import { requireEnv } from '../shared/config.js';
 import type { Organization, User } from '../domain/model.js';
-import { backoff, chunk, queryAll } from './batch.js';
+import { backoff, chunk, inParallel, queryAll } from './batch.js';
 import { ddb } from './clients.js';
 import { GSI1, keys } from './keys.js';
 import { toOrg, toUser, type Item } from './records.js';
@@ -15,12 +15,12 @@ export async function getItem(key: { PK: string; SK: string }, consistent = true
   return out.Item;
 }
 
-/** Items by key, 100 per BatchGetItem, UnprocessedKeys retried with backoff. */
-export async function batchGet(keyList: { PK: string; SK: string }[]): Promise<Item[]> {
+/** Items by key, 100 per BatchGetItem (`inFlight` requests at once), UnprocessedKeys retried with backoff. */
+export async function batchGet(keyList: { PK: string; SK: string }[], inFlight = 1): Promise<Item[]> {
   const table = tableName();
   const unique = [...new Map(keyList.map((k) => [`${k.PK}\u0000${k.SK}`, k])).values()];
   const found: Item[] = [];
-  for (const batch of chunk(unique, 100)) {
+  await inParallel(chunk(unique, 100), inFlight, async (batch) => {
     let pending: Record<string, any>[] = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await backoff(attempt);
@@ -28,7 +28,7 @@ export async function batchGet(keyList: { PK: string; SK: string }[]): Promise<I
       found.push(...(out.Responses?.[table] ?? []));
       pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
     }
-  }
+  });
   return found;
 }
 

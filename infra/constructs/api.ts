@@ -81,6 +81,7 @@ export class Api extends Construct {
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
     const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
+    const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);
@@ -106,6 +107,12 @@ export class Api extends Construct {
       [apigw.HttpMethod.POST, '/deletions', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
+      [apigw.HttpMethod.GET, '/billing-runs', billingRuns],
+      [apigw.HttpMethod.GET, '/me', organizations],
+      [apigw.HttpMethod.GET, '/organizations', organizations],
+      [apigw.HttpMethod.GET, '/organizations/{id}/members', organizations],
+      [apigw.HttpMethod.GET, '/organizations/{id}/transfers', organizations],
+      [apigw.HttpMethod.GET, '/organizations/{id}/deletions', organizations],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
     this.httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
