@@ -124,7 +124,7 @@ function SignIn({ t, config, onToken }: { t: Dictionary; config: ConsoleConfig; 
                 <ul class="plain">
                   {list.map((u) => (
                     <li>
-                      <button class="user-choice" data-user={u.userId} onClick={() => localSignIn(u).then(onToken, setError)} aria-label={t.signInAs(u.displayName)}>
+                      <button class="user-choice" data-user={u.userId} onClick={() => localSignIn(u).then(onToken, setError)}>
                         <span class="name">{u.displayName}</span>
                         <span class="meta">{u.userId} · {u.operator ? t.roleOperator : u.role === 'admin' ? t.roleAdmin : t.roleMember}</span>
                       </button>

@@ -17,12 +17,14 @@ export function ImpactView({ impact, source }: { impact: Impact; source: string 
   const [effects, setEffects] = useState<Effect[]>(impact.effects);
   const [cursor, setCursor] = useState<string | undefined>(impact.nextCursor);
   const [names, setNames] = useState<Names>({});
+  // The effects are listed once their names are known (or could not be read: then ids stand in), never ids first.
+  const [named, setNamed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
 
   // The first page again, from the /effects route, for the names of what it mentions.
   useEffect(() => {
-    api.effects(source).then((page) => setNames((n) => mergeNames(n, page.names))).catch(() => undefined);
+    api.effects(source).then((page) => setNames((n) => mergeNames(n, page.names)), () => undefined).finally(() => setNamed(true));
   }, [source]);
 
   const more = async () => {
@@ -49,7 +51,7 @@ export function ImpactView({ impact, source }: { impact: Impact; source: string 
   const remaining = impact.effectCount - effects.length;
 
   return (
-    <div class="impact">
+    <div class="impact" data-named={named ? "yes" : "no"}>
       <p class="count-line"><strong>{t.effectCount(formatNumber(lang, impact.effectCount))}</strong></p>
       <div class="impact-top">
         <section class="card" aria-labelledby="summary-title">
@@ -70,7 +72,8 @@ export function ImpactView({ impact, source }: { impact: Impact; source: string 
       <section aria-labelledby="effects-title">
         <h2 id="effects-title">{t.effectsTitle}</h2>
         <p class="muted" aria-live="polite">{t.effectsShown(formatNumber(lang, effects.length), formatNumber(lang, impact.effectCount))}</p>
-        {groups.map(([kind, list]) => (
+        {!named && <p role="status">{t.loading}</p>}
+        {named && groups.map(([kind, list]) => (
           <section class="effect-group" aria-label={kindLabel(t, kind)}>
             <h3>{kindLabel(t, kind)} <span class="badge">{formatNumber(lang, totalOf(kind))}</span></h3>
             <ul class="effects">

@@ -17,7 +17,8 @@ export async function launchChromium(): Promise<Browser> {
   const fromEnv = process.env.OFFBOARD_CHROMIUM;
   return playwright.launch({
     executablePath: fromEnv ?? (await chromium.executablePath()),
-    args: fromEnv ? [] : chromium.args,
+    // not the package's serverless flags (--single-process ends the browser with its first closed context)
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
     headless: true,
   });
 }
@@ -36,7 +37,7 @@ export async function newPage(browser: Browser, locale = 'en-US'): Promise<{ con
 export async function signIn(page: Page, url: string, userId: string): Promise<void> {
   await page.goto(`${url}/`);
   await page.evaluate(() => sessionStorage.clear());
-  await page.goto(`${url}/#/`);
+  await page.reload();
   await page.locator(`button[data-user="${userId}"]`).click();
   await expect.poll(() => page.locator('.who').count()).toBe(1);
 }

@@ -24,7 +24,6 @@ export const en = {
 
   signInTitle: 'Sign in',
   signInLocalIntro: 'This is the local stack: choose who you are. The stack issues you a token for that user.',
-  signInAs: (name: string) => `Sign in as ${name}`,
   signInOidcIntro: 'Sign in with your organization account.',
   signInOidcButton: 'Sign in',
   signInFailed: 'Sign-in failed',
@@ -173,7 +172,7 @@ export const en = {
   effectFileHandedOver: (file: string, org: string) => `File ${file} now belongs to ${org}`,
   and: ', ',
   chatMy: 'My Chat',
-  chatDirectUnnamed: 'a direct chat',
+  chatDirectUnnamed: 'Direct chat',
 } as const;
 
 type Widen<T> = T extends string ? string : T;

@@ -23,7 +23,6 @@ export const ja: Dictionary = {
 
   signInTitle: 'サインイン',
   signInLocalIntro: 'ローカル環境です。ユーザーを選んでください。そのユーザーのトークンが発行されます。',
-  signInAs: (name) => `${name}としてサインイン`,
   signInOidcIntro: '組織のアカウントでサインインしてください。',
   signInOidcButton: 'サインイン',
   signInFailed: 'サインインに失敗しました',

@@ -23,7 +23,6 @@ export const vi: Dictionary = {
 
   signInTitle: 'Đăng nhập',
   signInLocalIntro: 'Đây là môi trường cục bộ: hãy chọn bạn là ai. Hệ thống sẽ cấp mã thông báo cho người dùng đó.',
-  signInAs: (name) => `Đăng nhập với tư cách ${name}`,
   signInOidcIntro: 'Đăng nhập bằng tài khoản tổ chức của bạn.',
   signInOidcButton: 'Đăng nhập',
   signInFailed: 'Đăng nhập thất bại',
@@ -172,5 +171,5 @@ export const vi: Dictionary = {
   effectFileHandedOver: (file, org) => `Tệp ${file} được bàn giao cho ${org}`,
   and: ', ',
   chatMy: 'My Chat',
-  chatDirectUnnamed: 'một cuộc trò chuyện trực tiếp',
+  chatDirectUnnamed: 'Cuộc trò chuyện trực tiếp',
 };
