@@ -6,7 +6,7 @@ import preact from '@preact/preset-vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
-  plugins: [preact()],
+  plugins: [preact({ devToolsEnabled: false })],
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2022' },
   logLevel: 'warn',
 });

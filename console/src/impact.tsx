@@ -78,7 +78,7 @@ export function ImpactView({ impact, source }: { impact: Impact; source: string 
             <h3>{kindLabel(t, kind)} <span class="badge">{formatNumber(lang, totalOf(kind))}</span></h3>
             <ul class="effects">
               {list.map((e) => (
-                <li class="effect" data-kind={e.kind} data-rule={e.rule}>
+                <li class="effect" data-kind={e.kind} data-rule={e.rule} data-key={effectKey(e)}>
                   <span class="sentence">{describeEffect(t, l, e, impact.userId)}</span>
                   <span class="dash" aria-hidden="true"> — </span>
                   <Rule lang={lang} id={e.rule} inline />
@@ -97,6 +97,10 @@ export function ImpactView({ impact, source }: { impact: Impact; source: string 
     </div>
   );
 }
+
+/** What tells one effect from another (CONTRACT.md: each kind's ids). */
+const effectKey = (e: Effect) =>
+  [e.kind, e.chatId, ...((e.userIds as string[] | undefined) ?? []), e.userId, e.fileId, e.taskId].filter((x) => x !== undefined).join('|');
 
 const MAX_NODES = 12;
 
