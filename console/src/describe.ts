@@ -97,3 +97,8 @@ export const phaseLabel = (t: Dictionary, name: string): string => {
   const v = t[`phase_${name}` as keyof Dictionary];
   return typeof v === 'string' ? v : name;
 };
+
+export const auditEventLabel = (t: Dictionary, event: string): string => {
+  const v = t[`audit_${event}` as keyof Dictionary];
+  return typeof v === 'string' ? v : event;
+};

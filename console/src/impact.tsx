@@ -12,7 +12,7 @@ const PAGE = 1000;
  * words with its rule, a page of 1,000 at a time. `source` is the API path (`previews/ID`, `transfers/ID`,
  * `deletions/ID`) whose `/effects` route pages it and names what it mentions.
  */
-export function ImpactView({ impact, source }: { impact: Impact; source: string }) {
+export function ImpactView({ impact, source, onNames }: { impact: Impact; source: string; onNames?: (names: Names) => void }) {
   const { t, lang, api, orgNames } = useApp();
   const [effects, setEffects] = useState<Effect[]>(impact.effects);
   const [cursor, setCursor] = useState<string | undefined>(impact.nextCursor);
@@ -24,7 +24,10 @@ export function ImpactView({ impact, source }: { impact: Impact; source: string 
 
   // The first page again, from the /effects route, for the names of what it mentions.
   useEffect(() => {
-    api.effects(source).then((page) => setNames((n) => mergeNames(n, page.names)), () => undefined).finally(() => setNamed(true));
+    api.effects(source).then((page) => {
+      setNames((n) => mergeNames(n, page.names));
+      if (page.names) onNames?.(page.names);
+    }, () => undefined).finally(() => setNamed(true));
   }, [source]);
 
   const more = async () => {

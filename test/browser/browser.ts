@@ -42,9 +42,10 @@ export async function signIn(page: Page, url: string, userId: string): Promise<v
   await expect.poll(() => page.locator('.who').count()).toBe(1);
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A screenshot for the README: the first screenful, or the whole page (`fullPage`) when it is short. */
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');

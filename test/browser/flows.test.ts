@@ -61,7 +61,8 @@ embeddedOnly('admin console flows (demo world)', () => {
 
   it('T3: adminA requests the transfer from the preview, adminC approves it, and its progress reaches succeeded live', async () => {
     await page.getByRole('button', { name: 'Request this transfer' }).click();
-    await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of a1');
+    await page.locator('.status-line').waitFor();
+    await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of Akira Abe');
     expect(await status(page)).toBe('Awaiting approval');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -74,7 +75,8 @@ embeddedOnly('admin console flows (demo world)', () => {
     await screenshot(page, 'requests');
 
     await incoming.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of a1');
+    await page.locator('.status-line').waitFor();
+    await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of Akira Abe');
     await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Succeeded');
     const phases = await page.locator('.phase').evaluateAll((lis) => lis.map((li) => li.className));
     expect(phases.length).toBeGreaterThan(0);
@@ -98,7 +100,8 @@ embeddedOnly('admin console flows (demo world)', () => {
     expect(await page.locator('li.effect[data-rule="D2"]').count()).toBeGreaterThan(0);
 
     await page.getByRole('button', { name: 'Delete this user' }).click(); // the confirmation is accepted
-    await expect.poll(() => page.locator('h1').innerText()).toBe('Deletion of a2');
+    await page.locator('.status-line').waitFor();
+    await expect.poll(() => page.locator('h1').innerText()).toContain('Deletion of Asuka Aoki');
     await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Succeeded');
     expect(await page.locator('.phase.phase-done').count()).toBe(await page.locator('.phase').count());
     await screenshot(page, 'deletion');

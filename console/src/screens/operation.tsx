@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { operationKind, TERMINAL_STATUSES, type Audit, type Operation } from '../api.js';
+import { operationKind, TERMINAL_STATUSES, type Audit, type Names, type Operation } from '../api.js';
 import { ErrorPanel, Rule, Status, Title } from '../components.js';
 import { useApp } from '../context.js';
-import { kindLabel, phaseLabel } from '../describe.js';
+import { auditEventLabel, kindLabel, phaseLabel } from '../describe.js';
 import { formatDate, formatNumber } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
 
@@ -17,6 +17,7 @@ export function OperationScreen({ id }: { id: string }) {
   const [error, setError] = useState<unknown>();
   const [actionError, setActionError] = useState<unknown>();
   const [tick, setTick] = useState(0);
+  const [names, setNames] = useState<Names>({});
 
   useEffect(() => {
     let stop = false;
@@ -55,10 +56,11 @@ export function OperationScreen({ id }: { id: string }) {
   const canCancel = kind === 'transfers' && (op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
   const progress = op.progress;
   const live = !TERMINAL_STATUSES.includes(op.status);
+  const userName = names.users?.[op.userId]?.displayName ?? op.userId;
 
   return (
     <>
-      <Title>{kind === 'transfers' ? t.progressTitleTransfer(op.userId) : t.progressTitleDeletion(op.userId)}</Title>
+      <Title>{kind === 'transfers' ? t.progressTitleTransfer(userName) : t.progressTitleDeletion(userName)}</Title>
       <p class="muted">
         {op.destinationOrganizationId && `${orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId} → ${orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId} · `}
         {t.requestedAt}: {formatDate(lang, op.createdAt)}
@@ -103,7 +105,7 @@ export function OperationScreen({ id }: { id: string }) {
             {audit.entries.map((e) => (
               <li>
                 <time dateTime={e.at}>{formatDate(lang, e.at)}</time>
-                <span class="event">{e.event}{e.step ? ` · ${e.step}` : ''}</span>
+                <span class="event">{auditEventLabel(t, e.event)}{e.step ? ` · ${phaseLabel(t, e.step)}` : ''}</span>
                 {e.by && <span class="muted"> {t.auditBy(e.by)}</span>}
                 {e.rule && <span class="rule-chip">{e.rule}</span>}
                 {e.applied !== undefined && <span class="muted"> · {appliedText(e.applied)}</span>}
@@ -114,7 +116,7 @@ export function OperationScreen({ id }: { id: string }) {
       </section>
       <section aria-labelledby="impact-title">
         <h2 id="impact-title">{t.impactOfOperation}</h2>
-        <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} />
+        <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
       </section>
     </>
   );

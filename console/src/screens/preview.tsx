@@ -62,7 +62,7 @@ export function PreviewScreen({ id }: { id: string }) {
         </button>
       </div>
       {requestError !== undefined && <ErrorPanel t={t} lang={lang} error={requestError} onPreviewAgain={previewAgain} />}
-      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} />
+      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(n) => { const name = n.users?.[impact.userId]?.displayName; if (name && name !== userName) setState({ impact, userName: name }); }} />
     </>
   );
 }
