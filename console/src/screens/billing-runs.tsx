@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { usePolling } from '../polling.js';
 import type { BillingRun } from '../api.js';
 import { ErrorPanel, Status, Title } from '../components.js';
 import { useApp } from '../context.js';
@@ -11,27 +12,17 @@ export function BillingRunsScreen() {
   const [cursor, setCursor] = useState<string>();
   const [error, setError] = useState<unknown>();
 
-  useEffect(() => {
-    if (!me.operator) return;
-    let stop = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const page = await api.billingRuns();
-        if (stop) return;
-        setRuns(page.runs);
-        setCursor(page.nextCursor);
-        if (page.runs.some((r) => r.status === 'running')) timer = setTimeout(poll, 1500);
-      } catch (e) {
-        if (!stop) setError(e);
-      }
-    };
-    void poll();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
-  }, []);
+  usePolling(
+    () => (me.operator ? api.billingRuns() : Promise.resolve(undefined)),
+    (page) => {
+      if (!page) return;
+      setRuns(page.runs);
+      setCursor(page.nextCursor);
+    },
+    (page) => (page?.runs.some((r) => r.status === 'running') ? 1500 : undefined),
+    setError,
+    [],
+  );
 
   const more = async () => {
     try {

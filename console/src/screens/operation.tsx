@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { usePolling } from '../polling.js';
 import { operationKind, TERMINAL_STATUSES, type Audit, type Names, type Operation } from '../api.js';
 import { ErrorPanel, Rule, Status, Title } from '../components.js';
 import { useApp } from '../context.js';
@@ -19,26 +20,16 @@ export function OperationScreen({ id }: { id: string }) {
   const [tick, setTick] = useState(0);
   const [names, setNames] = useState<Names>({});
 
-  useEffect(() => {
-    let stop = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const [o, a] = await Promise.all([api.operation(kind, id), api.audit(id).catch(() => undefined)]);
-        if (stop) return;
-        setOp(o);
-        if (a) setAudit(a);
-        if (!TERMINAL_STATUSES.includes(o.status)) timer = setTimeout(poll, o.status === 'running' ? POLL_MS : POLL_MS * 3);
-      } catch (e) {
-        if (!stop) setError(e);
-      }
-    };
-    void poll();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
-  }, [id, tick]);
+  usePolling(
+    () => Promise.all([api.operation(kind, id), api.audit(id).catch(() => undefined)]),
+    ([o, a]) => {
+      setOp(o);
+      if (a) setAudit(a);
+    },
+    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : POLL_MS * 3),
+    setError,
+    [id, tick],
+  );
 
   if (error) return <><Title>{t.errorTitle}</Title><ErrorPanel t={t} lang={lang} error={error} /></>;
   if (!op) return <p role="status">{t.loading}</p>;
