@@ -55,13 +55,13 @@ export function RequestsScreen() {
           <OperationList title={t.incomingTitle} empty={t.incomingNone} list={lists.incoming} id="incoming"
             actions={(op) => (
               <>
-                <button onClick={() => act(() => api.approve(op.id), `#/operations/${encodeURIComponent(op.id)}`)}>{t.approve}</button>
-                <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>
+                <button aria-describedby={`op-${op.id}`} onClick={() => act(() => api.approve(op.id), `#/operations/${encodeURIComponent(op.id)}`)}>{t.approve}</button>
+                <button class="secondary" aria-describedby={`op-${op.id}`} onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>
               </>
             )} />
           <OperationList title={t.outgoingTitle} empty={t.outgoingNone} list={lists.outgoing} id="outgoing"
             actions={(op) => (op.status === 'awaiting-approval' || op.status === 'awaiting-seat'
-              ? <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>
+              ? <button class="secondary" aria-describedby={`op-${op.id}`} onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>
               : null)} />
           <OperationList title={t.deletionsTitle} empty={t.deletionsNone} list={lists.deletions} id="deletions" actions={() => null} />
         </>
@@ -80,7 +80,7 @@ function OperationList({ title, empty, list, id, actions }: { title: string; emp
           {list.map((op) => (
             <li class="op">
               <div class="op-main">
-                <a href={`#/operations/${encodeURIComponent(op.id)}`} class="op-title">
+                <a href={`#/operations/${encodeURIComponent(op.id)}`} class="op-title" id={`op-${op.id}`}>
                   {op.destinationOrganizationId
                     ? t.transferLine(op.userId, orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId ?? '', orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId)
                     : t.deletionLine(op.userId)}
@@ -89,8 +89,12 @@ function OperationList({ title, empty, list, id, actions }: { title: string; emp
               </div>
               <div class="op-meta muted">
                 {t.requestedAt}: {formatDate(lang, op.createdAt)} · {t.changes}: {formatNumber(lang, op.impact?.effectCount ?? 0)}
-                {op.impact?.summary?.length ? ` (${op.impact.summary.map((r) => `${kindLabel(t, r.kind)} ${r.rule} ×${formatNumber(lang, r.count)}`).join(', ')})` : ''}
               </div>
+              {op.impact?.summary?.length ? (
+                <ul class="chips" aria-label={t.summaryTitle}>
+                  {op.impact.summary.map((r) => <li>{kindLabel(t, r.kind)} <b>{r.rule}</b> ×{formatNumber(lang, r.count)}</li>)}
+                </ul>
+              ) : null}
               <div class="actions">{actions(op)}</div>
             </li>
           ))}
