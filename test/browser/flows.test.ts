@@ -77,6 +77,8 @@ embeddedOnly('admin console flows (demo world)', () => {
     await incoming.getByRole('button', { name: 'Approve' }).click();
     await page.locator('.status-line').waitFor();
     await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of Akira Abe');
+    // the status and counts are announced as they change
+    expect(await page.locator('.status-line').getAttribute('aria-live')).toBe('polite');
     await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Succeeded');
     const phases = await page.locator('.phase').evaluateAll((lis) => lis.map((li) => li.className));
     expect(phases.length).toBeGreaterThan(0);

@@ -21,7 +21,19 @@ afterAll(async () => {
   await target?.close();
 });
 
-embeddedOnly('a large impact', () => {
+embeddedOnly('a large organization and a large impact', () => {
+  it('members of an organization of 1,000 are listed a page at a time', async () => {
+    const { page, context } = await newPage(browser);
+    await signIn(page, target.url, 'adminA');
+    const rows = page.locator('table.members tbody tr');
+    await expect.poll(() => rows.count()).toBe(25);
+    await page.getByRole('button', { name: 'Show more members' }).click();
+    await expect.poll(() => rows.count()).toBe(50);
+    const ids = await page.locator('table.members tbody td.mono').allInnerTexts();
+    expect(new Set(ids).size).toBe(50);
+    await context.close();
+  });
+
   it('X1: a deletion of more than 1,000 effects shows the first 1,000, then 1,000 more at a time until all are shown', async () => {
     const { page, context } = await newPage(browser);
     await signIn(page, target.url, 'adminA');
