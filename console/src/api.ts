@@ -62,6 +62,7 @@ export interface Operation {
   updatedAt: string;
   error?: { code: string; message: string; rule?: string };
   progress?: Progress;
+  purgeAt?: string;
 }
 export interface AuditEntry { at: string; event: string; by?: string; rule?: string; step?: string; applied?: number | Record<string, number>; effects?: unknown }
 export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[] }
@@ -118,6 +119,8 @@ export class Api {
   requestDeletion = (userId: string, previewId?: string) => this.call<Operation>('POST', '/deletions', { userId, previewId });
   approve = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/approval`);
   cancel = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/cancellation`);
+  /** D7: a deletion still `scheduled` (a grace period) is undone; CONTRACT.md. */
+  undo = (id: string) => this.call<Operation>('POST', `/deletions/${enc(id)}/undo`);
   operation = (kind: OperationKind, id: string) => this.call<Operation>('GET', `/${kind}/${enc(id)}`);
   audit = (id: string) => this.call<Audit>('GET', `/operations/${enc(id)}/audit`);
   billingRuns = (cursor?: string) => this.call<{ runs: BillingRun[]; nextCursor?: string }>('GET', `/billing-runs${query({ cursor })}`);

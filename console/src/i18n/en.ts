@@ -123,6 +123,8 @@ export const en = {
   auditBy: (who: string) => `by ${who}`,
   auditApplied: (n: string) => `${n} changes applied`,
   impactOfOperation: 'What it changes',
+  undoDeletion: 'Undo deletion',
+  scheduledUntil: (date: string) => `Nothing is removed before ${date}; until then the deletion can be undone (D7).`,
   audit_requested: 'Requested',
   audit_approved: 'Approved',
   'audit_approval-refused': 'Approval refused',

@@ -122,6 +122,8 @@ export const ja: Dictionary = {
   auditBy: (who) => `実行者：${who}`,
   auditApplied: (n) => `${n}件の変更を適用`,
   impactOfOperation: '変更内容',
+  undoDeletion: '削除を取り消す',
+  scheduledUntil: (date) => `${date}までは何も削除されません。それまでは削除を取り消せます（D7）。`,
   audit_requested: '申請',
   audit_approved: '承認',
   'audit_approval-refused': '承認を拒否',

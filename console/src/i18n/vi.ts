@@ -122,6 +122,8 @@ export const vi: Dictionary = {
   auditBy: (who) => `bởi ${who}`,
   auditApplied: (n) => `đã áp dụng ${n} thay đổi`,
   impactOfOperation: 'Những gì thay đổi',
+  undoDeletion: 'Hoàn tác việc xóa',
+  scheduledUntil: (date) => `Không có gì bị xóa trước ${date}; trước thời điểm đó có thể hoàn tác việc xóa (D7).`,
   audit_requested: 'Đã yêu cầu',
   audit_approved: 'Đã phê duyệt',
   'audit_approval-refused': 'Từ chối phê duyệt',

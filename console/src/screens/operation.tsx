@@ -26,7 +26,7 @@ export function OperationScreen({ id }: { id: string }) {
       setOp(o);
       if (a) setAudit(a);
     },
-    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : POLL_MS * 3),
+    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 30 : POLL_MS * 3),
     setError,
     [id, tick],
   );
@@ -45,6 +45,7 @@ export function OperationScreen({ id }: { id: string }) {
   };
   const canApprove = op.status === 'awaiting-approval' && op.destinationOrganizationId !== undefined && me.administers.includes(op.destinationOrganizationId);
   const canCancel = kind === 'transfers' && (op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
+  const canUndo = kind === 'deletions' && op.status === 'scheduled' && op.organizationId !== undefined && me.administers.includes(op.organizationId);
   const progress = op.progress;
   const live = !TERMINAL_STATUSES.includes(op.status);
   const userName = names.users?.[op.userId]?.displayName ?? op.userId;
@@ -63,6 +64,7 @@ export function OperationScreen({ id }: { id: string }) {
           {progress && <span> {t.progressOverall(formatNumber(lang, progress.done), formatNumber(lang, progress.total))}</span>}
         </p>
         {live && <p class="muted">{t.progressLive}</p>}
+        {op.status === 'scheduled' && op.purgeAt && <p>{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>}
         {progress && progress.total > 0 && <progress class="overall" max={progress.total} value={progress.done} aria-label={t.progressPhases} />}
         {progress && (
           <ol class="phases">
@@ -86,6 +88,7 @@ export function OperationScreen({ id }: { id: string }) {
         <div class="actions">
           {canApprove && <button onClick={() => act(() => api.approve(op.id))}>{t.approve}</button>}
           {canCancel && <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>}
+          {canUndo && <button class="secondary" onClick={() => act(() => api.undo(op.id))}>{t.undoDeletion}</button>}
         </div>
         {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
       </section>
