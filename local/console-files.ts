@@ -45,10 +45,10 @@ export async function ensureConsoleBuilt(log: (line: string) => void = () => und
  * Serves `/` (index.html), `/assets/*` and `/config.json`; answers false for anything else (the API's routes).
  * Files are read only from console/dist: a path that leaves it is not served.
  */
-export function serveConsole(method: string, pathname: string, res: ServerResponse): boolean {
+export function serveConsole(method: string, pathname: string, res: ServerResponse, config: unknown = LOCAL_CONSOLE_CONFIG): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (pathname === '/config.json') {
-    res.writeHead(200, { 'content-type': CONTENT_TYPES['.json']!, 'cache-control': 'no-store' }).end(method === 'HEAD' ? undefined : JSON.stringify(LOCAL_CONSOLE_CONFIG));
+    res.writeHead(200, { 'content-type': CONTENT_TYPES['.json']!, 'cache-control': 'no-store' }).end(method === 'HEAD' ? undefined : JSON.stringify(config));
     return true;
   }
   const file = pathname === '/' || pathname === '/index.html' ? 'index.html' : pathname.startsWith('/assets/') ? pathname.slice(1) : undefined;

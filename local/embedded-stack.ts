@@ -5,7 +5,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
 import { LocalLambda, type Fault } from './functions.js';
-import { LocalHttpApi } from './gateway.js';
+import { LocalHttpApi, type JwtSettings } from './gateway.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { serveConsole } from './console-files.js';
@@ -20,6 +20,12 @@ export interface EmbeddedStackOptions {
   s3Endpoint?: string;
   /** Keeps several stacks apart on shared emulators. */
   prefix?: string;
+  /**
+   * Another identity provider for the API's JWT authorizer and the console's sign-in (as a deployed stack is
+   * configured with `offboard:jwtIssuer`): the console's `/config.json` and the key, issuer and audience tokens are
+   * checked against. Without it the stack is its own issuer and the console signs in locally.
+   */
+  identity?: { jwt: JwtSettings; consoleConfig: unknown };
 }
 
 export interface EmbeddedStack {
@@ -117,7 +123,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   });
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const api = new LocalHttpApi(names, lambda, { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const api = new LocalHttpApi(names, lambda, options.identity?.jwt ?? { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
   const token = (userId: string, scopes: string[] = []) =>
     new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
@@ -179,7 +185,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       const body = await readBody(req);
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       if (path.startsWith('/_local/')) return await control(req, res, path, body);
-      if (serveConsole(req.method ?? 'GET', path, res)) return;
+      if (serveConsole(req.method ?? 'GET', path, res, options.identity?.consoleConfig)) return;
       if (await api.handle(req, res, body)) return;
       send(res, 404, { error: { code: 'not-found', message: `no route ${req.method} ${path}` } });
     } catch (error) {
