@@ -122,10 +122,14 @@ function Picture({ impact, effects, l }: { impact: Impact; effects: Effect[]; l:
         ? { kind: 'contact', label: l.user((e.userIds as string[]).find((u) => u !== subject)) }
         : { kind: e.kind === 'chat-deleted' ? 'deleted' : 'left', label: l.chat(e.chatId) },
     );
-  const shown = nodes.slice(0, MAX_NODES);
+  // contacts and chats both drawn when there are both (the effects come sorted by kind: chats first)
+  const contactNodes = nodes.filter((n) => n.kind === 'contact');
+  const chatNodes = nodes.filter((n) => n.kind !== 'contact');
+  const someContacts = contactNodes.slice(0, Math.max(MAX_NODES / 2, MAX_NODES - chatNodes.length));
+  const shown = [...chatNodes.slice(0, MAX_NODES - someContacts.length), ...someContacts];
   const hidden = contacts + chats - shown.length;
-  const W = 420, H = 300, cx = W / 2, cy = H / 2, r = 112;
-  const trim = (s: string) => (s.length > 18 ? `${s.slice(0, 17)}…` : s);
+  const W = 480, H = 320, cx = W / 2, cy = H / 2, r = 105;
+  const trim = (s: string) => (s.length > 16 ? `${s.slice(0, 15)}…` : s);
   return (
     <section class="card picture" aria-labelledby="picture-title">
       <h2 id="picture-title">{t.pictureTitle}</h2>
@@ -138,7 +142,7 @@ function Picture({ impact, effects, l }: { impact: Impact; effects: Effect[]; l:
               <line x1={cx} y1={cy} x2={x} y2={y} class="edge" />
               <line x1={(cx + x) / 2 - 6} y1={(cy + y) / 2 - 6} x2={(cx + x) / 2 + 6} y2={(cy + y) / 2 + 6} class="cut" />
               {n.kind === 'contact' ? <circle cx={x} cy={y} r="9" /> : <rect x={x - 9} y={y - 9} width="18" height="18" rx="3" />}
-              <text x={x} y={y + (y < cy ? -14 : 24)} text-anchor="middle">{trim(n.label)}</text>
+              <text x={cx + (r + 16) * Math.cos(a)} y={cy + (r + 16) * Math.sin(a) + 4} text-anchor={Math.abs(Math.cos(a)) < 0.3 ? 'middle' : Math.cos(a) > 0 ? 'start' : 'end'}>{trim(n.label)}</text>
             </g>
           );
         })}
