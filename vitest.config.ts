@@ -9,6 +9,9 @@ export default defineConfig({
     setupFiles: ['./local/polyfills.mjs'],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 60_000,
+    // The browser tests wait with expect.poll for what a page shows after its API calls: 1 s (vitest's default)
+    // is less than those calls take on two loaded cores.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
     hookTimeout: 120_000,
     // Two cores: integration files share one DynamoDB Local and one S3 emulator, each file with its own tables.
     maxWorkers: 2,

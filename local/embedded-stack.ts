@@ -9,7 +9,7 @@ import { LocalHttpApi, requestUrl, type JwtSettings } from './gateway.js';
 import { startEdge, type Edge } from './edge.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
-import { consolePage } from './console.js';
+import { serveConsole } from './console-files.js';
 import { LocalEventBus } from './event-bus.js';
 import { advanceClock, now } from '../functions/shared/clock.js';
 
@@ -33,6 +33,12 @@ export interface EmbeddedStackOptions {
   api?: 'http' | 'none';
   /** The identity provider whose tokens the API accepts (default: a key made at start; then `token()` signs). */
   jwt?: JwtSettings;
+  /**
+   * Another identity provider for the API's JWT authorizer and the console's sign-in (as a deployed stack is
+   * configured with `offboard:jwtIssuer`): the console's `/config.json` and the key, issuer and audience tokens are
+   * checked against. Without it the stack is its own issuer and the console signs in locally.
+   */
+  identity?: { jwt: JwtSettings; consoleConfig: unknown };
 }
 
 export interface EmbeddedStack {
@@ -141,7 +147,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   });
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const api = new LocalHttpApi(names, lambda, options.jwt ?? { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const api = new LocalHttpApi(names, lambda, options.identity?.jwt ?? options.jwt ?? { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
   const stackName = options.stackName ?? 'Offboard';
   let edge: Edge | undefined;
   if (options.edge) {
@@ -172,6 +178,11 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const chaos = await import('../functions/store/chaos.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
+    if (path === '/_local/users' && req.method === 'GET') {
+      // the local sign-in page: who may be chosen, and the platform operator (scope offboard/operator)
+      const users = await worldStore.signInDirectory();
+      return send(res, 200, { users: [...users, { userId: 'platform-operator', displayName: 'Platform operator', role: 'operator', operator: true }] });
+    }
     if (path === '/_local/token' && req.method === 'POST') {
       const { userId, scopes } = JSON.parse(body);
       return send(res, 200, { token: await token(userId, scopes) });
@@ -255,9 +266,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       const body = await readBody(req);
       const path = requestUrl(req).pathname;
       if (path.startsWith('/_local/')) return await control(req, res, path, body);
-      if ((path === '/' || path === '/console') && req.method === 'GET') {
-        return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(consolePage());
-      }
+      if (serveConsole(req.method ?? 'GET', path, res, options.identity?.consoleConfig)) return;
       if (await api.handle(req, res, body)) return;
       send(res, 404, { error: { code: 'not-found', message: `no route ${req.method} ${path}` } });
     } catch (error) {

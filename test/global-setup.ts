@@ -1,14 +1,19 @@
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal, type RunningEmulator } from '../local/emulators/dynamodb-local.js';
 import { startS3Local } from '../local/emulators/s3-local.js';
+import { ensureConsoleBuilt } from '../local/console-files.js';
 
 let emulators: RunningEmulator[] = [];
 
-/** One DynamoDB Local and one S3 emulator for the whole run, only when integration tests are selected. */
+/**
+ * One DynamoDB Local and one S3 emulator for the whole run, only when integration or browser tests are selected;
+ * the admin console is built first when browser tests are (console/dist missing or older than its sources).
+ */
 export async function setup(project: TestProject) {
-  const wantsIntegration = project.vitest.state.getPaths().length === 0
-    ? true
-    : project.vitest.state.getPaths().some((p) => p.includes('integration'));
+  const paths = project.vitest.state.getPaths();
+  const selected = (folder: string) => paths.length === 0 || paths.some((p) => p.includes(folder));
+  if (selected('browser')) await ensureConsoleBuilt();
+  const wantsIntegration = selected('integration') || selected('browser');
   if (!wantsIntegration || process.env.OFFBOARD_TARGET === 'stack') return;
   emulators = [await startDynamoDbLocal(), await startS3Local()];
   project.provide('dynamodbEndpoint', emulators[0]!.endpoint);

@@ -3,7 +3,7 @@ import { fingerprint } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeDeletionPlan } from './planning.js';
-import { checkPreview, operationView, savePreview, storePlan } from './views.js';
+import { checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
@@ -59,5 +59,5 @@ export async function requestDeletion(callerId: string, userId: string, previewI
 }
 
 export async function getDeletion(callerId: string, id: string) {
-  return operationView(await readableOperation(callerId, id, 'deletion'));
+  return operationViewWithProgress(await readableOperation(callerId, id, 'deletion'));
 }

@@ -19,6 +19,8 @@ export const PHASES = {
 export type Phase = keyof typeof PHASES;
 
 export const DELETION_PHASES: readonly Phase[] = ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'];
+/** The transfer state machine's phases, in its order (infra/constructs/operation-workflow.ts). */
+export const TRANSFER_PHASES: readonly Phase[] = ['ApplyMembership', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'];
 
 export interface Cursor {
   /** The plan page to go on from, and how many of its entries of this phase's kinds were applied already. */

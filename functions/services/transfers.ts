@@ -7,7 +7,7 @@ import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, stillCurrent } from './planning.js';
-import { assertSamePlan, checkPreview, operationView, savePreview, storePlan } from './views.js';
+import { assertSamePlan, checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 
 async function loadTransfer(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -169,7 +169,7 @@ async function cancel(op: OperationRecord, by: string, error?: OperationError, c
 export const cancelBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
 
 export async function getTransfer(callerId: string, id: string) {
-  return operationView(await readableOperation(callerId, id, 'transfer'));
+  return operationViewWithProgress(await readableOperation(callerId, id, 'transfer'));
 }
 
 /**

@@ -3,7 +3,9 @@ import { now } from '../shared/clock.js';
 import type { Operation } from '../domain/impact.js';
 import { ImpactChanged, InvalidRequest, NotFound } from '../shared/errors.js';
 import { auditOf, type OperationRecord } from '../store/operations.js';
-import { readPlanHeader, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader } from '../store/plans.js';
+import { readNames, type NamedIds, type Names } from '../store/directory.js';
+import { readPlanHeader, readPlanHeaders, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader, type SummaryRow } from '../store/plans.js';
+import { progressOf, readApplied, readAppliedAll, type Applied } from './progress.js';
 
 /** A saved preview is kept this long (CONTRACT.md). */
 export const PREVIEW_TTL_SECONDS = 24 * 3600;
@@ -29,27 +31,55 @@ export async function readImpactView(planId: string | undefined, fallback: { ope
   return impactView(found.header, found.first);
 }
 
-/** `GET …/effects?cursor=C`: page C of a stored plan. A cursor that names no page answers 400, naming `cursor`. */
+/**
+ * `GET …/effects?cursor=C`: page C of a stored plan (the first page without a cursor), with the names of every id on
+ * it (read in batches of 100). A cursor that names no page answers 400, naming `cursor`.
+ */
 export async function effectsPage(planId: string | undefined, cursor: string | undefined) {
   const header = planId ? await readPlanHeader(planId) : undefined;
   const page = cursor === undefined ? 0 : /^\d{1,9}$/.test(cursor) ? Number(cursor) : Number.NaN;
   if (!header) {
-    if (page === 0) return { effects: [] };
+    if (page === 0) return { effects: [], names: await namesOf([]) };
     throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
   }
   if (!Number.isInteger(page) || page >= Math.max(1, header.pages.length)) throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
-  if (header.pages.length === 0) return { effects: [] };
+  if (header.pages.length === 0) return { effects: [], names: await namesOf([]) };
   const [entries] = await readPlanPages(header.id, [page]);
-  return { effects: entries!.map((e) => e.effect), ...cursorFor(header, page + 1) };
+  return { effects: entries!.map((e) => e.effect), ...cursorFor(header, page + 1), names: await namesOf(entries!) };
 }
 
-/** CONTRACT.md's Transfer and Deletion shapes. */
-export async function operationView(op: OperationRecord, shown?: ReturnType<typeof impactView>): Promise<Record<string, unknown>> {
+/** The people, chats, organizations, files and tasks that a page of effects names, with their names. */
+export async function namesOf(entries: readonly PlanEntry[]): Promise<Names> {
+  const ids: NamedIds = { users: new Set(), chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() };
+  for (const { effect, chatId } of entries) {
+    const e = effect as Partial<Record<'userId' | 'chatId' | 'fromOrganizationId' | 'toOrganizationId' | 'organizationId' | 'fileId' | 'taskId', string>> & { userIds?: string[] };
+    for (const u of [e.userId, ...(e.userIds ?? [])]) if (u) ids.users.add(u);
+    for (const o of [e.fromOrganizationId, e.toOrganizationId, e.organizationId]) if (o) ids.organizations.add(o);
+    if (e.chatId) ids.chats.add(e.chatId);
+    if (e.fileId && chatId) ids.files.set(e.fileId, chatId);
+    if (e.taskId && chatId) ids.tasks.set(e.taskId, chatId);
+  }
+  return readNames(ids);
+}
+
+/** An Impact in the short form the console's lists show: counts by kind and rule, no effects (`/effects` pages them). */
+export function impactSummary(header: PlanHeader | undefined, fallback: { operation: Operation; userId: string }) {
+  return header
+    ? { operation: header.operation, userId: header.userId, effectCount: header.effectCount, summary: header.summary }
+    : { ...fallback, effectCount: 0, summary: [] };
+}
+
+/**
+ * CONTRACT.md's Transfer and Deletion shapes, with `progress` (an extension: services/progress.ts). `shown` is an
+ * impact already at hand; `applied` the counts of the current run (absent: none read, as when just requested).
+ */
+export async function operationView(op: OperationRecord, shown?: { summary: SummaryRow[] }, applied?: Applied): Promise<Record<string, unknown>> {
   const impact = shown ?? (await readImpactView(op.planId, op));
   const common = { id: op.id, userId: op.userId };
   const tail = {
     status: op.status,
     impact,
+    progress: progressOf(op, impact.summary, applied),
     requestedBy: op.requestedBy,
     ...(op.operation === 'transfer' ? { approvedBy: op.approvedBy ?? null } : {}),
     createdAt: op.createdAt,
@@ -61,6 +91,18 @@ export async function operationView(op: OperationRecord, shown?: ReturnType<type
     return { ...common, sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId, ...tail };
   }
   return { ...common, organizationId: op.organizationId, ...tail };
+}
+
+/** GET /transfers/{id}, GET /deletions/{id}: the operation with its impact and its progress so far. */
+export async function operationViewWithProgress(op: OperationRecord) {
+  const [impact, applied] = await Promise.all([readImpactView(op.planId, op), readApplied(op)]);
+  return operationView(op, impact, applied);
+}
+
+/** A page of operations in the lists' form: each impact summed up, progress read for those running or failed. */
+export async function operationsView(ops: readonly OperationRecord[]) {
+  const [headers, applied] = await Promise.all([readPlanHeaders(ops.flatMap((op) => (op.planId ? [op.planId] : []))), readAppliedAll(ops)]);
+  return Promise.all(ops.map((op, i) => operationView(op, impactSummary(op.planId ? headers.get(op.planId) : undefined, op), applied[i])));
 }
 
 /** Stores a plan and answers its Impact. */

@@ -154,6 +154,33 @@ export async function queryPage<T = Record<string, any>>(input: QueryCommandInpu
   return { items: (out.Items ?? []) as T[], next: out.LastEvaluatedKey };
 }
 
+/** Items read per request when a page is filtered after reading (one BatchGetItem's worth of keys). */
+export const FILTERED_READ = 100;
+
+/**
+ * One page of a list: at most `limit` values, reading the query on from its `ExclusiveStartKey`. `select` keeps the
+ * items it wants, in order, each with its value (it may read more, e.g. the records an index item points at).
+ * `last` is the item of the page's last value when more may follow: the next page starts after it. Unfiltered
+ * (`readLimit` absent) a page costs one request of `limit + 1` items; a filter reads `readLimit` items at a time
+ * (Infinity: DynamoDB's 1 MB pages) until the page is full or the query ends.
+ */
+export async function filteredPage<V>(
+  input: QueryCommandInput,
+  limit: number,
+  select: (items: Record<string, any>[]) => Promise<[Record<string, any>, V][]> | [Record<string, any>, V][],
+  readLimit?: number,
+): Promise<{ values: V[]; last?: Record<string, any> }> {
+  const kept: [Record<string, any>, V][] = [];
+  let start = input.ExclusiveStartKey;
+  do {
+    const want = readLimit ?? limit + 1 - kept.length;
+    const out = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: start, ...(Number.isFinite(want) ? { Limit: want } : {}) }));
+    kept.push(...(await select(out.Items ?? [])));
+    start = out.LastEvaluatedKey;
+  } while (start && kept.length <= limit);
+  return { values: kept.slice(0, limit).map(([, v]) => v), ...(kept.length > limit ? { last: kept[limit - 1]![0] } : {}) };
+}
+
 /** A conditional update of one item, as a PartiQL statement (BatchExecuteStatement takes 25). */
 export interface Statement {
   Statement: string;

@@ -4,7 +4,7 @@
  *
  * | item          | PK                | SK                          | GSI1PK              | GSI1SK                   |
  * |---------------|-------------------|-----------------------------|---------------------|--------------------------|
- * | organization  | ORG#o             | ORG                         |                     |                          |
+ * | organization  | ORG#o             | ORG                         | ORGS                | ORG#o                    |
  * | allowance     | ORG#a             | ALLOW#b (and reverse)       |                     |                          |
  * | waiting seat  | ORG#dest          | WAITING#createdAt#op        |                     |                          |
  * | user          | USER#u            | USER                        | ORG#o#MEMBERS       | USER#u                   |
@@ -24,10 +24,16 @@
  * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
  * | incoming      | ORG#dest          | INCOMING#createdAt#op       |                     |                          |
  * | outgoing      | ORG#source        | OUTGOING#createdAt#op       |                     |                          |
- * | billing run   | RUN#id            | RUN                         |                     |                          |
+ * | transfer idx  | ORG#o             | TRANSFER#IN|OUT#createdAt#op|                     |                          |
+ * | deletion idx  | ORG#o             | DELETION#createdAt#op       |                     |                          |
+ * | billing run   | RUN#id            | RUN                         | RUNS                | createdAt#id             |
  * | run batch     | RUN#id            | BATCH#nnnnnn                |                     |                          |
  * | idempotency   | IDEMPOTENCY#billing | billing.<detail-type>#hash | (Powertools records of the B2/B3 targets: store/idempotency.ts) |
  */
+/** Where an organization's operation index items start, by list; the rest of the sort key is `createdAt#operationId`. */
+export const ORG_OPERATION_PREFIX = { incoming: 'TRANSFER#IN#', outgoing: 'TRANSFER#OUT#', deletion: 'DELETION#' } as const;
+export type OrgOperationList = keyof typeof ORG_OPERATION_PREFIX;
+
 export const keys = {
   org: (id: string) => ({ PK: `ORG#${id}`, SK: 'ORG' }),
   allowance: (a: string, b: string) => ({ PK: `ORG#${a}`, SK: `ALLOW#${b}` }),
@@ -47,6 +53,15 @@ export const keys = {
     PK: `ORG#${destinationOrgId}`,
     SK: `INCOMING#${createdAt}#${operationId}`,
   }),
+  /**
+   * The console's lists (kept for good, unlike the markers above, which go when a transfer ends): every transfer
+   * into or out of an organization, every deletion in it, newest first. Written in the operation's own transaction.
+   */
+  orgOperation: (orgId: string, list: OrgOperationList, position: string) => ({ PK: `ORG#${orgId}`, SK: `${ORG_OPERATION_PREFIX[list]}${position}` }),
+  /** Every organization (GSI1, on the organization item itself: its plan is always current). */
+  organizations: 'ORGS',
+  /** Every billing run (GSI1, on the run item itself: its counters are always current). */
+  runs: 'RUNS',
   run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
   runBatch: (id: string, n: number) => ({ PK: `RUN#${id}`, SK: `BATCH#${String(n).padStart(6, '0')}` }),
   plan: (id: string) => ({ PK: `PLAN#${id}`, SK: 'META' }),
@@ -69,6 +84,15 @@ export const keys = {
   userOperations: (userId: string) => `USER#${userId}#OPS`,
   lock: (userId: string) => ({ PK: `LOCK#USER#${userId}`, SK: 'LOCK' }),
 };
+
+/** The position of an operation in its organization's lists: newest first is descending order of this. */
+export const operationPosition = (createdAt: string, operationId: string) => `${createdAt}#${operationId}`;
+
+/** The organizations-index key of an organization, as a query cursor. */
+export const organizationIndexKey = (orgId: string) => ({ GSI1PK: keys.organizations, GSI1SK: `ORG#${orgId}`, ...keys.org(orgId) });
+
+/** The runs-index key of a run (its position is `createdAt#id`), as a query cursor. */
+export const runIndexKey = (position: string) => ({ GSI1PK: keys.runs, GSI1SK: position, ...keys.run(position.slice(position.indexOf('#') + 1)) });
 
 /** The members-index key of a user, as a query cursor: the next page starts after this member. */
 export const memberIndexKey = (orgId: string, userId: string) => ({ GSI1PK: keys.orgMembers(orgId), GSI1SK: `USER#${userId}`, ...keys.user(userId) });

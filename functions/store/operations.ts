@@ -3,10 +3,10 @@ import { UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { conditionFailed } from './conditions.js';
 import type { Operation } from '../domain/impact.js';
 import { Conflict } from '../shared/errors.js';
-import { queryAll, queryPages, transactWrite } from './batch.js';
+import { FILTERED_READ, filteredPage, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
-import { keys } from './keys.js';
-import { getItem, tableName } from './table.js';
+import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
+import { batchGet, getItem, tableName } from './table.js';
 import { now } from '../shared/clock.js';
 
 export type Status = 'awaiting-approval' | 'awaiting-seat' | 'scheduled' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -60,6 +60,46 @@ export { now } from '../shared/clock.js';
 
 const OP_FIELDS = (op: OperationRecord) => ({ ...keys.operation(op.id), type: 'operation', GSI1PK: keys.userOperations(op.userId), GSI1SK: `${op.createdAt}#${op.id}`, ...op });
 
+/** The organizations' lists an operation appears in (the console's), written with the operation. */
+function indexItems(op: OperationRecord) {
+  const position = operationPosition(op.createdAt, op.id);
+  const item = (orgId: string | undefined, list: OrgOperationList) => (orgId ? [{ ...keys.orgOperation(orgId, list, position), type: 'operation-index', operationId: op.id }] : []);
+  return op.operation === 'transfer'
+    ? [...item(op.destinationOrganizationId, 'incoming'), ...item(op.sourceOrganizationId, 'outgoing')]
+    : item(op.organizationId, 'deletion');
+}
+
+/**
+ * An organization's transfers (incoming or outgoing) or deletions, newest first, in one of `statuses` if given: a
+ * page of operations and the position the next starts after.
+ */
+export async function listOrganizationOperations(
+  organizationId: string,
+  list: OrgOperationList,
+  options: { statuses?: readonly string[]; after?: string; limit: number },
+): Promise<{ operations: OperationRecord[]; next?: string }> {
+  const prefix = ORG_OPERATION_PREFIX[list];
+  const { values, last } = await filteredPage<OperationRecord>(
+    {
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': prefix },
+      ScanIndexForward: false,
+      ...(options.after ? { ExclusiveStartKey: keys.orgOperation(organizationId, list, options.after) } : {}),
+    },
+    options.limit,
+    async (items) => {
+      const ops = new Map((await batchGet(items.map((i) => keys.operation(i.operationId)))).map((o) => [o.id as string, toOperation(o)]));
+      return items.flatMap((i): [Record<string, any>, OperationRecord][] => {
+        const op = ops.get(i.operationId);
+        return op && (!options.statuses || options.statuses.includes(op.status)) ? [[i, op]] : [];
+      });
+    },
+    options.statuses ? FILTERED_READ : undefined,
+  );
+  return { operations: values, ...(last ? { next: (last.SK as string).slice(prefix.length) } : {}) };
+}
+
 /**
  * Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409.
  * `alsoTransact` items (a suspension, D7) commit with it; their failed conditions are the caller's to name.
@@ -76,6 +116,7 @@ export async function createOperation(op: OperationRecord, alsoTransact: any[] =
           },
           { Put: { TableName: tableName(), Item: OP_FIELDS(op), ConditionExpression: 'attribute_not_exists(PK)' } },
           ...alsoTransact,
+          ...indexItems(op).map((Item) => ({ Put: { TableName: tableName(), Item } })),
         ]);
   } catch (error) {
     if (conditionFailed(error, 0)) {
@@ -102,11 +143,12 @@ export async function releaseLock(userId: string, operationId: string): Promise<
   }
 }
 
+const toOperation = ({ PK, SK, GSI1PK, GSI1SK, type, ...op }: Record<string, any>) => op as OperationRecord;
+
 export async function getOperation(id: string): Promise<OperationRecord | undefined> {
   const item = await getItem(keys.operation(id));
   if (!item || item.type !== 'operation') return undefined;
-  const { PK, SK, GSI1PK, GSI1SK, type, ...op } = item;
-  return op as OperationRecord;
+  return toOperation(item);
 }
 
 /**

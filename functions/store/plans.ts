@@ -129,6 +129,12 @@ export async function readPlanHeader(planId: string): Promise<PlanHeader | undef
   return item ? (JSON.parse(item.header) as PlanHeader) : undefined;
 }
 
+/** Headers by plan id (one BatchGetItem per 100): what the console's lists sum up. */
+export async function readPlanHeaders(planIds: readonly string[]): Promise<Map<string, PlanHeader>> {
+  const items = await batchGet(planIds.map((id) => keys.plan(id)));
+  return new Map(items.map((i) => JSON.parse(i.header) as PlanHeader).map((h) => [h.id, h]));
+}
+
 const decodePage = (item: Record<string, any>): PlanEntry[] =>
   (JSON.parse(gunzipSync(Buffer.from(item.data as Uint8Array)).toString('utf8')) as PlanEntry[]).map((e) => ({ ...e, effect: canonicalEffect(e.effect) }));
 

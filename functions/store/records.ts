@@ -1,11 +1,11 @@
 import type { Chat, ChatMember, FileRecord, Message, Organization, Task, User } from '../domain/model.js';
-import { keys } from './keys.js';
+import { keys, organizationIndexKey } from './keys.js';
 
 /** Mapping between domain records and table items. Each item carries `type` so a scan can tell them apart. */
 export type Item = Record<string, any>;
 
 /** `members` and `admins` count active members and administrators: seats (T4) and the last administrator (D1) are guarded by conditions on them. */
-export const orgItem = (o: Organization, members: number, admins: number): Item => ({ ...keys.org(o.id), type: 'org', ...o, members, admins });
+export const orgItem = (o: Organization, members: number, admins: number): Item => ({ ...organizationIndexKey(o.id), type: 'org', ...o, members, admins });
 export function toOrg(item: Item): Organization {
   return {
     id: item.id,

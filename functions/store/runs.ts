@@ -1,8 +1,8 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
-import { transactWrite } from './batch.js';
+import { FILTERED_READ, filteredPage, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
-import { keys } from './keys.js';
+import { GSI1, keys, operationPosition, runIndexKey } from './keys.js';
 import { now, nowMs } from '../shared/clock.js';
 import { getItem, tableName } from './table.js';
 
@@ -26,7 +26,7 @@ export interface RunRecord {
 /** Creates the run once per billing event; returns false when it already exists (a duplicate delivery). */
 export async function createRun(run: RunRecord): Promise<boolean> {
   try {
-    await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.run(run.id), type: 'run', ...run }, ConditionExpression: 'attribute_not_exists(PK)' }));
+    await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...runIndexKey(operationPosition(run.createdAt, run.id)), type: 'run', ...run }, ConditionExpression: 'attribute_not_exists(PK)' }));
     return true;
   } catch (error) {
     if (conditionFailed(error)) return false;
@@ -37,8 +37,27 @@ export async function createRun(run: RunRecord): Promise<boolean> {
 export async function getRun(id: string): Promise<RunRecord | undefined> {
   const item = await getItem(keys.run(id));
   if (!item) return undefined;
-  const { PK, SK, type, ...run } = item;
-  return run as RunRecord;
+  return toRun(item);
+}
+
+const toRun = ({ PK, SK, GSI1PK, GSI1SK, type, ...run }: Record<string, any>) => run as RunRecord;
+
+/** Billing runs, newest first (GSI1 `RUNS`), of one organization if given: a page and where the next starts. */
+export async function listRuns(options: { organizationId?: string; after?: string; limit: number }): Promise<{ runs: RunRecord[]; next?: string }> {
+  const { values, last } = await filteredPage<RunRecord>(
+    {
+      TableName: tableName(),
+      IndexName: GSI1,
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.runs },
+      ScanIndexForward: false,
+      ...(options.after ? { ExclusiveStartKey: runIndexKey(options.after) } : {}),
+    },
+    options.limit,
+    (items) => items.filter((i) => !options.organizationId || i.organizationId === options.organizationId).map((i) => [i, toRun(i)]),
+    options.organizationId ? FILTERED_READ : undefined,
+  );
+  return { runs: values, ...(last ? { next: operationPosition(last.createdAt, last.id) } : {}) };
 }
 
 export async function updateRun(id: string, set: Partial<RunRecord>): Promise<void> {

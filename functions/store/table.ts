@@ -3,7 +3,7 @@ import { conditionFailed } from './conditions.js';
 import { requireEnv } from '../shared/config.js';
 import type { Organization, User } from '../domain/model.js';
 import { IncompleteBatch } from '../shared/errors.js';
-import { absorbingThrottling, backoff, chunk, MAX_ATTEMPTS, queryAll } from './batch.js';
+import { absorbingThrottling, backoff, chunk, inParallel, MAX_ATTEMPTS, queryAll } from './batch.js';
 import { ddb } from './clients.js';
 import { GSI1, keys } from './keys.js';
 import { toOrg, toUser, type Item } from './records.js';
@@ -16,12 +16,15 @@ export async function getItem(key: { PK: string; SK: string }, consistent = true
   return out.Item;
 }
 
-/** Items by key, 100 per BatchGetItem, UnprocessedKeys retried with backoff (IncompleteBatch after MAX_ATTEMPTS). */
-export async function batchGet(keyList: { PK: string; SK: string }[]): Promise<Item[]> {
+/**
+ * Items by key, 100 per BatchGetItem (`inFlight` requests at once), UnprocessedKeys retried with backoff
+ * (IncompleteBatch after MAX_ATTEMPTS).
+ */
+export async function batchGet(keyList: { PK: string; SK: string }[], inFlight = 1): Promise<Item[]> {
   const table = tableName();
   const unique = [...new Map(keyList.map((k) => [`${k.PK}\u0000${k.SK}`, k])).values()];
   const found: Item[] = [];
-  for (const batch of chunk(unique, 100)) {
+  await inParallel(chunk(unique, 100), inFlight, async (batch) => {
     let pending: Record<string, any>[] = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} keys of ${table} still unprocessed after ${MAX_ATTEMPTS} attempts`);
@@ -30,7 +33,7 @@ export async function batchGet(keyList: { PK: string; SK: string }[]): Promise<I
       found.push(...(out.Responses?.[table] ?? []));
       pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
     }
-  }
+  });
   return found;
 }
 

@@ -143,3 +143,40 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
 export async function objectKeys(): Promise<string[]> {
   return (await listAllKeys(bucketName())).sort();
 }
+
+/**
+ * Who can sign in on the embedded stack's local sign-in page: every organization administrator, and up to
+ * `othersPerOrganization` other active users of each organization (by id), with their organization's name.
+ */
+export async function signInDirectory(othersPerOrganization = 8): Promise<{ userId: string; displayName: string; organizationId?: string; organizationName?: string; role: 'admin' | 'member' }[]> {
+  const users: User[] = [];
+  const orgs = new Map<string, string>();
+  for await (const page of scanPages({
+    TableName: tableName(),
+    FilterExpression: '#type IN (:user, :org)',
+    ExpressionAttributeNames: { '#type': 'type' },
+    ExpressionAttributeValues: { ':user': 'user', ':org': 'org' },
+  })) {
+    for (const item of page) {
+      if (item.type === 'org') orgs.set(item.id, item.name);
+      else users.push(toUser(item));
+    }
+  }
+  const others = new Map<string, number>();
+  return users
+    .filter((u) => u.status !== 'deleted')
+    .sort(byId)
+    .filter((u) => {
+      if (u.orgAdmin) return true;
+      const key = u.organizationId ?? '';
+      others.set(key, (others.get(key) ?? 0) + 1);
+      return others.get(key)! <= othersPerOrganization;
+    })
+    .map((u) => ({
+      userId: u.id,
+      displayName: u.name,
+      ...(u.organizationId ? { organizationId: u.organizationId, organizationName: orgs.get(u.organizationId) ?? u.organizationId } : {}),
+      role: u.orgAdmin ? ('admin' as const) : ('member' as const),
+    }))
+    .sort((a, b) => (a.organizationId ?? '\uffff').localeCompare(b.organizationId ?? '\uffff') || (a.role === b.role ? a.userId.localeCompare(b.userId) : a.role === 'admin' ? -1 : 1));
+}

@@ -57,6 +57,7 @@ export class Api extends Construct {
     // D7: an undo stops the deletion's execution waiting for its purge date
     props.deletionStateMachine.grantExecution(deletions, 'states:StopExecution');
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
+    const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);
@@ -128,6 +129,12 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/organizations/{id}/settings', settings],
       [apigw.HttpMethod.PUT, '/organizations/{id}/settings', settings],
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
+      [apigw.HttpMethod.GET, '/billing-runs', billingRuns],
+      [apigw.HttpMethod.GET, '/me', organizations],
+      [apigw.HttpMethod.GET, '/organizations', organizations],
+      [apigw.HttpMethod.GET, '/organizations/{id}/members', organizations],
+      [apigw.HttpMethod.GET, '/organizations/{id}/transfers', organizations],
+      [apigw.HttpMethod.GET, '/organizations/{id}/deletions', organizations],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
     httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+import { ensureConsoleBuilt } from '../console-files.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
 import { fail, parseArgs, STATE_FILE } from './args.js';
 
@@ -16,6 +17,7 @@ try {
   fail(`--world: cannot read ${worldFile}: ${(error as Error).message}`);
 }
 
+await ensureConsoleBuilt((line) => process.stdout.write(line)).catch((error: Error) => fail(`could not build the admin console: ${error.message}`));
 process.stdout.write('Starting the embedded stack (DynamoDB Local, in-memory S3, synthesized state machines, HTTP API)…\n');
 // --edge: also one AWS endpoint for every service, as LocalStack's port 4566 (README, "LocalStack")
 const stack = await startEmbeddedStack({ port, world, edge: options.edge === true }).catch((error: Error) => fail(`could not start: ${error.message}`));

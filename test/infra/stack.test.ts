@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(28); // 12 operation steps (StartPurge, D7), 7 API, 3 billing targets, 6 bulk-run steps
+    expect(ours.length).toBe(29); // 12 operation steps (StartPurge, D7), 8 API, 3 billing targets, 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -146,7 +146,13 @@ describe('API', () => {
     const routes = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
       [
+        'GET /billing-runs',
         'GET /billing-runs/{id}',
+        'GET /me',
+        'GET /organizations',
+        'GET /organizations/{id}/deletions',
+        'GET /organizations/{id}/members',
+        'GET /organizations/{id}/transfers',
         'GET /deletions/{id}',
         'GET /deletions/{id}/effects',
         'GET /operations/{id}/audit',

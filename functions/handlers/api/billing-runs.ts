@@ -1,11 +1,26 @@
 import { getRun } from '../../store/runs.js';
 import { runView } from '../../services/bulk-run.js';
 import { callerUser, requireAdminOf } from '../../services/access.js';
+import { billingRuns } from '../../services/organizations.js';
 import { NotFound } from '../../shared/errors.js';
-import { callerId, hasOperatorScope, json, pathId, route, type HttpEvent } from './http.js';
+import { callerId, hasOperatorScope, json, nextCursor, pageParams, pathId, route, textParam, type HttpEvent } from './http.js';
 
-/** GET /billing-runs/{id}: a bulk run's progress (members done, failed, remaining) and outcome (B1). */
-export const handler = route(async (event) => json(200, runView(await readableRun(event, pathId(event)))));
+/**
+ * GET /billing-runs/{id}: a bulk run's progress (members done, failed, remaining) and outcome (B1).
+ * GET /billing-runs?organizationId=&cursor=&limit=: the runs, newest first (the console's operator view).
+ */
+export const handler = route(async (event) => {
+  switch (event.routeKey) {
+    case 'GET /billing-runs/{id}':
+      return json(200, runView(await readableRun(event, pathId(event))));
+    case 'GET /billing-runs': {
+      const { runs, next } = await billingRuns({ id: callerId(event), operator: hasOperatorScope(event) }, textParam(event, 'organizationId'), pageParams(event));
+      return json(200, { runs, ...nextCursor(next) });
+    }
+    default:
+      throw new NotFound(`no route ${event.routeKey}`);
+  }
+});
 
 /** A run the caller may read: an operator (scope `offboard/operator`), or an administrator of its organization. */
 export async function readableRun(event: HttpEvent, id: string) {

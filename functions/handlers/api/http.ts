@@ -143,6 +143,48 @@ export function cursorParam(event: HttpEvent): string | undefined {
   return cursor;
 }
 
+/** Lists (the console's): `limit` 1 to 200, 50 when absent. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+/** A list's position (an id, or `createdAt#id`) is at most this long; its cursor is that position, base64url. */
+const MAX_POSITION_LENGTH = MAX_ID_LENGTH + 64;
+
+/** `?limit=&cursor=` of a list: the page size and the position the page starts after (from a `nextCursor`). */
+export function pageParams(event: HttpEvent): { limit: number; after?: string } {
+  const query = event.queryStringParameters ?? {};
+  const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) throw new InvalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'limit');
+  if (query.cursor === undefined) return { limit };
+  const after = /^[A-Za-z0-9_-]{1,512}$/.test(query.cursor) ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
+  if (after === '' || after.length > MAX_POSITION_LENGTH || nextCursor(after).nextCursor !== query.cursor) {
+    throw new InvalidRequest('cursor: is not a nextCursor of this list', 'cursor');
+  }
+  return { limit, after };
+}
+
+/** A list's `nextCursor`, when another page follows. */
+export const nextCursor = (next: string | undefined) => (next === undefined ? {} : { nextCursor: Buffer.from(next, 'utf8').toString('base64url') });
+
+/** An optional text parameter (`?q=`, `?organizationId=`): at most 256 characters, empty counts as absent. */
+export function textParam(event: HttpEvent, name: string): string | undefined {
+  const value = event.queryStringParameters?.[name];
+  if (value !== undefined && value.length > MAX_ID_LENGTH) throw new InvalidRequest(`${name}: must be at most ${MAX_ID_LENGTH} characters`, name);
+  return value === '' ? undefined : value;
+}
+
+/** A parameter that takes one of `values` (several, comma-separated, when `many`); absent is undefined unless `required`. */
+export function choiceParam<T extends string>(event: HttpEvent, name: string, values: readonly T[], options: { required?: boolean; many?: boolean } = {}): T[] | undefined {
+  const value = event.queryStringParameters?.[name];
+  const what = `${name}: must be ${options.many ? 'one or more (comma-separated) of' : 'one of'} ${values.join(', ')}`;
+  if (value === undefined || value === '') {
+    if (options.required) throw new InvalidRequest(what, name);
+    return undefined;
+  }
+  const chosen = value.split(',');
+  if ((!options.many && chosen.length > 1) || chosen.some((v) => !values.includes(v as T))) throw new InvalidRequest(what, name);
+  return chosen as T[];
+}
+
 const Id = z
   .string({ error: 'must be a non-empty string' })
   .check(z.minLength(1, { error: 'must be a non-empty string' }), z.maxLength(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));

@@ -1,0 +1,135 @@
+/** The HTTP API as docs/CONTRACT.md and the README describe it; every call carries the signed-in user's token. */
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  rule?: string;
+  reasons?: { rule: string; message: string }[];
+  path?: string;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly body: ApiErrorBody) {
+    super(body.message);
+  }
+}
+
+export interface Me {
+  userId: string;
+  displayName: string;
+  organizationId?: string;
+  status: string;
+  role: string;
+  administers: string[];
+  operator: boolean;
+}
+export interface Organization { id: string; name: string; plan: string }
+export interface Member { userId: string; displayName: string; role: string; status: string }
+export interface SummaryRow { kind: string; rule: string; count: number }
+export type Effect = { kind: string; rule: string } & Record<string, unknown>;
+export interface Names {
+  users?: Record<string, { displayName: string; organizationId?: string }>;
+  chats?: Record<string, { name?: string; type?: string }>;
+  organizations?: Record<string, { name: string }>;
+  files?: Record<string, { name: string }>;
+  tasks?: Record<string, { title: string }>;
+}
+export interface Impact {
+  id?: string;
+  expiresAt?: string;
+  operation: 'transfer' | 'deletion';
+  userId: string;
+  destinationOrganizationId?: string;
+  effectCount: number;
+  summary: SummaryRow[];
+  effects: Effect[];
+  nextCursor?: string;
+}
+export interface EffectsPage { effects: Effect[]; nextCursor?: string; names?: Names }
+export interface Phase { name: string; status: 'pending' | 'running' | 'done'; done: number; total: number }
+export interface Progress { phases: Phase[]; done: number; total: number }
+export interface Operation {
+  id: string;
+  userId: string;
+  sourceOrganizationId?: string;
+  destinationOrganizationId?: string;
+  organizationId?: string;
+  status: string;
+  impact: Impact;
+  requestedBy?: string;
+  approvedBy?: string;
+  createdAt: string;
+  updatedAt: string;
+  error?: { code: string; message: string; rule?: string };
+  progress?: Progress;
+  purgeAt?: string;
+}
+export interface AuditEntry { at: string; event: string; by?: string; rule?: string; step?: string; applied?: number | Record<string, number>; effects?: unknown }
+export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[] }
+export interface BillingRun {
+  id: string; kind: string; organizationId: string; eventId: string; status: string;
+  total: number; done: number; failed: number; remaining: number; createdAt: string; updatedAt: string;
+  error?: { code: string; message: string };
+}
+
+export type OperationKind = 'transfers' | 'deletions';
+export const operationKind = (id: string): OperationKind => (id.startsWith('del') ? 'deletions' : 'transfers');
+
+export class Api {
+  constructor(private readonly base: string, private readonly token: () => string | undefined, private readonly onUnauthenticated: () => void) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = this.token();
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = { error: { code: 'internal', message: text.slice(0, 200) } };
+    }
+    if (!res.ok) {
+      if (res.status === 401) this.onUnauthenticated();
+      // API Gateway's own 401 is {"message":"Unauthorized"}: shaped as the contract's error for the screens.
+      const error: ApiErrorBody = parsed?.error ?? { code: res.status === 401 ? 'unauthenticated' : 'internal', message: parsed?.message ?? res.statusText };
+      throw new ApiError(res.status, error);
+    }
+    return parsed as T;
+  }
+
+  me = () => this.call<Me>('GET', '/me');
+  organizations = () => this.call<{ organizations: Organization[] }>('GET', '/organizations');
+  members = (org: string, q: string, cursor?: string, limit = 25) =>
+    this.call<{ members: Member[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/members${query({ q: q || undefined, cursor, limit: String(limit) })}`);
+  transfers = (org: string, direction: 'incoming' | 'outgoing', status?: string, cursor?: string) =>
+    this.call<{ transfers: Operation[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`);
+  deletions = (org: string, cursor?: string) => this.call<{ deletions: Operation[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/deletions${query({ cursor })}`);
+  previewTransfer = (userId: string, destinationOrganizationId: string) =>
+    this.call<Impact>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId });
+  previewDeletion = (userId: string) => this.call<Impact>('POST', '/previews', { operation: 'deletion', userId });
+  preview = (id: string) => this.call<Impact>('GET', `/previews/${enc(id)}`);
+  /** The first page (no cursor) or the next one; `source` is `previews/ID`, `transfers/ID` or `deletions/ID`. */
+  effects = (source: string, cursor?: string) => this.call<EffectsPage>('GET', `/${source}/effects${query({ cursor })}`);
+  requestTransfer = (userId: string, destinationOrganizationId: string, previewId?: string) =>
+    this.call<Operation>('POST', '/transfers', { userId, destinationOrganizationId, previewId });
+  requestDeletion = (userId: string, previewId?: string) => this.call<Operation>('POST', '/deletions', { userId, previewId });
+  approve = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/approval`);
+  cancel = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/cancellation`);
+  /** D7: a deletion still `scheduled` (a grace period) is undone; CONTRACT.md. */
+  undo = (id: string) => this.call<Operation>('POST', `/deletions/${enc(id)}/undo`);
+  operation = (kind: OperationKind, id: string) => this.call<Operation>('GET', `/${kind}/${enc(id)}`);
+  audit = (id: string) => this.call<Audit>('GET', `/operations/${enc(id)}/audit`);
+  billingRuns = (cursor?: string) => this.call<{ runs: BillingRun[]; nextCursor?: string }>('GET', `/billing-runs${query({ cursor })}`);
+}
+
+const enc = encodeURIComponent;
+function query(params: Record<string, string | undefined>): string {
+  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+  return entries.length ? `?${new URLSearchParams(entries)}` : '';
+}
+
+export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled'];

@@ -1,0 +1,122 @@
+import { useState } from 'preact/hooks';
+import { usePolling } from '../polling.js';
+import { operationKind, TERMINAL_STATUSES, type Audit, type Names, type Operation } from '../api.js';
+import { ErrorPanel, Rule, Status, Title } from '../components.js';
+import { useApp } from '../context.js';
+import { auditEventLabel, kindLabel, phaseLabel } from '../describe.js';
+import { formatDate, formatNumber } from '../i18n/index.js';
+import { ImpactView } from '../impact.js';
+
+const POLL_MS = 1000;
+
+/** A transfer or deletion: its phases with done/total, live until it ends; its error; its audit trail (X2). */
+export function OperationScreen({ id }: { id: string }) {
+  const { t, lang, api, me, orgNames } = useApp();
+  const kind = operationKind(id);
+  const [op, setOp] = useState<Operation>();
+  const [audit, setAudit] = useState<Audit>();
+  const [error, setError] = useState<unknown>();
+  const [actionError, setActionError] = useState<unknown>();
+  const [tick, setTick] = useState(0);
+  const [names, setNames] = useState<Names>({});
+
+  usePolling(
+    () => Promise.all([api.operation(kind, id), api.audit(id).catch(() => undefined)]),
+    ([o, a]) => {
+      setOp(o);
+      if (a) setAudit(a);
+    },
+    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 30 : POLL_MS * 3),
+    setError,
+    [id, tick],
+  );
+
+  if (error) return <><Title>{t.errorTitle}</Title><ErrorPanel t={t} lang={lang} error={error} /></>;
+  if (!op) return <p role="status">{t.loading}</p>;
+
+  const act = async (f: () => Promise<Operation>) => {
+    setActionError(undefined);
+    try {
+      setOp(await f());
+      setTick((n) => n + 1);
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  const canApprove = op.status === 'awaiting-approval' && op.destinationOrganizationId !== undefined && me.administers.includes(op.destinationOrganizationId);
+  const canCancel = kind === 'transfers' && (op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
+  const canUndo = kind === 'deletions' && op.status === 'scheduled' && op.organizationId !== undefined && me.administers.includes(op.organizationId);
+  const progress = op.progress;
+  const live = !TERMINAL_STATUSES.includes(op.status);
+  const userName = names.users?.[op.userId]?.displayName ?? op.userId;
+
+  return (
+    <>
+      <Title>{kind === 'transfers' ? t.progressTitleTransfer(userName) : t.progressTitleDeletion(userName)}</Title>
+      <p class="muted">
+        {op.destinationOrganizationId && `${orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId} → ${orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId} · `}
+        {t.requestedAt}: {formatDate(lang, op.createdAt)}
+      </p>
+      <section class="card" aria-labelledby="progress-title">
+        <h2 id="progress-title">{t.progressPhases}</h2>
+        <p class="status-line" role="status" aria-live="polite">
+          <Status t={t} status={op.status} />
+          {progress && <span> {t.progressOverall(formatNumber(lang, progress.done), formatNumber(lang, progress.total))}</span>}
+        </p>
+        {live && <p class="muted">{t.progressLive}</p>}
+        {op.status === 'scheduled' && op.purgeAt && <p>{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>}
+        {progress && progress.total > 0 && <progress class="overall" max={progress.total} value={progress.done} aria-label={t.progressPhases} />}
+        {progress && (
+          <ol class="phases">
+            {progress.phases.map((p) => (
+              <li class={`phase phase-${p.status}`}>
+                <span class="phase-name">{phaseLabel(t, p.name)}</span>
+                <progress max={Math.max(p.total, 1)} value={p.total === 0 ? (p.status === 'done' ? 1 : 0) : p.done} aria-label={phaseLabel(t, p.name)} />
+                <span class="phase-count">{formatNumber(lang, p.done)} / {formatNumber(lang, p.total)}</span>
+                <span class="phase-status">{t[`phaseStatus_${p.status}`]}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+        {op.error && (
+          <div class="panel error" role="alert">
+            <h3>{t.errorOfRun}</h3>
+            {op.error.rule && <Rule lang={lang} id={op.error.rule} />}
+            <p class="server-message">{op.error.code}: {op.error.message}</p>
+          </div>
+        )}
+        <div class="actions">
+          {canApprove && <button onClick={() => act(() => api.approve(op.id))}>{t.approve}</button>}
+          {canCancel && <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>}
+          {canUndo && <button class="secondary" onClick={() => act(() => api.undo(op.id))}>{t.undoDeletion}</button>}
+        </div>
+        {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
+      </section>
+      <section class="card" aria-labelledby="audit-title">
+        <h2 id="audit-title">{t.auditTitle}</h2>
+        {!audit?.entries.length ? <p class="muted">{t.auditNone}</p> : (
+          <ol class="timeline">
+            {audit.entries.map((e) => (
+              <li>
+                <time dateTime={e.at}>{formatDate(lang, e.at)}</time>
+                <span class="event">{auditEventLabel(t, e.event)}{e.step ? ` · ${phaseLabel(t, e.step)}` : ''}</span>
+                {e.by && <span class="muted"> {t.auditBy(e.by)}</span>}
+                {e.rule && <span class="rule-chip">{e.rule}</span>}
+                {e.applied !== undefined && <span class="muted"> · {appliedText(e.applied)}</span>}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section aria-labelledby="impact-title">
+        <h2 id="impact-title">{t.impactOfOperation}</h2>
+        <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
+      </section>
+    </>
+  );
+
+  function appliedText(applied: NonNullable<Audit['entries'][number]['applied']>): string {
+    if (typeof applied === 'number') return t.auditApplied(formatNumber(lang, applied));
+    return Object.entries(applied).map(([k, n]) => `${kindLabel(t, k.split(/[ /]/)[0] ?? k)} ${k.split(/[ /]/)[1] ?? ''} ×${formatNumber(lang, Number(n))}`).join(', ');
+  }
+}

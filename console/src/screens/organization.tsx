@@ -1,0 +1,124 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Impact, Member } from '../api.js';
+import { ErrorPanel, Title } from '../components.js';
+import { useApp } from '../context.js';
+import { rememberPreview } from './preview.js';
+
+/** My organization: its members, paged and searchable; pick one to preview a transfer or a deletion. */
+export function OrganizationScreen() {
+  const { t, lang, api, me, orgNames, organizations } = useApp();
+  const [org, setOrg] = useState(me.administers[0] ?? me.organizationId ?? '');
+  const [q, setQ] = useState('');
+  const [members, setMembers] = useState<Member[]>();
+  const [cursor, setCursor] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [chosen, setChosen] = useState<Member>();
+
+  const load = async (query: string, after?: string) => {
+    setError(undefined);
+    try {
+      const page = await api.members(org, query, after);
+      setMembers((m) => (after ? [...(m ?? []), ...page.members] : page.members));
+      setCursor(page.nextCursor);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    if (org && me.administers.includes(org)) void load('');
+  }, [org]);
+
+  const plan = organizations.find((o) => o.id === org)?.plan;
+  return (
+    <>
+      <Title>{t.orgTitle}{org ? `: ${orgNames[org] ?? org}` : ''}</Title>
+      {me.administers.length === 0 && <p>{t.orgNotAdmin}</p>}
+      {me.administers.length > 1 && (
+        <label class="field">
+          {t.orgChoose}
+          <select value={org} onChange={(e) => (setOrg((e.target as HTMLSelectElement).value), setChosen(undefined))}>
+            {me.administers.map((o) => <option value={o}>{orgNames[o] ?? o}</option>)}
+          </select>
+        </label>
+      )}
+      {plan && <p class="muted">{t.plan}: {plan}</p>}
+      {me.administers.length > 0 && (
+        <div class="org-layout">
+          <section class="card" aria-labelledby="members-title">
+            <h2 id="members-title">{t.membersTitle}</h2>
+            <form role="search" class="search" onSubmit={(e) => (e.preventDefault(), void load(q))}>
+              <label for="member-search">{t.membersSearch}</label>
+              <div class="row">
+                <input id="member-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+                <button type="submit">{t.membersSearchButton}</button>
+              </div>
+            </form>
+            {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
+            {members === undefined && error === undefined && <p role="status">{t.loading}</p>}
+            {members?.length === 0 && <p>{t.membersNone}</p>}
+            {members && members.length > 0 && (
+              <table class="members">
+                <thead>
+                  <tr><th scope="col">{t.memberName}</th><th scope="col">{t.memberId}</th><th scope="col">{t.memberRole}</th><th scope="col">{t.memberStatus}</th><th scope="col"><span class="sr-only">{t.memberActions}</span></th></tr>
+                </thead>
+                <tbody>
+                  {members.map((m) => (
+                    <tr class={chosen?.userId === m.userId ? 'chosen' : undefined}>
+                      <td>{m.displayName}</td>
+                      <td class="mono">{m.userId}</td>
+                      <td>{m.role === 'admin' ? t.roleAdmin : t.roleMember}</td>
+                      <td>{m.status === 'deleted' ? t.statusDeleted : t.statusActive}</td>
+                      <td><button class="secondary small" onClick={() => setChosen(m)} aria-pressed={chosen?.userId === m.userId}>{t.memberChoose(m.displayName)}</button></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {cursor && <button class="more" onClick={() => void load(q, cursor)}>{t.membersMore}</button>}
+          </section>
+          {chosen && <ChosenMember key={chosen.userId} member={chosen} org={org} />}
+        </div>
+      )}
+    </>
+  );
+}
+
+function ChosenMember({ member, org }: { member: Member; org: string }) {
+  const { t, lang, api, organizations, navigate } = useApp();
+  const destinations = organizations.filter((o) => o.id !== org);
+  const [dest, setDest] = useState(destinations[0]?.id ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const heading = (el: HTMLHeadingElement | null) => el?.focus();
+
+  const run = async (p: () => Promise<Impact>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const impact = await p();
+      rememberPreview(impact, member.displayName);
+      navigate(`#/preview/${encodeURIComponent(impact.id ?? '')}`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card chosen-panel" aria-labelledby="chosen-title">
+      <h2 id="chosen-title" ref={heading} tabIndex={-1}>{t.chosenTitle(member.displayName)}</h2>
+      <div class="field">
+        <label for="destination">{t.destination}</label>
+        <select id="destination" value={dest} onChange={(e) => setDest((e.target as HTMLSelectElement).value)}>
+          {destinations.map((o) => <option value={o.id}>{o.name} ({o.plan})</option>)}
+        </select>
+      </div>
+      <div class="actions">
+        <button disabled={busy || !dest} onClick={() => run(() => api.previewTransfer(member.userId, dest))}>{t.previewTransfer}</button>
+        <button class="danger-outline" disabled={busy} onClick={() => run(() => api.previewDeletion(member.userId))}>{t.previewDeletion}</button>
+      </div>
+      {busy && <p role="status">{t.loading}</p>}
+      {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
+    </section>
+  );
+}

@@ -1,0 +1,106 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Operation } from '../api.js';
+import { ErrorPanel, Status, Title } from '../components.js';
+import { useApp } from '../context.js';
+import { kindLabel } from '../describe.js';
+import { formatDate, formatNumber } from '../i18n/index.js';
+
+type Page = { items: Operation[]; nextCursor?: string };
+
+/** Requests and approvals (T3): transfers awaiting my approval, transfers I requested, deletions; approve or cancel. */
+export function RequestsScreen() {
+  const { t, lang, api } = useApp();
+  const [actionError, setActionError] = useState<unknown>();
+  // bumped after an action, so every list reads its first page again
+  const [version, setVersion] = useState(0);
+
+  const act = async (f: () => Promise<unknown>, after?: string) => {
+    setActionError(undefined);
+    try {
+      await f();
+      if (after) location.hash = after;
+      else setVersion((v) => v + 1);
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  const cancel = (op: Operation) => (
+    <button class="secondary" aria-describedby={`op-${op.id}`} onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>
+  );
+
+  return (
+    <>
+      <Title>{t.requestsTitle}</Title>
+      {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
+      <OperationList key={`in${version}`} id="incoming" title={t.incomingTitle} empty={t.incomingNone}
+        page={(org, cursor) => api.transfers(org, 'incoming', 'awaiting-approval', cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor }))}
+        actions={(op) => (
+          <>
+            <button aria-describedby={`op-${op.id}`} onClick={() => act(() => api.approve(op.id), `#/operations/${encodeURIComponent(op.id)}`)}>{t.approve}</button>
+            {cancel(op)}
+          </>
+        )} />
+      <OperationList key={`out${version}`} id="outgoing" title={t.outgoingTitle} empty={t.outgoingNone}
+        page={(org, cursor) => api.transfers(org, 'outgoing', undefined, cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor }))}
+        actions={(op) => (op.status === 'awaiting-approval' || op.status === 'awaiting-seat' ? cancel(op) : null)} />
+      <OperationList key={`del${version}`} id="deletions" title={t.deletionsTitle} empty={t.deletionsNone}
+        page={(org, cursor) => api.deletions(org, cursor).then((p) => ({ items: p.deletions, nextCursor: p.nextCursor }))}
+        actions={() => null} />
+    </>
+  );
+}
+
+/** One list over every organization I administer, a page of each at a time ("Show more" while any has more). */
+function OperationList(props: { id: string; title: string; empty: string; page: (org: string, cursor?: string) => Promise<Page>; actions: (op: Operation) => preact.ComponentChildren }) {
+  const { id, title, empty, page, actions } = props;
+  const { t, lang, me, orgNames } = useApp();
+  const [items, setItems] = useState<Operation[]>();
+  const [cursors, setCursors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>();
+
+  const load = async (orgs: string[], from: Record<string, string | undefined>) => {
+    try {
+      const pages = await Promise.all(orgs.map(async (org) => [org, await page(org, from[org])] as const));
+      setItems((prev) => [...(prev ?? []), ...pages.flatMap(([, p]) => p.items)]);
+      setCursors(Object.fromEntries(pages.filter(([, p]) => p.nextCursor).map(([org, p]) => [org, p.nextCursor!])));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => void load(me.administers, {}), []);
+
+  return (
+    <section class="card" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>{title} {items && <span class="badge">{formatNumber(lang, items.length)}{Object.keys(cursors).length ? '+' : ''}</span>}</h2>
+      {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
+      {!items && error === undefined && <p role="status">{t.loading}</p>}
+      {items?.length === 0 && <p class="muted">{empty}</p>}
+      {items && items.length > 0 && (
+        <ul class="plain ops">
+          {items.map((op) => (
+            <li class="op">
+              <div class="op-main">
+                <a href={`#/operations/${encodeURIComponent(op.id)}`} class="op-title" id={`op-${op.id}`}>
+                  {op.destinationOrganizationId
+                    ? t.transferLine(op.userId, orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId ?? '', orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId)
+                    : t.deletionLine(op.userId)}
+                </a>
+                <Status t={t} status={op.status} />
+              </div>
+              <div class="op-meta muted">
+                {t.requestedAt}: {formatDate(lang, op.createdAt)} · {t.changes}: {formatNumber(lang, op.impact?.effectCount ?? 0)}
+              </div>
+              {op.impact?.summary?.length ? (
+                <ul class="chips" aria-label={t.summaryTitle}>
+                  {op.impact.summary.map((r) => <li>{kindLabel(t, r.kind)} <b>{r.rule}</b> ×{formatNumber(lang, r.count)}</li>)}
+                </ul>
+              ) : null}
+              <div class="actions">{actions(op)}</div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {Object.keys(cursors).length > 0 && <button class="more" onClick={() => load(Object.keys(cursors), cursors)}>{t.more}</button>}
+    </section>
+  );
+}
