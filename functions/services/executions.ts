@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
 import { journalStart, now, releaseLock, transition, type OperationRecord, type Status } from '../store/operations.js';
@@ -42,13 +42,30 @@ export async function startRun(op: OperationRecord, from: readonly Status[], set
   return running;
 }
 
-/** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new). */
-export async function startBulkExecution(runId: string, organizationId: string): Promise<void> {
+/** The ARN of an execution, from its state machine's ARN and its name. */
+const executionArn = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/**
+ * True when the operation's current execution has ended without recording the outcome (its MarkFailed itself
+ * failed, or it was stopped): the operation still reads `running`, but nothing runs it any more.
+ */
+export async function executionEnded(op: OperationRecord): Promise<boolean> {
+  try {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(machineFor(op), executionName(op)) }));
+    return out.status !== undefined && out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return true; // never started (StartExecution failed after the status moved)
+    throw error;
+  }
+}
+
+/** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new); a resumed run after its attempt. */
+export async function startBulkExecution(runId: string, organizationId: string, name = runId): Promise<void> {
   try {
     await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: requireEnv('CANCELLATION_STATE_MACHINE_ARN'),
-        name: runId,
+        name,
         input: JSON.stringify({ runId, organizationId }),
       }),
     );

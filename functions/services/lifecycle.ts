@@ -18,6 +18,8 @@ async function mustGetOperation(id: string): Promise<OperationRecord> {
 export async function checkEligibility(operationId: string): Promise<void> {
   const op = await mustGetOperation(operationId);
   const user = await mustGetUser(op.userId);
+  // a resumed run whose plan already moved or deleted the user: eligibility was checked before that effect landed
+  if (op.appliedPlan === op.planId && (op.operation === 'transfer' ? user.organizationId === op.destinationOrganizationId : user.status === 'deleted')) return;
   if (op.operation === 'transfer') {
     if (user.organizationId !== op.sourceOrganizationId) {
       throw new Ineligible([{ rule: 'T5', message: `user ${user.id} is no longer a member of ${op.sourceOrganizationId}` }]);

@@ -25,7 +25,7 @@
  * | incoming      | ORG#dest          | INCOMING#createdAt#op       |                     |                          |
  * | outgoing      | ORG#source        | OUTGOING#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         |                     |                          |
- * | run batch     | RUN#id            | BATCH#nnnnnn                |                     |                          |
+ * | run batch     | RUN#id            | BATCH#[Rk#]nnnnnn           |                     |                          |
  * | billing event | EVENT#id          | EVENT                       |                     |                          |
  */
 export const keys = {
@@ -48,7 +48,8 @@ export const keys = {
     SK: `INCOMING#${createdAt}#${operationId}`,
   }),
   run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
-  runBatch: (id: string, n: number) => ({ PK: `RUN#${id}`, SK: `BATCH#${String(n).padStart(6, '0')}` }),
+  /** A resumed run's batches (attempt 1, 2, ...) are numbered again from 0 under their attempt. */
+  runBatch: (id: string, n: number, attempt = 0) => ({ PK: `RUN#${id}`, SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}` }),
   plan: (id: string) => ({ PK: `PLAN#${id}`, SK: 'META' }),
   planPage: (id: string, n: number) => ({ PK: `PLAN#${id}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
   journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: `${startedAt}#${operationId}` }),

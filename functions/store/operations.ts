@@ -47,6 +47,8 @@ export interface OperationRecord {
   /** X1 beyond: requested with a saved preview: the plan every decision point must still equal. */
   previewId?: string;
   previewFingerprint?: string;
+  /** The plan whose application began (written before its first effect): a resumed run keeps exactly this plan. */
+  appliedPlan?: string;
 }
 
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
@@ -188,6 +190,29 @@ export async function setPlan(operationId: string, planId: string, run: number, 
     }),
   );
 }
+
+/** Records that applying this plan began, before its first write (once per plan: a resumed run must keep it, X1). */
+export async function markApplying(operationId: string, planId: string): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.operation(operationId),
+      UpdateExpression: 'SET appliedPlan = :plan',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':plan': planId },
+    }),
+  );
+}
+
+/** The lock on a user, for a transaction: taken by this operation, or already held by it (a resumed run takes it again). */
+export const lockFor = (userId: string, operationId: string, since: string) => ({
+  Put: {
+    TableName: tableName(),
+    Item: { ...keys.lock(userId), type: 'lock', userId, operationId, since },
+    ConditionExpression: 'attribute_not_exists(PK) OR operationId = :op',
+    ExpressionAttributeValues: { ':op': operationId },
+  },
+});
 
 /** The plan id of an operation's n-th plan. */
 export const planIdFor = (operationId: string, n: number) => `${operationId}.${n}`;

@@ -13,6 +13,8 @@ export interface ApiProps {
   table: dynamodb.ITable;
   transferStateMachine: sfn.IStateMachine;
   deletionStateMachine: sfn.IStateMachine;
+  /** The bulk contract-cancellation run (B1): a failed run is resumed through the API. */
+  cancellationStateMachine: sfn.IStateMachine;
   /** The identity provider that issues the chat service's tokens. Absent: a Cognito user pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
@@ -79,11 +81,16 @@ export class Api extends Construct {
     const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)').bindTable(props.table);
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
-    const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
+    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress, resumption)').bindTable(props.table);
+    props.cancellationStateMachine.grantStartExecution(billingRuns);
+    billingRuns.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', props.cancellationStateMachine.stateMachineArn);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);
+      // a resumption asks whether the operation's last execution ended without recording its outcome
+      props.transferStateMachine.grantExecution(f, 'states:DescribeExecution');
+      props.deletionStateMachine.grantExecution(f, 'states:DescribeExecution');
       f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
     }
@@ -102,10 +109,13 @@ export class Api extends Construct {
       [apigw.HttpMethod.POST, '/transfers', transfers],
       [apigw.HttpMethod.POST, '/transfers/{id}/approval', transfers],
       [apigw.HttpMethod.POST, '/transfers/{id}/cancellation', transfers],
+      [apigw.HttpMethod.POST, '/transfers/{id}/resumption', transfers],
       [apigw.HttpMethod.GET, '/transfers/{id}', transfers],
       [apigw.HttpMethod.POST, '/deletions', deletions],
+      [apigw.HttpMethod.POST, '/deletions/{id}/resumption', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],
+      [apigw.HttpMethod.POST, '/billing-runs/{id}/resumption', billingRuns],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
     this.httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });

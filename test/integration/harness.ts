@@ -26,7 +26,12 @@ export interface Target {
   deadLetters(): Promise<any[]>;
   /** A token with the platform operator scope. */
   operator: { token: () => Promise<string> };
-  fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
+  /** `mid`: the invocation stops, as a Lambda timeout, after `afterWrites` of its own writes landed. */
+  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number }): Promise<void>;
+  /** Faults fired and the most writes one invocation made, by function, since the last call (which resets both). */
+  faultReport(): Promise<{ fired: Record<string, number>; mostWrites: Record<string, number> }>;
+  /** Pins the time applied effects write into the world (a deleted user's `deletedAt`), or unpins it. */
+  pinClock(at: string | undefined): Promise<void>;
   invocations(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
@@ -83,6 +88,8 @@ async function embedded(): Promise<Target> {
     export: () => control('GET', '/_local/world'),
     objectKeys: () => control('GET', '/_local/objects'),
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
+    faultReport: () => control('GET', '/_local/faults'),
+    pinClock: async (at) => void (await control('PUT', '/_local/clock', at === undefined ? {} : { at })),
     billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
     deadLetters: () => control('GET', '/_local/dead-letters'),
     operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
@@ -131,6 +138,12 @@ async function deployed(): Promise<Target> {
     objectKeys: () => store.objectKeys(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
+    },
+    faultReport: async () => {
+      throw new Error('fault injection needs the embedded stack');
+    },
+    pinClock: async () => {
+      throw new Error('the clock can be pinned on the embedded stack only');
     },
     async billing(entry) {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
