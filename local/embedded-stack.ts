@@ -128,6 +128,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   for (const client of [clients.ddb, clients.s3] as { middlewareStack: { add: (...args: any[]) => void } }[]) {
     client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
   }
+  const worldCheck = await import('../functions/world/check.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/token' && req.method === 'POST') {
@@ -145,6 +146,10 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     if (path === '/_local/world' && req.method === 'GET') {
       await stepFunctions.idle();
       return send(res, 200, await worldStore.exportWorld());
+    }
+    if (path === '/_local/world/check' && req.method === 'GET') {
+      await stepFunctions.idle();
+      return send(res, 200, { problems: await worldCheck.checkWorld() });
     }
     if (path === '/_local/world' && req.method === 'PUT') {
       let world: unknown;

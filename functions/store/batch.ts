@@ -110,6 +110,21 @@ export async function* scanPages(input: ScanCommandInput): AsyncGenerator<Record
   } while (ExclusiveStartKey);
 }
 
+/**
+ * A whole-table read as `segments` parallel Scan segments (each paginated): what a check of every item needs,
+ * several times faster than one sequential scan, and never item by item.
+ */
+export async function scanParallel(input: ScanCommandInput, segments = 8): Promise<Record<string, any>[]> {
+  const parts = await Promise.all(
+    Array.from({ length: segments }, async (_, Segment) => {
+      const items: Record<string, any>[] = [];
+      for await (const page of scanPages({ ...input, Segment, TotalSegments: segments })) items.push(...page);
+      return items;
+    }),
+  );
+  return parts.flat();
+}
+
 /** One page of a query and where the next starts (undefined after the last). */
 export async function queryPage<T = Record<string, any>>(input: QueryCommandInput): Promise<{ items: T[]; next?: Key }> {
   const out = await ddb.send(new QueryCommand(input));
@@ -180,4 +195,11 @@ export async function* listKeyPages(bucket: string, prefix?: string): AsyncGener
     yield (out.Contents ?? []).map((o) => o.Key!);
     ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (ContinuationToken);
+}
+
+/** Every key under a prefix (or in the whole bucket). */
+export async function listAllKeys(bucket: string, prefix?: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of listKeyPages(bucket, prefix)) keys.push(...page);
+  return keys;
 }

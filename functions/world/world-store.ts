@@ -2,7 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { displayName, requesterName } from '../domain/display-names.js';
 import type { Organization, User } from '../domain/model.js';
 import { sortedPair } from '../domain/model.js';
-import { batchWrite, chunk, deleteObjects, del, listKeyPages, put, scanPages } from '../store/batch.js';
+import { batchWrite, chunk, deleteObjects, del, listAllKeys, listKeyPages, put, scanPages } from '../store/batch.js';
 import { s3 } from '../store/clients.js';
 import { fileObjectKey } from '../store/keys.js';
 import {
@@ -141,7 +141,5 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
 
 /** Every object key in the files bucket (checks that deleted bytes are really gone, F4). */
 export async function objectKeys(): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const page of listKeyPages(bucketName())) keys.push(...page);
-  return keys.sort();
+  return (await listAllKeys(bucketName())).sort();
 }

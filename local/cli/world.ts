@@ -2,18 +2,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { callStack, fail, parseArgs, stackUrl } from './args.js';
 
-const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME]';
+const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME]\n       npm run world -- check [--stack NAME]';
 const { options, positional } = parseArgs(process.argv.slice(2));
 const [command, file] = positional;
 
 /** A deployed stack (LocalStack or AWS): its table and bucket from the stack outputs, the same store code. */
-async function useDeployedStack(name: string) {
+async function useDeployedStack(name: string): Promise<void> {
   const out = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: name }));
   const outputs = Object.fromEntries((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   if (!outputs.TableName || !outputs.BucketName) fail(`stack ${name} has no TableName/BucketName outputs`);
   process.env.TABLE_NAME = outputs.TableName;
   process.env.BUCKET_NAME = outputs.BucketName;
-  return import('../../functions/world/world-store.js');
 }
 
 function readWorldFile(path: string): string {
@@ -26,8 +25,10 @@ function readWorldFile(path: string): string {
 
 if (command === 'export') {
   let world: unknown;
-  if (typeof options.stack === 'string') world = await (await useDeployedStack(options.stack)).exportWorld();
-  else {
+  if (typeof options.stack === 'string') {
+    await useDeployedStack(options.stack);
+    world = await (await import('../../functions/world/world-store.js')).exportWorld();
+  } else {
     const { status, json } = await callStack(stackUrl(options), 'GET', '/_local/world');
     if (status !== 200) fail(`export failed: ${JSON.stringify(json)}`);
     world = json;
@@ -44,7 +45,8 @@ if (command === 'export') {
     } catch {
       fail(`${file}: not valid JSON`);
     }
-    const store = await useDeployedStack(options.stack);
+    await useDeployedStack(options.stack);
+    const store = await import('../../functions/world/world-store.js');
     try {
       const result = await store.loadWorld(world);
       process.stdout.write(`loaded ${file}: ${result.items} items, ${result.objects} objects\n`);
@@ -56,6 +58,20 @@ if (command === 'export') {
     if (status !== 200) fail(`${file}: refused, nothing changed: ${json.error?.message ?? JSON.stringify(json)}`);
     process.stdout.write(`loaded ${file}: ${json.items} items, ${json.objects} objects\n`);
   }
+} else if (command === 'check') {
+  // Issue 10: every broken invariant of the world, one per line; exit 1 when there is any.
+  let problems: { invariant: string; message: string; ids: string[] }[];
+  if (typeof options.stack === 'string') {
+    await useDeployedStack(options.stack);
+    problems = await (await import('../../functions/world/check.js')).checkWorld();
+  } else {
+    const { status, json } = await callStack(stackUrl(options), 'GET', '/_local/world/check');
+    if (status !== 200) fail(`check failed: ${JSON.stringify(json)}`);
+    problems = json.problems;
+  }
+  for (const p of problems) process.stdout.write(`${p.invariant}: ${p.message} [${p.ids.join(', ')}]\n`);
+  process.stdout.write(problems.length ? `world check: ${problems.length} problems\n` : 'world check: ok\n');
+  process.exit(problems.length ? 1 : 0);
 } else {
   fail(USAGE);
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { inject } from 'vitest';
 import { importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+import type { Problem } from '../../functions/world/check.js';
 
 export interface Answer {
   status: number;
@@ -21,6 +22,8 @@ export interface Target {
   export(): Promise<any>;
   /** Every key in the files bucket. */
   objectKeys(): Promise<string[]>;
+  /** Every broken invariant of the world (functions/world/check.ts), once no execution is running. */
+  check(): Promise<Problem[]>;
   /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
   billing(entry: { Source: string; DetailType: string; Detail: unknown; Time?: string }, options?: { times?: number }): Promise<{ eventId: string; deliveries?: any[] }>;
   deadLetters(): Promise<any[]>;
@@ -87,6 +90,7 @@ async function embedded(): Promise<Target> {
     },
     export: () => control('GET', '/_local/world'),
     objectKeys: () => control('GET', '/_local/objects'),
+    check: async () => (await control('GET', '/_local/world/check')).problems,
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
     faultReport: () => control('GET', '/_local/faults'),
     pinClock: async (at) => void (await control('PUT', '/_local/clock', at === undefined ? {} : { at })),
@@ -136,6 +140,8 @@ async function deployed(): Promise<Target> {
     },
     export: () => store.exportWorld(),
     objectKeys: () => store.objectKeys(),
+    // a deployed stack's table and bucket (set above from its outputs), read by the library itself
+    check: async () => (await import('../../functions/world/check.js')).checkWorld(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
     },
