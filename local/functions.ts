@@ -10,7 +10,8 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 /**
  * A fault to inject into a function, for named retry scenarios: fail `times` times, before the real work, after it
  * (the work done, the answer lost), or `mid`: the invocation stops after `afterWrites` of its own writes to the table
- * or the bucket have landed, as a Lambda timeout does (nothing more it sends arrives; Step Functions sees `error`).
+ * or the bucket have landed (0: at its first request), as a Lambda timeout does: nothing more it sends arrives, and
+ * Step Functions sees `error` (`Sandbox.Timedout`, as Lambda reports a function that ran out of time).
  */
 export interface Fault {
   times: number;
@@ -45,6 +46,12 @@ export function writeWatch(next: (args: any) => Promise<any>, context: { command
     const s = scope.getStore();
     if (!s) return next(args);
     if (s.stopped) return never();
+    if (s.stopAfter === 0) {
+      // no write to stop after: the invocation times out during its reads
+      s.stopped = true;
+      s.stop?.();
+      return never();
+    }
     const write = WRITES.has(String(context.commandName ?? '').replace(/Command$/, ''));
     const result = await next(args);
     if (write && ++s.writes === s.stopAfter) {
@@ -128,7 +135,7 @@ export class LocalLambda {
     const watch: InvocationScope = { name, writes: 0, stopped: false };
     let stopped: Promise<never> | undefined;
     if (fault?.when === 'mid' && fault.times > 0) {
-      watch.stopAfter = Math.max(1, fault.afterWrites ?? 1);
+      watch.stopAfter = Math.max(0, fault.afterWrites ?? 1);
       stopped = new Promise<never>((_, reject) => {
         watch.stop = () => {
           fault.times--;

@@ -9,7 +9,7 @@ import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalEnd, journalStart, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { endBatch, getBatch, getRun, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
-import { startBulkExecution } from './executions.js';
+import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
@@ -211,12 +211,17 @@ export async function failRun(runId: string, error: { Error?: string; Cause?: st
  * The run's trail records who resumed it and what was left.
  */
 export async function resumeRun(run: RunRecord, by: string) {
+  if (run.status === 'running' && (await bulkExecutionEnded(run.id, run.attempt ?? 0))) {
+    // its execution ended without recording the outcome (FailRun itself failed): it failed
+    run = { ...run, status: 'failed', error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome', rule: 'B1' } };
+    await updateRun(run.id, { status: run.status, error: run.error });
+  }
   if (run.status !== 'failed') throw new Conflict(`billing run ${run.id} is ${run.status}; only a failed run can be resumed`);
   const attempt = (run.attempt ?? 0) + 1;
   const left = { 'members-failed (B1)': run.failed, 'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed) };
   await restartRun(run.id, attempt);
   await auditOf({ runId: run.id }, { event: 'resumed', by, attempt, left, error: run.error });
-  await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`);
+  await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`); // the name bulkExecutionEnded reads
   return runView((await getRun(run.id))!);
 }
 

@@ -50,8 +50,17 @@ const executionArn = (stateMachineArn: string, name: string) => `${stateMachineA
  * failed, or it was stopped): the operation still reads `running`, but nothing runs it any more.
  */
 export async function executionEnded(op: OperationRecord): Promise<boolean> {
+  return ended(machineFor(op), executionName(op));
+}
+
+/** The same for a bulk run (its FailRun itself failed): the execution of its current attempt ended. */
+export async function bulkExecutionEnded(runId: string, attempt: number): Promise<boolean> {
+  return ended(requireEnv('CANCELLATION_STATE_MACHINE_ARN'), attempt ? `${runId}-resume${attempt}` : runId);
+}
+
+async function ended(stateMachineArn: string, name: string): Promise<boolean> {
   try {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(machineFor(op), executionName(op)) }));
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(stateMachineArn, name) }));
     return out.status !== undefined && out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE';
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return true; // never started (StartExecution failed after the status moved)

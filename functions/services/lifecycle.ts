@@ -77,6 +77,17 @@ export async function finalize(operationId: string, options: { settle?: boolean 
 export async function markFailed(operationId: string, error: { Error?: string; Cause?: string }): Promise<void> {
   const op = await mustGetOperation(operationId);
   const { code, message, rule } = describeError(error);
+  // the failing step had recorded the outcome already, then stopped (a timeout): that outcome stands
+  if (op.status === 'succeeded') {
+    // Finalize stopped after `succeeded`: the rest of its bookkeeping (markers, lock, journal), not a failure
+    await audit(op.id, { event: 'finalize-interrupted', code, message });
+    return finalize(operationId);
+  }
+  if (op.status === 'awaiting-seat') {
+    // AwaitSeat stopped after the wait was recorded: the transfer waits (B2 resumes it) with its markers and lock
+    await audit(op.id, { event: 'await-seat-interrupted', code, message });
+    return;
+  }
   if (op.status === 'running') await transition(op.id, ['running'], 'failed', { error: { code, message, ...(rule ? { rule } : {}) } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);

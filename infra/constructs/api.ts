@@ -83,6 +83,7 @@ export class Api extends Construct {
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
     const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress, resumption)').bindTable(props.table);
     props.cancellationStateMachine.grantStartExecution(billingRuns);
+    props.cancellationStateMachine.grantExecution(billingRuns, 'states:DescribeExecution');
     billingRuns.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', props.cancellationStateMachine.stateMachineArn);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
