@@ -8,7 +8,7 @@ import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalEnd, journalStart, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
-import { endBatch, getBatch, getRun, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
+import { batchesOf, endBatch, getBatch, getRun, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
@@ -35,13 +35,14 @@ const encodeCursor = (key: Record<string, unknown> | undefined) => (key ? Buffer
 const decodeCursor = (cursor: string | undefined) => (cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined);
 
 /** A batch's id (its plan and journal entry): the run, its attempt once resumed, the batch number. */
-const batchId = (runId: string, attempt: number, n: number) => `${runId}${attempt ? `.r${attempt}` : ''}.b${n}`;
+const batchId = (runId: string, attempt: number, n: number) => `${runId}.b${n}${attempt ? `r${attempt}` : ''}`;
 
 /** The run's current attempt (0 until it is resumed). */
 const attemptOf = async (runId: string) => (await getRun(runId))?.attempt ?? 0;
 
 /** StartRun: counts the members and cancels transfers into this organization not yet run (awaiting approval or a seat). */
 export async function startRun(runId: string, organizationId: string) {
+  await finishFailedBatches(runId);
   const total = await countMembers(organizationId);
   for (const op of await incomingTransfers(organizationId)) {
     await cancelBySystem(op, cancelled(organizationId)).catch((e) => {
@@ -50,6 +51,24 @@ export async function startRun(runId: string, organizationId: string) {
   }
   await updateRun(runId, { total, status: 'running' });
   return { total };
+}
+
+/**
+ * A resumed run first applies again the stored plans of the previous attempt's failed batches (idempotent appliers):
+ * a batch that stopped part way may have deleted members whose chats, contacts and tasks were still to go, and the
+ * new attempt's batches pass deleted members as done.
+ */
+async function finishFailedBatches(runId: string): Promise<void> {
+  const attempt = await attemptOf(runId);
+  if (attempt === 0) return;
+  for (const batch of await batchesOf(runId, attempt - 1)) {
+    if (batch.status !== 'failed' || !batch.planId) continue;
+    const header = await readPlanHeader(batch.planId);
+    if (!header) continue;
+    const entries = (await readPlanPages(batch.planId, header.pages.map((_, i) => i))).flat();
+    const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true });
+    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, applied: countByKindAndRule(applied) });
+  }
 }
 
 /** A member's own pending operation is cancelled (the contract is over); one already running makes the member fail. */

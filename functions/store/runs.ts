@@ -1,7 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
 import { Conflict } from '../shared/errors.js';
-import { transactWrite } from './batch.js';
+import { queryAll, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys } from './keys.js';
 import { now } from './operations.js';
@@ -83,6 +83,16 @@ export async function getBatch(runId: string, n: number, attempt = 0): Promise<B
   if (!item) return undefined;
   const { PK, SK, type, ...batch } = item;
   return batch as BatchRecord;
+}
+
+/** Every batch of one attempt of a run, in order. */
+export async function batchesOf(runId: string, attempt: number): Promise<BatchRecord[]> {
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': keys.run(runId).PK, ':p': `BATCH#${attempt ? `R${attempt}#` : ''}` },
+  });
+  return items.filter((i) => (attempt ? true : !String(i.SK).startsWith('BATCH#R'))).map(({ PK, SK, type, ...batch }) => batch as BatchRecord);
 }
 
 /** Stores a batch as planned (a retried step finds it and applies the same plan). */
