@@ -15,6 +15,7 @@ const ACCEPTED: [RegExp, string][] = [
   [/^AwsSolutions-IAM5\[Resource::<DataFiles\w+\.Arn>\/chats\/\*\]$/, 'file keys are chats/{chat}/files/{file}; deletion (F2–F4) reaches any chat, and only s3:DeleteObject is granted'],
   [/^AwsSolutions-IAM5\[Resource::<\w+\.Arn>:\*\]$/, 'Step Functions invokes a step function by qualified ARN (versions, aliases)'],
   [/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*BillingCancellationStateMachine.*\]$/, 'a Distributed Map manages its own child executions, named only at run time'],
+  [/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*(TransferWorkflow|DeletionWorkflow)StateMachine\w+"\}\]\}\]\}:\*\]$/, 'a resumption asks DescribeExecution of the operation\'s last execution, named after the operation at run time'],
   [/^AwsSolutions-SQS3$/, 'the billing dead-letter queue is itself the dead-letter queue'],
   [/^AwsSolutions-APIG4$/, 'GET /health is public by contract; every other route has the JWT authorizer'],
   [/^AwsSolutions-COG8$/, 'Cognito threat protection (Plus tier) is a cost decision for the deployer; MFA is required'],
