@@ -5,7 +5,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
 import { LocalLambda, writeWatch, type Fault } from './functions.js';
-import { LocalHttpApi } from './gateway.js';
+import { LocalHttpApi, requestUrl } from './gateway.js';
 import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { consolePage } from './console.js';
@@ -29,8 +29,16 @@ export interface EmbeddedStack {
   lambda: LocalLambda;
   stepFunctions: LocalStepFunctions;
   eventBus: LocalEventBus;
-  token(userId: string, scopes?: string[]): Promise<string>;
+  token(userId: string, scopes?: string[], claims?: TokenClaims): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** Claims a test may set otherwise than a good token has them: the issuer, audience and expiry the authorizer checks. */
+export interface TokenClaims {
+  iss?: string;
+  aud?: string;
+  /** Expiry, seconds since the epoch. */
+  exp?: number;
 }
 
 const LOCAL_ISSUER = 'http://127.0.0.1/local-idp';
@@ -118,8 +126,15 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const api = new LocalHttpApi(names, lambda, { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
-  const token = (userId: string, scopes: string[] = []) =>
-    new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {}).setProtectedHeader({ alg: 'RS256' }).setSubject(userId).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
+  const token = (userId: string, scopes: string[] = [], claims: TokenClaims = {}) =>
+    new SignJWT(scopes.length ? { scope: scopes.join(' ') } : {})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject(userId)
+      .setIssuer(claims.iss ?? LOCAL_ISSUER)
+      .setAudience(claims.aud ?? LOCAL_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(claims.exp ?? '12h')
+      .sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
   const worldStore = await import('../functions/world/world-store.js');
   const clock = await import('../functions/shared/clock.js');
@@ -129,6 +144,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
   }
   const worldCheck = await import('../functions/world/check.js');
+  const chaos = await import('../functions/store/chaos.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/token' && req.method === 'POST') {
@@ -183,6 +199,17 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       clock.pinEffectTime(at);
       return send(res, 200, { at: at ?? null });
     }
+    // Throttling and partial failures at the SDK clients (functions/store/chaos.ts): `{"spec":"seed:rate"}` or `{}` for off.
+    if (path === '/_local/chaos' && req.method === 'PUT') {
+      const before = chaos.chaosCounts(); // what the previous setting injected
+      try {
+        chaos.setChaos(chaos.parseChaos(JSON.parse(body || '{}').spec));
+      } catch (error) {
+        return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: 'spec' } });
+      }
+      return send(res, 200, before);
+    }
+    if (path === '/_local/chaos' && req.method === 'GET') return send(res, 200, chaos.chaosCounts());
     if (path === '/_local/idle' && req.method === 'POST') {
       await stepFunctions.idle();
       return send(res, 200, { executions: stepFunctions.list().length });
@@ -195,7 +222,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const server: Server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
-      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      const path = requestUrl(req).pathname;
       if (path.startsWith('/_local/')) return await control(req, res, path, body);
       if ((path === '/' || path === '/console') && req.method === 'GET') {
         return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(consolePage());

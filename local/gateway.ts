@@ -21,6 +21,22 @@ export interface JwtSettings {
 
 const contractError = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
+/** API Gateway's payload limit for HTTP APIs: a larger request is answered 413 and never reaches a function. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The request's URL as API Gateway reads it: the request target is always a path, so `//console` is the path
+ * `//console` (no route), not a URL with the host `console`.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  try {
+    return new URL(target.startsWith('/') ? `http://127.0.0.1${target}` : target);
+  } catch {
+    return new URL('http://127.0.0.1/\u0000invalid'); // matches no route
+  }
+}
+
 /**
  * The HTTP API as API Gateway (payload format 2.0) serves it: routes, JWT authorizers and Lambda integrations
  * read from the synthesized template, the real handlers invoked with the event API Gateway would send.
@@ -47,7 +63,7 @@ export class LocalHttpApi {
 
   /** Answers the request if it matches an API route; returns false otherwise. */
   async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = requestUrl(req);
     const matches = this.routes
       .map((route) => ({ route, m: route.pattern.exec(url.pathname) }))
       .filter((x): x is { route: Route; m: RegExpExecArray } => x.m !== null);
@@ -55,6 +71,10 @@ export class LocalHttpApi {
     const hit = matches.find((x) => x.route.method === req.method);
     if (!hit) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(contractError('not-found', `no route ${req.method} ${url.pathname}`));
+      return true;
+    }
+    if (Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
+      res.writeHead(413, { 'content-type': 'application/json' }).end(contractError('payload-too-large', `the request body is larger than API Gateway's ${MAX_PAYLOAD_BYTES} bytes`));
       return true;
     }
     let claims: Record<string, unknown> | undefined;

@@ -1,29 +1,27 @@
+import { parse } from '@aws-lambda-powertools/parser';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import * as z from 'zod/mini';
 import { planPairAllowed } from '../domain/eligibility.js';
 import { PLANS } from '../domain/model.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { now } from '../store/operations.js';
-import { createRun, eventSeen, markEventSeen } from '../store/runs.js';
+import { createRun } from '../store/runs.js';
 import { getOrganization, setOrganizationIfNewer } from '../store/table.js';
 import { startBulkExecution } from './executions.js';
 import { cancelBySystem, pendingTransfers, resumeWaitingTransfers } from './transfers.js';
 
-/** Billing events (B1–B3): validated, applied once per event id; B1 starts the bulk run (services/bulk-run.ts). */
+/**
+ * Billing events (B1–B3): validated with Powertools' EventBridge schema (the whole envelope: id, time, source…)
+ * carrying each detail-type's own detail schema; B2 and B3 run once per event id (handlers/billing/target.ts,
+ * Powertools idempotency); B1 starts the bulk run named after the event id (services/bulk-run.ts).
+ */
 
 /** A billing event that cannot be applied: it changes nothing and ends in the dead-letter queue with this reason. */
 export class InvalidBillingEvent extends Error {
   override name = 'InvalidBillingEvent';
 }
 
-/** The EventBridge envelope of a billing event (CONTRACT.md "Billing events"). */
-export const BillingEnvelope = z.object({
-  id: z.string().check(z.minLength(1)),
-  source: z.literal('billing'),
-  'detail-type': z.string(),
-  time: z.optional(z.string()),
-  detail: z.unknown(),
-});
 const OrgId = z.string({ error: 'must be a string' }).check(z.minLength(1, { error: 'must be a non-empty string' }));
 export const DETAIL_SCHEMAS = {
   'Contract Cancelled': z.object({ organizationId: OrgId }),
@@ -37,31 +35,34 @@ export const DETAIL_SCHEMAS = {
 } as const;
 type DetailType = keyof typeof DETAIL_SCHEMAS;
 
+/** CONTRACT.md "Billing events": an EventBridge event from `billing` of this detail-type, with its detail. */
+const billingEventSchema = <T extends DetailType>(detailType: T) =>
+  EventBridgeSchema.extend({
+    source: z.literal('billing', { error: (issue) => `expected "billing", got ${JSON.stringify(issue.input)}` }),
+    'detail-type': z.literal(detailType, { error: (issue) => `expected "${detailType}", got ${JSON.stringify(issue.input)}` }),
+    detail: DETAIL_SCHEMAS[detailType],
+  });
+
 /** Validates an event of one detail-type; the reason names the bad field. The organization must exist. */
 export async function parseBillingEvent<T extends DetailType>(detailType: T, event: unknown) {
-  const envelope = BillingEnvelope.safeParse(event);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0]!;
-    throw new InvalidBillingEvent(`${issue.path.join('.') || 'event'}: ${issue.message}`);
+  const parsed = parse(event, undefined, billingEventSchema(detailType), true);
+  if (!parsed.success) {
+    // Standard Schema issues: each path segment is a key, or an object holding it
+    const issue = (parsed.error.cause as { message: string; path?: (PropertyKey | { key: PropertyKey })[] }[])[0]!;
+    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+    throw new InvalidBillingEvent(`${path || 'event'}: ${issue.message}`);
   }
-  if (envelope.data['detail-type'] !== detailType) throw new InvalidBillingEvent(`detail-type: expected "${detailType}", got "${envelope.data['detail-type']}"`);
-  const detail = DETAIL_SCHEMAS[detailType].safeParse(envelope.data.detail);
-  if (!detail.success) {
-    const issue = detail.error.issues[0]!;
-    throw new InvalidBillingEvent(`detail.${issue.path.join('.') || ''}: ${issue.message}`.replace(/\.:/, ':'));
-  }
-  const org = await getOrganization((detail.data as { organizationId: string }).organizationId);
-  if (!org) throw new InvalidBillingEvent(`detail.organizationId: no organization ${(detail.data as { organizationId: string }).organizationId}`);
-  return { id: envelope.data.id, time: envelope.data.time ?? now(), detail: detail.data as z.infer<(typeof DETAIL_SCHEMAS)[T]>, org };
+  const { id, time, detail } = parsed.data as unknown as { id: string; time: string; detail: z.infer<(typeof DETAIL_SCHEMAS)[T]> };
+  const org = await getOrganization(detail.organizationId);
+  if (!org) throw new InvalidBillingEvent(`detail.organizationId: no organization ${detail.organizationId}`);
+  return { id, time, detail, org };
 }
 
 /** B2: seats are updated; transfers waiting for a seat there resume, oldest first, while seats last. */
 export async function handleSeatsChanged(event: unknown) {
-  const { id, time, detail } = await parseBillingEvent('Seats Changed', event);
-  if (await eventSeen(id)) return { duplicate: true, resumed: [] };
+  const { time, detail } = await parseBillingEvent('Seats Changed', event);
   const updated = await setOrganizationIfNewer(detail.organizationId, 'seats', detail.seats, time);
   const resumed = await resumeWaitingTransfers(detail.organizationId);
-  await markEventSeen(id, 'Seats Changed');
   logger.info('B2 seats changed', { organizationId: detail.organizationId, seats: detail.seats, updated, resumed });
   return { duplicate: false, updated, resumed };
 }
@@ -69,7 +70,6 @@ export async function handleSeatsChanged(event: unknown) {
 /** B3: the plan is updated; transfers not yet running (awaiting approval or a seat) that T1 now forbids are cancelled, locks released. */
 export async function handlePlanChanged(event: unknown) {
   const { id, time, detail } = await parseBillingEvent('Plan Changed', event);
-  if (await eventSeen(id)) return { duplicate: true, cancelled: [] };
   const updated = await setOrganizationIfNewer(detail.organizationId, 'plan', detail.plan, time);
   const cancelled: string[] = [];
   for (const op of await pendingTransfers(detail.organizationId)) {
@@ -86,7 +86,6 @@ export async function handlePlanChanged(event: unknown) {
       if (!(error instanceof Conflict)) throw error; // it started or was cancelled meanwhile
     }
   }
-  await markEventSeen(id, 'Plan Changed');
   logger.info('B3 plan changed', { organizationId: detail.organizationId, plan: detail.plan, updated, cancelled });
   return { duplicate: false, updated, cancelled };
 }

@@ -16,7 +16,8 @@ import { ddb, s3 } from './clients.js';
 /** Batching lives here, once: 25 items per BatchWriteItem, 1,000 keys per DeleteObjects, every query paginated. */
 export const BATCH_WRITE_LIMIT = 25;
 export const DELETE_OBJECTS_LIMIT = 1000;
-const MAX_ATTEMPTS = 8;
+/** Attempts of one batch request (partial results and throttling together) before it fails with IncompleteBatch. */
+export const MAX_ATTEMPTS = 8;
 const IN_FLIGHT = 8;
 
 type Key = Record<string, unknown>;
@@ -24,6 +25,26 @@ export type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | {
 
 export const put = (item: Record<string, unknown>): WriteRequest => ({ PutRequest: { Item: item } });
 export const del = (key: Key): WriteRequest => ({ DeleteRequest: { Key: key } });
+
+/**
+ * Throttling that outlasted the SDK's own attempts (maxAttempts in clients.ts). A batch is worth finishing: its
+ * request is sent again after a longer backoff, within the batch's MAX_ATTEMPTS.
+ */
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'SlowDown']);
+export const isThrottling = (error: unknown): boolean =>
+  THROTTLING.has((error as Error | undefined)?.name ?? '') || (error as { $retryable?: { throttling?: boolean } } | undefined)?.$retryable?.throttling === true;
+
+/** Sends one request, retrying it with backoff while it is throttled, at most MAX_ATTEMPTS times in all. */
+export async function absorbingThrottling<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isThrottling(error) || attempt + 1 >= MAX_ATTEMPTS) throw error;
+      await backoff(attempt + 1, 100);
+    }
+  }
+}
 
 /** Exponential backoff with full jitter. */
 export function backoff(attempt: number, baseMs = 50, capMs = 5000): Promise<void> {
@@ -61,7 +82,7 @@ export async function batchWrite(tableName: string, requests: readonly WriteRequ
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} writes to ${tableName} still unprocessed after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
-      const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as any } }));
+      const out = await absorbingThrottling(() => ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as any } })));
       pending = (out.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
     }
   });
@@ -69,7 +90,8 @@ export async function batchWrite(tableName: string, requests: readonly WriteRequ
 
 /**
  * TransactWriteItems, retried with backoff while it is cancelled only by conflicts with other transactions on the
- * same items (two deletions in one organization update its counters at once). A failed condition is not retried.
+ * same items (two deletions in one organization update its counters at once) or throttled. A failed condition is not
+ * retried.
  */
 export async function transactWrite(items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -79,7 +101,8 @@ export async function transactWrite(items: NonNullable<TransactWriteCommandInput
     } catch (error) {
       const codes = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None') : [];
       const onlyConflicts = codes.includes('TransactionConflict') && codes.every((c) => c === 'TransactionConflict' || c === 'None');
-      if (!onlyConflicts || attempt + 1 >= MAX_ATTEMPTS) throw error;
+      const throttled = isThrottling(error) || (codes.includes('ThrottlingError') && codes.every((c) => c === 'ThrottlingError' || c === 'TransactionConflict' || c === 'None'));
+      if (!(onlyConflicts || throttled) || attempt + 1 >= MAX_ATTEMPTS) throw error;
       await backoff(attempt + 1);
     }
   }
@@ -89,7 +112,7 @@ export async function transactWrite(items: NonNullable<TransactWriteCommandInput
 export async function* queryPages<T = Record<string, any>>(input: QueryCommandInput): AsyncGenerator<T[]> {
   let ExclusiveStartKey: Key | undefined = input.ExclusiveStartKey;
   do {
-    const out = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+    const out = await absorbingThrottling(() => ddb.send(new QueryCommand({ ...input, ExclusiveStartKey })));
     yield (out.Items ?? []) as T[];
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
@@ -104,7 +127,7 @@ export async function queryAll<T = Record<string, any>>(input: QueryCommandInput
 export async function* scanPages(input: ScanCommandInput): AsyncGenerator<Record<string, any>[]> {
   let ExclusiveStartKey: Key | undefined;
   do {
-    const out = await ddb.send(new ScanCommand({ ...input, ExclusiveStartKey }));
+    const out = await absorbingThrottling(() => ddb.send(new ScanCommand({ ...input, ExclusiveStartKey })));
     yield out.Items ?? [];
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
@@ -151,7 +174,7 @@ export async function batchUpdate(statements: readonly Statement[]): Promise<num
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} updates still throttled after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
-      const out = await ddb.send(new BatchExecuteStatementCommand({ Statements: pending as any }));
+      const out = await absorbingThrottling(() => ddb.send(new BatchExecuteStatementCommand({ Statements: pending as any })));
       const retry: Statement[] = [];
       (out.Responses ?? []).forEach((r, i) => {
         const code = r.Error?.Code;
@@ -176,8 +199,8 @@ export async function deleteObjects(bucket: string, keysToDelete: readonly strin
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} objects in ${bucket} still not deleted after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
-      const out = await s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true } }),
+      const out = await absorbingThrottling(() =>
+        s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true } })),
       );
       const errors = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       const fatal = errors.find((e) => !TRANSIENT_S3_CODES.has(e.Code ?? ''));
@@ -191,7 +214,7 @@ export async function deleteObjects(bucket: string, keysToDelete: readonly strin
 export async function* listKeyPages(bucket: string, prefix?: string): AsyncGenerator<string[]> {
   let ContinuationToken: string | undefined;
   do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
+    const out = await absorbingThrottling(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken })));
     yield (out.Contents ?? []).map((o) => o.Key!);
     ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (ContinuationToken);

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { withChaos } from './chaos.js';
 
 /**
  * One client of each kind per process. Endpoints come from the standard variables (AWS_ENDPOINT_URL_DYNAMODB,
@@ -30,11 +31,13 @@ export function takeRequestCounts(): Record<string, number> {
 
 const retry = { maxAttempts: 6 } as const;
 
-export const ddb = DynamoDBDocumentClient.from(counted('DynamoDB', new DynamoDBClient({ ...retry })), {
+// withChaos: throttling and partial failures, off unless the embedded stack turns them on (store/chaos.ts).
+export const dynamodb = withChaos('DynamoDB', counted('DynamoDB', new DynamoDBClient({ ...retry })));
+export const ddb = DynamoDBDocumentClient.from(dynamodb, {
   marshallOptions: { removeUndefinedValues: true },
 });
 
-export const s3 = counted(
+export const s3 = withChaos('S3', counted(
   'S3',
   new S3Client({
     ...retry,
@@ -43,6 +46,6 @@ export const s3 = counted(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   }),
-);
+));
 
 export const sfn = counted('StepFunctions', new SFNClient({ ...retry }));

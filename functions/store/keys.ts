@@ -26,7 +26,7 @@
  * | outgoing      | ORG#source        | OUTGOING#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         |                     |                          |
  * | run batch     | RUN#id            | BATCH#[Rk#]nnnnnn           |                     |                          |
- * | billing event | EVENT#id          | EVENT                       |                     |                          |
+ * | idempotency   | IDEMPOTENCY#billing | billing.<detail-type>#hash | (Powertools records of the B2/B3 targets: store/idempotency.ts) |
  */
 export const keys = {
   org: (id: string) => ({ PK: `ORG#${id}`, SK: 'ORG' }),
@@ -53,7 +53,6 @@ export const keys = {
   plan: (id: string) => ({ PK: `PLAN#${id}`, SK: 'META' }),
   planPage: (id: string, n: number) => ({ PK: `PLAN#${id}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
   journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: `${startedAt}#${operationId}` }),
-  event: (id: string) => ({ PK: `EVENT#${id}`, SK: 'EVENT' }),
   user: (id: string) => ({ PK: `USER#${id}`, SK: 'USER' }),
   orgMembers: (orgId: string) => `ORG#${orgId}#MEMBERS`,
   contact: (a: string, b: string) => ({ PK: `USER#${a}`, SK: `CONTACT#${b}` }),

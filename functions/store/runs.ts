@@ -154,15 +154,3 @@ export async function restartRun(id: string, attempt: number): Promise<void> {
     throw error;
   }
 }
-
-/** True when this billing event was processed already (EventBridge delivers at least once). */
-export async function eventSeen(eventId: string): Promise<boolean> {
-  return (await getItem(keys.event(eventId))) !== undefined;
-}
-
-export async function markEventSeen(eventId: string, detailType: string): Promise<void> {
-  const at = now();
-  // kept 30 days: long past EventBridge's 24-hour retry window
-  const expiresAt = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.event(eventId), type: 'event', eventId, detailType, at, expiresAt } }));
-}

@@ -2,7 +2,8 @@ import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { conditionFailed } from './conditions.js';
 import { requireEnv } from '../shared/config.js';
 import type { Organization, User } from '../domain/model.js';
-import { backoff, chunk, queryAll } from './batch.js';
+import { IncompleteBatch } from '../shared/errors.js';
+import { absorbingThrottling, backoff, chunk, MAX_ATTEMPTS, queryAll } from './batch.js';
 import { ddb } from './clients.js';
 import { GSI1, keys } from './keys.js';
 import { toOrg, toUser, type Item } from './records.js';
@@ -15,7 +16,7 @@ export async function getItem(key: { PK: string; SK: string }, consistent = true
   return out.Item;
 }
 
-/** Items by key, 100 per BatchGetItem, UnprocessedKeys retried with backoff. */
+/** Items by key, 100 per BatchGetItem, UnprocessedKeys retried with backoff (IncompleteBatch after MAX_ATTEMPTS). */
 export async function batchGet(keyList: { PK: string; SK: string }[]): Promise<Item[]> {
   const table = tableName();
   const unique = [...new Map(keyList.map((k) => [`${k.PK}\u0000${k.SK}`, k])).values()];
@@ -23,8 +24,9 @@ export async function batchGet(keyList: { PK: string; SK: string }[]): Promise<I
   for (const batch of chunk(unique, 100)) {
     let pending: Record<string, any>[] = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} keys of ${table} still unprocessed after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
-      const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+      const out = await absorbingThrottling(() => ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } })));
       found.push(...(out.Responses?.[table] ?? []));
       pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
     }

@@ -35,6 +35,10 @@ export interface Target {
   faultReport(): Promise<{ fired: Record<string, number>; mostWrites: Record<string, number> }>;
   /** Pins the time applied effects write into the world (a deleted user's `deletedAt`), or unpins it. */
   pinClock(at: string | undefined): Promise<void>;
+  /** A token signed with the stack's key whose issuer, audience or expiry may be wrong on purpose (authorizer tests). */
+  tokenWith(userId: string, claims: { iss?: string; aud?: string; exp?: number }): Promise<string>;
+  /** Throttling and partial failures at the SDK clients (`seed:rate`, undefined for off); answers what the previous setting injected, by kind and `total`. Embedded stack only. */
+  chaos(spec?: string): Promise<Record<string, number>>;
   invocations(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
@@ -94,9 +98,11 @@ async function embedded(): Promise<Target> {
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
     faultReport: () => control('GET', '/_local/faults'),
     pinClock: async (at) => void (await control('PUT', '/_local/clock', at === undefined ? {} : { at })),
+    chaos: (spec) => control('PUT', '/_local/chaos', spec ? { spec } : {}),
     billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
     deadLetters: () => control('GET', '/_local/dead-letters'),
     operator: { token: () => stack.token('platform-operator', ['offboard/operator']) },
+    tokenWith: (userId, claims) => stack.token(userId, [], claims),
     invocations: () => control('GET', '/_local/invocations'),
     close: () => stack.stop(),
   };
@@ -117,9 +123,10 @@ async function deployed(): Promise<Target> {
   const store = await import('../../functions/world/world-store.js');
   const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
   const url = String(outputs.ApiUrl).replace(/\/$/, '');
-  const sign = (userId: string, scope?: string) =>
+  const sign = (userId: string, scope?: string, claims: { iss?: string; aud?: string; exp?: number } = {}) =>
     new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', kid: process.env.OFFBOARD_JWT_KID ?? 'offboard' }).setSubject(userId)
-      .setIssuer(process.env.OFFBOARD_JWT_ISSUER!).setAudience(process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt().setExpirationTime('1h').sign(key);
+      .setIssuer(claims.iss ?? process.env.OFFBOARD_JWT_ISSUER!).setAudience(claims.aud ?? process.env.OFFBOARD_JWT_AUDIENCE!).setIssuedAt()
+      .setExpirationTime(claims.exp ?? '1h').sign(key);
   return {
     url,
     canInjectFaults: false,
@@ -151,6 +158,9 @@ async function deployed(): Promise<Target> {
     pinClock: async () => {
       throw new Error('the clock can be pinned on the embedded stack only');
     },
+    chaos: async () => {
+      throw new Error('chaos at the SDK clients needs the embedded stack');
+    },
     async billing(entry) {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const detail = typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail);
@@ -165,6 +175,7 @@ async function deployed(): Promise<Target> {
       return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
     },
     operator: { token: () => sign('platform-operator', 'offboard/operator') },
+    tokenWith: (userId, claims) => sign(userId, undefined, claims),
     invocations: async () => ({}),
     close: async () => {},
   };

@@ -48,16 +48,73 @@ export function hasOperatorScope(event: HttpEvent): boolean {
   return scopes.includes(OPERATOR_SCOPE);
 }
 
-/** Parses a JSON body with a schema; the first problem is answered 400 naming its field. */
+/** The largest body a route reads: every body of the API is a few ids of at most 256 characters. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Deeper nesting than any body of the API needs is refused before a schema walks it. */
+const MAX_JSON_DEPTH = 32;
+
+/**
+ * What JSON.parse accepts but a request must not carry: a key given twice in one object (JSON.parse keeps the last
+ * silently, so two readers could disagree on what was asked), or nesting past MAX_JSON_DEPTH. `text` is valid JSON.
+ */
+function jsonShapeProblem(text: string): { message: string; path: string } | undefined {
+  const objects: (Set<string> | null)[] = []; // per open bracket: the keys seen in that object, null for an array
+  const path: string[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const keys = objects[objects.length - 1];
+      if (keys && expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) {
+          const where = [...path.slice(0, objects.length - 1).filter((p) => p !== undefined), key].join('.'); // the keys of the objects around it
+          return { message: `${where}: appears twice in one object`, path: where };
+        }
+        keys.add(key);
+        path[objects.length - 1] = key;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === '{' || c === '[') {
+      objects.push(c === '{' ? new Set() : null);
+      expectKey = c === '{';
+      if (objects.length > MAX_JSON_DEPTH) return { message: `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, path: '' };
+    } else if (c === '}' || c === ']') {
+      objects.pop();
+      path.length = objects.length;
+    } else if (c === ',') expectKey = objects[objects.length - 1] instanceof Set;
+  }
+  return undefined;
+}
+
+/** `application/json` or a `+json` type, parameters aside. An absent content type is read as JSON (curl -d aside, clients send one). */
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const type = value.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/**
+ * Parses a JSON body with a schema; the first problem is answered 400 naming its field: a body declared as another
+ * media type, larger than MAX_BODY_BYTES, not JSON, with a duplicate key or nested too deep, or not the schema's.
+ */
 export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
+  const contentType = event.headers?.['content-type'];
+  if (!isJsonContentType(contentType)) throw new InvalidRequest(`content-type ${JSON.stringify(contentType)}: the body must be application/json`, '');
+  const text = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new InvalidRequest(`the body is larger than ${MAX_BODY_BYTES} bytes`, '');
   let raw: unknown;
   try {
-    const text = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     raw = text.trim() === '' ? undefined : JSON.parse(text);
   } catch {
     throw new InvalidRequest('the body is not valid JSON', '');
   }
   if (raw === undefined) throw new InvalidRequest('a JSON body is required', '');
+  const shape = jsonShapeProblem(text);
+  if (shape) throw new InvalidRequest(shape.message, shape.path);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

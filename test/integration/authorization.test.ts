@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPair, SignJWT } from 'jose';
+import { demoWorld, openTarget, settle, type Target } from './harness.js';
+import { synthesize } from '../infra/template.js';
+
+/**
+ * Every route of the synthesized API × every kind of caller, with the status each must get (CONTRACT.md "who may
+ * call"). Routes come from the template: a route added without a row here fails the test.
+ *
+ * Callers, in the order of each row's `expect`: no token; a bad token (signed by another key); a member (a2 of A,
+ * not an administrator); an administrator of an organization the resource has nothing to do with (adminB); the
+ * administrator the contract names (`right`); an operator (scope offboard/operator, no user in the world).
+ */
+const CALLERS = ['no token', 'bad token', 'member', 'other administrator', 'right administrator', 'operator'] as const;
+type Expect = [none: number, bad: number, member: number, otherAdmin: number, right: number, operator: number];
+
+/** What a route acts on, set up fresh on the demo world before its cases (ids become `{id}`). */
+type Fixture = 'nothing' | 'preview' | 'transfer' | 'deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run';
+
+interface Row {
+  on: Fixture;
+  /** The administrator the contract allows. */
+  right: string;
+  body?: unknown;
+  expect: Expect;
+}
+
+// One line per route. 401 for the operator where the route is for users: the operator's token names no user of the world.
+const MATRIX: Record<string, Row> = {
+  'GET /health': { on: 'nothing', right: 'adminA', expect: [200, 200, 200, 200, 200, 200] },
+  'POST /previews': { on: 'nothing', right: 'adminA', body: { operation: 'deletion', userId: 'a3' }, expect: [401, 401, 403, 403, 200, 401] },
+  'GET /previews/{id}': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /previews/{id}/effects': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'POST /transfers': { on: 'nothing', right: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'C' }, expect: [401, 401, 403, 403, 201, 401] },
+  'POST /transfers/{id}/approval': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 202, 401] },
+  'POST /transfers/{id}/cancellation': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /transfers/{id}': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /transfers/{id}/effects': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'POST /deletions': { on: 'nothing', right: 'adminA', body: { userId: 'a3' }, expect: [401, 401, 403, 403, 202, 401] },
+  'GET /deletions/{id}': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /deletions/{id}/effects': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /operations/{id}/audit': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /billing-runs/{id}': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
+  'POST /transfers/{id}/resumption': { on: 'failed-transfer', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
+  'POST /deletions/{id}/resumption': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
+  // the operator goes before the right administrator and resumes the run: the administrator, allowed, then finds it running (409, not 403)
+  'POST /billing-runs/{id}/resumption': { on: 'failed-run', right: 'adminA', expect: [401, 401, 403, 403, 409, 202] },
+};
+
+let target: Target;
+let routeKeys: string[];
+let forged: string;
+let store: typeof import('../../functions/store/runs.js');
+
+beforeAll(async () => {
+  target = await openTarget();
+  store = await import('../../functions/store/runs.js');
+  routeKeys = Object.values(synthesize().findResources('AWS::ApiGatewayV2::Route')).map((r: any) => r.Properties.RouteKey as string).sort();
+  const other = await generateKeyPair('RS256');
+  forged = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('adminA').setExpirationTime('1h').sign(other.privateKey);
+});
+afterAll(async () => target?.close());
+
+/** Sets up what the route acts on; returns its id. */
+async function prepare(fixture: Fixture): Promise<string> {
+  await target.load(demoWorld());
+  switch (fixture) {
+    case 'nothing':
+      return '';
+    case 'preview':
+      return (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+    case 'transfer':
+      return (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+    case 'deletion': {
+      const id = (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
+      await settle(target, `/deletions/${id}`, 'adminA');
+      return id;
+    }
+    case 'failed-transfer':
+    case 'failed-deletion': {
+      // the run's first step fails with an error no Retry matches: the operation ends failed
+      await target.fault('check-eligibility', { times: 1, when: 'before', error: 'AccessDeniedException' });
+      const transfer = fixture === 'failed-transfer';
+      const id = transfer
+        ? (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id
+        : (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
+      if (transfer) await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
+      await settle(target, `/${transfer ? 'transfers' : 'deletions'}/${id}`, 'adminA');
+      await target.fault('check-eligibility');
+      return id;
+    }
+    case 'failed-run': {
+      const at = new Date().toISOString();
+      await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
+      return 'b1-authz-failed';
+    }
+    case 'run': {
+      // A run of A's that has not finished: once a contract cancellation ends, the organization's administrators are deleted (B1).
+      const at = new Date().toISOString();
+      await store.createRun({ id: 'b1-authz', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz', status: 'running', total: 6, done: 0, failed: 0, createdAt: at, updatedAt: at });
+      return 'b1-authz';
+    }
+  }
+}
+
+async function callAs(caller: (typeof CALLERS)[number], row: Row, method: string, path: string) {
+  const body = row.body;
+  switch (caller) {
+    case 'no token':
+      return target.call(method, path, { token: null, body });
+    case 'bad token':
+      return target.call(method, path, { token: forged, body });
+    case 'member':
+      return target.call(method, path, { as: 'a2', body });
+    case 'other administrator':
+      return target.call(method, path, { as: 'adminB', body });
+    case 'right administrator':
+      return target.call(method, path, { as: row.right, body });
+    case 'operator':
+      return target.call(method, path, { token: await target.operator.token(), body });
+  }
+}
+
+describe('authorization matrix (issue 10, CONTRACT.md "who may call")', () => {
+  it('every route of the synthesized API has a row, and every row a route', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(routeKeys);
+  });
+
+  let cases = 0;
+  for (const routeKey of Object.keys(MATRIX)) {
+    it(`${routeKey}: ${CALLERS.map((c, i) => `${c} ${MATRIX[routeKey]!.expect[i]}`).join(', ')}`, async () => {
+      const row = MATRIX[routeKey]!;
+      const [method, pattern] = routeKey.split(' ') as [string, string];
+      const path = pattern.replace('{id}', await prepare(row.on));
+      // The right administrator goes last: the one call that may change something.
+      const order = [0, 1, 2, 3, 5, 4];
+      const got: number[] = [];
+      for (const i of order) {
+        const answer = await callAs(CALLERS[i]!, row, method, path);
+        got[i] = answer.status;
+        if (answer.status >= 400) expect(answer.body.error, `${CALLERS[i]}: the error body`).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+        cases++;
+      }
+      expect(Object.fromEntries(CALLERS.map((c, i) => [c, got[i]]))).toEqual(Object.fromEntries(CALLERS.map((c, i) => [c, row.expect[i]])));
+    });
+  }
+
+  afterAll(() => {
+    if (cases > 0) console.log(`authorization cases: ${cases}`);
+  });
+});
