@@ -42,6 +42,7 @@ export class OffboardStack extends Stack {
       table: data.table,
       transferStateMachine: transfer.stateMachine,
       deletionStateMachine: deletion.stateMachine,
+      cancellationStateMachine: billing.cancellation,
       jwtIssuer: props.jwtIssuer,
       jwtAudience: props.jwtAudience,
       userIdClaim: props.userIdClaim,

@@ -4,7 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
-import { LocalLambda, type Fault } from './functions.js';
+import { LocalLambda, writeWatch, type Fault } from './functions.js';
 import { LocalHttpApi, requestUrl, type JwtSettings } from './gateway.js';
 import { startEdge, type Edge } from './edge.js';
 import { LocalStepFunctions } from './sfn-service.js';
@@ -174,6 +174,12 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       .sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
   const worldStore = await import('../functions/world/world-store.js');
+  const clock = await import('../functions/shared/clock.js');
+  // fault scenarios: each invocation's writes are counted, and a `mid` fault stops one part way (local/functions.ts)
+  const clients = await import('../functions/store/clients.js');
+  for (const client of [clients.ddb, clients.s3] as { middlewareStack: { add: (...args: any[]) => void } }[]) {
+    client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+  }
   const worldCheck = await import('../functions/world/check.js');
   const chaos = await import('../functions/store/chaos.js');
 
@@ -240,6 +246,19 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       const { function: fn, fault } = JSON.parse(body) as { function: string; fault?: Fault };
       lambda.setFault(fn, fault);
       return send(res, 200, { ok: true });
+    }
+    if (path === '/_local/faults' && req.method === 'GET') {
+      const fired = Object.fromEntries(lambda.faultsFired);
+      const mostWrites = Object.fromEntries(lambda.mostWrites);
+      lambda.faultsFired.clear();
+      lambda.mostWrites.clear();
+      return send(res, 200, { fired, mostWrites });
+    }
+    // Pins the time applied effects write into the world (deletedAt), so a resumed run's export equals a fault-free one's.
+    if (path === '/_local/clock/pin' && req.method === 'PUT') {
+      const { at } = JSON.parse(body || '{}') as { at?: string };
+      clock.pinEffectTime(at);
+      return send(res, 200, { at: at ?? null });
     }
     // Throttling and partial failures at the SDK clients (functions/store/chaos.ts): `{"spec":"seed:rate"}` or `{}` for off.
     if (path === '/_local/chaos' && req.method === 'PUT') {

@@ -1,16 +1,66 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { REPO_ROOT } from '../infra/constructs/offboard-function.js';
 import type { LocalFunction } from './template.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** A fault to inject into a function, for named retry scenarios: fail `times` times, before or after the real work. */
+/**
+ * A fault to inject into a function, for named retry scenarios: fail `times` times, before the real work, after it
+ * (the work done, the answer lost), or `mid`: the invocation stops after `afterWrites` of its own writes to the table
+ * or the bucket have landed (0: at its first request), as a Lambda timeout does: nothing more it sends arrives, and
+ * Step Functions sees `error` (`Sandbox.Timedout`, as Lambda reports a function that ran out of time).
+ */
 export interface Fault {
   times: number;
-  when: 'before' | 'after';
+  when: 'before' | 'after' | 'mid';
   error: string;
+  afterWrites?: number;
+}
+
+/** The requests that change the table or the bucket (a `mid` fault counts these). */
+const WRITES = new Set([
+  'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems', 'BatchExecuteStatement', 'ExecuteStatement',
+  'PutObject', 'DeleteObject', 'DeleteObjects',
+]);
+
+/** One invocation: its writes so far, and for a `mid` fault where it stops. */
+interface InvocationScope {
+  name: string;
+  writes: number;
+  stopAfter?: number;
+  stopped: boolean;
+  stop?: () => void;
+}
+const scope = new AsyncLocalStorage<InvocationScope>();
+const never = () => new Promise<never>(() => undefined);
+
+/**
+ * A middleware for the store's SDK clients (installed by the embedded stack): counts each invocation's writes and, for
+ * a `mid` fault, lets `afterWrites` of them through, then stops the invocation: later requests never leave.
+ */
+export function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: string }) {
+  return async (args: any) => {
+    const s = scope.getStore();
+    if (!s) return next(args);
+    if (s.stopped) return never();
+    if (s.stopAfter === 0) {
+      // no write to stop after: the invocation times out during its reads
+      s.stopped = true;
+      s.stop?.();
+      return never();
+    }
+    const write = WRITES.has(String(context.commandName ?? '').replace(/Command$/, ''));
+    const result = await next(args);
+    if (write && ++s.writes === s.stopAfter) {
+      s.stopped = true;
+      s.stop?.();
+      return never();
+    }
+    return result;
+  };
 }
 
 /** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */
@@ -29,6 +79,10 @@ export class LocalLambda implements FunctionInvoker {
   private readonly modules = new Map<string, Promise<Handler>>();
   private readonly faults = new Map<string, Fault>();
   readonly invocations = new Map<string, number>();
+  /** Faults that fired, by function entry name. */
+  readonly faultsFired = new Map<string, number>();
+  /** The most writes one invocation made, by function entry name (fault scenarios pick where to stop with it). */
+  readonly mostWrites = new Map<string, number>();
   /** Instrumentation (the benchmark): the longest single invocation in ms, by function entry (e.g. `functions/handlers/api/transfers.ts`). */
   readonly longestMs = new Map<string, number>();
   /** Instrumentation: invocations currently running. */
@@ -71,6 +125,7 @@ export class LocalLambda implements FunctionInvoker {
     const fire = (when: Fault['when']) => {
       if (fault && fault.when === when && fault.times > 0) {
         fault.times--;
+        this.faultsFired.set(name, (this.faultsFired.get(name) ?? 0) + 1);
         const error = new Error(`injected fault in ${name}`);
         error.name = fault.error;
         throw error;
@@ -83,10 +138,25 @@ export class LocalLambda implements FunctionInvoker {
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
     };
+    const watch: InvocationScope = { name, writes: 0, stopped: false };
+    let stopped: Promise<never> | undefined;
+    if (fault?.when === 'mid' && fault.times > 0) {
+      watch.stopAfter = Math.max(0, fault.afterWrites ?? 1);
+      stopped = new Promise<never>((_, reject) => {
+        watch.stop = () => {
+          fault.times--;
+          this.faultsFired.set(name, (this.faultsFired.get(name) ?? 0) + 1);
+          reject(Object.assign(new Error(`Task timed out after 300.00 seconds (injected after ${watch.stopAfter} writes in ${name})`), { name: fault.error }));
+        };
+      });
+      stopped.catch(() => undefined);
+    }
     this.inFlight++;
     try {
       fire('before');
-      const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
+      const run = scope.run(watch, () => handler(JSON.parse(JSON.stringify(event ?? null)), context));
+      const result = await (stopped ? Promise.race([run, stopped]) : run);
+      if (watch.writes > (this.mostWrites.get(name) ?? 0)) this.mostWrites.set(name, watch.writes);
       fire('after');
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } finally {

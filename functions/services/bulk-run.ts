@@ -10,7 +10,8 @@ import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalEnd, journalStart, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
-import { endBatch, getBatch, getRun, putBatch, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
+import { batchesOf, endBatch, getBatch, getRun, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
+import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
@@ -35,8 +36,15 @@ const cancelled = (organizationId: string) => ({ code: 'contract-cancelled', mes
 const encodeCursor = (key: Record<string, unknown> | undefined) => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
 const decodeCursor = (cursor: string | undefined) => (cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined);
 
+/** A batch's id (its plan and journal entry): the run, its attempt once resumed, the batch number. */
+const batchId = (runId: string, attempt: number, n: number) => `${runId}.b${n}${attempt ? `r${attempt}` : ''}`;
+
+/** The run's current attempt (0 until it is resumed). */
+const attemptOf = async (runId: string) => (await getRun(runId))?.attempt ?? 0;
+
 /** StartRun: counts the members and cancels transfers into this organization not yet run (awaiting approval or a seat). */
 export async function startRun(runId: string, organizationId: string) {
+  await finishFailedBatches(runId);
   const total = await countMembers(organizationId);
   for (const op of await incomingTransfers(organizationId)) {
     await cancelBySystem(op, cancelled(organizationId)).catch((e) => {
@@ -45,6 +53,24 @@ export async function startRun(runId: string, organizationId: string) {
   }
   await updateRun(runId, { total, status: 'running' });
   return { total };
+}
+
+/**
+ * A resumed run first applies again the stored plans of the previous attempt's failed batches (idempotent appliers):
+ * a batch that stopped part way may have deleted members whose chats, contacts and tasks were still to go, and the
+ * new attempt's batches pass deleted members as done.
+ */
+async function finishFailedBatches(runId: string): Promise<void> {
+  const attempt = await attemptOf(runId);
+  if (attempt === 0) return;
+  for (const batch of await batchesOf(runId, attempt - 1)) {
+    if (batch.status !== 'failed' || !batch.planId) continue;
+    const header = await readPlanHeader(batch.planId);
+    if (!header) continue;
+    const entries = (await readPlanPages(batch.planId, header.pages.map((_, i) => i))).flat();
+    const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true });
+    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, applied: countByKindAndRule(applied) });
+  }
 }
 
 /** A member's own pending operation is cancelled (the contract is over); one already running makes the member fail. */
@@ -62,7 +88,7 @@ async function clearPendingOperations(runId: string, organizationId: string, mem
 }
 
 /** Plans one batch: every member still active in the organization; a member that cannot be planned fails alone. */
-async function planBatch(runId: string, organizationId: string, n: number, cursor: string | undefined): Promise<BatchRecord> {
+async function planBatch(runId: string, attempt: number, organizationId: string, n: number, cursor: string | undefined): Promise<BatchRecord> {
   const readAt = now();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
@@ -70,7 +96,7 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
   const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => isPresent(u) && u!.organizationId === organizationId);
   const failures = [...(await clearPendingOperations(runId, organizationId, members))].map(([userId, error]) => ({ userId, error }));
   // files the previous batch handed on (see BatchRecord.carry) are part of this batch's plan
-  const carried = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
+  const carried = n > 0 ? ((await getBatch(runId, n - 1, attempt))?.carry ?? []) : [];
   // a member that fails stays, as far as the others' plans go: its chats are not deleted under it
   const context = new PlanningContext(organizationId, new Set(failures.map((f) => f.userId)));
   await context.prefetch(members.filter((m) => !failures.some((f) => f.userId === m.id)));
@@ -104,9 +130,9 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
     const chatId = chatOf.get(JSON.stringify(effect));
     return chatId ? { effect, chatId } : { effect };
   });
-  const planId = `${runId}.b${n}`;
+  const planId = batchId(runId, attempt, n);
   await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt }, entries);
-  const batch: BatchRecord = { runId, n, ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), status: 'planned', planId, readAt };
+  const batch: BatchRecord = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), status: 'planned', planId, readAt };
   await journal(batch, 'start');
   await putBatch(batch);
   return batch;
@@ -114,14 +140,15 @@ async function planBatch(runId: string, organizationId: string, n: number, curso
 
 /** A bulk batch is a run in the journal too, so operations beside it settle the chats it touched, and it theirs. */
 async function journal(batch: BatchRecord, at: 'start' | 'end') {
-  const id = `${batch.runId}.b${batch.n}`;
+  const id = batchId(batch.runId, batch.attempt ?? 0, batch.n);
   if (at === 'start') await transactWrite([journalStart(id, batch.readAt!)]);
   else await journalEnd(id, batch.readAt);
 }
 
 /** DeleteBatch: plans (once) and applies one batch, counts it, and says where the next starts. */
 export async function deleteBatch(runId: string, organizationId: string, n: number, cursor: string | undefined) {
-  const batch = (await getBatch(runId, n)) ?? (await planBatch(runId, organizationId, n, cursor));
+  const attempt = await attemptOf(runId);
+  const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor));
   if (batch.status === 'planned') {
     const header = await readPlanHeader(batch.planId!);
     const entries = (await readPlanPages(batch.planId!, header!.pages.map((_, i) => i))).flat();
@@ -133,7 +160,7 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const failed = batch.failures.length;
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
-    if (await otherRunsOverlapped(`${runId}.b${n}`, batch.readAt)) {
+    if (await otherRunsOverlapped(batchId(runId, attempt, n), batch.readAt)) {
       await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
     }
     await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed, failed);
@@ -150,15 +177,16 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
 /** RecordBatchFailed (the Catch of DeleteBatch): each member of the batch is counted failed, with the error; the run goes on. */
 export async function recordBatchFailed(runId: string, organizationId: string, n: number, cursor: string | undefined, error: { Error?: string; Cause?: string }) {
   const reason = `${error.Error ?? 'Error'}: ${error.Cause ?? ''}`.slice(0, 500);
-  let batch = await getBatch(runId, n);
+  const attempt = await attemptOf(runId);
+  let batch = await getBatch(runId, n, attempt);
   if (!batch) {
     const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
-    batch = { runId, n, ...(cursor ? { cursor } : {}), ...(page.next ? { next: encodeCursor(page.next) } : {}), userIds: page.userIds, failures: [], status: 'planned' };
+    batch = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(page.next ? { next: encodeCursor(page.next) } : {}), userIds: page.userIds, failures: [], status: 'planned' };
   }
   if (batch.status === 'planned') {
     const failures = batch.userIds.map((userId) => batch!.failures.find((f) => f.userId === userId) ?? { userId, error: reason });
     // files the previous batch handed on are handed on again, not lost with this batch; after the last batch they go now
-    const carry = n > 0 ? ((await getBatch(runId, n - 1))?.carry ?? []) : [];
+    const carry = n > 0 ? ((await getBatch(runId, n - 1, attempt))?.carry ?? []) : [];
     if (!batch.next && carry.length > 0) {
       await applyEntries(carry.map((c) => ({ effect: { kind: 'file-deleted', rule: c.rule, fileId: c.fileId }, chatId: c.chatId })), ['HandleFiles']).catch((e) =>
         logger.error('files handed on by the previous batch could not be deleted', { runId, batch: n, error: (e as Error).message, files: carry.map((c) => c.fileId) }),
@@ -198,6 +226,26 @@ export async function finishRun(runId: string) {
 
 export async function failRun(runId: string, error: { Error?: string; Cause?: string }) {
   await updateRun(runId, { status: 'failed', error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' } });
+}
+
+/**
+ * POST /billing-runs/{id}/resumption: a failed run runs again for its failed and unfinished members: a new execution
+ * of the cancellation state machine (named after the attempt) whose batches pass the members deleted already as done.
+ * The run's trail records who resumed it and what was left.
+ */
+export async function resumeRun(run: RunRecord, by: string) {
+  if (run.status === 'running' && (await bulkExecutionEnded(run.id, run.attempt ?? 0))) {
+    // its execution ended without recording the outcome (FailRun itself failed): it failed
+    run = { ...run, status: 'failed', error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome', rule: 'B1' } };
+    await updateRun(run.id, { status: run.status, error: run.error });
+  }
+  if (run.status !== 'failed') throw new Conflict(`billing run ${run.id} is ${run.status}; only a failed run can be resumed`);
+  const attempt = (run.attempt ?? 0) + 1;
+  const left = { 'members-failed (B1)': run.failed, 'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed) };
+  await restartRun(run.id, attempt);
+  await auditOf({ runId: run.id }, { event: 'resumed', by, attempt, left, error: run.error });
+  await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`); // the name bulkExecutionEnded reads
+  return runView((await getRun(run.id))!);
 }
 
 /** The run as the API shows it: progress (done, failed, remaining) and outcome. */

@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../shared/logger.js';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
@@ -56,21 +56,47 @@ export async function startExecution(op: OperationRecord, input: ExecutionInput)
  * and the execution's name. Best effort: the purge step checks the operation's status first anyway.
  */
 export async function stopExecution(op: OperationRecord, cause: string): Promise<void> {
-  const executionArn = `${machineFor(op).replace(':stateMachine:', ':execution:')}:${executionName(op)}`;
+  const arn = executionArn(machineFor(op), executionName(op));
   try {
-    await sfn.send(new StopExecutionCommand({ executionArn, cause }));
+    await sfn.send(new StopExecutionCommand({ executionArn: arn, cause }));
   } catch (error) {
-    logger.warn('execution not stopped', { executionArn, error: (error as Error).message });
+    logger.warn('execution not stopped', { executionArn: arn, error: (error as Error).message });
   }
 }
 
-/** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new). */
-export async function startBulkExecution(runId: string, organizationId: string): Promise<void> {
+/** The ARN of an execution, from its state machine's ARN and its name. */
+const executionArn = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/**
+ * True when the operation's current execution has ended without recording the outcome (its MarkFailed itself
+ * failed, or it was stopped): the operation still reads `running`, but nothing runs it any more.
+ */
+export async function executionEnded(op: OperationRecord): Promise<boolean> {
+  return ended(machineFor(op), executionName(op));
+}
+
+/** The same for a bulk run (its FailRun itself failed): the execution of its current attempt ended. */
+export async function bulkExecutionEnded(runId: string, attempt: number): Promise<boolean> {
+  return ended(requireEnv('CANCELLATION_STATE_MACHINE_ARN'), attempt ? `${runId}-resume${attempt}` : runId);
+}
+
+async function ended(stateMachineArn: string, name: string): Promise<boolean> {
+  try {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(stateMachineArn, name) }));
+    return out.status !== undefined && out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return true; // never started (StartExecution failed after the status moved)
+    throw error;
+  }
+}
+
+/** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new); a resumed run after its attempt. */
+export async function startBulkExecution(runId: string, organizationId: string, name = runId): Promise<void> {
   try {
     await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: requireEnv('CANCELLATION_STATE_MACHINE_ARN'),
-        name: runId,
+        name,
         input: JSON.stringify({ runId, organizationId }),
       }),
     );

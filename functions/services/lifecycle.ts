@@ -19,6 +19,8 @@ async function mustGetOperation(id: string): Promise<OperationRecord> {
 export async function checkEligibility(operationId: string): Promise<void> {
   const op = await mustGetOperation(operationId);
   const user = await mustGetUser(op.userId);
+  // a resumed run whose plan already moved or deleted the user: eligibility was checked before that effect landed
+  if (op.appliedPlan === op.planId && (op.operation === 'transfer' ? user.organizationId === op.destinationOrganizationId : user.status === 'deleted')) return;
   if (op.operation === 'transfer') {
     if (user.organizationId !== op.sourceOrganizationId) {
       throw new Ineligible([{ rule: 'T5', message: `user ${user.id} is no longer a member of ${op.sourceOrganizationId}` }]);
@@ -76,6 +78,17 @@ export async function finalize(operationId: string, options: { settle?: boolean 
 export async function markFailed(operationId: string, error: { Error?: string; Cause?: string }): Promise<void> {
   const op = await mustGetOperation(operationId);
   const { code, message, rule } = describeError(error);
+  // the failing step had recorded the outcome already, then stopped (a timeout): that outcome stands
+  if (op.status === 'succeeded') {
+    // Finalize stopped after `succeeded`: the rest of its bookkeeping (markers, lock, journal), not a failure
+    await audit(op.id, { event: 'finalize-interrupted', code, message });
+    return finalize(operationId);
+  }
+  if (op.status === 'awaiting-seat') {
+    // AwaitSeat stopped after the wait was recorded: the transfer waits (B2 resumes it) with its markers and lock
+    await audit(op.id, { event: 'await-seat-interrupted', code, message });
+    return;
+  }
   // D7 beyond: a purge that failed before DeleteUser leaves the user suspended with nothing to undo: active again
   if (op.status === 'running' && op.purgeAt) await reactivateAfterFailedPurge(op);
   if (op.status === 'scheduled') await failScheduled(op, { code, message, ...(rule ? { rule } : {}) });

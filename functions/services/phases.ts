@@ -1,6 +1,7 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS, type ApplyContext } from '../store/apply.js';
-import { audit, getOperation, now } from '../store/operations.js';
+import { effectTime } from '../shared/clock.js';
+import { audit, getOperation, markApplying } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { worldChanged } from '../store/world-version.js';
 
@@ -38,6 +39,9 @@ export const WORK_PER_INVOCATION = 4000;
 /** Plan pages read at once while planning's pass readers or settlement walk a whole plan. */
 export const PAGES_PER_INVOCATION = 4;
 
+/** The start of a range of a phase's effects, as the audit trail names it (`page.index`). */
+export const rangeOf = (cursor: Cursor | undefined): string => `${cursor?.page ?? 0}.${cursor?.index ?? 0}`;
+
 const workOf = (e: PlanEntry): number => (e.effect.kind === 'admin-granted' ? e.effect.userIds.length : e.effect.kind === 'contact-removed' ? 2 : 1);
 
 /** Counts by "kind (rule)", as the audit trail shows them (X2). */
@@ -58,7 +62,7 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
       const kinds: readonly EffectKind[] = PHASES[phase];
       // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
       const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-      const context: ApplyContext = { at: now(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}) };
+      const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}) };
       for (const e of inPhase) applied.add(e); // counted as started: a failure part way still moves the version
       await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
     }
@@ -78,6 +82,7 @@ export async function applyPhase(operationId: string, phase: Phase, cursor?: Cur
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
   const header = await readPlanHeader(op.planId);
   if (!header) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
+  if (op.appliedPlan !== op.planId) await markApplying(op.id, op.planId); // before the first write: a resume keeps this plan
   const kinds: readonly EffectKind[] = PHASES[phase];
   const pages = pagesWith(header, kinds, cursor?.page ?? 0);
   const take: PlanEntry[] = [];
@@ -103,6 +108,7 @@ export async function applyPhase(operationId: string, phase: Phase, cursor?: Cur
     }
   }
   const applied = await applyEntries(take, [phase]);
-  if (applied.length > 0) await audit(operationId, { event: 'applied', step: phase, applied: countByKindAndRule(applied) }); // X2
+  // X2; `from` names the range, so a range applied twice (a retry) is counted once when a resume sums what is left
+  if (applied.length > 0) await audit(operationId, { event: 'applied', step: phase, from: rangeOf(cursor), applied: countByKindAndRule(applied) });
   return next;
 }

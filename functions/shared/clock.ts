@@ -27,3 +27,21 @@ export function onClockMove(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
+
+/**
+ * The time written into the world itself by applied effects (a deleted user's `deletedAt`, D2). The embedded stack
+ * can pin it (`PUT /_local/clock {"pin"}`), so a run that failed and was resumed and the same run without a fault
+ * write the same world, byte for byte; bookkeeping times (audit trail, journal, `updatedAt`) keep following `now()`,
+ * since they order events and are not part of the world.
+ */
+let pinned: string | undefined;
+
+export function effectTime(): string {
+  return pinned ?? now();
+}
+
+/** Pins the effect time (an ISO time), or lets it follow the clock again (undefined). */
+export function pinEffectTime(at: string | undefined): void {
+  if (at !== undefined && Number.isNaN(Date.parse(at))) throw new Error(`not an ISO time: ${at}`);
+  pinned = at;
+}

@@ -27,7 +27,7 @@
  * | transfer idx  | ORG#o             | TRANSFER#IN|OUT#createdAt#op|                     |                          |
  * | deletion idx  | ORG#o             | DELETION#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         | RUNS                | createdAt#id             |
- * | run batch     | RUN#id            | BATCH#nnnnnn                |                     |                          |
+ * | run batch     | RUN#id            | BATCH#[Rk#]nnnnnn           |                     |                          |
  * | idempotency   | IDEMPOTENCY#billing | billing.<detail-type>#hash | (Powertools records of the B2/B3 targets: store/idempotency.ts) |
  */
 /** Where an organization's operation index items start, by list; the rest of the sort key is `createdAt#operationId`. */
@@ -63,7 +63,8 @@ export const keys = {
   /** Every billing run (GSI1, on the run item itself: its counters are always current). */
   runs: 'RUNS',
   run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
-  runBatch: (id: string, n: number) => ({ PK: `RUN#${id}`, SK: `BATCH#${String(n).padStart(6, '0')}` }),
+  /** A resumed run's batches (attempt 1, 2, ...) are numbered again from 0 under their attempt. */
+  runBatch: (id: string, n: number, attempt = 0) => ({ PK: `RUN#${id}`, SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}` }),
   plan: (id: string) => ({ PK: `PLAN#${id}`, SK: 'META' }),
   planPage: (id: string, n: number) => ({ PK: `PLAN#${id}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
   journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: `${startedAt}#${operationId}` }),

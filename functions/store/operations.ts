@@ -53,6 +53,8 @@ export interface OperationRecord {
   graceDays?: number;
   /** D7 beyond: who undid the scheduled deletion (a repeated undo answers the same cancelled deletion). */
   undoneBy?: string;
+  /** The plan whose application began (written before its first effect): a resumed run keeps exactly this plan. */
+  appliedPlan?: string;
 }
 
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
@@ -240,6 +242,29 @@ export async function setPlan(operationId: string, planId: string, run: number, 
     }),
   );
 }
+
+/** Records that applying this plan began, before its first write (once per plan: a resumed run must keep it, X1). */
+export async function markApplying(operationId: string, planId: string): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.operation(operationId),
+      UpdateExpression: 'SET appliedPlan = :plan',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':plan': planId },
+    }),
+  );
+}
+
+/** The lock on a user, for a transaction: taken by this operation, or already held by it (a resumed run takes it again). */
+export const lockFor = (userId: string, operationId: string, since: string) => ({
+  Put: {
+    TableName: tableName(),
+    Item: { ...keys.lock(userId), type: 'lock', userId, operationId, since },
+    ConditionExpression: 'attribute_not_exists(PK) OR operationId = :op',
+    ExpressionAttributeValues: { ':op': operationId },
+  },
+});
 
 /** The plan id of an operation's n-th plan. */
 export const planIdFor = (operationId: string, n: number) => `${operationId}.${n}`;

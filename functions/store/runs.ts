@@ -1,6 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
-import { FILTERED_READ, filteredPage, transactWrite } from './batch.js';
+import { Conflict } from '../shared/errors.js';
+import { FILTERED_READ, filteredPage, queryAll, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { GSI1, keys, operationPosition, runIndexKey } from './keys.js';
 import { now, nowMs } from '../shared/clock.js';
@@ -21,6 +22,8 @@ export interface RunRecord {
   error?: { code: string; message: string; rule?: string };
   /** D7 beyond: the organization's grace period, which B1 does not apply (the contract is over). */
   gracePeriodIgnored?: { days: number; rule: 'B1'; message: string };
+  /** How many times the run was resumed after it failed: its batches are numbered again under the attempt. */
+  attempt?: number;
 }
 
 /** Creates the run once per billing event; returns false when it already exists (a duplicate delivery). */
@@ -77,6 +80,8 @@ export async function updateRun(id: string, set: Partial<RunRecord>): Promise<vo
 export interface BatchRecord {
   runId: string;
   n: number;
+  /** The run's attempt this batch belongs to (0: the first run; see RunRecord.attempt). */
+  attempt?: number;
   /** The members-index position this batch started from, and the next batch's (absent after the last). */
   cursor?: string;
   next?: string;
@@ -94,16 +99,26 @@ export interface BatchRecord {
   carry?: { fileId: string; chatId: string; rule: string }[];
 }
 
-export async function getBatch(runId: string, n: number): Promise<BatchRecord | undefined> {
-  const item = await getItem(keys.runBatch(runId, n));
+export async function getBatch(runId: string, n: number, attempt = 0): Promise<BatchRecord | undefined> {
+  const item = await getItem(keys.runBatch(runId, n, attempt));
   if (!item) return undefined;
   const { PK, SK, type, ...batch } = item;
   return batch as BatchRecord;
 }
 
+/** Every batch of one attempt of a run, in order. */
+export async function batchesOf(runId: string, attempt: number): Promise<BatchRecord[]> {
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': keys.run(runId).PK, ':p': `BATCH#${attempt ? `R${attempt}#` : ''}` },
+  });
+  return items.filter((i) => (attempt ? true : !String(i.SK).startsWith('BATCH#R'))).map(({ PK, SK, type, ...batch }) => batch as BatchRecord);
+}
+
 /** Stores a batch as planned (a retried step finds it and applies the same plan). */
 export async function putBatch(batch: BatchRecord): Promise<void> {
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.runBatch(batch.runId, batch.n), type: 'run-batch', ...batch, at: now() } }));
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.runBatch(batch.runId, batch.n, batch.attempt), type: 'run-batch', ...batch, at: now() } }));
 }
 
 /**
@@ -116,7 +131,7 @@ export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', do
       {
         Put: {
           TableName: tableName(),
-          Item: { ...keys.runBatch(batch.runId, batch.n), type: 'run-batch', ...batch, failures, status, at: now() },
+          Item: { ...keys.runBatch(batch.runId, batch.n, batch.attempt), type: 'run-batch', ...batch, failures, status, at: now() },
           ConditionExpression: 'attribute_not_exists(PK) OR #status = :planned',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':planned': 'planned' },
@@ -134,6 +149,29 @@ export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', do
     return true;
   } catch (error) {
     if (conditionFailed(error, 0)) return false;
+    throw error;
+  }
+}
+
+/**
+ * A failed run starts again (its failed and unfinished members; those deleted already are counted done as the new
+ * attempt passes them): status running, counters from zero, the attempt numbered, in one conditional write.
+ * Throws Conflict naming the status when the run is not failed.
+ */
+export async function restartRun(id: string, attempt: number): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.run(id),
+        UpdateExpression: 'SET #status = :running, attempt = :attempt, done = :zero, failed = :zero, updatedAt = :at REMOVE #error',
+        ConditionExpression: '#status = :failed AND (attribute_not_exists(attempt) OR attempt = :previous)',
+        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+        ExpressionAttributeValues: { ':running': 'running', ':failed': 'failed', ':attempt': attempt, ':previous': attempt - 1, ':zero': 0, ':at': now() },
+      }),
+    );
+  } catch (error) {
+    if (conditionFailed(error)) throw new Conflict(`billing run ${id} is ${(await getRun(id))?.status ?? 'absent'}; only a failed run can be resumed`);
     throw error;
   }
 }

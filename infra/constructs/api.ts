@@ -13,6 +13,8 @@ export interface ApiProps {
   table: dynamodb.ITable;
   transferStateMachine: sfn.IStateMachine;
   deletionStateMachine: sfn.IStateMachine;
+  /** The bulk contract-cancellation run (B1): a failed run is resumed through the API. */
+  cancellationStateMachine: sfn.IStateMachine;
   /** The identity provider that issues the chat service's tokens. Absent: a Cognito user pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
@@ -52,15 +54,21 @@ export class Api extends Construct {
     const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)').bindTable(props.table);
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
-    const billingRuns = fn('BillingRuns', 'billing-runs', 'GET /billing-runs/{id} (B1 progress)').bindTable(props.table);
+    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress, resumption)').bindTable(props.table);
     const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table);
     // D7: an undo stops the deletion's execution waiting for its purge date
     props.deletionStateMachine.grantExecution(deletions, 'states:StopExecution');
+    props.cancellationStateMachine.grantStartExecution(billingRuns);
+    props.cancellationStateMachine.grantExecution(billingRuns, 'states:DescribeExecution');
+    billingRuns.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', props.cancellationStateMachine.stateMachineArn);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
     const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, 'read');
     for (const f of [transfers, deletions]) {
       props.transferStateMachine.grantStartExecution(f);
       props.deletionStateMachine.grantStartExecution(f);
+      // a resumption asks whether the operation's last execution ended without recording its outcome
+      props.transferStateMachine.grantExecution(f, 'states:DescribeExecution');
+      props.deletionStateMachine.grantExecution(f, 'states:DescribeExecution');
       f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
     }
@@ -122,8 +130,10 @@ export class Api extends Construct {
       [apigw.HttpMethod.POST, '/transfers', transfers],
       [apigw.HttpMethod.POST, '/transfers/{id}/approval', transfers],
       [apigw.HttpMethod.POST, '/transfers/{id}/cancellation', transfers],
+      [apigw.HttpMethod.POST, '/transfers/{id}/resumption', transfers],
       [apigw.HttpMethod.GET, '/transfers/{id}', transfers],
       [apigw.HttpMethod.POST, '/deletions', deletions],
+      [apigw.HttpMethod.POST, '/deletions/{id}/resumption', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
       [apigw.HttpMethod.POST, '/deletions/{id}/undo', deletions],
       [apigw.HttpMethod.GET, '/organizations/{id}/settings', settings],
@@ -135,6 +145,7 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/organizations/{id}/members', organizations],
       [apigw.HttpMethod.GET, '/organizations/{id}/transfers', organizations],
       [apigw.HttpMethod.GET, '/organizations/{id}/deletions', organizations],
+      [apigw.HttpMethod.POST, '/billing-runs/{id}/resumption', billingRuns],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
     httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });

@@ -16,6 +16,7 @@ const ACCEPTED: [RegExp, string][] = [
   [/^AwsSolutions-IAM5\[Resource::<\w+\.Arn>:\*\]$/, 'Step Functions invokes a step function by qualified ARN (versions, aliases)'],
   [/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*BillingCancellationStateMachine.*\]$/, 'a Distributed Map manages its own child executions, named only at run time'],
   [/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*DeletionWorkflowStateMachine.*:\*\]$/, 'D7: an undo (and B1) stops the deletion waiting for its purge date; executions are named after operations, known only at run time; only states:StopExecution is granted'],
+  [/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*(TransferWorkflow|DeletionWorkflow)StateMachine\w+"\}\]\}\]\}:\*\]$/, 'a resumption asks DescribeExecution of the operation\'s last execution, named after the operation at run time'],
   [/^AwsSolutions-SQS3$/, 'the billing dead-letter queue is itself the dead-letter queue'],
   [/^AwsSolutions-APIG4$/, 'GET /health is public by contract; every other route has the JWT authorizer'],
   [/^AwsSolutions-COG8$/, 'Cognito threat protection (Plus tier) is a cost decision for the deployer; MFA is required'],

@@ -153,6 +153,9 @@ describe('API', () => {
         'GET /organizations/{id}/deletions',
         'GET /organizations/{id}/members',
         'GET /organizations/{id}/transfers',
+        'POST /billing-runs/{id}/resumption',
+        'POST /deletions/{id}/resumption',
+        'POST /transfers/{id}/resumption',
         'GET /deletions/{id}',
         'GET /deletions/{id}/effects',
         'GET /operations/{id}/audit',
@@ -204,7 +207,7 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(7); // transfers, deletions, the three billing targets, and Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2)
+    expect(starters.length).toBe(8); // transfers, deletions, the three billing targets, Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 

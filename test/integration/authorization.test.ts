@@ -15,7 +15,7 @@ const CALLERS = ['no token', 'bad token', 'member', 'other administrator', 'righ
 type Expect = [none: number, bad: number, member: number, otherAdmin: number, right: number, operator: number];
 
 /** What a route acts on, set up fresh on the demo world before its cases (ids become `{id}`). */
-type Fixture = 'nothing' | 'organization' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run';
+type Fixture = 'nothing' | 'organization' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run';
 
 interface Row {
   on: Fixture;
@@ -44,6 +44,10 @@ const MATRIX: Record<string, Row> = {
   'POST /deletions/{id}/undo': { on: 'scheduled-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'GET /organizations/{id}/settings': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 401] },
+  'POST /transfers/{id}/resumption': { on: 'failed-transfer', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
+  'POST /deletions/{id}/resumption': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
+  // the operator goes before the right administrator and resumes the run: the administrator, allowed, then finds it running (409, not 403)
+  'POST /billing-runs/{id}/resumption': { on: 'failed-run', right: 'adminA', expect: [401, 401, 403, 403, 409, 202] },
 };
 
 let target: Target;
@@ -81,6 +85,24 @@ async function prepare(fixture: Fixture): Promise<string> {
       // D7: under a grace period the deletion waits, scheduled, and may be undone
       await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 7 } });
       return (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
+    }
+    case 'failed-transfer':
+    case 'failed-deletion': {
+      // the run's first step fails with an error no Retry matches: the operation ends failed
+      await target.fault('check-eligibility', { times: 1, when: 'before', error: 'AccessDeniedException' });
+      const transfer = fixture === 'failed-transfer';
+      const id = transfer
+        ? (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id
+        : (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
+      if (transfer) await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
+      await settle(target, `/${transfer ? 'transfers' : 'deletions'}/${id}`, 'adminA');
+      await target.fault('check-eligibility');
+      return id;
+    }
+    case 'failed-run': {
+      const at = new Date().toISOString();
+      await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
+      return 'b1-authz-failed';
     }
     case 'run': {
       // A run of A's that has not finished: once a contract cancellation ends, the organization's administrators are deleted (B1).

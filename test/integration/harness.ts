@@ -29,9 +29,14 @@ export interface Target {
   deadLetters(): Promise<any[]>;
   /** A token with the platform operator scope. */
   operator: { token: () => Promise<string> };
+  /** `mid`: the invocation stops, as a Lambda timeout, after `afterWrites` of its own writes landed. */
+  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number }): Promise<void>;
+  /** Faults fired and the most writes one invocation made, by function, since the last call (which resets both). */
+  faultReport(): Promise<{ fired: Record<string, number>; mostWrites: Record<string, number> }>;
+  /** Pins the time applied effects write into the world (a deleted user's `deletedAt`), or unpins it. */
+  pinClock(at: string | undefined): Promise<void>;
   /** A token signed with the stack's key whose issuer, audience or expiry may be wrong on purpose (authorizer tests). */
   tokenWith(userId: string, claims: { iss?: string; aud?: string; exp?: number }): Promise<string>;
-  fault(functionName: string, fault?: { times: number; when: 'before' | 'after'; error: string }): Promise<void>;
   /** Throttling and partial failures at the SDK clients (`seed:rate`, undefined for off); answers what the previous setting injected, by kind and `total`. Embedded stack only. */
   chaos(spec?: string): Promise<Record<string, number>>;
   invocations(): Promise<Record<string, number>>;
@@ -93,6 +98,8 @@ async function embedded(): Promise<Target> {
     objectKeys: () => control('GET', '/_local/objects'),
     check: async () => (await control('GET', '/_local/world/check')).problems,
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
+    faultReport: () => control('GET', '/_local/faults'),
+    pinClock: async (at) => void (await control('PUT', '/_local/clock/pin', at === undefined ? {} : { at })),
     chaos: (spec) => control('PUT', '/_local/chaos', spec ? { spec } : {}),
     billing: (entry, options = {}) => control('PUT', '/_local/billing', { entry, times: options.times }),
     deadLetters: () => control('GET', '/_local/dead-letters'),
@@ -168,6 +175,12 @@ export async function openDeployedTarget(): Promise<Target> {
     check: async () => (await import('../../functions/world/check.js')).checkWorld(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
+    },
+    faultReport: async () => {
+      throw new Error('fault injection needs the embedded stack');
+    },
+    pinClock: async () => {
+      throw new Error('the clock can be pinned on the embedded stack only');
     },
     chaos: async () => {
       throw new Error('chaos at the SDK clients needs the embedded stack');

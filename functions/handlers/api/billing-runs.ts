@@ -1,5 +1,5 @@
 import { getRun } from '../../store/runs.js';
-import { runView } from '../../services/bulk-run.js';
+import { resumeRun, runView } from '../../services/bulk-run.js';
 import { callerUser, requireAdminOf } from '../../services/access.js';
 import { billingRuns } from '../../services/organizations.js';
 import { NotFound } from '../../shared/errors.js';
@@ -8,6 +8,7 @@ import { callerId, hasOperatorScope, json, nextCursor, pageParams, pathId, route
 /**
  * GET /billing-runs/{id}: a bulk run's progress (members done, failed, remaining) and outcome (B1).
  * GET /billing-runs?organizationId=&cursor=&limit=: the runs, newest first (the console's operator view).
+ * POST /billing-runs/{id}/resumption: a failed run resumed for its failed and unfinished members.
  */
 export const handler = route(async (event) => {
   switch (event.routeKey) {
@@ -16,6 +17,10 @@ export const handler = route(async (event) => {
     case 'GET /billing-runs': {
       const { runs, next } = await billingRuns({ id: callerId(event), operator: hasOperatorScope(event) }, textParam(event, 'organizationId'), pageParams(event));
       return json(200, { runs, ...nextCursor(next) });
+    }
+    case 'POST /billing-runs/{id}/resumption': {
+      const run = await readableRun(event, pathId(event));
+      return json(202, await resumeRun(run, hasOperatorScope(event) ? `operator:${callerId(event)}` : callerId(event)));
     }
     default:
       throw new NotFound(`no route ${event.routeKey}`);

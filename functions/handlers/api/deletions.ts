@@ -1,6 +1,7 @@
 import { readOperationEffects } from '../../services/access.js';
 import { getDeletion, requestDeletion } from '../../services/deletions.js';
 import { undoDeletion } from '../../services/grace.js';
+import { resumeOperation } from '../../services/resume.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, cursorParam, DeletionBody, json, parseBody, pathId, route } from './http.js';
 
@@ -12,6 +13,8 @@ export const handler = route(async (event) => {
       const body = parseBody(event, DeletionBody);
       return json(202, await requestDeletion(caller, body.userId, body.previewId));
     }
+    case 'POST /deletions/{id}/resumption':
+      return json(202, await resumeOperation(caller, pathId(event), 'deletion'));
     case 'GET /deletions/{id}':
       return json(200, await getDeletion(caller, pathId(event)));
     case 'POST /deletions/{id}/undo':

@@ -1,5 +1,6 @@
 import { readOperationEffects } from '../../services/access.js';
 import { approveTransfer, cancelTransfer, getTransfer, requestTransfer } from '../../services/transfers.js';
+import { resumeOperation } from '../../services/resume.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, cursorParam, json, parseBody, pathId, route, TransferBody } from './http.js';
 
@@ -15,6 +16,8 @@ export const handler = route(async (event) => {
       return json(202, await approveTransfer(caller, pathId(event)));
     case 'POST /transfers/{id}/cancellation':
       return json(200, await cancelTransfer(caller, pathId(event)));
+    case 'POST /transfers/{id}/resumption':
+      return json(202, await resumeOperation(caller, pathId(event), 'transfer'));
     case 'GET /transfers/{id}':
       return json(200, await getTransfer(caller, pathId(event)));
     case 'GET /transfers/{id}/effects':
