@@ -202,7 +202,7 @@ describe('API', () => {
       // the local gateway maps routes of the full template onto these functions by logical id
       expect(Object.keys(t.findResources(type)).sort(), type).toEqual(Object.keys(template.findResources(type)).sort());
     }
-    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(6);
+    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(8);
   });
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
