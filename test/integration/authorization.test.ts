@@ -22,6 +22,8 @@ interface Row {
   /** The administrator the contract allows. */
   right: string;
   body?: unknown;
+  /** A query string the route needs (without `?`). */
+  query?: string;
   expect: Expect;
 }
 
@@ -41,6 +43,12 @@ const MATRIX: Record<string, Row> = {
   'GET /deletions/{id}/effects': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'GET /operations/{id}/audit': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'GET /billing-runs/{id}': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
+  'GET /me': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },
+  'GET /organizations': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },
+  'GET /organizations/{id}/members': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
+  'GET /organizations/{id}/transfers': { on: 'organization', right: 'adminA', query: 'direction=outgoing', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /organizations/{id}/deletions': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /billing-runs': { on: 'run', right: 'adminA', query: 'organizationId=A', expect: [401, 401, 403, 403, 200, 200] },
   'POST /deletions/{id}/undo': { on: 'scheduled-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'GET /organizations/{id}/settings': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 401] },
@@ -141,7 +149,7 @@ describe('authorization matrix (issue 10, CONTRACT.md "who may call")', () => {
     it(`${routeKey}: ${CALLERS.map((c, i) => `${c} ${MATRIX[routeKey]!.expect[i]}`).join(', ')}`, async () => {
       const row = MATRIX[routeKey]!;
       const [method, pattern] = routeKey.split(' ') as [string, string];
-      const path = pattern.replace('{id}', await prepare(row.on));
+      const path = pattern.replace('{id}', await prepare(row.on)) + (row.query ? `?${row.query}` : '');
       // The right administrator goes last: the one call that may change something.
       const order = [0, 1, 2, 3, 5, 4];
       const got: number[] = [];
