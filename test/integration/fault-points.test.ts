@@ -21,9 +21,10 @@ const machineOf = (logicalId: string): Machine | undefined =>
 /**
  * How each Task state is reached. Every Task state of the template needs an entry here (the coverage test fails
  * otherwise): a state reached only from a Catch names the fault that sends the run there (`via`); `full` runs the
- * transfer into an organization without a free seat (AwaitSeat, T4), then a Seats Changed event (B2) lets it finish.
+ * transfer into an organization without a free seat (AwaitSeat, T4), then a Seats Changed event (B2) lets it finish;
+ * `grace` deletes under a one-day grace period (D7) and moves the stack's clock past the purge date (StartPurge).
  */
-const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean }>> = {
+const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean }>> = {
   transfer: {
     CheckEligibility: {},
     PlanImpact: {},
@@ -38,6 +39,7 @@ const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSp
     MarkFailed: { via: { fn: 'handle-files', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
   deletion: {
+    StartPurge: { grace: true },
     CheckEligibility: {},
     PlanImpact: {},
     DeleteUser: {},
@@ -112,8 +114,9 @@ afterAll(async () => {
 });
 
 /** Runs the machine's operation on a fresh world to `succeeded`, resuming it while it ends failed. Returns the resumptions. */
-async function run(machine: Machine, full: boolean): Promise<number> {
+async function run(machine: Machine, full: boolean, grace = false): Promise<number> {
   await target.load(faultWorld({ ...FAULT_WORLD_SIZES, ...(full ? { seatsAtC: 2 } : {}) }));
+  if (grace) expect((await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 1 } })).status).toBe(200);
   let resumed = 0;
   if (machine === 'cancellation') {
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'A' }));
@@ -141,6 +144,10 @@ async function run(machine: Machine, full: boolean): Promise<number> {
     expect(requested.status, JSON.stringify(requested.body)).toBe(202);
     route = `/deletions/${requested.body.id}`;
     reader = 'adminA';
+    if (grace) {
+      expect(requested.body.status).toBe('scheduled');
+      await target.clock({ advanceMs: 24 * 3600_000 + 60_000 }); // D7: past the purge date, the Wait ends
+    }
   }
   let seatsAdded = false;
   let seatsCut = false;
@@ -183,9 +190,9 @@ describe('fault injection at every Task state (issue 10)', () => {
   it.each(scenarios)('$machine $state: $kind', async ({ machine, state, fn, kind }) => {
     if (!target.canInjectFaults) return; // faults are injected in the embedded stack's functions only
     const setup = SETUP[machine][state]!;
-    const key = `${machine}${setup.full ? ' full' : ''}`;
+    const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}`;
     if (!references.has(key)) {
-      await run(machine, Boolean(setup.full));
+      await run(machine, Boolean(setup.full), Boolean(setup.grace));
       references.set(key, JSON.stringify(await target.export()));
       expect(await target.check()).toEqual([]);
     }
@@ -194,7 +201,7 @@ describe('fault injection at every Task state (issue 10)', () => {
     await target.fault(fn, fault);
     if (setup.via) await target.fault(setup.via.fn, setup.via.fault);
     try {
-      await run(machine, Boolean(setup.full));
+      await run(machine, Boolean(setup.full), Boolean(setup.grace));
     } finally {
       await target.fault(fn);
       if (setup.via) await target.fault(setup.via.fn);
