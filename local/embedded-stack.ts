@@ -31,8 +31,6 @@ export interface EmbeddedStackOptions {
   stackName?: string;
   /** `none`: the stack as `-c offboard:api=none` deploys it, without the HTTP API. */
   api?: 'http' | 'none';
-  /** The identity provider whose tokens the API accepts (default: a key made at start; then `token()` signs). */
-  jwt?: JwtSettings;
   /**
    * Another identity provider for the API's JWT authorizer and the console's sign-in (as a deployed stack is
    * configured with `offboard:jwtIssuer`): the console's `/config.json` and the key, issuer and audience tokens are
@@ -147,7 +145,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   });
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const api = new LocalHttpApi(names, lambda, options.identity?.jwt ?? options.jwt ?? { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const api = new LocalHttpApi(names, lambda, options.identity?.jwt ?? { key: publicKey, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
   const stackName = options.stackName ?? 'Offboard';
   let edge: Edge | undefined;
   if (options.edge) {
