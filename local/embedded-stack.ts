@@ -36,7 +36,7 @@ export interface EmbeddedStackOptions {
    * configured with `offboard:jwtIssuer`): the console's `/config.json` and the key, issuer and audience tokens are
    * checked against. Without it the stack is its own issuer and the console signs in locally.
    */
-  identity?: { jwt: JwtSettings; consoleConfig: unknown };
+  identity?: { jwt: JwtSettings; consoleConfig?: unknown };
 }
 
 export interface EmbeddedStack {

@@ -28,7 +28,7 @@ export async function openEdgeStack(api: 'http' | 'none'): Promise<{ stack: Embe
     stackName,
     edge: true,
     api,
-    jwt: { key: publicKey, issuer, audience },
+    identity: { jwt: { key: publicKey, issuer, audience } },
   });
   // what a user exports before `npm run test:localstack` or `npm run world -- … --stack`
   const env = {
