@@ -12,5 +12,8 @@ new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   cognitoIssuerBase: ctx('cognitoIssuerBase'),
   retainData: ctx('retainData') !== 'false',
   api,
+  oidcClientId: ctx('oidcClientId'),
+  oidcScope: ctx('oidcScope'),
+  signInDomainPrefix: ctx('signInDomainPrefix'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

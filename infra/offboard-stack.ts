@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Api } from './constructs/api.js';
 import { Billing } from './constructs/billing.js';
+import { ConsoleHosting } from './constructs/console-hosting.js';
 import { Data } from './constructs/data.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { OperationWorkflow, transferStateMachineArn, transferStateMachineName } from './constructs/operation-workflow.js';
@@ -21,9 +22,15 @@ export interface OffboardStackProps extends StackProps {
    * table, bucket, bus, queues and alarm deploy as usual: for LocalStack's free tier (`-c offboard:api=none`).
    */
   api?: 'http' | 'none';
+  /** The console's sign-in (see Api): OIDC client id and scopes with `jwtIssuer`, the Cognito domain prefix without. */
+  oidcClientId?: string;
+  oidcScope?: string;
+  signInDomainPrefix?: string;
+  /** The built admin console (default `console/dist`). */
+  consoleAppDirectory?: string;
 }
 
-/** The stack only wires constructs: data, workflows, API. */
+/** The stack only wires constructs: data, workflows, API, the admin console's hosting. */
 export class OffboardStack extends Stack {
   constructor(scope: Construct, id: string, props: OffboardStackProps = {}) {
     super(scope, id, props);
@@ -38,7 +45,7 @@ export class OffboardStack extends Stack {
     }
     const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
     const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine, deletionStateMachine: deletion.stateMachine });
-    new Api(this, 'Api', {
+    const api = new Api(this, 'Api', {
       table: data.table,
       transferStateMachine: transfer.stateMachine,
       deletionStateMachine: deletion.stateMachine,
@@ -48,7 +55,16 @@ export class OffboardStack extends Stack {
       userIdClaim: props.userIdClaim,
       cognitoIssuerBase: props.cognitoIssuerBase,
       http: props.api !== 'none',
+      oidcClientId: props.oidcClientId,
+      oidcScope: props.oidcScope,
+      signInDomainPrefix: props.signInDomainPrefix,
     });
+    // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
+    // in through the API's identity provider.
+    if (api.httpApi && api.signIn) {
+      const hosting = new ConsoleHosting(this, 'Console', { apiUrl: api.httpApi.apiEndpoint, signIn: api.signIn, appDirectory: props.consoleAppDirectory, retain: props.retainData });
+      api.allowConsole(hosting.url);
+    }
     new CfnOutput(this, 'TableName', { value: data.table.tableName });
     new CfnOutput(this, 'BucketName', { value: data.bucket.bucketName });
     new CfnOutput(this, 'TransferStateMachineArn', { value: transfer.stateMachine.stateMachineArn });

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { ConsoleSignIn } from './console-hosting.js';
 import { OffboardFunction } from './offboard-function.js';
 
 export interface ApiProps {
@@ -31,12 +32,21 @@ export interface ApiProps {
    * the functions through the project's own gateway in front of lambda:Invoke (local/deployed-stack.ts).
    */
   http?: boolean;
+  /** With `jwtIssuer`: the console's OpenID Connect client (default: the first audience) and scopes (default `openid profile`). */
+  oidcClientId?: string;
+  oidcScope?: string;
+  /** Without `jwtIssuer`: the Cognito hosted sign-in domain prefix (default `offboard-ACCOUNT`). */
+  signInDomainPrefix?: string;
 }
 
 /** CONTRACT.md's HTTP API: an HTTP API with a JWT authorizer on every route but /health. */
 export class Api extends Construct {
   readonly httpApi?: apigw.HttpApi;
   readonly functions: Record<string, OffboardFunction> = {};
+  /** How the admin console signs people in (the identity provider that issues the API's tokens). */
+  readonly signIn?: ConsoleSignIn;
+  /** Where the admin console is served: sign-in returns there (and nowhere else). */
+  private readonly consoleUrls: string[] = [];
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -87,16 +97,49 @@ export class Api extends Construct {
         mfaSecondFactor: { otp: true, sms: false },
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const client = pool.addClient('AdminConsole', { authFlows: { userSrp: true } });
+      // The hosted sign-in pages; the prefix must be unique in the region (default: offboard-ACCOUNT).
+      const domain = pool.addDomain('SignIn', { cognitoDomain: { domainPrefix: props.signInDomainPrefix ?? Fn.join('-', ['offboard', Aws.ACCOUNT_ID]) } });
+      // The admin console's client: authorization code with PKCE, no secret (a browser keeps none), back to the console only.
+      const client = pool.addClient('AdminConsole', {
+        generateSecret: false,
+        // SRP for sign-in from a terminal (LocalStack's Cognito, by hand); the console uses the code flow
+        authFlows: { userSrp: true },
+        preventUserExistenceErrors: true,
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+        oAuth: {
+          flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+          scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
+          callbackUrls: Lazy.list({ produce: () => this.consoleUrls }),
+          logoutUrls: Lazy.list({ produce: () => this.consoleUrls }),
+        },
+      });
       const base = props.cognitoIssuerBase?.replace(/\/+$/, '') ?? `https://cognito-idp.${Stack.of(this).region}.amazonaws.com`;
       issuer = `${base}/${pool.userPoolId}`;
       audience = [client.userPoolClientId];
+      this.signIn = {
+        authority: issuer,
+        clientId: client.userPoolClientId,
+        scope: 'openid profile',
+        tokenType: 'access',
+        connectOrigins: [base, domain.baseUrl()],
+      };
+    } else {
+      this.signIn = { authority: issuer, clientId: props.oidcClientId ?? audience[0]!, scope: props.oidcScope ?? 'openid profile', connectOrigins: [new URL(issuer).origin] };
     }
     const authorizer = new HttpJwtAuthorizer('Jwt', issuer, { jwtAudience: audience, identitySource: ['$request.header.Authorization'] });
 
     const httpApi = new apigw.HttpApi(this, 'Http', {
       description: 'offboard: previews, transfers and deletions of chat-service users',
       createDefaultStage: true,
+      // The admin console calls from its own origin. Any origin may, since the API takes bearer tokens in the
+      // Authorization header, never cookies: a page elsewhere gains nothing without a token. (Naming the console's
+      // origin would make the API and the distribution depend on each other: its CSP names the API.)
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
+        maxAge: Duration.hours(1),
+      },
     });
 
     // Who called what, and the answer: one JSON line per request.
@@ -153,5 +196,10 @@ export class Api extends Construct {
       httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer });
     }
     new CfnOutput(scope, 'ApiUrl', { value: httpApi.apiEndpoint, description: 'Base URL of the HTTP API' });
+  }
+
+  /** The admin console is served at `url`: Cognito's sign-in may return there. */
+  allowConsole(url: string): void {
+    this.consoleUrls.push(url);
   }
 }
