@@ -44,7 +44,13 @@ export interface Impact {
   summary: SummaryRow[];
   effects: Effect[];
   nextCursor?: string;
+  /** D7: a deletion under a grace period: the days, the purge date if it were requested now, and a note. */
+  graceDays?: number;
+  purgeAt?: string;
+  note?: string;
 }
+/** D7: an organization's settings (its administrators read and change them). */
+export interface OrganizationSettings { organizationId: string; deletionGraceDays: number }
 export interface EffectsPage { effects: Effect[]; nextCursor?: string; names?: Names }
 export interface Phase { name: string; status: 'pending' | 'running' | 'done'; done: number; total: number }
 export interface Progress { phases: Phase[]; done: number; total: number }
@@ -120,6 +126,8 @@ export class Api {
   approve = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/approval`);
   cancel = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/cancellation`);
   /** D7: a deletion still `scheduled` (a grace period) is undone; CONTRACT.md. */
+  settings = (org: string) => this.call<OrganizationSettings>('GET', `/organizations/${enc(org)}/settings`);
+  saveSettings = (org: string, deletionGraceDays: number) => this.call<OrganizationSettings>('PUT', `/organizations/${enc(org)}/settings`, { deletionGraceDays });
   undo = (id: string) => this.call<Operation>('POST', `/deletions/${enc(id)}/undo`);
   operation = (kind: OperationKind, id: string) => this.call<Operation>('GET', `/${kind}/${enc(id)}`);
   audit = (id: string) => this.call<Audit>('GET', `/operations/${enc(id)}/audit`);

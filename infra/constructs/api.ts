@@ -137,7 +137,7 @@ export class Api extends Construct {
       corsPreflight: {
         allowOrigins: ['*'],
         allowHeaders: ['authorization', 'content-type'],
-        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.PUT],
         maxAge: Duration.hours(1),
       },
     });

@@ -41,3 +41,18 @@ export const formatDate = (lang: Lang, iso: string | undefined): string => {
   return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'medium' }).format(d);
 };
 export const formatNumber = (lang: Lang, n: number): string => new Intl.NumberFormat(lang).format(n);
+
+/**
+ * How far off an instant is, in the reader's language ("in 6 days", "in 3 hours"): the largest whole unit, for the
+ * countdown to a scheduled deletion's purge (D7).
+ */
+export function formatRelative(lang: Lang, iso: string, nowMs: number): string {
+  const ms = Date.parse(iso) - nowMs;
+  if (Number.isNaN(ms)) return iso;
+  const format = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+  const abs = Math.abs(ms);
+  if (abs >= 86_400_000) return format.format(Math.trunc(ms / 86_400_000), 'day');
+  if (abs >= 3_600_000) return format.format(Math.trunc(ms / 3_600_000), 'hour');
+  if (abs >= 60_000) return format.format(Math.trunc(ms / 60_000), 'minute');
+  return format.format(Math.trunc(ms / 1000), 'second');
+}

@@ -1,10 +1,10 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from '../polling.js';
 import { operationKind, TERMINAL_STATUSES, type Audit, type Names, type Operation } from '../api.js';
 import { ErrorPanel, Rule, Status, Title } from '../components.js';
 import { useApp } from '../context.js';
 import { auditEventLabel, kindLabel, phaseLabel } from '../describe.js';
-import { formatDate, formatNumber } from '../i18n/index.js';
+import { formatDate, formatNumber, formatRelative, type Lang } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
 
 const POLL_MS = 1000;
@@ -26,7 +26,7 @@ export function OperationScreen({ id }: { id: string }) {
       setOp(o);
       if (a) setAudit(a);
     },
-    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 30 : POLL_MS * 3),
+    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 5 : POLL_MS * 3),
     setError,
     [id, tick],
   );
@@ -64,7 +64,12 @@ export function OperationScreen({ id }: { id: string }) {
           {progress && <span> {t.progressOverall(formatNumber(lang, progress.done), formatNumber(lang, progress.total))}</span>}
         </p>
         {live && <p class="muted">{t.progressLive}</p>}
-        {op.status === 'scheduled' && op.purgeAt && <p>{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>}
+        {op.status === 'scheduled' && op.purgeAt && (
+          <div class="panel warning">
+            <p>{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>
+            <p class="countdown"><PurgeCountdown lang={lang} purgeAt={op.purgeAt} label={t.purgeCountdown} /></p>
+          </div>
+        )}
         {progress && progress.total > 0 && <progress class="overall" max={progress.total} value={progress.done} aria-label={t.progressPhases} />}
         {progress && (
           <ol class="phases">
@@ -119,4 +124,14 @@ export function OperationScreen({ id }: { id: string }) {
     if (typeof applied === 'number') return t.auditApplied(formatNumber(lang, applied));
     return Object.entries(applied).map(([k, n]) => `${kindLabel(t, k.split(/[ /]/)[0] ?? k)} ${k.split(/[ /]/)[1] ?? ''} ×${formatNumber(lang, Number(n))}`).join(', ');
   }
+}
+
+/** D7: the time left until a scheduled deletion's purge, in the reader's language, updated every second. */
+function PurgeCountdown({ lang, purgeAt, label }: { lang: Lang; purgeAt: string; label: (relative: string) => string }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return <>{label(formatRelative(lang, purgeAt, now))}</>;
 }

@@ -42,6 +42,7 @@ export function OrganizationScreen() {
         </label>
       )}
       {plan && <p class="muted">{t.plan}: {plan}</p>}
+      {org && me.administers.includes(org) && <GraceSettings org={org} />}
       {me.administers.length > 0 && (
         <div class="org-layout">
           <section class="card" aria-labelledby="members-title">
@@ -118,6 +119,42 @@ function ChosenMember({ member, org }: { member: Member; org: string }) {
         <button class="danger-outline" disabled={busy} onClick={() => run(() => api.previewDeletion(member.userId))}>{t.previewDeletion}</button>
       </div>
       {busy && <p role="status">{t.loading}</p>}
+      {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
+    </section>
+  );
+}
+
+/** D7: the organization's deletion grace period (0–30 days), shown and changed by its administrators. */
+function GraceSettings({ org }: { org: string }) {
+  const { t, lang, api } = useApp();
+  const [days, setDays] = useState<string>();
+  const [saved, setSaved] = useState<number>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    setError(undefined);
+    api.settings(org).then((s) => (setDays(String(s.deletionGraceDays)), setSaved(s.deletionGraceDays)), setError);
+  }, [org]);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      // the API checks the value (an integer 0–30) and names the field when it refuses
+      const s = await api.saveSettings(org, days === undefined || days.trim() === '' ? Number.NaN : Number(days));
+      setSaved(s.deletionGraceDays);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="grace-title">
+      <h2 id="grace-title">{t.graceTitle}</h2>
+      <p class="muted">{t.graceExplain}</p>
+      <form class="row" onSubmit={save} noValidate>
+        <label for="grace-days">{t.graceDays}</label>
+        <input id="grace-days" type="number" min={0} max={30} step={1} value={days ?? ''} onInput={(ev) => setDays((ev.target as HTMLInputElement).value)} />
+        <button type="submit">{t.graceSave}</button>
+      </form>
+      {saved !== undefined && <p role="status">{t.graceCurrent(saved)}</p>}
       {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
     </section>
   );

@@ -27,7 +27,8 @@ export function PreviewScreen({ id }: { id: string }) {
   const dest = impact.destinationOrganizationId ?? (impact.effects.find((e) => e.kind === 'membership-changed')?.toOrganizationId as string | undefined);
 
   const request = async () => {
-    if (impact.operation === 'deletion' && !confirm(t.confirmDeletion)) return;
+    const grace = impact.operation === 'deletion' && impact.purgeAt !== undefined && (impact.graceDays ?? 0) > 0;
+    if (impact.operation === 'deletion' && !confirm(grace ? t.confirmDeletionGrace(formatDate(lang, impact.purgeAt)) : t.confirmDeletion)) return;
     setBusy(true);
     setRequestError(undefined);
     try {
@@ -56,6 +57,9 @@ export function PreviewScreen({ id }: { id: string }) {
       <Title>{impact.operation === 'transfer' ? t.previewTitleTransfer(userName, orgNames[dest ?? ''] ?? dest ?? '') : t.previewTitleDeletion(userName)}</Title>
       <p class="lead">{t.previewIntro}</p>
       {impact.expiresAt && <p class="muted">{t.previewExpires(formatDate(lang, impact.expiresAt))}</p>}
+      {impact.operation === 'deletion' && impact.purgeAt && (impact.graceDays ?? 0) > 0 && (
+        <p class="panel warning" role="note">{t.previewGrace(impact.graceDays ?? 0, formatDate(lang, impact.purgeAt))}</p>
+      )}
       <div class="actions sticky">
         <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={request} disabled={busy}>
           {impact.operation === 'transfer' ? t.requestTransfer : t.requestDeletion}
