@@ -112,8 +112,8 @@ export class Api {
   members = (org: string, q: string, cursor?: string, limit = 25) =>
     this.call<{ members: Member[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/members${query({ q: q || undefined, cursor, limit: String(limit) })}`);
   transfers = (org: string, direction: 'incoming' | 'outgoing', status?: string, cursor?: string) =>
-    this.call<{ transfers: Operation[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`);
-  deletions = (org: string, cursor?: string) => this.call<{ deletions: Operation[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/deletions${query({ cursor })}`);
+    this.call<{ transfers: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`);
+  deletions = (org: string, cursor?: string) => this.call<{ deletions: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/deletions${query({ cursor })}`);
   previewTransfer = (userId: string, destinationOrganizationId: string) =>
     this.call<Impact>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId });
   previewDeletion = (userId: string) => this.call<Impact>('POST', '/previews', { operation: 'deletion', userId });

@@ -1,6 +1,6 @@
 import { displayName } from '../domain/display-names.js';
 import { Forbidden, NotFound, Unauthenticated } from '../shared/errors.js';
-import { listMembers, listOrganizations } from '../store/directory.js';
+import { listMembers, listOrganizations, readNames } from '../store/directory.js';
 import type { OrgOperationList } from '../store/keys.js';
 import { listOrganizationOperations } from '../store/operations.js';
 import { listRuns } from '../store/runs.js';
@@ -66,7 +66,12 @@ export async function operations(caller: Caller, organizationId: string, list: O
   const user = await callerUser(caller.id);
   if (!isAdminOf(user, organizationId)) throw new Forbidden(`user ${user.id} is not an administrator of ${organizationId} (only its administrators may list its operations)`);
   const { operations: ops, next } = await listOrganizationOperations(organizationId, list, { ...page, ...(statuses ? { statuses } : {}) });
-  return { operations: await operationsView(ops), next };
+  // the people the page is about, named as others see them now (D2 for the deleted): one BatchGetItem per 100
+  const [views, names] = await Promise.all([
+    operationsView(ops),
+    readNames({ users: new Set(ops.map((op) => op.userId)), chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() }),
+  ]);
+  return { operations: views, next, names: { users: names.users } };
 }
 
 /**

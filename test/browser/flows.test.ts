@@ -70,7 +70,7 @@ embeddedOnly('admin console flows (demo world)', () => {
     await page.getByRole('link', { name: 'Requests and approvals' }).click();
     const incoming = page.locator('section[aria-labelledby="incoming-title"] li.op');
     await expect.poll(() => incoming.count()).toBe(1);
-    expect(await incoming.innerText()).toContain('a1: Company A → Company C');
+    expect(await incoming.innerText()).toContain('Akira Abe: Company A → Company C');
     expect(await incoming.innerText()).toContain('13');
     await screenshot(page, 'requests');
 

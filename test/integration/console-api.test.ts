@@ -166,8 +166,14 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     expect(first.progress).toMatchObject({ done: 0, total: 13 });
     const incoming = await target.call('GET', '/organizations/C/transfers?direction=incoming', { as: 'adminC' });
     expect(incoming.body.transfers.map((t: any) => t.id)).toEqual([...ids].reverse());
-    expect((await target.call('GET', '/organizations/A/transfers?direction=incoming', { as: 'adminA' })).body).toEqual({ transfers: [] });
-    expect((await target.call('GET', '/organizations/C/transfers?direction=outgoing', { as: 'adminC' })).body).toEqual({ transfers: [] });
+    // the people the page is about, by name (the console's lists show them)
+    expect(incoming.body.names.users).toEqual({
+      a1: { displayName: 'Akira Abe', organizationId: 'A' },
+      a2: { displayName: 'Asuka Aoki', organizationId: 'A' },
+      a3: { displayName: 'Arata Ando', organizationId: 'A' },
+    });
+    expect((await target.call('GET', '/organizations/A/transfers?direction=incoming', { as: 'adminA' })).body).toEqual({ transfers: [], names: { users: {} } });
+    expect((await target.call('GET', '/organizations/C/transfers?direction=outgoing', { as: 'adminC' })).body).toEqual({ transfers: [], names: { users: {} } });
   });
 
   it('filters by status (one or several), paging through the filtered list', async () => {

@@ -5,7 +5,7 @@ import { useApp } from '../context.js';
 import { kindLabel } from '../describe.js';
 import { formatDate, formatNumber } from '../i18n/index.js';
 
-type Page = { items: Operation[]; nextCursor?: string };
+type Page = { items: Operation[]; nextCursor?: string; users?: Record<string, { displayName: string }> };
 
 /** Requests and approvals (T3): transfers awaiting my approval, transfers I requested, deletions; approve or cancel. */
 export function RequestsScreen() {
@@ -33,7 +33,7 @@ export function RequestsScreen() {
       <Title>{t.requestsTitle}</Title>
       {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
       <OperationList key={`in${version}`} id="incoming" title={t.incomingTitle} empty={t.incomingNone}
-        page={(org, cursor) => api.transfers(org, 'incoming', 'awaiting-approval', cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor }))}
+        page={(org, cursor) => api.transfers(org, 'incoming', 'awaiting-approval', cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor, users: p.names?.users }))}
         actions={(op) => (
           <>
             <button aria-describedby={`op-${op.id}`} onClick={() => act(() => api.approve(op.id), `#/operations/${encodeURIComponent(op.id)}`)}>{t.approve}</button>
@@ -41,10 +41,10 @@ export function RequestsScreen() {
           </>
         )} />
       <OperationList key={`out${version}`} id="outgoing" title={t.outgoingTitle} empty={t.outgoingNone}
-        page={(org, cursor) => api.transfers(org, 'outgoing', undefined, cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor }))}
+        page={(org, cursor) => api.transfers(org, 'outgoing', undefined, cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor, users: p.names?.users }))}
         actions={(op) => (op.status === 'awaiting-approval' || op.status === 'awaiting-seat' ? cancel(op) : null)} />
       <OperationList key={`del${version}`} id="deletions" title={t.deletionsTitle} empty={t.deletionsNone}
-        page={(org, cursor) => api.deletions(org, cursor).then((p) => ({ items: p.deletions, nextCursor: p.nextCursor }))}
+        page={(org, cursor) => api.deletions(org, cursor).then((p) => ({ items: p.deletions, nextCursor: p.nextCursor, users: p.names?.users }))}
         actions={() => null} />
     </>
   );
@@ -55,6 +55,8 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
   const { id, title, empty, page, actions } = props;
   const { t, lang, me, orgNames } = useApp();
   const [items, setItems] = useState<Operation[]>();
+  const [users, setUsers] = useState<Record<string, { displayName: string }>>({});
+  const nameOf = (userId: string) => users[userId]?.displayName ?? userId;
   const [cursors, setCursors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
 
@@ -62,6 +64,7 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
     try {
       const pages = await Promise.all(orgs.map(async (org) => [org, await page(org, from[org])] as const));
       setItems((prev) => [...(prev ?? []), ...pages.flatMap(([, p]) => p.items)]);
+      setUsers((prev) => Object.assign({}, prev, ...pages.map(([, p]) => p.users ?? {})));
       setCursors(Object.fromEntries(pages.filter(([, p]) => p.nextCursor).map(([org, p]) => [org, p.nextCursor!])));
     } catch (e) {
       setError(e);
@@ -82,8 +85,8 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
               <div class="op-main">
                 <a href={`#/operations/${encodeURIComponent(op.id)}`} class="op-title" id={`op-${op.id}`}>
                   {op.destinationOrganizationId
-                    ? t.transferLine(op.userId, orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId ?? '', orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId)
-                    : t.deletionLine(op.userId)}
+                    ? t.transferLine(nameOf(op.userId), orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId ?? '', orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId)
+                    : t.deletionLine(nameOf(op.userId))}
                 </a>
                 <Status t={t} status={op.status} />
               </div>

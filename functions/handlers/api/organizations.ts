@@ -25,12 +25,12 @@ export const handler = route(async (event) => {
     }
     case 'GET /organizations/{id}/transfers': {
       const [direction] = choiceParam(event, 'direction', ['incoming', 'outgoing'] as const, { required: true })!;
-      const { operations: list, next } = await operations(caller, pathId(event), direction!, statusParam(event), pageParams(event));
-      return json(200, { transfers: list, ...nextCursor(next) });
+      const { operations: list, next, names } = await operations(caller, pathId(event), direction!, statusParam(event), pageParams(event));
+      return json(200, { transfers: list, ...nextCursor(next), names });
     }
     case 'GET /organizations/{id}/deletions': {
-      const { operations: list, next } = await operations(caller, pathId(event), 'deletion', statusParam(event), pageParams(event));
-      return json(200, { deletions: list, ...nextCursor(next) });
+      const { operations: list, next, names } = await operations(caller, pathId(event), 'deletion', statusParam(event), pageParams(event));
+      return json(200, { deletions: list, ...nextCursor(next), names });
     }
     default:
       throw new NotFound(`no route ${event.routeKey}`);
