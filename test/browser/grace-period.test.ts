@@ -64,6 +64,13 @@ embeddedOnly('grace period in the console (D7)', () => {
     expect(await a2Status()).toBe('suspended');
     await screenshot(page, 'scheduled-deletion');
     expect(await seriousViolations(page)).toEqual([]);
+    // the deletions list shows it scheduled, with its purge date
+    await page.getByRole('link', { name: 'Requests and approvals' }).click();
+    const listed = page.locator('section[aria-labelledby="deletions-title"] li.op');
+    await expect.poll(() => listed.count()).toBe(1);
+    expect(await listed.innerText()).toMatch(/Asuka Aoki[\s\S]*Scheduled[\s\S]*Nothing is removed before .+; until then the deletion can be undone \(D7\)\./);
+    await listed.getByRole('link').first().click();
+    await expect.poll(() => status(page)).toBe('Scheduled');
 
     await page.getByRole('button', { name: 'Undo deletion' }).click();
     await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Cancelled');

@@ -93,6 +93,7 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
               <div class="op-meta muted">
                 {t.requestedAt}: {formatDate(lang, op.createdAt)} · {t.changes}: {formatNumber(lang, op.impact?.effectCount ?? 0)}
               </div>
+              {op.status === 'scheduled' && op.purgeAt && <p class="op-purge">{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>}
               {op.impact?.summary?.length ? (
                 <ul class="chips" aria-label={t.summaryTitle}>
                   {op.impact.summary.map((r) => <li>{kindLabel(t, r.kind)} <b>{r.rule}</b> ×{formatNumber(lang, r.count)}</li>)}
