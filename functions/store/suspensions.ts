@@ -7,6 +7,20 @@ import { ddb } from './clients.js';
 import { keys } from './keys.js';
 import { tableName } from './table.js';
 
+/** The user's status moved from one value to the other, only if it still reads `from` (a transaction item). */
+function statusChange(userId: string, from: 'active' | 'suspended', to: 'active' | 'suspended') {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.user(userId),
+      UpdateExpression: 'SET #status = :to',
+      ConditionExpression: '#status = :from',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':from': from, ':to': to },
+    },
+  };
+}
+
 /**
  * D7 beyond, D1: the writes that suspend a user, for the transaction that schedules its deletion. The user must be
  * active; an administrator stops counting as one, conditional on another remaining (the same counter DeleteUser
@@ -15,16 +29,7 @@ import { tableName } from './table.js';
  */
 export function suspensionItems(user: User): any[] {
   return [
-    {
-      Update: {
-        TableName: tableName(),
-        Key: keys.user(user.id),
-        UpdateExpression: 'SET #status = :suspended',
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':suspended': 'suspended', ':active': 'active' },
-      },
-    },
+    statusChange(user.id, 'active', 'suspended'),
     ...(user.orgAdmin && user.organizationId
       ? [
           {
@@ -47,16 +52,7 @@ export function suspensionItems(user: User): any[] {
  */
 export function reactivationItems(user: User): any[] {
   return [
-    {
-      Update: {
-        TableName: tableName(),
-        Key: keys.user(user.id),
-        UpdateExpression: 'SET #status = :active',
-        ConditionExpression: '#status = :suspended',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':suspended': 'suspended', ':active': 'active' },
-      },
-    },
+    statusChange(user.id, 'suspended', 'active'),
     ...(user.orgAdmin && user.organizationId
       ? [{ Update: { TableName: tableName(), Key: keys.org(user.organizationId), UpdateExpression: 'SET admins = admins + :one', ExpressionAttributeValues: { ':one': 1 } } }]
       : []),
