@@ -1,4 +1,5 @@
-import { audit, createOperation, newOperationId, now, planIdFor, type OperationRecord } from '../store/operations.js';
+import { audit, createOperation, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
+import { move, requireActor, requireStatus } from './transitions.js';
 import { fingerprint } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
@@ -55,7 +56,19 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   await createOperation(op); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, worldVersion, readAt }, entries);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
-  return operationView(await startRun(op, ['awaiting-approval'], {}, [], true), view);
+  return operationView(await startRun(op, 'start', {}, [], true), view);
+}
+
+/** O2: `POST /deletions/{id}/cancellation`: a failed deletion is cancelled by an administrator of its organization. */
+export async function cancelDeletion(callerId: string, id: string) {
+  const caller = await callerUser(callerId);
+  const op = await readableOperation(callerId, id, 'deletion');
+  requireActor('cancel-failed', op, caller);
+  requireStatus('cancel-failed', op);
+  const cancelled = await move(op, 'cancel-failed', { set: { cancelledBy: caller.id } });
+  await releaseLock(op.userId, op.id);
+  await audit(op.id, { event: 'cancelled', by: caller.id, rule: 'O2' });
+  return operationView(cancelled);
 }
 
 export async function getDeletion(callerId: string, id: string) {

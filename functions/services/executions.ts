@@ -2,7 +2,11 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import { logger } from '../shared/logger.js';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
-import { journalStart, now, releaseLock, transition, type OperationRecord, type Status } from '../store/operations.js';
+import { now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { move } from './transitions.js';
+
+/** The transitions that start a run of an operation's execution (domain/lifecycle/operation.ts). */
+export type RunStart = 'approve' | 'start' | 'seat-freed' | 'resume' | 'purge';
 
 export interface ExecutionInput {
   operationId: string;
@@ -21,14 +25,12 @@ export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): str
  * Moves the operation to running (with a journal entry, so runs beside it can tell, see lifecycle.finalize) and starts
  * its execution. A start that already happened is not repeated. `planned`: the plan was just stored for this run.
  */
-export async function startRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = [], planned = false): Promise<OperationRecord> {
-  const running = await beginRun(op, from, set, alsoTransact, planned);
+export async function startRun(op: OperationRecord, start: RunStart, set: Partial<OperationRecord> = {}, intents: readonly WithTransition[] = [], planned = false): Promise<OperationRecord> {
+  const running = await beginRun(op, start, set, intents, planned);
   try {
     await startExecution(running, { operationId: running.id });
   } catch (error) {
-    await transition(running.id, ['running'], 'failed', {
-      error: { code: 'ExecutionNotStarted', message: (error as Error).message },
-    });
+    await move(running, 'fail', { set: { error: { code: 'ExecutionNotStarted', message: (error as Error).message } } });
     await releaseLock(running.userId, running.id);
     throw error;
   }
@@ -36,10 +38,10 @@ export async function startRun(op: OperationRecord, from: readonly Status[], set
 }
 
 /** The transition to running, with its journal entry (a run begun inside an execution, D7's purge, uses it alone). */
-export async function beginRun(op: OperationRecord, from: readonly Status[], set: Partial<OperationRecord> = {}, alsoTransact: any[] = [], planned = false): Promise<OperationRecord> {
+export async function beginRun(op: OperationRecord, start: RunStart, set: Partial<OperationRecord> = {}, intents: readonly WithTransition[] = [], planned = false): Promise<OperationRecord> {
   const startedAt = now();
   const run = op.runCount + 1;
-  return transition(op.id, from, 'running', { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) }, ['error'], [...alsoTransact, journalStart(op.id, startedAt)]);
+  return move(op, start, { set: { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) }, remove: ['error'], with: [...intents, { journal: 'start', startedAt }] });
 }
 
 /** Starts the operation's execution; a start that already happened (same name) is not repeated. */

@@ -1,11 +1,11 @@
 import { purgeDate } from '../domain/grace-period.js';
 import type { User } from '../domain/model.js';
-import { Conflict, Ineligible } from '../shared/errors.js';
+import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { conditionFailed } from '../store/conditions.js';
-import { audit, auditOf, createOperation, getOperation, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
+import { audit, auditOf, createOperation, getOperation, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
-import { reactivateUser, reactivationItems, setDeletionGraceDays, suspensionItems } from '../store/suspensions.js';
+import { reactivateUser, setDeletionGraceDays } from '../store/suspensions.js';
+import { move, requireStatus } from './transitions.js';
 import { callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { beginRun, startExecution, stopExecution } from './executions.js';
 import { operationView, storePlan } from './views.js';
@@ -49,15 +49,7 @@ export const graceNote = (graceDays: number, purgeAt: string) => ({
  */
 export async function scheduleDeletion(base: OperationRecord, user: User, graceDays: number, plan: { worldVersion: number; readAt: string; entries: readonly PlanEntry[] }) {
   const op: OperationRecord = { ...base, status: 'scheduled', purgeAt: purgeDate(graceDays, Date.parse(base.createdAt)), graceDays };
-  try {
-    await createOperation(op, suspensionItems(user)); // [lock, operation, user, organization?]
-  } catch (error) {
-    if (conditionFailed(error, 3)) {
-      throw new Ineligible([{ rule: 'D1', message: `user ${user.id} is the last active administrator of ${user.organizationId}; it cannot be suspended either` }]);
-    }
-    if (conditionFailed(error, 2)) throw new Conflict(`user ${user.id} is no longer active`);
-    throw error;
-  }
+  await createOperation(op, [{ suspend: user }]); // 422 D1 for the last active administrator, 409 for another operation
   const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId: user.id, worldVersion: plan.worldVersion, readAt: plan.readAt }, plan.entries);
   await audit(op.id, { event: 'requested', by: op.requestedBy, rule: 'D1', ...(op.previewId ? { previewId: op.previewId } : {}) });
   await audit(op.id, { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt: op.purgeAt });
@@ -73,7 +65,7 @@ export async function scheduleDeletion(base: OperationRecord, user: User, graceD
 
 /** Ends the wait of a scheduled deletion and makes the user active again, in one transaction; the lock is released. */
 async function endWait(op: OperationRecord, user: User, to: 'cancelled' | 'failed', set: Partial<OperationRecord>): Promise<OperationRecord> {
-  const ended = await transition(op.id, ['scheduled'], to, set, [], reactivationItems(user));
+  const ended = await move(op, to === 'cancelled' ? 'undo' : 'fail-scheduled', { set, with: [{ reactivate: user }] });
   await releaseLock(op.userId, op.id);
   return ended;
 }
@@ -86,7 +78,7 @@ async function endWait(op: OperationRecord, user: User, to: 'cancelled' | 'faile
 export async function undoDeletion(callerId: string, id: string) {
   const op = await readableOperation(callerId, id, 'deletion');
   if (op.status === 'cancelled' && op.undoneBy) return operationView(op); // undone already: the same answer
-  if (op.status !== 'scheduled') throw new Conflict(`deletion ${id} is ${op.status}: only a scheduled deletion can be undone (D7)`);
+  requireStatus('undo', op); // D7: only a scheduled deletion can be undone
   const user = await mustGetUser(op.userId);
   const undone = await endWait(op, user, 'cancelled', { undoneBy: callerId });
   await stopExecution(undone, `undone by ${callerId}`);
@@ -99,7 +91,7 @@ export async function undoDeletion(callerId: string, id: string) {
  * deletes it now), and the run records it.
  */
 export async function cancelScheduledForContract(op: OperationRecord, runId: string, error: OperationError): Promise<void> {
-  await transition(op.id, ['scheduled'], 'cancelled', { error });
+  await move(op, 'cancel-scheduled', { set: { error } });
   await releaseLock(op.userId, op.id);
   await stopExecution(op, error.message);
   await audit(op.id, { event: 'cancelled', by: 'system', ...error, runId, gracePeriodIgnored: true });
@@ -115,7 +107,7 @@ export async function startPurge(operationId: string): Promise<{ purge: boolean 
   if (!op) return { purge: false }; // gone with the world it belonged to (a world load replaces everything)
   if (op.status === 'running' && op.runCount === 1) return { purge: true };
   try {
-    await beginRun(op, ['scheduled']);
+    await beginRun(op, 'purge');
   } catch (error) {
     if (error instanceof Conflict) return { purge: false };
     throw error;
@@ -128,7 +120,7 @@ export async function startPurge(operationId: string): Promise<{ purge: boolean 
 export async function failScheduled(op: OperationRecord, error: OperationError): Promise<void> {
   const user = await mustGetUser(op.userId);
   try {
-    await transition(op.id, ['scheduled'], 'failed', { error }, [], user.status === 'suspended' ? reactivationItems(user) : []);
+    await move(op, 'fail-scheduled', { set: { error }, with: user.status === 'suspended' ? [{ reactivate: user }] : [] });
   } catch (e) {
     if (!(e instanceof Conflict)) throw e; // undone or begun meanwhile: that outcome stands
   }

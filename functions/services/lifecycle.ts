@@ -1,8 +1,9 @@
-import { Ineligible, NotFound } from '../shared/errors.js';
+import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, setPlan, transition, type OperationRecord } from '../store/operations.js';
+import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, setPlan, type OperationRecord } from '../store/operations.js';
 import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
-import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
+import { mustGetOrganization, mustGetUser } from './access.js';
+import { assertPremises, move } from './transitions.js';
 import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';
 import { settleAfter } from './settle.js';
 import { failScheduled, reactivateAfterFailedPurge } from './grace.js';
@@ -15,20 +16,9 @@ async function mustGetOperation(id: string): Promise<OperationRecord> {
   return op;
 }
 
-/** T1, T2, T5 (transfer) or D1 (deletion), checked again when the run starts. */
+/** O1 when the run starts: the user still active, in the operation's organization, still eligible (T1, T2, T5; D1). */
 export async function checkEligibility(operationId: string): Promise<void> {
-  const op = await mustGetOperation(operationId);
-  const user = await mustGetUser(op.userId);
-  // a resumed run whose plan already moved or deleted the user: eligibility was checked before that effect landed
-  if (op.appliedPlan === op.planId && (op.operation === 'transfer' ? user.organizationId === op.destinationOrganizationId : user.status === 'deleted')) return;
-  if (op.operation === 'transfer') {
-    if (user.organizationId !== op.sourceOrganizationId) {
-      throw new Ineligible([{ rule: 'T5', message: `user ${user.id} is no longer a member of ${op.sourceOrganizationId}` }]);
-    }
-    await assertTransferEligible(user, await mustGetOrganization(op.destinationOrganizationId!));
-  } else {
-    await assertDeletionEligible(user);
-  }
+  await assertPremises(await mustGetOperation(operationId));
 }
 
 /**
@@ -63,7 +53,7 @@ export async function finalize(operationId: string, options: { settle?: boolean 
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
     const since = (op.planId ? (await readPlanHeader(op.planId))?.readAt : undefined) ?? op.startedAt;
     if (options.settle !== false && (await otherRunsOverlapped(op.id, since))) await settleAfter(op);
-    await transition(op.id, ['running'], 'succeeded');
+    await move(op, 'succeed');
   }
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
@@ -92,7 +82,7 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   // D7 beyond: a purge that failed before DeleteUser leaves the user suspended with nothing to undo: active again
   if (op.status === 'running' && op.purgeAt) await reactivateAfterFailedPurge(op);
   if (op.status === 'scheduled') await failScheduled(op, { code, message, ...(rule ? { rule } : {}) });
-  if (op.status === 'running') await transition(op.id, ['running'], 'failed', { error: { code, message, ...(rule ? { rule } : {}) } });
+  if (op.status === 'running') await move(op, 'fail', { set: { error: { code, message, ...(rule ? { rule } : {}) } } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await journalEnd(op.id, op.startedAt);
@@ -117,7 +107,7 @@ async function resumeBestEffort(organizationId: string): Promise<void> {
 /** T4: no free seat when the membership changed; the transfer waits for one (B2 resumes it). */
 export async function awaitSeat(operationId: string): Promise<void> {
   const op = await mustGetOperation(operationId);
-  if (op.status === 'running') await waitForSeat(op, ['running']);
+  if (op.status === 'running') await waitForSeat(op);
   await audit(op.id, { event: 'awaiting-seat', rule: 'T4' });
 }
 
@@ -135,7 +125,7 @@ function describeError(error: { Error?: string; Cause?: string }): { code: strin
   } catch {
     // Cause is plain text
   }
-  const ruleMatch = /^([TDFGBCX]\d+):/.exec(message);
+  const ruleMatch = /^([TDFGBCXO]\d+):/.exec(message);
   const rule = ruleMatch?.[1] ?? RULE_BY_ERROR[name];
   return { code, message, ...(rule ? { rule } : {}) };
 }

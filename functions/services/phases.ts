@@ -1,7 +1,9 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS, type ApplyContext } from '../store/apply.js';
 import { effectTime } from '../shared/clock.js';
-import { audit, getOperation, markApplying } from '../store/operations.js';
+import { audit, getOperation } from '../store/operations.js';
+import { firstEffectLanded } from '../domain/lifecycle/operation.js';
+import { assertPremises } from './transitions.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { worldChanged } from '../store/world-version.js';
 
@@ -62,7 +64,7 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
       const kinds: readonly EffectKind[] = PHASES[phase];
       // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
       const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-      const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}) };
+      const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}), ...(options.operation ? { operation: options.operation } : {}) };
       for (const e of inPhase) applied.add(e); // counted as started: a failure part way still moves the version
       await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
     }
@@ -82,7 +84,11 @@ export async function applyPhase(operationId: string, phase: Phase, cursor?: Cur
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
   const header = await readPlanHeader(op.planId);
   if (!header) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
-  if (op.appliedPlan !== op.planId) await markApplying(op.id, op.planId); // before the first write: a resume keeps this plan
+  // O1: until the plan's first effect (the membership change, the user's deletion) has landed, every step checks the
+  // premises again before it writes; that effect's own transaction records the plan as begun (a resume keeps it).
+  // After it, the user's lock keeps every other operation away, and a resumption checks again (O2).
+  if (!firstEffectLanded(op)) await assertPremises(op);
+  const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}) };
   const kinds: readonly EffectKind[] = PHASES[phase];
   const pages = pagesWith(header, kinds, cursor?.page ?? 0);
   const take: PlanEntry[] = [];
@@ -107,7 +113,7 @@ export async function applyPhase(operationId: string, phase: Phase, cursor?: Cur
       break;
     }
   }
-  const applied = await applyEntries(take, [phase]);
+  const applied = await applyEntries(take, [phase], { operation });
   // X2; `from` names the range, so a range applied twice (a retry) is counted once when a resume sums what is left
   if (applied.length > 0) await audit(operationId, { event: 'applied', step: phase, from: rangeOf(cursor), applied: countByKindAndRule(applied) });
   return next;

@@ -1,48 +1,14 @@
 import type { Operation } from '../domain/impact.js';
-import type { User } from '../domain/model.js';
-import { Conflict, Forbidden, Ineligible, NotFound } from '../shared/errors.js';
+import { firstEffectLanded } from '../domain/lifecycle/operation.js';
+import { Conflict, NotFound } from '../shared/errors.js';
 import { markIncoming } from '../store/markers.js';
 import { getLocks } from '../store/locks.js';
-import { audit, getOperation, lockFor, now, readAudit, transition, type OperationRecord } from '../store/operations.js';
+import { audit, getOperation, now, readAudit, type OperationRecord } from '../store/operations.js';
 import { readPlanHeader, type PlanHeader } from '../store/plans.js';
-import { assertDeletionEligible, assertTransferEligible, callerUser, isAdminOf, mustGetOrganization, mustGetUser } from './access.js';
+import { callerUser } from './access.js';
 import { executionEnded, startRun } from './executions.js';
+import { assertPremises, move, requireActor, requireStatus, requireWithinResumeWindow } from './transitions.js';
 import { operationView } from './views.js';
-
-/**
- * Who may resume: for a deletion an administrator of its organization; for a transfer an administrator of the source
- * organization, or of the destination once it approved (both agreed to the move; after ApplyMembership the user is
- * the destination's member and only its administrators remain responsible for it).
- */
-function requireResumer(caller: User, op: OperationRecord): void {
-  const allowed =
-    op.operation === 'deletion'
-      ? isAdminOf(caller, op.organizationId)
-      : isAdminOf(caller, op.sourceOrganizationId) || (Boolean(op.approvedBy) && isAdminOf(caller, op.destinationOrganizationId));
-  if (!allowed) {
-    const who = op.operation === 'deletion' ? `an administrator of ${op.organizationId}` : `an administrator of ${op.sourceOrganizationId}${op.approvedBy ? ` or ${op.destinationOrganizationId}` : ''}`;
-    throw new Forbidden(`user ${caller.id} may not resume ${op.operation} ${op.id}: only ${who} may`);
-  }
-}
-
-/**
- * Eligibility again (T1, T2, T5 for a transfer; D1 for a deletion), unless the stored plan's own effect already moved
- * or deleted the user (then it was checked before that effect landed, and what is left is the rest of that plan).
- */
-async function recheck(op: OperationRecord, applying: boolean): Promise<User> {
-  const user = await mustGetUser(op.userId);
-  if (op.operation === 'transfer') {
-    if (applying && user.organizationId === op.destinationOrganizationId) return user;
-    if (user.status !== 'active' || user.organizationId !== op.sourceOrganizationId) {
-      throw new Ineligible([{ rule: 'T5', message: `user ${user.id} is no longer an active member of ${op.sourceOrganizationId}` }]);
-    }
-    await assertTransferEligible(user, await mustGetOrganization(op.destinationOrganizationId!));
-  } else {
-    if (applying && user.status === 'deleted') return user;
-    await assertDeletionEligible(user);
-  }
-  return user;
-}
 
 /**
  * What is left of a plan, by "kind (rule)": its effects minus those the audit trail records applied under it. A
@@ -73,15 +39,16 @@ export async function resumeOperation(callerId: string, id: string, kind: Operat
   const caller = await callerUser(callerId);
   let op = await getOperation(id);
   if (!op || op.operation !== kind) throw new NotFound(`${kind} ${id} does not exist`);
-  requireResumer(caller, op);
+  requireActor('resume', op, caller); // O2, T3: who could request it (a transfer's source, once both consented)
   if (op.status === 'running' && (await executionEnded(op))) {
     // its execution ended without recording the outcome (MarkFailed itself failed): it failed
-    op = await transition(op.id, ['running'], 'failed', { error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome' } });
+    op = await move(op, 'fail', { set: { error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome' } } });
     await audit(op.id, { event: 'failed', code: 'ExecutionEnded', message: 'found ended when resumed' });
   }
-  if (op.status !== 'failed') throw new Conflict(`${kind} ${id} is ${op.status}; only a failed ${kind} can be resumed`);
-  const applying = op.appliedPlan !== undefined && op.appliedPlan === op.planId;
-  const user = await recheck(op, applying);
+  requireStatus('resume', op);
+  requireWithinResumeWindow(op); // O2: 7 days after its failure, only cancellation is left
+  const applying = firstEffectLanded(op);
+  const user = await assertPremises(op); // O1: 422 with the rule that no longer holds
   const holder = (await getLocks([op.userId]))[0];
   if (holder && holder.operationId !== op.id) throw new Conflict(`another operation on user ${op.userId} is running or waiting (${holder.operationId})`);
   const header = op.planId ? await readPlanHeader(op.planId) : undefined;
@@ -91,7 +58,7 @@ export async function resumeOperation(callerId: string, id: string, kind: Operat
   // X2: who resumed and what was left, recorded before the run can write its own entries
   await audit(op.id, { event: 'resumed', by: caller.id, run: op.runCount + 1, planId: op.planId, keptPlan: applying, left });
   try {
-    return operationView(await startRun(op, ['failed'], {}, [lockFor(op.userId, op.id, now())], applying));
+    return operationView(await startRun(op, 'resume', {}, [{ lock: 'take', since: now() }], applying));
   } catch (error) {
     await audit(op.id, { event: 'resume-refused', by: caller.id, message: (error as Error).message });
     throw error;

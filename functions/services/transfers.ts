@@ -1,10 +1,12 @@
-import type { Organization } from '../domain/model.js';
-import { Conflict, Ineligible, NotFound } from '../shared/errors.js';
-import { clearMarkers, deleteWaitingMarkers, markedTransfers, markIncoming, putWaitingMarkers } from '../store/markers.js';
-import { audit, createOperation, getOperation, newOperationId, now, planIdFor, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
+import { premiseViolation } from '../domain/lifecycle/operation.js';
+import type { Reason } from '../domain/eligibility.js';
+import { Conflict, NotFound } from '../shared/errors.js';
+import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
+import { audit, createOperation, getOperation, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
+import { assertPremises, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, stillCurrent } from './planning.js';
 import { assertSamePlan, checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
@@ -64,14 +66,10 @@ export async function requestTransfer(callerId: string, userId: string, destinat
 export async function approveTransfer(callerId: string, id: string) {
   const caller = await callerUser(callerId);
   const op = await loadTransfer(id);
-  requireAdminOf(caller, op.destinationOrganizationId, 'only an administrator of the destination organization may approve (T3)');
-  if (op.status !== 'awaiting-approval') throw new Conflict(`transfer ${id} is ${op.status}, not awaiting-approval`);
-  const user = await mustGetUser(op.userId);
+  requireActor('approve', op, caller); // T3: an administrator of the destination
+  requireStatus('approve', op);
+  const user = await assertPremises(op); // O1: still an active member of the source, still eligible (T1, T2, T5)
   const destination = await mustGetOrganization(op.destinationOrganizationId!);
-  if (user.organizationId !== op.sourceOrganizationId) {
-    throw new Conflict(`user ${user.id} is no longer a member of ${op.sourceOrganizationId}`);
-  }
-  await assertTransferEligible(user, destination);
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
   let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = { planId: op.planId!, plans: op.plans ?? 1 };
@@ -95,14 +93,20 @@ export async function approveTransfer(callerId: string, id: string) {
   const waiting = destination.seats === undefined ? 0 : (await waitingTransfers(destination.id, 'destination')).length;
   const hasSeat = destination.seats === undefined || (await seatsTaken(destination.id)) + waiting < destination.seats;
   const set = { approvedBy: caller.id, planId: plan.planId, plans: plan.plans };
-  if (hasSeat) return operationView(await startRun(op, ['awaiting-approval'], set, [], true), plan.view);
+  if (hasSeat) return operationView(await startRun(op, 'approve', set, [], true), plan.view);
   // waiting for a seat: the plan is computed again when the run starts (PlanImpact), if the world changed by then
-  return operationView(await waitForSeat(op, ['awaiting-approval'], set), plan.view);
+  return operationView(await waitForSeat(op, set), plan.view);
 }
 
-/** T4: the transfer waits, oldest first, for a seat at the destination. */
-export async function waitForSeat(op: OperationRecord, from: OperationRecord['status'][], set: Partial<OperationRecord> = {}) {
-  return transition(op.id, from, 'awaiting-seat', set, [], putWaitingMarkers(op)); // marked at both sides: B2 and B3 find it
+/**
+ * T4: the transfer waits, oldest first (B2 reading: by when it began to wait), for a seat at the destination. Its
+ * membership change did not land (its transaction failed with NoFreeSeat), so no plan has begun to apply: the run
+ * that resumes it plans again if the world changed (X1).
+ */
+export async function waitForSeat(op: OperationRecord, set: Partial<OperationRecord> = {}) {
+  const waitingSince = op.waitingSince ?? now();
+  // marked at both sides: B2 and B3 find it
+  return move(op, 'wait-for-seat', { set: { ...set, waitingSince }, remove: ['appliedPlan'], with: [{ waiting: 'mark' }] });
 }
 
 /** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
@@ -135,33 +139,26 @@ async function seatsTaken(organizationId: string): Promise<number> {
   return (org?.members ?? 0) + users.filter((u) => u && u.organizationId !== organizationId).length;
 }
 
-/** Why a waiting transfer may no longer run (T1, T2, T5, or its user left the source), or undefined. */
-async function ineligibility(op: OperationRecord, destination: Organization): Promise<{ message: string; rule: string } | undefined> {
-  const user = await getUser(op.userId);
-  if (!user || user.status !== 'active' || user.organizationId !== op.sourceOrganizationId) {
-    return { rule: 'T5', message: `T5: user ${op.userId} is no longer an active member of ${op.sourceOrganizationId}` };
-  }
-  try {
-    await assertTransferEligible(user, destination);
-    return undefined;
-  } catch (error) {
-    if (error instanceof Ineligible) return { rule: error.rule, message: error.message };
-    throw error;
-  }
+/** O1: why a waiting transfer may no longer run (T1, T2, T5, or its user left the source), or undefined. */
+async function ineligibility(op: OperationRecord): Promise<Reason | undefined> {
+  const broken = premiseViolation(op, await premiseFacts(op));
+  return broken ? { rule: broken.rule, message: `${broken.rule}: ${broken.message}` } : undefined;
 }
 
-/** T3: either side cancels before the transfer runs. */
+/** T3: either side cancels before the transfer runs; O2: or once it has failed. */
 export async function cancelTransfer(callerId: string, id: string) {
   const op = await readableOperation(callerId, id, 'transfer'); // an administrator of either organization (T3)
+  requireActor('cancel', op, await callerUser(callerId));
+  requireStatus('cancel', op);
   return operationView(await cancel(op, callerId));
 }
 
-/** Cancels a transfer that has not run: markers cleared, lock released, recorded (X2). */
+/** Cancels a transfer that has not run, or that failed (O2): markers cleared, lock released, recorded (X2). */
 async function cancel(op: OperationRecord, by: string, error?: OperationError, cause: Record<string, unknown> = {}) {
-  const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', error ? { error } : {});
+  const cancelled = await move(op, 'cancel', { set: { ...(error ? { error } : {}), ...(by !== 'system' ? { cancelledBy: by } : {}) } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
-  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: 'T3' }), ...cause });
+  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: op.status === 'failed' ? 'O2' : 'T3' }), ...cause });
   return cancelled;
 }
 
@@ -184,13 +181,13 @@ export async function resumeWaitingTransfers(organizationId: string): Promise<st
   const resumed: string[] = [];
   for (const op of await waitingTransfers(organizationId, 'destination')) {
     if (free <= 0) break;
-    const refusal = await ineligibility(op, org);
+    const refusal = await ineligibility(op);
     if (refusal) {
       await cancelBySystem(op, { code: 'ineligible', ...refusal }).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
       continue;
     }
     try {
-      await startRun(op, ['awaiting-seat'], {}, deleteWaitingMarkers(op));
+      await startRun(op, 'seat-freed', {}, [{ waiting: 'clear' }]);
       resumed.push(op.id);
       free--;
     } catch (error) {

@@ -26,7 +26,7 @@ const update = (set: string, params: unknown[], key: { PK: string; SK: string },
  * T6, T9: membership, seats at both organizations, exemptions and token revocation, atomically.
  * The destination's seat count is conditional, so a seat is never over-allocated (T4).
  */
-export async function applyMembership(entries: readonly PlanEntry[]): Promise<void> {
+export async function applyMembership(entries: readonly PlanEntry[], operation?: ApplyingOperation): Promise<void> {
   const move = ofKind(entries, 'membership-changed')[0]?.effect;
   if (!move) return;
   const security = ofKind(entries, 'security-changed')[0]?.effect;
@@ -72,23 +72,55 @@ export async function applyMembership(entries: readonly PlanEntry[]): Promise<vo
           ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
         },
       },
+      ...beganApplying(operation),
     ]);
   } catch (error) {
     if (conditionFailed(error, 1)) {
       throw new NoFreeSeat(`organization ${move.toOrganizationId} has no free seat`);
     }
+    if (conditionFailed(error, 0)) throw new Ineligible([{ rule: 'O1', message: `user ${move.userId} is no longer an active member of ${move.fromOrganizationId}` }]);
+    if (operation && conditionFailed(error, 3)) throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
     throw error;
   }
 }
+
+/** The operation whose plan is applied: its first effect records, in the same transaction, that the plan began (O1, O2). */
+export interface ApplyingOperation {
+  id: string;
+  planId: string;
+  /** The organization the user must still be a member of (O1). */
+  organizationId?: string;
+}
+
+/** The write that marks the plan as begun, atomically with its first effect: a resume keeps exactly this plan. */
+const beganApplying = (operation: ApplyingOperation | undefined): any[] =>
+  operation
+    ? [
+        {
+          Update: {
+            TableName: tableName(),
+            Key: keys.operation(operation.id),
+            UpdateExpression: 'SET appliedPlan = :plan',
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':plan': operation.planId, ':running': 'running' },
+          },
+        },
+      ]
+    : [];
 
 /**
  * D2: the user is deleted, signs in no more, API token revoked; the seat is released. D1: deleting an administrator
  * is conditional on another remaining, in the same transaction, so two deletions at once cannot remove the last one.
  */
-export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt: string): Promise<void> {
+export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt: string, operation?: ApplyingOperation): Promise<void> {
   for (const { effect } of ofKind(entries, 'user-deleted')) {
     const user = await getUser(effect.userId);
     if (!user || user.status === 'deleted') continue; // applied already
+    // O1: only a member of the operation's organization is deleted (a user who moved out meanwhile stays)
+    if (operation?.organizationId && user.organizationId !== operation.organizationId) {
+      throw new Ineligible([{ rule: 'O1', message: `user ${user.id} is no longer a member of ${operation.organizationId} (now of ${user.organizationId ?? 'none'})` }]);
+    }
     // D7: a suspended user (purged after its grace period) stopped counting as an administrator when suspended
     const countsAsAdmin = user.orgAdmin && user.status === 'active';
     const items: any[] = [
@@ -97,9 +129,10 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
           TableName: tableName(),
           Key: keys.user(user.id),
           UpdateExpression: 'SET #status = :deleted, deletedAt = :at, apiToken = :null, orgAdmin = :false',
-          ConditionExpression: '#status IN (:active, :suspended)',
+          // O1: still a member of the organization it was planned in (a move meanwhile fails the condition)
+          ConditionExpression: `#status IN (:active, :suspended)${user.organizationId ? ' AND organizationId = :org' : ''}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':deleted': 'deleted', ':active': 'active', ':suspended': 'suspended', ':at': deletedAt, ':null': null, ':false': false },
+          ExpressionAttributeValues: { ':deleted': 'deleted', ':active': 'active', ':suspended': 'suspended', ':at': deletedAt, ':null': null, ':false': false, ...(user.organizationId ? { ':org': user.organizationId } : {}) },
         },
       },
     ];
@@ -114,9 +147,12 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
         },
       });
     }
+    items.push(...beganApplying(operation));
     try {
       await transactWrite(items);
     } catch (error) {
+      if (conditionFailed(error, 0)) throw new Ineligible([{ rule: 'O1', message: `user ${user.id} changed while it was being deleted; nothing more is changed` }]);
+      if (operation && conditionFailed(error, items.length - 1)) throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
       if (countsAsAdmin && conditionFailed(error, 1)) {
         throw new Ineligible([{ rule: 'D1', message: `user ${user.id} is the last administrator of ${user.organizationId}` }]);
       }
@@ -218,15 +254,17 @@ export interface ApplyContext {
   bulk: boolean;
   /** Files whose deletion a bulk batch hands to the next one (bytes and record together): left as they are. */
   leave?: ReadonlySet<string>;
+  /** The operation applying its plan (absent for bulk batches): its first effect marks the plan begun. */
+  operation?: ApplyingOperation;
 }
 
 export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void>;
 
 /** Which function applies each effect kind. */
 export const APPLIERS: Record<Effect['kind'], Applier> = {
-  'membership-changed': (e) => applyMembership(e),
+  'membership-changed': (e, { operation }) => applyMembership(e, operation),
   'security-changed': async () => {}, // applied with membership-changed, in the same transaction (T6)
-  'user-deleted': (e, { at, bulk }) => (bulk ? applyMembersDeleted(e, at) : applyUserDeleted(e, at)),
+  'user-deleted': (e, { at, bulk, operation }) => (bulk ? applyMembersDeleted(e, at) : applyUserDeleted(e, at, operation)),
   'api-token-revoked': async () => {}, // applied with user-deleted (D2) or membership-changed (T9), in the same write
   'contact-removed': (e) => applyContactsRemoved(e),
   'chat-left': (e) => applyChatsLeft(e),

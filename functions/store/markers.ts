@@ -7,7 +7,7 @@ import { tableName } from './table.js';
  * Where transfers not yet run are found from their organizations: incoming at the destination and outgoing at the
  * source (awaiting approval or a seat: B1, B3), waiting for a seat at the destination (oldest first, B2) and at the source.
  */
-type Marked = Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId' | 'userId'>;
+type Marked = Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId' | 'userId' | 'waitingSince'>;
 
 export async function markIncoming(op: Marked): Promise<void> {
   await batchWrite(tableName(), [
@@ -16,7 +16,11 @@ export async function markIncoming(op: Marked): Promise<void> {
   ]);
 }
 
-const waitingKeys = (op: Marked) => [keys.waiting(op.destinationOrganizationId!, op.createdAt, op.id), keys.waitingOut(op.sourceOrganizationId!, op.createdAt, op.id)] as const;
+/** B2 reading: waiting markers sort by when the transfer began to wait for a seat (its approval found none). */
+const waitingKeys = (op: Marked) => {
+  const since = op.waitingSince ?? op.createdAt;
+  return [keys.waiting(op.destinationOrganizationId!, since, op.id), keys.waitingOut(op.sourceOrganizationId!, since, op.id)] as const;
+};
 
 /** The writes that mark a transfer waiting for a seat at both organizations, for a transaction. */
 export const putWaitingMarkers = (op: Marked) =>

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
 import type { Operation } from '../domain/impact.js';
-import { Conflict } from '../shared/errors.js';
+import { Conflict, Ineligible } from '../shared/errors.js';
+import type { OperationStatus } from '../domain/lifecycle/operation.js';
+import type { User } from '../domain/model.js';
+import { deleteWaitingMarkers, putWaitingMarkers } from './markers.js';
+import { reactivationItems, suspensionItems } from './suspensions.js';
 import { FILTERED_READ, filteredPage, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
 import { now } from '../shared/clock.js';
 
-export type Status = 'awaiting-approval' | 'awaiting-seat' | 'scheduled' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const ACTIVE_STATUSES: readonly Status[] = ['awaiting-approval', 'awaiting-seat', 'scheduled', 'running'];
+export type Status = OperationStatus;
 
 export interface OperationError {
   code: string;
@@ -53,8 +56,39 @@ export interface OperationRecord {
   graceDays?: number;
   /** D7 beyond: who undid the scheduled deletion (a repeated undo answers the same cancelled deletion). */
   undoneBy?: string;
-  /** The plan whose application began (written before its first effect): a resumed run keeps exactly this plan. */
+  /** The plan whose first effect landed (written in that effect's own transaction): a resumed run keeps exactly this plan. */
   appliedPlan?: string;
+  /** O2: when it failed; a resumption is refused 7 days after. */
+  failedAt?: string;
+  /** B2 reading: since when the transfer waits for a seat (its approval found none); oldest first is by this. */
+  waitingSince?: string;
+  /** O2: who cancelled a failed operation. */
+  cancelledBy?: string;
+}
+
+/**
+ * What commits with a status change or an operation's creation, in the same transaction: the store builds the
+ * items (services name intents, never raw transaction items).
+ */
+export type WithTransition =
+  /** The user's lock, taken by this operation or already held by it (a resumed run takes it again). */
+  | { lock: 'take'; since: string }
+  /** The run journal's entry for a run that starts now (see otherRunsOverlapped). */
+  | { journal: 'start'; startedAt: string }
+  /** T4, B2: the transfer marked waiting for a seat at both organizations, or those marks cleared. */
+  | { waiting: 'mark' | 'clear' }
+  /** D7: the user suspended (creation of a scheduled deletion), or active again (its wait ended). */
+  | { suspend: User }
+  | { reactivate: User };
+
+function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[] {
+  return intents.flatMap((intent): any[] => {
+    if ('lock' in intent) return [lockFor(op.userId, op.id, intent.since)];
+    if ('journal' in intent) return [journalStart(op.id, intent.startedAt)];
+    if ('waiting' in intent) return intent.waiting === 'mark' ? putWaitingMarkers(op) : deleteWaitingMarkers(op);
+    if ('suspend' in intent) return suspensionItems(intent.suspend);
+    return reactivationItems(intent.reactivate);
+  });
 }
 
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
@@ -104,9 +138,11 @@ export async function listOrganizationOperations(
 
 /**
  * Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409.
- * `alsoTransact` items (a suspension, D7) commit with it; their failed conditions are the caller's to name.
+ * With `suspend` (D7) the user is suspended in the same transaction: 422 D1 for the last active administrator.
  */
-export async function createOperation(op: OperationRecord, alsoTransact: any[] = []): Promise<void> {
+export async function createOperation(op: OperationRecord, intents: readonly WithTransition[] = []): Promise<void> {
+  const alsoTransact = itemsFor(op, intents);
+  const suspended = intents.find((i): i is { suspend: User } => 'suspend' in i)?.suspend;
   try {
     await transactWrite([
           {
@@ -125,6 +161,10 @@ export async function createOperation(op: OperationRecord, alsoTransact: any[] =
       const lock = await getItem(keys.lock(op.userId));
       throw new Conflict(`another operation on user ${op.userId} is running or waiting${lock ? ` (${lock.operationId})` : ''}`);
     }
+    if (suspended && conditionFailed(error, 3)) {
+      throw new Ineligible([{ rule: 'D1', message: `user ${suspended.id} is the last active administrator of ${suspended.organizationId}; it cannot be suspended either` }]);
+    }
+    if (suspended && conditionFailed(error, 2)) throw new Conflict(`user ${suspended.id} is no longer active`);
     throw error;
   }
 }
@@ -154,18 +194,21 @@ export async function getOperation(id: string): Promise<OperationRecord | undefi
 }
 
 /**
- * Moves an operation from one of `from` to `to`, with extra attributes set or removed, in one conditional write.
- * Optional `alsoTransact` items (locks, markers, seat counts) commit atomically with it.
+ * Moves an operation from one of `from` to `to`, with extra attributes set or removed, in one conditional write;
+ * what `intents` name (lock, journal, markers, suspension) commits atomically with it. Only the lifecycle calls this
+ * (services/transitions.ts), with the from-statuses of domain/lifecycle/operation.ts.
  * Throws Conflict naming the current status when the operation is not in one of `from`.
  */
 export async function transition(
-  id: string,
+  op: OperationRecord,
   from: readonly Status[],
   to: Status,
   set: Partial<OperationRecord> = {},
   remove: (keyof OperationRecord)[] = [],
-  alsoTransact: any[] = [],
+  intents: readonly WithTransition[] = [],
 ): Promise<OperationRecord> {
+  const id = op.id;
+  const alsoTransact = itemsFor({ ...op, ...set }, intents);
   const values: Record<string, unknown> = { ':to': to, ':at': now() };
   const names: Record<string, string> = { '#status': 'status' };
   const sets = ['#status = :to', 'updatedAt = :at'];
@@ -243,21 +286,8 @@ export async function setPlan(operationId: string, planId: string, run: number, 
   );
 }
 
-/** Records that applying this plan began, before its first write (once per plan: a resumed run must keep it, X1). */
-export async function markApplying(operationId: string, planId: string): Promise<void> {
-  await ddb.send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.operation(operationId),
-      UpdateExpression: 'SET appliedPlan = :plan',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':plan': planId },
-    }),
-  );
-}
-
 /** The lock on a user, for a transaction: taken by this operation, or already held by it (a resumed run takes it again). */
-export const lockFor = (userId: string, operationId: string, since: string) => ({
+const lockFor = (userId: string, operationId: string, since: string) => ({
   Put: {
     TableName: tableName(),
     Item: { ...keys.lock(userId), type: 'lock', userId, operationId, since },

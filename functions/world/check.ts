@@ -1,7 +1,7 @@
 import { mayCommunicate, type CommunicationContext } from '../domain/communication.js';
 import { pairKey, type Organization, type User } from '../domain/model.js';
 import { fileObjectKey } from '../store/keys.js';
-import { ACTIVE_STATUSES } from '../store/operations.js';
+import { HOLDS_LOCK } from '../domain/lifecycle/operation.js';
 import { toOrg, toUser, type Item } from '../store/records.js';
 import { readSnapshot, type Snapshot, type SnapshotSource } from '../store/snapshot.js';
 
@@ -145,7 +145,7 @@ export function problemsOf(snapshot: Snapshot): Problem[] {
 
   // Locks, operations, marks and plans.
   const operations = new Map<string, Item>(of('operation').map((i) => [i.id, i]));
-  const isActive = (op: Item | undefined) => op !== undefined && (ACTIVE_STATUSES as readonly string[]).includes(op.status);
+  const isActive = (op: Item | undefined) => op !== undefined && (HOLDS_LOCK as readonly string[]).includes(op.status);
   const locks = new Map<string, Item>(of('lock').map((i) => [i.userId, i]));
   for (const lock of locks.values()) {
     const op = operations.get(lock.operationId);

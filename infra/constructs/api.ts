@@ -177,6 +177,7 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/transfers/{id}', transfers],
       [apigw.HttpMethod.POST, '/deletions', deletions],
       [apigw.HttpMethod.POST, '/deletions/{id}/resumption', deletions],
+      [apigw.HttpMethod.POST, '/deletions/{id}/cancellation', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
       [apigw.HttpMethod.POST, '/deletions/{id}/undo', deletions],
       [apigw.HttpMethod.GET, '/organizations/{id}/settings', settings],

@@ -186,6 +186,7 @@ describe('API', () => {
         'GET /organizations/{id}/transfers',
         'POST /billing-runs/{id}/resumption',
         'POST /deletions/{id}/resumption',
+        'POST /deletions/{id}/cancellation',
         'POST /transfers/{id}/resumption',
         'GET /deletions/{id}',
         'GET /deletions/{id}/effects',

@@ -54,6 +54,7 @@ const MATRIX: Record<string, Row> = {
   'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 401] },
   'POST /transfers/{id}/resumption': { on: 'failed-transfer', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
   'POST /deletions/{id}/resumption': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
+  'POST /deletions/{id}/cancellation': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
   // the operator goes before the right administrator and resumes the run: the administrator, allowed, then finds it running (409, not 403)
   'POST /billing-runs/{id}/resumption': { on: 'failed-run', right: 'adminA', expect: [401, 401, 403, 403, 409, 202] },
 };

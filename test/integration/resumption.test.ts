@@ -80,7 +80,7 @@ describe('resuming a failed operation', () => {
     await target.billing(billingEvent('Plan Changed', { organizationId: 'C', plan: 'free' }));
     await idle();
     const before = await target.export();
-    const refused = await target.call('POST', `/transfers/${id}/resumption`, { as: 'adminC' }); // the destination approved: it may resume
+    const refused = await target.call('POST', `/transfers/${id}/resumption`, { as: 'adminA' }); // O2: the source resumes
     expect(refused.status).toBe(422);
     expect(refused.body.error).toMatchObject({ code: 'ineligible', rule: 'T1' });
     expect(await target.export()).toEqual(before);

@@ -9,8 +9,9 @@ export const RULE_IDS = [
   'D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7',
   'G1', 'G2',
   'F1', 'F2', 'F3', 'F4',
-  'B1', 'B2', 'B3',
-  'X1', 'X2',
+  'B1', 'B2', 'B3', 'B4',
+  'O1', 'O2', 'O3', 'O4',
+  'X1', 'X2', 'X3', 'X4',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 export type RuleMeanings = Record<RuleId, string>;
@@ -44,8 +45,15 @@ export const rulesEn: RuleMeanings = {
   B1: 'A cancelled contract deletes the organization’s files and members in one bulk run.',
   B2: 'When seats are added, transfers waiting for a seat resume, oldest first.',
   B3: 'When the plan changes, transfers not yet running that the new plan forbids are cancelled.',
+  B4: "A contract cancellation of an organization above the stack's threshold waits for an operator to confirm it; an operator can cancel a run, and a reinstated contract cancels one that has not started deleting.",
+  O1: "Every change an operation makes is an effect of its stored plan, applied only while the user is still active, in the operation's organization and eligible; otherwise the operation fails with the rule that no longer holds.",
+  O2: 'A failed operation can be resumed within 7 days by whoever could request it, only while its premises hold; it can be cancelled at any time.',
+  O3: 'A bulk run never deletes a member who left the organization after it was planned: that member is skipped and reported.',
+  O4: 'Two different items never share storage, whatever characters their ids hold.',
   X1: 'The preview lists every change before anything happens; a request made from a saved preview runs only while the data still gives the same plan.',
   X2: 'Every change is recorded in the audit trail: who asked, who approved, what changed, which rule, when.',
+  X3: "A successor from the user's organization joins the user's group chats first, so the organization keeps their files and tasks.",
+  X4: "Before anything is deleted, the organization's files are copied into an archive its administrators can download for 7 days.",
 };
 
 export const rulesJa: RuleMeanings = {
@@ -77,8 +85,15 @@ export const rulesJa: RuleMeanings = {
   B1: '契約解除により、組織のファイルとメンバーが一括処理で削除されます。',
   B2: 'ライセンスが追加されると、空きを待っている組織移動が古い順に再開します。',
   B3: 'プランが変わると、まだ実行されていない組織移動のうち新しいプランで認められないものは取り消されます。',
+  B4: 'しきい値を超える組織の契約解除は、運用者が確認するまで待機します。運用者は実行を取り消せ、契約が再開されると削除開始前の実行は取り消されます。',
+  O1: '操作による変更はすべて保存された計画の効果であり、ユーザーがまだ有効で、操作の組織に属し、条件を満たす間だけ適用されます。満たさなくなると、その規則で操作は失敗します。',
+  O2: '失敗した操作は、申請できた人が7日以内に、前提が成り立つ間だけ再開できます。取り消しはいつでもできます。',
+  O3: '一括処理は、計画後に組織を離れたメンバーを削除しません。そのメンバーはスキップされ報告されます。',
+  O4: 'IDにどんな文字が含まれていても、異なる項目が同じ保存場所を共有することはありません。',
   X1: 'プレビューは何かが変わる前にすべての変更を示します。保存したプレビューからの申請は、データから同じ計画が得られる間だけ実行されます。',
   X2: 'すべての変更は監査ログに記録されます：誰が申請し、誰が承認し、何がどのルールでいつ変わったか。',
+  X3: 'ユーザーの組織の後任者が先にグループチャットに参加し、組織はファイルとタスクを保持します。',
+  X4: '削除の前に、組織のファイルをアーカイブにコピーし、管理者が7日間ダウンロードできます。',
 };
 
 export const rulesVi: RuleMeanings = {
@@ -110,6 +125,13 @@ export const rulesVi: RuleMeanings = {
   B1: 'Hủy hợp đồng xóa tệp và thành viên của tổ chức trong một lần xử lý hàng loạt.',
   B2: 'Khi có thêm giấy phép, các yêu cầu chuyển đang chờ được tiếp tục, cũ nhất trước.',
   B3: 'Khi đổi gói, các yêu cầu chuyển chưa chạy mà gói mới không cho phép sẽ bị hủy.',
+  B4: 'Việc hủy hợp đồng của tổ chức vượt ngưỡng sẽ chờ người vận hành xác nhận; người vận hành có thể hủy lượt chạy, và hợp đồng được khôi phục sẽ hủy lượt chạy chưa bắt đầu xóa.',
+  O1: 'Mọi thay đổi của một thao tác là hiệu ứng của kế hoạch đã lưu, chỉ áp dụng khi người dùng vẫn hoạt động, thuộc tổ chức của thao tác và đủ điều kiện; nếu không, thao tác thất bại theo quy tắc không còn đúng.',
+  O2: 'Thao tác thất bại có thể được tiếp tục trong 7 ngày bởi người có quyền yêu cầu, chỉ khi các tiền đề còn đúng; có thể hủy bất cứ lúc nào.',
+  O3: 'Lượt chạy hàng loạt không bao giờ xóa thành viên đã rời tổ chức sau khi lập kế hoạch: thành viên đó được bỏ qua và báo cáo.',
+  O4: 'Hai mục khác nhau không bao giờ dùng chung chỗ lưu trữ, dù ID chứa ký tự gì.',
   X1: 'Bản xem trước liệt kê mọi thay đổi trước khi có gì xảy ra; yêu cầu từ bản xem trước đã lưu chỉ chạy khi dữ liệu vẫn cho cùng kế hoạch.',
   X2: 'Mọi thay đổi được ghi vào nhật ký kiểm tra: ai yêu cầu, ai phê duyệt, thay đổi gì, theo quy tắc nào, khi nào.',
+  X3: 'Người kế nhiệm trong tổ chức của người dùng tham gia các nhóm chat trước, để tổ chức giữ lại tệp và công việc.',
+  X4: 'Trước khi xóa, các tệp của tổ chức được sao chép vào một kho lưu trữ mà quản trị viên có thể tải về trong 7 ngày.',
 };

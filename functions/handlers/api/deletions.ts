@@ -1,11 +1,11 @@
 import { readOperationEffects } from '../../services/access.js';
-import { getDeletion, requestDeletion } from '../../services/deletions.js';
+import { cancelDeletion, getDeletion, requestDeletion } from '../../services/deletions.js';
 import { undoDeletion } from '../../services/grace.js';
 import { resumeOperation } from '../../services/resume.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, cursorParam, DeletionBody, json, parseBody, pathId, route } from './http.js';
 
-/** The /deletions routes of CONTRACT.md (D1, X1; the undo of D7's grace period). */
+/** The /deletions routes of CONTRACT.md (D1, X1; the undo of D7's grace period; O2's cancellation and resumption). */
 export const handler = route(async (event) => {
   const caller = callerId(event);
   switch (event.routeKey) {
@@ -13,6 +13,8 @@ export const handler = route(async (event) => {
       const body = parseBody(event, DeletionBody);
       return json(202, await requestDeletion(caller, body.userId, body.previewId));
     }
+    case 'POST /deletions/{id}/cancellation':
+      return json(200, await cancelDeletion(caller, pathId(event)));
     case 'POST /deletions/{id}/resumption':
       return json(202, await resumeOperation(caller, pathId(event), 'deletion'));
     case 'GET /deletions/{id}':

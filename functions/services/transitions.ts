@@ -1,0 +1,67 @@
+import { actorRefusal, premiseViolation, resumeWindowRefusal, statusRefusal, transitionFor, type PremiseFacts, type TransitionName } from '../domain/lifecycle/operation.js';
+import type { User } from '../domain/model.js';
+import { now, nowMs } from '../shared/clock.js';
+import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
+import { transition, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
+
+/**
+ * The one door to an operation's status: every change goes through `move`, with the from-statuses, the target and
+ * the premises of domain/lifecycle/operation.ts. The store's conditional write decides races (exactly one of two
+ * concurrent transitions from the same status wins; the other gets 409).
+ */
+export async function move(
+  op: OperationRecord,
+  name: TransitionName,
+  options: { set?: Partial<OperationRecord>; remove?: (keyof OperationRecord)[]; with?: readonly WithTransition[] } = {},
+): Promise<OperationRecord> {
+  const rule = transitionFor(name, op);
+  const set = { ...options.set, ...(rule.to === 'failed' ? { failedAt: now() } : {}) };
+  return transition(op, rule.from, rule.to, set, options.remove ?? [], options.with ?? []);
+}
+
+/** 409 unless the operation's status allows the transition (CONTRACT.md `conflict`). */
+export function requireStatus(name: TransitionName, op: OperationRecord): void {
+  const refusal = statusRefusal(name, op);
+  if (refusal) throw new Conflict(refusal);
+}
+
+/** 403 unless the caller may make the transition (T3, D1, D7, O2). */
+export function requireActor(name: TransitionName, op: OperationRecord, caller: User): void {
+  const refusal = actorRefusal(name, op, caller);
+  if (refusal) throw new Forbidden(refusal);
+}
+
+/** O2: 409 once the resumption window of a failed operation has passed. */
+export function requireWithinResumeWindow(op: OperationRecord): void {
+  const refusal = resumeWindowRefusal(op, nowMs());
+  if (refusal) throw new Conflict(refusal);
+}
+
+/**
+ * O1's facts about an operation from the current data: the user, and what its eligibility rests on (both
+ * organizations and their allowance for a transfer not yet moved; the administrators for a deletion of one).
+ */
+export async function premiseFacts(op: OperationRecord): Promise<PremiseFacts> {
+  const user = await getUser(op.userId);
+  if (!user) return { user };
+  if (op.operation === 'transfer') {
+    if (user.organizationId !== op.sourceOrganizationId) return { user };
+    const [source, destination, allowance] = await Promise.all([
+      getOrganization(op.sourceOrganizationId!),
+      getOrganization(op.destinationOrganizationId!),
+      allowanceExists(op.sourceOrganizationId!, op.destinationOrganizationId!),
+    ]);
+    return { user, ...(source ? { source } : {}), ...(destination ? { destination } : {}), allowance };
+  }
+  const admins = user.orgAdmin && user.status !== 'deleted' && user.organizationId ? await organizationAdmins(user.organizationId) : [];
+  return { user, admins };
+}
+
+/** O1: throws Ineligible (422, or the step's failure) naming the premise that no longer holds; answers the user. */
+export async function assertPremises(op: OperationRecord): Promise<User> {
+  const facts = await premiseFacts(op);
+  const broken = premiseViolation(op, facts);
+  if (broken) throw new Ineligible([broken]);
+  return facts.user!;
+}
