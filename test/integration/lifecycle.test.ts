@@ -62,17 +62,17 @@ describe('O1, O2: resuming a failed operation', () => {
   it('O1, X1: a transfer that found no seat is not marked as applying its plan: resumed after the data changed, it fails impact-changed again and applies nothing', async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
     await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 }));
-    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a3', destinationOrganizationId: 'D' } });
+    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'D' } });
     expect(preview.status).toBe(200);
-    const id = await failedTransfer('a3', 'D', 'adminD', preview.body.id);
+    const id = await failedTransfer('a1', 'D', 'adminD', preview.body.id);
     // D is full again: the resumed run's ApplyMembership finds no seat (T4) and the transfer waits
     await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 3 }));
     expect((await target.call('POST', `/transfers/${id}/resumption`, { as: 'adminA' })).status).toBe(202);
     await idle();
     expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body.status).toBe('awaiting-seat');
-    // the data the saved preview was made from changes: c1, in a group chat with a3, is deleted
-    const c1 = await target.call('POST', '/deletions', { as: 'adminC', body: { userId: 'c1' } });
-    expect(c1.status).toBe(202);
+    // the data the saved preview was made from changes: b1, whose contact with a1 the plan breaks (T7), is deleted
+    const b1 = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } });
+    expect(b1.status).toBe(202);
     await idle();
     // a seat frees: B2 starts the transfer again, which plans again and finds the preview stale (X1)
     await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 }));
@@ -84,7 +84,7 @@ describe('O1, O2: resuming a failed operation', () => {
     expect((await target.call('POST', `/transfers/${id}/resumption`, { as: 'adminA' })).status).toBe(202);
     await idle();
     expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body).toMatchObject({ status: 'failed', error: { code: 'impact-changed' } });
-    expect(await user('a3')).toMatchObject({ organizationId: 'A', status: 'active' });
+    expect(await user('a1')).toMatchObject({ organizationId: 'A', status: 'active' });
     expect(await target.export()).toEqual(before);
     expect(await target.check()).toEqual([]);
   });

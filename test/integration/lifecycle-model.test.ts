@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
+
+/**
+ * A model-based test of the operation lifecycle (O1, O2, T3, T4, D1, D7): random interleavings of requests,
+ * approvals, cancellations, injected step failures, resumptions, transfers of the same users, seat and plan changes
+ * and clock moves, through the real handlers and state machines on the emulators, over small random worlds (the
+ * demo world with random seats, plans and grace periods). After every sequence:
+ * - every user, chat, file, contact and task that is gone, and every user that moved, is an effect of the stored
+ *   plan of an operation that applied effects, and each deleted or moved user was in that operation's organization
+ *   (O1: a plan applies only while its premises hold);
+ * - `world check` is clean (no lock held by an operation that is not running or waiting, among its invariants).
+ * `MODEL_RUNS` sets the number of sequences (default 6 in `npm test`); the figures are printed.
+ */
+let target: Target;
+beforeAll(async () => {
+  target = await openTarget();
+}, 120_000);
+afterAll(async () => target?.close());
+
+const MEMBERS = ['a1', 'a2', 'a3', 'old1', 'b1', 'b2', 'c1', 'd1', 'd2'] as const;
+const ORGS = ['A', 'B', 'C', 'D'] as const;
+const STEPS = ['check-eligibility', 'plan-impact', 'apply-membership', 'delete-user', 'handle-files', 'leave-chats', 'delete-chats', 'finalize'] as const;
+
+type Cmd =
+  | { t: 'delete'; user: string }
+  | { t: 'transfer'; user: string; to: string }
+  | { t: 'approve' | 'cancel' | 'resume'; k: number; side: 0 | 1 }
+  | { t: 'fault'; step: string }
+  | { t: 'seats'; org: string; seats: number }
+  | { t: 'plan'; org: string; plan: 'business' | 'enterprise' | 'free' }
+  | { t: 'clock'; days: number };
+
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('delete' as const), user: fc.constantFrom(...MEMBERS) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('transfer' as const), user: fc.constantFrom(...MEMBERS), to: fc.constantFrom(...ORGS) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constantFrom('approve' as const, 'cancel' as const, 'resume' as const), k: fc.nat(20), side: fc.constantFrom(0 as const, 1 as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('fault' as const), step: fc.constantFrom(...STEPS) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('seats' as const), org: fc.constantFrom(...ORGS), seats: fc.integer({ min: 2, max: 6 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('plan' as const), org: fc.constantFrom(...ORGS), plan: fc.constantFrom('business' as const, 'enterprise' as const, 'free' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('clock' as const), days: fc.constantFrom(1, 3, 8) }) },
+);
+const worldArb = fc.record({ seatsD: fc.integer({ min: 3, max: 5 }), graceA: fc.constantFrom(0, 0, 2), planC: fc.constantFrom('business', 'enterprise') });
+
+const ADMIN: Record<string, string> = { A: 'adminA', B: 'adminB', C: 'adminC', D: 'adminD', F: 'adminF' };
+const ANSWERS = [200, 201, 202, 403, 404, 409, 422];
+
+interface Op {
+  id: string;
+  kind: 'transfer' | 'deletion';
+  source: string;
+  destination?: string;
+}
+
+async function run(commands: Cmd[], ops: Op[]): Promise<void> {
+  for (const c of commands) {
+    const now = await target.export();
+    const org = (u: string) => now.users.find((x: any) => x.id === u)?.organizationId as string | undefined;
+    let answer: { status: number; body: any } | undefined;
+    switch (c.t) {
+      case 'delete': {
+        const o = org(c.user);
+        if (!o) continue;
+        answer = await target.call('POST', '/deletions', { as: ADMIN[o]!, body: { userId: c.user } });
+        if (answer.status === 202) ops.push({ id: answer.body.id, kind: 'deletion', source: o });
+        break;
+      }
+      case 'transfer': {
+        const o = org(c.user);
+        if (!o) continue;
+        answer = await target.call('POST', '/transfers', { as: ADMIN[o]!, body: { userId: c.user, destinationOrganizationId: c.to } });
+        if (answer.status === 201) ops.push({ id: answer.body.id, kind: 'transfer', source: o, destination: c.to });
+        break;
+      }
+      case 'approve':
+      case 'cancel':
+      case 'resume': {
+        const op = ops[c.k % Math.max(1, ops.length)];
+        if (!op) continue;
+        const by = op.kind === 'transfer' && (c.t === 'approve' || (c.t === 'cancel' && c.side === 1)) ? op.destination! : op.source;
+        const route = c.t === 'approve' ? 'approval' : c.t === 'cancel' ? 'cancellation' : 'resumption';
+        answer = await target.call('POST', `/${op.kind}s/${op.id}/${route}`, { as: ADMIN[by]! });
+        break;
+      }
+      case 'fault':
+        await target.fault(c.step, { times: 1, when: 'before', error: 'AccessDeniedException' });
+        break;
+      case 'seats':
+        await target.billing(billingEvent('Seats Changed', { organizationId: c.org, seats: c.seats }));
+        break;
+      case 'plan':
+        await target.billing(billingEvent('Plan Changed', { organizationId: c.org, plan: c.plan }));
+        break;
+      case 'clock':
+        await target.clock({ advanceMs: c.days * 24 * 3600 * 1000 });
+        break;
+    }
+    if (answer) expect(ANSWERS, `${JSON.stringify(c)} → ${answer.status} ${JSON.stringify(answer.body)}`).toContain(answer.status);
+    await target.call('POST', '/_local/idle');
+  }
+  for (const step of STEPS) await target.fault(step);
+  await target.call('POST', '/_local/idle');
+}
+
+/** Every effect of the stored plans of the operations that applied anything, with the operation. */
+async function appliedEffects(ops: Op[]): Promise<{ op: Op & { organizationId?: string }; effect: any }[]> {
+  const out: { op: Op; effect: any }[] = [];
+  for (const op of ops) {
+    const as = ADMIN[op.source]!;
+    const trail = (await target.call('GET', `/operations/${op.id}/audit`, { as })).body.entries ?? [];
+    if (!trail.some((e: any) => e.event === 'applied')) continue;
+    let cursor: string | undefined;
+    do {
+      const page = (await target.call('GET', `/${op.kind}s/${op.id}/effects${cursor ? `?cursor=${cursor}` : ''}`, { as })).body;
+      for (const effect of page.effects) out.push({ op, effect });
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+const key = (...parts: string[]) => parts.join('|');
+
+it('O1, O2: random interleavings of requests, approvals, cancellations, faults, resumptions, seat and plan changes and clock moves never remove or move anything outside an applied plan', async (ctx) => {
+  if (!target.canInjectFaults) ctx.skip();
+  const runs = Number(process.env.MODEL_RUNS ?? 6);
+  let steps = 0;
+  await fc.assert(
+    fc.asyncProperty(worldArb, fc.array(cmd, { minLength: 4, maxLength: 10 }), async (shape, commands) => {
+      const world = demoWorld();
+      for (const o of world.organizations) {
+        if (o.id === 'D') o.seats = shape.seatsD;
+        if (o.id === 'A') o.deletionGraceDays = shape.graceA;
+        if (o.id === 'C') o.plan = shape.planC;
+      }
+      await target.load(world);
+      const before = await target.export();
+      const ops: Op[] = [];
+      await run(commands, ops);
+      steps += commands.length;
+      const after = await target.export();
+      expect(await target.check()).toEqual([]);
+
+      const effects = await appliedEffects(ops);
+      const has = (kind: string, pred: (e: any) => boolean) => effects.filter((x) => x.effect.kind === kind && pred(x.effect));
+      for (const u of after.users) {
+        const was = before.users.find((x: any) => x.id === u.id);
+        if (u.status === 'deleted' && was.status !== 'deleted') {
+          // deleted by a deletion of that user planned in the organization it was a member of (O1)
+          const by = has('user-deleted', (e) => e.userId === u.id).filter((x) => x.op.kind === 'deletion' && x.op.source === u.organizationId);
+          expect(by.length, `user ${u.id} deleted by no applied plan of its organization ${u.organizationId}`).toBeGreaterThan(0);
+        } else if (u.organizationId !== was.organizationId) {
+          const by = has('membership-changed', (e) => e.userId === u.id && e.toOrganizationId === u.organizationId);
+          expect(by.length, `user ${u.id} moved to ${u.organizationId} by no applied plan`).toBeGreaterThan(0);
+        }
+      }
+      const chatsDeleted = new Set(has('chat-deleted', () => true).map((x) => x.effect.chatId));
+      for (const c of before.chats) if (!after.chats.some((x: any) => x.id === c.id)) expect(chatsDeleted.has(c.id), `chat ${c.id} gone`).toBe(true);
+      const filesDeleted = new Set(has('file-deleted', () => true).map((x) => x.effect.fileId));
+      for (const f of before.files) {
+        if (!after.files.some((x: any) => x.id === f.id)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `file ${f.id} gone`).toBe(true);
+      }
+      const tasksDeleted = new Set(has('task-deleted', () => true).map((x) => x.effect.taskId));
+      for (const t of before.tasks) {
+        if (!after.tasks.some((x: any) => x.id === t.id)) expect(tasksDeleted.has(t.id) || chatsDeleted.has(t.chatId), `task ${t.id} gone`).toBe(true);
+      }
+      const contactsRemoved = new Set(has('contact-removed', () => true).map((x) => key(...[...x.effect.userIds].sort())));
+      for (const pair of before.contacts) {
+        const k = key(...[...pair].sort());
+        if (!after.contacts.some((p: any) => key(...[...p].sort()) === k)) expect(contactsRemoved.has(k), `contact ${k} gone`).toBe(true);
+      }
+    }),
+    { numRuns: runs, endOnFailure: true },
+  );
+  console.log(`lifecycle model: ${runs} sequences, ${steps} steps`);
+}, 1_800_000);
