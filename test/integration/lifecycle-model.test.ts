@@ -10,7 +10,9 @@ import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
  * - every user, chat, file, contact and task that is gone, and every user that moved, is an effect of the stored
  *   plan of an operation that applied effects, and each deleted or moved user was in that operation's organization
  *   (O1: a plan applies only while its premises hold);
- * - `world check` is clean (no lock held by an operation that is not running or waiting, among its invariants).
+ * - once every failed operation that may still be resumed was resumed (O2), `world check` is clean (no lock held by
+ *   an operation that is not running or waiting, among its invariants) but for users of failed operations that may
+ *   no longer be resumed.
  * `MODEL_RUNS` sets the number of sequences (default 6 in `npm test`); the figures are printed.
  */
 let target: Target;
@@ -103,6 +105,30 @@ async function run(commands: Cmd[], ops: Op[]): Promise<void> {
   await target.call('POST', '/_local/idle');
 }
 
+/**
+ * Resumes every failed operation that may still be resumed (O2), by who may; answers the users of those that may not
+ * (past their 7 days, or a premise broken): a failed deletion may leave such a user half-deleted, which is what O2
+ * allows (its administrators were told, and may only cancel it now).
+ */
+async function drain(ops: Op[]): Promise<Set<string>> {
+  const stuck = new Set<string>();
+  for (let round = 0; round < 3; round++) {
+    let resumed = 0;
+    stuck.clear();
+    for (const op of ops) {
+      const as = ADMIN[op.source]!;
+      const view = (await target.call('GET', `/${op.kind}s/${op.id}`, { as })).body;
+      if (view.status !== 'failed') continue;
+      const answer = await target.call('POST', `/${op.kind}s/${op.id}/resumption`, { as });
+      if (answer.status === 202) resumed++;
+      else stuck.add(view.userId);
+    }
+    await target.call('POST', '/_local/idle');
+    if (resumed === 0) break;
+  }
+  return stuck;
+}
+
 /** Every effect of the stored plans of the operations that applied anything, with the operation. */
 async function appliedEffects(ops: Op[]): Promise<{ op: Op & { organizationId?: string }; effect: any }[]> {
   const out: { op: Op; effect: any }[] = [];
@@ -139,8 +165,9 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
       const ops: Op[] = [];
       await run(commands, ops);
       steps += commands.length;
+      const stuck = await drain(ops);
       const after = await target.export();
-      expect(await target.check()).toEqual([]);
+      expect((await target.check()).filter((p) => !p.ids.some((id) => stuck.has(id)))).toEqual([]);
 
       const effects = await appliedEffects(ops);
       const has = (kind: string, pred: (e: any) => boolean) => effects.filter((x) => x.effect.kind === kind && pred(x.effect));

@@ -141,6 +141,21 @@ describe('O1, O2: resuming a failed operation', () => {
     expect(await target.check()).toEqual([]);
   });
 
+  it('B2 reading: the seat goes to the transfer that has waited longest since its approval found none, not to the one requested first', async () => {
+    // D is full (3 seats, 3 members): both transfers wait; a1's was requested first, a2's approved first
+    const first = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'D' } });
+    const second = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'D' } });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect((await target.call('POST', `/transfers/${second.body.id}/approval`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
+    await target.clock({ advanceMs: 60_000 });
+    expect((await target.call('POST', `/transfers/${first.body.id}/approval`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
+    await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 }));
+    await idle();
+    expect((await target.call('GET', `/transfers/${second.body.id}`, { as: 'adminD' })).body.status).toBe('succeeded');
+    expect((await target.call('GET', `/transfers/${first.body.id}`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
+    expect(await target.check()).toEqual([]);
+  });
+
   it('O2: a running or succeeded operation is not cancelled through the failed route (409)', async () => {
     const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } });
     await idle();
