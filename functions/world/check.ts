@@ -30,8 +30,8 @@ export const INVARIANTS = {
   'dangling-reference': 'F2, D3: an item names a chat, user or organization that exists',
   'file-bytes-missing': 'F4, CONTRACT export: a file record has its bytes in the bucket',
   'bytes-without-record': 'F4: bytes in the bucket belong to a file record',
-  'over-seats': 'T4: an organization has no more active members than seats',
-  'organization-counters': 'T4, D1: an organization\'s member and administrator counters match its active members',
+  'over-seats': 'T4, D7: an organization has no more members (active, or suspended and holding their seat) than seats',
+  'organization-counters': 'T4, D1, D7: an organization\'s member counter matches its members (active or suspended), its administrator counter its active administrators',
   'no-administrator': 'D1, T5: an organization with active members has an active administrator',
   'lock-without-operation': 'T3, D1 (one operation per user): a user lock is held by a waiting or running operation on that user',
   'operation-without-lock': 'one operation per user: a waiting or running operation holds its user\'s lock',
@@ -73,14 +73,15 @@ export function problemsOf(snapshot: Snapshot): Problem[] {
   for (const u of users.values()) {
     if (u.organizationId !== null && !orgs.has(u.organizationId)) out.push(problem('dangling-reference', `user ${u.id} is in organization ${u.organizationId}, which does not exist`, [u.id, u.organizationId]));
     if (u.status === 'deleted' && u.apiToken) out.push(problem('deleted-user-token', `deleted user ${u.id} still holds an API token`, [u.id]));
-    if (u.status !== 'active' || u.organizationId === null) continue;
+    // D7: a suspended member still holds its seat (a member) but no longer counts as an administrator
+    if (u.status === 'deleted' || u.organizationId === null) continue;
     const counts = active.get(u.organizationId) ?? active.set(u.organizationId, { members: 0, admins: 0 }).get(u.organizationId)!;
     counts.members++;
-    if (u.orgAdmin) counts.admins++;
+    if (u.orgAdmin && u.status === 'active') counts.admins++;
   }
   for (const org of orgs.values()) {
     const counts = active.get(org.id) ?? { members: 0, admins: 0 };
-    if (org.seats !== undefined && counts.members > org.seats) out.push(problem('over-seats', `organization ${org.id} has ${counts.members} active members for ${org.seats} seats`, [org.id]));
+    if (org.seats !== undefined && counts.members > org.seats) out.push(problem('over-seats', `organization ${org.id} has ${counts.members} members (active or suspended) for ${org.seats} seats`, [org.id]));
     if (counts.members !== org.counters.members || counts.admins !== org.counters.admins) {
       out.push(problem('organization-counters', `organization ${org.id} counts ${org.counters.members} members and ${org.counters.admins} administrators; it has ${counts.members} and ${counts.admins}`, [org.id]));
     }

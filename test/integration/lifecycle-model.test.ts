@@ -13,7 +13,8 @@ import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
  * - once every failed operation that may still be resumed was resumed (O2), `world check` is clean (no lock held by
  *   an operation that is not running or waiting, among its invariants) but for users of failed operations that may
  *   no longer be resumed.
- * `MODEL_RUNS` sets the number of sequences (default 6 in `npm test`); the figures are printed.
+ * `MODEL_RUNS` sets the number of sequences (default 6 in `npm test`); the figures are printed. A failure is replayed
+ * with `MODEL_SEED` and `MODEL_PATH` from its report (`MODEL_VERBOSE=1` prints each command and its answer).
  */
 let target: Target;
 beforeAll(async () => {
@@ -98,6 +99,7 @@ async function run(commands: Cmd[], ops: Op[]): Promise<void> {
         await target.clock({ advanceMs: c.days * 24 * 3600 * 1000 });
         break;
     }
+    if (process.env.MODEL_VERBOSE) console.log(JSON.stringify(c), answer?.status, JSON.stringify(answer?.body?.error ?? answer?.body?.status));
     if (answer) expect(ANSWERS, `${JSON.stringify(c)} → ${answer.status} ${JSON.stringify(answer.body)}`).toContain(answer.status);
     await target.call('POST', '/_local/idle');
   }
@@ -198,7 +200,7 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
         if (!after.contacts.some((p: any) => key(...[...p].sort()) === k)) expect(contactsRemoved.has(k), `contact ${k} gone`).toBe(true);
       }
     }),
-    { numRuns: runs, endOnFailure: true },
+    { numRuns: runs, endOnFailure: true, ...(process.env.MODEL_SEED ? { seed: Number(process.env.MODEL_SEED), path: process.env.MODEL_PATH } : {}) },
   );
   console.log(`lifecycle model: ${runs} sequences, ${steps} steps`);
 }, 1_800_000);
