@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
+import { fileObjectKey } from '../../functions/store/keys.js';
 
 /**
  * A model-based test of the operation lifecycle (O1, O2, T3, T4, D1, D7): random interleavings of requests,
  * approvals, cancellations, injected step failures, resumptions, transfers of the same users, seat and plan changes
  * and clock moves, through the real handlers and state machines on the emulators, over small random worlds (the
  * demo world with random seats, plans and grace periods). After every sequence:
- * - every user, chat, file, contact and task that is gone, and every user that moved, is an effect of the stored
+ * - every user, chat, file (record and bytes), contact and task that is gone, and every user that moved, is an effect of the stored
  *   plan of an operation that applied effects, and each deleted or moved user was in that operation's organization
  *   (O1: a plan applies only while its premises hold);
  * - once every failed operation that may still be resumed was resumed (O2), `world check` is clean (no lock held by
@@ -167,6 +168,7 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
       }
       await target.load(world);
       const before = await target.export();
+      const objectsBefore = new Set(await target.objectKeys());
       const ops: Op[] = [];
       await run(commands, ops);
       steps += commands.length;
@@ -192,6 +194,12 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
       const filesDeleted = new Set(has('file-deleted', () => true).map((x) => x.effect.fileId));
       for (const f of before.files) {
         if (!after.files.some((x: any) => x.id === f.id)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `file ${f.id} gone`).toBe(true);
+      }
+      // the bytes too: an object gone is a file an applied plan deleted (F4), never another one (O4)
+      const objectsAfter = new Set(await target.objectKeys());
+      for (const f of before.files) {
+        const k = fileObjectKey(f.chatId, f.id);
+        if (objectsBefore.has(k) && !objectsAfter.has(k)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `object of file ${f.id} gone`).toBe(true);
       }
       const tasksDeleted = new Set(has('task-deleted', () => true).map((x) => x.effect.taskId));
       for (const t of before.tasks) {
