@@ -1,7 +1,7 @@
 import type { Organization } from '../domain/model.js';
 import { Conflict, Ineligible, NotFound } from '../shared/errors.js';
 import { clearMarkers, deleteWaitingMarkers, markedTransfers, markIncoming, putWaitingMarkers } from '../store/markers.js';
-import { audit, createOperation, getOperation, newOperationId, now, planIdFor, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
+import { audit, createOperation, getOperation, listOrganizationOperations, newOperationId, now, planIdFor, releaseLock, transition, type OperationError, type OperationRecord } from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
@@ -157,8 +157,8 @@ export async function cancelTransfer(callerId: string, id: string) {
 }
 
 /** Cancels a transfer that has not run: markers cleared, lock released, recorded (X2). */
-async function cancel(op: OperationRecord, by: string, error?: OperationError, cause: Record<string, unknown> = {}) {
-  const cancelled = await transition(op.id, ['awaiting-approval', 'awaiting-seat'], 'cancelled', error ? { error } : {});
+async function cancel(op: OperationRecord, by: string, error?: OperationError, cause: Record<string, unknown> = {}, from: OperationRecord['status'][] = ['awaiting-approval', 'awaiting-seat']) {
+  const cancelled = await transition(op.id, from, 'cancelled', error ? { error } : {});
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: 'T3' }), ...cause });
@@ -167,6 +167,21 @@ async function cancel(op: OperationRecord, by: string, error?: OperationError, c
 
 /** B1, B3 and other system cancellations: cancelled with the reason (and the billing event that caused it, X2), lock released. */
 export const cancelBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
+
+/** B1, O2: a failed transfer into an organization whose contract is cancelled can never be resumed into it: cancelled (failed → cancelled), lock released. */
+export const cancelFailedBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause, ['failed']);
+
+/** Failed transfers into this organization (B1 cancels them: O2 would otherwise let them resume into it). */
+export async function failedIncomingTransfers(organizationId: string): Promise<OperationRecord[]> {
+  const found: OperationRecord[] = [];
+  let after: string | undefined;
+  do {
+    const page = await listOrganizationOperations(organizationId, 'incoming', { statuses: ['failed'], limit: 100, ...(after ? { after } : {}) });
+    found.push(...page.operations.filter((op) => op.destinationOrganizationId === organizationId));
+    after = page.next;
+  } while (after);
+  return found;
+}
 
 export async function getTransfer(callerId: string, id: string) {
   return operationViewWithProgress(await readableOperation(callerId, id, 'transfer'));
