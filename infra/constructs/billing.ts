@@ -110,11 +110,14 @@ export class Billing extends Construct {
       })
         .bindTable(props.table)
         .bindBucket(props.bucket);
-      fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
-      fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
       if (name === 'ContractCancelled') fn.addEnvironment('CONFIRMATION_THRESHOLD', String(props.confirmationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD)); // B4
-      props.transferStateMachine.grantStartExecution(fn);
-      this.cancellation.grantStartExecution(fn);
+      // B4: a reinstatement only cancels runs (their executions stop before their next batch): it starts nothing
+      if (name !== 'ContractReinstated') {
+        fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
+        fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
+        props.transferStateMachine.grantStartExecution(fn);
+        this.cancellation.grantStartExecution(fn);
+      }
       // Rejected events (unknown organization, missing field, wrong type) end here with the error, after 2 retries.
       fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.deadLetters) });
       this.functions[name] = fn;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, SignJWT } from 'jose';
-import { demoWorld, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, openTarget, settle, type Target } from './harness.js';
 import { synthesize } from '../infra/template.js';
 
 /**
@@ -176,4 +176,26 @@ describe('authorization matrix (issue 10, CONTRACT.md "who may call")', () => {
   afterAll(() => {
     if (cases > 0) console.log(`authorization cases: ${cases}`);
   });
+});
+
+describe('operator: a token of a deleted or suspended user is refused (401) on every route, operator routes included', () => {
+  for (const status of ['deleted', 'suspended'] as const) {
+    it(`operator: the ${status} platform operator's token with scope offboard/operator answers 401 on every route but /health`, async () => {
+      const w = demoWorld();
+      Object.assign(byId(w.users, 'platform-operator'), status === 'deleted' ? { status, deletedAt: '2026-11-01T00:00:00Z', apiToken: null } : { status });
+      await target.load(w);
+      const at = new Date().toISOString();
+      await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
+      const token = await target.operator.token();
+      const got: Record<string, number> = {};
+      for (const routeKey of routeKeys.filter((k) => k !== 'GET /health')) {
+        const [method, pattern] = routeKey.split(' ') as [string, string];
+        const row = MATRIX[routeKey]!;
+        const path = pattern.replace('{id}', pattern.startsWith('/billing-runs') ? 'b1-authz-failed' : pattern.startsWith('/organizations') ? 'A' : 'x') + (row.query ? `?${row.query}` : '');
+        got[routeKey] = (await target.call(method, path, { token, body: row.body })).status;
+      }
+      expect(got).toEqual(Object.fromEntries(Object.keys(got).map((k) => [k, 401])));
+      expect((await store.getRun('b1-authz-failed'))?.status).toBe('failed'); // nothing resumed
+    });
+  }
 });
