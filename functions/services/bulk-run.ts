@@ -61,7 +61,8 @@ const swallowConflict = (e: unknown) => (e instanceof Conflict ? undefined : Pro
  * running (cancelled before its execution began, B4) stops here: `stopped`, nothing changed.
  */
 export async function startRun(runId: string, organizationId: string) {
-  if ((await getRun(runId))?.status !== 'running') return { total: (await getRun(runId))?.total ?? 0, stopped: true };
+  const run = await getRun(runId);
+  if (run?.status !== 'running') return { total: run?.total ?? 0, stopped: true };
   await finishFailedBatches(runId, organizationId);
   const total = (await countMembers(organizationId)) + ((await getRun(runId))?.skipped ?? 0);
   for (const op of await incomingTransfers(organizationId)) await cancelBySystem(op, cancelled(organizationId)).catch(swallowConflict);
