@@ -128,8 +128,12 @@ function cancellation(members: number, small: boolean, timeoutS: number): Case {
     async start() {
       const { eventId } = await stack.eventBus.put({ Source: 'billing', DetailType: 'Contract Cancelled', Detail: { organizationId: 'X' } });
       const id = `b1-${eventId}`;
+      // B4: above the confirmation threshold the run waits for an operator
+      if ((await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator'])).body?.status === 'awaiting-confirmation') {
+        await call('POST', `/billing-runs/${id}/confirmation`, 'platform-operator', undefined, ['offboard/operator']);
+      }
       return { id, httpStatus: 0, answer: { eventId }, effectCount: members, status: async () => {
-        const r = await call('GET', `/billing-runs/${id}`, 'bench', undefined, ['offboard/operator']);
+        const r = await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator']);
         return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
       } };
     },

@@ -5,6 +5,9 @@ const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(`offboard:${key}`) ?? undefined;
 const api = ctx('api') ?? 'http';
 if (api !== 'http' && api !== 'none') throw new Error(`-c offboard:api=${api}: expected http (the default) or none`);
+const threshold = ctx('confirmationThreshold');
+if (threshold !== undefined && !/^\d+$/.test(String(threshold))) throw new Error(`-c offboard:confirmationThreshold=${threshold}: expected a whole number of members`);
+const publishers = app.node.tryGetContext('offboard:billingPublishers') as string | string[] | undefined;
 new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   jwtIssuer: ctx('jwtIssuer'),
   jwtAudience: ctx('jwtAudience')?.split(','),
@@ -15,5 +18,8 @@ new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   oidcClientId: ctx('oidcClientId'),
   oidcScope: ctx('oidcScope'),
   signInDomainPrefix: ctx('signInDomainPrefix'),
+  confirmationThreshold: threshold === undefined ? undefined : Number(threshold),
+  billingPublishers: publishers === undefined ? undefined : Array.isArray(publishers) ? publishers : String(publishers).split(','),
+  operatorScope: ctx('operatorScope'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

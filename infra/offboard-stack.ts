@@ -28,6 +28,15 @@ export interface OffboardStackProps extends StackProps {
   signInDomainPrefix?: string;
   /** The built admin console (default `console/dist`). */
   consoleAppDirectory?: string;
+  /** B4: contract cancellations of more members wait for an operator (`offboard:confirmationThreshold`, default 500). */
+  confirmationThreshold?: number;
+  /** B4: account ids and IAM principal ARNs that may put billing events (`offboard:billingPublishers`; default this account). */
+  billingPublishers?: string[];
+  /**
+   * Operator routes need this OAuth scope at the gateway (HttpJwtAuthorizer route authorization scopes), where the
+   * identity provider issues it (`offboard:operatorScope`; default `offboard/operator`; `none`: checked by the handlers only).
+   */
+  operatorScope?: string;
 }
 
 /** The stack only wires constructs: data, workflows, API, the admin console's hosting. */
@@ -44,7 +53,14 @@ export class OffboardStack extends Stack {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [transferStateMachineArn(this)] }));
     }
     const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
-    const billing = new Billing(this, 'Billing', { table: data.table, bucket: data.bucket, transferStateMachine: transfer.stateMachine, deletionStateMachine: deletion.stateMachine });
+    const billing = new Billing(this, 'Billing', {
+      table: data.table,
+      bucket: data.bucket,
+      transferStateMachine: transfer.stateMachine,
+      deletionStateMachine: deletion.stateMachine,
+      confirmationThreshold: props.confirmationThreshold,
+      billingPublishers: props.billingPublishers,
+    });
     const api = new Api(this, 'Api', {
       table: data.table,
       transferStateMachine: transfer.stateMachine,
@@ -58,6 +74,7 @@ export class OffboardStack extends Stack {
       oidcClientId: props.oidcClientId,
       oidcScope: props.oidcScope,
       signInDomainPrefix: props.signInDomainPrefix,
+      operatorScope: props.operatorScope,
     });
     // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
     // in through the API's identity provider.

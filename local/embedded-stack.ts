@@ -37,7 +37,15 @@ export interface EmbeddedStackOptions {
    * checked against. Without it the stack is its own issuer and the console signs in locally.
    */
   identity?: { jwt: JwtSettings; consoleConfig?: unknown };
+  /** B4: the stack's confirmation threshold (as `-c offboard:confirmationThreshold`; default 500 members). */
+  confirmationThreshold?: number;
 }
+
+/**
+ * The platform operator of the local sign-in: a real user of the loaded world (the demo world's `platform-operator`,
+ * a personal account), whose local token carries the scope `offboard/operator`. Offered only while it is active.
+ */
+export const LOCAL_OPERATOR_ID = 'platform-operator';
 
 export interface EmbeddedStack {
   url: string;
@@ -116,7 +124,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): Promise<EmbeddedStack> {
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint);
   const s3Endpoint = options.s3Endpoint ?? (owned[owned.push(await startS3Local()) - 1]!.endpoint);
-  const template = synthesizeTemplate({ api: options.api });
+  const template = synthesizeTemplate({ api: options.api, ...(options.confirmationThreshold === undefined ? {} : { confirmationThreshold: options.confirmationThreshold }) });
   const names = new LocalNames(template, options.prefix ?? 'offboard');
   await createResources(names, dynamodbEndpoint, s3Endpoint);
 
@@ -183,9 +191,9 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/users' && req.method === 'GET') {
-      // the local sign-in page: who may be chosen, and the platform operator (scope offboard/operator)
+      // the local sign-in page: who may be chosen; the platform operator is a user of the world (scope offboard/operator)
       const users = await worldStore.signInDirectory();
-      return send(res, 200, { users: [...users, { userId: 'platform-operator', displayName: 'Platform operator', role: 'operator', operator: true }] });
+      return send(res, 200, { users: users.map((u) => (u.userId === LOCAL_OPERATOR_ID ? { ...u, role: 'operator', operator: true } : u)) });
     }
     if (path === '/_local/token' && req.method === 'POST') {
       const { userId, scopes } = JSON.parse(body);

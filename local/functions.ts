@@ -18,6 +18,8 @@ export interface Fault {
   when: 'before' | 'after' | 'mid';
   error: string;
   afterWrites?: number;
+  /** `before` only: the invocation first waits this long (a slow start), so a test can act while a step is under way. */
+  holdMs?: number;
 }
 
 /** The requests that change the table or the bucket (a `mid` fault counts these). */
@@ -153,6 +155,7 @@ export class LocalLambda implements FunctionInvoker {
     }
     this.inFlight++;
     try {
+      if (fault?.when === 'before' && fault.times > 0 && fault.holdMs) await new Promise((r) => setTimeout(r, fault.holdMs));
       fire('before');
       const run = scope.run(watch, () => handler(JSON.parse(JSON.stringify(event ?? null)), context));
       const result = await (stopped ? Promise.race([run, stopped]) : run);

@@ -10,6 +10,8 @@ interface Route {
   params: string[];
   routeKey: string;
   jwt: boolean;
+  /** The route's authorization scopes: a token must carry one of them (API Gateway answers 403 otherwise). */
+  scopes: string[];
   fn: LocalFunction;
 }
 
@@ -57,7 +59,7 @@ export class LocalHttpApi {
       if (!fn) throw new Error(`route ${routeKey}: no local function ${fnId}`);
       const params: string[] = [];
       const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, p: string) => (params.push(p), '([^/]+)'))}$`);
-      return { method, pattern, params, routeKey, jwt: r.Properties.AuthorizationType === 'JWT', fn };
+      return { method, pattern, params, routeKey, jwt: r.Properties.AuthorizationType === 'JWT', scopes: (r.Properties.AuthorizationScopes as string[] | undefined) ?? [], fn };
     });
   }
 
@@ -89,6 +91,12 @@ export class LocalHttpApi {
         res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(
           contractError('unauthenticated', `a valid bearer token is required (${(error as Error).message})`),
         );
+        return true;
+      }
+      // route authorization scopes, as API Gateway checks them: the token's `scope` (or `scp`) must hold one of them
+      const granted = String(claims.scope ?? claims.scp ?? '').split(/\s+/).filter(Boolean);
+      if (hit.route.scopes.length > 0 && !hit.route.scopes.some((s) => granted.includes(s))) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(contractError('forbidden', `the token lacks the scope this route requires (${hit.route.scopes.join(' or ')})`));
         return true;
       }
     }

@@ -12,13 +12,14 @@ export const ACCOUNT = '000000000000';
  * The stack exactly as `cdk synth` builds it, minus asset bundling (the embedded stack runs the handler sources).
  * `api: 'none'` is the stack as `-c offboard:api=none` deploys it (LocalStack's free tier).
  */
-export function synthesizeTemplate(options: { api?: 'http' | 'none' } = {}): Template {
+export function synthesizeTemplate(options: { api?: 'http' | 'none'; confirmationThreshold?: number } = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new OffboardStack(app, 'Offboard', {
     jwtIssuer: 'http://127.0.0.1/local-idp',
     jwtAudience: ['offboard-local'],
     retainData: false,
     api: options.api,
+    ...(options.confirmationThreshold === undefined ? {} : { confirmationThreshold: options.confirmationThreshold }),
   });
   return app.synth().getStackByName(stack.stackName).template as Template;
 }

@@ -6,7 +6,10 @@ import { PLANS } from '../domain/model.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { now } from '../store/operations.js';
-import { createRun } from '../store/runs.js';
+import { nowMs } from '../shared/clock.js';
+import { DEFAULT_CONFIRMATION_THRESHOLD, initialRunStatus } from '../domain/lifecycle/bulk-run.js';
+import { createRun, getRun } from '../store/runs.js';
+import { cancelRunsOnReinstatement } from './bulk-run.js';
 import { getOrganization, setOrganizationIfNewer } from '../store/table.js';
 import { startBulkExecution } from './executions.js';
 import { cancelBySystem, pendingTransfers, resumeWaitingTransfers } from './transfers.js';
@@ -32,7 +35,20 @@ export const DETAIL_SCHEMAS = {
       .check(z.minimum(0, { error: 'must be 0 or more' })),
   }),
   'Plan Changed': z.object({ organizationId: OrgId, plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(', ')}` }) }),
+  'Contract Reinstated': z.object({ organizationId: OrgId }),
 } as const;
+
+/** B4: an event dated further ahead of the stack's clock than this is refused (a forged or mis-dated event cannot freeze later ones). */
+export const MAX_FUTURE_MS = 5 * 60 * 1000;
+
+/** B4: the stack's confirmation threshold (CONFIRMATION_THRESHOLD, from `offboard:confirmationThreshold`; default 500 members). */
+export function confirmationThreshold(): number {
+  const raw = process.env.CONFIRMATION_THRESHOLD;
+  if (raw === undefined || raw === '') return DEFAULT_CONFIRMATION_THRESHOLD;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`CONFIRMATION_THRESHOLD: must be a whole number of members, 0 or more (got ${JSON.stringify(raw)})`);
+  return n;
+}
 type DetailType = keyof typeof DETAIL_SCHEMAS;
 
 /** CONTRACT.md "Billing events": an EventBridge event from `billing` of this detail-type, with its detail. */
@@ -53,6 +69,9 @@ export async function parseBillingEvent<T extends DetailType>(detailType: T, eve
     throw new InvalidBillingEvent(`${path || 'event'}: ${issue.message}`);
   }
   const { id, time, detail } = parsed.data as unknown as { id: string; time: string; detail: z.infer<(typeof DETAIL_SCHEMAS)[T]> };
+  if (Date.parse(time) > nowMs() + MAX_FUTURE_MS) {
+    throw new InvalidBillingEvent(`time: ${time} is more than 5 minutes ahead of the stack's clock (${new Date(nowMs()).toISOString()}); refused (B4)`);
+  }
   const org = await getOrganization(detail.organizationId);
   if (!org) throw new InvalidBillingEvent(`detail.organizationId: no organization ${detail.organizationId}`);
   return { id, time, detail, org };
@@ -100,9 +119,20 @@ export async function handleContractCancelled(event: unknown) {
   // D7 beyond: the contract is over, so members are deleted now whatever the grace period; the run says so
   const graceDays = org.deletionGraceDays ?? 0;
   const gracePeriodIgnored = graceDays > 0 ? { gracePeriodIgnored: { days: graceDays, rule: 'B1' as const, message: `B1: the contract is cancelled; the grace period of ${graceDays} days (D7) does not apply` } } : {};
-  const created = await createRun({ id: runId, kind: 'contract-cancellation', organizationId: detail.organizationId, eventId: id, status: 'running', total: 0, done: 0, failed: 0, createdAt: at, updatedAt: at, ...gracePeriodIgnored });
-  await startBulkExecution(runId, detail.organizationId);
-  logger.info('B1 contract cancelled', { organizationId: detail.organizationId, runId, duplicate: !created });
-  return { runId, duplicate: !created };
+  // B4: above the confirmation threshold the run waits for an operator, changing nothing, its execution not started
+  const status = initialRunStatus(org.members, confirmationThreshold());
+  const created = await createRun({ id: runId, kind: 'contract-cancellation', organizationId: detail.organizationId, eventId: id, status, total: status === 'running' ? 0 : org.members, done: 0, failed: 0, skipped: 0, createdAt: at, updatedAt: at, ...gracePeriodIgnored });
+  // a duplicate delivery starts only what the first one would have: never a run that waits or was cancelled
+  if ((created ? status : (await getRun(runId))?.status) === 'running') await startBulkExecution(runId, detail.organizationId);
+  logger.info('B1 contract cancelled', { organizationId: detail.organizationId, runId, status, duplicate: !created });
+  return { runId, status, duplicate: !created };
+}
+
+/** B4: a reinstated contract cancels the organization's contract-cancellation run that has not started deleting. */
+export async function handleContractReinstated(event: unknown) {
+  const { id, detail } = await parseBillingEvent('Contract Reinstated', event);
+  const { cancelled, kept } = await cancelRunsOnReinstatement(detail.organizationId, id);
+  logger.info('B4 contract reinstated', { organizationId: detail.organizationId, cancelled, kept });
+  return { duplicate: false, cancelled, kept };
 }
 

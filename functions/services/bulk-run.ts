@@ -1,8 +1,9 @@
 import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
-import { now } from '../shared/clock.js';
+import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
+import { now, nowMs } from '../shared/clock.js';
 import { isPresent, type User } from '../domain/model.js';
 import { cancelScheduledForContract } from './grace.js';
-import { Conflict } from '../shared/errors.js';
+import { Conflict, Forbidden } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { DELETE_OBJECTS_LIMIT, transactWrite } from '../store/batch.js';
 import { memberIndexKey } from '../store/keys.js';
@@ -10,13 +11,13 @@ import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalEnd, journalStart, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
-import { batchesOf, endBatch, getBatch, getRun, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
+import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
 import { PlanningContext } from './planning.js';
-import { cancelBySystem, incomingTransfers } from './transfers.js';
+import { cancelBySystem, cancelFailedBySystem, failedIncomingTransfers, incomingTransfers } from './transfers.js';
 
 /**
  * B1, F3: a cancelled contract deletes every member. Members are taken from the organization's members index in
@@ -42,34 +43,79 @@ const batchId = (runId: string, attempt: number, n: number) => `${runId}.b${n}${
 /** The run's current attempt (0 until it is resumed). */
 const attemptOf = async (runId: string) => (await getRun(runId))?.attempt ?? 0;
 
-/** StartRun: counts the members and cancels transfers into this organization not yet run (awaiting approval or a seat). */
+/**
+ * Every status change of a run goes through its lifecycle (domain/lifecycle/bulk-run.ts): who may make it and what
+ * must hold; the store writes it conditional on the status read here, so a change that lost a race is a Conflict.
+ */
+async function transitionRun(run: RunRecord, transition: RunTransition, actor: RunActor, set: Partial<RunRecord> = {}, remove: (keyof RunRecord)[] = []): Promise<RunRecord> {
+  const verdict = decideRunTransition(run, transition, actor, nowMs());
+  if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
+  return changeRunStatus(run.id, [run.status], verdict.to, set, { notDeleting: transition === 'reinstate', remove });
+}
+
+const swallowConflict = (e: unknown) => (e instanceof Conflict ? undefined : Promise.reject(e));
+
+/**
+ * StartRun: counts the members and cancels transfers into this organization not yet run (awaiting approval or a
+ * seat), and failed ones (O2 would otherwise let them resume into a cancelled organization). A run no longer
+ * running (cancelled before its execution began, B4) stops here: `stopped`, nothing changed.
+ */
 export async function startRun(runId: string, organizationId: string) {
-  await finishFailedBatches(runId);
-  const total = await countMembers(organizationId);
-  for (const op of await incomingTransfers(organizationId)) {
-    await cancelBySystem(op, cancelled(organizationId)).catch((e) => {
-      if (!(e instanceof Conflict)) throw e;
-    });
-  }
-  await updateRun(runId, { total, status: 'running' });
+  const run = await getRun(runId);
+  if (run?.status !== 'running') return { total: run?.total ?? 0, stopped: true };
+  await finishFailedBatches(runId, organizationId);
+  const total = (await countMembers(organizationId)) + ((await getRun(runId))?.skipped ?? 0);
+  for (const op of await incomingTransfers(organizationId)) await cancelBySystem(op, cancelled(organizationId)).catch(swallowConflict);
+  for (const op of await failedIncomingTransfers(organizationId)) await cancelFailedBySystem(op, cancelled(organizationId)).catch(swallowConflict);
+  await updateRun(runId, { total });
   return { total };
 }
 
+/** O3: the members of `userIds` who are no longer in the organization, each with the reason; never deleted. */
+function leavers(userIds: readonly string[], users: Map<string, User>, organizationId: string): NonNullable<BatchRecord['skipped']> {
+  return userIds.flatMap((id) => {
+    const u = users.get(id);
+    if (!u || u.organizationId === organizationId) return [];
+    return [{ userId: id, rule: 'O3' as const, reason: `O3: ${id} left ${organizationId} (now ${u.organizationId ? `in ${u.organizationId}` : 'without an organization'}) after the run was planned` }];
+  });
+}
+
 /**
- * A resumed run first applies again the stored plans of the previous attempt's failed batches (idempotent appliers):
- * a batch that stopped part way may have deleted members whose chats, contacts and tasks were still to go, and the
- * new attempt's batches pass deleted members as done.
+ * A resumed run first finishes the previous attempt's failed batches: a batch that stopped part way may have deleted
+ * members whose chats, contacts and tasks were still to go, and the new attempt's batches pass deleted members as
+ * done. Its stored plan is applied again (idempotent appliers) only while every member of it is still in the
+ * organization; when one left meanwhile (O3), the batch is planned again from current data for those still there,
+ * and the leavers are skipped and reported.
  */
-async function finishFailedBatches(runId: string): Promise<void> {
+async function finishFailedBatches(runId: string, organizationId: string): Promise<void> {
   const attempt = await attemptOf(runId);
   if (attempt === 0) return;
   for (const batch of await batchesOf(runId, attempt - 1)) {
     if (batch.status !== 'failed' || !batch.planId) continue;
     const header = await readPlanHeader(batch.planId);
     if (!header) continue;
-    const entries = (await readPlanPages(batch.planId, header.pages.map((_, i) => i))).flat();
-    const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true });
-    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, applied: countByKindAndRule(applied) });
+    const users = await getUsers(batch.userIds);
+    const skipped = leavers(batch.userIds, users, organizationId);
+    let entries: PlanEntry[];
+    if (skipped.length === 0) entries = (await readPlanPages(batch.planId, header.pages.map((_, i) => i))).flat();
+    else {
+      const staying = batch.userIds.flatMap((id) => (users.get(id)?.organizationId === organizationId ? [users.get(id)!] : []));
+      const context = new PlanningContext(organizationId);
+      await context.prefetch(staying);
+      const effects: Effect[] = [];
+      const chatOf = new Map<string, string>();
+      for (const member of staying) {
+        for (const entry of await context.plan({ operation: 'deletion', user: member, contractCancelled: true })) {
+          effects.push(entry.effect);
+          if (entry.chatId) chatOf.set(JSON.stringify(entry.effect), entry.chatId);
+        }
+      }
+      entries = mergeEffects(effects).map((effect) => (chatOf.has(JSON.stringify(effect)) ? { effect, chatId: chatOf.get(JSON.stringify(effect))! } : { effect }));
+      await addSkipped(runId, skipped.length);
+      await putBatch({ ...batch, skipped }); // FinishRun recounts the organizations they moved to
+    }
+    const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true, organizationId });
+    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, ...(skipped.length ? { replanned: true, skipped } : {}), applied: countByKindAndRule(applied) });
   }
 }
 
@@ -92,8 +138,9 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
   const readAt = now();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
-  // deleted earlier, or moved out meanwhile: nothing to do, counted done
+  // deleted earlier: nothing to do, counted done; moved out meanwhile: skipped and reported (O3)
   const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => isPresent(u) && u!.organizationId === organizationId);
+  const skipped = leavers(page.userIds, users, organizationId);
   const failures = [...(await clearPendingOperations(runId, organizationId, members))].map(([userId, error]) => ({ userId, error }));
   // files the previous batch handed on (see BatchRecord.carry) are part of this batch's plan
   const carried = n > 0 ? ((await getBatch(runId, n - 1, attempt))?.carry ?? []) : [];
@@ -132,7 +179,7 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
   });
   const planId = batchId(runId, attempt, n);
   await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt }, entries);
-  const batch: BatchRecord = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), status: 'planned', planId, readAt };
+  const batch: BatchRecord = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), skipped: skipped.filter((k) => userIds.includes(k.userId)), status: 'planned', planId, readAt };
   await journal(batch, 'start');
   await putBatch(batch);
   return batch;
@@ -147,6 +194,8 @@ async function journal(batch: BatchRecord, at: 'start' | 'end') {
 
 /** DeleteBatch: plans (once) and applies one batch, counts it, and says where the next starts. */
 export async function deleteBatch(runId: string, organizationId: string, n: number, cursor: string | undefined) {
+  // B4: an operator's cancellation (or a reinstated contract) stops the run before its next batch; the rest stays
+  if (!(await beginDeleting(runId))) return { n, stopped: true };
   const attempt = await attemptOf(runId);
   const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor));
   if (batch.status === 'planned') {
@@ -156,19 +205,20 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];
     const leave = new Set(handOn.map((e) => (e.effect as { fileId: string }).fileId));
-    const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, { bulk: true, leave });
+    const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, { bulk: true, leave, organizationId });
     const failed = batch.failures.length;
+    const skipped = batch.skipped ?? [];
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
     if (await otherRunsOverlapped(batchId(runId, attempt, n), batch.readAt)) {
       await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
     }
-    await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed, failed);
+    await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
     await journal(batch, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
     // (an entry stays far under DynamoDB's 400 KB: past AUDIT_IDS ids a list is cut; the batch's stored plan has them all)
     const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' ')).slice(0, AUDIT_IDS);
-    await auditOf({ runId }, { event: 'batch-deleted', batch: n, planId: batch.planId, members: batch.userIds, failures: batch.failures, applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
+    await auditOf({ runId }, { event: 'batch-deleted', batch: n, planId: batch.planId, members: batch.userIds, failures: batch.failures, ...(skipped.length ? { skipped } : {}), applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
     logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
@@ -207,6 +257,7 @@ const OWNED_FILES_PAGE = 1000;
  * organization are that organization's and stay.
  */
 export async function deleteOwnedFiles(runId: string, organizationId: string, cursor: string | undefined) {
+  if ((await getRun(runId))?.status !== 'running') return {}; // B4: cancelled meanwhile: nothing more is deleted
   const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor));
   const entries: PlanEntry[] = page.files.map((f) => ({ effect: { kind: 'file-deleted', rule: 'F3', fileId: f.id }, chatId: f.chatId }));
   await applyEntries(entries, ['HandleFiles']);
@@ -215,37 +266,106 @@ export async function deleteOwnedFiles(runId: string, organizationId: string, cu
   return next ? { cursor: next } : {};
 }
 
-/** FinishRun: the organization's counters are set once (D1 does not hold back a cancelled contract), and the outcome. */
+/**
+ * FinishRun: the organization's counters are set once (D1 does not hold back a cancelled contract), and those of the
+ * organizations skipped members moved to (O3), and the outcome. A run cancelled meanwhile (B4) stays cancelled.
+ */
 export async function finishRun(runId: string) {
   const run = (await getRun(runId))!;
   await recountOrganization(run.organizationId);
-  const status: RunRecord['status'] = run.failed > 0 ? 'failed' : 'succeeded';
-  await updateRun(runId, { status, ...(run.failed > 0 ? { error: { code: 'members-failed', message: `${run.failed} of ${run.total} members could not be deleted`, rule: 'B1' } } : {}) });
-  return { status };
+  const moved = new Set<string>();
+  for (const batch of [...(await batchesOf(runId, run.attempt ?? 0)), ...(run.attempt ? await batchesOf(runId, run.attempt - 1) : [])]) {
+    for (const k of batch.skipped ?? []) moved.add(k.userId);
+  }
+  const movedTo = new Set([...(await getUsers(moved)).values()].map((u) => u.organizationId).filter((o): o is string => Boolean(o) && o !== run.organizationId));
+  for (const org of movedTo) await recountOrganization(org);
+  if (run.status !== 'running') return { status: run.status };
+  const failed = run.failed > 0;
+  const ended = await transitionRun(run, failed ? 'fail' : 'succeed', 'system', failed ? { failedAt: now(), error: { code: 'members-failed', message: `${run.failed} of ${run.total} members could not be deleted`, rule: 'B1' } } : {}).catch((e) =>
+    e instanceof Conflict ? getRun(runId).then((r) => r!) : Promise.reject(e),
+  );
+  return { status: ended.status };
 }
 
 export async function failRun(runId: string, error: { Error?: string; Cause?: string }) {
-  await updateRun(runId, { status: 'failed', error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' } });
+  const run = await getRun(runId);
+  if (!run || run.status !== 'running') return; // cancelled meanwhile (B4): it stays so
+  await transitionRun(run, 'fail', 'system', { failedAt: now(), error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' } }).catch(swallowConflict);
+}
+
+/** Who acts on a run through the API: an operator (an active user with scope `offboard/operator`) or an administrator. */
+export interface RunCaller {
+  id: string;
+  operator: boolean;
+}
+const actorOf = (caller: RunCaller): RunActor => (caller.operator ? 'operator' : 'admin');
+const byOf = (caller: RunCaller) => (caller.operator ? `operator:${caller.id}` : caller.id);
+
+/**
+ * POST /billing-runs/{id}/resumption (O2, O3): an operator resumes a failed run within 7 days of its failure: a new
+ * execution of the cancellation state machine (named after the attempt) whose batches pass the members deleted
+ * already as done and skip those who left. The run's trail records who resumed it and what was left.
+ */
+export async function resumeRun(run: RunRecord, caller: RunCaller) {
+  if (run.status === 'running' && (await bulkExecutionEnded(run.id, run.attempt ?? 0))) {
+    // its execution ended without recording the outcome (FailRun itself failed): it failed
+    const error = { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome', rule: 'B1' };
+    run = await transitionRun(run, 'fail', 'system', { failedAt: run.updatedAt, error });
+  }
+  const verdict = decideRunTransition(run, 'resume', actorOf(caller), nowMs());
+  if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
+  const attempt = (run.attempt ?? 0) + 1;
+  const left = { 'members-failed (B1)': run.failed, 'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed - (run.skipped ?? 0)) };
+  await restartRun(run.id, attempt); // failed → running, conditional on the status and the attempt
+  await auditOf({ runId: run.id }, { event: 'resumed', by: byOf(caller), rule: 'O2', attempt, left, error: run.error });
+  await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`); // the name bulkExecutionEnded reads
+  return runView((await getRun(run.id))!);
+}
+
+/** POST /billing-runs/{id}/confirmation (B4): an operator lets a run above the threshold start. */
+export async function confirmRun(run: RunRecord, caller: RunCaller) {
+  const running = await transitionRun(run, 'confirm', actorOf(caller), { confirmedBy: byOf(caller) });
+  await auditOf({ runId: run.id }, { event: 'confirmed', by: byOf(caller), rule: 'B4', members: run.total });
+  try {
+    await startBulkExecution(run.id, run.organizationId);
+  } catch (error) {
+    await transitionRun(running, 'fail', 'system', { failedAt: now(), error: { code: 'ExecutionNotStarted', message: (error as Error).message, rule: 'B4' } });
+    throw error;
+  }
+  return runView(running);
 }
 
 /**
- * POST /billing-runs/{id}/resumption: a failed run runs again for its failed and unfinished members: a new execution
- * of the cancellation state machine (named after the attempt) whose batches pass the members deleted already as done.
- * The run's trail records who resumed it and what was left.
+ * POST /billing-runs/{id}/cancellation (B4, O2): an operator cancels a run that has not finished, or a failed one.
+ * Members not yet deleted stay: a running execution stops before its next batch (DeleteBatch reads the status).
  */
-export async function resumeRun(run: RunRecord, by: string) {
-  if (run.status === 'running' && (await bulkExecutionEnded(run.id, run.attempt ?? 0))) {
-    // its execution ended without recording the outcome (FailRun itself failed): it failed
-    run = { ...run, status: 'failed', error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome', rule: 'B1' } };
-    await updateRun(run.id, { status: run.status, error: run.error });
-  }
-  if (run.status !== 'failed') throw new Conflict(`billing run ${run.id} is ${run.status}; only a failed run can be resumed`);
-  const attempt = (run.attempt ?? 0) + 1;
-  const left = { 'members-failed (B1)': run.failed, 'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed) };
-  await restartRun(run.id, attempt);
-  await auditOf({ runId: run.id }, { event: 'resumed', by, attempt, left, error: run.error });
-  await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`); // the name bulkExecutionEnded reads
-  return runView((await getRun(run.id))!);
+export async function cancelRun(run: RunRecord, caller: RunCaller) {
+  const cancelledRun = await transitionRun(run, 'cancel', actorOf(caller), { error: { code: 'cancelled', message: `B4: cancelled by ${byOf(caller)}; members not yet deleted stay`, rule: 'B4' } });
+  await auditOf({ runId: run.id }, { event: 'cancelled', by: byOf(caller), rule: 'B4', from: run.status, done: run.done, failed: run.failed });
+  return runView(cancelledRun);
+}
+
+/** B4: `Contract Reinstated` cancels the organization's contract-cancellation runs that have not started deleting. */
+export async function cancelRunsOnReinstatement(organizationId: string, eventId: string): Promise<{ cancelled: string[]; kept: string[] }> {
+  const cancelledIds: string[] = [];
+  const kept: string[] = [];
+  let after: string | undefined;
+  do {
+    const page = await listRuns({ organizationId, limit: 100, ...(after ? { after } : {}) });
+    for (const run of page.runs) {
+      if (run.status !== 'awaiting-confirmation' && run.status !== 'running') continue;
+      try {
+        await transitionRun(run, 'reinstate', 'system', { error: { code: 'contract-reinstated', message: `B4: the contract of ${organizationId} was reinstated (event ${eventId})`, rule: 'B4' } });
+        await auditOf({ runId: run.id }, { event: 'cancelled', by: 'system', rule: 'B4', reason: 'contract-reinstated', eventId });
+        cancelledIds.push(run.id);
+      } catch (error) {
+        if (!(error instanceof Conflict)) throw error;
+        kept.push(run.id); // it started deleting (or ended) meanwhile
+      }
+    }
+    after = page.next;
+  } while (after);
+  return { cancelled: cancelledIds, kept };
 }
 
 /** The run as the API shows it: progress (done, failed, remaining) and outcome. */
@@ -259,7 +379,8 @@ export function runView(run: RunRecord) {
     total: run.total,
     done: run.done,
     failed: run.failed,
-    remaining: Math.max(0, run.total - run.done - run.failed),
+    skipped: run.skipped ?? 0,
+    remaining: Math.max(0, run.total - run.done - run.failed - (run.skipped ?? 0)),
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     ...(run.error ? { error: run.error } : {}),

@@ -9,7 +9,10 @@ import { callerUser, isAdminOf, requireAdminOf } from './access.js';
 import { runView } from './bulk-run.js';
 import { operationsView } from './views.js';
 
-/** Who calls (the token's user) and whether the token has the operator scope (`offboard/operator`). */
+/**
+ * Who calls (the token's user) and whether the token has the operator scope (`offboard/operator`). CONTRACT.md: an
+ * operator is a signed-in, active user with that scope; a deleted or suspended user's token is refused (401) everywhere.
+ */
 export interface Caller {
   id: string;
   operator: boolean;
@@ -21,15 +24,15 @@ export interface Page {
 }
 
 /**
- * GET /me: the caller as the console shows them. A user of the world answers as that user (a deleted one is signed
- * out, 401, D2); an operator token whose user is not in the world answers with its id and `operator: true`; any
- * other token names nobody here: 404.
+ * GET /me: the caller as the console shows them. A user of the world answers as that user (a deleted or suspended
+ * one is signed out, 401, D2); an operator token whose user is not in the world is refused as well (401: an operator
+ * is an active user); any other token names nobody here: 404.
  */
 export async function me(caller: Caller) {
   const user = await getUser(caller.id);
   if (!user) {
-    if (!caller.operator) throw new NotFound(`user ${caller.id} does not exist`);
-    return { userId: caller.id, displayName: caller.id, organizationId: null, status: null, role: null, administers: [], operator: true };
+    if (caller.operator) throw new Unauthenticated(`no active user ${caller.id}: an operator is an active user`);
+    throw new NotFound(`user ${caller.id} does not exist`);
   }
   if (user.status !== 'active') throw new Unauthenticated(`no active user ${caller.id}`);
   return {
@@ -43,9 +46,9 @@ export async function me(caller: Caller) {
   };
 }
 
-/** Any active user, or an operator, may act here. */
+/** Any active user (an operator is one) may act here. */
 async function signedIn(caller: Caller): Promise<void> {
-  if (!caller.operator) await callerUser(caller.id);
+  await callerUser(caller.id);
 }
 
 /** GET /organizations: every organization, by id (a transfer's destination is chosen from them). */
@@ -56,7 +59,8 @@ export async function organizations(caller: Caller, page: Page) {
 
 /** GET /organizations/{id}/members: an administrator of the organization, or an operator. */
 export async function members(caller: Caller, organizationId: string, q: string | undefined, page: Page) {
-  if (!caller.operator) requireAdminOf(await callerUser(caller.id), organizationId, 'only its administrators, or an operator, may list its members');
+  const user = await callerUser(caller.id); // an operator too must be an active user
+  if (!caller.operator) requireAdminOf(user, organizationId, 'only its administrators, or an operator, may list its members');
   if (!(await getOrganization(organizationId))) throw new NotFound(`organization ${organizationId} does not exist`);
   return listMembers(organizationId, { ...page, ...(q ? { q } : {}) });
 }
@@ -79,8 +83,8 @@ export async function operations(caller: Caller, organizationId: string, list: O
  * runs of their own organization, which `organizationId` must name (as GET /billing-runs/{id} allows, B1).
  */
 export async function billingRuns(caller: Caller, organizationId: string | undefined, page: Page) {
+  const user = await callerUser(caller.id); // an operator too must be an active user
   if (!caller.operator) {
-    const user = await callerUser(caller.id);
     if (!organizationId || !isAdminOf(user, organizationId)) {
       throw new Forbidden(`user ${user.id} may list only the billing runs of an organization it administers (organizationId), or needs the operator scope`);
     }

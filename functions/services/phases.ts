@@ -64,7 +64,7 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
       const kinds: readonly EffectKind[] = PHASES[phase];
       // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
       const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-      const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}), ...(options.operation ? { operation: options.operation } : {}) };
+      const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}), ...(options.operation ? { operation: options.operation } : {}), ...(options.organizationId ? { organizationId: options.organizationId } : {}) };
       for (const e of inPhase) applied.add(e); // counted as started: a failure part way still moves the version
       await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
     }

@@ -2,7 +2,7 @@ import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound } from '../shared/errors.js';
 import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
-import { audit, createOperation, getOperation, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
+import { audit, createOperation, getOperation, listOrganizationOperations, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
@@ -164,6 +164,21 @@ async function cancel(op: OperationRecord, by: string, error?: OperationError, c
 
 /** B1, B3 and other system cancellations: cancelled with the reason (and the billing event that caused it, X2), lock released. */
 export const cancelBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
+
+/** B1, O2: a failed transfer into an organization whose contract is cancelled can never be resumed into it: cancelled (failed → cancelled), lock released. */
+export const cancelFailedBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
+
+/** Failed transfers into this organization (B1 cancels them: O2 would otherwise let them resume into it). */
+export async function failedIncomingTransfers(organizationId: string): Promise<OperationRecord[]> {
+  const found: OperationRecord[] = [];
+  let after: string | undefined;
+  do {
+    const page = await listOrganizationOperations(organizationId, 'incoming', { statuses: ['failed'], limit: 100, ...(after ? { after } : {}) });
+    found.push(...page.operations.filter((op) => op.destinationOrganizationId === organizationId));
+    after = page.next;
+  } while (after);
+  return found;
+}
 
 export async function getTransfer(callerId: string, id: string) {
   return operationViewWithProgress(await readableOperation(callerId, id, 'transfer'));

@@ -17,9 +17,9 @@ const ofKind = <K extends EffectKind>(entries: readonly PlanEntry[], kind: K) =>
   entries.filter((s): s is PlanEntry & { effect: EffectOf<K> } => s.effect.kind === kind);
 
 /** A PartiQL update of one existing item (an absent item fails its condition and is skipped). */
-const update = (set: string, params: unknown[], key: { PK: string; SK: string }, condition?: [string, unknown]): Statement => ({
+const update = (set: string, params: unknown[], key: { PK: string; SK: string }, condition?: [string, ...unknown[]]): Statement => ({
   Statement: `UPDATE "${tableName()}" SET ${set} WHERE "PK" = ? AND "SK" = ?${condition ? ` AND ${condition[0]}` : ''}`,
-  Parameters: [...params, key.PK, key.SK, ...(condition ? [condition[1]] : [])],
+  Parameters: [...params, key.PK, key.SK, ...(condition ? condition.slice(1) : [])],
 });
 
 /**
@@ -165,10 +165,12 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
  * B1: every member of a cancelled organization is deleted (D2), 25 per request; the organization's counters are
  * set once, when the run ends (D1 does not apply: everyone goes).
  */
-export async function applyMembersDeleted(entries: readonly PlanEntry[], deletedAt: string): Promise<void> {
+export async function applyMembersDeleted(entries: readonly PlanEntry[], deletedAt: string, organizationId?: string): Promise<void> {
+  // D7: suspended members too (B1 ignores grace periods); O3: only while the member is still in the run's organization
+  const condition: [string, ...unknown[]] = organizationId ? ['"status" <> ? AND "organizationId" = ?', 'deleted', organizationId] : ['"status" <> ?', 'deleted'];
   await batchUpdate(
     ofKind(entries, 'user-deleted').map(({ effect }) =>
-      update('"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?', ['deleted', deletedAt, null, false], keys.user(effect.userId), ['"status" <> ?', 'deleted']), // D7: suspended members too (B1 ignores grace periods)
+      update('"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?', ['deleted', deletedAt, null, false], keys.user(effect.userId), condition),
     ),
   );
 }
@@ -256,6 +258,8 @@ export interface ApplyContext {
   leave?: ReadonlySet<string>;
   /** The operation applying its plan (absent for bulk batches): its first effect marks the plan begun. */
   operation?: ApplyingOperation;
+  /** O3: a bulk batch deletes a member only while it is still a member of the run's organization. */
+  organizationId?: string;
 }
 
 export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void>;
@@ -264,7 +268,7 @@ export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => 
 export const APPLIERS: Record<Effect['kind'], Applier> = {
   'membership-changed': (e, { operation }) => applyMembership(e, operation),
   'security-changed': async () => {}, // applied with membership-changed, in the same transaction (T6)
-  'user-deleted': (e, { at, bulk, operation }) => (bulk ? applyMembersDeleted(e, at) : applyUserDeleted(e, at, operation)),
+  'user-deleted': (e, { at, bulk, operation, organizationId }) => (bulk ? applyMembersDeleted(e, at, organizationId) : applyUserDeleted(e, at, operation)),
   'api-token-revoked': async () => {}, // applied with user-deleted (D2) or membership-changed (T9), in the same write
   'contact-removed': (e) => applyContactsRemoved(e),
   'chat-left': (e) => applyChatsLeft(e),

@@ -6,6 +6,7 @@ import { ddb } from './clients.js';
 import { GSI1, keys, operationPosition, runIndexKey } from './keys.js';
 import { now, nowMs } from '../shared/clock.js';
 import { getItem, tableName } from './table.js';
+import type { RunStatus } from '../domain/lifecycle/bulk-run.js';
 
 /** A bulk run started by a billing event (B1): its progress is visible through the API. */
 export interface RunRecord {
@@ -13,10 +14,19 @@ export interface RunRecord {
   kind: 'contract-cancellation';
   organizationId: string;
   eventId: string;
-  status: 'running' | 'succeeded' | 'failed';
+  /** functions/domain/lifecycle/bulk-run.ts: only its transitions change it, through changeRunStatus. */
+  status: RunStatus;
   total: number;
   done: number;
   failed: number;
+  /** O3: members who left the organization after the run was planned: not deleted, reported in the run's audit. */
+  skipped?: number;
+  /** O2: when the run last failed (a resumption is allowed for 7 days after). */
+  failedAt?: string;
+  /** B4: the operator who confirmed a run above the confirmation threshold. */
+  confirmedBy?: string;
+  /** B4: when its first batch began deleting (a `Contract Reinstated` no longer cancels it). */
+  deletingStartedAt?: string;
   createdAt: string;
   updatedAt: string;
   error?: { code: string; message: string; rule?: string };
@@ -63,7 +73,8 @@ export async function listRuns(options: { organizationId?: string; after?: strin
   return { runs: values, ...(last ? { next: operationPosition(last.createdAt, last.id) } : {}) };
 }
 
-export async function updateRun(id: string, set: Partial<RunRecord>): Promise<void> {
+/** Progress and outcome details; the status changes only through changeRunStatus (the lifecycle's transitions). */
+export async function updateRun(id: string, set: Partial<Omit<RunRecord, 'status'>>): Promise<void> {
   const entries = Object.entries({ ...set, updatedAt: now() });
   await ddb.send(
     new UpdateCommand({
@@ -74,6 +85,64 @@ export async function updateRun(id: string, set: Partial<RunRecord>): Promise<vo
       ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
     }),
   );
+}
+
+/**
+ * A status change of the run, conditional on its from-status (the lifecycle's verdict, written where it is checked
+ * again): `notDeleting` also needs no batch to have begun deleting (B4's reinstatement). Throws Conflict naming the
+ * status when the run is no longer in one of `from`.
+ */
+export async function changeRunStatus(id: string, from: readonly RunStatus[], to: RunStatus, set: Partial<RunRecord> = {}, options: { notDeleting?: boolean; remove?: (keyof RunRecord)[] } = {}): Promise<RunRecord> {
+  const entries = Object.entries({ ...set, status: to, updatedAt: now() });
+  const remove = options.remove ?? [];
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.run(id),
+        UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}${remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+        ConditionExpression: `attribute_exists(PK) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${options.notDeleting ? ' AND attribute_not_exists(deletingStartedAt)' : ''}`,
+        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])), ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])) },
+        ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])), ...Object.fromEntries(from.map((f, i) => [`:from${i}`, f])) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toRun(out.Attributes!);
+  } catch (error) {
+    if (!conditionFailed(error)) throw error;
+    const run = await getRun(id);
+    if (options.notDeleting && run?.deletingStartedAt && from.includes(run.status)) throw new Conflict(`B4: billing run ${id} started deleting members at ${run.deletingStartedAt}`);
+    throw new Conflict(`billing run ${id} is ${run?.status ?? 'absent'}; expected ${from.join(' or ')}`);
+  }
+}
+
+/**
+ * B4: a batch may delete only while the run is running: marks when deleting began (once) and answers false when the
+ * run is no longer running (cancelled by an operator or a reinstated contract): the batch then changes nothing.
+ */
+export async function beginDeleting(id: string): Promise<boolean> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.run(id),
+        UpdateExpression: 'SET deletingStartedAt = if_not_exists(deletingStartedAt, :at)',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'running', ':at': now() },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** O3: members skipped (they left the organization after the run was planned) are counted. */
+export async function addSkipped(id: string, count: number): Promise<void> {
+  if (count <= 0) return;
+  await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.run(id), UpdateExpression: 'ADD skipped :n SET updatedAt = :at', ExpressionAttributeValues: { ':n': count, ':at': now() } }));
 }
 
 /** One batch of a bulk run: its members, where the next batch starts, and its outcome (progress is kept per batch). */
@@ -88,6 +157,8 @@ export interface BatchRecord {
   userIds: string[];
   /** Members that could not be planned or deleted, each with its reason. */
   failures: { userId: string; error: string }[];
+  /** O3: members who left the organization after the run was planned, each with the reason; never deleted. */
+  skipped?: { userId: string; reason: string; rule: 'O3' }[];
   status: 'planned' | 'done' | 'failed';
   planId?: string;
   /** When the batch's plan reads began (its journal entry). */
@@ -125,7 +196,7 @@ export async function putBatch(batch: BatchRecord): Promise<void> {
  * Ends a batch, once: its status and the run's counters in one transaction, so a retried batch is never counted
  * twice. Returns false when it had ended already.
  */
-export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', done: number, failed: number, failures = batch.failures): Promise<boolean> {
+export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', done: number, failed: number, failures = batch.failures, skipped = 0): Promise<boolean> {
   try {
     await transactWrite([
       {
@@ -141,8 +212,8 @@ export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', do
         Update: {
           TableName: tableName(),
           Key: keys.run(batch.runId),
-          UpdateExpression: 'ADD done :done, failed :failed SET updatedAt = :at',
-          ExpressionAttributeValues: { ':done': done, ':failed': failed, ':at': now() },
+          UpdateExpression: 'ADD done :done, failed :failed, skipped :skipped SET updatedAt = :at',
+          ExpressionAttributeValues: { ':done': done, ':failed': failed, ':skipped': skipped, ':at': now() },
         },
       },
     ]);
@@ -164,7 +235,7 @@ export async function restartRun(id: string, attempt: number): Promise<void> {
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.run(id),
-        UpdateExpression: 'SET #status = :running, attempt = :attempt, done = :zero, failed = :zero, updatedAt = :at REMOVE #error',
+        UpdateExpression: 'SET #status = :running, attempt = :attempt, done = :zero, failed = :zero, skipped = :zero, updatedAt = :at REMOVE #error, failedAt',
         ConditionExpression: '#status = :failed AND (attribute_not_exists(attempt) OR attempt = :previous)',
         ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
         ExpressionAttributeValues: { ':running': 'running', ':failed': 'failed', ':attempt': attempt, ':previous': attempt - 1, ':zero': 0, ':at': now() },

@@ -37,7 +37,17 @@ export interface ApiProps {
   oidcScope?: string;
   /** Without `jwtIssuer`: the Cognito hosted sign-in domain prefix (default `offboard-ACCOUNT`). */
   signInDomainPrefix?: string;
+  /**
+   * The OAuth scope the gateway requires on operator-only routes (route authorization scopes of the JWT authorizer),
+   * default `offboard/operator`; `none` leaves them to the handlers (an identity provider that issues no such scope).
+   * The handlers check it again, and that the caller is an active user (CONTRACT.md "operator").
+   */
+  operatorScope?: string;
 }
+
+/** CONTRACT.md: the routes only an operator may call (B4, O2); the gateway requires the operator scope on them. */
+export const OPERATOR_ROUTES = ['POST /billing-runs/{id}/confirmation', 'POST /billing-runs/{id}/cancellation', 'POST /billing-runs/{id}/resumption'] as const;
+export const DEFAULT_OPERATOR_SCOPE = 'offboard/operator';
 
 /** CONTRACT.md's HTTP API: an HTTP API with a JWT authorizer on every route but /health. */
 export class Api extends Construct {
@@ -64,7 +74,7 @@ export class Api extends Construct {
     const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)').bindTable(props.table);
     const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
     const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
-    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress, resumption)').bindTable(props.table);
+    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress; B4 confirmation, cancellation; O2 resumption)').bindTable(props.table);
     const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table);
     // D7: an undo stops the deletion's execution waiting for its purge date
     props.deletionStateMachine.grantExecution(deletions, 'states:StopExecution');
@@ -190,11 +200,15 @@ export class Api extends Construct {
       [apigw.HttpMethod.GET, '/organizations/{id}/transfers', organizations],
       [apigw.HttpMethod.GET, '/organizations/{id}/deletions', organizations],
       [apigw.HttpMethod.POST, '/billing-runs/{id}/resumption', billingRuns],
+      [apigw.HttpMethod.POST, '/billing-runs/{id}/confirmation', billingRuns],
+      [apigw.HttpMethod.POST, '/billing-runs/{id}/cancellation', billingRuns],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
     ];
     httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
+    const operatorScope = props.operatorScope ?? DEFAULT_OPERATOR_SCOPE;
     for (const [method, path, f] of routes) {
-      httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer });
+      const operatorOnly = operatorScope !== 'none' && (OPERATOR_ROUTES as readonly string[]).includes(`${method} ${path}`);
+      httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer, ...(operatorOnly ? { authorizationScopes: [operatorScope] } : {}) });
     }
     new CfnOutput(scope, 'ApiUrl', { value: httpApi.apiEndpoint, description: 'Base URL of the HTTP API' });
   }

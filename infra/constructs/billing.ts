@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,13 +13,28 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { OffboardFunction } from './offboard-function.js';
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
+import { DEFAULT_CONFIRMATION_THRESHOLD } from '../../functions/domain/lifecycle/bulk-run.js';
 
 /** CONTRACT.md's billing events, one rule each. */
 export const BILLING_EVENTS = {
   ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run' },
   SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first' },
   PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled' },
+  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting" },
 } as const;
+
+/** B4: `offboard:billingPublishers` entries: a 12-digit account id, or an IAM principal's ARN. */
+export function parsePublishers(value: string | string[] | undefined): { accounts: string[]; arns: string[] } {
+  const list = (Array.isArray(value) ? value : (value ?? '').split(',')).map((v) => String(v).trim()).filter(Boolean);
+  const accounts: string[] = [];
+  const arns: string[] = [];
+  for (const p of list) {
+    if (/^\d{12}$/.test(p)) accounts.push(p);
+    else if (/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/.test(p)) arns.push(p);
+    else throw new Error(`offboard:billingPublishers: ${JSON.stringify(p)} is neither a 12-digit account id nor an IAM principal ARN`);
+  }
+  return { accounts, arns };
+}
 
 export interface BillingProps {
   table: dynamodb.ITable;
@@ -26,6 +42,13 @@ export interface BillingProps {
   transferStateMachine: sfn.IStateMachine;
   /** D7: B1 cancels members' scheduled deletions and stops their executions. */
   deletionStateMachine?: sfn.IStateMachine;
+  /** B4: a contract cancellation of more members than this waits for an operator's confirmation (default 500). */
+  confirmationThreshold?: number;
+  /**
+   * B4: who may put events on the billing bus: account ids and IAM principal ARNs (`offboard:billingPublishers`).
+   * Absent: the stack's own account. Every other principal is denied, whatever its IAM policies allow.
+   */
+  billingPublishers?: string[];
 }
 
 /**
@@ -42,6 +65,27 @@ export class Billing extends Construct {
   constructor(scope: Construct, id: string, props: BillingProps) {
     super(scope, id);
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${Stack.of(this).stackName}-billing` });
+    // B4: only the principals the deployer names may put events (one forged Contract Cancelled would wipe an organization)
+    const publishers = parsePublishers(props.billingPublishers);
+    if (publishers.accounts.length + publishers.arns.length === 0) publishers.accounts.push(Stack.of(this).account);
+    const principals = [...publishers.accounts.map((a) => new iam.AccountPrincipal(a)), ...publishers.arns.map((a) => new iam.ArnPrincipal(a))];
+    this.bus.addToResourcePolicy(new iam.PolicyStatement({ sid: 'NamedPublishersPutEvents', effect: iam.Effect.ALLOW, principals, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyNamedPublishers',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        // denied unless the caller is a named principal or in a named account (the keys of one operator are ANDed)
+        conditions: {
+          StringNotEquals: {
+            ...(publishers.accounts.length ? { 'aws:PrincipalAccount': publishers.accounts } : {}),
+            ...(publishers.arns.length ? { 'aws:PrincipalArn': publishers.arns } : {}),
+          },
+        },
+      }),
+    );
     this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -66,10 +110,14 @@ export class Billing extends Construct {
       })
         .bindTable(props.table)
         .bindBucket(props.bucket);
-      fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
-      fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
-      props.transferStateMachine.grantStartExecution(fn);
-      this.cancellation.grantStartExecution(fn);
+      if (name === 'ContractCancelled') fn.addEnvironment('CONFIRMATION_THRESHOLD', String(props.confirmationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD)); // B4
+      // B4: a reinstatement only cancels runs (their executions stop before their next batch): it starts nothing
+      if (name !== 'ContractReinstated') {
+        fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
+        fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
+        props.transferStateMachine.grantStartExecution(fn);
+        this.cancellation.grantStartExecution(fn);
+      }
       // Rejected events (unknown organization, missing field, wrong type) end here with the error, after 2 retries.
       fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.deadLetters) });
       this.functions[name] = fn;
@@ -92,11 +140,11 @@ export class Billing extends Construct {
     const fns: Record<string, OffboardFunction> = {};
     const functionScope = new Construct(this, 'RunSteps');
     const steps = {
-      StartRun: 'Counts the members and cancels transfers waiting to join the organization',
-      DeleteBatch: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent',
+      StartRun: 'Counts the members and cancels transfers waiting to join the organization (and failed ones); a run cancelled before it began stops',
+      DeleteBatch: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent. Stops when the run was cancelled (B4); skips members who left (O3)',
       RecordBatchFailed: 'Counts each member of a batch that failed as failed, with the error; the run goes on',
       DeleteOwnedFiles: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first',
-      FinishRun: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted",
+      FinishRun: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled",
       FailRun: 'The run failed with its error',
     } as const;
     const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
@@ -140,8 +188,12 @@ export class Billing extends Construct {
     startFiles.next(ownedFiles);
     ownedFiles.next(new sfn.Choice(this, 'MoreOwnedFiles', { comment: 'Another page of owned files?' }).when(sfn.Condition.isPresent('$.files.cursor'), ownedFiles).otherwise(finish));
 
-    const more = new sfn.Choice(this, 'MoreMembers', { comment: 'Another batch of members?' }).when(sfn.Condition.isPresent('$.batch.cursor'), deleteBatch).otherwise(startFiles);
-    startRun.next(deleteBatch);
+    // B4: a run cancelled by an operator or a reinstated contract stops before its next batch; the rest stays
+    const more = new sfn.Choice(this, 'MoreMembers', { comment: 'Cancelled (B4)? Another batch of members?' })
+      .when(sfn.Condition.isPresent('$.batch.stopped'), finish)
+      .when(sfn.Condition.isPresent('$.batch.cursor'), deleteBatch)
+      .otherwise(startFiles);
+    startRun.next(new sfn.Choice(this, 'RunGoesOn', { comment: 'Cancelled before it began (B4)?' }).when(sfn.Condition.isPresent('$.batch.stopped'), finish).otherwise(deleteBatch));
     deleteBatch.next(more);
     batchFailed.next(more);
     finish.next(new sfn.Succeed(this, 'RunSucceeded', { comment: 'Every member processed' }));

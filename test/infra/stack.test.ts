@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(29); // 12 operation steps (StartPurge, D7), 8 API, 3 billing targets, 6 bulk-run steps
+    expect(ours.length).toBe(30); // 12 operation steps (StartPurge, D7), 8 API, 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -185,6 +185,8 @@ describe('API', () => {
         'GET /organizations/{id}/members',
         'GET /organizations/{id}/transfers',
         'POST /billing-runs/{id}/resumption',
+        'POST /billing-runs/{id}/confirmation',
+        'POST /billing-runs/{id}/cancellation',
         'POST /deletions/{id}/resumption',
         'POST /deletions/{id}/cancellation',
         'POST /transfers/{id}/resumption',
@@ -251,7 +253,7 @@ describe('billing (B1–B3)', () => {
   it('a custom event bus with one rule per detail-type, each matching source "billing"', () => {
     template.resourceCountIs('AWS::Events::EventBus', 1);
     const rules = Object.values<any>(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
-    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual(['Contract Cancelled', 'Plan Changed', 'Seats Changed']);
+    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual(['Contract Cancelled', 'Contract Reinstated', 'Plan Changed', 'Seats Changed']);
     for (const r of rules) {
       expect(r.EventBusName).toBeDefined();
       expect(r.EventPattern.source).toEqual(['billing']);
@@ -267,7 +269,7 @@ describe('billing (B1–B3)', () => {
   });
   it('rejected events reach the same queue with their error: each target function has an on-failure destination', () => {
     const configs = Object.values<any>(template.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
-    expect(configs.length).toBe(3);
+    expect(configs.length).toBe(4);
     for (const c of configs) {
       expect(c.MaximumRetryAttempts).toBe(2);
       expect(c.DestinationConfig.OnFailure.Destination).toBeDefined();
@@ -284,13 +286,60 @@ describe('billing (B1–B3)', () => {
     const d = byId('BillingCancellationStateMachine');
     const states = Object.fromEntries(allStates(d));
     expect(d.StartAt).toBe('StartRun');
-    expect(states.StartRun.Next).toBe('DeleteBatch');
+    expect(states.StartRun.Next).toBe('RunGoesOn');
+    expect(states.RunGoesOn).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.batch.stopped', IsPresent: true, Next: 'FinishRun' }], Default: 'DeleteBatch' });
     expect(states.DeleteBatch.Catch[0].Next).toBe('RecordBatchFailed');
-    expect(states.MoreMembers.Choices[0]).toMatchObject({ Variable: '$.batch.cursor', IsPresent: true, Next: 'DeleteBatch' });
+    // B4: a cancelled run stops before its next batch
+    expect(states.MoreMembers.Choices[0]).toMatchObject({ Variable: '$.batch.stopped', IsPresent: true, Next: 'FinishRun' });
+    expect(states.MoreMembers.Choices[1]).toMatchObject({ Variable: '$.batch.cursor', IsPresent: true, Next: 'DeleteBatch' });
     expect(states.MoreMembers.Default).toBe('StartOwnedFiles');
     expect(Object.values<any>(states).some((s) => s.Type === 'Map')).toBe(false); // no child execution per member
     for (const [name, s] of allStates(d).filter(([, s]) => s.Type === 'Task')) {
       expect(s.Retry?.some((r: any) => r.ErrorEquals.includes('Lambda.ServiceException')), name).toBe(true);
     }
+  });
+});
+
+describe('B4 — the brake and the billing bus', () => {
+  const busPolicies = (t: Template) => Object.values<any>(t.findResources('AWS::Events::EventBusPolicy')).flatMap((p) => p.Properties.Statement ? [p.Properties.Statement] : p.Properties.Policy?.Statement ?? []);
+  it('B4: the billing bus lets only the named principals put events: an Allow for them, a Deny for every other principal', () => {
+    const named = synthesize({ billingPublishers: ['111122223333', 'arn:aws:iam::444455556666:role/billing-publisher'] });
+    const statements = busPolicies(named);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Sid: 'cdk-NamedPublishersPutEvents', Effect: 'Allow', Action: 'events:PutEvents' }),
+        expect.objectContaining({
+          Sid: 'cdk-OnlyNamedPublishers',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'events:PutEvents',
+          Condition: { StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'], 'aws:PrincipalArn': ['arn:aws:iam::444455556666:role/billing-publisher'] } },
+        }),
+      ]),
+    );
+    const allow = statements.find((s: any) => s.Sid === 'cdk-NamedPublishersPutEvents');
+    expect(JSON.stringify(allow.Principal)).toContain('111122223333');
+    expect(JSON.stringify(allow.Principal)).toContain('arn:aws:iam::444455556666:role/billing-publisher');
+    // without the setting: the stack's own account only
+    const deny = busPolicies(template).find((s: any) => s.Sid === 'cdk-OnlyNamedPublishers');
+    expect(deny.Condition.StringNotEquals['aws:PrincipalAccount']).toEqual([{ Ref: 'AWS::AccountId' }]);
+  });
+  it('B4: a publisher that is neither an account id nor a principal ARN is refused at synthesis', () => {
+    expect(() => synthesize({ billingPublishers: ['everyone'] })).toThrow(/offboard:billingPublishers: "everyone"/);
+  });
+  it('B4: the contract-cancellation target gets the confirmation threshold (default 500, or the stack setting)', () => {
+    const threshold = (t: Template) =>
+      Object.values<any>(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables?.CONFIRMATION_THRESHOLD).filter(Boolean);
+    expect(threshold(template)).toEqual(['500']);
+    expect(threshold(synthesize({ confirmationThreshold: 2000 }))).toEqual(['2000']);
+  });
+  it('operator: the operator routes require the scope offboard/operator at the gateway; the others do not', () => {
+    const routes = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    const scoped = routes.filter((r) => r.AuthorizationScopes).map((r) => [r.RouteKey, r.AuthorizationScopes]);
+    expect(scoped.sort()).toEqual([
+      ['POST /billing-runs/{id}/cancellation', ['offboard/operator']],
+      ['POST /billing-runs/{id}/confirmation', ['offboard/operator']],
+      ['POST /billing-runs/{id}/resumption', ['offboard/operator']],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, SignJWT } from 'jose';
-import { demoWorld, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, openTarget, settle, type Target } from './harness.js';
 import { synthesize } from '../infra/template.js';
 
 /**
@@ -9,13 +9,14 @@ import { synthesize } from '../infra/template.js';
  *
  * Callers, in the order of each row's `expect`: no token; a bad token (signed by another key); a member (a2 of A,
  * not an administrator); an administrator of an organization the resource has nothing to do with (adminB); the
- * administrator the contract names (`right`); an operator (scope offboard/operator, no user in the world).
+ * administrator the contract names (`right`); an operator (scope offboard/operator: the platform operator, an active
+ * user of the world with no organization, who administers none).
  */
 const CALLERS = ['no token', 'bad token', 'member', 'other administrator', 'right administrator', 'operator'] as const;
 type Expect = [none: number, bad: number, member: number, otherAdmin: number, right: number, operator: number];
 
 /** What a route acts on, set up fresh on the demo world before its cases (ids become `{id}`). */
-type Fixture = 'nothing' | 'organization' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run';
+type Fixture = 'nothing' | 'organization' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run' | 'waiting-run';
 
 interface Row {
   on: Fixture;
@@ -27,36 +28,39 @@ interface Row {
   expect: Expect;
 }
 
-// One line per route. 401 for the operator where the route is for users: the operator's token names no user of the world.
+// One line per route. 403 for the operator where the route is for administrators: an operator is an active user, no administrator.
+// Operator routes (B4, O2) need the scope at the gateway (route authorization scopes): 403 for any token without it.
 const MATRIX: Record<string, Row> = {
   'GET /health': { on: 'nothing', right: 'adminA', expect: [200, 200, 200, 200, 200, 200] },
-  'POST /previews': { on: 'nothing', right: 'adminA', body: { operation: 'deletion', userId: 'a3' }, expect: [401, 401, 403, 403, 200, 401] },
-  'GET /previews/{id}': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /previews/{id}/effects': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'POST /transfers': { on: 'nothing', right: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'C' }, expect: [401, 401, 403, 403, 201, 401] },
-  'POST /transfers/{id}/approval': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 202, 401] },
-  'POST /transfers/{id}/cancellation': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /transfers/{id}': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /transfers/{id}/effects': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'POST /deletions': { on: 'nothing', right: 'adminA', body: { userId: 'a3' }, expect: [401, 401, 403, 403, 202, 401] },
-  'GET /deletions/{id}': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /deletions/{id}/effects': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /operations/{id}/audit': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'POST /previews': { on: 'nothing', right: 'adminA', body: { operation: 'deletion', userId: 'a3' }, expect: [401, 401, 403, 403, 200, 403] },
+  'GET /previews/{id}': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /previews/{id}/effects': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'POST /transfers': { on: 'nothing', right: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'C' }, expect: [401, 401, 403, 403, 201, 403] },
+  'POST /transfers/{id}/approval': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 202, 403] },
+  'POST /transfers/{id}/cancellation': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /transfers/{id}': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /transfers/{id}/effects': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'POST /deletions': { on: 'nothing', right: 'adminA', body: { userId: 'a3' }, expect: [401, 401, 403, 403, 202, 403] },
+  'GET /deletions/{id}': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /deletions/{id}/effects': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /operations/{id}/audit': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /billing-runs/{id}': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
   'GET /me': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },
   'GET /organizations': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },
   'GET /organizations/{id}/members': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
-  'GET /organizations/{id}/transfers': { on: 'organization', right: 'adminA', query: 'direction=outgoing', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /organizations/{id}/deletions': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
+  'GET /organizations/{id}/transfers': { on: 'organization', right: 'adminA', query: 'direction=outgoing', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /organizations/{id}/deletions': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /billing-runs': { on: 'run', right: 'adminA', query: 'organizationId=A', expect: [401, 401, 403, 403, 200, 200] },
-  'POST /deletions/{id}/undo': { on: 'scheduled-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'GET /organizations/{id}/settings': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 401] },
-  'POST /transfers/{id}/resumption': { on: 'failed-transfer', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
-  'POST /deletions/{id}/resumption': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 202, 401] },
-  'POST /deletions/{id}/cancellation': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 401] },
-  // the operator goes before the right administrator and resumes the run: the administrator, allowed, then finds it running (409, not 403)
-  'POST /billing-runs/{id}/resumption': { on: 'failed-run', right: 'adminA', expect: [401, 401, 403, 403, 409, 202] },
+  'POST /deletions/{id}/undo': { on: 'scheduled-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /organizations/{id}/settings': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 403] },
+  'POST /transfers/{id}/resumption': { on: 'failed-transfer', right: 'adminA', expect: [401, 401, 403, 403, 202, 403] },
+  'POST /deletions/{id}/resumption': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 202, 403] },
+  'POST /deletions/{id}/cancellation': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  // O2: only an operator resumes a run; an administrator's token lacks the scope the gateway requires (403)
+  'POST /billing-runs/{id}/resumption': { on: 'failed-run', right: 'adminA', expect: [401, 401, 403, 403, 403, 202] },
+  'POST /billing-runs/{id}/confirmation': { on: 'waiting-run', right: 'adminA', expect: [401, 401, 403, 403, 403, 202] },
+  'POST /billing-runs/{id}/cancellation': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 403, 200] },
 };
 
 let target: Target;
@@ -113,6 +117,12 @@ async function prepare(fixture: Fixture): Promise<string> {
       await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
       return 'b1-authz-failed';
     }
+    case 'waiting-run': {
+      // B4: a contract cancellation above the confirmation threshold, waiting for an operator
+      const at = new Date().toISOString();
+      await store.createRun({ id: 'b1-authz-waiting', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-waiting', status: 'awaiting-confirmation', total: 6, done: 0, failed: 0, createdAt: at, updatedAt: at });
+      return 'b1-authz-waiting';
+    }
     case 'run': {
       // A run of A's that has not finished: once a contract cancellation ends, the organization's administrators are deleted (B1).
       const at = new Date().toISOString();
@@ -167,4 +177,26 @@ describe('authorization matrix (issue 10, CONTRACT.md "who may call")', () => {
   afterAll(() => {
     if (cases > 0) console.log(`authorization cases: ${cases}`);
   });
+});
+
+describe('operator: a token of a deleted or suspended user is refused (401) on every route, operator routes included', () => {
+  for (const status of ['deleted', 'suspended'] as const) {
+    it(`operator: the ${status} platform operator's token with scope offboard/operator answers 401 on every route but /health`, async () => {
+      const w = demoWorld();
+      Object.assign(byId(w.users, 'platform-operator'), status === 'deleted' ? { status, deletedAt: '2026-11-01T00:00:00Z', apiToken: null } : { status });
+      await target.load(w);
+      const at = new Date().toISOString();
+      await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
+      const token = await target.operator.token();
+      const got: Record<string, number> = {};
+      for (const routeKey of routeKeys.filter((k) => k !== 'GET /health')) {
+        const [method, pattern] = routeKey.split(' ') as [string, string];
+        const row = MATRIX[routeKey]!;
+        const path = pattern.replace('{id}', pattern.startsWith('/billing-runs') ? 'b1-authz-failed' : pattern.startsWith('/organizations') ? 'A' : 'x') + (row.query ? `?${row.query}` : '');
+        got[routeKey] = (await target.call(method, path, { token, body: row.body })).status;
+      }
+      expect(got).toEqual(Object.fromEntries(Object.keys(got).map((k) => [k, 401])));
+      expect((await store.getRun('b1-authz-failed'))?.status).toBe('failed'); // nothing resumed
+    });
+  }
 });

@@ -11,9 +11,16 @@ beforeAll(async () => {
 afterAll(async () => target?.close());
 
 describe(`B1, F3 at scale: a cancelled contract of ${MEMBERS} members`, () => {
-  it(`deletes all ${MEMBERS} members and every file they uploaded, and leaves the partner's data as the rules say`, async () => {
+  it(`B4: waits for an operator's confirmation, then deletes all ${MEMBERS} members and every file they uploaded, and leaves the partner's data as the rules say`, async () => {
     const token = await target.operator.token();
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'X' }));
+    // B4: more members than the threshold (500): the run waits for an operator, then runs once confirmed
+    const waiting = await eventually(async () => {
+      const a = await target.call('GET', `/billing-runs/b1-${eventId}`, { token });
+      return a.status === 200 ? a.body : undefined;
+    });
+    expect(waiting).toMatchObject({ status: 'awaiting-confirmation', done: 0 });
+    expect((await target.call('POST', `/billing-runs/b1-${eventId}/confirmation`, { token })).status).toBe(202);
     const progress: number[] = [];
     const run = await eventually(async () => {
       const a = await target.call('GET', `/billing-runs/b1-${eventId}`, { token });

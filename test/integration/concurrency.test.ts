@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_USER } from '../../fixtures/operator.js';
 import { billingEvent, openTarget, type Target } from './harness.js';
 
 /**
@@ -24,7 +25,7 @@ function concurrentWorld() {
       { id: 'X', name: 'Company X', plan: 'enterprise' },
     ],
     outsideAllowances: [['A', 'B'], ['A', 'X']],
-    users: [user('adminA', 'A', true), user('adminA2', 'A', true), user('adminB', 'B', true), user('adminD', 'D', true), user('adminX', 'X', true),
+    users: [OPERATOR_USER, user('adminA', 'A', true), user('adminA2', 'A', true), user('adminB', 'B', true), user('adminD', 'D', true), user('adminX', 'X', true),
       ...A.map((id) => user(id, 'A')), ...B.map((id) => user(id, 'B')), ...X.map((id) => user(id, 'X'))],
     contacts: [] as string[][],
     chats: [] as any[],

@@ -55,7 +55,7 @@ describe('GET /me', () => {
   it('answers a member with no organization to administer', async () => {
     expect((await target.call('GET', '/me', { as: 'a1' })).body).toEqual({ userId: 'a1', displayName: 'Akira Abe', organizationId: 'A', status: 'active', role: 'member', administers: [], operator: false });
   });
-  it('answers an operator token whose user is not in the world with its id and operator: true', async () => {
+  it('operator: answers the platform operator (an active user of the world, no organization) with operator: true', async () => {
     const a = await target.call('GET', '/me', { token: operator });
     expect(a.status).toBe(200);
     expect(a.body).toMatchObject({ userId: 'platform-operator', operator: true, administers: [], organizationId: null });
@@ -209,8 +209,8 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     await expectAdminOnly('/organizations/A/transfers?direction=outgoing', 'adminA', 'a1', 'adminB');
     await expectAdminOnly('/organizations/C/transfers?direction=incoming', 'adminC', 'c1', 'adminA');
     await expectAdminOnly('/organizations/A/deletions', 'adminA', 'a1', 'adminC');
-    // an operator token names no administrator: 401 as on every administrator's route
-    expect((await target.call('GET', '/organizations/A/deletions', { token: operator })).status).toBe(401);
+    // an operator is an active user but no administrator of A: 403 as on every administrator's route
+    expect((await target.call('GET', '/organizations/A/deletions', { token: operator })).status).toBe(403);
   });
 
   it('T10: progress goes from pending to done across a real run, phase by phase with the plan\'s counts', async () => {

@@ -27,10 +27,10 @@ export interface Target {
   /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
   billing(entry: { Source: string; DetailType: string; Detail: unknown; Time?: string }, options?: { times?: number }): Promise<{ eventId: string; deliveries?: any[] }>;
   deadLetters(): Promise<any[]>;
-  /** A token with the platform operator scope. */
+  /** A token with the platform operator scope, for the platform operator (an active user of the world, fixtures/operator.ts). */
   operator: { token: () => Promise<string> };
   /** `mid`: the invocation stops, as a Lambda timeout, after `afterWrites` of its own writes landed. */
-  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number }): Promise<void>;
+  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number; holdMs?: number }): Promise<void>;
   /** Faults fired and the most writes one invocation made, by function, since the last call (which resets both). */
   faultReport(): Promise<{ fired: Record<string, number>; mostWrites: Record<string, number> }>;
   /** Pins the time applied effects write into the world (a deleted user's `deletedAt`), or unpins it. */
@@ -65,9 +65,16 @@ async function request(url: string, method: string, route: string, token: string
   return { status: res.status, body: parsed };
 }
 
-async function embedded(): Promise<Target> {
+/** Stack settings a test file may choose (the embedded stack only; a deployed stack has its own). */
+export interface TargetOptions {
+  /** B4: `offboard:confirmationThreshold`. */
+  confirmationThreshold?: number;
+}
+
+async function embedded(options: TargetOptions = {}): Promise<Target> {
   const { startEmbeddedStack } = await import('../../local/embedded-stack.js');
   const stack = await startEmbeddedStack({
+    ...options,
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     s3Endpoint: inject('s3Endpoint'),
     prefix: `t${Math.random().toString(36).slice(2, 8)}`,
@@ -212,8 +219,8 @@ export async function openDeployedTarget(): Promise<Target> {
   };
 }
 
-export function openTarget(): Promise<Target> {
-  return process.env.OFFBOARD_TARGET === 'stack' ? openDeployedTarget() : embedded();
+export function openTarget(options: TargetOptions = {}): Promise<Target> {
+  return process.env.OFFBOARD_TARGET === 'stack' ? openDeployedTarget() : embedded(options);
 }
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'awaiting-seat'];

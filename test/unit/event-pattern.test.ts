@@ -22,7 +22,7 @@ describe('the billing rules’ patterns, as synthesized', () => {
   });
 
   it('one rule per CONTRACT.md detail-type, each on source "billing"', () => {
-    expect(Object.keys(patterns).sort()).toEqual(['Contract Cancelled', 'Plan Changed', 'Seats Changed']);
+    expect(Object.keys(patterns).sort()).toEqual(['Contract Cancelled', 'Contract Reinstated', 'Plan Changed', 'Seats Changed']);
     for (const p of Object.values(patterns)) expect(p.source).toEqual(['billing']);
   });
   it('B1: "Contract Cancelled" matches its rule only', () => {
@@ -34,6 +34,11 @@ describe('the billing rules’ patterns, as synthesized', () => {
   it('B2: "Seats Changed" matches its rule, whatever the detail (the target validates and dead-letters bad ones)', () => {
     expect(matchesPattern(patterns['Seats Changed'], event('Seats Changed', { organizationId: 'D', seats: 5 }))).toBe(true);
     expect(matchesPattern(patterns['Seats Changed'], event('Seats Changed', { seats: 'many' }))).toBe(true);
+  });
+  it('B4: "Contract Reinstated" matches its rule only', () => {
+    const e = event('Contract Reinstated', { organizationId: 'B' });
+    expect(matchesPattern(patterns['Contract Reinstated'], e)).toBe(true);
+    expect(matchesPattern(patterns['Contract Cancelled'], e)).toBe(false);
   });
   it('B3: "Plan Changed" matches its rule', () => {
     expect(matchesPattern(patterns['Plan Changed'], event('Plan Changed', { organizationId: 'D', plan: 'business' }))).toBe(true);

@@ -148,6 +148,7 @@ export const en = {
 
   'status_awaiting-approval': 'Awaiting approval',
   'status_awaiting-seat': 'Awaiting a free seat',
+  'status_awaiting-confirmation': 'Awaiting an operator’s confirmation (B4)',
   status_running: 'Running',
   status_succeeded: 'Succeeded',
   status_failed: 'Failed',

@@ -147,6 +147,7 @@ export const ja: Dictionary = {
 
   'status_awaiting-approval': '承認待ち',
   'status_awaiting-seat': '空きライセンス待ち',
+  'status_awaiting-confirmation': '運用担当者の確認待ち（B4）',
   status_running: '実行中',
   status_succeeded: '完了',
   status_failed: '失敗',

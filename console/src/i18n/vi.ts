@@ -147,6 +147,7 @@ export const vi: Dictionary = {
 
   'status_awaiting-approval': 'Chờ phê duyệt',
   'status_awaiting-seat': 'Chờ giấy phép trống',
+  'status_awaiting-confirmation': 'Chờ nhà vận hành xác nhận (B4)',
   status_running: 'Đang chạy',
   status_succeeded: 'Thành công',
   status_failed: 'Thất bại',

@@ -1,14 +1,15 @@
 import { getRun } from '../../store/runs.js';
-import { resumeRun, runView } from '../../services/bulk-run.js';
+import { cancelRun, confirmRun, resumeRun, runView, type RunCaller } from '../../services/bulk-run.js';
 import { callerUser, requireAdminOf } from '../../services/access.js';
 import { billingRuns } from '../../services/organizations.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, hasOperatorScope, json, nextCursor, pageParams, pathId, route, textParam, type HttpEvent } from './http.js';
 
 /**
- * GET /billing-runs/{id}: a bulk run's progress (members done, failed, remaining) and outcome (B1).
+ * GET /billing-runs/{id}: a bulk run's progress (members done, failed, skipped, remaining) and outcome (B1, O3).
  * GET /billing-runs?organizationId=&cursor=&limit=: the runs, newest first (the console's operator view).
- * POST /billing-runs/{id}/resumption: a failed run resumed for its failed and unfinished members.
+ * POST /billing-runs/{id}/confirmation, /cancellation, /resumption: an operator's transitions (B4, O2), made through
+ * the run's lifecycle (functions/domain/lifecycle/bulk-run.ts).
  */
 export const handler = route(async (event) => {
   switch (event.routeKey) {
@@ -18,20 +19,28 @@ export const handler = route(async (event) => {
       const { runs, next } = await billingRuns({ id: callerId(event), operator: hasOperatorScope(event) }, textParam(event, 'organizationId'), pageParams(event));
       return json(200, { runs, ...nextCursor(next) });
     }
-    case 'POST /billing-runs/{id}/resumption': {
-      const run = await readableRun(event, pathId(event));
-      return json(202, await resumeRun(run, hasOperatorScope(event) ? `operator:${callerId(event)}` : callerId(event)));
-    }
+    case 'POST /billing-runs/{id}/confirmation':
+      return json(202, await confirmRun(await readableRun(event, pathId(event)), await runCaller(event)));
+    case 'POST /billing-runs/{id}/cancellation':
+      return json(200, await cancelRun(await readableRun(event, pathId(event)), await runCaller(event)));
+    case 'POST /billing-runs/{id}/resumption':
+      return json(202, await resumeRun(await readableRun(event, pathId(event)), await runCaller(event)));
     default:
       throw new NotFound(`no route ${event.routeKey}`);
   }
 });
 
-/** A run the caller may read: an operator (scope `offboard/operator`), or an administrator of its organization. */
+/** CONTRACT.md: the caller is an active user (401 otherwise, operators included); an operator when its token has the scope. */
+async function runCaller(event: HttpEvent): Promise<RunCaller> {
+  const user = await callerUser(callerId(event));
+  return { id: user.id, operator: hasOperatorScope(event) };
+}
+
+/** A run the caller may read: an operator (an active user with scope `offboard/operator`), or an administrator of its organization. */
 export async function readableRun(event: HttpEvent, id: string) {
+  const caller = await callerUser(callerId(event));
   const run = await getRun(id);
   if (!hasOperatorScope(event)) {
-    const caller = await callerUser(callerId(event));
     if (!run) throw new NotFound(`billing run ${id} does not exist`);
     requireAdminOf(caller, run.organizationId, 'only an administrator of the organization, or an operator, may read its billing runs');
   }
