@@ -42,3 +42,30 @@ export async function callStack(url: string, method: string, path: string, body?
   }
   return { status: res.status, json: await res.json() };
 }
+
+/** Whether an endpoint URL names this machine by a loopback address: localhost, 127.0.0.0/8, ::1 (not a DNS name that may resolve to one). */
+export function isLoopbackEndpoint(url: string | undefined): boolean {
+  if (!url) return false;
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '[::ffff:7f00:1]';
+}
+
+/**
+ * `world load --stack NAME` replaces every organization's data in that stack's table and bucket. It runs without
+ * asking only where every service it writes to (DynamoDB, S3) and the stack lookup (CloudFormation) are reached at a
+ * loopback endpoint; anywhere else `--yes-replace-everything NAME` must name the stack exactly. Answers why it is
+ * refused (naming what is missing), or undefined.
+ */
+export function loadRefusal(stack: string, confirm: string | true | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const endpoints = { DynamoDB: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL, S3: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL, CloudFormation: env.AWS_ENDPOINT_URL_CLOUDFORMATION ?? env.AWS_ENDPOINT_URL };
+  const remote = Object.entries(endpoints).filter(([, url]) => !isLoopbackEndpoint(url));
+  if (remote.length === 0 || confirm === stack) return undefined;
+  const where = remote.map(([service, url]) => `${service} at ${url ?? 'its AWS endpoint'}`).join(', ');
+  const asked = confirm === undefined ? 'without --yes-replace-everything' : confirm === true ? '--yes-replace-everything names no stack' : `--yes-replace-everything names ${confirm}, not ${stack}`;
+  return `world load --stack ${stack} would replace every organization's data in stack ${stack} (${where}: not a local endpoint); refused, nothing changed: ${asked}. To replace everything there, add --yes-replace-everything ${stack}`;
+}
