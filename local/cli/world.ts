@@ -52,7 +52,7 @@ if (command === 'export') {
     } catch {
       fail(`${file}: not valid JSON`);
     }
-    const refusal = loadRefusal(options.stack, options['yes-replace-everything']);
+    const refusal = await loadRefusal(options.stack, options['yes-replace-everything']);
     if (refusal) fail(refusal);
     await useDeployedStack(options.stack);
     const store = await import('../../functions/world/world-store.js');

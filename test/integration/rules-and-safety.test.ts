@@ -265,4 +265,28 @@ describe('O4: no two ids share a key', () => {
     expect(await target.objectKeys()).toContain(objectKey(wide, wide2));
     expect(await target.check()).toEqual([]);
   });
+
+  it('O4: a user whose id is 256 four-byte characters is listed, paged past and deleted through the API', async () => {
+    const wide = '\u{1F602}'.repeat(256);
+    await target.load(collidingWorld((w) => {
+      w.users.push({ id: wide, name: 'Wide Id', organizationId: 'A', apiToken: 'tok-wide' });
+      w.chats.push({ id: `my-${wide.slice(0, 200)}`, type: 'my', members: [{ userId: wide, role: 'admin' }] });
+    }));
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await target.call('GET', `/organizations/A/members?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as: 'adminA' });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      listed.push(...page.body.members.map((m: any) => m.userId));
+      cursor = page.body.nextCursor;
+    } while (cursor && listed.length < 20);
+    expect(listed.sort()).toEqual(['a1', 'a2', 'a3', 'adminA', 'old1', wide].sort());
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: wide } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect((await settle(target, `/deletions/${started.body.id}`, 'adminA')).status).toBe('succeeded');
+    const after = await target.export();
+    expect(after.users.find((u: any) => u.id === wide)).toMatchObject({ status: 'deleted', displayName: 'Wide Id (cancelled)' });
+    expect(after.chats.find((c: any) => c.id === `my-${wide.slice(0, 200)}`)).toBeUndefined(); // D3
+    expect(await target.check()).toEqual([]);
+  });
 });
