@@ -1,7 +1,7 @@
 import type { User } from './model.js';
 
-/** D2: users deleted before this instant show as "Cancelled user". Reading: the cut-off date is taken in UTC. */
-export const CANCELLED_USER_CUTOFF = Date.parse('2016-03-09T00:00:00Z');
+/** D2: users deleted before this instant show as "Cancelled user". Reading: the date is Japan's, so 2016-03-09T00:00+09:00 (2016-03-08T15:00Z). */
+export const CANCELLED_USER_CUTOFF = Date.parse('2016-03-09T00:00:00+09:00');
 
 /**
  * D2: the name people see for a user, as on past messages. Resolved when read, from the user record, so deleting a

@@ -161,8 +161,9 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
     const others = chat.members.filter((m) => m.userId !== subject.id);
     if (chat.type === 'direct' && others.length === 0) {
       list.deleteChat(chat.id, 'D4', contents); // D4: the other user was deleted before: both users are deleted
-    } else if (chat.type === 'my' || others.length === 0) {
-      list.deleteChat(chat.id, 'D3', contents); // D3: My Chat, and chats where the user was the only participant
+    } else if (chat.type === 'my' || (chat.type !== 'direct' && !others.some((m) => isActive(slice.users, m.userId)))) {
+      // D3: My Chat, and chats where the user was the only participant (reading: members already deleted do not count)
+      list.deleteChat(chat.id, 'D3', contents);
     } else if (chat.type === 'direct') {
       const otherDeleted = others.every((m) => !isActive(slice.users, m.userId));
       if (!view.hasMessages || otherDeleted) {

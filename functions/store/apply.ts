@@ -218,8 +218,8 @@ export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effec
       ProjectionExpression: 'PK, SK, id, chatId',
     }),
   );
-  const items = partitions.flat().filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')));
-  const objects = items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => fileObjectKey(i.chatId ?? String(i.PK).slice('CHAT#'.length), i.id));
+  const items = partitions.flatMap((p, n) => p.map((i: Record<string, any>): Record<string, any> => ({ ...i, chatId: i.chatId ?? chatIds[n] }))).filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')));
+  const objects = items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => fileObjectKey(i.chatId, i.id));
   await deleteObjects(bucketName(), objects);
   await batchWrite(tableName(), items.map((i) => del({ PK: i.PK, SK: i.SK })));
 }

@@ -29,82 +29,123 @@
  * | billing run   | RUN#id            | RUN                         | RUNS                | createdAt#id             |
  * | run batch     | RUN#id            | BATCH#[Rk#]nnnnnn           |                     |                          |
  * | idempotency   | IDEMPOTENCY#billing | billing.<detail-type>#hash | (Powertools records of the B2/B3 targets: store/idempotency.ts) |
+ *
+ * O4: every id in a key (and in an object key) is one encoded component (`keyComponent` below), so no two ids map to the
+ * same key, whatever characters they hold: `#`, `/` and `%` never appear raw in a component, and a long one is
+ * replaced by its hash, which keeps a key of two 256-character ids of 4-byte characters within DynamoDB's limits.
  */
+import { createHash } from 'node:crypto';
+
+/** Characters a component keeps as they are (those `encodeURIComponent` keeps): ids made of them read as themselves. */
+const PLAIN = /^[A-Za-z0-9\-_.!~*'()]$/;
+/** A component longer than this (in bytes, all ASCII) is replaced by its hash: two of them and a prefix fit a sort key of 1,024 bytes. */
+export const MAX_COMPONENT = 400;
+
+/**
+ * O4: one id as a key component, injective. Percent-encoding of the UTF-8 bytes (`%XX`, upper-case hex), a lone
+ * surrogate as `%uXXXX`; if that is longer than MAX_COMPONENT, `%h` and the SHA-256 of the encoding (base64url).
+ * No encoding starts `%h` (it would be `%XX` with hex digits), so a hashed id never equals an encoded one.
+ */
+export function keyComponent(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    if (PLAIN.test(ch)) out += ch;
+    else {
+      const cp = ch.codePointAt(0)!;
+      if (cp >= 0xd800 && cp <= 0xdfff) out += `%u${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+      else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+  }
+  return out.length <= MAX_COMPONENT ? out : `%h${createHash('sha256').update(out).digest('base64url')}`;
+}
+const enc = keyComponent;
+
 /** Where an organization's operation index items start, by list; the rest of the sort key is `createdAt#operationId`. */
 export const ORG_OPERATION_PREFIX = { incoming: 'TRANSFER#IN#', outgoing: 'TRANSFER#OUT#', deletion: 'DELETION#' } as const;
 export type OrgOperationList = keyof typeof ORG_OPERATION_PREFIX;
 
 export const keys = {
-  org: (id: string) => ({ PK: `ORG#${id}`, SK: 'ORG' }),
-  allowance: (a: string, b: string) => ({ PK: `ORG#${a}`, SK: `ALLOW#${b}` }),
+  org: (o: string) => ({ PK: `ORG#${enc(o)}`, SK: 'ORG' }),
+  allowance: (a: string, b: string) => ({ PK: `ORG#${enc(a)}`, SK: `ALLOW#${enc(b)}` }),
   waiting: (destinationOrgId: string, createdAt: string, operationId: string) => ({
-    PK: `ORG#${destinationOrgId}`,
-    SK: `WAITING#${createdAt}#${operationId}`,
+    PK: `ORG#${enc(destinationOrgId)}`,
+    SK: `WAITING#${operationPosition(createdAt, operationId)}`,
   }),
   waitingOut: (sourceOrgId: string, createdAt: string, operationId: string) => ({
-    PK: `ORG#${sourceOrgId}`,
-    SK: `WAITOUT#${createdAt}#${operationId}`,
+    PK: `ORG#${enc(sourceOrgId)}`,
+    SK: `WAITOUT#${operationPosition(createdAt, operationId)}`,
   }),
   outgoing: (sourceOrgId: string, createdAt: string, operationId: string) => ({
-    PK: `ORG#${sourceOrgId}`,
-    SK: `OUTGOING#${createdAt}#${operationId}`,
+    PK: `ORG#${enc(sourceOrgId)}`,
+    SK: `OUTGOING#${operationPosition(createdAt, operationId)}`,
   }),
   incoming: (destinationOrgId: string, createdAt: string, operationId: string) => ({
-    PK: `ORG#${destinationOrgId}`,
-    SK: `INCOMING#${createdAt}#${operationId}`,
+    PK: `ORG#${enc(destinationOrgId)}`,
+    SK: `INCOMING#${operationPosition(createdAt, operationId)}`,
   }),
   /**
    * The console's lists (kept for good, unlike the markers above, which go when a transfer ends): every transfer
    * into or out of an organization, every deletion in it, newest first. Written in the operation's own transaction.
+   * `position` is an `operationPosition` (already encoded).
    */
-  orgOperation: (orgId: string, list: OrgOperationList, position: string) => ({ PK: `ORG#${orgId}`, SK: `${ORG_OPERATION_PREFIX[list]}${position}` }),
+  orgOperation: (orgId: string, list: OrgOperationList, position: string) => ({ PK: `ORG#${enc(orgId)}`, SK: `${ORG_OPERATION_PREFIX[list]}${position}` }),
   /** Every organization (GSI1, on the organization item itself: its plan is always current). */
   organizations: 'ORGS',
   /** Every billing run (GSI1, on the run item itself: its counters are always current). */
   runs: 'RUNS',
-  run: (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' }),
+  run: (r: string) => ({ PK: `RUN#${enc(r)}`, SK: 'RUN' }),
   /** A resumed run's batches (attempt 1, 2, ...) are numbered again from 0 under their attempt. */
-  runBatch: (id: string, n: number, attempt = 0) => ({ PK: `RUN#${id}`, SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}` }),
-  plan: (id: string) => ({ PK: `PLAN#${id}`, SK: 'META' }),
-  planPage: (id: string, n: number) => ({ PK: `PLAN#${id}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
-  journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: `${startedAt}#${operationId}` }),
-  user: (id: string) => ({ PK: `USER#${id}`, SK: 'USER' }),
-  orgMembers: (orgId: string) => `ORG#${orgId}#MEMBERS`,
-  contact: (a: string, b: string) => ({ PK: `USER#${a}`, SK: `CONTACT#${b}` }),
-  chat: (id: string) => ({ PK: `CHAT#${id}`, SK: 'CHAT' }),
-  member: (chatId: string, userId: string) => ({ PK: `CHAT#${chatId}`, SK: `MEMBER#${userId}` }),
-  userChats: (userId: string) => `USER#${userId}#CHATS`,
-  message: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `MSG#${id}` }),
-  file: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `FILE#${id}` }),
-  userFiles: (userId: string) => `USER#${userId}#FILES`,
+  runBatch: (r: string, n: number, attempt = 0) => ({ PK: `RUN#${enc(r)}`, SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}` }),
+  plan: (p: string) => ({ PK: `PLAN#${enc(p)}`, SK: 'META' }),
+  planPage: (p: string, n: number) => ({ PK: `PLAN#${enc(p)}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
+  journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: operationPosition(startedAt, operationId) }),
+  user: (u: string) => ({ PK: `USER#${enc(u)}`, SK: 'USER' }),
+  orgMembers: (orgId: string) => `ORG#${enc(orgId)}#MEMBERS`,
+  /** GSI1SK of a user in its organization's members (in id order where ids are plain). */
+  memberPosition: (userId: string) => `USER#${enc(userId)}`,
+  contact: (a: string, b: string) => ({ PK: `USER#${enc(a)}`, SK: `CONTACT#${enc(b)}` }),
+  chat: (c: string) => ({ PK: `CHAT#${enc(c)}`, SK: 'CHAT' }),
+  member: (chatId: string, userId: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `MEMBER#${enc(userId)}` }),
+  userChats: (userId: string) => `USER#${enc(userId)}#CHATS`,
+  /** GSI1SK of a membership among a user's chats. */
+  chatPosition: (chatId: string) => `CHAT#${enc(chatId)}`,
+  message: (chatId: string, m: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `MSG#${enc(m)}` }),
+  file: (chatId: string, f: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `FILE#${enc(f)}` }),
+  userFiles: (userId: string) => `USER#${enc(userId)}#FILES`,
+  /** GSI1SK of a file among its uploader's or its organization's files. */
+  filePosition: (chatId: string, f: string) => `CHAT#${enc(chatId)}#FILE#${enc(f)}`,
   /** Files an organization owns (handed over to it, F1): found by F3 when its contract is cancelled. */
-  orgFiles: (orgId: string) => `ORG#${orgId}#FILES`,
-  task: (chatId: string, id: string) => ({ PK: `CHAT#${chatId}`, SK: `TASK#${id}` }),
-  userAssigned: (userId: string) => `USER#${userId}#ASSIGNED`,
-  operation: (id: string) => ({ PK: `OP#${id}`, SK: 'OP' }),
-  userOperations: (userId: string) => `USER#${userId}#OPS`,
-  lock: (userId: string) => ({ PK: `LOCK#USER#${userId}`, SK: 'LOCK' }),
+  orgFiles: (orgId: string) => `ORG#${enc(orgId)}#FILES`,
+  task: (chatId: string, t: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `TASK#${enc(t)}` }),
+  userAssigned: (userId: string) => `USER#${enc(userId)}#ASSIGNED`,
+  /** GSI1SK of a task among its assignee's tasks. */
+  taskPosition: (t: string) => `TASK#${enc(t)}`,
+  operation: (o: string) => ({ PK: `OP#${enc(o)}`, SK: 'OP' }),
+  userOperations: (userId: string) => `USER#${enc(userId)}#OPS`,
+  lock: (userId: string) => ({ PK: `LOCK#USER#${enc(userId)}`, SK: 'LOCK' }),
 };
 
-/** The position of an operation in its organization's lists: newest first is descending order of this. */
-export const operationPosition = (createdAt: string, operationId: string) => `${createdAt}#${operationId}`;
+/** The position of an operation (or run) in its lists: newest first is descending order of this (times hold no `#`). */
+export function operationPosition(createdAt: string, operationId: string): string {
+  return `${createdAt}#${enc(operationId)}`;
+}
 
 /** The organizations-index key of an organization, as a query cursor. */
-export const organizationIndexKey = (orgId: string) => ({ GSI1PK: keys.organizations, GSI1SK: `ORG#${orgId}`, ...keys.org(orgId) });
+export const organizationIndexKey = (orgId: string) => ({ GSI1PK: keys.organizations, GSI1SK: `ORG#${enc(orgId)}`, ...keys.org(orgId) });
 
-/** The runs-index key of a run (its position is `createdAt#id`), as a query cursor. */
-export const runIndexKey = (position: string) => ({ GSI1PK: keys.runs, GSI1SK: position, ...keys.run(position.slice(position.indexOf('#') + 1)) });
+/** The runs-index key of a run (its position is `createdAt#id`, the id encoded), as a query cursor. */
+export const runIndexKey = (position: string) => ({ GSI1PK: keys.runs, GSI1SK: position, PK: `RUN#${position.slice(position.indexOf('#') + 1)}`, SK: 'RUN' });
 
 /** The members-index key of a user, as a query cursor: the next page starts after this member. */
-export const memberIndexKey = (orgId: string, userId: string) => ({ GSI1PK: keys.orgMembers(orgId), GSI1SK: `USER#${userId}`, ...keys.user(userId) });
+export const memberIndexKey = (orgId: string, userId: string) => ({ GSI1PK: keys.orgMembers(orgId), GSI1SK: keys.memberPosition(userId), ...keys.user(userId) });
 
-/** Where a file's bytes live in the bucket. */
+/** Where a file's bytes live in the bucket (O4: neither id can reach into another's path). */
 export function fileObjectKey(chatId: string, fileId: string): string {
-  return `chats/${chatId}/files/${fileId}`;
+  return `chats/${enc(chatId)}/files/${enc(fileId)}`;
 }
 
 export function chatObjectPrefix(chatId: string): string {
-  return `chats/${chatId}/files/`;
+  return `chats/${enc(chatId)}/files/`;
 }
 
 export const GSI1 = 'GSI1';

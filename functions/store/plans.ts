@@ -118,7 +118,7 @@ export async function writePlan(
   // TTL (the table's `expiresAt`, epoch seconds) removes an expired preview's items; reads check the ISO time too.
   const ttl = expiry ? { expiresAt: Math.floor(expiry.getTime() / 1000) + 3600 } : {};
   await batchWrite(tableName(), [
-    ...pages.map((page, n) => put({ ...keys.planPage(plan.id, n), type: 'plan-page', count: page.length, data: gzipSync(JSON.stringify(page)), ...ttl })),
+    ...pages.map((page, n) => put({ ...keys.planPage(plan.id, n), type: 'plan-page', planId: plan.id, count: page.length, data: gzipSync(JSON.stringify(page)), ...ttl })),
     put({ ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...ttl }),
   ]);
   return plan;

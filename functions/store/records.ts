@@ -22,7 +22,7 @@ export const userItem = (u: User): Item => ({
   ...keys.user(u.id),
   type: 'user',
   ...u,
-  ...(u.organizationId ? { GSI1PK: keys.orgMembers(u.organizationId), GSI1SK: `USER#${u.id}` } : {}),
+  ...(u.organizationId ? { GSI1PK: keys.orgMembers(u.organizationId), GSI1SK: keys.memberPosition(u.id) } : {}),
 });
 export function toUser(item: Item): User {
   return {
@@ -62,7 +62,7 @@ export const memberItem = (chatId: string, m: ChatMember): Item => ({
   userId: m.userId,
   role: m.role,
   GSI1PK: keys.userChats(m.userId),
-  GSI1SK: `CHAT#${chatId}`,
+  GSI1SK: keys.chatPosition(chatId),
 });
 export function toChat(item: Item, members: Item[]): Chat {
   return {
@@ -89,7 +89,7 @@ export const fileItem = (f: FileRecord): Item => ({
   ...f,
   // a file handed over to an organization (F1) is the organization's, not its uploader's (F3)
   GSI1PK: f.ownerOrganizationId ? keys.orgFiles(f.ownerOrganizationId) : keys.userFiles(f.uploaderId),
-  GSI1SK: `CHAT#${f.chatId}#FILE#${f.id}`,
+  GSI1SK: keys.filePosition(f.chatId, f.id),
 });
 export const toFile = (item: Item): FileRecord => ({
   id: item.id,
@@ -105,7 +105,7 @@ export const taskItem = (t: Task): Item => ({
   type: 'task',
   ...t,
   GSI1PK: keys.userAssigned(t.assigneeId),
-  GSI1SK: `TASK#${t.id}`,
+  GSI1SK: keys.taskPosition(t.id),
 });
 export const toTask = (item: Item): Task => ({
   id: item.id,

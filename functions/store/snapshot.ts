@@ -9,7 +9,7 @@ import { bucketName, tableName } from './table.js';
 const CHECKED_ATTRIBUTES = [
   'PK', 'SK', 'type', 'id', 'userId', 'otherId', 'organizationId', 'chatId', 'role', 'chatType', 'frozen', 'status',
   'orgAdmin', 'allowOutsideCommunication', 'restrictOutsideCommunication', 'seats', 'members', 'admins', 'operationId',
-  'uploaderId', 'assigneeId', 'requesterId', 'senderId', 'apiToken', 'expiresAt', 'header',
+  'uploaderId', 'assigneeId', 'requesterId', 'senderId', 'apiToken', 'expiresAt', 'header', 'planId',
 ] as const;
 
 export interface Snapshot {

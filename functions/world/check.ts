@@ -1,5 +1,5 @@
 import { mayCommunicate, type CommunicationContext } from '../domain/communication.js';
-import { pairKey, type Organization, type User } from '../domain/model.js';
+import { isPresent, pairKey, type Organization, type User } from '../domain/model.js';
 import { fileObjectKey } from '../store/keys.js';
 import { HOLDS_LOCK } from '../domain/lifecycle/operation.js';
 import { toOrg, toUser, type Item } from '../store/records.js';
@@ -19,7 +19,7 @@ export interface Problem {
 export const INVARIANTS = {
   'group-without-admin': 'D5, G2: a group chat with members has an administrator',
   'forbidden-contact': 'C1, C2, T7: every contact is a pair that may communicate',
-  'forbidden-membership': 'C2, T7, T8: every two active members of a chat may communicate',
+  'forbidden-membership': 'C2, T7, T8: every two members of a chat who are not deleted (active, or suspended under D7) may communicate',
   'one-sided-contact': 'T7, D4: a contact exists on both sides or on neither',
   'deleted-user-contact': 'D4: a deleted user is in nobody\'s contacts',
   'deleted-user-member': 'D3, D4, D5: a deleted user is a member of no chat',
@@ -124,7 +124,8 @@ export function problemsOf(snapshot: Snapshot): Problem[] {
     if (chat.chatType === 'direct' && (members.length > 2 || (members.length === 1 && !chat.frozen))) {
       out.push(problem('direct-chat-shape', `direct chat ${chat.id} has ${members.length} members${chat.frozen ? '' : ' and is not frozen'}`, [chat.id]));
     }
-    const forbidden = forbiddenPair(ctx, members.map((m) => users.get(m.userId)).filter((u): u is User => u?.status === 'active'));
+    // T8 reading: a member suspended under a grace period (D7) still counts as a member until the purge
+    const forbidden = forbiddenPair(ctx, members.map((m) => users.get(m.userId)).filter((u): u is User => isPresent(u)));
     if (forbidden) out.push(problem('forbidden-membership', `${forbidden[0]} and ${forbidden[1]} are both in ${chat.chatType} chat ${chat.id} but may not communicate`, [chat.id, ...forbidden]));
   }
 
@@ -164,14 +165,16 @@ export function problemsOf(snapshot: Snapshot): Problem[] {
     }
   }
   const runs = new Set(of('run').map((i) => i.id as string));
-  const headers = new Map<string, Item>(of('plan').map((i) => [String(i.PK).slice('PLAN#'.length), i]));
-  for (const [planId, header] of headers) {
+  // O4: a plan's key holds its id encoded (store/keys.ts), so the id is read from the header and the pages
+  const headers = new Map<string, Item>(of('plan').map((i) => [String(i.PK), i]));
+  for (const header of headers.values()) {
+    const planId = String(JSON.parse(String(header.header ?? '{}')).id);
     const owner = planOwner(planId, header);
     if (owner.kind === 'preview') continue;
     const exists = owner.kind === 'run' ? runs.has(owner.id) : operations.has(owner.id);
     if (!exists) out.push(problem('plan-without-owner', `plan ${planId} belongs to ${owner.kind} ${owner.id}, which does not exist`, [planId]));
   }
-  const pageless = new Set(of('plan-page').map((i) => String(i.PK).slice('PLAN#'.length)).filter((id) => !headers.has(id)));
+  const pageless = new Set(of('plan-page').filter((i) => !headers.has(String(i.PK))).map((i) => String(i.planId ?? i.PK)));
   for (const planId of pageless) out.push(problem('plan-without-owner', `plan ${planId} has pages but no header`, [planId]));
 
   return out.sort((a, b) => (a.invariant !== b.invariant ? (a.invariant < b.invariant ? -1 : 1) : a.ids.join('\u0000') < b.ids.join('\u0000') ? -1 : 1));

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
@@ -41,4 +42,43 @@ export async function callStack(url: string, method: string, path: string, body?
     fail(`no embedded stack answers at ${url}: start it with \`npm start\` (or pass --port)`);
   }
   return { status: res.status, json: await res.json() };
+}
+
+const isLoopbackAddress = (address: string) => /^127(\.\d{1,3}){3}$/.test(address) || address === '::1' || address === '::ffff:7f00:1' || /^::ffff:127(\.\d{1,3}){3}$/.test(address);
+
+/**
+ * Whether an endpoint URL reaches this machine only: its host is `localhost` (or `*.localhost`), a loopback address
+ * (127.0.0.0/8, ::1), or a name every address of which is one (as `localhost.localstack.cloud`).
+ */
+export async function isLoopbackEndpoint(url: string | undefined): Promise<boolean> {
+  if (!url) return false;
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return false;
+  }
+  if (host === 'localhost' || host.endsWith('.localhost') || isLoopbackAddress(host)) return true;
+  try {
+    const addresses = await lookup(host, { all: true });
+    return addresses.length > 0 && addresses.every((a) => isLoopbackAddress(a.address));
+  } catch {
+    return false; // a name that does not resolve is not known to be local
+  }
+}
+
+/**
+ * `world load --stack NAME` replaces every organization's data in that stack's table and bucket. It runs without
+ * asking only where every service it writes to (DynamoDB, S3) and the stack lookup (CloudFormation) are reached at a
+ * loopback endpoint; anywhere else `--yes-replace-everything NAME` must name the stack exactly. Answers why it is
+ * refused (naming what is missing), or undefined.
+ */
+export async function loadRefusal(stack: string, confirm: string | true | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const endpoints = { DynamoDB: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL, S3: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL, CloudFormation: env.AWS_ENDPOINT_URL_CLOUDFORMATION || env.AWS_ENDPOINT_URL };
+  const local = await Promise.all(Object.values(endpoints).map(isLoopbackEndpoint));
+  const remote = Object.entries(endpoints).filter((_, i) => !local[i]);
+  if (remote.length === 0 || confirm === stack) return undefined;
+  const where = remote.map(([service, url]) => `${service} at ${url || 'its AWS endpoint'}`).join(', ');
+  const asked = confirm === undefined ? 'without --yes-replace-everything' : confirm === true ? '--yes-replace-everything names no stack' : `--yes-replace-everything names ${confirm}, not ${stack}`;
+  return `world load --stack ${stack} would replace every organization's data in stack ${stack} (${where}: not a local endpoint); refused, nothing changed: ${asked}. To replace everything there, add --yes-replace-everything ${stack}`;
 }

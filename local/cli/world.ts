@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { requireOutputs, stackOutputs } from '../deployed-stack.js';
-import { callStack, fail, parseArgs, stackUrl } from './args.js';
+import { callStack, fail, loadRefusal, parseArgs, stackUrl } from './args.js';
 
-const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME]\n       npm run world -- check [--stack NAME]';
+const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME [--yes-replace-everything NAME]]\n       npm run world -- check [--stack NAME]';
 const { options, positional } = parseArgs(process.argv.slice(2));
 const [command, file] = positional;
 
@@ -52,6 +52,8 @@ if (command === 'export') {
     } catch {
       fail(`${file}: not valid JSON`);
     }
+    const refusal = await loadRefusal(options.stack, options['yes-replace-everything']);
+    if (refusal) fail(refusal);
     await useDeployedStack(options.stack);
     const store = await import('../../functions/world/world-store.js');
     try {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createConnection, createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -21,9 +22,10 @@ let env: Record<string, string>;
 
 const run = promisify(execFile);
 /** `npm run world -- ARGS` as a user runs it against a deployed stack: only the standard AWS variables point it there. */
-async function worldCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function worldCli(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) if (/^(TABLE_NAME|BUCKET_NAME|AWS_ENDPOINT_URL_)/.test(k)) delete childEnv[k];
+  Object.assign(childEnv, extra);
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', './local/preload.mjs', 'local/cli/world.ts', ...args], { cwd: REPO_ROOT, env: childEnv, maxBuffer: 64 << 20 });
     return { code: 0, stdout, stderr };
@@ -121,6 +123,59 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('a deployed stack reach
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refused, nothing changed: .*\/users\/2\/organizationId/);
     expect(await target.export()).toEqual(after);
+  });
+
+  /** The edge endpoint as a remote stack would be reached: at this machine's first non-loopback address, relayed to the edge. */
+  async function remoteEdge(): Promise<{ url: string; server: Server } | undefined> {
+    const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (!address) return undefined;
+    const edge = new URL(env.AWS_ENDPOINT_URL!);
+    const server = createServer((socket) => socket.pipe(createConnection({ host: edge.hostname, port: Number(edge.port) })).pipe(socket));
+    await new Promise<void>((resolve) => server.listen(0, address, resolve));
+    return { url: `http://${address}:${(server.address() as { port: number }).port}`, server };
+  }
+
+  it('world --stack: load refuses a stack reached at an endpoint that is not local unless --yes-replace-everything names it exactly, changing nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'offboard-world-'));
+    const changed = demoWorld();
+    byId(changed.users, 'a3').name = 'Aoi Arai';
+    writeFileSync(path.join(dir, 'changed.json'), JSON.stringify(changed));
+    const file = path.join(dir, 'changed.json');
+    const stackName = env.OFFBOARD_STACK!;
+    const remote = await remoteEdge();
+    // without one, an endpoint nothing answers at stands in: a refusal never reaches it anyway
+    const endpoint = remote?.url ?? 'http://edge.invalid:4566';
+    try {
+      const before = await target.export();
+      const refusals = [
+        { args: [], says: 'without --yes-replace-everything' },
+        { args: ['--yes-replace-everything'], says: '--yes-replace-everything names no stack' },
+        { args: ['--yes-replace-everything', `${stackName}x`], says: `--yes-replace-everything names ${stackName}x, not ${stackName}` },
+        { args: ['--yes-replace-everything', stackName.toLowerCase()], says: `--yes-replace-everything names ${stackName.toLowerCase()}, not ${stackName}` },
+      ];
+      for (const { args, says } of refusals) {
+        const out = await worldCli(['load', file, '--stack', stackName, ...args], { AWS_ENDPOINT_URL: endpoint });
+        expect(out.code, out.stdout).toBe(1);
+        expect(out.stderr).toContain(`refused, nothing changed: ${says}`);
+        expect(out.stderr).toContain(`DynamoDB at ${endpoint}, S3 at ${endpoint}, CloudFormation at ${endpoint}: not a local endpoint`);
+        expect(out.stderr).toContain(`add --yes-replace-everything ${stackName}`);
+      }
+      // no endpoint at all is AWS itself
+      const aws = await worldCli(['load', file, '--stack', stackName], { AWS_ENDPOINT_URL: '' });
+      expect(aws.code).toBe(1);
+      expect(aws.stderr).toContain('DynamoDB at its AWS endpoint, S3 at its AWS endpoint, CloudFormation at its AWS endpoint: not a local endpoint');
+      // one service elsewhere is enough to ask
+      const split = await worldCli(['load', file, '--stack', stackName], { AWS_ENDPOINT_URL_S3: endpoint });
+      expect(split.code).toBe(1);
+      expect(split.stderr).toContain(`(S3 at ${endpoint}: not a local endpoint)`);
+      expect(await target.export()).toEqual(before);
+      if (!remote) return;
+      const confirmed = await worldCli(['load', file, '--stack', stackName, '--yes-replace-everything', stackName], { AWS_ENDPOINT_URL: endpoint });
+      expect(confirmed.code, confirmed.stderr).toBe(0);
+      expect(byId((await target.export()).users, 'a3').displayName).toBe('Aoi Arai');
+    } finally {
+      remote?.server.close();
+    }
   });
 
   it('world --stack with a stack name that does not exist fails naming it and the endpoint', async () => {

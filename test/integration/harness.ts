@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 import type { Problem } from '../../functions/world/check.js';
+import { fileObjectKey } from '../../functions/store/keys.js';
 
 export interface Answer {
   status: number;
@@ -240,8 +241,8 @@ export async function settle(target: Target, route: string, as: string, until: (
 export const ids = (list: { id: string }[]) => list.map((x) => x.id);
 export const byId = (list: any[], id: string) => list.find((x) => x.id === id);
 
-/** The bucket key of a file (functions/store/keys.ts). */
-export const objectKey = (chatId: string, fileId: string) => `chats/${chatId}/files/${fileId}`;
+/** The bucket key of a file (functions/store/keys.ts, O4). */
+export const objectKey = fileObjectKey;
 
 /** A billing event as a PutEvents entry (CONTRACT.md "Billing events"). */
 export const billingEvent = (DetailType: string, detail: unknown, Time?: string) => ({ Source: 'billing', DetailType, Detail: detail, ...(Time ? { Time } : {}) });

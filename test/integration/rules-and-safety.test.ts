@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { billingEvent, demoWorld, eventually, openTarget, settle, type Target } from './harness.js';
+import { billingEvent, demoWorld, eventually, objectKey, openTarget, settle, type Target } from './harness.js';
 
 /** The rules' readings (RULES.md D4, F3, B3, X1) and the contract's id limits, each against the behaviour it corrects. */
 let target: Target;
@@ -208,5 +208,85 @@ describe('B2, T4: seats that free up', () => {
     const cancelled = await waitFor(first.body.id, ['cancelled', 'succeeded', 'failed']);
     expect(cancelled).toMatchObject({ status: 'cancelled', error: { rule: 'T5' } });
     expect((await waitFor(second.body.id, ['succeeded', 'failed'])).status).toBe('succeeded');
+  });
+});
+
+describe('O4: no two ids share a key', () => {
+  /** The demo world plus two chats and two files of two users whose bucket paths were the same (`chats/k/files/x/files/y`). */
+  function collidingWorld(extra: (w: any) => void = () => {}) {
+    const w = world();
+    w.chats.push(
+      { id: 'k', type: 'group', name: 'k', members: [{ userId: 'a2', role: 'admin' }] }, // a2 alone: deleted (D3, F2)
+      { id: 'k/files/x', type: 'group', name: 'k/files/x', members: [{ userId: 'c1', role: 'admin' }, { userId: 'adminC', role: 'member' }] },
+    );
+    w.files.push(
+      { id: 'x/files/y', chatId: 'k', uploaderId: 'a2', name: 'a2.txt', size: 7, content: 'a2 only' },
+      { id: 'y', chatId: 'k/files/x', uploaderId: 'c1', name: 'c1.txt', size: 7, content: 'c1 keep' },
+    );
+    extra(w);
+    return w;
+  }
+  const file = (w: any, id: string, chatId: string) => w.files.find((f: any) => f.id === id && f.chatId === chatId);
+  async function deleteA2() {
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(started.status).toBe(202);
+    expect(started.body.impact.effects).toContainEqual(expect.objectContaining({ kind: 'chat-deleted', chatId: 'k' }));
+    expect((await settle(target, `/deletions/${started.body.id}`, 'adminA')).status).toBe('succeeded');
+  }
+
+  it('O4: deleting a2 deletes its file in chat k, never the bytes of c1\u2019s file in chat k/files/x (the same bucket path before)', async () => {
+    await target.load(collidingWorld());
+    await deleteA2();
+    const after = await target.export();
+    expect(after.files.filter((f: any) => f.chatId === 'k')).toEqual([]);
+    expect(file(after, 'y', 'k/files/x')).toMatchObject({ uploaderId: 'c1', stored: true }); // F4 deletes only a2's bytes
+    const keys = await target.objectKeys();
+    expect(keys).toContain(objectKey('k/files/x', 'y'));
+    expect(keys).not.toContain(objectKey('k', 'x/files/y'));
+    expect(await target.check()).toEqual([]);
+  });
+
+  it('O4: ids of 256 four-byte characters make keys that fit DynamoDB and S3: loaded, deleted with their user, kept with theirs', async () => {
+    const [wide, wide2] = ['\u{1F600}'.repeat(256), '\u{1F601}'.repeat(256)]; // 1,024 bytes each as UTF-8
+    await target.load(collidingWorld((w) => {
+      w.chats.push({ id: wide, type: 'group', name: 'wide', members: [{ userId: 'c1', role: 'admin' }] });
+      w.files.push(
+        { id: wide, chatId: 'k', uploaderId: 'a2', name: 'a2-wide.txt', size: 4, content: 'wide' },
+        { id: wide2, chatId: wide, uploaderId: 'c1', name: 'c1-wide.txt', size: 4, content: 'wide' },
+      );
+    }));
+    const before = await target.export();
+    expect(file(before, wide, 'k')).toMatchObject({ stored: true });
+    expect(file(before, wide2, wide)).toMatchObject({ stored: true });
+    await deleteA2();
+    const after = await target.export();
+    expect(file(after, wide, 'k')).toBeUndefined();
+    expect(file(after, wide2, wide)).toMatchObject({ uploaderId: 'c1', stored: true });
+    expect(await target.objectKeys()).toContain(objectKey(wide, wide2));
+    expect(await target.check()).toEqual([]);
+  });
+
+  it('O4: a user whose id is 256 four-byte characters is listed, paged past and deleted through the API', async () => {
+    const wide = '\u{1F602}'.repeat(256);
+    await target.load(collidingWorld((w) => {
+      w.users.push({ id: wide, name: 'Wide Id', organizationId: 'A', apiToken: 'tok-wide' });
+      w.chats.push({ id: `my-${wide.slice(0, 200)}`, type: 'my', members: [{ userId: wide, role: 'admin' }] });
+    }));
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await target.call('GET', `/organizations/A/members?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as: 'adminA' });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      listed.push(...page.body.members.map((m: any) => m.userId));
+      cursor = page.body.nextCursor;
+    } while (cursor && listed.length < 20);
+    expect(listed.sort()).toEqual(['a1', 'a2', 'a3', 'adminA', 'old1', wide].sort());
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: wide } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect((await settle(target, `/deletions/${started.body.id}`, 'adminA')).status).toBe('succeeded');
+    const after = await target.export();
+    expect(after.users.find((u: any) => u.id === wide)).toMatchObject({ status: 'deleted', displayName: 'Wide Id (cancelled)' });
+    expect(after.chats.find((c: any) => c.id === `my-${wide.slice(0, 200)}`)).toBeUndefined(); // D3
+    expect(await target.check()).toEqual([]);
   });
 });

@@ -28,6 +28,21 @@ describe('D3 — My Chat and chats where the user was alone', () => {
     expect(effects).toContainEqual({ kind: 'file-deleted', rule: 'F2', fileId: 'f' });
     expect(effects).toContainEqual({ kind: 'task-deleted', rule: 'D3', taskId: 't' });
   });
+  it('D3 reading: members already deleted do not count as participants: a group whose other members are all deleted is deleted citing D3', () => {
+    const gone = (id: string) => user(id, 'A', { status: 'deleted', deletedAt: '2026-01-01T00:00:00Z' });
+    const g = { id: 'g', type: 'group' as const, members: [member('x'), member('d1', 'admin'), member('d2', 'readonly')] };
+    const s = slice({ orgs, subject: x, users: [gone('d1'), gone('d2')], chats: [{ chat: g, files: ['fx'] }], contents: { g: { fileIds: ['fx', 'fd'], taskIds: ['tg'] } } });
+    const effects = planDeletion(s).effects;
+    expect(effects.filter((e) => e.kind === 'chat-deleted')).toEqual([{ kind: 'chat-deleted', rule: 'D3', chatId: 'g' }]);
+    expect(effects).toContainEqual({ kind: 'file-deleted', rule: 'F2', fileId: 'fd' }); // F2: with everything in it
+    expect(effects).toContainEqual({ kind: 'task-deleted', rule: 'D3', taskId: 'tg' });
+    expect(kinds(effects)).not.toContain('chat-left');
+    expect(kinds(effects)).not.toContain('admin-granted');
+    // a member who is only suspended (D7) is still a participant: the group stays, the user leaves it (D5)
+    const kept = planDeletion(slice({ orgs, subject: x, users: [gone('d1'), user('d2', 'A', { status: 'suspended' })], chats: [{ chat: g }] })).effects;
+    expect(kept).toContainEqual({ kind: 'chat-left', rule: 'D5', chatId: 'g', userId: 'x' });
+    expect(kinds(kept)).not.toContain('chat-deleted');
+  });
   it('D3: a group chat where the user was the only participant is deleted', () => {
     const s = slice({ orgs, subject: x, users: [], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin')] } }] });
     expect(planDeletion(s).effects).toContainEqual({ kind: 'chat-deleted', rule: 'D3', chatId: 'g' });
@@ -80,10 +95,10 @@ describe('D5, G1, G2 — group chats', () => {
     const s = slice({ orgs, subject: x, users: [a3, b1], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('a3', 'admin'), member('b1')] } }] });
     expect(kinds(planDeletion(s).effects)).not.toContain('admin-granted');
   });
-  it('D5: a chat left with only deleted members is deleted', () => {
+  it('D5, D3: a chat left with only deleted members is deleted, citing D3 (its deleted members are no participants)', () => {
     const gone = user('b1', 'B', { status: 'deleted', deletedAt: '2020-01-01T00:00:00Z' });
     const s = slice({ orgs, subject: x, users: [gone], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('b1')] } }] });
-    expect(planDeletion(s).effects).toContainEqual({ kind: 'chat-deleted', rule: 'D5', chatId: 'g' });
+    expect(planDeletion(s).effects).toContainEqual({ kind: 'chat-deleted', rule: 'D3', chatId: 'g' });
   });
   it('F1: the user’s files in a group chat are handed to the organization when a member of it stays, deleted otherwise', () => {
     const s = slice({

@@ -112,6 +112,17 @@ describe('T8, G1, G2, F1 — leaving group chats', () => {
     const s = slice({ ...base, subject: a1, users: [c1, a2], chats: [{ chat: { id: 'g', type: 'group', members: [member('a1'), member('c1'), member('a2')] }, files: ['f'] }] });
     expect(kinds(planTransfer(s, C).effects)).toEqual(['api-token-revoked', 'membership-changed', 'security-changed']);
   });
+  it('T8 reading: a member suspended under a grace period (D7) still counts until the purge: the user leaves a group where only that member may no longer communicate with them', () => {
+    const suspendedB1 = user('b1', 'B', { status: 'suspended' });
+    const g = { id: 'g', type: 'group' as const, members: [member('a1', 'admin'), member('b1'), member('a2')] };
+    const effects = planTransfer(slice({ ...base, subject: a1, users: [suspendedB1, a2], chats: [{ chat: g, files: ['f'] }] }), C).effects;
+    expect(effects).toContainEqual({ kind: 'chat-left', rule: 'T8', chatId: 'g', userId: 'a1' });
+    expect(effects).toContainEqual({ kind: 'admin-granted', rule: 'G2', chatId: 'g', userIds: ['a2', 'b1'] }); // G2: the suspended member is a member
+    expect(effects).toContainEqual({ kind: 'file-handed-over', rule: 'F1', fileId: 'f', organizationId: 'A' });
+    // a member already deleted no longer counts: nobody left who may not communicate, nothing is left
+    const deletedB1 = user('b1', 'B', { status: 'deleted', deletedAt: '2026-01-01T00:00:00Z' });
+    expect(kinds(planTransfer(slice({ ...base, subject: a1, users: [deletedB1, a2], chats: [{ chat: g }] }), C).effects)).not.toContain('chat-left');
+  });
   it('T8: My Chat is never left', () => {
     const s = slice({ ...base, subject: a1, users: [], chats: [{ chat: { id: 'my', type: 'my', members: [member('a1', 'admin')] } }] });
     expect(kinds(planTransfer(s, C).effects)).not.toContain('chat-left');

@@ -128,11 +128,13 @@ export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S):
 
 /** Ids are 1 to 256 characters (CONTRACT.md), in paths as in bodies: a longer one never reaches the store. */
 export const MAX_ID_LENGTH = 256;
+/** An id's length in characters (code points, as the contract and the World JSON schema count): 256 emoji are 256, not 512. */
+export const characters = (s: string): number => [...s].length;
 
 export function pathId(event: HttpEvent): string {
   const id = event.pathParameters?.id;
   if (!id) throw new InvalidRequest('the path names no id', 'id');
-  if (id.length > MAX_ID_LENGTH) throw new InvalidRequest(`id: must be at most ${MAX_ID_LENGTH} characters`, 'id');
+  if (characters(id) > MAX_ID_LENGTH) throw new InvalidRequest(`id: must be at most ${MAX_ID_LENGTH} characters`, 'id');
   return id;
 }
 
@@ -155,8 +157,8 @@ export function pageParams(event: HttpEvent): { limit: number; after?: string } 
   const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : Number.NaN;
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) throw new InvalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'limit');
   if (query.cursor === undefined) return { limit };
-  const after = /^[A-Za-z0-9_-]{1,512}$/.test(query.cursor) ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
-  if (after === '' || after.length > MAX_POSITION_LENGTH || nextCursor(after).nextCursor !== query.cursor) {
+  const after = /^[A-Za-z0-9_-]{1,2048}$/.test(query.cursor) ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
+  if (after === '' || characters(after) > MAX_POSITION_LENGTH || nextCursor(after).nextCursor !== query.cursor) {
     throw new InvalidRequest('cursor: is not a nextCursor of this list', 'cursor');
   }
   return { limit, after };
@@ -168,7 +170,7 @@ export const nextCursor = (next: string | undefined) => (next === undefined ? {}
 /** An optional text parameter (`?q=`, `?organizationId=`): at most 256 characters, empty counts as absent. */
 export function textParam(event: HttpEvent, name: string): string | undefined {
   const value = event.queryStringParameters?.[name];
-  if (value !== undefined && value.length > MAX_ID_LENGTH) throw new InvalidRequest(`${name}: must be at most ${MAX_ID_LENGTH} characters`, name);
+  if (value !== undefined && characters(value) > MAX_ID_LENGTH) throw new InvalidRequest(`${name}: must be at most ${MAX_ID_LENGTH} characters`, name);
   return value === '' ? undefined : value;
 }
 
@@ -187,7 +189,7 @@ export function choiceParam<T extends string>(event: HttpEvent, name: string, va
 
 const Id = z
   .string({ error: 'must be a non-empty string' })
-  .check(z.minLength(1, { error: 'must be a non-empty string' }), z.maxLength(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
+  .check(z.minLength(1, { error: 'must be a non-empty string' }), z.refine((s) => characters(s) <= MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
 export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id) });
 export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id) });
 /** D7 beyond: an organization's settings; the grace period is a whole number of days, 0 to 30. */
