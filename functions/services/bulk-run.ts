@@ -5,11 +5,11 @@ import { isPresent, type User } from '../domain/model.js';
 import { cancelScheduledForContract } from './grace.js';
 import { Conflict, Forbidden } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { DELETE_OBJECTS_LIMIT, transactWrite } from '../store/batch.js';
+import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
 import { memberIndexKey } from '../store/keys.js';
 import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
-import { auditOf, getOperation, journalEnd, journalStart, otherRunsOverlapped } from '../store/operations.js';
+import { auditOf, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
@@ -188,7 +188,7 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
 /** A bulk batch is a run in the journal too, so operations beside it settle the chats it touched, and it theirs. */
 async function journal(batch: BatchRecord, at: 'start' | 'end') {
   const id = batchId(batch.runId, batch.attempt ?? 0, batch.n);
-  if (at === 'start') await transactWrite([journalStart(id, batch.readAt!)]);
+  if (at === 'start') await journalBegin(id, batch.readAt!);
   else await journalEnd(id, batch.readAt);
 }
 

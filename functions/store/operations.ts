@@ -306,12 +306,17 @@ const LONGEST_RUN_MS = 6 * 3600 * 1000;
  * The journal of runs: an entry when a run starts (written with the start), its end when it ends. Finalize asks
  * whether any other run overlapped its own; only then can a chat it touched have been changed under it (G2, D4, D5).
  */
-export const journalStart = (operationId: string, startedAt: string) => ({
+const journalStart = (operationId: string, startedAt: string) => ({
   Put: {
     TableName: tableName(),
     Item: { ...keys.journal(startedAt, operationId), type: 'journal', operationId, startedAt, expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
   },
 });
+
+/** A journal entry on its own (a bulk batch begins; an operation's run writes it with its transition). */
+export async function journalBegin(runId: string, startedAt: string): Promise<void> {
+  await ddb.send(new PutCommand(journalStart(runId, startedAt).Put));
+}
 
 export async function journalEnd(operationId: string, startedAt: string | undefined): Promise<void> {
   if (!startedAt) return;
