@@ -5,6 +5,8 @@ const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(`offboard:${key}`) ?? undefined;
 const api = ctx('api') ?? 'http';
 if (api !== 'http' && api !== 'none') throw new Error(`-c offboard:api=${api}: expected http (the default) or none`);
+const reserved = String(ctx('reservedConcurrency') ?? 'true');
+if (reserved !== 'true' && reserved !== 'false') throw new Error(`-c offboard:reservedConcurrency=${reserved}: expected true (the default) or false`);
 new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   jwtIssuer: ctx('jwtIssuer'),
   jwtAudience: ctx('jwtAudience')?.split(','),
@@ -15,5 +17,6 @@ new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   oidcClientId: ctx('oidcClientId'),
   oidcScope: ctx('oidcScope'),
   signInDomainPrefix: ctx('signInDomainPrefix'),
+  reservedConcurrency: reserved === 'true',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

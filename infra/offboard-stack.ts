@@ -28,6 +28,8 @@ export interface OffboardStackProps extends StackProps {
   signInDomainPrefix?: string;
   /** The built admin console (default `console/dist`). */
   consoleAppDirectory?: string;
+  /** false: no reserved concurrency (an account below the default 1,000 concurrent executions); see Api. */
+  reservedConcurrency?: boolean;
 }
 
 /** The stack only wires constructs: data, workflows, API, the admin console's hosting. */
@@ -58,6 +60,7 @@ export class OffboardStack extends Stack {
       oidcClientId: props.oidcClientId,
       oidcScope: props.oidcScope,
       signInDomainPrefix: props.signInDomainPrefix,
+      reservedConcurrency: props.reservedConcurrency,
     });
     // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
     // in through the API's identity provider.

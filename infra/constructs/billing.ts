@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OffboardFunction } from './offboard-function.js';
+import { OffboardFunction, type FunctionSize } from './offboard-function.js';
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
 
 /** CONTRACT.md's billing events, one rule each. */
@@ -62,7 +62,7 @@ export class Billing extends Construct {
       const fn = new OffboardFunction(this, name, {
         entry: `functions/handlers/billing/${def.entry}.ts`,
         description: `billing event "${def.detailType}": ${def.rule}`,
-        timeout: Duration.minutes(2),
+        size: 'event',
       })
         .bindTable(props.table)
         .bindBucket(props.bucket);
@@ -99,12 +99,13 @@ export class Billing extends Construct {
       FinishRun: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted",
       FailRun: 'The run failed with its error',
     } as const;
+    // memory and timeout by the work (SIZES in offboard-function.ts): only DeleteBatch plans
+    const sizes: Record<keyof typeof steps, FunctionSize> = { StartRun: 'apply', DeleteBatch: 'bulk', RecordBatchFailed: 'apply', DeleteOwnedFiles: 'apply', FinishRun: 'small', FailRun: 'small' };
     const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
       fns[name] ??= new OffboardFunction(functionScope, name, {
         entry: `functions/handlers/bulk/${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}.ts`,
         description: `billing run step ${name}: ${steps[name]}`,
-        timeout: Duration.minutes(10),
-        memorySize: 1024,
+        size: sizes[name],
       })
         .bindTable(props.table)
         .bindBucket(props.bucket);
