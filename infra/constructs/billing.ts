@@ -12,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { OffboardFunction, type FunctionSize } from './offboard-function.js';
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
+import { observeStateMachine } from './wildcard-grants.js';
 
 /** CONTRACT.md's billing events, one rule each. */
 export const BILLING_EVENTS = {
@@ -157,13 +158,8 @@ export class Billing extends Construct {
       comment: 'offboard B1: a cancelled contract deletes every member (D2–D6) and every file its users uploaded (F3)',
       definitionBody: sfn.DefinitionBody.fromChainable(startRun),
       timeout: Duration.hours(24),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
     });
+    observeStateMachine(machine, new logs.LogGroup(this, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }));
     return machine;
   }
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { functionTracingPolicy } from './wildcard-grants.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -83,7 +84,6 @@ export class OffboardFunction extends NodejsFunction {
       memorySize: props.memorySize ?? SIZES[props.size ?? 'read'].memorySize,
       timeout: props.timeout ?? SIZES[props.size ?? 'read'].timeout,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
-      tracing: lambda.Tracing.ACTIVE,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       projectRoot: REPO_ROOT,
@@ -95,7 +95,13 @@ export class OffboardFunction extends NodejsFunction {
       },
       bundling: BUNDLING,
     });
-    (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
+    const cfn = this.node.defaultChild as lambda.CfnFunction;
+    cfn.addMetadata(ENTRY_METADATA, props.entry);
+    // X-Ray active, its grant on `*` in the one policy of such grants (wildcard-grants.ts), not in the role's own
+    cfn.tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    const tracing = functionTracingPolicy(this);
+    tracing.attachToRole(this.role!);
+    cfn.addDependency(tracing.node.defaultChild as CfnResource); // the function, not its role (which the policy names)
   }
 
   /** Grants the table (read-only if asked) and tells the function its name, together. */
