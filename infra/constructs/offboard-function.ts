@@ -101,7 +101,7 @@ export class OffboardFunction extends NodejsFunction {
     cfn.tracingConfig = { mode: lambda.Tracing.ACTIVE };
     const tracing = functionTracingPolicy(this);
     tracing.attachToRole(this.role!);
-    cfn.addDependency(tracing.node.defaultChild as CfnResource); // the function, not its role (which the policy names)
+    cfn.addResourceDependency(tracing.node.defaultChild as CfnResource); // the function, not its role (which the policy names)
   }
 
   /** Grants the table (read-only if asked) and tells the function its name, together. */

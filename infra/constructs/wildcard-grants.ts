@@ -40,5 +40,5 @@ export function observeStateMachine(machine: sfn.StateMachine, logGroup: logs.IL
   cfn.loggingConfiguration = { destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logGroup.logGroupArn } }], level: sfn.LogLevel.ALL, includeExecutionData: false };
   const policy = stateMachineObservabilityPolicy(machine);
   policy.attachToRole(machine.role);
-  cfn.addDependency(policy.node.defaultChild as CfnResource); // the machine, not its role (which the policy names)
+  cfn.addResourceDependency(policy.node.defaultChild as CfnResource); // the machine, not its role (which the policy names)
 }
