@@ -1,5 +1,5 @@
 import { fileObjectKey, keys } from '../functions/store/keys.js';
-import type { WorldJson } from '../functions/world/validate.js';
+import type { WorldJson } from '../local/world/validate.js';
 import {
   allowanceItems,
   chatItem,
@@ -129,7 +129,7 @@ function canonical(v: unknown): string {
 const keyOf = (i: { PK: string; SK: string }) => `${i.PK}\u0000${i.SK}`;
 const isActive = (u: any) => (u.status ?? 'active') === 'active';
 
-/** The table items a world maps to, as the store writes them (functions/world/world-store.ts `loadWorld`), but organizations. */
+/** The table items a world maps to, as the store writes them (local/world/world-store.ts `loadWorld`), but organizations. */
 export function worldItems(w: World): Item[] {
   return [
     ...(w.outsideAllowances ?? []).flatMap(([a, b]) => allowanceItems(a!, b!)),

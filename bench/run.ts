@@ -57,8 +57,8 @@ StateMachine.prototype.run = function (this: StateMachine, ...args: Parameters<S
 } as StateMachine['run'];
 
 const stack = await startEmbeddedStack({ port: 0 });
-const { takeRequestCounts } = await import('../functions/store/clients.js');
-const { loadWorld, exportWorld } = await import('../functions/world/world-store.js');
+const { takeRequestCounts } = await import('../local/request-counts.js');
+const { loadWorld, exportWorld } = await import('../local/world/world-store.js');
 const { replayFloor } = await import('./replay.js');
 const javaPid = findDynamoDbLocalPid();
 const table = process.env.TABLE_NAME!;

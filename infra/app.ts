@@ -8,6 +8,8 @@ if (api !== 'http' && api !== 'none') throw new Error(`-c offboard:api=${api}: e
 const threshold = ctx('confirmationThreshold');
 if (threshold !== undefined && !/^\d+$/.test(String(threshold))) throw new Error(`-c offboard:confirmationThreshold=${threshold}: expected a whole number of members`);
 const publishers = app.node.tryGetContext('offboard:billingPublishers') as string | string[] | undefined;
+const reserved = String(ctx('reservedConcurrency') ?? 'true');
+if (reserved !== 'true' && reserved !== 'false') throw new Error(`-c offboard:reservedConcurrency=${reserved}: expected true (the default) or false`);
 new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   jwtIssuer: ctx('jwtIssuer'),
   jwtAudience: ctx('jwtAudience')?.split(','),
@@ -21,5 +23,6 @@ new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   confirmationThreshold: threshold === undefined ? undefined : Number(threshold),
   billingPublishers: publishers === undefined ? undefined : Array.isArray(publishers) ? publishers : String(publishers).split(','),
   operatorScope: ctx('operatorScope'),
+  reservedConcurrency: reserved === 'true',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

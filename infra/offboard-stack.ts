@@ -37,6 +37,8 @@ export interface OffboardStackProps extends StackProps {
    * identity provider issues it (`offboard:operatorScope`; default `offboard/operator`; `none`: checked by the handlers only).
    */
   operatorScope?: string;
+  /** false: no reserved concurrency (an account below the default 1,000 concurrent executions); see Api. */
+  reservedConcurrency?: boolean;
 }
 
 /** The stack only wires constructs: data, workflows, API, the admin console's hosting. */
@@ -75,6 +77,7 @@ export class OffboardStack extends Stack {
       oidcScope: props.oidcScope,
       signInDomainPrefix: props.signInDomainPrefix,
       operatorScope: props.operatorScope,
+      reservedConcurrency: props.reservedConcurrency,
     });
     // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
     // in through the API's identity provider.

@@ -4,7 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
-import { LocalLambda, writeWatch, type Fault } from './functions.js';
+import { LocalLambda, watchWrites, type Fault } from './functions.js';
 import { LocalHttpApi, requestUrl, type JwtSettings } from './gateway.js';
 import { startEdge, type Edge } from './edge.js';
 import { LocalStepFunctions } from './sfn-service.js';
@@ -12,6 +12,8 @@ import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate
 import { serveConsole } from './console-files.js';
 import { LocalEventBus } from './event-bus.js';
 import { advanceClock, now } from '../functions/shared/clock.js';
+import { chaosCounts, chaosMiddleware, parseChaos, setChaos } from './chaos.js';
+import { countRequests } from './request-counts.js';
 
 export interface EmbeddedStackOptions {
   port?: number;
@@ -122,6 +124,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 }
 
 async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): Promise<EmbeddedStack> {
+  // read before anything starts, so a malformed value stops here with its name
+  const chaosAtStart = parseChaos(process.env.OFFBOARD_CHAOS);
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint);
   const s3Endpoint = options.s3Endpoint ?? (owned[owned.push(await startS3Local()) - 1]!.endpoint);
   const template = synthesizeTemplate({ api: options.api, ...(options.confirmationThreshold === undefined ? {} : { confirmationThreshold: options.confirmationThreshold }) });
@@ -179,15 +183,17 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       .setExpirationTime(claims.exp ?? '12h')
       .sign(privateKey);
   // Loaded after the environment is set: the store's clients read their endpoints when created.
-  const worldStore = await import('../functions/world/world-store.js');
+  const worldStore = await import('./world/world-store.js');
   const clock = await import('../functions/shared/clock.js');
-  // fault scenarios: each invocation's writes are counted, and a `mid` fault stops one part way (local/functions.ts)
-  const clients = await import('../functions/store/clients.js');
-  for (const client of [clients.ddb, clients.s3] as { middlewareStack: { add: (...args: any[]) => void } }[]) {
-    client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
-  }
-  const worldCheck = await import('../functions/world/check.js');
-  const chaos = await import('../functions/store/chaos.js');
+  // The harness reaches the functions' SDK clients through the store's one hook (functions/store/clients.ts):
+  // request counts (bench, scale tests), each invocation's writes (a `mid` fault stops one part way,
+  // local/functions.ts), throttling and partial failures (local/chaos.ts, off until set).
+  const { registerClientMiddleware } = await import('../functions/store/clients.js');
+  registerClientMiddleware(countRequests);
+  registerClientMiddleware(watchWrites);
+  registerClientMiddleware(chaosMiddleware);
+  if (chaosAtStart) setChaos(chaosAtStart);
+  const worldCheck = await import('./world/check.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/users' && req.method === 'GET') {
@@ -266,17 +272,17 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       clock.pinEffectTime(at);
       return send(res, 200, { at: at ?? null });
     }
-    // Throttling and partial failures at the SDK clients (functions/store/chaos.ts): `{"spec":"seed:rate"}` or `{}` for off.
+    // Throttling and partial failures at the SDK clients (local/chaos.ts): `{"spec":"seed:rate"}` or `{}` for off.
     if (path === '/_local/chaos' && req.method === 'PUT') {
-      const before = chaos.chaosCounts(); // what the previous setting injected
+      const before = chaosCounts(); // what the previous setting injected
       try {
-        chaos.setChaos(chaos.parseChaos(JSON.parse(body || '{}').spec));
+        setChaos(parseChaos(JSON.parse(body || '{}').spec));
       } catch (error) {
         return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: 'spec' } });
       }
       return send(res, 200, before);
     }
-    if (path === '/_local/chaos' && req.method === 'GET') return send(res, 200, chaos.chaosCounts());
+    if (path === '/_local/chaos' && req.method === 'GET') return send(res, 200, chaosCounts());
     if (path === '/_local/idle' && req.method === 'POST') {
       await stepFunctions.idle();
       return send(res, 200, { executions: stepFunctions.list().length });

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { REPO_ROOT } from '../infra/constructs/offboard-function.js';
+import type { ClientMiddleware } from '../functions/store/clients.js';
 import type { LocalFunction } from './template.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -40,10 +41,10 @@ const scope = new AsyncLocalStorage<InvocationScope>();
 const never = () => new Promise<never>(() => undefined);
 
 /**
- * A middleware for the store's SDK clients (installed by the embedded stack): counts each invocation's writes and, for
- * a `mid` fault, lets `afterWrites` of them through, then stops the invocation: later requests never leave.
+ * A middleware for the store's SDK clients: counts each invocation's writes and, for a `mid` fault, lets
+ * `afterWrites` of them through, then stops the invocation: later requests never leave.
  */
-export function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: string }) {
+function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: string }) {
   return async (args: any) => {
     const s = scope.getStore();
     if (!s) return next(args);
@@ -64,6 +65,11 @@ export function writeWatch(next: (args: any) => Promise<any>, context: { command
     return result;
   };
 }
+
+/** The embedded stack installs `writeWatch` on the table and bucket clients through the store's client hook. */
+export const watchWrites: ClientMiddleware = (client, service) => {
+  if (service === 'DynamoDB' || service === 'S3') client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+};
 
 /** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */
 export interface FunctionInvoker {

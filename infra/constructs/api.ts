@@ -8,7 +8,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ConsoleSignIn } from './console-hosting.js';
-import { OffboardFunction } from './offboard-function.js';
+import { OffboardFunction, type FunctionSize } from './offboard-function.js';
 
 export interface ApiProps {
   table: dynamodb.ITable;
@@ -43,11 +43,31 @@ export interface ApiProps {
    * The handlers check it again, and that the caller is an active user (CONTRACT.md "operator").
    */
   operatorScope?: string;
+  /**
+   * false: no reserved concurrency on the planning functions (`-c offboard:reservedConcurrency=false`), for an account
+   * whose concurrency limit is below the 1,000 of a default one (Lambda keeps 100 unreserved).
+   */
+  reservedConcurrency?: boolean;
 }
 
 /** CONTRACT.md: the routes only an operator may call (B4, O2); the gateway requires the operator scope on them. */
 export const OPERATOR_ROUTES = ['POST /billing-runs/{id}/confirmation', 'POST /billing-runs/{id}/cancellation', 'POST /billing-runs/{id}/resumption'] as const;
 export const DEFAULT_OPERATOR_SCOPE = 'offboard/operator';
+
+/**
+ * Throttling of the HTTP API's default stage (issue 17), in requests per second (steady) and burst. Every route: the
+ * console polls a running operation once a second, so 100 per second serves a hundred open progress screens at once.
+ * Routes that plan (up to 18 s of reads and planning each, a stored plan each) get 10 per second.
+ */
+export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+export const PLANNING_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
+export const PLANNING_ROUTES = ['POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /deletions'] as const;
+/**
+ * Concurrent executions reserved for each planning function (Previews, Transfers, Deletions): at most 20 plans at
+ * once each, so a caller looping POST /previews holds at most 20 of the account's executions, and these routes keep
+ * 20 whatever else runs. 60 in all: a default account (1,000) keeps 940 unreserved (Lambda requires 100).
+ */
+export const PLANNING_CONCURRENCY = 20;
 
 /** CONTRACT.md's HTTP API: an HTTP API with a JWT authorizer on every route but /health. */
 export class Api extends Construct {
@@ -60,20 +80,23 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const fn = (name: string, entry: string, description: string) => {
+    const fn = (name: string, entry: string, description: string, size: FunctionSize = 'read') => {
+      const planning = size === 'planningApi';
       const f = new OffboardFunction(this, name, {
         entry: `functions/handlers/api/${entry}.ts`,
         description,
+        size,
+        ...(planning && props.reservedConcurrency !== false ? { reservedConcurrentExecutions: PLANNING_CONCURRENCY } : {}),
         environment: { USER_ID_CLAIM: props.userIdClaim ?? 'sub' },
       });
       this.functions[name] = f;
       return f;
     };
-    const health = fn('Health', 'health', 'GET /health');
+    const health = fn('Health', 'health', 'GET /health', 'trivial');
     // The API plans and records operations; it never touches file bytes, so it gets no bucket permission.
-    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)').bindTable(props.table);
-    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)').bindTable(props.table);
-    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)').bindTable(props.table);
+    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)', 'planningApi').bindTable(props.table);
+    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)', 'planningApi').bindTable(props.table);
+    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)', 'planningApi').bindTable(props.table);
     const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress; B4 confirmation, cancellation; O2 resumption)').bindTable(props.table);
     const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table);
     // D7: an undo stops the deletion's execution waiting for its purge date
@@ -154,7 +177,9 @@ export class Api extends Construct {
 
     // Who called what, and the answer: one JSON line per request.
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
-    (httpApi.defaultStage!.node.defaultChild as apigw.CfnStage).accessLogSettings = {
+    const stage = httpApi.defaultStage!.node.defaultChild as apigw.CfnStage;
+    stage.defaultRouteSettings = { throttlingRateLimit: API_THROTTLE.rateLimit, throttlingBurstLimit: API_THROTTLE.burstLimit };
+    stage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
       format: JSON.stringify({
         requestId: '$context.requestId',
@@ -208,8 +233,14 @@ export class Api extends Construct {
     const operatorScope = props.operatorScope ?? DEFAULT_OPERATOR_SCOPE;
     for (const [method, path, f] of routes) {
       const operatorOnly = operatorScope !== 'none' && (OPERATOR_ROUTES as readonly string[]).includes(`${method} ${path}`);
-      httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer, ...(operatorOnly ? { authorizationScopes: [operatorScope] } : {}) });
+      const [route] = httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer, ...(operatorOnly ? { authorizationScopes: [operatorScope] } : {}) });
+      // a stage's route settings name routes that must exist first
+      if ((PLANNING_ROUTES as readonly string[]).includes(`${method} ${path}`)) stage.node.addDependency(route!);
     }
+    // a JSON map passed to CloudFormation as it is: property names as CloudFormation spells them
+    stage.routeSettings = Object.fromEntries(
+      PLANNING_ROUTES.map((route) => [route, { ThrottlingRateLimit: PLANNING_THROTTLE.rateLimit, ThrottlingBurstLimit: PLANNING_THROTTLE.burstLimit }]),
+    );
     new CfnOutput(scope, 'ApiUrl', { value: httpApi.apiEndpoint, description: 'Base URL of the HTTP API' });
   }
 

@@ -11,9 +11,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OffboardFunction } from './offboard-function.js';
+import { OffboardFunction, type FunctionSize } from './offboard-function.js';
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
 import { DEFAULT_CONFIRMATION_THRESHOLD } from '../../functions/domain/lifecycle/bulk-run.js';
+import { observeStateMachine } from './wildcard-grants.js';
 
 /** CONTRACT.md's billing events, one rule each. */
 export const BILLING_EVENTS = {
@@ -106,7 +107,7 @@ export class Billing extends Construct {
       const fn = new OffboardFunction(this, name, {
         entry: `functions/handlers/billing/${def.entry}.ts`,
         description: `billing event "${def.detailType}": ${def.rule}`,
-        timeout: Duration.minutes(2),
+        size: 'event',
       })
         .bindTable(props.table)
         .bindBucket(props.bucket);
@@ -147,12 +148,13 @@ export class Billing extends Construct {
       FinishRun: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled",
       FailRun: 'The run failed with its error',
     } as const;
+    // memory and timeout by the work (SIZES in offboard-function.ts): only DeleteBatch plans
+    const sizes: Record<keyof typeof steps, FunctionSize> = { StartRun: 'apply', DeleteBatch: 'bulk', RecordBatchFailed: 'apply', DeleteOwnedFiles: 'apply', FinishRun: 'small', FailRun: 'small' };
     const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
       fns[name] ??= new OffboardFunction(functionScope, name, {
         entry: `functions/handlers/bulk/${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}.ts`,
         description: `billing run step ${name}: ${steps[name]}`,
-        timeout: Duration.minutes(10),
-        memorySize: 1024,
+        size: sizes[name],
       })
         .bindTable(props.table)
         .bindBucket(props.bucket);
@@ -208,13 +210,8 @@ export class Billing extends Construct {
       comment: 'offboard B1: a cancelled contract deletes every member (D2–D6) and every file its users uploaded (F3)',
       definitionBody: sfn.DefinitionBody.fromChainable(startRun),
       timeout: Duration.hours(24),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
     });
+    observeStateMachine(machine, new logs.LogGroup(this, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }));
     return machine;
   }
 }

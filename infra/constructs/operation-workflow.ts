@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { STEP_DEFINITIONS, type StepName, type WorkflowSteps } from './workflow-steps.js';
+import { observeStateMachine } from './wildcard-grants.js';
 
 /** Lambda service errors and throttling: retried with exponential backoff and full jitter. */
 export const LAMBDA_SERVICE_ERRORS = [
@@ -117,13 +118,8 @@ export class OperationWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(links[0]!.entry),
       // a deletion may wait out a grace period of up to 30 days (D7) before its run of at most 6 hours
       timeout: props.operation === 'deletion' ? Duration.days(31) : Duration.hours(6),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        // Every state transition is logged (an audit trail of what ran, X2); execution data stays out of the logs.
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
     });
+    // Traced, and every state transition logged (an audit trail of what ran, X2); execution data stays out of the logs.
+    observeStateMachine(this.stateMachine, new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }));
   }
 }

@@ -34,7 +34,7 @@ if (command === 'export') {
   let world: unknown;
   if (typeof options.stack === 'string') {
     await useDeployedStack(options.stack);
-    world = await (await import('../../functions/world/world-store.js')).exportWorld();
+    world = await (await import('../world/world-store.js')).exportWorld();
   } else {
     const { status, json } = await callStack(stackUrl(options), 'GET', '/_local/world');
     if (status !== 200) fail(`export failed: ${JSON.stringify(json)}`);
@@ -55,7 +55,7 @@ if (command === 'export') {
     const refusal = await loadRefusal(options.stack, options['yes-replace-everything']);
     if (refusal) fail(refusal);
     await useDeployedStack(options.stack);
-    const store = await import('../../functions/world/world-store.js');
+    const store = await import('../world/world-store.js');
     try {
       const result = await store.loadWorld(world);
       process.stdout.write(`loaded ${file}: ${result.items} items, ${result.objects} objects\n`);
@@ -72,7 +72,7 @@ if (command === 'export') {
   let problems: { invariant: string; message: string; ids: string[] }[];
   if (typeof options.stack === 'string') {
     await useDeployedStack(options.stack);
-    problems = await (await import('../../functions/world/check.js')).checkWorld();
+    problems = await (await import('../world/check.js')).checkWorld();
   } else {
     const { status, json } = await callStack(stackUrl(options), 'GET', '/_local/world/check');
     if (status !== 200) fail(`check failed: ${JSON.stringify(json)}`);

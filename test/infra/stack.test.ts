@@ -343,3 +343,54 @@ describe('B4 — the brake and the billing bus', () => {
     ]);
   });
 });
+
+describe('limits (issue 17)', () => {
+  const ours = (t: Template) =>
+    Object.entries<any>(t.findResources('AWS::Lambda::Function'))
+      .filter(([, f]) => f.Metadata?.['offboard:entry'])
+      .map(([id, f]) => ({ id, entry: f.Metadata['offboard:entry'] as string, ...f.Properties }));
+  const byEntry = (entry: string) => ours(template).find((f) => f.entry.endsWith(`/${entry}.ts`))!;
+
+  it('the HTTP API throttles every route at 100 requests/s (burst 200) and the routes that plan at 10/s (burst 20)', () => {
+    const [stage] = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Stage'));
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    const planning = ['POST /previews', 'POST /transfers', 'POST /transfers/{id}/approval', 'POST /deletions'];
+    expect(Object.keys(stage.Properties.RouteSettings).sort()).toEqual([...planning].sort());
+    for (const key of planning) expect(stage.Properties.RouteSettings[key]).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+    // each route named exists, and the stage is created after it (CloudFormation refuses settings for an unknown route)
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const keyOf = Object.fromEntries(Object.entries<any>(routes).map(([id, r]) => [r.Properties.RouteKey, id]));
+    for (const key of planning) expect(stage.DependsOn, key).toContain(keyOf[key]);
+  });
+
+  it("API functions end before API Gateway's 30 s integration limit; the planning ones get a whole vCPU", () => {
+    const api = ours(template).filter((f) => f.entry.includes('/handlers/api/'));
+    expect(api.length).toBe(8);
+    for (const f of api) expect(f.Timeout, f.id).toBeLessThanOrEqual(25);
+    for (const i of Object.values<any>(template.findResources('AWS::ApiGatewayV2::Integration'))) expect(i.Properties.TimeoutInMillis ?? 30_000).toBe(30_000);
+    for (const name of ['previews', 'transfers', 'deletions']) expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });
+    expect(byEntry('health')).toMatchObject({ Timeout: 3, MemorySize: 128 });
+  });
+
+  it('only planning gets more than 512 MB; steps that only read and write get 512 MB and at most 2 minutes', () => {
+    const large = ours(template).filter((f) => f.MemorySize > 512).map((f) => f.entry.replace(/^functions\/handlers\//, '')).sort();
+    expect(large).toEqual(['api/deletions.ts', 'api/previews.ts', 'api/transfers.ts', 'bulk/delete-batch.ts', 'steps/plan-impact.ts']);
+    for (const f of ours(template).filter((f) => /\/(steps|billing)\//.test(f.entry) && !f.entry.endsWith('plan-impact.ts'))) {
+      expect(f.MemorySize, f.id).toBe(512);
+      expect(f.Timeout, f.id).toBeLessThanOrEqual(120);
+    }
+    expect(byEntry('plan-impact')).toMatchObject({ MemorySize: 1769, Timeout: 120 });
+    expect(byEntry('delete-batch')).toMatchObject({ MemorySize: 1769, Timeout: 300 });
+    expect(Math.max(...ours(template).map((f) => f.Timeout))).toBeLessThanOrEqual(300);
+  });
+
+  it('each planning API function reserves 20 executions, 60 in all: a default account (1,000) keeps 940 unreserved', () => {
+    const reserved = ours(template).filter((f) => f.ReservedConcurrentExecutions !== undefined);
+    expect(reserved.map((f) => f.entry).sort()).toEqual(['functions/handlers/api/deletions.ts', 'functions/handlers/api/previews.ts', 'functions/handlers/api/transfers.ts']);
+    for (const f of reserved) expect(f.ReservedConcurrentExecutions).toBe(20);
+    const total = reserved.reduce((n, f) => n + f.ReservedConcurrentExecutions, 0);
+    expect(1000 - total).toBeGreaterThanOrEqual(100); // Lambda refuses a reservation that leaves fewer than 100 unreserved
+    // an account with a lower limit deploys with -c offboard:reservedConcurrency=false
+    expect(ours(synthesize({ reservedConcurrency: false })).some((f) => f.ReservedConcurrentExecutions !== undefined)).toBe(false);
+  });
+});

@@ -3,7 +3,7 @@ import { largeUserWorld } from '../../fixtures/large-user.js';
 import { billingEvent, demoWorld, eventually, openTarget, settle, type Target } from './harness.js';
 
 /**
- * Issue 10: throttling and partial failures injected at the SDK clients (functions/store/chaos.ts) at 20% of
+ * Issue 10: throttling and partial failures injected at the SDK clients (local/chaos.ts, installed through the store's client hook) at 20% of
  * requests — throttled requests, UnprocessedItems/UnprocessedKeys, per-statement errors, TransactionConflict
  * cancellations, S3 SlowDown, per-key DeleteObjects errors. Every operation still ends `succeeded` with the export of
  * the same operation run without them, and the world passes its check.

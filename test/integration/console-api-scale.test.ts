@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { largeOrganizationWorld } from '../../fixtures/large-organization.js';
 import { LARGE_USER_SIZES, largeUserWorld } from '../../fixtures/large-user.js';
-import { takeRequestCounts } from '../../functions/store/clients.js';
+import { takeRequestCounts } from '../../local/request-counts.js';
 import { openTarget, type Target } from './harness.js';
 
 /**

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { inject } from 'vitest';
 import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
-import type { Problem } from '../../functions/world/check.js';
+import type { Problem } from '../../local/world/check.js';
 import { fileObjectKey } from '../../functions/store/keys.js';
 
 export interface Answer {
@@ -23,7 +23,7 @@ export interface Target {
   export(): Promise<any>;
   /** Every key in the files bucket. */
   objectKeys(): Promise<string[]>;
-  /** Every broken invariant of the world (functions/world/check.ts), once no execution is running. */
+  /** Every broken invariant of the world (local/world/check.ts), once no execution is running. */
   check(): Promise<Problem[]>;
   /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
   billing(entry: { Source: string; DetailType: string; Detail: unknown; Time?: string }, options?: { times?: number }): Promise<{ eventId: string; deliveries?: any[] }>;
@@ -134,7 +134,7 @@ export async function openDeployedTarget(): Promise<Target> {
   requireOutputs(outputs, ['TableName', 'BucketName', 'BillingEventBusName', 'BillingDeadLetterQueueUrl'], stackName);
   process.env.TABLE_NAME = outputs.TableName;
   process.env.BUCKET_NAME = outputs.BucketName;
-  const store = await import('../../functions/world/world-store.js');
+  const store = await import('../../local/world/world-store.js');
 
   let url: string;
   let sign: (userId: string, scope?: string, claims?: { iss?: string; aud?: string; exp?: number }) => Promise<string>;
@@ -180,7 +180,7 @@ export async function openDeployedTarget(): Promise<Target> {
     export: () => store.exportWorld(),
     objectKeys: () => store.objectKeys(),
     // a deployed stack's table and bucket (set above from its outputs), read by the library itself
-    check: async () => (await import('../../functions/world/check.js')).checkWorld(),
+    check: async () => (await import('../../local/world/check.js')).checkWorld(),
     fault: async () => {
       throw new Error('fault injection needs the embedded stack');
     },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { billingEvent, byId, demoWorld, eventually, openTarget, settle, type Target } from './harness.js';
-import { INVARIANTS, type Invariant } from '../../functions/world/check.js';
+import { INVARIANTS, type Invariant } from '../../local/world/check.js';
 
 let target: Target;
 /** The store, loaded once the target has set the table, bucket and endpoints (its clients read them when created). */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient, BatchWriteItemCommand, BatchGetItemCommand, BatchExecuteStatementCommand, TransactWriteItemsCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { chaosCounts, parseChaos, setChaos, withChaos } from '../../functions/store/chaos.js';
+import { chaosCounts, parseChaos, setChaos, withChaos } from '../../local/chaos.js';
 
 /**
- * The chaos middleware (functions/store/chaos.ts) really processes only part of a picked batch and returns the rest,
+ * The chaos middleware (local/chaos.ts) really processes only part of a picked batch and returns the rest,
  * throttles below the SDK's retry, and does nothing while off. The service is replaced by a middleware that
  * answers each request as DynamoDB would when everything is processed, and records what it was sent.
  */

@@ -8,7 +8,7 @@ const SHARED = path.resolve(REPO_ROOT, '..', 'shared', 'spec');
 const copies: [string, string][] = [
   ['docs/RULES.md', 'RULES.md'],
   ['docs/CONTRACT.md', 'CONTRACT.md'],
-  ['functions/world/world.schema.json', 'world.schema.json'],
+  ['local/world/world.schema.json', 'world.schema.json'],
 ];
 
 describe('the specification copies', () => {

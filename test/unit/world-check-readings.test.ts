@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../functions/store/keys.js';
 import { chatItem, memberItem, orgItem, userItem, type Item } from '../../functions/store/records.js';
-import { problemsOf } from '../../functions/world/check.js';
+import { problemsOf } from '../../local/world/check.js';
 import { member, org, user } from './world-builder.js';
 
-/** The world checker (functions/world/check.ts) reads the rules as the planner does: RULES.md's readings of T8 and D3, and O4's keys. */
+/** The world checker (local/world/check.ts) reads the rules as the planner does: RULES.md's readings of T8 and D3, and O4's keys. */
 const B = org('B', { restrictOutsideCommunication: true });
 const C = org('C');
 const orgs = [orgItem(B, 1, 0), orgItem(C, 1, 0)];

@@ -1,9 +1,9 @@
-import { mayCommunicate, type CommunicationContext } from '../domain/communication.js';
-import { isPresent, pairKey, type Organization, type User } from '../domain/model.js';
-import { fileObjectKey } from '../store/keys.js';
-import { HOLDS_LOCK } from '../domain/lifecycle/operation.js';
-import { toOrg, toUser, type Item } from '../store/records.js';
-import { readSnapshot, type Snapshot, type SnapshotSource } from '../store/snapshot.js';
+import { mayCommunicate, type CommunicationContext } from '../../functions/domain/communication.js';
+import { isPresent, pairKey, type Organization, type User } from '../../functions/domain/model.js';
+import { fileObjectKey } from '../../functions/store/keys.js';
+import { HOLDS_LOCK } from '../../functions/domain/lifecycle/operation.js';
+import { toOrg, toUser, type Item } from '../../functions/store/records.js';
+import { readSnapshot, type Snapshot, type SnapshotSource } from '../../functions/store/snapshot.js';
 
 /** One broken invariant: which (a stable kebab-case name), what is wrong citing the rule, and the ids involved. */
 export interface Problem {

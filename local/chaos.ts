@@ -1,9 +1,11 @@
 import { ProvisionedThroughputExceededException, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import type { ClientMiddleware } from '../functions/store/clients.js';
 
 /**
- * Throttling and partial failures injected at the SDK client (issue 10), for the embedded stack only: off unless
- * `OFFBOARD_CHAOS=seed:rate` is set or the embedded stack calls `setChaos`. Nothing on AWS sets either.
+ * Throttling and partial failures injected at the SDK client (issue 10), for the embedded stack only: it installs
+ * `chaosMiddleware` through the store's client hook (functions/store/clients.ts), off until `setChaos` (from
+ * `OFFBOARD_CHAOS=seed:rate` given to `npm start`, or `PUT /_local/chaos`). Nothing of this is in a Lambda bundle.
  *
  * At `rate`, a request is picked (a seeded PRNG decides) and fails the way DynamoDB and S3 fail under load:
  * - any request: throttled (`ProvisionedThroughputExceededException`/`ThrottlingException`, S3 `SlowDown` 503),
@@ -55,8 +57,6 @@ export function chaosCounts(): Record<ChaosKind, number> & { total: number } {
   const counts = Object.fromEntries([...injected.entries()].sort()) as Record<ChaosKind, number>;
   return { ...counts, total: [...injected.values()].reduce((a, b) => a + b, 0) };
 }
-
-setChaos(parseChaos(process.env.OFFBOARD_CHAOS));
 
 const count = (kind: ChaosKind) => injected.set(kind, (injected.get(kind) ?? 0) + 1);
 
@@ -177,3 +177,8 @@ export function withChaos<T extends { middlewareStack: { add: (...args: any[]) =
   );
   return client;
 }
+
+/** The hook's installer: chaos on the store's DynamoDB and S3 clients (Step Functions calls are left alone). */
+export const chaosMiddleware: ClientMiddleware = (client, service) => {
+  if (service === 'DynamoDB' || service === 'S3') withChaos(service, client);
+};
