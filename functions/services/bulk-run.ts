@@ -10,7 +10,7 @@ import { memberIndexKey } from '../store/keys.js';
 import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
-import { writePlan, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
+import { writePlan, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
@@ -81,6 +81,64 @@ function leavers(userIds: readonly string[], users: Map<string, User>, organizat
 }
 
 /**
+ * O3: a batch's stored plan, if every member it planned (but those it skipped or failed) is still in the organization;
+ * otherwise the batch is planned again from current data for those still there (with the files the previous batch
+ * handed on), and the leavers are skipped, reported and recorded on the batch (FinishRun recounts where they went).
+ */
+async function entriesOfMembersStill(batch: BatchRecord, organizationId: string, header: PlanHeader, { failedPlanned }: { failedPlanned: boolean }): Promise<{ entries: PlanEntry[]; skipped: NonNullable<BatchRecord['skipped']>; replanned: boolean }> {
+  // members already skipped, and (unless the batch failed as a whole after planning them) those that could not be planned
+  const known = new Set([...(batch.skipped ?? []).map((k) => k.userId), ...(failedPlanned ? [] : batch.failures.map((f) => f.userId))]);
+  const users = await getUsers(batch.userIds);
+  const left = leavers(batch.userIds.filter((id) => !known.has(id)), users, organizationId);
+  if (left.length === 0) return { entries: (await readPlanPages(batch.planId!, header.pages.map((_, i) => i))).flat(), skipped: batch.skipped ?? [], replanned: false };
+  const staying = batch.userIds.flatMap((id) => (!known.has(id) && users.get(id)?.organizationId === organizationId && isPresent(users.get(id)) ? [users.get(id)!] : []));
+  const carried = batch.n > 0 ? ((await getBatch(batch.runId, batch.n - 1, batch.attempt ?? 0))?.carry ?? []) : [];
+  const context = new PlanningContext(organizationId, failedPlanned ? new Set() : new Set(batch.failures.map((f) => f.userId)));
+  await context.prefetch(staying);
+  const { entries } = await planMembers(context, staying, carried);
+  const skipped = [...(batch.skipped ?? []), ...left];
+  await addSkipped(batch.runId, left.length);
+  await putBatch({ ...batch, skipped });
+  return { entries, skipped, replanned: true };
+}
+
+/**
+ * One batch's plan: every member deleted (each seeing the others as leaving, so shared chats are settled by the plan
+ * itself), with the files the previous batch handed on; it ends early once it holds `budget` effects. A member that
+ * cannot be planned fails alone.
+ */
+async function planMembers(context: PlanningContext, members: readonly User[], carried: NonNullable<BatchRecord['carry']>, budget = Number.POSITIVE_INFINITY) {
+  const effects: Effect[] = [];
+  const chatOf = new Map<string, string>();
+  const failures: BatchRecord['failures'] = [];
+  for (const c of carried) {
+    const effect: Effect = { kind: 'file-deleted', rule: c.rule, fileId: c.fileId };
+    effects.push(effect);
+    chatOf.set(JSON.stringify(effect), c.chatId);
+  }
+  let planned = members.length;
+  for (const [i, member] of members.entries()) {
+    if (effects.length >= budget) {
+      planned = i;
+      break;
+    }
+    try {
+      for (const entry of await context.plan({ operation: 'deletion', user: member, contractCancelled: true })) {
+        effects.push(entry.effect);
+        if (entry.chatId) chatOf.set(JSON.stringify(entry.effect), entry.chatId);
+      }
+    } catch (error) {
+      failures.push({ userId: member.id, error: `${(error as Error).name}: ${(error as Error).message}` });
+    }
+  }
+  const entries: PlanEntry[] = mergeEffects(effects).map((effect) => {
+    const chatId = chatOf.get(JSON.stringify(effect));
+    return chatId ? { effect, chatId } : { effect };
+  });
+  return { entries, failures, planned };
+}
+
+/**
  * A resumed run first finishes the previous attempt's failed batches: a batch that stopped part way may have deleted
  * members whose chats, contacts and tasks were still to go, and the new attempt's batches pass deleted members as
  * done. Its stored plan is applied again (idempotent appliers) only while every member of it is still in the
@@ -94,28 +152,9 @@ async function finishFailedBatches(runId: string, organizationId: string): Promi
     if (batch.status !== 'failed' || !batch.planId) continue;
     const header = await readPlanHeader(batch.planId);
     if (!header) continue;
-    const users = await getUsers(batch.userIds);
-    const skipped = leavers(batch.userIds, users, organizationId);
-    let entries: PlanEntry[];
-    if (skipped.length === 0) entries = (await readPlanPages(batch.planId, header.pages.map((_, i) => i))).flat();
-    else {
-      const staying = batch.userIds.flatMap((id) => (users.get(id)?.organizationId === organizationId ? [users.get(id)!] : []));
-      const context = new PlanningContext(organizationId);
-      await context.prefetch(staying);
-      const effects: Effect[] = [];
-      const chatOf = new Map<string, string>();
-      for (const member of staying) {
-        for (const entry of await context.plan({ operation: 'deletion', user: member, contractCancelled: true })) {
-          effects.push(entry.effect);
-          if (entry.chatId) chatOf.set(JSON.stringify(entry.effect), entry.chatId);
-        }
-      }
-      entries = mergeEffects(effects).map((effect) => (chatOf.has(JSON.stringify(effect)) ? { effect, chatId: chatOf.get(JSON.stringify(effect))! } : { effect }));
-      await addSkipped(runId, skipped.length);
-      await putBatch({ ...batch, skipped }); // FinishRun recounts the organizations they moved to
-    }
+    const { entries, skipped, replanned } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: true });
     const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true, organizationId });
-    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, ...(skipped.length ? { replanned: true, skipped } : {}), applied: countByKindAndRule(applied) });
+    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, ...(replanned ? { replanned, skipped } : {}), applied: countByKindAndRule(applied) });
   }
 }
 
@@ -147,36 +186,14 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
   // a member that fails stays, as far as the others' plans go: its chats are not deleted under it
   const context = new PlanningContext(organizationId, new Set(failures.map((f) => f.userId)));
   await context.prefetch(members.filter((m) => !failures.some((f) => f.userId === m.id)));
-  const effects: Effect[] = [];
-  const chatOf = new Map<string, string>();
-  for (const c of carried) {
-    const effect: Effect = { kind: 'file-deleted', rule: c.rule, fileId: c.fileId };
-    effects.push(effect);
-    chatOf.set(JSON.stringify(effect), c.chatId);
-  }
   // the batch ends early once its plan holds BATCH_WORK effects: the next batch starts after the last member planned
-  let taken = page.userIds.length;
-  for (const member of members) {
-    if (failures.some((f) => f.userId === member.id)) continue;
-    if (effects.length >= BATCH_WORK) {
-      taken = page.userIds.indexOf(member.id);
-      break;
-    }
-    try {
-      for (const entry of await context.plan({ operation: 'deletion', user: member, contractCancelled: true })) {
-        effects.push(entry.effect);
-        if (entry.chatId) chatOf.set(JSON.stringify(entry.effect), entry.chatId);
-      }
-    } catch (error) {
-      failures.push({ userId: member.id, error: `${(error as Error).name}: ${(error as Error).message}` });
-    }
-  }
+  const planning = members.filter((m) => !failures.some((f) => f.userId === m.id));
+  const plan = await planMembers(context, planning, carried, BATCH_WORK);
+  failures.push(...plan.failures);
+  const taken = plan.planned < planning.length ? page.userIds.indexOf(planning[plan.planned]!.id) : page.userIds.length;
   const userIds = page.userIds.slice(0, taken);
   const next = taken < page.userIds.length ? encodeCursor(memberIndexKey(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
-  const entries: PlanEntry[] = mergeEffects(effects).map((effect) => {
-    const chatId = chatOf.get(JSON.stringify(effect));
-    return chatId ? { effect, chatId } : { effect };
-  });
+  const entries = plan.entries;
   const planId = batchId(runId, attempt, n);
   await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt }, entries);
   const batch: BatchRecord = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), skipped: skipped.filter((k) => userIds.includes(k.userId)), status: 'planned', planId, readAt };
@@ -199,21 +216,20 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
   const attempt = await attemptOf(runId);
   const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor));
   if (batch.status === 'planned') {
-    const header = await readPlanHeader(batch.planId!);
-    const entries = (await readPlanPages(batch.planId!, header!.pages.map((_, i) => i))).flat();
+    // O3: members who left since the batch was planned are skipped, and the batch planned again without them
+    const { entries, skipped } = await entriesOfMembersStill(batch, organizationId, (await readPlanHeader(batch.planId!))!, { failedPlanned: false });
     // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];
     const leave = new Set(handOn.map((e) => (e.effect as { fileId: string }).fileId));
     const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, { bulk: true, leave, organizationId });
     const failed = batch.failures.length;
-    const skipped = batch.skipped ?? [];
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
     if (await otherRunsOverlapped(batchId(runId, attempt, n), batch.readAt)) {
       await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
     }
-    await endBatch({ ...batch, carry }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
+    await endBatch({ ...batch, skipped, carry }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
     await journal(batch, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
     // (an entry stays far under DynamoDB's 400 KB: past AUDIT_IDS ids a list is cut; the batch's stored plan has them all)
