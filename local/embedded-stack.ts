@@ -4,7 +4,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
-import { LocalLambda, writeWatch, type Fault } from './functions.js';
+import { currentFunction, LocalLambda, writeWatch, type Fault } from './functions.js';
+import { iamEnforcedByDefault, IamEnforcer } from './iam/enforce.js';
 import { LocalHttpApi, requestUrl, type JwtSettings } from './gateway.js';
 import { startEdge, type Edge } from './edge.js';
 import { LocalStepFunctions } from './sfn-service.js';
@@ -37,6 +38,11 @@ export interface EmbeddedStackOptions {
    * checked against. Without it the stack is its own issuer and the console signs in locally.
    */
   identity?: { jwt: JwtSettings; consoleConfig?: unknown };
+  /**
+   * The template's IAM and resource policies enforced as AWS would (local/iam/enforce.ts): on unless `false` or
+   * `OFFBOARD_IAM=off`, for experiments.
+   */
+  iam?: boolean;
 }
 
 export interface EmbeddedStack {
@@ -46,6 +52,8 @@ export interface EmbeddedStack {
   lambda: LocalLambda;
   stepFunctions: LocalStepFunctions;
   eventBus: LocalEventBus;
+  /** The IAM enforcement: its denials and what each function used (absent when turned off). */
+  iam?: IamEnforcer;
   /** The edge endpoint (with `edge: true`). */
   edgeUrl?: string;
   stackName: string;
@@ -122,6 +130,8 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
 
   const functions = localFunctions(names);
   const lambda = new LocalLambda(functions);
+  const iam = options.iam ?? iamEnforcedByDefault() ? new IamEnforcer(names) : undefined;
+  if (iam) lambda.authorizeInvoke = (f, caller) => iam.checkInvoke(f, caller);
   const stepFunctions = new LocalStepFunctions(lambda);
   for (const [id, r] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
     stepFunctions.register(names.arn(id), JSON.parse(names.resolve(r.Properties.DefinitionString)));
@@ -130,6 +140,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   // fauxqs serves SQS beside S3: the billing dead-letter queue lives there.
   const eventBus = new LocalEventBus(names, lambda, s3Endpoint);
   await eventBus.createQueues();
+  if (iam) eventBus.authorizeDestination = (f, queueArn) => iam.checkRequest(f, { action: 'sqs:SendMessage', resource: queueArn });
 
   // The handlers' environment, as Lambda would set it, plus the emulators' endpoints for the SDK.
   Object.assign(process.env, {
@@ -177,6 +188,14 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const clients = await import('../functions/store/clients.js');
   for (const client of [clients.ddb, clients.s3] as { middlewareStack: { add: (...args: any[]) => void } }[]) {
     client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+  }
+  // every request a function makes is checked against its role and the resource's policy, as on AWS
+  if (iam) {
+    const enforced: [{ middlewareStack: { add: (...args: any[]) => void; remove: (name: string) => boolean } }, 'DynamoDB' | 'S3' | 'SFN'][] = [[clients.ddb as any, 'DynamoDB'], [clients.s3 as any, 'S3'], [clients.sfn as any, 'SFN']];
+    for (const [client, service] of enforced) {
+      client.middlewareStack.remove('offboardIamEnforcement'); // a second stack in this process checks with its own policies
+      client.middlewareStack.add(iam.middleware(service, currentFunction), { step: 'initialize', priority: 'high', name: 'offboardIamEnforcement' });
+    }
   }
   const worldCheck = await import('../functions/world/check.js');
   const chaos = await import('../functions/store/chaos.js');
@@ -304,6 +323,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     lambda,
     stepFunctions,
     eventBus,
+    iam,
     edgeUrl: edge?.url,
     stackName,
     token,

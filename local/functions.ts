@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { REPO_ROOT } from '../infra/constructs/offboard-function.js';
 import type { LocalFunction } from './template.js';
+import type { Denial, InvokeCaller } from './iam/enforce.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -29,6 +30,7 @@ const WRITES = new Set([
 /** One invocation: its writes so far, and for a `mid` fault where it stops. */
 interface InvocationScope {
   name: string;
+  fn: LocalFunction;
   writes: number;
   stopAfter?: number;
   stopped: boolean;
@@ -36,6 +38,11 @@ interface InvocationScope {
 }
 const scope = new AsyncLocalStorage<InvocationScope>();
 const never = () => new Promise<never>(() => undefined);
+
+/** The function whose invocation is running here (the IAM enforcement asks whose role a request is made with). */
+export function currentFunction(): LocalFunction | undefined {
+  return scope.getStore()?.fn;
+}
 
 /**
  * A middleware for the store's SDK clients (installed by the embedded stack): counts each invocation's writes and, for
@@ -66,7 +73,8 @@ export function writeWatch(next: (args: any) => Promise<any>, context: { command
 /** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */
 export interface FunctionInvoker {
   find(arnOrName: string): LocalFunction | undefined;
-  invoke(f: LocalFunction, event: unknown): Promise<unknown>;
+  /** `caller`: who invokes, for the resource-policy check (local/iam/enforce.ts). */
+  invoke(f: LocalFunction, event: unknown, caller?: InvokeCaller): Promise<unknown>;
 }
 
 /**
@@ -87,6 +95,8 @@ export class LocalLambda implements FunctionInvoker {
   readonly longestMs = new Map<string, number>();
   /** Instrumentation: invocations currently running. */
   inFlight = 0;
+  /** lambda:InvokeFunction as AWS authorizes it (the embedded stack's IAM enforcement); absent: every caller may. */
+  authorizeInvoke?: (f: LocalFunction, caller: InvokeCaller) => Promise<Denial | undefined>;
 
   constructor(functions: LocalFunction[]) {
     for (const f of functions) {
@@ -118,8 +128,11 @@ export class LocalLambda implements FunctionInvoker {
     return this.modules.get(f.entry)!;
   }
 
-  async invoke(f: LocalFunction, event: unknown): Promise<unknown> {
+  async invoke(f: LocalFunction, event: unknown, caller?: InvokeCaller): Promise<unknown> {
     const name = path.basename(f.entry, '.ts');
+    const denied = caller && (await this.authorizeInvoke?.(f, caller));
+    // as Lambda answers an Invoke its caller may not make (403)
+    if (denied) throw Object.assign(new Error(denied.reason), { name: 'AccessDeniedException', statusCode: 403 });
     this.invocations.set(name, (this.invocations.get(name) ?? 0) + 1);
     const fault = this.faults.get(name);
     const fire = (when: Fault['when']) => {
@@ -138,7 +151,7 @@ export class LocalLambda implements FunctionInvoker {
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
     };
-    const watch: InvocationScope = { name, writes: 0, stopped: false };
+    const watch: InvocationScope = { name, fn: f, writes: 0, stopped: false };
     let stopped: Promise<never> | undefined;
     if (fault?.when === 'mid' && fault.times > 0) {
       watch.stopAfter = Math.max(0, fault.afterWrites ?? 1);

@@ -10,15 +10,26 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OffboardFunction } from './offboard-function.js';
+import { OffboardFunction, type TableAction } from './offboard-function.js';
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
 
 /** CONTRACT.md's billing events, one rule each. */
+/** CONTRACT.md's billing events, one rule each, with what each function may do to the table (bindTable). */
 export const BILLING_EVENTS = {
-  ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run' },
-  SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first' },
-  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled' },
-} as const;
+  ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run', table: ['GetItem', 'PutItem'] },
+  SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
+  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
+} as const satisfies Record<string, { detailType: string; entry: string; rule: string; table: readonly TableAction[] }>;
+
+/** The bulk run's steps (B1): what each does, and what it may do to the table and the bucket. */
+const RUN_STEPS = {
+  StartRun: { comment: 'Counts the members and cancels transfers waiting to join the organization', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'], index: ['Query'] },
+  DeleteBatch: { comment: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
+  RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', table: ['GetItem', 'UpdateItem'] },
+  DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', table: ['PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
+  FinishRun: { comment: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted", table: ['GetItem', 'UpdateItem'], index: ['Query'] },
+  FailRun: { comment: 'The run failed with its error', table: ['GetItem', 'UpdateItem'] },
+} as const satisfies Record<string, { comment: string; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean }>;
 
 export interface BillingProps {
   table: dynamodb.ITable;
@@ -64,12 +75,13 @@ export class Billing extends Construct {
         description: `billing event "${def.detailType}": ${def.rule}`,
         timeout: Duration.minutes(2),
       })
-        .bindTable(props.table)
-        .bindBucket(props.bucket);
+        .bindTable(props.table, def.table)
+        .bindBucket(props.bucket, { deleteFiles: false });
       fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
-      props.transferStateMachine.grantStartExecution(fn);
-      this.cancellation.grantStartExecution(fn);
+      // B1 starts the bulk run, B2 the transfers waiting for a seat; B3 only cancels, starting nothing
+      if (name === 'ContractCancelled') this.cancellation.grantStartExecution(fn);
+      if (name === 'SeatsChanged') props.transferStateMachine.grantStartExecution(fn);
       // Rejected events (unknown organization, missing field, wrong type) end here with the error, after 2 retries.
       fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.deadLetters) });
       this.functions[name] = fn;
@@ -91,28 +103,21 @@ export class Billing extends Construct {
   private cancellationStateMachine(props: BillingProps): sfn.StateMachine {
     const fns: Record<string, OffboardFunction> = {};
     const functionScope = new Construct(this, 'RunSteps');
-    const steps = {
-      StartRun: 'Counts the members and cancels transfers waiting to join the organization',
-      DeleteBatch: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent',
-      RecordBatchFailed: 'Counts each member of a batch that failed as failed, with the error; the run goes on',
-      DeleteOwnedFiles: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first',
-      FinishRun: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted",
-      FailRun: 'The run failed with its error',
-    } as const;
-    const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
+    const invoke = (name: keyof typeof RUN_STEPS, payload?: sfn.TaskInput, resultPath?: string) => {
+      const def: { comment: string; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean } = RUN_STEPS[name];
       fns[name] ??= new OffboardFunction(functionScope, name, {
         entry: `functions/handlers/bulk/${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}.ts`,
-        description: `billing run step ${name}: ${steps[name]}`,
+        description: `billing run step ${name}: ${def.comment}`,
         timeout: Duration.minutes(10),
         memorySize: 1024,
       })
-        .bindTable(props.table)
-        .bindBucket(props.bucket);
+        .bindTable(props.table, def.table, def.index)
+        .bindBucket(props.bucket, { deleteFiles: def.deleteFiles === true });
       const task = new tasks.LambdaInvoke(this, name, {
         lambdaFunction: fns[name]!,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
-        comment: steps[name],
+        comment: def.comment,
         ...(payload ? { payload } : {}),
         ...(resultPath ? { resultPath } : {}),
       });
