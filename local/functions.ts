@@ -129,10 +129,10 @@ export class LocalLambda implements FunctionInvoker {
   }
 
   async invoke(f: LocalFunction, event: unknown, caller?: InvokeCaller): Promise<unknown> {
-    const name = path.basename(f.entry, '.ts');
+    // as Lambda answers an Invoke its caller may not make (403): the function does not run
     const denied = caller && (await this.authorizeInvoke?.(f, caller));
-    // as Lambda answers an Invoke its caller may not make (403)
     if (denied) throw Object.assign(new Error(denied.reason), { name: 'AccessDeniedException', statusCode: 403 });
+    const name = path.basename(f.entry, '.ts');
     this.invocations.set(name, (this.invocations.get(name) ?? 0) + 1);
     const fault = this.faults.get(name);
     const fire = (when: Fault['when']) => {

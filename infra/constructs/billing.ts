@@ -3,7 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -25,10 +26,11 @@ export const BILLING_EVENTS = {
 const RUN_STEPS = {
   StartRun: { comment: 'Counts the members and cancels transfers waiting to join the organization', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'], index: ['Query'] },
   DeleteBatch: { comment: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
-  RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', table: ['GetItem', 'UpdateItem'] },
+  // reads the batch's members (GSI1) and, after the last batch, deletes the files the batch before handed on (F3)
+  RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
   DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', table: ['PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
   FinishRun: { comment: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted", table: ['GetItem', 'UpdateItem'], index: ['Query'] },
-  FailRun: { comment: 'The run failed with its error', table: ['GetItem', 'UpdateItem'] },
+  FailRun: { comment: 'The run failed with its error', table: ['UpdateItem'] },
 } as const satisfies Record<string, { comment: string; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean }>;
 
 export interface BillingProps {
@@ -37,6 +39,19 @@ export interface BillingProps {
   transferStateMachine: sfn.IStateMachine;
   /** D7: B1 cancels members' scheduled deletions and stops their executions. */
   deletionStateMachine?: sfn.IStateMachine;
+}
+
+/**
+ * An SQS on-failure destination granting the function sqs:SendMessage only: Lambda sends the record with the
+ * function's role and needs no more (aws-lambda-destinations' SqsDestination also grants GetQueueAttributes and GetQueueUrl).
+ */
+function sendOnlyDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      return { destination: queue.queueArn };
+    },
+  };
 }
 
 /**
@@ -83,7 +98,7 @@ export class Billing extends Construct {
       if (name === 'ContractCancelled') this.cancellation.grantStartExecution(fn);
       if (name === 'SeatsChanged') props.transferStateMachine.grantStartExecution(fn);
       // Rejected events (unknown organization, missing field, wrong type) end here with the error, after 2 retries.
-      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.deadLetters) });
+      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: sendOnlyDestination(this.deadLetters) });
       this.functions[name] = fn;
       new events.Rule(this, `${name}Rule`, {
         eventBus: this.bus,

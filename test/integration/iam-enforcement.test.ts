@@ -75,27 +75,27 @@ async function deleteAndSettle(s: EmbeddedStack, userId: string) {
 describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('IAM and resource policies enforced on the embedded stack', () => {
   it('without dynamodb:PartiQLUpdate on LeaveChats a deletion fails with AccessDenied, naming function, action and resource', async () => {
     await withTemplate(withoutGrant('StepsLeaveChats', 'dynamodb:PartiQLUpdate'), async (s) => {
-    const final = await deleteAndSettle(s, 'a2');
-    expect(final.status).toBe('failed');
-    const table = `arn:aws:dynamodb:us-east-1:000000000000:table/${s.names.prefix}-DataTableFDBAD0F2`;
-    const denial = s.iam!.denials.find((d) => d.function.startsWith('StepsLeaveChats'));
-    expect(denial).toMatchObject({ action: 'dynamodb:PartiQLUpdate', resource: table });
-    expect(denial!.reason).toBe(
-      `User: arn:aws:sts::000000000000:assumed-role/${s.names.prefix}-StepsLeaveChatsServiceRole87B6EF3B/${denial!.function.replace(/^/, `${s.names.prefix}-`)} is not authorized to perform: dynamodb:PartiQLUpdate on resource: ${table} because no identity-based policy allows the dynamodb:PartiQLUpdate action`,
-    );
-    // the statement answered AccessDenied, and the store's own error path reported it (functions/store/batch.ts)
-    expect(JSON.stringify(final.error ?? final)).toContain('AccessDenied');
+      const final = await deleteAndSettle(s, 'a2');
+      expect(final.status).toBe('failed');
+      const table = `arn:aws:dynamodb:us-east-1:000000000000:table/${s.names.prefix}-DataTableFDBAD0F2`;
+      const denial = s.iam!.denials.find((d) => d.function.startsWith('StepsLeaveChats'));
+      expect(denial).toMatchObject({ action: 'dynamodb:PartiQLUpdate', resource: table });
+      expect(denial!.reason).toBe(
+        `User: arn:aws:sts::000000000000:assumed-role/${s.names.prefix}-StepsLeaveChatsServiceRole87B6EF3B/${s.names.prefix}-${denial!.function} is not authorized to perform: dynamodb:PartiQLUpdate on resource: ${table} because no identity-based policy allows the dynamodb:PartiQLUpdate action`,
+      );
+      // the statement answered AccessDenied, and the store's own error path reported it (functions/store/batch.ts)
+      expect(JSON.stringify(final.error ?? final)).toContain('AccessDenied');
     });
   });
 
   it('without s3:DeleteObject on HandleFiles the files stay and the deletion fails naming the key AWS refused', async () => {
     await withTemplate(withoutGrant('StepsHandleFiles', 's3:DeleteObject'), async (s) => {
-    const final = await deleteAndSettle(s, 'a2');
-    expect(final.status).toBe('failed');
-    const denial = s.iam!.denials.find((d) => d.action === 's3:DeleteObject');
-    expect(denial?.function).toMatch(/^StepsHandleFiles/);
-    expect(denial?.resource).toMatch(new RegExp(`^arn:aws:s3:::${s.names.prefix}-datafiles[a-z0-9-]*/chats/`));
-    expect(JSON.stringify(final.error ?? final)).toContain('AccessDenied');
+      const final = await deleteAndSettle(s, 'a2');
+      expect(final.status).toBe('failed');
+      const denial = s.iam!.denials.find((d) => d.action === 's3:DeleteObject');
+      expect(denial?.function).toMatch(/^StepsHandleFiles/);
+      expect(denial?.resource).toMatch(new RegExp(`^arn:aws:s3:::${s.names.prefix}-datafiles[a-z0-9-]*/chats/`));
+      expect(JSON.stringify(final.error ?? final)).toContain('AccessDenied');
     });
   });
 
@@ -103,11 +103,11 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('IAM and resource polic
     await withTemplate((t) => {
       for (const [id, r] of Object.entries(t.Resources)) if (r.Type === 'AWS::Lambda::Permission' && id.startsWith('ApiHttpGETme')) delete t.Resources[id];
     }, async (s) => {
-    const me = await call(s, 'GET', '/me', 'adminA');
-    expect(me.status).toBe(500);
-    expect(s.iam!.denials).toEqual([
-      expect.objectContaining({ function: 'apigateway.amazonaws.com', action: 'lambda:InvokeFunction', resource: expect.stringMatching(/:function:.*ApiOrganizations/) }),
-    ]);
+      const me = await call(s, 'GET', '/me', 'adminA');
+      expect(me.status).toBe(500);
+      expect(s.iam!.denials).toEqual([
+        expect.objectContaining({ function: 'apigateway.amazonaws.com', action: 'lambda:InvokeFunction', resource: expect.stringMatching(/:function:.*ApiOrganizations/) }),
+      ]);
     });
   });
 
@@ -119,17 +119,17 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('IAM and resource polic
         r.Properties.PolicyDocument.Statement = r.Properties.PolicyDocument.Statement.filter((st: any) => st.Action !== 'lambda:InvokeFunction');
       }
     }, async (s) => {
-    const final = await deleteAndSettle(s, 'a2');
-    expect(final.status).not.toBe('succeeded');
-    expect(s.iam!.denials[0]).toMatchObject({ function: 'DeletionWorkflowStateMachineRoleB50ED5D9', action: 'lambda:InvokeFunction' });
+      const final = await deleteAndSettle(s, 'a2');
+      expect(final.status).not.toBe('succeeded');
+      expect(s.iam!.denials[0]).toMatchObject({ function: 'DeletionWorkflowStateMachineRoleB50ED5D9', action: 'lambda:InvokeFunction' });
     });
   });
 
   it('the synthesized template as it is: the same deletion runs with no denial', async () => {
     await withTemplate(() => undefined, async (s) => {
-    const final = await deleteAndSettle(s, 'a2');
-    expect(final.status).toBe('succeeded');
-    expect(s.iam!.denials).toEqual([]);
+      const final = await deleteAndSettle(s, 'a2');
+      expect(final.status).toBe('succeeded');
+      expect(s.iam!.denials).toEqual([]);
     });
   });
 });

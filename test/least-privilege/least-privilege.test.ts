@@ -18,7 +18,14 @@ const EVERY_FUNCTION: Record<string, string> = {
   'xray:PutTelemetryRecords': 'active tracing: the Lambda runtime sends the trace segments, not the function’s code',
 };
 /** Function (logical id without its hash) → action → why no test path uses it. */
-const EXCEPTIONS: Record<string, Record<string, string>> = {};
+const EXCEPTIONS: Record<string, Record<string, string>> = {
+  StepsDeleteChats: {
+    's3:DeleteObject': 'F4: a file uploaded to a chat after the plan was made is found in the chat’s partition and its bytes deleted with the chat (store/apply.ts applyChatsDeleted); no test uploads between planning and DeleteChats',
+  },
+  StepsMarkFailed: {
+    'states:StartExecution': 'T4, B2: a failed operation gives its seat back and resumes the transfer waiting longest for it (services/lifecycle.ts markFailed); no test fails an operation while a transfer waits for that seat',
+  },
+};
 
 const USAGE_DIR = path.join(REPO_ROOT, '.offboard', 'iam-usage');
 const MERGED = path.join(REPO_ROOT, '.offboard', 'iam-usage.json');
@@ -57,7 +64,7 @@ function table() {
 }
 
 const strip = (a: string) => a.replace(/^[a-z0-9]+:/, '');
-export function readmeTable(rows: ReturnType<typeof table>): string {
+function readmeTable(rows: ReturnType<typeof table>): string {
   return [
     '| function | actions granted | actions used by the tests |',
     '|---|---|---|',
@@ -91,7 +98,8 @@ describe('least privilege, measured by the integration tests (local/iam/enforce.
   });
 
   it('the README shows the table as measured: function, actions granted, actions used', () => {
-    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain(readmeTable(table()));
+    const measured = readmeTable(table());
+    writeFileSync(path.join(REPO_ROOT, '.offboard', 'iam-table.md'), `${measured}\n`); // to paste when it changed
+    expect(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')).toContain(measured);
   });
 });
