@@ -24,10 +24,11 @@ export const BILLING_EVENTS = {
 
 /** The bulk run's steps (B1): what each does, and what it may do to the table and the bucket. */
 const RUN_STEPS = {
-  StartRun: { comment: 'Counts the members and cancels transfers waiting to join the organization', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'], index: ['Query'] },
+  // a resumed run first applies again the failed batches' stored plans (D2–D6, F3: services/bulk-run.ts finishFailedBatches)
+  StartRun: { comment: 'Counts the members and cancels transfers waiting to join the organization', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
   DeleteBatch: { comment: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
   // reads the batch's members (GSI1) and, after the last batch, deletes the files the batch before handed on (F3)
-  RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
+  RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
   DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', table: ['PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
   FinishRun: { comment: "Sets the organization's counters and the outcome: succeeded, or failed naming how many members could not be deleted", table: ['GetItem', 'UpdateItem'], index: ['Query'] },
   FailRun: { comment: 'The run failed with its error', table: ['UpdateItem'] },
