@@ -1,13 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // The suite runs on Node 20 and 22+; the SDK's notice about Node 20 is not news here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+const LEAST_PRIVILEGE = 'test/least-privilege/*.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['./local/polyfills.mjs'],
-    globalSetup: ['./test/global-setup.ts'],
     testTimeout: 60_000,
     // The browser tests wait with expect.poll for what a page shows after its API calls: 1 s (vitest's default)
     // is less than those calls take on two loaded cores.
@@ -17,5 +16,22 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default', 'json'],
     outputFile: { json: '.offboard/test-results.json' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, LEAST_PRIVILEGE],
+          setupFiles: ['./local/polyfills.mjs'],
+          globalSetup: ['./test/global-setup.ts'],
+        },
+      },
+      {
+        // after every other file (groupOrder): reads what the integration tests' functions used (.offboard/iam-usage/)
+        extends: true,
+        test: { name: 'least-privilege', include: [LEAST_PRIVILEGE], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

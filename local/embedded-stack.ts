@@ -4,7 +4,9 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
-import { LocalLambda, watchWrites, type Fault } from './functions.js';
+import { currentFunction, LocalLambda, watchWrites, type Fault } from './functions.js';
+import { iamEnforcedByDefault, IamEnforcer } from './iam/enforce.js';
+import type { ClientMiddleware } from '../functions/store/clients.js';
 import { LocalHttpApi, requestUrl, type JwtSettings } from './gateway.js';
 import { startEdge, type Edge } from './edge.js';
 import { LocalStepFunctions } from './sfn-service.js';
@@ -14,6 +16,18 @@ import { LocalEventBus } from './event-bus.js';
 import { advanceClock, now } from '../functions/shared/clock.js';
 import { chaosCounts, chaosMiddleware, parseChaos, setChaos } from './chaos.js';
 import { countRequests } from './request-counts.js';
+
+/** The IAM check of the stack started last in this process (local/iam/enforce.ts), installed once on every client. */
+let activeIam: IamEnforcer | undefined;
+const IAM_SERVICE: Record<string, 'DynamoDB' | 'S3' | 'SFN'> = { DynamoDB: 'DynamoDB', S3: 'S3', StepFunctions: 'SFN' };
+const iamMiddleware: ClientMiddleware = (client, service) => {
+  const checked = IAM_SERVICE[service];
+  if (!checked) return;
+  client.middlewareStack.add(
+    (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => (activeIam ? activeIam.middleware(checked, currentFunction)(next, context)(args) : next(args)),
+    { step: 'initialize', priority: 'high', name: 'offboardIamEnforcement' },
+  );
+};
 
 export interface EmbeddedStackOptions {
   port?: number;
@@ -41,6 +55,11 @@ export interface EmbeddedStackOptions {
   identity?: { jwt: JwtSettings; consoleConfig?: unknown };
   /** B4: the stack's confirmation threshold (as `-c offboard:confirmationThreshold`; default 500 members). */
   confirmationThreshold?: number;
+  /**
+   * The template's IAM and resource policies enforced as AWS would (local/iam/enforce.ts): on unless `false` or
+   * `OFFBOARD_IAM=off`, for experiments.
+   */
+  iam?: boolean;
 }
 
 /**
@@ -56,6 +75,8 @@ export interface EmbeddedStack {
   lambda: LocalLambda;
   stepFunctions: LocalStepFunctions;
   eventBus: LocalEventBus;
+  /** The IAM enforcement: its denials and what each function used (absent when turned off). */
+  iam?: IamEnforcer;
   /** The edge endpoint (with `edge: true`). */
   edgeUrl?: string;
   stackName: string;
@@ -134,6 +155,8 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
 
   const functions = localFunctions(names);
   const lambda = new LocalLambda(functions);
+  const iam = options.iam ?? iamEnforcedByDefault() ? new IamEnforcer(names) : undefined;
+  if (iam) lambda.authorizeInvoke = (f, caller) => iam.checkInvoke(f, caller);
   const stepFunctions = new LocalStepFunctions(lambda);
   for (const [id, r] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
     stepFunctions.register(names.arn(id), JSON.parse(names.resolve(r.Properties.DefinitionString)));
@@ -142,6 +165,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   // fauxqs serves SQS beside S3: the billing dead-letter queue lives there.
   const eventBus = new LocalEventBus(names, lambda, s3Endpoint);
   await eventBus.createQueues();
+  if (iam) eventBus.authorizeDestination = (f, queueArn) => iam.checkRequest(f, { action: 'sqs:SendMessage', resource: queueArn });
 
   // The handlers' environment, as Lambda would set it, plus the emulators' endpoints for the SDK.
   Object.assign(process.env, {
@@ -187,11 +211,14 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const clock = await import('../functions/shared/clock.js');
   // The harness reaches the functions' SDK clients through the store's one hook (functions/store/clients.ts):
   // request counts (bench, scale tests), each invocation's writes (a `mid` fault stops one part way,
-  // local/functions.ts), throttling and partial failures (local/chaos.ts, off until set).
+  // local/functions.ts), throttling and partial failures (local/chaos.ts, off until set), and the IAM check of every
+  // request a function makes against its role and the resource's policy, as on AWS (local/iam/enforce.ts).
   const { registerClientMiddleware } = await import('../functions/store/clients.js');
   registerClientMiddleware(countRequests);
   registerClientMiddleware(watchWrites);
   registerClientMiddleware(chaosMiddleware);
+  registerClientMiddleware(iamMiddleware);
+  activeIam = iam; // a second stack in this process checks with its own policies
   if (chaosAtStart) setChaos(chaosAtStart);
   const worldCheck = await import('./world/check.js');
 
@@ -318,6 +345,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     lambda,
     stepFunctions,
     eventBus,
+    iam,
     edgeUrl: edge?.url,
     stackName,
     token,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalLambda } from './functions.js';
 import { matchesPattern } from './event-pattern.js';
-import { ACCOUNT, REGION, resourcesOfType, type LocalNames } from './template.js';
+import { ACCOUNT, REGION, resourcesOfType, type LocalFunction, type LocalNames } from './template.js';
+import type { Denial } from './iam/enforce.js';
 
 interface LocalRule {
   name: string;
@@ -38,6 +39,8 @@ export class LocalEventBus {
   private readonly queues = new Map<string, string>();
   private readonly asyncConfig = new Map<string, { retries: number; onFailure?: string }>();
   private readonly sqs: SQSClient;
+  /** sqs:SendMessage of a function's on-failure record, as its role allows it (the IAM enforcement). */
+  authorizeDestination?: (fn: LocalFunction, queueArn: string) => Promise<Denial | undefined>;
 
   constructor(private readonly names: LocalNames, private readonly lambda: LocalLambda, sqsEndpoint: string) {
     this.sqs = new SQSClient({ endpoint: sqsEndpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -106,14 +109,16 @@ export class LocalEventBus {
     for (; attempts <= config.retries; ) {
       attempts++;
       try {
-        const result = await this.lambda.invoke(fn, event);
+        const result = await this.lambda.invoke(fn, event, { kind: 'events', ruleArn: this.names.arn(rule.name) });
         return { rule: rule.name, target: fn.logicalId, outcome: 'delivered', attempts, result };
       } catch (e) {
         error = { errorType: (e as Error).name, errorMessage: (e as Error).message };
       }
     }
     const queueUrl = config.onFailure ? this.queues.get(config.onFailure) : undefined;
-    if (queueUrl) {
+    // Lambda sends the failure record with the function's role (local/iam/enforce.ts); refused, it never arrives
+    const refused = queueUrl && config.onFailure ? await this.authorizeDestination?.(fn, config.onFailure) : undefined;
+    if (queueUrl && !refused) {
       const record = {
         version: '1.0',
         timestamp: new Date().toISOString(),

@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { REPO_ROOT } from '../infra/constructs/offboard-function.js';
 import type { ClientMiddleware } from '../functions/store/clients.js';
 import type { LocalFunction } from './template.js';
+import type { Denial, InvokeCaller } from './iam/enforce.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -32,6 +33,7 @@ const WRITES = new Set([
 /** One invocation: its writes so far, and for a `mid` fault where it stops. */
 interface InvocationScope {
   name: string;
+  fn: LocalFunction;
   writes: number;
   stopAfter?: number;
   stopped: boolean;
@@ -39,6 +41,11 @@ interface InvocationScope {
 }
 const scope = new AsyncLocalStorage<InvocationScope>();
 const never = () => new Promise<never>(() => undefined);
+
+/** The function whose invocation is running here (the IAM enforcement asks whose role a request is made with). */
+export function currentFunction(): LocalFunction | undefined {
+  return scope.getStore()?.fn;
+}
 
 /**
  * A middleware for the store's SDK clients: counts each invocation's writes and, for a `mid` fault, lets
@@ -74,7 +81,8 @@ export const watchWrites: ClientMiddleware = (client, service) => {
 /** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */
 export interface FunctionInvoker {
   find(arnOrName: string): LocalFunction | undefined;
-  invoke(f: LocalFunction, event: unknown): Promise<unknown>;
+  /** `caller`: who invokes, for the resource-policy check (local/iam/enforce.ts). */
+  invoke(f: LocalFunction, event: unknown, caller?: InvokeCaller): Promise<unknown>;
 }
 
 /**
@@ -95,6 +103,8 @@ export class LocalLambda implements FunctionInvoker {
   readonly longestMs = new Map<string, number>();
   /** Instrumentation: invocations currently running. */
   inFlight = 0;
+  /** lambda:InvokeFunction as AWS authorizes it (the embedded stack's IAM enforcement); absent: every caller may. */
+  authorizeInvoke?: (f: LocalFunction, caller: InvokeCaller) => Promise<Denial | undefined>;
 
   constructor(functions: LocalFunction[]) {
     for (const f of functions) {
@@ -126,7 +136,10 @@ export class LocalLambda implements FunctionInvoker {
     return this.modules.get(f.entry)!;
   }
 
-  async invoke(f: LocalFunction, event: unknown): Promise<unknown> {
+  async invoke(f: LocalFunction, event: unknown, caller?: InvokeCaller): Promise<unknown> {
+    // as Lambda answers an Invoke its caller may not make (403): the function does not run
+    const denied = caller && (await this.authorizeInvoke?.(f, caller));
+    if (denied) throw Object.assign(new Error(denied.reason), { name: 'AccessDeniedException', statusCode: 403 });
     const name = path.basename(f.entry, '.ts');
     this.invocations.set(name, (this.invocations.get(name) ?? 0) + 1);
     const fault = this.faults.get(name);
@@ -146,7 +159,7 @@ export class LocalLambda implements FunctionInvoker {
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
     };
-    const watch: InvocationScope = { name, writes: 0, stopped: false };
+    const watch: InvocationScope = { name, fn: f, writes: 0, stopped: false };
     let stopped: Promise<never> | undefined;
     if (fault?.when === 'mid' && fault.times > 0) {
       watch.stopAfter = Math.max(0, fault.afterWrites ?? 1);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jwtVerify } from 'jose';
 import type { FunctionInvoker } from './functions.js';
-import { LocalNames, resourcesOfType, type LocalFunction } from './template.js';
+import { ACCOUNT, LocalNames, REGION, resourcesOfType, type LocalFunction } from './template.js';
 
 interface Route {
   method: string;
@@ -46,7 +46,12 @@ export function requestUrl(req: IncomingMessage): URL {
 export class LocalHttpApi {
   readonly routes: Route[];
 
+  /** The API's id, as the lambda permissions' source ARNs name it. */
+  private readonly apiId: string;
+
   constructor(names: LocalNames, private readonly lambda: FunctionInvoker, private readonly jwt: JwtSettings) {
+    const api = resourcesOfType(names.template, 'AWS::ApiGatewayV2::Api')[0];
+    this.apiId = api ? names.physicalName(api[0]) : 'local';
     const integrations = new Map(
       resourcesOfType(names.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, r.Properties.IntegrationUri['Fn::GetAtt'][0] as string]),
     );
@@ -136,7 +141,9 @@ export class LocalHttpApi {
       isBase64Encoded: false,
     };
     try {
-      const result: any = await this.lambda.invoke(hit.route.fn, event);
+      const [method, routePath] = hit.route.routeKey.split(' ');
+      const sourceArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${this.apiId}/$default/${method}${routePath}`;
+      const result: any = await this.lambda.invoke(hit.route.fn, event, { kind: 'apigateway', sourceArn });
       res.writeHead(result?.statusCode ?? 200, result?.headers ?? { 'content-type': 'application/json' }).end(result?.body ?? '');
     } catch (error) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(contractError('internal', `the function failed: ${(error as Error).message}`));

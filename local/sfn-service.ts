@@ -116,7 +116,7 @@ export class LocalStepFunctions {
         if (!fn) throw Object.assign(new Error(`no local function for ${target}`), { name: 'Lambda.ResourceNotFoundException' });
         this.measure(input, `${name} input`);
         const started = Date.now();
-        const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input).finally(() => {
+        const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input, { kind: 'states', stateMachineArn: execution.stateMachineArn }).finally(() => {
           const ms = Date.now() - started;
           if (ms > this.longestTask.ms) this.longestTask = { ms, where: name };
         });

@@ -60,6 +60,14 @@ export class LocalNames {
     if (type === 'AWS::StepFunctions::StateMachine') return this.physicalName(logicalId);
     if (type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${this.physicalName(logicalId)}`;
     if (type === 'AWS::S3::Bucket') return `arn:aws:s3:::${this.physicalName(logicalId)}`;
+    // as AWS names them, so the policies that name them (queue policy, lambda permissions) resolve to what is checked
+    if (type === 'AWS::SQS::Queue') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${this.physicalName(logicalId)}`;
+    if (type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/${this.physicalName(logicalId)}`;
+    if (type === 'AWS::Events::Rule') {
+      const bus = this.template.Resources[logicalId]?.Properties?.EventBusName;
+      return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${bus ? `${this.resolve(bus)}/` : ''}${this.physicalName(logicalId)}`;
+    }
+    if (type === 'AWS::Events::EventBus') return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${this.physicalName(logicalId)}`;
     return `arn:aws:local:${REGION}:${ACCOUNT}:${logicalId}`;
   }
 
@@ -83,6 +91,14 @@ export class LocalNames {
     if ('Fn::Join' in value) {
       const [sep, parts] = value['Fn::Join'];
       return (this.resolve(parts) as any[]).join(sep);
+    }
+    if ('Fn::Select' in value) {
+      const [index, list] = value['Fn::Select'];
+      return (this.resolve(list) as any[])[Number(index)];
+    }
+    if ('Fn::Split' in value) {
+      const [sep, text] = value['Fn::Split'];
+      return String(this.resolve(text)).split(sep);
     }
     if ('Fn::Sub' in value) {
       const text = Array.isArray(value['Fn::Sub']) ? value['Fn::Sub'][0] : value['Fn::Sub'];

@@ -93,25 +93,27 @@ export class Api extends Construct {
       return f;
     };
     const health = fn('Health', 'health', 'GET /health', 'trivial');
-    // The API plans and records operations; it never touches file bytes, so it gets no bucket permission.
-    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)', 'planningApi').bindTable(props.table);
-    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)', 'planningApi').bindTable(props.table);
-    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)', 'planningApi').bindTable(props.table);
-    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress; B4 confirmation, cancellation; O2 resumption)').bindTable(props.table);
-    const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table);
+    // The API plans and records operations; it never touches file bytes, so it gets no bucket permission. Each gets
+    // the table actions its code makes (test/least-privilege/), Query on GSI1 where it reads by organization.
+    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)', 'planningApi').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'BatchWriteItem'], ['Query']);
+    const operationWrites = ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] as const;
+    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)', 'planningApi').bindTable(props.table, operationWrites, ['Query']);
+    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)', 'planningApi').bindTable(props.table, operationWrites, ['Query']);
+    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress; B4 confirmation, cancellation; O2 resumption)').bindTable(props.table, ['GetItem', 'PutItem', 'UpdateItem'], ['Query']);
+    const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table, ['GetItem', 'UpdateItem']);
     // D7: an undo stops the deletion's execution waiting for its purge date
     props.deletionStateMachine.grantExecution(deletions, 'states:StopExecution');
     props.cancellationStateMachine.grantStartExecution(billingRuns);
     props.cancellationStateMachine.grantExecution(billingRuns, 'states:DescribeExecution');
     billingRuns.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', props.cancellationStateMachine.stateMachineArn);
-    const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, 'read');
-    const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, 'read');
+    const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query']);
+    const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query'], ['Query']);
+    // each starts its own workflow; a resumption asks whether the operation's last execution ended without recording its outcome
+    props.transferStateMachine.grantStartExecution(transfers);
+    props.transferStateMachine.grantExecution(transfers, 'states:DescribeExecution');
+    props.deletionStateMachine.grantStartExecution(deletions);
+    props.deletionStateMachine.grantExecution(deletions, 'states:DescribeExecution');
     for (const f of [transfers, deletions]) {
-      props.transferStateMachine.grantStartExecution(f);
-      props.deletionStateMachine.grantStartExecution(f);
-      // a resumption asks whether the operation's last execution ended without recording its outcome
-      props.transferStateMachine.grantExecution(f, 'states:DescribeExecution');
-      props.deletionStateMachine.grantExecution(f, 'states:DescribeExecution');
       f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
     }

@@ -4,25 +4,39 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OffboardFunction, type FunctionSize } from './offboard-function.js';
+import { OffboardFunction, type FunctionSize, type TableAction } from './offboard-function.js';
 import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
 import { DEFAULT_CONFIRMATION_THRESHOLD } from '../../functions/domain/lifecycle/bulk-run.js';
 import { observeStateMachine } from './wildcard-grants.js';
 
 /** CONTRACT.md's billing events, one rule each. */
+/** CONTRACT.md's billing events, one rule each, with what each function may do to the table (bindTable). */
 export const BILLING_EVENTS = {
-  ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run' },
-  SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first' },
-  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled' },
-  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting" },
-} as const;
+  ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run', table: ['GetItem', 'PutItem'] },
+  SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
+  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
+  // reads the organization's runs (GSI1) and cancels those that have not started deleting
+  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting", table: ['GetItem', 'Query', 'UpdateItem'] },
+} as const satisfies Record<string, { detailType: string; entry: string; rule: string; table: readonly TableAction[] }>;
+
+/** The bulk run's steps (B1): what each does, and what it may do to the table and the bucket. */
+const RUN_STEPS = {
+  // a resumed run first applies again the failed batches' stored plans (D2–D6, F3: services/bulk-run.ts finishFailedBatches)
+  StartRun: { comment: 'Counts the members and cancels transfers waiting to join the organization (and failed ones); a run cancelled before it began stops', size: 'apply', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
+  DeleteBatch: { comment: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent. Stops when the run was cancelled (B4); skips members who left (O3)', size: 'bulk', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
+  // reads the batch's members (GSI1) and, after the last batch, deletes the files the batch before handed on (F3)
+  RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
+  DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', size: 'apply', table: ['PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
+  FinishRun: { comment: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled", size: 'small', table: ['GetItem', 'UpdateItem'], index: ['Query'] },
+  FailRun: { comment: 'The run failed with its error', size: 'small', table: ['UpdateItem'] },
+} as const satisfies Record<string, { comment: string; size: FunctionSize; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean }>;
 
 /** B4: `offboard:billingPublishers` entries: a 12-digit account id, or an IAM principal's ARN. */
 export function parsePublishers(value: string | string[] | undefined): { accounts: string[]; arns: string[] } {
@@ -50,6 +64,19 @@ export interface BillingProps {
    * Absent: the stack's own account. Every other principal is denied, whatever its IAM policies allow.
    */
   billingPublishers?: string[];
+}
+
+/**
+ * An SQS on-failure destination granting the function sqs:SendMessage only: Lambda sends the record with the
+ * function's role and needs no more (aws-lambda-destinations' SqsDestination also grants GetQueueAttributes and GetQueueUrl).
+ */
+function sendOnlyDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      return { destination: queue.queueArn };
+    },
+  };
 }
 
 /**
@@ -109,18 +136,19 @@ export class Billing extends Construct {
         description: `billing event "${def.detailType}": ${def.rule}`,
         size: 'event',
       })
-        .bindTable(props.table)
-        .bindBucket(props.bucket);
+        .bindTable(props.table, def.table)
+        .bindBucket(props.bucket, { deleteFiles: false });
       if (name === 'ContractCancelled') fn.addEnvironment('CONFIRMATION_THRESHOLD', String(props.confirmationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD)); // B4
-      // B4: a reinstatement only cancels runs (their executions stop before their next batch): it starts nothing
+      // B1 starts the bulk run, B2 the transfers waiting for a seat; B3 only cancels, starting nothing; B4's
+      // reinstatement only cancels runs (their executions stop before their next batch)
       if (name !== 'ContractReinstated') {
         fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
         fn.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', this.cancellation.stateMachineArn);
-        props.transferStateMachine.grantStartExecution(fn);
-        this.cancellation.grantStartExecution(fn);
       }
+      if (name === 'ContractCancelled') this.cancellation.grantStartExecution(fn);
+      if (name === 'SeatsChanged') props.transferStateMachine.grantStartExecution(fn);
       // Rejected events (unknown organization, missing field, wrong type) end here with the error, after 2 retries.
-      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.deadLetters) });
+      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: sendOnlyDestination(this.deadLetters) });
       this.functions[name] = fn;
       new events.Rule(this, `${name}Rule`, {
         eventBus: this.bus,
@@ -140,29 +168,21 @@ export class Billing extends Construct {
   private cancellationStateMachine(props: BillingProps): sfn.StateMachine {
     const fns: Record<string, OffboardFunction> = {};
     const functionScope = new Construct(this, 'RunSteps');
-    const steps = {
-      StartRun: 'Counts the members and cancels transfers waiting to join the organization (and failed ones); a run cancelled before it began stops',
-      DeleteBatch: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent. Stops when the run was cancelled (B4); skips members who left (O3)',
-      RecordBatchFailed: 'Counts each member of a batch that failed as failed, with the error; the run goes on',
-      DeleteOwnedFiles: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first',
-      FinishRun: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled",
-      FailRun: 'The run failed with its error',
-    } as const;
-    // memory and timeout by the work (SIZES in offboard-function.ts): only DeleteBatch plans
-    const sizes: Record<keyof typeof steps, FunctionSize> = { StartRun: 'apply', DeleteBatch: 'bulk', RecordBatchFailed: 'apply', DeleteOwnedFiles: 'apply', FinishRun: 'small', FailRun: 'small' };
-    const invoke = (name: keyof typeof steps, payload?: sfn.TaskInput, resultPath?: string) => {
+    const invoke = (name: keyof typeof RUN_STEPS, payload?: sfn.TaskInput, resultPath?: string) => {
+      const def: { comment: string; size: FunctionSize; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean } = RUN_STEPS[name];
       fns[name] ??= new OffboardFunction(functionScope, name, {
         entry: `functions/handlers/bulk/${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}.ts`,
-        description: `billing run step ${name}: ${steps[name]}`,
-        size: sizes[name],
+        description: `billing run step ${name}: ${def.comment}`,
+        // memory and timeout by the work (SIZES in offboard-function.ts): only DeleteBatch plans
+        size: def.size,
       })
-        .bindTable(props.table)
-        .bindBucket(props.bucket);
+        .bindTable(props.table, def.table, def.index)
+        .bindBucket(props.bucket, { deleteFiles: def.deleteFiles === true });
       const task = new tasks.LambdaInvoke(this, name, {
         lambdaFunction: fns[name]!,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
-        comment: steps[name],
+        comment: def.comment,
         ...(payload ? { payload } : {}),
         ...(resultPath ? { resultPath } : {}),
       });

@@ -55,6 +55,9 @@ export const SIZES = {
 
 export type FunctionSize = keyof typeof SIZES;
 
+/** The DynamoDB actions a function may be granted on the table (bindTable). */
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem' | 'PartiQLUpdate';
+
 export interface OffboardFunctionProps {
   /** Handler module, relative to the repository root, e.g. `functions/handlers/steps/finalize.ts`. */
   entry: string;
@@ -104,21 +107,25 @@ export class OffboardFunction extends NodejsFunction {
     cfn.addResourceDependency(tracing.node.defaultChild as CfnResource); // the function, not its role (which the policy names)
   }
 
-  /** Grants the table (read-only if asked) and tells the function its name, together. */
-  bindTable(table: dynamodb.ITable, access: 'read-write' | 'read' = 'read-write'): this {
-    if (access === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
+  /**
+   * Grants the table actions the function's code makes, and no more (measured by the embedded stack's IAM enforcement:
+   * test/least-privilege/), and tells the function the table's name, together. `index`: the actions it makes on the
+   * table's indexes (Query on GSI1). A conditional update batch (BatchExecuteStatement of PartiQL UPDATEs) is
+   * `PartiQLUpdate`, which no grantReadWriteData includes.
+   */
+  bindTable(table: dynamodb.ITable, actions: readonly TableAction[], index: readonly TableAction[] = []): this {
+    if (actions.length) this.addToRolePolicy(new iam.PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }));
+    if (index.length) this.addToRolePolicy(new iam.PolicyStatement({ actions: index.map((a) => `dynamodb:${a}`), resources: [`${table.tableArn}/index/*`] }));
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }
 
   /**
-   * Grants what the workflows do to file bytes, and no more: list a chat's objects and delete them (F2, F3, F4).
-   * Tells the function the bucket's name in the same call.
+   * Tells the function the bucket's name; `deleteFiles` grants what deleting file bytes takes (F2, F3, F4): s3:DeleteObject
+   * under chats/ (DeleteObjects is authorized key by key), and nothing else. No function lists or reads the bucket.
    */
-  bindBucket(bucket: s3.IBucket): this {
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['chats/*'] } } }));
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects('chats/*')] }));
+  bindBucket(bucket: s3.IBucket, access: { deleteFiles: boolean }): this {
+    if (access.deleteFiles) this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects('chats/*')] }));
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;
   }

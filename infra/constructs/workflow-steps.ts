@@ -1,26 +1,28 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { OffboardFunction } from './offboard-function.js';
+import { OffboardFunction, type FunctionSize, type TableAction } from './offboard-function.js';
 
 /**
  * Every Lambda step of the workflows: state name → handler module, its size (memory and timeout, SIZES in
- * offboard-function.ts) and what it does. Finalize applies too: after an overlapping run it settles every chat it touched.
+ * offboard-function.ts), what it does, and what it may do to the table
+ * (`table`, `index`: bindTable) and the bucket (`deleteFiles`), no more than its code does (test/least-privilege/).
  */
 export const STEP_DEFINITIONS = {
-  StartPurge: { entry: 'start-purge', size: 'small', comment: 'D7: the grace period is over; the purge begins unless the deletion was undone (scheduled → running)' },
-  CheckEligibility: { entry: 'check-eligibility', size: 'small', comment: 'T1, T2, T5 (transfer) or D1 (deletion) against the current data' },
-  PlanImpact: { entry: 'plan-impact', size: 'planning', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact' },
-  ApplyMembership: { entry: 'apply-membership', size: 'small', comment: 'T4, T6, T9: membership, both seat counts, exemptions and API token in one transaction' },
-  DeleteUser: { entry: 'delete-user', size: 'apply', comment: 'D2: the user is deleted, API token revoked, seat released' },
-  HandleFiles: { entry: 'handle-files', size: 'apply', comment: 'F1, F2, F4: files deleted (bytes first) or handed over to the organization' },
-  PruneContacts: { entry: 'prune-contacts', size: 'apply', comment: 'T7, D4: contacts broken on both sides' },
-  LeaveChats: { entry: 'leave-chats', size: 'apply', comment: 'T8, D4, D5, G1, G2: chats left, administrators granted, direct chats frozen' },
-  DeleteChats: { entry: 'delete-chats', size: 'apply', comment: 'D3, D4, D5, G2, T7, F2, D6: chats deleted with their contents; tasks deleted' },
-  Finalize: { entry: 'finalize', size: 'apply', comment: 'The operation succeeded; its per-user lock is released' },
-  MarkFailed: { entry: 'mark-failed', size: 'small', comment: 'The operation failed with its error; its per-user lock is released' },
-  AwaitSeat: { entry: 'await-seat', size: 'small', comment: 'T4: no free seat at the destination; the transfer waits for a billing event (B2)' },
-} as const;
+  StartPurge: { entry: 'start-purge', size: 'small', comment: 'D7: the grace period is over; the purge begins unless the deletion was undone (scheduled → running)', table: ['GetItem', 'PutItem', 'UpdateItem'] },
+  CheckEligibility: { entry: 'check-eligibility', size: 'small', comment: 'T1, T2, T5 (transfer) or D1 (deletion) against the current data', table: ['GetItem'], index: ['Query'] },
+  PlanImpact: { entry: 'plan-impact', size: 'planning', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'], index: ['Query'] },
+  ApplyMembership: { entry: 'apply-membership', size: 'small', comment: 'T4, T6, T9: membership, both seat counts, exemptions and API token in one transaction', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
+  DeleteUser: { entry: 'delete-user', size: 'apply', comment: 'D2: the user is deleted, API token revoked, seat released', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
+  HandleFiles: { entry: 'handle-files', size: 'apply', comment: 'F1, F2, F4: files deleted (bytes first) or handed over to the organization', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'], deleteFiles: true },
+  PruneContacts: { entry: 'prune-contacts', size: 'apply', comment: 'T7, D4: contacts broken on both sides', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'] },
+  LeaveChats: { entry: 'leave-chats', size: 'apply', comment: 'T8, D4, D5, G1, G2: chats left, administrators granted, direct chats frozen', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'] },
+  DeleteChats: { entry: 'delete-chats', size: 'apply', comment: 'D3, D4, D5, G2, T7, F2, D6: chats deleted with their contents; tasks deleted', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'], deleteFiles: true },
+  // G2, D4, D5 settled against runs beside it (admins granted, chats deleted with their files); T4 resumes a waiting transfer
+  Finalize: { entry: 'finalize', size: 'apply', comment: 'The operation succeeded; its per-user lock is released', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], deleteFiles: true },
+  MarkFailed: { entry: 'mark-failed', size: 'small', comment: 'The operation failed with its error; its per-user lock is released', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
+  AwaitSeat: { entry: 'await-seat', size: 'small', comment: 'T4: no free seat at the destination; the transfer waits for a billing event (B2)', table: ['GetItem', 'PutItem', 'UpdateItem'] },
+} as const satisfies Record<string, { entry: string; size: FunctionSize; comment: string; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean }>;
 
 export type StepName = keyof typeof STEP_DEFINITIONS;
 
@@ -43,8 +45,8 @@ export class WorkflowSteps extends Construct {
           description: `offboard step ${name}: ${def.comment}`,
           size: def.size,
         })
-          .bindTable(props.table)
-          .bindBucket(props.bucket),
+          .bindTable(props.table, def.table, 'index' in def ? def.index : [])
+          .bindBucket(props.bucket, { deleteFiles: 'deleteFiles' in def && def.deleteFiles }),
       ]),
     ) as Record<StepName, OffboardFunction>;
   }

@@ -20,7 +20,9 @@ try {
 await ensureConsoleBuilt((line) => process.stdout.write(line)).catch((error: Error) => fail(`could not build the admin console: ${error.message}`));
 process.stdout.write('Starting the embedded stack (DynamoDB Local, in-memory S3, synthesized state machines, HTTP API)…\n');
 // --edge: also one AWS endpoint for every service, as LocalStack's port 4566 (README, "LocalStack")
-const stack = await startEmbeddedStack({ port, world, edge: options.edge === true }).catch((error: Error) => fail(`could not start: ${error.message}`));
+// --no-iam: the template's IAM and resource policies not enforced (experiments; README, "IAM")
+const stack = await startEmbeddedStack({ port, world, edge: options.edge === true, iam: options['no-iam'] === true ? false : undefined }).catch((error: Error) => fail(`could not start: ${error.message}`));
+if (stack.iam) stack.iam.onDenial = (d) => process.stderr.write(`AWS would refuse ${d.function}: ${d.action} on ${d.resource}\n  ${d.reason}\n`);
 mkdirSync(path.dirname(STATE_FILE), { recursive: true });
 writeFileSync(STATE_FILE, JSON.stringify({ url: stack.url, pid: process.pid }));
 const token = await stack.token('adminA');

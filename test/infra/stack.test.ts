@@ -245,7 +245,7 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(8); // transfers, deletions, the three billing targets, Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
+    expect(starters.length).toBe(7); // transfers, deletions, the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 

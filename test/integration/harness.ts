@@ -5,6 +5,10 @@ import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 import type { Problem } from '../../local/world/check.js';
 import { fileObjectKey } from '../../functions/store/keys.js';
+import { describeDenials } from '../../local/iam/enforce.js';
+
+/** Where each embedded stack of the suite writes what its functions used (merged by test/least-privilege/). */
+export const IAM_USAGE_DIR = path.join(REPO_ROOT, '.offboard', 'iam-usage');
 
 export interface Answer {
   status: number;
@@ -115,7 +119,13 @@ async function embedded(options: TargetOptions = {}): Promise<Target> {
     tokenWith: (userId, claims) => stack.token(userId, [], claims),
     invocations: () => control('GET', '/_local/invocations'),
     clock: async (to) => (await control('PUT', '/_local/clock', to)).now,
-    close: () => stack.stop(),
+    async close() {
+      await stack.stop();
+      if (!stack.iam) return;
+      stack.iam.writeUsage(IAM_USAGE_DIR);
+      // a request the synthesized policies would not allow on AWS fails the file, naming function, action and resource
+      if (stack.iam.denials.length) throw new Error(`AWS would refuse ${stack.iam.denials.length} requests of this file (local/iam/enforce.ts):\n${describeDenials(stack.iam.denials)}`);
+    },
   };
 }
 
