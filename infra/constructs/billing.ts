@@ -23,8 +23,8 @@ export const BILLING_EVENTS = {
   SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
   PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
   // reads the organization's runs (GSI1) and cancels those that have not started deleting
-  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting", table: ['GetItem', 'Query', 'UpdateItem'] },
-} as const satisfies Record<string, { detailType: string; entry: string; rule: string; table: readonly TableAction[] }>;
+  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting", table: ['GetItem', 'UpdateItem'], index: ['Query'] },
+} as const satisfies Record<string, { detailType: string; entry: string; rule: string; table: readonly TableAction[]; index?: readonly TableAction[] }>;
 
 /** The bulk run's steps (B1): what each does, and what it may do to the table and the bucket. */
 const RUN_STEPS = {
@@ -33,9 +33,12 @@ const RUN_STEPS = {
   DeleteBatch: { comment: 'D2–D6 and F3 for one batch of members: planned once, applied with batched writes; idempotent. Stops when the run was cancelled (B4); skips members who left (O3)', size: 'bulk', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
   // reads the batch's members (GSI1) and, after the last batch, deletes the files the batch before handed on (F3)
   RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
-  DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', size: 'apply', table: ['PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
-  FinishRun: { comment: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled", size: 'small', table: ['GetItem', 'UpdateItem'], index: ['Query'] },
-  FailRun: { comment: 'The run failed with its error', size: 'small', table: ['UpdateItem'] },
+  // reads the run's status first (B4: a cancelled run deletes nothing more)
+  DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
+  // reads the run's batches (their skipped members, O3) to recount where they went
+  FinishRun: { comment: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled", size: 'small', table: ['GetItem', 'Query', 'UpdateItem'], index: ['Query'] },
+  // the run's status first (B4: a cancelled run stays cancelled)
+  FailRun: { comment: 'The run failed with its error', size: 'small', table: ['GetItem', 'UpdateItem'] },
 } as const satisfies Record<string, { comment: string; size: FunctionSize; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean }>;
 
 /** B4: `offboard:billingPublishers` entries: a 12-digit account id, or an IAM principal's ARN. */
@@ -136,7 +139,7 @@ export class Billing extends Construct {
         description: `billing event "${def.detailType}": ${def.rule}`,
         size: 'event',
       })
-        .bindTable(props.table, def.table)
+        .bindTable(props.table, def.table, (def as { index?: readonly TableAction[] }).index)
         .bindBucket(props.bucket, { deleteFiles: false });
       if (name === 'ContractCancelled') fn.addEnvironment('CONFIRMATION_THRESHOLD', String(props.confirmationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD)); // B4
       // B1 starts the bulk run, B2 the transfers waiting for a seat; B3 only cancels, starting nothing; B4's

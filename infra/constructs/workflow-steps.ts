@@ -13,7 +13,8 @@ export const STEP_DEFINITIONS = {
   CheckEligibility: { entry: 'check-eligibility', size: 'small', comment: 'T1, T2, T5 (transfer) or D1 (deletion) against the current data', table: ['GetItem'], index: ['Query'] },
   PlanImpact: { entry: 'plan-impact', size: 'planning', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'], index: ['Query'] },
   ApplyMembership: { entry: 'apply-membership', size: 'small', comment: 'T4, T6, T9: membership, both seat counts, exemptions and API token in one transaction', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
-  DeleteUser: { entry: 'delete-user', size: 'apply', comment: 'D2: the user is deleted, API token revoked, seat released', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
+  // O1: before the user's deletion, D1 again (the organization's administrators, GSI1)
+  DeleteUser: { entry: 'delete-user', size: 'apply', comment: 'D2: the user is deleted, API token revoked, seat released', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'], index: ['Query'] },
   HandleFiles: { entry: 'handle-files', size: 'apply', comment: 'F1, F2, F4: files deleted (bytes first) or handed over to the organization', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'], deleteFiles: true },
   PruneContacts: { entry: 'prune-contacts', size: 'apply', comment: 'T7, D4: contacts broken on both sides', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'] },
   LeaveChats: { entry: 'leave-chats', size: 'apply', comment: 'T8, D4, D5, G1, G2: chats left, administrators granted, direct chats frozen', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'] },
