@@ -22,8 +22,8 @@ export const BILLING_EVENTS = {
   ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run', table: ['GetItem', 'PutItem'] },
   SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
   PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
-  // reads the organization's runs (GSI1) and cancels those that have not started deleting
-  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting", table: ['GetItem', 'UpdateItem'], index: ['Query'] },
+  // reads the organization's runs (GSI1), cancels those that have not started deleting, records it in their trail (X2)
+  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting", table: ['GetItem', 'PutItem', 'UpdateItem'], index: ['Query'] },
 } as const satisfies Record<string, { detailType: string; entry: string; rule: string; table: readonly TableAction[]; index?: readonly TableAction[] }>;
 
 /** The bulk run's steps (B1): what each does, and what it may do to the table and the bucket. */
@@ -35,8 +35,8 @@ const RUN_STEPS = {
   RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
   // reads the run's status first (B4: a cancelled run deletes nothing more)
   DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
-  // reads the run's batches (their skipped members, O3) to recount where they went
-  FinishRun: { comment: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled", size: 'small', table: ['GetItem', 'Query', 'UpdateItem'], index: ['Query'] },
+  // reads the run's batches and their skipped members (O3) to recount the organizations they went to
+  FinishRun: { comment: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled", size: 'small', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'], index: ['Query'] },
   // the run's status first (B4: a cancelled run stays cancelled)
   FailRun: { comment: 'The run failed with its error', size: 'small', table: ['GetItem', 'UpdateItem'] },
 } as const satisfies Record<string, { comment: string; size: FunctionSize; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean }>;

@@ -4,13 +4,14 @@ import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
 import { fileObjectKey } from '../../functions/store/keys.js';
 
 /**
- * A model-based test of the operation lifecycle (O1, O2, T3, T4, D1, D7): random interleavings of requests,
- * approvals, cancellations, injected step failures, resumptions, transfers of the same users, seat and plan changes
- * and clock moves, through the real handlers and state machines on the emulators, over small random worlds (the
+ * A model-based test of the operation lifecycle (O1, O2, O3, T3, T4, D1, D7, B1, B4): random interleavings of
+ * requests, approvals, cancellations, injected step failures, resumptions, transfers of the same users, billing events
+ * (contract cancelled and reinstated, seats, plan) and clock moves, through the real handlers and state machines on the emulators, over small random worlds (the
  * demo world with random seats, plans and grace periods). After every sequence:
  * - every user, chat, file (record and bytes), contact and task that is gone, and every user that moved, is an effect of the stored
  *   plan of an operation that applied effects, and each deleted or moved user was in that operation's organization
- *   (O1: a plan applies only while its premises hold);
+ *   (O1: a plan applies only while its premises hold), or belongs to a cancelled organization's members as they were
+ *   (B1, F3), and a member deleted by a contract cancellation was still a member of that organization (O3);
  * - once every failed operation that may still be resumed was resumed (O2), `world check` is clean (no lock held by
  *   an operation that is not running or waiting, among its invariants) but for users of failed operations that may
  *   no longer be resumed.
@@ -34,7 +35,8 @@ type Cmd =
   | { t: 'fault'; step: string }
   | { t: 'seats'; org: string; seats: number }
   | { t: 'plan'; org: string; plan: 'business' | 'enterprise' | 'free' }
-  | { t: 'clock'; days: number };
+  | { t: 'clock'; days: number }
+  | { t: 'contract'; org: string; event: 'Contract Cancelled' | 'Contract Reinstated' };
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('delete' as const), user: fc.constantFrom(...MEMBERS) }) },
@@ -44,11 +46,13 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('seats' as const), org: fc.constantFrom(...ORGS), seats: fc.integer({ min: 2, max: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('plan' as const), org: fc.constantFrom(...ORGS), plan: fc.constantFrom('business' as const, 'enterprise' as const, 'free' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('clock' as const), days: fc.constantFrom(1, 3, 8) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('contract' as const), org: fc.constantFrom('B', 'C', 'D'), event: fc.constantFrom('Contract Cancelled' as const, 'Contract Reinstated' as const) }) },
 );
 const worldArb = fc.record({ seatsD: fc.integer({ min: 3, max: 5 }), graceA: fc.constantFrom(0, 0, 2), planC: fc.constantFrom('business', 'enterprise') });
 
 const ADMIN: Record<string, string> = { A: 'adminA', B: 'adminB', C: 'adminC', D: 'adminD', F: 'adminF' };
-const ANSWERS = [200, 201, 202, 403, 404, 409, 422];
+// 401: an administrator deleted by a contract cancellation (B1) signs in no more (D2)
+const ANSWERS = [200, 201, 202, 401, 403, 404, 409, 422];
 
 interface Op {
   id: string;
@@ -57,7 +61,7 @@ interface Op {
   destination?: string;
 }
 
-async function run(commands: Cmd[], ops: Op[]): Promise<void> {
+async function run(commands: Cmd[], ops: Op[], cancelled: Set<string>): Promise<void> {
   for (const c of commands) {
     const now = await target.export();
     const org = (u: string) => now.users.find((x: any) => x.id === u)?.organizationId as string | undefined;
@@ -101,6 +105,11 @@ async function run(commands: Cmd[], ops: Op[]): Promise<void> {
         break;
       case 'clock':
         await target.clock({ advanceMs: c.days * 24 * 3600 * 1000 });
+        break;
+      case 'contract':
+        // B1 (under the stack's threshold of 500 members, so it runs at once), or B4's reinstatement
+        await target.billing(billingEvent(c.event, { organizationId: c.org }));
+        if (c.event === 'Contract Cancelled') cancelled.add(c.org);
         break;
     }
     if (process.env.MODEL_VERBOSE) console.log(JSON.stringify(c), answer?.status, JSON.stringify(answer?.body?.error ?? answer?.body?.status));
@@ -154,7 +163,7 @@ async function appliedEffects(ops: Op[]): Promise<{ op: Op & { organizationId?: 
 
 const key = (...parts: string[]) => parts.join('|');
 
-it('O1, O2: random interleavings of requests, approvals, cancellations, faults, resumptions, seat and plan changes and clock moves never remove or move anything outside an applied plan', async (ctx) => {
+it('O1, O2, O3: random interleavings of requests, approvals, cancellations, faults, resumptions, billing events and clock moves never remove or move anything outside an applied plan', async (ctx) => {
   if (!target.canInjectFaults) ctx.skip();
   const runs = Number(process.env.MODEL_RUNS ?? 10);
   let steps = 0;
@@ -170,7 +179,8 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
       const before = await target.export();
       const objectsBefore = new Set(await target.objectKeys());
       const ops: Op[] = [];
-      await run(commands, ops);
+      const cancelled = new Set<string>(); // organizations whose contract was cancelled (B1 deletes their members)
+      await run(commands, ops, cancelled);
       steps += commands.length;
       const stuck = await drain(ops);
       const after = await target.export();
@@ -181,17 +191,21 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
       for (const u of after.users) {
         const was = before.users.find((x: any) => x.id === u.id);
         if (u.status === 'deleted' && was.status !== 'deleted') {
-          // deleted by a deletion of that user planned in the organization it was a member of (O1)
+          // deleted by a deletion of that user planned in the organization it was a member of (O1), or by the
+          // contract cancellation of the organization it was still a member of (B1, O3: never one it had left)
           const by = has('user-deleted', (e) => e.userId === u.id).filter((x) => x.op.kind === 'deletion' && x.op.source === u.organizationId);
-          expect(by.length, `user ${u.id} deleted by no applied plan of its organization ${u.organizationId}`).toBeGreaterThan(0);
+          expect(by.length > 0 || cancelled.has(u.organizationId), `user ${u.id} deleted by no applied plan of its organization ${u.organizationId}`).toBe(true);
         } else if (u.organizationId !== was.organizationId) {
           const by = has('membership-changed', (e) => e.userId === u.id && e.toOrganizationId === u.organizationId);
           expect(by.length, `user ${u.id} moved to ${u.organizationId} by no applied plan`).toBeGreaterThan(0);
         }
       }
-      const chatsDeleted = new Set(has('chat-deleted', () => true).map((x) => x.effect.chatId));
+      // B1, F3: what a cancelled organization's run removes is about its members (as they were before) and its files
+      const orgBefore = new Map<string, string>(before.users.map((u: any) => [u.id, u.organizationId]));
+      const ofCancelled = (userId: string) => cancelled.has(orgBefore.get(userId) ?? '') && after.users.some((u: any) => u.id === userId && u.status === 'deleted');
+      const chatsDeleted = new Set([...has('chat-deleted', () => true).map((x) => x.effect.chatId), ...before.chats.filter((c: any) => c.members.some((m: any) => ofCancelled(m.userId))).map((c: any) => c.id)]);
       for (const c of before.chats) if (!after.chats.some((x: any) => x.id === c.id)) expect(chatsDeleted.has(c.id), `chat ${c.id} gone`).toBe(true);
-      const filesDeleted = new Set(has('file-deleted', () => true).map((x) => x.effect.fileId));
+      const filesDeleted = new Set([...has('file-deleted', () => true).map((x) => x.effect.fileId), ...before.files.filter((f: any) => ofCancelled(f.uploaderId) || cancelled.has(f.ownerOrganizationId ?? '')).map((f: any) => f.id)]);
       for (const f of before.files) {
         if (!after.files.some((x: any) => x.id === f.id)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `file ${f.id} gone`).toBe(true);
       }
@@ -201,11 +215,11 @@ it('O1, O2: random interleavings of requests, approvals, cancellations, faults, 
         const k = fileObjectKey(f.chatId, f.id);
         if (objectsBefore.has(k) && !objectsAfter.has(k)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `object of file ${f.id} gone`).toBe(true);
       }
-      const tasksDeleted = new Set(has('task-deleted', () => true).map((x) => x.effect.taskId));
+      const tasksDeleted = new Set([...has('task-deleted', () => true).map((x) => x.effect.taskId), ...before.tasks.filter((t: any) => ofCancelled(t.assigneeId)).map((t: any) => t.id)]);
       for (const t of before.tasks) {
         if (!after.tasks.some((x: any) => x.id === t.id)) expect(tasksDeleted.has(t.id) || chatsDeleted.has(t.chatId), `task ${t.id} gone`).toBe(true);
       }
-      const contactsRemoved = new Set(has('contact-removed', () => true).map((x) => key(...[...x.effect.userIds].sort())));
+      const contactsRemoved = new Set([...has('contact-removed', () => true).map((x) => key(...[...x.effect.userIds].sort())), ...before.contacts.filter((p: any) => p.some(ofCancelled)).map((p: any) => key(...[...p].sort()))]);
       for (const pair of before.contacts) {
         const k = key(...[...pair].sort());
         if (!after.contacts.some((p: any) => key(...[...p].sort()) === k)) expect(contactsRemoved.has(k), `contact ${k} gone`).toBe(true);
