@@ -11,7 +11,7 @@ import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
-import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord } from '../store/runs.js';
+import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord, clearCancellationRunning, markCancellationRunning } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
@@ -50,7 +50,9 @@ const attemptOf = async (runId: string) => (await getRun(runId))?.attempt ?? 0;
 async function transitionRun(run: RunRecord, transition: RunTransition, actor: RunActor, set: Partial<RunRecord> = {}, remove: (keyof RunRecord)[] = []): Promise<RunRecord> {
   const verdict = decideRunTransition(run, transition, actor, nowMs());
   if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
-  return changeRunStatus(run.id, [run.status], verdict.to, set, { notDeleting: transition === 'reinstate', remove });
+  const changed = await changeRunStatus(run.id, [run.status], verdict.to, set, { notDeleting: transition === 'reinstate', remove });
+  if (changed.status !== 'running') await clearCancellationRunning(run.organizationId, run.id); // its members may move again
+  return changed;
 }
 
 const swallowConflict = (e: unknown) => (e instanceof Conflict ? undefined : Promise.reject(e));
@@ -63,6 +65,7 @@ const swallowConflict = (e: unknown) => (e instanceof Conflict ? undefined : Pro
 export async function startRun(runId: string, organizationId: string) {
   const run = await getRun(runId);
   if (run?.status !== 'running') return { total: run?.total ?? 0, stopped: true };
+  await markCancellationRunning(organizationId, runId); // O3: from now on no member moves out until the run ends
   await finishFailedBatches(runId, organizationId);
   const total = (await countMembers(organizationId)) + ((await getRun(runId))?.skipped ?? 0);
   for (const op of await incomingTransfers(organizationId)) await cancelBySystem(op, cancelled(organizationId)).catch(swallowConflict);
@@ -85,21 +88,31 @@ function leavers(userIds: readonly string[], users: Map<string, User>, organizat
  * otherwise the batch is planned again from current data for those still there (with the files the previous batch
  * handed on), and the leavers are skipped, reported and recorded on the batch (FinishRun recounts where they went).
  */
-async function entriesOfMembersStill(batch: BatchRecord, organizationId: string, header: PlanHeader, { failedPlanned }: { failedPlanned: boolean }): Promise<{ entries: PlanEntry[]; skipped: NonNullable<BatchRecord['skipped']>; replanned: boolean }> {
-  // members already skipped, and (unless the batch failed as a whole after planning them) those that could not be planned
-  const known = new Set([...(batch.skipped ?? []).map((k) => k.userId), ...(failedPlanned ? [] : batch.failures.map((f) => f.userId))]);
+async function entriesOfMembersStill(batch: BatchRecord, organizationId: string, header: PlanHeader, { failedPlanned }: { failedPlanned: boolean }): Promise<{ entries: PlanEntry[]; skipped: NonNullable<BatchRecord['skipped']>; replanned: boolean; planId?: string }> {
+  // members already skipped, those another operation held (MemberBusy: never deleted under it), and (unless the
+  // batch failed as a whole after planning them) those that could not be planned
+  const known = new Set([
+    ...(batch.skipped ?? []).map((k) => k.userId),
+    ...batch.failures.filter((f) => !failedPlanned || f.error.startsWith('MemberBusy')).map((f) => f.userId),
+  ]);
   const users = await getUsers(batch.userIds);
   const left = leavers(batch.userIds.filter((id) => !known.has(id)), users, organizationId);
   if (left.length === 0) return { entries: (await readPlanPages(batch.planId!, header.pages.map((_, i) => i))).flat(), skipped: batch.skipped ?? [], replanned: false };
-  const staying = batch.userIds.flatMap((id) => (!known.has(id) && users.get(id)?.organizationId === organizationId && isPresent(users.get(id)) ? [users.get(id)!] : []));
+  // still members; one the failed batch deleted already is planned too (what its plan had left of it is applied)
+  const staying = batch.userIds.flatMap((id) => (!known.has(id) && users.get(id)?.organizationId === organizationId && (failedPlanned || isPresent(users.get(id))) ? [users.get(id)!] : []));
   const carried = batch.n > 0 ? ((await getBatch(batch.runId, batch.n - 1, batch.attempt ?? 0))?.carry ?? []) : [];
-  const context = new PlanningContext(organizationId, failedPlanned ? new Set() : new Set(batch.failures.map((f) => f.userId)));
+  const context = new PlanningContext(organizationId, new Set([...known].filter((id) => !left.some((k) => k.userId === id))));
   await context.prefetch(staying);
   const { entries } = await planMembers(context, staying, carried);
   const skipped = [...(batch.skipped ?? []), ...left];
-  await addSkipped(batch.runId, left.length);
-  await putBatch({ ...batch, skipped });
-  return { entries, skipped, replanned: true };
+  // the new plan is stored and named on the batch before anything is applied: a retry or a resumption applies it,
+  // never the old one that still holds the leavers' effects
+  const planId = `${batch.planId}s${skipped.length}`;
+  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${batch.n}`, readAt: now() }, entries);
+  // a batch that ends now counts its skipped members as it ends (endBatch); a failed one finished on resumption, here
+  if (failedPlanned) await addSkipped(batch.runId, left.length);
+  await putBatch({ ...batch, skipped, planId });
+  return { entries, skipped, replanned: true, planId };
 }
 
 /**
@@ -217,7 +230,7 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
   const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor));
   if (batch.status === 'planned') {
     // O3: members who left since the batch was planned are skipped, and the batch planned again without them
-    const { entries, skipped } = await entriesOfMembersStill(batch, organizationId, (await readPlanHeader(batch.planId!))!, { failedPlanned: false });
+    const { entries, skipped, planId = batch.planId } = await entriesOfMembersStill(batch, organizationId, (await readPlanHeader(batch.planId!))!, { failedPlanned: false });
     // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];
@@ -229,12 +242,12 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     if (await otherRunsOverlapped(batchId(runId, attempt, n), batch.readAt)) {
       await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
     }
-    await endBatch({ ...batch, skipped, carry }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
+    await endBatch({ ...batch, skipped, carry, planId }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
     await journal(batch, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
     // (an entry stays far under DynamoDB's 400 KB: past AUDIT_IDS ids a list is cut; the batch's stored plan has them all)
     const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' ')).slice(0, AUDIT_IDS);
-    await auditOf({ runId }, { event: 'batch-deleted', batch: n, planId: batch.planId, members: batch.userIds, failures: batch.failures, ...(skipped.length ? { skipped } : {}), applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
+    await auditOf({ runId }, { event: 'batch-deleted', batch: n, planId, members: batch.userIds, failures: batch.failures, ...(skipped.length ? { skipped } : {}), applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
     logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };

@@ -7,8 +7,8 @@ import { allowanceExists, getOrganization, getUser, organizationAdmins } from '.
 
 /**
  * The one door to an operation's status: every change goes through `move`, with the from-statuses, the target and
- * the premises of domain/lifecycle/operation.ts. The store's conditional write decides races (exactly one of two
- * concurrent transitions from the same status wins; the other gets 409).
+ * the premises of domain/lifecycle/operation.ts. The store's conditional write, on the status the caller read,
+ * decides races (exactly one of two concurrent transitions from the same status wins; the other gets 409).
  */
 export async function move(
   op: OperationRecord,
@@ -16,8 +16,11 @@ export async function move(
   options: { set?: Partial<OperationRecord>; remove?: (keyof OperationRecord)[]; with?: readonly WithTransition[] } = {},
 ): Promise<OperationRecord> {
   const rule = transitionFor(name, op);
+  // conditional on the status the caller read, not any status the transition allows: a caller acting on a stale
+  // read (a second approval finding the first one's run) gets 409 instead of moving what moved on
+  requireStatus(name, op);
   const set = { ...options.set, ...(rule.to === 'failed' ? { failedAt: now() } : {}) };
-  return transition(op, rule.from, rule.to, set, options.remove ?? [], options.with ?? []);
+  return transition(op, [op.status], rule.to, set, options.remove ?? [], options.with ?? []);
 }
 
 /** 409 unless the operation's status allows the transition (CONTRACT.md `conflict`). */

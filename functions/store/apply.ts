@@ -68,7 +68,8 @@ export async function applyMembership(entries: readonly PlanEntry[], operation?:
           TableName: table,
           Key: keys.org(move.fromOrganizationId),
           UpdateExpression: 'SET members = members - :one',
-          ConditionExpression: 'members > :zero',
+          // O3, B1: no member moves out while the source's contract-cancellation run deletes its members
+          ConditionExpression: 'members > :zero AND attribute_not_exists(cancellationRun)',
           ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
         },
       },
@@ -79,6 +80,7 @@ export async function applyMembership(entries: readonly PlanEntry[], operation?:
       throw new NoFreeSeat(`organization ${move.toOrganizationId} has no free seat`);
     }
     if (conditionFailed(error, 0)) throw new Ineligible([{ rule: 'O1', message: `user ${move.userId} is no longer an active member of ${move.fromOrganizationId}` }]);
+    if (conditionFailed(error, 2)) throw new Ineligible([{ rule: 'B1', message: `the contract of ${move.fromOrganizationId} is being cancelled: its members are being deleted` }]);
     if (operation && conditionFailed(error, 3)) throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
     throw error;
   }

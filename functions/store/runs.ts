@@ -92,6 +92,23 @@ export async function updateRun(id: string, set: Partial<Omit<RunRecord, 'status
  * again): `notDeleting` also needs no batch to have begun deleting (B4's reinstatement). Throws Conflict naming the
  * status when the run is no longer in one of `from`.
  */
+/**
+ * B1, O3: while an organization's contract-cancellation run deletes its members, none of them moves out: the
+ * organization carries the run's id, and a transfer's membership change is conditional on its absence
+ * (store/apply.ts). Set when the run (or a resumed attempt) starts; cleared when it stops running.
+ */
+export async function markCancellationRunning(organizationId: string, runId: string): Promise<void> {
+  await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.org(organizationId), UpdateExpression: 'SET cancellationRun = :run', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':run': runId } }));
+}
+
+export async function clearCancellationRunning(organizationId: string, runId: string): Promise<void> {
+  try {
+    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.org(organizationId), UpdateExpression: 'REMOVE cancellationRun', ConditionExpression: 'cancellationRun = :run', ExpressionAttributeValues: { ':run': runId } }));
+  } catch (error) {
+    if (!conditionFailed(error)) throw error; // not marked by this run (or cleared already)
+  }
+}
+
 export async function changeRunStatus(id: string, from: readonly RunStatus[], to: RunStatus, set: Partial<RunRecord> = {}, options: { notDeleting?: boolean; remove?: (keyof RunRecord)[] } = {}): Promise<RunRecord> {
   const entries = Object.entries({ ...set, status: to, updatedAt: now() });
   const remove = options.remove ?? [];
