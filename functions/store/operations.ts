@@ -281,9 +281,15 @@ export async function setPlan(operationId: string, planId: string, run: number, 
       TableName: tableName(),
       Key: keys.operation(operationId),
       UpdateExpression: 'SET plannedRun = :run, planId = :plan, plans = :plans',
-      ExpressionAttributeValues: { ':run': run, ':plan': planId, ':plans': plans },
+      // only for the run that is going on: a stale execution's retried PlanImpact cannot repoint a later run's plan
+      ConditionExpression: '#status = :running AND runCount = :run',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':run': run, ':plan': planId, ':plans': plans, ':running': 'running' },
     }),
-  );
+  ).catch((error) => {
+    if (conditionFailed(error)) throw new Conflict(`operation ${operationId} is no longer in run ${run}; its plan is not changed`);
+    throw error;
+  });
 }
 
 /** The lock on a user, for a transaction: taken by this operation, or already held by it (a resumed run takes it again). */

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
+
+/**
+ * O3, B1: while an organization's contract-cancellation run deletes its members, none of them moves out: the
+ * organization carries the run, and a transfer's membership change is conditional on its absence. Without it, a
+ * member transferred out between a batch's reads and its writes kept its user record (conditional) but lost its
+ * files, chats and contacts to the batch.
+ */
+let target: Target;
+beforeAll(async () => {
+  target = await openTarget();
+}, 120_000);
+afterAll(async () => target?.close());
+beforeEach(async () => target.load(demoWorld()));
+
+it('O3, B1: a transfer out of an organization whose cancellation run is deleting its members fails with rule B1, changing nothing; the member is deleted with the others', async (ctx) => {
+  if (!target.canInjectFaults) ctx.skip();
+  // the run's first batch starts 3 s late (then runs): the run is under way, nothing deleted yet
+  await target.fault('delete-batch', { times: 1, when: 'before', error: 'ThrottlingException', holdMs: 3000 });
+  const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
+  const requested = await target.call('POST', '/transfers', { as: 'adminB', body: { userId: 'b1', destinationOrganizationId: 'A' } });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+  expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminA' })).status).toBe(202);
+  await target.call('POST', '/_local/idle');
+  await target.fault('delete-batch');
+
+  const transfer = (await target.call('GET', `/transfers/${requested.body.id}`, { as: 'adminA' })).body;
+  expect(transfer).toMatchObject({ status: 'failed', error: { rule: 'B1' } });
+  const world = await target.export();
+  expect(world.users.find((u: any) => u.id === 'b1')).toMatchObject({ organizationId: 'B', status: 'deleted' });
+  expect(world.users.filter((u: any) => u.organizationId === 'B' && u.status !== 'deleted')).toEqual([]);
+  const run = (await target.call('GET', `/billing-runs/b1-${eventId}`, { token: await target.operator.token() })).body;
+  expect(run).toMatchObject({ status: 'succeeded' });
+  // once the run ended, the organization's members may move again (nothing is left to move here)
+  expect(await target.check()).toEqual([]);
+});
