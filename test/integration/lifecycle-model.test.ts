@@ -133,6 +133,12 @@ async function drain(ops: Op[]): Promise<Set<string>> {
     for (const op of ops) {
       const as = ADMIN[op.source]!;
       const view = (await target.call('GET', `/${op.kind}s/${op.id}`, { as })).body;
+      // O2 lets a failed operation be cancelled even after its first effect: what it had left stays undone (its
+      // trail says what), as for one that may no longer be resumed
+      if (view.status === 'cancelled') {
+        const trail = (await target.call('GET', `/operations/${op.id}/audit`, { as })).body.entries ?? [];
+        if (trail.some((e: any) => e.event === 'applied')) stuck.add(view.userId);
+      }
       if (view.status !== 'failed') continue;
       const answer = await target.call('POST', `/${op.kind}s/${op.id}/resumption`, { as });
       if (answer.status === 202) resumed++;
