@@ -1,7 +1,6 @@
 import { audit, createOperation, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
 import { move, requireActor, requireStatus } from './transitions.js';
-import { readPlanHeader } from '../store/plans.js';
-import { leftOf } from './resume.js';
+import { leftUndone } from './resume.js';
 import { fingerprint } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { startRun } from './executions.js';
@@ -70,8 +69,8 @@ export async function cancelDeletion(callerId: string, id: string) {
   const cancelled = await move(op, 'cancel-failed', { set: { cancelledBy: caller.id } });
   await releaseLock(op.userId, op.id);
   // X2: what the failed run had left undone stays undone; the trail says what, by kind and rule
-  const header = op.planId ? await readPlanHeader(op.planId) : undefined;
-  await audit(op.id, { event: 'cancelled', by: caller.id, rule: 'O2', ...(header ? { left: await leftOf(op, header) } : {}) });
+  const left = await leftUndone(op);
+  await audit(op.id, { event: 'cancelled', by: caller.id, rule: 'O2', ...(left ? { left } : {}) });
   return operationView(cancelled);
 }
 

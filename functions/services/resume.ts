@@ -29,6 +29,12 @@ export async function leftOf(op: OperationRecord, header: PlanHeader): Promise<R
   return Object.fromEntries(Object.entries(left).filter(([, n]) => n > 0));
 }
 
+/** What is left of the operation's stored plan (undefined without one): a resumption's and a cancellation's trail (X2). */
+export async function leftUndone(op: OperationRecord): Promise<Record<string, number> | undefined> {
+  const header = op.planId ? await readPlanHeader(op.planId) : undefined;
+  return header ? leftOf(op, header) : undefined;
+}
+
 /**
  * POST /transfers/{id}/resumption, POST /deletions/{id}/resumption: a failed operation runs again, as a new
  * execution of its state machine, from its stored plan: the appliers skip what already landed. A plan whose
@@ -51,8 +57,7 @@ export async function resumeOperation(callerId: string, id: string, kind: Operat
   const user = await assertPremises(op); // O1: 422 with the rule that no longer holds
   const holder = (await getLocks([op.userId]))[0];
   if (holder && holder.operationId !== op.id) throw new Conflict(`another operation on user ${op.userId} is running or waiting (${holder.operationId})`);
-  const header = op.planId ? await readPlanHeader(op.planId) : undefined;
-  const left = header ? await leftOf(op, header) : {};
+  const left = (await leftUndone(op)) ?? {};
   // a transfer not yet moved is on its way in again: its seat is reserved at the destination (T4)
   if (op.operation === 'transfer' && user.organizationId === op.sourceOrganizationId) await markIncoming(op);
   // X2: who resumed and what was left, recorded before the run can write its own entries

@@ -3,8 +3,8 @@ import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound } from '../shared/errors.js';
 import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
 import { audit, createOperation, getOperation, listOrganizationOperations, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
-import { fingerprint, readPlanHeader } from '../store/plans.js';
-import { leftOf } from './resume.js';
+import { fingerprint } from '../store/plans.js';
+import { leftUndone } from './resume.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { assertPremises, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
@@ -160,8 +160,8 @@ async function cancel(op: OperationRecord, by: string, error?: OperationError, c
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   // X2: a failed transfer's undone rest stays undone (O2); the trail says what, by kind and rule
-  const header = op.status === 'failed' && op.planId ? await readPlanHeader(op.planId) : undefined;
-  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: op.status === 'failed' ? 'O2' : 'T3' }), ...cause, ...(header ? { left: await leftOf(op, header) } : {}) });
+  const left = op.status === 'failed' ? await leftUndone(op) : undefined;
+  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: op.status === 'failed' ? 'O2' : 'T3' }), ...cause, ...(left ? { left } : {}) });
   return cancelled;
 }
 
