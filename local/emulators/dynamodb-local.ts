@@ -14,6 +14,18 @@ export interface RunningEmulator {
  * amplify-dynamodb-simulator ships. Needs Java 17+. In memory: nothing is left behind.
  */
 export async function startDynamoDbLocal(): Promise<RunningEmulator> {
+  // The jar takes a port number, not a bound socket: the port is picked, freed and bound by Java, and another process can
+  // take it in between. Java then exits with a BindException; pick another port and start again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (error) {
+      if (attempt >= 5 || !/BindException|Address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(): Promise<RunningEmulator> {
   const require = createRequire(import.meta.url);
   const dir = path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   const port = await freePort();

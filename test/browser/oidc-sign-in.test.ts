@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // Callbacks given to page.evaluate run in the browser.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet } from 'jose';
 import Provider from 'oidc-provider';
@@ -19,34 +19,19 @@ import { launchChromium, newPage } from './browser.js';
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
 const CLIENT_ID = 'offboard-console';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
 let idp: Server;
 let stack: EmbeddedStack;
 let browser: Browser;
 const tokenRequests: string[] = [];
 beforeAll(async () => {
-  const [idpPort, stackPort] = [await freePort(), await freePort()];
-  const issuer = `http://127.0.0.1:${idpPort}`;
-  const consoleUrl = `http://127.0.0.1:${stackPort}`;
-  const provider = new Provider(issuer, {
-    clients: [{ client_id: CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [`${consoleUrl}/`], grant_types: ['authorization_code'], response_types: ['code'] }],
-    clientBasedCORS: () => true,
-    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
-    findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
-  });
-  provider.on('grant.success', (ctx: any) => tokenRequests.push(String(ctx.oidc.params?.code_verifier ? 'pkce' : 'no-pkce')));
-  idp = createServer(provider.callback()).listen(idpPort, '127.0.0.1');
+  // Every server listens on port 0 and is asked its port: a port picked, freed and bound later can be taken in between.
+  let callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  idp = createServer((req, res) => (callback ? callback(req, res) : res.writeHead(503).end()));
+  await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
   const { startEmbeddedStack } = await import('../../local/embedded-stack.js');
   [stack, browser] = await Promise.all([
     startEmbeddedStack({
-      port: stackPort,
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       s3Endpoint: inject('s3Endpoint'),
       prefix: `o${Math.random().toString(36).slice(2, 8)}`,
@@ -58,6 +43,15 @@ beforeAll(async () => {
     }),
     launchChromium(),
   ]);
+  const consoleUrl = stack.url;
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [`${consoleUrl}/`], grant_types: ['authorization_code'], response_types: ['code'] }],
+    clientBasedCORS: () => true,
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
+    findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
+  });
+  provider.on('grant.success', (ctx: any) => tokenRequests.push(String(ctx.oidc.params?.code_verifier ? 'pkce' : 'no-pkce')));
+  callback = provider.callback();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
