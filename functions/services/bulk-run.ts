@@ -208,18 +208,18 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
   const next = taken < page.userIds.length ? encodeCursor(memberIndexKey(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
   const entries = plan.entries;
   const planId = batchId(runId, attempt, n);
-  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt }, entries);
+  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt, organizations: context.organizationIds() }, entries);
   const batch: BatchRecord = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), skipped: skipped.filter((k) => userIds.includes(k.userId)), status: 'planned', planId, readAt };
-  await journal(batch, 'start');
+  await journal(batch, organizationId, 'start');
   await putBatch(batch);
   return batch;
 }
 
-/** A bulk batch is a run in the journal too, so operations beside it settle the chats it touched, and it theirs. */
-async function journal(batch: BatchRecord, at: 'start' | 'end') {
+/** A bulk batch is a run in its organization's journal too, so operations beside it settle the chats it touched, and it theirs. */
+async function journal(batch: BatchRecord, organizationId: string, at: 'start' | 'end') {
   const id = batchId(batch.runId, batch.attempt ?? 0, batch.n);
-  if (at === 'start') await journalBegin(id, batch.readAt!);
-  else await journalEnd(id, batch.readAt);
+  if (at === 'start') await journalBegin(id, [organizationId], batch.readAt!);
+  else await journalEnd(id, [organizationId], batch.readAt);
 }
 
 /** DeleteBatch: plans (once) and applies one batch, counts it, and says where the next starts. */
@@ -230,7 +230,8 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
   const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor));
   if (batch.status === 'planned') {
     // O3: members who left since the batch was planned are skipped, and the batch planned again without them
-    const { entries, skipped, planId = batch.planId } = await entriesOfMembersStill(batch, organizationId, (await readPlanHeader(batch.planId!))!, { failedPlanned: false });
+    const header = (await readPlanHeader(batch.planId!))!;
+    const { entries, skipped, planId = batch.planId } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false });
     // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];
@@ -239,11 +240,11 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const failed = batch.failures.length;
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
-    if (await otherRunsOverlapped(batchId(runId, attempt, n), batch.readAt)) {
+    if (await otherRunsOverlapped(batchId(runId, attempt, n), header.organizations, batch.readAt)) {
       await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
     }
     await endBatch({ ...batch, skipped, carry, planId }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
-    await journal(batch, 'end');
+    await journal(batch, organizationId, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
     // (an entry stays far under DynamoDB's 400 KB: past AUDIT_IDS ids a list is cut; the batch's stored plan has them all)
     const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' ')).slice(0, AUDIT_IDS);
@@ -272,7 +273,7 @@ export async function recordBatchFailed(runId: string, organizationId: string, n
       );
     }
     await endBatch({ ...batch, carry: batch.next ? carry : [] }, 'failed', 0, batch.userIds.length, failures);
-    await journal(batch, 'end');
+    await journal(batch, organizationId, 'end');
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
 }

@@ -16,8 +16,8 @@ export async function previewDeletion(callerId: string, userId: string) {
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
-  const { entries, worldVersion, readAt, organization } = await computeDeletionPlan(user);
-  const preview = await savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion, readAt }, entries);
+  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user);
+  const preview = await savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, organizations, readAt }, entries);
   // D7 beyond (an extension of the Impact): requested now, when it would purge; nothing is removed before
   const graceDays = user.status === 'active' ? (organization?.deletionGraceDays ?? 0) : 0;
   return graceDays > 0 ? { ...preview, ...graceNote(graceDays, purgeDate(graceDays, nowMs())) } : preview;
@@ -32,7 +32,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
-  const { entries, worldVersion, readAt, organization } = await computeDeletionPlan(user);
+  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user);
   const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('del');
@@ -53,9 +53,9 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   };
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;
-  if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { worldVersion, readAt, entries });
+  if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { organizations, readAt, entries });
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, worldVersion, readAt }, entries);
+  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, organizations, readAt }, entries);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
   return operationView(await startRun(op, 'start', {}, [], true), view);
 }

@@ -47,10 +47,10 @@ export const graceNote = (graceDays: number, purgeAt: string) => ({
  * the last active administrator cannot be suspended (422 D1). The plan computed now is stored as the impact it would
  * have; the purge plans again (or compares with the saved preview, X1). The execution starts at once and waits.
  */
-export async function scheduleDeletion(base: OperationRecord, user: User, graceDays: number, plan: { worldVersion: number; readAt: string; entries: readonly PlanEntry[] }) {
+export async function scheduleDeletion(base: OperationRecord, user: User, graceDays: number, plan: { organizations: string[]; readAt: string; entries: readonly PlanEntry[] }) {
   const op: OperationRecord = { ...base, status: 'scheduled', purgeAt: purgeDate(graceDays, Date.parse(base.createdAt)), graceDays };
   await createOperation(op, [{ suspend: user }]); // 422 D1 for the last active administrator, 409 for another operation
-  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId: user.id, worldVersion: plan.worldVersion, readAt: plan.readAt }, plan.entries);
+  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId: user.id, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
   await audit(op.id, { event: 'requested', by: op.requestedBy, rule: 'D1', ...(op.previewId ? { previewId: op.previewId } : {}) });
   await audit(op.id, { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt: op.purgeAt });
   try {

@@ -1,6 +1,6 @@
 import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, setPlan, type OperationRecord } from '../store/operations.js';
+import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, runOrganizations, setPlan, type OperationRecord } from '../store/operations.js';
 import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
 import { mustGetOrganization, mustGetUser } from './access.js';
 import { assertPremises, move } from './transitions.js';
@@ -28,19 +28,19 @@ export async function checkEligibility(operationId: string): Promise<void> {
 export async function planRun(operationId: string): Promise<{ effects: number; replanned: boolean }> {
   const op = await mustGetOperation(operationId);
   if (op.plannedRun === op.runCount) return { effects: -1, replanned: false }; // planned at the request or approval
-  if (await stillCurrent(op.planId)) {
-    await setPlan(op.id, op.planId!, op.runCount, op.plans ?? 1); // nothing written since it was planned: it holds
+  if (await stillCurrent(op.planId, op.id)) {
+    await setPlan(op.id, op.planId!, op.runCount, op.plans ?? 1); // no run changed what it read since: it holds
     return { effects: -1, replanned: false };
   }
   const user = await mustGetUser(op.userId);
-  const { entries, worldVersion, readAt } =
+  const { entries, organizations, readAt } =
     op.operation === 'transfer'
       ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!))
       : await computeDeletionPlan(user);
   // X1 beyond: requested with a saved preview, the run applies that plan or nothing (ends failed, impact-changed)
   if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
   const plans = (op.plans ?? 0) + 1;
-  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId, worldVersion, readAt }, entries);
+  const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId, organizations, readAt }, entries);
   await setPlan(op.id, plan.id, op.runCount, plans);
   return { effects: entries.length, replanned: true };
 }
@@ -51,13 +51,13 @@ export async function finalize(operationId: string, options: { settle?: boolean 
   if (op.status !== 'succeeded') {
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
-    const since = (op.planId ? (await readPlanHeader(op.planId))?.readAt : undefined) ?? op.startedAt;
-    if (options.settle !== false && (await otherRunsOverlapped(op.id, since))) await settleAfter(op);
+    const header = op.planId ? await readPlanHeader(op.planId) : undefined;
+    if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt))) await settleAfter(op);
     await move(op, 'succeed');
   }
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
-  await journalEnd(op.id, op.startedAt);
+  await journalEnd(op.id, runOrganizations(op), op.startedAt);
   await audit(op.id, { event: 'succeeded' });
   // T4 "resumes when seats free": the seat this operation freed goes to the transfer waiting longest there (B2)
   const freed = op.operation === 'deletion' ? op.organizationId : op.sourceOrganizationId;
@@ -85,7 +85,7 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   if (op.status === 'running') await move(op, 'fail', { set: { error: { code, message, ...(rule ? { rule } : {}) } } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
-  await journalEnd(op.id, op.startedAt);
+  await journalEnd(op.id, runOrganizations(op), op.startedAt);
   await audit(op.id, { event: 'failed', code, message, rule });
   // a transfer that failed before taking its seat leaves it to the next one waiting; a deletion that failed after
   // DeleteUser freed one (B2)

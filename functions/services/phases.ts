@@ -5,7 +5,6 @@ import { audit, getOperation } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
 import { assertPremises } from './transitions.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
-import { worldChanged } from '../store/world-version.js';
 
 /**
  * The phase table: which effect kinds each step applies, in order. The transfer and deletion state machines run
@@ -58,20 +57,16 @@ export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string
  * different items (members and roles, files and owners, chats and tasks), so they go at once; phases go in order.
  */
 export async function applyEntries(entries: readonly PlanEntry[], phases: readonly Phase[], options: Omit<Partial<ApplyContext>, 'at'> = {}): Promise<PlanEntry[]> {
-  const applied = new Set<PlanEntry>();
-  try {
-    for (const phase of phases) {
-      const kinds: readonly EffectKind[] = PHASES[phase];
-      // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
-      const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-      const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}), ...(options.operation ? { operation: options.operation } : {}), ...(options.organizationId ? { organizationId: options.organizationId } : {}) };
-      for (const e of inPhase) applied.add(e); // counted as started: a failure part way still moves the version
-      await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
-    }
-  } finally {
-    if (applied.size > 0) await worldChanged(); // after the writes, even partial ones: see store/world-version.ts
+  const applied: PlanEntry[] = [];
+  for (const phase of phases) {
+    const kinds: readonly EffectKind[] = PHASES[phase];
+    // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
+    const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
+    const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}), ...(options.operation ? { operation: options.operation } : {}), ...(options.organizationId ? { organizationId: options.organizationId } : {}) };
+    await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
+    applied.push(...inPhase);
   }
-  return [...applied];
+  return applied;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { FileRecord, Organization, User } from '../domain/model.js';
 import { deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
 import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
 import { readPlanHeader, type PlanEntry, type PlanHeader } from '../store/plans.js';
-import { worldVersion } from '../store/world-version.js';
+import { otherRunsOverlapped } from '../store/operations.js';
 import { readAllowances, readChatContents, readChatViews, readSubjectIndex, type SubjectIndex } from '../store/slice.js';
 import { getOrganizations, getUsers } from '../store/table.js';
 
@@ -39,6 +39,11 @@ export class PlanningContext {
     private readonly departingOrganizationId?: string,
     private readonly staying: ReadonlySet<string> = new Set(),
   ) {}
+
+  /** Every organization this context read: those of every user it read, and the destination's (PlanHeader.organizations). */
+  organizationIds(): string[] {
+    return [...this.organizations.keys()].sort();
+  }
 
   /** An organization this context read (the subject's is always read: its grace period, D7, costs no request). */
   organization(id: string | null): Organization | undefined {
@@ -179,35 +184,36 @@ export class PlanningContext {
   }
 }
 
-/** A plan and the world version read before its reads (store/world-version.ts). */
+/** A plan, when its reads began, and the organizations of what it read (PlanHeader.organizations). */
 export interface ComputedPlan {
   entries: PlanEntry[];
-  worldVersion: number;
+  organizations: string[];
   readAt: string;
 }
 
 export async function computeTransferPlan(user: User, destination: Organization): Promise<ComputedPlan> {
   const readAt = now();
-  const version = await worldVersion();
-  return { entries: await new PlanningContext().plan({ operation: 'transfer', user, destination }), worldVersion: version, readAt };
+  const context = new PlanningContext();
+  const entries = await context.plan({ operation: 'transfer', user, destination });
+  return { entries, organizations: context.organizationIds(), readAt };
 }
 
 /** Also the user's organization as the plan read it (its grace period, D7). */
 export async function computeDeletionPlan(user: User): Promise<ComputedPlan & { organization?: Organization }> {
   const readAt = now();
-  const version = await worldVersion();
   const context = new PlanningContext();
   const entries = await context.plan({ operation: 'deletion', user });
   const organization = context.organization(user.organizationId);
-  return { entries, worldVersion: version, readAt, ...(organization ? { organization } : {}) };
+  return { entries, organizations: context.organizationIds(), readAt, ...(organization ? { organization } : {}) };
 }
 
 /**
- * X1: the plan stored under `planId`, if it still holds: no write landed in the world since it was computed, so
- * computing it again would read the same data and give the same plan. Otherwise undefined: plan again.
+ * X1: the plan stored under `planId`, if it still holds: no run (but `runId`'s own) changed the members of any
+ * organization it read since its reads began, so computing it again would read the same data and give the same
+ * plan. Otherwise undefined: plan again.
  */
-export async function stillCurrent(planId: string | undefined): Promise<PlanHeader | undefined> {
+export async function stillCurrent(planId: string | undefined, runId: string): Promise<PlanHeader | undefined> {
   if (!planId) return undefined;
   const header = await readPlanHeader(planId);
-  return header?.worldVersion !== undefined && header.worldVersion === (await worldVersion()) ? header : undefined;
+  return header && !(await otherRunsOverlapped(runId, header.organizations, header.readAt)) ? header : undefined;
 }

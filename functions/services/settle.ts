@@ -6,7 +6,6 @@ import { audit, type OperationRecord } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages } from '../store/plans.js';
 import { readChatViews } from '../store/slice.js';
 import { getUsers } from '../store/table.js';
-import { worldChanged } from '../store/world-version.js';
 import { PAGES_PER_INVOCATION } from './phases.js';
 
 /**
@@ -30,7 +29,6 @@ export async function settleChats(chatIds: Iterable<string>): Promise<Effect[]> 
   const entries = done.map((effect) => ({ effect }));
   await applyChatsDeleted(entries);
   await applyAdminsGranted(entries);
-  if (done.length > 0) await worldChanged();
   return done;
 }
 

@@ -25,8 +25,8 @@ export async function previewTransfer(callerId: string, userId: string, destinat
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
   await assertTransferEligible(user, destination);
-  const { entries, worldVersion, readAt } = await computeTransferPlan(user, destination);
-  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, worldVersion, readAt }, entries);
+  const { entries, organizations, readAt } = await computeTransferPlan(user, destination);
+  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, organizations, readAt }, entries);
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
@@ -36,7 +36,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
-  const { entries, worldVersion, readAt } = await computeTransferPlan(user, destination);
+  const { entries, organizations, readAt } = await computeTransferPlan(user, destination);
   const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('tr');
@@ -57,7 +57,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, worldVersion, readAt }, entries);
+  const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
   await markIncoming(op);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3', ...(preview ? { previewId: preview.id } : {}) });
   return operationView(op, view);
@@ -74,9 +74,9 @@ export async function approveTransfer(callerId: string, id: string) {
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
   let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = { planId: op.planId!, plans: op.plans ?? 1 };
-  const unchanged = await stillCurrent(op.planId); // nothing was written since the request: the same plan, not read again
+  const unchanged = await stillCurrent(op.planId, op.id); // no run changed what it read since the request: the same plan, not read again
   if (!unchanged) {
-    const { entries, worldVersion, readAt } = await computeTransferPlan(user, destination);
+    const { entries, organizations, readAt } = await computeTransferPlan(user, destination);
     if (op.previewFingerprint) {
       try {
         assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
@@ -86,7 +86,7 @@ export async function approveTransfer(callerId: string, id: string) {
       }
     }
     const plans = (op.plans ?? 0) + 1;
-    const stored = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, worldVersion, readAt }, entries);
+    const stored = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, organizations, readAt }, entries);
     plan = { planId: stored.header.id, plans, view: stored.view };
   }
   await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3', replanned: !unchanged });

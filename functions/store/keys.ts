@@ -18,7 +18,7 @@
  * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
  * | plan header   | PLAN#id           | META                        |                     |                          |
  * | plan page     | PLAN#id           | PAGE#nnnnnn (gzip, ≤1,000)  |                     |                          |
- * | op journal    | OPLOG             | startedAt#op                |                     |                          |
+ * | run journal   | OPLOG#o           | startedAt#run               |                     |                          |
  * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
  * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
@@ -98,7 +98,8 @@ export const keys = {
   runBatch: (r: string, n: number, attempt = 0) => ({ PK: `RUN#${enc(r)}`, SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}` }),
   plan: (p: string) => ({ PK: `PLAN#${enc(p)}`, SK: 'META' }),
   planPage: (p: string, n: number) => ({ PK: `PLAN#${enc(p)}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
-  journal: (startedAt: string, operationId: string) => ({ PK: 'OPLOG', SK: operationPosition(startedAt, operationId) }),
+  /** A run's entry in the journal of one organization it changes (store/operations.ts `otherRunsOverlapped`). */
+  journal: (orgId: string, startedAt: string, runId: string) => ({ PK: `OPLOG#${enc(orgId)}`, SK: operationPosition(startedAt, runId) }),
   user: (u: string) => ({ PK: `USER#${enc(u)}`, SK: 'USER' }),
   orgMembers: (orgId: string) => `ORG#${enc(orgId)}#MEMBERS`,
   /** GSI1SK of a user in its organization's members (in id order where ids are plain). */

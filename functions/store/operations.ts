@@ -73,7 +73,7 @@ export interface OperationRecord {
 export type WithTransition =
   /** The user's lock, taken by this operation or already held by it (a resumed run takes it again). */
   | { lock: 'take'; since: string }
-  /** The run journal's entry for a run that starts now (see otherRunsOverlapped). */
+  /** The run journal's entries for a run that starts now, in its organizations' journals (see otherRunsOverlapped). */
   | { journal: 'start'; startedAt: string }
   /** T4, B2: the transfer marked waiting for a seat at both organizations, or those marks cleared. */
   | { waiting: 'mark' | 'clear' }
@@ -84,7 +84,7 @@ export type WithTransition =
 function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[] {
   return intents.flatMap((intent): any[] => {
     if ('lock' in intent) return [lockFor(op.userId, op.id, intent.since)];
-    if ('journal' in intent) return [journalStart(op.id, intent.startedAt)];
+    if ('journal' in intent) return journalStart(op.id, runOrganizations(op), intent.startedAt);
     if ('waiting' in intent) return intent.waiting === 'mark' ? putWaitingMarkers(op) : deleteWaitingMarkers(op);
     if ('suspend' in intent) return suspensionItems(intent.suspend);
     return reactivationItems(intent.reactivate);
@@ -309,49 +309,71 @@ export const planIdFor = (operationId: string, n: number) => `${operationId}.${n
 const LONGEST_RUN_MS = 6 * 3600 * 1000;
 
 /**
- * The journal of runs: an entry when a run starts (written with the start), its end when it ends. Finalize asks
- * whether any other run overlapped its own; only then can a chat it touched have been changed under it (G2, D4, D5).
+ * The journal of runs, one partition per organization: a run (an operation's, a bulk batch's) has an entry in the
+ * journal of each organization whose members it changes (a deletion its organization's, a transfer both, a batch
+ * the cancelled organization's), written when it starts, its end recorded when it ends. A plan records the
+ * organizations of every user it read (`PlanHeader.organizations`); a run that changed any of what it read is in one
+ * of those journals. No item is shared: each entry is its own run's, and a busy organization's journal is read only
+ * by plans that read its members.
  */
-const journalStart = (operationId: string, startedAt: string) => ({
-  Put: {
-    TableName: tableName(),
-    Item: { ...keys.journal(startedAt, operationId), type: 'journal', operationId, startedAt, expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
-  },
-});
+const journalStart = (runId: string, organizations: readonly string[], startedAt: string) =>
+  [...new Set(organizations)].map((org) => ({
+    Put: {
+      TableName: tableName(),
+      Item: { ...keys.journal(org, startedAt, runId), type: 'journal', operationId: runId, organizationId: org, startedAt, expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
+    },
+  }));
 
-/** A journal entry on its own (a bulk batch begins; an operation's run writes it with its transition). */
-export async function journalBegin(runId: string, startedAt: string): Promise<void> {
-  await ddb.send(new PutCommand(journalStart(runId, startedAt).Put));
+/** The organizations whose members an operation's run changes: where its journal entries go. */
+export const runOrganizations = (op: Pick<OperationRecord, 'organizationId' | 'sourceOrganizationId' | 'destinationOrganizationId'>): string[] =>
+  [op.organizationId, op.sourceOrganizationId, op.destinationOrganizationId].filter((o): o is string => Boolean(o));
+
+/** Journal entries on their own (a bulk batch begins; an operation's run writes them with its transition). */
+export async function journalBegin(runId: string, organizations: readonly string[], startedAt: string): Promise<void> {
+  await Promise.all(journalStart(runId, organizations, startedAt).map((t) => ddb.send(new PutCommand(t.Put))));
 }
 
-export async function journalEnd(operationId: string, startedAt: string | undefined): Promise<void> {
+export async function journalEnd(runId: string, organizations: readonly string[], startedAt: string | undefined): Promise<void> {
   if (!startedAt) return;
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.journal(startedAt, operationId),
-        UpdateExpression: 'SET endedAt = :at',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':at': now() },
-      }),
-    );
-  } catch (error) {
-    if (!conditionFailed(error)) throw error;
-  }
+  await Promise.all(
+    [...new Set(organizations)].map(async (org) => {
+      try {
+        await ddb.send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: keys.journal(org, startedAt, runId),
+            UpdateExpression: 'SET endedAt = :at',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':at': now() },
+          }),
+        );
+      } catch (error) {
+        if (!conditionFailed(error)) throw error;
+      }
+    }),
+  );
 }
 
-/** True when another run was going on at any time since `startedAt`. */
-export async function otherRunsOverlapped(operationId: string, startedAt: string | undefined): Promise<boolean> {
-  if (!startedAt) return true; // unknown: assume the worst
-  const from = new Date(Date.parse(startedAt) - LONGEST_RUN_MS).toISOString();
-  for await (const page of queryPages({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND SK >= :from',
-    ExpressionAttributeValues: { ':pk': 'OPLOG', ':from': from },
-    ConsistentRead: true,
-  })) {
-    if (page.some((e) => e.operationId !== operationId && (!e.endedAt || e.endedAt >= startedAt))) return true;
-  }
-  return false;
+/**
+ * True when a run other than `runId` was going on at any time since `since` in the journal of any of `organizations`
+ * (the organizations a plan read): only then can what the plan read have changed under it (X1, G2, D4, D5).
+ * Unknown organizations (a plan stored without them): assume the worst.
+ */
+export async function otherRunsOverlapped(runId: string, organizations: readonly string[] | undefined, since: string | undefined): Promise<boolean> {
+  if (!since || !organizations) return true;
+  const from = new Date(Date.parse(since) - LONGEST_RUN_MS).toISOString();
+  const overlapped = await Promise.all(
+    [...new Set(organizations)].map(async (org) => {
+      for await (const page of queryPages({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND SK >= :from',
+        ExpressionAttributeValues: { ':pk': keys.journal(org, from, '').PK, ':from': from },
+        ConsistentRead: true,
+      })) {
+        if (page.some((e) => e.operationId !== runId && (!e.endedAt || e.endedAt >= since))) return true;
+      }
+      return false;
+    }),
+  );
+  return overlapped.includes(true);
 }

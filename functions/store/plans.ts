@@ -37,8 +37,12 @@ export interface PlanHeader {
   summary: SummaryRow[];
   /** SHA-256 of the effects in impact order: two plans are the same plan exactly when these are equal (X1). */
   fingerprint: string;
-  /** The world version read before the plan's reads (store/world-version.ts): unchanged means the plan still holds. */
-  worldVersion?: number;
+  /**
+   * The organizations of every user the plan read (the subject, its contacts and co-members, the destination): a run
+   * in none of their journals since `readAt` means nothing it read has changed, and the plan still holds
+   * (store/operations.ts `otherRunsOverlapped`).
+   */
+  organizations?: string[];
   /** When the plan's reads began: a run that overlapped from then on may have changed what it read (lifecycle.finalize). */
   readAt?: string;
   /** Per page, how many effects of each kind it holds: a step reads only the pages it needs. */
@@ -94,7 +98,7 @@ export function fingerprint(effects: Iterable<Effect>): string {
  * (saved previews); an operation's plan is kept with the operation.
  */
 export async function writePlan(
-  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'worldVersion' | 'readAt'>,
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'organizations' | 'readAt'>,
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
 ): Promise<PlanHeader> {

@@ -39,7 +39,7 @@ const tableCalls = fc.oneof(
   call('runBatch', fc.tuple(anyId, fc.nat(999_999), fc.nat(20)), keys.runBatch).map(flat),
   call('plan', fc.tuple(anyId), keys.plan).map(flat),
   call('planPage', fc.tuple(anyId, fc.nat(999_999)), keys.planPage).map(flat),
-  call('journal', fc.tuple(instant, anyId), keys.journal).map(flat),
+  call('journal', fc.tuple(anyId, instant, anyId), keys.journal).map(flat),
   call('user', fc.tuple(anyId), keys.user).map(flat),
   call('contact', fc.tuple(anyId, anyId), keys.contact).map(flat),
   call('chat', fc.tuple(anyId), keys.chat).map(flat),
@@ -134,7 +134,7 @@ describe('O4: keys within DynamoDB and S3 limits', () => {
       const table = [
         keys.org(id), keys.allowance(id, id), keys.waiting(id, t, id), keys.waitingOut(id, t, id), keys.outgoing(id, t, id), keys.incoming(id, t, id),
         keys.orgOperation(id, 'incoming', operationPosition(t, id)), keys.run(id), keys.runBatch(id, 999_999, 9), keys.plan(`${id}.12`), keys.planPage(`${id}.b3r2`, 999_999),
-        keys.journal(t, id), keys.user(id), keys.contact(id, id), keys.chat(id), keys.member(id, id), keys.message(id, id), keys.file(id, id), keys.task(id, id),
+        keys.journal(id, t, id), keys.user(id), keys.contact(id, id), keys.chat(id), keys.member(id, id), keys.message(id, id), keys.file(id, id), keys.task(id, id),
         keys.operation(id), keys.lock(id), memberIndexKey(id, id), organizationIndexKey(id), runIndexKey(operationPosition(t, id)),
       ];
       for (const k of table) {

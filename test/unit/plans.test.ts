@@ -62,7 +62,7 @@ describe('keys at any size', () => {
     const all = [
       keys.user(id), keys.contact(id, id), keys.chat(id), keys.member(id, id), keys.message(id, id), keys.file(id, id), keys.task(id, id),
       keys.org(id), keys.allowance(id, id), keys.operation(`del-${id}`), keys.lock(id), keys.plan(`del-${id}.12`), keys.planPage(`del-${id}.12`, 999_999),
-      keys.journal(new Date().toISOString(), `del-${id}`), keys.runBatch(`b1-${id}`, 999_999), keys.waiting(id, new Date().toISOString(), `tr-${id}`),
+      keys.journal(id, new Date().toISOString(), `del-${id}`), keys.runBatch(`b1-${id}`, 999_999), keys.waiting(id, new Date().toISOString(), `tr-${id}`),
     ];
     for (const k of all) {
       expect(bytes(k.PK)).toBeLessThanOrEqual(2048);
