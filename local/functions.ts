@@ -20,6 +20,12 @@ export interface Fault {
   when: 'before' | 'after' | 'mid';
   error: string;
   afterWrites?: number;
+  /**
+   * `mid` only: instead of stopping after `afterWrites`, the first write whose command and input
+   * (`BatchWriteItem {...}`) match this regular expression fails with `error`, as a refused AWS call would, and the
+   * invocation goes on to handle it: a fault at one phase of an Apply step.
+   */
+  atWrite?: string;
   /** `before` only: the invocation first waits this long (a slow start), so a test can act while a step is under way. */
   holdMs?: number;
 }
@@ -36,6 +42,7 @@ interface InvocationScope {
   fn: LocalFunction;
   writes: number;
   stopAfter?: number;
+  failAt?: { pattern: RegExp; fail: () => Error };
   stopped: boolean;
   stop?: () => void;
 }
@@ -62,7 +69,13 @@ function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: 
       s.stop?.();
       return never();
     }
-    const write = WRITES.has(String(context.commandName ?? '').replace(/Command$/, ''));
+    const command = String(context.commandName ?? '').replace(/Command$/, '');
+    const write = WRITES.has(command);
+    if (write && s.failAt?.pattern.test(`${command} ${JSON.stringify(args.input ?? {})}`)) {
+      const error = s.failAt.fail();
+      s.failAt = undefined;
+      throw error;
+    }
     const result = await next(args);
     if (write && ++s.writes === s.stopAfter) {
       s.stopped = true;
@@ -117,7 +130,7 @@ export class LocalLambda implements FunctionInvoker {
     return this.byArn.get(arnOrName) ?? [...this.byArn.values()].find((f) => f.arn.endsWith(`:function:${arnOrName}`));
   }
 
-  /** Faults by function entry file name (e.g. `apply-membership`). */
+  /** Faults by function entry file name (e.g. `apply`). */
   setFault(entryName: string, fault: Fault | undefined): void {
     if (fault) this.faults.set(entryName, { ...fault });
     else this.faults.delete(entryName);
@@ -161,7 +174,16 @@ export class LocalLambda implements FunctionInvoker {
     };
     const watch: InvocationScope = { name, fn: f, writes: 0, stopped: false };
     let stopped: Promise<never> | undefined;
-    if (fault?.when === 'mid' && fault.times > 0) {
+    if (fault?.when === 'mid' && fault.times > 0 && fault.atWrite) {
+      watch.failAt = {
+        pattern: new RegExp(fault.atWrite),
+        fail: () => {
+          fault.times--;
+          this.faultsFired.set(name, (this.faultsFired.get(name) ?? 0) + 1);
+          return Object.assign(new Error(`injected fault at a write matching ${fault.atWrite} in ${name}`), { name: fault.error });
+        },
+      };
+    } else if (fault?.when === 'mid' && fault.times > 0) {
       watch.stopAfter = Math.max(0, fault.afterWrites ?? 1);
       stopped = new Promise<never>((_, reject) => {
         watch.stop = () => {

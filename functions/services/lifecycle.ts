@@ -1,6 +1,6 @@
 import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, runOrganizations, setPlan, type OperationRecord } from '../store/operations.js';
+import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, runOrganizations, setPlan, type OperationRecord, type WithTransition } from '../store/operations.js';
 import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
 import { mustGetOrganization, mustGetUser } from './access.js';
 import { assertPremises, move } from './transitions.js';
@@ -16,11 +16,6 @@ async function mustGetOperation(id: string): Promise<OperationRecord> {
   return op;
 }
 
-/** O1 when the run starts: the user still active, in the operation's organization, still eligible (T1, T2, T5; D1). */
-export async function checkEligibility(operationId: string): Promise<void> {
-  await assertPremises(await mustGetOperation(operationId));
-}
-
 /**
  * X1: the plan is computed again from the current data when a run starts, before anything is applied, and stored
  * as the operation's impact. Once stored for this run it is not recomputed, so a retry applies the same plan.
@@ -32,7 +27,7 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
     await setPlan(op.id, op.planId!, op.runCount, op.plans ?? 1); // no run changed what it read since: it holds
     return { effects: -1, replanned: false };
   }
-  const user = await mustGetUser(op.userId);
+  const user = await assertPremises(op); // O1 before reading anything more: a plan is made only while its premises hold
   const { entries, organizations, readAt } =
     op.operation === 'transfer'
       ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!))
@@ -53,16 +48,22 @@ export async function finalize(operationId: string, options: { settle?: boolean 
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
     const header = op.planId ? await readPlanHeader(op.planId) : undefined;
     if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt))) await settleAfter(op);
-    await move(op, 'succeed');
+    // the outcome and its bookkeeping (lock, journal, markers, audit) in one transaction
+    await move(op, 'succeed', { with: endOfRun(op, { event: 'succeeded' }) });
   }
-  await clearTransferMarkers(op);
-  await releaseLock(op.userId, op.id);
-  await journalEnd(op.id, runOrganizations(op), op.startedAt);
-  await audit(op.id, { event: 'succeeded' });
+  // (succeeded already: a retry; its lock, journal, markers and audit went with that transition)
   // T4 "resumes when seats free": the seat this operation freed goes to the transfer waiting longest there (B2)
   const freed = op.operation === 'deletion' ? op.organizationId : op.sourceOrganizationId;
   if (freed) await resumeBestEffort(freed);
 }
+
+/** What ends with a run, in the transition's own transaction: the lock, the journal entries, a transfer's markers, the audit entry. */
+const endOfRun = (op: OperationRecord, entry: Record<string, unknown>): WithTransition[] => [
+  { lock: 'release' },
+  ...(op.startedAt ? [{ journal: 'end' as const, startedAt: op.startedAt }] : []),
+  { markers: 'clear' },
+  { audit: [entry] },
+];
 
 /** Catch: the operation ends failed with its error, and its lock is released. */
 export async function markFailed(operationId: string, error: { Error?: string; Cause?: string }): Promise<void> {
@@ -70,7 +71,7 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   const { code, message, rule } = describeError(error);
   // the failing step had recorded the outcome already, then stopped (a timeout): that outcome stands
   if (op.status === 'succeeded') {
-    // Finalize stopped after `succeeded`: the rest of its bookkeeping (markers, lock, journal), not a failure
+    // Finalize stopped after `succeeded` (its bookkeeping went with it): not a failure; the freed seat still goes on
     await audit(op.id, { event: 'finalize-interrupted', code, message });
     return finalize(operationId);
   }

@@ -1,14 +1,16 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS, type ApplyContext } from '../store/apply.js';
 import { effectTime } from '../shared/clock.js';
-import { audit, getOperation } from '../store/operations.js';
+import { logger } from '../shared/logger.js';
+import { auditAll, getOperation } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
 import { assertPremises } from './transitions.js';
-import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
+import { pagesWith, readPlanPages, readPlanWithFirstPage, type PlanEntry, type PlanHeader } from '../store/plans.js';
 
 /**
- * The phase table: which effect kinds each step applies, in order. The transfer and deletion state machines run
- * these phases one step each; a bulk batch (B1) runs the deletion phases in one invocation. Same table, same appliers.
+ * The phase table: which effect kinds each phase applies, in order. The transfer and deletion state machines' Apply
+ * step runs them in order, as many as fit in an invocation; a bulk batch (B1) runs the deletion phases in one
+ * invocation. Same table, same appliers.
  */
 export const PHASES = {
   ApplyMembership: ['membership-changed', 'security-changed', 'api-token-revoked'],
@@ -69,47 +71,101 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
   return applied;
 }
 
+/** Where a run goes on from: the phase, the plan page, and how many of its entries of the phase's kinds were applied. */
+export interface RunCursor extends Cursor {
+  phase: Phase;
+}
+
+/** A run's phases, in the order its state machine applies them. */
+export const phasesOf = (operation: 'transfer' | 'deletion'): readonly Phase[] => (operation === 'transfer' ? TRANSFER_PHASES : DELETION_PHASES);
+
 /**
- * Applies an operation's planned effects of one phase, from its stored plan, up to WORK_PER_INVOCATION item writes
- * (at least one effect). Returns a cursor when effects remain; the state machine calls again with it. Applying the
- * same range twice is harmless.
+ * Apply: an operation's planned effects, phase by phase in order, from its stored plan, up to WORK_PER_INVOCATION
+ * item writes per invocation (at least one effect). Returns a cursor while effects remain; the state machine calls
+ * again with it. A small operation is applied in one invocation: its operation, plan header and page are read once,
+ * and its audit entries written in one request. Applying the same range twice is harmless.
  */
-export async function applyPhase(operationId: string, phase: Phase, cursor?: Cursor): Promise<Cursor | undefined> {
+export async function applyRun(operationId: string, cursor?: RunCursor): Promise<RunCursor | undefined> {
   const op = await getOperation(operationId);
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
-  const header = await readPlanHeader(op.planId);
-  if (!header) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
-  // O1: until the plan's first effect (the membership change, the user's deletion) has landed, every step checks the
-  // premises again before it writes; that effect's own transaction records the plan as begun (a resume keeps it).
-  // After it, the user's lock keeps every other operation away, and a resumption checks again (O2).
+  const plan = await readPlanWithFirstPage(op.planId);
+  if (!plan) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
+  const { header } = plan;
+  // O1: until the plan's first effect (the membership change, the user's deletion) has landed, the premises are
+  // checked again before anything is written; that effect's own transaction records the plan as begun and is itself
+  // conditional on the user still being where the plan found it. After it, the user's lock keeps every other
+  // operation away, and a resumption checks again (O2).
   if (!firstEffectLanded(op)) await assertPremises(op);
   const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}) };
-  const kinds: readonly EffectKind[] = PHASES[phase];
-  const pages = pagesWith(header, kinds, cursor?.page ?? 0);
-  const take: PlanEntry[] = [];
-  let work = 0;
-  let next: Cursor | undefined;
-  let read: PlanEntry[][] = [];
-  scan: for (let k = 0; k < pages.length; k++) {
-    if (k % PAGES_PER_INVOCATION === 0) read = await readPlanPages(op.planId, pages.slice(k, k + PAGES_PER_INVOCATION)); // a few pages at a time
-    const page = pages[k]!;
-    const entries = read[k % PAGES_PER_INVOCATION]!.filter((e) => kinds.includes(e.effect.kind));
-    for (let index = page === cursor?.page ? (cursor.index ?? 0) : 0; index < entries.length; index++) {
-      const cost = workOf(entries[index]!);
-      if (take.length > 0 && work + cost > WORK_PER_INVOCATION) {
-        next = { page, index };
-        break scan;
+  const pages = new PageReader(op.planId, plan.first);
+  const phases = phasesOf(op.operation);
+  const audits: Record<string, unknown>[] = [];
+  let budget = WORK_PER_INVOCATION;
+  let next: RunCursor | undefined;
+  const written = () => auditAll(operationId, audits);
+  try {
+    for (let i = cursor ? phases.indexOf(cursor.phase) : 0; i < phases.length; i++) {
+      const phase = phases[i]!;
+      const from = phase === cursor?.phase ? cursor : undefined;
+      if (budget <= 0) {
+        next = { phase, page: from?.page ?? 0, ...(from?.index ? { index: from.index } : {}) };
+        break;
       }
-      take.push(entries[index]!);
+      const taken = await gather(header, pages, phase, from, budget, budget === WORK_PER_INVOCATION);
+      const applied = await applyEntries(taken.entries, [phase], { operation });
+      // X2; `from` names the range, so a range applied twice (a retry) is counted once when a resume sums what is left
+      if (applied.length > 0) audits.push({ event: 'applied', step: phase, from: rangeOf(from), applied: countByKindAndRule(applied) });
+      budget -= taken.work;
+      if (taken.next) {
+        next = { phase, ...taken.next };
+        break;
+      }
+    }
+  } catch (error) {
+    // what landed before the failure is recorded all the same; the failure itself is what the run reports
+    await written().catch((e) => logger.error('audit entries not written', { operationId, error: (e as Error).message }));
+    throw error;
+  }
+  await written();
+  return next;
+}
+
+/** Plan pages read once per invocation, a few at a time; the first page comes with the header. */
+class PageReader {
+  private readonly cache = new Map<number, PlanEntry[]>();
+  constructor(
+    private readonly planId: string,
+    first: PlanEntry[],
+  ) {
+    this.cache.set(0, first);
+  }
+
+  async page(n: number, ahead: readonly number[]): Promise<PlanEntry[]> {
+    if (!this.cache.has(n)) {
+      if (this.cache.size > 2 * PAGES_PER_INVOCATION) this.cache.clear(); // bounded memory for a plan of any size
+      const want = [n, ...ahead.filter((p) => p !== n && !this.cache.has(p))].slice(0, PAGES_PER_INVOCATION);
+      (await readPlanPages(this.planId, want)).forEach((entries, i) => this.cache.set(want[i]!, entries));
+    }
+    return this.cache.get(n)!;
+  }
+}
+
+/** A phase's entries from `cursor` on, up to `budget` item writes; the cursor to go on from when some remain. */
+async function gather(header: PlanHeader, pages: PageReader, phase: Phase, cursor: Cursor | undefined, budget: number, atLeastOne: boolean): Promise<{ entries: PlanEntry[]; work: number; next?: Cursor }> {
+  const kinds: readonly EffectKind[] = PHASES[phase];
+  const numbers = pagesWith(header, kinds, cursor?.page ?? 0);
+  const entries: PlanEntry[] = [];
+  let work = 0;
+  for (let k = 0; k < numbers.length; k++) {
+    const page = numbers[k]!;
+    const inPhase = (await pages.page(page, numbers.slice(k + 1))).filter((e) => kinds.includes(e.effect.kind));
+    for (let index = page === cursor?.page ? (cursor.index ?? 0) : 0; index < inPhase.length; index++) {
+      const cost = workOf(inPhase[index]!);
+      if ((entries.length > 0 || !atLeastOne) && work + cost > budget) return { entries, work, next: { page, ...(index ? { index } : {}) } };
+      entries.push(inPhase[index]!);
       work += cost;
     }
-    if (work >= WORK_PER_INVOCATION && k + 1 < pages.length) {
-      next = { page: pages[k + 1]!, index: 0 };
-      break;
-    }
+    if (work >= budget && k + 1 < numbers.length) return { entries, work, next: { page: numbers[k + 1]! } };
   }
-  const applied = await applyEntries(take, [phase], { operation });
-  // X2; `from` names the range, so a range applied twice (a retry) is counted once when a resume sums what is left
-  if (applied.length > 0) await audit(operationId, { event: 'applied', step: phase, from: rangeOf(cursor), applied: countByKindAndRule(applied) });
-  return next;
+  return { entries, work };
 }

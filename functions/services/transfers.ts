@@ -193,11 +193,14 @@ export async function getTransfer(callerId: string, id: string) {
  * to the next, in the same pass.
  */
 export async function resumeWaitingTransfers(organizationId: string): Promise<string[]> {
+  // the waiting ones first: usually none, and then nothing more is read
+  const waiting = await waitingTransfers(organizationId, 'destination');
+  if (waiting.length === 0) return [];
   const org = await getOrganization(organizationId);
   if (!org) return [];
   let free = org.seats === undefined ? Number.POSITIVE_INFINITY : org.seats - (await seatsTaken(org.id));
   const resumed: string[] = [];
-  for (const op of await waitingTransfers(organizationId, 'destination')) {
+  for (const op of waiting) {
     if (free <= 0) break;
     const refusal = await ineligibility(op);
     if (refusal) {

@@ -29,11 +29,15 @@ export const putWaitingMarkers = (op: Marked) =>
 /** The writes that clear those marks, for a transaction. */
 export const deleteWaitingMarkers = (op: Marked) => waitingKeys(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
 
+const markerKeys = (op: Marked) => [...waitingKeys(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id)];
+
 /** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
 export async function clearMarkers(op: Marked): Promise<void> {
-  const markers = [...waitingKeys(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id)];
-  await batchWrite(tableName(), markers.map(del));
+  await batchWrite(tableName(), markerKeys(op).map(del));
 }
+
+/** The same, for a transaction. */
+export const markerDeletes = (op: Marked) => markerKeys(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
 
 export type MarkerKind = 'incoming' | 'outgoing' | 'waiting' | 'waiting-out';
 const PREFIX: Record<MarkerKind, string> = { incoming: 'INCOMING#', outgoing: 'OUTGOING#', waiting: 'WAITING#', 'waiting-out': 'WAITOUT#' };

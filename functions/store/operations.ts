@@ -5,9 +5,9 @@ import type { Operation } from '../domain/impact.js';
 import { Conflict, Ineligible } from '../shared/errors.js';
 import type { OperationStatus } from '../domain/lifecycle/operation.js';
 import type { User } from '../domain/model.js';
-import { deleteWaitingMarkers, putWaitingMarkers } from './markers.js';
+import { deleteWaitingMarkers, markerDeletes, putWaitingMarkers } from './markers.js';
 import { reactivationItems, suspensionItems } from './suspensions.js';
-import { FILTERED_READ, filteredPage, queryAll, queryPages, transactWrite } from './batch.js';
+import { batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
@@ -75,17 +75,30 @@ export type WithTransition =
   | { lock: 'take'; since: string }
   /** The run journal's entries for a run that starts now, in its organizations' journals (see otherRunsOverlapped). */
   | { journal: 'start'; startedAt: string }
+  /** The user's lock released (the operation ended): only this operation's. */
+  | { lock: 'release' }
+  /** The run's journal entries marked ended (the run succeeded, failed or waits). */
+  | { journal: 'end'; startedAt: string }
   /** T4, B2: the transfer marked waiting for a seat at both organizations, or those marks cleared. */
   | { waiting: 'mark' | 'clear' }
+  /** A transfer that ended: no longer waiting, incoming or outgoing anywhere (store/markers.ts). */
+  | { markers: 'clear' }
+  /** X2: audit entries written with the transition. */
+  | { audit: readonly Record<string, unknown>[] }
   /** D7: the user suspended (creation of a scheduled deletion), or active again (its wait ended). */
   | { suspend: User }
   | { reactivate: User };
 
 function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[] {
   return intents.flatMap((intent): any[] => {
-    if ('lock' in intent) return [lockFor(op.userId, op.id, intent.since)];
-    if ('journal' in intent) return journalStart(op.id, runOrganizations(op), intent.startedAt);
+    if ('lock' in intent) return intent.lock === 'release' ? [lockRelease(op.userId, op.id)] : [lockFor(op.userId, op.id, intent.since)];
+    if ('journal' in intent) return intent.journal === 'start' ? journalStart(op.id, runOrganizations(op), intent.startedAt) : journalStop(op.id, runOrganizations(op), intent.startedAt);
     if ('waiting' in intent) return intent.waiting === 'mark' ? putWaitingMarkers(op) : deleteWaitingMarkers(op);
+    if ('markers' in intent) return op.operation === 'transfer' ? markerDeletes(op) : [];
+    if ('audit' in intent) {
+      const at = now();
+      return intent.audit.map((entry, i) => ({ Put: { TableName: tableName(), Item: auditItem({ operationId: op.id }, entry, at, i) } }));
+    }
     if ('suspend' in intent) return suspensionItems(intent.suspend);
     return reactivationItems(intent.reactivate);
   });
@@ -233,10 +246,10 @@ export async function transition(
   };
   try {
     if (alsoTransact.length === 0) {
-      await ddb.send(new UpdateCommand(update));
-    } else {
-      await transactWrite([{ Update: update }, ...alsoTransact]);
+      const { Attributes } = await ddb.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+      return toOperation(Attributes!);
     }
+    await transactWrite([{ Update: update }, ...alsoTransact]);
   } catch (error) {
     if (conditionFailed(error)) {
       const current = await getOperation(id);
@@ -244,7 +257,10 @@ export async function transition(
     }
     throw error;
   }
-  return (await getOperation(id))!;
+  // what the transaction wrote, on the record the caller read (no read back)
+  const after: Record<string, unknown> = { ...op, ...set, status: to, updatedAt: values[':at'] };
+  for (const k of remove) delete after[k];
+  return after as unknown as OperationRecord;
 }
 
 /** Whose audit trail: an operation's, a saved preview's (its refusals), or a bulk run's (its batches, F3). */
@@ -256,9 +272,24 @@ export async function audit(operationId: string, entry: Record<string, unknown>)
   await auditOf({ operationId }, entry);
 }
 
-export async function auditOf(subject: AuditSubject, entry: Record<string, unknown>): Promise<void> {
+/** An audit item; entries written together share their time and keep their order (`seq`). */
+const auditItem = (subject: AuditSubject, entry: Record<string, unknown>, at = now(), seq = 0) => ({
+  PK: auditPK(subject),
+  SK: `AUDIT#${at}#${String(seq).padStart(3, '0')}${randomUUID().slice(0, 8)}`,
+  type: 'audit',
+  at,
+  ...entry,
+});
+
+/** Several audit entries of one operation, in order, in as few requests as the batch allows. */
+export async function auditAll(operationId: string, entries: readonly Record<string, unknown>[]): Promise<void> {
+  if (entries.length === 0) return;
   const at = now();
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { PK: auditPK(subject), SK: `AUDIT#${at}#${randomUUID().slice(0, 8)}`, type: 'audit', at, ...entry } }));
+  await batchWrite(tableName(), entries.map((entry, i) => put(auditItem({ operationId }, entry, at, i))));
+}
+
+export async function auditOf(subject: AuditSubject, entry: Record<string, unknown>): Promise<void> {
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: auditItem(subject, entry) }));
 }
 
 export async function readAudit(operationId: string): Promise<Record<string, unknown>[]> {
@@ -293,6 +324,10 @@ export async function setPlan(operationId: string, planId: string, run: number, 
 }
 
 /** The lock on a user, for a transaction: taken by this operation, or already held by it (a resumed run takes it again). */
+const lockRelease = (userId: string, operationId: string) => ({
+  Delete: { TableName: tableName(), Key: keys.lock(userId), ConditionExpression: 'attribute_not_exists(PK) OR operationId = :op', ExpressionAttributeValues: { ':op': operationId } },
+});
+
 const lockFor = (userId: string, operationId: string, since: string) => ({
   Put: {
     TableName: tableName(),
@@ -321,6 +356,18 @@ const journalStart = (runId: string, organizations: readonly string[], startedAt
     Put: {
       TableName: tableName(),
       Item: { ...keys.journal(org, startedAt, runId), type: 'journal', operationId: runId, organizationId: org, startedAt, expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
+    },
+  }));
+
+/** The end of a run's entries, for a transaction: an upsert, so a missing entry cannot cancel the transition. */
+const journalStop = (runId: string, organizations: readonly string[], startedAt: string) =>
+  [...new Set(organizations)].map((org) => ({
+    Update: {
+      TableName: tableName(),
+      Key: keys.journal(org, startedAt, runId),
+      UpdateExpression: 'SET endedAt = :at, #type = :type, operationId = :run, organizationId = :org, startedAt = :started, expiresAt = :exp',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':at': now(), ':type': 'journal', ':run': runId, ':org': org, ':started': startedAt, ':exp': Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
     },
   }));
 

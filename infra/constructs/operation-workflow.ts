@@ -76,10 +76,14 @@ export class OperationWorkflow extends Construct {
       withCatch(task);
       return { entry: task, link: (next) => task.next(next) };
     };
-    /** A step that returns a cursor while effects remain: a Choice calls it again with the cursor. */
-    const paged = (name: StepName): Link => {
-      const task = withCatch(invoke(name));
-      const more = new sfn.Choice(this, `${name}HasMore`, { comment: `More ${name} effects remain: call again with the cursor` });
+    /**
+     * A step that returns a cursor while effects remain: a Choice calls it again with the cursor. `before` adds the
+     * Catches that come before the catch-all (a Catch is matched in order).
+     */
+    const paged = (task: tasks.LambdaInvoke, before: (task: tasks.LambdaInvoke) => void): Link => {
+      before(task);
+      withCatch(task);
+      const more = new sfn.Choice(this, `${task.id}HasMore`, { comment: `More effects remain: call ${task.id} again with the cursor` });
       task.next(more);
       more.when(sfn.Condition.isPresent('$.cursor'), task);
       return { entry: task, link: (next) => more.otherwise(next) };
@@ -99,16 +103,16 @@ export class OperationWorkflow extends Construct {
       grace.when(sfn.Condition.isPresent('$.purgeAt'), wait);
       links.push({ entry: grace, link: (next) => (grace.otherwise(next), purging.otherwise(next)) });
     }
-    links.push(single('CheckEligibility'), single('PlanImpact'));
-    if (props.operation === 'transfer') {
+    links.push(single('PlanImpact'));
+    // every phase in one step, as many as fit in an invocation: a small operation is applied in one
+    const apply = paged(invoke('Apply'), (task) => {
+      if (props.operation !== 'transfer') return;
       const awaitSeat = invoke('AwaitSeat', sfn.TaskInput.fromObject({ operationId: sfn.JsonPath.stringAt('$.operationId') }));
       withCatch(awaitSeat);
       awaitSeat.next(new sfn.Succeed(this, 'WaitingForSeat', { comment: 'T4: resumed by a Seats Changed billing event (B2)' }));
-      links.push(single('ApplyMembership', (t) => t.addCatch(awaitSeat, { errors: ['NoFreeSeat'], resultPath: '$.error' })));
-    } else {
-      links.push(paged('DeleteUser'));
-    }
-    links.push(paged('HandleFiles'), paged('PruneContacts'), paged('LeaveChats'), paged('DeleteChats'), single('Finalize'));
+      task.addCatch(awaitSeat, { errors: ['NoFreeSeat'], resultPath: '$.error' });
+    });
+    links.push(apply, single('Finalize'));
     links.forEach((l, i) => l.link(i + 1 < links.length ? links[i + 1]!.entry : new sfn.Succeed(this, 'OperationSucceeded', { comment: 'Every planned effect applied' })));
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {

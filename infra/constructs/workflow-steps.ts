@@ -10,15 +10,9 @@ import { OffboardFunction, type FunctionSize, type TableAction } from './offboar
  */
 export const STEP_DEFINITIONS = {
   StartPurge: { entry: 'start-purge', size: 'small', comment: 'D7: the grace period is over; the purge begins unless the deletion was undone (scheduled → running)', table: ['GetItem', 'PutItem', 'UpdateItem'] },
-  CheckEligibility: { entry: 'check-eligibility', size: 'small', comment: 'T1, T2, T5 (transfer) or D1 (deletion) against the current data', table: ['GetItem'], index: ['Query'] },
-  PlanImpact: { entry: 'plan-impact', size: 'planning', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'], index: ['Query'] },
-  ApplyMembership: { entry: 'apply-membership', size: 'small', comment: 'T4, T6, T9: membership, both seat counts, exemptions and API token in one transaction', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
-  // O1: before the user's deletion, D1 again (the organization's administrators, GSI1)
-  DeleteUser: { entry: 'delete-user', size: 'apply', comment: 'D2: the user is deleted, API token revoked, seat released', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'], index: ['Query'] },
-  HandleFiles: { entry: 'handle-files', size: 'apply', comment: 'F1, F2, F4: files deleted (bytes first) or handed over to the organization', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'], deleteFiles: true },
-  PruneContacts: { entry: 'prune-contacts', size: 'apply', comment: 'T7, D4: contacts broken on both sides', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'] },
-  LeaveChats: { entry: 'leave-chats', size: 'apply', comment: 'T8, D4, D5, G1, G2: chats left, administrators granted, direct chats frozen', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'] },
-  DeleteChats: { entry: 'delete-chats', size: 'apply', comment: 'D3, D4, D5, G2, T7, F2, D6: chats deleted with their contents; tasks deleted', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'], deleteFiles: true },
+  PlanImpact: { entry: 'plan-impact', size: 'planning', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact (O1: its premises first)', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'], index: ['Query'] },
+  // O1: before the first effect, the premises again (D1: the organization's administrators, GSI1)
+  Apply: { entry: 'apply', size: 'apply', comment: 'Every planned effect, phase by phase: T4, T6, T9 membership or D2 the user deleted; F1, F2, F4 files; T7, D4 contacts; T8, D4, D5, G1, G2 chats left; D3-D6 chats and tasks deleted', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem', 'PartiQLUpdate'], index: ['Query'], deleteFiles: true },
   // G2, D4, D5 settled against runs beside it (admins granted, chats deleted with their files); T4 resumes a waiting transfer
   Finalize: { entry: 'finalize', size: 'apply', comment: 'The operation succeeded; its per-user lock is released', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'], deleteFiles: true },
   MarkFailed: { entry: 'mark-failed', size: 'small', comment: 'The operation failed with its error; its per-user lock is released', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },

@@ -38,7 +38,7 @@ describe('state machine definitions (asl-validator)', () => {
   it('the validator refuses a definition whose Catch leads to a state that does not exist', () => {
     const [, transfer] = definitions.find(([id]) => id.startsWith('TransferWorkflow'))!;
     const broken = structuredClone(transfer);
-    broken.States.CheckEligibility.Catch[0].Next = 'NoSuchState';
+    broken.States.PlanImpact.Catch[0].Next = 'NoSuchState';
     expect(aslValidator(broken).isValid).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(30); // 12 operation steps (StartPurge, D7), 8 API, 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
+    expect(ours.length).toBe(24); // 6 operation steps (StartPurge D7, PlanImpact, Apply, Finalize, MarkFailed, AwaitSeat), 8 API, 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -47,14 +47,16 @@ describe('state machines', () => {
 
   it('the transfer machine runs the steps in order', () => {
     const names = allStates(byId('TransferWorkflow')).map(([n]) => n);
-    expect(names).toEqual(expect.arrayContaining(['CheckEligibility', 'PlanImpact', 'ApplyMembership', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats', 'Finalize', 'MarkFailed', 'AwaitSeat']));
-    expect(byId('TransferWorkflow').StartAt).toBe('CheckEligibility');
+    expect(names).toEqual(expect.arrayContaining(['PlanImpact', 'Apply', 'ApplyHasMore', 'Finalize', 'MarkFailed', 'AwaitSeat']));
+    expect(byId('TransferWorkflow').StartAt).toBe('PlanImpact');
+    const states = Object.fromEntries(allStates(byId('TransferWorkflow')));
+    expect([states.PlanImpact.Next, states.Apply.Next, states.ApplyHasMore.Default, states.Finalize.Next]).toEqual(['Apply', 'ApplyHasMore', 'Finalize', 'OperationSucceeded']);
   });
 
-  it('the deletion machine deletes the user instead of moving membership', () => {
+  it('the deletion machine applies its plan in the same steps, with no seat to wait for', () => {
     const names = allStates(byId('DeletionWorkflow')).map(([n]) => n);
-    expect(names).toContain('DeleteUser');
-    expect(names).not.toContain('ApplyMembership');
+    expect(names).toEqual(expect.arrayContaining(['PlanImpact', 'Apply', 'ApplyHasMore', 'Finalize', 'MarkFailed']));
+    expect(names).not.toContain('AwaitSeat');
   });
 
   it('D7: a deletion with a purge date waits in a Wait state until it, then StartPurge; without one it runs at once', () => {
@@ -62,10 +64,10 @@ describe('state machines', () => {
     const states = Object.fromEntries(allStates(d));
     expect(d.StartAt).toBe('GracePeriod');
     expect(states.GracePeriod.Choices[0]).toMatchObject({ Variable: '$.purgeAt', IsPresent: true, Next: 'WaitUntilPurge' });
-    expect(states.GracePeriod.Default).toBe('CheckEligibility');
+    expect(states.GracePeriod.Default).toBe('PlanImpact');
     expect(states.WaitUntilPurge).toMatchObject({ Type: 'Wait', TimestampPath: '$.purgeAt', Next: 'StartPurge' });
     expect(states.PurgeStarted.Choices[0]).toMatchObject({ Variable: '$.purge', BooleanEquals: false, Next: 'NotPurged' });
-    expect(states.PurgeStarted.Default).toBe('CheckEligibility');
+    expect(states.PurgeStarted.Default).toBe('PlanImpact');
     // the longest grace period (30 days) and a run fit in the execution's timeout; the transfer machine keeps 6 hours
     expect(d.TimeoutSeconds).toBeGreaterThanOrEqual(30 * 86400 + 6 * 3600);
     expect(byId('TransferWorkflow').TimeoutSeconds).toBe(6 * 3600);
@@ -96,13 +98,13 @@ describe('state machines', () => {
   });
 
   it('T4: a NoFreeSeat error sends the transfer to AwaitSeat, before the catch-all', () => {
-    const apply = allStates(byId('TransferWorkflow')).find(([n]) => n === 'ApplyMembership')![1];
+    const apply = allStates(byId('TransferWorkflow')).find(([n]) => n === 'Apply')![1];
     expect(apply.Catch[0]).toMatchObject({ ErrorEquals: ['NoFreeSeat'], Next: 'AwaitSeat' });
   });
 
   it('paged steps loop on a cursor, so no payload carries an unbounded list', () => {
     const states = Object.fromEntries(allStates(byId('DeletionWorkflow')));
-    for (const step of ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats']) {
+    for (const step of ['Apply']) {
       expect(states[step].Next).toBe(`${step}HasMore`);
       expect(states[`${step}HasMore`].Choices[0]).toMatchObject({ Variable: '$.cursor', IsPresent: true, Next: step });
     }

@@ -243,7 +243,7 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
 
   it('D1: a deletion is listed with its progress; a run that fails part way shows what it applied and where it stopped', async () => {
     if (!target.canInjectFaults) return;
-    await target.fault('leave-chats', { times: 1, when: 'before', error: 'Boom' }); // not retried: the run fails at LeaveChats
+    await target.fault('apply', { times: 1, when: 'mid', atWrite: '"SK":"MEMBER#', error: 'Boom' }); // not retried: the run fails at LeaveChats (its first chat-member write)
     try {
       const d = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
       expect(d.status).toBe(202);
@@ -261,7 +261,7 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
       expect(listed.body.deletions[0].impact.effects).toBeUndefined();
       expect((await target.call('GET', '/organizations/A/deletions?status=succeeded', { as: 'adminA' })).body.deletions).toEqual([]);
     } finally {
-      await target.fault('leave-chats');
+      await target.fault('apply');
     }
   });
 });

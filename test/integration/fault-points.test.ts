@@ -26,29 +26,19 @@ const machineOf = (logicalId: string): Machine | undefined =>
  */
 const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean }>> = {
   transfer: {
-    CheckEligibility: {},
     PlanImpact: {},
-    ApplyMembership: {},
+    Apply: {},
     // failed before taking its seat, C's seats cut to 1 meanwhile: the resumed run finds no seat and waits (T4)
-    AwaitSeat: { full: true, via: { fn: 'check-eligibility', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
-    HandleFiles: {},
-    PruneContacts: {},
-    LeaveChats: {},
-    DeleteChats: {},
+    AwaitSeat: { full: true, via: { fn: 'plan-impact', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
     Finalize: {},
-    MarkFailed: { via: { fn: 'handle-files', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
+    MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
   deletion: {
     StartPurge: { grace: true },
-    CheckEligibility: {},
     PlanImpact: {},
-    DeleteUser: {},
-    HandleFiles: {},
-    PruneContacts: {},
-    LeaveChats: {},
-    DeleteChats: {},
+    Apply: {},
     Finalize: {},
-    MarkFailed: { via: { fn: 'prune-contacts', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
+    MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
   cancellation: {
     StartRun: {},

@@ -35,7 +35,7 @@ export interface Target {
   /** A token with the platform operator scope, for the platform operator (an active user of the world, fixtures/operator.ts). */
   operator: { token: () => Promise<string> };
   /** `mid`: the invocation stops, as a Lambda timeout, after `afterWrites` of its own writes landed. */
-  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number; holdMs?: number }): Promise<void>;
+  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number; atWrite?: string; holdMs?: number }): Promise<void>;
   /** Faults fired and the most writes one invocation made, by function, since the last call (which resets both). */
   faultReport(): Promise<{ fired: Record<string, number>; mostWrites: Record<string, number> }>;
   /** Pins the time applied effects write into the world (a deleted user's `deletedAt`), or unpins it. */

@@ -73,27 +73,28 @@ async function deleteAndSettle(s: EmbeddedStack, userId: string) {
 }
 
 describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('IAM and resource policies enforced on the embedded stack', () => {
-  it('without dynamodb:PartiQLUpdate on LeaveChats a deletion fails with AccessDenied, naming function, action and resource', async () => {
-    await withTemplate(withoutGrant('StepsLeaveChats', 'dynamodb:PartiQLUpdate'), async (s) => {
+  it('without dynamodb:PartiQLUpdate on Apply a deletion fails with AccessDenied, naming function, action and resource', async () => {
+    await withTemplate(withoutGrant('StepsApply', 'dynamodb:PartiQLUpdate'), async (s) => {
       const final = await deleteAndSettle(s, 'a2');
       expect(final.status).toBe('failed');
       const table = `arn:aws:dynamodb:us-east-1:000000000000:table/${s.names.prefix}-DataTableFDBAD0F2`;
-      const denial = s.iam!.denials.find((d) => d.function.startsWith('StepsLeaveChats'));
+      const denial = s.iam!.denials.find((d) => d.function.startsWith('StepsApply'));
       expect(denial).toMatchObject({ action: 'dynamodb:PartiQLUpdate', resource: table });
+      const role = Object.keys(s.names.template.Resources).find((id) => /^StepsApplyServiceRole[0-9A-F]{8}$/.test(id));
       expect(denial!.reason).toBe(
-        `User: arn:aws:sts::000000000000:assumed-role/${s.names.prefix}-StepsLeaveChatsServiceRole87B6EF3B/${s.names.prefix}-${denial!.function} is not authorized to perform: dynamodb:PartiQLUpdate on resource: ${table} because no identity-based policy allows the dynamodb:PartiQLUpdate action`,
+        `User: arn:aws:sts::000000000000:assumed-role/${s.names.prefix}-${role}/${s.names.prefix}-${denial!.function} is not authorized to perform: dynamodb:PartiQLUpdate on resource: ${table} because no identity-based policy allows the dynamodb:PartiQLUpdate action`,
       );
       // the statement answered AccessDenied, and the store's own error path reported it (functions/store/batch.ts)
       expect(JSON.stringify(final.error ?? final)).toContain('AccessDenied');
     });
   });
 
-  it('without s3:DeleteObject on HandleFiles the files stay and the deletion fails naming the key AWS refused', async () => {
-    await withTemplate(withoutGrant('StepsHandleFiles', 's3:DeleteObject'), async (s) => {
+  it('without s3:DeleteObject on Apply the files stay and the deletion fails naming the key AWS refused', async () => {
+    await withTemplate(withoutGrant('StepsApply', 's3:DeleteObject'), async (s) => {
       const final = await deleteAndSettle(s, 'a2');
       expect(final.status).toBe('failed');
       const denial = s.iam!.denials.find((d) => d.action === 's3:DeleteObject');
-      expect(denial?.function).toMatch(/^StepsHandleFiles/);
+      expect(denial?.function).toMatch(/^StepsApply/);
       expect(denial?.resource).toMatch(new RegExp(`^arn:aws:s3:::${s.names.prefix}-datafiles[a-z0-9-]*/chats/`));
       expect(JSON.stringify(final.error ?? final)).toContain('AccessDenied');
     });

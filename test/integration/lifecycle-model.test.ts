@@ -26,13 +26,20 @@ afterAll(async () => target?.close());
 
 const MEMBERS = ['a1', 'a2', 'a3', 'old1', 'b1', 'b2', 'c1', 'd1', 'd2'] as const;
 const ORGS = ['A', 'B', 'C', 'D'] as const;
-const STEPS = ['check-eligibility', 'plan-impact', 'apply-membership', 'delete-user', 'handle-files', 'leave-chats', 'delete-chats', 'finalize'] as const;
+/** Where a run can fail: a step before it writes, or the Apply step part way (before its first contact or chat-member write). */
+const FAULT_POINTS = [
+  { fn: 'plan-impact', when: 'before' },
+  { fn: 'apply', when: 'before' },
+  { fn: 'apply', when: 'mid', atWrite: '"SK":"CONTACT#' },
+  { fn: 'apply', when: 'mid', atWrite: '"SK":"MEMBER#' },
+  { fn: 'finalize', when: 'before' },
+] as const;
 
 type Cmd =
   | { t: 'delete'; user: string }
   | { t: 'transfer'; user: string; to: string }
   | { t: 'approve' | 'cancel' | 'resume'; k: number; side: 0 | 1 }
-  | { t: 'fault'; step: string }
+  | { t: 'fault'; step: number }
   | { t: 'seats'; org: string; seats: number }
   | { t: 'plan'; org: string; plan: 'business' | 'enterprise' | 'free' }
   | { t: 'clock'; days: number }
@@ -42,7 +49,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('delete' as const), user: fc.constantFrom(...MEMBERS) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('transfer' as const), user: fc.constantFrom(...MEMBERS), to: fc.constantFrom(...ORGS) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constantFrom('approve' as const, 'cancel' as const, 'resume' as const), k: fc.nat(20), side: fc.constantFrom(0 as const, 1 as const) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('fault' as const), step: fc.constantFrom(...STEPS) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('fault' as const), step: fc.nat(FAULT_POINTS.length - 1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('seats' as const), org: fc.constantFrom(...ORGS), seats: fc.integer({ min: 2, max: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('plan' as const), org: fc.constantFrom(...ORGS), plan: fc.constantFrom('business' as const, 'enterprise' as const, 'free' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('clock' as const), days: fc.constantFrom(1, 3, 8) }) },
@@ -92,7 +99,10 @@ async function run(commands: Cmd[], ops: Op[], cancelled: Set<string>): Promise<
         break;
       }
       case 'fault':
-        await target.fault(c.step, { times: 1, when: 'before', error: 'AccessDeniedException' });
+        {
+          const point = FAULT_POINTS[c.step]!;
+          await target.fault(point.fn, { times: 1, when: point.when, error: point.when === 'mid' ? 'Sandbox.Timedout' : 'AccessDeniedException', ...('atWrite' in point ? { atWrite: point.atWrite } : {}) });
+        }
         break;
       case 'seats': {
         // never below the members there (fewer seats than members is the customer's business, not an operation's)
@@ -116,7 +126,7 @@ async function run(commands: Cmd[], ops: Op[], cancelled: Set<string>): Promise<
     if (answer) expect(ANSWERS, `${JSON.stringify(c)} → ${answer.status} ${JSON.stringify(answer.body)}`).toContain(answer.status);
     await target.call('POST', '/_local/idle');
   }
-  for (const step of STEPS) await target.fault(step);
+  for (const fn of new Set(FAULT_POINTS.map((p) => p.fn))) await target.fault(fn);
   await target.call('POST', '/_local/idle');
 }
 

@@ -14,12 +14,12 @@ const idle = async () => expect((await target.call('POST', '/_local/idle')).stat
 
 /** A transfer of u0 to C that failed at its first step (a missing permission), before anything changed. */
 async function failedTransfer(): Promise<string> {
-  await target.fault('check-eligibility', { times: 1, when: 'before', error: 'AccessDeniedException' });
+  await target.fault('plan-impact', { times: 1, when: 'before', error: 'AccessDeniedException' });
   const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'C' } });
   expect(requested.status).toBe(201);
   expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
   await idle();
-  await target.fault('check-eligibility');
+  await target.fault('plan-impact');
   const failed = await target.call('GET', `/transfers/${requested.body.id}`, { as: 'adminA' });
   expect(failed.body).toMatchObject({ status: 'failed', error: { code: 'AccessDeniedException' } });
   return requested.body.id;
@@ -28,10 +28,10 @@ async function failedTransfer(): Promise<string> {
 describe('resuming a failed operation', () => {
   it('a deletion that timed out part way is resumed by an administrator of its organization: it ends succeeded, and its trail records who resumed and what was left', async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
-    await target.fault('leave-chats', { times: 1, when: 'mid', error: 'Sandbox.Timedout', afterWrites: 1 });
+    await target.fault('apply', { times: 1, when: 'mid', error: 'Sandbox.Timedout', atWrite: '"SK":"MEMBER#' }); // part way: at LeaveChats
     const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'u0' } });
     await idle();
-    await target.fault('leave-chats');
+    await target.fault('apply');
     const failed = await target.call('GET', `/deletions/${requested.body.id}`, { as: 'adminA' });
     expect(failed.body).toMatchObject({ status: 'failed', error: { code: 'Sandbox.Timedout' } });
 

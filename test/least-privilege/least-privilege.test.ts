@@ -19,9 +19,6 @@ const EVERY_FUNCTION: Record<string, string> = {
 };
 /** Function (logical id without its hash) → action → why no test path uses it. */
 const EXCEPTIONS: Record<string, Record<string, string>> = {
-  StepsDeleteChats: {
-    's3:DeleteObject': 'F4: a file uploaded to a chat after the plan was made is found in the chat’s partition and its bytes deleted with the chat (store/apply.ts applyChatsDeleted); no test uploads between planning and DeleteChats',
-  },
   BillingRunStepsRecordBatchFailed: {
     'dynamodb:BatchWriteItem': 'F3: when the last batch fails, the files the batch before handed on are deleted here, records after bytes (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
     's3:DeleteObject': 'F3: when the last batch fails, the files the batch before handed on are deleted here (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',

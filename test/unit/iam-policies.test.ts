@@ -23,7 +23,7 @@ describe('IAM policies resolved from the template', () => {
   });
 
   it('F1, D4, D5: the steps that hand files over, freeze chats and grant administrators may run PartiQL UPDATEs on the table, and only the table', async () => {
-    for (const step of ['StepsHandleFiles', 'StepsLeaveChats', 'BillingRunStepsDeleteBatch']) {
+    for (const step of ['StepsApply', 'BillingRunStepsDeleteBatch']) {
       expect(await enforcer.checkRequest(fn(step), { action: 'dynamodb:PartiQLUpdate', resource: table })).toBeUndefined();
       expect(await enforcer.checkRequest(fn(step), { action: 'dynamodb:PartiQLUpdate', resource: `${table}/index/GSI1` })).toBeDefined();
     }
@@ -33,14 +33,14 @@ describe('IAM policies resolved from the template', () => {
     expect(await enforcer.checkRequest(fn('ApiAudit'), { action: 'dynamodb:PutItem', resource: table })).toMatchObject({ action: 'dynamodb:PutItem' });
     expect(await enforcer.checkRequest(fn('ApiOrganizations'), { action: 'dynamodb:UpdateItem', resource: table })).toBeDefined();
     const bucket = names.arn(Object.keys(names.template.Resources).find((id) => id.startsWith('DataFiles') && names.template.Resources[id]!.Type === 'AWS::S3::Bucket')!);
-    expect(await enforcer.checkRequest(fn('StepsPruneContacts'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` })).toBeDefined();
-    expect(await enforcer.checkRequest(fn('StepsHandleFiles'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` })).toBeUndefined();
-    expect(await enforcer.checkRequest(fn('StepsHandleFiles'), { action: 's3:DeleteObject', resource: `${bucket}/other/key` })).toBeDefined();
+    expect(await enforcer.checkRequest(fn('StepsPlanImpact'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` })).toBeDefined();
+    expect(await enforcer.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` })).toBeUndefined();
+    expect(await enforcer.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource: `${bucket}/other/key` })).toBeDefined();
   });
 
   it('the bucket policy refuses a request without TLS even where the role allows it (explicit deny)', async () => {
     const bucket = [...enforcer.policies.resourcePolicies.keys()].find((k) => k.startsWith('arn:aws:s3:::offboard-datafiles'))!;
-    const f = fn('StepsHandleFiles');
+    const f = fn('StepsApply');
     const role = enforcer.policies.roles.get(enforcer.policies.functionRoles.get(f.logicalId)!)!;
     const overHttp = await enforcer.decide(enforcer.sessionOf(f), role.policies, 's3:DeleteObject', `${bucket}/chats/c/files/f`, { 'aws:SecureTransport': 'false' }, enforcer.policies.resourcePolicies.get(bucket));
     expect(overHttp).toEqual({ allowed: false, explicit: true });

@@ -1,13 +1,10 @@
 import * as z from 'zod/mini';
-import { applyPhase, type Phase } from '../../services/phases.js';
 import { logger } from '../../shared/logger.js';
 
 export const NonEmpty = z.string().check(z.minLength(1));
 export const OperationInput = z.object({ operationId: NonEmpty });
 export const Cursor = z.object({ page: z.int().check(z.minimum(0)), index: z.optional(z.int().check(z.minimum(0))) });
-export const PagedInput = z.extend(OperationInput, { cursor: z.optional(Cursor) });
 export const StepError = z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
-export type PagedInput = z.infer<typeof PagedInput>;
 
 export class InvalidStepInput extends Error {
   override name = 'InvalidStepInput';
@@ -33,10 +30,3 @@ export function step<S extends z.ZodMiniType, R>(name: string, schema: S, run: (
     }
   };
 }
-
-/** A paged phase step: applies up to a budget of plan pages, and returns a cursor while pages remain (a Choice calls again). */
-export const pagedPhase = (phase: Phase) =>
-  step(phase, PagedInput, async ({ operationId, cursor }) => {
-    const next = await applyPhase(operationId, phase, cursor);
-    return next ? { operationId, cursor: next } : { operationId };
-  });

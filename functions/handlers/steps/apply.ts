@@ -1,0 +1,17 @@
+import * as z from 'zod/mini';
+import { applyRun, PHASES, type Phase } from '../../services/phases.js';
+import { Cursor, OperationInput, step } from './step.js';
+
+const PhaseName = z.enum(Object.keys(PHASES) as [Phase, ...Phase[]]);
+const ApplyInput = z.extend(OperationInput, { cursor: z.optional(z.extend(Cursor, { phase: PhaseName })) });
+
+/**
+ * Apply: the run's planned effects, phase by phase in order (T4, T6, T9 membership or D2 the user's deletion first;
+ * then F1, F2, F4 files; T7, D4 contacts; T8, D4, D5, G1, G2 chats left; D3–D6, F2 chats and tasks deleted), as many
+ * as fit in one invocation. Returns a cursor while effects remain (a Choice calls again with it). Throws NoFreeSeat
+ * when a transfer's destination is full (T4).
+ */
+export const handler = step('Apply', ApplyInput, async ({ operationId, cursor }) => {
+  const next = await applyRun(operationId, cursor);
+  return next ? { operationId, cursor: next } : { operationId };
+});
