@@ -9,17 +9,19 @@
  * eventually consistent reads half, transactional reads 2; a Query or Scan bills the total size it read rounded up to
  * 4 KB (at least one unit, an empty page too); BatchGetItem bills per item, an item not found too.
  *
- * Where the units come from (measured against DynamoDB Local 2.x, `.scratch` probes of this branch):
- *  - PutItem, UpdateItem, DeleteItem, BatchWriteItem, GetItem, BatchGetItem, Query, Scan, TransactGetItems,
- *    (Batch)ExecuteStatement: DynamoDB Local's ConsumedCapacity (its figures match the rules above, GSI writes included),
- *    plus the minimum DynamoDB Local leaves out: an empty Query/Scan page and a key BatchGetItem/GetItem did not find
- *    are billed one unit (0.5 eventually consistent);
- *  - TransactWriteItems: computed here, because DynamoDB Local answers 4 WRU for one 1 KB Put (AWS bills 2) and 4 for
- *    two: Put 2 × ⌈item KB⌉ (twice when the item has GSI1PK), Update, Delete and ConditionCheck 2 each (the items the
- *    product changes in transactions are records under 1 KB; an Update that moves an item in GSI1 is counted once:
- *    the request does not show it). These units are `estimated`;
- *  - a request DynamoDB Local gave no ConsumedCapacity for: 1 WRU per written item, one read unit per item read or
- *    page (`estimated`).
+ * Where the units come from (probed on DynamoDB Local, the jar of amplify-dynamodb-simulator, 2026-12-01):
+ *  - PutItem, UpdateItem, DeleteItem, BatchWriteItem, GetItem, BatchGetItem, Query, Scan, TransactGetItems:
+ *    DynamoDB Local's ConsumedCapacity (its figures match the rules above, GSI writes included, a missing GetItem
+ *    0.5), plus the minimum DynamoDB Local leaves out (it answers 0): an empty Query/Scan page, and each key a
+ *    BatchGetItem did not find, are billed one unit (0.5 eventually consistent);
+ *  - TransactWriteItems: computed here (`transactionalItemUnits`), because DynamoDB Local answers 4 WRU for one 1 KB
+ *    Put (AWS bills 2) and 4 for two: Put 2 × ⌈item KB⌉ (twice when the item has GSI1PK); Update, Delete and
+ *    ConditionCheck 2 each (the items the product changes in transactions are records under 1 KB), plus GSI1's share
+ *    for an item in it. These units are `estimated`;
+ *  - (Batch)ExecuteStatement, for which DynamoDB Local returns no ConsumedCapacity: `statementWriteUnits` per
+ *    update (the product's PartiQL updates are conditional updates of items under 1 KB), 1 WRU for one whose
+ *    condition failed, 0.5 RRU per read statement (`estimated`); any other request without ConsumedCapacity: 1 WRU
+ *    per written item, one read unit per read (`estimated`).
  */
 export interface Units {
   wru: number;
@@ -57,29 +59,49 @@ export function transactionalPutUnits(item: Record<string, any>): number {
   return item?.GSI1PK ? 2 * units : units;
 }
 
+/**
+ * Write units of one TransactItem: a Put by its size (`transactionalPutUnits`); an Update, Delete or ConditionCheck of
+ * an item under 1 KB 2, and for GSI1 2 more when the item is in it, 4 more when an Update sets GSI1PK (old entry
+ * deleted, new one written).
+ */
+export function transactionalItemUnits(t: any): number {
+  if (t.Put) return transactionalPutUnits(t.Put.Item);
+  const spec = t.Update ?? t.Delete ?? t.ConditionCheck;
+  if (!spec || t.ConditionCheck) return 2;
+  const pk = String(spec.Key?.PK?.S ?? '');
+  const sk = String(spec.Key?.SK?.S ?? '');
+  const names = spec.ExpressionAttributeNames ?? {};
+  const setClause = String(spec.UpdateExpression ?? '').split(/\b(REMOVE|ADD|DELETE)\b/i)[0] ?? '';
+  const setsGsiKey = t.Update && [...setClause.matchAll(/(#?\w+)\s*=/g)].some(([, n]) => (names[n!] ?? n) === 'GSI1PK');
+  return 2 * (1 + (setsGsiKey ? 2 : IN_GSI1(pk, sk) ? 1 : 0));
+}
+
 const totalOf = (consumed: any): number | undefined => {
   if (consumed === undefined || consumed === null) return undefined;
   const list = Array.isArray(consumed) ? consumed : [consumed];
   return list.reduce((n: number, c: any) => n + Number(c?.CapacityUnits ?? 0), 0);
 };
 
-/** Items a (Batch)ExecuteStatement writes or reads: one per statement. */
-const statementsOf = (op: string, request: any): string[] =>
-  op === 'BatchExecuteStatement' ? (request.Statements ?? []).map((s: any) => String(s.Statement ?? '')) : op === 'ExecuteStatement' ? [String(request.Statement ?? '')] : [];
 const isWriteStatement = (s: string) => /^\s*(UPDATE|INSERT|DELETE)\b/i.test(s);
 
 export function requestUnits(op: string, request: any, output: any): Units {
   const consumed = totalOf(output?.ConsumedCapacity);
   if (op === 'TransactWriteItems') {
-    const wru = (request.TransactItems ?? []).reduce((n: number, t: any) => n + (t.Put ? transactionalPutUnits(t.Put.Item) : 2), 0);
+    const wru = (request.TransactItems ?? []).reduce((n: number, t: any) => n + transactionalItemUnits(t), 0);
     return { wru, rru: 0, estimated: wru };
   }
   if (op === 'ExecuteStatement' || op === 'BatchExecuteStatement') {
-    const statements = statementsOf(op, request);
-    const writes = statements.filter(isWriteStatement).length;
-    const reads = statements.length - writes;
-    if (consumed !== undefined) return writes >= reads ? { wru: consumed, rru: 0, estimated: 0 } : { wru: 0, rru: consumed, estimated: 0 };
-    return { wru: writes, rru: reads, estimated: writes + reads };
+    const statements = op === 'BatchExecuteStatement' ? (request.Statements ?? []) : [request];
+    const writes = statements.filter((x: any) => isWriteStatement(String(x.Statement ?? '')));
+    const reads = statements.length - writes.length;
+    if (consumed !== undefined) return writes.length >= reads ? { wru: consumed, rru: 0, estimated: 0 } : { wru: 0, rru: consumed, estimated: 0 };
+    const responses: any[] = op === 'BatchExecuteStatement' ? (output?.Responses ?? []) : [];
+    let wru = 0;
+    statements.forEach((x: any, i: number) => {
+      if (!isWriteStatement(String(x.Statement ?? ''))) return;
+      wru += responses[i]?.Error?.Code === 'ConditionalCheckFailed' ? 1 : statementWriteUnits(String(x.Statement), x.Parameters ?? []);
+    });
+    return { wru, rru: reads * 0.5, estimated: wru + reads * 0.5 };
   }
   if (WRITES.has(op)) {
     if (consumed !== undefined) return { wru: consumed, rru: 0, estimated: 0 };
@@ -106,6 +128,22 @@ export function requestUnits(op: string, request: any, output: any): Units {
     return { wru: 0, rru: consumed, estimated: 0 };
   }
   return { wru: 0, rru: 0, estimated: 0 };
+}
+
+/** Items of the table that GSI1 holds (functions/store/keys.ts), by sort key (and partition prefix). */
+const IN_GSI1 = (pk: string, sk: string) =>
+  (pk.startsWith('USER#') && sk === 'USER') || /^(MEMBER|FILE|TASK)#/.test(sk) || (pk.startsWith('OP#') && sk === 'OP') || (pk.startsWith('ORG#') && sk === 'ORG') || (pk.startsWith('RUN#') && sk === 'RUN');
+
+/**
+ * A PartiQL update of one item under 1 KB: 1 WRU for the table, and for GSI1 2 more when it sets GSI1PK (the old
+ * index entry deleted, the new one written) or 1 when the item is in GSI1 (its projection rewritten).
+ */
+export function statementWriteUnits(statement: string, parameters: any[]): number {
+  const key = statementKey(statement, parameters);
+  const [pk = '', sk = ''] = key?.split('\u0000') ?? [];
+  const set = statement.split(/\bWHERE\b/i)[0] ?? '';
+  if (/"?GSI1PK"?\s*=/.test(set)) return 3;
+  return IN_GSI1(pk, sk) ? 2 : 1;
 }
 
 const keyString = (k: any): string | undefined => (k?.PK?.S !== undefined && k?.SK?.S !== undefined ? `${k.PK.S}\u0000${k.SK.S}` : undefined);
