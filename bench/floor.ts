@@ -53,6 +53,23 @@ import {
  *
  * S3: S1 DeleteObjects, 1,000 keys each, of every file stored before (`stored` true, or absent in a fixture that was
  * loaded with its bytes) and, after, absent or `stored: false` (F4).
+ *
+ * Waves (`floorWaves`, what the replay sends one after the other, each wave's requests `inFlight` at once): a request
+ * can only be sent once what names it has been read: R0 (the members) → R1–R4 (each subject's partitions) → R5 (the
+ * chats R2 named) → R6 (the users R1 and R5 named) → R7 (their organizations) → W1, W2 and S1 (the writes, which
+ * depend on every read). The page counts above are estimates; the replay counts the pages DynamoDB really returned
+ * (a page with a LastEvaluatedKey is followed by one more), and the benchmark reports the floor with those.
+ *
+ * The safe floor (`safeFloor`): the floor plus the least an operation itself must write to meet T3, X1 and X2, which a
+ * bare before→after diff does not show:
+ *  - at the request, one TransactWriteItems: the operation record (who asked, the stored plan X1 applies, when it fits
+ *    the record's 400 KB) with the user's lock (one operation per user, T3's "nothing changes before approval" needs
+ *    the request stored before anything runs); for a cancellation, the run record;
+ *  - each consent given later (T3's approval of a transfer, B4's operator confirmation): one read of the record (is
+ *    it still awaiting that consent, and who may give it) and one write recording who gave it;
+ *  - at the end, one TransactWriteItems: the final status, the audit entry (X2: who asked, who approved, what changed,
+ *    which rule, when) and the lock released. It is counted apart from W2 (merging the two would save one request
+ *    where W2 can be the last write; the safe floor does not assume that).
  */
 
 export type Operation =
@@ -169,6 +186,38 @@ function counters(before: World, after: World): OrgCounter[] {
   return [...new Set([...b.keys(), ...a.keys()])]
     .sort()
     .map((id) => ({ organizationId: id, members: (a.get(id)?.members ?? 0) - (b.get(id)?.members ?? 0), admins: (a.get(id)?.admins ?? 0) - (b.get(id)?.admins ?? 0) }));
+}
+
+/** A floor request's wave (see the doc comment above): lower waves first. */
+export const WAVE_OF_TERM: Record<FloorRequest['term'], number> = { R0: 0, R1: 1, R2: 1, R3: 1, R4: 1, R5: 2, R6: 3, R7: 4, W1: 5, W2: 5, S1: 5 };
+
+/** The plan in dependency waves, in order, empty waves left out; each wave keeps the plan's order. */
+export function floorWaves(plan: readonly FloorRequest[]): FloorRequest[][] {
+  const waves: FloorRequest[][] = [];
+  for (const r of plan) {
+    const w = WAVE_OF_TERM[r.term];
+    if (w === undefined) throw new Error(`floorWaves: unknown term ${String(r.term)}`);
+    (waves[w] ??= []).push(r);
+  }
+  return waves.filter((w) => w !== undefined && w.length > 0);
+}
+
+/** What the safe floor adds to the floor (see the doc comment above). */
+export interface OperationRecords {
+  /** One TransactWriteItems at the request (operation record + lock, or the run record). */
+  start: number;
+  /** Per consent given later (T3 approval, B4 confirmation): a read and a write. */
+  consentReads: number;
+  consentWrites: number;
+  /** One TransactWriteItems at the end (final status + audit entry + lock released). */
+  end: number;
+}
+
+/** The safe floor's DynamoDB requests: the floor's plus the operation's own records for T3, X1 and X2. */
+export function safeFloor(floorDynamodb: number, consents: number): { dynamodb: number; records: OperationRecords } {
+  if (!Number.isInteger(consents) || consents < 0) throw new Error(`safeFloor: consents must be a whole number ≥ 0, got ${consents}`);
+  const records = { start: 1, consentReads: consents, consentWrites: consents, end: 1 };
+  return { dynamodb: floorDynamodb + records.start + records.consentReads + records.consentWrites + records.end, records };
 }
 
 export function floorRequests(before: World, after: World, operation: Operation): Floor {

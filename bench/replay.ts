@@ -2,17 +2,26 @@ import { BatchGetCommand, BatchWriteCommand, QueryCommand, TransactWriteCommand 
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { ddb, s3 } from '../functions/store/clients.js';
 import { keys } from '../functions/store/keys.js';
-import type { FloorRequest } from './floor.js';
+import { READ_CONCURRENCY } from '../functions/store/batch.js';
+import { floorWaves, type FloorRequest } from './floor.js';
 
 /**
- * Replays a floor plan raw with the AWS SDK on the emulators: reads first, then table writes, then S3, each phase
- * with `inFlight` requests at once. Queries follow their pages; unprocessed keys and items are sent again (those
- * extra requests show in the request counts, not in the floor). Load this module after the stack has set the
- * endpoints (the store's clients read them when created).
+ * The replay's requests in flight: the product's read concurrency (functions/store/batch.ts READ_CONCURRENCY, the
+ * most the store sends at once). The store's write concurrency (`IN_FLIGHT` there) is not exported; the replay uses
+ * the read figure for every wave.
  */
-export async function replayFloor(plan: readonly FloorRequest[], options: { table: string; bucket: string; inFlight?: number }): Promise<{ ms: number; queryPages: number }> {
+export const PRODUCT_IN_FLIGHT = READ_CONCURRENCY;
+
+/**
+ * Replays a floor plan raw with the AWS SDK on the emulators, in its dependency waves (bench/floor.ts `floorWaves`:
+ * partitions, then the users and organizations they name, then the writes), each wave with `inFlight` requests at
+ * once. Queries follow their pages (`queryPages` counts the pages DynamoDB really returned); unprocessed keys and
+ * items are sent again (those extra requests show in the request counts, not in the floor). Load this module after
+ * the stack has set the endpoints (the store's clients read them when created).
+ */
+export async function replayFloor(plan: readonly FloorRequest[], options: { table: string; bucket: string; inFlight?: number }): Promise<{ ms: number; queryPages: number; waves: number }> {
   const { table, bucket } = options;
-  const inFlight = options.inFlight ?? 8;
+  const inFlight = options.inFlight ?? PRODUCT_IN_FLIGHT;
   let queryPages = 0;
   const run = async (requests: readonly FloorRequest[]) => {
     let next = 0;
@@ -81,9 +90,8 @@ export async function replayFloor(plan: readonly FloorRequest[], options: { tabl
         return;
     }
   };
+  const waves = floorWaves(plan);
   const t0 = performance.now();
-  await run(plan.filter((r) => r.op === 'Query' || r.op === 'BatchGet'));
-  await run(plan.filter((r) => r.op === 'BatchWrite' || r.op === 'TransactWrite'));
-  await run(plan.filter((r) => r.op === 'DeleteObjects'));
-  return { ms: performance.now() - t0, queryPages };
+  for (const wave of waves) await run(wave);
+  return { ms: performance.now() - t0, queryPages, waves: waves.length };
 }

@@ -5,8 +5,12 @@ import { REPO_ROOT } from '../infra/constructs/offboard-function.js';
 import { startEmbeddedStack } from '../local/embedded-stack.js';
 import { largeOrganizationWorld } from '../fixtures/large-organization.js';
 import { LARGE_USER_SIZES, largeUserWorld } from '../fixtures/large-user.js';
-import { floorRequests, type Operation, type World } from './floor.js';
+import { concurrencyWorld, type SmallOperation } from '../fixtures/concurrency-world.js';
+import { floorRequests, safeFloor, type Operation, type World } from './floor.js';
 import { findDynamoDbLocalPid, sampleRss } from './measure.js';
+import { costOf, PRICES, s3ClassOf, type Usage } from './cost.js';
+import { allowCancellation, allowEffects, cancellationRunId, changesOutsidePlans, emptyAllowed, hottestKeys, operationOf, type HotKey } from './attribution.js';
+import type { RequestRecord } from '../local/request-counts.js';
 
 /**
  * The benchmark. Every case runs in this one process on the embedded stack, and is compared with its floor: the
@@ -18,7 +22,23 @@ import { findDynamoDbLocalPid, sampleRss } from './measure.js';
  * floor's requests raw with the SDK (its time is `floorSeconds`); with BENCH_VERIFY (default on) export again and
  * check that the replay produced the same after-world.
  *
- * BENCH_SCALE=small: deletion-S, transfer-S, transfer-T10, deletion-demo, cancellation-1000. Default: all cases.
+ * Per case too: request units (WRU, RRU) as DynamoDB on-demand bills them (bench/request-units.ts, from every request
+ * recorded by local/request-counts.ts), S3 requests by price class, Lambda invocations and GB-seconds (duration ×
+ * the function's MemorySize in the synthesized template), API requests, state transitions, and what it all costs at
+ * us-east-1 on-demand prices (bench/cost.ts); the floor replayed in dependency waves at the product's concurrency,
+ * with the Query pages DynamoDB really returned, beside the safe floor (bench/floor.ts); and the key outside the
+ * world's own data written by the most distinct operations (bench/attribution.ts).
+ *
+ * concurrency-N (`runConcurrency`): N small operations across N/2 organizations started at once while a contract
+ * cancellation runs (fixtures/concurrency-world.ts); it reports their statuses, the world check, whether anything
+ * changed outside the union of their plans, the hottest key, and its requests against the sum of the same operations
+ * run alone: each distinct shape (one deletion, one transfer) run alone once on the same world without the large
+ * organization, times how many of that shape ran, plus the cancellation run alone (the `cancellation-M` case of
+ * this run when it ran, else run here).
+ *
+ * BENCH_SCALE=small: deletion-S, transfer-S, transfer-T10, deletion-demo, cancellation-1000, concurrency-20 (20
+ * operations, 10 organizations, a 1,000-member cancellation). Default: all cases (concurrency-200: 200 operations,
+ * 100 organizations, a 10,000-member cancellation).
  * BENCH_CASES=name,name: only those. BENCH_TIMEOUT_S: per-case limit for every case (defaults: 60 s for the demo world,
  * 120 s for S, 600 s for M, 1,200 s for L, 240 s for 1,000 and 1,200 s for 10,000 members). A case that times out is
  * recorded as `status: "timeout"`, its executions are aborted, and the run goes on; its floor is then the floor of the
@@ -36,7 +56,7 @@ interface Case {
   world: () => World;
   operation: Operation;
   /** Starts the operation through the API; returns how to read its status. */
-  start: () => Promise<{ id: string; effectCount?: number; status: () => Promise<{ status: string; body: any }>; httpStatus: number; answer: any }>;
+  start: () => Promise<{ id: string; effectCount?: number; status: () => Promise<{ status: string; body: any }>; httpStatus: number; answer: any; confirmed?: boolean }>;
 }
 
 const timeoutFor = (defaultS: number) => Number(process.env.BENCH_TIMEOUT_S ?? 0) || defaultS;
@@ -57,14 +77,19 @@ StateMachine.prototype.run = function (this: StateMachine, ...args: Parameters<S
 } as StateMachine['run'];
 
 const stack = await startEmbeddedStack({ port: 0 });
-const { takeRequestCounts } = await import('../local/request-counts.js');
+const { takeRequestCounts, takeRequestRecords, recordRequests } = await import('../local/request-counts.js');
+const { checkWorld } = await import('../local/world/check.js');
+recordRequests(true);
 const { loadWorld, exportWorld } = await import('../local/world/world-store.js');
-const { replayFloor } = await import('./replay.js');
+const { replayFloor, PRODUCT_IN_FLIGHT } = await import('./replay.js');
 const javaPid = findDynamoDbLocalPid();
 const table = process.env.TABLE_NAME!;
 const bucket = process.env.BUCKET_NAME!;
 
+/** HTTP API requests sent (the operation's own are those sent by a case's `start`). */
+let apiCalls = 0;
 async function call(method: string, route: string, as: string, body?: unknown, scopes?: string[]): Promise<{ status: number; body: any }> {
+  apiCalls++;
   const res = await fetch(`${stack.url}${route}`, {
     method,
     headers: { authorization: `Bearer ${await stack.token(as, scopes)}`, 'content-type': 'application/json' },
@@ -88,6 +113,55 @@ const secs = (ms: number) => Number((ms / 1000).toFixed(2));
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : null);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const anyRunning = () => stack.stepFunctions.list().some((e) => e.status === 'RUNNING');
+
+type Billed = Record<string, { invocations: number; gbSeconds: number }>;
+const billedNow = (): Billed => Object.fromEntries([...stack.lambda.billed.entries()].map(([k, v]) => [k, { ...v }]));
+/** a − b, by architecture. */
+const billedMinus = (a: Billed, b: Billed): Billed =>
+  Object.fromEntries(Object.entries(a).map(([k, v]) => [k, { invocations: v.invocations - (b[k]?.invocations ?? 0), gbSeconds: v.gbSeconds - (b[k]?.gbSeconds ?? 0) }]));
+const billedPlus = (a: Billed, b: Billed): Billed =>
+  Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, { invocations: (a[k]?.invocations ?? 0) + (b[k]?.invocations ?? 0), gbSeconds: (a[k]?.gbSeconds ?? 0) + (b[k]?.gbSeconds ?? 0) }]));
+const round = (x: number, digits = 6) => Number(x.toFixed(digits));
+
+/** Request units, S3 requests by class, Lambda, API requests and state transitions of a case, and their cost. */
+function usageOf(records: readonly RequestRecord[], billed: Billed, stateTransitions: number, apiRequests: number) {
+  let wru = 0;
+  let rru = 0;
+  let estimated = 0;
+  const s3 = { put: 0, get: 0, delete: 0 };
+  for (const r of records) {
+    wru += r.units.wru;
+    rru += r.units.rru;
+    estimated += r.units.estimated;
+    if (r.service === 'S3') s3[s3ClassOf(r.op)]++;
+  }
+  const usage: Usage = { wru, rru, stateTransitions, lambda: billed, s3, apiRequests };
+  const cost = costOf(usage);
+  return {
+    requestUnits: { wru: round(wru, 1), rru: round(rru, 1), estimated: round(estimated, 1) },
+    s3ByClass: s3,
+    lambda: Object.fromEntries(Object.entries(billed).map(([k, v]) => [k, { invocations: v.invocations, gbSeconds: round(v.gbSeconds, 3) }])),
+    apiRequests,
+    costUsd: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 6)])) as Record<keyof typeof cost, number>,
+  };
+}
+
+/** Each request attributed to an operation (bench/attribution.ts); invocations without one get their own name. */
+function attribute(records: readonly RequestRecord[]): { op: string; r: RequestRecord }[] {
+  const own = new WeakMap<object, string>();
+  let n = 0;
+  return records.map((r) => ({
+    r,
+    op: operationOf(r.invocation, () => {
+      const inv = r.invocation as object;
+      if (!own.has(inv)) own.set(inv, String(++n));
+      return own.get(inv)!;
+    }),
+  }));
+}
+function hotKeysOf(records: readonly RequestRecord[]): HotKey[] {
+  return hottestKeys(attribute(records).flatMap(({ op, r }) => r.writes.map((key) => ({ key, operation: op }))));
+}
 
 function userOperation(name: string, small: boolean, timeoutS: number, world: () => World, op: Operation, as: { requester: string; approver?: string }): Case {
   return {
@@ -127,12 +201,14 @@ function cancellation(members: number, small: boolean, timeoutS: number): Case {
     operation: { kind: 'cancellation', organizationId: 'X' },
     async start() {
       const { eventId } = await stack.eventBus.put({ Source: 'billing', DetailType: 'Contract Cancelled', Detail: { organizationId: 'X' } });
-      const id = `b1-${eventId}`;
+      const id = cancellationRunId(eventId);
       // B4: above the confirmation threshold the run waits for an operator
+      let confirmed = false;
       if ((await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator'])).body?.status === 'awaiting-confirmation') {
         await call('POST', `/billing-runs/${id}/confirmation`, 'platform-operator', undefined, ['offboard/operator']);
+        confirmed = true;
       }
-      return { id, httpStatus: 0, answer: { eventId }, effectCount: members, status: async () => {
+      return { id, httpStatus: 0, answer: { eventId }, effectCount: members, confirmed, status: async () => {
         const r = await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator']);
         return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
       } };
@@ -186,6 +262,14 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   log(`world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s`);
 
   takeRequestCounts();
+  takeRequestRecords();
+  stack.lambda.billed.clear();
+  const opRecords: RequestRecord[] = [];
+  const keep = () => {
+    for (const r of takeRequestRecords()) opRecords.push(r);
+  };
+  let pollBilled: Billed = {};
+  let apiRequests = 0;
   stack.stepFunctions.largestPayload = { bytes: 0, where: '' };
   stack.stepFunctions.stateTransitions = 0;
   stack.stepFunctions.transitionsByState.clear();
@@ -202,7 +286,9 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   let started: Awaited<ReturnType<Case['start']>> | undefined;
   let error: string | undefined;
   try {
+    const apiBefore = apiCalls;
     started = await c.start();
+    apiRequests = apiCalls - apiBefore;
     // Wait until no execution runs, then read the status; the status reads are not the operation's requests.
     for (;;) {
       while (anyRunning() && Date.now() < deadline) await Promise.race([stack.stepFunctions.idle(), sleep(POLL_MS)]);
@@ -211,8 +297,12 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
         break;
       }
       addCounts(opCounts, takeRequestCounts());
+      keep();
+      const billedBefore = billedNow();
       const s = await started.status();
       addCounts(pollCounts, takeRequestCounts());
+      takeRequestRecords();
+      pollBilled = billedPlus(pollBilled, billedMinus(billedNow(), billedBefore));
       final = s.body;
       status = s.status;
       if (!['running', 'awaiting-approval', 'unknown', 'http-404'].includes(status) && !anyRunning()) break;
@@ -228,6 +318,8 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   }
   const wallMs = performance.now() - t0;
   addCounts(opCounts, takeRequestCounts());
+  keep();
+  const billed = billedMinus(billedNow(), pollBilled);
   const peak = rss.stop();
   const transitions = stack.stepFunctions.stateTransitions;
   const transitionsByState = Object.fromEntries([...stack.stepFunctions.transitionsByState.entries()].sort((a, b) => b[1] - a[1]));
@@ -244,13 +336,23 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   const floor = floorRequests(before, after, c.operation);
   await loadWorld(before);
   takeRequestCounts();
+  takeRequestRecords();
   const replay = await replayFloor(floor.plan, { table, bucket });
   const replayCounts = takeRequestCounts();
+  const replayRecords = takeRequestRecords();
+  // The floor with the Query pages DynamoDB really returned (the plan's are estimates), and the safe floor.
+  const estimatedPages = floor.plan.reduce((n, r) => n + (r.op === 'Query' ? r.pages : 0), 0);
+  const floorReplayed = floor.dynamodb - estimatedPages + replay.queryPages;
+  const consents = c.operation.kind === 'transfer' ? 1 : started?.confirmed ? 1 : 0;
+  const safe = safeFloor(floorReplayed, consents);
+  const floorUnits = usageOf(replayRecords, {}, 0, 0).requestUnits;
   let replayMatches: boolean | null = null;
   if (VERIFY) replayMatches = JSON.stringify(await exportWorld()) === JSON.stringify(after);
   log(`floor replayed in ${secs(replay.ms)} s${VERIFY ? `, after-world ${replayMatches ? 'identical' : 'DIFFERENT'}` : ''}`);
 
   const requests = { dynamodb: sum(opCounts, 'DynamoDB.'), s3: sum(opCounts, 'S3.') };
+  const usage = usageOf(opRecords, billed, transitions, apiRequests);
+  const hotKeys = hotKeysOf(opRecords);
   return {
     name: c.name,
     status,
@@ -264,6 +366,12 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     floor: { dynamodb: floor.dynamodb, s3: floor.s3 },
     floorOf: status === 'succeeded' ? 'complete' : 'partial',
     ratios: { dynamodb: ratio(requests.dynamodb, floor.dynamodb), s3: ratio(requests.s3, floor.s3), time: ratio(wallMs, replay.ms) },
+    floorReplayed: { dynamodb: floorReplayed, queryPages: replay.queryPages, estimatedQueryPages: estimatedPages, waves: replay.waves, inFlight: PRODUCT_IN_FLIGHT, requestUnits: floorUnits },
+    safeFloor: { dynamodb: safe.dynamodb, s3: floor.s3, records: safe.records },
+    ratioToSafeFloor: ratio(requests.dynamodb, safe.dynamodb),
+    ...usage,
+    mostOperationsOnOneKey: hotKeys[0] ?? null,
+    hotKeys,
     wallSeconds: secs(wallMs),
     floorSeconds: secs(replay.ms),
     stateTransitions: transitions,
@@ -295,25 +403,185 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - t0];
 }
 
+interface ConcurrencyCase {
+  name: string;
+  small: boolean;
+  organizations: number;
+  members: number;
+  timeoutS: number;
+}
+const concurrencyCases: ConcurrencyCase[] = [
+  { name: 'concurrency-20', small: true, organizations: 10, members: 1000, timeoutS: timeoutFor(600) },
+  { name: 'concurrency-200', small: false, organizations: 100, members: 10_000, timeoutS: timeoutFor(1800) },
+].filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE === 'all' || c.small));
+
+/** Starts one small operation through the API (as `userOperation` does) and says how to read it. */
+async function startSmall(op: SmallOperation): Promise<{ op: SmallOperation; id: string; route: string; reader: string; refused?: string }> {
+  if (op.kind === 'deletion') {
+    const d = await call('POST', '/deletions', op.requester, { userId: op.userId });
+    return { op, id: d.body?.id ?? '', route: 'deletions', reader: op.requester, ...(d.status >= 300 ? { refused: `refused-${d.status}: ${JSON.stringify(d.body)}` } : {}) };
+  }
+  const t = await call('POST', '/transfers', op.requester, { userId: op.userId, destinationOrganizationId: op.to });
+  if (t.status !== 201) return { op, id: '', route: 'transfers', reader: op.requester, refused: `refused-${t.status}: ${JSON.stringify(t.body)}` };
+  const a = await call('POST', `/transfers/${t.body.id}/approval`, op.approver);
+  return { op, id: t.body.id, route: 'transfers', reader: op.approver, ...(a.status >= 300 ? { refused: `approval-refused-${a.status}: ${JSON.stringify(a.body)}` } : {}) };
+}
+
+/** Every effect of an operation's impact: the first page in the operation, the rest from its `/effects` route. */
+async function effectsOf(route: string, id: string, as: string): Promise<any[]> {
+  const first = (await call('GET', `/${route}/${id}`, as)).body?.impact;
+  const effects = [...(first?.effects ?? [])];
+  let cursor = first?.nextCursor;
+  while (cursor) {
+    const page = (await call('GET', `/${route}/${id}/effects?cursor=${encodeURIComponent(cursor)}`, as)).body;
+    effects.push(...(page?.effects ?? []));
+    cursor = page?.nextCursor;
+  }
+  return effects;
+}
+
+const DYNAMODB_OPS = (records: readonly RequestRecord[]) => records.filter((r) => r.service === 'DynamoDB').length;
+
+/**
+ * concurrency-N: the small operations of fixtures/concurrency-world.ts, all started at once while the large
+ * organization's contract cancellation runs; then their statuses, the world check, changes outside their plans,
+ * the hottest key, and the requests against the same operations run alone (see the doc comment at the top).
+ */
+async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknown>> {
+  const log = (msg: string) => process.stderr.write(`[bench] ${c.name}: ${msg}\n`);
+  const { world: before, operations } = concurrencyWorld(c.organizations, c.members);
+  const [loaded, loadMs] = await timed(() => loadWorld(before));
+  log(`world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s; ${operations.length} operations and a ${c.members}-member cancellation`);
+  // The plans are checked against the export (its defaults and computed fields), not against the fixture.
+  const beforeExport = (await exportWorld()) as any;
+  takeRequestCounts();
+  takeRequestRecords();
+  stack.lambda.billed.clear();
+  stack.stepFunctions.stateTransitions = 0;
+  stack.stepFunctions.transitionsByState.clear();
+  const rss = sampleRss(javaPid);
+  const t0 = performance.now();
+  const apiBefore = apiCalls;
+  const cancellationCase = cancellation(c.members, false, c.timeoutS);
+  const bulk = await cancellationCase.start();
+  const started = await Promise.all(operations.map(startSmall));
+  const apiRequests = apiCalls - apiBefore;
+  const deadline = Date.now() + c.timeoutS * 1000;
+  while (anyRunning() && Date.now() < deadline) await Promise.race([stack.stepFunctions.idle(), sleep(POLL_MS)]);
+  const timedOut = anyRunning();
+  const wallMs = performance.now() - t0;
+  const opCounts = takeRequestCounts();
+  const records = takeRequestRecords();
+  const billed = billedNow();
+  const transitions = stack.stepFunctions.stateTransitions;
+  const peak = rss.stop();
+  if (timedOut) await stopEverything();
+  log(`${timedOut ? 'timeout' : 'all executions ended'} in ${secs(wallMs)} s`);
+
+  // Statuses (read after the measurement: these reads are not the operations' requests).
+  const statuses: Record<string, number> = {};
+  const notSucceeded: { id: string; userId: string; status: string; error?: unknown }[] = [];
+  for (const s of started) {
+    const status = s.refused ?? (await call('GET', `/${s.route}/${s.id}`, s.reader)).body?.status ?? 'unknown';
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status !== 'succeeded') notSucceeded.push({ id: s.id, userId: s.op.userId, status });
+  }
+  const bulkStatus = (await bulk.status()).status;
+  const after = (await exportWorld()) as any;
+  const problems = await checkWorld();
+  const allowed = allowCancellation(emptyAllowed(), 'X', beforeExport);
+  for (const s of started) if (s.id) allowEffects(allowed, await effectsOf(s.route, s.id, s.reader), beforeExport);
+  const outside = changesOutsidePlans(beforeExport, after, allowed);
+  takeRequestCounts();
+  takeRequestRecords();
+
+  // Requests per operation in the concurrent run (attributed), and the same shapes run alone.
+  const byOperation = new Map<string, number>();
+  for (const { op, r } of attribute(records)) if (r.service === 'DynamoDB') byOperation.set(op, (byOperation.get(op) ?? 0) + 1);
+  const perShape = (kind: SmallOperation['kind']) => {
+    const ids = started.filter((s) => s.op.kind === kind && s.id).map((s) => byOperation.get(s.id) ?? 0);
+    return ids.length ? round(ids.reduce((a, b) => a + b, 0) / ids.length, 1) : null;
+  };
+  const unattributed = [...byOperation.entries()].filter(([op]) => !started.some((s) => s.id === op) && op !== bulk.id).reduce((n, [, v]) => n + v, 0);
+  log('running one deletion and one transfer alone');
+  const { world: smallWorld } = concurrencyWorld(c.organizations, 1);
+  const soloOf = async (op: SmallOperation) =>
+    runCase(
+      userOperation(`${c.name}-alone-${op.kind}`, true, timeoutFor(120), () => smallWorld, op.kind === 'deletion' ? { kind: 'deletion', userId: op.userId } : { kind: 'transfer', userId: op.userId, from: op.from, to: op.to }, {
+        requester: op.requester,
+        ...(op.kind === 'transfer' ? { approver: op.approver } : {}),
+      }),
+    );
+  const soloDeletion: any = await soloOf(operations.find((o) => o.kind === 'deletion')!);
+  const soloTransfer: any = await soloOf(operations.find((o) => o.kind === 'transfer')!);
+  const soloCancellation: any = results.find((x: any) => x.name === `cancellation-${c.members}` && x.status === 'succeeded') ?? (await runCase(cancellation(c.members, false, c.timeoutS)));
+  const count = (kind: SmallOperation['kind']) => operations.filter((o) => o.kind === kind).length;
+  const aloneSum = count('deletion') * soloDeletion.requests.dynamodb + count('transfer') * soloTransfer.requests.dynamodb + soloCancellation.requests.dynamodb;
+  const dynamodb = DYNAMODB_OPS(records);
+  const hotKeys = hotKeysOf(records);
+  return {
+    name: c.name,
+    status: timedOut ? 'timeout' : notSucceeded.length === 0 && bulkStatus === 'succeeded' ? 'succeeded' : 'some-failed',
+    operations: operations.length,
+    organizations: c.organizations,
+    cancellationMembers: c.members,
+    statuses,
+    cancellationStatus: bulkStatus,
+    notSucceeded: notSucceeded.slice(0, 20),
+    worldCheck: { problems: problems.length, first: problems.slice(0, 10) },
+    changesOutsidePlans: { count: outside.length, first: outside.slice(0, 20), planUnion: 'the effects of every small operation\'s impact (API), and for the cancellation every active member of X with their contacts, chats (and what they hold) and tasks' },
+    requests: { dynamodb, s3: sum(opCounts, 'S3.') },
+    aloneSum: {
+      dynamodb: aloneSum,
+      method: `each shape run alone once on the same world without the large organization (${soloDeletion.requests.dynamodb} for a deletion, ${soloTransfer.requests.dynamodb} for a transfer) × how many ran, + the ${c.members}-member cancellation alone (${soloCancellation.requests.dynamodb}${soloCancellation.name === `cancellation-${c.members}` ? `, case ${soloCancellation.name} of this run` : ''})`,
+    },
+    ratioToAloneSum: ratio(dynamodb, aloneSum),
+    perOperation: {
+      deletion: { concurrentMean: perShape('deletion'), alone: soloDeletion.requests.dynamodb },
+      transfer: { concurrentMean: perShape('transfer'), alone: soloTransfer.requests.dynamodb },
+      cancellation: { concurrent: byOperation.get(bulk.id) ?? 0, alone: soloCancellation.requests.dynamodb },
+      unattributed,
+    },
+    ...usageOf(records, billed, transitions, apiRequests),
+    mostOperationsOnOneKey: hotKeys[0] ?? null,
+    hotKeys,
+    wallSeconds: secs(wallMs),
+    stateTransitions: transitions,
+    peakRssMb: peak.peakRssMb,
+    nodePeakRssMb: peak.nodePeakRssMb,
+    dynamodbLocalPeakRssMb: peak.dynamodbLocalPeakRssMb,
+    requestsByOperation: opCounts,
+    world: { items: loaded.items, objects: loaded.objects, loadSeconds: secs(loadMs) },
+  };
+}
+
 const results: Record<string, unknown>[] = [];
 const out = path.join(REPO_ROOT, '.offboard', 'bench.json');
 mkdirSync(path.dirname(out), { recursive: true });
 const benchStarted = performance.now();
-for (const c of cases) {
+const runs: [string, () => Promise<Record<string, unknown>>][] = [
+  ...cases.map((c): [string, () => Promise<Record<string, unknown>>] => [c.name, () => runCase(c)]),
+  ...concurrencyCases.map((c): [string, () => Promise<Record<string, unknown>>] => [c.name, () => runConcurrency(c)]),
+];
+for (const [name, run] of runs) {
   try {
-    results.push(await runCase(c));
+    results.push(await run());
   } catch (e) {
-    process.stderr.write(`[bench] ${c.name}: failed: ${(e as Error)?.stack ?? e}\n`);
-    results.push({ name: c.name, status: 'bench-error', error: String((e as Error)?.message ?? e) });
+    process.stderr.write(`[bench] ${name}: failed: ${(e as Error)?.stack ?? e}\n`);
+    results.push({ name, status: 'bench-error', error: String((e as Error)?.message ?? e) });
     await stopEverything();
   }
-  writeFileSync(out, `${JSON.stringify({ scale: SCALE, cases: results }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ scale: SCALE, prices: PRICES, cases: results }, null, 2)}\n`);
 }
 await stack.stop();
 
-const r = results as any[];
+const r = (results as any[]).filter((x) => !x.name.startsWith('concurrency-'));
+const conc = (results as any[]).filter((x) => x.name.startsWith('concurrency-'));
 const row = (cells: (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(18) : String(c).padStart(i === 1 ? 10 : 14))).join(' ');
 const pair = (a: number | undefined, b: number | undefined) => (a === undefined ? '-' : `${a}/${b} ${b ? `${(a / b).toFixed(1)}×` : ''}`.trim());
+const gbs = (x: any) => round(Object.values<any>(x.lambda ?? {}).reduce((n, l) => n + l.gbSeconds, 0), 1);
+const usd = (v: number | undefined) => (v === undefined ? '-' : `$${v < 0.01 ? v.toFixed(5) : v.toFixed(3)}`);
+const hot = (x: any) => (x.mostOperationsOnOneKey ? `${x.mostOperationsOnOneKey.operations} ${x.mostOperationsOnOneKey.key.split(' ')[0]}` : '-');
 const lines = [
   `offboard benchmark, scale ${SCALE} (${secs(performance.now() - benchStarted)} s in all); ratios are measured/floor, the figures to compare`,
   '',
@@ -336,10 +604,59 @@ const lines = [
         ]),
   ),
   '',
+  `Replayed floor, safe floor, billed units and cost (${PRICES.region} on-demand, prices of ${PRICES.asOf}: bench/cost.ts)`,
+  row(['case', 'replayed', 'safe floor', 'WRU', 'RRU', 'GB-s', 'S3 put/get', 'cost', 'DynamoDB $', 'Lambda $', 'SFN $', 'hottest key']),
+  ...r
+    .filter((x) => x.status !== 'bench-error')
+    .map((x) =>
+      row([
+        x.name,
+        x.floorReplayed.dynamodb,
+        pair(x.requests.dynamodb, x.safeFloor.dynamodb),
+        `${round(x.requestUnits.wru, 0)}/${round(x.floorReplayed.requestUnits.wru, 0)}`,
+        `${round(x.requestUnits.rru, 0)}/${round(x.floorReplayed.requestUnits.rru, 0)}`,
+        gbs(x),
+        `${x.s3ByClass.put}/${x.s3ByClass.get}`,
+        usd(x.costUsd.total),
+        usd(x.costUsd.dynamodb),
+        usd(x.costUsd.lambda),
+        usd(x.costUsd.stepFunctions),
+        hot(x),
+      ]),
+    ),
+  ...(conc.length
+    ? [
+        '',
+        'Concurrency: small operations started at once while a contract cancellation runs (fixtures/concurrency-world.ts)',
+        row(['case', 'status', 'statuses', 'check', 'outside plans', 'DynamoDB', 'alone-sum', 'ratio', 'WRU', 'cost', 'wall s', 'hottest key']),
+        ...conc.map((x) =>
+          x.status === 'bench-error'
+            ? row([x.name, x.status, String(x.error).slice(0, 60)])
+            : row([
+                x.name,
+                x.status,
+                Object.entries(x.statuses).map(([k, v]) => `${v} ${k}`).join(', ') + `; bulk ${x.cancellationStatus}`,
+                `${x.worldCheck.problems} problems`,
+                x.changesOutsidePlans.count,
+                x.requests.dynamodb,
+                x.aloneSum.dynamodb,
+                `${x.ratioToAloneSum}×`,
+                round(x.requestUnits.wru, 0),
+                usd(x.costUsd.total),
+                x.wallSeconds,
+                hot(x),
+              ]),
+        ),
+      ]
+    : []),
+  '',
   'DynamoDB, S3: requests during the operation / floor requests (bench/floor.ts), and their ratio; wall/floor s: the operation',
   'request → final status / the floor replayed raw on the same emulators, and their ratio. peak RSS: this process + DynamoDB Local.',
+  'replayed: the floor with the Query pages DynamoDB returned (waves at the product\'s concurrency); safe floor: measured / floor +',
+  'the operation\'s own records (T3, X1, X2); WRU, RRU: measured/floor; hottest key: the most distinct operations that wrote one key',
+  'outside the world\'s data, and its partition. alone-sum: the same operations run alone (see bench.json aloneSum.method).',
   '* the operation did not succeed: the floor is that of the partial change it made before it ended or was stopped.',
-  `Full figures (requests by operation, floor terms, world load times, replay check): ${path.relative(REPO_ROOT, out)}`,
+  `Full figures (requests by operation, floor terms, world load times, replay check, prices): ${path.relative(REPO_ROOT, out)}`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exit(0);

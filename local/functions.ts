@@ -37,9 +37,12 @@ const WRITES = new Set([
 ]);
 
 /** One invocation: its writes so far, and for a `mid` fault where it stops. */
-interface InvocationScope {
+export interface InvocationScope {
   name: string;
   fn: LocalFunction;
+  /** The event the invocation got and (once it returned) its result: the benchmark attributes requests to operations by them. */
+  event: unknown;
+  result?: unknown;
   writes: number;
   stopAfter?: number;
   failAt?: { pattern: RegExp; fail: () => Error };
@@ -52,6 +55,11 @@ const never = () => new Promise<never>(() => undefined);
 /** The function whose invocation is running here (the IAM enforcement asks whose role a request is made with). */
 export function currentFunction(): LocalFunction | undefined {
   return scope.getStore()?.fn;
+}
+
+/** The invocation running here, if any (local/request-counts.ts records it with each request). */
+export function currentInvocation(): InvocationScope | undefined {
+  return scope.getStore();
 }
 
 /**
@@ -116,6 +124,8 @@ export class LocalLambda implements FunctionInvoker {
   readonly longestMs = new Map<string, number>();
   /** Instrumentation: invocations currently running. */
   inFlight = 0;
+  /** Instrumentation (the benchmark): invocations and GB-seconds (each invocation's duration, rounded up to 1 ms, × its MemorySize), by architecture. */
+  readonly billed = new Map<string, { invocations: number; gbSeconds: number }>();
   /** lambda:InvokeFunction as AWS authorizes it (the embedded stack's IAM enforcement); absent: every caller may. */
   authorizeInvoke?: (f: LocalFunction, caller: InvokeCaller) => Promise<Denial | undefined>;
 
@@ -172,7 +182,7 @@ export class LocalLambda implements FunctionInvoker {
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => Math.max(0, 300_000 - (Date.now() - started)),
     };
-    const watch: InvocationScope = { name, fn: f, writes: 0, stopped: false };
+    const watch: InvocationScope = { name, fn: f, event, writes: 0, stopped: false };
     let stopped: Promise<never> | undefined;
     if (fault?.when === 'mid' && fault.times > 0 && fault.atWrite) {
       watch.failAt = {
@@ -200,6 +210,7 @@ export class LocalLambda implements FunctionInvoker {
       fire('before');
       const run = scope.run(watch, () => handler(JSON.parse(JSON.stringify(event ?? null)), context));
       const result = await (stopped ? Promise.race([run, stopped]) : run);
+      watch.result = result;
       if (watch.writes > (this.mostWrites.get(name) ?? 0)) this.mostWrites.set(name, watch.writes);
       fire('after');
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
@@ -207,6 +218,10 @@ export class LocalLambda implements FunctionInvoker {
       this.inFlight--;
       const ms = Date.now() - started;
       if (ms > (this.longestMs.get(f.entry) ?? 0)) this.longestMs.set(f.entry, ms);
+      const billed = this.billed.get(f.architecture) ?? { invocations: 0, gbSeconds: 0 };
+      billed.invocations++;
+      billed.gbSeconds += (Math.max(1, Math.ceil(ms)) / 1000) * (f.memorySize / 1024);
+      this.billed.set(f.architecture, billed);
     }
   }
 }

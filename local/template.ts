@@ -114,6 +114,10 @@ export interface LocalFunction {
   /** Handler module, relative to the repository root. */
   entry: string;
   environment: Record<string, string>;
+  /** MemorySize of the function in MB (Lambda's default 128 when the template has none), for the benchmark's GB-seconds. */
+  memorySize: number;
+  /** `arm64` or `x86_64` (Lambda's default), for the benchmark's price. */
+  architecture: string;
 }
 
 /** Every Lambda function of the template with its handler module (from the function construct's metadata). */
@@ -125,6 +129,8 @@ export function localFunctions(names: LocalNames): LocalFunction[] {
       arn: names.arn(logicalId),
       entry: r.Metadata[ENTRY_METADATA],
       environment: names.resolve(r.Properties?.Environment?.Variables ?? {}),
+      memorySize: Number(r.Properties?.MemorySize ?? 128),
+      architecture: String(r.Properties?.Architectures?.[0] ?? 'x86_64'),
     }));
 }
 
