@@ -2,15 +2,14 @@ import { BatchGetCommand, BatchWriteCommand, QueryCommand, TransactWriteCommand 
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { ddb, s3 } from '../functions/store/clients.js';
 import { keys } from '../functions/store/keys.js';
-import { READ_CONCURRENCY } from '../functions/store/batch.js';
+import { READ_CONCURRENCY, WRITE_CONCURRENCY } from '../functions/store/batch.js';
 import { floorWaves, type FloorRequest } from './floor.js';
 
 /**
- * The replay's requests in flight: the product's read concurrency (functions/store/batch.ts READ_CONCURRENCY, the
- * most the store sends at once). The store's write concurrency (`IN_FLIGHT` there) is not exported; the replay uses
- * the read figure for every wave.
+ * The replay's requests in flight, as the product sends them (functions/store/batch.ts): reads at READ_CONCURRENCY,
+ * writes at WRITE_CONCURRENCY.
  */
-export const PRODUCT_IN_FLIGHT = READ_CONCURRENCY;
+export const PRODUCT_IN_FLIGHT = { reads: READ_CONCURRENCY, writes: WRITE_CONCURRENCY };
 
 /**
  * Replays a floor plan raw with the AWS SDK on the emulators, in its dependency waves (bench/floor.ts `floorWaves`:
@@ -19,11 +18,12 @@ export const PRODUCT_IN_FLIGHT = READ_CONCURRENCY;
  * items are sent again (those extra requests show in the request counts, not in the floor). Load this module after
  * the stack has set the endpoints (the store's clients read them when created).
  */
-export async function replayFloor(plan: readonly FloorRequest[], options: { table: string; bucket: string; inFlight?: number }): Promise<{ ms: number; queryPages: number; waves: number }> {
+export async function replayFloor(plan: readonly FloorRequest[], options: { table: string; bucket: string; inFlight?: { reads: number; writes: number } }): Promise<{ ms: number; queryPages: number; waves: number }> {
   const { table, bucket } = options;
-  const inFlight = options.inFlight ?? PRODUCT_IN_FLIGHT;
+  const limits = options.inFlight ?? PRODUCT_IN_FLIGHT;
   let queryPages = 0;
   const run = async (requests: readonly FloorRequest[]) => {
+    const inFlight = requests.every((r) => r.op === 'Query' || r.op === 'BatchGet') ? limits.reads : limits.writes;
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(inFlight, requests.length) }, async () => {

@@ -18,7 +18,9 @@ export const BATCH_WRITE_LIMIT = 25;
 export const DELETE_OBJECTS_LIMIT = 1000;
 /** Attempts of one batch request (partial results and throttling together) before it fails with IncompleteBatch. */
 export const MAX_ATTEMPTS = 8;
-const IN_FLIGHT = 8;
+/** Write requests (BatchWriteItem, BatchExecuteStatement) the store sends at once. */
+export const WRITE_CONCURRENCY = 8;
+const IN_FLIGHT = WRITE_CONCURRENCY;
 
 type Key = Record<string, unknown>;
 export type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Key } };
