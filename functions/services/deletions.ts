@@ -1,11 +1,11 @@
 import { audit, createOperation, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
 import { move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
-import { fingerprint } from '../store/plans.js';
+import { fingerprint, PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
-import { startRun } from './executions.js';
+import { createRunning, startRun } from './executions.js';
 import { computeDeletionPlan } from './planning.js';
-import { checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
+import { checkPreview, firstPageView, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
@@ -54,9 +54,17 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;
   if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { organizations, readAt, entries });
+  const requested = { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) };
+  const planHeader = { id: op.planId!, operation: 'deletion' as const, userId, organizations, readAt };
+  const { plan, items } = planRecord(planHeader, entries);
+  if (plan.pages.length <= PAGES_IN_TRANSACTION) {
+    // the operation, its lock, its plan, its audit entry and its start in one transaction (409 while another holds the user)
+    const running = await createRunning(op, 'start', [{ plan: items }, { audit: [requested] }]);
+    return operationView(running, firstPageView(plan, entries));
+  }
   await createOperation(op); // one operation per user at a time: 409 otherwise
-  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, organizations, readAt }, entries);
-  await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
+  const { view } = await storePlan(planHeader, entries);
+  await audit(op.id, requested);
   return operationView(await startRun(op, 'start', {}, [], true), view);
 }
 

@@ -2,8 +2,9 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import { logger } from '../shared/logger.js';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
-import { now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
-import { move } from './transitions.js';
+import { createOperation, now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { transitionFor } from '../domain/lifecycle/operation.js';
+import { move, requireStatus } from './transitions.js';
 
 /** The transitions that start a run of an operation's execution (domain/lifecycle/operation.ts). */
 export type RunStart = 'approve' | 'start' | 'seat-freed' | 'resume' | 'purge';
@@ -12,6 +13,8 @@ export interface ExecutionInput {
   operationId: string;
   /** D7 beyond: the deletion waits (a Wait state) until this instant, then purges unless undone. */
   purgeAt?: string;
+  /** The plan this run applies was stored for it (at the request or approval): PlanImpact has nothing to do. */
+  planned?: boolean;
 }
 
 const machineFor = (op: OperationRecord): string =>
@@ -26,9 +29,25 @@ export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): str
  * its execution. A start that already happened is not repeated. `planned`: the plan was just stored for this run.
  */
 export async function startRun(op: OperationRecord, start: RunStart, set: Partial<OperationRecord> = {}, intents: readonly WithTransition[] = [], planned = false): Promise<OperationRecord> {
-  const running = await beginRun(op, start, set, intents, planned);
+  return executionFor(await beginRun(op, start, set, intents, planned));
+}
+
+/**
+ * An operation created already running (a deletion starts at once, D1): `request` and `start` in its one creating
+ * transaction with what `intents` name (its plan, its audit entry, the journal entries), then its execution.
+ */
+export async function createRunning(op: OperationRecord, start: RunStart, intents: readonly WithTransition[]): Promise<OperationRecord> {
+  requireStatus(start, op);
+  const startedAt = now();
+  const running: OperationRecord = { ...op, status: transitionFor(start, op).to, runCount: op.runCount + 1, startedAt, plannedRun: op.runCount + 1 };
+  await createOperation(running, [...intents, { journal: 'start', startedAt }]);
+  return executionFor(running);
+}
+
+/** Starts a running operation's execution; a run whose execution cannot start ends failed. */
+async function executionFor(running: OperationRecord): Promise<OperationRecord> {
   try {
-    await startExecution(running, { operationId: running.id });
+    await startExecution(running, { operationId: running.id, planned: running.plannedRun === running.runCount });
   } catch (error) {
     await move(running, 'fail', { set: { error: { code: 'ExecutionNotStarted', message: (error as Error).message } } });
     await releaseLock(running.userId, running.id);

@@ -105,11 +105,16 @@ export async function operationsView(ops: readonly OperationRecord[]) {
   return Promise.all(ops.map((op, i) => operationView(op, impactSummary(op.planId ? headers.get(op.planId) : undefined, op), applied[i])));
 }
 
+/** A stored plan's Impact, with its first page of effects (the entries it was stored from). */
+export function firstPageView(header: PlanHeader, entries: readonly PlanEntry[]) {
+  const firstPage = Object.values(header.pages[0] ?? {}).reduce((n, count) => n + (count ?? 0), 0);
+  return impactView(header, entries.slice(0, firstPage));
+}
+
 /** Stores a plan and answers its Impact. */
 export async function storePlan(header: Parameters<typeof writePlan>[0], entries: readonly PlanEntry[], ttlSeconds?: number) {
   const stored = await writePlan(header, entries, ttlSeconds ? { ttlSeconds } : {});
-  const firstPage = Object.values(stored.pages[0] ?? {}).reduce((n, count) => n + (count ?? 0), 0);
-  return { header: stored, view: impactView(stored, entries.slice(0, firstPage)) };
+  return { header: stored, view: firstPageView(stored, entries) };
 }
 
 /** X1: a saved preview, answered as an Impact with its `id` and `expiresAt`. */

@@ -85,6 +85,8 @@ export type WithTransition =
   | { markers: 'clear' }
   /** X2: audit entries written with the transition. */
   | { audit: readonly Record<string, unknown>[] }
+  /** X1: a small plan's items (store/plans.ts planRecord), stored with the operation that applies it. */
+  | { plan: readonly Record<string, unknown>[] }
   /** D7: the user suspended (creation of a scheduled deletion), or active again (its wait ended). */
   | { suspend: User }
   | { reactivate: User };
@@ -95,6 +97,7 @@ function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[
     if ('journal' in intent) return intent.journal === 'start' ? journalStart(op.id, runOrganizations(op), intent.startedAt) : journalStop(op.id, runOrganizations(op), intent.startedAt);
     if ('waiting' in intent) return intent.waiting === 'mark' ? putWaitingMarkers(op) : deleteWaitingMarkers(op);
     if ('markers' in intent) return op.operation === 'transfer' ? markerDeletes(op) : [];
+    if ('plan' in intent) return intent.plan.map((Item) => ({ Put: { TableName: tableName(), Item } }));
     if ('audit' in intent) {
       const at = now();
       return intent.audit.map((entry, i) => ({ Put: { TableName: tableName(), Item: auditItem({ operationId: op.id }, entry, at, i) } }));

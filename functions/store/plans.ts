@@ -93,15 +93,12 @@ export function fingerprint(effects: Iterable<Effect>): string {
   return hash.digest('base64url');
 }
 
-/**
- * Stores a plan: entries must be in impact order and unique (see `mergeEffects`). `ttlSeconds` makes it expire
- * (saved previews); an operation's plan is kept with the operation.
- */
-export async function writePlan(
+/** A plan's header and its table items (pages and header), for a write or a transaction. */
+export function planRecord(
   header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'organizations' | 'readAt'>,
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
-): Promise<PlanHeader> {
+): { plan: PlanHeader; items: Record<string, unknown>[] } {
   const at = options.now ?? new Date(nowMs());
   const pages = paginate(entries);
   const effects = entries.map((e) => e.effect);
@@ -121,10 +118,23 @@ export async function writePlan(
   };
   // TTL (the table's `expiresAt`, epoch seconds) removes an expired preview's items; reads check the ISO time too.
   const ttl = expiry ? { expiresAt: Math.floor(expiry.getTime() / 1000) + 3600 } : {};
-  await batchWrite(tableName(), [
-    ...pages.map((page, n) => put({ ...keys.planPage(plan.id, n), type: 'plan-page', planId: plan.id, count: page.length, data: gzipSync(JSON.stringify(page)), ...ttl })),
-    put({ ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...ttl }),
-  ]);
+  const items = [
+    ...pages.map((page, n) => ({ ...keys.planPage(plan.id, n), type: 'plan-page', planId: plan.id, count: page.length, data: gzipSync(JSON.stringify(page)), ...ttl })),
+    { ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...ttl },
+  ];
+  return { plan, items };
+}
+
+/** Pages a plan may have to be stored in its operation's creating transaction (DynamoDB: 100 items, 4 MB). */
+export const PAGES_IN_TRANSACTION = 8;
+
+/**
+ * Stores a plan: entries must be in impact order and unique (see `mergeEffects`). `ttlSeconds` makes it expire
+ * (saved previews); an operation's plan is kept with the operation.
+ */
+export async function writePlan(header: Parameters<typeof planRecord>[0], entries: readonly PlanEntry[], options: { ttlSeconds?: number; now?: Date } = {}): Promise<PlanHeader> {
+  const { plan, items } = planRecord(header, entries, options);
+  await batchWrite(tableName(), items.map(put));
   return plan;
 }
 

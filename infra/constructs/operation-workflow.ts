@@ -103,7 +103,11 @@ export class OperationWorkflow extends Construct {
       grace.when(sfn.Condition.isPresent('$.purgeAt'), wait);
       links.push({ entry: grace, link: (next) => (grace.otherwise(next), purging.otherwise(next)) });
     }
-    links.push(single('PlanImpact'));
+    // the plan stored for this run at its request or approval: nothing for PlanImpact to do
+    const planImpact = single('PlanImpact');
+    const planned = new sfn.Choice(this, 'AlreadyPlanned', { comment: 'X1: the plan was stored for this run when it was requested or approved; otherwise PlanImpact checks it or plans again' });
+    planned.otherwise(planImpact.entry);
+    links.push({ entry: planned, link: (next) => (planned.when(sfn.Condition.and(sfn.Condition.isPresent('$.planned'), sfn.Condition.booleanEquals('$.planned', true)), next), planImpact.link(next)) });
     // every phase in one step, as many as fit in an invocation: a small operation is applied in one
     const apply = paged(invoke('Apply'), (task) => {
       if (props.operation !== 'transfer') return;

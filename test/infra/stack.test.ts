@@ -48,8 +48,11 @@ describe('state machines', () => {
   it('the transfer machine runs the steps in order', () => {
     const names = allStates(byId('TransferWorkflow')).map(([n]) => n);
     expect(names).toEqual(expect.arrayContaining(['PlanImpact', 'Apply', 'ApplyHasMore', 'Finalize', 'MarkFailed', 'AwaitSeat']));
-    expect(byId('TransferWorkflow').StartAt).toBe('PlanImpact');
+    expect(byId('TransferWorkflow').StartAt).toBe('AlreadyPlanned');
     const states = Object.fromEntries(allStates(byId('TransferWorkflow')));
+    // X1: a run whose plan was stored for it at the approval goes straight to Apply
+    expect(states.AlreadyPlanned.Choices[0].Next).toBe('Apply');
+    expect(states.AlreadyPlanned.Default).toBe('PlanImpact');
     expect([states.PlanImpact.Next, states.Apply.Next, states.ApplyHasMore.Default, states.Finalize.Next]).toEqual(['Apply', 'ApplyHasMore', 'Finalize', 'OperationSucceeded']);
   });
 
@@ -64,10 +67,10 @@ describe('state machines', () => {
     const states = Object.fromEntries(allStates(d));
     expect(d.StartAt).toBe('GracePeriod');
     expect(states.GracePeriod.Choices[0]).toMatchObject({ Variable: '$.purgeAt', IsPresent: true, Next: 'WaitUntilPurge' });
-    expect(states.GracePeriod.Default).toBe('PlanImpact');
+    expect(states.GracePeriod.Default).toBe('AlreadyPlanned');
     expect(states.WaitUntilPurge).toMatchObject({ Type: 'Wait', TimestampPath: '$.purgeAt', Next: 'StartPurge' });
     expect(states.PurgeStarted.Choices[0]).toMatchObject({ Variable: '$.purge', BooleanEquals: false, Next: 'NotPurged' });
-    expect(states.PurgeStarted.Default).toBe('PlanImpact');
+    expect(states.PurgeStarted.Default).toBe('AlreadyPlanned');
     // the longest grace period (30 days) and a run fit in the execution's timeout; the transfer machine keeps 6 hours
     expect(d.TimeoutSeconds).toBeGreaterThanOrEqual(30 * 86400 + 6 * 3600);
     expect(byId('TransferWorkflow').TimeoutSeconds).toBe(6 * 3600);

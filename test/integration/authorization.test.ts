@@ -102,14 +102,14 @@ async function prepare(fixture: Fixture): Promise<string> {
     case 'failed-transfer':
     case 'failed-deletion': {
       // the run's first step fails with an error no Retry matches: the operation ends failed
-      await target.fault('plan-impact', { times: 1, when: 'before', error: 'AccessDeniedException' });
+      await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
       const transfer = fixture === 'failed-transfer';
       const id = transfer
         ? (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id
         : (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } })).body.id;
       if (transfer) await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
       await settle(target, `/${transfer ? 'transfers' : 'deletions'}/${id}`, 'adminA');
-      await target.fault('plan-impact');
+      await target.fault('apply');
       return id;
     }
     case 'failed-run': {

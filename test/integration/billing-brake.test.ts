@@ -155,12 +155,12 @@ describe('O2, O3 — resuming a bulk run', () => {
 
   it('B1, O2: a failed transfer into an organization whose contract is cancelled is cancelled and cannot be resumed into it', async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
-    await target.fault('plan-impact', { times: 1, when: 'before', error: 'AccessDeniedException' });
+    await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
     const toC = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
     expect(toC.status, JSON.stringify(toC.body)).toBe(201);
     await target.call('POST', `/transfers/${toC.body.id}/approval`, { as: 'adminC' });
     expect((await settle(target, `/transfers/${toC.body.id}`, 'adminA')).status).toBe('failed');
-    await target.fault('plan-impact');
+    await target.fault('apply');
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'C' })); // 2 members: runs at once
     expect(await runUntil(`b1-${eventId}`)).toMatchObject({ status: 'succeeded' });
     expect((await target.call('GET', `/transfers/${toC.body.id}`, { as: 'adminA' })).body).toMatchObject({ status: 'cancelled', error: { rule: 'B1' } });

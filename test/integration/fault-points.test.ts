@@ -26,16 +26,17 @@ const machineOf = (logicalId: string): Machine | undefined =>
  */
 const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean }>> = {
   transfer: {
-    PlanImpact: {},
+    // a run planned at its approval skips PlanImpact (AlreadyPlanned); a resumed run checks its plan there
+    PlanImpact: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
     Apply: {},
     // failed before taking its seat, C's seats cut to 1 meanwhile: the resumed run finds no seat and waits (T4)
-    AwaitSeat: { full: true, via: { fn: 'plan-impact', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
+    AwaitSeat: { full: true, via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
     Finalize: {},
     MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
   deletion: {
     StartPurge: { grace: true },
-    PlanImpact: {},
+    PlanImpact: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
     Apply: {},
     Finalize: {},
     MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },

@@ -18,23 +18,23 @@ const user = async (id: string) => (await target.export()).users.find((u: any) =
 
 /** A deletion of `userId` that failed at its first step (a missing permission), before anything changed. */
 async function failedDeletion(userId: string): Promise<string> {
-  await target.fault('plan-impact', { times: 1, when: 'before', error: 'AccessDeniedException' });
+  await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
   const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId } });
   expect(requested.status, JSON.stringify(requested.body)).toBe(202);
   await idle();
-  await target.fault('plan-impact');
+  await target.fault('apply');
   expect((await target.call('GET', `/deletions/${requested.body.id}`, { as: 'adminA' })).body).toMatchObject({ status: 'failed' });
   return requested.body.id;
 }
 
 /** A transfer of `userId` from A to `to`, approved, that failed at its first step. */
 async function failedTransfer(userId: string, to: string, approver: string, previewId?: string): Promise<string> {
-  await target.fault('plan-impact', { times: 1, when: 'before', error: 'AccessDeniedException' });
+  await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
   const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId, destinationOrganizationId: to, ...(previewId ? { previewId } : {}) } });
   expect(requested.status, JSON.stringify(requested.body)).toBe(201);
   expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: approver })).status).toBe(202);
   await idle();
-  await target.fault('plan-impact');
+  await target.fault('apply');
   expect((await target.call('GET', `/transfers/${requested.body.id}`, { as: 'adminA' })).body).toMatchObject({ status: 'failed' });
   return requested.body.id;
 }

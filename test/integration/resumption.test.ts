@@ -14,12 +14,12 @@ const idle = async () => expect((await target.call('POST', '/_local/idle')).stat
 
 /** A transfer of u0 to C that failed at its first step (a missing permission), before anything changed. */
 async function failedTransfer(): Promise<string> {
-  await target.fault('plan-impact', { times: 1, when: 'before', error: 'AccessDeniedException' });
+  await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
   const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'C' } });
   expect(requested.status).toBe(201);
   expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
   await idle();
-  await target.fault('plan-impact');
+  await target.fault('apply');
   const failed = await target.call('GET', `/transfers/${requested.body.id}`, { as: 'adminA' });
   expect(failed.body).toMatchObject({ status: 'failed', error: { code: 'AccessDeniedException' } });
   return requested.body.id;

@@ -191,10 +191,10 @@ describe('retries never duplicate an effect', () => {
 
   it('a step that keeps failing ends the transfer failed with its error, and releases the lock', async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
-    await target.fault('plan-impact', { times: 50, when: 'before', error: 'Lambda.ServiceException' });
+    await target.fault('apply', { times: 50, when: 'before', error: 'Lambda.ServiceException' });
     const before = await target.export();
     const { final } = await transfer('a1', 'C', 'adminA', 'adminC');
-    await target.fault('plan-impact');
+    await target.fault('apply');
     expect(final.status).toBe('failed');
     expect(final.error).toMatchObject({ code: 'Lambda.ServiceException' });
     expect(await target.export()).toEqual(before);
