@@ -95,7 +95,6 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     expect(byKind.get('membership-changed')).not.toBe(byKind.get('api-token-revoked'));
     expect(new Set(whys.map(([, w]) => w)).size).toBeGreaterThanOrEqual(8);
     for (const [kind, why] of whys) expect(why, kind!).not.toBe('');
-    await screenshot(page, 'preview');
 
     // the request comes after the list, with Back; it asks to confirm with the counts before anything is sent
     expect(await before(page, 'li.effect:last-of-type', '.actions.final')).toBe(true);
@@ -133,7 +132,6 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     expect(await incoming.getByRole('button', { name: 'Approve' }).count()).toBe(0);
     expect(await incoming.getByRole('button', { name: 'Cancel request' }).count()).toBe(0);
     expect(await incoming.getByRole('button', { name: 'Decline' }).count()).toBe(1);
-    await screenshot(page, 'requests');
     await incoming.getByRole('link', { name: 'Review and approve' }).click();
 
     await expect.poll(() => h1(page)).toBe('Transfer of Akira Abe');
@@ -143,6 +141,7 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     expect(await before(page, 'li.effect', '.actions.final')).toBe(true);
     expect(await page.locator('.actions.final').getByRole('button', { name: 'Decline' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await screenshot(page, 'approval');
     const confirm = page.getByRole('alertdialog');
     expect(await confirm.locator('#confirm-question').innerText()).toBe('Approve the transfer of Akira Abe to Company C? 13 changes are applied now and cannot be undone.');
     expect(await confirm.locator('.confirm-counts li').count()).toBeGreaterThan(5);
@@ -155,7 +154,6 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     const audit = await page.locator('.timeline').innerText();
     expect(audit).toContain('by Chika Admin');
     expect(audit).not.toMatch(/\badmin[AC]\b/);
-    await screenshot(page, 'progress');
     expect((await target.export()).users.find((u: any) => u.id === 'a1').organizationId).toBe('C');
 
     // a second request: the approver declines it from the list, the requester's side reads "Cancel request"
