@@ -165,7 +165,7 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await expect.poll(async () => (await target.call('GET', `/transfers/${second.body.id}`, { as: 'adminC' })).body.status).toBe('cancelled');
   });
 
-  it('D2: a finished deletion reads "Deletion of Asuka Aoki" (not "(cancelled)"), and deleting her again is refused in words that fit', async () => {
+  it('D2: the deletion preview leads with the deletion and what stays; finished, it reads "Deletion of Asuka Aoki" (not "(cancelled)")', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, target.url, 'adminA');
     await chooseMember(page, 'Asuka Aoki');
@@ -236,6 +236,16 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     expect(await mainText(page)).not.toContain('invalid-request');
     expect(await mainText(page)).not.toContain('purge');
     expect((await target.call('GET', '/organizations/A/settings', { as: 'adminA' })).body.deletionGraceDays).toBe(0);
+  });
+
+  it('a token the stack no longer accepts (it was restarted) signs out with a sentence saying why', async () => {
+    const { page: p, context } = await newPage(browser);
+    await signIn(p, target.url, 'adminA');
+    await p.evaluate(() => sessionStorage.setItem('offboard.token', 'eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl'));
+    await p.reload();
+    await expect.poll(() => h1(p)).toBe('Sign in');
+    expect(await p.locator('.session-ended').innerText()).toBe(en.staleSession);
+    await context.close();
   });
 
   it('ja, vi: "(cancelled)", "Cancelled user" and plan names are in the reader\'s language', async () => {
