@@ -8,7 +8,7 @@ import { ImpactView } from '../impact.js';
 
 /** Previews made in this tab, with the subject's name, so opening one does not read it again. */
 const previews = new Map<string, { impact: Impact; userName: string }>();
-export const rememberPreview = (impact: Impact, userName: string) => impact.id && previews.set(impact.id, { impact, userName });
+export const rememberPreview = (impact: Impact, userName: string) => impact.id && impact.summary && previews.set(impact.id, { impact, userName });
 
 /**
  * A saved preview (X1), readable: the main change first and what stays, then every change (each with why), then the
@@ -21,13 +21,19 @@ export function PreviewScreen({ id }: { id: string }) {
   const [requestError, setRequestError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [planning, setPlanning] = useState(false);
 
+  // a large plan is computed after the request (202 `planning`): read again until the impact is there
   useEffect(() => {
-    if (!state) api.preview(id).then((impact) => setState({ impact, userName: impact.userId }), setError);
+    if (state) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = () => api.preview(id).then((impact) => (impact.summary ? setState({ impact, userName: impact.userId }) : (setPlanning(true), void (timer = setTimeout(read, 1000)))), setError);
+    void read();
+    return () => clearTimeout(timer);
   }, [id]);
 
   if (error) return <><Title>{t.errorTitle}</Title><ErrorPanel t={t} lang={lang} error={error} /></>;
-  if (!state) return <p role="status">{t.loading}</p>;
+  if (!state) return <p role="status">{planning ? `${t.status_planning}…` : t.loading}</p>;
   const { impact, userName } = state;
   const move = impact.effects.find((e) => e.kind === 'membership-changed');
   const dest = impact.destinationOrganizationId ?? (move?.toOrganizationId as string | undefined);
