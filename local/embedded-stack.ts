@@ -221,6 +221,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   activeIam = iam; // a second stack in this process checks with its own policies
   if (chaosAtStart) setChaos(chaosAtStart);
   const worldCheck = await import('./world/check.js');
+  const { getUser } = await import('../functions/store/table.js');
 
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
     if (path === '/_local/users' && req.method === 'GET') {
@@ -230,6 +231,10 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     }
     if (path === '/_local/token' && req.method === 'POST') {
       const { userId, scopes } = JSON.parse(body);
+      // a token for nobody would only fail later, as a 401 with no hint why: a typo is refused here, naming the id
+      if (typeof userId !== 'string' || !(await getUser(userId))) {
+        return send(res, 404, { error: { code: 'not-found', message: `no user ${JSON.stringify(userId)} in the loaded world (user ids are case-sensitive, e.g. adminA)`, path: 'userId' } });
+      }
       return send(res, 200, { token: await token(userId, scopes) });
     }
     if (path === '/_local/billing' && req.method === 'PUT') {
@@ -237,7 +242,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       const problem = !entry || typeof entry !== 'object' ? 'the file holds no event' : ['Source', 'DetailType', 'Detail'].find((k) => entry[k] === undefined);
       if (problem) return send(res, 400, { error: { code: 'invalid-request', message: problem.includes(' ') ? problem : `the event has no ${problem}`, path: problem.includes(' ') ? '' : problem } });
       const delivered = await eventBus.put(entry, { id, times });
-      return send(res, 200, delivered);
+      return send(res, 200, { ...delivered, detailTypes: eventBus.detailTypes(entry.Source) });
     }
     if (path === '/_local/dead-letters' && req.method === 'GET') return send(res, 200, await eventBus.deadLetters());
     if (path === '/_local/world' && req.method === 'GET') {

@@ -77,6 +77,13 @@ export class LocalEventBus {
     return this.queues.get(arn);
   }
 
+  /** The detail-types the rules match for events of `source` (every source when it matches none), sorted. */
+  detailTypes(source?: string): string[] {
+    const of = (rules: LocalRule[]) => rules.flatMap((r) => (Array.isArray(r.pattern['detail-type']) ? r.pattern['detail-type'].filter((d): d is string => typeof d === 'string') : []));
+    const bySource = this.rules.filter((r) => Array.isArray(r.pattern.source) && r.pattern.source.includes(source));
+    return [...new Set(of(bySource.length ? bySource : this.rules))].sort();
+  }
+
   /** PutEvents, then delivery to every matching rule's targets. Resolves when the deliveries are done. */
   async put(entry: PutEventsEntry, options: { id?: string; times?: number } = {}): Promise<{ eventId: string; deliveries: Delivery[] }> {
     const busName = entry.EventBusName ?? this.busNames[0]!;

@@ -94,7 +94,7 @@ export class LocalHttpApi {
         claims = verified.payload as Record<string, unknown>;
       } catch (error) {
         res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(
-          contractError('unauthenticated', `a valid bearer token is required (${(error as Error).message})`),
+          contractError('unauthenticated', `a valid bearer token is required (${(error as Error).message})${staleHint(error, this.jwt.key)}`),
         );
         return true;
       }
@@ -150,4 +150,14 @@ export class LocalHttpApi {
     }
     return true;
   }
+}
+
+/**
+ * The embedded stack signs its tokens with a key made when it starts: a token kept from an earlier run fails its
+ * signature check, which is said in words (the stack was restarted), with how to get a new token.
+ */
+function staleHint(error: unknown, key: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (typeof key === 'function' || (code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' && code !== 'ERR_JWKS_NO_MATCHING_KEY')) return '';
+  return ': the token was issued by an earlier run of the stack (each start makes a new signing key); get a new one with `npm run token -- USER_ID`, or sign in again';
 }

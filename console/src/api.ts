@@ -24,14 +24,16 @@ export interface Me {
   operator: boolean;
 }
 export interface Organization { id: string; name: string; plan: string }
-export interface Member { userId: string; displayName: string; role: string; status: string }
+export interface Member { userId: string; displayName: string; name?: string; role: string; status: string }
 export interface SummaryRow { kind: string; rule: string; count: number }
 export type Effect = { kind: string; rule: string } & Record<string, unknown>;
 export interface Names {
-  users?: Record<string, { displayName: string; organizationId?: string }>;
-  chats?: Record<string, { name?: string; type?: string }>;
+  /** `name` and `status` (the console words D2's suffix in the reader's language); `displayName` as the API shows it. */
+  users?: Record<string, { displayName: string; organizationId?: string | null; name?: string; status?: string }>;
+  /** `members`: a direct chat's participants (it is named by the other person). */
+  chats?: Record<string, { name?: string | null; type?: string; members?: string[] }>;
   organizations?: Record<string, { name: string }>;
-  files?: Record<string, { name: string }>;
+  files?: Record<string, { name: string; uploaderId?: string }>;
   tasks?: Record<string, { title: string }>;
 }
 export interface Impact {
@@ -71,7 +73,7 @@ export interface Operation {
   purgeAt?: string;
 }
 export interface AuditEntry { at: string; event: string; by?: string; rule?: string; step?: string; applied?: number | Record<string, number>; effects?: unknown }
-export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[] }
+export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[]; names?: Pick<Names, 'users'> }
 export interface BillingRun {
   id: string; kind: string; organizationId: string; eventId: string; status: string;
   total: number; done: number; failed: number; remaining: number; createdAt: string; updatedAt: string;

@@ -87,7 +87,11 @@ export function App() {
   return <SignedIn key={token} t={t} lang={lang} config={config} token={token} header={header} onSignedOut={signOut} />;
 }
 
+const SESSION_ENDED = 'offboard.sessionEnded';
+
 function SignIn({ t, config, onToken }: { t: Dictionary; config: ConsoleConfig; onToken: (token: string) => void }) {
+  const [ended] = useState(() => sessionStorage.getItem(SESSION_ENDED) === '1');
+  useEffect(() => sessionStorage.removeItem(SESSION_ENDED), []);
   const [users, setUsers] = useState<LocalUser[]>();
   const [error, setError] = useState<unknown>();
   const h1 = useRef<HTMLHeadingElement>(null);
@@ -107,6 +111,7 @@ function SignIn({ t, config, onToken }: { t: Dictionary; config: ConsoleConfig; 
   return (
     <main id="main" tabIndex={-1} class="signin">
       <h1 ref={h1} tabIndex={-1}>{t.signInTitle}</h1>
+      {ended && <p class="panel warning session-ended" role="status">{t.staleSession}</p>}
       {error !== undefined && <ErrorPanel t={t} error={error} />}
       {auth.mode === 'oidc' ? (
         <>
@@ -145,7 +150,8 @@ function SignedIn(props: {
   header: (s?: { me: Me; orgName: string }) => preact.JSX.Element; onSignedOut: () => void;
 }) {
   const { t, lang, config, token, header, onSignedOut } = props;
-  const api = useMemo(() => new Api(config.apiUrl.replace(/\/$/, ''), () => token, onSignedOut), [token]);
+  // a 401 (the token expired, or the local stack was restarted with a new key) signs out, and the sign-in page says why
+  const api = useMemo(() => new Api(config.apiUrl.replace(/\/$/, ''), () => token, () => (sessionStorage.setItem(SESSION_ENDED, '1'), onSignedOut())), [token]);
   const [me, setMe] = useState<Me>();
   const [organizations, setOrganizations] = useState<Organization[]>([]);
   const [error, setError] = useState<unknown>();

@@ -20,27 +20,55 @@ export interface Labels {
   chat(id: unknown): string;
   org(id: unknown): string;
   file(id: unknown): string;
+  /** Who uploaded a file, with their organization; undefined when the API did not say. */
+  uploader(fileId: unknown): string | undefined;
   task(id: unknown): string;
 }
 
-export function labels(t: Dictionary, names: Names, orgNames: Record<string, string>): Labels {
+type NamedUser = NonNullable<Names['users']>[string];
+
+/**
+ * A person's name as others see it (D2), worded in the reader's language: "Name (cancelled)", "Cancelled user"
+ * (deleted before 2016, the API's display name says so), "Name (suspended)" during a grace period (D7).
+ */
+export function personName(t: Dictionary, u: NamedUser | undefined, fallback: string): string {
+  if (!u) return fallback;
+  const name = u.name ?? u.displayName;
+  if (u.status === 'deleted') return u.name !== undefined && !u.displayName.startsWith(u.name) ? t.cancelledUser : t.deletedUserName(name);
+  if (u.status === 'suspended') return t.suspendedUserName(name);
+  return name;
+}
+
+/** A person's own name, without D2's or D7's suffix: for titles ("Deletion of Asuka Aoki"), whatever their status now. */
+export const plainName = (u: NamedUser | undefined, fallback: string): string => u?.name ?? u?.displayName ?? fallback;
+
+export function labels(t: Dictionary, names: Names, orgNames: Record<string, string>, subject?: string): Labels {
   const org = (id: unknown) => names.organizations?.[String(id)]?.name ?? orgNames[String(id)] ?? String(id);
-  const user = (id: unknown) => names.users?.[String(id)]?.displayName ?? String(id);
+  const user = (id: unknown) => personName(t, names.users?.[String(id)], String(id));
+  const other = (id: unknown) => {
+    const o = names.users?.[String(id)]?.organizationId;
+    return o ? `${user(id)} (${org(o)})` : user(id);
+  };
   return {
     user,
     org,
-    other(id) {
-      const o = names.users?.[String(id)]?.organizationId;
-      return o ? `${user(id)} (${org(o)})` : user(id);
-    },
+    other,
     chat(id) {
       const c = names.chats?.[String(id)];
       if (c?.name) return c.name;
       if (c?.type === 'my') return t.chatMy;
-      if (c?.type === 'direct') return `${t.chatDirectUnnamed} (${String(id)})`;
-      return String(id);
+      if (c?.type === 'direct') {
+        const others = (c.members ?? []).filter((m) => m !== subject);
+        return others.length ? t.chatDirectWith(others.map(other).join(t.and)) : t.chatDirectUnnamed;
+      }
+      // a chat the operation deleted has no record left to name it by
+      return t.chatGone;
     },
     file: (id) => names.files?.[String(id)]?.name ?? String(id),
+    uploader(fileId) {
+      const u = names.files?.[String(fileId)]?.uploaderId;
+      return u === undefined ? undefined : u === subject ? user(u) : other(u);
+    },
     task: (id) => names.tasks?.[String(id)]?.title ?? String(id),
   };
 }
@@ -72,10 +100,14 @@ export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: str
       return t.effectAdminGranted(ids.map((u) => l.other(u)).join(t.and), l.chat(e.chatId));
     case 'task-deleted':
       return t.effectTaskDeleted(l.task(e.taskId));
-    case 'file-deleted':
-      return t.effectFileDeleted(l.file(e.fileId));
-    case 'file-handed-over':
-      return t.effectFileHandedOver(l.file(e.fileId), l.org(e.organizationId));
+    case 'file-deleted': {
+      const by = l.uploader(e.fileId);
+      return by ? t.effectFileDeletedBy(l.file(e.fileId), by) : t.effectFileDeleted(l.file(e.fileId));
+    }
+    case 'file-handed-over': {
+      const by = l.uploader(e.fileId);
+      return by ? t.effectFileHandedOverBy(l.file(e.fileId), by, l.org(e.organizationId)) : t.effectFileHandedOver(l.file(e.fileId), l.org(e.organizationId));
+    }
     default:
       return `${e.kind}: ${JSON.stringify(e)}`;
   }
@@ -98,7 +130,42 @@ export const phaseLabel = (t: Dictionary, name: string): string => {
   return typeof v === 'string' ? v : name;
 };
 
+/** An audit event in words; an event the console has no words for reads as a recorded step, never as its raw name. */
 export const auditEventLabel = (t: Dictionary, event: string): string => {
   const v = t[`audit_${event}` as keyof Dictionary];
-  return typeof v === 'string' ? v : event;
+  return typeof v === 'string' ? v : t.audit_unknown;
+};
+
+/** An error or refusal code (CONTRACT.md's codes, a run's error, a reason's condition) in words. */
+export const codeWords = (t: Dictionary, code: string | undefined): string | undefined => {
+  const v = t[`code_${code}` as keyof Dictionary];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** A plan's name in the reader's language (`business` → "Business"). */
+export const planLabel = (t: Dictionary, plan: string): string => {
+  const v = t[`plan_${plan}` as keyof Dictionary];
+  return typeof v === 'string' ? v : plan;
+};
+
+/**
+ * Why one change happens, in words that fit it: the kind's explanation under that rule (`why_chat-left_T8`), else the
+ * kind's (`why_chat-frozen`), else the rule's meaning.
+ */
+export const whyText = (t: Dictionary, kind: string, rule: string, ruleMeaning: (id: string) => string): string => {
+  for (const key of [`why_${kind}_${rule}`, `why_${kind}`]) {
+    const v = t[key as keyof Dictionary];
+    if (typeof v === 'string') return v;
+  }
+  return ruleMeaning(rule);
+};
+
+/** The order of the groups of a preview: the move or the deletion itself first, then what breaks, then what is handed on. */
+export const KIND_ORDER = [
+  'membership-changed', 'user-deleted', 'api-token-revoked', 'security-changed', 'contact-removed', 'chat-left', 'chat-deleted',
+  'chat-frozen', 'admin-granted', 'chat-joined', 'file-deleted', 'file-handed-over', 'task-deleted', 'task-reassigned',
+];
+export const kindRank = (kind: string): number => {
+  const i = KIND_ORDER.indexOf(kind);
+  return i < 0 ? KIND_ORDER.length : i;
 };

@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Effect, Impact, Names } from './api.js';
-import { ErrorPanel, Rule } from './components.js';
+import { ErrorPanel } from './components.js';
 import { useApp } from './context.js';
-import { describeEffect, kindLabel, labels, mergeNames, type Labels } from './describe.js';
+import { describeEffect, kindLabel, kindRank, labels, mergeNames, whyText, type Labels } from './describe.js';
 import { formatNumber, ruleMeaning } from './i18n/index.js';
 
 const PAGE = 1000;
@@ -44,11 +44,12 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
     }
   };
 
-  const l = labels(t, names, orgNames);
+  const l = labels(t, names, orgNames, impact.userId);
   const groups = useMemo(() => {
     const m = new Map<string, Effect[]>();
     for (const e of effects) m.set(e.kind, [...(m.get(e.kind) ?? []), e]);
-    return [...m];
+    // the move (or the deletion) first, then what breaks, then what is handed on: not the API's alphabetical order
+    return [...m].sort(([a], [b]) => kindRank(a) - kindRank(b));
   }, [effects]);
   const totalOf = (kind: string) => impact.summary.filter((r) => r.kind === kind).reduce((n, r) => n + r.count, 0);
   const remaining = impact.effectCount - effects.length;
@@ -63,7 +64,7 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
             <table class="summary">
               <thead><tr><th scope="col">{t.summaryKind}</th><th scope="col">{t.summaryRule}</th><th scope="col" class="num">{t.summaryCount}</th></tr></thead>
               <tbody>
-                {impact.summary.map((r) => (
+                {[...impact.summary].sort((a, b) => kindRank(a.kind) - kindRank(b.kind)).map((r) => (
                   <tr><td>{kindLabel(t, r.kind)}</td><td><abbr title={ruleMeaning(lang, r.rule)}>{r.rule}</abbr></td><td class="num">{formatNumber(lang, r.count)}</td></tr>
                 ))}
               </tbody>
@@ -82,9 +83,11 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
             <ul class="effects">
               {list.map((e) => (
                 <li class="effect" data-kind={e.kind} data-rule={e.rule} data-key={effectKey(e)}>
-                  <span class="sentence">{describeEffect(t, l, e, impact.userId)}</span>
-                  <span class="dash" aria-hidden="true"> — </span>
-                  <Rule lang={lang} id={e.rule} inline />
+                  <span class="sentence">{describeEffect(t, l, e, impact.userId)}</span>{' '}
+                  <details class="why">
+                    <summary>{t.why} <span class="rule-id">{e.rule}</span></summary>
+                    <span class="why-text">{whyText(t, e.kind, e.rule, (id) => ruleMeaning(lang, id))}</span>
+                  </details>
                 </li>
               ))}
             </ul>

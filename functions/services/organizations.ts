@@ -73,7 +73,7 @@ export async function operations(caller: Caller, organizationId: string, list: O
   // the people the page is about, named as others see them now (D2 for the deleted): one BatchGetItem per 100
   const [views, names] = await Promise.all([
     operationsView(ops),
-    readNames({ users: new Set(ops.map((op) => op.userId)), chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() }),
+    readNames({ users: new Set(ops.flatMap((op) => [op.userId, ...(op.requestedBy ? [op.requestedBy] : [])])), chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() }),
   ]);
   return { operations: views, next, names: { users: names.users } };
 }

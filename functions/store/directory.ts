@@ -1,6 +1,6 @@
 import { displayName } from '../domain/display-names.js';
 import type { User } from '../domain/model.js';
-import { filteredPage } from './batch.js';
+import { filteredPage, inParallel, queryAll } from './batch.js';
 import { GSI1, keys, memberIndexKey, organizationIndexKey } from './keys.js';
 import { toUser } from './records.js';
 import { batchGet, tableName } from './table.js';
@@ -14,6 +14,8 @@ import { batchGet, tableName } from './table.js';
 export interface MemberRow {
   userId: string;
   displayName: string;
+  /** The user's own name: the console words D2's suffix ("(cancelled)", "Cancelled user") in the reader's language. */
+  name: string;
   role: 'admin' | 'member';
   status: User['status'];
 }
@@ -39,7 +41,7 @@ export async function listMembers(organizationId: string, options: { q?: string;
     (items) =>
       items.flatMap((item): [Record<string, any>, MemberRow][] => {
         const user = toUser(item);
-        const row: MemberRow = { userId: user.id, displayName: displayName(user), role: user.orgAdmin ? 'admin' : 'member', status: user.status };
+        const row: MemberRow = { userId: user.id, displayName: displayName(user), name: user.name, role: user.orgAdmin ? 'admin' : 'member', status: user.status };
         return !q || row.userId.toLowerCase().includes(q) || row.displayName.toLowerCase().includes(q) ? [[item, row]] : [];
       }),
     q ? Number.POSITIVE_INFINITY : undefined,
@@ -81,10 +83,13 @@ export interface NamedIds {
 }
 
 export interface Names {
-  users: Record<string, { displayName: string; organizationId: string | null }>;
-  chats: Record<string, { name: string | null; type: string }>;
+  /** `displayName` as D2 shows it to others; `name` and `status` so the console words the D2 suffix in its language. */
+  users: Record<string, { displayName: string; organizationId: string | null; name: string; status: User['status'] }>;
+  /** `members`: a direct chat's participants, so it is named by the other person rather than by its id. */
+  chats: Record<string, { name: string | null; type: string; members?: string[] }>;
   organizations: Record<string, { name: string }>;
-  files: Record<string, { name: string }>;
+  /** `uploaderId`: who uploaded the file (named among `users`, with their organization). */
+  files: Record<string, { name: string; uploaderId?: string }>;
   tasks: Record<string, { title: string }>;
 }
 
@@ -107,14 +112,25 @@ export async function readNames(ids: NamedIds): Promise<Names> {
     NAME_READS_IN_FLIGHT,
   );
   const names: Names = { users: {}, chats: {}, organizations: {}, files: {}, tasks: {} };
+  const addUser = (item: Record<string, any>) => {
+    const user = toUser(item);
+    names.users[user.id] = { displayName: displayName(user), organizationId: user.organizationId, name: user.name, status: user.status };
+  };
   for (const item of items) {
-    if (item.type === 'user') {
-      const user = toUser(item);
-      names.users[user.id] = { displayName: displayName(user), organizationId: user.organizationId };
-    } else if (item.type === 'chat') names.chats[item.id] = { name: item.name ?? null, type: item.chatType };
+    if (item.type === 'user') addUser(item);
+    else if (item.type === 'chat') names.chats[item.id] = { name: item.name ?? null, type: item.chatType };
     else if (item.type === 'org') names.organizations[item.id] = { name: item.name };
-    else if (item.type === 'file') names.files[item.id] = { name: item.name };
+    else if (item.type === 'file') names.files[item.id] = { name: item.name, ...(item.uploaderId ? { uploaderId: item.uploaderId } : {}) };
     else if (item.type === 'task') names.tasks[item.id] = { title: item.body ?? '' };
   }
+  // a direct chat has no name: its members (one Query each), and they and the files' uploaders named in a second read
+  const direct = Object.entries(names.chats).filter(([, c]) => c.type === 'direct').map(([id]) => id);
+  await inParallel(direct, NAME_READS_IN_FLIGHT, async (chatId) => {
+    const members = await queryAll<Record<string, any>>({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)', ExpressionAttributeValues: { ':pk': keys.chat(chatId).PK, ':m': 'MEMBER#' }, ProjectionExpression: 'userId' });
+    names.chats[chatId]!.members = members.map((m) => m.userId as string).sort();
+  });
+  const more = new Set([...Object.values(names.chats).flatMap((c) => c.members ?? []), ...Object.values(names.files).flatMap((f) => (f.uploaderId ? [f.uploaderId] : []))].filter((u) => !names.users[u]));
+  const people = await batchGet([...more].map(keys.user), NAME_READS_IN_FLIGHT);
+  for (const item of people) if (item.type === 'user') addUser(item);
   return names;
 }

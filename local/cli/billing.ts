@@ -21,7 +21,12 @@ if (command === 'put' && file) {
   process.stdout.write(`event ${json.eventId}\n`);
   const runId = json.deliveries.find((d: any) => d.result?.runId)?.result.runId;
   if (runId) process.stdout.write(`run: ${runId}\n`);
-  if (json.deliveries.length === 0) process.stdout.write('  matched no rule (source must be "billing", detail-type one of the billing events)\n');
+  if (json.deliveries.length === 0) {
+    // a misspelled detail-type is delivered nowhere: said, with the names the rules know, and exit 2 (as a rejection)
+    const e = entry as { Source?: unknown; DetailType?: unknown };
+    process.stderr.write(`${file}: the event (source ${JSON.stringify(e.Source)}, detail-type ${JSON.stringify(e.DetailType)}) matched no rule; nothing was delivered. Known detail-types: ${(json.detailTypes ?? []).map((d: string) => JSON.stringify(d)).join(', ')} (source "billing")\n`);
+    process.exitCode = 2;
+  }
   for (const d of json.deliveries) {
     if (d.outcome === 'delivered') process.stdout.write(`  ${d.rule} → ${d.target}: ${JSON.stringify(d.result)}\n`);
     else process.stdout.write(`  ${d.rule} → ${d.target}: rejected after ${d.attempts} attempts, sent to the dead-letter queue: ${d.error.errorType}: ${d.error.errorMessage}\n`);

@@ -2,10 +2,14 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 import { ensureConsoleBuilt } from '../console-files.js';
+import { javaProblem } from '../emulators/dynamodb-local.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
 import { fail, parseArgs, STATE_FILE } from './args.js';
 
 const started = Date.now();
+// first, before building anything: DynamoDB Local runs on Java
+const noJava = javaProblem();
+if (noJava) fail(noJava);
 const { options } = parseArgs(process.argv.slice(2));
 const port = Number(typeof options.port === 'string' ? options.port : (process.env.PORT ?? 3000));
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: not a port number: ${options.port ?? process.env.PORT}`);

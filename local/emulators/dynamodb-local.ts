@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -7,6 +7,24 @@ import { freePort, waitFor } from './ports.js';
 export interface RunningEmulator {
   endpoint: string;
   stop(): Promise<void>;
+}
+
+/** DynamoDB Local's jar runs on Java 17 or newer. */
+const JAVA_MAJOR = 17;
+
+/**
+ * Why DynamoDB Local cannot start here, in one line naming what to install, or undefined when `java` (or $JAVA) runs
+ * and is 17 or newer. Checked first, so `npm start` does not wait for an emulator that cannot start.
+ */
+export function javaProblem(java = process.env.JAVA ?? 'java'): string | undefined {
+  const run = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 15_000 });
+  const install = `install a Java runtime ${JAVA_MAJOR} or newer (Debian/Ubuntu: sudo apt-get install openjdk-${JAVA_MAJOR}-jre-headless; macOS: brew install openjdk@${JAVA_MAJOR}), or set JAVA to its java binary`;
+  if (run.error) return `DynamoDB Local needs Java, and ${java} ${(run.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'was not found' : `does not run (${run.error.message})`}: ${install}`;
+  const version = /version "(\d+)(?:\.(\d+))?/.exec(`${run.stderr}${run.stdout}`);
+  const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : undefined;
+  if (major === undefined) return `DynamoDB Local needs Java, and ${java} -version printed no version (exit ${run.status}): ${install}`;
+  if (major < JAVA_MAJOR) return `DynamoDB Local needs Java ${JAVA_MAJOR} or newer, and ${java} is Java ${major}: ${install}`;
+  return undefined;
 }
 
 /**

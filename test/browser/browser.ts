@@ -42,8 +42,12 @@ export async function signIn(page: Page, url: string, userId: string): Promise<v
   await expect.poll(() => page.locator('.who').count()).toBe(1);
 }
 
-/** A screenshot for the README: the first screenful, or the whole page (`fullPage`) when it is short. */
+/**
+ * A screenshot for the README: the first screenful, or the whole page (`fullPage`) when it is short. Taken only when
+ * UPDATE_SCREENSHOTS=1, so a test run leaves the tracked pictures (and the clone) as they were.
+ */
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }

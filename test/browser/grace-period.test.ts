@@ -34,7 +34,10 @@ async function deleteAsukaFromConsole(p: Page) {
   await expect.poll(() => p.locator('h1').innerText()).toBe('Deletion of Asuka Aoki');
   // the preview says when the purge would run and that nothing is removed before it
   await expect.poll(() => p.locator('main').innerText()).toMatch(/Grace period of 7 days \(D7\): the user is suspended at once and nothing below is removed before/);
-  await p.getByRole('button', { name: 'Delete this user' }).click(); // the confirmation names the purge date and is accepted
+  await p.getByRole('button', { name: 'Delete this user' }).click();
+  // the confirmation says the user is suspended now and when the changes are applied, with their number
+  expect(await p.getByRole('alertdialog').locator('#confirm-question').innerText()).toMatch(/^Delete Asuka Aoki\? The user is suspended now; \d+ changes are applied on .+ unless the deletion is undone before then\.$/);
+  await p.getByRole('button', { name: 'Delete now' }).click();
   await p.locator('.status-line').waitFor();
   await expect.poll(() => status(p), { timeout: 30_000 }).toBe('Scheduled');
 }
@@ -46,12 +49,13 @@ embeddedOnly('grace period in the console (D7)', () => {
     await expect.poll(() => page.locator('[role="status"]').allInnerTexts()).toContain('Deletions take effect at once.');
     await page.getByLabel('Days (0–30)').fill('31');
     await page.getByRole('button', { name: 'Save grace period' }).click();
-    await expect.poll(() => page.locator('main').innerText()).toContain('deletionGraceDays');
+    // said at the field, in words (the API names the field it refused)
+    await expect.poll(() => page.locator('#grace-days-error').innerText()).toBe('Enter a whole number of days from 0 to 30.');
     expect((await target.call('GET', '/organizations/A/settings', { as: 'adminA' })).body.deletionGraceDays).toBe(0);
 
     await page.getByLabel('Days (0–30)').fill('7');
     await page.getByRole('button', { name: 'Save grace period' }).click();
-    await expect.poll(() => page.locator('[role="status"]').allInnerTexts()).toContain('Deletions wait 7 days before the purge.');
+    await expect.poll(() => page.locator('[role="status"]').allInnerTexts()).toContain('Deletions wait 7 days before anything is removed for good.');
     expect((await target.call('GET', '/organizations/A/settings', { as: 'adminA' })).body.deletionGraceDays).toBe(7);
   });
 
@@ -60,7 +64,10 @@ embeddedOnly('grace period in the console (D7)', () => {
     await deleteAsukaFromConsole(page);
     const text = await page.locator('main').innerText();
     expect(text).toMatch(/Nothing is removed before .+; until then the deletion can be undone \(D7\)\./);
-    expect(text).toMatch(/The purge runs in (7|6) days\./);
+    // a 7-day period counts down from "7 days" (rounded up), not "6 days" at once
+    expect(text).toContain('Removed for good in 7 days.');
+    // waiting is not running: no "Updates live while it runs"
+    expect(text).not.toContain('Updates live while it runs.');
     expect(await a2Status()).toBe('suspended');
     await screenshot(page, 'scheduled-deletion');
     expect(await seriousViolations(page)).toEqual([]);
@@ -75,6 +82,14 @@ embeddedOnly('grace period in the console (D7)', () => {
     await page.getByRole('button', { name: 'Undo deletion' }).click();
     await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Cancelled');
     expect(await a2Status()).toBe('active');
+    // after Undo the title is the user's name, not "(suspended)"; the audit trail words each event, by name
+    expect(await page.locator('h1').innerText()).toBe('Deletion of Asuka Aoki');
+    await expect.poll(() => page.locator('.timeline').innerText()).toContain('Deletion undone');
+    const audit = await page.locator('.timeline').innerText();
+    expect(audit).toContain('User suspended for the grace period');
+    expect(audit).toContain('by Ayumi Admin');
+    expect(audit).not.toContain('adminA');
+    for (const event of await page.locator('.timeline .event').allInnerTexts()) expect(event).not.toMatch(/^[a-z-]+$/); // never a raw event name
     // everything as before, but the organization's setting changed in the first test is kept and audit is not exported
     expect(JSON.stringify(await target.export())).toBe(JSON.stringify(before));
   });

@@ -92,10 +92,16 @@ describe('names on a 1,000-effect page', () => {
       if (e.fileId) ids.files.add(e.fileId);
       if (e.taskId) ids.tasks.add(e.taskId);
     }
-    for (const kind of ['users', 'chats', 'organizations', 'files', 'tasks'] as const) expect(Object.keys(names[kind]).sort(), kind).toEqual([...ids[kind]].sort());
+    for (const kind of ['chats', 'organizations', 'files', 'tasks'] as const) expect(Object.keys(names[kind]).sort(), kind).toEqual([...ids[kind]].sort());
+    // and the people the console names things by: a direct chat's members (a Query each), each file's uploader
+    const direct = Object.values<any>(names.chats).filter((c) => c.type === 'direct');
+    for (const c of direct) expect(c.members.length).toBeGreaterThan(0);
+    const people = new Set<string>([...direct.flatMap((c) => c.members), ...Object.values<any>(names.files).map((f) => f.uploaderId)]);
+    const extra = [...people].filter((u) => !ids.users.has(u));
+    expect(Object.keys(names.users).sort()).toEqual([...ids.users, ...extra].sort());
     const keys = Object.values(ids).reduce((n, s) => n + s.size, 0);
-    // the caller, the preview's header, its page, then the names: 100 keys a BatchGetItem
-    expect(page.counts['DynamoDB.BatchGetItem']).toBe(1 + Math.ceil(keys / 100));
+    // the caller, the preview's header, its page, then the names: 100 keys a BatchGetItem, then the people not named yet
+    expect(page.counts['DynamoDB.BatchGetItem']).toBe(1 + Math.ceil(keys / 100) + Math.ceil(extra.length / 100));
     console.log(`names, 1,000-effect page: ${keys} ids named in ${page.ms} ms, ${page.requests} requests (${JSON.stringify(page.counts)})`);
   });
 });

@@ -113,11 +113,12 @@ describe('GET /organizations/{id}/members', () => {
     expect(a.status).toBe(200);
     expect(a.body).toEqual({
       members: [
-        { userId: 'a1', displayName: 'Akira Abe', role: 'member', status: 'active' },
-        { userId: 'a2', displayName: 'Asuka Aoki', role: 'member', status: 'active' },
-        { userId: 'a3', displayName: 'Arata Ando', role: 'member', status: 'active' },
-        { userId: 'adminA', displayName: 'Ayumi Admin', role: 'admin', status: 'active' },
-        { userId: 'old1', displayName: 'Cancelled user', role: 'member', status: 'deleted' },
+        { userId: 'a1', displayName: 'Akira Abe', name: 'Akira Abe', role: 'member', status: 'active' },
+        { userId: 'a2', displayName: 'Asuka Aoki', name: 'Asuka Aoki', role: 'member', status: 'active' },
+        { userId: 'a3', displayName: 'Arata Ando', name: 'Arata Ando', role: 'member', status: 'active' },
+        { userId: 'adminA', displayName: 'Ayumi Admin', name: 'Ayumi Admin', role: 'admin', status: 'active' },
+        // the own name too, so the console words D2's "Cancelled user" in the reader's language
+        { userId: 'old1', displayName: 'Cancelled user', name: 'Osamu Oda', role: 'member', status: 'deleted' },
       ],
     });
   });
@@ -166,11 +167,13 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     expect(first.progress).toMatchObject({ done: 0, total: 13 });
     const incoming = await target.call('GET', '/organizations/C/transfers?direction=incoming', { as: 'adminC' });
     expect(incoming.body.transfers.map((t: any) => t.id)).toEqual([...ids].reverse());
-    // the people the page is about, by name (the console's lists show them)
+    // the people the page is about, by name (the console's lists show them): the users and who requested
+    const named = (name: string, organizationId: string) => ({ displayName: name, organizationId, name, status: 'active' });
     expect(incoming.body.names.users).toEqual({
-      a1: { displayName: 'Akira Abe', organizationId: 'A' },
-      a2: { displayName: 'Asuka Aoki', organizationId: 'A' },
-      a3: { displayName: 'Arata Ando', organizationId: 'A' },
+      a1: named('Akira Abe', 'A'),
+      a2: named('Asuka Aoki', 'A'),
+      a3: named('Arata Ando', 'A'),
+      adminA: named('Ayumi Admin', 'A'),
     });
     expect((await target.call('GET', '/organizations/A/transfers?direction=incoming', { as: 'adminA' })).body).toEqual({ transfers: [], names: { users: {} } });
     expect((await target.call('GET', '/organizations/C/transfers?direction=outgoing', { as: 'adminC' })).body).toEqual({ transfers: [], names: { users: {} } });
@@ -278,15 +281,19 @@ describe('names on the /effects routes', () => {
     expect(page.body.nextCursor).toBeUndefined();
     const { names } = page.body;
     expect(Object.keys(names.users).sort()).toEqual(['a1', 'a2', 'b1']);
-    expect(names.users.a1).toEqual({ displayName: 'Akira Abe', organizationId: 'A' });
-    expect(names.users.b1).toEqual({ displayName: 'Beni Baba', organizationId: 'B' });
+    expect(names.users.a1).toEqual({ displayName: 'Akira Abe', organizationId: 'A', name: 'Akira Abe', status: 'active' });
+    expect(names.users.b1).toEqual({ displayName: 'Beni Baba', organizationId: 'B', name: 'Beni Baba', status: 'active' });
     expect(Object.keys(names.chats).sort()).toEqual(['dm-a1-b1', 'g-bteam', 'g-launch']);
     const world = demoWorld();
     expect(names.chats['g-launch']).toEqual({ name: world.chats.find((c: any) => c.id === 'g-launch').name, type: 'group' });
-    expect(names.chats['dm-a1-b1'].type).toBe('direct');
+    // a direct chat has no name: its members, so the console names it by the other person
+    expect(names.chats['dm-a1-b1']).toEqual({ name: null, type: 'direct', members: ['a1', 'b1'] });
     expect(names.organizations).toEqual({ A: { name: 'Company A' }, C: { name: 'Company C' } });
     expect(Object.keys(names.files).sort()).toEqual(['f-a1-bteam', 'f-a1-dm-b1', 'f-a1-launch', 'f-b1-dm-a1']);
-    for (const [id, n] of Object.entries<any>(names.files)) expect(n.name).toBe(world.files.find((f: any) => f.id === id).name);
+    for (const [id, n] of Object.entries<any>(names.files)) {
+      const file = world.files.find((f: any) => f.id === id);
+      expect(n).toEqual({ name: file.name, uploaderId: file.uploaderId });
+    }
     expect(names.tasks).toEqual({ 't-dm-a1-b1': { title: world.tasks.find((t: any) => t.id === 't-dm-a1-b1').body ?? '' } });
   });
 
@@ -296,10 +303,17 @@ describe('names on the /effects routes', () => {
     const page = await target.call('GET', `/deletions/${d.body.id}/effects`, { as: 'adminA' });
     expect(page.status).toBe(200);
     expect(page.body.effects).toEqual(d.body.impact.effects);
-    expect(page.body.names.users.a2).toEqual({ displayName: 'Asuka Aoki (cancelled)', organizationId: 'A' });
+    expect(page.body.names.users.a2).toEqual({ displayName: 'Asuka Aoki (cancelled)', organizationId: 'A', name: 'Asuka Aoki', status: 'deleted' });
     // what the run deleted has no name left to show (README): every name given is of a record that still exists
     const world = await target.export();
     for (const id of Object.keys(page.body.names.chats)) expect(world.chats.map((c: any) => c.id)).toContain(id);
+  });
+
+  it('X2: the audit trail names who acted (the console shows "by Ayumi Admin", not the id)', async () => {
+    const t = await request('a1', 'C');
+    const audit = await target.call('GET', `/operations/${t.body.id}/audit`, { as: 'adminA' });
+    expect(audit.body.entries.map((e: any) => e.by)).toContain('adminA');
+    expect(audit.body.names.users).toEqual({ adminA: { displayName: 'Ayumi Admin', organizationId: 'A', name: 'Ayumi Admin', status: 'active' } });
   });
 
   it('a transfer\'s effects page has names too, and its access stays that of the transfer', async () => {

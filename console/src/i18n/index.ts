@@ -43,16 +43,18 @@ export const formatDate = (lang: Lang, iso: string | undefined): string => {
 export const formatNumber = (lang: Lang, n: number): string => new Intl.NumberFormat(lang).format(n);
 
 /**
- * How far off an instant is, in the reader's language ("in 6 days", "in 3 hours"): the largest whole unit, for the
- * countdown to a scheduled deletion's purge (D7).
+ * How far off an instant is, in the reader's language ("in 7 days", "in 3 hours"): the largest unit, rounded away
+ * from now (up, for a time to come), so a 7-day grace period reads "in 7 days" from its first second, not "6 days"
+ * (D7's countdown). Past instants round the same way ("3 hours ago").
  */
 export function formatRelative(lang: Lang, iso: string, nowMs: number): string {
   const ms = Date.parse(iso) - nowMs;
   if (Number.isNaN(ms)) return iso;
-  const format = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+  const format = new Intl.RelativeTimeFormat(lang, { numeric: 'always' });
   const abs = Math.abs(ms);
-  if (abs >= 86_400_000) return format.format(Math.trunc(ms / 86_400_000), 'day');
-  if (abs >= 3_600_000) return format.format(Math.trunc(ms / 3_600_000), 'hour');
-  if (abs >= 60_000) return format.format(Math.trunc(ms / 60_000), 'minute');
-  return format.format(Math.trunc(ms / 1000), 'second');
+  const away = (unit: number) => Math.sign(ms) * Math.ceil(abs / unit);
+  if (abs > 86_400_000) return format.format(away(86_400_000), 'day');
+  if (abs > 3_600_000) return format.format(away(3_600_000), 'hour');
+  if (abs > 60_000) return format.format(away(60_000), 'minute');
+  return format.format(away(1000), 'second');
 }

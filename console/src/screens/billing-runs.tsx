@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { usePolling } from '../polling.js';
 import type { BillingRun } from '../api.js';
 import { ErrorPanel, Status, Title } from '../components.js';
+import { codeWords } from '../describe.js';
 import { useApp } from '../context.js';
 import { formatDate, formatNumber } from '../i18n/index.js';
 
@@ -56,13 +57,13 @@ export function BillingRunsScreen() {
               {runs.map((r) => (
                 <tr data-run={r.id}>
                   <th scope="row">{orgNames[r.organizationId] ?? r.organizationId}<div class="mono muted small">{r.id}</div></th>
-                  <td><Status t={t} status={r.status} />{r.error && <div class="server-message">{r.error.message}</div>}</td>
-                  <td class="num">{formatNumber(lang, r.total)}</td>
-                  <td class="num">{formatNumber(lang, r.done)}</td>
-                  <td class="num">{formatNumber(lang, r.failed)}</td>
-                  <td class="num">{formatNumber(lang, r.remaining)}</td>
-                  <td>{formatDate(lang, r.createdAt)}</td>
-                  <td>{formatDate(lang, r.updatedAt)}</td>
+                  <td data-label={t.runStatus}><Status t={t} status={r.status} />{r.error && <div class="run-error">{codeWords(t, r.error.code) ?? t.codeUnknown}</div>}</td>
+                  <td class="num" data-label={t.runTotal}>{formatNumber(lang, r.total)}</td>
+                  <td class="num" data-label={t.runDone}>{formatNumber(lang, r.done)}</td>
+                  <td class="num" data-label={t.runFailed}>{formatNumber(lang, r.failed)}</td>
+                  <td class="num" data-label={t.runRemaining}>{formatNumber(lang, r.remaining)}</td>
+                  <td data-label={t.runStarted}>{formatDate(lang, r.createdAt)}</td>
+                  <td data-label={t.runUpdated}>{formatDate(lang, r.updatedAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from '../polling.js';
 import { operationKind, TERMINAL_STATUSES, type Audit, type Names, type Operation } from '../api.js';
-import { ErrorPanel, Rule, Status, Title } from '../components.js';
+import { Confirm, ErrorPanel, Status, TechnicalDetails, Title } from '../components.js';
 import { useApp } from '../context.js';
-import { auditEventLabel, kindLabel, phaseLabel } from '../describe.js';
+import { auditEventLabel, codeWords, kindLabel, phaseLabel, plainName } from '../describe.js';
 import { formatDate, formatNumber, formatRelative, type Lang } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
 
@@ -19,6 +19,7 @@ export function OperationScreen({ id }: { id: string }) {
   const [actionError, setActionError] = useState<unknown>();
   const [tick, setTick] = useState(0);
   const [names, setNames] = useState<Names>({});
+  const [confirming, setConfirming] = useState(false);
 
   usePolling(
     () => Promise.all([api.operation(kind, id), api.audit(id).catch(() => undefined)]),
@@ -45,25 +46,54 @@ export function OperationScreen({ id }: { id: string }) {
   };
   const canApprove = op.status === 'awaiting-approval' && op.destinationOrganizationId !== undefined && me.administers.includes(op.destinationOrganizationId);
   const canCancel = kind === 'transfers' && (op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
+  // the destination's administrator refuses a request: "Decline"; the requester takes it back: "Cancel request"
+  const declines = canCancel && op.status === 'awaiting-approval' && !me.administers.includes(op.sourceOrganizationId ?? '');
   const canUndo = kind === 'deletions' && op.status === 'scheduled' && op.organizationId !== undefined && me.administers.includes(op.organizationId);
   const progress = op.progress;
-  const live = !TERMINAL_STATUSES.includes(op.status);
-  const userName = names.users?.[op.userId]?.displayName ?? op.userId;
+  const running = op.status === 'running' || op.status === 'planning';
+  const userName = plainName(names.users?.[op.userId], op.userId);
+  const person = (id: string | undefined) => (id === undefined ? t.someone : id === 'system' ? t.system : plainName(audit?.names?.users?.[id], id));
+  const org = (o: string | undefined) => orgNames[o ?? ''] ?? o ?? '';
+  const impact = (
+    <section aria-labelledby="impact-title">
+      <h2 id="impact-title">{t.impactOfOperation}</h2>
+      <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
+    </section>
+  );
+  const cancelButton = canCancel && <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{declines ? t.decline : t.cancel}</button>;
 
   return (
     <>
       <Title>{kind === 'transfers' ? t.progressTitleTransfer(userName) : t.progressTitleDeletion(userName)}</Title>
-      <p class="muted">
-        {op.destinationOrganizationId && `${orgNames[op.sourceOrganizationId ?? ''] ?? op.sourceOrganizationId} → ${orgNames[op.destinationOrganizationId] ?? op.destinationOrganizationId} · `}
+      <p class="muted op-sub">
+        {op.destinationOrganizationId && `${org(op.sourceOrganizationId)} → ${org(op.destinationOrganizationId)} · `}
         {t.requestedAt}: {formatDate(lang, op.createdAt)}
+        {op.requestedBy && <> · <span class="requested-by">{t.requestedBy(person(op.requestedBy))}</span></>}
       </p>
+      {canApprove && (
+        // T3: the approver reads what the transfer changes first, then approves (confirmed with its counts) or declines
+        <>
+          <p class="panel note approval-intro">{t.approvalIntro(person(op.requestedBy), userName, org(op.destinationOrganizationId))}</p>
+          {impact}
+          {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
+          {confirming ? (
+            <Confirm t={t} lang={lang} question={t.confirmApprove(userName, org(op.destinationOrganizationId), formatNumber(lang, op.impact.effectCount))} summary={op.impact.summary}
+              yes={t.confirmYesApprove} onYes={() => (setConfirming(false), act(() => api.approve(op.id)))} onBack={() => setConfirming(false)} />
+          ) : (
+            <div class="actions final">
+              <button onClick={() => setConfirming(true)}>{t.approve}</button>
+              {cancelButton}
+            </div>
+          )}
+        </>
+      )}
       <section class="card" aria-labelledby="progress-title">
         <h2 id="progress-title">{t.progressPhases}</h2>
         <p class="status-line" role="status" aria-live="polite">
           <Status t={t} status={op.status} />
           {progress && <span> {t.progressOverall(formatNumber(lang, progress.done), formatNumber(lang, progress.total))}</span>}
         </p>
-        {live && <p class="muted">{t.progressLive}</p>}
+        {running && <p class="muted">{t.progressLive}</p>}
         {op.status === 'scheduled' && op.purgeAt && (
           <div class="panel warning">
             <p>{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>
@@ -86,26 +116,27 @@ export function OperationScreen({ id }: { id: string }) {
         {op.error && (
           <div class="panel error" role="alert">
             <h3>{t.errorOfRun}</h3>
-            {op.error.rule && <Rule lang={lang} id={op.error.rule} />}
-            <p class="server-message">{op.error.code}: {op.error.message}</p>
+            <p>{op.error.rule && <span class="rule-id">{op.error.rule}</span>}{codeWords(t, op.error.code) ?? t.codeUnknown}</p>
+            <TechnicalDetails t={t} text={`${op.error.code}: ${op.error.message}`} />
           </div>
         )}
-        <div class="actions">
-          {canApprove && <button onClick={() => act(() => api.approve(op.id))}>{t.approve}</button>}
-          {canCancel && <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{t.cancel}</button>}
-          {canUndo && <button class="secondary" onClick={() => act(() => api.undo(op.id))}>{t.undoDeletion}</button>}
-        </div>
-        {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
+        {!canApprove && (cancelButton || canUndo) && (
+          <div class="actions">
+            {cancelButton}
+            {canUndo && <button class="secondary" onClick={() => act(() => api.undo(op.id))}>{t.undoDeletion}</button>}
+          </div>
+        )}
+        {!canApprove && actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
       </section>
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">{t.auditTitle}</h2>
         {!audit?.entries.length ? <p class="muted">{t.auditNone}</p> : (
           <ol class="timeline">
             {audit.entries.map((e) => (
-              <li>
+              <li data-event={e.event}>
                 <time dateTime={e.at}>{formatDate(lang, e.at)}</time>
                 <span class="event">{auditEventLabel(t, e.event)}{e.step ? ` · ${phaseLabel(t, e.step)}` : ''}</span>
-                {e.by && <span class="muted"> {t.auditBy(e.by)}</span>}
+                {e.by && <span class="muted"> {t.auditBy(person(e.by))}</span>}
                 {e.rule && <span class="rule-chip">{e.rule}</span>}
                 {e.applied !== undefined && <span class="muted"> · {appliedText(e.applied)}</span>}
               </li>
@@ -113,10 +144,7 @@ export function OperationScreen({ id }: { id: string }) {
           </ol>
         )}
       </section>
-      <section aria-labelledby="impact-title">
-        <h2 id="impact-title">{t.impactOfOperation}</h2>
-        <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
-      </section>
+      {!canApprove && impact}
     </>
   );
 

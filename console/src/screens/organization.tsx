@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Impact, Member } from '../api.js';
+import { ApiError, type Impact, type Member } from '../api.js';
 import { ErrorPanel, Title } from '../components.js';
 import { useApp } from '../context.js';
+import { personName, planLabel } from '../describe.js';
 import { rememberPreview } from './preview.js';
 
 /** My organization: its members, paged and searchable; pick one to preview a transfer or a deletion. */
@@ -41,7 +42,7 @@ export function OrganizationScreen() {
           </select>
         </label>
       )}
-      {plan && <p class="muted">{t.plan}: {plan}</p>}
+      {plan && <p class="muted">{t.plan}: {planLabel(t, plan)}</p>}
       {org && me.administers.includes(org) && <GraceSettings org={org} />}
       {me.administers.length > 0 && (
         <div class="org-layout">
@@ -65,11 +66,15 @@ export function OrganizationScreen() {
                 <tbody>
                   {members.map((m) => (
                     <tr class={chosen?.userId === m.userId ? 'chosen' : undefined}>
-                      <td>{m.displayName}</td>
+                      <td>{personName(t, m, m.displayName)}</td>
                       <td class="mono">{m.userId}</td>
                       <td>{m.role === 'admin' ? t.roleAdmin : t.roleMember}</td>
                       <td>{m.status === 'deleted' ? t.statusDeleted : t.statusActive}</td>
-                      <td><button class="secondary small" onClick={() => setChosen(m)} aria-pressed={chosen?.userId === m.userId}>{t.memberChoose(m.displayName)}</button></td>
+                      <td>
+                        {m.status === 'deleted'
+                          ? <span class="muted">{t.memberAlreadyDeleted}</span> // nothing can be done with a deleted user (D1, T5)
+                          : <button class="secondary small" onClick={() => setChosen(m)} aria-pressed={chosen?.userId === m.userId}>{t.memberChoose(m.displayName)}</button>}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -87,7 +92,9 @@ export function OrganizationScreen() {
 function ChosenMember({ member, org }: { member: Member; org: string }) {
   const { t, lang, api, organizations, navigate } = useApp();
   const destinations = organizations.filter((o) => o.id !== org);
-  const [dest, setDest] = useState(destinations[0]?.id ?? '');
+  // T1: a free plan never receives a transfer, so it is shown but cannot be chosen
+  const refuses = (o: { plan: string }) => o.plan === 'free';
+  const [dest, setDest] = useState(destinations.find((o) => !refuses(o))?.id ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const heading = (el: HTMLHeadingElement | null) => el?.focus();
@@ -111,7 +118,9 @@ function ChosenMember({ member, org }: { member: Member; org: string }) {
       <div class="field">
         <label for="destination">{t.destination}</label>
         <select id="destination" value={dest} onChange={(e) => setDest((e.target as HTMLSelectElement).value)}>
-          {destinations.map((o) => <option value={o.id}>{o.name} ({o.plan})</option>)}
+          {destinations.map((o) => (
+            <option value={o.id} disabled={refuses(o)}>{refuses(o) ? t.destinationFreeOption(o.name, planLabel(t, o.plan)) : t.destinationOption(o.name, planLabel(t, o.plan))}</option>
+          ))}
         </select>
       </div>
       <div class="actions">
@@ -134,6 +143,7 @@ function GraceSettings({ org }: { org: string }) {
     setError(undefined);
     api.settings(org).then((s) => (setDays(String(s.deletionGraceDays)), setSaved(s.deletionGraceDays)), setError);
   }, [org]);
+  const atField = error instanceof ApiError && error.body.code === 'invalid-request' && error.body.path === 'deletionGraceDays';
   const save = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
@@ -151,11 +161,14 @@ function GraceSettings({ org }: { org: string }) {
       <p class="muted">{t.graceExplain}</p>
       <form class="row" onSubmit={save} noValidate>
         <label for="grace-days">{t.graceDays}</label>
-        <input id="grace-days" type="number" min={0} max={30} step={1} value={days ?? ''} onInput={(ev) => setDays((ev.target as HTMLInputElement).value)} />
+        <input id="grace-days" type="number" min={0} max={30} step={1} value={days ?? ''} onInput={(ev) => setDays((ev.target as HTMLInputElement).value)}
+          aria-invalid={atField ? 'true' : undefined} aria-describedby={atField ? 'grace-days-error' : undefined} />
         <button type="submit">{t.graceSave}</button>
       </form>
+      {/* the API names the refused field (`path`): the problem is said there, in words */}
+      {atField && <p id="grace-days-error" class="field-error" role="alert">{t.graceInvalid}</p>}
       {saved !== undefined && <p role="status">{t.graceCurrent(saved)}</p>}
-      {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
+      {error !== undefined && !atField && <ErrorPanel t={t} lang={lang} error={error} />}
     </section>
   );
 }

@@ -1,34 +1,49 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Impact } from '../api.js';
-import { ErrorPanel, Title } from '../components.js';
+import { Confirm, ErrorPanel, Title } from '../components.js';
 import { useApp } from '../context.js';
-import { formatDate } from '../i18n/index.js';
+import { plainName } from '../describe.js';
+import { formatDate, formatNumber } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
 
 /** Previews made in this tab, with the subject's name, so opening one does not read it again. */
 const previews = new Map<string, { impact: Impact; userName: string }>();
-export const rememberPreview = (impact: Impact, userName: string) => impact.id && previews.set(impact.id, { impact, userName });
+export const rememberPreview = (impact: Impact, userName: string) => impact.id && impact.summary && previews.set(impact.id, { impact, userName });
 
-/** A saved preview (X1), readable, with the request it leads to. */
+/**
+ * A saved preview (X1), readable: the main change first and what stays, then every change (each with why), then the
+ * request, confirmed with its counts, and Back.
+ */
 export function PreviewScreen({ id }: { id: string }) {
-  const { t, lang, api, orgNames, navigate } = useApp();
+  const { t, lang, api, me, orgNames, navigate } = useApp();
   const [state, setState] = useState(previews.get(id));
   const [error, setError] = useState<unknown>();
   const [requestError, setRequestError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [planning, setPlanning] = useState(false);
 
+  // a large plan is computed after the request (202 `planning`): read again until the impact is there
   useEffect(() => {
-    if (!state) api.preview(id).then((impact) => setState({ impact, userName: impact.userId }), setError);
+    if (state) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = () => api.preview(id).then((impact) => (impact.summary ? setState({ impact, userName: impact.userId }) : (setPlanning(true), void (timer = setTimeout(read, 1000)))), setError);
+    void read();
+    return () => clearTimeout(timer);
   }, [id]);
 
   if (error) return <><Title>{t.errorTitle}</Title><ErrorPanel t={t} lang={lang} error={error} /></>;
-  if (!state) return <p role="status">{t.loading}</p>;
+  if (!state) return <p role="status">{planning ? `${t.status_planning}…` : t.loading}</p>;
   const { impact, userName } = state;
-  const dest = impact.destinationOrganizationId ?? (impact.effects.find((e) => e.kind === 'membership-changed')?.toOrganizationId as string | undefined);
+  const move = impact.effects.find((e) => e.kind === 'membership-changed');
+  const dest = impact.destinationOrganizationId ?? (move?.toOrganizationId as string | undefined);
+  const source = (move?.fromOrganizationId as string | undefined) ?? me.administers[0] ?? '';
+  const orgName = (o: string | undefined) => orgNames[o ?? ''] ?? o ?? '';
+  const grace = impact.operation === 'deletion' && impact.purgeAt !== undefined && (impact.graceDays ?? 0) > 0;
+  const count = (kind: string) => impact.summary.filter((r) => r.kind === kind).reduce((n, r) => n + r.count, 0);
+  const n = formatNumber(lang, impact.effectCount);
 
   const request = async () => {
-    const grace = impact.operation === 'deletion' && impact.purgeAt !== undefined && (impact.graceDays ?? 0) > 0;
-    if (impact.operation === 'deletion' && !confirm(grace ? t.confirmDeletionGrace(formatDate(lang, impact.purgeAt)) : t.confirmDeletion)) return;
     setBusy(true);
     setRequestError(undefined);
     try {
@@ -38,6 +53,7 @@ export function PreviewScreen({ id }: { id: string }) {
       navigate(`#/operations/${encodeURIComponent(op.id)}`);
     } catch (e) {
       setRequestError(e);
+      setConfirming(false);
     } finally {
       setBusy(false);
     }
@@ -51,22 +67,42 @@ export function PreviewScreen({ id }: { id: string }) {
       setRequestError(e);
     }
   };
+  const question = impact.operation === 'transfer'
+    ? t.confirmRequest(userName, orgName(dest), n)
+    : grace ? t.confirmDeleteGrace(userName, n, formatDate(lang, impact.purgeAt)) : t.confirmDelete(userName, n);
+  const stays = impact.operation === 'transfer'
+    ? [t.staysTransferAccount(userName), count('file-handed-over') > 0 && t.staysHandedOver(count('file-handed-over'), orgName(source)), t.staysTasksTransfer]
+    : [t.staysDeletionMessages(userName), count('chat-frozen') > 0 && t.staysFrozen(count('chat-frozen')), count('file-handed-over') > 0 && t.staysHandedOver(count('file-handed-over'), orgName(source)), t.staysTasks];
 
   return (
     <>
-      <Title>{impact.operation === 'transfer' ? t.previewTitleTransfer(userName, orgNames[dest ?? ''] ?? dest ?? '') : t.previewTitleDeletion(userName)}</Title>
-      <p class="lead">{t.previewIntro}</p>
+      <Title>{impact.operation === 'transfer' ? t.previewTitleTransfer(userName, orgName(dest)) : t.previewTitleDeletion(userName)}</Title>
+      <p class="lead main-change">
+        <strong>
+          {impact.operation === 'transfer' ? t.mainTransfer(userName, orgName(source), orgName(dest)) : grace ? t.mainDeletionGrace(userName, formatDate(lang, impact.purgeAt)) : t.mainDeletion(userName)}
+        </strong>{' '}
+        {t.previewIntro}
+      </p>
+      {impact.operation === 'transfer' && <p class="panel note approval-note" role="note">{t.approvalNeeded(orgName(dest))}</p>}
+      {grace && <p class="panel warning" role="note">{t.previewGrace(impact.graceDays ?? 0, formatDate(lang, impact.purgeAt))}</p>}
+      <section class="card stays" aria-labelledby="stays-title">
+        <h2 id="stays-title">{t.staysTitle}</h2>
+        <ul>{stays.filter((x): x is string => typeof x === 'string').map((x) => <li>{x}</li>)}</ul>
+      </section>
+      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(names) => { const name = plainName(names.users?.[impact.userId], userName); if (name !== userName) setState({ impact, userName: name }); }} />
       {impact.expiresAt && <p class="muted">{t.previewExpires(formatDate(lang, impact.expiresAt))}</p>}
-      {impact.operation === 'deletion' && impact.purgeAt && (impact.graceDays ?? 0) > 0 && (
-        <p class="panel warning" role="note">{t.previewGrace(impact.graceDays ?? 0, formatDate(lang, impact.purgeAt))}</p>
-      )}
-      <div class="actions sticky">
-        <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={request} disabled={busy}>
-          {impact.operation === 'transfer' ? t.requestTransfer : t.requestDeletion}
-        </button>
-      </div>
       {requestError !== undefined && <ErrorPanel t={t} lang={lang} error={requestError} onPreviewAgain={previewAgain} />}
-      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(n) => { const name = n.users?.[impact.userId]?.displayName; if (name && name !== userName) setState({ impact, userName: name }); }} />
+      {confirming ? (
+        <Confirm t={t} lang={lang} question={question} summary={impact.summary} danger={impact.operation === 'deletion'} busy={busy}
+          yes={impact.operation === 'transfer' ? t.confirmYesRequest : t.confirmYesDelete} onYes={request} onBack={() => setConfirming(false)} />
+      ) : (
+        <div class="actions final">
+          <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={() => (setRequestError(undefined), setConfirming(true))} disabled={busy}>
+            {impact.operation === 'transfer' ? t.requestTransfer : t.requestDeletion}
+          </button>
+          <button class="secondary" onClick={() => navigate('#/organization')}>{t.back}</button>
+        </div>
+      )}
     </>
   );
 }

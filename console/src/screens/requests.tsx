@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Operation } from '../api.js';
+import type { Names, Operation } from '../api.js';
 import { ErrorPanel, Status, Title } from '../components.js';
 import { useApp } from '../context.js';
-import { kindLabel } from '../describe.js';
+import { kindLabel, kindRank, plainName } from '../describe.js';
 import { formatDate, formatNumber } from '../i18n/index.js';
 
-type Page = { items: Operation[]; nextCursor?: string; users?: Record<string, { displayName: string }> };
+type Page = { items: Operation[]; nextCursor?: string; users?: NonNullable<Names['users']> };
 
 /** Requests and approvals (T3): transfers awaiting my approval, transfers I requested, deletions; approve or cancel. */
 export function RequestsScreen() {
@@ -14,12 +14,11 @@ export function RequestsScreen() {
   // bumped after an action, so every list reads its first page again
   const [version, setVersion] = useState(0);
 
-  const act = async (f: () => Promise<unknown>, after?: string) => {
+  const act = async (f: () => Promise<unknown>) => {
     setActionError(undefined);
     try {
       await f();
-      if (after) location.hash = after;
-      else setVersion((v) => v + 1);
+      setVersion((v) => v + 1);
     } catch (e) {
       setActionError(e);
     }
@@ -35,9 +34,10 @@ export function RequestsScreen() {
       <OperationList key={`in${version}`} id="incoming" title={t.incomingTitle} empty={t.incomingNone}
         page={(org, cursor) => api.transfers(org, 'incoming', 'awaiting-approval', cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor, users: p.names?.users }))}
         actions={(op) => (
+          // T3: approving opens what the transfer changes first (confirmed there with its counts); refusing is "Decline"
           <>
-            <button aria-describedby={`op-${op.id}`} onClick={() => act(() => api.approve(op.id), `#/operations/${encodeURIComponent(op.id)}`)}>{t.approve}</button>
-            {cancel(op)}
+            <a class="button" href={`#/operations/${encodeURIComponent(op.id)}`} aria-describedby={`op-${op.id}`}>{t.reviewAndApprove}</a>
+            <button class="secondary" aria-describedby={`op-${op.id}`} onClick={() => act(() => api.cancel(op.id))}>{t.decline}</button>
           </>
         )} />
       <OperationList key={`out${version}`} id="outgoing" title={t.outgoingTitle} empty={t.outgoingNone}
@@ -55,8 +55,8 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
   const { id, title, empty, page, actions } = props;
   const { t, lang, me, orgNames } = useApp();
   const [items, setItems] = useState<Operation[]>();
-  const [users, setUsers] = useState<Record<string, { displayName: string }>>({});
-  const nameOf = (userId: string) => users[userId]?.displayName ?? userId;
+  const [users, setUsers] = useState<NonNullable<Names['users']>>({});
+  const nameOf = (userId: string) => plainName(users[userId], userId);
   const [cursors, setCursors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
 
@@ -91,12 +91,14 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
                 <Status t={t} status={op.status} />
               </div>
               <div class="op-meta muted">
-                {t.requestedAt}: {formatDate(lang, op.createdAt)} · {t.changes}: {formatNumber(lang, op.impact?.effectCount ?? 0)}
+                {t.requestedAt}: {formatDate(lang, op.createdAt)}
+                {op.requestedBy && <> · <span class="requested-by">{t.requestedBy(nameOf(op.requestedBy))}</span></>}
+                {' · '}{t.changes}: {formatNumber(lang, op.impact?.effectCount ?? 0)}
               </div>
               {op.status === 'scheduled' && op.purgeAt && <p class="op-purge">{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>}
               {op.impact?.summary?.length ? (
                 <ul class="chips" aria-label={t.summaryTitle}>
-                  {op.impact.summary.map((r) => <li>{kindLabel(t, r.kind)} <b>{r.rule}</b> ×{formatNumber(lang, r.count)}</li>)}
+                  {[...op.impact.summary].sort((a, b) => kindRank(a.kind) - kindRank(b.kind)).map((r) => <li>{kindLabel(t, r.kind)} <b>{r.rule}</b> ×{formatNumber(lang, r.count)}</li>)}
                 </ul>
               ) : null}
               <div class="actions">{actions(op)}</div>

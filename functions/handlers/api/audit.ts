@@ -1,4 +1,5 @@
 import { readableOperation, readPreview } from '../../services/access.js';
+import { readNames } from '../../store/directory.js';
 import { readAuditOf } from '../../store/operations.js';
 import { readableRun } from './billing-runs.js';
 import { callerId, json, pathId, route } from './http.js';
@@ -22,5 +23,9 @@ export const handler = route(async (event) => {
     return json(200, { operationId: id, operation: 'contract-cancellation', organizationId: run.organizationId, entries: byTime(await readAuditOf({ runId: id })) });
   }
   const op = await readableOperation(callerId(event), id);
-  return json(200, { operationId: op.id, operation: op.operation, userId: op.userId, entries: byTime(await readAuditOf({ operationId: op.id })) });
+  const entries = byTime(await readAuditOf({ operationId: op.id }));
+  // who acted, named as people see them (the console shows "by Ayumi Admin", not the id)
+  const people = new Set(entries.flatMap((e) => (typeof e.by === 'string' && e.by !== 'system' ? [e.by] : [])));
+  const names = await readNames({ users: people, chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() });
+  return json(200, { operationId: op.id, operation: op.operation, userId: op.userId, entries, names: { users: names.users } });
 });
