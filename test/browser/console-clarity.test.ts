@@ -230,7 +230,7 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await page.getByLabel('Days (0–30)').fill('31');
     await page.getByRole('button', { name: 'Save grace period' }).click();
     const field = page.getByLabel('Days (0–30)');
-    await expect.poll(() => field.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => field.getAttribute('aria-invalid'), { timeout: 15_000 }).toBe('true');
     const describedBy = await field.getAttribute('aria-describedby');
     expect(await page.locator(`#${describedBy}`).innerText()).toBe('Enter a whole number of days from 0 to 30.');
     expect(await mainText(page)).not.toContain('invalid-request');
