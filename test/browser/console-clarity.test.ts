@@ -227,6 +227,8 @@ embeddedOnly('issue 21: the console in words people trust', () => {
 
   it('D7: a refused grace period is said at the field, in words; the raw "invalid-request: deletionGraceDays" is not shown', async () => {
     await page.getByRole('link', { name: 'My organization' }).click();
+    // the settings are read after the page renders: fill the field once it shows them, or the answer overwrites it
+    await expect.poll(() => page.getByLabel('Days (0–30)').inputValue()).toMatch(/^\d+$/);
     await page.getByLabel('Days (0–30)').fill('31');
     await page.getByRole('button', { name: 'Save grace period' }).click();
     const field = page.getByLabel('Days (0–30)');
