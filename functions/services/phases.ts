@@ -3,7 +3,7 @@ import { APPLIERS, type ApplyContext } from '../store/apply.js';
 import { effectTime } from '../shared/clock.js';
 import { audit, getOperation } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
-import { assertPremises } from './transitions.js';
+import { assertPremises, successionOf } from './transitions.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { worldChanged } from '../store/world-version.js';
 
@@ -16,8 +16,9 @@ export const PHASES = {
   DeleteUser: ['user-deleted', 'api-token-revoked'],
   HandleFiles: ['file-deleted', 'file-handed-over'],
   PruneContacts: ['contact-removed'],
-  LeaveChats: ['chat-left', 'admin-granted', 'chat-frozen'],
-  DeleteChats: ['chat-deleted', 'task-deleted'],
+  // X3: the successor's join is applied with the user's leave of the same chat, in one transaction
+  LeaveChats: ['chat-joined', 'chat-left', 'admin-granted', 'chat-frozen'],
+  DeleteChats: ['chat-deleted', 'task-deleted', 'task-reassigned'],
 } as const satisfies Record<string, readonly EffectKind[]>;
 export type Phase = keyof typeof PHASES;
 
@@ -88,7 +89,7 @@ export async function applyPhase(operationId: string, phase: Phase, cursor?: Cur
   // premises again before it writes; that effect's own transaction records the plan as begun (a resume keeps it).
   // After it, the user's lock keeps every other operation away, and a resumption checks again (O2).
   if (!firstEffectLanded(op)) await assertPremises(op);
-  const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}) };
+  const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}), ...successionOf(op) };
   const kinds: readonly EffectKind[] = PHASES[phase];
   const pages = pagesWith(header, kinds, cursor?.page ?? 0);
   const take: PlanEntry[] = [];
