@@ -4,6 +4,7 @@ import { ErrorPanel, Title } from '../components.js';
 import { useApp } from '../context.js';
 import { formatDate } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
+import { SuccessorPanel } from '../successor.js';
 
 /** Previews made in this tab, with the subject's name, so opening one does not read it again. */
 const previews = new Map<string, { impact: Impact; userName: string }>();
@@ -66,6 +67,7 @@ export function PreviewScreen({ id }: { id: string }) {
         </button>
       </div>
       {requestError !== undefined && <ErrorPanel t={t} lang={lang} error={requestError} onPreviewAgain={previewAgain} />}
+      {!impact.summary.some((r) => r.rule === 'X3') && <SuccessorPanel impact={impact} destinationOrganizationId={dest} />}
       <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(n) => { const name = n.users?.[impact.userId]?.displayName; if (name && name !== userName) setState({ impact, userName: name }); }} />
     </>
   );
