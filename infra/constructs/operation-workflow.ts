@@ -99,7 +99,7 @@ export class OperationWorkflow extends Construct {
       grace.when(sfn.Condition.isPresent('$.purgeAt'), wait);
       links.push({ entry: grace, link: (next) => (grace.otherwise(next), purging.otherwise(next)) });
     }
-    links.push(single('CheckEligibility'), single('PlanImpact'));
+    links.push(single('CheckEligibility'), single('PlanImpact'), paged('ExportFiles')); // X4: before the first effect
     if (props.operation === 'transfer') {
       const awaitSeat = invoke('AwaitSeat', sfn.TaskInput.fromObject({ operationId: sfn.JsonPath.stringAt('$.operationId') }));
       withCatch(awaitSeat);
