@@ -69,7 +69,12 @@ export interface Operation {
   error?: { code: string; message: string; rule?: string };
   progress?: Progress;
   purgeAt?: string;
+  /** X3, X4: as requested. */
+  successorId?: string;
+  export?: boolean;
 }
+/** X4: `GET /{transfers|deletions}/{id}/export`. */
+export interface ExportState { status: 'preparing' | 'ready' | 'expired'; files: number; bytes: number; url?: string; expiresAt?: string; parts?: { url?: string; files?: number; bytes?: number }[] }
 export interface AuditEntry { at: string; event: string; by?: string; rule?: string; step?: string; applied?: number | Record<string, number>; effects?: unknown }
 export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[] }
 export interface BillingRun {
@@ -133,6 +138,7 @@ export class Api {
   saveSettings = (org: string, deletionGraceDays: number) => this.call<OrganizationSettings>('PUT', `/organizations/${enc(org)}/settings`, { deletionGraceDays });
   undo = (id: string) => this.call<Operation>('POST', `/deletions/${enc(id)}/undo`);
   operation = (kind: OperationKind, id: string) => this.call<Operation>('GET', `/${kind}/${enc(id)}`);
+  exportOf = (kind: OperationKind, id: string) => this.call<ExportState>('GET', `/${kind}/${enc(id)}/export`);
   audit = (id: string) => this.call<Audit>('GET', `/operations/${enc(id)}/audit`);
   billingRuns = (cursor?: string) => this.call<{ runs: BillingRun[]; nextCursor?: string }>('GET', `/billing-runs${query({ cursor })}`);
 }

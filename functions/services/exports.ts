@@ -1,4 +1,4 @@
-import { firstEffectLanded, successorOrganizationOf } from '../domain/lifecycle/operation.js';
+import { successorOrganizationOf } from '../domain/lifecycle/operation.js';
 import type { Operation } from '../domain/impact.js';
 import { now, nowMs } from '../shared/clock.js';
 import { NotFound } from '../shared/errors.js';
@@ -7,7 +7,6 @@ import { audit, getOperation } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
 import { callerUser, readableOperation, requireAdminOf } from './access.js';
 import { PAGES_PER_INVOCATION } from './phases.js';
-import { assertPremises } from './transitions.js';
 
 /**
  * X4: an operation requested with `"export": true` copies the organization's files its plan deletes into an archive
@@ -38,7 +37,7 @@ export async function exportFiles(operationId: string, cursor?: ExportCursor): P
   const op = await getOperation(operationId);
   if (!op?.export) return undefined;
   if (!op.planId) throw new Error(`operation ${operationId} has no stored plan`);
-  if (!firstEffectLanded(op)) await assertPremises(op); // O1 (X3's successor included)
+  // O1: the export changes nothing in the world; the first step that does (ApplyMembership, DeleteUser) checks the premises
   const organizationId = successorOrganizationOf(op);
   const header = await readPlanHeader(op.planId);
   if (!header) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);

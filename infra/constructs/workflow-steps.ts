@@ -13,7 +13,7 @@ export const STEP_DEFINITIONS = {
   StartPurge: { entry: 'start-purge', size: 'small', comment: 'D7: the grace period is over; the purge begins unless the deletion was undone (scheduled → running)', table: ['GetItem', 'PutItem', 'UpdateItem'] },
   CheckEligibility: { entry: 'check-eligibility', size: 'small', comment: 'T1, T2, T5 (transfer) or D1 (deletion) against the current data', table: ['GetItem'], index: ['Query'] },
   // X4: reads the plan, the files' records, chats and uploaders; records the export, its parts and the audit
-  ExportFiles: { entry: 'export-files', size: 'apply', comment: 'X4: before the first deletion, the organization\'s files the plan deletes are written to an archive and verified', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], index: ['Query'], exportFiles: true },
+  ExportFiles: { entry: 'export-files', size: 'apply', comment: 'X4: before the first deletion, the organization\'s files the plan deletes are written to an archive and verified', table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], exportFiles: true },
   PlanImpact: { entry: 'plan-impact', size: 'planning', comment: 'X1: the plan this run applies, computed from the current data and stored as the impact', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'BatchWriteItem'], index: ['Query'] },
   ApplyMembership: { entry: 'apply-membership', size: 'small', comment: 'T4, T6, T9: membership, both seat counts, exemptions and API token in one transaction', table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
   // O1: before the user's deletion, D1 again (the organization's administrators, GSI1)
