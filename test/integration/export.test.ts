@@ -117,4 +117,15 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     const audit = (await target.call('GET', `/operations/${deletionId}/audit`, { as: 'adminA' })).body.entries;
     expect(audit.filter((e: any) => e.event === 'export-expired')).toHaveLength(1);
   });
+
+  it('X3, X4 together (README): with a1 as successor only what is still deleted is exported: a2\'s file in the direct chat with b1', async () => {
+    await target.load(demoWorld());
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', successorId: 'a1', export: true } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect((await settle(target, `/deletions/${started.body.id}`, 'adminA')).status).toBe('succeeded');
+    const answer = (await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body;
+    expect(answer).toMatchObject({ status: 'ready', files: 1, bytes: byId(demoWorld().files, 'f-a2-dm-b1').size });
+    const manifest = JSON.parse((await unzip(Buffer.from(await (await fetch(answer.url)).arrayBuffer()))).get('manifest.json')!.toString('utf8'));
+    expect(manifest.files.map((m: any) => m.fileId)).toEqual(['f-a2-dm-b1']);
+  });
 });
