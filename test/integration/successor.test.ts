@@ -81,6 +81,29 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(ids(w.files)).not.toContain('f-a2-mixed');
   });
 
+  it('X3, T8, F1: a transfer with a successor: a3 joins the groups a1 leaves for Company C, so a1\'s file in g-bteam stays with Company A', async () => {
+    await target.load(demoWorld());
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C', successorId: 'a3' } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+    expect(requested.body.successorId).toBe('a3');
+    const effects = requested.body.impact.effects;
+    expect(effects.filter((e: any) => e.kind === 'chat-joined')).toEqual([
+      { kind: 'chat-joined', rule: 'X3', chatId: 'g-bteam', userId: 'a3', role: 'member' },
+      { kind: 'chat-joined', rule: 'X3', chatId: 'g-launch', userId: 'a3', role: 'admin' },
+    ]);
+    expect(effects).toContainEqual({ kind: 'file-handed-over', rule: 'F1', fileId: 'f-a1-bteam', organizationId: 'A' });
+    expect(effects.some((e: any) => e.kind === 'admin-granted')).toBe(false);
+    expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' })).status).toBe(202);
+    const final = await settle(target, `/transfers/${requested.body.id}`, 'adminC');
+    expect(final.status, JSON.stringify(final.error)).toBe('succeeded');
+    const w = await target.export();
+    expect(members(w, 'g-bteam').map((m: any) => m.userId)).toEqual(['a3', 'b1', 'b2']);
+    expect(members(w, 'g-launch')).toEqual([{ userId: 'a2', role: 'member' }, { userId: 'a3', role: 'admin' }, { userId: 'b1', role: 'member' }]);
+    expect(byId(w.files, 'f-a1-bteam')).toMatchObject({ stored: true });
+    expect(byId(w.users, 'a1').organizationId).toBe('C');
+    expect(await target.check()).toEqual([]);
+  });
+
   it('X3: the successor must be another active member of the user\'s organization, not in another operation: 422 X3, 404, 400 naming successorId', async () => {
     await target.load(demoWorld());
     const before = await target.export();
