@@ -46,7 +46,7 @@ export class OffboardStack extends Stack {
   constructor(scope: Construct, id: string, props: OffboardStackProps = {}) {
     super(scope, id, props);
     const data = new Data(this, 'Data', { retain: props.retainData });
-    const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket });
+    const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket, exports: data.exports });
     const transfer = new OperationWorkflow(this, 'TransferWorkflow', { operation: 'transfer', steps, stateMachineName: transferStateMachineName(this) });
     // T4, B2: a step that frees a seat (Finalize) or gives one back (MarkFailed) resumes the transfers waiting for it
     for (const name of ['Finalize', 'MarkFailed'] as const) {
@@ -65,6 +65,7 @@ export class OffboardStack extends Stack {
     });
     const api = new Api(this, 'Api', {
       table: data.table,
+      exports: data.exports,
       transferStateMachine: transfer.stateMachine,
       deletionStateMachine: deletion.stateMachine,
       cancellationStateMachine: billing.cancellation,
@@ -87,6 +88,7 @@ export class OffboardStack extends Stack {
     }
     new CfnOutput(this, 'TableName', { value: data.table.tableName });
     new CfnOutput(this, 'BucketName', { value: data.bucket.bucketName });
+    new CfnOutput(this, 'ExportBucketName', { value: data.exports.bucketName });
     new CfnOutput(this, 'TransferStateMachineArn', { value: transfer.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeletionStateMachineArn', { value: deletion.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CancellationStateMachineArn', { value: billing.cancellation.stateMachineArn });

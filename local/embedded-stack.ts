@@ -14,6 +14,7 @@ import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate
 import { serveConsole } from './console-files.js';
 import { LocalEventBus } from './event-bus.js';
 import { advanceClock, now } from '../functions/shared/clock.js';
+import { applyLifecycleExpiry } from './emulators/s3-lifecycle.js';
 import { chaosCounts, chaosMiddleware, parseChaos, setChaos } from './chaos.js';
 import { countRequests } from './request-counts.js';
 
@@ -284,7 +285,9 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       if (to.advanceMs !== undefined && !(Number.isSafeInteger(to.advanceMs) && to.advanceMs >= 0)) return bad('advanceMs', 'must be a whole number of milliseconds, 0 or more');
       if (to.now !== undefined && !(typeof to.now === 'string' && Number.isFinite(Date.parse(to.now)))) return bad('now', 'must be an ISO-8601 instant');
       if (to.now !== undefined && Date.parse(to.now) < Date.parse(now())) return bad('now', `the clock only moves forward (it is ${now()})`);
-      return send(res, 200, { now: advanceClock(to) });
+      const moved = advanceClock(to);
+      await applyLifecycleExpiry(names, s3Endpoint, Date.parse(moved)); // X4: S3 lifecycle expiry at the new time
+      return send(res, 200, { now: moved });
     }
     if (path === '/_local/faults' && req.method === 'PUT') {
       const { function: fn, fault } = JSON.parse(body) as { function: string; fault?: Fault };

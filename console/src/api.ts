@@ -71,7 +71,12 @@ export interface Operation {
   error?: { code: string; message: string; rule?: string };
   progress?: Progress;
   purgeAt?: string;
+  /** X3, X4: as requested. */
+  successorId?: string;
+  export?: boolean;
 }
+/** X4: `GET /{transfers|deletions}/{id}/export`. */
+export interface ExportState { status: 'preparing' | 'ready' | 'expired'; files: number; bytes: number; url?: string; expiresAt?: string; parts?: { url?: string; files?: number; bytes?: number }[] }
 export interface AuditEntry { at: string; event: string; by?: string; rule?: string; step?: string; applied?: number | Record<string, number>; effects?: unknown }
 export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[]; names?: Pick<Names, 'users'> }
 export interface BillingRun {
@@ -79,6 +84,9 @@ export interface BillingRun {
   total: number; done: number; failed: number; remaining: number; createdAt: string; updatedAt: string;
   error?: { code: string; message: string };
 }
+
+/** X3, X4: a successor and an export, as requested. */
+export interface RequestOptions { successorId?: string; export?: boolean }
 
 export type OperationKind = 'transfers' | 'deletions';
 export const operationKind = (id: string): OperationKind => (id.startsWith('del') ? 'deletions' : 'transfers');
@@ -116,15 +124,15 @@ export class Api {
   transfers = (org: string, direction: 'incoming' | 'outgoing', status?: string, cursor?: string) =>
     this.call<{ transfers: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`);
   deletions = (org: string, cursor?: string) => this.call<{ deletions: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/deletions${query({ cursor })}`);
-  previewTransfer = (userId: string, destinationOrganizationId: string) =>
-    this.call<Impact>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId });
-  previewDeletion = (userId: string) => this.call<Impact>('POST', '/previews', { operation: 'deletion', userId });
+  previewTransfer = (userId: string, destinationOrganizationId: string, successorId?: string) =>
+    this.call<Impact>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId, successorId });
+  previewDeletion = (userId: string, successorId?: string) => this.call<Impact>('POST', '/previews', { operation: 'deletion', userId, successorId });
   preview = (id: string) => this.call<Impact>('GET', `/previews/${enc(id)}`);
   /** The first page (no cursor) or the next one; `source` is `previews/ID`, `transfers/ID` or `deletions/ID`. */
   effects = (source: string, cursor?: string) => this.call<EffectsPage>('GET', `/${source}/effects${query({ cursor })}`);
-  requestTransfer = (userId: string, destinationOrganizationId: string, previewId?: string) =>
-    this.call<Operation>('POST', '/transfers', { userId, destinationOrganizationId, previewId });
-  requestDeletion = (userId: string, previewId?: string) => this.call<Operation>('POST', '/deletions', { userId, previewId });
+  requestTransfer = (userId: string, destinationOrganizationId: string, previewId?: string, options: RequestOptions = {}) =>
+    this.call<Operation>('POST', '/transfers', { userId, destinationOrganizationId, previewId, ...options });
+  requestDeletion = (userId: string, previewId?: string, options: RequestOptions = {}) => this.call<Operation>('POST', '/deletions', { userId, previewId, ...options });
   approve = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/approval`);
   cancel = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/cancellation`);
   /** D7: a deletion still `scheduled` (a grace period) is undone; CONTRACT.md. */
@@ -132,6 +140,7 @@ export class Api {
   saveSettings = (org: string, deletionGraceDays: number) => this.call<OrganizationSettings>('PUT', `/organizations/${enc(org)}/settings`, { deletionGraceDays });
   undo = (id: string) => this.call<Operation>('POST', `/deletions/${enc(id)}/undo`);
   operation = (kind: OperationKind, id: string) => this.call<Operation>('GET', `/${kind}/${enc(id)}`);
+  exportOf = (kind: OperationKind, id: string) => this.call<ExportState>('GET', `/${kind}/${enc(id)}/export`);
   audit = (id: string) => this.call<Audit>('GET', `/operations/${enc(id)}/audit`);
   billingRuns = (cursor?: string) => this.call<{ runs: BillingRun[]; nextCursor?: string }>('GET', `/billing-runs${query({ cursor })}`);
 }

@@ -108,6 +108,10 @@ export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: str
       const by = l.uploader(e.fileId);
       return by ? t.effectFileHandedOverBy(l.file(e.fileId), by, l.org(e.organizationId)) : t.effectFileHandedOver(l.file(e.fileId), l.org(e.organizationId));
     }
+    case 'chat-joined':
+      return t.effectChatJoined(l.user(e.userId), l.chat(e.chatId));
+    case 'task-reassigned':
+      return t.effectTaskReassigned(l.task(e.taskId), l.user(e.userId));
     default:
       return `${e.kind}: ${JSON.stringify(e)}`;
   }

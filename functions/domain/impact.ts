@@ -12,7 +12,9 @@ export type Effect =
   | { kind: 'admin-granted'; rule: string; chatId: string; userIds: string[] }
   | { kind: 'task-deleted'; rule: string; taskId: string }
   | { kind: 'file-deleted'; rule: string; fileId: string }
-  | { kind: 'file-handed-over'; rule: string; fileId: string; organizationId: string };
+  | { kind: 'file-handed-over'; rule: string; fileId: string; organizationId: string }
+  | { kind: 'chat-joined'; rule: string; chatId: string; userId: string; role: 'admin' | 'member' }
+  | { kind: 'task-reassigned'; rule: string; taskId: string; userId: string };
 
 export type EffectKind = Effect['kind'];
 export type EffectOf<K extends EffectKind> = Extract<Effect, { kind: K }>;
@@ -35,6 +37,7 @@ export function effectIds(effect: Effect): string[] {
     case 'contact-removed':
       return [...effect.userIds];
     case 'chat-left':
+    case 'chat-joined':
       return [effect.chatId, effect.userId];
     case 'chat-frozen':
     case 'chat-deleted':
@@ -42,6 +45,7 @@ export function effectIds(effect: Effect): string[] {
     case 'admin-granted':
       return [effect.chatId, ...effect.userIds];
     case 'task-deleted':
+    case 'task-reassigned':
       return [effect.taskId];
     case 'file-deleted':
     case 'file-handed-over':
@@ -63,6 +67,8 @@ const FIELDS: Record<EffectKind, string[]> = {
   'task-deleted': ['taskId'],
   'file-deleted': ['fileId'],
   'file-handed-over': ['fileId', 'organizationId'],
+  'chat-joined': ['chatId', 'userId', 'role'],
+  'task-reassigned': ['taskId', 'userId'],
 };
 
 /** The effect with its fields in canonical order (an effect read back from storage may come in any order). */
@@ -100,7 +106,7 @@ export function mergeEffects(effects: Iterable<Effect>): Effect[] {
   const seen = new Set<string>();
   const out: Effect[] = [];
   for (const e of sortEffects([...byKey.values()])) {
-    const id = e.kind === 'file-deleted' || e.kind === 'file-handed-over' ? `file:${e.fileId}` : e.kind === 'task-deleted' ? `task:${e.taskId}` : null;
+    const id = e.kind === 'file-deleted' || e.kind === 'file-handed-over' ? `file:${e.fileId}` : e.kind === 'task-deleted' || e.kind === 'task-reassigned' ? `task:${e.taskId}` : null;
     if (id) {
       if (seen.has(id)) continue;
       seen.add(id);

@@ -1,6 +1,6 @@
 import { mayCommunicate, type CommunicationContext } from './communication.js';
 import { type Effect, type Impact, mergeEffects } from './impact.js';
-import { isPresent, sortedPair, type Chat, type FileRecord, type Organization, type Task, type User } from './model.js';
+import { isPresent, sortedPair, type Chat, type ChatMember, type FileRecord, type Organization, type Task, type User } from './model.js';
 import { inheritedExemptions } from './security.js';
 
 /** One chat the subject is a member of, with what the planner needs to decide its fate. */
@@ -34,6 +34,13 @@ export interface PlanSlice {
   deletedChatIds?: ReadonlySet<string>;
   /** Contents of the chats a first pass found deleted; absent on the first pass. */
   deletedChatContents?: ReadonlyMap<string, ChatContents>;
+  /**
+   * X3: the successor the operation names (an active member of the user's organization, the source for a transfer,
+   * checked by the service), or absent: then the plan is exactly the plan without one.
+   */
+  successor?: User;
+  /** X3: chats an earlier pass found the successor in after the plan (already there, or joining): D6 reassigns their tasks. */
+  successorChatIds?: ReadonlySet<string>;
 }
 
 class EffectList {
@@ -72,12 +79,30 @@ interface LeaveRules {
   contractCancelled?: boolean;
 }
 
-/** G1, G2, D5, F1: the subject leaves a chat. */
+/**
+ * X3: before the subject leaves a group chat, the successor joins it, if not in it already and if C1/C2 allow the
+ * successor to communicate with every other active member; as an administrator where the subject was one. Answers
+ * the member who joins, or undefined. My Chat and direct chats cannot be joined.
+ */
+function successorJoins(list: EffectList, slice: PlanSlice, view: ChatView): ChatMember | undefined {
+  const { successor, subject } = slice;
+  const { chat } = view;
+  if (!successor || chat.type !== 'group' || chat.members.some((m) => m.userId === successor.id)) return undefined;
+  const others = chat.members.filter((m) => m.userId !== subject.id && isActive(slice.users, m.userId));
+  if (!others.every((m) => mayCommunicate(slice.comm, successor, slice.users.get(m.userId)!))) return undefined;
+  const role = chat.members.some((m) => m.userId === subject.id && m.role === 'admin') ? 'admin' : 'member';
+  list.add({ kind: 'chat-joined', rule: 'X3', chatId: chat.id, userId: successor.id, role });
+  return { userId: successor.id, role };
+}
+
+/** G1, G2, D5, F1: the subject leaves a chat (X3: the successor, if it may, joins it first). */
 function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: LeaveRules): void {
   const { chat } = view;
   const subjectId = slice.subject.id;
+  const joined = successorJoins(list, slice, view);
   list.add({ kind: 'chat-left', rule: rules.left, chatId: chat.id, userId: subjectId });
-  const remaining = chat.members.filter((m) => m.userId !== subjectId && isActive(slice.users, m.userId));
+  const remaining = [...chat.members.filter((m) => m.userId !== subjectId && isActive(slice.users, m.userId)), ...(joined ? [joined] : [])];
+  const organizationOf = (userId: string) => (userId === slice.successor?.id ? slice.successor : slice.users.get(userId))?.organizationId;
   if (remaining.length === 0) {
     list.deleteChat(chat.id, rules.emptyChat, slice.deletedChatContents?.get(chat.id)); // D5 / G2: nobody left
     return;
@@ -89,7 +114,7 @@ function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: Le
   const sameOrgStays =
     !rules.contractCancelled &&
     rules.organizationId !== null &&
-    remaining.some((m) => slice.users.get(m.userId)?.organizationId === rules.organizationId);
+    remaining.some((m) => organizationOf(m.userId) === rules.organizationId);
   for (const file of view.subjectFiles) {
     if (sameOrgStays) list.add({ kind: 'file-handed-over', rule: 'F1', fileId: file.id, organizationId: rules.organizationId! });
     else list.add({ kind: 'file-deleted', rule: rules.contractCancelled ? 'F3' : 'F1', fileId: file.id });
@@ -161,8 +186,9 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
     const others = chat.members.filter((m) => m.userId !== subject.id);
     if (chat.type === 'direct' && others.length === 0) {
       list.deleteChat(chat.id, 'D4', contents); // D4: the other user was deleted before: both users are deleted
-    } else if (chat.type === 'my' || (chat.type !== 'direct' && !others.some((m) => isActive(slice.users, m.userId)))) {
-      // D3: My Chat, and chats where the user was the only participant (reading: members already deleted do not count)
+    } else if (chat.type === 'my' || (chat.type !== 'direct' && !others.some((m) => isActive(slice.users, m.userId)) && !slice.successor)) {
+      // D3: My Chat, and chats where the user was the only participant (reading: members already deleted do not count);
+      // X3: a group the user was alone in is kept with the successor (below: it joins, then the user leaves)
       list.deleteChat(chat.id, 'D3', contents);
     } else if (chat.type === 'direct') {
       const otherDeleted = others.every((m) => !isActive(slice.users, m.userId));
@@ -177,8 +203,13 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
     }
   }
   const deleted = (chatId: string) => list.deletedChats.has(chatId) || Boolean(slice.deletedChatIds?.has(chatId));
+  const planned: Impact = { operation: 'deletion', userId: subject.id, effects: list.effects() };
+  const successorIn = new Set([...(slice.successorChatIds ?? []), ...chatsWithSuccessor(slice.chats, planned, slice.successor?.id)]);
   for (const task of slice.assignedTasks) {
-    if (!deleted(task.chatId)) list.add({ kind: 'task-deleted', rule: 'D6', taskId: task.id });
+    if (deleted(task.chatId)) continue;
+    // X3: a task in a chat the successor is then in goes to the successor instead of being deleted (D6)
+    if (slice.successor && successorIn.has(task.chatId)) list.add({ kind: 'task-reassigned', rule: 'X3', taskId: task.id, userId: slice.successor.id });
+    else list.add({ kind: 'task-deleted', rule: 'D6', taskId: task.id });
   }
   if (options.contractCancelled) {
     // F3: the cancelled organization's files go wherever they are, not only in the chats the member still sits in.
@@ -187,6 +218,17 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
     }
   }
   return { operation: 'deletion', userId: subject.id, effects: list.effects() };
+}
+
+/**
+ * X3: the chats (of these, planned as `impact`) the successor is in once the plan ran, for a later pass's tasks
+ * (D6): those it was in already and the plan does not delete, and those it joins.
+ */
+export function chatsWithSuccessor(chats: readonly ChatView[], impact: Impact, successorId: string | undefined): string[] {
+  if (!successorId) return [];
+  const gone = new Set(deletedChatIds(impact));
+  const joined = impact.effects.flatMap((e) => (e.kind === 'chat-joined' && e.userId === successorId ? [e.chatId] : []));
+  return [...chats.filter((v) => !gone.has(v.chat.id) && v.chat.members.some((m) => m.userId === successorId)).map((v) => v.chat.id), ...joined];
 }
 
 /** Chats a plan deletes: the store loads their contents and plans again (F2). */

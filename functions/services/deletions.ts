@@ -9,14 +9,16 @@ import { checkPreview, firstPageView, operationView, operationViewWithProgress, 
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
+import { requireSuccessor } from './successor.js';
 
 /** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
-export async function previewDeletion(callerId: string, userId: string) {
+export async function previewDeletion(callerId: string, userId: string, successorId?: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
-  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user);
+  const successor = await requireSuccessor(user, successorId); // X3
+  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user, successor);
   const preview = await savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, organizations, readAt }, entries);
   // D7 beyond (an extension of the Impact): requested now, when it would purge; nothing is removed before
   const graceDays = user.status === 'active' ? (organization?.deletionGraceDays ?? 0) : 0;
@@ -27,12 +29,13 @@ export async function previewDeletion(callerId: string, userId: string) {
  * D1: an administrator of the user's organization deletes the user. The plan is computed once, here, stored, and
  * the run that starts at once applies it (X1); with `previewId` it must equal that saved preview (409 otherwise).
  */
-export async function requestDeletion(callerId: string, userId: string, previewId?: string) {
+export async function requestDeletion(callerId: string, userId: string, previewId?: string, options: { successorId?: string; export?: boolean } = {}) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
-  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user);
+  const successor = await requireSuccessor(user, options.successorId); // X3
+  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user, successor);
   const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('del');
@@ -50,6 +53,8 @@ export async function requestDeletion(callerId: string, userId: string, previewI
     planId: planIdFor(id, 1),
     plans: 1,
     ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
+    ...(successor ? { successorId: successor.id } : {}),
+    ...(options.export ? { export: true } : {}),
   };
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;

@@ -15,6 +15,8 @@ export interface ExecutionInput {
   purgeAt?: string;
   /** The plan this run applies was stored for it (at the request or approval): PlanImpact has nothing to do. */
   planned?: boolean;
+  /** X4: requested with an export: ExportFiles runs before the first effect (the state carries it past PlanImpact). */
+  export?: boolean;
 }
 
 const machineFor = (op: OperationRecord): string =>
@@ -47,7 +49,7 @@ export async function createRunning(op: OperationRecord, start: RunStart, intent
 /** Starts a running operation's execution; a run whose execution cannot start ends failed. */
 async function executionFor(running: OperationRecord): Promise<OperationRecord> {
   try {
-    await startExecution(running, { operationId: running.id, planned: running.plannedRun === running.runCount });
+    await startExecution(running, { operationId: running.id, planned: running.plannedRun === running.runCount, ...(running.export ? { export: true } : {}) });
   } catch (error) {
     await move(running, 'fail', { set: { error: { code: 'ExecutionNotStarted', message: (error as Error).message } } });
     await releaseLock(running.userId, running.id);

@@ -102,10 +102,11 @@ export async function cancelScheduledForContract(op: OperationRecord, runId: str
  * StartPurge (after the Wait): the purge begins only if the deletion is still `scheduled` (scheduled → running,
  * conditional); undone or cancelled first, nothing is purged. A retried step that already began says so again.
  */
-export async function startPurge(operationId: string): Promise<{ purge: boolean }> {
+export async function startPurge(operationId: string): Promise<{ purge: boolean; export?: true }> {
   const op = await getOperation(operationId);
   if (!op) return { purge: false }; // gone with the world it belonged to (a world load replaces everything)
-  if (op.status === 'running' && op.runCount === 1) return { purge: true };
+  const exporting = op.export ? { export: true as const } : {}; // X4: the state machine's ExportRequested reads it
+  if (op.status === 'running' && op.runCount === 1) return { purge: true, ...exporting };
   try {
     await beginRun(op, 'purge');
   } catch (error) {
@@ -113,7 +114,7 @@ export async function startPurge(operationId: string): Promise<{ purge: boolean 
     throw error;
   }
   await audit(op.id, { event: 'purge-started', rule: 'D7', purgeAt: op.purgeAt });
-  return { purge: true };
+  return { purge: true, ...exporting };
 }
 
 /** StartPurge failed past its retries: the deletion ends failed and the user is active again, in one transaction. */

@@ -9,6 +9,7 @@ import { settleAfter } from './settle.js';
 import { failScheduled, reactivateAfterFailedPurge } from './grace.js';
 import { clearTransferMarkers, resumeWaitingTransfers, waitForSeat } from './transfers.js';
 import { assertSamePlan } from './views.js';
+import { successorOf } from './successor.js';
 
 async function mustGetOperation(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -30,8 +31,8 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
   const user = await assertPremises(op); // O1 before reading anything more: a plan is made only while its premises hold
   const { entries, organizations, readAt } =
     op.operation === 'transfer'
-      ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!))
-      : await computeDeletionPlan(user);
+      ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!), await successorOf(op))
+      : await computeDeletionPlan(user, await successorOf(op));
   // X1 beyond: requested with a saved preview, the run applies that plan or nothing (ends failed, impact-changed)
   if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
   const plans = (op.plans ?? 0) + 1;

@@ -4,7 +4,7 @@ import { effectTime } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import { auditAll, getOperation } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
-import { assertPremises } from './transitions.js';
+import { assertPremises, successionOf } from './transitions.js';
 import { pagesWith, readPlanPages, readPlanWithFirstPage, type PlanEntry, type PlanHeader } from '../store/plans.js';
 
 /**
@@ -17,8 +17,9 @@ export const PHASES = {
   DeleteUser: ['user-deleted', 'api-token-revoked'],
   HandleFiles: ['file-deleted', 'file-handed-over'],
   PruneContacts: ['contact-removed'],
-  LeaveChats: ['chat-left', 'admin-granted', 'chat-frozen'],
-  DeleteChats: ['chat-deleted', 'task-deleted'],
+  // X3: the successor's join is applied with the user's leave of the same chat, in one transaction
+  LeaveChats: ['chat-joined', 'chat-left', 'admin-granted', 'chat-frozen'],
+  DeleteChats: ['chat-deleted', 'task-deleted', 'task-reassigned'],
 } as const satisfies Record<string, readonly EffectKind[]>;
 export type Phase = keyof typeof PHASES;
 
@@ -96,7 +97,7 @@ export async function applyRun(operationId: string, cursor?: RunCursor): Promise
   // conditional on the user still being where the plan found it. After it, the user's lock keeps every other
   // operation away, and a resumption checks again (O2).
   if (!firstEffectLanded(op)) await assertPremises(op);
-  const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}) };
+  const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}), ...successionOf(op) };
   const pages = new PageReader(op.planId, plan.first);
   const phases = phasesOf(op.operation);
   const audits: Record<string, unknown>[] = [];

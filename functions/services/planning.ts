@@ -2,7 +2,7 @@ import type { Effect } from '../domain/impact.js';
 import { now } from '../shared/clock.js';
 import { mergeEffects } from '../domain/impact.js';
 import type { FileRecord, Organization, User } from '../domain/model.js';
-import { deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
+import { chatsWithSuccessor, deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
 import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
 import { readPlanHeader, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { otherRunsOverlapped } from '../store/operations.js';
@@ -12,9 +12,10 @@ import { getOrganizations, getUsers } from '../store/table.js';
 /** Chats (and contacts) planned per pass: what one pass holds in memory, whatever the user's size. */
 export const CHATS_PER_PASS = 1000;
 
-export type PlanRequest =
+export type PlanRequest = (
   | { operation: 'transfer'; user: User; destination: Organization }
-  | { operation: 'deletion'; user: User; contractCancelled?: boolean };
+  | { operation: 'deletion'; user: User; contractCancelled?: boolean }
+) & { /** X3: the successor the request names, checked by the service. */ successor?: User };
 
 /**
  * The one way a plan is made, for previews, requests, runs and bulk runs alike (X1). The pure planner
@@ -141,6 +142,7 @@ export class PlanningContext {
     const extraOrgs = request.operation === 'transfer' ? [request.destination.id] : [];
     await this.loadOrganizations([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
     await this.loadAllowances([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
+    const { successor } = request;
     const base = (): PlanSlice => ({
       subject,
       users: this.users,
@@ -148,7 +150,9 @@ export class PlanningContext {
       contacts: [],
       chats: [],
       assignedTasks: [],
+      ...(successor ? { successor } : {}),
     });
+    const withSuccessor = new Set<string>(); // X3: chats the successor is in once the plan ran (D6 reassigns their tasks)
     const run = (slice: PlanSlice) =>
       request.operation === 'transfer' ? planTransfer(slice, request.destination) : planDeletion(slice, { contractCancelled: request.contractCancelled });
 
@@ -158,6 +162,7 @@ export class PlanningContext {
       const chats = await this.views(chatIds, uploads);
       const first = run({ ...base(), chats });
       const gone = deletedChatIds(first);
+      for (const id of chatsWithSuccessor(chats, first, successor?.id)) withSuccessor.add(id); // deleting changes no join
       if (gone.length === 0) {
         effects.push(...first.effects);
         continue;
@@ -174,11 +179,19 @@ export class PlanningContext {
       await this.loadUsers(contacts);
       effects.push(...run({ ...base(), contacts }).effects);
     }
-    // D6 and F3 last: they depend on which chats every earlier pass deleted.
-    effects.push(...run({ ...base(), assignedTasks: index.assignedTasks, uploads: index.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId), deletedChatIds: deleted }).effects);
+    if (successor) {
+      // X3: a task assigned to the user in a chat the user is not in goes to the successor if the successor is in it
+      const own = new Set(index.chatIds);
+      const elsewhere = [...new Set(index.assignedTasks.map((t) => t.chatId))].filter((id) => !own.has(id));
+      for (const chatIds of chunk(elsewhere, CHATS_PER_PASS)) {
+        for (const view of await this.views(chatIds, new Map())) if (view.chat.members.some((m) => m.userId === successor.id)) withSuccessor.add(view.chat.id);
+      }
+    }
+    // D6 and F3 last: they depend on which chats every earlier pass deleted (and X3 on which the successor is in).
+    effects.push(...run({ ...base(), successorChatIds: withSuccessor, assignedTasks: index.assignedTasks, uploads: index.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId), deletedChatIds: deleted }).effects);
 
     return mergeEffects(effects).map((effect) => {
-      const chatId = effect.kind === 'file-deleted' || effect.kind === 'file-handed-over' ? locators.get(`file:${effect.fileId}`) : effect.kind === 'task-deleted' ? locators.get(`task:${effect.taskId}`) : undefined;
+      const chatId = effect.kind === 'file-deleted' || effect.kind === 'file-handed-over' ? locators.get(`file:${effect.fileId}`) : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned' ? locators.get(`task:${effect.taskId}`) : undefined;
       return chatId ? { effect, chatId } : { effect };
     });
   }
@@ -191,18 +204,18 @@ export interface ComputedPlan {
   readAt: string;
 }
 
-export async function computeTransferPlan(user: User, destination: Organization): Promise<ComputedPlan> {
+export async function computeTransferPlan(user: User, destination: Organization, successor?: User): Promise<ComputedPlan> {
   const readAt = now();
   const context = new PlanningContext();
-  const entries = await context.plan({ operation: 'transfer', user, destination });
+  const entries = await context.plan({ operation: 'transfer', user, destination, ...(successor ? { successor } : {}) });
   return { entries, organizations: context.organizationIds(), readAt };
 }
 
 /** Also the user's organization as the plan read it (its grace period, D7). */
-export async function computeDeletionPlan(user: User): Promise<ComputedPlan & { organization?: Organization }> {
+export async function computeDeletionPlan(user: User, successor?: User): Promise<ComputedPlan & { organization?: Organization }> {
   const readAt = now();
   const context = new PlanningContext();
-  const entries = await context.plan({ operation: 'deletion', user });
+  const entries = await context.plan({ operation: 'deletion', user, ...(successor ? { successor } : {}) });
   const organization = context.organization(user.organizationId);
   return { entries, organizations: context.organizationIds(), readAt, ...(organization ? { organization } : {}) };
 }

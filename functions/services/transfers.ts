@@ -10,6 +10,7 @@ import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, r
 import { assertPremises, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, stillCurrent } from './planning.js';
+import { requireSuccessor, successorOf } from './successor.js';
 import { assertSamePlan, checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 
 async function loadTransfer(id: string): Promise<OperationRecord> {
@@ -19,24 +20,26 @@ async function loadTransfer(id: string): Promise<OperationRecord> {
 }
 
 /** X1: what a transfer would do, saved as a preview (kept 24 h); changes nothing in the world. */
-export async function previewTransfer(callerId: string, userId: string, destinationOrganizationId: string) {
+export async function previewTransfer(callerId: string, userId: string, destinationOrganizationId: string, successorId?: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
   await assertTransferEligible(user, destination);
-  const { entries, organizations, readAt } = await computeTransferPlan(user, destination);
+  const successor = await requireSuccessor(user, successorId); // X3
+  const { entries, organizations, readAt } = await computeTransferPlan(user, destination, successor);
   return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, organizations, readAt }, entries);
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
-export async function requestTransfer(callerId: string, userId: string, destinationOrganizationId: string, previewId?: string) {
+export async function requestTransfer(callerId: string, userId: string, destinationOrganizationId: string, previewId?: string, options: { successorId?: string; export?: boolean } = {}) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   const destination = await mustGetOrganization(destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
-  const { entries, organizations, readAt } = await computeTransferPlan(user, destination);
+  const successor = await requireSuccessor(user, options.successorId); // X3
+  const { entries, organizations, readAt } = await computeTransferPlan(user, destination, successor);
   const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
   const at = now();
   const id = newOperationId('tr');
@@ -55,6 +58,8 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     planId: planIdFor(id, 1),
     plans: 1,
     ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
+    ...(successor ? { successorId: successor.id } : {}),
+    ...(options.export ? { export: true } : {}),
   };
   await createOperation(op); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
@@ -76,7 +81,7 @@ export async function approveTransfer(callerId: string, id: string) {
   let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = { planId: op.planId!, plans: op.plans ?? 1 };
   const unchanged = await stillCurrent(op.planId, op.id); // no run changed what it read since the request: the same plan, not read again
   if (!unchanged) {
-    const { entries, organizations, readAt } = await computeTransferPlan(user, destination);
+    const { entries, organizations, readAt } = await computeTransferPlan(user, destination, await successorOf(op));
     if (op.previewFingerprint) {
       try {
         assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);

@@ -1,4 +1,4 @@
-import { actorRefusal, premiseViolation, resumeWindowRefusal, statusRefusal, transitionFor, type PremiseFacts, type TransitionName } from '../domain/lifecycle/operation.js';
+import { actorRefusal, premiseViolation, successorOrganizationOf, resumeWindowRefusal, statusRefusal, transitionFor, type PremiseFacts, type TransitionName } from '../domain/lifecycle/operation.js';
 import type { User } from '../domain/model.js';
 import { now, nowMs } from '../shared/clock.js';
 import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
@@ -46,6 +46,12 @@ export function requireWithinResumeWindow(op: OperationRecord): void {
  * organizations and their allowance for a transfer not yet moved; the administrators for a deletion of one).
  */
 export async function premiseFacts(op: OperationRecord): Promise<PremiseFacts> {
+  // X3: the successor is a premise too (O1)
+  const [facts, successor] = await Promise.all([ownPremiseFacts(op), op.successorId ? getUser(op.successorId) : undefined]);
+  return { ...facts, ...(successor ? { successor } : {}) };
+}
+
+async function ownPremiseFacts(op: OperationRecord): Promise<PremiseFacts> {
   const user = await getUser(op.userId);
   if (!user) return { user };
   if (op.operation === 'transfer') {
@@ -68,3 +74,7 @@ export async function assertPremises(op: OperationRecord): Promise<User> {
   if (broken) throw new Ineligible([broken]);
   return facts.user!;
 }
+
+/** X3: who leaves and who joins, for the appliers of an operation that names a successor. */
+export const successionOf = (op: OperationRecord) =>
+  op.successorId ? { succession: { userId: op.userId, successorId: op.successorId, organizationId: successorOrganizationOf(op) } } : {};

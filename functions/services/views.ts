@@ -86,6 +86,9 @@ export async function operationView(op: OperationRecord, shown?: { summary: Summ
     updatedAt: op.updatedAt,
     ...(op.purgeAt ? { purgeAt: op.purgeAt } : {}),
     ...(op.error ? { error: op.error } : {}),
+    // X3, X4 (CONTRACT.md): as requested
+    ...(op.successorId ? { successorId: op.successorId } : {}),
+    ...(op.export ? { export: true } : {}),
   };
   if (op.operation === 'transfer') {
     return { ...common, sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId, ...tail };

@@ -5,6 +5,7 @@ import { batchUpdate, batchWrite, deleteObjects, del, inParallel, queryAll, tran
 import { fileObjectKey, keys } from './keys.js';
 import type { PlanEntry } from './plans.js';
 import { bucketName, getUser, tableName } from './table.js';
+import { applyChatsJoined, applyTasksReassigned, joinedChats, type Succession } from './apply-successor.js';
 
 /**
  * Applies planned effects, gathered across a page of plan entries (or several): deletes in BatchWriteItem of 25,
@@ -17,7 +18,7 @@ const ofKind = <K extends EffectKind>(entries: readonly PlanEntry[], kind: K) =>
   entries.filter((s): s is PlanEntry & { effect: EffectOf<K> } => s.effect.kind === kind);
 
 /** A PartiQL update of one existing item (an absent item fails its condition and is skipped). */
-const update = (set: string, params: unknown[], key: { PK: string; SK: string }, condition?: [string, ...unknown[]]): Statement => ({
+export const update = (set: string, params: unknown[], key: { PK: string; SK: string }, condition?: [string, ...unknown[]]): Statement => ({
   Statement: `UPDATE "${tableName()}" SET ${set} WHERE "PK" = ? AND "SK" = ?${condition ? ` AND ${condition[0]}` : ''}`,
   Parameters: [...params, key.PK, key.SK, ...(condition ? condition.slice(1) : [])],
 });
@@ -92,6 +93,8 @@ export interface ApplyingOperation {
   planId: string;
   /** The organization the user must still be a member of (O1). */
   organizationId?: string;
+  /** X3: the user and its successor, who joins the chats the user leaves. */
+  succession?: Succession;
 }
 
 /** The write that marks the plan as begun, atomically with its first effect: a resume keeps exactly this plan. */
@@ -273,11 +276,17 @@ export const APPLIERS: Record<Effect['kind'], Applier> = {
   'user-deleted': (e, { at, bulk, operation, organizationId }) => (bulk ? applyMembersDeleted(e, at, organizationId) : applyUserDeleted(e, at, operation)),
   'api-token-revoked': async () => {}, // applied with user-deleted (D2) or membership-changed (T9), in the same write
   'contact-removed': (e) => applyContactsRemoved(e),
-  'chat-left': (e) => applyChatsLeft(e),
+  // X3: a chat the successor joins is left in the join's own transaction
+  'chat-left': (e) => {
+    const joined = joinedChats(e);
+    return applyChatsLeft(e.filter((x) => !joined.has((x.effect as { chatId: string }).chatId)));
+  },
   'chat-frozen': (e) => applyChatsFrozen(e),
   'chat-deleted': (e, { leave }) => applyChatsDeleted(e, leave),
   'admin-granted': (e) => applyAdminsGranted(e),
   'task-deleted': (e) => applyTasksDeleted(e),
   'file-deleted': (e) => applyFilesDeleted(e),
   'file-handed-over': (e) => applyFilesHandedOver(e),
+  'chat-joined': (e, { operation }) => applyChatsJoined(e, operation?.succession),
+  'task-reassigned': (e) => applyTasksReassigned(e),
 };

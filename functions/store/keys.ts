@@ -124,6 +124,9 @@ export const keys = {
   operation: (o: string) => ({ PK: `OP#${enc(o)}`, SK: 'OP' }),
   userOperations: (userId: string) => `USER#${enc(userId)}#OPS`,
   lock: (userId: string) => ({ PK: `LOCK#USER#${enc(userId)}`, SK: 'LOCK' }),
+  /** X4: an operation's export (its state) and its archive parts. */
+  exportArchive: (o: string) => ({ PK: `OP#${enc(o)}`, SK: 'EXPORT' }),
+  exportPart: (o: string, n: number) => ({ PK: `OP#${enc(o)}`, SK: `EXPORT#PART#${String(n).padStart(6, '0')}` }),
 };
 
 /** The position of an operation (or run) in its lists: newest first is descending order of this (times hold no `#`). */
@@ -143,6 +146,11 @@ export const memberIndexKey = (orgId: string, userId: string) => ({ GSI1PK: keys
 /** Where a file's bytes live in the bucket (O4: neither id can reach into another's path). */
 export function fileObjectKey(chatId: string, fileId: string): string {
   return `chats/${enc(chatId)}/files/${enc(fileId)}`;
+}
+
+/** X4: an archive part of an operation's export, in the export bucket (O4). */
+export function exportObjectKey(operationId: string, part: number): string {
+  return `exports/${enc(operationId)}/part-${String(part).padStart(6, '0')}.zip`;
 }
 
 export function chatObjectPrefix(chatId: string): string {

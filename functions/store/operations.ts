@@ -64,6 +64,10 @@ export interface OperationRecord {
   waitingSince?: string;
   /** O2: who cancelled a failed operation. */
   cancelledBy?: string;
+  /** X3: the successor named in the request (an active member of the user's organization, the source for a transfer). */
+  successorId?: string;
+  /** X4: requested with `"export": true`. */
+  export?: boolean;
 }
 
 /**

@@ -6,12 +6,16 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ConsoleSignIn } from './console-hosting.js';
 import { OffboardFunction, type FunctionSize } from './offboard-function.js';
 
 export interface ApiProps {
   table: dynamodb.ITable;
+  /** X4: the export bucket (its archives' download links are signed by the Exports function). */
+  exports: s3.IBucket;
   transferStateMachine: sfn.IStateMachine;
   deletionStateMachine: sfn.IStateMachine;
   /** The bulk contract-cancellation run (B1): a failed run is resumed through the API. */
@@ -106,6 +110,10 @@ export class Api extends Construct {
     props.cancellationStateMachine.grantStartExecution(billingRuns);
     props.cancellationStateMachine.grantExecution(billingRuns, 'states:DescribeExecution');
     billingRuns.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', props.cancellationStateMachine.stateMachineArn);
+    // X4: signs download links (a link acts with this function's s3:GetObject) and checks the archive is still there
+    const exportLinks = fn('Exports', 'exports', 'GET /transfers/{id}/export, GET /deletions/{id}/export (X4)').bindTable(props.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem']);
+    exportLinks.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.exports.arnForObjects('exports/*')] }));
+    exportLinks.addEnvironment('EXPORT_BUCKET_NAME', props.exports.bucketName);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query']);
     const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query'], ['Query']);
     // each starts its own workflow; a resumption asks whether the operation's last execution ended without recording its outcome
@@ -217,6 +225,8 @@ export class Api extends Construct {
       [apigw.HttpMethod.POST, '/deletions/{id}/cancellation', deletions],
       [apigw.HttpMethod.GET, '/deletions/{id}', deletions],
       [apigw.HttpMethod.POST, '/deletions/{id}/undo', deletions],
+      [apigw.HttpMethod.GET, '/transfers/{id}/export', exportLinks],
+      [apigw.HttpMethod.GET, '/deletions/{id}/export', exportLinks],
       [apigw.HttpMethod.GET, '/organizations/{id}/settings', settings],
       [apigw.HttpMethod.PUT, '/organizations/{id}/settings', settings],
       [apigw.HttpMethod.GET, '/billing-runs/{id}', billingRuns],

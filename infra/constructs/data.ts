@@ -12,6 +12,8 @@ export interface DataProps {
 export class Data extends Construct {
   readonly table: dynamodb.Table;
   readonly bucket: s3.Bucket;
+  /** X4: archives of files exported before a deletion, downloadable for 7 days. */
+  readonly exports: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataProps = {}) {
     super(scope, id);
@@ -42,10 +44,10 @@ export class Data extends Construct {
       removalPolicy,
       lifecycleRules: [{ expiration: Duration.days(365) }],
     });
-    // Not versioned: a deleted file's bytes must really be gone (F4, D7).
-    this.bucket = new s3.Bucket(this, 'Files', {
+    // Private, encrypted, TLS only, and not versioned: a deleted file's bytes must really be gone (F4, D7).
+    const privateBucket = (logPrefix: string): s3.BucketProps => ({
       serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'files/',
+      serverAccessLogsPrefix: logPrefix,
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -53,8 +55,14 @@ export class Data extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy,
       autoDeleteObjects: false,
-      // Incomplete multipart uploads hold bytes nobody can see; drop them after a day.
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
+    // Incomplete multipart uploads hold bytes nobody can see; drop them after a day.
+    this.bucket = new s3.Bucket(this, 'Files', { ...privateBucket('files/'), lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }] });
+    // X4: a bucket of its own, every archive deleted 7 days after it was written (F4 applies to it too); downloads
+    // are in the access logs as well as the audit trail.
+    this.exports = new s3.Bucket(this, 'Exports', {
+      ...privateBucket('exports/'),
+      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
   }
 }

@@ -108,6 +108,11 @@ export class OperationWorkflow extends Construct {
     const planned = new sfn.Choice(this, 'AlreadyPlanned', { comment: 'X1: the plan was stored for this run when it was requested or approved; otherwise PlanImpact checks it or plans again' });
     planned.otherwise(planImpact.entry);
     links.push({ entry: planned, link: (next) => (planned.when(sfn.Condition.and(sfn.Condition.isPresent('$.planned'), sfn.Condition.booleanEquals('$.planned', true)), next), planImpact.link(next)) });
+    // X4: an export requested with the operation is written and verified before its first effect
+    const exportFiles = paged(invoke('ExportFiles'), () => undefined);
+    const exporting = new sfn.Choice(this, 'ExportRequested', { comment: 'X4: requested with "export": true, the archive is written and verified before anything is deleted' });
+    exporting.when(sfn.Condition.and(sfn.Condition.isPresent('$.export'), sfn.Condition.booleanEquals('$.export', true)), exportFiles.entry);
+    links.push({ entry: exporting, link: (next) => (exporting.otherwise(next), exportFiles.link(next)) });
     // every phase in one step, as many as fit in an invocation: a small operation is applied in one
     const apply = paged(invoke('Apply'), (task) => {
       if (props.operation !== 'transfer') return;

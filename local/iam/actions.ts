@@ -81,6 +81,11 @@ export const ACTIONS: Record<string, Mapper> = {
   'S3:GetObject': (i) => [{ action: 's3:GetObject', resource: objectArn(i.Bucket, i.Key) }],
   'S3:HeadObject': (i) => [{ action: 's3:GetObject', resource: objectArn(i.Bucket, i.Key) }],
   'S3:PutObject': (i) => [{ action: 's3:PutObject', resource: objectArn(i.Bucket, i.Key) }],
+  // a multipart upload (lib-storage's Upload) is authorized as s3:PutObject, step by step; its abort is s3:AbortMultipartUpload
+  'S3:CreateMultipartUpload': (i) => [{ action: 's3:PutObject', resource: objectArn(i.Bucket, i.Key) }],
+  'S3:UploadPart': (i) => [{ action: 's3:PutObject', resource: objectArn(i.Bucket, i.Key) }],
+  'S3:CompleteMultipartUpload': (i) => [{ action: 's3:PutObject', resource: objectArn(i.Bucket, i.Key) }],
+  'S3:AbortMultipartUpload': (i) => [{ action: 's3:AbortMultipartUpload', resource: objectArn(i.Bucket, i.Key) }],
   'S3:CopyObject': (i) => {
     const source = decodeURIComponent(String(i.CopySource).replace(/^\//, '').replace(/\?.*$/, ''));
     const slash = source.indexOf('/');

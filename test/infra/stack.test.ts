@@ -15,7 +15,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(24); // 6 operation steps (StartPurge D7, PlanImpact, Apply, Finalize, MarkFailed, AwaitSeat), 8 API, 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
+    expect(ours.length).toBe(26); // 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 9 API (Exports, X4), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -51,9 +51,12 @@ describe('state machines', () => {
     expect(byId('TransferWorkflow').StartAt).toBe('AlreadyPlanned');
     const states = Object.fromEntries(allStates(byId('TransferWorkflow')));
     // X1: a run whose plan was stored for it at the approval goes straight to Apply
-    expect(states.AlreadyPlanned.Choices[0].Next).toBe('Apply');
+    expect(states.AlreadyPlanned.Choices[0].Next).toBe('ExportRequested');
     expect(states.AlreadyPlanned.Default).toBe('PlanImpact');
-    expect([states.PlanImpact.Next, states.Apply.Next, states.ApplyHasMore.Default, states.Finalize.Next]).toEqual(['Apply', 'ApplyHasMore', 'Finalize', 'OperationSucceeded']);
+    // X4: an export requested is written and verified before the first effect
+    expect(states.ExportRequested.Choices[0].Next).toBe('ExportFiles');
+    expect([states.ExportRequested.Default, states.ExportFiles.Next, states.ExportFilesHasMore.Default]).toEqual(['Apply', 'ExportFilesHasMore', 'Apply']);
+    expect([states.PlanImpact.Next, states.Apply.Next, states.ApplyHasMore.Default, states.Finalize.Next]).toEqual(['ExportRequested', 'ApplyHasMore', 'Finalize', 'OperationSucceeded']);
   });
 
   it('the deletion machine applies its plan in the same steps, with no seat to wait for', () => {
@@ -197,6 +200,8 @@ describe('API', () => {
         'POST /transfers/{id}/resumption',
         'GET /deletions/{id}',
         'GET /deletions/{id}/effects',
+        'GET /deletions/{id}/export',
+        'GET /transfers/{id}/export',
         'GET /operations/{id}/audit',
         'GET /health',
         'GET /previews/{id}',
@@ -245,7 +250,7 @@ describe('API', () => {
       // the local gateway maps routes of the full template onto these functions by logical id
       expect(Object.keys(t.findResources(type)).sort(), type).toEqual(Object.keys(template.findResources(type)).filter((id) => !ofConsole(id)).sort());
     }
-    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(8);
+    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(9);
   });
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
@@ -370,7 +375,7 @@ describe('limits (issue 17)', () => {
 
   it("API functions end before API Gateway's 30 s integration limit; the planning ones get a whole vCPU", () => {
     const api = ours(template).filter((f) => f.entry.includes('/handlers/api/'));
-    expect(api.length).toBe(8);
+    expect(api.length).toBe(9);
     for (const f of api) expect(f.Timeout, f.id).toBeLessThanOrEqual(25);
     for (const i of Object.values<any>(template.findResources('AWS::ApiGatewayV2::Integration'))) expect(i.Properties.TimeoutInMillis ?? 30_000).toBe(30_000);
     for (const name of ['previews', 'transfers', 'deletions']) expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });

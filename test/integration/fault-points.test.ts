@@ -28,6 +28,7 @@ const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSp
   transfer: {
     // a run planned at its approval skips PlanImpact (AlreadyPlanned); a resumed run checks its plan there
     PlanImpact: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
+    ExportFiles: {}, // X4: every run here is requested with an export
     Apply: {},
     // failed before taking its seat, C's seats cut to 1 meanwhile: the resumed run finds no seat and waits (T4)
     AwaitSeat: { full: true, via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
@@ -37,6 +38,7 @@ const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSp
   deletion: {
     StartPurge: { grace: true },
     PlanImpact: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
+    ExportFiles: {}, // X4: every run here is requested with an export
     Apply: {},
     Finalize: {},
     MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
@@ -125,13 +127,13 @@ async function run(machine: Machine, full: boolean, grace = false): Promise<numb
   let route: string;
   let reader: string;
   if (machine === 'transfer') {
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'C' } });
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'C', export: true } });
     expect(requested.status, JSON.stringify(requested.body)).toBe(201);
     route = `/transfers/${requested.body.id}`;
     reader = 'adminC';
     expect((await target.call('POST', `${route}/approval`, { as: 'adminC' })).status).toBe(202);
   } else {
-    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'u0' } });
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'u0', export: true } });
     expect(requested.status, JSON.stringify(requested.body)).toBe(202);
     route = `/deletions/${requested.body.id}`;
     reader = 'adminA';

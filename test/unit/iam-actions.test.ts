@@ -43,6 +43,11 @@ const rows: [string, unknown, { action: string; resource: string; context?: Reco
   ['S3:GetObject', { Bucket: 'bkt', Key: 'chats/c/files/f' }, [{ action: 's3:GetObject', resource: `${B}/chats/c/files/f` }]],
   ['S3:HeadObject', { Bucket: 'bkt', Key: 'k' }, [{ action: 's3:GetObject', resource: `${B}/k` }]],
   ['S3:PutObject', { Bucket: 'bkt', Key: 'k' }, [{ action: 's3:PutObject', resource: `${B}/k` }]],
+  // X4: a multipart upload is authorized as s3:PutObject at each step; only its abort has an action of its own
+  ['S3:CreateMultipartUpload', { Bucket: 'bkt', Key: 'k' }, [{ action: 's3:PutObject', resource: `${B}/k` }]],
+  ['S3:UploadPart', { Bucket: 'bkt', Key: 'k', UploadId: 'u', PartNumber: 1 }, [{ action: 's3:PutObject', resource: `${B}/k` }]],
+  ['S3:CompleteMultipartUpload', { Bucket: 'bkt', Key: 'k', UploadId: 'u' }, [{ action: 's3:PutObject', resource: `${B}/k` }]],
+  ['S3:AbortMultipartUpload', { Bucket: 'bkt', Key: 'k', UploadId: 'u' }, [{ action: 's3:AbortMultipartUpload', resource: `${B}/k` }]],
   ['S3:CopyObject', { Bucket: 'bkt', Key: 'to', CopySource: 'src/from%20here' }, [
     { action: 's3:GetObject', resource: 'arn:aws:s3:::src/from here' },
     { action: 's3:PutObject', resource: `${B}/to` },

@@ -174,6 +174,8 @@ export const en = {
   'kind_task-deleted': 'Tasks deleted',
   'kind_file-deleted': 'Files deleted',
   'kind_file-handed-over': 'Files handed over',
+  'kind_chat-joined': 'Chats joined by the successor',
+  'kind_task-reassigned': 'Tasks reassigned to the successor',
 
   effectSecurity: (user: string, outside: string, files: string) => `${user}'s individual exemptions become: outside communication ${outside}, file sharing ${files}`,
   effectMembership: (user: string, from: string, to: string) => `${user} moves from ${from} to ${to}`,
@@ -187,6 +189,8 @@ export const en = {
   effectTaskDeleted: (task: string) => `Task “${task}” is deleted`,
   effectFileDeleted: (file: string) => `File ${file} is deleted`,
   effectFileHandedOver: (file: string, org: string) => `File ${file} now belongs to ${org}`,
+  effectChatJoined: (user: string, chat: string) => `${user} joins ${chat} as successor`,
+  effectTaskReassigned: (task: string, user: string) => `Task ${task} is reassigned to ${user}`,
   and: ', ',
   chatMy: 'My Chat',
   chatDirectUnnamed: 'Direct chat',

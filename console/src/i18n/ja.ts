@@ -173,6 +173,8 @@ export const ja: Dictionary = {
   'kind_task-deleted': 'タスクの削除',
   'kind_file-deleted': 'ファイルの削除',
   'kind_file-handed-over': 'ファイルの引き継ぎ',
+  'kind_chat-joined': '後任者が参加するチャット',
+  'kind_task-reassigned': '後任者に割り当て直すタスク',
 
   effectSecurity: (user, outside, files) => `${user}の個別セキュリティ設定：組織外との通信 ${outside}、ファイル共有 ${files}`,
   effectMembership: (user, from, to) => `${user}が${from}から${to}へ移動`,
@@ -186,6 +188,8 @@ export const ja: Dictionary = {
   effectTaskDeleted: (task) => `タスク「${task}」が削除される`,
   effectFileDeleted: (file) => `ファイル ${file} が削除される`,
   effectFileHandedOver: (file, org) => `ファイル ${file} が${org}に引き継がれる`,
+  effectChatJoined: (user, chat) => `${user} が後任者として ${chat} に参加する`,
+  effectTaskReassigned: (task, user) => `タスク ${task} が ${user} に割り当て直される`,
   and: '、',
   chatMy: 'マイチャット',
   chatDirectUnnamed: 'ダイレクトチャット',

@@ -173,6 +173,8 @@ export const vi: Dictionary = {
   'kind_task-deleted': 'Xóa công việc',
   'kind_file-deleted': 'Xóa tệp',
   'kind_file-handed-over': 'Bàn giao tệp',
+  'kind_chat-joined': 'Chat người kế nhiệm tham gia',
+  'kind_task-reassigned': 'Nhiệm vụ giao lại cho người kế nhiệm',
 
   effectSecurity: (user, outside, files) => `Ngoại lệ riêng của ${user}: giao tiếp ngoài tổ chức ${outside}, chia sẻ tệp ${files}`,
   effectMembership: (user, from, to) => `${user} chuyển từ ${from} sang ${to}`,
@@ -186,6 +188,8 @@ export const vi: Dictionary = {
   effectTaskDeleted: (task) => `Công việc “${task}” bị xóa`,
   effectFileDeleted: (file) => `Tệp ${file} bị xóa`,
   effectFileHandedOver: (file, org) => `Tệp ${file} được bàn giao cho ${org}`,
+  effectChatJoined: (user, chat) => `${user} tham gia ${chat} với tư cách người kế nhiệm`,
+  effectTaskReassigned: (task, user) => `Nhiệm vụ ${task} được giao lại cho ${user}`,
   and: ', ',
   chatMy: 'My Chat',
   chatDirectUnnamed: 'Cuộc trò chuyện trực tiếp',

@@ -6,6 +6,7 @@ import { useApp } from '../context.js';
 import { auditEventLabel, codeWords, kindLabel, phaseLabel, plainName } from '../describe.js';
 import { formatDate, formatNumber, formatRelative, type Lang } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
+import { ExportPanel } from '../export-panel.js';
 
 const POLL_MS = 1000;
 
@@ -128,6 +129,7 @@ export function OperationScreen({ id }: { id: string }) {
         )}
         {!canApprove && actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
       </section>
+      {op.export && TERMINAL_STATUSES.includes(op.status) && <ExportPanel op={op} kind={kind} />}
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">{t.auditTitle}</h2>
         {!audit?.entries.length ? <p class="muted">{t.auditNone}</p> : (

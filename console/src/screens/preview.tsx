@@ -5,6 +5,7 @@ import { useApp } from '../context.js';
 import { plainName } from '../describe.js';
 import { formatDate, formatNumber } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
+import { SuccessorPanel } from '../successor.js';
 
 /** Previews made in this tab, with the subject's name, so opening one does not read it again. */
 const previews = new Map<string, { impact: Impact; userName: string }>();
@@ -92,6 +93,7 @@ export function PreviewScreen({ id }: { id: string }) {
       <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(names) => { const name = plainName(names.users?.[impact.userId], userName); if (name !== userName) setState({ impact, userName: name }); }} />
       {impact.expiresAt && <p class="muted">{t.previewExpires(formatDate(lang, impact.expiresAt))}</p>}
       {requestError !== undefined && <ErrorPanel t={t} lang={lang} error={requestError} onPreviewAgain={previewAgain} />}
+      {!impact.summary.some((r) => r.rule === 'X3') && <SuccessorPanel impact={impact} destinationOrganizationId={dest} />}
       {confirming ? (
         <Confirm t={t} lang={lang} question={question} summary={impact.summary} danger={impact.operation === 'deletion'} busy={busy}
           yes={impact.operation === 'transfer' ? t.confirmYesRequest : t.confirmYesDelete} onYes={request} onBack={() => setConfirming(false)} />

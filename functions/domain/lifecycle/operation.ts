@@ -72,6 +72,8 @@ export interface OperationFacts {
   /** The plan whose first effect (the membership change, the user's deletion) has landed. */
   appliedPlan?: string;
   planId?: string;
+  /** X3: the successor the request named. */
+  successorId?: string;
 }
 
 /** The organization(s) an operation belongs to. */
@@ -162,6 +164,23 @@ export interface PremiseFacts {
   allowance?: boolean;
   /** Deletions: the organization's administrators (D1). */
   admins?: readonly User[];
+  /** X3: the successor as it is now (undefined: it no longer exists), read when the operation names one. */
+  successor?: User;
+}
+
+/** X3: the organization the successor must be an active member of: the user's (the source, for a transfer). */
+export const successorOrganizationOf = (op: Pick<OperationFacts, 'operation' | 'organizationId' | 'sourceOrganizationId'>): string =>
+  (op.operation === 'transfer' ? op.sourceOrganizationId : op.organizationId)!;
+
+/** X3, O1: why the named successor may no longer take over, or undefined (also when the operation names none). */
+export function successorViolation(op: OperationFacts, successor: User | undefined): Reason | undefined {
+  if (!op.successorId) return undefined;
+  const organizationId = successorOrganizationOf(op);
+  if (!successor) return { rule: 'X3', message: `the successor ${op.successorId} no longer exists` };
+  if (successor.status !== 'active' || successor.organizationId !== organizationId) {
+    return { rule: 'X3', message: `the successor ${successor.id} is no longer an active member of ${organizationId}${successor.status !== 'active' ? ` (${successor.status})` : ''}` };
+  }
+  return undefined;
 }
 
 /**
@@ -180,6 +199,10 @@ export const firstEffectLanded = (op: OperationFacts): boolean => op.appliedPlan
 export function premiseViolation(op: OperationFacts, facts: PremiseFacts): Reason | undefined {
   const user = facts.user;
   if (!user) return { rule: 'O1', message: `user ${op.userId} no longer exists` };
+  return ownPremiseViolation(op, facts, user) ?? successorViolation(op, facts.successor);
+}
+
+function ownPremiseViolation(op: OperationFacts, facts: PremiseFacts, user: User): Reason | undefined {
   if (op.operation === 'transfer') {
     if (firstEffectLanded(op) && user.organizationId === op.destinationOrganizationId) {
       return user.status === 'active' ? undefined : { rule: 'O1', message: `user ${user.id} is ${user.status}, no longer an active member of ${op.destinationOrganizationId}` };

@@ -190,8 +190,10 @@ export function choiceParam<T extends string>(event: HttpEvent, name: string, va
 const Id = z
   .string({ error: 'must be a non-empty string' })
   .check(z.minLength(1, { error: 'must be a non-empty string' }), z.refine((s) => characters(s) <= MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
-export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id) });
-export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id) });
+/** X4: `export` is a boolean. */
+const Export = z.boolean({ error: 'must be true or false' });
+export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id), successorId: z.optional(Id), export: z.optional(Export) });
+export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id), successorId: z.optional(Id), export: z.optional(Export) });
 /** D7 beyond: an organization's settings; the grace period is a whole number of days, 0 to 30. */
 const GRACE_DAYS = `must be a whole number of days from 0 to ${MAX_GRACE_DAYS}`;
 export const SettingsBody = z.strictObject({
@@ -200,8 +202,8 @@ export const SettingsBody = z.strictObject({
 export const PreviewBody = z.discriminatedUnion(
   'operation',
   [
-    z.strictObject({ operation: z.literal('transfer'), userId: Id, destinationOrganizationId: Id }),
-    z.strictObject({ operation: z.literal('deletion'), userId: Id }),
+    z.strictObject({ operation: z.literal('transfer'), userId: Id, destinationOrganizationId: Id, successorId: z.optional(Id) }),
+    z.strictObject({ operation: z.literal('deletion'), userId: Id, successorId: z.optional(Id) }),
   ],
   { error: 'must be "transfer" or "deletion"' },
 );

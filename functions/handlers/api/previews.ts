@@ -12,8 +12,8 @@ export const handler = route(async (event) => {
       const body = parseBody(event, PreviewBody);
       const impact =
         body.operation === 'transfer'
-          ? await previewTransfer(caller, body.userId, body.destinationOrganizationId)
-          : await previewDeletion(caller, body.userId);
+          ? await previewTransfer(caller, body.userId, body.destinationOrganizationId, body.successorId)
+          : await previewDeletion(caller, body.userId, body.successorId);
       return json(200, impact);
     }
     case 'GET /previews/{id}':
