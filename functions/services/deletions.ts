@@ -1,5 +1,5 @@
-import { audit, createOperation, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
-import { move, requireActor, requireStatus } from './transitions.js';
+import { audit, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
+import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
 import { fingerprint } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
@@ -54,7 +54,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;
   if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { worldVersion, readAt, entries });
-  await createOperation(op); // one operation per user at a time: 409 otherwise
+  await create(op, 'request-deletion', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId, worldVersion, readAt }, entries);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) });
   return operationView(await startRun(op, 'start', {}, [], true), view);
