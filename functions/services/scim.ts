@@ -41,6 +41,8 @@ export interface ScimAnswer {
 
 /** RFC 7644 §3.12: an error answer (`scimType` where the RFC names one). */
 export class ScimError extends Error {
+  /** The token presented, when it is known (a revoked one): the refusal is filed in its organization's trail. */
+  token?: ScimToken;
   constructor(readonly status: number, message: string, readonly scimType?: string) {
     super(message);
     this.name = 'ScimError';
@@ -70,10 +72,11 @@ export async function authenticate(authorization: string | undefined): Promise<S
   if (!secret) throw new ScimError(401, 'a SCIM bearer token is required (Authorization: Bearer …)');
   const token = await findScimToken(secret);
   if (!token || token.scope !== SCIM_SCOPE) throw new ScimError(401, 'the bearer token is not a SCIM token of this service');
-  if (token.revokedAt) throw new ScimError(401, `the SCIM token ${token.id} was revoked at ${token.revokedAt}`);
+  const refuse = (message: string) => Object.assign(new ScimError(401, message), { token });
+  if (token.revokedAt) throw refuse(`the SCIM token ${token.id} was revoked at ${token.revokedAt}`);
   const admin = await getUser(token.createdBy);
   if (!admin || admin.status !== 'active' || !admin.orgAdmin || admin.organizationId !== token.organizationId) {
-    throw new ScimError(401, `the SCIM token ${token.id} was created by ${token.createdBy}, no longer an administrator of ${token.organizationId}`);
+    throw refuse(`the SCIM token ${token.id} was created by ${token.createdBy}, no longer an administrator of ${token.organizationId}`);
   }
   return token;
 }
@@ -120,8 +123,7 @@ export async function listUsers(token: ScimToken, query: { filter?: string; star
     const { userName } = parseFilter(query.filter);
     const user = await getUser(userName);
     const found = user && user.organizationId === token.organizationId && user.status !== 'deleted' ? [toScim(user)] : [];
-    const page = startIndex === 1 ? found.slice(0, count) : [];
-    return new SCIMMY.Messages.ListResponse(page, { startIndex, itemsPerPage: count, totalResults: found.length } as any);
+    return listResponse(startIndex === 1 ? found.slice(0, count) : [], found.length, startIndex);
   }
   const org = await getOrganization(token.organizationId);
   const wanted = startIndex - 1 + count;
@@ -135,8 +137,16 @@ export async function listUsers(token: ScimToken, query: { filter?: string; star
   }
   const ids = rows.slice(startIndex - 1, wanted).map((r) => r.userId);
   const users = await Promise.all(ids.map((id) => getUser(id)));
-  const resources = users.filter((u): u is User => Boolean(u)).map((u) => toScim(u));
-  return new SCIMMY.Messages.ListResponse(resources, { startIndex, itemsPerPage: count, totalResults: org?.members ?? rows.length } as any);
+  const page = users.filter((u): u is User => Boolean(u)).map((u) => toScim(u));
+  return listResponse(page, org?.members ?? rows.length, startIndex);
+}
+
+/** RFC 7644 §3.4.2.4: one page, `itemsPerPage` the number of resources it holds (the shape is SCIMMY's ListResponse). */
+function listResponse(page: readonly unknown[], totalResults: number, startIndex: number) {
+  const message = new SCIMMY.Messages.ListResponse<any>([], { startIndex, itemsPerPage: 0, totalResults } as any);
+  message.Resources = [...page] as any[];
+  message.itemsPerPage = page.length;
+  return message;
 }
 
 export async function readUser(token: ScimToken, id: string) {

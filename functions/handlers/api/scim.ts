@@ -35,6 +35,7 @@ async function serveScim(event: HttpEvent): Promise<HttpResult> {
     token = await authenticate(event.headers?.authorization);
     answer = await answerScim(event, token, call);
   } catch (error) {
+    token ??= error instanceof ScimError ? error.token : undefined;
     answer = scimErrorAnswer(error);
   }
   try {
