@@ -88,7 +88,7 @@ export class OffboardStack extends Stack {
       ...['Transfers', 'Deletions', 'BillingRuns', 'Scim'].map((n) => api.functions[n]!),
       ...(['StartPurge', 'Finalize', 'MarkFailed', 'AwaitSeat'] as const).map((n) => steps.functions[n]),
       ...Object.values(billing.functions),
-      ...['StartRun', 'FinishRun', 'FailRun'].map(runStep),
+      ...['StartRun', 'DeleteBatch', 'FinishRun', 'FailRun'].map(runStep), // DeleteBatch: B1 cancels a member's scheduled deletion
     ]);
     // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
     // in through the API's identity provider.
