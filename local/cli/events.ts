@@ -15,7 +15,7 @@ function line(e: { bus: string; event: any }): string {
   const d = e.event.detail ?? {};
   const about =
     e.event['detail-type'] === 'Affected'
-      ? `${d.affectedUserId} (${d.phase}): ${(d.effects ?? []).map((x: any) => `${x.kind}${x.withUserId ? ` with ${x.withUserId}` : x.chatId ? ` ${x.chatId}` : x.fileId ? ` ${x.fileId}` : x.taskId ? ` ${x.taskId}` : ''}`).join(', ')}${d.when ? ` · when ${d.when}` : ''}`
+      ? `${d.affectedUserId} (${d.phase}): ${(d.effects ?? []).map((x: any) => `${x.kind}${x.withUserId ? ` with ${x.withUserId}` : x.fileId ? ` ${x.fileId}` : x.taskId ? ` ${x.taskId}` : x.chatId ? ` ${x.chatId}` : ''}`).join(', ')}${d.when ? ` · when ${d.when}` : ''}`
       : d.runId
         ? `${d.runId} ${d.organizationId} → ${d.status} · ${d.counts?.done}/${d.counts?.total} done, ${d.counts?.failed} failed`
         : `${d.operationId} ${d.userId} ${d.from ?? '∅'} → ${d.status} by ${d.by} (${d.rule}) · ${d.effectCount} effects`;
