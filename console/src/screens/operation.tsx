@@ -6,6 +6,7 @@ import { useApp } from '../context.js';
 import { auditEventLabel, kindLabel, phaseLabel } from '../describe.js';
 import { formatDate, formatNumber, formatRelative, type Lang } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
+import { Notices } from '../notices.js';
 
 const POLL_MS = 1000;
 
@@ -113,6 +114,7 @@ export function OperationScreen({ id }: { id: string }) {
           </ol>
         )}
       </section>
+      <Notices operationId={op.id} lang={lang} refresh={op.updatedAt ?? op.status} />
       <section aria-labelledby="impact-title">
         <h2 id="impact-title">{t.impactOfOperation}</h2>
         <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
