@@ -5,6 +5,8 @@ import { Billing } from './constructs/billing.js';
 import { ConsoleHosting } from './constructs/console-hosting.js';
 import { Data } from './constructs/data.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { OperationEvents } from './constructs/operation-events.js';
+import type { OffboardFunction } from './constructs/offboard-function.js';
 import { OperationWorkflow, transferStateMachineArn, transferStateMachineName } from './constructs/operation-workflow.js';
 import { WorkflowSteps } from './constructs/workflow-steps.js';
 
@@ -80,6 +82,15 @@ export class OffboardStack extends Stack {
       operatorScope: props.operatorScope,
       reservedConcurrency: props.reservedConcurrency,
     });
+    // docs/EVENTS.md: the functions that make lifecycle transitions (services/transitions.ts, bulk-run.ts) emit them
+    const operationEvents = new OperationEvents(this, 'OperationEvents');
+    const runStep = (name: string) => billing.node.findChild('RunSteps').node.findChild(name) as OffboardFunction;
+    operationEvents.emitFrom([
+      ...['Transfers', 'Deletions', 'BillingRuns', 'Scim'].map((n) => api.functions[n]!),
+      ...(['StartPurge', 'Finalize', 'MarkFailed', 'AwaitSeat'] as const).map((n) => steps.functions[n]),
+      ...Object.values(billing.functions),
+      ...['StartRun', 'DeleteBatch', 'FinishRun', 'FailRun'].map(runStep), // DeleteBatch: B1 cancels a member's scheduled deletion
+    ]);
     // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
     // in through the API's identity provider.
     if (api.httpApi && api.signIn) {
@@ -93,6 +104,7 @@ export class OffboardStack extends Stack {
     new CfnOutput(this, 'DeletionStateMachineArn', { value: deletion.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CancellationStateMachineArn', { value: billing.cancellation.stateMachineArn });
     new CfnOutput(this, 'BillingEventBusName', { value: billing.bus.eventBusName });
+    new CfnOutput(this, 'OperationEventBusName', { value: operationEvents.bus.eventBusName });
     new CfnOutput(this, 'BillingDeadLetterQueueUrl', { value: billing.deadLetters.queueUrl });
   }
 }

@@ -140,22 +140,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     void settled.finally(() => pending.delete(settled));
   };
 
-  const putEvents = (res: ServerResponse, body: string) => {
-    const { Entries = [] } = JSON.parse(body || '{}') as { Entries?: any[] };
-    const known = options.eventBus.busNames;
-    const results = Entries.map((entry) => {
-      const bus = String(entry.EventBusName ?? 'default').split('/').pop()!;
-      if (!known.includes(bus)) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
-      const id = randomUUID();
-      const time = entry.Time === undefined ? undefined : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      // EventBridge delivers after answering: so does the edge
-      track(options.eventBus.put({ Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: bus, Time: time }, { id }));
-      return { EventId: id };
-    });
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
-      JSON.stringify({ FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results }),
-    );
-  };
+  // EventBridge answers at once and delivers after (the bus tracks the deliveries: idle())
+  const putEvents = (res: ServerResponse, body: string) =>
+    void res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(options.eventBus.acceptPutEvents(body)));
 
   const proxy = (req: IncomingMessage, res: ServerResponse, backend: string, body: Buffer) =>
     new Promise<void>((resolve) => {
@@ -227,6 +214,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     url,
     async idle() {
       while (pending.size) await Promise.all([...pending]);
+      await options.eventBus.idle();
     },
     async close() {
       server.closeAllConnections?.();

@@ -20,7 +20,7 @@ import { countRequests } from './request-counts.js';
 
 /** The IAM check of the stack started last in this process (local/iam/enforce.ts), installed once on every client. */
 let activeIam: IamEnforcer | undefined;
-const IAM_SERVICE: Record<string, 'DynamoDB' | 'S3' | 'SFN'> = { DynamoDB: 'DynamoDB', S3: 'S3', StepFunctions: 'SFN' };
+const IAM_SERVICE: Record<string, 'DynamoDB' | 'S3' | 'SFN' | 'EventBridge'> = { DynamoDB: 'DynamoDB', S3: 'S3', StepFunctions: 'SFN', EventBridge: 'EventBridge' };
 const iamMiddleware: ClientMiddleware = (client, service) => {
   const checked = IAM_SERVICE[service];
   if (!checked) return;
@@ -167,6 +167,8 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const eventBus = new LocalEventBus(names, lambda, s3Endpoint);
   await eventBus.createQueues();
   if (iam) eventBus.authorizeDestination = (f, queueArn) => iam.checkRequest(f, { action: 'sqs:SendMessage', resource: queueArn });
+  // the functions' PutEvents (docs/EVENTS.md) reach the same buses, recorded for /_local/events
+  const eventsEndpoint = await eventBus.listen();
 
   // The handlers' environment, as Lambda would set it, plus the emulators' endpoints for the SDK.
   Object.assign(process.env, {
@@ -177,6 +179,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
     AWS_ENDPOINT_URL_S3: s3Endpoint,
     AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     ...Object.assign({}, ...functions.map((f) => f.environment)),
   });
@@ -195,7 +198,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       backends: { dynamodb: dynamodbEndpoint, s3: s3Endpoint, sqs: s3Endpoint, states: sfnEndpoint },
     });
     // As LocalStack sets it in a function's environment: one endpoint, no per-service ones.
-    for (const service of ['DYNAMODB', 'S3', 'SFN']) delete process.env[`AWS_ENDPOINT_URL_${service}`];
+    for (const service of ['DYNAMODB', 'S3', 'SFN', 'EVENTBRIDGE']) delete process.env[`AWS_ENDPOINT_URL_${service}`];
     process.env.AWS_ENDPOINT_URL = edge.url;
   }
   const token = (userId: string, scopes: string[] = [], claims: TokenClaims = {}) =>
@@ -244,6 +247,21 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       if (problem) return send(res, 400, { error: { code: 'invalid-request', message: problem.includes(' ') ? problem : `the event has no ${problem}`, path: problem.includes(' ') ? '' : problem } });
       const delivered = await eventBus.put(entry, { id, times });
       return send(res, 200, { ...delivered, detailTypes: eventBus.detailTypes(entry.Source) });
+    }
+    if (path === '/_local/events' && req.method === 'GET') {
+      // docs/EVENTS.md: what the functions put on the buses, after `after` (a seq), waiting up to `waitMs` for one
+      const q = requestUrl(req).searchParams;
+      const number = (name: string, max: number) => {
+        const v = q.get(name);
+        if (v === null) return undefined;
+        const n = Number(v);
+        return Number.isSafeInteger(n) && n >= 0 && n <= max ? n : Number.NaN;
+      };
+      const after = number('after', Number.MAX_SAFE_INTEGER);
+      const waitMs = number('waitMs', 30_000);
+      if (Number.isNaN(after)) return send(res, 400, { error: { code: 'invalid-request', message: 'after: must be a whole number, 0 or more', path: 'after' } });
+      if (Number.isNaN(waitMs)) return send(res, 400, { error: { code: 'invalid-request', message: 'waitMs: must be a whole number of milliseconds from 0 to 30000', path: 'waitMs' } });
+      return send(res, 200, await eventBus.recorded({ after, waitMs, bus: q.get('bus') ?? undefined }));
     }
     if (path === '/_local/dead-letters' && req.method === 'GET') return send(res, 200, await eventBus.deadLetters());
     if (path === '/_local/world' && req.method === 'GET') {
@@ -365,6 +383,7 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       stepFunctions.stopWaiting(); // deletions waiting for a purge date (D7) end with the stack
       await stepFunctions.idle().catch(() => undefined);
       await stepFunctions.close();
+      await eventBus.close();
       for (const e of owned) await e.stop();
     },
   };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalLambda } from './functions.js';
 import { matchesPattern } from './event-pattern.js';
@@ -20,6 +21,13 @@ export interface PutEventsEntry {
   Time?: string;
 }
 
+/** An event as a bus received it (in order; `seq` counts from 1 in this stack). */
+export interface RecordedEvent {
+  seq: number;
+  bus: string;
+  event: { version: string; id: string; 'detail-type': string; source: string; account: string; time: string; region: string; resources: string[]; detail: any };
+}
+
 export interface Delivery {
   rule: string;
   target: string;
@@ -39,6 +47,13 @@ export class LocalEventBus {
   private readonly queues = new Map<string, string>();
   private readonly asyncConfig = new Map<string, { retries: number; onFailure?: string }>();
   private readonly sqs: SQSClient;
+  /** Every event put on any bus, in order (what `npm run events -- tail` reads through `/_local/events`). */
+  private readonly log: RecordedEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private server?: Server;
+  /** Every bus the template defines (a bus without rules, as the operation bus, still takes events). */
+  readonly definedBusNames: string[];
   /** sqs:SendMessage of a function's on-failure record, as its role allows it (the IAM enforcement). */
   authorizeDestination?: (fn: LocalFunction, queueArn: string) => Promise<Denial | undefined>;
 
@@ -54,6 +69,7 @@ export class LocalEventBus {
         deadLetterQueue: t.DeadLetterConfig ? names.resolve(t.DeadLetterConfig.Arn) : undefined,
       })),
     }));
+    this.definedBusNames = [...new Set([...busNames.values(), ...this.rules.map((r) => r.busName)])];
     for (const [, r] of resourcesOfType(names.template, 'AWS::Lambda::EventInvokeConfig')) {
       const fnArn = names.arn(r.Properties.FunctionName.Ref);
       const onFailure = r.Properties.DestinationConfig?.OnFailure?.Destination;
@@ -99,12 +115,91 @@ export class LocalEventBus {
       detail: typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail,
     };
     const deliveries: Delivery[] = [];
+    this.record(busName, event);
     for (let i = 0; i < (options.times ?? 1); i++) {
       for (const rule of this.rules.filter((r) => r.busName === busName && matchesPattern(r.pattern, event))) {
         deliveries.push(...(await Promise.all(rule.targets.map((t) => this.deliver(rule, t.functionArn, event)))));
       }
     }
     return { eventId: event.id, deliveries };
+  }
+
+  private record(bus: string, event: RecordedEvent['event']): void {
+    this.log.push({ seq: this.log.length + 1, bus, event });
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /**
+   * The events put after `after` (a `seq`), on `bus` if given; with `waitMs`, waits that long for one to arrive
+   * (a long poll: `npm run events -- tail`).
+   */
+  async recorded(options: { after?: number; bus?: string; waitMs?: number } = {}): Promise<{ events: RecordedEvent[]; last: number }> {
+    const pick = () => this.log.slice(options.after ?? 0).filter((e) => !options.bus || e.bus === options.bus);
+    if (pick().length === 0 && options.waitMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => (this.waiters.delete(done), resolve()), options.waitMs);
+        const done = () => (clearTimeout(timer), resolve());
+        this.waiters.add(done);
+      });
+    }
+    return { events: pick(), last: this.log.length };
+  }
+
+  /**
+   * EventBridge's PutEvents request (JSON 1.1 body): each entry on its bus, answered at once; the deliveries to the
+   * rules' targets follow (as EventBridge delivers after answering), tracked by `idle()`. An unknown bus fails its entry.
+   */
+  acceptPutEvents(body: string): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
+    const { Entries = [] } = JSON.parse(body || '{}') as { Entries?: any[] };
+    const results = Entries.map((entry) => {
+      const bus = String(entry.EventBusName ?? 'default').split('/').pop()!;
+      if (!this.definedBusNames.includes(bus)) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
+      const id = randomUUID();
+      const time = entry.Time === undefined ? undefined : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const delivered = this.put({ Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: bus, Time: time }, { id }).catch((error) =>
+        console.error(`event bus: asynchronous delivery failed: ${(error as Error).message}`),
+      );
+      this.pending.add(delivered);
+      void delivered.finally(() => this.pending.delete(delivered));
+      return { EventId: id };
+    });
+    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /** Resolves when every event accepted by PutEvents has been delivered. */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  /** The EventBridge endpoint the functions' SDK client is pointed at (AWS_ENDPOINT_URL_EVENTBRIDGE): PutEvents only. */
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target'] ?? '');
+        if (target !== 'AWSEvents.PutEvents') {
+          return void res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'UnknownOperationException', message: `the embedded stack's EventBridge serves PutEvents only, not ${target}` }));
+        }
+        try {
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(this.acceptPutEvents(Buffer.concat(chunks).toString('utf8'))));
+        } catch (error) {
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ValidationException', message: (error as Error).message }));
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(0, '127.0.0.1', resolve);
+    });
+    return `http://127.0.0.1:${(this.server.address() as any).port}`;
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.server?.closeAllConnections?.();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   private async deliver(rule: LocalRule, functionArn: string, event: unknown): Promise<Delivery> {

@@ -9,6 +9,7 @@ import { now } from '../store/operations.js';
 import { nowMs } from '../shared/clock.js';
 import { DEFAULT_CONFIRMATION_THRESHOLD, initialRunStatus } from '../domain/lifecycle/bulk-run.js';
 import { createRun, getRun } from '../store/runs.js';
+import { emitRunTransition } from './events.js';
 import { cancelRunsOnReinstatement } from './bulk-run.js';
 import { getOrganization, setOrganizationIfNewer } from '../store/table.js';
 import { startBulkExecution } from './executions.js';
@@ -122,6 +123,7 @@ export async function handleContractCancelled(event: unknown) {
   // B4: above the confirmation threshold the run waits for an operator, changing nothing, its execution not started
   const status = initialRunStatus(org.members, confirmationThreshold());
   const created = await createRun({ id: runId, kind: 'contract-cancellation', organizationId: detail.organizationId, eventId: id, status, total: status === 'running' ? 0 : org.members, done: 0, failed: 0, skipped: 0, createdAt: at, updatedAt: at, ...gracePeriodIgnored });
+  if (created) await emitRunTransition((await getRun(runId))!, 'create', 'system'); // docs/EVENTS.md
   // a duplicate delivery starts only what the first one would have: never a run that waits or was cancelled
   if ((created ? status : (await getRun(runId))?.status) === 'running') await startBulkExecution(runId, detail.organizationId);
   logger.info('B1 contract cancelled', { organizationId: detail.organizationId, runId, status, duplicate: !created });

@@ -1,4 +1,5 @@
 import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
+import { emitRunTransition } from './events.js';
 import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
 import { now, nowMs } from '../shared/clock.js';
 import { isPresent, type User } from '../domain/model.js';
@@ -51,6 +52,7 @@ async function transitionRun(run: RunRecord, transition: RunTransition, actor: R
   const verdict = decideRunTransition(run, transition, actor, nowMs());
   if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
   const changed = await changeRunStatus(run.id, [run.status], verdict.to, set, { notDeleting: transition === 'reinstate', remove });
+  await emitRunTransition(changed, transition, actor === 'system' ? 'system' : String(set.confirmedBy ?? actor)); // docs/EVENTS.md, once committed
   if (changed.status !== 'running') await clearCancellationRunning(run.organizationId, run.id); // its members may move again
   return changed;
 }
@@ -347,6 +349,7 @@ export async function resumeRun(run: RunRecord, caller: RunCaller) {
   const attempt = (run.attempt ?? 0) + 1;
   const left = { 'members-failed (B1)': run.failed, 'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed - (run.skipped ?? 0)) };
   await restartRun(run.id, attempt); // failed → running, conditional on the status and the attempt
+  await emitRunTransition((await getRun(run.id))!, 'resume', byOf(caller));
   await auditOf({ runId: run.id }, { event: 'resumed', by: byOf(caller), rule: 'O2', attempt, left, error: run.error });
   await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`); // the name bulkExecutionEnded reads
   return runView((await getRun(run.id))!);

@@ -1,5 +1,5 @@
-import { audit, createOperation, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
-import { move, requireActor, requireStatus } from './transitions.js';
+import { audit, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
+import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
 import { fingerprint, PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
@@ -64,10 +64,10 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   const { plan, items } = planRecord(planHeader, entries);
   if (plan.pages.length <= PAGES_IN_TRANSACTION) {
     // the operation, its lock, its plan, its audit entry and its start in one transaction (409 while another holds the user)
-    const running = await createRunning(op, 'start', [{ plan: items }, { audit: [requested] }]);
+    const running = await createRunning(op, 'start', [{ plan: items }, { audit: [requested] }], entries);
     return operationView(running, firstPageView(plan, entries));
   }
-  await createOperation(op); // one operation per user at a time: 409 otherwise
+  await create(op, 'request-deletion', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan(planHeader, entries);
   await audit(op.id, requested);
   return operationView(await startRun(op, 'start', {}, [], true), view);

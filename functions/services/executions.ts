@@ -2,9 +2,9 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import { logger } from '../shared/logger.js';
 import { requireEnv } from '../shared/config.js';
 import { sfn } from '../store/clients.js';
-import { createOperation, now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
-import { transitionFor } from '../domain/lifecycle/operation.js';
-import { move, requireStatus } from './transitions.js';
+import { now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
+import type { PlanEntry } from '../store/plans.js';
+import { create, move } from './transitions.js';
 
 /** The transitions that start a run of an operation's execution (domain/lifecycle/operation.ts). */
 export type RunStart = 'approve' | 'start' | 'seat-freed' | 'resume' | 'purge';
@@ -38,11 +38,10 @@ export async function startRun(op: OperationRecord, start: RunStart, set: Partia
  * An operation created already running (a deletion starts at once, D1): `request` and `start` in its one creating
  * transaction with what `intents` name (its plan, its audit entry, the journal entries), then its execution.
  */
-export async function createRunning(op: OperationRecord, start: RunStart, intents: readonly WithTransition[]): Promise<OperationRecord> {
-  requireStatus(start, op);
+export async function createRunning(op: OperationRecord, start: RunStart, intents: readonly WithTransition[], entries: readonly PlanEntry[]): Promise<OperationRecord> {
   const startedAt = now();
-  const running: OperationRecord = { ...op, status: transitionFor(start, op).to, runCount: op.runCount + 1, startedAt, plannedRun: op.runCount + 1 };
-  await createOperation(running, [...intents, { journal: 'start', startedAt }]);
+  const run = op.runCount + 1;
+  const running = await create(op, 'request-deletion', { with: [...intents, { journal: 'start', startedAt }], entries, then: { name: start, set: { runCount: run, startedAt, plannedRun: run } } });
   return executionFor(running);
 }
 

@@ -2,10 +2,10 @@ import { purgeDate } from '../domain/grace-period.js';
 import type { User } from '../domain/model.js';
 import { Conflict } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { audit, auditOf, createOperation, getOperation, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
+import { audit, auditOf, getOperation, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
 import { reactivateUser, setDeletionGraceDays } from '../store/suspensions.js';
-import { move, requireStatus } from './transitions.js';
+import { create, move, requireStatus } from './transitions.js';
 import { callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { beginRun, startExecution, stopExecution } from './executions.js';
 import { operationView, storePlan } from './views.js';
@@ -49,7 +49,7 @@ export const graceNote = (graceDays: number, purgeAt: string) => ({
  */
 export async function scheduleDeletion(base: OperationRecord, user: User, graceDays: number, plan: { organizations: string[]; readAt: string; entries: readonly PlanEntry[] }) {
   const op: OperationRecord = { ...base, status: 'scheduled', purgeAt: purgeDate(graceDays, Date.parse(base.createdAt)), graceDays };
-  await createOperation(op, [{ suspend: user }]); // 422 D1 for the last active administrator, 409 for another operation
+  await create(op, 'schedule', { with: [{ suspend: user }], entries: plan.entries }); // 422 D1 for the last active administrator, 409 for another operation
   const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId: user.id, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
   await audit(op.id, { event: 'requested', by: op.requestedBy, rule: 'D1', ...(op.previewId ? { previewId: op.previewId } : {}) });
   await audit(op.id, { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt: op.purgeAt });

@@ -2,12 +2,12 @@ import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound } from '../shared/errors.js';
 import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
-import { audit, createOperation, getOperation, listOrganizationOperations, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
+import { audit, getOperation, listOrganizationOperations, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
 import { leftUndone } from './resume.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
-import { assertPremises, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
+import { assertPremises, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, stillCurrent } from './planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
@@ -61,7 +61,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     ...(successor ? { successorId: successor.id } : {}),
     ...(options.export ? { export: true } : {}),
   };
-  await createOperation(op); // one operation per user at a time: 409 otherwise
+  await create(op, 'request', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
   await markIncoming(op);
   await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3', ...(preview ? { previewId: preview.id } : {}) });

@@ -2,7 +2,9 @@ import { actorRefusal, premiseViolation, successorOrganizationOf, resumeWindowRe
 import type { User } from '../domain/model.js';
 import { now, nowMs } from '../shared/clock.js';
 import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
-import { transition, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { createOperation, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
+import type { PlanEntry } from '../store/plans.js';
+import { emitTransition } from './events.js';
 import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
 
 /**
@@ -20,7 +22,31 @@ export async function move(
   // read (a second approval finding the first one's run) gets 409 instead of moving what moved on
   requireStatus(name, op);
   const set = { ...options.set, ...(rule.to === 'failed' ? { failedAt: now() } : {}) };
-  return transition(op, [op.status], rule.to, set, options.remove ?? [], options.with ?? []);
+  const moved = await transition(op, [op.status], rule.to, set, options.remove ?? [], options.with ?? []);
+  // docs/EVENTS.md: the transition's event, once it has committed (a write that lost its race emits nothing)
+  await emitTransition({ op: moved, name, from: op.status, set });
+  return moved;
+}
+
+/**
+ * The one door to an operation's creation (`request`, `request-deletion`, `schedule`): the operation and its lock
+ * (and `with`) in one transaction, then its events; `entries`, the plan it was requested with, says to each person
+ * what will happen to them (the plan is stored after the operation exists).
+ */
+export async function create(
+  op: OperationRecord,
+  name: 'request' | 'request-deletion' | 'schedule',
+  options: { with?: readonly WithTransition[]; entries?: readonly PlanEntry[]; then?: { name: TransitionName; set: Partial<OperationRecord> } } = {},
+): Promise<OperationRecord> {
+  const rule = transitionFor(name, op);
+  if (rule.to !== op.status) throw new Error(`${name} creates a ${op.operation} ${rule.to}, not ${op.status}`);
+  // `then`: a second transition in the same creating transaction (a deletion requested and started at once)
+  if (options.then) requireStatus(options.then.name, op);
+  const created: OperationRecord = options.then ? { ...op, ...options.then.set, status: transitionFor(options.then.name, op).to } : op;
+  await createOperation(created, options.with ?? []);
+  await emitTransition({ op, name, from: null, ...(options.entries ? { entries: options.entries } : {}) });
+  if (options.then) await emitTransition({ op: created, name: options.then.name, from: op.status, set: options.then.set, ...(options.entries ? { entries: options.entries } : {}) });
+  return created;
 }
 
 /** 409 unless the operation's status allows the transition (CONTRACT.md `conflict`). */

@@ -54,6 +54,19 @@ export interface ApiProps {
   reservedConcurrency?: boolean;
 }
 
+/** SCIM 2.0 (RFC 7644) at /scim/v2: authorized by the organization's SCIM bearer token in the function, not by the JWT authorizer. */
+export const SCIM_ROUTES: [apigw.HttpMethod, string][] = [
+  [apigw.HttpMethod.GET, '/scim/v2/ServiceProviderConfig'],
+  [apigw.HttpMethod.GET, '/scim/v2/ResourceTypes'],
+  [apigw.HttpMethod.GET, '/scim/v2/ResourceTypes/{id}'],
+  [apigw.HttpMethod.GET, '/scim/v2/Schemas'],
+  [apigw.HttpMethod.GET, '/scim/v2/Schemas/{id}'],
+  [apigw.HttpMethod.GET, '/scim/v2/Users'],
+  [apigw.HttpMethod.GET, '/scim/v2/Users/{id}'],
+  [apigw.HttpMethod.PATCH, '/scim/v2/Users/{id}'],
+  [apigw.HttpMethod.DELETE, '/scim/v2/Users/{id}'],
+];
+
 /** CONTRACT.md: the routes only an operator may call (B4, O2); the gateway requires the operator scope on them. */
 export const OPERATOR_ROUTES = ['POST /billing-runs/{id}/confirmation', 'POST /billing-runs/{id}/cancellation', 'POST /billing-runs/{id}/resumption'] as const;
 export const DEFAULT_OPERATOR_SCOPE = 'offboard/operator';
@@ -114,6 +127,12 @@ export class Api extends Construct {
     const exportLinks = fn('Exports', 'exports', 'GET /transfers/{id}/export, GET /deletions/{id}/export (X4)').bindTable(props.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem']);
     exportLinks.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.exports.arnForObjects('exports/*')] }));
     exportLinks.addEnvironment('EXPORT_BUCKET_NAME', props.exports.bucketName);
+    // SCIM 2.0 (README "SCIM"): deprovisioning requests a deletion (D1, D7) as the token's administrator would, so
+    // the same table actions and executions as Deletions; the tokens and the SCIM calls' trail are table items too
+    const scim = fn('Scim', 'scim', '/scim/v2 (SCIM 2.0 users, deprovisioning) and /organizations/{id}/scim-tokens', 'planningApi').bindTable(props.table, operationWrites, ['Query']);
+    props.deletionStateMachine.grantStartExecution(scim);
+    props.deletionStateMachine.grantExecution(scim, 'states:StopExecution');
+    scim.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query']);
     const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query'], ['Query']);
     // each starts its own workflow; a resumption asks whether the operation's last execution ended without recording its outcome
@@ -240,8 +259,13 @@ export class Api extends Construct {
       [apigw.HttpMethod.POST, '/billing-runs/{id}/confirmation', billingRuns],
       [apigw.HttpMethod.POST, '/billing-runs/{id}/cancellation', billingRuns],
       [apigw.HttpMethod.GET, '/operations/{id}/audit', audit],
+      [apigw.HttpMethod.POST, '/organizations/{id}/scim-tokens', scim],
+      [apigw.HttpMethod.GET, '/organizations/{id}/scim-tokens', scim],
+      [apigw.HttpMethod.DELETE, '/organizations/{id}/scim-tokens/{tokenId}', scim],
     ];
     httpApi.addRoutes({ path: '/health', methods: [apigw.HttpMethod.GET], integration: integration(health) });
+    // SCIM: the identity provider presents the organization's SCIM token (no JWT); the function checks it (services/scim.ts)
+    for (const [method, path] of SCIM_ROUTES) httpApi.addRoutes({ path, methods: [method], integration: integration(scim) });
     const operatorScope = props.operatorScope ?? DEFAULT_OPERATOR_SCOPE;
     for (const [method, path, f] of routes) {
       const operatorOnly = operatorScope !== 'none' && (OPERATOR_ROUTES as readonly string[]).includes(`${method} ${path}`);

@@ -4,6 +4,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { SFNServiceException } from '@aws-sdk/client-sfn';
+import { EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import { ACCOUNT, REGION, type LocalFunction, type LocalNames } from '../template.js';
 import { authorizationsFor, type Authorization } from './actions.js';
 import { stackPolicies, type PolicyDocument, type StackPolicies } from './policies.js';
@@ -179,7 +180,7 @@ export class IamEnforcer {
    * statement answers `AccessDenied` in its response and in DeleteObjects a refused key is listed in `Errors`, the rest
    * running, as AWS authorizes them one by one.
    */
-  middleware(service: 'DynamoDB' | 'S3' | 'SFN', current: () => LocalFunction | undefined) {
+  middleware(service: 'DynamoDB' | 'S3' | 'SFN' | 'EventBridge', current: () => LocalFunction | undefined) {
     return (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
       const fn = current();
       if (!fn) return next(args); // the harness itself (world load and export), not a function
@@ -229,9 +230,10 @@ export class IamEnforcer {
 }
 
 /** The error AWS answers a refused request with. */
-export function accessDenied(service: 'DynamoDB' | 'S3' | 'SFN', d: Denial): Error {
+export function accessDenied(service: 'DynamoDB' | 'S3' | 'SFN' | 'EventBridge', d: Denial): Error {
   const metadata = { httpStatusCode: service === 'S3' ? 403 : 400, requestId: 'local-iam' };
   if (service === 'S3') return Object.assign(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: metadata, message: d.reason }), { Code: 'AccessDenied' });
+  if (service === 'EventBridge') return new EventBridgeServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
   if (service === 'SFN') return new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
   return new DynamoDBServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
 }

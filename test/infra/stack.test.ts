@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { allStates, definitions, synthesize } from './template.js';
+import { SCIM_ROUTES } from '../../infra/constructs/api.js';
 
 let template: Template;
 let machines: Record<string, any>;
@@ -15,7 +16,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(26); // 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 9 API (Exports, X4), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
+    expect(ours.length).toBe(27); // 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -181,7 +182,7 @@ describe('admin console hosting (issue 9)', () => {
 });
 
 describe('API', () => {
-  it('every route but GET /health has the JWT authorizer', () => {
+  it('every route but GET /health and the SCIM routes (their token is checked by the function) has the JWT authorizer', () => {
     const routes = Object.values<any>(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
       [
@@ -216,10 +217,14 @@ describe('API', () => {
         'POST /transfers',
         'POST /transfers/{id}/approval',
         'POST /transfers/{id}/cancellation',
+        'POST /organizations/{id}/scim-tokens',
+        'GET /organizations/{id}/scim-tokens',
+        'DELETE /organizations/{id}/scim-tokens/{tokenId}',
+        ...SCIM_ROUTES.map(([method, path]) => `${method} ${path}`),
       ].sort(),
     );
     for (const r of routes) {
-      if (r.RouteKey === 'GET /health') expect(r.AuthorizationType ?? 'NONE').toBe('NONE');
+      if (r.RouteKey === 'GET /health' || r.RouteKey.includes(' /scim/v2/')) expect(r.AuthorizationType ?? 'NONE', r.RouteKey).toBe('NONE');
       else expect(r.AuthorizationType, r.RouteKey).toBe('JWT');
     }
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
@@ -255,13 +260,13 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(7); // transfers, deletions, the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
+    expect(starters.length).toBe(8); // transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 
 describe('billing (B1–B3)', () => {
-  it('a custom event bus with one rule per detail-type, each matching source "billing"', () => {
-    template.resourceCountIs('AWS::Events::EventBus', 1);
+  it('a custom event bus with one rule per detail-type, each matching source "billing" (and the operation bus, docs/EVENTS.md, with no rules of its own)', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 2);
     const rules = Object.values<any>(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
     expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual(['Contract Cancelled', 'Contract Reinstated', 'Plan Changed', 'Seats Changed']);
     for (const r of rules) {
@@ -378,13 +383,13 @@ describe('limits (issue 17)', () => {
     expect(api.length).toBe(9);
     for (const f of api) expect(f.Timeout, f.id).toBeLessThanOrEqual(25);
     for (const i of Object.values<any>(template.findResources('AWS::ApiGatewayV2::Integration'))) expect(i.Properties.TimeoutInMillis ?? 30_000).toBe(30_000);
-    for (const name of ['previews', 'transfers', 'deletions']) expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });
+    for (const name of ['previews', 'transfers', 'deletions', 'scim']) expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });
     expect(byEntry('health')).toMatchObject({ Timeout: 3, MemorySize: 128 });
   });
 
   it('only planning gets more than 512 MB; steps that only read and write get 512 MB and at most 2 minutes', () => {
     const large = ours(template).filter((f) => f.MemorySize > 512).map((f) => f.entry.replace(/^functions\/handlers\//, '')).sort();
-    expect(large).toEqual(['api/deletions.ts', 'api/previews.ts', 'api/transfers.ts', 'bulk/delete-batch.ts', 'steps/plan-impact.ts']);
+    expect(large).toEqual(['api/deletions.ts', 'api/previews.ts', 'api/scim.ts', 'api/transfers.ts', 'bulk/delete-batch.ts', 'steps/plan-impact.ts']);
     for (const f of ours(template).filter((f) => /\/(steps|billing)\//.test(f.entry) && !f.entry.endsWith('plan-impact.ts'))) {
       expect(f.MemorySize, f.id).toBe(512);
       expect(f.Timeout, f.id).toBeLessThanOrEqual(120);
@@ -394,9 +399,9 @@ describe('limits (issue 17)', () => {
     expect(Math.max(...ours(template).map((f) => f.Timeout))).toBeLessThanOrEqual(300);
   });
 
-  it('each planning API function reserves 20 executions, 60 in all: a default account (1,000) keeps 940 unreserved', () => {
+  it('each planning API function reserves 20 executions, 80 in all (SCIM deprovisioning plans a deletion): a default account (1,000) keeps 920 unreserved', () => {
     const reserved = ours(template).filter((f) => f.ReservedConcurrentExecutions !== undefined);
-    expect(reserved.map((f) => f.entry).sort()).toEqual(['functions/handlers/api/deletions.ts', 'functions/handlers/api/previews.ts', 'functions/handlers/api/transfers.ts']);
+    expect(reserved.map((f) => f.entry).sort()).toEqual(['functions/handlers/api/deletions.ts', 'functions/handlers/api/previews.ts', 'functions/handlers/api/scim.ts', 'functions/handlers/api/transfers.ts']);
     for (const f of reserved) expect(f.ReservedConcurrentExecutions).toBe(20);
     const total = reserved.reduce((n, f) => n + f.ReservedConcurrentExecutions, 0);
     expect(1000 - total).toBeGreaterThanOrEqual(100); // Lambda refuses a reservation that leaves fewer than 100 unreserved

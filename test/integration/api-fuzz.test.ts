@@ -203,7 +203,9 @@ describe('API robustness (issue 10, CONTRACT.md: no input answers 5xx or changes
           } catch {
             body = undefined;
           }
-          const ok = status >= 400 && status < 500 && typeof body?.error?.code === 'string' && typeof body?.error?.message === 'string';
+          // the SCIM routes answer RFC 7644 §3.12's error body (schemas, status, detail) where a SCIM function answers
+          const scimError = r.path.startsWith('/scim/v2/') && body?.schemas?.[0] === 'urn:ietf:params:scim:api:messages:2.0:Error' && body.status === String(status) && typeof body.detail === 'string';
+          const ok = status >= 400 && status < 500 && ((typeof body?.error?.code === 'string' && typeof body?.error?.message === 'string') || scimError);
           if (!ok) wrong.push(`${r.what} → ${status} ${text.slice(0, 160)}`);
         }
       }),

@@ -16,7 +16,7 @@ const CALLERS = ['no token', 'bad token', 'member', 'other administrator', 'righ
 type Expect = [none: number, bad: number, member: number, otherAdmin: number, right: number, operator: number];
 
 /** What a route acts on, set up fresh on the demo world before its cases (ids become `{id}`). */
-type Fixture = 'nothing' | 'organization' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run' | 'waiting-run';
+type Fixture = 'nothing' | 'organization' | 'scim-token' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run' | 'waiting-run';
 
 interface Row {
   on: Fixture;
@@ -61,12 +61,27 @@ const MATRIX: Record<string, Row> = {
   'POST /billing-runs/{id}/resumption': { on: 'failed-run', right: 'adminA', expect: [401, 401, 403, 403, 403, 202] },
   'POST /billing-runs/{id}/confirmation': { on: 'waiting-run', right: 'adminA', expect: [401, 401, 403, 403, 403, 202] },
   'POST /billing-runs/{id}/cancellation': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 403, 200] },
+  // SCIM tokens (issue 22): an administrator of the organization creates, lists and revokes them
+  'POST /organizations/{id}/scim-tokens': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 201, 403] },
+  'GET /organizations/{id}/scim-tokens': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  'DELETE /organizations/{id}/scim-tokens/{tokenId}': { on: 'scim-token', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  // SCIM 2.0: the gateway lets them through, the function takes only the organization's SCIM token (test/integration/scim.test.ts): every JWT is 401
+  'GET /scim/v2/ServiceProviderConfig': { on: 'nothing', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'GET /scim/v2/ResourceTypes': { on: 'nothing', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'GET /scim/v2/ResourceTypes/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'GET /scim/v2/Schemas': { on: 'nothing', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'GET /scim/v2/Schemas/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'GET /scim/v2/Users': { on: 'nothing', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'GET /scim/v2/Users/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
+  'PATCH /scim/v2/Users/{id}': { on: 'organization', right: 'adminA', body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] }, expect: [401, 401, 401, 401, 401, 401] },
+  'DELETE /scim/v2/Users/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
 };
 
 let target: Target;
 let routeKeys: string[];
 let forged: string;
 let store: typeof import('../../functions/store/runs.js');
+let scimTokenId = 'scim-00000000-0000-0000-0000-000000000000';
 
 beforeAll(async () => {
   target = await openTarget();
@@ -84,6 +99,10 @@ async function prepare(fixture: Fixture): Promise<string> {
     case 'nothing':
       return '';
     case 'organization':
+      return 'A';
+    case 'scim-token':
+      // the path's {id} is A; its {tokenId}, a token of A's
+      scimTokenId = (await target.call('POST', '/organizations/A/scim-tokens', { as: 'adminA' })).body.id;
       return 'A';
     case 'preview':
       return (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
@@ -160,14 +179,16 @@ describe('authorization matrix (issue 10, CONTRACT.md "who may call")', () => {
     it(`${routeKey}: ${CALLERS.map((c, i) => `${c} ${MATRIX[routeKey]!.expect[i]}`).join(', ')}`, async () => {
       const row = MATRIX[routeKey]!;
       const [method, pattern] = routeKey.split(' ') as [string, string];
-      const path = pattern.replace('{id}', await prepare(row.on)) + (row.query ? `?${row.query}` : '');
+      const path = pattern.replace('{id}', await prepare(row.on)).replace('{tokenId}', scimTokenId) + (row.query ? `?${row.query}` : '');
       // The right administrator goes last: the one call that may change something.
       const order = [0, 1, 2, 3, 5, 4];
       const got: number[] = [];
       for (const i of order) {
         const answer = await callAs(CALLERS[i]!, row, method, path);
         got[i] = answer.status;
-        if (answer.status >= 400) expect(answer.body.error, `${CALLERS[i]}: the error body`).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+        // RFC 7644 §3.12 on the SCIM routes, CONTRACT.md's error body on every other
+        if (answer.status >= 400 && pattern.startsWith('/scim/')) expect(answer.body, `${CALLERS[i]}: the SCIM error`).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(answer.status), detail: expect.any(String) });
+        else if (answer.status >= 400) expect(answer.body.error, `${CALLERS[i]}: the error body`).toMatchObject({ code: expect.any(String), message: expect.any(String) });
         cases++;
       }
       expect(Object.fromEntries(CALLERS.map((c, i) => [c, got[i]]))).toEqual(Object.fromEntries(CALLERS.map((c, i) => [c, row.expect[i]])));
@@ -192,7 +213,7 @@ describe('operator: a token of a deleted or suspended user is refused (401) on e
       for (const routeKey of routeKeys.filter((k) => k !== 'GET /health')) {
         const [method, pattern] = routeKey.split(' ') as [string, string];
         const row = MATRIX[routeKey]!;
-        const path = pattern.replace('{id}', pattern.startsWith('/billing-runs') ? 'b1-authz-failed' : pattern.startsWith('/organizations') ? 'A' : 'x') + (row.query ? `?${row.query}` : '');
+        const path = pattern.replace('{id}', pattern.startsWith('/billing-runs') ? 'b1-authz-failed' : pattern.startsWith('/organizations') ? 'A' : 'x').replace('{tokenId}', scimTokenId) + (row.query ? `?${row.query}` : '');
         got[routeKey] = (await target.call(method, path, { token, body: row.body })).status;
       }
       expect(got).toEqual(Object.fromEntries(Object.keys(got).map((k) => [k, 401])));

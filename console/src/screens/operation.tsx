@@ -7,6 +7,7 @@ import { auditEventLabel, codeWords, kindLabel, phaseLabel, plainName } from '..
 import { formatDate, formatNumber, formatRelative, type Lang } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
 import { ExportPanel } from '../export-panel.js';
+import { Notices } from '../notices.js';
 
 const POLL_MS = 1000;
 
@@ -146,6 +147,7 @@ export function OperationScreen({ id }: { id: string }) {
           </ol>
         )}
       </section>
+      <Notices operationId={op.id} lang={lang} refresh={op.updatedAt ?? op.status} />
       {!canApprove && impact}
     </>
   );

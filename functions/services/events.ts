@@ -1,0 +1,305 @@
+import type { Effect } from '../domain/impact.js';
+import { organizationsOf, TRANSITIONS, type TransitionName } from '../domain/lifecycle/operation.js';
+import { RUN_TRANSITIONS, type RunTransition } from '../domain/lifecycle/bulk-run.js';
+import { now } from '../shared/clock.js';
+import { logger } from '../shared/logger.js';
+import { entrySize, putOnBus, PUT_EVENTS_MAX_ENTRY_BYTES, type BusEntry } from '../store/event-bus.js';
+import type { OperationRecord } from '../store/operations.js';
+import { pagesWith, readPlanHeader, readPlanPages, summarize, type PlanEntry, type SummaryRow } from '../store/plans.js';
+import type { RunRecord } from '../store/runs.js';
+
+/**
+ * Outbound events (docs/EVENTS.md, one JSON Schema each in docs/events/): a lifecycle transition of a transfer, a
+ * deletion or a billing run, and `Affected`, one per person an operation affects, when it is requested and when it
+ * is applied. Emitted only from the transitions' one door (services/transitions.ts, bulk-run.ts transitionRun),
+ * after the transition committed; each event's `id` is its idempotency key (a consumer drops a second delivery).
+ * Ids, counts and rule ids only: never a file's contents, a message's text or a display name.
+ */
+export const EVENT_SOURCE = 'offboard';
+
+/** One detail-type per transition of domain/lifecycle/operation.ts, by operation. */
+export const OPERATION_DETAIL_TYPES = {
+  transfer: {
+    request: 'Transfer Requested',
+    planned: 'Transfer Planned',
+    approve: 'Transfer Approved',
+    'wait-for-seat': 'Transfer Waiting For Seat',
+    'seat-freed': 'Transfer Seat Freed',
+    cancel: 'Transfer Cancelled',
+    fail: 'Transfer Failed',
+    resume: 'Transfer Resumed',
+    succeed: 'Transfer Succeeded',
+  },
+  deletion: {
+    'request-deletion': 'Deletion Requested',
+    planned: 'Deletion Planned',
+    schedule: 'Deletion Scheduled',
+    start: 'Deletion Started',
+    undo: 'Deletion Undone',
+    purge: 'Deletion Purge Started',
+    'cancel-failed': 'Deletion Cancelled',
+    'cancel-scheduled': 'Deletion Cancelled By Contract',
+    fail: 'Deletion Failed',
+    'fail-scheduled': 'Deletion Schedule Failed',
+    resume: 'Deletion Resumed',
+    succeed: 'Deletion Succeeded',
+  },
+} as const satisfies Record<'transfer' | 'deletion', Partial<Record<TransitionName, string>>>;
+
+/** A billing run's transitions (domain/lifecycle/bulk-run.ts), and its creation. */
+export const RUN_DETAIL_TYPES: Record<RunTransition | 'create', string> = {
+  create: 'Billing Run Created',
+  confirm: 'Billing Run Confirmed',
+  cancel: 'Billing Run Cancelled',
+  reinstate: 'Billing Run Reinstated',
+  fail: 'Billing Run Failed',
+  resume: 'Billing Run Resumed',
+  succeed: 'Billing Run Succeeded',
+};
+
+export const AFFECTED_DETAIL_TYPE = 'Affected';
+
+/** Transitions after which the plan says what will happen (request time), and the one after which it happened. */
+const REQUESTED: readonly TransitionName[] = ['request', 'request-deletion', 'schedule', 'planned'];
+const APPLIED: readonly TransitionName[] = ['succeed'];
+
+/** What one person is told: each effect on them, in words a notification can use (ids only). */
+export type PersonEffect =
+  | { kind: 'contact-removed'; rule: string; withUserId: string }
+  | { kind: 'chat-left' | 'chat-frozen' | 'chat-deleted' | 'admin-granted'; rule: string; chatId: string }
+  | { kind: 'file-deleted'; rule: string; fileId: string; chatId?: string }
+  | { kind: 'file-handed-over'; rule: string; fileId: string; organizationId: string; chatId?: string }
+  | { kind: 'task-deleted'; rule: string; taskId: string; chatId?: string }
+  | { kind: 'chat-joined'; rule: string; chatId: string; role: 'admin' | 'member' }
+  | { kind: 'task-reassigned'; rule: string; taskId: string; chatId?: string }
+  | { kind: 'membership-changed'; rule: string; fromOrganizationId: string; toOrganizationId: string }
+  | { kind: 'security-changed'; rule: string; allowOutsideCommunication: boolean; allowFileSharing: boolean }
+  | { kind: 'user-deleted' | 'api-token-revoked'; rule: string };
+
+/**
+ * Each person the plan names, with the effects on them: both sides of a broken contact, the user leaving a chat,
+ * the members made administrators; the operation's user also gets what happens to its chats, files and tasks
+ * (effects that name no person). The other members of a frozen or deleted chat are the chat service's to find by
+ * `chatId` (the plan does not list them).
+ */
+export function affectedPeople(subjectUserId: string, entries: readonly PlanEntry[]): Map<string, PersonEffect[]> {
+  const people = new Map<string, PersonEffect[]>();
+  const add = (userId: string, e: PersonEffect) => (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
+  for (const { effect: e, chatId } of entries) {
+    const inChat = chatId ? { chatId } : {};
+    switch (e.kind) {
+      case 'contact-removed':
+        add(e.userIds[0], { kind: e.kind, rule: e.rule, withUserId: e.userIds[1] });
+        add(e.userIds[1], { kind: e.kind, rule: e.rule, withUserId: e.userIds[0] });
+        break;
+      case 'chat-left':
+        add(e.userId, { kind: e.kind, rule: e.rule, chatId: e.chatId });
+        break;
+      case 'admin-granted':
+        for (const u of e.userIds) add(u, { kind: e.kind, rule: e.rule, chatId: e.chatId });
+        break;
+      case 'chat-frozen':
+      case 'chat-deleted':
+        add(subjectUserId, { kind: e.kind, rule: e.rule, chatId: e.chatId });
+        break;
+      case 'file-deleted':
+        add(subjectUserId, { kind: e.kind, rule: e.rule, fileId: e.fileId, ...inChat });
+        break;
+      case 'file-handed-over':
+        add(subjectUserId, { kind: e.kind, rule: e.rule, fileId: e.fileId, organizationId: e.organizationId, ...inChat });
+        break;
+      case 'task-deleted':
+        add(subjectUserId, { kind: e.kind, rule: e.rule, taskId: e.taskId, ...inChat });
+        break;
+      case 'chat-joined': // X3: the successor is told which chat it joins, and as what
+        add(e.userId, { kind: e.kind, rule: e.rule, chatId: e.chatId, role: e.role });
+        break;
+      case 'task-reassigned': // X3: the successor is told which task is now theirs
+        add(e.userId, { kind: e.kind, rule: e.rule, taskId: e.taskId, ...inChat });
+        break;
+      case 'membership-changed':
+        add(e.userId, { kind: e.kind, rule: e.rule, fromOrganizationId: e.fromOrganizationId, toOrganizationId: e.toOrganizationId });
+        break;
+      case 'security-changed':
+        add(e.userId, { kind: e.kind, rule: e.rule, allowOutsideCommunication: e.allowOutsideCommunication, allowFileSharing: e.allowFileSharing });
+        break;
+      case 'user-deleted':
+      case 'api-token-revoked':
+        add(e.userId, { kind: e.kind, rule: e.rule });
+        break;
+      default:
+        assertNever(e);
+    }
+  }
+  return people;
+}
+
+function assertNever(e: never): never {
+  throw new Error(`no person for effect ${JSON.stringify(e satisfies Effect)}`);
+}
+
+/** The API route that reads the operation (relative to the stack's ApiUrl output). */
+export const operationLink = (op: Pick<OperationRecord, 'operation' | 'id'>) => `/${op.operation === 'transfer' ? 'transfers' : 'deletions'}/${encodeURIComponent(op.id)}`;
+
+/** Who made the transition: the administrator named by it, else the system (a step, a billing event, the clock). */
+function actorOf(name: TransitionName, op: OperationRecord, set: Partial<OperationRecord>): string {
+  switch (name) {
+    case 'request':
+    case 'request-deletion':
+    case 'schedule':
+      return op.requestedBy;
+    case 'approve':
+      return set.approvedBy ?? op.approvedBy ?? 'system';
+    case 'undo':
+      return set.undoneBy ?? op.undoneBy ?? 'system';
+    case 'cancel':
+    case 'cancel-failed':
+      return set.cancelledBy ?? 'system';
+    default:
+      return 'system';
+  }
+}
+
+export interface TransitionFacts {
+  /** The operation as it is after the transition. */
+  op: OperationRecord;
+  name: TransitionName;
+  from: OperationRecord['status'] | null;
+  /** What the transition set (who acted). */
+  set?: Partial<OperationRecord>;
+  /** The plan's entries when the caller holds them (a request, before its plan is stored); read from the plan otherwise. */
+  entries?: readonly PlanEntry[];
+}
+
+/** The events of one transition: its own, and at request and application one `Affected` per person. */
+export async function transitionEvents(facts: TransitionFacts): Promise<BusEntry[]> {
+  const { op, name } = facts;
+  const detailType = (OPERATION_DETAIL_TYPES[op.operation] as Partial<Record<TransitionName, string>>)[name];
+  if (!detailType) throw new Error(`docs/EVENTS.md names no event for ${op.operation} transition ${name}`);
+  const phase = REQUESTED.includes(name) ? 'requested' : APPLIED.includes(name) ? 'applied' : undefined;
+  const plan = await planOf(op, facts.entries, phase !== undefined);
+  const at = now();
+  const key = `${op.id}:${name}:${op.runCount}`;
+  const organizationIds = organizationsOf(op);
+  const base = { operationId: op.id, operation: op.operation, userId: op.userId, organizationIds, link: operationLink(op) };
+  const detail = {
+    id: key,
+    ...base,
+    transition: name,
+    rule: TRANSITIONS[name].rules,
+    from: facts.from,
+    status: op.status,
+    by: actorOf(name, op, facts.set ?? {}),
+    at,
+    runCount: op.runCount,
+    ...(op.sourceOrganizationId ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId } : { organizationId: op.organizationId }),
+    effectCount: plan.summary.reduce((n, r) => n + r.count, 0),
+    counts: plan.summary,
+    ...(op.purgeAt ? { purgeAt: op.purgeAt } : {}),
+    ...(op.error && (op.status === 'failed' || op.status === 'cancelled') ? { error: { code: op.error.code, message: op.error.message, ...(op.error.rule ? { rule: op.error.rule } : {}) } } : {}),
+  };
+  const entries: BusEntry[] = [{ source: EVENT_SOURCE, detailType, detail }];
+  if (phase && plan.entries) {
+    // when it happens: now (applied; a deletion starting at once), on approval (a transfer), at the purge date (D7)
+    const when = phase === 'applied' ? at : op.status === 'scheduled' ? op.purgeAt! : op.operation === 'deletion' ? at : null;
+    for (const [userId, effects] of affectedPeople(op.userId, plan.entries)) {
+      const common = { ...base, phase, transition: name, affectedUserId: userId, subject: userId === op.userId, when };
+      entries.push(...splitBySize(`${op.id}:${phase}:${op.runCount}:${userId}`, common, effects));
+    }
+  }
+  return entries;
+}
+
+/** One `Affected` entry per person, or several (`part`) when the person's effects pass the 256 KB entry limit. */
+function splitBySize(id: string, common: Record<string, unknown>, effects: PersonEffect[]): BusEntry[] {
+  const entry = (detail: Record<string, unknown>): BusEntry => ({ source: EVENT_SOURCE, detailType: AFFECTED_DETAIL_TYPE, detail });
+  const whole = entry({ id, ...common, effects });
+  if (entrySize(whole, 'x'.repeat(256)) <= PUT_EVENTS_MAX_ENTRY_BYTES) return [whole];
+  const parts: PersonEffect[][] = [];
+  let part: PersonEffect[] = [];
+  let bytes = 0;
+  const budget = PUT_EVENTS_MAX_ENTRY_BYTES - 4096 - Buffer.byteLength(JSON.stringify(common)) - 256;
+  for (const e of effects) {
+    const size = Buffer.byteLength(JSON.stringify(e)) + 1;
+    if (bytes + size > budget && part.length) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(e);
+    bytes += size;
+  }
+  parts.push(part);
+  return parts.map((p, n) => entry({ id: `${id}:${n + 1}`, ...common, part: { n: n + 1, of: parts.length }, effects: p }));
+}
+
+async function planOf(op: OperationRecord, given: readonly PlanEntry[] | undefined, needEntries: boolean): Promise<{ summary: SummaryRow[]; entries?: readonly PlanEntry[] }> {
+  if (given) return { summary: summarize(given.map((e) => e.effect)), entries: given };
+  const planId = op.appliedPlan ?? op.planId;
+  const header = planId ? await readPlanHeader(planId) : undefined;
+  if (!header) return { summary: [] };
+  if (!needEntries) return { summary: header.summary };
+  const pages = await readPlanPages(header.id, pagesWith(header, [...new Set(header.summary.map((r) => r.kind))]));
+  return { summary: header.summary, entries: pages.flat() };
+}
+
+/** A billing run's transition (or its creation): the run's counts; its members' deletions are its own. */
+export function runTransitionEvent(run: RunRecord, transition: RunTransition | 'create', by: string): BusEntry {
+  return {
+    source: EVENT_SOURCE,
+    detailType: RUN_DETAIL_TYPES[transition],
+    detail: {
+      id: `${run.id}:${transition}:${run.attempt ?? 0}`,
+      runId: run.id,
+      kind: run.kind,
+      organizationId: run.organizationId,
+      organizationIds: [run.organizationId],
+      transition,
+      rule: transition === 'create' ? 'B1' : RUN_TRANSITIONS[transition].rule,
+      status: run.status,
+      by,
+      at: now(),
+      attempt: run.attempt ?? 0,
+      counts: { total: run.total, done: run.done, failed: run.failed, skipped: run.skipped ?? 0 },
+      link: `/billing-runs/${encodeURIComponent(run.id)}`,
+      ...(run.error ? { error: run.error } : {}),
+    },
+  };
+}
+
+/**
+ * Puts the events on the operation bus (OPERATION_EVENT_BUS_NAME). The transition has committed: a failure to put
+ * is logged with every event it lost (never thrown: the caller's transition stands and a retried step would not make
+ * it again). A function the stack gives no bus emits nothing and says so.
+ */
+export async function publish(entries: readonly BusEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const bus = process.env.OPERATION_EVENT_BUS_NAME;
+  if (!bus) {
+    logger.warn('no OPERATION_EVENT_BUS_NAME: events not emitted', { detailTypes: entries.map((e) => e.detailType) });
+    return;
+  }
+  try {
+    const { failed } = await putOnBus(bus, entries);
+    for (const f of failed) logger.error('event not emitted', { id: f.entry.detail.id, detailType: f.entry.detailType, error: f.error });
+  } catch (error) {
+    logger.error('events not emitted', { ids: entries.map((e) => e.detail.id), error: (error as Error).message });
+  }
+}
+
+/** After an operation's transition committed: its events. Never throws. */
+export async function emitTransition(facts: TransitionFacts): Promise<void> {
+  let entries: BusEntry[];
+  try {
+    entries = await transitionEvents(facts);
+  } catch (error) {
+    logger.error('events not built', { operationId: facts.op.id, transition: facts.name, error: (error as Error).message });
+    return;
+  }
+  await publish(entries);
+}
+
+/** After a billing run's transition committed. Never throws. */
+export async function emitRunTransition(run: RunRecord, transition: RunTransition | 'create', by: string): Promise<void> {
+  await publish([runTransitionEvent(run, transition, by)]);
+}

@@ -1,0 +1,218 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
+import { billingEvent, byId, demoWorld, openTarget, settle, type Target } from './harness.js';
+
+/**
+ * docs/EVENTS.md: the operation bus's events as the embedded stack recorded them (`GET /_local/events`), each
+ * validated against its JSON Schema in docs/events/. Embedded stack only (a deployed bus is read by its own rules).
+ */
+const onDeployedStack = process.env.OFFBOARD_TARGET === 'stack';
+const DAY_MS = 24 * 3600 * 1000;
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+const SCHEMA_DIR = path.join(REPO_ROOT, 'docs', 'events');
+const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
+for (const f of readdirSync(SCHEMA_DIR)) ajv.addSchema(JSON.parse(readFileSync(path.join(SCHEMA_DIR, f), 'utf8')));
+for (const f of readdirSync(SCHEMA_DIR).filter((f) => f !== 'common.schema.json')) {
+  const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, f), 'utf8'));
+  validators.set(schema.title, ajv.getSchema(schema.$id)!);
+}
+
+let target: Target;
+let seen = 0;
+beforeAll(async () => {
+  if (!onDeployedStack) target = await openTarget();
+});
+afterAll(async () => target?.close());
+
+interface BusEvent {
+  'detail-type': string;
+  source: string;
+  detail: any;
+}
+
+/** The operation bus's events since the last call, each checked against its schema. */
+async function newEvents(): Promise<BusEvent[]> {
+  await target.call('POST', '/_local/idle');
+  const res = await fetch(`${target.url}/_local/events?after=${seen}`);
+  const { events, last } = (await res.json()) as { events: { bus: string; event: BusEvent }[]; last: number };
+  seen = last;
+  const out = events.filter((e) => e.bus.endsWith('-operations')).map((e) => e.event);
+  for (const e of out) {
+    const validate = validators.get(e['detail-type']);
+    expect(validate, `a schema for ${e['detail-type']}`).toBeDefined();
+    expect(validate!(e), `${e['detail-type']} ${JSON.stringify(e.detail).slice(0, 300)}: ${ajv.errorsText(validate!.errors)}`).toBe(true);
+  }
+  return out;
+}
+
+const lifecycle = (events: BusEvent[], operationId: string) => events.filter((e) => e['detail-type'] !== 'Affected' && e.detail.operationId === operationId).map((e) => e['detail-type']);
+const affected = (events: BusEvent[], operationId: string, phase: string) => events.filter((e) => e['detail-type'] === 'Affected' && e.detail.operationId === operationId && e.detail.phase === phase);
+
+async function load(world: unknown) {
+  await target.load(world);
+  await newEvents(); // what the load's stack did before
+}
+
+/** Each person the test expects an `Affected` for, read off the impact's effects (docs/EVENTS.md "who is told"). */
+function peopleOf(subject: string, effects: any[]): Set<string> {
+  const people = new Set<string>();
+  for (const e of effects) {
+    if (e.kind === 'contact-removed' || e.kind === 'admin-granted') e.userIds.forEach((u: string) => people.add(u));
+    else if (['chat-left', 'membership-changed', 'security-changed', 'user-deleted', 'api-token-revoked'].includes(e.kind)) people.add(e.userId);
+    else people.add(subject);
+  }
+  return people;
+}
+
+describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', () => {
+  it('T3, X1: a transfer emits Requested, Approved, Succeeded once each, in order, each valid against its schema with its idempotency key', async () => {
+    await load(demoWorld());
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+    expect(requested.status).toBe(201);
+    const id = requested.body.id;
+    expect((await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' })).status).toBe(202);
+    const done = await settle(target, `/transfers/${id}`, 'adminA');
+    expect(done.status).toBe('succeeded');
+    const events = await newEvents();
+    expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
+    const byType = Object.fromEntries(events.filter((e) => e.detail.operationId === id && e['detail-type'] !== 'Affected').map((e) => [e['detail-type'], e.detail]));
+    expect(byType['Transfer Requested']).toMatchObject({ id: `${id}:request:0`, from: null, status: 'awaiting-approval', by: 'adminA', sourceOrganizationId: 'A', destinationOrganizationId: 'C', organizationIds: ['A', 'C'], link: `/transfers/${id}`, rule: 'T3' });
+    expect(byType['Transfer Approved']).toMatchObject({ id: `${id}:approve:1`, from: 'awaiting-approval', status: 'running', by: 'adminC' });
+    expect(byType['Transfer Succeeded']).toMatchObject({ id: `${id}:succeed:1`, from: 'running', status: 'succeeded', by: 'system' });
+    // the counts by kind and rule are the impact's
+    expect(byType['Transfer Succeeded'].counts).toEqual(done.impact.summary);
+    expect(byType['Transfer Succeeded'].effectCount).toBe(done.impact.effectCount);
+  });
+
+  it('O1, O2, D7: a step retried after its work (Finalize, MarkFailed, StartPurge: Lambda.ServiceException) emits its transition exactly once', async () => {
+    await load(demoWorld());
+    await target.faultReport();
+    await target.fault('finalize', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
+    try {
+      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
+      expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+      await target.call('POST', '/_local/idle'); // the execution ends after the retried Finalize
+      expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
+      expect(lifecycle(await newEvents(), id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
+    } finally {
+      await target.fault('finalize');
+    }
+    // O1: CheckEligibility refuses (no Retry matches), MarkFailed fails the transfer and is retried after its work
+    await load(demoWorld());
+    await target.fault('check-eligibility', { times: 1, when: 'before', error: 'AccessDeniedException' });
+    await target.fault('mark-failed', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
+    try {
+      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
+      expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('failed');
+      await target.call('POST', '/_local/idle');
+      expect((await target.faultReport()).fired).toMatchObject({ 'check-eligibility': 1, 'mark-failed': 1 });
+      const events = await newEvents();
+      expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Failed']);
+      expect(events.find((e) => e['detail-type'] === 'Transfer Failed')!.detail.error).toMatchObject({ code: 'AccessDeniedException' });
+    } finally {
+      await target.fault('check-eligibility');
+      await target.fault('mark-failed');
+    }
+    // D7: StartPurge begins the purge, then is retried: Purge Started once
+    const w = demoWorld();
+    byId(w.organizations, 'A').deletionGraceDays = 7;
+    await load(w);
+    await target.fault('start-purge', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
+    try {
+      const id = (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } })).body.id;
+      await target.clock({ advanceMs: 7 * DAY_MS + 60_000 });
+      expect((await settle(target, `/deletions/${id}`, 'adminA')).status).toBe('succeeded');
+      await target.call('POST', '/_local/idle');
+      expect((await target.faultReport()).fired).toMatchObject({ 'start-purge': 1 });
+      expect(lifecycle(await newEvents(), id)).toEqual(['Deletion Scheduled', 'Deletion Purge Started', 'Deletion Succeeded']);
+    } finally {
+      await target.fault('start-purge');
+    }
+  });
+
+  it('T4, B2: a transfer into a full organization emits Waiting For Seat, then Seat Freed when a billing event adds seats, then Succeeded', async () => {
+    await load(demoWorld());
+    const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } })).body.id;
+    const approved = await target.call('POST', `/transfers/${id}/approval`, { as: 'adminD' });
+    expect(approved.body.status).toBe('awaiting-seat');
+    await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 5 }));
+    expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+    const events = await newEvents();
+    expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Waiting For Seat', 'Transfer Seat Freed', 'Transfer Succeeded']);
+    expect(events.find((e) => e['detail-type'] === 'Transfer Waiting For Seat')!.detail).toMatchObject({ by: 'system', from: 'awaiting-approval' });
+  });
+
+  it('D1–D6: a deletion emits one Affected per affected person at request and when applied, with that person’s effects; nothing of a message or file but ids', async () => {
+    await load(demoWorld());
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(requested.status).toBe(202);
+    const id = requested.body.id;
+    const done = await settle(target, `/deletions/${id}`, 'adminA');
+    expect(done.status).toBe('succeeded');
+    const effects = (await target.call('GET', `/deletions/${id}/effects`, { as: 'adminA' })).body.effects;
+    const events = await newEvents();
+    expect(lifecycle(events, id)).toEqual(['Deletion Requested', 'Deletion Started', 'Deletion Succeeded']);
+    const people = peopleOf('a2', effects);
+    for (const phase of ['requested', 'applied']) {
+      const told = affected(events, id, phase);
+      expect(told.map((e) => e.detail.affectedUserId).sort(), phase).toEqual([...people].sort());
+      expect(new Set(told.map((e) => e.detail.id)).size).toBe(told.length); // one each
+      // every effect of the impact is told to someone; a broken contact to both sides
+      const toldKinds = told.flatMap((e) => e.detail.effects.map((x: any) => x.kind));
+      expect(new Set(toldKinds)).toEqual(new Set(effects.map((e: any) => e.kind)));
+    }
+    const applied = Object.fromEntries(affected(events, id, 'applied').map((e) => [e.detail.affectedUserId, e.detail]));
+    // D4: b1 loses the contact with a2; the subject is told it is deleted (D2)
+    const contact = effects.find((e: any) => e.kind === 'contact-removed');
+    const other = contact.userIds.find((u: string) => u !== 'a2');
+    expect(applied[other].effects).toContainEqual({ kind: 'contact-removed', rule: contact.rule, withUserId: 'a2' });
+    expect(applied.a2.subject).toBe(true);
+    expect(applied.a2.effects).toContainEqual(expect.objectContaining({ kind: 'user-deleted' }));
+    // D5: each member made administrator is told of that chat
+    for (const g of effects.filter((e: any) => e.kind === 'admin-granted')) for (const u of g.userIds) expect(applied[u].effects).toContainEqual({ kind: 'admin-granted', rule: g.rule, chatId: g.chatId });
+    // never a message's text, a file's contents or a display name (the world's message bodies and names are not in any event)
+    const world = demoWorld();
+    const text = JSON.stringify(events);
+    for (const m of world.messages) if (m.body) expect(text).not.toContain(m.body);
+    expect(text).not.toContain(byId(world.users, 'a2').name);
+  });
+
+  it('D7: a scheduled deletion emits Deletion Scheduled with its purge date and Affected "when" the purge date; the undo emits Deletion Undone and no Affected applied', async () => {
+    const w = demoWorld();
+    byId(w.organizations, 'A').deletionGraceDays = 7;
+    await load(w);
+    const scheduled = (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } })).body;
+    expect(scheduled.status).toBe('scheduled');
+    expect((await target.call('POST', `/deletions/${scheduled.id}/undo`, { as: 'adminA' })).status).toBe(200);
+    const events = await newEvents();
+    expect(lifecycle(events, scheduled.id)).toEqual(['Deletion Scheduled', 'Deletion Undone']);
+    const [first] = events.filter((e) => e['detail-type'] === 'Deletion Scheduled');
+    expect(first!.detail).toMatchObject({ purgeAt: scheduled.purgeAt, status: 'scheduled', rule: 'D1, D7' });
+    expect(Date.parse(scheduled.purgeAt) - Date.parse(first!.detail.at)).toBeGreaterThan(7 * DAY_MS - 60_000);
+    const told = affected(events, scheduled.id, 'requested');
+    expect(told.length).toBeGreaterThan(1);
+    for (const e of told) expect(e.detail.when).toBe(scheduled.purgeAt);
+    expect(affected(events, scheduled.id, 'applied')).toEqual([]);
+    expect(events.find((e) => e['detail-type'] === 'Deletion Undone')!.detail).toMatchObject({ by: 'adminA', status: 'cancelled', from: 'scheduled' });
+  });
+
+  it('B1: a contract cancellation emits Billing Run Created and Billing Run Succeeded with its counts', async () => {
+    await load(demoWorld());
+    const put = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
+    expect(put.eventId).toBeTruthy();
+    await target.call('POST', '/_local/idle');
+    const events = (await newEvents()).filter((e) => e['detail-type'].startsWith('Billing Run'));
+    expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    const runId = events[0]!.detail.runId;
+    const run = (await target.call('GET', `/billing-runs/${runId}`, { token: await target.operator.token() })).body;
+    expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, organizationId: 'B', status: 'succeeded', counts: { total: run.total, done: run.done, failed: run.failed } });
+  });
+});
