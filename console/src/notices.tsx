@@ -49,7 +49,7 @@ export function Notices({ operationId, lang, refresh }: { operationId: string; l
     <section class="card" aria-labelledby="notices-title">
       <h2 id="notices-title">{w.title}</h2>
       {notices.length === 0 ? <p class="muted">{w.none}</p> : (
-        <ol class="timeline">
+        <ol class="notices">
           {notices.map((n) => (
             <li key={n.id}>
               <time dateTime={n.time}>{formatDate(lang, n.time)}</time>

@@ -34,7 +34,7 @@ const RUN_STEPS = {
   // reads the batch's members (GSI1) and, after the last batch, deletes the files the batch before handed on (F3)
   RecordBatchFailed: { comment: 'Counts each member of a batch that failed as failed, with the error; the run goes on', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
   // reads the run's status first (B4: a cancelled run deletes nothing more)
-  DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', size: 'apply', table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
+  DeleteOwnedFiles: { comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first', size: 'apply', table: ['GetItem', 'PutItem', 'BatchWriteItem'], index: ['Query'], deleteFiles: true },
   // reads the run's batches and their skipped members (O3) to recount the organizations they went to
   FinishRun: { comment: "Sets the organization's counters (and those of organizations skipped members moved to, O3) and the outcome: succeeded, or failed naming how many members could not be deleted; a cancelled run stays cancelled", size: 'small', table: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'], index: ['Query'] },
   // the run's status first (B4: a cancelled run stays cancelled)

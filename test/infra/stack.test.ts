@@ -255,7 +255,7 @@ describe('API', () => {
       // the local gateway maps routes of the full template onto these functions by logical id
       expect(Object.keys(t.findResources(type)).sort(), type).toEqual(Object.keys(template.findResources(type)).filter((id) => !ofConsole(id)).sort());
     }
-    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(9);
+    expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(10);
   });
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
@@ -380,7 +380,7 @@ describe('limits (issue 17)', () => {
 
   it("API functions end before API Gateway's 30 s integration limit; the planning ones get a whole vCPU", () => {
     const api = ours(template).filter((f) => f.entry.includes('/handlers/api/'));
-    expect(api.length).toBe(9);
+    expect(api.length).toBe(10);
     for (const f of api) expect(f.Timeout, f.id).toBeLessThanOrEqual(25);
     for (const i of Object.values<any>(template.findResources('AWS::ApiGatewayV2::Integration'))) expect(i.Properties.TimeoutInMillis ?? 30_000).toBe(30_000);
     for (const name of ['previews', 'transfers', 'deletions', 'scim']) expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });

@@ -43,6 +43,9 @@ const MATRIX: Record<string, Row> = {
   'POST /deletions': { on: 'nothing', right: 'adminA', body: { userId: 'a3' }, expect: [401, 401, 403, 403, 202, 403] },
   'GET /deletions/{id}': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /deletions/{id}/effects': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
+  // X4: an administrator of the organization reads the export's state; this one was requested without an export (404)
+  'GET /transfers/{id}/export': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 404, 403] },
+  'GET /deletions/{id}/export': { on: 'deletion', right: 'adminA', expect: [401, 401, 403, 403, 404, 403] },
   'GET /operations/{id}/audit': { on: 'transfer', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /billing-runs/{id}': { on: 'run', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
   'GET /me': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },

@@ -106,19 +106,19 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     }
     // O1: CheckEligibility refuses (no Retry matches), MarkFailed fails the transfer and is retried after its work
     await load(demoWorld());
-    await target.fault('check-eligibility', { times: 1, when: 'before', error: 'AccessDeniedException' });
+    await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
     await target.fault('mark-failed', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
     try {
       const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
       await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
       expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('failed');
       await target.call('POST', '/_local/idle');
-      expect((await target.faultReport()).fired).toMatchObject({ 'check-eligibility': 1, 'mark-failed': 1 });
+      expect((await target.faultReport()).fired).toMatchObject({ apply: 1, 'mark-failed': 1 });
       const events = await newEvents();
       expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Failed']);
       expect(events.find((e) => e['detail-type'] === 'Transfer Failed')!.detail.error).toMatchObject({ code: 'AccessDeniedException' });
     } finally {
-      await target.fault('check-eligibility');
+      await target.fault('apply');
       await target.fault('mark-failed');
     }
     // D7: StartPurge begins the purge, then is retried: Purge Started once
