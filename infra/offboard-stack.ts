@@ -7,6 +7,7 @@ import { Data } from './constructs/data.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { OperationEvents } from './constructs/operation-events.js';
 import type { OffboardFunction } from './constructs/offboard-function.js';
+import { PlanningWorkflow } from './constructs/planning-workflow.js';
 import { OperationWorkflow, transferStateMachineArn, transferStateMachineName } from './constructs/operation-workflow.js';
 import { WorkflowSteps } from './constructs/workflow-steps.js';
 
@@ -65,12 +66,14 @@ export class OffboardStack extends Stack {
       confirmationThreshold: props.confirmationThreshold,
       billingPublishers: props.billingPublishers,
     });
+    const planning = new PlanningWorkflow(this, 'PlanningWorkflow', { table: data.table, deletionStateMachine: deletion.stateMachine, transferStateMachine: transfer.stateMachine });
     const api = new Api(this, 'Api', {
       table: data.table,
       exports: data.exports,
       transferStateMachine: transfer.stateMachine,
       deletionStateMachine: deletion.stateMachine,
       cancellationStateMachine: billing.cancellation,
+      planningStateMachine: planning.stateMachine,
       jwtIssuer: props.jwtIssuer,
       jwtAudience: props.jwtAudience,
       userIdClaim: props.userIdClaim,
@@ -88,6 +91,7 @@ export class OffboardStack extends Stack {
     operationEvents.emitFrom([
       ...['Transfers', 'Deletions', 'BillingRuns', 'Scim'].map((n) => api.functions[n]!),
       ...(['StartPurge', 'Finalize', 'MarkFailed', 'AwaitSeat'] as const).map((n) => steps.functions[n]),
+      planning.function, // the transitions out of `planning`
       ...Object.values(billing.functions),
       ...['StartRun', 'DeleteBatch', 'FinishRun', 'FailRun'].map(runStep), // DeleteBatch: B1 cancels a member's scheduled deletion
     ]);
@@ -102,6 +106,7 @@ export class OffboardStack extends Stack {
     new CfnOutput(this, 'ExportBucketName', { value: data.exports.bucketName });
     new CfnOutput(this, 'TransferStateMachineArn', { value: transfer.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeletionStateMachineArn', { value: deletion.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'PlanningStateMachineArn', { value: planning.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CancellationStateMachineArn', { value: billing.cancellation.stateMachineArn });
     new CfnOutput(this, 'BillingEventBusName', { value: billing.bus.eventBusName });
     new CfnOutput(this, 'OperationEventBusName', { value: operationEvents.bus.eventBusName });

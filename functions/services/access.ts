@@ -5,7 +5,7 @@ import type { Operation } from '../domain/impact.js';
 import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/errors.js';
 import { getOperation, type OperationRecord } from '../store/operations.js';
 import { readPlanWithFirstPage } from '../store/plans.js';
-import { effectsPage, impactView, savedPreview } from './views.js';
+import { effectsPage, impactView, pendingPreviewAnswer, savedPreview } from './views.js';
 import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
 
 /** The caller of an API route: an active user (D2: a deleted user's sessions and tokens end). */
@@ -68,7 +68,7 @@ export async function readableOperation(callerId: string, id: string, kind?: Ope
 }
 
 /** A saved preview the caller may read: an administrator of the user's organization (when it was previewed). */
-async function readablePreview(callerId: string, id: string) {
+export async function readablePreview(callerId: string, id: string) {
   const caller = await callerUser(callerId);
   const header = await savedPreview(id);
   requireAdminOf(caller, header.organizationId, 'only an administrator of the user\'s organization may read its previews');
@@ -78,6 +78,8 @@ async function readablePreview(callerId: string, id: string) {
 /** GET /previews/{id}: the saved preview as an Impact, with its id and expiry. */
 export async function readPreview(callerId: string, id: string) {
   const header = await readablePreview(callerId, id);
+  const pending = pendingPreviewAnswer(header); // CONTRACT.md: 202 `planning` while computed in the background
+  if (pending) return pending;
   const found = await readPlanWithFirstPage(header.id);
   return { id: header.id, expiresAt: header.expiresAt!, ...impactView(header, found?.first ?? []) };
 }

@@ -4,8 +4,9 @@ import { leftUndone } from './resume.js';
 import { fingerprint, PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { createRunning, startRun } from './executions.js';
-import { computeDeletionPlan } from './planning.js';
-import { checkPreview, firstPageView, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
+import { computeDeletionPlan, PlanTooLarge, requestBudget } from './planning.js';
+import { deferOperation, deferPreview } from './background-planning.js';
+import { checkPreview, firstPageView, operationView, operationViewWithProgress, previewOf, savePreview, storePlan } from './views.js';
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
@@ -18,8 +19,16 @@ export async function previewDeletion(callerId: string, userId: string, successo
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, successorId); // X3
-  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user, successor);
-  const preview = await savePreview({ operation: 'deletion', userId, requestedBy: caller.id, organizationId: user.organizationId!, organizations, readAt }, entries);
+  const header = { operation: 'deletion' as const, userId, requestedBy: caller.id, organizationId: user.organizationId!, ...(successor ? { successorId: successor.id } : {}) };
+  let plan: Awaited<ReturnType<typeof computeDeletionPlan>>;
+  try {
+    plan = await computeDeletionPlan(user, successor, requestBudget());
+  } catch (error) {
+    if (error instanceof PlanTooLarge) return deferPreview(header); // CONTRACT.md: 202 `planning`
+    throw error;
+  }
+  const { entries, organizations, readAt, organization } = plan;
+  const preview = await savePreview({ ...header, organizations, readAt }, entries);
   // D7 beyond (an extension of the Impact): requested now, when it would purge; nothing is removed before
   const graceDays = user.status === 'active' ? (organization?.deletionGraceDays ?? 0) : 0;
   return graceDays > 0 ? { ...preview, ...graceNote(graceDays, purgeDate(graceDays, nowMs())) } : preview;
@@ -35,8 +44,7 @@ export async function requestDeletion(callerId: string, userId: string, previewI
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, options.successorId); // X3
-  const { entries, organizations, readAt, organization } = await computeDeletionPlan(user, successor);
-  const preview = previewId ? await checkPreview(previewId, { operation: 'deletion', userId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
+  const previewed = { operation: 'deletion' as const, userId, by: caller.id };
   const at = now();
   const id = newOperationId('del');
   const op: OperationRecord = {
@@ -52,14 +60,26 @@ export async function requestDeletion(callerId: string, userId: string, previewI
     runCount: 0,
     planId: planIdFor(id, 1),
     plans: 1,
-    ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
     ...(successor ? { successorId: successor.id } : {}),
     ...(options.export ? { export: true } : {}),
   };
+  const requestedBy = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'D1', ...(p ? { previewId: p.id } : {}) });
+  let computed: Awaited<ReturnType<typeof computeDeletionPlan>>;
+  try {
+    computed = await computeDeletionPlan(user, successor, requestBudget());
+  } catch (error) {
+    if (!(error instanceof PlanTooLarge)) throw error;
+    // CONTRACT.md `planning`: created now, planned in the background, then started or scheduled (D7) there
+    const p = previewId ? await previewOf(previewId, previewed) : undefined;
+    return deferOperation({ ...op, ...(p ? { previewId: p.id, previewFingerprint: p.fingerprint } : {}) }, requestedBy(p));
+  }
+  const { entries, organizations, readAt, organization } = computed;
+  const preview = previewId ? await checkPreview(previewId, previewed, fingerprint(entries.map((e) => e.effect))) : undefined;
+  if (preview) Object.assign(op, { previewId: preview.id, previewFingerprint: preview.fingerprint });
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;
   if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { organizations, readAt, entries });
-  const requested = { event: 'requested', by: caller.id, rule: 'D1', ...(preview ? { previewId: preview.id } : {}) };
+  const requested = requestedBy(preview);
   const planHeader = { id: op.planId!, operation: 'deletion' as const, userId, organizations, readAt };
   const { plan, items } = planRecord(planHeader, entries);
   if (plan.pages.length <= PAGES_IN_TRANSACTION) {

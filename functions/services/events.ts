@@ -21,6 +21,7 @@ export const EVENT_SOURCE = 'offboard';
 export const OPERATION_DETAIL_TYPES = {
   transfer: {
     request: 'Transfer Requested',
+    'request-planning': 'Transfer Requested',
     planned: 'Transfer Planned',
     approve: 'Transfer Approved',
     'wait-for-seat': 'Transfer Waiting For Seat',
@@ -32,8 +33,10 @@ export const OPERATION_DETAIL_TYPES = {
   },
   deletion: {
     'request-deletion': 'Deletion Requested',
+    'request-planning': 'Deletion Requested',
     planned: 'Deletion Planned',
     schedule: 'Deletion Scheduled',
+    'planned-schedule': 'Deletion Scheduled',
     start: 'Deletion Started',
     undo: 'Deletion Undone',
     purge: 'Deletion Purge Started',
@@ -60,7 +63,7 @@ export const RUN_DETAIL_TYPES: Record<RunTransition | 'create', string> = {
 export const AFFECTED_DETAIL_TYPE = 'Affected';
 
 /** Transitions after which the plan says what will happen (request time), and the one after which it happened. */
-const REQUESTED: readonly TransitionName[] = ['request', 'request-deletion', 'schedule', 'planned'];
+const REQUESTED: readonly TransitionName[] = ['request', 'request-deletion', 'schedule', 'planned', 'planned-schedule'];
 const APPLIED: readonly TransitionName[] = ['succeed'];
 
 /** What one person is told: each effect on them, in words a notification can use (ids only). */
@@ -146,6 +149,7 @@ function actorOf(name: TransitionName, op: OperationRecord, set: Partial<Operati
   switch (name) {
     case 'request':
     case 'request-deletion':
+    case 'request-planning':
     case 'schedule':
       return op.requestedBy;
     case 'approve':

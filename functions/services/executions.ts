@@ -112,6 +112,19 @@ async function ended(stateMachineArn: string, name: string): Promise<boolean> {
   }
 }
 
+/** CONTRACT.md `planning`: what the planning state machine computes, a saved preview's plan or an operation's. */
+export type PlanningInput = { previewId: string } | { operationId: string };
+
+/** Starts the background computation of a plan too large for its request; named after what it plans (started once). */
+export async function startPlanningExecution(input: PlanningInput): Promise<void> {
+  const name = `plan-${'previewId' in input ? input.previewId : input.operationId}`;
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: requireEnv('PLANNING_STATE_MACHINE_ARN'), name, input: JSON.stringify(input) }));
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+}
+
 /** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new); a resumed run after its attempt. */
 export async function startBulkExecution(runId: string, organizationId: string, name = runId): Promise<void> {
   try {

@@ -53,6 +53,12 @@ export async function scheduleDeletion(base: OperationRecord, user: User, graceD
   const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId: user.id, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
   await audit(op.id, { event: 'requested', by: op.requestedBy, rule: 'D1', ...(op.previewId ? { previewId: op.previewId } : {}) });
   await audit(op.id, { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt: op.purgeAt });
+  await startWaiting(op, user);
+  return operationView(op, view);
+}
+
+/** The execution of a scheduled deletion, waiting for its purge date; none started: the suspension lifted, failed. */
+export async function startWaiting(op: OperationRecord, user: User): Promise<void> {
   try {
     await startExecution(op, { operationId: op.id, purgeAt: op.purgeAt! });
   } catch (error) {
@@ -60,7 +66,6 @@ export async function scheduleDeletion(base: OperationRecord, user: User, graceD
     await endWait(op, user, 'failed', { error: { code: 'ExecutionNotStarted', message: (error as Error).message } });
     throw error;
   }
-  return operationView(op, view);
 }
 
 /** Ends the wait of a scheduled deletion and makes the user active again, in one transaction; the lock is released. */

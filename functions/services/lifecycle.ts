@@ -84,7 +84,8 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   // D7 beyond: a purge that failed before DeleteUser leaves the user suspended with nothing to undo: active again
   if (op.status === 'running' && op.purgeAt) await reactivateAfterFailedPurge(op);
   if (op.status === 'scheduled') await failScheduled(op, { code, message, ...(rule ? { rule } : {}) });
-  if (op.status === 'running') await move(op, 'fail', { set: { error: { code, message, ...(rule ? { rule } : {}) } } });
+  // CONTRACT.md `planning`: a plan computed in the background that refused (O1, X1, X3) fails the operation too
+  if (op.status === 'running' || op.status === 'planning') await move(op, 'fail', { set: { error: { code, message, ...(rule ? { rule } : {}) } } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await journalEnd(op.id, runOrganizations(op), op.startedAt);
@@ -117,7 +118,7 @@ const RULE_BY_ERROR: Record<string, string> = { NoFreeSeat: 'T4', ImpactChanged:
 /** Error names whose CONTRACT.md code differs. */
 const CODE_BY_ERROR: Record<string, string> = { ImpactChanged: 'impact-changed' };
 
-function describeError(error: { Error?: string; Cause?: string }): { code: string; message: string; rule?: string } {
+export function describeError(error: { Error?: string; Cause?: string }): { code: string; message: string; rule?: string } {
   const name = error.Error ?? 'Unknown';
   const code = CODE_BY_ERROR[name] ?? name;
   let message = error.Cause ?? code;

@@ -12,6 +12,31 @@ import { getOrganizations, getUsers } from '../store/table.js';
 /** Chats (and contacts) planned per pass: what one pass holds in memory, whatever the user's size. */
 export const CHATS_PER_PASS = 1000;
 
+/**
+ * CONTRACT.md `planning`: how much planning an API request may do. A plan that needs more (more chats or files than
+ * `maxChats`/`maxFiles`, or not done by `deadline`) is abandoned with PlanTooLarge and computed in the background
+ * (services/background-planning.ts), so no request's function runs long at any user size.
+ */
+export interface PlanBudget {
+  /** Epoch ms. */
+  deadline: number;
+  maxChats: number;
+  maxFiles: number;
+}
+
+export class PlanTooLarge extends Error {
+  override name = 'PlanTooLarge';
+}
+
+/** The budget of a plan computed within an API request (PLAN_INLINE_* override it, e.g. to test the background path). */
+export function requestBudget(): PlanBudget {
+  const num = (name: string, fallback: number) => {
+    const v = process.env[name];
+    return v === undefined || v === '' ? fallback : Number(v);
+  };
+  return { deadline: Date.now() + num('PLAN_INLINE_MS', 1200), maxChats: num('PLAN_INLINE_MAX_CHATS', CHATS_PER_PASS), maxFiles: num('PLAN_INLINE_MAX_FILES', 10_000) };
+}
+
 export type PlanRequest = (
   | { operation: 'transfer'; user: User; destination: Organization }
   | { operation: 'deletion'; user: User; contractCancelled?: boolean }
@@ -39,7 +64,16 @@ export class PlanningContext {
   constructor(
     private readonly departingOrganizationId?: string,
     private readonly staying: ReadonlySet<string> = new Set(),
+    private readonly budget?: PlanBudget,
   ) {}
+
+  /** PlanTooLarge once the budget is spent (checked between reads; a plan without a budget never stops). */
+  private withinBudget(size?: { chats: number; files: number }): void {
+    const b = this.budget;
+    if (!b) return;
+    if (size && (size.chats > b.maxChats || size.files > b.maxFiles)) throw new PlanTooLarge(`${size.chats} chats and ${size.files} files: planned in the background`);
+    if (Date.now() > b.deadline) throw new PlanTooLarge('planning did not finish within the request: planned in the background');
+  }
 
   /** Every organization this context read: those of every user it read, and the destination's (PlanHeader.organizations). */
   organizationIds(): string[] {
@@ -133,6 +167,7 @@ export class PlanningContext {
   private async planFor(request: PlanRequest): Promise<PlanEntry[]> {
     const subject = request.user;
     const index = this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id));
+    this.withinBudget({ chats: index.chatIds.length, files: index.uploads.length + index.assignedTasks.length });
     const uploads = new Map<string, FileRecord[]>();
     for (const f of index.uploads) uploads.set(f.chatId, [...(uploads.get(f.chatId) ?? []), f]);
     const locators = new Map<string, string>();
@@ -160,6 +195,7 @@ export class PlanningContext {
     const deleted = new Set<string>();
     for (const chatIds of chunk(index.chatIds, CHATS_PER_PASS)) {
       const chats = await this.views(chatIds, uploads);
+      this.withinBudget();
       const first = run({ ...base(), chats });
       const gone = deletedChatIds(first);
       for (const id of chatsWithSuccessor(chats, first, successor?.id)) withSuccessor.add(id); // deleting changes no join
@@ -168,6 +204,7 @@ export class PlanningContext {
         continue;
       }
       const contents = await this.contentsOf(gone);
+      this.withinBudget();
       for (const [chatId, c] of contents) {
         deleted.add(chatId);
         for (const id of c.fileIds) locators.set(`file:${id}`, chatId);
@@ -177,6 +214,7 @@ export class PlanningContext {
     }
     for (const contacts of chunk(index.contacts, CHATS_PER_PASS)) {
       await this.loadUsers(contacts);
+      this.withinBudget();
       effects.push(...run({ ...base(), contacts }).effects);
     }
     if (successor) {
@@ -204,17 +242,17 @@ export interface ComputedPlan {
   readAt: string;
 }
 
-export async function computeTransferPlan(user: User, destination: Organization, successor?: User): Promise<ComputedPlan> {
+export async function computeTransferPlan(user: User, destination: Organization, successor?: User, budget?: PlanBudget): Promise<ComputedPlan> {
   const readAt = now();
-  const context = new PlanningContext();
+  const context = new PlanningContext(undefined, undefined, budget);
   const entries = await context.plan({ operation: 'transfer', user, destination, ...(successor ? { successor } : {}) });
   return { entries, organizations: context.organizationIds(), readAt };
 }
 
 /** Also the user's organization as the plan read it (its grace period, D7). */
-export async function computeDeletionPlan(user: User, successor?: User): Promise<ComputedPlan & { organization?: Organization }> {
+export async function computeDeletionPlan(user: User, successor?: User, budget?: PlanBudget): Promise<ComputedPlan & { organization?: Organization }> {
   const readAt = now();
-  const context = new PlanningContext();
+  const context = new PlanningContext(undefined, undefined, budget);
   const entries = await context.plan({ operation: 'deletion', user, ...(successor ? { successor } : {}) });
   const organization = context.organization(user.organizationId);
   return { entries, organizations: context.organizationIds(), readAt, ...(organization ? { organization } : {}) };

@@ -9,9 +9,10 @@ import { getOrganization, getUser } from '../store/table.js';
 import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { assertPremises, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
-import { computeTransferPlan, stillCurrent } from './planning.js';
+import { computeTransferPlan, PlanTooLarge, requestBudget, stillCurrent, type ComputedPlan } from './planning.js';
+import { deferOperation, deferPreview } from './background-planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
-import { assertSamePlan, checkPreview, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
+import { assertSamePlan, checkPreview, operationView, operationViewWithProgress, previewOf, savePreview, storePlan } from './views.js';
 
 async function loadTransfer(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -27,8 +28,15 @@ export async function previewTransfer(callerId: string, userId: string, destinat
   requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
   await assertTransferEligible(user, destination);
   const successor = await requireSuccessor(user, successorId); // X3
-  const { entries, organizations, readAt } = await computeTransferPlan(user, destination, successor);
-  return savePreview({ operation: 'transfer', userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, organizations, readAt }, entries);
+  const header = { operation: 'transfer' as const, userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, ...(successor ? { successorId: successor.id } : {}) };
+  let plan: ComputedPlan;
+  try {
+    plan = await computeTransferPlan(user, destination, successor, requestBudget());
+  } catch (error) {
+    if (error instanceof PlanTooLarge) return deferPreview(header); // CONTRACT.md: 202 `planning`
+    throw error;
+  }
+  return savePreview({ ...header, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
@@ -39,8 +47,7 @@ export async function requestTransfer(callerId: string, userId: string, destinat
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
   const successor = await requireSuccessor(user, options.successorId); // X3
-  const { entries, organizations, readAt } = await computeTransferPlan(user, destination, successor);
-  const preview = previewId ? await checkPreview(previewId, { operation: 'transfer', userId, destinationOrganizationId, by: caller.id }, fingerprint(entries.map((e) => e.effect))) : undefined;
+  const previewed = { operation: 'transfer' as const, userId, destinationOrganizationId, by: caller.id };
   const at = now();
   const id = newOperationId('tr');
   const op: OperationRecord = {
@@ -57,14 +64,26 @@ export async function requestTransfer(callerId: string, userId: string, destinat
     runCount: 0,
     planId: planIdFor(id, 1),
     plans: 1,
-    ...(preview ? { previewId: preview.id, previewFingerprint: preview.fingerprint } : {}),
     ...(successor ? { successorId: successor.id } : {}),
     ...(options.export ? { export: true } : {}),
   };
+  const requested = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'T3', ...(p ? { previewId: p.id } : {}) });
+  let computed: ComputedPlan;
+  try {
+    computed = await computeTransferPlan(user, destination, successor, requestBudget());
+  } catch (error) {
+    if (!(error instanceof PlanTooLarge)) throw error;
+    // CONTRACT.md `planning`: created now, planned in the background (the preview is compared there, X1)
+    const p = previewId ? await previewOf(previewId, previewed) : undefined;
+    return deferOperation({ ...op, ...(p ? { previewId: p.id, previewFingerprint: p.fingerprint } : {}) }, requested(p));
+  }
+  const { entries, organizations, readAt } = computed;
+  const preview = previewId ? await checkPreview(previewId, previewed, fingerprint(entries.map((e) => e.effect))) : undefined;
+  if (preview) Object.assign(op, { previewId: preview.id, previewFingerprint: preview.fingerprint });
   await create(op, 'request', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
   await markIncoming(op);
-  await audit(op.id, { event: 'requested', by: caller.id, rule: 'T3', ...(preview ? { previewId: preview.id } : {}) });
+  await audit(op.id, requested(preview));
   return operationView(op, view);
 }
 

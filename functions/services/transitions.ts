@@ -29,13 +29,13 @@ export async function move(
 }
 
 /**
- * The one door to an operation's creation (`request`, `request-deletion`, `schedule`): the operation and its lock
+ * The one door to an operation's creation (`request`, `request-deletion`, `schedule`, `request-planning`): the operation and its lock
  * (and `with`) in one transaction, then its events; `entries`, the plan it was requested with, says to each person
  * what will happen to them (the plan is stored after the operation exists).
  */
 export async function create(
   op: OperationRecord,
-  name: 'request' | 'request-deletion' | 'schedule',
+  name: 'request' | 'request-deletion' | 'schedule' | 'request-planning',
   options: { with?: readonly WithTransition[]; entries?: readonly PlanEntry[]; then?: { name: TransitionName; set: Partial<OperationRecord> } } = {},
 ): Promise<OperationRecord> {
   const rule = transitionFor(name, op);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { now } from '../shared/clock.js';
 import type { Operation } from '../domain/impact.js';
-import { ImpactChanged, InvalidRequest, NotFound } from '../shared/errors.js';
+import { Conflict, ImpactChanged, Ineligible, InvalidRequest, NotFound } from '../shared/errors.js';
 import { auditOf, type OperationRecord } from '../store/operations.js';
 import { readNames, type NamedIds, type Names } from '../store/directory.js';
 import { readPlanHeader, readPlanHeaders, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader, type SummaryRow } from '../store/plans.js';
@@ -74,6 +74,8 @@ export function impactSummary(header: PlanHeader | undefined, fallback: { operat
  * impact already at hand; `applied` the counts of the current run (absent: none read, as when just requested).
  */
 export async function operationView(op: OperationRecord, shown?: { summary: SummaryRow[] }, applied?: Applied): Promise<Record<string, unknown>> {
+  // CONTRACT.md `planning`: no impact until the plan computed in the background is stored
+  if (op.status === 'planning') return planningView(op);
   const impact = shown ?? (await readImpactView(op.planId, op));
   const common = { id: op.id, userId: op.userId };
   const tail = {
@@ -96,6 +98,26 @@ export async function operationView(op: OperationRecord, shown?: { summary: Summ
   return { ...common, organizationId: op.organizationId, ...tail };
 }
 
+/** An operation whose plan is being computed (CONTRACT.md `planning`): its shape, `impact` null, nothing applied. */
+function planningView(op: OperationRecord): Record<string, unknown> {
+  const sides = op.operation === 'transfer'
+    ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId }
+    : { organizationId: op.organizationId };
+  return {
+    id: op.id,
+    userId: op.userId,
+    ...sides,
+    status: op.status,
+    impact: null,
+    requestedBy: op.requestedBy,
+    ...(op.operation === 'transfer' ? { approvedBy: op.approvedBy ?? null } : {}),
+    createdAt: op.createdAt,
+    updatedAt: op.updatedAt,
+    ...(op.successorId ? { successorId: op.successorId } : {}),
+    ...(op.export ? { export: true } : {}),
+  };
+}
+
 /** GET /transfers/{id}, GET /deletions/{id}: the operation with its impact and its progress so far. */
 export async function operationViewWithProgress(op: OperationRecord) {
   const [impact, applied] = await Promise.all([readImpactView(op.planId, op), readApplied(op)]);
@@ -115,8 +137,8 @@ export function firstPageView(header: PlanHeader, entries: readonly PlanEntry[])
 }
 
 /** Stores a plan and answers its Impact. */
-export async function storePlan(header: Parameters<typeof writePlan>[0], entries: readonly PlanEntry[], ttlSeconds?: number) {
-  const stored = await writePlan(header, entries, ttlSeconds ? { ttlSeconds } : {});
+export async function storePlan(header: Parameters<typeof writePlan>[0], entries: readonly PlanEntry[], ttlSeconds?: number, at?: Date) {
+  const stored = await writePlan(header, entries, { ...(ttlSeconds ? { ttlSeconds } : {}), ...(at ? { now: at } : {}) });
   return { header: stored, view: firstPageView(stored, entries) };
 }
 
@@ -137,11 +159,8 @@ export async function savedPreview(id: string): Promise<PlanHeader> {
  * X1 beyond: an operation requested with a saved preview runs only that plan. The preview must be of this
  * operation on this user (and destination); the plan computed now must equal it, or nothing changes (409).
  */
-export async function checkPreview(previewId: string, what: { operation: Operation; userId: string; destinationOrganizationId?: string; by: string }, fingerprintNow: string) {
-  const preview = await savedPreview(previewId);
-  if (preview.operation !== what.operation || preview.userId !== what.userId || (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId) {
-    throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`, 'previewId');
-  }
+export async function checkPreview(previewId: string, what: PreviewedWhat, fingerprintNow: string) {
+  const preview = await previewOf(previewId, what);
   try {
     assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
   } catch (error) {
@@ -150,6 +169,30 @@ export async function checkPreview(previewId: string, what: { operation: Operati
     throw error;
   }
   return preview;
+}
+
+type PreviewedWhat = { operation: Operation; userId: string; destinationOrganizationId?: string; by: string };
+
+/** The saved preview a request names: of this operation on this user (400 otherwise), and complete (409 while planning). */
+export async function previewOf(previewId: string, what: PreviewedWhat): Promise<PlanHeader> {
+  const preview = await savedPreview(previewId);
+  if (preview.operation !== what.operation || preview.userId !== what.userId || (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId) {
+    throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`, 'previewId');
+  }
+  if (pendingPreviewAnswer(preview)) throw new Conflict(`preview ${previewId} is still being planned: request again once GET /previews/${previewId} answers 200`);
+  return preview;
+}
+
+/** `GET /previews/{id}` of a preview computed in the background: 202 while planning, its refusal once refused. */
+export function pendingPreviewAnswer(header: PlanHeader): { id: string; status: 'planning' } | undefined {
+  if (header.status === 'planning') return { id: header.id, status: 'planning' };
+  if (header.status === 'failed') {
+    const e = header.error!;
+    if (e.code === 'ineligible' && e.reasons) throw new Ineligible(e.reasons);
+    if (e.code === 'not-found') throw new NotFound(e.message);
+    throw new Conflict(e.message);
+  }
+  return undefined;
 }
 
 export function assertSamePlan(expected: string, now: string, previewId: string): void {

@@ -55,6 +55,14 @@ export interface PlanHeader {
   requestedBy?: string;
   /** Saved previews only: the user's organization when previewed (its administrators may read the preview). */
   organizationId?: string;
+  /** Saved previews only: X3, the successor previewed with. */
+  successorId?: string;
+  /**
+   * Saved previews only (CONTRACT.md `planning`): being computed in the background (no pages yet), or that
+   * computation refused (its error, as the API answers it). Absent: the plan is complete.
+   */
+  status?: 'planning' | 'failed';
+  error?: { code: string; message: string; rule?: string; reasons?: { rule: string; message: string }[] };
 }
 
 /** Sorted, deduplicated entries → pages of entries (by count and by size). */
@@ -137,6 +145,25 @@ export async function writePlan(header: Parameters<typeof planRecord>[0], entrie
   await batchWrite(tableName(), items.map(put));
   return plan;
 }
+
+/** A saved preview whose plan is computed in the background: its header alone, `planning`, expiring as any preview. */
+export async function writePendingPreview(
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'successorId'>,
+  ttlSeconds: number,
+): Promise<PlanHeader> {
+  const { plan, items } = planRecord(header, [], { ttlSeconds });
+  const pending: PlanHeader = { ...plan, pages: [], status: 'planning' };
+  await put1({ ...items[items.length - 1]!, header: JSON.stringify(pending) });
+  return pending;
+}
+
+/** The background computation of a saved preview refused it: the header keeps the refusal (the API answers it). */
+export async function markPreviewFailed(pending: PlanHeader, error: NonNullable<PlanHeader['error']>): Promise<void> {
+  const ttl = Math.floor(Date.parse(pending.expiresAt!) / 1000) + 3600;
+  await put1({ ...keys.plan(pending.id), type: 'plan', header: JSON.stringify({ ...pending, status: 'failed', error }), expiresAt: ttl });
+}
+
+const put1 = (item: Record<string, unknown>) => batchWrite(tableName(), [put(item)]);
 
 export async function readPlanHeader(planId: string): Promise<PlanHeader | undefined> {
   const item = await getItem(keys.plan(planId));

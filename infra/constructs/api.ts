@@ -20,6 +20,8 @@ export interface ApiProps {
   deletionStateMachine: sfn.IStateMachine;
   /** The bulk contract-cancellation run (B1): a failed run is resumed through the API. */
   cancellationStateMachine: sfn.IStateMachine;
+  /** CONTRACT.md `planning`: computes the plans too large for a request. */
+  planningStateMachine: sfn.IStateMachine;
   /** The identity provider that issues the chat service's tokens. Absent: a Cognito user pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
@@ -143,6 +145,11 @@ export class Api extends Construct {
     for (const f of [transfers, deletions]) {
       f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
+    }
+    // CONTRACT.md `planning`: a plan too large for the request is computed by the planning workflow
+    for (const f of [previews, transfers, deletions, scim]) {
+      props.planningStateMachine.grantStartExecution(f);
+      f.addEnvironment('PLANNING_STATE_MACHINE_ARN', props.planningStateMachine.stateMachineArn);
     }
 
     if (props.http === false) return;

@@ -45,6 +45,8 @@ export const SIZES = {
   small: { memorySize: 512, timeout: Duration.seconds(30) },
   /** PlanImpact: the same planning as the API's, and its plan stored (about 100 items for 100,000 effects). */
   planning: { memorySize: 1769, timeout: Duration.minutes(2) },
+  /** Plan (CONTRACT.md `planning`): a plan too large for its API request, computed in the planning workflow. */
+  backgroundPlanning: { memorySize: 1769, timeout: Duration.minutes(15) },
   /** An applying step: at most 4,000 item writes and their object deletes per invocation (longest measured: 1.5 s). */
   apply: { memorySize: 512, timeout: Duration.minutes(2) },
   /** A billing event's target: updates an organization, then starts or cancels the operations waiting on it (B1–B3). */

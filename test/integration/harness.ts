@@ -267,3 +267,23 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * CONTRACT.md `planning`: a preview answered 202 `planning` is read at `GET /previews/{id}` until its Impact is
+ * ready (200); one answered 200 is ready already. Answers the Impact.
+ */
+export async function previewReady(target: Target, answer: Answer, as: string, timeoutMs = 120_000): Promise<any> {
+  if (answer.status === 200) return answer.body;
+  if (answer.status !== 202 || answer.body?.status !== 'planning') throw new Error(`POST /previews: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return eventually(async () => {
+    const a = await target.call('GET', `/previews/${answer.body.id}`, { as });
+    if (a.status === 202) return undefined;
+    if (a.status !== 200) throw new Error(`GET /previews/${answer.body.id}: ${a.status} ${JSON.stringify(a.body)}`);
+    return a.body;
+  }, timeoutMs);
+}
+
+/** An operation answered `planning` is read until its plan is stored (it awaits approval, runs, or is scheduled). */
+export async function planned(target: Target, route: string, body: any, as: string): Promise<any> {
+  return body.status === 'planning' ? settle(target, route, as, (b) => b.status !== 'planning') : body;
+}

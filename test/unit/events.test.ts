@@ -13,7 +13,7 @@ const schemas = readdirSync(path.join(REPO_ROOT, 'docs', 'events')).filter((f) =
 const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'EVENTS.md'), 'utf8');
 
 describe('event catalogue (docs/EVENTS.md, docs/events/*.schema.json)', () => {
-  const all = [...Object.values(OPERATION_DETAIL_TYPES.transfer), ...Object.values(OPERATION_DETAIL_TYPES.deletion), ...Object.values(RUN_DETAIL_TYPES), AFFECTED_DETAIL_TYPE];
+  const all = [...new Set([...Object.values(OPERATION_DETAIL_TYPES.transfer), ...Object.values(OPERATION_DETAIL_TYPES.deletion), ...Object.values(RUN_DETAIL_TYPES), AFFECTED_DETAIL_TYPE])];
   it('one JSON Schema per detail-type, no other, and EVENTS.md names each', () => {
     expect([...schemas].sort()).toEqual([...all].sort());
     for (const t of all) expect(doc, t).toContain(`\`${t}\``);

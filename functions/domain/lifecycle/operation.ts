@@ -36,7 +36,10 @@ export interface TransitionRule {
 export const TRANSITIONS = {
   request: { operations: ['transfer'], from: [], to: 'awaiting-approval', by: ['source-admin'], rules: 'T3' },
   'request-deletion': { operations: ['deletion'], from: [], to: 'awaiting-approval', by: ['organization-admin'], rules: 'D1' },
+  // CONTRACT.md `planning`: a plan too large to compute within the request is computed in the background first
+  'request-planning': { operations: ['transfer', 'deletion'], from: [], to: 'planning', by: ['source-admin', 'organization-admin'], rules: 'T3, D1, X1' },
   planned: { operations: ['transfer', 'deletion'], from: ['planning'], to: 'awaiting-approval', by: ['system'], rules: 'X1' },
+  'planned-schedule': { operations: ['deletion'], from: ['planning'], to: 'scheduled', by: ['system'], rules: 'D7, X1' },
   schedule: { operations: ['deletion'], from: [], to: 'scheduled', by: ['organization-admin'], rules: 'D1, D7' },
   approve: { operations: ['transfer'], from: ['awaiting-approval'], to: 'running', by: ['destination-admin'], rules: 'T3' },
   start: { operations: ['deletion'], from: ['awaiting-approval'], to: 'running', by: ['system'], rules: 'D1' },
@@ -44,7 +47,7 @@ export const TRANSITIONS = {
   'seat-freed': { operations: ['transfer'], from: ['awaiting-seat'], to: 'running', by: ['system'], rules: 'T4, B2' },
   undo: { operations: ['deletion'], from: ['scheduled'], to: 'cancelled', by: ['organization-admin'], rules: 'D7' },
   purge: { operations: ['deletion'], from: ['scheduled'], to: 'running', by: ['system'], rules: 'D7' },
-  cancel: { operations: ['transfer'], from: ['awaiting-approval', 'awaiting-seat', 'failed'], to: 'cancelled', by: ['either-admin', 'system'], rules: 'T3, O2' },
+  cancel: { operations: ['transfer'], from: ['planning', 'awaiting-approval', 'awaiting-seat', 'failed'], to: 'cancelled', by: ['either-admin', 'system'], rules: 'T3, O2' },
   'cancel-failed': { operations: ['deletion'], from: ['failed'], to: 'cancelled', by: ['organization-admin', 'system'], rules: 'O2' },
   'cancel-scheduled': { operations: ['deletion'], from: ['scheduled'], to: 'cancelled', by: ['system'], rules: 'B1' },
   fail: { operations: ['transfer', 'deletion'], from: ['running', 'planning'], to: 'failed', by: ['system'], rules: 'O1' },

@@ -1,4 +1,4 @@
-import { readableOperation, readPreview } from '../../services/access.js';
+import { readableOperation, readablePreview } from '../../services/access.js';
 import { readNames } from '../../store/directory.js';
 import { readAuditOf } from '../../store/operations.js';
 import { readableRun } from './billing-runs.js';
@@ -15,7 +15,7 @@ const byTime = (entries: Record<string, unknown>[]) => entries.sort((a, b) => St
 export const handler = route(async (event) => {
   const id = pathId(event);
   if (id.startsWith('pv-')) {
-    const preview = await readPreview(callerId(event), id);
+    const preview = await readablePreview(callerId(event), id);
     return json(200, { operationId: id, operation: preview.operation, userId: preview.userId, entries: byTime(await readAuditOf({ previewId: id })) });
   }
   if (id.startsWith('b1-')) {

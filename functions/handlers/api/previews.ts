@@ -14,10 +14,12 @@ export const handler = route(async (event) => {
         body.operation === 'transfer'
           ? await previewTransfer(caller, body.userId, body.destinationOrganizationId, body.successorId)
           : await previewDeletion(caller, body.userId, body.successorId);
-      return json(200, impact);
+      return json('status' in impact && impact.status === 'planning' ? 202 : 200, impact);
     }
-    case 'GET /previews/{id}':
-      return json(200, await readPreview(caller, pathId(event)));
+    case 'GET /previews/{id}': {
+      const preview = await readPreview(caller, pathId(event));
+      return json('status' in preview && preview.status === 'planning' ? 202 : 200, preview);
+    }
     case 'GET /previews/{id}/effects':
       return json(200, await readPreviewEffects(caller, pathId(event), cursorParam(event)));
     default:

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { purgeDate } from '../domain/grace-period.js';
+import { nowMs } from '../shared/clock.js';
+import { ImpactChanged, NotFound } from '../shared/errors.js';
+import { logger } from '../shared/logger.js';
+import { markIncoming } from '../store/markers.js';
+import { getOperation, type OperationRecord } from '../store/operations.js';
+import { fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview } from '../store/plans.js';
+import { getOrganization } from '../store/table.js';
+import type { Organization } from '../domain/model.js';
+import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
+import { startPlanningExecution, startRun, type PlanningInput } from './executions.js';
+import { startWaiting } from './grace.js';
+import { describeError, markFailed } from './lifecycle.js';
+import { computeDeletionPlan, computeTransferPlan, type ComputedPlan } from './planning.js';
+import { requireSuccessor, successorOf } from './successor.js';
+import { assertPremises, create, move } from './transitions.js';
+import { operationView, PREVIEW_TTL_SECONDS, storePlan } from './views.js';
+
+/**
+ * CONTRACT.md `planning`: a plan too large to compute within its API request (planning.ts PlanBudget) is computed by
+ * the planning state machine (infra/constructs/planning-workflow.ts). The request answers 202 `planning` at once: a
+ * saved preview's header without pages, or the operation created `planning` with its lock. The state machine's Plan
+ * step computes the plan from the data as it is then (X1), stores it and moves on: the preview is ready; a transfer
+ * awaits approval; a deletion starts (or is scheduled, D7). A refusal found then (O1, X1, X3) fails the operation, or
+ * is kept with the preview and answered at `GET /previews/{id}`.
+ */
+
+/** A preview deferred: its header `planning` (kept 24 h as any preview) and its background computation started. */
+export async function deferPreview(header: Omit<Parameters<typeof writePendingPreview>[0], 'id'>) {
+  const pending = await writePendingPreview({ ...header, id: `pv-${randomUUID()}` }, PREVIEW_TTL_SECONDS);
+  await startPlanningExecution({ previewId: pending.id });
+  return { id: pending.id, status: 'planning' as const, expiresAt: pending.expiresAt! };
+}
+
+/**
+ * A transfer or deletion deferred: created `planning` with its lock and its `requested` audit entry in one
+ * transaction (409 while another operation holds the user), then its plan computed in the background.
+ */
+export async function deferOperation(op: OperationRecord, requested: Record<string, unknown>) {
+  const created = await create({ ...op, status: 'planning' }, 'request-planning', { with: [{ audit: [{ ...requested, planning: true }] }] });
+  if (created.operation === 'transfer') await markIncoming(created); // B3 finds it before its plan exists
+  try {
+    await startPlanningExecution({ operationId: created.id });
+  } catch (error) {
+    await markFailed(created.id, { Error: 'ExecutionNotStarted', Cause: (error as Error).message });
+    throw error;
+  }
+  return operationView(created);
+}
+
+/** The Plan step: computes what `input` names. Returns when done (or when there is nothing left to plan). */
+export async function planInBackground(input: PlanningStep): Promise<void> {
+  if ('error' in input && input.error) return planningFailed(input, input.error);
+  if ('previewId' in input) return planPreview(input.previewId);
+  return planOperation(input.operationId);
+}
+
+type PlanningStep = PlanningInput & { error?: { Error?: string; Cause?: string } };
+
+async function planPreview(previewId: string): Promise<void> {
+  const pending = await readPlanHeader(previewId);
+  if (!pending || pending.status !== 'planning') return; // done already (a retried step), or expired
+  const user = await mustGetUser(pending.userId);
+  let plan: ComputedPlan;
+  // the same checks as the request made, on the data as it is now
+  if (pending.operation === 'transfer') {
+    const destination = await mustGetOrganization(pending.destinationOrganizationId!);
+    await assertTransferEligible(user, destination);
+    plan = await computeTransferPlan(user, destination, await requireSuccessor(user, pending.successorId));
+  } else {
+    await assertDeletionEligible(user);
+    plan = await computeDeletionPlan(user, await requireSuccessor(user, pending.successorId));
+  }
+  const { status, error, pages, ...header } = pending;
+  // the same id and expiry as the 202 answered
+  await storePlan({ ...header, organizations: plan.organizations, readAt: plan.readAt }, plan.entries, PREVIEW_TTL_SECONDS, new Date(pending.createdAt));
+}
+
+async function planOperation(operationId: string): Promise<void> {
+  const op = await getOperation(operationId);
+  if (!op || op.status !== 'planning') return; // cancelled meanwhile, or planned already (a retried step)
+  const user = await assertPremises(op); // O1 (and X3's successor): as they are now, not as at the request
+  let plan: ComputedPlan & { organization?: Organization };
+  if (op.operation === 'transfer') {
+    const destination = await getOrganization(op.destinationOrganizationId!);
+    if (!destination) throw new NotFound(`organization ${op.destinationOrganizationId} does not exist`);
+    plan = await computeTransferPlan(user, destination, await successorOf(op));
+  } else {
+    plan = await computeDeletionPlan(user, await successorOf(op));
+  }
+  // X1 beyond: requested with a saved preview, the plan must still be that preview's (ImpactChanged fails it)
+  if (op.previewFingerprint && op.previewFingerprint !== fingerprint(plan.entries.map((e) => e.effect))) {
+    throw new ImpactChanged(`X1: the data changed since preview ${op.previewId}; its plan no longer matches the current data, so nothing was done`);
+  }
+  const { header } = await storePlan({ id: op.planId!, operation: op.operation, userId: op.userId, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
+  const planned = { event: 'planned', rule: 'X1', effectCount: header.effectCount };
+  if (op.operation === 'transfer') {
+    await move(op, 'planned', { with: [{ audit: [planned] }] }); // T3: now it awaits the destination's approval
+    return;
+  }
+  // D7 beyond: under a grace period the user is suspended now and the purge waits (as scheduleDeletion at a request)
+  const graceDays = plan.organization?.deletionGraceDays ?? 0;
+  if (graceDays > 0 && user.status === 'active') {
+    const purgeAt = purgeDate(graceDays, nowMs());
+    const suspended = { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt };
+    const scheduled = await move(op, 'planned-schedule', { set: { purgeAt, graceDays }, with: [{ suspend: user }, { audit: [planned, suspended] }] });
+    await startWaiting(scheduled, user);
+    return;
+  }
+  const ready = await move(op, 'planned', { with: [{ audit: [planned] }] });
+  await startRun(ready, 'start', {}, [], true); // D1: a deletion needs no approval
+}
+
+/** The Plan step failed for good (the state machine's Catch): the operation fails, or the preview keeps the refusal. */
+async function planningFailed(input: PlanningInput, error: { Error?: string; Cause?: string }): Promise<void> {
+  if ('operationId' in input) return markFailed(input.operationId, error);
+  const pending = await readPlanHeader(input.previewId);
+  if (!pending || pending.status !== 'planning') return;
+  const { code, message, rule } = describeError(error);
+  const reasons = error.Error === 'Ineligible' ? reasonsOf(message) : undefined;
+  await markPreviewFailed(pending, { code: CODE_BY_NAME[error.Error ?? ''] ?? code, message, ...(rule ? { rule } : {}), ...(reasons ? { reasons } : {}) });
+  logger.info('preview planning refused', { previewId: input.previewId, code, rule });
+}
+
+const CODE_BY_NAME: Record<string, string> = { Ineligible: 'ineligible', NotFound: 'not-found', Conflict: 'conflict', ImpactChanged: 'impact-changed' };
+
+/** Ineligible's message is its reasons, `RULE: message` joined by `; ` (shared/errors.ts). */
+const reasonsOf = (message: string) =>
+  message.split('; ').map((part) => {
+    const m = /^([A-Z]\d+): (.*)$/s.exec(part);
+    return m ? { rule: m[1]!, message: m[2]! } : { rule: '', message: part };
+  });

@@ -1,0 +1,61 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { OffboardFunction } from './offboard-function.js';
+import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
+import { observeStateMachine } from './wildcard-grants.js';
+
+export interface PlanningWorkflowProps {
+  table: dynamodb.ITable;
+  /** A deletion planned here starts (or waits out its grace period, D7) in the deletion workflow. */
+  deletionStateMachine: sfn.IStateMachine;
+  transferStateMachine: sfn.IStateMachine;
+}
+
+/**
+ * CONTRACT.md `planning`: the plan of a preview, transfer or deletion too large to compute within its API request
+ * (services/planning.ts PlanBudget), computed here: Plan computes and stores it, then the preview is ready or the
+ * operation moves on (services/background-planning.ts). A failure (O1, X1, X3, or any error after its retries) goes
+ * to PlanFailed: the operation ends failed with its error, or the preview keeps the refusal for GET /previews/{id}.
+ */
+export class PlanningWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly function: OffboardFunction;
+
+  constructor(scope: Construct, id: string, props: PlanningWorkflowProps) {
+    super(scope, id);
+    this.function = new OffboardFunction(this, 'Planner', {
+      entry: 'functions/handlers/steps/plan.ts',
+      description: 'offboard step Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on',
+      size: 'backgroundPlanning',
+    }).bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'], ['Query']);
+    props.deletionStateMachine.grantStartExecution(this.function);
+    this.function.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
+    this.function.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
+
+    const invoke = (name: string, comment: string) => {
+      const task = new tasks.LambdaInvoke(this, name, { lambdaFunction: this.function, payloadResponseOnly: true, retryOnServiceExceptions: false, comment });
+      task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({ errors: TRANSIENT_STORE_ERRORS, interval: Duration.seconds(1), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
+      return task;
+    };
+    const failed = new sfn.Fail(this, 'PlanningFailed', { comment: 'The plan was refused or could not be computed; see the operation or preview', error: 'PlanningFailed', causePath: '$.error.Cause' });
+    const planFailed = invoke('PlanFailed', 'The operation fails with the error (O1), or the preview keeps the refusal');
+    planFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.planFailedError' });
+    planFailed.next(failed);
+    const plan = invoke('Plan', 'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on');
+    plan.addCatch(planFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    plan.next(new sfn.Succeed(this, 'Planned', { comment: 'The plan is stored' }));
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'offboard planning: the plan of a preview, transfer or deletion too large for its API request (CONTRACT.md planning)',
+      definitionBody: sfn.DefinitionBody.fromChainable(plan),
+      timeout: Duration.hours(1),
+    });
+    observeStateMachine(this.stateMachine, new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }));
+  }
+}

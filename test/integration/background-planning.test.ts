@@ -1,0 +1,142 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { byId, demoWorld, eventually, openTarget, planned, previewReady, settle, type Target } from './harness.js';
+
+/**
+ * CONTRACT.md `planning`: a plan too large to compute within its API request is computed by the planning state
+ * machine. On the embedded stack the request's budget is set to nothing (PLAN_INLINE_MAX_CHATS=0), so the demo world's
+ * operations take the background path; each must end exactly as the same operation planned within the request.
+ */
+const onDeployedStack = process.env.OFFBOARD_TARGET === 'stack';
+
+let target: Target;
+beforeAll(async () => {
+  if (!onDeployedStack) target = await openTarget();
+});
+afterAll(async () => target?.close());
+afterEach(() => {
+  delete process.env.PLAN_INLINE_MAX_CHATS;
+});
+const inBackground = () => (process.env.PLAN_INLINE_MAX_CHATS = '0');
+const inRequest = () => delete process.env.PLAN_INLINE_MAX_CHATS;
+/** What two impacts of the same plan share (a preview adds its id and expiry). */
+const plan = (impact: any) => ({ effectCount: impact.effectCount, summary: impact.summary, effects: impact.effects });
+
+describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the background', () => {
+  it('X1: POST /previews answers 202 planning with id and expiresAt; GET /previews/{id} answers 202, then the same Impact a request-time plan gives', async () => {
+    await target.load(demoWorld());
+    const inline = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a1' } });
+    expect(inline.status).toBe(200);
+    const before = await target.export();
+    inBackground();
+    const deferred = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a1' } });
+    expect(deferred.status, JSON.stringify(deferred.body)).toBe(202);
+    expect(deferred.body).toEqual({ id: expect.stringMatching(/^pv-/), status: 'planning', expiresAt: expect.any(String) });
+    const ready = await previewReady(target, deferred, 'adminA');
+    expect(plan(ready)).toEqual(plan(inline.body));
+    expect(ready.id).toBe(deferred.body.id);
+    expect(ready.expiresAt).toBe(deferred.body.expiresAt); // kept 24 h from the request, as any preview
+    // its pages and its audit route are a preview's like any other
+    expect((await target.call('GET', `/previews/${ready.id}/effects`, { as: 'adminA' })).status).toBe(200);
+    expect((await target.call('GET', `/previews/${ready.id}`, { as: 'adminB' })).status).toBe(403);
+    expect(await target.export()).toEqual(before); // a preview changes nothing in the world
+  });
+
+  it('T3: a transfer is created planning (impact null, the user locked), then awaits approval with the impact a request-time plan gives, then runs', async () => {
+    await target.load(demoWorld());
+    const inline = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } });
+    const before = await target.export();
+    inBackground();
+    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+    expect(requested.body).toMatchObject({ status: 'planning', impact: null, userId: 'a1', sourceOrganizationId: 'A', destinationOrganizationId: 'C' });
+    // one operation per user at a time, from the moment it is requested (T3)
+    inRequest();
+    const second = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+    expect(second.status).toBe(409);
+    const ready = await planned(target, `/transfers/${requested.body.id}`, requested.body, 'adminA');
+    expect(ready.status).toBe('awaiting-approval');
+    expect(plan(ready.impact)).toEqual(plan(inline.body));
+    expect(await target.export()).toEqual(before); // nothing changes before approval (T3)
+    const approved = await target.call('POST', `/transfers/${ready.id}/approval`, { as: 'adminC' });
+    expect(approved.status).toBe(202);
+    expect((await settle(target, `/transfers/${ready.id}`, 'adminA')).status).toBe('succeeded');
+    expect(byId((await target.export()).users, 'a1').organizationId).toBe('C');
+    const audit = await target.call('GET', `/operations/${ready.id}/audit`, { as: 'adminA' });
+    expect(audit.body.entries.map((e: any) => e.event)).toEqual(expect.arrayContaining(['requested', 'planned', 'approved']));
+    expect(await target.check()).toEqual([]);
+  });
+
+  it('D1: a deletion is created planning, then runs to succeeded with exactly the effects of the same deletion planned in the request', async () => {
+    await target.load(demoWorld());
+    inRequest();
+    const inlineRun = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(inlineRun.status).toBe(202);
+    await settle(target, `/deletions/${inlineRun.body.id}`, 'adminA');
+    const expected = await target.export();
+    await target.load(demoWorld());
+    inBackground();
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    expect(requested.body).toMatchObject({ status: 'planning', impact: null });
+    const done = await settle(target, `/deletions/${requested.body.id}`, 'adminA');
+    expect(done.status).toBe('succeeded');
+    expect(plan(done.impact)).toEqual(plan(inlineRun.body.impact));
+    const after = await target.export();
+    const withoutInstant = (w: any) => ({ ...w, users: w.users.map(({ deletedAt, ...u }: any) => u) });
+    expect(withoutInstant(after)).toEqual(withoutInstant(expected));
+    expect(await target.check()).toEqual([]);
+  });
+
+  it('D7: under a grace period a deletion planned in the background is scheduled (the user suspended, purgeAt set); an undo restores it', async () => {
+    const w = demoWorld();
+    byId(w.organizations, 'A').deletionGraceDays = 7;
+    await target.load(w);
+    const before = await target.export();
+    inBackground();
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(requested.body.status).toBe('planning');
+    const scheduled = await planned(target, `/deletions/${requested.body.id}`, requested.body, 'adminA');
+    expect(scheduled.status).toBe('scheduled');
+    expect(scheduled.purgeAt).toEqual(expect.any(String));
+    expect(scheduled.impact.effectCount).toBeGreaterThan(0);
+    expect(byId((await target.export()).users, 'a2').status).toBe('suspended');
+    const undone = await target.call('POST', `/deletions/${scheduled.id}/undo`, { as: 'adminA' });
+    expect(undone.status).toBe(200);
+    expect(await target.export()).toEqual(before);
+  });
+
+  it('X1: requested with a saved preview the data no longer matches, the background plan fails the operation with impact-changed and changes nothing', async () => {
+    await target.load(demoWorld());
+    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } });
+    expect(preview.status).toBe(200);
+    // the data changes under the preview: b1 (in a2's direct chat, group and contacts) is deleted first
+    const other = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } });
+    expect((await settle(target, `/deletions/${other.body.id}`, 'adminB')).status).toBe('succeeded');
+    const before = await target.export();
+    inBackground();
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.body.id } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    expect(requested.body.status).toBe('planning');
+    const failed = await settle(target, `/deletions/${requested.body.id}`, 'adminA');
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
+    expect(await target.export()).toEqual(before);
+    // the lock is released: the user can be deleted again, planned from the current data
+    inRequest();
+    const again = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
+    expect(again.status).toBe(202);
+    expect((await settle(target, `/deletions/${again.body.id}`, 'adminA')).status).toBe('succeeded');
+  });
+
+  it('X1: a request naming a preview still being planned is refused with 409, changing nothing', async () => {
+    await target.load(demoWorld());
+    inBackground();
+    const deferred = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } });
+    expect(deferred.status).toBe(202);
+    const early = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: deferred.body.id } });
+    // the background may have finished already on a fast machine: then the request is accepted like any other
+    if (early.status === 409) expect(early.body.error.message).toMatch(/still being planned/);
+    else expect([202]).toContain(early.status);
+    await eventually(async () => ((await target.call('GET', `/previews/${deferred.body.id}`, { as: 'adminA' })).status === 200 ? true : undefined));
+  });
+});
