@@ -16,7 +16,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(27); // 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
+    expect(ours.length).toBe(28); // Planner (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -24,20 +24,20 @@ describe('functions', () => {
       expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
     }
   });
-  it('workflow functions know the table and the bucket; API functions know the table only (they never touch file bytes)', () => {
+  it('workflow functions know the table and the bucket; API functions and the Planner know the table only (they never touch file bytes)', () => {
     const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter((f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'));
     for (const f of fns) {
       const env = Object.keys(f.Properties.Environment.Variables);
       expect(env).toContain('TABLE_NAME');
-      if (f.Metadata['offboard:entry'].includes('/api/')) expect(env).not.toContain('BUCKET_NAME');
+      if (/\/api\/|steps\/plan\.ts$/.test(f.Metadata['offboard:entry'])) expect(env).not.toContain('BUCKET_NAME');
       else expect(env).toContain('BUCKET_NAME');
     }
   });
 });
 
 describe('state machines', () => {
-  it('three Standard state machines (transfer, deletion, contract cancellation), in JSONPath, with logging and tracing', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+  it('four Standard state machines (transfer, deletion, contract cancellation, planning), in JSONPath, with logging and tracing', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -260,7 +260,7 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(8); // transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
+    expect(starters.length).toBe(10); // previews and the Planner (CONTRACT.md planning), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 
@@ -389,14 +389,16 @@ describe('limits (issue 17)', () => {
 
   it('only planning gets more than 512 MB; steps that only read and write get 512 MB and at most 2 minutes', () => {
     const large = ours(template).filter((f) => f.MemorySize > 512).map((f) => f.entry.replace(/^functions\/handlers\//, '')).sort();
-    expect(large).toEqual(['api/deletions.ts', 'api/previews.ts', 'api/scim.ts', 'api/transfers.ts', 'bulk/delete-batch.ts', 'steps/plan-impact.ts']);
-    for (const f of ours(template).filter((f) => /\/(steps|billing)\//.test(f.entry) && !f.entry.endsWith('plan-impact.ts'))) {
+    expect(large).toEqual(['api/deletions.ts', 'api/previews.ts', 'api/scim.ts', 'api/transfers.ts', 'bulk/delete-batch.ts', 'steps/plan-impact.ts', 'steps/plan.ts']);
+    for (const f of ours(template).filter((f) => /\/(steps|billing)\//.test(f.entry) && !/plan(-impact)?\.ts$/.test(f.entry))) {
       expect(f.MemorySize, f.id).toBe(512);
       expect(f.Timeout, f.id).toBeLessThanOrEqual(120);
     }
     expect(byEntry('plan-impact')).toMatchObject({ MemorySize: 1769, Timeout: 120 });
     expect(byEntry('delete-batch')).toMatchObject({ MemorySize: 1769, Timeout: 300 });
-    expect(Math.max(...ours(template).map((f) => f.Timeout))).toBeLessThanOrEqual(300);
+    // CONTRACT.md planning: the Planner computes a plan of any size in one invocation (50,000 chats: see the benchmark)
+    expect(byEntry('steps/plan')).toMatchObject({ MemorySize: 1769, Timeout: 900 });
+    expect(Math.max(...ours(template).filter((f) => !f.entry.endsWith('steps/plan.ts')).map((f) => f.Timeout))).toBeLessThanOrEqual(300);
   });
 
   it('each planning API function reserves 20 executions, 80 in all (SCIM deprovisioning plans a deletion): a default account (1,000) keeps 920 unreserved', () => {

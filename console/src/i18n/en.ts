@@ -128,6 +128,7 @@ export const en = {
   previewGrace: (days: number, date: string) => `Grace period of ${days} ${days === 1 ? 'day' : 'days'} (D7): the user is suspended at once and nothing below is removed before ${date}; until then an administrator can undo the deletion.`,
   scheduledUntil: (date: string) => `Nothing is removed before ${date}; until then the deletion can be undone (D7).`,
   audit_requested: 'Requested',
+  audit_planned: 'Planned: the impact was computed in the background (X1)',
   audit_approved: 'Approved',
   'audit_approval-refused': 'Approval refused',
   'audit_awaiting-seat': 'Waiting for a free seat',

@@ -127,6 +127,7 @@ export const ja: Dictionary = {
   previewGrace: (days, date) => `猶予期間 ${days} 日（D7）：ユーザーはただちに停止され、${date}までは以下のどれも削除されません。それまでは管理者が削除を取り消せます。`,
   scheduledUntil: (date) => `${date}までは何も削除されません。それまでは削除を取り消せます（D7）。`,
   audit_requested: '申請',
+  audit_planned: '計画済み: 影響をバックグラウンドで算出しました (X1)',
   audit_approved: '承認',
   'audit_approval-refused': '承認を拒否',
   'audit_awaiting-seat': '空きライセンス待ち',

@@ -127,6 +127,7 @@ export const vi: Dictionary = {
   previewGrace: (days, date) => `Thời gian ân hạn ${days} ngày (D7): người dùng bị tạm ngưng ngay và không có mục nào dưới đây bị xóa trước ${date}; trước thời điểm đó quản trị viên có thể hoàn tác việc xóa.`,
   scheduledUntil: (date) => `Không có gì bị xóa trước ${date}; trước thời điểm đó có thể hoàn tác việc xóa (D7).`,
   audit_requested: 'Đã yêu cầu',
+  audit_planned: 'Đã lập kế hoạch: tác động được tính trong nền (X1)',
   audit_approved: 'Đã phê duyệt',
   'audit_approval-refused': 'Từ chối phê duyệt',
   'audit_awaiting-seat': 'Chờ giấy phép trống',
