@@ -180,8 +180,13 @@ function userOperation(name: string, small: boolean, timeoutS: number, world: ()
         } };
       }
       if (op.kind !== 'transfer') throw new Error('not a user operation');
-      const t = await call('POST', '/transfers', as.requester, { userId: op.userId, destinationOrganizationId: op.to });
+      let t = await call('POST', '/transfers', as.requester, { userId: op.userId, destinationOrganizationId: op.to });
       if (t.status !== 201) return { id: '', httpStatus: t.status, answer: t.body, status: async () => ({ status: `refused-${t.status}`, body: t.body }) };
+      // CONTRACT.md planning: a large transfer is approved once its plan is computed (it awaits approval)
+      while (t.body?.status === 'planning') {
+        await Promise.race([stack.stepFunctions.idle(), sleep(POLL_MS)]);
+        t = { ...t, body: (await call('GET', `/transfers/${t.body.id}`, as.requester)).body };
+      }
       const a = await call('POST', `/transfers/${t.body.id}/approval`, as.approver!);
       if (a.status >= 300) return { id: t.body.id, httpStatus: a.status, answer: a.body, status: async () => ({ status: `approval-refused-${a.status}`, body: a.body }) };
       return { id: t.body.id, httpStatus: a.status, answer: a.body, effectCount: effectCountOf(a.body?.impact ?? t.body?.impact), status: async () => {
@@ -260,6 +265,8 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   const before = c.world();
   const [loaded, loadMs] = await timed(() => loadWorld(before));
   log(`world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s`);
+  const preview = await previewOf(c.operation);
+  if (preview) log(`POST /previews ${preview.httpStatus} in ${preview.apiSeconds} s of function time; ready in ${preview.readySeconds} s`);
 
   takeRequestCounts();
   takeRequestRecords();
@@ -394,7 +401,29 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     floorReplayRequests: replayCounts,
     replayMatchesAfterWorld: replayMatches,
     world: { items: loaded.items, objects: loaded.objects, loadSeconds: secs(loadMs) },
+    ...(preview ? { preview } : {}),
   };
+}
+
+/**
+ * CONTRACT.md planning: the user's `POST /previews`, before the case is measured: its answer (200, or 202 when the
+ * plan is computed in the background), its function time, and when the Impact was ready (its `GET /previews/{id}`
+ * polled as a client would). The world is not changed by it.
+ */
+async function previewOf(op: Operation): Promise<{ httpStatus: number; apiSeconds: number; readySeconds: number; effectCount?: number } | undefined> {
+  if (op.kind !== 'deletion' && op.kind !== 'transfer') return undefined;
+  const requester = op.kind === 'deletion' ? (op.userId === busiest.id ? busiestAdmin : 'adminA') : 'adminA';
+  const body = op.kind === 'deletion' ? { operation: 'deletion', userId: op.userId } : { operation: 'transfer', userId: op.userId, destinationOrganizationId: op.to };
+  stack.lambda.longestMs.clear();
+  const t0 = performance.now();
+  const answer = await call('POST', '/previews', requester, body);
+  const apiMs = stack.lambda.longestMs.get('functions/handlers/api/previews.ts') ?? 0;
+  let impact = answer.body;
+  while (impact?.status === 'planning') {
+    await Promise.race([stack.stepFunctions.idle(), sleep(200)]);
+    impact = (await call('GET', `/previews/${answer.body.id}`, requester)).body;
+  }
+  return { httpStatus: answer.status, apiSeconds: secs(apiMs), readySeconds: secs(performance.now() - t0), ...(impact?.effectCount !== undefined ? { effectCount: impact.effectCount } : {}) };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -554,6 +583,7 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
     world: { items: loaded.items, objects: loaded.objects, loadSeconds: secs(loadMs) },
   };
 }
+
 
 const results: Record<string, unknown>[] = [];
 const out = path.join(REPO_ROOT, '.offboard', 'bench.json');

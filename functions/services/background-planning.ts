@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
-import { ImpactChanged, NotFound } from '../shared/errors.js';
+import { ImpactChanged, Ineligible, NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { markIncoming } from '../store/markers.js';
 import { getOperation, type OperationRecord } from '../store/operations.js';
-import { fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview } from '../store/plans.js';
+import { fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview, type PlanHeader } from '../store/plans.js';
 import { getOrganization } from '../store/table.js';
 import type { Organization } from '../domain/model.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
-import { startPlanningExecution, startRun, type PlanningInput } from './executions.js';
+import { startExecution, startPlanningExecution, startRun, type PlanningInput } from './executions.js';
 import { startWaiting } from './grace.js';
 import { describeError, markFailed } from './lifecycle.js';
 import { computeDeletionPlan, computeTransferPlan, type ComputedPlan } from './planning.js';
@@ -50,17 +50,25 @@ export async function deferOperation(op: OperationRecord, requested: Record<stri
 }
 
 /** The Plan step: computes what `input` names. Returns when done (or when there is nothing left to plan). */
-export async function planInBackground(input: PlanningStep): Promise<void> {
-  if ('error' in input && input.error) return planningFailed(input, input.error);
+export async function planInBackground(input: PlanningInput): Promise<void> {
   if ('previewId' in input) return planPreview(input.previewId);
   return planOperation(input.operationId);
 }
 
-type PlanningStep = PlanningInput & { error?: { Error?: string; Cause?: string } };
-
 async function planPreview(previewId: string): Promise<void> {
   const pending = await readPlanHeader(previewId);
   if (!pending || pending.status !== 'planning') return; // done already (a retried step), or expired
+  try {
+    await planPreviewOf(pending);
+  } catch (error) {
+    // a refusal found now is the preview's answer, with its reasons whole (their codes word it in the console)
+    if (error instanceof Ineligible) return markPreviewFailed(pending, { code: 'ineligible', message: error.message, rule: error.rule, reasons: error.reasons });
+    if (error instanceof NotFound) return markPreviewFailed(pending, { code: 'not-found', message: error.message });
+    throw error;
+  }
+}
+
+async function planPreviewOf(pending: PlanHeader): Promise<void> {
   const user = await mustGetUser(pending.userId);
   let plan: ComputedPlan;
   // the same checks as the request made, on the data as it is now
@@ -79,7 +87,8 @@ async function planPreview(previewId: string): Promise<void> {
 
 async function planOperation(operationId: string): Promise<void> {
   const op = await getOperation(operationId);
-  if (!op || op.status !== 'planning') return; // cancelled meanwhile, or planned already (a retried step)
+  if (!op) return;
+  if (op.status !== 'planning') return moveOn(op); // planned already (a retried step), or cancelled meanwhile
   const user = await assertPremises(op); // O1 (and X3's successor): as they are now, not as at the request
   let plan: ComputedPlan & { organization?: Organization };
   if (op.operation === 'transfer') {
@@ -112,9 +121,26 @@ async function planOperation(operationId: string): Promise<void> {
   await startRun(ready, 'start', {}, [], true); // D1: a deletion needs no approval
 }
 
-/** The Plan step failed for good (the state machine's Catch): the operation fails, or the preview keeps the refusal. */
-async function planningFailed(input: PlanningInput, error: { Error?: string; Cause?: string }): Promise<void> {
-  if ('operationId' in input) return markFailed(input.operationId, error);
+/**
+ * A retried Plan step, or PlanFailed after a Plan that stopped part way: an operation whose plan is stored goes on
+ * from where it is (a start or a wait already begun is not begun twice: executions are named after their runs).
+ */
+async function moveOn(op: OperationRecord): Promise<void> {
+  if (op.operation === 'deletion' && op.status === 'awaiting-approval') await startRun(op, 'start', {}, [], true);
+  else if (op.status === 'scheduled') await startExecution(op, { operationId: op.id, purgeAt: op.purgeAt! });
+  else if (op.status === 'running') await startExecution(op, { operationId: op.id, planned: op.plannedRun === op.runCount, ...(op.export ? { export: true } : {}) });
+}
+
+/**
+ * PlanFailed (the planning state machine's Catch): an operation still `planning` fails with the error (O1; its lock
+ * released, markFailed); one that moved on goes on; a preview keeps the refusal for `GET /previews/{id}`.
+ */
+export async function planningFailed(input: PlanningInput, error: { Error?: string; Cause?: string }): Promise<void> {
+  if ('operationId' in input) {
+    const op = await getOperation(input.operationId);
+    if (!op) return;
+    return op.status === 'planning' ? markFailed(op.id, error) : moveOn(op);
+  }
   const pending = await readPlanHeader(input.previewId);
   if (!pending || pending.status !== 'planning') return;
   const { code, message, rule } = describeError(error);

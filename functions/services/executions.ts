@@ -97,6 +97,11 @@ export async function executionEnded(op: OperationRecord): Promise<boolean> {
   return ended(machineFor(op), executionName(op));
 }
 
+/** The same for an operation still `planning` (its PlanFailed itself failed): its planning execution ended. */
+export async function planningEnded(op: Pick<OperationRecord, 'id'>): Promise<boolean> {
+  return ended(requireEnv('PLANNING_STATE_MACHINE_ARN'), planningExecutionName({ operationId: op.id }));
+}
+
 /** The same for a bulk run (its FailRun itself failed): the execution of its current attempt ended. */
 export async function bulkExecutionEnded(runId: string, attempt: number): Promise<boolean> {
   return ended(requireEnv('CANCELLATION_STATE_MACHINE_ARN'), attempt ? `${runId}-resume${attempt}` : runId);
@@ -116,8 +121,10 @@ async function ended(stateMachineArn: string, name: string): Promise<boolean> {
 export type PlanningInput = { previewId: string } | { operationId: string };
 
 /** Starts the background computation of a plan too large for its request; named after what it plans (started once). */
+const planningExecutionName = (input: PlanningInput) => `plan-${'previewId' in input ? input.previewId : input.operationId}`;
+
 export async function startPlanningExecution(input: PlanningInput): Promise<void> {
-  const name = `plan-${'previewId' in input ? input.previewId : input.operationId}`;
+  const name = planningExecutionName(input);
   try {
     await sfn.send(new StartExecutionCommand({ stateMachineArn: requireEnv('PLANNING_STATE_MACHINE_ARN'), name, input: JSON.stringify(input) }));
   } catch (error) {

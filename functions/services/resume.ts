@@ -6,7 +6,7 @@ import { getLocks } from '../store/locks.js';
 import { audit, getOperation, now, readAudit, type OperationRecord } from '../store/operations.js';
 import { readPlanHeader, type PlanHeader } from '../store/plans.js';
 import { callerUser } from './access.js';
-import { executionEnded, startRun } from './executions.js';
+import { executionEnded, planningEnded, startRun } from './executions.js';
 import { assertPremises, move, requireActor, requireStatus, requireWithinResumeWindow } from './transitions.js';
 import { operationView } from './views.js';
 
@@ -46,8 +46,8 @@ export async function resumeOperation(callerId: string, id: string, kind: Operat
   let op = await getOperation(id);
   if (!op || op.operation !== kind) throw new NotFound(`${kind} ${id} does not exist`);
   requireActor('resume', op, caller); // O2, T3: who could request it (a transfer's source, once both consented)
-  if (op.status === 'running' && (await executionEnded(op))) {
-    // its execution ended without recording the outcome (MarkFailed itself failed): it failed
+  if ((op.status === 'running' && (await executionEnded(op))) || (op.status === 'planning' && (await planningEnded(op)))) {
+    // its execution ended without recording the outcome (MarkFailed or PlanFailed itself failed): it failed
     op = await move(op, 'fail', { set: { error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome' } } });
     await audit(op.id, { event: 'failed', code: 'ExecutionEnded', message: 'found ended when resumed' });
   }

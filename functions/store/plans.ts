@@ -62,7 +62,7 @@ export interface PlanHeader {
    * computation refused (its error, as the API answers it). Absent: the plan is complete.
    */
   status?: 'planning' | 'failed';
-  error?: { code: string; message: string; rule?: string; reasons?: { rule: string; message: string }[] };
+  error?: { code: string; message: string; rule?: string; reasons?: { rule: string; message: string; code?: string }[] };
 }
 
 /** Sorted, deduplicated entries → pages of entries (by count and by size). */

@@ -151,6 +151,8 @@ export class Api extends Construct {
       props.planningStateMachine.grantStartExecution(f);
       f.addEnvironment('PLANNING_STATE_MACHINE_ARN', props.planningStateMachine.stateMachineArn);
     }
+    // a resumption asks whether an operation left `planning` by a planning execution that ended (PlanFailed failed)
+    for (const f of [transfers, deletions]) props.planningStateMachine.grantExecution(f, 'states:DescribeExecution');
 
     if (props.http === false) return;
 

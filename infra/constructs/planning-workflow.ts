@@ -24,29 +24,33 @@ export interface PlanningWorkflowProps {
 export class PlanningWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly function: OffboardFunction;
+  readonly failureFunction: OffboardFunction;
 
   constructor(scope: Construct, id: string, props: PlanningWorkflowProps) {
     super(scope, id);
-    this.function = new OffboardFunction(this, 'Planner', {
-      entry: 'functions/handlers/steps/plan.ts',
-      description: 'offboard step Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on',
-      size: 'backgroundPlanning',
-    }).bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'], ['Query']);
-    props.deletionStateMachine.grantStartExecution(this.function);
-    this.function.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
-    this.function.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
+    const planningFunction = (id: string, entry: string, description: string, size: 'backgroundPlanning' | 'small') => {
+      const f = new OffboardFunction(this, id, { entry: `functions/handlers/steps/${entry}.ts`, description: `offboard step ${description}`, size })
+        .bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'], ['Query']);
+      // a deletion planned here starts, or waits out its grace period (D7), in the deletion workflow
+      props.deletionStateMachine.grantStartExecution(f);
+      f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
+      f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
+      return f;
+    };
+    this.function = planningFunction('Planner', 'plan', 'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on', 'backgroundPlanning');
+    this.failureFunction = planningFunction('PlanningFailureRecorder', 'plan-failed', 'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal', 'small');
 
-    const invoke = (name: string, comment: string) => {
-      const task = new tasks.LambdaInvoke(this, name, { lambdaFunction: this.function, payloadResponseOnly: true, retryOnServiceExceptions: false, comment });
+    const invoke = (name: string, fn: OffboardFunction, comment: string) => {
+      const task = new tasks.LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true, retryOnServiceExceptions: false, comment });
       task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
       task.addRetry({ errors: TRANSIENT_STORE_ERRORS, interval: Duration.seconds(1), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
       return task;
     };
     const failed = new sfn.Fail(this, 'PlanningFailed', { comment: 'The plan was refused or could not be computed; see the operation or preview', error: 'PlanningFailed', causePath: '$.error.Cause' });
-    const planFailed = invoke('PlanFailed', 'The operation fails with the error (O1), or the preview keeps the refusal');
+    const planFailed = invoke('PlanFailed', this.failureFunction, 'The operation fails with the error (O1), or the preview keeps the refusal');
     planFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.planFailedError' });
     planFailed.next(failed);
-    const plan = invoke('Plan', 'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on');
+    const plan = invoke('Plan', this.function, 'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on');
     plan.addCatch(planFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     plan.next(new sfn.Succeed(this, 'Planned', { comment: 'The plan is stored' }));
 

@@ -16,7 +16,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(28); // Planner (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
+    expect(ours.length).toBe(29); // Planner and PlanningFailureRecorder (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -29,7 +29,7 @@ describe('functions', () => {
     for (const f of fns) {
       const env = Object.keys(f.Properties.Environment.Variables);
       expect(env).toContain('TABLE_NAME');
-      if (/\/api\/|steps\/plan\.ts$/.test(f.Metadata['offboard:entry'])) expect(env).not.toContain('BUCKET_NAME');
+      if (/\/api\/|steps\/plan(-failed)?\.ts$/.test(f.Metadata['offboard:entry'])) expect(env).not.toContain('BUCKET_NAME');
       else expect(env).toContain('BUCKET_NAME');
     }
   });
@@ -260,7 +260,7 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(10); // previews and the Planner (CONTRACT.md planning), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
+    expect(starters.length).toBe(11); // previews, the Planner and PlanFailed (CONTRACT.md planning), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 

@@ -13,8 +13,10 @@ beforeAll(async () => {
   if (!onDeployedStack) target = await openTarget();
 });
 afterAll(async () => target?.close());
+const inlineMs = process.env.PLAN_INLINE_MS;
 afterEach(() => {
   delete process.env.PLAN_INLINE_MAX_CHATS;
+  process.env.PLAN_INLINE_MS = inlineMs;
 });
 const inBackground = () => (process.env.PLAN_INLINE_MAX_CHATS = '0');
 const inRequest = () => delete process.env.PLAN_INLINE_MAX_CHATS;
@@ -126,6 +128,14 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     const again = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
     expect(again.status).toBe(202);
     expect((await settle(target, `/deletions/${again.body.id}`, 'adminA')).status).toBe('succeeded');
+  });
+
+  it('a plan not done within the request\'s time (PLAN_INLINE_MS) is left to the planning workflow, whatever its size', async () => {
+    await target.load(demoWorld());
+    process.env.PLAN_INLINE_MS = '0';
+    const deferred = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } });
+    expect(deferred.status, JSON.stringify(deferred.body)).toBe(202);
+    expect((await previewReady(target, deferred, 'adminA')).effectCount).toBeGreaterThan(0);
   });
 
   it('X1: a request naming a preview still being planned is refused with 409, changing nothing', async () => {

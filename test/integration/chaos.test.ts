@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { largeUserWorld } from '../../fixtures/large-user.js';
-import { billingEvent, demoWorld, eventually, openTarget, settle, type Target } from './harness.js';
+import { billingEvent, demoWorld, eventually, openTarget, planned, settle, type Target } from './harness.js';
 
 /**
  * Issue 10: throttling and partial failures injected at the SDK clients (local/chaos.ts, installed through the store's client hook) at 20% of
@@ -35,6 +35,7 @@ interface Scenario {
 const transferAndWait = async (userId: string, to: string, approver: string) => {
   const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId, destinationOrganizationId: to } });
   expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+  await planned(target, `/transfers/${requested.body.id}`, requested.body, 'adminA'); // CONTRACT.md planning, if large
   const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: approver });
   expect(approved.status, JSON.stringify(approved.body)).toBe(202);
   return (await settle(target, `/transfers/${requested.body.id}`, approver)).status as string;

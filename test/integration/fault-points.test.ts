@@ -10,13 +10,13 @@ import { billingEvent, openTarget, type Target } from './harness.js';
  * Each run is retried to `succeeded` by the state machine's Retry, or ends `failed` and is resumed through the API;
  * then the exported world equals the fault-free run's, byte for byte, and the world check finds nothing.
  */
-type Machine = 'transfer' | 'deletion' | 'cancellation';
+type Machine = 'transfer' | 'deletion' | 'cancellation' | 'planning';
 type Kind = 'before' | 'after' | 'mid';
 type FaultSpec = { times: number; when: Kind; error: string; afterWrites?: number };
 
 /** Which machine a state machine resource is (by its construct path). */
 const machineOf = (logicalId: string): Machine | undefined =>
-  logicalId.startsWith('TransferWorkflow') ? 'transfer' : logicalId.startsWith('DeletionWorkflow') ? 'deletion' : logicalId.includes('Cancellation') ? 'cancellation' : undefined;
+  logicalId.startsWith('TransferWorkflow') ? 'transfer' : logicalId.startsWith('DeletionWorkflow') ? 'deletion' : logicalId.includes('Cancellation') ? 'cancellation' : logicalId.startsWith('PlanningWorkflow') ? 'planning' : undefined;
 
 /**
  * How each Task state is reached. Every Task state of the template needs an entry here (the coverage test fails
@@ -50,6 +50,11 @@ const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSp
     DeleteOwnedFiles: {},
     FinishRun: {},
     FailRun: { via: { fn: 'finish-run', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
+  },
+  // CONTRACT.md planning: the deletion planned in the background (the request's budget set to nothing), then run
+  planning: {
+    Plan: {},
+    PlanFailed: { via: { fn: 'plan', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
 };
 
@@ -133,8 +138,11 @@ async function run(machine: Machine, full: boolean, grace = false): Promise<numb
     reader = 'adminC';
     expect((await target.call('POST', `${route}/approval`, { as: 'adminC' })).status).toBe(202);
   } else {
+    if (machine === 'planning') process.env.PLAN_INLINE_MAX_CHATS = '0';
     const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'u0', export: true } });
+    delete process.env.PLAN_INLINE_MAX_CHATS;
     expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    if (machine === 'planning') expect(requested.body.status).toBe('planning');
     route = `/deletions/${requested.body.id}`;
     reader = 'adminA';
     if (grace) {
@@ -177,7 +185,7 @@ describe('fault injection at every Task state (issue 10)', () => {
     expect(missing).toEqual([]);
     const stale = Object.entries(SETUP).flatMap(([m, states]) => Object.keys(states).filter((st) => !STATES.some((s) => s.machine === m && s.state === st)).map((st) => `${m} ${st}`));
     expect(stale).toEqual([]);
-    expect(new Set(STATES.map((s) => s.machine))).toEqual(new Set(['transfer', 'deletion', 'cancellation']));
+    expect(new Set(STATES.map((s) => s.machine))).toEqual(new Set(['transfer', 'deletion', 'cancellation', 'planning']));
   });
 
   it.each(scenarios)('$machine $state: $kind', async ({ machine, state, fn, kind }) => {

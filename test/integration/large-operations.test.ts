@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { largeUserWorld } from '../../fixtures/large-user.js';
-import { openTarget, settle, type Target } from './harness.js';
+import { openTarget, planned, previewReady, settle, type Target } from './harness.js';
 
 /**
  * X1 at size: a user past every page boundary (more than 1,000 effects of several kinds, several plan pages, more
@@ -119,8 +119,10 @@ describe(`a user with ${SIZE.chats} group chats, ${SIZE.files} files and ${SIZE.
   it('D2–D6, F1–F2: previewed, paged, requested with the saved preview, and every effect applied', async () => {
     await target.load(world);
     const before = await target.export();
-    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'u0' } });
-    expect(preview.status).toBe(200);
+    const answer = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'u0' } });
+    // CONTRACT.md planning: past one pass of chats the plan is computed in the background (202, then the Impact)
+    expect(answer.status).toBe(202);
+    const preview = { status: 200, body: await previewReady(target, answer, 'adminA') };
     expect(preview.body.effects.length).toBe(1000); // the first page only
     expect(countOf(preview.body, 'chat-left')).toBeGreaterThan(1000);
     expect(countOf(preview.body, 'contact-removed')).toBeGreaterThan(1000);
@@ -130,6 +132,7 @@ describe(`a user with ${SIZE.chats} group chats, ${SIZE.files} files and ${SIZE.
 
     const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'u0', previewId: preview.body.id } });
     expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ status: 'planning', impact: null });
     const final = await settle(target, `/deletions/${started.body.id}`, 'adminA');
     expect(final.status).toBe('succeeded');
     expect(final.impact.effectCount).toBe(preview.body.effectCount);
@@ -147,8 +150,11 @@ describe(`a user with ${SIZE.chats} group chats, ${SIZE.files} files and ${SIZE.
     const before = await target.export();
     const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'C' } });
     expect(requested.status).toBe(201);
-    expect(requested.body.impact.effectCount).toBeGreaterThan(1000);
-    expect(countOf(requested.body.impact, 'chat-left')).toBeGreaterThan(1000);
+    expect(requested.body).toMatchObject({ status: 'planning', impact: null });
+    const ready = await planned(target, `/transfers/${requested.body.id}`, requested.body, 'adminA');
+    expect(ready.status).toBe('awaiting-approval');
+    expect(ready.impact.effectCount).toBeGreaterThan(1000);
+    expect(countOf(ready.impact, 'chat-left')).toBeGreaterThan(1000);
     const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' });
     expect(approved.status).toBe(202);
     const final = await settle(target, `/transfers/${requested.body.id}`, 'adminA');
