@@ -25,12 +25,16 @@ function condition(rule: any): string {
   if (op === 'IsPresent') return `${rule.Variable} ${rule[op] ? 'is present' : 'is absent'}`;
   if (op.startsWith('Is')) return `${rule.Variable} ${rule[op] ? '' : 'not '}${op.slice(2).toLowerCase()}`;
   const symbol = op.replace(/^(String|Numeric|Boolean|Timestamp)/, '').replace(/Path$/, '');
-  const sign: Record<string, string> = { Equals: '=', LessThan: '<', GreaterThan: '>', LessThanEquals: '≤', GreaterThanEquals: '≥', Matches: '~' };
+  const sign: Record<string, string> = {
+    Equals: '=', LessThan: '<', GreaterThan: '>', LessThanEquals: '≤', GreaterThanEquals: '≥', Matches: '~',
+  };
   return `${rule.Variable} ${sign[symbol] ?? op} ${JSON.stringify(rule[op])}`;
 }
 
 const errors = (list: string[], style: 'names' | 'count' = 'names') =>
-  list.includes('States.ALL') ? 'any error' : style === 'count' || list.length > 2 ? `${list.length} error${list.length > 1 ? 's' : ''}` : list.join(', ');
+  list.includes('States.ALL') ? 'any error'
+  : style === 'count' || list.length > 2 ? `${list.length} error${list.length > 1 ? 's' : ''}`
+  : list.join(', ');
 
 /** One definition (its States, recursively for Map and Parallel) as DOT statements. */
 function statements(definition: any, prefix: string, lines: string[]): string {
@@ -38,8 +42,11 @@ function statements(definition: any, prefix: string, lines: string[]): string {
   for (const [name, s] of Object.entries<any>(definition.States)) {
     const detail: string[] = [s.Type === 'Task' ? `Task: ${shortFunction(s.Parameters?.FunctionName ?? s.Resource)}` : s.Type];
     // each Retry as its attempts and how many errors it matches
-    if (s.Retry?.length) detail.push(`retry ${s.Retry.map((r: any) => `×${r.MaxAttempts ?? 3} (${errors(r.ErrorEquals, 'count')})`).join(', ')}`);
-    if (s.Type === 'Wait') detail.push(s.TimestampPath ? `until ${s.TimestampPath}` : s.SecondsPath ? `for ${s.SecondsPath}` : `${s.Seconds ?? s.Timestamp}`);
+    const retries = (s.Retry ?? []).map((r: any) => `×${r.MaxAttempts ?? 3} (${errors(r.ErrorEquals, 'count')})`);
+    if (retries.length) detail.push(`retry ${retries.join(', ')}`);
+    if (s.Type === 'Wait') {
+      detail.push(s.TimestampPath ? `until ${s.TimestampPath}` : s.SecondsPath ? `for ${s.SecondsPath}` : `${s.Seconds ?? s.Timestamp}`);
+    }
     const shape =
       s.Type === 'Choice' ? 'shape=diamond, style=filled, fillcolor="#fff4d6"'
       : s.Type === 'Succeed' ? 'shape=ellipse, style=filled, fillcolor="#dff3df"'
@@ -50,7 +57,8 @@ function statements(definition: any, prefix: string, lines: string[]): string {
       const branches = s.Type === 'Map' ? [s.ItemProcessor ?? s.Iterator] : s.Branches;
       lines.push(`${id(name)} [label=${quote(`${name}\n${s.Type}`)}, ${shape}];`);
       branches.forEach((b: any, i: number) => {
-        lines.push(`subgraph ${quote(`cluster_${prefix}${name}${i}`)} { label=${quote(`${name}${branches.length > 1 ? ` ${i + 1}` : ''}`)}; style=dashed;`);
+        const label = `${name}${branches.length > 1 ? ` ${i + 1}` : ''}`;
+        lines.push(`subgraph ${quote(`cluster_${prefix}${name}${i}`)} { label=${quote(label)}; style=dashed;`);
         const start = statements(b, `${prefix}${name}/${i}/`, lines);
         lines.push('}', `${id(name)} -> ${start} [style=dotted];`);
       });
@@ -58,7 +66,10 @@ function statements(definition: any, prefix: string, lines: string[]): string {
     if (s.Next) lines.push(`${id(name)} -> ${id(s.Next)};`);
     for (const rule of s.Choices ?? []) lines.push(`${id(name)} -> ${id(rule.Next)} [label=${quote(condition(rule))}];`);
     if (s.Default) lines.push(`${id(name)} -> ${id(s.Default)} [label="otherwise"];`);
-    for (const c of s.Catch ?? []) lines.push(`${id(name)} -> ${id(c.Next)} [label=${quote(`catch ${errors(c.ErrorEquals)}`)}, style=dashed, color="#b03030", fontcolor="#b03030"];`);
+    for (const c of s.Catch ?? []) {
+      const label = quote(`catch ${errors(c.ErrorEquals)}`);
+      lines.push(`${id(name)} -> ${id(c.Next)} [label=${label}, style=dashed, color="#b03030", fontcolor="#b03030"];`);
+    }
   }
   return id(definition.StartAt);
 }

@@ -22,14 +22,21 @@ describe('state machine pictures (docs/diagrams, npm run diagrams)', () => {
   });
 
   it('each committed picture is what the synthesized definition draws now (else: npm run diagrams)', () => {
-    for (const [file, svg] of drawn) expect(readFileSync(path.join(dir, file), 'utf8') === svg, `${DIAGRAMS_DIR}/${file} is out of date: npm run diagrams`).toBe(true);
+    for (const [file, svg] of drawn) {
+      expect(readFileSync(path.join(dir, file), 'utf8') === svg, `${DIAGRAMS_DIR}/${file} is out of date: npm run diagrams`).toBe(true);
+    }
   });
 
   it('every state and every transition of a definition is in its picture: Next, Choice rules, Default, Catch', () => {
     const dot = aslToDot('t', {
       StartAt: 'A',
       States: {
-        A: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:Offboard-StepsApply1A2B3C4D', Next: 'C', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'F' }] },
+        A: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:000000000000:function:Offboard-StepsApply1A2B3C4D',
+          Next: 'C',
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'F' }],
+        },
         C: { Type: 'Choice', Choices: [{ Variable: '$.cursor', IsPresent: true, Next: 'A' }], Default: 'S' },
         S: { Type: 'Succeed' },
         F: { Type: 'Fail' },
@@ -48,7 +55,8 @@ describe('state machine pictures (docs/diagrams, npm run diagrams)', () => {
     const [file, svg] = [...drawn].find(([f]) => f === 'transfer-workflow.svg')!;
     expect(file).toBe('transfer-workflow.svg');
     const { instance } = await import('@viz-js/viz');
-    const other = (await instance()).renderString(aslToDot('transfer-workflow', { StartAt: 'A', States: { A: { Type: 'Succeed' } } }), { format: 'svg' });
+    const dot = aslToDot('transfer-workflow', { StartAt: 'A', States: { A: { Type: 'Succeed' } } });
+    const other = (await instance()).renderString(dot, { format: 'svg' });
     expect(other).not.toBe(svg);
   });
 });

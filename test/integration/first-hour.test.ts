@@ -122,9 +122,11 @@ embeddedOnly('first hour outside the console', () => {
       const wait = /^sleep \d+; (.*)$/.exec(line);
       if (!wait || expected.length === 0) return [`echo '@@${i}'`, line];
       const holds = expected.map((e) => `[[ "$out" == *'${e}'* ]]`).join(' && ');
-      return [`echo '@@${i}'`, `for try in $(seq 60); do out=$(${wait[1]!.replace(/\s#\s.*$/, '')}); if ${holds}; then break; fi; sleep 1; done; echo "$out"`];
+      const command = wait[1]!.replace(/\s#\s.*$/, '');
+      return [`echo '@@${i}'`, `for try in $(seq 60); do out=$(${command}); if ${holds}; then break; fi; sleep 1; done; echo "$out"`];
     })].join('\n');
-    const r = await run('bash', ['-c', script], { cwd: REPO_ROOT, env: { ...process.env, PORT: port }, timeout: 240_000, maxBuffer: 16 << 20 })
+    const options = { cwd: REPO_ROOT, env: { ...process.env, PORT: port }, timeout: 240_000, maxBuffer: 16 << 20 };
+    const r = await run('bash', ['-c', script], options)
       .catch((e: { stdout: string; stderr: string; code: number }) => ({ ...e, failed: e.code }));
     expect((r as { failed?: number }).failed, `the block stopped: ${r.stderr}`).toBeUndefined();
     const printed = new Map(r.stdout.split(/^@@/m).slice(1).map((part) => [Number(part.slice(0, part.indexOf('\n'))), part]));
