@@ -16,7 +16,10 @@ beforeAll(async () => {
 
 describe('state machine pictures (docs/diagrams, npm run diagrams)', () => {
   it('one picture per state machine of the stack, and none of a machine that is gone', () => {
-    expect([...drawn.keys()].sort()).toEqual(['billing-cancellation.svg', 'deletion-workflow.svg', 'transfer-workflow.svg']);
+    // at least the transfer, deletion and contract-cancellation machines; a new machine only needs npm run diagrams
+    for (const known of ['billing-cancellation.svg', 'deletion-workflow.svg', 'transfer-workflow.svg']) {
+      expect([...drawn.keys()]).toContain(known);
+    }
     const committed = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.svg')).sort() : [];
     expect(committed, 'run npm run diagrams').toEqual([...drawn.keys()].sort());
   });
