@@ -86,7 +86,7 @@ const wrap = (text: string, width: number) =>
 export function aslToDot(title: string, definition: any): string {
   const lines = [
     'digraph {',
-    `graph [rankdir=TB, fontname="Helvetica", fontsize=12, labelloc=t, label=${quote(title)}, nodesep=0.4, ranksep=0.45];`,
+    `graph [rankdir=TB, fontname="Helvetica", fontsize=12, labelloc=t, label=${quote(title)}, nodesep=0.4, ranksep=0.45, pad=0.3];`,
     'node [fontname="Helvetica", fontsize=10, margin="0.2,0.06"];',
     'edge [fontname="Helvetica", fontsize=9, color="#555555"];',
     '"(start)" [shape=circle, label="", width=0.18, style=filled, fillcolor="#333333"];',
@@ -105,7 +105,7 @@ export async function renderStateMachineDiagrams(): Promise<Map<string, string>>
   for (const [logicalId, r] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine').sort(([a], [b]) => a.localeCompare(b))) {
     const definition = JSON.parse(names.resolve(r.Properties.DefinitionString));
     const file = diagramFile(logicalId);
-    const title = [file.replace(/\.svg$/, ''), ...wrap(definition.Comment ?? logicalId, 60)].join('\n');
+    const title = [file.replace(/\.svg$/, ''), ...wrap(definition.Comment ?? logicalId, 44)].join('\n');
     out.set(file, viz.renderString(aslToDot(title, definition), { format: 'svg', engine: 'dot' }));
   }
   return out;
