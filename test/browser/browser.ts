@@ -43,7 +43,7 @@ export async function signIn(page: Page, url: string, userId: string): Promise<v
 }
 
 /**
- * A screenshot for the README: the first screenful, or the whole page (`fullPage`) when it is short. Taken only when
+ * A screenshot for docs/console.md (docs/screenshots/): the first screenful, or the whole page (`fullPage`) when it is short. Taken only when
  * UPDATE_SCREENSHOTS=1, so a test run leaves the tracked pictures (and the clone) as they were.
  */
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {

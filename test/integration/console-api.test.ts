@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoWorld, eventually, openTarget, settle, type Target } from './harness.js';
 
 /**
- * The admin console's API (README, HTTP API): GET /me, GET /organizations, an organization's members, transfers
+ * The admin console's API (docs/http-api.md): GET /me, GET /organizations, an organization's members, transfers
  * and deletions, GET /billing-runs; `progress` on Transfer and Deletion; `names` on the /effects routes.
  */
 let target: Target;
@@ -304,7 +304,7 @@ describe('names on the /effects routes', () => {
     expect(page.status).toBe(200);
     expect(page.body.effects).toEqual(d.body.impact.effects);
     expect(page.body.names.users.a2).toEqual({ displayName: 'Asuka Aoki (cancelled)', organizationId: 'A', name: 'Asuka Aoki', status: 'deleted' });
-    // what the run deleted has no name left to show (README): every name given is of a record that still exists
+    // what the run deleted has no name left to show (docs/http-api.md, "Names"): every name given is of a record that still exists
     const world = await target.export();
     for (const id of Object.keys(page.body.names.chats)) expect(world.chats.map((c: any) => c.id)).toContain(id);
   });

@@ -118,7 +118,7 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     expect(audit.filter((e: any) => e.event === 'export-expired')).toHaveLength(1);
   });
 
-  it('X3, X4 together (README): with a1 as successor only what is still deleted is exported: a2\'s file in the direct chat with b1', async () => {
+  it('X3, X4 together (docs/http-api.md): with a1 as successor only what is still deleted is exported: a2\'s file in the direct chat with b1', async () => {
     await target.load(demoWorld());
     const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', successorId: 'a1', export: true } });
     expect(started.status, JSON.stringify(started.body)).toBe(202);

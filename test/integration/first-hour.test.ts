@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { demoWorld, openTarget, type Target } from './harness.js';
 /**
  * A newcomer's first hour outside the console (issue 21): the commands the README prints, run as a person runs them,
  * against the embedded stack. A command that cannot do what was asked says why in one line and exits non-zero.
+ * The README's "Try it" block is run as it is written, in bash, each line's comment checked against what it printed.
  */
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
 const run = promisify(execFile);
@@ -34,6 +35,28 @@ beforeAll(async () => {
   port = new URL(target.url).port;
 }, 180_000);
 afterAll(async () => target?.close());
+
+/** The README's "Try it" shell block, line by line. */
+function readmeTryIt(): string[] {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.split('\n## Try it\n')[1]?.split('\n## ')[0] ?? '';
+  const block = /```sh\n([\s\S]*?)\n```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md has no ```sh block under "## Try it"');
+  return block.split('\n');
+}
+
+/**
+ * What a line's comment says it prints: `→ 202` (the status `api` prints), `status "running"` and `rule "T1"` (those
+ * fields of the body), and any `text in backquotes` as it is.
+ */
+function expectationsOf(line: string): string[] {
+  const comment = /\s#\s(.*)$/.exec(line)?.[1] ?? '';
+  return [
+    ...[...comment.matchAll(/→ (\d{3})/g)].map((m) => `→ ${m[1]}`),
+    ...[...comment.matchAll(/\b(status|rule) "([^"]+)"/g)].map((m) => `"${m[1]}":"${m[2]}"`),
+    ...[...comment.matchAll(/`([^`]+)`/g)].map((m) => m[1]!),
+  ];
+}
 
 embeddedOnly('first hour outside the console', () => {
   it('npm start without Java stops at once, saying in one line what to install', async () => {
@@ -86,4 +109,29 @@ embeddedOnly('first hour outside the console', () => {
     const good = await npmRun('billing', ['put', path.join(REPO_ROOT, 'fixtures', 'billing', 'seats-changed-D.json'), '--port', port]);
     expect(good.code).toBe(0);
   });
+
+  it('the README\'s "Try it" runs as written on a fresh demo world, and prints what each line\'s comment says', async () => {
+    await target.load(demoWorld());
+    const lines = readmeTryIt();
+    const checked = lines.flatMap((l, i) => (expectationsOf(l).length > 0 ? [i] : []));
+    expect(checked.length, 'lines whose comment says what they print').toBeGreaterThanOrEqual(8);
+    // a line that starts by waiting (`sleep N; …`) is run again, a second apart, until it prints what it says (a person
+    // looks again); every other line runs once
+    const script = ['set -e -o pipefail', ...lines.flatMap((line, i) => {
+      const expected = expectationsOf(line);
+      const wait = /^sleep \d+; (.*)$/.exec(line);
+      if (!wait || expected.length === 0) return [`echo '@@${i}'`, line];
+      const holds = expected.map((e) => `[[ "$out" == *'${e}'* ]]`).join(' && ');
+      const command = wait[1]!.replace(/\s#\s.*$/, '');
+      return [`echo '@@${i}'`, `for try in $(seq 60); do out=$(${command}); if ${holds}; then break; fi; sleep 1; done; echo "$out"`];
+    })].join('\n');
+    const options = { cwd: REPO_ROOT, env: { ...process.env, PORT: port }, timeout: 240_000, maxBuffer: 16 << 20 };
+    const r = await run('bash', ['-c', script], options)
+      .catch((e: { stdout: string; stderr: string; code: number }) => ({ ...e, failed: e.code }));
+    expect((r as { failed?: number }).failed, `the block stopped: ${r.stderr}`).toBeUndefined();
+    const printed = new Map(r.stdout.split(/^@@/m).slice(1).map((part) => [Number(part.slice(0, part.indexOf('\n'))), part]));
+    for (const i of checked) {
+      for (const e of expectationsOf(lines[i]!)) expect(printed.get(i) ?? '', `README "Try it": ${lines[i]!.trim()}`).toContain(e);
+    }
+  }, 300_000);
 });

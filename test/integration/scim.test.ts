@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byId, demoWorld, openTarget, type Target } from './harness.js';
 
 /**
- * SCIM 2.0 at /scim/v2 (RFC 7643, RFC 7644; README "SCIM"): every route, bad filters, unknown attributes, a revoked
+ * SCIM 2.0 at /scim/v2 (RFC 7643, RFC 7644; docs/http-api.md "SCIM 2.0"): every route, bad filters, unknown attributes, a revoked
  * token, and deprovisioning as a deletion under the organization's grace period (D1, D7). Request and answer shapes
  * follow the RFC's examples (RFC 7644 §3.4.2 list, §3.5.2 PATCH, §3.6 DELETE, §3.12 errors, §4 discovery).
  */

@@ -221,7 +221,7 @@ describe('HTTP errors (400, 401, 403, 404, 409)', () => {
     expect((await target.call('POST', '/transfers', { body: { userId: 'a1', destinationOrganizationId: 'C' } })).status).toBe(401);
     const forged = await target.call('POST', '/transfers', { token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbkEifQ.', body: { userId: 'a1', destinationOrganizationId: 'C' } });
     expect(forged.status).toBe(401);
-    // a deployed API Gateway's JWT authorizer answers 401 itself, with its own body (README, "Deploy")
+    // a deployed API Gateway's JWT authorizer answers 401 itself, with its own body (docs/deploy.md)
     const gatewayOwn = !target.canInjectFaults && forged.body?.message === 'Unauthorized';
     if (!gatewayOwn) expect(forged.body.error.code).toBe('unauthenticated');
     expect((await target.call('GET', '/transfers/x', { as: 'ghost' })).status).toBe(401);
