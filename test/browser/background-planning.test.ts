@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byId, demoWorld, openTarget, previewReady, settle, type Target } from '../integration/harness.js';
-import { chooseMember, launchChromium, newPage, screenshot, signIn } from './browser.js';
+import { chooseMember, launchChromium, newPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 /**
  * CONTRACT.md `planning` in the console: every plan is computed in the background (PLAN_INLINE_MAX_CHATS=0, read by
@@ -55,6 +55,7 @@ embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the co
     expect(await page.locator('h1').innerText()).toBe('Deletion of Asuka Aoki');
     expect(await page.getByRole('button', { name: 'Delete this user' }).count()).toBe(0);
     expect(await effects(page).count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'preview-planning');
 
     await expect.poll(() => effects(page).count(), { timeout: 60_000 }).toBe(inline.effectCount);
@@ -74,6 +75,7 @@ embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the co
     expect(await page.locator('h1').innerText()).toBe('Deletion of Asuka Aoki');
     expect(await page.locator('.panel.planning').innerText()).toBe('The plan is being computed; nothing has changed yet. What it changes is shown here once it is ready.');
     expect(await page.locator('#impact-title').count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'operation-planning');
 
     await expect.poll(() => status(page), { timeout: 60_000 }).toBe('Succeeded');
