@@ -84,7 +84,7 @@ embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the co
     await expect.poll(() => effects(page).count()).toBe(inline.effectCount);
     const events = await page.locator('.timeline li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-event')));
     expect(events).toEqual(expect.arrayContaining(['requested', 'planned', 'succeeded']));
-    expect(await page.locator('.timeline li[data-event="planned"] .event').innerText()).toBe('Plan computed');
+    expect(await page.locator('.timeline li[data-event="planned"] .event').innerText()).toBe('Planned: the impact was computed in the background (X1)');
     expect(byId((await target.export()).users, 'a2').status).toBe('deleted');
   });
 
