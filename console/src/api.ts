@@ -51,6 +51,13 @@ export interface Impact {
   purgeAt?: string;
   note?: string;
 }
+/**
+ * CONTRACT.md `planning`: a preview whose plan is too large for its request, answered 202 by `POST /previews` (with
+ * `expiresAt`) and by `GET /previews/{id}` until its Impact is ready.
+ */
+export interface PreviewPlanning { id: string; status: 'planning'; expiresAt?: string }
+export type PreviewAnswer = Impact | PreviewPlanning;
+export const isPlanning = (answer: PreviewAnswer): answer is PreviewPlanning => (answer as PreviewPlanning).status === 'planning';
 /** D7: an organization's settings (its administrators read and change them). */
 export interface OrganizationSettings { organizationId: string; deletionGraceDays: number }
 export interface EffectsPage { effects: Effect[]; nextCursor?: string; names?: Names }
@@ -63,7 +70,8 @@ export interface Operation {
   destinationOrganizationId?: string;
   organizationId?: string;
   status: string;
-  impact: Impact;
+  /** null while `planning` (CONTRACT.md: the plan is computed in the background). */
+  impact: Impact | null;
   requestedBy?: string;
   approvedBy?: string;
   createdAt: string;
@@ -125,9 +133,9 @@ export class Api {
     this.call<{ transfers: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`);
   deletions = (org: string, cursor?: string) => this.call<{ deletions: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/deletions${query({ cursor })}`);
   previewTransfer = (userId: string, destinationOrganizationId: string, successorId?: string) =>
-    this.call<Impact>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId, successorId });
-  previewDeletion = (userId: string, successorId?: string) => this.call<Impact>('POST', '/previews', { operation: 'deletion', userId, successorId });
-  preview = (id: string) => this.call<Impact>('GET', `/previews/${enc(id)}`);
+    this.call<PreviewAnswer>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId, successorId });
+  previewDeletion = (userId: string, successorId?: string) => this.call<PreviewAnswer>('POST', '/previews', { operation: 'deletion', userId, successorId });
+  preview = (id: string) => this.call<PreviewAnswer>('GET', `/previews/${enc(id)}`);
   /** The first page (no cursor) or the next one; `source` is `previews/ID`, `transfers/ID` or `deletions/ID`. */
   effects = (source: string, cursor?: string) => this.call<EffectsPage>('GET', `/${source}/effects${query({ cursor })}`);
   requestTransfer = (userId: string, destinationOrganizationId: string, previewId?: string, options: RequestOptions = {}) =>

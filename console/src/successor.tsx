@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Impact, Member } from './api.js';
+import { isPlanning, type Impact, type Member } from './api.js';
 import { ErrorPanel } from './components.js';
 import { useApp } from './context.js';
 import { formatNumber, type Lang } from './i18n/index.js';
+import { usePlannedPreview } from './polling.js';
 
 /**
  * X3 (and X4 on the request): on a preview without a successor, a picker among the organization's members; once one
@@ -81,7 +82,6 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
   const org = me.administers.find((o) => o === me.organizationId) ?? me.administers[0] ?? '';
   const [members, setMembers] = useState<Member[]>([]);
   const [successorId, setSuccessorId] = useState('');
-  const [withSuccessor, setWithSuccessor] = useState<Impact>();
   const [exportFiles, setExportFiles] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -89,13 +89,11 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
   useEffect(() => {
     if (org) api.members(org, '', undefined, 100).then((page) => setMembers(page.members.filter((m) => m.userId !== impact.userId && m.status === 'active')), setError);
   }, [org, impact.userId]);
-  useEffect(() => {
-    setWithSuccessor(undefined);
-    setError(undefined);
-    if (!successorId) return;
-    const preview = impact.operation === 'transfer' ? api.previewTransfer(impact.userId, destinationOrganizationId ?? '', successorId) : api.previewDeletion(impact.userId, successorId);
-    preview.then(setWithSuccessor, setError);
-  }, [successorId]);
+  // the preview with the successor: answered 202 `planning` for a large user (CONTRACT.md), read until it is ready
+  const ask = () => (impact.operation === 'transfer' ? api.previewTransfer(impact.userId, destinationOrganizationId ?? '', successorId) : api.previewDeletion(impact.userId, successorId));
+  const compared = usePlannedPreview(successorId ? ask : undefined, api.preview, isPlanning, [successorId]);
+  const withSuccessor = compared.answer && !isPlanning(compared.answer) ? compared.answer : undefined;
+  const shownError = error ?? compared.error;
 
   const request = async () => {
     if (!withSuccessor) return;
@@ -120,12 +118,12 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
       <p>{w.intro}</p>
       <label>
         {w.pick}{' '}
-        <select value={successorId} onChange={(e) => setSuccessorId((e.target as HTMLSelectElement).value)}>
+        <select value={successorId} onChange={(e) => (setError(undefined), setSuccessorId((e.target as HTMLSelectElement).value))}>
           <option value="">{w.pickNone}</option>
           {members.map((m) => <option value={m.userId}>{m.displayName}</option>)}
         </select>
       </label>
-      {successorId && !withSuccessor && error === undefined && <p role="status">{w.loading}</p>}
+      {successorId && !withSuccessor && shownError === undefined && <p role="status">{compared.planning ? t.previewPlanning : w.loading}</p>}
       {withSuccessor && (
         <>
           <div class="side-by-side">
@@ -138,7 +136,7 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
           </div>
         </>
       )}
-      {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
+      {shownError !== undefined && <ErrorPanel t={t} lang={lang} error={shownError} />}
     </section>
   );
 }

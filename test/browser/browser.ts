@@ -42,6 +42,13 @@ export async function signIn(page: Page, url: string, userId: string): Promise<v
   await expect.poll(() => page.locator('.who').count()).toBe(1);
 }
 
+/** On "My organization", chooses the member named `name` (its panel opens, to preview a transfer or a deletion). */
+export async function chooseMember(p: Page, name: string): Promise<void> {
+  await p.getByRole('link', { name: 'My organization' }).click();
+  await p.getByRole('button', { name: `Choose ${name}` }).click();
+  await expect.poll(() => p.locator('#chosen-title').innerText()).toContain(name);
+}
+
 /**
  * A screenshot for docs/console.md (docs/screenshots/): the first screenful, or the whole page (`fullPage`) when it is short. Taken only when
  * UPDATE_SCREENSHOTS=1, so a test run leaves the tracked pictures (and the clone) as they were.

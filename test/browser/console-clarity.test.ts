@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DICTIONARIES } from '../../console/src/i18n/index.js';
 import { rulesEn } from '../../console/src/i18n/rules.js';
 import { billingEvent, demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { launchChromium, mainText, newPage, screenshot, signIn } from './browser.js';
+import { chooseMember, launchChromium, mainText, newPage, screenshot, signIn } from './browser.js';
 
 /**
  * Issue 21: an administrator understands and trusts every screen. On the demo world, in order (one stack and one
@@ -29,12 +29,6 @@ afterAll(async () => {
 
 const h1 = (p: Page) => p.locator('h1').innerText();
 const status = (p: Page) => p.locator('.status-line .status').innerText();
-
-async function chooseMember(p: Page, name: string) {
-  await p.getByRole('link', { name: 'My organization' }).click();
-  await p.getByRole('button', { name: `Choose ${name}` }).click();
-  await expect.poll(() => p.locator('#chosen-title').innerText()).toContain(name);
-}
 
 /** Whether `a` comes before `b` in the document. */
 const before = (p: Page, a: string, b: string) =>

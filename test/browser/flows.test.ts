@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingEvent, demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { launchChromium, newPage, screenshot, signIn } from './browser.js';
+import { chooseMember, launchChromium, newPage, screenshot, signIn } from './browser.js';
 
 /**
  * The admin console's main flows in a real Chromium against the embedded stack, on the demo world, in order:
@@ -26,12 +26,6 @@ afterAll(async () => {
 
 const status = (p: Page) => p.locator('.status-line .status').innerText();
 const effects = (p: Page) => p.locator('li.effect');
-
-async function chooseMember(p: Page, name: string) {
-  await p.getByRole('link', { name: 'My organization' }).click();
-  await p.getByRole('button', { name: `Choose ${name}` }).click();
-  await expect.poll(() => p.locator('#chosen-title').innerText()).toContain(name);
-}
 
 embeddedOnly('admin console flows (demo world)', () => {
   it('X1, T10: adminA previews a1 → Company C and reads its 13 effects in words, each with its rule id and meaning', async () => {

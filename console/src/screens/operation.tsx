@@ -11,6 +11,10 @@ import { Notices } from '../notices.js';
 
 const POLL_MS = 1000;
 
+/** Subjects' names known when their operation was requested in this tab: named while `planning` (no impact, no names yet). */
+const subjects = new Map<string, string>();
+export const rememberSubject = (operationId: string, userName: string) => subjects.set(operationId, userName);
+
 /** A transfer or deletion: its phases with done/total, live until it ends; its error; its audit trail (X2). */
 export function OperationScreen({ id }: { id: string }) {
   const { t, lang, api, me, orgNames } = useApp();
@@ -29,7 +33,8 @@ export function OperationScreen({ id }: { id: string }) {
       setOp(o);
       if (a) setAudit(a);
     },
-    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 5 : POLL_MS * 3),
+    // `planning` (CONTRACT.md): read every second until its plan is there and it moves on
+    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' || o.status === 'planning' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 5 : POLL_MS * 3),
     setError,
     [id, tick],
   );
@@ -46,17 +51,19 @@ export function OperationScreen({ id }: { id: string }) {
       setActionError(e);
     }
   };
-  const canApprove = op.status === 'awaiting-approval' && op.destinationOrganizationId !== undefined && me.administers.includes(op.destinationOrganizationId);
-  const canCancel = kind === 'transfers' && (op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
+  const canApprove = op.status === 'awaiting-approval' && op.impact !== null && op.destinationOrganizationId !== undefined && me.administers.includes(op.destinationOrganizationId);
+  // T3: a transfer can be taken back before it runs, while its plan is computed too (CONTRACT.md `planning`)
+  const canCancel = kind === 'transfers' && (op.status === 'planning' || op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
   // the destination's administrator refuses a request: "Decline"; the requester takes it back: "Cancel request"
   const declines = canCancel && op.status === 'awaiting-approval' && !me.administers.includes(op.sourceOrganizationId ?? '');
   const canUndo = kind === 'deletions' && op.status === 'scheduled' && op.organizationId !== undefined && me.administers.includes(op.organizationId);
   const progress = op.progress;
   const running = op.status === 'running' || op.status === 'planning';
-  const userName = plainName(names.users?.[op.userId], op.userId);
+  const userName = plainName(names.users?.[op.userId], subjects.get(op.id) ?? op.userId);
   const person = (id: string | undefined) => (id === undefined ? t.someone : id === 'system' ? t.system : plainName(audit?.names?.users?.[id], id));
   const org = (o: string | undefined) => orgNames[o ?? ''] ?? o ?? '';
-  const impact = (
+  // no impact while `planning` (CONTRACT.md: `impact` null), nor when its planning failed
+  const impact = op.impact && (
     <section aria-labelledby="impact-title">
       <h2 id="impact-title">{t.impactOfOperation}</h2>
       <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
@@ -78,7 +85,7 @@ export function OperationScreen({ id }: { id: string }) {
           <p class="panel note approval-intro">{t.approvalIntro(person(op.requestedBy), userName, org(op.destinationOrganizationId))}</p>
           {impact}
           {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
-          {confirming ? (
+          {confirming && op.impact ? (
             <Confirm t={t} lang={lang} question={t.confirmApprove(userName, org(op.destinationOrganizationId), formatNumber(lang, op.impact.effectCount))} summary={op.impact.summary}
               yes={t.confirmYesApprove} onYes={() => (setConfirming(false), act(() => api.approve(op.id)))} onBack={() => setConfirming(false)} />
           ) : (
@@ -95,6 +102,7 @@ export function OperationScreen({ id }: { id: string }) {
           <Status t={t} status={op.status} />
           {progress && <span> {t.progressOverall(formatNumber(lang, progress.done), formatNumber(lang, progress.total))}</span>}
         </p>
+        {op.status === 'planning' && <p class="panel note planning">{t.operationPlanning}</p>}
         {running && <p class="muted">{t.progressLive}</p>}
         {op.status === 'scheduled' && op.purgeAt && (
           <div class="panel warning">

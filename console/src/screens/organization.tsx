@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Impact, type Member } from '../api.js';
+import { ApiError, type Member, type PreviewAnswer } from '../api.js';
 import { ErrorPanel, Title } from '../components.js';
 import { useApp } from '../context.js';
 import { personName, planLabel } from '../describe.js';
-import { rememberPreview } from './preview.js';
+import { rememberPreview, type PreviewAsked } from './preview.js';
 
 /** My organization: its members, paged and searchable; pick one to preview a transfer or a deletion. */
 export function OrganizationScreen() {
@@ -99,13 +99,14 @@ function ChosenMember({ member, org }: { member: Member; org: string }) {
   const [error, setError] = useState<unknown>();
   const heading = (el: HTMLHeadingElement | null) => el?.focus();
 
-  const run = async (p: () => Promise<Impact>) => {
+  const run = async (p: () => Promise<PreviewAnswer>, what: Omit<PreviewAsked, 'userName'>) => {
     setBusy(true);
     setError(undefined);
     try {
-      const impact = await p();
-      rememberPreview(impact, member.displayName);
-      navigate(`#/preview/${encodeURIComponent(impact.id ?? '')}`);
+      // 200 Impact, or 202 `planning` (CONTRACT.md): the preview screen reads it until its impact is there
+      const answer = await p();
+      rememberPreview(answer, { userName: member.displayName, ...what });
+      navigate(`#/preview/${encodeURIComponent(answer.id ?? '')}`);
     } catch (e) {
       setError(e);
     } finally {
@@ -124,8 +125,8 @@ function ChosenMember({ member, org }: { member: Member; org: string }) {
         </select>
       </div>
       <div class="actions">
-        <button disabled={busy || !dest} onClick={() => run(() => api.previewTransfer(member.userId, dest))}>{t.previewTransfer}</button>
-        <button class="danger-outline" disabled={busy} onClick={() => run(() => api.previewDeletion(member.userId))}>{t.previewDeletion}</button>
+        <button disabled={busy || !dest} onClick={() => run(() => api.previewTransfer(member.userId, dest), { operation: 'transfer', destinationOrganizationId: dest })}>{t.previewTransfer}</button>
+        <button class="danger-outline" disabled={busy} onClick={() => run(() => api.previewDeletion(member.userId), { operation: 'deletion' })}>{t.previewDeletion}</button>
       </div>
       {busy && <p role="status">{t.loading}</p>}
       {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}

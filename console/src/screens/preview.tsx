@@ -1,45 +1,60 @@
-import { useEffect, useState } from 'preact/hooks';
-import type { Impact } from '../api.js';
+import { useState } from 'preact/hooks';
+import { isPlanning, type Impact, type PreviewAnswer } from '../api.js';
 import { Confirm, ErrorPanel, Title } from '../components.js';
 import { useApp } from '../context.js';
 import { plainName } from '../describe.js';
 import { formatDate, formatNumber } from '../i18n/index.js';
 import { ImpactView } from '../impact.js';
+import { usePlannedPreview } from '../polling.js';
+import { rememberSubject } from './operation.js';
 import { SuccessorPanel } from '../successor.js';
 
-/** Previews made in this tab, with the subject's name, so opening one does not read it again. */
+/** What a preview was asked for: its subject's name and the operation, so a preview still being planned has its title. */
+export interface PreviewAsked { userName: string; operation: 'transfer' | 'deletion'; destinationOrganizationId?: string }
+
+/** Previews made in this tab, with the subject's name, so opening one does not read it again; those still planning, as asked. */
 const previews = new Map<string, { impact: Impact; userName: string }>();
-export const rememberPreview = (impact: Impact, userName: string) => impact.id && impact.summary && previews.set(impact.id, { impact, userName });
+const asked = new Map<string, PreviewAsked>();
+export function rememberPreview(answer: PreviewAnswer, what: PreviewAsked): void {
+  if (!answer.id) return;
+  if (isPlanning(answer)) asked.set(answer.id, what);
+  else previews.set(answer.id, { impact: answer, userName: what.userName });
+}
 
 /**
  * A saved preview (X1), readable: the main change first and what stays, then every change (each with why), then the
- * request, confirmed with its counts, and Back.
+ * request, confirmed with its counts, and Back. A preview answered 202 `planning` (CONTRACT.md) says it is being
+ * computed and is read again until its impact is there, or its refusal, shown as a refusal at the request is.
  */
 export function PreviewScreen({ id }: { id: string }) {
   const { t, lang, api, me, orgNames, navigate } = useApp();
-  const [state, setState] = useState(previews.get(id));
-  const [error, setError] = useState<unknown>();
+  const remembered = previews.get(id);
+  const what = asked.get(id);
+  const read = usePlannedPreview(remembered ? undefined : () => api.preview(id), api.preview, isPlanning, [id]);
+  const [named, setNamed] = useState<string>();
   const [requestError, setRequestError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [planning, setPlanning] = useState(false);
+  const orgName = (o: string | undefined) => orgNames[o ?? ''] ?? o ?? '';
 
-  // a large plan is computed after the request (202 `planning`): read again until the impact is there
-  useEffect(() => {
-    if (state) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = () => api.preview(id).then((impact) => (impact.summary ? setState({ impact, userName: impact.userId }) : (setPlanning(true), void (timer = setTimeout(read, 1000)))), setError);
-    void read();
-    return () => clearTimeout(timer);
-  }, [id]);
-
-  if (error) return <><Title>{t.errorTitle}</Title><ErrorPanel t={t} lang={lang} error={error} /></>;
-  if (!state) return <p role="status">{planning ? `${t.status_planning}…` : t.loading}</p>;
-  const { impact, userName } = state;
+  const impact = remembered?.impact ?? (read.answer && !isPlanning(read.answer) ? read.answer : undefined);
+  if (!impact) {
+    const title = !what ? (read.error ? t.errorTitle : t.previewPlanningTitle)
+      : what.operation === 'transfer' ? t.previewTitleTransfer(what.userName, orgName(what.destinationOrganizationId)) : t.previewTitleDeletion(what.userName);
+    return (
+      <>
+        <Title>{title}</Title>
+        {/* one live region, from "Loading…" to the planning message, so the change is announced */}
+        {read.error === undefined && <p class={read.planning ? 'panel note planning' : undefined} role="status" aria-live="polite">{read.planning ? t.previewPlanning : t.loading}</p>}
+        {read.error !== undefined && <ErrorPanel t={t} lang={lang} error={read.error} />}
+        {read.error !== undefined && <div class="actions final"><button class="secondary" onClick={() => navigate('#/organization')}>{t.back}</button></div>}
+      </>
+    );
+  }
+  const userName = named ?? remembered?.userName ?? what?.userName ?? impact.userId;
   const move = impact.effects.find((e) => e.kind === 'membership-changed');
   const dest = impact.destinationOrganizationId ?? (move?.toOrganizationId as string | undefined);
   const source = (move?.fromOrganizationId as string | undefined) ?? me.administers[0] ?? '';
-  const orgName = (o: string | undefined) => orgNames[o ?? ''] ?? o ?? '';
   const grace = impact.operation === 'deletion' && impact.purgeAt !== undefined && (impact.graceDays ?? 0) > 0;
   const count = (kind: string) => impact.summary.filter((r) => r.kind === kind).reduce((n, r) => n + r.count, 0);
   const n = formatNumber(lang, impact.effectCount);
@@ -51,6 +66,7 @@ export function PreviewScreen({ id }: { id: string }) {
       const op = impact.operation === 'transfer'
         ? await api.requestTransfer(impact.userId, dest ?? '', impact.id)
         : await api.requestDeletion(impact.userId, impact.id);
+      rememberSubject(op.id, userName);
       navigate(`#/operations/${encodeURIComponent(op.id)}`);
     } catch (e) {
       setRequestError(e);
@@ -62,7 +78,7 @@ export function PreviewScreen({ id }: { id: string }) {
   const previewAgain = async () => {
     try {
       const fresh = impact.operation === 'transfer' ? await api.previewTransfer(impact.userId, dest ?? '') : await api.previewDeletion(impact.userId);
-      rememberPreview(fresh, userName);
+      rememberPreview(fresh, { userName, operation: impact.operation, destinationOrganizationId: dest });
       navigate(`#/preview/${encodeURIComponent(fresh.id ?? '')}`);
     } catch (e) {
       setRequestError(e);
@@ -90,7 +106,7 @@ export function PreviewScreen({ id }: { id: string }) {
         <h2 id="stays-title">{t.staysTitle}</h2>
         <ul>{stays.filter((x): x is string => typeof x === 'string').map((x) => <li>{x}</li>)}</ul>
       </section>
-      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(names) => { const name = plainName(names.users?.[impact.userId], userName); if (name !== userName) setState({ impact, userName: name }); }} />
+      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(names) => { const name = plainName(names.users?.[impact.userId], userName); if (name !== userName) setNamed(name); }} />
       {impact.expiresAt && <p class="muted">{t.previewExpires(formatDate(lang, impact.expiresAt))}</p>}
       {requestError !== undefined && <ErrorPanel t={t} lang={lang} error={requestError} onPreviewAgain={previewAgain} />}
       {!impact.summary.some((r) => r.rule === 'X3') && <SuccessorPanel impact={impact} destinationOrganizationId={dest} />}

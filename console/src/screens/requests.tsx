@@ -42,7 +42,7 @@ export function RequestsScreen() {
         )} />
       <OperationList key={`out${version}`} id="outgoing" title={t.outgoingTitle} empty={t.outgoingNone}
         page={(org, cursor) => api.transfers(org, 'outgoing', undefined, cursor).then((p) => ({ items: p.transfers, nextCursor: p.nextCursor, users: p.names?.users }))}
-        actions={(op) => (op.status === 'awaiting-approval' || op.status === 'awaiting-seat' ? cancel(op) : null)} />
+        actions={(op) => (['planning', 'awaiting-approval', 'awaiting-seat'].includes(op.status) ? cancel(op) : null)} />
       <OperationList key={`del${version}`} id="deletions" title={t.deletionsTitle} empty={t.deletionsNone}
         page={(org, cursor) => api.deletions(org, cursor).then((p) => ({ items: p.deletions, nextCursor: p.nextCursor, users: p.names?.users }))}
         actions={() => null} />
@@ -93,7 +93,7 @@ function OperationList(props: { id: string; title: string; empty: string; page: 
               <div class="op-meta muted">
                 {t.requestedAt}: {formatDate(lang, op.createdAt)}
                 {op.requestedBy && <> · <span class="requested-by">{t.requestedBy(nameOf(op.requestedBy))}</span></>}
-                {' · '}{t.changes}: {formatNumber(lang, op.impact?.effectCount ?? 0)}
+                {' · '}{t.changes}: {op.impact ? formatNumber(lang, op.impact.effectCount) : t.changesPlanning /* CONTRACT.md `planning`: impact null */}
               </div>
               {op.status === 'scheduled' && op.purgeAt && <p class="op-purge">{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>}
               {op.impact?.summary?.length ? (
