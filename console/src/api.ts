@@ -54,7 +54,16 @@ export interface Impact {
 /** D7: an organization's settings (its administrators read and change them). */
 export interface OrganizationSettings { organizationId: string; deletionGraceDays: number }
 export interface EffectsPage { effects: Effect[]; nextCursor?: string; names?: Names }
-export interface Phase { name: string; status: 'pending' | 'running' | 'done'; done: number; total: number }
+export interface Phase {
+  name: string;
+  status: 'pending' | 'running' | 'done';
+  done: number;
+  total: number;
+  /** X4, the Export phase only: bytes written and verified so far, bytes to export, and the whole archive verified. */
+  bytesDone?: number;
+  bytesTotal?: number;
+  verified?: boolean;
+}
 export interface Progress { phases: Phase[]; done: number; total: number }
 export interface Operation {
   id: string;

@@ -47,6 +47,8 @@ export interface ExportState {
   parts: number;
   createdAt: string;
   expiresAt?: string;
+  /** The organization's files the plan deletes and their bytes, counted at the export's first invocation (progress). */
+  toExport?: { files: number; bytes: number };
 }
 
 /** One file to export, with what its manifest entry says. */
@@ -221,6 +223,18 @@ export async function startExport(state: ExportState): Promise<void> {
   } catch (error) {
     if (!conditionFailed(error)) throw error;
   }
+}
+
+/** What the export is to hold, recorded once (a retried first invocation counts the same plan again). */
+export async function setToExport(operationId: string, toExport: { files: number; bytes: number }): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.exportArchive(operationId),
+      UpdateExpression: 'SET toExport = if_not_exists(toExport, :t)',
+      ExpressionAttributeValues: { ':t': toExport },
+    }),
+  );
 }
 
 /** A part written and verified: recorded, with its counts (rewriting the same part is harmless). */
