@@ -33,7 +33,8 @@ export interface Names {
   /** `members`: a direct chat's participants (it is named by the other person). */
   chats?: Record<string, { name?: string | null; type?: string; members?: string[] }>;
   organizations?: Record<string, { name: string }>;
-  files?: Record<string, { name: string; uploaderId?: string }>;
+  /** `size`, `ownerOrganizationId`: what an export would hold of it (X4). */
+  files?: Record<string, { name: string; uploaderId?: string; size?: number; ownerOrganizationId?: string }>;
   tasks?: Record<string, { title: string }>;
 }
 export interface Impact {
