@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Impact, Names } from './api.js';
+import type { Impact } from './api.js';
+import { countPage, type ArchiveCount } from './export-count.js';
 import { ErrorPanel } from './components.js';
 import { useApp } from './context.js';
 import { formatNumber, type Lang } from './i18n/index.js';
@@ -27,26 +28,6 @@ const vi: Words = {
   none: 'Kho lưu trữ sẽ không chứa tệp nào: không có gì bị xóa thuộc về tổ chức.',
 };
 export const EXPORT_ESTIMATE_WORDS: Record<Lang, Words> = { en, ja, vi };
-
-export interface ArchiveCount {
-  files: number;
-  bytes: number;
-}
-
-/** X4, F3: whether the export holds this file (functions/domain/export.ts `isOrganizationsFile`). */
-export function inArchive(fileId: string, names: Names, organizationId: string): boolean {
-  const file = names.files?.[fileId];
-  if (!file) return false; // gone since the preview: nothing left to export
-  if (file.ownerOrganizationId) return file.ownerOrganizationId === organizationId;
-  return file.uploaderId !== undefined && names.users?.[file.uploaderId]?.organizationId === organizationId;
-}
-
-/** The files and bytes of one effects page that the archive would hold. */
-export function countPage(effects: Impact['effects'], names: Names, organizationId: string): ArchiveCount {
-  const ids = effects.filter((e) => e.kind === 'file-deleted').map((e) => String(e.fileId));
-  const kept = ids.filter((id) => inArchive(id, names, organizationId));
-  return { files: kept.length, bytes: kept.reduce((n, id) => n + (names.files?.[id]?.size ?? 0), 0) };
-}
 
 /**
  * Reads the preview's effects pages (`source`: `previews/ID`) until every file-deleted effect of the summary was
