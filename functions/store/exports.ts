@@ -160,10 +160,11 @@ class S3RangeReader extends yauzl.RandomAccessReader {
     const out = new PassThrough();
     const cached = this.block;
     if (cached && start >= cached.start && end <= cached.start + cached.data.length) return out.end(cached.data.subarray(start - cached.start, end - cached.start));
-    const blockEnd = end - start > READ_BLOCK ? end : Math.min(this.size, start + READ_BLOCK);
+    const large = end - start > READ_BLOCK;
+    const blockEnd = large ? end : Math.min(this.size, start + READ_BLOCK);
     s3.send(new GetObjectCommand({ Bucket: exportBucketName(), Key: this.key, Range: `bytes=${start}-${blockEnd - 1}` })).then(async (r) => {
       const body = r.Body as Readable;
-      if (blockEnd !== end) {
+      if (!large) {
         const data = Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
         this.block = { start, data };
         return void out.end(data.subarray(0, end - start));
