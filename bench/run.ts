@@ -57,6 +57,8 @@ interface Case {
   operation: Operation;
   /** Starts the operation through the API; returns how to read its status. */
   start: () => Promise<{ id: string; effectCount?: number; status: () => Promise<{ status: string; body: any }>; httpStatus: number; answer: any; confirmed?: boolean }>;
+  /** More figures for the case's result, from the operation's last answer and its requests (the X3/X4 case). */
+  report?: (final: any, records: readonly RequestRecord[], measured: { floor: { dynamodb: number; s3: number }; requests: { dynamodb: number; s3: number } }) => Record<string, unknown>;
 }
 
 const timeoutFor = (defaultS: number) => Number(process.env.BENCH_TIMEOUT_S ?? 0) || defaultS;
@@ -221,6 +223,60 @@ function cancellation(members: number, small: boolean, timeoutS: number): Case {
   };
 }
 
+// ---- X3 + X4 (issue 20): the large user deleted with a successor and `"export": true` ------------------------------
+/**
+ * `deletion-M-successor-export`: the 2,000-chat user (LARGE_USER_SIZES.M) deleted with p0000 (a member of A) as
+ * successor and an export; `deletion-S-successor-export` the same on the 100-chat user (BENCH_SCALE=small). The floor
+ * of bench/floor.ts (from before and after, so the successor's joins and hand-overs are in it) plus the copy: each
+ * exported byte read once and written once, in one GetObject per exported file and one PutObject per started 5 GiB
+ * of archive (S3's largest single PUT). `copy` sets the product's S3 requests and bytes beside that floor.
+ */
+function successorExportCases(): Case[] {
+  return (['S', 'M'] as const).map((size) => {
+    const base = userOperation(`deletion-${size}-successor-export`, size === 'S', timeoutFor(size === 'M' ? 900 : 180), () => largeUserWorld(LARGE_USER_SIZES[size]) as World, { kind: 'deletion', userId: 'u0' }, { requester: 'adminA' });
+    return {
+      ...base,
+      async start() {
+        const d = await call('POST', '/deletions', 'adminA', { userId: 'u0', successorId: 'p0000', export: true });
+        const read = async () => {
+          const r = await call('GET', `/deletions/${d.body?.id}`, 'adminA');
+          return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
+        };
+        return { id: d.body?.id ?? '', httpStatus: d.status, answer: d.body, effectCount: effectCountOf(d.body?.impact), status: d.status >= 300 ? async () => ({ status: `refused-${d.status}`, body: d.body }) : read };
+      },
+      report(final, records, measured) {
+        const phase = (final?.progress?.phases ?? []).find((p: any) => p.name === 'Export') ?? {};
+        const files = Number(phase.done ?? 0);
+        const bytes = Number(phase.bytesDone ?? 0);
+        const s3 = records.filter((r) => r.service === 'S3');
+        const exportOps = new Set(['GetObject', 'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'HeadObject']);
+        const product = {
+          requests: s3.filter((r) => exportOps.has(r.op)).length,
+          byOp: s3.reduce<Record<string, number>>((m, r) => ((m[r.op] = (m[r.op] ?? 0) + 1), m), {}),
+          bytesRead: s3.reduce((n, r) => n + (r.bytes?.read ?? 0), 0),
+          bytesWritten: s3.reduce((n, r) => n + (r.bytes?.written ?? 0), 0),
+        };
+        const floor = { requests: files + Math.ceil(bytes / 5 / 1024 ** 3) || 0, bytesRead: bytes, bytesWritten: bytes };
+        const withCopy = { dynamodb: measured.floor.dynamodb, s3: measured.floor.s3 + floor.requests };
+        return {
+          successorId: 'p0000',
+          // the case's requests against bench/floor.ts's floor plus the copy's
+          floorWithCopy: withCopy,
+          ratiosWithCopy: { dynamodb: ratio(measured.requests.dynamodb, withCopy.dynamodb), s3: ratio(measured.requests.s3, withCopy.s3) },
+          exported: { files, bytes, verified: phase.verified ?? false, status: phase.status ?? null },
+          copy: {
+            product,
+            floor,
+            ratios: { requests: ratio(product.requests, floor.requests), bytesRead: ratio(product.bytesRead, floor.bytesRead), bytesWritten: ratio(product.bytesWritten, floor.bytesWritten) },
+            note: 'S3 requests of the copy (GetObject, PutObject, multipart, HeadObject) and bytes moved, against each exported byte read once and written once; the product reads the archive once more to verify it (X4)',
+          },
+        };
+      },
+    };
+  });
+}
+// ---- end X3 + X4 ------------------------------------------------------------------------------------------------
+
 // The demo deletion: the demo world's busiest user (most chats, contacts and files) that is not an administrator.
 const busiest = demo.users
   .filter((u: any) => u.status !== 'deleted' && !u.orgAdmin)
@@ -235,7 +291,7 @@ const busiest = demo.users
   .sort((a, b) => b.weight - a.weight)[0]!;
 const busiestAdmin = demo.users.find((u: any) => u.orgAdmin && u.organizationId === busiest.organizationId)!.id;
 
-const ORDER = ['transfer-T10', 'deletion-demo', 'deletion-S', 'transfer-S', 'cancellation-1000', 'deletion-M', 'transfer-M', 'cancellation-10000', 'deletion-L', 'transfer-L'];
+const ORDER = ['transfer-T10', 'deletion-demo', 'deletion-S', 'transfer-S', 'deletion-S-successor-export', 'cancellation-1000', 'deletion-M', 'transfer-M', 'deletion-M-successor-export', 'cancellation-10000', 'deletion-L', 'transfer-L'];
 const cases: Case[] = [
   ...(['S', 'M', 'L'] as const).flatMap((size) => {
     const world = () => largeUserWorld(LARGE_USER_SIZES[size]) as World;
@@ -249,6 +305,7 @@ const cases: Case[] = [
   userOperation(`deletion-demo`, true, timeoutFor(60), () => demo, { kind: 'deletion', userId: busiest.id }, { requester: busiestAdmin }),
   cancellation(1000, true, timeoutFor(240)),
   cancellation(10_000, false, timeoutFor(1200)),
+  ...successorExportCases(),
 ]
   .sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name))
   .filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE === 'all' || c.small));
@@ -377,6 +434,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     safeFloor: { dynamodb: safe.dynamodb, s3: floor.s3, records: safe.records },
     ratioToSafeFloor: ratio(requests.dynamodb, safe.dynamodb),
     ...usage,
+    ...(c.report ? c.report(final, opRecords, { floor: { dynamodb: floor.dynamodb, s3: floor.s3 }, requests }) : {}),
     mostOperationsOnOneKey: hotKeys[0] ?? null,
     hotKeys,
     wallSeconds: secs(wallMs),

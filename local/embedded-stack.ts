@@ -341,6 +341,12 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
       return send(res, 200, { executions: stepFunctions.list().length });
     }
     if (path === '/_local/objects' && req.method === 'GET') return send(res, 200, await worldStore.objectKeys());
+    if (path === '/_local/objects' && req.method === 'PUT') {
+      const { key, content } = JSON.parse(body || '{}') as { key?: unknown; content?: unknown };
+      if (typeof key !== 'string' || !key || typeof content !== 'string') return send(res, 400, { error: { code: 'invalid-request', message: 'body must be {"key","content"} strings', path: typeof key === 'string' && key ? 'content' : 'key' } });
+      await worldStore.putObjectBytes(key, content);
+      return send(res, 200, { key });
+    }
     if (path === '/_local/invocations' && req.method === 'GET') return send(res, 200, Object.fromEntries(lambda.invocations));
     return send(res, 404, { error: { code: 'not-found', message: `no local route ${req.method} ${path}` } });
   };

@@ -27,7 +27,13 @@ export interface RequestRecord {
   morePages?: boolean;
   /** The Lambda invocation the request was made from (absent: the harness's own requests). */
   invocation?: InvocationScope;
+  /** S3: object bytes the request read (GetObject's body) or wrote (PutObject's, UploadPart's body). */
+  bytes?: { read: number; written: number };
 }
+
+/** The length of a request body the SDK was handed as bytes or text (lib-storage hands every part as bytes). */
+const bodyLength = (body: unknown): number =>
+  typeof body === 'string' ? Buffer.byteLength(body) : ArrayBuffer.isView(body) ? body.byteLength : 0;
 let records: RequestRecord[] = [];
 /** Off unless the benchmark turns it on: a test suite on the embedded stack would otherwise keep every request. */
 let recording = false;
@@ -65,8 +71,10 @@ export const countRequests: ClientMiddleware = (client, service) => {
       const op = opOf(context);
       const invocation = currentInvocation();
       if (service !== 'DynamoDB') {
+        const written = op === 'PutObject' || op === 'UploadPart' ? bodyLength(args.input?.Body) : 0;
         const result = await next(args);
-        records.push({ service, op, units: { wru: 0, rru: 0, estimated: 0 }, writes: [], invocation });
+        const read = op === 'GetObject' ? Number(result?.output?.ContentLength ?? 0) : 0;
+        records.push({ service, op, units: { wru: 0, rru: 0, estimated: 0 }, writes: [], invocation, ...(service === 'S3' ? { bytes: { read, written } } : {}) });
         return result;
       }
       let request: any = {};

@@ -33,7 +33,8 @@ export interface Names {
   /** `members`: a direct chat's participants (it is named by the other person). */
   chats?: Record<string, { name?: string | null; type?: string; members?: string[] }>;
   organizations?: Record<string, { name: string }>;
-  files?: Record<string, { name: string; uploaderId?: string }>;
+  /** `size`, `ownerOrganizationId`: what an export would hold of it (X4). */
+  files?: Record<string, { name: string; uploaderId?: string; size?: number; ownerOrganizationId?: string }>;
   tasks?: Record<string, { title: string }>;
 }
 export interface Impact {
@@ -61,7 +62,16 @@ export const isPlanning = (answer: PreviewAnswer): answer is PreviewPlanning => 
 /** D7: an organization's settings (its administrators read and change them). */
 export interface OrganizationSettings { organizationId: string; deletionGraceDays: number }
 export interface EffectsPage { effects: Effect[]; nextCursor?: string; names?: Names }
-export interface Phase { name: string; status: 'pending' | 'running' | 'done'; done: number; total: number }
+export interface Phase {
+  name: string;
+  status: 'pending' | 'running' | 'done';
+  done: number;
+  total: number;
+  /** X4, the Export phase only: bytes written and verified so far, bytes to export, and the whole archive verified. */
+  bytesDone?: number;
+  bytesTotal?: number;
+  verified?: boolean;
+}
 export interface Progress { phases: Phase[]; done: number; total: number }
 export interface Operation {
   id: string;

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { isPlanning, type Impact, type Member } from './api.js';
+import { isPlanning, type Impact, type Member, type Names } from './api.js';
+import { describeEffect, labels } from './describe.js';
 import { ErrorPanel } from './components.js';
+import { ExportEstimate } from './export-estimate.js';
 import { useApp } from './context.js';
 import { formatNumber, type Lang } from './i18n/index.js';
 import { usePlannedPreview } from './polling.js';
@@ -25,6 +27,8 @@ const en = {
   tasks: (deleted: string, reassigned: string) => `${deleted} tasks deleted, ${reassigned} reassigned`,
   exportLabel: 'Export the organization\'s files into an archive before anything is deleted (X4)',
   request: 'Request with this successor',
+  successorChanges: 'What the successor takes over (X3)',
+  more: (n: string) => `and ${n} more`,
 };
 type Words = typeof en;
 const ja: Words = {
@@ -41,6 +45,8 @@ const ja: Words = {
   tasks: (deleted, reassigned) => `タスク ${deleted} 件を削除、${reassigned} 件を割り当て直し`,
   exportLabel: '何かを削除する前に、組織のファイルをアーカイブに書き出す（X4）',
   request: 'この後任者で申請する',
+  successorChanges: '後任者が引き継ぐもの（X3）',
+  more: (n) => `ほか ${n} 件`,
 };
 const vi: Words = {
   title: 'Giữ lại những gì tổ chức muốn giữ (X3)',
@@ -56,6 +62,8 @@ const vi: Words = {
   tasks: (deleted, reassigned) => `${deleted} nhiệm vụ bị xóa, ${reassigned} nhiệm vụ được giao lại`,
   exportLabel: 'Xuất các tệp của tổ chức vào một kho lưu trữ trước khi xóa bất cứ thứ gì (X4)',
   request: 'Yêu cầu với người kế nhiệm này',
+  successorChanges: 'Những gì người kế nhiệm tiếp nhận (X3)',
+  more: (n) => `và ${n} mục khác`,
 };
 export const SUCCESSOR_WORDS: Record<Lang, Words> = { en, ja, vi };
 
@@ -72,6 +80,31 @@ function Counts({ impact, lang, org }: { impact: Impact; lang: Lang; org: string
       <li data-count="admins">{w.admins(n('admin-granted'))}</li>
       <li data-count="tasks">{w.tasks(n('task-deleted'), n('task-reassigned'))}</li>
     </ul>
+  );
+}
+
+const X3_KINDS = ['chat-joined', 'task-reassigned'];
+
+/** X3: each chat the successor joins and task it takes, in words, from the preview's first effects page. */
+function SuccessorEffects({ impact }: { impact: Impact }) {
+  const { t, lang, api, orgNames } = useApp();
+  const w = SUCCESSOR_WORDS[lang];
+  const [page, setPage] = useState<{ effects: Impact['effects']; names: Names }>();
+  useEffect(() => {
+    if (impact.id) api.effects(`previews/${encodeURIComponent(impact.id)}`).then((p) => setPage({ effects: p.effects, names: p.names ?? {} }), () => undefined);
+  }, [impact.id]);
+  const effects = (page?.effects ?? impact.effects).filter((e) => X3_KINDS.includes(e.kind));
+  const total = count(impact, 'chat-joined') + count(impact, 'task-reassigned');
+  if (total === 0) return null;
+  const l = labels(t, page?.names ?? {}, orgNames, impact.userId);
+  return (
+    <div class="successor-effects">
+      <h3>{w.successorChanges}</h3>
+      <ul>
+        {effects.map((e) => <li data-kind={e.kind}>{describeEffect(t, l, e, impact.userId)} <span class="rule-id">{e.rule}</span></li>)}
+        {total > effects.length && <li class="muted">{w.more(formatNumber(lang, total - effects.length))}</li>}
+      </ul>
+    </div>
   );
 }
 
@@ -130,7 +163,9 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
             <div><h3>{w.without}</h3><Counts impact={impact} lang={lang} org={orgName} /></div>
             <div><h3>{w.withSuccessor(successorName)}</h3><Counts impact={withSuccessor} lang={lang} org={orgName} /></div>
           </div>
+          <SuccessorEffects impact={withSuccessor} />
           <label><input type="checkbox" checked={exportFiles} onChange={(e) => setExportFiles((e.target as HTMLInputElement).checked)} /> {w.exportLabel}</label>
+          {exportFiles && withSuccessor.id && <ExportEstimate impact={withSuccessor} source={`previews/${encodeURIComponent(withSuccessor.id)}`} organizationId={org} />}
           <div class="actions">
             <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={request} disabled={busy}>{w.request}</button>
           </div>

@@ -2,9 +2,9 @@ import { successorOrganizationOf } from '../domain/lifecycle/operation.js';
 import type { Operation } from '../domain/impact.js';
 import { now, nowMs } from '../shared/clock.js';
 import { NotFound } from '../shared/errors.js';
-import { organizationsFiles, partStored, readExport, readParts, recordPart, setExportStatus, startExport, downloadUrl, verifyArchivePart, writeArchivePart, type ExportFile } from '../store/exports.js';
+import { organizationsFiles, partStored, readExport, readParts, recordPart, setExportStatus, setToExport, startExport, downloadUrl, verifyArchivePart, writeArchivePart, type ExportFile } from '../store/exports.js';
 import { audit, getOperation } from '../store/operations.js';
-import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry } from '../store/plans.js';
+import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { callerUser, readableOperation, requireAdminOf } from './access.js';
 import { PAGES_PER_INVOCATION } from './phases.js';
 
@@ -64,6 +64,9 @@ export async function exportFiles(operationId: string, cursor?: ExportCursor): P
     }
   }
   const found = await organizationsFiles(take.map((t) => t.entry), organizationId);
+  // the Export phase's totals (services/progress.ts): counted once, from what this invocation read already when it
+  // holds every file (at no extra request); a larger export counts the rest of the plan's pages once
+  if (!cursor && !existing.toExport) await setToExport(operationId, await countToExport(op.planId, header, found, next, organizationId));
   // about BYTES_PER_PART bytes a part (at least one file): the rest goes to the next part
   const files: ExportFile[] = [];
   let bytes = 0;
@@ -92,6 +95,24 @@ export async function exportFiles(operationId: string, cursor?: ExportCursor): P
     await audit(operationId, { event: 'export-created', rule: 'X4', ...totals }); // X2
   }
   return undefined;
+}
+
+/** The files and bytes the export holds: `found` (read already), plus those of the plan's file pages from `rest` on. */
+async function countToExport(planId: string, header: PlanHeader, found: readonly ExportFile[], rest: ExportCursor | undefined, organizationId: string) {
+  const totals = { files: found.length, bytes: found.reduce((n, f) => n + f.size, 0) };
+  if (!rest) return totals;
+  const pages = pagesWith(header, ['file-deleted'], rest.page);
+  for (let k = 0; k < pages.length; k += PAGES_PER_INVOCATION) {
+    const read = await readPlanPages(planId, pages.slice(k, k + PAGES_PER_INVOCATION));
+    const entries = read.flatMap((page, j) => page.filter((e) => e.effect.kind === 'file-deleted').slice(pages[k + j] === rest.page ? (rest.index ?? 0) : 0));
+    for (let i = 0; i < entries.length; i += FILES_PER_PART) {
+      for (const f of await organizationsFiles(entries.slice(i, i + FILES_PER_PART), organizationId)) {
+        totals.files++;
+        totals.bytes += f.size;
+      }
+    }
+  }
+  return totals;
 }
 
 /**

@@ -1,14 +1,35 @@
 import type { EffectKind } from '../domain/impact.js';
 import { inParallel } from '../store/batch.js';
+import { readExport, readParts } from '../store/exports.js';
 import { readAudit, type OperationRecord } from '../store/operations.js';
 import type { SummaryRow } from '../store/plans.js';
 import { DELETION_PHASES, PHASES, TRANSFER_PHASES, type Phase } from './phases.js';
 
 export interface PhaseProgress {
-  name: Phase;
+  name: Phase | 'Export';
   status: 'pending' | 'running' | 'done';
   done: number;
   total: number;
+}
+
+/**
+ * X4: the Export phase, first of an operation requested with `"export": true`: files (and bytes) written into the
+ * archive and verified against its manifest so far (a part counts once verified) out of those it is to hold, and
+ * whether the whole archive is verified (`ready`). Its counts are files, not effects: not in the overall done/total.
+ */
+export interface ExportPhaseProgress extends PhaseProgress {
+  name: 'Export';
+  bytesDone: number;
+  bytesTotal: number;
+  verified: boolean;
+}
+
+/** What the export has written so far (undefined: not requested). */
+export interface Exported {
+  status: 'not-started' | 'preparing' | 'ready' | 'expired';
+  files: number;
+  bytes: number;
+  toExport?: { files: number; bytes: number };
 }
 
 export interface Progress {
@@ -35,6 +56,20 @@ export async function readApplied(op: Pick<OperationRecord, 'id' | 'status' | 's
   return applied;
 }
 
+/** X4: the export's counts so far (one GetItem, and one Query of its verified parts while it is being written). */
+export async function readExported(op: Pick<OperationRecord, 'id' | 'export'>): Promise<Exported | undefined> {
+  if (!op.export) return undefined;
+  const state = await readExport(op.id);
+  if (!state) return { status: 'not-started', files: 0, bytes: 0 };
+  const { toExport } = state;
+  if (state.status !== 'preparing') return { status: state.status, files: state.files, bytes: state.bytes, ...(toExport ? { toExport } : {}) };
+  const parts = await readParts(op.id);
+  return { status: 'preparing', files: parts.reduce((n, p) => n + p.files, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0), ...(toExport ? { toExport } : {}) };
+}
+
+/** `readExported` for each of a page of operations, a few at a time; only those requested with an export read anything. */
+export const readExportedAll = (ops: readonly OperationRecord[]) => inParallel(ops, 8, readExported);
+
 /** `readApplied` for each of a page of operations, a few at a time; only running and failed ones read anything. */
 export const readAppliedAll = (ops: readonly OperationRecord[]) => inParallel(ops, 8, readApplied);
 
@@ -45,9 +80,12 @@ export const readAppliedAll = (ops: readonly OperationRecord[]) => inParallel(op
  * `pending`, with what was applied counted). A retried step may count its effects twice in the audit trail, so a
  * phase never shows more done than its total.
  */
-export function progressOf(op: Pick<OperationRecord, 'operation' | 'status'>, summary: readonly SummaryRow[], applied: Applied = {}): Progress {
+export function progressOf(op: Pick<OperationRecord, 'operation' | 'status'>, summary: readonly SummaryRow[], applied: Applied = {}, exported?: Exported): Progress {
   const names = op.operation === 'transfer' ? TRANSFER_PHASES : DELETION_PHASES;
   let reached = op.status === 'running' || op.status === 'failed' || op.status === 'succeeded';
+  const exportPhase = exported ? exportPhaseOf(op, exported, reached) : undefined;
+  // X4: nothing is deleted before the archive is verified: while it is not, every later phase waits
+  if (exportPhase && exportPhase.status !== 'done') reached = false;
   const phases = names.map((name): PhaseProgress => {
     const kinds: readonly EffectKind[] = PHASES[name];
     const total = summary.filter((row) => kinds.includes(row.kind)).reduce((n, row) => n + row.count, 0);
@@ -57,5 +95,13 @@ export function progressOf(op: Pick<OperationRecord, 'operation' | 'status'>, su
     reached = false;
     return { name, status, done, total };
   });
-  return { phases, done: phases.reduce((n, p) => n + p.done, 0), total: phases.reduce((n, p) => n + p.total, 0) };
+  const overall = { done: phases.reduce((n, p) => n + p.done, 0), total: phases.reduce((n, p) => n + p.total, 0) };
+  return { phases: exportPhase ? [exportPhase, ...phases] : phases, ...overall };
+}
+
+function exportPhaseOf(op: Pick<OperationRecord, 'status'>, exported: Exported, reached: boolean): ExportPhaseProgress {
+  const verified = exported.status === 'ready' || exported.status === 'expired';
+  const counts = { done: exported.files, total: exported.toExport?.files ?? exported.files, bytesDone: exported.bytes, bytesTotal: exported.toExport?.bytes ?? exported.bytes };
+  const status = verified ? 'done' : reached && op.status === 'running' ? 'running' : 'pending';
+  return { name: 'Export', status, ...counts, verified };
 }

@@ -5,7 +5,7 @@ import { Conflict, ImpactChanged, Ineligible, InvalidRequest, NotFound } from '.
 import { auditOf, type OperationRecord } from '../store/operations.js';
 import { readNames, type NamedIds, type Names } from '../store/directory.js';
 import { readPlanHeader, readPlanHeaders, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader, type SummaryRow } from '../store/plans.js';
-import { progressOf, readApplied, readAppliedAll, type Applied } from './progress.js';
+import { progressOf, readApplied, readAppliedAll, readExported, readExportedAll, type Applied, type Exported } from './progress.js';
 
 /** A saved preview is kept this long (CONTRACT.md). */
 export const PREVIEW_TTL_SECONDS = 24 * 3600;
@@ -71,9 +71,10 @@ export function impactSummary(header: PlanHeader | undefined, fallback: { operat
 
 /**
  * CONTRACT.md's Transfer and Deletion shapes, with `progress` (an extension: services/progress.ts). `shown` is an
- * impact already at hand; `applied` the counts of the current run (absent: none read, as when just requested).
+ * impact already at hand; `applied` the counts of the current run (absent: none read, as when just requested);
+ * `exported` the export's counts (X4: the Export phase).
  */
-export async function operationView(op: OperationRecord, shown?: { summary: SummaryRow[] }, applied?: Applied): Promise<Record<string, unknown>> {
+export async function operationView(op: OperationRecord, shown?: { summary: SummaryRow[] }, applied?: Applied, exported?: Exported): Promise<Record<string, unknown>> {
   // CONTRACT.md `planning`: no impact until the plan computed in the background is stored
   if (op.status === 'planning') return planningView(op);
   const impact = shown ?? (await readImpactView(op.planId, op));
@@ -81,7 +82,7 @@ export async function operationView(op: OperationRecord, shown?: { summary: Summ
   const tail = {
     status: op.status,
     impact,
-    progress: progressOf(op, impact.summary, applied),
+    progress: progressOf(op, impact.summary, applied, exported ?? (op.export ? { status: 'not-started', files: 0, bytes: 0 } : undefined)),
     requestedBy: op.requestedBy,
     ...(op.operation === 'transfer' ? { approvedBy: op.approvedBy ?? null } : {}),
     createdAt: op.createdAt,
@@ -120,14 +121,14 @@ function planningView(op: OperationRecord): Record<string, unknown> {
 
 /** GET /transfers/{id}, GET /deletions/{id}: the operation with its impact and its progress so far. */
 export async function operationViewWithProgress(op: OperationRecord) {
-  const [impact, applied] = await Promise.all([readImpactView(op.planId, op), readApplied(op)]);
-  return operationView(op, impact, applied);
+  const [impact, applied, exported] = await Promise.all([readImpactView(op.planId, op), readApplied(op), readExported(op)]);
+  return operationView(op, impact, applied, exported);
 }
 
 /** A page of operations in the lists' form: each impact summed up, progress read for those running or failed. */
 export async function operationsView(ops: readonly OperationRecord[]) {
-  const [headers, applied] = await Promise.all([readPlanHeaders(ops.flatMap((op) => (op.planId ? [op.planId] : []))), readAppliedAll(ops)]);
-  return Promise.all(ops.map((op, i) => operationView(op, impactSummary(op.planId ? headers.get(op.planId) : undefined, op), applied[i])));
+  const [headers, applied, exported] = await Promise.all([readPlanHeaders(ops.flatMap((op) => (op.planId ? [op.planId] : []))), readAppliedAll(ops), readExportedAll(ops)]);
+  return Promise.all(ops.map((op, i) => operationView(op, impactSummary(op.planId ? headers.get(op.planId) : undefined, op), applied[i], exported[i])));
 }
 
 /** A stored plan's Impact, with its first page of effects (the entries it was stored from). */

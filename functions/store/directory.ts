@@ -88,8 +88,11 @@ export interface Names {
   /** `members`: a direct chat's participants, so it is named by the other person rather than by its id. */
   chats: Record<string, { name: string | null; type: string; members?: string[] }>;
   organizations: Record<string, { name: string }>;
-  /** `uploaderId`: who uploaded the file (named among `users`, with their organization). */
-  files: Record<string, { name: string; uploaderId?: string }>;
+  /**
+   * `uploaderId`: who uploaded the file (named among `users`, with their organization); `size` and
+   * `ownerOrganizationId` (F1, F3): what an export would hold of it (X4), counted by the console from the preview.
+   */
+  files: Record<string, { name: string; uploaderId?: string; size: number; ownerOrganizationId?: string }>;
   tasks: Record<string, { title: string }>;
 }
 
@@ -120,7 +123,10 @@ export async function readNames(ids: NamedIds): Promise<Names> {
     if (item.type === 'user') addUser(item);
     else if (item.type === 'chat') names.chats[item.id] = { name: item.name ?? null, type: item.chatType };
     else if (item.type === 'org') names.organizations[item.id] = { name: item.name };
-    else if (item.type === 'file') names.files[item.id] = { name: item.name, ...(item.uploaderId ? { uploaderId: item.uploaderId } : {}) };
+    else if (item.type === 'file') {
+      const owner = item.ownerOrganizationId ? { ownerOrganizationId: item.ownerOrganizationId as string } : {};
+      names.files[item.id] = { name: item.name, ...(item.uploaderId ? { uploaderId: item.uploaderId } : {}), size: Number(item.size ?? 0), ...owner };
+    }
     else if (item.type === 'task') names.tasks[item.id] = { title: item.body ?? '' };
   }
   // a direct chat has no name: its members (one Query each), and they and the files' uploaders named in a second read

@@ -47,6 +47,8 @@ export interface ExportState {
   parts: number;
   createdAt: string;
   expiresAt?: string;
+  /** The organization's files the plan deletes and their bytes, counted at the export's first invocation (progress). */
+  toExport?: { files: number; bytes: number };
 }
 
 /** One file to export, with what its manifest entry says. */
@@ -138,17 +140,37 @@ async function readFile(chatId: string, fileId: string): Promise<Readable | unde
   }
 }
 
-/** A zip in the export bucket, read by yauzl through ranged GETs (nothing held in memory but the entry in flight). */
+/** What a verification reads at once: yauzl's many small reads (headers, small entries) come from one GET. */
+const READ_BLOCK = 8 * 1024 * 1024;
+
+/**
+ * A zip in the export bucket, read by yauzl through ranged GETs: reads of up to READ_BLOCK bytes are served from one
+ * block of the archive read at once (the last one kept), so a part of small files is read back in a few GETs, not
+ * two per entry; a larger entry is streamed by its own GET. Memory: one block and the entry in flight.
+ */
 class S3RangeReader extends yauzl.RandomAccessReader {
-  constructor(private readonly key: string) {
+  private block?: { start: number; data: Buffer };
+  constructor(
+    private readonly key: string,
+    private readonly size: number,
+  ) {
     super();
   }
   override _readStreamForRange(start: number, end: number): Readable {
     const out = new PassThrough();
-    s3.send(new GetObjectCommand({ Bucket: exportBucketName(), Key: this.key, Range: `bytes=${start}-${end - 1}` })).then(
-      (r) => (r.Body as Readable).on('error', (e) => out.destroy(e)).pipe(out),
-      (e) => out.destroy(e),
-    );
+    const cached = this.block;
+    if (cached && start >= cached.start && end <= cached.start + cached.data.length) return out.end(cached.data.subarray(start - cached.start, end - cached.start));
+    const large = end - start > READ_BLOCK;
+    const blockEnd = large ? end : Math.min(this.size, start + READ_BLOCK);
+    s3.send(new GetObjectCommand({ Bucket: exportBucketName(), Key: this.key, Range: `bytes=${start}-${blockEnd - 1}` })).then(async (r) => {
+      const body = r.Body as Readable;
+      if (!large) {
+        const data = Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+        this.block = { start, data };
+        return void out.end(data.subarray(0, end - start));
+      }
+      body.on('error', (e) => out.destroy(e)).pipe(out);
+    }).catch((e) => out.destroy(e));
     return out;
   }
 }
@@ -161,7 +183,7 @@ export async function verifyArchivePart(operationId: string, part: number, manif
   const key = exportObjectKey(operationId, part);
   const head = await s3.send(new HeadObjectCommand({ Bucket: exportBucketName(), Key: key }));
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromRandomAccessReader(new S3RangeReader(key), Number(head.ContentLength ?? 0), { lazyEntries: true, autoClose: false }, (e, z) => (e ? reject(e) : resolve(z!))),
+    yauzl.fromRandomAccessReader(new S3RangeReader(key, Number(head.ContentLength ?? 0)), Number(head.ContentLength ?? 0), { lazyEntries: true, autoClose: false }, (e, z) => (e ? reject(e) : resolve(z!))),
   );
   const expected = new Map(manifest.filter((m) => m.sha256).map((m) => [m.path, m]));
   const seen = new Set<string>();
@@ -221,6 +243,18 @@ export async function startExport(state: ExportState): Promise<void> {
   } catch (error) {
     if (!conditionFailed(error)) throw error;
   }
+}
+
+/** What the export is to hold, recorded once (a retried first invocation counts the same plan again). */
+export async function setToExport(operationId: string, toExport: { files: number; bytes: number }): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.exportArchive(operationId),
+      UpdateExpression: 'SET toExport = if_not_exists(toExport, :t)',
+      ExpressionAttributeValues: { ':t': toExport },
+    }),
+  );
 }
 
 /** A part written and verified: recorded, with its counts (rewriting the same part is harmless). */

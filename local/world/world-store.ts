@@ -142,6 +142,11 @@ export async function objectKeys(): Promise<string[]> {
   return (await listAllKeys(bucketName())).sort();
 }
 
+/** Overwrites one object of the files bucket (tests: a file's bytes changed behind the table's back, X4). */
+export async function putObjectBytes(key: string, content: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucketName(), Key: key, Body: Buffer.from(content) }));
+}
+
 /**
  * Who can sign in on the embedded stack's local sign-in page: every organization administrator, and up to
  * `othersPerOrganization` other active users of each organization (by id), with their organization's name.

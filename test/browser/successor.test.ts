@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 embeddedOnly('X3 successor in the console', () => {
-  it('X3: adminA picks Akira Abe as successor on a2\'s deletion preview, sees both previews side by side, and requests it: a2\'s files are handed over', async () => {
+  it('X3, X4: adminA picks Akira Abe as successor on a2\'s deletion preview, sees both previews side by side and what the archive would hold, and requests it with an export: a2\'s files are handed over', async () => {
     await signIn(page, target.url, 'adminA');
     await page.getByRole('link', { name: 'My organization' }).click();
     await page.getByRole('button', { name: 'Choose Asuka Aoki' }).click();
@@ -37,9 +37,26 @@ embeddedOnly('X3 successor in the console', () => {
     expect(withA1).toContain('With Akira Abe as successor');
     expect(withA1).toContain('1 files deleted, 2 handed over to Company A');
     expect(withA1).toContain('2 joined by the successor');
+    // X3: what the successor takes over, in words, with its rule
+    const takes = page.locator('.successor-effects li');
+    await expect.poll(() => takes.count()).toBe(3);
+    expect((await takes.allInnerTexts()).every((x) => x.includes('X3'))).toBe(true);
+    expect(await page.locator('.successor-effects li[data-kind="task-reassigned"]').count()).toBe(1);
+    // X4: with the export ticked, what the archive would hold: a2's invoice (1,500 bytes), the one file still deleted
+    await page.getByLabel(/Export the organization's files/).check();
+    const estimate = page.locator('.export-estimate');
+    await expect.poll(() => estimate.getAttribute('data-files')).toBe('1');
+    expect(await estimate.getAttribute('data-bytes')).toBe('1500');
+    expect(await estimate.innerText()).toContain('The archive will hold 1 files (1,500 bytes)');
     await screenshot(page, 'successor-preview');
     await page.getByRole('button', { name: 'Request with this successor' }).click();
     await expect.poll(() => page.locator('.status-line .status').innerText(), { timeout: 30_000 }).toBe('Succeeded');
+    // X4: the Export phase first in the progress, verified; the download while ready
+    const exportPhase = page.locator('.phase').first();
+    expect(await exportPhase.locator('.phase-name').innerText()).toBe('Export the files (X4)');
+    expect(await exportPhase.locator('.phase-count').innerText()).toBe('1 / 1 files · 1,500 / 1,500 bytes · verified against the manifest');
+    await expect.poll(() => page.getByRole('link', { name: 'Download the archive' }).count()).toBe(1);
+    await screenshot(page, 'successor-export-progress');
     const w = await target.export();
     expect(w.files.find((f: any) => f.id === 'f-a2-solo')).toMatchObject({ stored: true });
     expect(w.chats.find((c: any) => c.id === 'g-solo').members).toEqual([{ userId: 'a1', role: 'admin' }]);

@@ -292,7 +292,9 @@ describe('names on the /effects routes', () => {
     expect(Object.keys(names.files).sort()).toEqual(['f-a1-bteam', 'f-a1-dm-b1', 'f-a1-launch', 'f-b1-dm-a1']);
     for (const [id, n] of Object.entries<any>(names.files)) {
       const file = world.files.find((f: any) => f.id === id);
-      expect(n).toEqual({ name: file.name, uploaderId: file.uploaderId });
+      // X4: its size and owner, so the console counts what an export would hold
+      const size = file.content !== undefined ? Buffer.byteLength(file.content) : file.size;
+      expect(n).toEqual({ name: file.name, uploaderId: file.uploaderId, size, ...(file.ownerOrganizationId ? { ownerOrganizationId: file.ownerOrganizationId } : {}) });
     }
     expect(names.tasks).toEqual({ 't-dm-a1-b1': { title: world.tasks.find((t: any) => t.id === 't-dm-a1-b1').body ?? '' } });
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byId, demoWorld, ids, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
 
 /**
  * X4 beyond: export before deletion. The deletion article tells administrators to sign in as the user and download
@@ -71,6 +71,11 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     const answer = await target.call('GET', `/deletions/${deletionId}/export`, { as: 'adminA' });
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     expect(answer.body).toMatchObject({ status: 'ready', files: 3 });
+    // the Export phase comes first in the progress, with its files and bytes, verified
+    const bytes = ['f-a2-dm-b1', 'f-a2-gone', 'f-a2-solo'].reduce((n, id) => n + Buffer.byteLength(byId(world.files, id).content), 0);
+    expect(answer.body.bytes).toBe(bytes);
+    expect(final.progress.phases[0]).toEqual({ name: 'Export', status: 'done', done: 3, total: 3, bytesDone: bytes, bytesTotal: bytes, verified: true });
+    expect(final.progress.phases.slice(1).map((p: any) => p.name)).toEqual(['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats']);
     expect(Date.parse(answer.body.expiresAt) - Date.parse(final.updatedAt)).toBeLessThanOrEqual(7 * DAY_MS);
     url = answer.body.url;
     const zip = Buffer.from(await (await fetch(url)).arrayBuffer());
@@ -127,5 +132,53 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     expect(answer).toMatchObject({ status: 'ready', files: 1, bytes: byId(demoWorld().files, 'f-a2-dm-b1').size });
     const manifest = JSON.parse((await unzip(Buffer.from(await (await fetch(answer.url)).arrayBuffer()))).get('manifest.json')!.toString('utf8'));
     expect(manifest.files.map((m: any) => m.fileId)).toEqual(['f-a2-dm-b1']);
+  });
+
+  it('X4, O1: an archive that does not verify against its manifest (a file\'s bytes changed in S3 since the table recorded them) fails the operation with rule X4, and nothing is deleted', async () => {
+    const world = exportWorld();
+    await target.load(world);
+    // f-a2-solo's object now holds other bytes than the 25 its record (and so the manifest) says: read once into the
+    // archive, its entry there has another size than the manifest's, and the part does not verify
+    const solo = byId(world.files, 'f-a2-solo');
+    await target.putObject(objectKey(solo.chatId, solo.id), 'changed behind the table\'s back: a longer text than before\n');
+    const before = await target.export();
+    const keysBefore = await target.objectKeys();
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', export: true } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const final = await settle(target, `/deletions/${started.body.id}`, 'adminA');
+    expect(final.status).toBe('failed');
+    expect(final.error).toMatchObject({ code: 'ExportUnverified', rule: 'X4' });
+    expect(final.error.message).toContain('f-a2-solo');
+    // nothing deleted: the user, chats, files (records and bytes), contacts and tasks are as they were
+    const after = await target.export();
+    expect(byId(after.users, 'a2')).toMatchObject({ status: 'active' });
+    for (const list of ['users', 'chats', 'files', 'contacts', 'tasks', 'messages']) expect(after[list], list).toEqual(before[list]);
+    expect(await target.objectKeys()).toEqual(expect.arrayContaining(keysBefore));
+    for (const id of ['f-a2-solo', 'f-a2-dm-b1', 'f-a2-gone', 'f-b9-gone']) expect(byId(after.files, id), id).toMatchObject({ stored: true });
+    // the export never became ready (no link), the Export phase is not verified, and no effect was applied
+    expect((await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body).toMatchObject({ status: 'preparing' });
+    expect(final.progress.phases[0]).toMatchObject({ name: 'Export', status: 'pending', verified: false });
+    expect(final.progress.done).toBe(0);
+    const events = (await target.call('GET', `/operations/${started.body.id}/audit`, { as: 'adminA' })).body.entries.map((e: any) => e.event);
+    expect(events).not.toContain('applied');
+    expect(events).not.toContain('export-created');
+  });
+
+  it('X4: a file larger than the verification\'s read block (8 MiB) and small files around it are written, read back and verified', async () => {
+    const world = demoWorld();
+    const big = 9 * 1024 * 1024 + 17;
+    world.files.push({ id: 'f-a2-big', chatId: 'g-solo', uploaderId: 'a2', name: 'video.mp4', size: big });
+    await target.load(world);
+    const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', export: true } });
+    const final = await settle(target, `/deletions/${started.body.id}`, 'adminA');
+    expect(final.status, JSON.stringify(final.error)).toBe('succeeded');
+    const answer = (await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body;
+    const small = ['f-a2-dm-b1', 'f-a2-solo'].map((id) => byId(world.files, id)).reduce((n, f) => n + (f.content !== undefined ? Buffer.byteLength(f.content) : f.size), 0);
+    expect(answer).toMatchObject({ status: 'ready', files: 3, bytes: big + small });
+    const entries = await unzip(Buffer.from(await (await fetch(answer.url)).arrayBuffer()));
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8'));
+    const m = manifest.files.find((x: any) => x.fileId === 'f-a2-big');
+    expect(entries.get(m.path)?.length).toBe(big);
+    expect(sha256(entries.get(m.path)!)).toBe(m.sha256);
   });
 });

@@ -27,6 +27,8 @@ export interface Target {
   export(): Promise<any>;
   /** Every key in the files bucket. */
   objectKeys(): Promise<string[]>;
+  /** Overwrites one object of the files bucket with `content`, leaving the table as it is. */
+  putObject(key: string, content: string): Promise<void>;
   /** Every broken invariant of the world (local/world/check.ts), once no execution is running. */
   check(): Promise<Problem[]>;
   /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
@@ -108,6 +110,7 @@ async function embedded(options: TargetOptions = {}): Promise<Target> {
     },
     export: () => control('GET', '/_local/world'),
     objectKeys: () => control('GET', '/_local/objects'),
+    putObject: async (key, content) => void (await control('PUT', '/_local/objects', { key, content })),
     check: async () => (await control('GET', '/_local/world/check')).problems,
     fault: (fn, fault) => control('PUT', '/_local/faults', { function: fn, fault }),
     faultReport: () => control('GET', '/_local/faults'),
@@ -189,6 +192,7 @@ export async function openDeployedTarget(): Promise<Target> {
     },
     export: () => store.exportWorld(),
     objectKeys: () => store.objectKeys(),
+    putObject: (key, content) => store.putObjectBytes(key, content),
     // a deployed stack's table and bucket (set above from its outputs), read by the library itself
     check: async () => (await import('../../local/world/check.js')).checkWorld(),
     fault: async () => {

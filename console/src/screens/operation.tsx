@@ -117,7 +117,12 @@ export function OperationScreen({ id }: { id: string }) {
               <li class={`phase phase-${p.status}`}>
                 <span class="phase-name">{phaseLabel(t, p.name)}</span>
                 <progress max={Math.max(p.total, 1)} value={p.total === 0 ? (p.status === 'done' ? 1 : 0) : p.done} aria-label={phaseLabel(t, p.name)} />
-                <span class="phase-count">{formatNumber(lang, p.done)} / {formatNumber(lang, p.total)}</span>
+                <span class="phase-count">
+                  {p.name === 'Export'
+                    ? t.phaseExportCount(formatNumber(lang, p.done), formatNumber(lang, p.total), formatNumber(lang, p.bytesDone ?? 0), formatNumber(lang, p.bytesTotal ?? 0))
+                    : `${formatNumber(lang, p.done)} / ${formatNumber(lang, p.total)}`}
+                  {p.verified && <span class="phase-verified"> · {t.phaseExportVerified}</span>}
+                </span>
                 <span class="phase-status">{t[`phaseStatus_${p.status}`]}</span>
               </li>
             ))}
