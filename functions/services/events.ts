@@ -81,11 +81,12 @@ export type PersonEffect =
  * Each person the plan names, with the effects on them: both sides of a broken contact, the user leaving a chat,
  * the members made administrators; the operation's user also gets what happens to its chats, files and tasks
  * (effects that name no person). The other members of a frozen or deleted chat are the chat service's to find by
- * `chatId` (the plan does not list them).
+ * `chatId` (the plan does not list them). With no subject (a billing run's batch, many members at once) effects that
+ * name no person are told to no one: the run's own events count them.
  */
-export function affectedPeople(subjectUserId: string, entries: readonly PlanEntry[]): Map<string, PersonEffect[]> {
+export function affectedPeople(subjectUserId: string | undefined, entries: readonly PlanEntry[]): Map<string, PersonEffect[]> {
   const people = new Map<string, PersonEffect[]>();
-  const add = (userId: string, e: PersonEffect) => (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
+  const add = (userId: string | undefined, e: PersonEffect) => userId !== undefined && (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
   for (const { effect: e, chatId } of entries) {
     const inChat = chatId ? { chatId } : {};
     switch (e.kind) {
@@ -355,6 +356,22 @@ export async function deliverPending(op: OperationRecord, given?: readonly PlanE
 export async function flushPending<T extends OperationRecord | undefined>(op: T): Promise<T> {
   if (op && process.env.OPERATION_EVENT_BUS_NAME) await deliverPending(op); // a function given no bus leaves them
   return op;
+}
+
+/**
+ * B1: the `Affected` events of one batch of a billing run, once its effects are applied: one per person its effects
+ * name (each member deleted, each contact of theirs, each member made administrator of a chat they leave), split
+ * past 256 KB; PutEvents sends them 10 (and 256 KB) a request. A batch plans at most BATCH_WORK effects, so a batch
+ * emits at most that many people (twice, for contacts), and a 10,000-member cancellation 20 batches of them.
+ * Ids `{runId}:{batch}:applied:{userId}`: a retried batch puts the same events again, and a consumer drops them.
+ */
+export function batchAffectedEvents(batch: { runId: string; id: string; n: number; attempt: number; organizationId: string; userIds: readonly string[] }, applied: readonly PlanEntry[]): BusEntry[] {
+  const members = new Set(batch.userIds);
+  const at = now();
+  const common = { runId: batch.runId, batch: batch.n, attempt: batch.attempt, organizationIds: [batch.organizationId], link: `/billing-runs/${encodeURIComponent(batch.runId)}` };
+  return [...affectedPeople(undefined, applied)].flatMap(([userId, effects]) =>
+    splitBySize(`${batch.id}:applied:${userId}`, { ...common, phase: 'applied', transition: 'batch-deleted', affectedUserId: userId, subject: members.has(userId), when: at }, effects),
+  );
 }
 
 /** After a billing run's transition committed. Never throws. */

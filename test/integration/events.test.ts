@@ -256,13 +256,28 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(events.find((e) => e['detail-type'] === 'Deletion Undone')!.detail).toMatchObject({ by: 'adminA', status: 'cancelled', from: 'scheduled' });
   });
 
-  it('B1: a contract cancellation emits Billing Run Created and Billing Run Succeeded with its counts', async () => {
+  it('B1: a contract cancellation emits Billing Run Created and Succeeded with its counts, and one Affected per person its batch names', async () => {
     await load(demoWorld());
     const put = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
     expect(put.eventId).toBeTruthy();
     await target.call('POST', '/_local/idle');
-    const events = (await newEvents()).filter((e) => e['detail-type'].startsWith('Billing Run'));
+    const all = await newEvents();
+    const events = all.filter((e) => e['detail-type'].startsWith('Billing Run'));
     expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    // B1: one Affected per person the run's batch names: each member deleted (subject), each contact of theirs
+    const told = all.filter((e) => e['detail-type'] === 'Affected' && e.detail.runId === events[0]!.detail.runId);
+    const members = demoWorld().users.filter((u: any) => u.organizationId === 'B').map((u: any) => u.id);
+    expect(members.length).toBeGreaterThan(0);
+    expect(new Set(told.map((e) => e.detail.id)).size).toBe(told.length);
+    expect(new Set(told.map((e) => e.detail.affectedUserId)).size).toBe(told.length); // one batch: one each
+    for (const m of members) expect(told.find((e) => e.detail.affectedUserId === m)?.detail, m).toMatchObject({ subject: true, phase: 'applied', effects: expect.arrayContaining([expect.objectContaining({ kind: 'user-deleted' })]) });
+    for (const c of demoWorld().contacts) {
+      const [x, y] = c as [string, string];
+      if (members.includes(x) !== members.includes(y)) {
+        const other = members.includes(x) ? y : x;
+        expect(told.find((e) => e.detail.affectedUserId === other)?.detail.effects, `contact ${x}-${y}`).toContainEqual(expect.objectContaining({ kind: 'contact-removed' }));
+      }
+    }
     const runId = events[0]!.detail.runId;
     const run = (await target.call('GET', `/billing-runs/${runId}`, { token: await target.operator.token() })).body;
     expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, organizationId: 'B', status: 'succeeded', counts: { total: run.total, done: run.done, failed: run.failed } });
