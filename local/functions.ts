@@ -97,7 +97,9 @@ function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: 
 
 /** The embedded stack installs `writeWatch` on the table and bucket clients through the store's client hook. */
 export const watchWrites: ClientMiddleware = (client, service) => {
-  if (service === 'DynamoDB' || service === 'S3' || service === 'EventBridge') client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+  if (service === 'DynamoDB' || service === 'S3' || service === 'EventBridge') {
+    client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+  }
 };
 
 /** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */

@@ -247,7 +247,8 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     }
     // docs/EVENTS.md: one Affected per person the batch's effects name, before the batch is recorded done: a batch
     // stopped in between is applied again by its retry and puts the same events again (same ids), none is lost
-    await publish(batchAffectedEvents({ runId, id: batchId(runId, attempt, n), n, attempt, organizationId, userIds: batch.userIds }, applied));
+    const told = { runId, id: batchId(runId, attempt, n), n, attempt, organizationId, userIds: batch.userIds };
+    await publish(batchAffectedEvents(told, applied));
     await endBatch({ ...batch, skipped, carry, planId }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
     await journal(batch, organizationId, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"

@@ -86,7 +86,9 @@ export type PersonEffect =
  */
 export function affectedPeople(subjectUserId: string | undefined, entries: readonly PlanEntry[]): Map<string, PersonEffect[]> {
   const people = new Map<string, PersonEffect[]>();
-  const add = (userId: string | undefined, e: PersonEffect) => userId !== undefined && (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
+  const add = (userId: string | undefined, e: PersonEffect) => {
+    if (userId !== undefined) (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
+  };
   for (const { effect: e, chatId } of entries) {
     const inChat = chatId ? { chatId } : {};
     switch (e.kind) {
@@ -295,7 +297,12 @@ export async function publish(entries: readonly BusEntry[]): Promise<BusEntry[]>
 }
 
 /** docs/EVENTS.md outbox: the record a transition commits with, from which its events are built (now or on a retry). */
-export function outboxEntry(op: OperationRecord, name: TransitionName, from: OperationRecord['status'] | null, set: Partial<OperationRecord> = {}): OutboxEntry {
+export function outboxEntry(
+  op: OperationRecord,
+  name: TransitionName,
+  from: OperationRecord['status'] | null,
+  set: Partial<OperationRecord> = {},
+): OutboxEntry {
   const { pendingEvents, ...snapshot } = op;
   return { key: `${op.id}:${name}:${op.runCount}`, name, from, at: now(), by: actorOf(name, op, set), op: snapshot };
 }
@@ -310,17 +317,23 @@ export async function checkingDelivery<R>(run: () => Promise<R>): Promise<{ resu
 
 /**
  * After the transitions committed (their outbox entries with them): their events on the bus, then the entries
- * removed; answers the entries left. An entry whose events did not all land stays on the operation for the retry path (the operation's next
- * transition, or the next step of its execution reading it, flushPending); a consumer recognises a second delivery
- * of an event by its `id`. `given`: plan entries the caller holds, by entry key (a request before its plan is stored). Never throws.
+ * removed; answers the entries left. An entry whose events did not all land stays on the operation for the retry
+ * path (the operation's next transition, or the next step of its execution reading it, flushPending); a consumer
+ * recognises a second delivery of an event by its `id`. `given`: plan entries the caller holds, by entry key (a
+ * request before its plan is stored). Never throws.
  */
-export async function deliver(operationId: string, outbox: readonly OutboxEntry[], given?: ReadonlyMap<string, readonly PlanEntry[]>): Promise<OutboxEntry[]> {
+export async function deliver(
+  operationId: string,
+  outbox: readonly OutboxEntry[],
+  given?: ReadonlyMap<string, readonly PlanEntry[]>,
+): Promise<OutboxEntry[]> {
   if (outbox.length === 0) return [];
   const built: { entry: OutboxEntry; events: BusEntry[] }[] = [];
   for (const entry of outbox) {
     try {
       const entries = given?.get(entry.key);
-      const events = await transitionEvents({ op: entry.op, name: entry.name as TransitionName, from: entry.from, at: entry.at, by: entry.by, ...(entries ? { entries } : {}) });
+      const { op, from, at, by } = entry;
+      const events = await transitionEvents({ op, name: entry.name as TransitionName, from, at, by, ...(entries ? { entries } : {}) });
       built.push({ entry, events });
     } catch (error) {
       logger.error('events not built', { operationId, transition: entry.name, error: (error as Error).message });
@@ -365,13 +378,18 @@ export async function flushPending<T extends OperationRecord | undefined>(op: T)
  * emits at most that many people (twice, for contacts), and a 10,000-member cancellation 20 batches of them.
  * Ids `{runId}:{batch}:applied:{userId}`: a retried batch puts the same events again, and a consumer drops them.
  */
-export function batchAffectedEvents(batch: { runId: string; id: string; n: number; attempt: number; organizationId: string; userIds: readonly string[] }, applied: readonly PlanEntry[]): BusEntry[] {
+export function batchAffectedEvents(
+  batch: { runId: string; id: string; n: number; attempt: number; organizationId: string; userIds: readonly string[] },
+  applied: readonly PlanEntry[],
+): BusEntry[] {
   const members = new Set(batch.userIds);
   const at = now();
-  const common = { runId: batch.runId, batch: batch.n, attempt: batch.attempt, organizationIds: [batch.organizationId], link: `/billing-runs/${encodeURIComponent(batch.runId)}` };
-  return [...affectedPeople(undefined, applied)].flatMap(([userId, effects]) =>
-    splitBySize(`${batch.id}:applied:${userId}`, { ...common, phase: 'applied', transition: 'batch-deleted', affectedUserId: userId, subject: members.has(userId), when: at }, effects),
-  );
+  const link = `/billing-runs/${encodeURIComponent(batch.runId)}`;
+  const common = { runId: batch.runId, batch: batch.n, attempt: batch.attempt, organizationIds: [batch.organizationId], link };
+  return [...affectedPeople(undefined, applied)].flatMap(([userId, effects]) => {
+    const person = { ...common, phase: 'applied', transition: 'batch-deleted', affectedUserId: userId, subject: members.has(userId), when: at };
+    return splitBySize(`${batch.id}:applied:${userId}`, person, effects);
+  });
 }
 
 /** After a billing run's transition committed. Never throws. */

@@ -48,7 +48,8 @@ export async function create(
   if (options.then) requireStatus(options.then.name, op);
   const created: OperationRecord = options.then ? { ...op, ...options.then.set, status: transitionFor(options.then.name, op).to } : op;
   // docs/EVENTS.md: the outbox entries in the creating transaction, on the operation's own item
-  const outbox = [outboxEntry(op, name, null), ...(options.then ? [outboxEntry(created, options.then.name, op.status, options.then.set)] : [])];
+  const then = options.then ? [outboxEntry(created, options.then.name, op.status, options.then.set)] : [];
+  const outbox = [outboxEntry(op, name, null), ...then];
   await createOperation(created, [...(options.with ?? []), { outbox }]);
   const record: OperationRecord = { ...created, pendingEvents: outbox };
   await deliverPending(record, options.entries); // a creation's own entries only

@@ -35,7 +35,9 @@ export function step<S extends z.ZodMiniType, R>(name: string, schema: S, run: (
     logger.appendKeys({ step: name, operationId: (parsed.data as any).operationId, runId: (parsed.data as any).runId });
     try {
       const { result, undelivered } = await checkingDelivery(() => run(parsed.data));
-      if (undelivered.length && ENDS_EXECUTION.has(name)) throw new EventsNotPublished(`events of ${undelivered.map((e) => e.key).join(', ')} not on the bus yet`);
+      if (undelivered.length && ENDS_EXECUTION.has(name)) {
+        throw new EventsNotPublished(`events of ${undelivered.map((e) => e.key).join(', ')} not on the bus yet`);
+      }
       logger.info('step done', { result: result as any });
       return result;
     } catch (error) {
