@@ -328,6 +328,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   takeRequestCounts();
   takeRequestRecords();
   stack.lambda.billed.clear();
+  const eventsFrom = (await stack.eventBus.recorded()).last; // issue 22: outbound events (eventCountsSince)
   const opRecords: RequestRecord[] = [];
   const keep = () => {
     for (const r of takeRequestRecords()) opRecords.push(r);
@@ -396,6 +397,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   if (status === 'timeout' || status === 'error' || anyRunning()) await stopEverything();
   log(`${status} in ${secs(wallMs)} s`);
 
+  const outbound = await eventCountsSince(eventsFrom, opCounts);
   const after = (await exportWorld()) as unknown as World;
   const floor = floorRequests(before, after, c.operation);
   await loadWorld(before);
@@ -453,6 +455,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     nodePeakRssMb: peak.nodePeakRssMb,
     dynamodbLocalPeakRssMb: peak.dynamodbLocalPeakRssMb,
     requestsByOperation: opCounts,
+    events: outbound,
     statusPollRequests: pollCounts,
     floorTerms: floor.terms,
     floorItems: floor.items,
@@ -482,6 +485,17 @@ async function previewOf(op: Operation): Promise<{ httpStatus: number; apiSecond
     impact = (await call('GET', `/previews/${answer.body.id}`, requester)).body;
   }
   return { httpStatus: answer.status, apiSeconds: secs(apiMs), readySeconds: secs(performance.now() - t0), ...(impact?.effectCount !== undefined ? { effectCount: impact.effectCount } : {}) };
+}
+
+/**
+ * Issue 22: the events the case put on the operation bus (docs/EVENTS.md), by detail-type, and its PutEvents
+ * requests (the functions' own, counted with the case's requests: at most 10 entries and 256 KB each).
+ */
+async function eventCountsSince(after: number, counts: Record<string, number>) {
+  const { events } = await stack.eventBus.recorded({ after });
+  const byDetailType: Record<string, number> = {};
+  for (const { event } of events.filter((e) => e.bus.endsWith('-operations'))) byDetailType[event['detail-type']] = (byDetailType[event['detail-type']] ?? 0) + 1;
+  return { total: Object.values(byDetailType).reduce((a, b) => a + b, 0), byDetailType, putEventsRequests: counts['EventBridge.PutEvents'] ?? 0 };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -546,6 +560,7 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
   stack.lambda.billed.clear();
   stack.stepFunctions.stateTransitions = 0;
   stack.stepFunctions.transitionsByState.clear();
+  const eventsFrom = (await stack.eventBus.recorded()).last; // issue 22 (eventCountsSince)
   const rss = sampleRss(javaPid);
   const t0 = performance.now();
   const apiBefore = apiCalls;
@@ -562,6 +577,7 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
   const billed = billedNow();
   const transitions = stack.stepFunctions.stateTransitions;
   const peak = rss.stop();
+  const outbound = await eventCountsSince(eventsFrom, opCounts);
   if (timedOut) await stopEverything();
   log(`${timedOut ? 'timeout' : 'all executions ended'} in ${secs(wallMs)} s`);
 
@@ -638,6 +654,7 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
     nodePeakRssMb: peak.nodePeakRssMb,
     dynamodbLocalPeakRssMb: peak.dynamodbLocalPeakRssMb,
     requestsByOperation: opCounts,
+    events: outbound,
     world: { items: loaded.items, objects: loaded.objects, loadSeconds: secs(loadMs) },
   };
 }

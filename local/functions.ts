@@ -23,7 +23,7 @@ export interface Fault {
   /**
    * `mid` only: instead of stopping after `afterWrites`, the first write whose command and input
    * (`BatchWriteItem {...}`) match this regular expression fails with `error`, as a refused AWS call would, and the
-   * invocation goes on to handle it: a fault at one phase of an Apply step.
+   * invocation goes on to handle it: a fault at one phase of an Apply step, or at a `PutEvents` (docs/EVENTS.md).
    */
   atWrite?: string;
   /** `before` only: the invocation first waits this long (a slow start), so a test can act while a step is under way. */
@@ -79,7 +79,8 @@ function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: 
     }
     const command = String(context.commandName ?? '').replace(/Command$/, '');
     const write = WRITES.has(command);
-    if (write && s.failAt?.pattern.test(`${command} ${JSON.stringify(args.input ?? {})}`)) {
+    // PutEvents can be failed (atWrite) but is not counted: `afterWrites` and mostWrites count the table's and bucket's
+    if ((write || command === 'PutEvents') && s.failAt?.pattern.test(`${command} ${JSON.stringify(args.input ?? {})}`)) {
       const error = s.failAt.fail();
       s.failAt = undefined;
       throw error;
@@ -96,7 +97,9 @@ function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: 
 
 /** The embedded stack installs `writeWatch` on the table and bucket clients through the store's client hook. */
 export const watchWrites: ClientMiddleware = (client, service) => {
-  if (service === 'DynamoDB' || service === 'S3') client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+  if (service === 'DynamoDB' || service === 'S3' || service === 'EventBridge') {
+    client.middlewareStack.add(writeWatch, { step: 'initialize', name: 'offboardWriteWatch' });
+  }
 };
 
 /** What the gateway needs of Lambda: a function by ARN or name, and Invoke. */

@@ -1,5 +1,5 @@
 import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
-import { emitRunTransition } from './events.js';
+import { batchAffectedEvents, emitRunTransition, publish } from './events.js';
 import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
 import { now, nowMs } from '../shared/clock.js';
 import { isPresent, type User } from '../domain/model.js';
@@ -245,6 +245,10 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     if (await otherRunsOverlapped(batchId(runId, attempt, n), header.organizations, batch.readAt)) {
       await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
     }
+    // docs/EVENTS.md: one Affected per person the batch's effects name, before the batch is recorded done: a batch
+    // stopped in between is applied again by its retry and puts the same events again (same ids), none is lost
+    const told = { runId, id: batchId(runId, attempt, n), n, attempt, organizationId, userIds: batch.userIds };
+    await publish(batchAffectedEvents(told, applied));
     await endBatch({ ...batch, skipped, carry, planId }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
     await journal(batch, organizationId, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"

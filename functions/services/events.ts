@@ -4,7 +4,8 @@ import { RUN_TRANSITIONS, type RunTransition } from '../domain/lifecycle/bulk-ru
 import { now } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import { entrySize, putOnBus, PUT_EVENTS_MAX_ENTRY_BYTES, type BusEntry } from '../store/event-bus.js';
-import type { OperationRecord } from '../store/operations.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { removeOutbox, type OperationRecord, type OutboxEntry } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages, summarize, type PlanEntry, type SummaryRow } from '../store/plans.js';
 import type { RunRecord } from '../store/runs.js';
 
@@ -83,11 +84,14 @@ export type PersonEffect =
  * Each person the plan names, with the effects on them: both sides of a broken contact, the user leaving a chat,
  * the members made administrators; the operation's user also gets what happens to its chats, files and tasks
  * (effects that name no person). The other members of a frozen or deleted chat are the chat service's to find by
- * `chatId` (the plan does not list them).
+ * `chatId` (the plan does not list them). With no subject (a billing run's batch, many members at once) effects that
+ * name no person are told to no one: the run's own events count them.
  */
-export function affectedPeople(subjectUserId: string, entries: readonly PlanEntry[]): Map<string, PersonEffect[]> {
+export function affectedPeople(subjectUserId: string | undefined, entries: readonly PlanEntry[]): Map<string, PersonEffect[]> {
   const people = new Map<string, PersonEffect[]>();
-  const add = (userId: string, e: PersonEffect) => (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
+  const add = (userId: string | undefined, e: PersonEffect) => {
+    if (userId !== undefined) (people.get(userId) ?? people.set(userId, []).get(userId)!).push(e);
+  };
   for (const { effect: e, chatId } of entries) {
     const inChat = chatId ? { chatId } : {};
     switch (e.kind) {
@@ -173,6 +177,9 @@ export interface TransitionFacts {
   set?: Partial<OperationRecord>;
   /** The plan's entries when the caller holds them (a request, before its plan is stored); read from the plan otherwise. */
   entries?: readonly PlanEntry[];
+  /** As recorded in the outbox (the same events when built again): when, and who acted. */
+  at?: string;
+  by?: string;
 }
 
 /** The events of one transition: its own, and at request and application one `Affected` per person. */
@@ -182,7 +189,7 @@ export async function transitionEvents(facts: TransitionFacts): Promise<BusEntry
   if (!detailType) throw new Error(`docs/EVENTS.md names no event for ${op.operation} transition ${name}`);
   const phase = REQUESTED.includes(name) ? 'requested' : APPLIED.includes(name) ? 'applied' : undefined;
   const plan = await planOf(op, facts.entries, phase !== undefined);
-  const at = now();
+  const at = facts.at ?? now();
   const key = `${op.id}:${name}:${op.runCount}`;
   const organizationIds = organizationsOf(op);
   const base = { operationId: op.id, operation: op.operation, userId: op.userId, organizationIds, link: operationLink(op) };
@@ -193,7 +200,7 @@ export async function transitionEvents(facts: TransitionFacts): Promise<BusEntry
     rule: TRANSITIONS[name].rules,
     from: facts.from,
     status: op.status,
-    by: actorOf(name, op, facts.set ?? {}),
+    by: facts.by ?? actorOf(name, op, facts.set ?? {}),
     at,
     runCount: op.runCount,
     ...(op.sourceOrganizationId ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId } : { organizationId: op.organizationId }),
@@ -272,35 +279,121 @@ export function runTransitionEvent(run: RunRecord, transition: RunTransition | '
 }
 
 /**
- * Puts the events on the operation bus (OPERATION_EVENT_BUS_NAME). The transition has committed: a failure to put
- * is logged with every event it lost (never thrown: the caller's transition stands and a retried step would not make
- * it again). A function the stack gives no bus emits nothing and says so.
+ * Puts the events on the operation bus (OPERATION_EVENT_BUS_NAME). Answers the events that did not land (all of
+ * them when the request itself failed, or the function was given no bus), each logged; never throws.
  */
-export async function publish(entries: readonly BusEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+export async function publish(entries: readonly BusEntry[]): Promise<BusEntry[]> {
+  if (entries.length === 0) return [];
   const bus = process.env.OPERATION_EVENT_BUS_NAME;
   if (!bus) {
+    // left in the outbox for a function the stack gives the bus (never removed as if delivered)
     logger.warn('no OPERATION_EVENT_BUS_NAME: events not emitted', { detailTypes: entries.map((e) => e.detailType) });
-    return;
+    return [...entries];
   }
   try {
     const { failed } = await putOnBus(bus, entries);
     for (const f of failed) logger.error('event not emitted', { id: f.entry.detail.id, detailType: f.entry.detailType, error: f.error });
+    return failed.map((f) => f.entry);
   } catch (error) {
     logger.error('events not emitted', { ids: entries.map((e) => e.detail.id), error: (error as Error).message });
+    return [...entries];
   }
 }
 
-/** After an operation's transition committed: its events. Never throws. */
-export async function emitTransition(facts: TransitionFacts): Promise<void> {
-  let entries: BusEntry[];
-  try {
-    entries = await transitionEvents(facts);
-  } catch (error) {
-    logger.error('events not built', { operationId: facts.op.id, transition: facts.name, error: (error as Error).message });
-    return;
+/** docs/EVENTS.md outbox: the record a transition commits with, from which its events are built (now or on a retry). */
+export function outboxEntry(
+  op: OperationRecord,
+  name: TransitionName,
+  from: OperationRecord['status'] | null,
+  set: Partial<OperationRecord> = {},
+): OutboxEntry {
+  const { pendingEvents, ...snapshot } = op;
+  return { key: `${op.id}:${name}:${op.runCount}`, name, from, at: now(), by: actorOf(name, op, set), op: snapshot };
+}
+
+/** A step's invocation: the outbox entries it could not deliver (functions/handlers/steps/step.ts fails the step on them). */
+const undelivered = new AsyncLocalStorage<OutboxEntry[]>();
+export async function checkingDelivery<R>(run: () => Promise<R>): Promise<{ result: R; undelivered: OutboxEntry[] }> {
+  const left: OutboxEntry[] = [];
+  const result = await undelivered.run(left, run);
+  return { result, undelivered: left };
+}
+
+/**
+ * After the transitions committed (their outbox entries with them): their events on the bus, then the entries
+ * removed; answers the entries left. An entry whose events did not all land stays on the operation for the retry
+ * path (the operation's next transition, or the next step of its execution reading it, flushPending); a consumer
+ * recognises a second delivery of an event by its `id`. `given`: plan entries the caller holds, by entry key (a
+ * request before its plan is stored). Never throws.
+ */
+export async function deliver(
+  operationId: string,
+  outbox: readonly OutboxEntry[],
+  given?: ReadonlyMap<string, readonly PlanEntry[]>,
+): Promise<OutboxEntry[]> {
+  if (outbox.length === 0) return [];
+  const built: { entry: OutboxEntry; events: BusEntry[] }[] = [];
+  for (const entry of outbox) {
+    try {
+      const entries = given?.get(entry.key);
+      const { op, from, at, by } = entry;
+      const events = await transitionEvents({ op, name: entry.name as TransitionName, from, at, by, ...(entries ? { entries } : {}) });
+      built.push({ entry, events });
+    } catch (error) {
+      logger.error('events not built', { operationId, transition: entry.name, error: (error as Error).message });
+    }
   }
-  await publish(entries);
+  const lost = new Set(await publish(built.flatMap((b) => b.events)));
+  const landed = built.filter((b) => !b.events.some((e) => lost.has(e))).map((b) => b.entry);
+  try {
+    await removeOutbox(operationId, landed);
+  } catch (error) {
+    // the events are on the bus; the entries go again later, and their ids say they are the same events
+    logger.warn('outbox entries not removed', { operationId, keys: landed.map((e) => e.key), error: (error as Error).message });
+  }
+  const left = outbox.filter((e) => !landed.includes(e));
+  const seen = undelivered.getStore();
+  if (seen) for (const e of left) if (!seen.some((s) => s.key === e.key)) seen.push(e);
+  return left;
+}
+
+/** The operation's outbox entries on the bus; the record lists those left (none once all landed). */
+export async function deliverPending(op: OperationRecord, given?: readonly PlanEntry[]): Promise<void> {
+  if (!op.pendingEvents?.length) return;
+  const left = await deliver(op.id, op.pendingEvents, given ? new Map(op.pendingEvents.map((e) => [e.key, given])) : undefined);
+  if (left.length) op.pendingEvents = left;
+  else delete op.pendingEvents;
+}
+
+/**
+ * The retry path, for a step reading its operation: what an earlier invocation committed and did not deliver (it
+ * stopped between the commit and PutEvents, or PutEvents failed). Steps of one execution run one after another, so
+ * nothing else is delivering these entries meanwhile.
+ */
+export async function flushPending<T extends OperationRecord | undefined>(op: T): Promise<T> {
+  if (op && process.env.OPERATION_EVENT_BUS_NAME) await deliverPending(op); // a function given no bus leaves them
+  return op;
+}
+
+/**
+ * B1: the `Affected` events of one batch of a billing run, once its effects are applied: one per person its effects
+ * name (each member deleted, each contact of theirs, each member made administrator of a chat they leave), split
+ * past 256 KB; PutEvents sends them 10 (and 256 KB) a request. A batch plans at most BATCH_WORK effects, so a batch
+ * emits at most that many people (twice, for contacts), and a 10,000-member cancellation 20 batches of them.
+ * Ids `{runId}:{batch}:applied:{userId}`: a retried batch puts the same events again, and a consumer drops them.
+ */
+export function batchAffectedEvents(
+  batch: { runId: string; id: string; n: number; attempt: number; organizationId: string; userIds: readonly string[] },
+  applied: readonly PlanEntry[],
+): BusEntry[] {
+  const members = new Set(batch.userIds);
+  const at = now();
+  const link = `/billing-runs/${encodeURIComponent(batch.runId)}`;
+  const common = { runId: batch.runId, batch: batch.n, attempt: batch.attempt, organizationIds: [batch.organizationId], link };
+  return [...affectedPeople(undefined, applied)].flatMap(([userId, effects]) => {
+    const person = { ...common, phase: 'applied', transition: 'batch-deleted', affectedUserId: userId, subject: members.has(userId), when: at };
+    return splitBySize(`${batch.id}:applied:${userId}`, person, effects);
+  });
 }
 
 /** After a billing run's transition committed. Never throws. */

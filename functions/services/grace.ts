@@ -6,6 +6,7 @@ import { audit, auditOf, getOperation, releaseLock, type OperationError, type Op
 import type { PlanEntry } from '../store/plans.js';
 import { reactivateUser, setDeletionGraceDays } from '../store/suspensions.js';
 import { create, move, requireStatus } from './transitions.js';
+import { flushPending } from './events.js';
 import { callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { beginRun, startExecution, stopExecution } from './executions.js';
 import { operationView, storePlan } from './views.js';
@@ -108,7 +109,7 @@ export async function cancelScheduledForContract(op: OperationRecord, runId: str
  * conditional); undone or cancelled first, nothing is purged. A retried step that already began says so again.
  */
 export async function startPurge(operationId: string): Promise<{ purge: boolean; export?: true }> {
-  const op = await getOperation(operationId);
+  const op = await flushPending(await getOperation(operationId)); // docs/EVENTS.md: the outbox's retry path
   if (!op) return { purge: false }; // gone with the world it belonged to (a world load replaces everything)
   const exporting = op.export ? { export: true as const } : {}; // X4: the state machine's ExportRequested reads it
   if (op.status === 'running' && op.runCount === 1) return { purge: true, ...exporting };

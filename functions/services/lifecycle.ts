@@ -4,6 +4,7 @@ import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releas
 import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
 import { mustGetOrganization, mustGetUser } from './access.js';
 import { assertPremises, move } from './transitions.js';
+import { flushPending } from './events.js';
 import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';
 import { settleAfter } from './settle.js';
 import { failScheduled, reactivateAfterFailedPurge } from './grace.js';
@@ -12,7 +13,7 @@ import { assertSamePlan } from './views.js';
 import { successorOf } from './successor.js';
 
 async function mustGetOperation(id: string): Promise<OperationRecord> {
-  const op = await getOperation(id);
+  const op = await flushPending(await getOperation(id)); // docs/EVENTS.md: the retry path of the outbox
   if (!op) throw new NotFound(`operation ${id} does not exist`);
   return op;
 }

@@ -103,7 +103,9 @@ export function parseFilter(filter: string): { userName: string } {
   }
   const only = parsed.length === 1 ? Object.entries(parsed[0] as Record<string, unknown>) : [];
   const [attribute, expression] = only.length === 1 ? only[0]! : [];
-  const ok = typeof attribute === 'string' && attribute.toLowerCase() === 'username' && Array.isArray(expression) && expression.length === 2 && String(expression[0]).toLowerCase() === 'eq' && typeof expression[1] === 'string';
+  // the whole filter is that one expression: SCIMMY's parser lets a dangling `and` or `or` through
+  const whole = /^\s*userName\s+eq\s+"(?:[^"\\]|\\.)*"\s*$/i.test(filter);
+  const ok = whole && typeof attribute === 'string' && attribute.toLowerCase() === 'username' && Array.isArray(expression) && expression.length === 2 && String(expression[0]).toLowerCase() === 'eq' && typeof expression[1] === 'string';
   if (!ok) throw new ScimError(400, `filter ${JSON.stringify(filter)}: only userName eq "…" is supported`, 'invalidFilter');
   return { userName: expression[1] as string };
 }
@@ -187,6 +189,10 @@ function normaliseActive(body: unknown): unknown {
     ...b,
     Operations: b.Operations.map((op, i) => {
       if (!op || typeof op !== 'object') return op;
+      // RFC 7644 §3.5.2: a value filter selects values of a multi-valued attribute (SCIMMY would ignore it on `active`)
+      if (typeof op.path === 'string' && /^active\s*\[/i.test(op.path)) {
+        throw new ScimError(400, `operation ${i + 1}: active is single-valued; the value filter of path ${JSON.stringify(op.path)} does not apply to it`, 'invalidPath');
+      }
       if (typeof op.path === 'string' && op.path.toLowerCase() === 'active') return { ...op, value: booleanOf(op.value, `operation ${i + 1}`) };
       if (op.path === undefined && op.value && typeof op.value === 'object' && 'active' in op.value) return { ...op, value: { ...op.value, active: booleanOf(op.value.active, `operation ${i + 1}`) } };
       return op;

@@ -4,7 +4,7 @@ import { now, nowMs } from '../shared/clock.js';
 import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
 import { createOperation, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
-import { emitTransition } from './events.js';
+import { deliverPending, outboxEntry } from './events.js';
 import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
 
 /**
@@ -22,9 +22,13 @@ export async function move(
   // read (a second approval finding the first one's run) gets 409 instead of moving what moved on
   requireStatus(name, op);
   const set = { ...options.set, ...(rule.to === 'failed' ? { failedAt: now() } : {}) };
-  const moved = await transition(op, [op.status], rule.to, set, options.remove ?? [], options.with ?? []);
-  // docs/EVENTS.md: the transition's event, once it has committed (a write that lost its race emits nothing)
-  await emitTransition({ op: moved, name, from: op.status, set });
+  // docs/EVENTS.md, at least once: the transition's outbox entry is written by the write that commits it (a write
+  // that lost its race records nothing); its events go out after, with any an earlier invocation left undelivered
+  const after = { ...op, ...set, status: rule.to } as OperationRecord;
+  for (const k of options.remove ?? []) delete after[k];
+  const entry = outboxEntry(after, name, op.status, set);
+  const moved = await transition(op, [op.status], rule.to, set, options.remove ?? [], [...(options.with ?? []), { outbox: [entry] }]);
+  await deliverPending(moved);
   return moved;
 }
 
@@ -43,10 +47,13 @@ export async function create(
   // `then`: a second transition in the same creating transaction (a deletion requested and started at once)
   if (options.then) requireStatus(options.then.name, op);
   const created: OperationRecord = options.then ? { ...op, ...options.then.set, status: transitionFor(options.then.name, op).to } : op;
-  await createOperation(created, options.with ?? []);
-  await emitTransition({ op, name, from: null, ...(options.entries ? { entries: options.entries } : {}) });
-  if (options.then) await emitTransition({ op: created, name: options.then.name, from: op.status, set: options.then.set, ...(options.entries ? { entries: options.entries } : {}) });
-  return created;
+  // docs/EVENTS.md: the outbox entries in the creating transaction, on the operation's own item
+  const then = options.then ? [outboxEntry(created, options.then.name, op.status, options.then.set)] : [];
+  const outbox = [outboxEntry(op, name, null), ...then];
+  await createOperation(created, [...(options.with ?? []), { outbox }]);
+  const record: OperationRecord = { ...created, pendingEvents: outbox };
+  await deliverPending(record, options.entries); // a creation's own entries only
+  return record;
 }
 
 /** 409 unless the operation's status allows the transition (CONTRACT.md `conflict`). */

@@ -68,7 +68,27 @@ export interface OperationRecord {
   successorId?: string;
   /** X4: requested with `"export": true`. */
   export?: boolean;
+  /** docs/EVENTS.md outbox: committed transitions whose events are not yet known to be on the bus (oldest first). */
+  pendingEvents?: OutboxEntry[];
 }
+
+/**
+ * docs/EVENTS.md, at least once: a transition's events, recorded on the operation's own item by the write that
+ * commits the transition (an attribute `outbox:<transition>:<run>`; no item another operation writes, no extra item
+ * in a transaction), removed once they are on the bus. The events are built again from it, the same ids and `at`.
+ */
+export interface OutboxEntry {
+  /** The transition event's id (its idempotency key): `<operation>:<transition>:<run>`. */
+  key: string;
+  name: string;
+  from: Status | null;
+  at: string;
+  by: string;
+  /** The operation as the transition left it. */
+  op: OperationRecord;
+}
+const OUTBOX_PREFIX = 'outbox:';
+const outboxAttribute = (e: OutboxEntry) => `${OUTBOX_PREFIX}${e.key.slice(e.op.id.length + 1)}`;
 
 /**
  * What commits with a status change or an operation's creation, in the same transaction: the store builds the
@@ -93,7 +113,9 @@ export type WithTransition =
   | { plan: readonly Record<string, unknown>[] }
   /** D7: the user suspended (creation of a scheduled deletion), or active again (its wait ended). */
   | { suspend: User }
-  | { reactivate: User };
+  | { reactivate: User }
+  /** docs/EVENTS.md: the transition's events, on the operation's own item in the same write (not an item of its own). */
+  | { outbox: readonly OutboxEntry[] };
 
 function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[] {
   return intents.flatMap((intent): any[] => {
@@ -107,6 +129,7 @@ function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[
       return intent.audit.map((entry, i) => ({ Put: { TableName: tableName(), Item: auditItem({ operationId: op.id }, entry, at, i) } }));
     }
     if ('suspend' in intent) return suspensionItems(intent.suspend);
+    if ('outbox' in intent) return []; // written by the operation's own Put or Update (outboxOf)
     return reactivationItems(intent.reactivate);
   });
 }
@@ -114,7 +137,9 @@ function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
 export { now } from '../shared/clock.js';
 
-const OP_FIELDS = (op: OperationRecord) => ({ ...keys.operation(op.id), type: 'operation', GSI1PK: keys.userOperations(op.userId), GSI1SK: `${op.createdAt}#${op.id}`, ...op });
+const OP_FIELDS = ({ pendingEvents, ...op }: OperationRecord) => ({ ...keys.operation(op.id), type: 'operation', GSI1PK: keys.userOperations(op.userId), GSI1SK: `${op.createdAt}#${op.id}`, ...op });
+
+const outboxOf = (intents: readonly WithTransition[]): OutboxEntry[] => intents.flatMap((i) => ('outbox' in i ? i.outbox : []));
 
 /** The organizations' lists an operation appears in (the console's), written with the operation. */
 function indexItems(op: OperationRecord) {
@@ -172,7 +197,13 @@ export async function createOperation(op: OperationRecord, intents: readonly Wit
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
-          { Put: { TableName: tableName(), Item: OP_FIELDS(op), ConditionExpression: 'attribute_not_exists(PK)' } },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...OP_FIELDS(op), ...Object.fromEntries(outboxOf(intents).map((e) => [outboxAttribute(e), e])) },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
           ...alsoTransact,
           ...indexItems(op).map((Item) => ({ Put: { TableName: tableName(), Item } })),
         ]);
@@ -205,7 +236,32 @@ export async function releaseLock(userId: string, operationId: string): Promise<
   }
 }
 
-const toOperation = ({ PK, SK, GSI1PK, GSI1SK, type, ...op }: Record<string, any>) => op as OperationRecord;
+function toOperation({ PK, SK, GSI1PK, GSI1SK, type, ...item }: Record<string, any>): OperationRecord {
+  const op: Record<string, any> = {};
+  const pending: OutboxEntry[] = [];
+  for (const [k, v] of Object.entries(item)) (k.startsWith(OUTBOX_PREFIX) ? pending.push(v) : (op[k] = v));
+  if (pending.length) op.pendingEvents = pending.sort((a, b) => a.at.localeCompare(b.at) || a.key.localeCompare(b.key));
+  return op as OperationRecord;
+}
+
+/** docs/EVENTS.md: the entries' events are on the bus; an operation gone meanwhile (a world load) is not written again. */
+export async function removeOutbox(operationId: string, entries: readonly OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const names = Object.fromEntries(entries.map((e, i) => [`#o${i}`, outboxAttribute(e)]));
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.operation(operationId),
+        UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: names,
+      }),
+    );
+  } catch (error) {
+    if (!conditionFailed(error)) throw error;
+  }
+}
 
 export async function getOperation(id: string): Promise<OperationRecord | undefined> {
   const item = await getItem(keys.operation(id));
@@ -237,6 +293,12 @@ export async function transition(
     values[`:s${i}`] = v;
     sets.push(`#s${i} = :s${i}`);
   });
+  const outbox = outboxOf(intents);
+  outbox.forEach((e, i) => {
+    names[`#o${i}`] = outboxAttribute(e);
+    values[`:o${i}`] = e;
+    sets.push(`#o${i} = :o${i}`);
+  });
   const removes = remove.map((k, i) => {
     names[`#r${i}`] = k;
     return `#r${i}`;
@@ -267,6 +329,8 @@ export async function transition(
   // what the transaction wrote, on the record the caller read (no read back)
   const after: Record<string, unknown> = { ...op, ...set, status: to, updatedAt: values[':at'] };
   for (const k of remove) delete after[k];
+  const pending = [...(op.pendingEvents ?? []), ...outbox];
+  if (pending.length) after.pendingEvents = pending;
   return after as unknown as OperationRecord;
 }
 

@@ -24,6 +24,7 @@ export const TRANSIENT_STORE_ERRORS = [
   'InternalServerError',
   'IncompleteBatch',
   'TimeoutError',
+  'EventsNotPublished', // docs/EVENTS.md: the outbox is delivered by the retried step (functions/handlers/steps/step.ts)
 ];
 
 export interface OperationWorkflowProps {

@@ -138,6 +138,58 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     }
   });
 
+  it('O1, T3: at least once across a crash: Finalize stopped between its commit and PutEvents, PutEvents failing at Finalize or at the approval; each event exactly once, same id and time', async () => {
+    const transferOnce = async () => {
+      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      expect((await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' })).status).toBe(202);
+      expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+      await target.call('POST', '/_local/idle');
+      const events = await newEvents();
+      expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
+      const ids = events.filter((e) => e.detail.operationId === id).map((e) => e.detail.id);
+      expect(new Set(ids).size, 'no event twice').toBe(ids.length);
+      return { id, events };
+    };
+    // a crash: Finalize's first write is the transition's transaction (with its outbox entry); it stops right after
+    // it, so nothing of it reaches the bus; MarkFailed (its Catch) reads the operation and delivers the outbox
+    await load(demoWorld());
+    await target.faultReport();
+    await target.fault('finalize', { times: 1, when: 'mid', afterWrites: 1, error: 'Sandbox.Timedout' });
+    try {
+      const { id, events } = await transferOnce();
+      expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
+      expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({ id: `${id}:succeed:1`, status: 'succeeded' });
+      const audit = (await target.call('GET', `/operations/${id}/audit`, { as: 'adminA' })).body;
+      expect(JSON.stringify(audit)).toContain('finalize-interrupted'); // the crash really happened after the commit
+    } finally {
+      await target.fault('finalize');
+    }
+    // PutEvents refused at Finalize: the step fails (EventsNotPublished), its Retry delivers the outbox
+    await load(demoWorld());
+    await target.fault('finalize', { times: 1, when: 'mid', atWrite: '^PutEvents ', error: 'InternalException' });
+    try {
+      const { events } = await transferOnce();
+      expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
+      expect(events.filter((e) => e['detail-type'] === 'Affected' && e.detail.phase === 'applied').length).toBeGreaterThan(0);
+    } finally {
+      await target.fault('finalize');
+    }
+    // PutEvents refused at the approval (an API call: it answers 202, the transition stands): the execution's first
+    // step delivers Transfer Approved, once, with the id and time the transition recorded
+    await load(demoWorld());
+    await target.fault('transfers', { times: 1, when: 'mid', atWrite: '^PutEvents .*Transfer Approved', error: 'InternalException' });
+    try {
+      const { id, events } = await transferOnce();
+      expect((await target.faultReport()).fired).toMatchObject({ transfers: 1 });
+      const approved = events.find((e) => e['detail-type'] === 'Transfer Approved')!.detail;
+      expect(approved).toMatchObject({ id: `${id}:approve:1`, by: 'adminC' });
+      const op = (await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body;
+      expect(Date.parse(approved.at)).toBeLessThanOrEqual(Date.parse(op.updatedAt));
+    } finally {
+      await target.fault('transfers');
+    }
+  });
+
   it('T4, B2: a transfer into a full organization emits Waiting For Seat, then Seat Freed when a billing event adds seats, then Succeeded', async () => {
     await load(demoWorld());
     const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } })).body.id;
@@ -204,13 +256,28 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(events.find((e) => e['detail-type'] === 'Deletion Undone')!.detail).toMatchObject({ by: 'adminA', status: 'cancelled', from: 'scheduled' });
   });
 
-  it('B1: a contract cancellation emits Billing Run Created and Billing Run Succeeded with its counts', async () => {
+  it('B1: a contract cancellation emits Billing Run Created and Succeeded with its counts, and one Affected per person its batch names', async () => {
     await load(demoWorld());
     const put = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
     expect(put.eventId).toBeTruthy();
     await target.call('POST', '/_local/idle');
-    const events = (await newEvents()).filter((e) => e['detail-type'].startsWith('Billing Run'));
+    const all = await newEvents();
+    const events = all.filter((e) => e['detail-type'].startsWith('Billing Run'));
     expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    // B1: one Affected per person the run's batch names: each member deleted (subject), each contact of theirs
+    const told = all.filter((e) => e['detail-type'] === 'Affected' && e.detail.runId === events[0]!.detail.runId);
+    const members = demoWorld().users.filter((u: any) => u.organizationId === 'B').map((u: any) => u.id);
+    expect(members.length).toBeGreaterThan(0);
+    expect(new Set(told.map((e) => e.detail.id)).size).toBe(told.length);
+    expect(new Set(told.map((e) => e.detail.affectedUserId)).size).toBe(told.length); // one batch: one each
+    for (const m of members) expect(told.find((e) => e.detail.affectedUserId === m)?.detail, m).toMatchObject({ subject: true, phase: 'applied', effects: expect.arrayContaining([expect.objectContaining({ kind: 'user-deleted' })]) });
+    for (const c of demoWorld().contacts) {
+      const [x, y] = c as [string, string];
+      if (members.includes(x) !== members.includes(y)) {
+        const other = members.includes(x) ? y : x;
+        expect(told.find((e) => e.detail.affectedUserId === other)?.detail.effects, `contact ${x}-${y}`).toContainEqual(expect.objectContaining({ kind: 'contact-removed' }));
+      }
+    }
     const runId = events[0]!.detail.runId;
     const run = (await target.call('GET', `/billing-runs/${runId}`, { token: await target.operator.token() })).body;
     expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, organizationId: 'B', status: 'succeeded', counts: { total: run.total, done: run.done, failed: run.failed } });

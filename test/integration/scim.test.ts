@@ -206,4 +206,51 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
       ['PATCH', '/scim/v2/Users/a2', 401], // the revoked token's call, refused, is filed too
     ]);
   });
+
+  it('RFC 7644 §3.12: a revoked token is 401 on every route (discovery, list, read, PATCH, DELETE), changes nothing, and each refusal is filed', async () => {
+    await fresh(7);
+    expect((await target.call('DELETE', `/organizations/A/scim-tokens/${tokenId}`, { as: 'adminA' })).status).toBe(200);
+    const before = JSON.stringify(await target.export());
+    const routes: [string, string, unknown?][] = [
+      ['GET', '/ServiceProviderConfig'],
+      ['GET', '/ResourceTypes'],
+      ['GET', '/ResourceTypes/User'],
+      ['GET', '/Schemas'],
+      ['GET', `/Schemas/${USER}`],
+      ['GET', '/Users'],
+      ['GET', '/Users/a2'],
+      ['PATCH', '/Users/a2', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] }],
+      ['DELETE', '/Users/a3'],
+    ];
+    for (const [method, route, body] of routes) {
+      const a = await scim(method, route, body === undefined ? {} : { body });
+      expect(a.status, `${method} ${route}`).toBe(401);
+      expect(a.body, `${method} ${route}`).toMatchObject({ schemas: [ERROR], status: '401', detail: expect.stringContaining('revoked') });
+    }
+    expect(JSON.stringify(await target.export())).toBe(before);
+    const calls = (await target.call('GET', '/organizations/A/scim-tokens', { as: 'adminA' })).body.calls;
+    const refused = calls.filter((c: any) => c.status === 401).map((c: any) => `${c.method} ${c.path}`);
+    for (const [method, route] of routes) expect(refused, `${method} ${route}`).toContain(`${method} /scim/v2${route.split('?')[0]}`);
+  });
+
+  it('unknown attributes in a PATCH value object or as its path, and malformed filters (open quote, unknown operator, bad attribute path): 400, nothing changes', async () => {
+    await fresh(7);
+    const before = JSON.stringify(await target.export());
+    for (const value of [{ favouriteColour: 'blue' }, { active: false, favouriteColour: 'blue' }]) {
+      const a = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', value }] } });
+      expect(a.status, JSON.stringify(value)).toBe(400);
+      expect(a.body, JSON.stringify(value)).toMatchObject({ schemas: [ERROR], status: '400', scimType: expect.stringMatching(/^(invalidPath|invalidValue|mutability)$/) });
+    }
+    for (const path of ['name.nickname.more', 'urn:example:nothing:favouriteColour', 'active[value eq true]']) {
+      const a = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path, value: false }] } });
+      expect(a.status, path).toBe(400);
+      expect(a.body.schemas, path).toEqual([ERROR]);
+    }
+    for (const filter of ['userName eq "a1', 'userName zz "a1"', 'userName eq "a1" and', 'favouriteColour eq "blue"', '']) {
+      const a = await scim('GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      expect(a.status, JSON.stringify(filter)).toBe(400);
+      expect(a.body, JSON.stringify(filter)).toMatchObject({ schemas: [ERROR], scimType: 'invalidFilter' });
+    }
+    expect(JSON.stringify(await target.export())).toBe(before);
+  });
 });

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
-import { AFFECTED_DETAIL_TYPE, affectedPeople, OPERATION_DETAIL_TYPES, RUN_DETAIL_TYPES, transitionEvents } from '../../functions/services/events.js';
-import { entrySize, PUT_EVENTS_MAX_ENTRY_BYTES } from '../../functions/store/event-bus.js';
+import { AFFECTED_DETAIL_TYPE, affectedPeople, batchAffectedEvents, OPERATION_DETAIL_TYPES, RUN_DETAIL_TYPES, transitionEvents } from '../../functions/services/events.js';
+import { entrySize, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_ENTRY_BYTES, requestChunks } from '../../functions/store/event-bus.js';
+import { BATCH_SIZE } from '../../functions/services/bulk-run.js';
 import { TRANSITIONS, type TransitionName } from '../../functions/domain/lifecycle/operation.js';
 import type { Effect } from '../../functions/domain/impact.js';
 import type { OperationRecord } from '../../functions/store/operations.js';
@@ -74,5 +75,52 @@ describe('Affected: who is told what (docs/EVENTS.md)', () => {
     expect(transfer.filter((e) => e.detailType === 'Affected').map((e) => e.detail.when)).toEqual([null, null]);
     const scheduled = await transitionEvents({ op: op({ status: 'scheduled', purgeAt: '2026-11-08T00:00:00.000Z' }), name: 'schedule', from: null, entries });
     expect(scheduled.filter((e) => e.detailType === 'Affected').map((e) => e.detail.when)).toEqual(['2026-11-08T00:00:00.000Z', '2026-11-08T00:00:00.000Z']);
+  });
+
+  it('B1: a 10,000-member cancellation: one Affected per person a batch names (members, their contacts, members made administrators), PutEvents of at most 10 entries and 256 KB', () => {
+    const run = 'run-1';
+    let events = 0;
+    let requests = 0;
+    const people = new Set<string>();
+    for (let n = 0; n < 10_000 / BATCH_SIZE; n++) {
+      const members = Array.from({ length: BATCH_SIZE }, (_, i) => `m${n * BATCH_SIZE + i}`);
+      // each member: deleted, 3 contacts outside (one shared by all of the batch), a group left, a grant to a colleague, a file
+      const applied = members.flatMap((m, k) => {
+        const i = n * BATCH_SIZE + k;
+        return [
+          { effect: { kind: 'user-deleted', rule: 'D2', userId: m } as Effect },
+          ...[`x${i}`, `y${i}`, 'everyone'].map((c) => ({ effect: { kind: 'contact-removed', rule: 'D4', userIds: [m, c] } as Effect })),
+          { effect: { kind: 'chat-left', rule: 'D5', chatId: `g${n}`, userId: m } as Effect },
+          { effect: { kind: 'admin-granted', rule: 'D5', chatId: `g${i}`, userIds: [`x${i}`] } as Effect },
+          { effect: { kind: 'file-deleted', rule: 'F2', fileId: `f${m}` } as Effect, chatId: `g${n}` },
+        ];
+      });
+      const out = batchAffectedEvents({ runId: run, id: `${run}.b${n}`, n, attempt: 0, organizationId: 'O', userIds: members }, applied);
+      const told = new Set(out.map((e) => e.detail.affectedUserId as string));
+      expect(told.size).toBe(BATCH_SIZE * 3 + 1); // the members, their own contacts, and the one they share
+      for (const m of members) expect(out.find((e) => e.detail.affectedUserId === m)!.detail).toMatchObject({ subject: true, runId: run, batch: n, phase: 'applied' });
+      expect(out.flatMap((e) => e.detail.effects as { kind: string }[]).some((e) => e.kind === 'file-deleted')).toBe(false); // names no person
+      const everyone = out.filter((e) => e.detail.affectedUserId === 'everyone');
+      expect(everyone.flatMap((e) => e.detail.effects as unknown[])).toHaveLength(BATCH_SIZE);
+      const chunks = requestChunks(out, 'offboard-operations');
+      for (const c of chunks) {
+        expect(c.length).toBeLessThanOrEqual(PUT_EVENTS_MAX_ENTRIES);
+        expect(c.reduce((b, e) => b + entrySize(e, 'offboard-operations'), 0)).toBeLessThanOrEqual(PUT_EVENTS_MAX_ENTRY_BYTES);
+      }
+      expect(chunks.flat()).toEqual(out);
+      out.forEach((e) => people.add(e.detail.affectedUserId as string));
+      events += out.length;
+      requests += chunks.length;
+    }
+    // bounded: about one event per person told in each batch, about a tenth of that in requests
+    expect(people.size).toBe(10_000 * 3 + 1);
+    expect(events).toBeLessThanOrEqual(people.size + 20 * 2);
+    expect(requests).toBeLessThanOrEqual(Math.ceil(events / PUT_EVENTS_MAX_ENTRIES) + 20 * 2);
+  });
+
+  it('PutEvents requests: a request closes at 10 entries or before its entries pass 256 KB together', () => {
+    const entry = (bytes: number) => ({ source: 'offboard', detailType: 'Affected', detail: { id: 'x', pad: 'p'.repeat(bytes) } });
+    expect(requestChunks(Array.from({ length: 25 }, () => entry(10)), 'bus').map((c) => c.length)).toEqual([10, 10, 5]);
+    expect(requestChunks([entry(200_000), entry(100_000), entry(100_000), entry(70_000)], 'bus').map((c) => c.length)).toEqual([1, 2, 1]);
   });
 });
