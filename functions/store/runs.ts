@@ -4,7 +4,7 @@ import { Conflict } from '../shared/errors.js';
 import { FILTERED_READ, filteredPage, queryAll, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { GSI1, keys, operationPosition, runIndexKey } from './keys.js';
-import { now, nowMs } from '../shared/clock.js';
+import { now } from '../shared/clock.js';
 import { getItem, tableName } from './table.js';
 import type { RunStatus } from '../domain/lifecycle/bulk-run.js';
 
