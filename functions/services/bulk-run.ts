@@ -1,4 +1,4 @@
-import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
+import { effectIds, mergeEffects, settledChatOf, type Effect } from '../domain/impact.js';
 import { emitRunTransition } from './events.js';
 import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
 import { now, nowMs } from '../shared/clock.js';
@@ -242,7 +242,7 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
     if (await otherRunsOverlapped(batchId(runId, attempt, n), header.organizations, batch.readAt)) {
-      await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
+      await settleChats(applied.flatMap((e) => settledChatOf(e.effect) ?? []));
     }
     await endBatch({ ...batch, skipped, carry, planId }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
     await journal(batch, organizationId, 'end');
