@@ -140,7 +140,8 @@ export async function savedPreview(id: string): Promise<PlanHeader> {
 export async function checkPreview(previewId: string, what: { operation: Operation; userId: string; destinationOrganizationId?: string; by: string }, fingerprintNow: string) {
   const preview = await savedPreview(previewId);
   if (preview.operation !== what.operation || preview.userId !== what.userId || (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId) {
-    throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`, 'previewId');
+    const of = `${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''}`;
+    throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${of})`, 'previewId');
   }
   try {
     assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
