@@ -8,7 +8,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { OperationEvents } from './constructs/operation-events.js';
 import type { OffboardFunction } from './constructs/offboard-function.js';
 import { PlanningWorkflow } from './constructs/planning-workflow.js';
-import { OperationWorkflow, transferStateMachineArn, transferStateMachineName } from './constructs/operation-workflow.js';
+import { transferStateMachineArn, transferStateMachineName } from './constructs/operation-workflow.js';
+import { DeletionWorkflow } from './constructs/deletion-workflow.js';
+import { TransferWorkflow } from './constructs/transfer-workflow.js';
 import { WorkflowSteps } from './constructs/workflow-steps.js';
 
 export interface OffboardStackProps extends StackProps {
@@ -50,14 +52,14 @@ export class OffboardStack extends Stack {
     super(scope, id, props);
     const data = new Data(this, 'Data', { retain: props.retainData });
     const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket, exports: data.exports });
-    const transfer = new OperationWorkflow(this, 'TransferWorkflow', { operation: 'transfer', steps, stateMachineName: transferStateMachineName(this) });
+    const transfer = new TransferWorkflow(this, 'TransferWorkflow', { steps, stateMachineName: transferStateMachineName(this) });
     // T4, B2: a step that frees a seat (Finalize) or gives one back (MarkFailed) resumes the transfers waiting for it
     for (const name of ['Finalize', 'MarkFailed'] as const) {
       const fn = steps.functions[name];
       fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', transferStateMachineArn(this));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [transferStateMachineArn(this)] }));
     }
-    const deletion = new OperationWorkflow(this, 'DeletionWorkflow', { operation: 'deletion', steps });
+    const deletion = new DeletionWorkflow(this, 'DeletionWorkflow', { steps });
     const billing = new Billing(this, 'Billing', {
       table: data.table,
       bucket: data.bucket,

@@ -4,7 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal, type RunningEmulator } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3-local.js';
-import { currentFunction, LocalLambda, watchWrites, type Fault } from './functions.js';
+import { currentFunction, LocalLambda, watchWrites } from './functions.js';
 import { iamEnforcedByDefault, IamEnforcer } from './iam/enforce.js';
 import type { ClientMiddleware } from '../functions/store/clients.js';
 import { LocalHttpApi, requestUrl, type JwtSettings } from './gateway.js';
@@ -13,10 +13,9 @@ import { LocalStepFunctions } from './sfn-service.js';
 import { localFunctions, LocalNames, REGION, resourcesOfType, synthesizeTemplate, type Template } from './template.js';
 import { serveConsole } from './console-files.js';
 import { LocalEventBus } from './event-bus.js';
-import { advanceClock, now } from '../functions/shared/clock.js';
-import { applyLifecycleExpiry } from './emulators/s3-lifecycle.js';
-import { chaosCounts, chaosMiddleware, parseChaos, setChaos } from './chaos.js';
+import { chaosMiddleware, parseChaos, setChaos } from './chaos.js';
 import { countRequests } from './request-counts.js';
+import { controlRoutes } from './control-routes.js';
 
 /** The IAM check of the stack started last in this process (local/iam/enforce.ts), installed once on every client. */
 let activeIam: IamEnforcer | undefined;
@@ -67,7 +66,7 @@ export interface EmbeddedStackOptions {
  * The platform operator of the local sign-in: a real user of the loaded world (the demo world's `platform-operator`,
  * a personal account), whose local token carries the scope `offboard/operator`. Offered only while it is active.
  */
-export const LOCAL_OPERATOR_ID = 'platform-operator';
+export { LOCAL_OPERATOR_ID } from './control-routes.js';
 
 export interface EmbeddedStack {
   url: string;
@@ -227,128 +226,12 @@ async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): P
   const worldCheck = await import('./world/check.js');
   const { getUser } = await import('../functions/store/table.js');
 
+  const routes = controlRoutes({ names, s3Endpoint, lambda, stepFunctions, eventBus, worldStore, worldCheck, clock, getUser, token });
   const control = async (req: IncomingMessage, res: ServerResponse, path: string, body: string): Promise<void> => {
-    if (path === '/_local/users' && req.method === 'GET') {
-      // the local sign-in page: who may be chosen; the platform operator is a user of the world (scope offboard/operator)
-      const users = await worldStore.signInDirectory();
-      return send(res, 200, { users: users.map((u) => (u.userId === LOCAL_OPERATOR_ID ? { ...u, role: 'operator', operator: true } : u)) });
-    }
-    if (path === '/_local/token' && req.method === 'POST') {
-      const { userId, scopes } = JSON.parse(body);
-      // a token for nobody would only fail later, as a 401 with no hint why: a typo is refused here, naming the id
-      if (typeof userId !== 'string' || !(await getUser(userId))) {
-        return send(res, 404, { error: { code: 'not-found', message: `no user ${JSON.stringify(userId)} in the loaded world (user ids are case-sensitive, e.g. adminA)`, path: 'userId' } });
-      }
-      return send(res, 200, { token: await token(userId, scopes) });
-    }
-    if (path === '/_local/billing' && req.method === 'PUT') {
-      const { entry, id, times } = JSON.parse(body);
-      const problem = !entry || typeof entry !== 'object' ? 'the file holds no event' : ['Source', 'DetailType', 'Detail'].find((k) => entry[k] === undefined);
-      if (problem) return send(res, 400, { error: { code: 'invalid-request', message: problem.includes(' ') ? problem : `the event has no ${problem}`, path: problem.includes(' ') ? '' : problem } });
-      const delivered = await eventBus.put(entry, { id, times });
-      return send(res, 200, { ...delivered, detailTypes: eventBus.detailTypes(entry.Source) });
-    }
-    if (path === '/_local/events' && req.method === 'GET') {
-      // docs/EVENTS.md: what the functions put on the buses, after `after` (a seq), waiting up to `waitMs` for one
-      const q = requestUrl(req).searchParams;
-      const number = (name: string, max: number) => {
-        const v = q.get(name);
-        if (v === null) return undefined;
-        const n = Number(v);
-        return Number.isSafeInteger(n) && n >= 0 && n <= max ? n : Number.NaN;
-      };
-      const after = number('after', Number.MAX_SAFE_INTEGER);
-      const waitMs = number('waitMs', 30_000);
-      if (Number.isNaN(after)) return send(res, 400, { error: { code: 'invalid-request', message: 'after: must be a whole number, 0 or more', path: 'after' } });
-      if (Number.isNaN(waitMs)) return send(res, 400, { error: { code: 'invalid-request', message: 'waitMs: must be a whole number of milliseconds from 0 to 30000', path: 'waitMs' } });
-      return send(res, 200, await eventBus.recorded({ after, waitMs, bus: q.get('bus') ?? undefined }));
-    }
-    if (path === '/_local/dead-letters' && req.method === 'GET') return send(res, 200, await eventBus.deadLetters());
-    if (path === '/_local/world' && req.method === 'GET') {
-      await stepFunctions.idle();
-      return send(res, 200, await worldStore.exportWorld());
-    }
-    if (path === '/_local/world/check' && req.method === 'GET') {
-      await stepFunctions.idle();
-      return send(res, 200, { problems: await worldCheck.checkWorld() });
-    }
-    if (path === '/_local/world' && req.method === 'PUT') {
-      let world: unknown;
-      try {
-        world = JSON.parse(body);
-      } catch {
-        return send(res, 400, { error: { code: 'invalid-request', message: 'the world file is not valid JSON', path: '' } });
-      }
-      await stepFunctions.idle();
-      try {
-        const loaded = await worldStore.loadWorld(world);
-        stepFunctions.stopWaiting(); // D7: deletions waiting for a purge date belonged to the world replaced
-        return send(res, 200, loaded);
-      } catch (error) {
-        if ((error as any).name === 'InvalidWorld') return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: (error as any).path } });
-        throw error;
-      }
-    }
-    if (path === '/_local/clock' && req.method === 'GET') return send(res, 200, { now: now() });
-    if (path === '/_local/clock' && req.method === 'PUT') {
-      // D7: moves the functions' clock forward (never back); a Wait until a purge date that it passes ends
-      let to: any;
-      try {
-        to = JSON.parse(body);
-      } catch {
-        to = undefined;
-      }
-      const bad = (field: string, message: string) => send(res, 400, { error: { code: 'invalid-request', message: `${field}: ${message}`, path: field } });
-      if (!to || typeof to !== 'object' || (to.advanceMs === undefined) === (to.now === undefined)) return bad('', 'give exactly one of advanceMs or now');
-      if (to.advanceMs !== undefined && !(Number.isSafeInteger(to.advanceMs) && to.advanceMs >= 0)) return bad('advanceMs', 'must be a whole number of milliseconds, 0 or more');
-      if (to.now !== undefined && !(typeof to.now === 'string' && Number.isFinite(Date.parse(to.now)))) return bad('now', 'must be an ISO-8601 instant');
-      if (to.now !== undefined && Date.parse(to.now) < Date.parse(now())) return bad('now', `the clock only moves forward (it is ${now()})`);
-      const moved = advanceClock(to);
-      await applyLifecycleExpiry(names, s3Endpoint, Date.parse(moved)); // X4: S3 lifecycle expiry at the new time
-      return send(res, 200, { now: moved });
-    }
-    if (path === '/_local/faults' && req.method === 'PUT') {
-      const { function: fn, fault } = JSON.parse(body) as { function: string; fault?: Fault };
-      lambda.setFault(fn, fault);
-      return send(res, 200, { ok: true });
-    }
-    if (path === '/_local/faults' && req.method === 'GET') {
-      const fired = Object.fromEntries(lambda.faultsFired);
-      const mostWrites = Object.fromEntries(lambda.mostWrites);
-      lambda.faultsFired.clear();
-      lambda.mostWrites.clear();
-      return send(res, 200, { fired, mostWrites });
-    }
-    // Pins the time applied effects write into the world (deletedAt), so a resumed run's export equals a fault-free one's.
-    if (path === '/_local/clock/pin' && req.method === 'PUT') {
-      const { at } = JSON.parse(body || '{}') as { at?: string };
-      clock.pinEffectTime(at);
-      return send(res, 200, { at: at ?? null });
-    }
-    // Throttling and partial failures at the SDK clients (local/chaos.ts): `{"spec":"seed:rate"}` or `{}` for off.
-    if (path === '/_local/chaos' && req.method === 'PUT') {
-      const before = chaosCounts(); // what the previous setting injected
-      try {
-        setChaos(parseChaos(JSON.parse(body || '{}').spec));
-      } catch (error) {
-        return send(res, 400, { error: { code: 'invalid-request', message: (error as Error).message, path: 'spec' } });
-      }
-      return send(res, 200, before);
-    }
-    if (path === '/_local/chaos' && req.method === 'GET') return send(res, 200, chaosCounts());
-    if (path === '/_local/idle' && req.method === 'POST') {
-      await stepFunctions.idle();
-      return send(res, 200, { executions: stepFunctions.list().length });
-    }
-    if (path === '/_local/objects' && req.method === 'GET') return send(res, 200, await worldStore.objectKeys());
-    if (path === '/_local/objects' && req.method === 'PUT') {
-      const { key, content } = JSON.parse(body || '{}') as { key?: unknown; content?: unknown };
-      if (typeof key !== 'string' || !key || typeof content !== 'string') return send(res, 400, { error: { code: 'invalid-request', message: 'body must be {"key","content"} strings', path: typeof key === 'string' && key ? 'content' : 'key' } });
-      await worldStore.putObjectBytes(key, content);
-      return send(res, 200, { key });
-    }
-    if (path === '/_local/invocations' && req.method === 'GET') return send(res, 200, Object.fromEntries(lambda.invocations));
-    return send(res, 404, { error: { code: 'not-found', message: `no local route ${req.method} ${path}` } });
+    const route = routes[`${req.method} ${path}`];
+    if (!route) return send(res, 404, { error: { code: 'not-found', message: `no local route ${req.method} ${path}` } });
+    const { status, body: answer } = await route(req, body);
+    send(res, status, answer);
   };
 
   const server: Server = createServer(async (req, res) => {

@@ -25,8 +25,11 @@ export interface Me {
 }
 export interface Organization { id: string; name: string; plan: string }
 export interface Member { userId: string; displayName: string; name?: string; role: string; status: string }
-export interface SummaryRow { kind: string; rule: string; count: number }
-export type Effect = { kind: string; rule: string } & Record<string, unknown>;
+// the effects the API returns are the domain's own (CONTRACT.md "Impact"): a new kind is a type error wherever the
+// console words or draws effects until it has its words (describe.ts, i18n) and its place in a preview (KIND_RANK)
+import type { Effect, EffectKind } from '../../functions/domain/impact.js';
+export type { Effect, EffectKind };
+export interface SummaryRow { kind: EffectKind; rule: string; count: number }
 export interface Names {
   /** `name` and `status` (the console words D2's suffix in the reader's language); `displayName` as the API shows it. */
   users?: Record<string, { displayName: string; organizationId?: string | null; name?: string; status?: string }>;

@@ -1,5 +1,6 @@
-import type { Effect, Names } from './api.js';
+import type { Effect, EffectKind, Names } from './api.js';
 import type { Dictionary } from './i18n/index.js';
+import { PHASES, type Phase } from '../../functions/domain/phases.js';
 
 /** Names known so far (merged across pages of `/effects`); ids stand in for anything the API did not name. */
 export function mergeNames(a: Names, b: Names | undefined): Names {
@@ -75,7 +76,6 @@ export function labels(t: Dictionary, names: Names, orgNames: Record<string, str
 
 /** One effect in plain words (CONTRACT.md "Impact": each kind and its fields). */
 export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: string): string {
-  const ids = (Array.isArray(e.userIds) ? e.userIds : []) as string[];
   switch (e.kind) {
     case 'security-changed':
       return t.effectSecurity(l.user(e.userId), e.allowOutsideCommunication ? t.yes : t.no, e.allowFileSharing ? t.yes : t.no);
@@ -87,6 +87,7 @@ export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: str
       return t.effectTokenRevoked(l.user(e.userId));
     case 'contact-removed': {
       // the subject first, the other side with its organization
+      const ids = e.userIds;
       const [a, b] = ids.includes(subject) ? [subject, ids.find((u) => u !== subject) ?? subject] : [ids[0], ids[1]];
       return t.effectContactRemoved(a === subject ? l.user(a) : l.other(a), l.other(b));
     }
@@ -97,7 +98,7 @@ export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: str
     case 'chat-deleted':
       return t.effectChatDeleted(l.chat(e.chatId));
     case 'admin-granted':
-      return t.effectAdminGranted(ids.map((u) => l.other(u)).join(t.and), l.chat(e.chatId));
+      return t.effectAdminGranted(e.userIds.map((u) => l.other(u)).join(t.and), l.chat(e.chatId));
     case 'task-deleted':
       return t.effectTaskDeleted(l.task(e.taskId));
     case 'file-deleted': {
@@ -112,27 +113,24 @@ export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: str
       return t.effectChatJoined(l.user(e.userId), l.chat(e.chatId));
     case 'task-reassigned':
       return t.effectTaskReassigned(l.task(e.taskId), l.user(e.userId));
-    default:
-      return `${e.kind}: ${JSON.stringify(e)}`;
+    default: {
+      // every kind has its words (the compiler says which is missing); an API newer than the console shows it raw
+      const unknown: never = e;
+      return `${(unknown as { kind: string }).kind}: ${JSON.stringify(unknown)}`;
+    }
   }
 }
 
-/** The label of an effect kind, e.g. "Chats left"; an unknown kind is shown as it is. */
-export const kindLabel = (t: Dictionary, kind: string): string => {
-  const key = `kind_${kind}` as keyof Dictionary;
-  const v = t[key];
-  return typeof v === 'string' ? v : kind;
-};
+/** The label of an effect kind, e.g. "Chats left" (every kind has one in each dictionary); an unknown kind is shown as it is. */
+export const kindLabel = (t: Dictionary, kind: string): string => (isEffectKind(kind) ? t[`kind_${kind}`] : kind);
 
 export const statusLabel = (t: Dictionary, status: string): string => {
   const v = t[`status_${status}` as keyof Dictionary];
   return typeof v === 'string' ? v : status;
 };
 
-export const phaseLabel = (t: Dictionary, name: string): string => {
-  const v = t[`phase_${name}` as keyof Dictionary];
-  return typeof v === 'string' ? v : name;
-};
+/** A phase's name in words (every phase of domain/phases.ts has one in each dictionary); an unknown one as it is. */
+export const phaseLabel = (t: Dictionary, name: string): string => (Object.hasOwn(PHASES, name) ? t[`phase_${name as Phase}`] : name);
 
 /** An audit event in words; an event the console has no words for reads as a recorded step, never as its raw name. */
 export const auditEventLabel = (t: Dictionary, event: string): string => {
@@ -164,12 +162,26 @@ export const whyText = (t: Dictionary, kind: string, rule: string, ruleMeaning: 
   return ruleMeaning(rule);
 };
 
-/** The order of the groups of a preview: the move or the deletion itself first, then what breaks, then what is handed on. */
-export const KIND_ORDER = [
-  'membership-changed', 'user-deleted', 'api-token-revoked', 'security-changed', 'contact-removed', 'chat-left', 'chat-deleted',
-  'chat-frozen', 'admin-granted', 'chat-joined', 'file-deleted', 'file-handed-over', 'task-deleted', 'task-reassigned',
-];
-export const kindRank = (kind: string): number => {
-  const i = KIND_ORDER.indexOf(kind);
-  return i < 0 ? KIND_ORDER.length : i;
+/**
+ * The order of the groups of a preview: the move or the deletion itself first, then what breaks, then what is handed
+ * on. Every effect kind has its place: a kind left out is a type error.
+ */
+const KIND_RANK: Record<EffectKind, number> = {
+  'membership-changed': 0,
+  'user-deleted': 1,
+  'api-token-revoked': 2,
+  'security-changed': 3,
+  'contact-removed': 4,
+  'chat-left': 5,
+  'chat-deleted': 6,
+  'chat-frozen': 7,
+  'admin-granted': 8,
+  'chat-joined': 9,
+  'file-deleted': 10,
+  'file-handed-over': 11,
+  'task-deleted': 12,
+  'task-reassigned': 13,
 };
+export const KIND_ORDER = (Object.keys(KIND_RANK) as EffectKind[]).sort((a, b) => KIND_RANK[a] - KIND_RANK[b]);
+export const isEffectKind = (kind: string): kind is EffectKind => Object.hasOwn(KIND_RANK, kind);
+export const kindRank = (kind: string): number => (isEffectKind(kind) ? KIND_RANK[kind] : KIND_ORDER.length);

@@ -4,6 +4,8 @@ import { ErrorPanel } from './components.js';
 import { useApp } from './context.js';
 import { describeEffect, kindLabel, kindRank, labels, mergeNames, whyText, type Labels } from './describe.js';
 import { formatNumber, ruleMeaning } from './i18n/index.js';
+// what tells one effect from another (CONTRACT.md: each kind's ids): the domain's own key
+import { effectKey } from '../../functions/domain/impact.js';
 
 const PAGE = 1000;
 
@@ -104,10 +106,6 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
   );
 }
 
-/** What tells one effect from another (CONTRACT.md: each kind's ids). */
-const effectKey = (e: Effect) =>
-  [e.kind, e.chatId, ...((e.userIds as string[] | undefined) ?? []), e.userId, e.fileId, e.taskId].filter((x) => x !== undefined).join('|');
-
 const MAX_NODES = 12;
 
 /** The contacts that break and the chats left or deleted, drawn around the user. */
@@ -118,13 +116,13 @@ function Picture({ impact, effects, l }: { impact: Impact; effects: Effect[]; l:
   const chats = count(['chat-left', 'chat-deleted']);
   if (contacts + chats === 0) return null;
   const subject = impact.userId;
-  const nodes = effects
-    .filter((e) => e.kind === 'contact-removed' || ((e.kind === 'chat-left' && e.userId === subject) || e.kind === 'chat-deleted'))
-    .map((e) =>
-      e.kind === 'contact-removed'
-        ? { kind: 'contact', label: l.user((e.userIds as string[]).find((u) => u !== subject)) }
-        : { kind: e.kind === 'chat-deleted' ? 'deleted' : 'left', label: l.chat(e.chatId) },
-    );
+  const nodes = effects.flatMap((e) =>
+    e.kind === 'contact-removed'
+      ? [{ kind: 'contact', label: l.user(e.userIds.find((u) => u !== subject)) }]
+      : (e.kind === 'chat-left' && e.userId === subject) || e.kind === 'chat-deleted'
+        ? [{ kind: e.kind === 'chat-deleted' ? 'deleted' : 'left', label: l.chat(e.chatId) }]
+        : [],
+  );
   // contacts and chats both drawn when there are both (the effects come sorted by kind: chats first)
   const contactNodes = nodes.filter((n) => n.kind === 'contact');
   const chatNodes = nodes.filter((n) => n.kind !== 'contact');

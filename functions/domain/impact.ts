@@ -26,6 +26,16 @@ export interface Impact {
   effects: Effect[];
 }
 
+/**
+ * G2, D4, D5: the kinds that leave, freeze or hand over a chat, whose state operations beside this one may have
+ * changed meanwhile (settled after, services/settle.ts).
+ */
+export const CHAT_SETTLED_KINDS = ['chat-left', 'chat-frozen', 'admin-granted'] as const satisfies readonly EffectKind[];
+
+/** The chat an effect leaves, freezes or hands over (CHAT_SETTLED_KINDS), if any. */
+export const settledChatOf = (effect: Effect): string | undefined =>
+  effect.kind === 'chat-left' || effect.kind === 'chat-frozen' || effect.kind === 'admin-granted' ? effect.chatId : undefined;
+
 /** The ids that identify an effect, in the order CONTRACT.md sorts by (after its kind). */
 export function effectIds(effect: Effect): string[] {
   switch (effect.kind) {

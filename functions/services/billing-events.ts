@@ -98,7 +98,9 @@ export async function handlePlanChanged(event: unknown) {
     try {
       await cancelBySystem(op, {
         code: 'plan-changed',
-        message: `T1: a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed (plan of ${detail.organizationId} changed to ${detail.plan})`,
+        message:
+          `T1: a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed ` +
+          `(plan of ${detail.organizationId} changed to ${detail.plan})`,
         rule: 'T1',
       }, { eventId: id, organizationId: detail.organizationId, plan: detail.plan });
       cancelled.push(op.id);

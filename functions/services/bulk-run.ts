@@ -1,4 +1,4 @@
-import { effectIds, mergeEffects, type Effect } from '../domain/impact.js';
+import { effectIds, mergeEffects, settledChatOf, type Effect } from '../domain/impact.js';
 import { batchAffectedEvents, emitRunTransition, publish } from './events.js';
 import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
 import { now, nowMs } from '../shared/clock.js';
@@ -7,14 +7,13 @@ import { cancelScheduledForContract } from './grace.js';
 import { Conflict, Forbidden } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
-import { memberIndexKey } from '../store/keys.js';
 import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord, clearCancellationRunning, markCancellationRunning } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
-import { readMemberPage, readOwnedFilesPage } from '../store/slice.js';
+import { memberPageAfter, readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
 import { PlanningContext } from './planning.js';
@@ -207,7 +206,7 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
   failures.push(...plan.failures);
   const taken = plan.planned < planning.length ? page.userIds.indexOf(planning[plan.planned]!.id) : page.userIds.length;
   const userIds = page.userIds.slice(0, taken);
-  const next = taken < page.userIds.length ? encodeCursor(memberIndexKey(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
+  const next = taken < page.userIds.length ? encodeCursor(memberPageAfter(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
   const entries = plan.entries;
   const planId = batchId(runId, attempt, n);
   await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt, organizations: context.organizationIds() }, entries);
@@ -243,7 +242,7 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
     if (await otherRunsOverlapped(batchId(runId, attempt, n), header.organizations, batch.readAt)) {
-      await settleChats(applied.flatMap((e) => (e.effect.kind === 'chat-left' || e.effect.kind === 'chat-frozen' || e.effect.kind === 'admin-granted' ? [e.effect.chatId] : [])));
+      await settleChats(applied.flatMap((e) => settledChatOf(e.effect) ?? []));
     }
     // docs/EVENTS.md: one Affected per person the batch's effects name, before the batch is recorded done: a batch
     // stopped in between is applied again by its retry and puts the same events again (same ids), none is lost

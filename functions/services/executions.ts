@@ -1,7 +1,5 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { logger } from '../shared/logger.js';
 import { requireEnv } from '../shared/config.js';
-import { sfn } from '../store/clients.js';
+import { namedExecutionEnded, startNamedExecution, stopNamedExecution } from '../store/state-machines.js';
 import { now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
 import { create, move } from './transitions.js';
@@ -66,11 +64,7 @@ export async function beginRun(op: OperationRecord, start: RunStart, set: Partia
 
 /** Starts the operation's execution; a start that already happened (same name) is not repeated. */
 export async function startExecution(op: OperationRecord, input: ExecutionInput): Promise<void> {
-  try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: machineFor(op), name: executionName(op), input: JSON.stringify(input) }));
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) throw error;
-  }
+  await startNamedExecution(machineFor(op), executionName(op), input);
 }
 
 /**
@@ -78,71 +72,38 @@ export async function startExecution(op: OperationRecord, input: ExecutionInput)
  * and the execution's name. Best effort: the purge step checks the operation's status first anyway.
  */
 export async function stopExecution(op: OperationRecord, cause: string): Promise<void> {
-  const arn = executionArn(machineFor(op), executionName(op));
-  try {
-    await sfn.send(new StopExecutionCommand({ executionArn: arn, cause }));
-  } catch (error) {
-    logger.warn('execution not stopped', { executionArn: arn, error: (error as Error).message });
-  }
+  await stopNamedExecution(machineFor(op), executionName(op), cause);
 }
-
-/** The ARN of an execution, from its state machine's ARN and its name. */
-const executionArn = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /**
  * True when the operation's current execution has ended without recording the outcome (its MarkFailed itself
  * failed, or it was stopped): the operation still reads `running`, but nothing runs it any more.
  */
 export async function executionEnded(op: OperationRecord): Promise<boolean> {
-  return ended(machineFor(op), executionName(op));
+  return namedExecutionEnded(machineFor(op), executionName(op));
 }
 
 /** The same for an operation still `planning` (its PlanFailed itself failed): its planning execution ended. */
 export async function planningEnded(op: Pick<OperationRecord, 'id'>): Promise<boolean> {
-  return ended(requireEnv('PLANNING_STATE_MACHINE_ARN'), planningExecutionName({ operationId: op.id }));
+  return namedExecutionEnded(requireEnv('PLANNING_STATE_MACHINE_ARN'), planningExecutionName({ operationId: op.id }));
 }
 
 /** The same for a bulk run (its FailRun itself failed): the execution of its current attempt ended. */
 export async function bulkExecutionEnded(runId: string, attempt: number): Promise<boolean> {
-  return ended(requireEnv('CANCELLATION_STATE_MACHINE_ARN'), attempt ? `${runId}-resume${attempt}` : runId);
-}
-
-async function ended(stateMachineArn: string, name: string): Promise<boolean> {
-  try {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(stateMachineArn, name) }));
-    return out.status !== undefined && out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE';
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist) return true; // never started (StartExecution failed after the status moved)
-    throw error;
-  }
+  return namedExecutionEnded(requireEnv('CANCELLATION_STATE_MACHINE_ARN'), attempt ? `${runId}-resume${attempt}` : runId);
 }
 
 /** CONTRACT.md `planning`: what the planning state machine computes, a saved preview's plan or an operation's. */
 export type PlanningInput = { previewId: string } | { operationId: string };
 
-/** Starts the background computation of a plan too large for its request; named after what it plans (started once). */
 const planningExecutionName = (input: PlanningInput) => `plan-${'previewId' in input ? input.previewId : input.operationId}`;
 
+/** Starts the background computation of a plan too large for its request; named after what it plans (started once). */
 export async function startPlanningExecution(input: PlanningInput): Promise<void> {
-  const name = planningExecutionName(input);
-  try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: requireEnv('PLANNING_STATE_MACHINE_ARN'), name, input: JSON.stringify(input) }));
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) throw error;
-  }
+  await startNamedExecution(requireEnv('PLANNING_STATE_MACHINE_ARN'), planningExecutionName(input), input);
 }
 
 /** B1: the bulk run of a cancelled contract, named after its run (a duplicate event starts nothing new); a resumed run after its attempt. */
 export async function startBulkExecution(runId: string, organizationId: string, name = runId): Promise<void> {
-  try {
-    await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: requireEnv('CANCELLATION_STATE_MACHINE_ARN'),
-        name,
-        input: JSON.stringify({ runId, organizationId }),
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) throw error;
-  }
+  await startNamedExecution(requireEnv('CANCELLATION_STATE_MACHINE_ARN'), name, { runId, organizationId });
 }

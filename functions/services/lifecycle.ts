@@ -2,7 +2,7 @@ import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, runOrganizations, setPlan, type OperationRecord, type WithTransition } from '../store/operations.js';
 import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
-import { mustGetOrganization, mustGetUser } from './access.js';
+import { mustGetOrganization } from './access.js';
 import { assertPremises, move } from './transitions.js';
 import { flushPending } from './events.js';
 import { computeDeletionPlan, computeTransferPlan, stillCurrent } from './planning.js';

@@ -1,8 +1,7 @@
 import { displayName } from '../domain/display-names.js';
 import { Forbidden, NotFound, Unauthenticated } from '../shared/errors.js';
 import { listMembers, listOrganizations, readNames } from '../store/directory.js';
-import type { OrgOperationList } from '../store/keys.js';
-import { listOrganizationOperations } from '../store/operations.js';
+import { listOrganizationOperations, type OrgOperationList } from '../store/operations.js';
 import { listRuns } from '../store/runs.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { callerUser, isAdminOf, requireAdminOf } from './access.js';

@@ -6,26 +6,10 @@ import { auditAll, getOperation } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
 import { assertPremises, successionOf } from './transitions.js';
 import { pagesWith, readPlanPages, readPlanWithFirstPage, type PlanEntry, type PlanHeader } from '../store/plans.js';
+import { PHASES, phasesOf, type Phase } from '../domain/phases.js';
 
-/**
- * The phase table: which effect kinds each phase applies, in order. The transfer and deletion state machines' Apply
- * step runs them in order, as many as fit in an invocation; a bulk batch (B1) runs the deletion phases in one
- * invocation. Same table, same appliers.
- */
-export const PHASES = {
-  ApplyMembership: ['membership-changed', 'security-changed', 'api-token-revoked'],
-  DeleteUser: ['user-deleted', 'api-token-revoked'],
-  HandleFiles: ['file-deleted', 'file-handed-over'],
-  PruneContacts: ['contact-removed'],
-  // X3: the successor's join is applied with the user's leave of the same chat, in one transaction
-  LeaveChats: ['chat-joined', 'chat-left', 'admin-granted', 'chat-frozen'],
-  DeleteChats: ['chat-deleted', 'task-deleted', 'task-reassigned'],
-} as const satisfies Record<string, readonly EffectKind[]>;
-export type Phase = keyof typeof PHASES;
-
-export const DELETION_PHASES: readonly Phase[] = ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'];
-/** The transfer state machine's phases, in its order (infra/constructs/operation-workflow.ts). */
-export const TRANSFER_PHASES: readonly Phase[] = ['ApplyMembership', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'];
+// the phase table is the domain's (domain/phases.ts); re-exported for the steps and the progress view
+export { DELETION_PHASES, PHASES, TRANSFER_PHASES, phasesOf, type Phase } from '../domain/phases.js';
 
 export interface Cursor {
   /** The plan page to go on from, and how many of its entries of this phase's kinds were applied already. */
@@ -76,9 +60,6 @@ export async function applyEntries(entries: readonly PlanEntry[], phases: readon
 export interface RunCursor extends Cursor {
   phase: Phase;
 }
-
-/** A run's phases, in the order its state machine applies them. */
-export const phasesOf = (operation: 'transfer' | 'deletion'): readonly Phase[] => (operation === 'transfer' ? TRANSFER_PHASES : DELETION_PHASES);
 
 /**
  * Apply: an operation's planned effects, phase by phase in order, from its stored plan, up to WORK_PER_INVOCATION

@@ -235,7 +235,8 @@ async function reactivate(token: ScimToken, user: User): Promise<string | undefi
     return op.id;
   }
   if (user.status === 'active' && op?.operation !== 'deletion') return undefined;
-  throw new ScimError(409, `user ${user.id} cannot be re-activated: ${op ? `its deletion ${op.id} is ${op.status}` : `it is ${user.status}`} (D7: only a scheduled deletion can be undone)`);
+  const why = op ? `its deletion ${op.id} is ${op.status}` : `it is ${user.status}`;
+  throw new ScimError(409, `user ${user.id} cannot be re-activated: ${why} (D7: only a scheduled deletion can be undone)`);
 }
 
 /** The discovery resources (RFC 7644 §4), from SCIMMY's definitions of what is declared and configured. */

@@ -1,4 +1,4 @@
-import type { Effect } from '../domain/impact.js';
+import { CHAT_SETTLED_KINDS, settledChatOf, type Effect } from '../domain/impact.js';
 import { isPresent } from '../domain/model.js';
 import { applyAdminsGranted, applyChatsDeleted } from '../store/apply.js';
 import { inParallel } from '../store/batch.js';
@@ -36,12 +36,14 @@ export async function settleChats(chatIds: Iterable<string>): Promise<Effect[]> 
 export async function touchedChats(planId: string): Promise<string[]> {
   const header = await readPlanHeader(planId);
   if (!header) return [];
-  const kinds = ['chat-left', 'chat-frozen', 'admin-granted'] as const;
-  const pages = pagesWith(header, kinds);
+  const pages = pagesWith(header, CHAT_SETTLED_KINDS);
   const chats = new Set<string>();
   for (let i = 0; i < pages.length; i += PAGES_PER_INVOCATION) {
     for (const page of await readPlanPages(planId, pages.slice(i, i + PAGES_PER_INVOCATION))) {
-      for (const { effect } of page) if ((kinds as readonly string[]).includes(effect.kind) && 'chatId' in effect) chats.add(effect.chatId);
+      for (const { effect } of page) {
+        const chat = settledChatOf(effect);
+        if (chat) chats.add(chat);
+      }
     }
   }
   return [...chats];

@@ -14,6 +14,8 @@ import { batchGet, getItem, tableName } from './table.js';
 import { now } from '../shared/clock.js';
 
 export type Status = OperationStatus;
+/** The organization's operation lists (GET /organizations/{id}/…). */
+export type { OrgOperationList };
 
 export interface OperationError {
   code: string;

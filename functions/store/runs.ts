@@ -4,7 +4,7 @@ import { Conflict } from '../shared/errors.js';
 import { FILTERED_READ, filteredPage, queryAll, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { GSI1, keys, operationPosition, runIndexKey } from './keys.js';
-import { now, nowMs } from '../shared/clock.js';
+import { now } from '../shared/clock.js';
 import { getItem, tableName } from './table.js';
 import type { RunStatus } from '../domain/lifecycle/bulk-run.js';
 
@@ -112,13 +112,15 @@ export async function clearCancellationRunning(organizationId: string, runId: st
 export async function changeRunStatus(id: string, from: readonly RunStatus[], to: RunStatus, set: Partial<RunRecord> = {}, options: { notDeleting?: boolean; remove?: (keyof RunRecord)[] } = {}): Promise<RunRecord> {
   const entries = Object.entries({ ...set, status: to, updatedAt: now() });
   const remove = options.remove ?? [];
+  const removing = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
+  const notDeleting = options.notDeleting ? ' AND attribute_not_exists(deletingStartedAt)' : '';
   try {
     const out = await ddb.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.run(id),
-        UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}${remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
-        ConditionExpression: `attribute_exists(PK) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${options.notDeleting ? ' AND attribute_not_exists(deletingStartedAt)' : ''}`,
+        UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}${removing}`,
+        ConditionExpression: `attribute_exists(PK) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${notDeleting}`,
         ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])), ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])) },
         ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])), ...Object.fromEntries(from.map((f, i) => [`:from${i}`, f])) },
         ReturnValues: 'ALL_NEW',

@@ -2,7 +2,7 @@ import type { FileRecord, Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
 import type { ChatContents, ChatView } from '../domain/planner.js';
 import { inParallel, queryAll, queryPage, READ_CONCURRENCY } from './batch.js';
-import { GSI1, keys } from './keys.js';
+import { GSI1, keys, memberIndexKey } from './keys.js';
 import { toChat, toFile, toTask, type Item } from './records.js';
 import { batchGet, tableName } from './table.js';
 
@@ -123,6 +123,9 @@ export async function readOwnedFilesPage(organizationId: string, limit: number, 
   const page = await queryPage({ ...byIndex(keys.orgFiles(organizationId), 'id, chatId'), Limit: limit, ...(cursor ? { ExclusiveStartKey: cursor } : {}) });
   return { files: page.items.map((i) => ({ id: i.id as string, chatId: i.chatId as string })), next: page.next };
 }
+
+/** The members page cursor that goes on after this member (a batch that took only part of its page, B1). */
+export const memberPageAfter = (organizationId: string, userId: string): Record<string, unknown> => memberIndexKey(organizationId, userId);
 
 /** Members of an organization, one page of the members index at a time (B1 reads them in batches). */
 export async function readMemberPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {

@@ -6,6 +6,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { accessLogBucket, privateBucketProps } from './buckets.js';
 import { REPO_ROOT } from './offboard-function.js';
 
 /** How the console signs people in (OpenID Connect, authorization code with PKCE): what `config.json` tells the app. */
@@ -46,26 +47,10 @@ export class ConsoleHosting extends Construct {
   constructor(scope: Construct, id: string, props: ConsoleHostingProps) {
     super(scope, id);
     const removalPolicy = props.retain === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const logs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      // CloudFront standard logs are written with ACLs
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      removalPolicy,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-    });
-    this.bucket = new s3.Bucket(this, 'App', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: logs,
-      serverAccessLogsPrefix: 'app/',
-      // the app is rebuilt from the repository: nothing here is anyone's data
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
-    });
+    // the app bucket's access logs and CloudFront's standard logs
+    const logs = accessLogBucket(this, 'AccessLogs', removalPolicy);
+    // the app is rebuilt from the repository: nothing here is anyone's data
+    this.bucket = new s3.Bucket(this, 'App', privateBucketProps(logs, 'app/', RemovalPolicy.DESTROY));
 
     // the API's endpoint is an origin (`https://id.execute-api.region.amazonaws.com`, the default stage has no path)
     const connectSrc = ["'self'", props.apiUrl, ...props.signIn.connectOrigins].join(' ');

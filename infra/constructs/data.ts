@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { accessLogBucket, privateBucketProps } from './buckets.js';
 
 export interface DataProps {
   /** Keep the table and bucket when the stack is deleted (default true: people's data). */
@@ -35,27 +36,9 @@ export class Data extends Construct {
       partitionKey: { name: 'GSI1PK', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'GSI1SK', type: dynamodb.AttributeType.STRING },
     });
-    // Who read or deleted which file: server access logs, kept a year.
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      removalPolicy,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-    });
-    // Private, encrypted, TLS only, and not versioned: a deleted file's bytes must really be gone (F4, D7).
-    const privateBucket = (logPrefix: string): s3.BucketProps => ({
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: logPrefix,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: false,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects: false,
-    });
+    // who read or deleted which file
+    const accessLogs = accessLogBucket(this, 'AccessLogs', removalPolicy);
+    const privateBucket = (logPrefix: string) => privateBucketProps(accessLogs, logPrefix, removalPolicy);
     // Incomplete multipart uploads hold bytes nobody can see; drop them after a day.
     this.bucket = new s3.Bucket(this, 'Files', { ...privateBucket('files/'), lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }] });
     // X4: a bucket of its own, every archive deleted 7 days after it was written (F4 applies to it too); downloads

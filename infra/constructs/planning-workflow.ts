@@ -2,10 +2,9 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { OffboardFunction } from './offboard-function.js';
-import { LAMBDA_SERVICE_ERRORS, TRANSIENT_STORE_ERRORS } from './operation-workflow.js';
+import { lambdaStep } from './lambda-step.js';
 import { observeStateMachine } from './wildcard-grants.js';
 
 export interface PlanningWorkflowProps {
@@ -40,12 +39,7 @@ export class PlanningWorkflow extends Construct {
     this.function = planningFunction('Planner', 'plan', 'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on', 'backgroundPlanning');
     this.failureFunction = planningFunction('PlanningFailureRecorder', 'plan-failed', 'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal', 'small');
 
-    const invoke = (name: string, fn: OffboardFunction, comment: string) => {
-      const task = new tasks.LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true, retryOnServiceExceptions: false, comment });
-      task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
-      task.addRetry({ errors: TRANSIENT_STORE_ERRORS, interval: Duration.seconds(1), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
-      return task;
-    };
+    const invoke = (name: string, fn: OffboardFunction, comment: string) => lambdaStep(this, name, fn, { comment });
     const failed = new sfn.Fail(this, 'PlanningFailed', { comment: 'The plan was refused or could not be computed; see the operation or preview', error: 'PlanningFailed', causePath: '$.error.Cause' });
     const planFailed = invoke('PlanFailed', this.failureFunction, 'The operation fails with the error (O1), or the preview keeps the refusal');
     planFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.planFailedError' });

@@ -34,7 +34,7 @@ describe('console languages', () => {
       for (const [key, value] of Object.entries(DICTIONARIES.en)) {
         const other = (DICTIONARIES[lang] as Record<string, unknown>)[key];
         expect(typeof other, `${lang}.${key}`).toBe(typeof value);
-        if (typeof value === 'function') expect((other as Function).length, `${lang}.${key}`).toBe(value.length);
+        if (typeof value === 'function') expect((other as (...args: never[]) => unknown).length, `${lang}.${key}`).toBe(value.length);
       }
     }
   });

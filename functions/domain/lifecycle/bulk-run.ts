@@ -67,7 +67,8 @@ export type RunVerdict = { ok: true; from: readonly RunStatus[]; to: RunStatus; 
 export function decideRunTransition(run: RunState, transition: RunTransition, actor: RunActor, atMs: number): RunVerdict {
   const def = RUN_TRANSITIONS[transition];
   if (!def.by.includes(actor)) {
-    return { ok: false, reason: 'forbidden', rule: def.rule, message: `${def.rule}: only ${def.by.map((a) => (a === 'operator' ? 'an operator' : a === 'admin' ? 'an administrator' : 'the system')).join(' or ')} may ${transition} billing run ${run.id}` };
+    const who = def.by.map((a) => (a === 'operator' ? 'an operator' : a === 'admin' ? 'an administrator' : 'the system')).join(' or ');
+    return { ok: false, reason: 'forbidden', rule: def.rule, message: `${def.rule}: only ${who} may ${transition} billing run ${run.id}` };
   }
   if (!def.from.includes(run.status)) {
     return { ok: false, reason: 'conflict', rule: def.rule, message: `billing run ${run.id} is ${run.status}; ${transition} needs it ${def.from.join(' or ')} (${def.rule})` };

@@ -181,7 +181,8 @@ export function successorViolation(op: OperationFacts, successor: User | undefin
   const organizationId = successorOrganizationOf(op);
   if (!successor) return { rule: 'X3', message: `the successor ${op.successorId} no longer exists` };
   if (successor.status !== 'active' || successor.organizationId !== organizationId) {
-    return { rule: 'X3', message: `the successor ${successor.id} is no longer an active member of ${organizationId}${successor.status !== 'active' ? ` (${successor.status})` : ''}` };
+    const status = successor.status !== 'active' ? ` (${successor.status})` : '';
+    return { rule: 'X3', message: `the successor ${successor.id} is no longer an active member of ${organizationId}${status}` };
   }
   return undefined;
 }
@@ -211,7 +212,8 @@ function ownPremiseViolation(op: OperationFacts, facts: PremiseFacts, user: User
       return user.status === 'active' ? undefined : { rule: 'O1', message: `user ${user.id} is ${user.status}, no longer an active member of ${op.destinationOrganizationId}` };
     }
     if (user.status !== 'active' || user.organizationId !== op.sourceOrganizationId) {
-      return { rule: 'O1', message: `user ${user.id} is no longer an active member of ${op.sourceOrganizationId}${user.organizationId && user.organizationId !== op.sourceOrganizationId ? ` (now of ${user.organizationId})` : ''}` };
+      const movedTo = user.organizationId && user.organizationId !== op.sourceOrganizationId ? ` (now of ${user.organizationId})` : '';
+      return { rule: 'O1', message: `user ${user.id} is no longer an active member of ${op.sourceOrganizationId}${movedTo}` };
     }
     if (!facts.destination) return { rule: 'T5', message: `organization ${op.destinationOrganizationId} no longer exists` };
     const reasons = transferIneligibility(

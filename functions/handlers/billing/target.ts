@@ -1,5 +1,6 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { BILLING_EVENT_MEMORY_SECONDS, billingIdempotencyStore } from '../../store/idempotency.js';
 
@@ -12,6 +13,7 @@ import { BILLING_EVENT_MEMORY_SECONDS, billingIdempotencyStore } from '../../sto
  * leaves no record, so its retry runs again. B1 does without: its bulk run is named after the event id already.
  */
 export function billingTarget<R extends object>(detailType: string, run: (event: unknown) => Promise<R>, options: { idempotent?: boolean } = {}) {
+  requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME'); // every billing function has both (billing.ts)
   const target = async (event: unknown): Promise<R> => {
     const id = (event as { id?: string })?.id;
     logger.resetKeys(); // a warm function must not carry the last event's keys
