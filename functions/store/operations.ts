@@ -241,7 +241,10 @@ export async function releaseLock(userId: string, operationId: string): Promise<
 function toOperation({ PK, SK, GSI1PK, GSI1SK, type, ...item }: Record<string, any>): OperationRecord {
   const op: Record<string, any> = {};
   const pending: OutboxEntry[] = [];
-  for (const [k, v] of Object.entries(item)) (k.startsWith(OUTBOX_PREFIX) ? pending.push(v) : (op[k] = v));
+  for (const [k, v] of Object.entries(item)) {
+    if (k.startsWith(OUTBOX_PREFIX)) pending.push(v);
+    else op[k] = v;
+  }
   if (pending.length) op.pendingEvents = pending.sort((a, b) => a.at.localeCompare(b.at) || a.key.localeCompare(b.key));
   return op as OperationRecord;
 }
