@@ -130,7 +130,8 @@ export const statusLabel = (t: Dictionary, status: string): string => {
 };
 
 /** A phase's name in words (every phase of domain/phases.ts has one in each dictionary); an unknown one as it is. */
-export const phaseLabel = (t: Dictionary, name: string): string => (Object.hasOwn(PHASES, name) ? t[`phase_${name as Phase}`] : name);
+/** A phase's words: the planned phases' (PHASES), and X4's Export phase that comes before them. */
+export const phaseLabel = (t: Dictionary, name: string): string => (Object.hasOwn(PHASES, name) || name === 'Export' ? t[`phase_${name as Phase | 'Export'}`] : name);
 
 /** An audit event in words; an event the console has no words for reads as a recorded step, never as its raw name. */
 export const auditEventLabel = (t: Dictionary, event: string): string => {

@@ -1,3 +1,5 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from './clients.js';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { nowMs } from '../shared/clock.js';
@@ -160,7 +162,8 @@ export async function writePendingPreview(
 /** The background computation of a saved preview refused it: the header keeps the refusal (the API answers it). */
 export async function markPreviewFailed(pending: PlanHeader, error: NonNullable<PlanHeader['error']>): Promise<void> {
   const ttl = Math.floor(Date.parse(pending.expiresAt!) / 1000) + 3600;
-  await put1({ ...keys.plan(pending.id), type: 'plan', header: JSON.stringify({ ...pending, status: 'failed', error }), expiresAt: ttl });
+  const Item = { ...keys.plan(pending.id), type: 'plan', header: JSON.stringify({ ...pending, status: 'failed', error }), expiresAt: ttl };
+  await ddb.send(new PutCommand({ TableName: tableName(), Item }));
 }
 
 const put1 = (item: Record<string, unknown>) => batchWrite(tableName(), [put(item)]);

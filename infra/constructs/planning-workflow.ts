@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OffboardFunction } from './offboard-function.js';
+import { OffboardFunction, type TableAction } from './offboard-function.js';
 import { lambdaStep } from './lambda-step.js';
 import { observeStateMachine } from './wildcard-grants.js';
 
@@ -27,17 +27,19 @@ export class PlanningWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: PlanningWorkflowProps) {
     super(scope, id);
-    const planningFunction = (id: string, entry: string, description: string, size: 'backgroundPlanning' | 'small') => {
+    const planningFunction = (id: string, entry: string, description: string, size: 'backgroundPlanning' | 'small', table: readonly TableAction[]) => {
       const f = new OffboardFunction(this, id, { entry: `functions/handlers/steps/${entry}.ts`, description: `offboard step ${description}`, size })
-        .bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'], ['Query']);
+        .bindTable(props.table, table, ['Query']);
       // a deletion planned here starts, or waits out its grace period (D7), in the deletion workflow
       props.deletionStateMachine.grantStartExecution(f);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
       f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       return f;
     };
-    this.function = planningFunction('Planner', 'plan', 'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on', 'backgroundPlanning');
-    this.failureFunction = planningFunction('PlanningFailureRecorder', 'plan-failed', 'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal', 'small');
+    this.function = planningFunction('Planner', 'plan', 'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on', 'backgroundPlanning',
+      ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
+    this.failureFunction = planningFunction('PlanningFailureRecorder', 'plan-failed', 'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal', 'small',
+      ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
 
     const invoke = (name: string, fn: OffboardFunction, comment: string) => lambdaStep(this, name, fn, { comment });
     const failed = new sfn.Fail(this, 'PlanningFailed', { comment: 'The plan was refused or could not be computed; see the operation or preview', error: 'PlanningFailed', causePath: '$.error.Cause' });

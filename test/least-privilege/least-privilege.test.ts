@@ -23,6 +23,12 @@ const EXCEPTIONS: Record<string, Record<string, string>> = {
     'dynamodb:BatchWriteItem': 'F3: when the last batch fails, the files the batch before handed on are deleted here, records after bytes (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
     's3:DeleteObject': 'F3: when the last batch fails, the files the batch before handed on are deleted here (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
   },
+  StepsAwaitSeat: {
+    'dynamodb:BatchGetItem': 'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until AwaitSeat',
+  },
+  StepsStartPurge: {
+    'dynamodb:BatchGetItem': 'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until StartPurge',
+  },
   StepsMarkFailed: {
     'states:StartExecution': 'T4, B2: a failed operation gives its seat back and resumes the transfer waiting longest for it (services/lifecycle.ts markFailed); no test fails an operation while a transfer waits for that seat',
   },
