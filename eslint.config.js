@@ -15,7 +15,10 @@ export default tseslint.config(
       // `_name` is unused on purpose; `{ dropped, ...rest }` drops a field
       // a `let` read by a closure before its one assignment (a server's handler set once the server listens)
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -32,7 +35,10 @@ export default tseslint.config(
         {
           patterns: [
             AWS,
-            { group: ['**/store/*', '**/services/*', '**/handlers/*', '**/handlers/**'], message: 'the domain is pure: no store, services or handlers' },
+            {
+              group: ['**/store/*', '**/services/*', '**/handlers/*', '**/handlers/**'],
+              message: 'the domain is pure: no store, services or handlers',
+            },
           ],
         },
       ],
@@ -47,8 +53,15 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['@aws-sdk/*'], message: 'services call the store, which owns the AWS clients' },
-            { group: ['**/store/keys', '**/store/keys.js', '**/store/clients', '**/store/clients.js'], message: 'key builders and clients are the store\'s own' },
-            { group: ['**/store/*'], importNames: ['transactWrite', 'batchWrite'], message: 'ask the store for an intent, not a raw transaction' },
+            {
+              group: ['**/store/keys', '**/store/keys.js', '**/store/clients', '**/store/clients.js'],
+              message: "key builders and clients are the store's own",
+            },
+            {
+              group: ['**/store/*'],
+              importNames: ['transactWrite', 'batchWrite'],
+              message: 'ask the store for an intent, not a raw transaction',
+            },
           ],
         },
       ],

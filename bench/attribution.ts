@@ -41,7 +41,8 @@ export function operationOf(invocation: InvocationLike | undefined, fallback: ()
     if (e.pathParameters && typeof e.pathParameters.id === 'string') return e.pathParameters.id;
     const created = bodyId(invocation.result);
     if (created) return created;
-    if (typeof e.id === 'string' && typeof e['detail-type'] === 'string') return e['detail-type'] === 'Contract Cancelled' ? cancellationRunId(e.id) : `event:${e.id}`;
+    if (typeof e.id === 'string' && typeof e['detail-type'] === 'string')
+      return e['detail-type'] === 'Contract Cancelled' ? cancellationRunId(e.id) : `event:${e.id}`;
   }
   return `${invocation.name}:${fallback()}`;
 }
@@ -91,7 +92,14 @@ export interface Allowed {
   files: Set<string>;
   tasks: Set<string>;
 }
-export const emptyAllowed = (): Allowed => ({ users: new Set(), contacts: new Set(), chats: new Set(), messages: new Set(), files: new Set(), tasks: new Set() });
+export const emptyAllowed = (): Allowed => ({
+  users: new Set(),
+  contacts: new Set(),
+  chats: new Set(),
+  messages: new Set(),
+  files: new Set(),
+  tasks: new Set(),
+});
 const pair = (a: string, b: string) => [a, b].sort().join('|');
 
 /** Adds what one impact's effects (CONTRACT "Impact") allow to change; a deleted chat takes its messages, files and tasks. */
@@ -142,10 +150,16 @@ export function allowEffects(into: Allowed, effects: readonly any[], before: any
  * members' deletion plans lies within this).
  */
 export function allowCancellation(into: Allowed, organizationId: string, before: any): Allowed {
-  const members = new Set<string>((before.users ?? []).filter((u: any) => u.organizationId === organizationId && (u.status ?? 'active') === 'active').map((u: any) => u.id));
+  const members = new Set<string>(
+    (before.users ?? [])
+      .filter((u: any) => u.organizationId === organizationId && (u.status ?? 'active') === 'active')
+      .map((u: any) => u.id),
+  );
   for (const id of members) into.users.add(id);
   for (const [a, b] of before.contacts ?? []) if (members.has(a) || members.has(b)) into.contacts.add(pair(a, b));
-  const chats = new Set<string>((before.chats ?? []).filter((c: any) => c.members.some((m: any) => members.has(m.userId))).map((c: any) => c.id));
+  const chats = new Set<string>(
+    (before.chats ?? []).filter((c: any) => c.members.some((m: any) => members.has(m.userId))).map((c: any) => c.id),
+  );
   for (const c of chats) into.chats.add(c);
   for (const m of before.messages ?? []) if (chats.has(m.chatId)) into.messages.add(m.id);
   for (const f of before.files ?? []) if (chats.has(f.chatId) || members.has(f.uploaderId)) into.files.add(f.id);
@@ -156,7 +170,13 @@ export function allowCancellation(into: Allowed, organizationId: string, before:
 /** Fields an export computes when read (display names): a change in them alone is no write. */
 const COMPUTED = new Set(['displayName', 'speakerName', 'requesterName', 'assigneeName', 'uploaderName']);
 const stable = (x: any) =>
-  JSON.stringify(Object.fromEntries(Object.entries(x ?? {}).filter(([k]) => !COMPUTED.has(k)).sort(([a], [b]) => a.localeCompare(b))));
+  JSON.stringify(
+    Object.fromEntries(
+      Object.entries(x ?? {})
+        .filter(([k]) => !COMPUTED.has(k))
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ),
+  );
 
 /** Every entity of `before` that is gone or changed in `after` and that no plan allowed, as `kind id`. */
 export function changesOutsidePlans(before: any, after: any, allowed: Allowed): string[] {

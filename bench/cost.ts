@@ -31,9 +31,23 @@ export const PRICES = {
 /** S3 request classes as billed: PUT/COPY/POST/LIST, GET (and every other), DELETE (free; DeleteObjects too). */
 export type S3Class = 'put' | 'get' | 'delete';
 const S3_PUT_CLASS = new Set([
-  'PutObject', 'CopyObject', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload',
-  'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListBuckets', 'ListMultipartUploads', 'ListParts',
-  'PutObjectTagging', 'PutBucketPolicy', 'CreateBucket', 'PutObjectAcl', 'RestoreObject',
+  'PutObject',
+  'CopyObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'ListBuckets',
+  'ListMultipartUploads',
+  'ListParts',
+  'PutObjectTagging',
+  'PutBucketPolicy',
+  'CreateBucket',
+  'PutObjectAcl',
+  'RestoreObject',
 ]);
 const S3_DELETE_CLASS = new Set(['DeleteObject', 'DeleteObjects', 'AbortMultipartUpload', 'DeleteBucket']);
 export function s3ClassOf(op: string): S3Class {
@@ -63,7 +77,13 @@ export interface Cost {
 
 /** Dollars for a usage, by service (unrounded). An unknown Lambda architecture is an error, not a guess. */
 export function costOf(u: Usage, prices = PRICES): Cost {
-  for (const [name, v] of Object.entries({ wru: u.wru, rru: u.rru, stateTransitions: u.stateTransitions, apiRequests: u.apiRequests, ...u.s3 })) {
+  for (const [name, v] of Object.entries({
+    wru: u.wru,
+    rru: u.rru,
+    stateTransitions: u.stateTransitions,
+    apiRequests: u.apiRequests,
+    ...u.s3,
+  })) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`costOf: ${name} must be a number ≥ 0, got ${v}`);
   }
   const dynamodb = (u.wru * prices.dynamodbWruPerMillion + u.rru * prices.dynamodbRruPerMillion) / 1e6;

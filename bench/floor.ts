@@ -183,13 +183,27 @@ function counters(before: World, after: World): OrgCounter[] {
   };
   const b = count(before);
   const a = count(after);
-  return [...new Set([...b.keys(), ...a.keys()])]
-    .sort()
-    .map((id) => ({ organizationId: id, members: (a.get(id)?.members ?? 0) - (b.get(id)?.members ?? 0), admins: (a.get(id)?.admins ?? 0) - (b.get(id)?.admins ?? 0) }));
+  return [...new Set([...b.keys(), ...a.keys()])].sort().map((id) => ({
+    organizationId: id,
+    members: (a.get(id)?.members ?? 0) - (b.get(id)?.members ?? 0),
+    admins: (a.get(id)?.admins ?? 0) - (b.get(id)?.admins ?? 0),
+  }));
 }
 
 /** A floor request's wave (see the doc comment above): lower waves first. */
-export const WAVE_OF_TERM: Record<FloorRequest['term'], number> = { R0: 0, R1: 1, R2: 1, R3: 1, R4: 1, R5: 2, R6: 3, R7: 4, W1: 5, W2: 5, S1: 5 };
+export const WAVE_OF_TERM: Record<FloorRequest['term'], number> = {
+  R0: 0,
+  R1: 1,
+  R2: 1,
+  R3: 1,
+  R4: 1,
+  R5: 2,
+  R6: 3,
+  R7: 4,
+  W1: 5,
+  W2: 5,
+  S1: 5,
+};
 
 /** The plan in dependency waves, in order, empty waves left out; each wave keeps the plan's order. */
 export function floorWaves(plan: readonly FloorRequest[]): FloorRequest[][] {
@@ -250,14 +264,25 @@ export function floorRequests(before: World, after: World, operation: Operation)
   const subjectSet = new Set(subjects);
   if (operation.kind === 'cancellation') {
     const bytes = subjects.length * MEMBER_ITEM_BYTES;
-    plan.push({ service: 'dynamodb', op: 'Query', term: 'R0', partition: keys.orgMembers(operation.organizationId), index: 'GSI1', pages: pagesFor(bytes) });
+    plan.push({
+      service: 'dynamodb',
+      op: 'Query',
+      term: 'R0',
+      partition: keys.orgMembers(operation.organizationId),
+      index: 'GSI1',
+      pages: pagesFor(bytes),
+    });
   }
   const chats = new Map<string, any>();
   const referenced = new Set<string>();
   for (const u of subjects) {
     const pk = keys.user(u).PK;
     plan.push({ service: 'dynamodb', op: 'Query', term: 'R1', partition: pk, pages: pagesFor(partitionBytes.get(pk) ?? 0) });
-    for (const [term, gsi] of [['R2', keys.userChats(u)], ['R3', keys.userFiles(u)], ['R4', keys.userAssigned(u)]] as const) {
+    for (const [term, gsi] of [
+      ['R2', keys.userChats(u)],
+      ['R3', keys.userFiles(u)],
+      ['R4', keys.userAssigned(u)],
+    ] as const) {
       plan.push({ service: 'dynamodb', op: 'Query', term, partition: gsi, index: 'GSI1', pages: pagesFor(indexBytes.get(gsi) ?? 0) });
     }
     for (const c of contactsOf.get(u) ?? []) referenced.add(c);
@@ -271,7 +296,8 @@ export function floorRequests(before: World, after: World, operation: Operation)
     plan.push({ service: 'dynamodb', op: 'Query', term: 'R5', partition: pk, pages: pagesFor(partitionBytes.get(pk) ?? 0) });
   }
   const others = [...referenced].filter((u) => !subjectSet.has(u)).sort();
-  for (const batch of chunk(others, BATCH_GET_LIMIT)) plan.push({ service: 'dynamodb', op: 'BatchGet', term: 'R6', keys: batch.map((u) => keys.user(u)) });
+  for (const batch of chunk(others, BATCH_GET_LIMIT))
+    plan.push({ service: 'dynamodb', op: 'BatchGet', term: 'R6', keys: batch.map((u) => keys.user(u)) });
   const orgs = new Set<string>();
   for (const u of [...subjects, ...others]) {
     const org = usersById.get(u)?.organizationId;
@@ -279,7 +305,8 @@ export function floorRequests(before: World, after: World, operation: Operation)
   }
   if (operation.kind === 'transfer') orgs.add(operation.from).add(operation.to);
   if (operation.kind === 'cancellation') orgs.add(operation.organizationId);
-  for (const batch of chunk([...orgs].sort(), BATCH_GET_LIMIT)) plan.push({ service: 'dynamodb', op: 'BatchGet', term: 'R7', keys: batch.map((o) => keys.org(o)) });
+  for (const batch of chunk([...orgs].sort(), BATCH_GET_LIMIT))
+    plan.push({ service: 'dynamodb', op: 'BatchGet', term: 'R7', keys: batch.map((o) => keys.org(o)) });
 
   // Writes: the items that differ.
   const beforeByKey = new Map(beforeItems.map((i) => [keyOf(i as Key), canonical(i)]));
@@ -297,7 +324,9 @@ export function floorRequests(before: World, after: World, operation: Operation)
       : operation.kind === 'deletion'
         ? [usersById.get(operation.userId)?.organizationId].filter((o): o is string => Boolean(o))
         : [operation.organizationId];
-  const changedCounters = counters(before, after).filter((c) => atomicOrgs.includes(c.organizationId) && (c.members !== 0 || c.admins !== 0));
+  const changedCounters = counters(before, after).filter(
+    (c) => atomicOrgs.includes(c.organizationId) && (c.members !== 0 || c.admins !== 0),
+  );
 
   const writes: ({ put: Item } | { delete: Key })[] = [...deletes.map((k) => ({ delete: k })), ...puts.map((p) => ({ put: p }))];
   for (const batch of chunk(writes, BATCH_WRITE_LIMIT)) {

@@ -54,7 +54,12 @@ export function sampleRss(javaPid: number | undefined, everyMs = 100): { stop():
       clearInterval(timer);
       sample();
       const r = (x: number) => Math.round(x);
-      return { peakRssMb: r(peak.sum), nodePeakRssMb: r(peak.node), dynamodbLocalPeakRssMb: javaPid ? r(peak.java) : null, samples: peak.samples };
+      return {
+        peakRssMb: r(peak.sum),
+        nodePeakRssMb: r(peak.node),
+        dynamodbLocalPeakRssMb: javaPid ? r(peak.java) : null,
+        samples: peak.samples,
+      };
     },
   };
 }

@@ -18,7 +18,10 @@ export const PRODUCT_IN_FLIGHT = { reads: READ_CONCURRENCY, writes: WRITE_CONCUR
  * items are sent again (those extra requests show in the request counts, not in the floor). Load this module after
  * the stack has set the endpoints (the store's clients read them when created).
  */
-export async function replayFloor(plan: readonly FloorRequest[], options: { table: string; bucket: string; inFlight?: { reads: number; writes: number } }): Promise<{ ms: number; queryPages: number; waves: number }> {
+export async function replayFloor(
+  plan: readonly FloorRequest[],
+  options: { table: string; bucket: string; inFlight?: { reads: number; writes: number } },
+): Promise<{ ms: number; queryPages: number; waves: number }> {
   const { table, bucket } = options;
   const limits = options.inFlight ?? PRODUCT_IN_FLIGHT;
   let queryPages = 0;

@@ -44,7 +44,8 @@ export function attributeValueBytes(v: any): number {
   if ('NS' in v) return (v.NS as string[]).reduce((n, s) => n + attributeValueBytes({ N: s }), 0);
   if ('BS' in v) return (v.BS as string[]).reduce((n, s) => n + attributeValueBytes({ B: s }), 0);
   if ('L' in v) return 3 + (v.L as any[]).reduce((n, x) => n + 1 + attributeValueBytes(x), 0);
-  if ('M' in v) return 3 + Object.entries(v.M as Record<string, any>).reduce((n, [k, x]) => n + Buffer.byteLength(k) + attributeValueBytes(x), 0);
+  if ('M' in v)
+    return 3 + Object.entries(v.M as Record<string, any>).reduce((n, [k, x]) => n + Buffer.byteLength(k) + attributeValueBytes(x), 0);
   return 0;
 }
 
@@ -94,7 +95,8 @@ export function requestUnits(op: string, request: any, output: any): Units {
     const statements = op === 'BatchExecuteStatement' ? (request.Statements ?? []) : [request];
     const writes = statements.filter((x: any) => isWriteStatement(String(x.Statement ?? '')));
     const reads = statements.length - writes.length;
-    if (consumed !== undefined) return writes.length >= reads ? { wru: consumed, rru: 0, estimated: 0 } : { wru: 0, rru: consumed, estimated: 0 };
+    if (consumed !== undefined)
+      return writes.length >= reads ? { wru: consumed, rru: 0, estimated: 0 } : { wru: 0, rru: consumed, estimated: 0 };
     const responses: any[] = op === 'BatchExecuteStatement' ? (output?.Responses ?? []) : [];
     let wru = 0;
     statements.forEach((x: any, i: number) => {
@@ -132,7 +134,11 @@ export function requestUnits(op: string, request: any, output: any): Units {
 
 /** Items of the table that GSI1 holds (functions/store/keys.ts), by sort key (and partition prefix). */
 const IN_GSI1 = (pk: string, sk: string) =>
-  (pk.startsWith('USER#') && sk === 'USER') || /^(MEMBER|FILE|TASK)#/.test(sk) || (pk.startsWith('OP#') && sk === 'OP') || (pk.startsWith('ORG#') && sk === 'ORG') || (pk.startsWith('RUN#') && sk === 'RUN');
+  (pk.startsWith('USER#') && sk === 'USER') ||
+  /^(MEMBER|FILE|TASK)#/.test(sk) ||
+  (pk.startsWith('OP#') && sk === 'OP') ||
+  (pk.startsWith('ORG#') && sk === 'ORG') ||
+  (pk.startsWith('RUN#') && sk === 'RUN');
 
 /**
  * A PartiQL update of one item under 1 KB: 1 WRU for the table, and for GSI1 2 more when it sets GSI1PK (the old
@@ -146,7 +152,8 @@ export function statementWriteUnits(statement: string, parameters: any[]): numbe
   return IN_GSI1(pk, sk) ? 2 : 1;
 }
 
-const keyString = (k: any): string | undefined => (k?.PK?.S !== undefined && k?.SK?.S !== undefined ? `${k.PK.S}\u0000${k.SK.S}` : undefined);
+const keyString = (k: any): string | undefined =>
+  k?.PK?.S !== undefined && k?.SK?.S !== undefined ? `${k.PK.S}\u0000${k.SK.S}` : undefined;
 
 /** The keys a PartiQL statement names (`"PK" = ? AND "SK" = ?`), from its parameters. */
 function statementKey(statement: string, parameters: any[]): string | undefined {
@@ -172,7 +179,8 @@ export function writtenKeys(op: string, request: any): string[] {
       out.push(keyString(request.Key));
       break;
     case 'BatchWriteItem':
-      for (const list of Object.values<any>(request.RequestItems ?? {})) for (const r of list) out.push(keyString(r.PutRequest?.Item ?? r.DeleteRequest?.Key));
+      for (const list of Object.values<any>(request.RequestItems ?? {}))
+        for (const r of list) out.push(keyString(r.PutRequest?.Item ?? r.DeleteRequest?.Key));
       break;
     case 'TransactWriteItems':
       for (const t of request.TransactItems ?? []) out.push(keyString(t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key));
@@ -181,7 +189,8 @@ export function writtenKeys(op: string, request: any): string[] {
       if (isWriteStatement(String(request.Statement ?? ''))) out.push(statementKey(String(request.Statement), request.Parameters ?? []));
       break;
     case 'BatchExecuteStatement':
-      for (const s of request.Statements ?? []) if (isWriteStatement(String(s.Statement ?? ''))) out.push(statementKey(String(s.Statement), s.Parameters ?? []));
+      for (const s of request.Statements ?? [])
+        if (isWriteStatement(String(s.Statement ?? ''))) out.push(statementKey(String(s.Statement), s.Parameters ?? []));
       break;
   }
   return out.filter((k): k is string => k !== undefined);

@@ -9,7 +9,16 @@ import { concurrencyWorld, type SmallOperation } from '../fixtures/concurrency-w
 import { floorRequests, safeFloor, type Operation, type World } from './floor.js';
 import { findDynamoDbLocalPid, sampleRss } from './measure.js';
 import { costOf, PRICES, s3ClassOf, type Usage } from './cost.js';
-import { allowCancellation, allowEffects, cancellationRunId, changesOutsidePlans, emptyAllowed, hottestKeys, operationOf, type HotKey } from './attribution.js';
+import {
+  allowCancellation,
+  allowEffects,
+  cancellationRunId,
+  changesOutsidePlans,
+  emptyAllowed,
+  hottestKeys,
+  operationOf,
+  type HotKey,
+} from './attribution.js';
 import type { RequestRecord } from '../local/request-counts.js';
 
 /**
@@ -45,7 +54,9 @@ import type { RequestRecord } from '../local/request-counts.js';
  * partial change it made (`floorOf: "partial"`).
  */
 const SCALE = process.env.BENCH_SCALE === 'small' ? 'small' : 'all';
-const ONLY = process.env.BENCH_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = process.env.BENCH_CASES?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const VERIFY = process.env.BENCH_VERIFY !== '0';
 const POLL_MS = 1000;
 
@@ -56,9 +67,20 @@ interface Case {
   world: () => World;
   operation: Operation;
   /** Starts the operation through the API; returns how to read its status. */
-  start: () => Promise<{ id: string; effectCount?: number; status: () => Promise<{ status: string; body: any }>; httpStatus: number; answer: any; confirmed?: boolean }>;
+  start: () => Promise<{
+    id: string;
+    effectCount?: number;
+    status: () => Promise<{ status: string; body: any }>;
+    httpStatus: number;
+    answer: any;
+    confirmed?: boolean;
+  }>;
   /** More figures for the case's result, from the operation's last answer and its requests (the X3/X4 case). */
-  report?: (final: any, records: readonly RequestRecord[], measured: { floor: { dynamodb: number; s3: number }; requests: { dynamodb: number; s3: number } }) => Record<string, unknown>;
+  report?: (
+    final: any,
+    records: readonly RequestRecord[],
+    measured: { floor: { dynamodb: number; s3: number }; requests: { dynamodb: number; s3: number } },
+  ) => Record<string, unknown>;
 }
 
 const timeoutFor = (defaultS: number) => Number(process.env.BENCH_TIMEOUT_S ?? 0) || defaultS;
@@ -106,7 +128,9 @@ async function call(method: string, route: string, as: string, body?: unknown, s
 }
 const effectCountOf = (impact: any): number | undefined => impact?.effectCount ?? impact?.effects?.length;
 const sum = (counts: Record<string, number>, prefix: string) =>
-  Object.entries(counts).filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
+  Object.entries(counts)
+    .filter(([k]) => k.startsWith(prefix))
+    .reduce((n, [, v]) => n + v, 0);
 const addCounts = (into: Record<string, number>, more: Record<string, number>) => {
   for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + v;
   return into;
@@ -120,9 +144,19 @@ type Billed = Record<string, { invocations: number; gbSeconds: number }>;
 const billedNow = (): Billed => Object.fromEntries([...stack.lambda.billed.entries()].map(([k, v]) => [k, { ...v }]));
 /** a − b, by architecture. */
 const billedMinus = (a: Billed, b: Billed): Billed =>
-  Object.fromEntries(Object.entries(a).map(([k, v]) => [k, { invocations: v.invocations - (b[k]?.invocations ?? 0), gbSeconds: v.gbSeconds - (b[k]?.gbSeconds ?? 0) }]));
+  Object.fromEntries(
+    Object.entries(a).map(([k, v]) => [
+      k,
+      { invocations: v.invocations - (b[k]?.invocations ?? 0), gbSeconds: v.gbSeconds - (b[k]?.gbSeconds ?? 0) },
+    ]),
+  );
 const billedPlus = (a: Billed, b: Billed): Billed =>
-  Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, { invocations: (a[k]?.invocations ?? 0) + (b[k]?.invocations ?? 0), gbSeconds: (a[k]?.gbSeconds ?? 0) + (b[k]?.gbSeconds ?? 0) }]));
+  Object.fromEntries(
+    [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [
+      k,
+      { invocations: (a[k]?.invocations ?? 0) + (b[k]?.invocations ?? 0), gbSeconds: (a[k]?.gbSeconds ?? 0) + (b[k]?.gbSeconds ?? 0) },
+    ]),
+  );
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
 
 /** Request units, S3 requests by class, Lambda, API requests and state transitions of a case, and their cost. */
@@ -142,7 +176,9 @@ function usageOf(records: readonly RequestRecord[], billed: Billed, stateTransit
   return {
     requestUnits: { wru: round(wru, 1), rru: round(rru, 1), estimated: round(estimated, 1) },
     s3ByClass: s3,
-    lambda: Object.fromEntries(Object.entries(billed).map(([k, v]) => [k, { invocations: v.invocations, gbSeconds: round(v.gbSeconds, 3) }])),
+    lambda: Object.fromEntries(
+      Object.entries(billed).map(([k, v]) => [k, { invocations: v.invocations, gbSeconds: round(v.gbSeconds, 3) }]),
+    ),
     apiRequests,
     costUsd: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 6)])) as Record<keyof typeof cost, number>,
   };
@@ -165,7 +201,14 @@ function hotKeysOf(records: readonly RequestRecord[]): HotKey[] {
   return hottestKeys(attribute(records).flatMap(({ op, r }) => r.writes.map((key) => ({ key, operation: op }))));
 }
 
-function userOperation(name: string, small: boolean, timeoutS: number, world: () => World, op: Operation, as: { requester: string; approver?: string }): Case {
+function userOperation(
+  name: string,
+  small: boolean,
+  timeoutS: number,
+  world: () => World,
+  op: Operation,
+  as: { requester: string; approver?: string },
+): Case {
   return {
     name,
     small,
@@ -175,26 +218,46 @@ function userOperation(name: string, small: boolean, timeoutS: number, world: ()
     async start() {
       if (op.kind === 'deletion') {
         const d = await call('POST', '/deletions', as.requester, { userId: op.userId });
-        if (d.status >= 300) return { id: '', httpStatus: d.status, answer: d.body, status: async () => ({ status: `refused-${d.status}`, body: d.body }) };
-        return { id: d.body?.id, httpStatus: d.status, answer: d.body, effectCount: effectCountOf(d.body?.impact), status: async () => {
-          const r = await call('GET', `/deletions/${d.body?.id}`, as.requester);
-          return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
-        } };
+        if (d.status >= 300)
+          return { id: '', httpStatus: d.status, answer: d.body, status: async () => ({ status: `refused-${d.status}`, body: d.body }) };
+        return {
+          id: d.body?.id,
+          httpStatus: d.status,
+          answer: d.body,
+          effectCount: effectCountOf(d.body?.impact),
+          status: async () => {
+            const r = await call('GET', `/deletions/${d.body?.id}`, as.requester);
+            return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
+          },
+        };
       }
       if (op.kind !== 'transfer') throw new Error('not a user operation');
       let t = await call('POST', '/transfers', as.requester, { userId: op.userId, destinationOrganizationId: op.to });
-      if (t.status !== 201) return { id: '', httpStatus: t.status, answer: t.body, status: async () => ({ status: `refused-${t.status}`, body: t.body }) };
+      if (t.status !== 201)
+        return { id: '', httpStatus: t.status, answer: t.body, status: async () => ({ status: `refused-${t.status}`, body: t.body }) };
       // CONTRACT.md planning: a large transfer is approved once its plan is computed (it awaits approval)
       while (t.body?.status === 'planning') {
         await Promise.race([stack.stepFunctions.idle(), sleep(POLL_MS)]);
         t = { ...t, body: (await call('GET', `/transfers/${t.body.id}`, as.requester)).body };
       }
       const a = await call('POST', `/transfers/${t.body.id}/approval`, as.approver!);
-      if (a.status >= 300) return { id: t.body.id, httpStatus: a.status, answer: a.body, status: async () => ({ status: `approval-refused-${a.status}`, body: a.body }) };
-      return { id: t.body.id, httpStatus: a.status, answer: a.body, effectCount: effectCountOf(a.body?.impact ?? t.body?.impact), status: async () => {
-        const r = await call('GET', `/transfers/${t.body.id}`, as.approver!);
-        return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
-      } };
+      if (a.status >= 300)
+        return {
+          id: t.body.id,
+          httpStatus: a.status,
+          answer: a.body,
+          status: async () => ({ status: `approval-refused-${a.status}`, body: a.body }),
+        };
+      return {
+        id: t.body.id,
+        httpStatus: a.status,
+        answer: a.body,
+        effectCount: effectCountOf(a.body?.impact ?? t.body?.impact),
+        status: async () => {
+          const r = await call('GET', `/transfers/${t.body.id}`, as.approver!);
+          return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
+        },
+      };
     },
   };
 }
@@ -207,18 +270,32 @@ function cancellation(members: number, small: boolean, timeoutS: number): Case {
     world: () => largeOrganizationWorld(members) as World,
     operation: { kind: 'cancellation', organizationId: 'X' },
     async start() {
-      const { eventId } = await stack.eventBus.put({ Source: 'billing', DetailType: 'Contract Cancelled', Detail: { organizationId: 'X' } });
+      const { eventId } = await stack.eventBus.put({
+        Source: 'billing',
+        DetailType: 'Contract Cancelled',
+        Detail: { organizationId: 'X' },
+      });
       const id = cancellationRunId(eventId);
       // B4: above the confirmation threshold the run waits for an operator
       let confirmed = false;
-      if ((await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator'])).body?.status === 'awaiting-confirmation') {
+      if (
+        (await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator'])).body?.status ===
+        'awaiting-confirmation'
+      ) {
         await call('POST', `/billing-runs/${id}/confirmation`, 'platform-operator', undefined, ['offboard/operator']);
         confirmed = true;
       }
-      return { id, httpStatus: 0, answer: { eventId }, effectCount: members, confirmed, status: async () => {
-        const r = await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator']);
-        return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
-      } };
+      return {
+        id,
+        httpStatus: 0,
+        answer: { eventId },
+        effectCount: members,
+        confirmed,
+        status: async () => {
+          const r = await call('GET', `/billing-runs/${id}`, 'platform-operator', undefined, ['offboard/operator']);
+          return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
+        },
+      };
     },
   };
 }
@@ -233,7 +310,14 @@ function cancellation(members: number, small: boolean, timeoutS: number): Case {
  */
 function successorExportCases(): Case[] {
   return (['S', 'M'] as const).map((size) => {
-    const base = userOperation(`deletion-${size}-successor-export`, size === 'S', timeoutFor(size === 'M' ? 900 : 180), () => largeUserWorld(LARGE_USER_SIZES[size]) as World, { kind: 'deletion', userId: 'u0' }, { requester: 'adminA' });
+    const base = userOperation(
+      `deletion-${size}-successor-export`,
+      size === 'S',
+      timeoutFor(size === 'M' ? 900 : 180),
+      () => largeUserWorld(LARGE_USER_SIZES[size]) as World,
+      { kind: 'deletion', userId: 'u0' },
+      { requester: 'adminA' },
+    );
     return {
       ...base,
       async start() {
@@ -242,14 +326,27 @@ function successorExportCases(): Case[] {
           const r = await call('GET', `/deletions/${d.body?.id}`, 'adminA');
           return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
         };
-        return { id: d.body?.id ?? '', httpStatus: d.status, answer: d.body, effectCount: effectCountOf(d.body?.impact), status: d.status >= 300 ? async () => ({ status: `refused-${d.status}`, body: d.body }) : read };
+        return {
+          id: d.body?.id ?? '',
+          httpStatus: d.status,
+          answer: d.body,
+          effectCount: effectCountOf(d.body?.impact),
+          status: d.status >= 300 ? async () => ({ status: `refused-${d.status}`, body: d.body }) : read,
+        };
       },
       report(final, records, measured) {
         const phase = (final?.progress?.phases ?? []).find((p: any) => p.name === 'Export') ?? {};
         const files = Number(phase.done ?? 0);
         const bytes = Number(phase.bytesDone ?? 0);
         const s3 = records.filter((r) => r.service === 'S3');
-        const exportOps = new Set(['GetObject', 'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'HeadObject']);
+        const exportOps = new Set([
+          'GetObject',
+          'PutObject',
+          'CreateMultipartUpload',
+          'UploadPart',
+          'CompleteMultipartUpload',
+          'HeadObject',
+        ]);
         const product = {
           requests: s3.filter((r) => exportOps.has(r.op)).length,
           byOp: s3.reduce<Record<string, number>>((m, r) => ((m[r.op] = (m[r.op] ?? 0) + 1), m), {}),
@@ -267,7 +364,11 @@ function successorExportCases(): Case[] {
           copy: {
             product,
             floor,
-            ratios: { requests: ratio(product.requests, floor.requests), bytesRead: ratio(product.bytesRead, floor.bytesRead), bytesWritten: ratio(product.bytesWritten, floor.bytesWritten) },
+            ratios: {
+              requests: ratio(product.requests, floor.requests),
+              bytesRead: ratio(product.bytesRead, floor.bytesRead),
+              bytesWritten: ratio(product.bytesWritten, floor.bytesWritten),
+            },
             note: 'S3 requests of the copy (GetObject, PutObject, multipart, HeadObject) and bytes moved, against each exported byte read once and written once; the product reads the archive once more to verify it (X4)',
           },
         };
@@ -291,17 +392,44 @@ const busiest = demo.users
   .sort((a, b) => b.weight - a.weight)[0]!;
 const busiestAdmin = demo.users.find((u: any) => u.orgAdmin && u.organizationId === busiest.organizationId)!.id;
 
-const ORDER = ['transfer-T10', 'deletion-demo', 'deletion-S', 'transfer-S', 'deletion-S-successor-export', 'cancellation-1000', 'deletion-M', 'transfer-M', 'deletion-M-successor-export', 'cancellation-10000', 'deletion-L', 'transfer-L'];
+const ORDER = [
+  'transfer-T10',
+  'deletion-demo',
+  'deletion-S',
+  'transfer-S',
+  'deletion-S-successor-export',
+  'cancellation-1000',
+  'deletion-M',
+  'transfer-M',
+  'deletion-M-successor-export',
+  'cancellation-10000',
+  'deletion-L',
+  'transfer-L',
+];
 const cases: Case[] = [
   ...(['S', 'M', 'L'] as const).flatMap((size) => {
     const world = () => largeUserWorld(LARGE_USER_SIZES[size]) as World;
     const timeout = timeoutFor(size === 'L' ? 1200 : size === 'M' ? 600 : 120);
     return [
       userOperation(`deletion-${size}`, size === 'S', timeout, world, { kind: 'deletion', userId: 'u0' }, { requester: 'adminA' }),
-      userOperation(`transfer-${size}`, size === 'S', timeout, world, { kind: 'transfer', userId: 'u0', from: 'A', to: 'C' }, { requester: 'adminA', approver: 'adminC' }),
+      userOperation(
+        `transfer-${size}`,
+        size === 'S',
+        timeout,
+        world,
+        { kind: 'transfer', userId: 'u0', from: 'A', to: 'C' },
+        { requester: 'adminA', approver: 'adminC' },
+      ),
     ];
   }),
-  userOperation('transfer-T10', true, timeoutFor(60), () => demo, { kind: 'transfer', userId: 'a1', from: 'A', to: 'C' }, { requester: 'adminA', approver: 'adminC' }),
+  userOperation(
+    'transfer-T10',
+    true,
+    timeoutFor(60),
+    () => demo,
+    { kind: 'transfer', userId: 'a1', from: 'A', to: 'C' },
+    { requester: 'adminA', approver: 'adminC' },
+  ),
   userOperation(`deletion-demo`, true, timeoutFor(60), () => demo, { kind: 'deletion', userId: busiest.id }, { requester: busiestAdmin }),
   cancellation(1000, true, timeoutFor(240)),
   cancellation(10_000, false, timeoutFor(1200)),
@@ -432,7 +560,14 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     floor: { dynamodb: floor.dynamodb, s3: floor.s3 },
     floorOf: status === 'succeeded' ? 'complete' : 'partial',
     ratios: { dynamodb: ratio(requests.dynamodb, floor.dynamodb), s3: ratio(requests.s3, floor.s3), time: ratio(wallMs, replay.ms) },
-    floorReplayed: { dynamodb: floorReplayed, queryPages: replay.queryPages, estimatedQueryPages: estimatedPages, waves: replay.waves, inFlight: PRODUCT_IN_FLIGHT, requestUnits: floorUnits },
+    floorReplayed: {
+      dynamodb: floorReplayed,
+      queryPages: replay.queryPages,
+      estimatedQueryPages: estimatedPages,
+      waves: replay.waves,
+      inFlight: PRODUCT_IN_FLIGHT,
+      requestUnits: floorUnits,
+    },
     safeFloor: { dynamodb: safe.dynamodb, s3: floor.s3, records: safe.records },
     ratioToSafeFloor: ratio(requests.dynamodb, safe.dynamodb),
     ...usage,
@@ -471,10 +606,15 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
  * plan is computed in the background), its function time, and when the Impact was ready (its `GET /previews/{id}`
  * polled as a client would). The world is not changed by it.
  */
-async function previewOf(op: Operation): Promise<{ httpStatus: number; apiSeconds: number; readySeconds: number; effectCount?: number } | undefined> {
+async function previewOf(
+  op: Operation,
+): Promise<{ httpStatus: number; apiSeconds: number; readySeconds: number; effectCount?: number } | undefined> {
   if (op.kind !== 'deletion' && op.kind !== 'transfer') return undefined;
   const requester = op.kind === 'deletion' ? (op.userId === busiest.id ? busiestAdmin : 'adminA') : 'adminA';
-  const body = op.kind === 'deletion' ? { operation: 'deletion', userId: op.userId } : { operation: 'transfer', userId: op.userId, destinationOrganizationId: op.to };
+  const body =
+    op.kind === 'deletion'
+      ? { operation: 'deletion', userId: op.userId }
+      : { operation: 'transfer', userId: op.userId, destinationOrganizationId: op.to };
   stack.lambda.longestMs.clear();
   const t0 = performance.now();
   const answer = await call('POST', '/previews', requester, body);
@@ -484,7 +624,12 @@ async function previewOf(op: Operation): Promise<{ httpStatus: number; apiSecond
     await Promise.race([stack.stepFunctions.idle(), sleep(200)]);
     impact = (await call('GET', `/previews/${answer.body.id}`, requester)).body;
   }
-  return { httpStatus: answer.status, apiSeconds: secs(apiMs), readySeconds: secs(performance.now() - t0), ...(impact?.effectCount !== undefined ? { effectCount: impact.effectCount } : {}) };
+  return {
+    httpStatus: answer.status,
+    apiSeconds: secs(apiMs),
+    readySeconds: secs(performance.now() - t0),
+    ...(impact?.effectCount !== undefined ? { effectCount: impact.effectCount } : {}),
+  };
 }
 
 /**
@@ -494,8 +639,13 @@ async function previewOf(op: Operation): Promise<{ httpStatus: number; apiSecond
 async function eventCountsSince(after: number, counts: Record<string, number>) {
   const { events } = await stack.eventBus.recorded({ after });
   const byDetailType: Record<string, number> = {};
-  for (const { event } of events.filter((e) => e.bus.endsWith('-operations'))) byDetailType[event['detail-type']] = (byDetailType[event['detail-type']] ?? 0) + 1;
-  return { total: Object.values(byDetailType).reduce((a, b) => a + b, 0), byDetailType, putEventsRequests: counts['EventBridge.PutEvents'] ?? 0 };
+  for (const { event } of events.filter((e) => e.bus.endsWith('-operations')))
+    byDetailType[event['detail-type']] = (byDetailType[event['detail-type']] ?? 0) + 1;
+  return {
+    total: Object.values(byDetailType).reduce((a, b) => a + b, 0),
+    byDetailType,
+    putEventsRequests: counts['EventBridge.PutEvents'] ?? 0,
+  };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -517,15 +667,30 @@ const concurrencyCases: ConcurrencyCase[] = [
 ].filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE === 'all' || c.small));
 
 /** Starts one small operation through the API (as `userOperation` does) and says how to read it. */
-async function startSmall(op: SmallOperation): Promise<{ op: SmallOperation; id: string; route: string; reader: string; refused?: string }> {
+async function startSmall(
+  op: SmallOperation,
+): Promise<{ op: SmallOperation; id: string; route: string; reader: string; refused?: string }> {
   if (op.kind === 'deletion') {
     const d = await call('POST', '/deletions', op.requester, { userId: op.userId });
-    return { op, id: d.body?.id ?? '', route: 'deletions', reader: op.requester, ...(d.status >= 300 ? { refused: `refused-${d.status}: ${JSON.stringify(d.body)}` } : {}) };
+    return {
+      op,
+      id: d.body?.id ?? '',
+      route: 'deletions',
+      reader: op.requester,
+      ...(d.status >= 300 ? { refused: `refused-${d.status}: ${JSON.stringify(d.body)}` } : {}),
+    };
   }
   const t = await call('POST', '/transfers', op.requester, { userId: op.userId, destinationOrganizationId: op.to });
-  if (t.status !== 201) return { op, id: '', route: 'transfers', reader: op.requester, refused: `refused-${t.status}: ${JSON.stringify(t.body)}` };
+  if (t.status !== 201)
+    return { op, id: '', route: 'transfers', reader: op.requester, refused: `refused-${t.status}: ${JSON.stringify(t.body)}` };
   const a = await call('POST', `/transfers/${t.body.id}/approval`, op.approver);
-  return { op, id: t.body.id, route: 'transfers', reader: op.approver, ...(a.status >= 300 ? { refused: `approval-refused-${a.status}: ${JSON.stringify(a.body)}` } : {}) };
+  return {
+    op,
+    id: t.body.id,
+    route: 'transfers',
+    reader: op.approver,
+    ...(a.status >= 300 ? { refused: `approval-refused-${a.status}: ${JSON.stringify(a.body)}` } : {}),
+  };
 }
 
 /** Every effect of an operation's impact: the first page in the operation, the rest from its `/effects` route. */
@@ -552,7 +717,9 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
   const log = (msg: string) => process.stderr.write(`[bench] ${c.name}: ${msg}\n`);
   const { world: before, operations } = concurrencyWorld(c.organizations, c.members);
   const [loaded, loadMs] = await timed(() => loadWorld(before));
-  log(`world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s; ${operations.length} operations and a ${c.members}-member cancellation`);
+  log(
+    `world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s; ${operations.length} operations and a ${c.members}-member cancellation`,
+  );
   // The plans are checked against the export (its defaults and computed fields), not against the fixture.
   const beforeExport = (await exportWorld()) as any;
   takeRequestCounts();
@@ -605,21 +772,37 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
     const ids = started.filter((s) => s.op.kind === kind && s.id).map((s) => byOperation.get(s.id) ?? 0);
     return ids.length ? round(ids.reduce((a, b) => a + b, 0) / ids.length, 1) : null;
   };
-  const unattributed = [...byOperation.entries()].filter(([op]) => !started.some((s) => s.id === op) && op !== bulk.id).reduce((n, [, v]) => n + v, 0);
+  const unattributed = [...byOperation.entries()]
+    .filter(([op]) => !started.some((s) => s.id === op) && op !== bulk.id)
+    .reduce((n, [, v]) => n + v, 0);
   log('running one deletion and one transfer alone');
   const { world: smallWorld } = concurrencyWorld(c.organizations, 1);
   const soloOf = async (op: SmallOperation) =>
     runCase(
-      userOperation(`${c.name}-alone-${op.kind}`, true, timeoutFor(120), () => smallWorld, op.kind === 'deletion' ? { kind: 'deletion', userId: op.userId } : { kind: 'transfer', userId: op.userId, from: op.from, to: op.to }, {
-        requester: op.requester,
-        ...(op.kind === 'transfer' ? { approver: op.approver } : {}),
-      }),
+      userOperation(
+        `${c.name}-alone-${op.kind}`,
+        true,
+        timeoutFor(120),
+        () => smallWorld,
+        op.kind === 'deletion'
+          ? { kind: 'deletion', userId: op.userId }
+          : { kind: 'transfer', userId: op.userId, from: op.from, to: op.to },
+        {
+          requester: op.requester,
+          ...(op.kind === 'transfer' ? { approver: op.approver } : {}),
+        },
+      ),
     );
   const soloDeletion: any = await soloOf(operations.find((o) => o.kind === 'deletion')!);
   const soloTransfer: any = await soloOf(operations.find((o) => o.kind === 'transfer')!);
-  const soloCancellation: any = results.find((x: any) => x.name === `cancellation-${c.members}` && x.status === 'succeeded') ?? (await runCase(cancellation(c.members, false, c.timeoutS)));
+  const soloCancellation: any =
+    results.find((x: any) => x.name === `cancellation-${c.members}` && x.status === 'succeeded') ??
+    (await runCase(cancellation(c.members, false, c.timeoutS)));
   const count = (kind: SmallOperation['kind']) => operations.filter((o) => o.kind === kind).length;
-  const aloneSum = count('deletion') * soloDeletion.requests.dynamodb + count('transfer') * soloTransfer.requests.dynamodb + soloCancellation.requests.dynamodb;
+  const aloneSum =
+    count('deletion') * soloDeletion.requests.dynamodb +
+    count('transfer') * soloTransfer.requests.dynamodb +
+    soloCancellation.requests.dynamodb;
   const dynamodb = DYNAMODB_OPS(records);
   const hotKeys = hotKeysOf(records);
   return {
@@ -632,7 +815,12 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
     cancellationStatus: bulkStatus,
     notSucceeded: notSucceeded.slice(0, 20),
     worldCheck: { problems: problems.length, first: problems.slice(0, 10) },
-    changesOutsidePlans: { count: outside.length, first: outside.slice(0, 20), planUnion: 'the effects of every small operation\'s impact (API), and for the cancellation every active member of X with their contacts, chats (and what they hold) and tasks' },
+    changesOutsidePlans: {
+      count: outside.length,
+      first: outside.slice(0, 20),
+      planUnion:
+        "the effects of every small operation's impact (API), and for the cancellation every active member of X with their contacts, chats (and what they hold) and tasks",
+    },
     requests: { dynamodb, s3: sum(opCounts, 'S3.') },
     aloneSum: {
       dynamodb: aloneSum,
@@ -659,7 +847,6 @@ async function runConcurrency(c: ConcurrencyCase): Promise<Record<string, unknow
   };
 }
 
-
 const results: Record<string, unknown>[] = [];
 const out = path.join(REPO_ROOT, '.offboard', 'bench.json');
 mkdirSync(path.dirname(out), { recursive: true });
@@ -682,15 +869,34 @@ await stack.stop();
 
 const r = (results as any[]).filter((x) => !x.name.startsWith('concurrency-'));
 const conc = (results as any[]).filter((x) => x.name.startsWith('concurrency-'));
-const row = (cells: (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(18) : String(c).padStart(i === 1 ? 10 : 14))).join(' ');
-const pair = (a: number | undefined, b: number | undefined) => (a === undefined ? '-' : `${a}/${b} ${b ? `${(a / b).toFixed(1)}×` : ''}`.trim());
-const gbs = (x: any) => round(Object.values<any>(x.lambda ?? {}).reduce((n, l) => n + l.gbSeconds, 0), 1);
+const row = (cells: (string | number)[]) =>
+  cells.map((c, i) => (i === 0 ? String(c).padEnd(18) : String(c).padStart(i === 1 ? 10 : 14))).join(' ');
+const pair = (a: number | undefined, b: number | undefined) =>
+  a === undefined ? '-' : `${a}/${b} ${b ? `${(a / b).toFixed(1)}×` : ''}`.trim();
+const gbs = (x: any) =>
+  round(
+    Object.values<any>(x.lambda ?? {}).reduce((n, l) => n + l.gbSeconds, 0),
+    1,
+  );
 const usd = (v: number | undefined) => (v === undefined ? '-' : `$${v < 0.01 ? v.toFixed(5) : v.toFixed(3)}`);
-const hot = (x: any) => (x.mostOperationsOnOneKey ? `${x.mostOperationsOnOneKey.operations} ${x.mostOperationsOnOneKey.key.split(' ')[0]}` : '-');
+const hot = (x: any) =>
+  x.mostOperationsOnOneKey ? `${x.mostOperationsOnOneKey.operations} ${x.mostOperationsOnOneKey.key.split(' ')[0]}` : '-';
 const lines = [
   `offboard benchmark, scale ${SCALE} (${secs(performance.now() - benchStarted)} s in all); ratios are measured/floor, the figures to compare`,
   '',
-  row(['case', 'status', 'effects', 'DynamoDB', 'S3', 'wall/floor s', 'transitions', 'payload B', 'longest step s', 'longest API s', 'peak RSS MB']),
+  row([
+    'case',
+    'status',
+    'effects',
+    'DynamoDB',
+    'S3',
+    'wall/floor s',
+    'transitions',
+    'payload B',
+    'longest step s',
+    'longest API s',
+    'peak RSS MB',
+  ]),
   ...r.map((x) =>
     x.status === 'bench-error'
       ? row([x.name, x.status, String(x.error).slice(0, 60)])
@@ -733,14 +939,29 @@ const lines = [
     ? [
         '',
         'Concurrency: small operations started at once while a contract cancellation runs (fixtures/concurrency-world.ts)',
-        row(['case', 'status', 'statuses', 'check', 'outside plans', 'DynamoDB', 'alone-sum', 'ratio', 'WRU', 'cost', 'wall s', 'hottest key']),
+        row([
+          'case',
+          'status',
+          'statuses',
+          'check',
+          'outside plans',
+          'DynamoDB',
+          'alone-sum',
+          'ratio',
+          'WRU',
+          'cost',
+          'wall s',
+          'hottest key',
+        ]),
         ...conc.map((x) =>
           x.status === 'bench-error'
             ? row([x.name, x.status, String(x.error).slice(0, 60)])
             : row([
                 x.name,
                 x.status,
-                Object.entries(x.statuses).map(([k, v]) => `${v} ${k}`).join(', ') + `; bulk ${x.cancellationStatus}`,
+                Object.entries(x.statuses)
+                  .map(([k, v]) => `${v} ${k}`)
+                  .join(', ') + `; bulk ${x.cancellationStatus}`,
                 `${x.worldCheck.problems} problems`,
                 x.changesOutsidePlans.count,
                 x.requests.dynamodb,
@@ -757,9 +978,9 @@ const lines = [
   '',
   'DynamoDB, S3: requests during the operation / floor requests (bench/floor.ts), and their ratio; wall/floor s: the operation',
   'request → final status / the floor replayed raw on the same emulators, and their ratio. peak RSS: this process + DynamoDB Local.',
-  'replayed: the floor with the Query pages DynamoDB returned (waves at the product\'s concurrency); safe floor: measured / floor +',
-  'the operation\'s own records (T3, X1, X2); WRU, RRU: measured/floor; hottest key: the most distinct operations that wrote one key',
-  'outside the world\'s data, and its partition. alone-sum: the same operations run alone (see bench.json aloneSum.method).',
+  "replayed: the floor with the Query pages DynamoDB returned (waves at the product's concurrency); safe floor: measured / floor +",
+  "the operation's own records (T3, X1, X2); WRU, RRU: measured/floor; hottest key: the most distinct operations that wrote one key",
+  "outside the world's data, and its partition. alone-sum: the same operations run alone (see bench.json aloneSum.method).",
   '* the operation did not succeed: the floor is that of the partial change it made before it ended or was stopped.',
   `Full figures (requests by operation, floor terms, world load times, replay check, prices): ${path.relative(REPO_ROOT, out)}`,
 ];

@@ -6,10 +6,12 @@ const ctx = (key: string): string | undefined => app.node.tryGetContext(`offboar
 const api = ctx('api') ?? 'http';
 if (api !== 'http' && api !== 'none') throw new Error(`-c offboard:api=${api}: expected http (the default) or none`);
 const threshold = ctx('confirmationThreshold');
-if (threshold !== undefined && !/^\d+$/.test(String(threshold))) throw new Error(`-c offboard:confirmationThreshold=${threshold}: expected a whole number of members`);
+if (threshold !== undefined && !/^\d+$/.test(String(threshold)))
+  throw new Error(`-c offboard:confirmationThreshold=${threshold}: expected a whole number of members`);
 const publishers = app.node.tryGetContext('offboard:billingPublishers') as string | string[] | undefined;
 const reserved = String(ctx('reservedConcurrency') ?? 'true');
-if (reserved !== 'true' && reserved !== 'false') throw new Error(`-c offboard:reservedConcurrency=${reserved}: expected true (the default) or false`);
+if (reserved !== 'true' && reserved !== 'false')
+  throw new Error(`-c offboard:reservedConcurrency=${reserved}: expected true (the default) or false`);
 new OffboardStack(app, ctx('stackName') ?? 'Offboard', {
   jwtIssuer: ctx('jwtIssuer'),
   jwtAudience: ctx('jwtAudience')?.split(','),

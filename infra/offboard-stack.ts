@@ -68,7 +68,11 @@ export class OffboardStack extends Stack {
       confirmationThreshold: props.confirmationThreshold,
       billingPublishers: props.billingPublishers,
     });
-    const planning = new PlanningWorkflow(this, 'PlanningWorkflow', { table: data.table, deletionStateMachine: deletion.stateMachine, transferStateMachine: transfer.stateMachine });
+    const planning = new PlanningWorkflow(this, 'PlanningWorkflow', {
+      table: data.table,
+      deletionStateMachine: deletion.stateMachine,
+      transferStateMachine: transfer.stateMachine,
+    });
     const api = new Api(this, 'Api', {
       table: data.table,
       exports: data.exports,
@@ -101,7 +105,12 @@ export class OffboardStack extends Stack {
     // The admin console goes with the API it calls (and is left out with it, api=none): served by CloudFront, signed
     // in through the API's identity provider.
     if (api.httpApi && api.signIn) {
-      const hosting = new ConsoleHosting(this, 'Console', { apiUrl: api.httpApi.apiEndpoint, signIn: api.signIn, appDirectory: props.consoleAppDirectory, retain: props.retainData });
+      const hosting = new ConsoleHosting(this, 'Console', {
+        apiUrl: api.httpApi.apiEndpoint,
+        signIn: api.signIn,
+        appDirectory: props.consoleAppDirectory,
+        retain: props.retainData,
+      });
       api.allowConsole(hosting.url);
     }
     new CfnOutput(this, 'TableName', { value: data.table.tableName });

@@ -20,7 +20,8 @@ export interface ChaosSettings {
   rate: number;
 }
 
-export type ChaosKind = 'throttled' | 'unprocessed-items' | 'unprocessed-keys' | 'statement-errors' | 'transaction-conflict' | 'slow-down' | 'delete-errors';
+export type ChaosKind =
+  'throttled' | 'unprocessed-items' | 'unprocessed-keys' | 'statement-errors' | 'transaction-conflict' | 'slow-down' | 'delete-errors';
 
 let settings: ChaosSettings | undefined;
 let random: () => number = Math.random;
@@ -76,7 +77,12 @@ const MAX_FAILURES_IN_A_ROW = 8;
 function throttle(service: 'DynamoDB' | 'S3'): Error {
   if (service === 'S3') {
     count('slow-down');
-    return new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: `Please reduce your request rate (${message})` });
+    return new S3ServiceException({
+      name: 'SlowDown',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 503 },
+      message: `Please reduce your request rate (${message})`,
+    });
   }
   count('throttled');
   return random() < 0.5
@@ -111,7 +117,13 @@ async function partially(service: 'DynamoDB' | 'S3', command: string, args: Args
     const result = await next({ ...args, input: { ...input, RequestItems: { [table]: { ...spec, Keys: keep } } } });
     count('unprocessed-keys');
     const already = result.output.UnprocessedKeys?.[table]?.Keys ?? [];
-    return { ...result, output: { ...result.output, UnprocessedKeys: { ...(result.output.UnprocessedKeys ?? {}), [table]: { ...spec, Keys: [...already, ...rest] } } } };
+    return {
+      ...result,
+      output: {
+        ...result.output,
+        UnprocessedKeys: { ...(result.output.UnprocessedKeys ?? {}), [table]: { ...spec, Keys: [...already, ...rest] } },
+      },
+    };
   }
   if (service === 'DynamoDB' && command === 'BatchExecuteStatementCommand') {
     const statements: any[] = input.Statements ?? [];
@@ -122,7 +134,9 @@ async function partially(service: 'DynamoDB' | 'S3', command: string, args: Args
     const result = await next({ ...args, input: { ...input, Statements: keep.map((k) => k.s) } });
     count('statement-errors');
     const answers = [...(result.output.Responses ?? [])];
-    const responses = statements.map((_, i) => (kept.has(i) ? answers.shift() : { Error: { Code: 'ProvisionedThroughputExceeded', Message: message } }));
+    const responses = statements.map((_, i) =>
+      kept.has(i) ? answers.shift() : { Error: { Code: 'ProvisionedThroughputExceeded', Message: message } },
+    );
     return { ...result, output: { ...result.output, Responses: responses } };
   }
   if (service === 'S3' && command === 'DeleteObjectsCommand') {
@@ -141,14 +155,19 @@ async function partially(service: 'DynamoDB' | 'S3', command: string, args: Args
     throw new TransactionCanceledException({
       $metadata: { httpStatusCode: 400 },
       message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${message}]`,
-      CancellationReasons: items.map((_, i) => (i === conflicted ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' })),
+      CancellationReasons: items.map((_, i) =>
+        i === conflicted ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
+      ),
     });
   }
   return undefined;
 }
 
 /** Adds the chaos middlewares to a client; they do nothing while chaos is off. */
-export function withChaos<T extends { middlewareStack: { add: (...args: any[]) => void; addRelativeTo: (...args: any[]) => void } }>(service: 'DynamoDB' | 'S3', client: T): T {
+export function withChaos<T extends { middlewareStack: { add: (...args: any[]) => void; addRelativeTo: (...args: any[]) => void } }>(
+  service: 'DynamoDB' | 'S3',
+  client: T,
+): T {
   // Once per command: pick it or not; a picked batch is processed in part, anything else throttled on some attempts.
   client.middlewareStack.add(
     (next: Next, context: any) => async (args: Args) => {

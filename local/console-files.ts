@@ -48,15 +48,20 @@ export async function ensureConsoleBuilt(log: (line: string) => void = () => und
 export function serveConsole(method: string, pathname: string, res: ServerResponse, config: unknown = LOCAL_CONSOLE_CONFIG): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (pathname === '/config.json') {
-    res.writeHead(200, { 'content-type': CONTENT_TYPES['.json']!, 'cache-control': 'no-store' }).end(method === 'HEAD' ? undefined : JSON.stringify(config));
+    res
+      .writeHead(200, { 'content-type': CONTENT_TYPES['.json']!, 'cache-control': 'no-store' })
+      .end(method === 'HEAD' ? undefined : JSON.stringify(config));
     return true;
   }
-  const file = pathname === '/' || pathname === '/index.html' ? 'index.html' : pathname.startsWith('/assets/') ? pathname.slice(1) : undefined;
+  const file =
+    pathname === '/' || pathname === '/index.html' ? 'index.html' : pathname.startsWith('/assets/') ? pathname.slice(1) : undefined;
   if (!file) return false;
   const full = path.resolve(CONSOLE_DIST, file);
   if (!full.startsWith(CONSOLE_DIST + path.sep) || !existsSync(full) || !statSync(full).isFile()) {
     if (file === 'index.html') {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('The admin console is not built: run `npm run build:console`.\n');
+      res
+        .writeHead(503, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('The admin console is not built: run `npm run build:console`.\n');
       return true;
     }
     return false;

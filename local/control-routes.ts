@@ -50,14 +50,30 @@ export function controlRoutes(c: ControlContext): Record<string, ControlRoute> {
       const { userId, scopes } = JSON.parse(body);
       // a token for nobody would only fail later, as a 401 with no hint why: a typo is refused here, naming the id
       if (typeof userId !== 'string' || !(await getUser(userId))) {
-        return reply(404, { error: { code: 'not-found', message: `no user ${JSON.stringify(userId)} in the loaded world (user ids are case-sensitive, e.g. adminA)`, path: 'userId' } });
+        return reply(404, {
+          error: {
+            code: 'not-found',
+            message: `no user ${JSON.stringify(userId)} in the loaded world (user ids are case-sensitive, e.g. adminA)`,
+            path: 'userId',
+          },
+        });
       }
       return reply(200, { token: await token(userId, scopes) });
     },
     'PUT /_local/billing': async (_req, body) => {
       const { entry, id, times } = JSON.parse(body);
-      const problem = !entry || typeof entry !== 'object' ? 'the file holds no event' : ['Source', 'DetailType', 'Detail'].find((k) => entry[k] === undefined);
-      if (problem) return reply(400, { error: { code: 'invalid-request', message: problem.includes(' ') ? problem : `the event has no ${problem}`, path: problem.includes(' ') ? '' : problem } });
+      const problem =
+        !entry || typeof entry !== 'object'
+          ? 'the file holds no event'
+          : ['Source', 'DetailType', 'Detail'].find((k) => entry[k] === undefined);
+      if (problem)
+        return reply(400, {
+          error: {
+            code: 'invalid-request',
+            message: problem.includes(' ') ? problem : `the event has no ${problem}`,
+            path: problem.includes(' ') ? '' : problem,
+          },
+        });
       const delivered = await eventBus.put(entry, { id, times });
       return reply(200, { ...delivered, detailTypes: eventBus.detailTypes(entry.Source) });
     },
@@ -72,8 +88,12 @@ export function controlRoutes(c: ControlContext): Record<string, ControlRoute> {
       };
       const after = number('after', Number.MAX_SAFE_INTEGER);
       const waitMs = number('waitMs', 30_000);
-      if (Number.isNaN(after)) return reply(400, { error: { code: 'invalid-request', message: 'after: must be a whole number, 0 or more', path: 'after' } });
-      if (Number.isNaN(waitMs)) return reply(400, { error: { code: 'invalid-request', message: 'waitMs: must be a whole number of milliseconds from 0 to 30000', path: 'waitMs' } });
+      if (Number.isNaN(after))
+        return reply(400, { error: { code: 'invalid-request', message: 'after: must be a whole number, 0 or more', path: 'after' } });
+      if (Number.isNaN(waitMs))
+        return reply(400, {
+          error: { code: 'invalid-request', message: 'waitMs: must be a whole number of milliseconds from 0 to 30000', path: 'waitMs' },
+        });
       return reply(200, await eventBus.recorded({ after, waitMs, bus: q.get('bus') ?? undefined }));
     },
     'GET /_local/dead-letters': async () => {
@@ -100,7 +120,8 @@ export function controlRoutes(c: ControlContext): Record<string, ControlRoute> {
         stepFunctions.stopWaiting(); // D7: deletions waiting for a purge date belonged to the world replaced
         return reply(200, loaded);
       } catch (error) {
-        if ((error as any).name === 'InvalidWorld') return reply(400, { error: { code: 'invalid-request', message: (error as Error).message, path: (error as any).path } });
+        if ((error as any).name === 'InvalidWorld')
+          return reply(400, { error: { code: 'invalid-request', message: (error as Error).message, path: (error as any).path } });
         throw error;
       }
     },
@@ -115,11 +136,16 @@ export function controlRoutes(c: ControlContext): Record<string, ControlRoute> {
       } catch {
         to = undefined;
       }
-      const bad = (field: string, message: string) => reply(400, { error: { code: 'invalid-request', message: `${field}: ${message}`, path: field } });
-      if (!to || typeof to !== 'object' || (to.advanceMs === undefined) === (to.now === undefined)) return bad('', 'give exactly one of advanceMs or now');
-      if (to.advanceMs !== undefined && !(Number.isSafeInteger(to.advanceMs) && to.advanceMs >= 0)) return bad('advanceMs', 'must be a whole number of milliseconds, 0 or more');
-      if (to.now !== undefined && !(typeof to.now === 'string' && Number.isFinite(Date.parse(to.now)))) return bad('now', 'must be an ISO-8601 instant');
-      if (to.now !== undefined && Date.parse(to.now) < Date.parse(now())) return bad('now', `the clock only moves forward (it is ${now()})`);
+      const bad = (field: string, message: string) =>
+        reply(400, { error: { code: 'invalid-request', message: `${field}: ${message}`, path: field } });
+      if (!to || typeof to !== 'object' || (to.advanceMs === undefined) === (to.now === undefined))
+        return bad('', 'give exactly one of advanceMs or now');
+      if (to.advanceMs !== undefined && !(Number.isSafeInteger(to.advanceMs) && to.advanceMs >= 0))
+        return bad('advanceMs', 'must be a whole number of milliseconds, 0 or more');
+      if (to.now !== undefined && !(typeof to.now === 'string' && Number.isFinite(Date.parse(to.now))))
+        return bad('now', 'must be an ISO-8601 instant');
+      if (to.now !== undefined && Date.parse(to.now) < Date.parse(now()))
+        return bad('now', `the clock only moves forward (it is ${now()})`);
       const moved = advanceClock(to);
       await applyLifecycleExpiry(names, s3Endpoint, Date.parse(moved)); // X4: S3 lifecycle expiry at the new time
       return reply(200, { now: moved });
@@ -166,7 +192,13 @@ export function controlRoutes(c: ControlContext): Record<string, ControlRoute> {
       // a file's bytes changed behind the product's back (X4: an archive that no longer verifies)
       const { key, content } = JSON.parse(body || '{}') as { key?: unknown; content?: unknown };
       if (typeof key !== 'string' || !key || typeof content !== 'string') {
-        return reply(400, { error: { code: 'invalid-request', message: 'body must be {"key","content"} strings', path: typeof key === 'string' && key ? 'content' : 'key' } });
+        return reply(400, {
+          error: {
+            code: 'invalid-request',
+            message: 'body must be {"key","content"} strings',
+            path: typeof key === 'string' && key ? 'content' : 'key',
+          },
+        });
       }
       await worldStore.putObjectBytes(key, content);
       return reply(200, { key });

@@ -48,7 +48,8 @@ export function apiBaseUrl(apiUrl: string, endpoint: string | undefined, style: 
   const m = /^https?:\/\/([^./]+)\.execute-api\.[^/]+/.exec(trimmed);
   if (!m) return trimmed; // already a local URL
   const edge = new URL(endpoint);
-  if (style === 'host') return `${edge.protocol}//${m[1]}.execute-api.localhost.localstack.cloud:${edge.port || (edge.protocol === 'https:' ? 443 : 80)}`;
+  if (style === 'host')
+    return `${edge.protocol}//${m[1]}.execute-api.localhost.localstack.cloud:${edge.port || (edge.protocol === 'https:' ? 443 : 80)}`;
   return `${edge.origin}/_aws/execute-api/${m[1]}`;
 }
 
@@ -71,7 +72,9 @@ class DeployedLambda implements FunctionInvoker {
   }
 
   async invoke(f: LocalFunction, event: unknown): Promise<unknown> {
-    const out = await this.client.send(new this.invokeCommand({ FunctionName: this.physical.get(f.logicalId), Payload: Buffer.from(JSON.stringify(event)) }));
+    const out = await this.client.send(
+      new this.invokeCommand({ FunctionName: this.physical.get(f.logicalId), Payload: Buffer.from(JSON.stringify(event)) }),
+    );
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
     const payload = text ? JSON.parse(text) : null;
     if (out.FunctionError) {
@@ -109,7 +112,8 @@ export async function startGatewayOverInvoke(stackName: string, jwt: JwtSettings
   try {
     for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackName })) {
       for (const r of page.StackResourceSummaries ?? []) {
-        if (r.ResourceType === 'AWS::Lambda::Function' && r.LogicalResourceId && r.PhysicalResourceId) physical.set(r.LogicalResourceId, r.PhysicalResourceId);
+        if (r.ResourceType === 'AWS::Lambda::Function' && r.LogicalResourceId && r.PhysicalResourceId)
+          physical.set(r.LogicalResourceId, r.PhysicalResourceId);
       }
     }
   } finally {
@@ -122,9 +126,13 @@ export async function startGatewayOverInvoke(stackName: string, jwt: JwtSettings
     for await (const c of req) chunks.push(c as Buffer);
     try {
       if (await api.handle(req, res, Buffer.concat(chunks).toString('utf8'))) return;
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not-found', message: `no route ${req.method} ${req.url}` } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'not-found', message: `no route ${req.method} ${req.url}` } }));
     } catch (error) {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -10,11 +10,19 @@ export const DIAGRAMS_DIR = 'docs/diagrams';
 
 /** `TransferWorkflowStateMachine1A2B3C4D` → `transfer-workflow.svg`. */
 export const diagramFile = (logicalId: string) =>
-  `${logicalId.replace(/[0-9A-F]{8}$/, '').replace(/StateMachine$/, '').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}.svg`;
+  `${logicalId
+    .replace(/[0-9A-F]{8}$/, '')
+    .replace(/StateMachine$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()}.svg`;
 
 /** A DOT string; a line break becomes DOT's centred `\n`. */
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
-const shortFunction = (name: unknown) => String(name ?? '').replace(/^.*:function:/, '').replace(/^[^-]+-/, '').replace(/[0-9A-F]{8}$/, '');
+const shortFunction = (name: unknown) =>
+  String(name ?? '')
+    .replace(/^.*:function:/, '')
+    .replace(/^[^-]+-/, '')
+    .replace(/[0-9A-F]{8}$/, '');
 
 /** A Choice rule in words: `$.cursor is present`, `$.planned = true and …`. */
 function condition(rule: any): string {
@@ -26,15 +34,22 @@ function condition(rule: any): string {
   if (op.startsWith('Is')) return `${rule.Variable} ${rule[op] ? '' : 'not '}${op.slice(2).toLowerCase()}`;
   const symbol = op.replace(/^(String|Numeric|Boolean|Timestamp)/, '').replace(/Path$/, '');
   const sign: Record<string, string> = {
-    Equals: '=', LessThan: '<', GreaterThan: '>', LessThanEquals: '≤', GreaterThanEquals: '≥', Matches: '~',
+    Equals: '=',
+    LessThan: '<',
+    GreaterThan: '>',
+    LessThanEquals: '≤',
+    GreaterThanEquals: '≥',
+    Matches: '~',
   };
   return `${rule.Variable} ${sign[symbol] ?? op} ${JSON.stringify(rule[op])}`;
 }
 
 const errors = (list: string[], style: 'names' | 'count' = 'names') =>
-  list.includes('States.ALL') ? 'any error'
-  : style === 'count' || list.length > 2 ? `${list.length} error${list.length > 1 ? 's' : ''}`
-  : list.join(', ');
+  list.includes('States.ALL')
+    ? 'any error'
+    : style === 'count' || list.length > 2
+      ? `${list.length} error${list.length > 1 ? 's' : ''}`
+      : list.join(', ');
 
 /** One definition (its States, recursively for Map and Parallel) as DOT statements. */
 function statements(definition: any, prefix: string, lines: string[]): string {
@@ -48,11 +63,15 @@ function statements(definition: any, prefix: string, lines: string[]): string {
       detail.push(s.TimestampPath ? `until ${s.TimestampPath}` : s.SecondsPath ? `for ${s.SecondsPath}` : `${s.Seconds ?? s.Timestamp}`);
     }
     const shape =
-      s.Type === 'Choice' ? 'shape=diamond, style=filled, fillcolor="#fff4d6"'
-      : s.Type === 'Succeed' ? 'shape=ellipse, style=filled, fillcolor="#dff3df"'
-      : s.Type === 'Fail' ? 'shape=ellipse, style=filled, fillcolor="#f8dcdc"'
-      : s.Type === 'Task' ? 'shape=box, style="rounded,filled", fillcolor="#e3ecfa"'
-      : 'shape=box, style="rounded,filled", fillcolor="#eeeeee"';
+      s.Type === 'Choice'
+        ? 'shape=diamond, style=filled, fillcolor="#fff4d6"'
+        : s.Type === 'Succeed'
+          ? 'shape=ellipse, style=filled, fillcolor="#dff3df"'
+          : s.Type === 'Fail'
+            ? 'shape=ellipse, style=filled, fillcolor="#f8dcdc"'
+            : s.Type === 'Task'
+              ? 'shape=box, style="rounded,filled", fillcolor="#e3ecfa"'
+              : 'shape=box, style="rounded,filled", fillcolor="#eeeeee"';
     if (s.Type === 'Map' || s.Type === 'Parallel') {
       const branches = s.Type === 'Map' ? [s.ItemProcessor ?? s.Iterator] : s.Branches;
       lines.push(`${id(name)} [label=${quote(`${name}\n${s.Type}`)}, ${shape}];`);

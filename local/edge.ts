@@ -30,10 +30,17 @@ const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 /** The AWS service a request is for: the SigV4 credential scope names it, as LocalStack's edge reads it. */
 export function serviceOf(headers: IncomingMessage['headers'], url: string): string | undefined {
   const auth = String(headers.authorization ?? '');
-  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth) ?? /X-Amz-Credential=[^&]*%2F\d{8}%2F[^%]+%2F([^%]+)%2Faws4_request/i.exec(url);
+  const scope =
+    /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth) ??
+    /X-Amz-Credential=[^&]*%2F\d{8}%2F[^%]+%2F([^%]+)%2Faws4_request/i.exec(url);
   if (scope) return scope[1];
   const target = String(headers['x-amz-target'] ?? '');
-  const byTarget: [string, string][] = [['DynamoDB_', 'dynamodb'], ['AWSStepFunctions.', 'states'], ['AWSEvents.', 'events'], ['AmazonSQS.', 'sqs']];
+  const byTarget: [string, string][] = [
+    ['DynamoDB_', 'dynamodb'],
+    ['AWSStepFunctions.', 'states'],
+    ['AWSEvents.', 'events'],
+    ['AmazonSQS.', 'sqs'],
+  ];
   return byTarget.find(([prefix]) => target.startsWith(prefix))?.[1];
 }
 
@@ -49,7 +56,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   let url = '';
   const stackId = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${options.stackName}/${randomUUID()}`;
   const created = new Date().toISOString();
-  const apiLogicalId = Object.keys(options.names.template.Resources).find((id) => options.names.template.Resources[id]!.Type === 'AWS::ApiGatewayV2::Api');
+  const apiLogicalId = Object.keys(options.names.template.Resources).find(
+    (id) => options.names.template.Resources[id]!.Type === 'AWS::ApiGatewayV2::Api',
+  );
   const apiId = options.api && apiLogicalId ? options.names.physicalName(apiLogicalId) : undefined;
 
   // Queues are named by URLs on this endpoint, as LocalStack names them on its own; SQS requests get the emulator's.
@@ -80,17 +89,22 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const cfnError = (res: ServerResponse, code: string, message: string) =>
     void res
       .writeHead(400, { 'content-type': 'text/xml' })
-      .end(`<ErrorResponse xmlns="${CFN_NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+      .end(
+        `<ErrorResponse xmlns="${CFN_NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      );
   const cfnAnswer = (res: ServerResponse, action: string, result: string) =>
     void res
       .writeHead(200, { 'content-type': 'text/xml' })
-      .end(`<${action}Response xmlns="${CFN_NS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
+      .end(
+        `<${action}Response xmlns="${CFN_NS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+      );
 
   const cloudFormation = (res: ServerResponse, body: string) => {
     const params = new URLSearchParams(body);
     const action = params.get('Action') ?? '';
     const name = params.get('StackName');
-    if (!['DescribeStacks', 'ListStackResources'].includes(action)) return cfnError(res, 'InvalidAction', `${action} is not supported by the embedded stack's edge`);
+    if (!['DescribeStacks', 'ListStackResources'].includes(action))
+      return cfnError(res, 'InvalidAction', `${action} is not supported by the embedded stack's edge`);
     if (name !== options.stackName && name !== stackId && !(action === 'DescribeStacks' && name === null)) {
       return cfnError(res, 'ValidationError', `Stack with id ${name} does not exist`);
     }
@@ -118,8 +132,18 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const fn = m ? options.lambda.find(decodeURIComponent(m[1]!)) : undefined;
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
       void res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
-    if (!m || req.method !== 'POST') return json(404, { Type: 'User', message: `no Lambda route ${req.method} ${path}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
-    if (!fn) return json(404, { Type: 'User', message: `Function not found: ${decodeURIComponent(m[1]!)}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+    if (!m || req.method !== 'POST')
+      return json(
+        404,
+        { Type: 'User', message: `no Lambda route ${req.method} ${path}` },
+        { 'x-amzn-errortype': 'ResourceNotFoundException' },
+      );
+    if (!fn)
+      return json(
+        404,
+        { Type: 'User', message: `Function not found: ${decodeURIComponent(m[1]!)}` },
+        { 'x-amzn-errortype': 'ResourceNotFoundException' },
+      );
     const event = body === '' ? null : JSON.parse(body);
     if (req.headers['x-amz-invocation-type'] === 'Event') {
       track(options.lambda.invoke(fn, event));
@@ -130,7 +154,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       return json(200, result, { 'x-amz-executed-version': '$LATEST' });
     } catch (error) {
       // as Lambda answers a function error: 200, X-Amz-Function-Error, the error as the payload
-      return json(200, { errorType: (error as Error).name, errorMessage: (error as Error).message }, { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' });
+      return json(
+        200,
+        { errorType: (error as Error).name, errorMessage: (error as Error).message },
+        { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
+      );
     }
   };
 
@@ -153,7 +181,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         answer.on('end', resolve);
       });
       out.on('error', (error) => {
-        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `edge: ${backend} did not answer: ${error.message}` }));
+        res
+          .writeHead(502, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `edge: ${backend} did not answer: ${error.message}` }));
         resolve();
       });
       out.end(body);
@@ -171,7 +201,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       const byHost = /^([a-z0-9]+)\.execute-api\.localhost\.localstack\.cloud(:\d+)?$/.exec(String(req.headers.host ?? ''));
       if (byPath || byHost) {
         const asked = (byPath ?? byHost)![1];
-        if (!options.api || asked !== apiId) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no API ${asked}` }));
+        if (!options.api || asked !== apiId)
+          return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no API ${asked}` }));
         if (byPath) req.url = `${byPath[2] ?? '/'}${url.search}`;
         if (await options.api.handle(req, res, body)) return;
         return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
@@ -198,7 +229,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           return cloudFormation(res, req.method === 'GET' ? url.search.slice(1) : body);
       }
       res.writeHead(501, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ __type: 'NotImplemented', message: `the embedded stack's edge does not serve ${service ?? 'this request'} (${req.method} ${url.pathname})` }),
+        JSON.stringify({
+          __type: 'NotImplemented',
+          message: `the embedded stack's edge does not serve ${service ?? 'this request'} (${req.method} ${url.pathname})`,
+        }),
       );
     } catch (error) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

@@ -19,12 +19,18 @@ import { controlRoutes } from './control-routes.js';
 
 /** The IAM check of the stack started last in this process (local/iam/enforce.ts), installed once on every client. */
 let activeIam: IamEnforcer | undefined;
-const IAM_SERVICE: Record<string, 'DynamoDB' | 'S3' | 'SFN' | 'EventBridge'> = { DynamoDB: 'DynamoDB', S3: 'S3', StepFunctions: 'SFN', EventBridge: 'EventBridge' };
+const IAM_SERVICE: Record<string, 'DynamoDB' | 'S3' | 'SFN' | 'EventBridge'> = {
+  DynamoDB: 'DynamoDB',
+  S3: 'S3',
+  StepFunctions: 'SFN',
+  EventBridge: 'EventBridge',
+};
 const iamMiddleware: ClientMiddleware = (client, service) => {
   const checked = IAM_SERVICE[service];
   if (!checked) return;
   client.middlewareStack.add(
-    (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => (activeIam ? activeIam.middleware(checked, currentFunction)(next, context)(args) : next(args)),
+    (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) =>
+      activeIam ? activeIam.middleware(checked, currentFunction)(next, context)(args) : next(args),
     { step: 'initialize', priority: 'high', name: 'offboardIamEnforcement' },
   );
 };
@@ -106,7 +112,11 @@ async function createResources(names: LocalNames, dynamodbEndpoint: string, s3En
         KeySchema: p.KeySchema,
         AttributeDefinitions: p.AttributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g: any) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+        GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g: any) => ({
+          IndexName: g.IndexName,
+          KeySchema: g.KeySchema,
+          Projection: g.Projection,
+        })),
       }),
     );
   }
@@ -147,15 +157,18 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 async function start(options: EmbeddedStackOptions, owned: RunningEmulator[]): Promise<EmbeddedStack> {
   // read before anything starts, so a malformed value stops here with its name
   const chaosAtStart = parseChaos(process.env.OFFBOARD_CHAOS);
-  const dynamodbEndpoint = options.dynamodbEndpoint ?? (owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint);
-  const s3Endpoint = options.s3Endpoint ?? (owned[owned.push(await startS3Local()) - 1]!.endpoint);
-  const template = synthesizeTemplate({ api: options.api, ...(options.confirmationThreshold === undefined ? {} : { confirmationThreshold: options.confirmationThreshold }) });
+  const dynamodbEndpoint = options.dynamodbEndpoint ?? owned[owned.push(await startDynamoDbLocal()) - 1]!.endpoint;
+  const s3Endpoint = options.s3Endpoint ?? owned[owned.push(await startS3Local()) - 1]!.endpoint;
+  const template = synthesizeTemplate({
+    api: options.api,
+    ...(options.confirmationThreshold === undefined ? {} : { confirmationThreshold: options.confirmationThreshold }),
+  });
   const names = new LocalNames(template, options.prefix ?? 'offboard');
   await createResources(names, dynamodbEndpoint, s3Endpoint);
 
   const functions = localFunctions(names);
   const lambda = new LocalLambda(functions);
-  const iam = options.iam ?? iamEnforcedByDefault() ? new IamEnforcer(names) : undefined;
+  const iam = (options.iam ?? iamEnforcedByDefault()) ? new IamEnforcer(names) : undefined;
   if (iam) lambda.authorizeInvoke = (f, caller) => iam.checkInvoke(f, caller);
   const stepFunctions = new LocalStepFunctions(lambda);
   for (const [id, r] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {

@@ -25,7 +25,17 @@ export interface PutEventsEntry {
 export interface RecordedEvent {
   seq: number;
   bus: string;
-  event: { version: string; id: string; 'detail-type': string; source: string; account: string; time: string; region: string; resources: string[]; detail: any };
+  event: {
+    version: string;
+    id: string;
+    'detail-type': string;
+    source: string;
+    account: string;
+    time: string;
+    region: string;
+    resources: string[];
+    detail: any;
+  };
 }
 
 export interface Delivery {
@@ -57,9 +67,15 @@ export class LocalEventBus {
   /** sqs:SendMessage of a function's on-failure record, as its role allows it (the IAM enforcement). */
   authorizeDestination?: (fn: LocalFunction, queueArn: string) => Promise<Denial | undefined>;
 
-  constructor(private readonly names: LocalNames, private readonly lambda: LocalLambda, sqsEndpoint: string) {
+  constructor(
+    private readonly names: LocalNames,
+    private readonly lambda: LocalLambda,
+    sqsEndpoint: string,
+  ) {
     this.sqs = new SQSClient({ endpoint: sqsEndpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const busNames = new Map(resourcesOfType(names.template, 'AWS::Events::EventBus').map(([id, r]) => [id, names.resolve(r.Properties.Name) as string]));
+    const busNames = new Map(
+      resourcesOfType(names.template, 'AWS::Events::EventBus').map(([id, r]) => [id, names.resolve(r.Properties.Name) as string]),
+    );
     this.rules = resourcesOfType(names.template, 'AWS::Events::Rule').map(([id, r]) => ({
       name: id,
       busName: busNames.get(r.Properties.EventBusName?.Ref) ?? 'default',
@@ -73,7 +89,10 @@ export class LocalEventBus {
     for (const [, r] of resourcesOfType(names.template, 'AWS::Lambda::EventInvokeConfig')) {
       const fnArn = names.arn(r.Properties.FunctionName.Ref);
       const onFailure = r.Properties.DestinationConfig?.OnFailure?.Destination;
-      this.asyncConfig.set(fnArn, { retries: r.Properties.MaximumRetryAttempts ?? 2, onFailure: onFailure ? names.resolve(onFailure) : undefined });
+      this.asyncConfig.set(fnArn, {
+        retries: r.Properties.MaximumRetryAttempts ?? 2,
+        onFailure: onFailure ? names.resolve(onFailure) : undefined,
+      });
     }
   }
 
@@ -95,7 +114,10 @@ export class LocalEventBus {
 
   /** The detail-types the rules match for events of `source` (every source when it matches none), sorted. */
   detailTypes(source?: string): string[] {
-    const of = (rules: LocalRule[]) => rules.flatMap((r) => (Array.isArray(r.pattern['detail-type']) ? r.pattern['detail-type'].filter((d): d is string => typeof d === 'string') : []));
+    const of = (rules: LocalRule[]) =>
+      rules.flatMap((r) =>
+        Array.isArray(r.pattern['detail-type']) ? r.pattern['detail-type'].filter((d): d is string => typeof d === 'string') : [],
+      );
     const bySource = this.rules.filter((r) => Array.isArray(r.pattern.source) && r.pattern.source.includes(source));
     return [...new Set(of(bySource.length ? bySource : this.rules))].sort();
   }
@@ -150,16 +172,26 @@ export class LocalEventBus {
    * EventBridge's PutEvents request (JSON 1.1 body): each entry on its bus, answered at once; the deliveries to the
    * rules' targets follow (as EventBridge delivers after answering), tracked by `idle()`. An unknown bus fails its entry.
    */
-  acceptPutEvents(body: string): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
+  acceptPutEvents(body: string): {
+    FailedEntryCount: number;
+    Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
+  } {
     const { Entries = [] } = JSON.parse(body || '{}') as { Entries?: any[] };
     const results = Entries.map((entry) => {
-      const bus = String(entry.EventBusName ?? 'default').split('/').pop()!;
-      if (!this.definedBusNames.includes(bus)) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
+      const bus = String(entry.EventBusName ?? 'default')
+        .split('/')
+        .pop()!;
+      if (!this.definedBusNames.includes(bus))
+        return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
       const id = randomUUID();
-      const time = entry.Time === undefined ? undefined : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const delivered = this.put({ Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: bus, Time: time }, { id }).catch((error) =>
-        console.error(`event bus: asynchronous delivery failed: ${(error as Error).message}`),
-      );
+      const time =
+        entry.Time === undefined
+          ? undefined
+          : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const delivered = this.put(
+        { Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: bus, Time: time },
+        { id },
+      ).catch((error) => console.error(`event bus: asynchronous delivery failed: ${(error as Error).message}`));
       this.pending.add(delivered);
       void delivered.finally(() => this.pending.delete(delivered));
       return { EventId: id };
@@ -180,12 +212,21 @@ export class LocalEventBus {
       req.on('end', () => {
         const target = String(req.headers['x-amz-target'] ?? '');
         if (target !== 'AWSEvents.PutEvents') {
-          return void res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'UnknownOperationException', message: `the embedded stack's EventBridge serves PutEvents only, not ${target}` }));
+          return void res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(
+            JSON.stringify({
+              __type: 'UnknownOperationException',
+              message: `the embedded stack's EventBridge serves PutEvents only, not ${target}`,
+            }),
+          );
         }
         try {
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(this.acceptPutEvents(Buffer.concat(chunks).toString('utf8'))));
+          res
+            .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+            .end(JSON.stringify(this.acceptPutEvents(Buffer.concat(chunks).toString('utf8'))));
         } catch (error) {
-          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ValidationException', message: (error as Error).message }));
+          res
+            .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+            .end(JSON.stringify({ __type: 'ValidationException', message: (error as Error).message }));
         }
       });
     });
@@ -208,7 +249,7 @@ export class LocalEventBus {
     const config = this.asyncConfig.get(functionArn) ?? { retries: 2 };
     let error: { errorType: string; errorMessage: string } | undefined;
     let attempts = 0;
-    for (; attempts <= config.retries; ) {
+    for (; attempts <= config.retries;) {
       attempts++;
       try {
         const result = await this.lambda.invoke(fn, event, { kind: 'events', ruleArn: this.names.arn(rule.name) });
@@ -238,7 +279,9 @@ export class LocalEventBus {
   async deadLetters(): Promise<unknown[]> {
     const out: unknown[] = [];
     for (const url of this.queues.values()) {
-      const res = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+      const res = await this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
+      );
       out.push(...(res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}')));
     }
     return out;

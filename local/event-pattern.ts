@@ -12,7 +12,13 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function wildcardToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
 }
 
 function numericMatch(ops: Json[], value: unknown): boolean {
@@ -20,7 +26,18 @@ function numericMatch(ops: Json[], value: unknown): boolean {
   for (let i = 0; i < ops.length; i += 2) {
     const op = ops[i];
     const n = Number(ops[i + 1]);
-    const ok = op === '=' ? value === n : op === '<' ? value < n : op === '<=' ? value <= n : op === '>' ? value > n : op === '>=' ? value >= n : null;
+    const ok =
+      op === '='
+        ? value === n
+        : op === '<'
+          ? value < n
+          : op === '<='
+            ? value <= n
+            : op === '>'
+              ? value > n
+              : op === '>='
+                ? value >= n
+                : null;
     if (ok === null) throw new UnsupportedPattern(`numeric operator ${String(op)}`);
     if (!ok) return false;
   }
@@ -87,7 +104,8 @@ function matchObject(pattern: Record<string, Json>, event: Record<string, Json>)
     if (Array.isArray(rule)) {
       if (!leafMatch(rule, value)) return false;
     } else if (isObject(rule)) {
-      if (!isObject(value) && !Object.values(rule).some((r) => Array.isArray(r) && r.some((x) => isObject(x) && x.exists === false))) return false;
+      if (!isObject(value) && !Object.values(rule).some((r) => Array.isArray(r) && r.some((x) => isObject(x) && x.exists === false)))
+        return false;
       if (!matchObject(rule, (isObject(value) ? value : {}) as Record<string, Json>)) return false;
     } else {
       throw new UnsupportedPattern(`pattern value at ${key} must be an array or an object`);

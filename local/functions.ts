@@ -32,8 +32,16 @@ export interface Fault {
 
 /** The requests that change the table or the bucket (a `mid` fault counts these). */
 const WRITES = new Set([
-  'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems', 'BatchExecuteStatement', 'ExecuteStatement',
-  'PutObject', 'DeleteObject', 'DeleteObjects',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+  'BatchExecuteStatement',
+  'ExecuteStatement',
+  'PutObject',
+  'DeleteObject',
+  'DeleteObjects',
 ]);
 
 /** One invocation: its writes so far, and for a `mid` fault where it stops. */
@@ -202,7 +210,11 @@ export class LocalLambda implements FunctionInvoker {
         watch.stop = () => {
           fault.times--;
           this.faultsFired.set(name, (this.faultsFired.get(name) ?? 0) + 1);
-          reject(Object.assign(new Error(`Task timed out after 300.00 seconds (injected after ${watch.stopAfter} writes in ${name})`), { name: fault.error }));
+          reject(
+            Object.assign(new Error(`Task timed out after 300.00 seconds (injected after ${watch.stopAfter} writes in ${name})`), {
+              name: fault.error,
+            }),
+          );
         };
       });
       stopped.catch(() => undefined);

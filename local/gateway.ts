@@ -49,11 +49,18 @@ export class LocalHttpApi {
   /** The API's id, as the lambda permissions' source ARNs name it. */
   private readonly apiId: string;
 
-  constructor(names: LocalNames, private readonly lambda: FunctionInvoker, private readonly jwt: JwtSettings) {
+  constructor(
+    names: LocalNames,
+    private readonly lambda: FunctionInvoker,
+    private readonly jwt: JwtSettings,
+  ) {
     const api = resourcesOfType(names.template, 'AWS::ApiGatewayV2::Api')[0];
     this.apiId = api ? names.physicalName(api[0]) : 'local';
     const integrations = new Map(
-      resourcesOfType(names.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [id, r.Properties.IntegrationUri['Fn::GetAtt'][0] as string]),
+      resourcesOfType(names.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [
+        id,
+        r.Properties.IntegrationUri['Fn::GetAtt'][0] as string,
+      ]),
     );
     this.routes = resourcesOfType(names.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => {
       const routeKey: string = r.Properties.RouteKey;
@@ -64,7 +71,15 @@ export class LocalHttpApi {
       if (!fn) throw new Error(`route ${routeKey}: no local function ${fnId}`);
       const params: string[] = [];
       const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, p: string) => (params.push(p), '([^/]+)'))}$`);
-      return { method, pattern, params, routeKey, jwt: r.Properties.AuthorizationType === 'JWT', scopes: (r.Properties.AuthorizationScopes as string[] | undefined) ?? [], fn };
+      return {
+        method,
+        pattern,
+        params,
+        routeKey,
+        jwt: r.Properties.AuthorizationType === 'JWT',
+        scopes: (r.Properties.AuthorizationScopes as string[] | undefined) ?? [],
+        fn,
+      };
     });
   }
 
@@ -81,7 +96,9 @@ export class LocalHttpApi {
       return true;
     }
     if (Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
-      res.writeHead(413, { 'content-type': 'application/json' }).end(contractError('payload-too-large', `the request body is larger than API Gateway's ${MAX_PAYLOAD_BYTES} bytes`));
+      res
+        .writeHead(413, { 'content-type': 'application/json' })
+        .end(contractError('payload-too-large', `the request body is larger than API Gateway's ${MAX_PAYLOAD_BYTES} bytes`));
       return true;
     }
     let claims: Record<string, unknown> | undefined;
@@ -93,24 +110,39 @@ export class LocalHttpApi {
         const verified = await jwtVerify(token, this.jwt.key as any, { issuer: this.jwt.issuer, audience: this.jwt.audience });
         claims = verified.payload as Record<string, unknown>;
       } catch (error) {
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(
-          contractError('unauthenticated', `a valid bearer token is required (${(error as Error).message})${staleHint(error, this.jwt.key)}`),
-        );
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' })
+          .end(
+            contractError(
+              'unauthenticated',
+              `a valid bearer token is required (${(error as Error).message})${staleHint(error, this.jwt.key)}`,
+            ),
+          );
         return true;
       }
       // route authorization scopes, as API Gateway checks them: the token's `scope` (or `scp`) must hold one of them
-      const granted = String(claims.scope ?? claims.scp ?? '').split(/\s+/).filter(Boolean);
+      const granted = String(claims.scope ?? claims.scp ?? '')
+        .split(/\s+/)
+        .filter(Boolean);
       if (hit.route.scopes.length > 0 && !hit.route.scopes.some((s) => granted.includes(s))) {
-        res.writeHead(403, { 'content-type': 'application/json' }).end(contractError('forbidden', `the token lacks the scope this route requires (${hit.route.scopes.join(' or ')})`));
+        res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end(contractError('forbidden', `the token lacks the scope this route requires (${hit.route.scopes.join(' or ')})`));
         return true;
       }
     }
     // A malformed escape in the path never reaches a function (API Gateway refuses it too): 400, nothing changes.
     let pathParameters: Record<string, string> | undefined;
     try {
-      pathParameters = hit.route.params.length ? Object.fromEntries(hit.route.params.map((p, i) => [p, decodeURIComponent(hit.m[i + 1]!)])) : undefined;
+      pathParameters = hit.route.params.length
+        ? Object.fromEntries(hit.route.params.map((p, i) => [p, decodeURIComponent(hit.m[i + 1]!)]))
+        : undefined;
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'invalid-request', message: 'the path has a malformed escape sequence', path: hit.route.params[0] ?? '' } }));
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: { code: 'invalid-request', message: 'the path has a malformed escape sequence', path: hit.route.params[0] ?? '' },
+        }),
+      );
       return true;
     }
     // payload format 2.0: repeated parameters joined with commas
@@ -122,12 +154,20 @@ export class LocalHttpApi {
       routeKey: hit.route.routeKey,
       rawPath: url.pathname,
       rawQueryString: url.search.replace(/^\?/, ''),
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : String(v)])),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : String(v)]),
+      ),
       requestContext: {
         accountId: '000000000000',
         apiId: 'local',
         domainName: req.headers.host ?? '127.0.0.1',
-        http: { method: req.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' },
+        http: {
+          method: req.method,
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: req.headers['user-agent'] ?? '',
+        },
         requestId: randomUUID(),
         routeKey: hit.route.routeKey,
         stage: '$default',
@@ -146,7 +186,9 @@ export class LocalHttpApi {
       const result: any = await this.lambda.invoke(hit.route.fn, event, { kind: 'apigateway', sourceArn });
       res.writeHead(result?.statusCode ?? 200, result?.headers ?? { 'content-type': 'application/json' }).end(result?.body ?? '');
     } catch (error) {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(contractError('internal', `the function failed: ${(error as Error).message}`));
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(contractError('internal', `the function failed: ${(error as Error).message}`));
     }
     return true;
   }

@@ -46,8 +46,19 @@ export function recordRequests(on: boolean): void {
 
 /** DynamoDB operations that take ReturnConsumedCapacity. */
 const CAPACITY_OPS = new Set([
-  'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem',
-  'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction',
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
 ]);
 const opOf = (context: any) => String(context.commandName ?? 'unknown').replace(/Command$/, '');
 
@@ -74,14 +85,26 @@ export const countRequests: ClientMiddleware = (client, service) => {
         const written = op === 'PutObject' || op === 'UploadPart' ? bodyLength(args.input?.Body) : 0;
         const result = await next(args);
         const read = op === 'GetObject' ? Number(result?.output?.ContentLength ?? 0) : 0;
-        records.push({ service, op, units: { wru: 0, rru: 0, estimated: 0 }, writes: [], invocation, ...(service === 'S3' ? { bytes: { read, written } } : {}) });
+        records.push({
+          service,
+          op,
+          units: { wru: 0, rru: 0, estimated: 0 },
+          writes: [],
+          invocation,
+          ...(service === 'S3' ? { bytes: { read, written } } : {}),
+        });
         return result;
       }
       let request: any = {};
       try {
         const body = args.request?.body;
         // the SDK's JSON protocol hands a byte array (Uint8Array) as the body
-        request = typeof body === 'string' ? JSON.parse(body) : ArrayBuffer.isView(body) ? JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) : {};
+        request =
+          typeof body === 'string'
+            ? JSON.parse(body)
+            : ArrayBuffer.isView(body)
+              ? JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+              : {};
       } catch {
         request = {};
       }

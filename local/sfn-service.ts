@@ -30,10 +30,19 @@ const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const CLOCK_WAIT = 'local:clock-wait';
 
 /** `$.a.b` of a state's input (the only JSONPath form a TimestampPath needs here). */
-const pathValue = (input: any, path: string): unknown => path.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce((v, k) => v?.[k], input);
+const pathValue = (input: any, path: string): unknown =>
+  path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean)
+    .reduce((v, k) => v?.[k], input);
 
 class ServiceError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -71,7 +80,10 @@ export class LocalStepFunctions {
   /** Instrumentation: the longest single Lambda invocation of a state machine task, in ms, and where. */
   longestTask = { ms: 0, where: '' };
 
-  constructor(private readonly lambda: LocalLambda, private readonly retryIntervalMs = 20) {}
+  constructor(
+    private readonly lambda: LocalLambda,
+    private readonly retryIntervalMs = 20,
+  ) {}
 
   /**
    * D7's grace period waits days: a Wait until a timestamp (`Timestamp`, `TimestampPath`) runs here as a state that
@@ -85,7 +97,12 @@ export class LocalStepFunctions {
     for (const [name, state] of Object.entries<any>(copy.States ?? {})) {
       if (state.Type !== 'Wait' || (state.Timestamp === undefined && state.TimestampPath === undefined)) continue;
       const { Type, Timestamp, TimestampPath, ...rest } = state;
-      copy.States[name] = { ...rest, Type: 'Task', Resource: `${CLOCK_WAIT}:${Timestamp ?? TimestampPath}`, TimeoutSeconds: MAX_TIMER_SECONDS };
+      copy.States[name] = {
+        ...rest,
+        Type: 'Task',
+        Resource: `${CLOCK_WAIT}:${Timestamp ?? TimestampPath}`,
+        TimeoutSeconds: MAX_TIMER_SECONDS,
+      };
     }
     return copy;
   }
@@ -116,10 +133,12 @@ export class LocalStepFunctions {
         if (!fn) throw Object.assign(new Error(`no local function for ${target}`), { name: 'Lambda.ResourceNotFoundException' });
         this.measure(input, `${name} input`);
         const started = Date.now();
-        const result = await this.lambda.invoke(fn, viaInvoke ? input.Payload : input, { kind: 'states', stateMachineArn: execution.stateMachineArn }).finally(() => {
-          const ms = Date.now() - started;
-          if (ms > this.longestTask.ms) this.longestTask = { ms, where: name };
-        });
+        const result = await this.lambda
+          .invoke(fn, viaInvoke ? input.Payload : input, { kind: 'states', stateMachineArn: execution.stateMachineArn })
+          .finally(() => {
+            const ms = Date.now() - started;
+            if (ms > this.longestTask.ms) this.longestTask = { ms, where: name };
+          });
         this.measure(result, `${name} output`);
         return viaInvoke ? { Payload: result, StatusCode: 200 } : result;
       };
@@ -138,7 +157,15 @@ export class LocalStepFunctions {
       if (existing.input === input) return existing;
       throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const execution: Execution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now() / 1000, done: Promise.resolve() };
+    const execution: Execution = {
+      executionArn,
+      stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate: Date.now() / 1000,
+      done: Promise.resolve(),
+    };
     const parsed = JSON.parse(input || '{}');
     const run = entry.machine.run(parsed, {
       overrides: this.overrides(entry.definition, execution),
@@ -157,19 +184,21 @@ export class LocalStepFunctions {
       execution.endWait?.();
       run.abort();
     };
-    execution.done = run.result.then(
-      (output: unknown) => {
-        execution.status = stopped ? 'ABORTED' : 'SUCCEEDED';
-        execution.output = JSON.stringify(output);
-      },
-      (error: any) => {
-        execution.status = stopped ? 'ABORTED' : 'FAILED';
-        execution.error = error?.name ?? 'Error';
-        execution.cause = error?.message ?? String(error);
-      },
-    ).finally(() => {
-      execution.stopDate = Date.now() / 1000;
-    });
+    execution.done = run.result
+      .then(
+        (output: unknown) => {
+          execution.status = stopped ? 'ABORTED' : 'SUCCEEDED';
+          execution.output = JSON.stringify(output);
+        },
+        (error: any) => {
+          execution.status = stopped ? 'ABORTED' : 'FAILED';
+          execution.error = error?.name ?? 'Error';
+          execution.cause = error?.message ?? String(error);
+        },
+      )
+      .finally(() => {
+        execution.stopDate = Date.now() / 1000;
+      });
     this.executions.set(executionArn, execution);
     return execution;
   }
@@ -271,7 +300,9 @@ export class LocalStepFunctions {
           res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(result));
         } catch (error) {
           const e = error instanceof ServiceError ? error : new ServiceError('InternalFailure', String(error), 500);
-          res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': e.type }).end(JSON.stringify({ __type: e.type, message: e.message }));
+          res
+            .writeHead(e.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': e.type })
+            .end(JSON.stringify({ __type: e.type, message: e.message }));
         }
       });
     });

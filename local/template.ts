@@ -26,7 +26,10 @@ export function synthesizeTemplate(options: { api?: 'http' | 'none'; confirmatio
 
 /** Names the embedded stack gives to the template's resources (a prefix keeps several stacks apart on one emulator). */
 export class LocalNames {
-  constructor(readonly template: Template, readonly prefix: string) {}
+  constructor(
+    readonly template: Template,
+    readonly prefix: string,
+  ) {}
 
   physicalName(logicalId: string): string {
     const type = this.template.Resources[logicalId]?.Type;
@@ -35,7 +38,10 @@ export class LocalNames {
       case 'AWS::DynamoDB::Table':
         return `${this.prefix}-${logicalId}`;
       case 'AWS::S3::Bucket':
-        return `${this.prefix}-${logicalId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+        return `${this.prefix}-${logicalId}`
+          .toLowerCase()
+          .replace(/[^a-z0-9-]/g, '-')
+          .slice(0, 63);
       case 'AWS::StepFunctions::StateMachine': {
         // a given name (the transfer workflow has one, so its steps can start it: B2) is resolved like any value
         const named = this.template.Resources[logicalId]?.Properties?.StateMachineName;
@@ -58,7 +64,8 @@ export class LocalNames {
     const type = this.template.Resources[logicalId]?.Type;
     if (type === 'AWS::Lambda::Function') return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${this.physicalName(logicalId)}`;
     if (type === 'AWS::StepFunctions::StateMachine') return this.physicalName(logicalId);
-    if (type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${this.physicalName(logicalId)}`;
+    if (type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table')
+      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${this.physicalName(logicalId)}`;
     if (type === 'AWS::S3::Bucket') return `arn:aws:s3:::${this.physicalName(logicalId)}`;
     // as AWS names them, so the policies that name them (queue policy, lambda permissions) resolve to what is checked
     if (type === 'AWS::SQS::Queue') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${this.physicalName(logicalId)}`;
@@ -77,7 +84,13 @@ export class LocalNames {
     if (value === null || typeof value !== 'object') return value;
     if ('Ref' in value) {
       const ref = value.Ref as string;
-      const pseudo: Record<string, string> = { 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': this.prefix };
+      const pseudo: Record<string, string> = {
+        'AWS::Region': REGION,
+        'AWS::AccountId': ACCOUNT,
+        'AWS::Partition': 'aws',
+        'AWS::URLSuffix': 'amazonaws.com',
+        'AWS::StackName': this.prefix,
+      };
       if (ref in pseudo) return pseudo[ref];
       const type = this.template.Resources[ref]?.Type;
       return type === 'AWS::StepFunctions::StateMachine' ? this.arn(ref) : this.physicalName(ref);
@@ -102,7 +115,9 @@ export class LocalNames {
     }
     if ('Fn::Sub' in value) {
       const text = Array.isArray(value['Fn::Sub']) ? value['Fn::Sub'][0] : value['Fn::Sub'];
-      return String(text).replace(/\$\{([^}]+)\}/g, (_, name: string) => this.resolve(name.includes('.') ? { 'Fn::GetAtt': name.split('.') } : { Ref: name }));
+      return String(text).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+        this.resolve(name.includes('.') ? { 'Fn::GetAtt': name.split('.') } : { Ref: name }),
+      );
     }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.resolve(v)]));
   }

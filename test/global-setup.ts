@@ -19,8 +19,11 @@ export async function setup(project: TestProject) {
   if (!wantsIntegration || process.env.OFFBOARD_TARGET === 'stack') return;
   // Every integration file runs: what the functions use is measured afresh (test/least-privilege/); a partial run adds to the last
   const integration = path.join(import.meta.dirname, 'integration');
-  const files = readdirSync(integration).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(integration, f));
-  if (files.every((f) => paths.includes(f))) rmSync(path.join(import.meta.dirname, '..', '.offboard', 'iam-usage'), { recursive: true, force: true });
+  const files = readdirSync(integration)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(integration, f));
+  if (files.every((f) => paths.includes(f)))
+    rmSync(path.join(import.meta.dirname, '..', '.offboard', 'iam-usage'), { recursive: true, force: true });
   emulators = [await startDynamoDbLocal(), await startS3Local()];
   project.provide('dynamodbEndpoint', emulators[0]!.endpoint);
   project.provide('s3Endpoint', emulators[1]!.endpoint);

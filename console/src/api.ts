@@ -9,7 +9,10 @@ export interface ApiErrorBody {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: ApiErrorBody) {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
     super(body.message);
   }
 }
@@ -23,13 +26,27 @@ export interface Me {
   administers: string[];
   operator: boolean;
 }
-export interface Organization { id: string; name: string; plan: string }
-export interface Member { userId: string; displayName: string; name?: string; role: string; status: string }
+export interface Organization {
+  id: string;
+  name: string;
+  plan: string;
+}
+export interface Member {
+  userId: string;
+  displayName: string;
+  name?: string;
+  role: string;
+  status: string;
+}
 // the effects the API returns are the domain's own (CONTRACT.md "Impact"): a new kind is a type error wherever the
 // console words or draws effects until it has its words (describe.ts, i18n) and its place in a preview (KIND_RANK)
 import type { Effect, EffectKind } from '../../functions/domain/impact.js';
 export type { Effect, EffectKind };
-export interface SummaryRow { kind: EffectKind; rule: string; count: number }
+export interface SummaryRow {
+  kind: EffectKind;
+  rule: string;
+  count: number;
+}
 export interface Names {
   /** `name` and `status` (the console words D2's suffix in the reader's language); `displayName` as the API shows it. */
   users?: Record<string, { displayName: string; organizationId?: string | null; name?: string; status?: string }>;
@@ -59,12 +76,23 @@ export interface Impact {
  * CONTRACT.md `planning`: a preview whose plan is too large for its request, answered 202 by `POST /previews` (with
  * `expiresAt`) and by `GET /previews/{id}` until its Impact is ready.
  */
-export interface PreviewPlanning { id: string; status: 'planning'; expiresAt?: string }
+export interface PreviewPlanning {
+  id: string;
+  status: 'planning';
+  expiresAt?: string;
+}
 export type PreviewAnswer = Impact | PreviewPlanning;
 export const isPlanning = (answer: PreviewAnswer): answer is PreviewPlanning => (answer as PreviewPlanning).status === 'planning';
 /** D7: an organization's settings (its administrators read and change them). */
-export interface OrganizationSettings { organizationId: string; deletionGraceDays: number }
-export interface EffectsPage { effects: Effect[]; nextCursor?: string; names?: Names }
+export interface OrganizationSettings {
+  organizationId: string;
+  deletionGraceDays: number;
+}
+export interface EffectsPage {
+  effects: Effect[];
+  nextCursor?: string;
+  names?: Names;
+}
 export interface Phase {
   name: string;
   status: 'pending' | 'running' | 'done';
@@ -75,7 +103,11 @@ export interface Phase {
   bytesTotal?: number;
   verified?: boolean;
 }
-export interface Progress { phases: Phase[]; done: number; total: number }
+export interface Progress {
+  phases: Phase[];
+  done: number;
+  total: number;
+}
 export interface Operation {
   id: string;
   userId: string;
@@ -97,29 +129,69 @@ export interface Operation {
   export?: boolean;
 }
 /** X4: `GET /{transfers|deletions}/{id}/export`. */
-export interface ExportState { status: 'preparing' | 'ready' | 'expired'; files: number; bytes: number; url?: string; expiresAt?: string; parts?: { url?: string; files?: number; bytes?: number }[] }
-export interface AuditEntry { at: string; event: string; by?: string; rule?: string; step?: string; applied?: number | Record<string, number>; effects?: unknown }
-export interface Audit { operationId: string; operation: string; userId: string; entries: AuditEntry[]; names?: Pick<Names, 'users'> }
+export interface ExportState {
+  status: 'preparing' | 'ready' | 'expired';
+  files: number;
+  bytes: number;
+  url?: string;
+  expiresAt?: string;
+  parts?: { url?: string; files?: number; bytes?: number }[];
+}
+export interface AuditEntry {
+  at: string;
+  event: string;
+  by?: string;
+  rule?: string;
+  step?: string;
+  applied?: number | Record<string, number>;
+  effects?: unknown;
+}
+export interface Audit {
+  operationId: string;
+  operation: string;
+  userId: string;
+  entries: AuditEntry[];
+  names?: Pick<Names, 'users'>;
+}
 export interface BillingRun {
-  id: string; kind: string; organizationId: string; eventId: string; status: string;
-  total: number; done: number; failed: number; remaining: number; createdAt: string; updatedAt: string;
+  id: string;
+  kind: string;
+  organizationId: string;
+  eventId: string;
+  status: string;
+  total: number;
+  done: number;
+  failed: number;
+  remaining: number;
+  createdAt: string;
+  updatedAt: string;
   error?: { code: string; message: string };
 }
 
 /** X3, X4: a successor and an export, as requested. */
-export interface RequestOptions { successorId?: string; export?: boolean }
+export interface RequestOptions {
+  successorId?: string;
+  export?: boolean;
+}
 
 export type OperationKind = 'transfers' | 'deletions';
 export const operationKind = (id: string): OperationKind => (id.startsWith('del') ? 'deletions' : 'transfers');
 
 export class Api {
-  constructor(private readonly base: string, private readonly token: () => string | undefined, private readonly onUnauthenticated: () => void) {}
+  constructor(
+    private readonly base: string,
+    private readonly token: () => string | undefined,
+    private readonly onUnauthenticated: () => void,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const token = this.token();
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -132,7 +204,10 @@ export class Api {
     if (!res.ok) {
       if (res.status === 401) this.onUnauthenticated();
       // API Gateway's own 401 is {"message":"Unauthorized"}: shaped as the contract's error for the screens.
-      const error: ApiErrorBody = parsed?.error ?? { code: res.status === 401 ? 'unauthenticated' : 'internal', message: parsed?.message ?? res.statusText };
+      const error: ApiErrorBody = parsed?.error ?? {
+        code: res.status === 401 ? 'unauthenticated' : 'internal',
+        message: parsed?.message ?? res.statusText,
+      };
       throw new ApiError(res.status, error);
     }
     return parsed as T;
@@ -141,24 +216,37 @@ export class Api {
   me = () => this.call<Me>('GET', '/me');
   organizations = () => this.call<{ organizations: Organization[] }>('GET', '/organizations');
   members = (org: string, q: string, cursor?: string, limit = 25) =>
-    this.call<{ members: Member[]; nextCursor?: string }>('GET', `/organizations/${enc(org)}/members${query({ q: q || undefined, cursor, limit: String(limit) })}`);
+    this.call<{ members: Member[]; nextCursor?: string }>(
+      'GET',
+      `/organizations/${enc(org)}/members${query({ q: q || undefined, cursor, limit: String(limit) })}`,
+    );
   transfers = (org: string, direction: 'incoming' | 'outgoing', status?: string, cursor?: string) =>
-    this.call<{ transfers: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`);
-  deletions = (org: string, cursor?: string) => this.call<{ deletions: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>('GET', `/organizations/${enc(org)}/deletions${query({ cursor })}`);
+    this.call<{ transfers: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>(
+      'GET',
+      `/organizations/${enc(org)}/transfers${query({ direction, status, cursor })}`,
+    );
+  deletions = (org: string, cursor?: string) =>
+    this.call<{ deletions: Operation[]; nextCursor?: string; names?: Pick<Names, 'users'> }>(
+      'GET',
+      `/organizations/${enc(org)}/deletions${query({ cursor })}`,
+    );
   previewTransfer = (userId: string, destinationOrganizationId: string, successorId?: string) =>
     this.call<PreviewAnswer>('POST', '/previews', { operation: 'transfer', userId, destinationOrganizationId, successorId });
-  previewDeletion = (userId: string, successorId?: string) => this.call<PreviewAnswer>('POST', '/previews', { operation: 'deletion', userId, successorId });
+  previewDeletion = (userId: string, successorId?: string) =>
+    this.call<PreviewAnswer>('POST', '/previews', { operation: 'deletion', userId, successorId });
   preview = (id: string) => this.call<PreviewAnswer>('GET', `/previews/${enc(id)}`);
   /** The first page (no cursor) or the next one; `source` is `previews/ID`, `transfers/ID` or `deletions/ID`. */
   effects = (source: string, cursor?: string) => this.call<EffectsPage>('GET', `/${source}/effects${query({ cursor })}`);
   requestTransfer = (userId: string, destinationOrganizationId: string, previewId?: string, options: RequestOptions = {}) =>
     this.call<Operation>('POST', '/transfers', { userId, destinationOrganizationId, previewId, ...options });
-  requestDeletion = (userId: string, previewId?: string, options: RequestOptions = {}) => this.call<Operation>('POST', '/deletions', { userId, previewId, ...options });
+  requestDeletion = (userId: string, previewId?: string, options: RequestOptions = {}) =>
+    this.call<Operation>('POST', '/deletions', { userId, previewId, ...options });
   approve = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/approval`);
   cancel = (id: string) => this.call<Operation>('POST', `/transfers/${enc(id)}/cancellation`);
   /** D7: a deletion still `scheduled` (a grace period) is undone; CONTRACT.md. */
   settings = (org: string) => this.call<OrganizationSettings>('GET', `/organizations/${enc(org)}/settings`);
-  saveSettings = (org: string, deletionGraceDays: number) => this.call<OrganizationSettings>('PUT', `/organizations/${enc(org)}/settings`, { deletionGraceDays });
+  saveSettings = (org: string, deletionGraceDays: number) =>
+    this.call<OrganizationSettings>('PUT', `/organizations/${enc(org)}/settings`, { deletionGraceDays });
   undo = (id: string) => this.call<Operation>('POST', `/deletions/${enc(id)}/undo`);
   operation = (kind: OperationKind, id: string) => this.call<Operation>('GET', `/${kind}/${enc(id)}`);
   exportOf = (kind: OperationKind, id: string) => this.call<ExportState>('GET', `/${kind}/${enc(id)}/export`);

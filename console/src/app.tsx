@@ -1,6 +1,17 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError, type Me, type Organization } from './api.js';
-import { forgetToken, loadConfig, localSignIn, localUsers, oidcCompleteSignIn, oidcSignIn, savedToken, saveToken, type ConsoleConfig, type LocalUser } from './auth.js';
+import {
+  forgetToken,
+  loadConfig,
+  localSignIn,
+  localUsers,
+  oidcCompleteSignIn,
+  oidcSignIn,
+  savedToken,
+  saveToken,
+  type ConsoleConfig,
+  type LocalUser,
+} from './auth.js';
 import { Ctx, type AppContext } from './context.js';
 import { DICTIONARIES, initialLang, LANGS, rememberLang, type Dictionary, type Lang } from './i18n/index.js';
 import { ErrorPanel } from './components.js';
@@ -59,7 +70,10 @@ export function App() {
         {t.skipToContent}
       </a>
       <div class="brand">
-        <span class="logo" aria-hidden="true">◐</span> {t.appName}
+        <span class="logo" aria-hidden="true">
+          ◐
+        </span>{' '}
+        {t.appName}
         <span class="tagline">{t.appTagline}</span>
       </div>
       <div class="tools">
@@ -67,23 +81,49 @@ export function App() {
           {t.language}{' '}
           <select value={lang} onChange={(e) => chooseLang((e.target as HTMLSelectElement).value as Lang)}>
             {LANGS.map((l) => (
-              <option value={l.id} lang={l.id}>{l.label}</option>
+              <option value={l.id} lang={l.id}>
+                {l.label}
+              </option>
             ))}
           </select>
         </label>
         {signedIn && (
           <>
             <span class="who">{t.signedInAs(signedIn.me.displayName, signedIn.orgName)}</span>
-            <button class="secondary" onClick={signOut}>{t.signOut}</button>
+            <button class="secondary" onClick={signOut}>
+              {t.signOut}
+            </button>
           </>
         )}
       </div>
     </header>
   );
 
-  if (fatal) return <>{header()}<main id="main" tabIndex={-1}><ErrorPanel t={t} lang={lang} error={fatal} /></main></>;
-  if (!config) return <>{header()}<main id="main" tabIndex={-1}><p role="status">{t.loading}</p></main></>;
-  if (!token) return <>{header()}<SignIn t={t} config={config} onToken={(tk) => (saveToken(tk), setToken(tk))} /></>;
+  if (fatal)
+    return (
+      <>
+        {header()}
+        <main id="main" tabIndex={-1}>
+          <ErrorPanel t={t} lang={lang} error={fatal} />
+        </main>
+      </>
+    );
+  if (!config)
+    return (
+      <>
+        {header()}
+        <main id="main" tabIndex={-1}>
+          <p role="status">{t.loading}</p>
+        </main>
+      </>
+    );
+  if (!token)
+    return (
+      <>
+        {header()}
+        <SignIn t={t} config={config} onToken={(tk) => (saveToken(tk), setToken(tk))} />
+      </>
+    );
   return <SignedIn key={token} t={t} lang={lang} config={config} token={token} header={header} onSignedOut={signOut} />;
 }
 
@@ -110,8 +150,14 @@ function SignIn({ t, config, onToken }: { t: Dictionary; config: ConsoleConfig; 
   }, [users, t]);
   return (
     <main id="main" tabIndex={-1} class="signin">
-      <h1 ref={h1} tabIndex={-1}>{t.signInTitle}</h1>
-      {ended && <p class="panel warning session-ended" role="status">{t.staleSession}</p>}
+      <h1 ref={h1} tabIndex={-1}>
+        {t.signInTitle}
+      </h1>
+      {ended && (
+        <p class="panel warning session-ended" role="status">
+          {t.staleSession}
+        </p>
+      )}
       {error !== undefined && <ErrorPanel t={t} error={error} />}
       {auth.mode === 'oidc' ? (
         <>
@@ -131,7 +177,9 @@ function SignIn({ t, config, onToken }: { t: Dictionary; config: ConsoleConfig; 
                     <li>
                       <button class="user-choice" data-user={u.userId} onClick={() => localSignIn(u).then(onToken, setError)}>
                         <span class="name">{u.displayName}</span>
-                        <span class="meta">{u.userId} · {u.operator ? t.roleOperator : u.role === 'admin' ? t.roleAdmin : t.roleMember}</span>
+                        <span class="meta">
+                          {u.userId} · {u.operator ? t.roleOperator : u.role === 'admin' ? t.roleAdmin : t.roleMember}
+                        </span>
                       </button>
                     </li>
                   ))}
@@ -146,19 +194,34 @@ function SignIn({ t, config, onToken }: { t: Dictionary; config: ConsoleConfig; 
 }
 
 function SignedIn(props: {
-  t: Dictionary; lang: Lang; config: ConsoleConfig; token: string;
-  header: (s?: { me: Me; orgName: string }) => preact.JSX.Element; onSignedOut: () => void;
+  t: Dictionary;
+  lang: Lang;
+  config: ConsoleConfig;
+  token: string;
+  header: (s?: { me: Me; orgName: string }) => preact.JSX.Element;
+  onSignedOut: () => void;
 }) {
   const { t, lang, config, token, header, onSignedOut } = props;
   // a 401 (the token expired, or the local stack was restarted with a new key) signs out, and the sign-in page says why
-  const api = useMemo(() => new Api(config.apiUrl.replace(/\/$/, ''), () => token, () => (sessionStorage.setItem(SESSION_ENDED, '1'), onSignedOut())), [token]);
+  const api = useMemo(
+    () =>
+      new Api(
+        config.apiUrl.replace(/\/$/, ''),
+        () => token,
+        () => (sessionStorage.setItem(SESSION_ENDED, '1'), onSignedOut()),
+      ),
+    [token],
+  );
   const [me, setMe] = useState<Me>();
   const [organizations, setOrganizations] = useState<Organization[]>([]);
   const [error, setError] = useState<unknown>();
   const hash = useHash();
 
   useEffect(() => {
-    Promise.all([api.me(), api.organizations().catch((e) => (e instanceof ApiError && e.status === 403 ? { organizations: [] } : Promise.reject(e)))])
+    Promise.all([
+      api.me(),
+      api.organizations().catch((e) => (e instanceof ApiError && e.status === 403 ? { organizations: [] } : Promise.reject(e))),
+    ])
       .then(([m, o]) => {
         setOrganizations(o.organizations);
         setMe(m);
@@ -166,8 +229,24 @@ function SignedIn(props: {
       .catch(setError);
   }, [api]);
 
-  if (error) return <>{header()}<main id="main" tabIndex={-1}><ErrorPanel t={t} lang={lang} error={error} /></main></>;
-  if (!me) return <>{header()}<main id="main" tabIndex={-1}><p role="status">{t.loading}</p></main></>;
+  if (error)
+    return (
+      <>
+        {header()}
+        <main id="main" tabIndex={-1}>
+          <ErrorPanel t={t} lang={lang} error={error} />
+        </main>
+      </>
+    );
+  if (!me)
+    return (
+      <>
+        {header()}
+        <main id="main" tabIndex={-1}>
+          <p role="status">{t.loading}</p>
+        </main>
+      </>
+    );
 
   const orgNames = Object.fromEntries(organizations.map((o) => [o.id, o.name]));
   const ctx: AppContext = { t, lang, api, me, orgNames, organizations, navigate: (h) => void (location.hash = h) };
@@ -182,10 +261,15 @@ function SignedIn(props: {
 
   return (
     <Ctx.Provider value={ctx}>
-      {header({ me, orgName: me.organizationId ? (orgNames[me.organizationId] ?? me.organizationId) : me.operator ? t.roleOperator : t.noOrganization })}
+      {header({
+        me,
+        orgName: me.organizationId ? (orgNames[me.organizationId] ?? me.organizationId) : me.operator ? t.roleOperator : t.noOrganization,
+      })}
       <nav class="tabs" aria-label={t.mainNavigation}>
         {nav.map((n) => (
-          <a href={`#/${n.id}`} aria-current={current === n.id ? 'page' : undefined}>{n.label}</a>
+          <a href={`#/${n.id}`} aria-current={current === n.id ? 'page' : undefined}>
+            {n.label}
+          </a>
         ))}
       </nav>
       <main id="main" tabIndex={-1}>

@@ -8,7 +8,14 @@ export interface ConsoleConfig {
     | { mode: 'oidc'; authority: string; clientId: string; scope?: string; redirectUri?: string; tokenType?: 'access' | 'id' };
 }
 
-export interface LocalUser { userId: string; displayName: string; organizationId?: string; organizationName?: string; role: string; operator?: boolean }
+export interface LocalUser {
+  userId: string;
+  displayName: string;
+  organizationId?: string;
+  organizationName?: string;
+  role: string;
+  operator?: boolean;
+}
 
 const TOKEN_KEY = 'offboard.token';
 

@@ -8,7 +8,11 @@ import { formatNumber, ruleMeaning, type Dictionary, type Lang } from './i18n/in
 export function Title({ children }: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => ref.current?.focus(), []);
-  return <h1 ref={ref} tabIndex={-1}>{children}</h1>;
+  return (
+    <h1 ref={ref} tabIndex={-1}>
+      {children}
+    </h1>
+  );
 }
 
 /** A rule id with its meaning in the reader's language. */
@@ -39,7 +43,17 @@ export function TechnicalDetails({ t, text }: { t: Dictionary; text: string }) {
  * A confirmation in the page, before something that cannot be taken back: the question with the number of changes,
  * those changes counted by kind, the action and Back.
  */
-export function Confirm(props: { t: Dictionary; lang: Lang; question: string; summary: SummaryRow[]; yes: string; danger?: boolean; busy?: boolean; onYes: () => void; onBack: () => void }) {
+export function Confirm(props: {
+  t: Dictionary;
+  lang: Lang;
+  question: string;
+  summary: SummaryRow[];
+  yes: string;
+  danger?: boolean;
+  busy?: boolean;
+  onYes: () => void;
+  onBack: () => void;
+}) {
   const { t, lang, question, summary, yes, danger, busy, onYes, onBack } = props;
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => ref.current?.focus(), []);
@@ -48,19 +62,29 @@ export function Confirm(props: { t: Dictionary; lang: Lang; question: string; su
   const rows = [...byKind].sort(([a], [b]) => kindRank(a) - kindRank(b));
   return (
     <section class="panel confirm" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-question">
-      <h2 id="confirm-title" ref={ref} tabIndex={-1}>{t.confirmTitle}</h2>
+      <h2 id="confirm-title" ref={ref} tabIndex={-1}>
+        {t.confirmTitle}
+      </h2>
       <p id="confirm-question">{question}</p>
       {rows.length > 0 && (
         <>
           <p class="muted">{t.confirmCounts}</p>
           <ul class="confirm-counts">
-            {rows.map(([kind, n]) => <li data-kind={kind}>{kindLabel(t, kind)}: <b>{formatNumber(lang, n)}</b></li>)}
+            {rows.map(([kind, n]) => (
+              <li data-kind={kind}>
+                {kindLabel(t, kind)}: <b>{formatNumber(lang, n)}</b>
+              </li>
+            ))}
           </ul>
         </>
       )}
       <div class="actions">
-        <button class={danger ? 'danger' : undefined} onClick={onYes} disabled={busy}>{yes}</button>
-        <button class="secondary" onClick={onBack} disabled={busy}>{t.back}</button>
+        <button class={danger ? 'danger' : undefined} onClick={onYes} disabled={busy}>
+          {yes}
+        </button>
+        <button class="secondary" onClick={onBack} disabled={busy}>
+          {t.back}
+        </button>
       </div>
     </section>
   );
@@ -71,9 +95,21 @@ export function Confirm(props: { t: Dictionary; lang: Lang; question: string; su
  * code) or else by the rule's meaning; a 409 `impact-changed` says the saved preview went stale (X1) and offers to
  * preview again; other codes say what they mean. The server's own message is under "Technical details".
  */
-export function ErrorPanel({ t, lang = 'en', error, onPreviewAgain }: { t: Dictionary; lang?: Lang; error: unknown; onPreviewAgain?: () => void }) {
+export function ErrorPanel({
+  t,
+  lang = 'en',
+  error,
+  onPreviewAgain,
+}: {
+  t: Dictionary;
+  lang?: Lang;
+  error: unknown;
+  onPreviewAgain?: () => void;
+}) {
   if (error instanceof ApiError && error.status === 422) {
-    const reasons: { rule: string; message: string; code?: string }[] = error.body.reasons?.length ? error.body.reasons : [{ rule: error.body.rule ?? '', message: error.body.message }];
+    const reasons: { rule: string; message: string; code?: string }[] = error.body.reasons?.length
+      ? error.body.reasons
+      : [{ rule: error.body.rule ?? '', message: error.body.message }];
     return (
       <section class="panel refusal" role="alert" aria-labelledby="refusal-title">
         <h2 id="refusal-title">{t.refusedTitle}</h2>

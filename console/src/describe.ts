@@ -107,7 +107,9 @@ export function describeEffect(t: Dictionary, l: Labels, e: Effect, subject: str
     }
     case 'file-handed-over': {
       const by = l.uploader(e.fileId);
-      return by ? t.effectFileHandedOverBy(l.file(e.fileId), by, l.org(e.organizationId)) : t.effectFileHandedOver(l.file(e.fileId), l.org(e.organizationId));
+      return by
+        ? t.effectFileHandedOverBy(l.file(e.fileId), by, l.org(e.organizationId))
+        : t.effectFileHandedOver(l.file(e.fileId), l.org(e.organizationId));
     }
     case 'chat-joined':
       return t.effectChatJoined(l.user(e.userId), l.chat(e.chatId));
@@ -131,7 +133,8 @@ export const statusLabel = (t: Dictionary, status: string): string => {
 
 /** A phase's name in words (every phase of domain/phases.ts has one in each dictionary); an unknown one as it is. */
 /** A phase's words: the planned phases' (PHASES), and X4's Export phase that comes before them. */
-export const phaseLabel = (t: Dictionary, name: string): string => (Object.hasOwn(PHASES, name) || name === 'Export' ? t[`phase_${name as Phase | 'Export'}`] : name);
+export const phaseLabel = (t: Dictionary, name: string): string =>
+  Object.hasOwn(PHASES, name) || name === 'Export' ? t[`phase_${name as Phase | 'Export'}`] : name;
 
 /** An audit event in words; an event the console has no words for reads as a recorded step, never as its raw name. */
 export const auditEventLabel = (t: Dictionary, event: string): string => {

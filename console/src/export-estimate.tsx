@@ -13,18 +13,21 @@ import { formatNumber, type Lang } from './i18n/index.js';
  */
 const en = {
   counting: (files: string) => `Counting the archive… ${files} files so far.`,
-  holds: (files: string, bytes: string, deleted: string) => `The archive will hold ${files} files (${bytes} bytes): the organization's among the ${deleted} files this deletes. Nothing is deleted before it is written and verified.`,
+  holds: (files: string, bytes: string, deleted: string) =>
+    `The archive will hold ${files} files (${bytes} bytes): the organization's among the ${deleted} files this deletes. Nothing is deleted before it is written and verified.`,
   none: 'The archive will hold no file: nothing this deletes belongs to the organization.',
 };
 type Words = typeof en;
 const ja: Words = {
   counting: (files) => `アーカイブの内容を数えています… これまでに ${files} 件。`,
-  holds: (files, bytes, deleted) => `アーカイブには ${files} 件のファイル（${bytes} バイト）が入ります。これは削除される ${deleted} 件のうち組織のファイルです。書き出して検証するまで何も削除されません。`,
+  holds: (files, bytes, deleted) =>
+    `アーカイブには ${files} 件のファイル（${bytes} バイト）が入ります。これは削除される ${deleted} 件のうち組織のファイルです。書き出して検証するまで何も削除されません。`,
   none: 'アーカイブに入るファイルはありません。削除されるもので組織のものはありません。',
 };
 const vi: Words = {
   counting: (files) => `Đang đếm kho lưu trữ… đã có ${files} tệp.`,
-  holds: (files, bytes, deleted) => `Kho lưu trữ sẽ chứa ${files} tệp (${bytes} byte): các tệp của tổ chức trong ${deleted} tệp bị xóa. Không có gì bị xóa trước khi nó được ghi và kiểm tra.`,
+  holds: (files, bytes, deleted) =>
+    `Kho lưu trữ sẽ chứa ${files} tệp (${bytes} byte): các tệp của tổ chức trong ${deleted} tệp bị xóa. Không có gì bị xóa trước khi nó được ghi và kiểm tra.`,
   none: 'Kho lưu trữ sẽ không chứa tệp nào: không có gì bị xóa thuộc về tổ chức.',
 };
 export const EXPORT_ESTIMATE_WORDS: Record<Lang, Words> = { en, ja, vi };
@@ -64,7 +67,12 @@ export function ExportEstimate({ impact, source, organizationId }: { impact: Imp
   if (error !== undefined) return <ErrorPanel t={t} lang={lang} error={error} />;
   const n = (x: number) => formatNumber(lang, x);
   return (
-    <p class="export-estimate" role="status" data-files={count.done ? count.files : undefined} data-bytes={count.done ? count.bytes : undefined}>
+    <p
+      class="export-estimate"
+      role="status"
+      data-files={count.done ? count.files : undefined}
+      data-bytes={count.done ? count.bytes : undefined}
+    >
       {!count.done ? w.counting(n(count.files)) : count.files === 0 ? w.none : w.holds(n(count.files), n(count.bytes), n(deleted))}
     </p>
   );

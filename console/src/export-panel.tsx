@@ -53,13 +53,19 @@ export function ExportPanel({ op, kind }: { op: Operation; kind: OperationKind }
           <p>{w.ready(formatNumber(lang, state.files), formatNumber(lang, state.bytes), formatDate(lang, state.expiresAt ?? ''))}</p>
           <div class="actions">
             {(state.parts ?? [{ url: state.url }]).map((p, i, all) => (
-              <a class="button" href={p.url} download>{all.length > 1 ? w.downloadPart(i + 1) : w.download}</a>
+              <a class="button" href={p.url} download>
+                {all.length > 1 ? w.downloadPart(i + 1) : w.download}
+              </a>
             ))}
           </div>
         </>
       )}
       {state?.status === 'expired' && <p>{w.expired}</p>}
-      {state?.status === 'preparing' && <button class="secondary" onClick={load}>{w.check}</button>}
+      {state?.status === 'preparing' && (
+        <button class="secondary" onClick={load}>
+          {w.check}
+        </button>
+      )}
       {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
     </section>
   );

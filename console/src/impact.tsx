@@ -26,10 +26,16 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
 
   // The first page again, from the /effects route, for the names of what it mentions.
   useEffect(() => {
-    api.effects(source).then((page) => {
-      setNames((n) => mergeNames(n, page.names));
-      if (page.names) onNames?.(page.names);
-    }, () => undefined).finally(() => setNamed(true));
+    api
+      .effects(source)
+      .then(
+        (page) => {
+          setNames((n) => mergeNames(n, page.names));
+          if (page.names) onNames?.(page.names);
+        },
+        () => undefined,
+      )
+      .finally(() => setNamed(true));
   }, [source]);
 
   const more = async () => {
@@ -57,18 +63,38 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
   const remaining = impact.effectCount - effects.length;
 
   return (
-    <div class="impact" data-named={named ? "yes" : "no"}>
-      <p class="count-line"><strong>{t.effectCount(formatNumber(lang, impact.effectCount))}</strong></p>
+    <div class="impact" data-named={named ? 'yes' : 'no'}>
+      <p class="count-line">
+        <strong>{t.effectCount(formatNumber(lang, impact.effectCount))}</strong>
+      </p>
       <div class="impact-top">
         <section class="card" aria-labelledby="summary-title">
           <h2 id="summary-title">{t.summaryTitle}</h2>
-          {impact.summary.length === 0 ? <p>{t.noEffects}</p> : (
+          {impact.summary.length === 0 ? (
+            <p>{t.noEffects}</p>
+          ) : (
             <table class="summary">
-              <thead><tr><th scope="col">{t.summaryKind}</th><th scope="col">{t.summaryRule}</th><th scope="col" class="num">{t.summaryCount}</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">{t.summaryKind}</th>
+                  <th scope="col">{t.summaryRule}</th>
+                  <th scope="col" class="num">
+                    {t.summaryCount}
+                  </th>
+                </tr>
+              </thead>
               <tbody>
-                {[...impact.summary].sort((a, b) => kindRank(a.kind) - kindRank(b.kind)).map((r) => (
-                  <tr><td>{kindLabel(t, r.kind)}</td><td><abbr title={ruleMeaning(lang, r.rule)}>{r.rule}</abbr></td><td class="num">{formatNumber(lang, r.count)}</td></tr>
-                ))}
+                {[...impact.summary]
+                  .sort((a, b) => kindRank(a.kind) - kindRank(b.kind))
+                  .map((r) => (
+                    <tr>
+                      <td>{kindLabel(t, r.kind)}</td>
+                      <td>
+                        <abbr title={ruleMeaning(lang, r.rule)}>{r.rule}</abbr>
+                      </td>
+                      <td class="num">{formatNumber(lang, r.count)}</td>
+                    </tr>
+                  ))}
               </tbody>
             </table>
           )}
@@ -77,24 +103,31 @@ export function ImpactView({ impact, source, onNames }: { impact: Impact; source
       </div>
       <section aria-labelledby="effects-title">
         <h2 id="effects-title">{t.effectsTitle}</h2>
-        <p class="muted" aria-live="polite">{t.effectsShown(formatNumber(lang, effects.length), formatNumber(lang, impact.effectCount))}</p>
+        <p class="muted" aria-live="polite">
+          {t.effectsShown(formatNumber(lang, effects.length), formatNumber(lang, impact.effectCount))}
+        </p>
         {!named && <p role="status">{t.loading}</p>}
-        {named && groups.map(([kind, list]) => (
-          <section class="effect-group" aria-label={kindLabel(t, kind)}>
-            <h3>{kindLabel(t, kind)} <span class="badge">{formatNumber(lang, totalOf(kind))}</span></h3>
-            <ul class="effects">
-              {list.map((e) => (
-                <li class="effect" data-kind={e.kind} data-rule={e.rule} data-key={effectKey(e)}>
-                  <span class="sentence">{describeEffect(t, l, e, impact.userId)}</span>{' '}
-                  <details class="why">
-                    <summary>{t.why} <span class="rule-id">{e.rule}</span></summary>
-                    <span class="why-text">{whyText(t, e.kind, e.rule, (id) => ruleMeaning(lang, id))}</span>
-                  </details>
-                </li>
-              ))}
-            </ul>
-          </section>
-        ))}
+        {named &&
+          groups.map(([kind, list]) => (
+            <section class="effect-group" aria-label={kindLabel(t, kind)}>
+              <h3>
+                {kindLabel(t, kind)} <span class="badge">{formatNumber(lang, totalOf(kind))}</span>
+              </h3>
+              <ul class="effects">
+                {list.map((e) => (
+                  <li class="effect" data-kind={e.kind} data-rule={e.rule} data-key={effectKey(e)}>
+                    <span class="sentence">{describeEffect(t, l, e, impact.userId)}</span>{' '}
+                    <details class="why">
+                      <summary>
+                        {t.why} <span class="rule-id">{e.rule}</span>
+                      </summary>
+                      <span class="why-text">{whyText(t, e.kind, e.rule, (id) => ruleMeaning(lang, id))}</span>
+                    </details>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ))}
         {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
         {cursor !== undefined && remaining > 0 && (
           <button class="more" onClick={more} disabled={busy} aria-busy={busy}>
@@ -129,7 +162,11 @@ function Picture({ impact, effects, l }: { impact: Impact; effects: Effect[]; l:
   const someContacts = contactNodes.slice(0, Math.max(MAX_NODES / 2, MAX_NODES - chatNodes.length));
   const shown = [...chatNodes.slice(0, MAX_NODES - someContacts.length), ...someContacts];
   const hidden = contacts + chats - shown.length;
-  const W = 480, H = 320, cx = W / 2, cy = H / 2, r = 105;
+  const W = 480,
+    H = 320,
+    cx = W / 2,
+    cy = H / 2,
+    r = 105;
   const trim = (s: string) => (s.length > 16 ? `${s.slice(0, 15)}…` : s);
   return (
     <section class="card picture" aria-labelledby="picture-title">
@@ -137,22 +174,36 @@ function Picture({ impact, effects, l }: { impact: Impact; effects: Effect[]; l:
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t.pictureDescription(contacts, chats)}>
         {shown.map((n, i) => {
           const a = (2 * Math.PI * i) / Math.max(shown.length, 1) - Math.PI / 2;
-          const x = cx + r * Math.cos(a), y = cy + r * Math.sin(a);
+          const x = cx + r * Math.cos(a),
+            y = cy + r * Math.sin(a);
           return (
             <g class={`node ${n.kind}`}>
               <line x1={cx} y1={cy} x2={x} y2={y} class="edge" />
               <line x1={(cx + x) / 2 - 6} y1={(cy + y) / 2 - 6} x2={(cx + x) / 2 + 6} y2={(cy + y) / 2 + 6} class="cut" />
               {n.kind === 'contact' ? <circle cx={x} cy={y} r="9" /> : <rect x={x - 9} y={y - 9} width="18" height="18" rx="3" />}
-              <text x={cx + (r + 16) * Math.cos(a)} y={cy + (r + 16) * Math.sin(a) + 4} text-anchor={Math.abs(Math.cos(a)) < 0.3 ? 'middle' : Math.cos(a) > 0 ? 'start' : 'end'}>{trim(n.label)}</text>
+              <text
+                x={cx + (r + 16) * Math.cos(a)}
+                y={cy + (r + 16) * Math.sin(a) + 4}
+                text-anchor={Math.abs(Math.cos(a)) < 0.3 ? 'middle' : Math.cos(a) > 0 ? 'start' : 'end'}
+              >
+                {trim(n.label)}
+              </text>
             </g>
           );
         })}
         <circle cx={cx} cy={cy} r="22" class="subject" />
-        <text x={cx} y={cy + 38} text-anchor="middle" class="subject-label">{trim(l.user(subject))}</text>
-        {hidden > 0 && <text x={W - 8} y={H - 8} text-anchor="end" class="more-label">{t.pictureMore(hidden)}</text>}
+        <text x={cx} y={cy + 38} text-anchor="middle" class="subject-label">
+          {trim(l.user(subject))}
+        </text>
+        {hidden > 0 && (
+          <text x={W - 8} y={H - 8} text-anchor="end" class="more-label">
+            {t.pictureMore(hidden)}
+          </text>
+        )}
       </svg>
       <p class="legend" aria-hidden="true">
-        <span class="key contact">●</span> {t['kind_contact-removed']} · <span class="key left">■</span> {t['kind_chat-left']} · <span class="key deleted">■</span> {t['kind_chat-deleted']}
+        <span class="key contact">●</span> {t['kind_contact-removed']} · <span class="key left">■</span> {t['kind_chat-left']} ·{' '}
+        <span class="key deleted">■</span> {t['kind_chat-deleted']}
       </p>
     </section>
   );

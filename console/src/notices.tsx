@@ -7,9 +7,27 @@ import { formatDate, type Lang } from './i18n/index.js';
  * listed here (the route does not exist there). Its words are its own, in the console's three languages.
  */
 const WORDS = {
-  en: { title: 'Notices sent', none: 'None yet.', to: (who: string) => `to ${who}`, requested: 'what will happen', applied: 'what happened' },
-  ja: { title: '送信された通知', none: 'まだありません。', to: (who: string) => `${who} へ`, requested: '予定の内容', applied: '実施した内容' },
-  vi: { title: 'Thông báo đã gửi', none: 'Chưa có.', to: (who: string) => `tới ${who}`, requested: 'điều sẽ xảy ra', applied: 'điều đã xảy ra' },
+  en: {
+    title: 'Notices sent',
+    none: 'None yet.',
+    to: (who: string) => `to ${who}`,
+    requested: 'what will happen',
+    applied: 'what happened',
+  },
+  ja: {
+    title: '送信された通知',
+    none: 'まだありません。',
+    to: (who: string) => `${who} へ`,
+    requested: '予定の内容',
+    applied: '実施した内容',
+  },
+  vi: {
+    title: 'Thông báo đã gửi',
+    none: 'Chưa có.',
+    to: (who: string) => `tới ${who}`,
+    requested: 'điều sẽ xảy ra',
+    applied: 'điều đã xảy ra',
+  },
 } as const;
 
 interface Notice {
@@ -40,7 +58,10 @@ export function Notices({ operationId, lang, refresh }: { operationId: string; l
   const [notices, setNotices] = useState<Notice[]>();
   useEffect(() => {
     let live = true;
-    noticesOf(operationId).then((n) => live && setNotices(n), () => live && setNotices(undefined));
+    noticesOf(operationId).then(
+      (n) => live && setNotices(n),
+      () => live && setNotices(undefined),
+    );
     return () => void (live = false);
   }, [operationId, refresh]);
   if (notices === undefined) return null; // not the embedded stack
@@ -48,13 +69,20 @@ export function Notices({ operationId, lang, refresh }: { operationId: string; l
   return (
     <section class="card" aria-labelledby="notices-title">
       <h2 id="notices-title">{w.title}</h2>
-      {notices.length === 0 ? <p class="muted">{w.none}</p> : (
+      {notices.length === 0 ? (
+        <p class="muted">{w.none}</p>
+      ) : (
         <ol class="notices">
           {notices.map((n) => (
             <li key={n.id}>
               <time dateTime={n.time}>{formatDate(lang, n.time)}</time>
               <span class="event">{n.type}</span>
-              {n.to && <span class="muted"> {w.to(n.to)} · {n.phase === 'applied' ? w.applied : w.requested}: {n.kinds.join(', ')}</span>}
+              {n.to && (
+                <span class="muted">
+                  {' '}
+                  {w.to(n.to)} · {n.phase === 'applied' ? w.applied : w.requested}: {n.kinds.join(', ')}
+                </span>
+              )}
             </li>
           ))}
         </ol>

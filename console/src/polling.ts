@@ -4,7 +4,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
  * Reads now, then again after the delay `next` gives for what was read, until it gives undefined (an end state) or
  * the screen closes; errors go to `onError` and stop the polling. Restarts when `deps` change.
  */
-export function usePolling<T>(read: () => Promise<T>, use: (value: T) => void, next: (value: T) => number | undefined, onError: (e: unknown) => void, deps: unknown[]): void {
+export function usePolling<T>(
+  read: () => Promise<T>,
+  use: (value: T) => void,
+  next: (value: T) => number | undefined,
+  onError: (e: unknown) => void,
+  deps: unknown[],
+): void {
   useEffect(() => {
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -33,7 +39,11 @@ export function usePolling<T>(read: () => Promise<T>, use: (value: T) => void, n
  * or its refusal (found in the background: 422, 404, 409), which is answered as `error`. Nothing is asked without `ask`.
  */
 export function usePlannedPreview<T extends { id?: string }>(
-  ask: (() => Promise<T>) | undefined, read: (id: string) => Promise<T>, isPlanning: (answer: T) => boolean, deps: unknown[], everyMs = 1000,
+  ask: (() => Promise<T>) | undefined,
+  read: (id: string) => Promise<T>,
+  isPlanning: (answer: T) => boolean,
+  deps: unknown[],
+  everyMs = 1000,
 ): { answer?: T; planning: boolean; error?: unknown } {
   const [answer, setAnswer] = useState<T>();
   const [error, setError] = useState<unknown>();

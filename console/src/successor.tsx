@@ -15,7 +15,8 @@ import { usePlannedPreview } from './polling.js';
  */
 const en = {
   title: 'Keep what the organization wants to keep (X3)',
-  intro: 'Choose a successor: a member of the organization who joins the user\'s group chats before the user leaves them, so the files there are handed over to the organization instead of deleted, and the user\'s tasks there are reassigned.',
+  intro:
+    "Choose a successor: a member of the organization who joins the user's group chats before the user leaves them, so the files there are handed over to the organization instead of deleted, and the user's tasks there are reassigned.",
   pick: 'Successor',
   pickNone: 'No successor',
   loading: 'Comparing…',
@@ -25,7 +26,7 @@ const en = {
   chats: (deleted: string, joined: string) => `${deleted} chats deleted, ${joined} joined by the successor`,
   admins: (n: string) => `${n} administrator hand-overs`,
   tasks: (deleted: string, reassigned: string) => `${deleted} tasks deleted, ${reassigned} reassigned`,
-  exportLabel: 'Export the organization\'s files into an archive before anything is deleted (X4)',
+  exportLabel: "Export the organization's files into an archive before anything is deleted (X4)",
   request: 'Request with this successor',
   successorChanges: 'What the successor takes over (X3)',
   more: (n: string) => `and ${n} more`,
@@ -33,7 +34,8 @@ const en = {
 type Words = typeof en;
 const ja: Words = {
   title: '組織が残したいものを残す（X3）',
-  intro: '後任者を選びます。後任者はユーザーが退出する前にユーザーのグループチャットに参加するので、そこにあるファイルは削除されずに組織に引き継がれ、そこにあるユーザーのタスクは後任者に割り当て直されます。',
+  intro:
+    '後任者を選びます。後任者はユーザーが退出する前にユーザーのグループチャットに参加するので、そこにあるファイルは削除されずに組織に引き継がれ、そこにあるユーザーのタスクは後任者に割り当て直されます。',
   pick: '後任者',
   pickNone: '後任者なし',
   loading: '比較しています…',
@@ -50,7 +52,8 @@ const ja: Words = {
 };
 const vi: Words = {
   title: 'Giữ lại những gì tổ chức muốn giữ (X3)',
-  intro: 'Chọn người kế nhiệm: một thành viên của tổ chức tham gia các nhóm chat của người dùng trước khi người dùng rời đi, để các tệp ở đó được chuyển cho tổ chức thay vì bị xóa, và các nhiệm vụ của người dùng ở đó được giao lại.',
+  intro:
+    'Chọn người kế nhiệm: một thành viên của tổ chức tham gia các nhóm chat của người dùng trước khi người dùng rời đi, để các tệp ở đó được chuyển cho tổ chức thay vì bị xóa, và các nhiệm vụ của người dùng ở đó được giao lại.',
   pick: 'Người kế nhiệm',
   pickNone: 'Không có người kế nhiệm',
   loading: 'Đang so sánh…',
@@ -91,7 +94,11 @@ function SuccessorEffects({ impact }: { impact: Impact }) {
   const w = SUCCESSOR_WORDS[lang];
   const [page, setPage] = useState<{ effects: Impact['effects']; names: Names }>();
   useEffect(() => {
-    if (impact.id) api.effects(`previews/${encodeURIComponent(impact.id)}`).then((p) => setPage({ effects: p.effects, names: p.names ?? {} }), () => undefined);
+    if (impact.id)
+      api.effects(`previews/${encodeURIComponent(impact.id)}`).then(
+        (p) => setPage({ effects: p.effects, names: p.names ?? {} }),
+        () => undefined,
+      );
   }, [impact.id]);
   const effects = (page?.effects ?? impact.effects).filter((e) => X3_KINDS.includes(e.kind));
   const total = count(impact, 'chat-joined') + count(impact, 'task-reassigned');
@@ -101,7 +108,11 @@ function SuccessorEffects({ impact }: { impact: Impact }) {
     <div class="successor-effects">
       <h3>{w.successorChanges}</h3>
       <ul>
-        {effects.map((e) => <li data-kind={e.kind}>{describeEffect(t, l, e, impact.userId)} <span class="rule-id">{e.rule}</span></li>)}
+        {effects.map((e) => (
+          <li data-kind={e.kind}>
+            {describeEffect(t, l, e, impact.userId)} <span class="rule-id">{e.rule}</span>
+          </li>
+        ))}
         {total > effects.length && <li class="muted">{w.more(formatNumber(lang, total - effects.length))}</li>}
       </ul>
     </div>
@@ -120,10 +131,16 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    if (org) api.members(org, '', undefined, 100).then((page) => setMembers(page.members.filter((m) => m.userId !== impact.userId && m.status === 'active')), setError);
+    if (org)
+      api
+        .members(org, '', undefined, 100)
+        .then((page) => setMembers(page.members.filter((m) => m.userId !== impact.userId && m.status === 'active')), setError);
   }, [org, impact.userId]);
   // the preview with the successor: answered 202 `planning` for a large user (CONTRACT.md), read until it is ready
-  const ask = () => (impact.operation === 'transfer' ? api.previewTransfer(impact.userId, destinationOrganizationId ?? '', successorId) : api.previewDeletion(impact.userId, successorId));
+  const ask = () =>
+    impact.operation === 'transfer'
+      ? api.previewTransfer(impact.userId, destinationOrganizationId ?? '', successorId)
+      : api.previewDeletion(impact.userId, successorId);
   const compared = usePlannedPreview(successorId ? ask : undefined, api.preview, isPlanning, [successorId]);
   const withSuccessor = compared.answer && !isPlanning(compared.answer) ? compared.answer : undefined;
   const shownError = error ?? compared.error;
@@ -133,9 +150,10 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
     setBusy(true);
     try {
       const options = { successorId, ...(exportFiles ? { export: true } : {}) };
-      const op = impact.operation === 'transfer'
-        ? await api.requestTransfer(impact.userId, destinationOrganizationId ?? '', withSuccessor.id, options)
-        : await api.requestDeletion(impact.userId, withSuccessor.id, options);
+      const op =
+        impact.operation === 'transfer'
+          ? await api.requestTransfer(impact.userId, destinationOrganizationId ?? '', withSuccessor.id, options)
+          : await api.requestDeletion(impact.userId, withSuccessor.id, options);
       navigate(`#/operations/${encodeURIComponent(op.id)}`);
     } catch (e) {
       setError(e);
@@ -153,21 +171,38 @@ export function SuccessorPanel({ impact, destinationOrganizationId }: { impact: 
         {w.pick}{' '}
         <select value={successorId} onChange={(e) => (setError(undefined), setSuccessorId((e.target as HTMLSelectElement).value))}>
           <option value="">{w.pickNone}</option>
-          {members.map((m) => <option value={m.userId}>{m.displayName}</option>)}
+          {members.map((m) => (
+            <option value={m.userId}>{m.displayName}</option>
+          ))}
         </select>
       </label>
-      {successorId && !withSuccessor && shownError === undefined && <p role="status">{compared.planning ? t.previewPlanning : w.loading}</p>}
+      {successorId && !withSuccessor && shownError === undefined && (
+        <p role="status">{compared.planning ? t.previewPlanning : w.loading}</p>
+      )}
       {withSuccessor && (
         <>
           <div class="side-by-side">
-            <div><h3>{w.without}</h3><Counts impact={impact} lang={lang} org={orgName} /></div>
-            <div><h3>{w.withSuccessor(successorName)}</h3><Counts impact={withSuccessor} lang={lang} org={orgName} /></div>
+            <div>
+              <h3>{w.without}</h3>
+              <Counts impact={impact} lang={lang} org={orgName} />
+            </div>
+            <div>
+              <h3>{w.withSuccessor(successorName)}</h3>
+              <Counts impact={withSuccessor} lang={lang} org={orgName} />
+            </div>
           </div>
           <SuccessorEffects impact={withSuccessor} />
-          <label><input type="checkbox" checked={exportFiles} onChange={(e) => setExportFiles((e.target as HTMLInputElement).checked)} /> {w.exportLabel}</label>
-          {exportFiles && withSuccessor.id && <ExportEstimate impact={withSuccessor} source={`previews/${encodeURIComponent(withSuccessor.id)}`} organizationId={org} />}
+          <label>
+            <input type="checkbox" checked={exportFiles} onChange={(e) => setExportFiles((e.target as HTMLInputElement).checked)} />{' '}
+            {w.exportLabel}
+          </label>
+          {exportFiles && withSuccessor.id && (
+            <ExportEstimate impact={withSuccessor} source={`previews/${encodeURIComponent(withSuccessor.id)}`} organizationId={org} />
+          )}
           <div class="actions">
-            <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={request} disabled={busy}>{w.request}</button>
+            <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={request} disabled={busy}>
+              {w.request}
+            </button>
           </div>
         </>
       )}

@@ -41,10 +41,18 @@ export function transferIneligibility(
     reasons.push({ rule: 'T5', code: 'same-organization', message: `user ${user.id} is already a member of ${destination.id}` });
   }
   if (user.orgAdmin) {
-    reasons.push({ rule: 'T5', code: 'administrator', message: `user ${user.id} is an administrator of ${source.id}; hand over administrator rights first` });
+    reasons.push({
+      rule: 'T5',
+      code: 'administrator',
+      message: `user ${user.id} is an administrator of ${source.id}; hand over administrator rights first`,
+    });
   }
   if (!planPairAllowed(source.plan, destination.plan)) {
-    reasons.push({ rule: 'T1', code: 'plan-pair', message: `a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed` });
+    reasons.push({
+      rule: 'T1',
+      code: 'plan-pair',
+      message: `a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed`,
+    });
   }
   const eitherRestricts = source.restrictOutsideCommunication || destination.restrictOutsideCommunication;
   if (eitherRestricts && !hasAllowance(ctx, source.id, destination.id)) {

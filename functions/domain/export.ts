@@ -5,15 +5,22 @@ import type { FileRecord, User } from './model.js';
  * X4 (F3's notion of the organization's files): a file the organization owns, or one a member of it uploaded that
  * no other organization owns. Files of other organizations' users are never exported.
  */
-export function isOrganizationsFile(file: Pick<FileRecord, 'ownerOrganizationId'>, uploader: Pick<User, 'organizationId'> | undefined, organizationId: string): boolean {
+export function isOrganizationsFile(
+  file: Pick<FileRecord, 'ownerOrganizationId'>,
+  uploader: Pick<User, 'organizationId'> | undefined,
+  organizationId: string,
+): boolean {
   if (file.ownerOrganizationId) return file.ownerOrganizationId === organizationId;
   return uploader?.organizationId === organizationId;
 }
 
 /** A name safe in every unzip tool: no path separators, control characters or leading dots; at most 120 characters. */
 export function safeName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').replace(/^\.+/, '_').trim();
+  const cleaned = name
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
+    .replace(/^\.+/, '_')
+    .trim();
   return (cleaned || '_').slice(0, 120);
 }
 

@@ -84,7 +84,11 @@ const FIELDS: Record<EffectKind, string[]> = {
 /** The effect with its fields in canonical order (an effect read back from storage may come in any order). */
 export function canonicalEffect(effect: Effect): Effect {
   const source = effect as unknown as Record<string, unknown>;
-  return Object.fromEntries([['kind', effect.kind], ['rule', effect.rule], ...FIELDS[effect.kind].map((f) => [f, source[f]])]) as unknown as Effect;
+  return Object.fromEntries([
+    ['kind', effect.kind],
+    ['rule', effect.rule],
+    ...FIELDS[effect.kind].map((f) => [f, source[f]]),
+  ]) as unknown as Effect;
 }
 
 /** A key unique per effect target; sorting by it sorts by kind, then ids. */
@@ -116,7 +120,12 @@ export function mergeEffects(effects: Iterable<Effect>): Effect[] {
   const seen = new Set<string>();
   const out: Effect[] = [];
   for (const e of sortEffects([...byKey.values()])) {
-    const id = e.kind === 'file-deleted' || e.kind === 'file-handed-over' ? `file:${e.fileId}` : e.kind === 'task-deleted' || e.kind === 'task-reassigned' ? `task:${e.taskId}` : null;
+    const id =
+      e.kind === 'file-deleted' || e.kind === 'file-handed-over'
+        ? `file:${e.fileId}`
+        : e.kind === 'task-deleted' || e.kind === 'task-reassigned'
+          ? `task:${e.taskId}`
+          : null;
     if (id) {
       if (seen.has(id)) continue;
       seen.add(id);

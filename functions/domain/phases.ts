@@ -28,9 +28,21 @@ type Unphased = Exclude<EffectKind, (typeof PHASES)[Phase][number]>;
 export const EVERY_KIND_PHASED: [Unphased] extends [never] ? true : { unphased: Unphased } = true;
 
 /** The deletion state machine's phases, in its order (D2 first: the user is gone before anything around it). */
-export const DELETION_PHASES = ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'] as const satisfies readonly Phase[];
+export const DELETION_PHASES = [
+  'DeleteUser',
+  'HandleFiles',
+  'PruneContacts',
+  'LeaveChats',
+  'DeleteChats',
+] as const satisfies readonly Phase[];
 /** The transfer state machine's phases, in its order (T4: the seat is taken first). */
-export const TRANSFER_PHASES = ['ApplyMembership', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'] as const satisfies readonly Phase[];
+export const TRANSFER_PHASES = [
+  'ApplyMembership',
+  'HandleFiles',
+  'PruneContacts',
+  'LeaveChats',
+  'DeleteChats',
+] as const satisfies readonly Phase[];
 
 /** A run's phases, in the order its state machine applies them. */
 export const phasesOf = (operation: Operation): readonly Phase[] => (operation === 'transfer' ? TRANSFER_PHASES : DELETION_PHASES);

@@ -112,9 +112,7 @@ function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: Le
     list.add({ kind: 'admin-granted', rule: rules.adminGrant, chatId: chat.id, userIds }); // D5 / G2
   }
   const sameOrgStays =
-    !rules.contractCancelled &&
-    rules.organizationId !== null &&
-    remaining.some((m) => organizationOf(m.userId) === rules.organizationId);
+    !rules.contractCancelled && rules.organizationId !== null && remaining.some((m) => organizationOf(m.userId) === rules.organizationId);
   for (const file of view.subjectFiles) {
     if (sameOrgStays) list.add({ kind: 'file-handed-over', rule: 'F1', fileId: file.id, organizationId: rules.organizationId! });
     else list.add({ kind: 'file-deleted', rule: rules.contractCancelled ? 'F3' : 'F1', fileId: file.id });
@@ -208,7 +206,8 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
   for (const task of slice.assignedTasks) {
     if (deleted(task.chatId)) continue;
     // X3: a task in a chat the successor is then in goes to the successor instead of being deleted (D6)
-    if (slice.successor && successorIn.has(task.chatId)) list.add({ kind: 'task-reassigned', rule: 'X3', taskId: task.id, userId: slice.successor.id });
+    if (slice.successor && successorIn.has(task.chatId))
+      list.add({ kind: 'task-reassigned', rule: 'X3', taskId: task.id, userId: slice.successor.id });
     else list.add({ kind: 'task-deleted', rule: 'D6', taskId: task.id });
   }
   if (options.contractCancelled) {
@@ -228,7 +227,10 @@ export function chatsWithSuccessor(chats: readonly ChatView[], impact: Impact, s
   if (!successorId) return [];
   const gone = new Set(deletedChatIds(impact));
   const joined = impact.effects.flatMap((e) => (e.kind === 'chat-joined' && e.userId === successorId ? [e.chatId] : []));
-  return [...chats.filter((v) => !gone.has(v.chat.id) && v.chat.members.some((m) => m.userId === successorId)).map((v) => v.chat.id), ...joined];
+  return [
+    ...chats.filter((v) => !gone.has(v.chat.id) && v.chat.members.some((m) => m.userId === successorId)).map((v) => v.chat.id),
+    ...joined,
+  ];
 }
 
 /** Chats a plan deletes: the store loads their contents and plans again (F2). */

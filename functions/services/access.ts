@@ -71,7 +71,7 @@ export async function readableOperation(callerId: string, id: string, kind?: Ope
 export async function readablePreview(callerId: string, id: string) {
   const caller = await callerUser(callerId);
   const header = await savedPreview(id);
-  requireAdminOf(caller, header.organizationId, 'only an administrator of the user\'s organization may read its previews');
+  requireAdminOf(caller, header.organizationId, "only an administrator of the user's organization may read its previews");
   return header;
 }
 

@@ -38,7 +38,9 @@ export async function deferPreview(header: Omit<Parameters<typeof writePendingPr
  * transaction (409 while another operation holds the user), then its plan computed in the background.
  */
 export async function deferOperation(op: OperationRecord, requested: Record<string, unknown>) {
-  const created = await create({ ...op, status: 'planning' }, 'request-planning', { with: [{ audit: [{ ...requested, planning: true }] }] });
+  const created = await create({ ...op, status: 'planning' }, 'request-planning', {
+    with: [{ audit: [{ ...requested, planning: true }] }],
+  });
   if (created.operation === 'transfer') await markIncoming(created); // B3 finds it before its plan exists
   try {
     await startPlanningExecution({ operationId: created.id });
@@ -62,7 +64,8 @@ async function planPreview(previewId: string): Promise<void> {
     await planPreviewOf(pending);
   } catch (error) {
     // a refusal found now is the preview's answer, with its reasons whole (their codes word it in the console)
-    if (error instanceof Ineligible) return markPreviewFailed(pending, { code: 'ineligible', message: error.message, rule: error.rule, reasons: error.reasons });
+    if (error instanceof Ineligible)
+      return markPreviewFailed(pending, { code: 'ineligible', message: error.message, rule: error.rule, reasons: error.reasons });
     if (error instanceof NotFound) return markPreviewFailed(pending, { code: 'not-found', message: error.message });
     throw error;
   }
@@ -82,7 +85,12 @@ async function planPreviewOf(pending: PlanHeader): Promise<void> {
   }
   const { status, error, pages, ...header } = pending;
   // the same id and expiry as the 202 answered
-  await storePlan({ ...header, organizations: plan.organizations, readAt: plan.readAt }, plan.entries, PREVIEW_TTL_SECONDS, new Date(pending.createdAt));
+  await storePlan(
+    { ...header, organizations: plan.organizations, readAt: plan.readAt },
+    plan.entries,
+    PREVIEW_TTL_SECONDS,
+    new Date(pending.createdAt),
+  );
 }
 
 async function planOperation(operationId: string): Promise<void> {
@@ -100,9 +108,14 @@ async function planOperation(operationId: string): Promise<void> {
   }
   // X1 beyond: requested with a saved preview, the plan must still be that preview's (ImpactChanged fails it)
   if (op.previewFingerprint && op.previewFingerprint !== fingerprint(plan.entries.map((e) => e.effect))) {
-    throw new ImpactChanged(`X1: the data changed since preview ${op.previewId}; its plan no longer matches the current data, so nothing was done`);
+    throw new ImpactChanged(
+      `X1: the data changed since preview ${op.previewId}; its plan no longer matches the current data, so nothing was done`,
+    );
   }
-  const { header } = await storePlan({ id: op.planId!, operation: op.operation, userId: op.userId, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
+  const { header } = await storePlan(
+    { id: op.planId!, operation: op.operation, userId: op.userId, organizations: plan.organizations, readAt: plan.readAt },
+    plan.entries,
+  );
   const planned = { event: 'planned', rule: 'X1', effectCount: header.effectCount };
   if (op.operation === 'transfer') {
     await move(op, 'planned', { with: [{ audit: [planned] }] }); // T3: now it awaits the destination's approval
@@ -113,7 +126,10 @@ async function planOperation(operationId: string): Promise<void> {
   if (graceDays > 0 && user.status === 'active') {
     const purgeAt = purgeDate(graceDays, nowMs());
     const suspended = { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt };
-    const scheduled = await move(op, 'planned-schedule', { set: { purgeAt, graceDays }, with: [{ suspend: user }, { audit: [planned, suspended] }] });
+    const scheduled = await move(op, 'planned-schedule', {
+      set: { purgeAt, graceDays },
+      with: [{ suspend: user }, { audit: [planned, suspended] }],
+    });
     await startWaiting(scheduled, user);
     return;
   }
@@ -128,7 +144,8 @@ async function planOperation(operationId: string): Promise<void> {
 async function moveOn(op: OperationRecord): Promise<void> {
   if (op.operation === 'deletion' && op.status === 'awaiting-approval') await startRun(op, 'start', {}, [], true);
   else if (op.status === 'scheduled') await startExecution(op, { operationId: op.id, purgeAt: op.purgeAt! });
-  else if (op.status === 'running') await startExecution(op, { operationId: op.id, planned: op.plannedRun === op.runCount, ...(op.export ? { export: true } : {}) });
+  else if (op.status === 'running')
+    await startExecution(op, { operationId: op.id, planned: op.plannedRun === op.runCount, ...(op.export ? { export: true } : {}) });
 }
 
 /**
@@ -145,11 +162,21 @@ export async function planningFailed(input: PlanningInput, error: { Error?: stri
   if (!pending || pending.status !== 'planning') return;
   const { code, message, rule } = describeError(error);
   const reasons = error.Error === 'Ineligible' ? reasonsOf(message) : undefined;
-  await markPreviewFailed(pending, { code: CODE_BY_NAME[error.Error ?? ''] ?? code, message, ...(rule ? { rule } : {}), ...(reasons ? { reasons } : {}) });
+  await markPreviewFailed(pending, {
+    code: CODE_BY_NAME[error.Error ?? ''] ?? code,
+    message,
+    ...(rule ? { rule } : {}),
+    ...(reasons ? { reasons } : {}),
+  });
   logger.info('preview planning refused', { previewId: input.previewId, code, rule });
 }
 
-const CODE_BY_NAME: Record<string, string> = { Ineligible: 'ineligible', NotFound: 'not-found', Conflict: 'conflict', ImpactChanged: 'impact-changed' };
+const CODE_BY_NAME: Record<string, string> = {
+  Ineligible: 'ineligible',
+  NotFound: 'not-found',
+  Conflict: 'conflict',
+  ImpactChanged: 'impact-changed',
+};
 
 /** Ineligible's message is its reasons, `RULE: message` joined by `; ` (shared/errors.ts). */
 const reasonsOf = (message: string) =>

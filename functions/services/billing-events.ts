@@ -32,7 +32,10 @@ export const DETAIL_SCHEMAS = {
   'Seats Changed': z.object({
     organizationId: OrgId,
     seats: z
-      .int({ error: (issue) => (issue.input === undefined ? 'is required' : typeof issue.input !== 'number' ? 'must be a number' : 'must be an integer') })
+      .int({
+        error: (issue) =>
+          issue.input === undefined ? 'is required' : typeof issue.input !== 'number' ? 'must be a number' : 'must be an integer',
+      })
       .check(z.minimum(0, { error: 'must be 0 or more' })),
   }),
   'Plan Changed': z.object({ organizationId: OrgId, plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(', ')}` }) }),
@@ -47,7 +50,8 @@ export function confirmationThreshold(): number {
   const raw = process.env.CONFIRMATION_THRESHOLD;
   if (raw === undefined || raw === '') return DEFAULT_CONFIRMATION_THRESHOLD;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`CONFIRMATION_THRESHOLD: must be a whole number of members, 0 or more (got ${JSON.stringify(raw)})`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`CONFIRMATION_THRESHOLD: must be a whole number of members, 0 or more (got ${JSON.stringify(raw)})`);
   return n;
 }
 type DetailType = keyof typeof DETAIL_SCHEMAS;
@@ -71,7 +75,9 @@ export async function parseBillingEvent<T extends DetailType>(detailType: T, eve
   }
   const { id, time, detail } = parsed.data as unknown as { id: string; time: string; detail: z.infer<(typeof DETAIL_SCHEMAS)[T]> };
   if (Date.parse(time) > nowMs() + MAX_FUTURE_MS) {
-    throw new InvalidBillingEvent(`time: ${time} is more than 5 minutes ahead of the stack's clock (${new Date(nowMs()).toISOString()}); refused (B4)`);
+    throw new InvalidBillingEvent(
+      `time: ${time} is more than 5 minutes ahead of the stack's clock (${new Date(nowMs()).toISOString()}); refused (B4)`,
+    );
   }
   const org = await getOrganization(detail.organizationId);
   if (!org) throw new InvalidBillingEvent(`detail.organizationId: no organization ${detail.organizationId}`);
@@ -93,16 +99,23 @@ export async function handlePlanChanged(event: unknown) {
   const updated = await setOrganizationIfNewer(detail.organizationId, 'plan', detail.plan, time);
   const cancelled: string[] = [];
   for (const op of await pendingTransfers(detail.organizationId)) {
-    const [source, destination] = await Promise.all([getOrganization(op.sourceOrganizationId!), getOrganization(op.destinationOrganizationId!)]);
+    const [source, destination] = await Promise.all([
+      getOrganization(op.sourceOrganizationId!),
+      getOrganization(op.destinationOrganizationId!),
+    ]);
     if (!source || !destination || planPairAllowed(source.plan, destination.plan)) continue;
     try {
-      await cancelBySystem(op, {
-        code: 'plan-changed',
-        message:
-          `T1: a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed ` +
-          `(plan of ${detail.organizationId} changed to ${detail.plan})`,
-        rule: 'T1',
-      }, { eventId: id, organizationId: detail.organizationId, plan: detail.plan });
+      await cancelBySystem(
+        op,
+        {
+          code: 'plan-changed',
+          message:
+            `T1: a transfer from plan ${source.plan} to plan ${destination.plan} is not allowed ` +
+            `(plan of ${detail.organizationId} changed to ${detail.plan})`,
+          rule: 'T1',
+        },
+        { eventId: id, organizationId: detail.organizationId, plan: detail.plan },
+      );
       cancelled.push(op.id);
     } catch (error) {
       if (!(error instanceof Conflict)) throw error; // it started or was cancelled meanwhile
@@ -121,10 +134,32 @@ export async function handleContractCancelled(event: unknown) {
   const at = now();
   // D7 beyond: the contract is over, so members are deleted now whatever the grace period; the run says so
   const graceDays = org.deletionGraceDays ?? 0;
-  const gracePeriodIgnored = graceDays > 0 ? { gracePeriodIgnored: { days: graceDays, rule: 'B1' as const, message: `B1: the contract is cancelled; the grace period of ${graceDays} days (D7) does not apply` } } : {};
+  const gracePeriodIgnored =
+    graceDays > 0
+      ? {
+          gracePeriodIgnored: {
+            days: graceDays,
+            rule: 'B1' as const,
+            message: `B1: the contract is cancelled; the grace period of ${graceDays} days (D7) does not apply`,
+          },
+        }
+      : {};
   // B4: above the confirmation threshold the run waits for an operator, changing nothing, its execution not started
   const status = initialRunStatus(org.members, confirmationThreshold());
-  const created = await createRun({ id: runId, kind: 'contract-cancellation', organizationId: detail.organizationId, eventId: id, status, total: status === 'running' ? 0 : org.members, done: 0, failed: 0, skipped: 0, createdAt: at, updatedAt: at, ...gracePeriodIgnored });
+  const created = await createRun({
+    id: runId,
+    kind: 'contract-cancellation',
+    organizationId: detail.organizationId,
+    eventId: id,
+    status,
+    total: status === 'running' ? 0 : org.members,
+    done: 0,
+    failed: 0,
+    skipped: 0,
+    createdAt: at,
+    updatedAt: at,
+    ...gracePeriodIgnored,
+  });
   if (created) await emitRunTransition((await getRun(runId))!, 'create', 'system'); // docs/EVENTS.md
   // a duplicate delivery starts only what the first one would have: never a run that waits or was cancelled
   if ((created ? status : (await getRun(runId))?.status) === 'running') await startBulkExecution(runId, detail.organizationId);
@@ -139,4 +174,3 @@ export async function handleContractReinstated(event: unknown) {
   logger.info('B4 contract reinstated', { organizationId: detail.organizationId, cancelled, kept });
   return { duplicate: false, cancelled, kept };
 }
-

@@ -11,7 +11,23 @@ import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
 import { auditOf, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
-import { addSkipped, batchesOf, beginDeleting, changeRunStatus, endBatch, getBatch, getRun, listRuns, putBatch, restartRun, updateRun, type BatchRecord, type RunRecord, clearCancellationRunning, markCancellationRunning } from '../store/runs.js';
+import {
+  addSkipped,
+  batchesOf,
+  beginDeleting,
+  changeRunStatus,
+  endBatch,
+  getBatch,
+  getRun,
+  listRuns,
+  putBatch,
+  restartRun,
+  updateRun,
+  type BatchRecord,
+  type RunRecord,
+  clearCancellationRunning,
+  markCancellationRunning,
+} from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
 import { memberPageAfter, readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
@@ -32,10 +48,16 @@ const AUDIT_IDS = 5000;
 /** Effects a batch plans before it ends early (members with many chats and files): a batch's invocation stays bounded. */
 export const BATCH_WORK = 20_000;
 
-const cancelled = (organizationId: string) => ({ code: 'contract-cancelled', message: `B1: the contract of ${organizationId} was cancelled`, rule: 'B1' });
+const cancelled = (organizationId: string) => ({
+  code: 'contract-cancelled',
+  message: `B1: the contract of ${organizationId} was cancelled`,
+  rule: 'B1',
+});
 
-const encodeCursor = (key: Record<string, unknown> | undefined) => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
-const decodeCursor = (cursor: string | undefined) => (cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined);
+const encodeCursor = (key: Record<string, unknown> | undefined) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+const decodeCursor = (cursor: string | undefined) =>
+  cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined;
 
 /** A batch's id (its plan and journal entry): the run, its attempt once resumed, the batch number. */
 const batchId = (runId: string, attempt: number, n: number) => `${runId}.b${n}${attempt ? `r${attempt}` : ''}`;
@@ -47,7 +69,13 @@ const attemptOf = async (runId: string) => (await getRun(runId))?.attempt ?? 0;
  * Every status change of a run goes through its lifecycle (domain/lifecycle/bulk-run.ts): who may make it and what
  * must hold; the store writes it conditional on the status read here, so a change that lost a race is a Conflict.
  */
-async function transitionRun(run: RunRecord, transition: RunTransition, actor: RunActor, set: Partial<RunRecord> = {}, remove: (keyof RunRecord)[] = []): Promise<RunRecord> {
+async function transitionRun(
+  run: RunRecord,
+  transition: RunTransition,
+  actor: RunActor,
+  set: Partial<RunRecord> = {},
+  remove: (keyof RunRecord)[] = [],
+): Promise<RunRecord> {
   const verdict = decideRunTransition(run, transition, actor, nowMs());
   if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
   const changed = await changeRunStatus(run.id, [run.status], verdict.to, set, { notDeleting: transition === 'reinstate', remove });
@@ -70,7 +98,8 @@ export async function startRun(runId: string, organizationId: string) {
   await finishFailedBatches(runId, organizationId);
   const total = (await countMembers(organizationId)) + ((await getRun(runId))?.skipped ?? 0);
   for (const op of await incomingTransfers(organizationId)) await cancelBySystem(op, cancelled(organizationId)).catch(swallowConflict);
-  for (const op of await failedIncomingTransfers(organizationId)) await cancelFailedBySystem(op, cancelled(organizationId)).catch(swallowConflict);
+  for (const op of await failedIncomingTransfers(organizationId))
+    await cancelFailedBySystem(op, cancelled(organizationId)).catch(swallowConflict);
   await updateRun(runId, { total });
   return { total };
 }
@@ -80,7 +109,13 @@ function leavers(userIds: readonly string[], users: Map<string, User>, organizat
   return userIds.flatMap((id) => {
     const u = users.get(id);
     if (!u || u.organizationId === organizationId) return [];
-    return [{ userId: id, rule: 'O3' as const, reason: `O3: ${id} left ${organizationId} (now ${u.organizationId ? `in ${u.organizationId}` : 'without an organization'}) after the run was planned` }];
+    return [
+      {
+        userId: id,
+        rule: 'O3' as const,
+        reason: `O3: ${id} left ${organizationId} (now ${u.organizationId ? `in ${u.organizationId}` : 'without an organization'}) after the run was planned`,
+      },
+    ];
   });
 }
 
@@ -89,7 +124,12 @@ function leavers(userIds: readonly string[], users: Map<string, User>, organizat
  * otherwise the batch is planned again from current data for those still there (with the files the previous batch
  * handed on), and the leavers are skipped, reported and recorded on the batch (FinishRun recounts where they went).
  */
-async function entriesOfMembersStill(batch: BatchRecord, organizationId: string, header: PlanHeader, { failedPlanned }: { failedPlanned: boolean }): Promise<{ entries: PlanEntry[]; skipped: NonNullable<BatchRecord['skipped']>; replanned: boolean; planId?: string }> {
+async function entriesOfMembersStill(
+  batch: BatchRecord,
+  organizationId: string,
+  header: PlanHeader,
+  { failedPlanned }: { failedPlanned: boolean },
+): Promise<{ entries: PlanEntry[]; skipped: NonNullable<BatchRecord['skipped']>; replanned: boolean; planId?: string }> {
   // members already skipped, those another operation held (MemberBusy: never deleted under it), and (unless the
   // batch failed as a whole after planning them) those that could not be planned
   const known = new Set([
@@ -97,10 +137,28 @@ async function entriesOfMembersStill(batch: BatchRecord, organizationId: string,
     ...batch.failures.filter((f) => !failedPlanned || f.error.startsWith('MemberBusy')).map((f) => f.userId),
   ]);
   const users = await getUsers(batch.userIds);
-  const left = leavers(batch.userIds.filter((id) => !known.has(id)), users, organizationId);
-  if (left.length === 0) return { entries: (await readPlanPages(batch.planId!, header.pages.map((_, i) => i))).flat(), skipped: batch.skipped ?? [], replanned: false };
+  const left = leavers(
+    batch.userIds.filter((id) => !known.has(id)),
+    users,
+    organizationId,
+  );
+  if (left.length === 0)
+    return {
+      entries: (
+        await readPlanPages(
+          batch.planId!,
+          header.pages.map((_, i) => i),
+        )
+      ).flat(),
+      skipped: batch.skipped ?? [],
+      replanned: false,
+    };
   // still members; one the failed batch deleted already is planned too (what its plan had left of it is applied)
-  const staying = batch.userIds.flatMap((id) => (!known.has(id) && users.get(id)?.organizationId === organizationId && (failedPlanned || isPresent(users.get(id))) ? [users.get(id)!] : []));
+  const staying = batch.userIds.flatMap((id) =>
+    !known.has(id) && users.get(id)?.organizationId === organizationId && (failedPlanned || isPresent(users.get(id)))
+      ? [users.get(id)!]
+      : [],
+  );
   const carried = batch.n > 0 ? ((await getBatch(batch.runId, batch.n - 1, batch.attempt ?? 0))?.carry ?? []) : [];
   const context = new PlanningContext(organizationId, new Set([...known].filter((id) => !left.some((k) => k.userId === id))));
   await context.prefetch(staying);
@@ -121,7 +179,12 @@ async function entriesOfMembersStill(batch: BatchRecord, organizationId: string,
  * itself), with the files the previous batch handed on; it ends early once it holds `budget` effects. A member that
  * cannot be planned fails alone.
  */
-async function planMembers(context: PlanningContext, members: readonly User[], carried: NonNullable<BatchRecord['carry']>, budget = Number.POSITIVE_INFINITY) {
+async function planMembers(
+  context: PlanningContext,
+  members: readonly User[],
+  carried: NonNullable<BatchRecord['carry']>,
+  budget = Number.POSITIVE_INFINITY,
+) {
   const effects: Effect[] = [];
   const chatOf = new Map<string, string>();
   const failures: BatchRecord['failures'] = [];
@@ -168,7 +231,17 @@ async function finishFailedBatches(runId: string, organizationId: string): Promi
     if (!header) continue;
     const { entries, skipped, replanned } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: true });
     const applied = await applyEntries(entries, DELETION_PHASES, { bulk: true, organizationId });
-    await auditOf({ runId }, { event: 'batch-finished', batch: batch.n, attempt: attempt - 1, planId: batch.planId, ...(replanned ? { replanned, skipped } : {}), applied: countByKindAndRule(applied) });
+    await auditOf(
+      { runId },
+      {
+        event: 'batch-finished',
+        batch: batch.n,
+        attempt: attempt - 1,
+        planId: batch.planId,
+        ...(replanned ? { replanned, skipped } : {}),
+        applied: countByKindAndRule(applied),
+      },
+    );
   }
 }
 
@@ -180,14 +253,23 @@ async function clearPendingOperations(runId: string, organizationId: string, mem
     if (!other) continue;
     if (other.status === 'running') busy.set(lock.userId, `MemberBusy: operation ${other.id} is running on this member`);
     // B1 ignores the grace period (D7): the scheduled deletion is cancelled, its suspended member deleted now
-    else if (other.status === 'scheduled') await cancelScheduledForContract(other, runId, cancelled(organizationId)).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
+    else if (other.status === 'scheduled')
+      await cancelScheduledForContract(other, runId, cancelled(organizationId)).catch((e) =>
+        e instanceof Conflict ? undefined : Promise.reject(e),
+      );
     else await cancelBySystem(other, cancelled(organizationId)).catch((e) => (e instanceof Conflict ? undefined : Promise.reject(e)));
   }
   return busy;
 }
 
 /** Plans one batch: every member still active in the organization; a member that cannot be planned fails alone. */
-async function planBatch(runId: string, attempt: number, organizationId: string, n: number, cursor: string | undefined): Promise<BatchRecord> {
+async function planBatch(
+  runId: string,
+  attempt: number,
+  organizationId: string,
+  n: number,
+  cursor: string | undefined,
+): Promise<BatchRecord> {
   const readAt = now();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
@@ -206,11 +288,27 @@ async function planBatch(runId: string, attempt: number, organizationId: string,
   failures.push(...plan.failures);
   const taken = plan.planned < planning.length ? page.userIds.indexOf(planning[plan.planned]!.id) : page.userIds.length;
   const userIds = page.userIds.slice(0, taken);
-  const next = taken < page.userIds.length ? encodeCursor(memberPageAfter(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
+  const next =
+    taken < page.userIds.length ? encodeCursor(memberPageAfter(organizationId, userIds[userIds.length - 1]!)) : encodeCursor(page.next);
   const entries = plan.entries;
   const planId = batchId(runId, attempt, n);
-  await writePlan({ id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt, organizations: context.organizationIds() }, entries);
-  const batch: BatchRecord = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(next ? { next } : {}), userIds, failures: failures.filter((f) => userIds.includes(f.userId)), skipped: skipped.filter((k) => userIds.includes(k.userId)), status: 'planned', planId, readAt };
+  await writePlan(
+    { id: planId, operation: 'deletion', userId: `${organizationId}:batch-${n}`, readAt, organizations: context.organizationIds() },
+    entries,
+  );
+  const batch: BatchRecord = {
+    runId,
+    n,
+    ...(attempt ? { attempt } : {}),
+    ...(cursor ? { cursor } : {}),
+    ...(next ? { next } : {}),
+    userIds,
+    failures: failures.filter((f) => userIds.includes(f.userId)),
+    skipped: skipped.filter((k) => userIds.includes(k.userId)),
+    status: 'planned',
+    planId,
+    readAt,
+  };
   await journal(batch, organizationId, 'start');
   await putBatch(batch);
   return batch;
@@ -232,12 +330,20 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
   if (batch.status === 'planned') {
     // O3: members who left since the batch was planned are skipped, and the batch planned again without them
     const header = (await readPlanHeader(batch.planId!))!;
-    const { entries, skipped, planId = batch.planId } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false });
+    const {
+      entries,
+      skipped,
+      planId = batch.planId,
+    } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false });
     // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];
     const leave = new Set(handOn.map((e) => (e.effect as { fileId: string }).fileId));
-    const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, { bulk: true, leave, organizationId });
+    const applied = await applyEntries(leave.size ? entries.filter((e) => !handOn.includes(e)) : entries, DELETION_PHASES, {
+      bulk: true,
+      leave,
+      organizationId,
+    });
     const failed = batch.failures.length;
     const carry = handOn.map((e) => ({ fileId: (e.effect as { fileId: string }).fileId, chatId: e.chatId!, rule: e.effect.rule }));
     // G2, D4, D5: another run beside this batch may have planned against members it deleted (as in lifecycle.finalize)
@@ -248,33 +354,81 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
     // stopped in between is applied again by its retry and puts the same events again (same ids), none is lost
     const told = { runId, id: batchId(runId, attempt, n), n, attempt, organizationId, userIds: batch.userIds };
     await publish(batchAffectedEvents(told, applied));
-    await endBatch({ ...batch, skipped, carry, planId }, 'done', batch.userIds.length - failed - skipped.length, failed, batch.failures, skipped.length);
+    await endBatch(
+      { ...batch, skipped, carry, planId },
+      'done',
+      batch.userIds.length - failed - skipped.length,
+      failed,
+      batch.failures,
+      skipped.length,
+    );
     await journal(batch, organizationId, 'end');
     // X2: what the batch deleted, by id, so an operator can answer "why is this file gone?"
     // (an entry stays far under DynamoDB's 400 KB: past AUDIT_IDS ids a list is cut; the batch's stored plan has them all)
-    const ids = (kind: string) => applied.filter((e) => e.effect.kind === kind).map((e) => effectIds(e.effect).join(' ')).slice(0, AUDIT_IDS);
-    await auditOf({ runId }, { event: 'batch-deleted', batch: n, planId, members: batch.userIds, failures: batch.failures, ...(skipped.length ? { skipped } : {}), applied: countByKindAndRule(applied), filesDeleted: ids('file-deleted'), chatsDeleted: ids('chat-deleted'), carriedToNextBatch: carry.map((c) => c.fileId) });
+    const ids = (kind: string) =>
+      applied
+        .filter((e) => e.effect.kind === kind)
+        .map((e) => effectIds(e.effect).join(' '))
+        .slice(0, AUDIT_IDS);
+    await auditOf(
+      { runId },
+      {
+        event: 'batch-deleted',
+        batch: n,
+        planId,
+        members: batch.userIds,
+        failures: batch.failures,
+        ...(skipped.length ? { skipped } : {}),
+        applied: countByKindAndRule(applied),
+        filesDeleted: ids('file-deleted'),
+        chatsDeleted: ids('chat-deleted'),
+        carriedToNextBatch: carry.map((c) => c.fileId),
+      },
+    );
     logger.info('batch deleted', { runId, batch: n, members: batch.userIds.length, failed, applied: countByKindAndRule(applied) });
   }
   return { n: n + 1, ...(batch.next ? { cursor: batch.next } : {}) };
 }
 
 /** RecordBatchFailed (the Catch of DeleteBatch): each member of the batch is counted failed, with the error; the run goes on. */
-export async function recordBatchFailed(runId: string, organizationId: string, n: number, cursor: string | undefined, error: { Error?: string; Cause?: string }) {
+export async function recordBatchFailed(
+  runId: string,
+  organizationId: string,
+  n: number,
+  cursor: string | undefined,
+  error: { Error?: string; Cause?: string },
+) {
   const reason = `${error.Error ?? 'Error'}: ${error.Cause ?? ''}`.slice(0, 500);
   const attempt = await attemptOf(runId);
   let batch = await getBatch(runId, n, attempt);
   if (!batch) {
     const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
-    batch = { runId, n, ...(attempt ? { attempt } : {}), ...(cursor ? { cursor } : {}), ...(page.next ? { next: encodeCursor(page.next) } : {}), userIds: page.userIds, failures: [], status: 'planned' };
+    batch = {
+      runId,
+      n,
+      ...(attempt ? { attempt } : {}),
+      ...(cursor ? { cursor } : {}),
+      ...(page.next ? { next: encodeCursor(page.next) } : {}),
+      userIds: page.userIds,
+      failures: [],
+      status: 'planned',
+    };
   }
   if (batch.status === 'planned') {
     const failures = batch.userIds.map((userId) => batch!.failures.find((f) => f.userId === userId) ?? { userId, error: reason });
     // files the previous batch handed on are handed on again, not lost with this batch; after the last batch they go now
     const carry = n > 0 ? ((await getBatch(runId, n - 1, attempt))?.carry ?? []) : [];
     if (!batch.next && carry.length > 0) {
-      await applyEntries(carry.map((c) => ({ effect: { kind: 'file-deleted', rule: c.rule, fileId: c.fileId }, chatId: c.chatId })), ['HandleFiles']).catch((e) =>
-        logger.error('files handed on by the previous batch could not be deleted', { runId, batch: n, error: (e as Error).message, files: carry.map((c) => c.fileId) }),
+      await applyEntries(
+        carry.map((c) => ({ effect: { kind: 'file-deleted', rule: c.rule, fileId: c.fileId }, chatId: c.chatId })),
+        ['HandleFiles'],
+      ).catch((e) =>
+        logger.error('files handed on by the previous batch could not be deleted', {
+          runId,
+          batch: n,
+          error: (e as Error).message,
+          files: carry.map((c) => c.fileId),
+        }),
       );
     }
     await endBatch({ ...batch, carry: batch.next ? carry : [] }, 'failed', 0, batch.userIds.length, failures);
@@ -296,7 +450,11 @@ export async function deleteOwnedFiles(runId: string, organizationId: string, cu
   const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor));
   const entries: PlanEntry[] = page.files.map((f) => ({ effect: { kind: 'file-deleted', rule: 'F3', fileId: f.id }, chatId: f.chatId }));
   await applyEntries(entries, ['HandleFiles']);
-  if (entries.length > 0) await auditOf({ runId }, { event: 'owned-files-deleted', rule: 'F3', organizationId, files: entries.map((e) => (e.effect as { fileId: string }).fileId) });
+  if (entries.length > 0)
+    await auditOf(
+      { runId },
+      { event: 'owned-files-deleted', rule: 'F3', organizationId, files: entries.map((e) => (e.effect as { fileId: string }).fileId) },
+    );
   const next = encodeCursor(page.next);
   return next ? { cursor: next } : {};
 }
@@ -312,20 +470,33 @@ export async function finishRun(runId: string) {
   for (const batch of [...(await batchesOf(runId, run.attempt ?? 0)), ...(run.attempt ? await batchesOf(runId, run.attempt - 1) : [])]) {
     for (const k of batch.skipped ?? []) moved.add(k.userId);
   }
-  const movedTo = new Set([...(await getUsers(moved)).values()].map((u) => u.organizationId).filter((o): o is string => Boolean(o) && o !== run.organizationId));
+  const movedTo = new Set(
+    [...(await getUsers(moved)).values()].map((u) => u.organizationId).filter((o): o is string => Boolean(o) && o !== run.organizationId),
+  );
   for (const org of movedTo) await recountOrganization(org);
   if (run.status !== 'running') return { status: run.status };
   const failed = run.failed > 0;
-  const ended = await transitionRun(run, failed ? 'fail' : 'succeed', 'system', failed ? { failedAt: now(), error: { code: 'members-failed', message: `${run.failed} of ${run.total} members could not be deleted`, rule: 'B1' } } : {}).catch((e) =>
-    e instanceof Conflict ? getRun(runId).then((r) => r!) : Promise.reject(e),
-  );
+  const ended = await transitionRun(
+    run,
+    failed ? 'fail' : 'succeed',
+    'system',
+    failed
+      ? {
+          failedAt: now(),
+          error: { code: 'members-failed', message: `${run.failed} of ${run.total} members could not be deleted`, rule: 'B1' },
+        }
+      : {},
+  ).catch((e) => (e instanceof Conflict ? getRun(runId).then((r) => r!) : Promise.reject(e)));
   return { status: ended.status };
 }
 
 export async function failRun(runId: string, error: { Error?: string; Cause?: string }) {
   const run = await getRun(runId);
   if (!run || run.status !== 'running') return; // cancelled meanwhile (B4): it stays so
-  await transitionRun(run, 'fail', 'system', { failedAt: now(), error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' } }).catch(swallowConflict);
+  await transitionRun(run, 'fail', 'system', {
+    failedAt: now(),
+    error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' },
+  }).catch(swallowConflict);
 }
 
 /** Who acts on a run through the API: an operator (an active user with scope `offboard/operator`) or an administrator. */
@@ -350,7 +521,10 @@ export async function resumeRun(run: RunRecord, caller: RunCaller) {
   const verdict = decideRunTransition(run, 'resume', actorOf(caller), nowMs());
   if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
   const attempt = (run.attempt ?? 0) + 1;
-  const left = { 'members-failed (B1)': run.failed, 'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed - (run.skipped ?? 0)) };
+  const left = {
+    'members-failed (B1)': run.failed,
+    'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed - (run.skipped ?? 0)),
+  };
   await restartRun(run.id, attempt); // failed → running, conditional on the status and the attempt
   await emitRunTransition((await getRun(run.id))!, 'resume', byOf(caller));
   await auditOf({ runId: run.id }, { event: 'resumed', by: byOf(caller), rule: 'O2', attempt, left, error: run.error });
@@ -365,7 +539,10 @@ export async function confirmRun(run: RunRecord, caller: RunCaller) {
   try {
     await startBulkExecution(run.id, run.organizationId);
   } catch (error) {
-    await transitionRun(running, 'fail', 'system', { failedAt: now(), error: { code: 'ExecutionNotStarted', message: (error as Error).message, rule: 'B4' } });
+    await transitionRun(running, 'fail', 'system', {
+      failedAt: now(),
+      error: { code: 'ExecutionNotStarted', message: (error as Error).message, rule: 'B4' },
+    });
     throw error;
   }
   return runView(running);
@@ -376,8 +553,13 @@ export async function confirmRun(run: RunRecord, caller: RunCaller) {
  * Members not yet deleted stay: a running execution stops before its next batch (DeleteBatch reads the status).
  */
 export async function cancelRun(run: RunRecord, caller: RunCaller) {
-  const cancelledRun = await transitionRun(run, 'cancel', actorOf(caller), { error: { code: 'cancelled', message: `B4: cancelled by ${byOf(caller)}; members not yet deleted stay`, rule: 'B4' } });
-  await auditOf({ runId: run.id }, { event: 'cancelled', by: byOf(caller), rule: 'B4', from: run.status, done: run.done, failed: run.failed });
+  const cancelledRun = await transitionRun(run, 'cancel', actorOf(caller), {
+    error: { code: 'cancelled', message: `B4: cancelled by ${byOf(caller)}; members not yet deleted stay`, rule: 'B4' },
+  });
+  await auditOf(
+    { runId: run.id },
+    { event: 'cancelled', by: byOf(caller), rule: 'B4', from: run.status, done: run.done, failed: run.failed },
+  );
   return runView(cancelledRun);
 }
 
@@ -391,7 +573,13 @@ export async function cancelRunsOnReinstatement(organizationId: string, eventId:
     for (const run of page.runs) {
       if (run.status !== 'awaiting-confirmation' && run.status !== 'running') continue;
       try {
-        await transitionRun(run, 'reinstate', 'system', { error: { code: 'contract-reinstated', message: `B4: the contract of ${organizationId} was reinstated (event ${eventId})`, rule: 'B4' } });
+        await transitionRun(run, 'reinstate', 'system', {
+          error: {
+            code: 'contract-reinstated',
+            message: `B4: the contract of ${organizationId} was reinstated (event ${eventId})`,
+            rule: 'B4',
+          },
+        });
         await auditOf({ runId: run.id }, { event: 'cancelled', by: 'system', rule: 'B4', reason: 'contract-reinstated', eventId });
         cancelledIds.push(run.id);
       } catch (error) {

@@ -16,10 +16,16 @@ import { requireSuccessor } from './successor.js';
 export async function previewDeletion(callerId: string, userId: string, successorId?: string) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
-  requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its deletion (D1)');
+  requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may preview its deletion (D1)");
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, successorId); // X3
-  const header = { operation: 'deletion' as const, userId, requestedBy: caller.id, organizationId: user.organizationId!, ...(successor ? { successorId: successor.id } : {}) };
+  const header = {
+    operation: 'deletion' as const,
+    userId,
+    requestedBy: caller.id,
+    organizationId: user.organizationId!,
+    ...(successor ? { successorId: successor.id } : {}),
+  };
   let plan: Awaited<ReturnType<typeof computeDeletionPlan>>;
   try {
     plan = await computeDeletionPlan(user, successor, requestBudget());
@@ -38,10 +44,15 @@ export async function previewDeletion(callerId: string, userId: string, successo
  * D1: an administrator of the user's organization deletes the user. The plan is computed once, here, stored, and
  * the run that starts at once applies it (X1); with `previewId` it must equal that saved preview (409 otherwise).
  */
-export async function requestDeletion(callerId: string, userId: string, previewId?: string, options: { successorId?: string; export?: boolean } = {}) {
+export async function requestDeletion(
+  callerId: string,
+  userId: string,
+  previewId?: string,
+  options: { successorId?: string; export?: boolean } = {},
+) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
-  requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may delete the user (D1)');
+  requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may delete the user (D1)");
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, options.successorId); // X3
   const previewed = { operation: 'deletion' as const, userId, by: caller.id };

@@ -128,7 +128,12 @@ export function affectedPeople(subjectUserId: string | undefined, entries: reado
         add(e.userId, { kind: e.kind, rule: e.rule, fromOrganizationId: e.fromOrganizationId, toOrganizationId: e.toOrganizationId });
         break;
       case 'security-changed':
-        add(e.userId, { kind: e.kind, rule: e.rule, allowOutsideCommunication: e.allowOutsideCommunication, allowFileSharing: e.allowFileSharing });
+        add(e.userId, {
+          kind: e.kind,
+          rule: e.rule,
+          allowOutsideCommunication: e.allowOutsideCommunication,
+          allowFileSharing: e.allowFileSharing,
+        });
         break;
       case 'user-deleted':
       case 'api-token-revoked':
@@ -146,7 +151,8 @@ function assertNever(e: never): never {
 }
 
 /** The API route that reads the operation (relative to the stack's ApiUrl output). */
-export const operationLink = (op: Pick<OperationRecord, 'operation' | 'id'>) => `/${op.operation === 'transfer' ? 'transfers' : 'deletions'}/${encodeURIComponent(op.id)}`;
+export const operationLink = (op: Pick<OperationRecord, 'operation' | 'id'>) =>
+  `/${op.operation === 'transfer' ? 'transfers' : 'deletions'}/${encodeURIComponent(op.id)}`;
 
 /** Who made the transition: the administrator named by it, else the system (a step, a billing event, the clock). */
 function actorOf(name: TransitionName, op: OperationRecord, set: Partial<OperationRecord>): string {
@@ -203,11 +209,15 @@ export async function transitionEvents(facts: TransitionFacts): Promise<BusEntry
     by: facts.by ?? actorOf(name, op, facts.set ?? {}),
     at,
     runCount: op.runCount,
-    ...(op.sourceOrganizationId ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId } : { organizationId: op.organizationId }),
+    ...(op.sourceOrganizationId
+      ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId }
+      : { organizationId: op.organizationId }),
     effectCount: plan.summary.reduce((n, r) => n + r.count, 0),
     counts: plan.summary,
     ...(op.purgeAt ? { purgeAt: op.purgeAt } : {}),
-    ...(op.error && (op.status === 'failed' || op.status === 'cancelled') ? { error: { code: op.error.code, message: op.error.message, ...(op.error.rule ? { rule: op.error.rule } : {}) } } : {}),
+    ...(op.error && (op.status === 'failed' || op.status === 'cancelled')
+      ? { error: { code: op.error.code, message: op.error.message, ...(op.error.rule ? { rule: op.error.rule } : {}) } }
+      : {}),
   };
   const entries: BusEntry[] = [{ source: EVENT_SOURCE, detailType, detail }];
   if (phase && plan.entries) {
@@ -244,7 +254,11 @@ function splitBySize(id: string, common: Record<string, unknown>, effects: Perso
   return parts.map((p, n) => entry({ id: `${id}:${n + 1}`, ...common, part: { n: n + 1, of: parts.length }, effects: p }));
 }
 
-async function planOf(op: OperationRecord, given: readonly PlanEntry[] | undefined, needEntries: boolean): Promise<{ summary: SummaryRow[]; entries?: readonly PlanEntry[] }> {
+async function planOf(
+  op: OperationRecord,
+  given: readonly PlanEntry[] | undefined,
+  needEntries: boolean,
+): Promise<{ summary: SummaryRow[]; entries?: readonly PlanEntry[] }> {
   if (given) return { summary: summarize(given.map((e) => e.effect)), entries: given };
   const planId = op.appliedPlan ?? op.planId;
   const header = planId ? await readPlanHeader(planId) : undefined;
@@ -391,7 +405,14 @@ export function batchAffectedEvents(
   const link = `/billing-runs/${encodeURIComponent(batch.runId)}`;
   const common = { runId: batch.runId, batch: batch.n, attempt: batch.attempt, organizationIds: [batch.organizationId], link };
   return [...affectedPeople(undefined, applied)].flatMap(([userId, effects]) => {
-    const person = { ...common, phase: 'applied', transition: 'batch-deleted', affectedUserId: userId, subject: members.has(userId), when: at };
+    const person = {
+      ...common,
+      phase: 'applied',
+      transition: 'batch-deleted',
+      affectedUserId: userId,
+      subject: members.has(userId),
+      when: at,
+    };
     return splitBySize(`${batch.id}:applied:${userId}`, person, effects);
   });
 }

@@ -28,7 +28,13 @@ export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): str
  * Moves the operation to running (with a journal entry, so runs beside it can tell, see lifecycle.finalize) and starts
  * its execution. A start that already happened is not repeated. `planned`: the plan was just stored for this run.
  */
-export async function startRun(op: OperationRecord, start: RunStart, set: Partial<OperationRecord> = {}, intents: readonly WithTransition[] = [], planned = false): Promise<OperationRecord> {
+export async function startRun(
+  op: OperationRecord,
+  start: RunStart,
+  set: Partial<OperationRecord> = {},
+  intents: readonly WithTransition[] = [],
+  planned = false,
+): Promise<OperationRecord> {
   return executionFor(await beginRun(op, start, set, intents, planned));
 }
 
@@ -36,17 +42,30 @@ export async function startRun(op: OperationRecord, start: RunStart, set: Partia
  * An operation created already running (a deletion starts at once, D1): `request` and `start` in its one creating
  * transaction with what `intents` name (its plan, its audit entry, the journal entries), then its execution.
  */
-export async function createRunning(op: OperationRecord, start: RunStart, intents: readonly WithTransition[], entries: readonly PlanEntry[]): Promise<OperationRecord> {
+export async function createRunning(
+  op: OperationRecord,
+  start: RunStart,
+  intents: readonly WithTransition[],
+  entries: readonly PlanEntry[],
+): Promise<OperationRecord> {
   const startedAt = now();
   const run = op.runCount + 1;
-  const running = await create(op, 'request-deletion', { with: [...intents, { journal: 'start', startedAt }], entries, then: { name: start, set: { runCount: run, startedAt, plannedRun: run } } });
+  const running = await create(op, 'request-deletion', {
+    with: [...intents, { journal: 'start', startedAt }],
+    entries,
+    then: { name: start, set: { runCount: run, startedAt, plannedRun: run } },
+  });
   return executionFor(running);
 }
 
 /** Starts a running operation's execution; a run whose execution cannot start ends failed. */
 async function executionFor(running: OperationRecord): Promise<OperationRecord> {
   try {
-    await startExecution(running, { operationId: running.id, planned: running.plannedRun === running.runCount, ...(running.export ? { export: true } : {}) });
+    await startExecution(running, {
+      operationId: running.id,
+      planned: running.plannedRun === running.runCount,
+      ...(running.export ? { export: true } : {}),
+    });
   } catch (error) {
     await move(running, 'fail', { set: { error: { code: 'ExecutionNotStarted', message: (error as Error).message } } });
     await releaseLock(running.userId, running.id);
@@ -56,10 +75,20 @@ async function executionFor(running: OperationRecord): Promise<OperationRecord> 
 }
 
 /** The transition to running, with its journal entry (a run begun inside an execution, D7's purge, uses it alone). */
-export async function beginRun(op: OperationRecord, start: RunStart, set: Partial<OperationRecord> = {}, intents: readonly WithTransition[] = [], planned = false): Promise<OperationRecord> {
+export async function beginRun(
+  op: OperationRecord,
+  start: RunStart,
+  set: Partial<OperationRecord> = {},
+  intents: readonly WithTransition[] = [],
+  planned = false,
+): Promise<OperationRecord> {
   const startedAt = now();
   const run = op.runCount + 1;
-  return move(op, start, { set: { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) }, remove: ['error'], with: [...intents, { journal: 'start', startedAt }] });
+  return move(op, start, {
+    set: { ...set, runCount: run, startedAt, ...(planned ? { plannedRun: run } : {}) },
+    remove: ['error'],
+    with: [...intents, { journal: 'start', startedAt }],
+  });
 }
 
 /** Starts the operation's execution; a start that already happened (same name) is not repeated. */

@@ -2,7 +2,20 @@ import { successorOrganizationOf } from '../domain/lifecycle/operation.js';
 import type { Operation } from '../domain/impact.js';
 import { now, nowMs } from '../shared/clock.js';
 import { NotFound } from '../shared/errors.js';
-import { organizationsFiles, partStored, readExport, readParts, recordPart, setExportStatus, setToExport, startExport, downloadUrl, verifyArchivePart, writeArchivePart, type ExportFile } from '../store/exports.js';
+import {
+  organizationsFiles,
+  partStored,
+  readExport,
+  readParts,
+  recordPart,
+  setExportStatus,
+  setToExport,
+  startExport,
+  downloadUrl,
+  verifyArchivePart,
+  writeArchivePart,
+  type ExportFile,
+} from '../store/exports.js';
 import { audit, getOperation } from '../store/operations.js';
 import { pagesWith, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { callerUser, readableOperation, requireAdminOf } from './access.js';
@@ -63,7 +76,10 @@ export async function exportFiles(operationId: string, cursor?: ExportCursor): P
       }
     }
   }
-  const found = await organizationsFiles(take.map((t) => t.entry), organizationId);
+  const found = await organizationsFiles(
+    take.map((t) => t.entry),
+    organizationId,
+  );
   // the Export phase's totals (services/progress.ts): counted once, from what this invocation read already when it
   // holds every file (at no extra request); a larger export counts the rest of the plan's pages once
   if (!cursor && !existing.toExport) await setToExport(operationId, await countToExport(op.planId, header, found, next, organizationId));
@@ -81,30 +97,55 @@ export async function exportFiles(operationId: string, cursor?: ExportCursor): P
   }
   const part = cursor?.part ?? 1;
   if (files.length > 0 || (part === 1 && !next)) {
-    const manifest = await writeArchivePart(operationId, part, files, { operationId, operation: op.operation, userId: op.userId, organizationId, rule: 'X4' });
+    const manifest = await writeArchivePart(operationId, part, files, {
+      operationId,
+      operation: op.operation,
+      userId: op.userId,
+      organizationId,
+      rule: 'X4',
+    });
     const problem = await verifyArchivePart(operationId, part, manifest);
-    if (problem) throw new ExportUnverified(`X4: archive part ${part} of ${operationId} does not match its manifest (${problem}); nothing is deleted`);
-    await recordPart(operationId, part, manifest.filter((m) => m.sha256).length, manifest.reduce((n, m) => n + (m.sha256 ? m.size : 0), 0));
+    if (problem)
+      throw new ExportUnverified(`X4: archive part ${part} of ${operationId} does not match its manifest (${problem}); nothing is deleted`);
+    await recordPart(
+      operationId,
+      part,
+      manifest.filter((m) => m.sha256).length,
+      manifest.reduce((n, m) => n + (m.sha256 ? m.size : 0), 0),
+    );
     if (next) return { ...next, part: part + 1 };
   } else if (next) {
     return { ...next, part };
   }
   const parts = await readParts(operationId);
   const totals = { files: parts.reduce((n, p) => n + p.files, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0), parts: parts.length };
-  if (await setExportStatus(operationId, 'preparing', 'ready', { ...totals, expiresAt: new Date(nowMs() + EXPORT_DAYS * 24 * 3600 * 1000).toISOString() })) {
+  if (
+    await setExportStatus(operationId, 'preparing', 'ready', {
+      ...totals,
+      expiresAt: new Date(nowMs() + EXPORT_DAYS * 24 * 3600 * 1000).toISOString(),
+    })
+  ) {
     await audit(operationId, { event: 'export-created', rule: 'X4', ...totals }); // X2
   }
   return undefined;
 }
 
 /** The files and bytes the export holds: `found` (read already), plus those of the plan's file pages from `rest` on. */
-async function countToExport(planId: string, header: PlanHeader, found: readonly ExportFile[], rest: ExportCursor | undefined, organizationId: string) {
+async function countToExport(
+  planId: string,
+  header: PlanHeader,
+  found: readonly ExportFile[],
+  rest: ExportCursor | undefined,
+  organizationId: string,
+) {
   const totals = { files: found.length, bytes: found.reduce((n, f) => n + f.size, 0) };
   if (!rest) return totals;
   const pages = pagesWith(header, ['file-deleted'], rest.page);
   for (let k = 0; k < pages.length; k += PAGES_PER_INVOCATION) {
     const read = await readPlanPages(planId, pages.slice(k, k + PAGES_PER_INVOCATION));
-    const entries = read.flatMap((page, j) => page.filter((e) => e.effect.kind === 'file-deleted').slice(pages[k + j] === rest.page ? (rest.index ?? 0) : 0));
+    const entries = read.flatMap((page, j) =>
+      page.filter((e) => e.effect.kind === 'file-deleted').slice(pages[k + j] === rest.page ? (rest.index ?? 0) : 0),
+    );
     for (let i = 0; i < entries.length; i += FILES_PER_PART) {
       for (const f of await organizationsFiles(entries.slice(i, i + FILES_PER_PART), organizationId)) {
         totals.files++;
@@ -124,7 +165,7 @@ export async function exportView(callerId: string, id: string, kind: Operation) 
   const caller = await callerUser(callerId);
   const op = await readableOperation(callerId, id, kind);
   const organizationId = successorOrganizationOf(op);
-  requireAdminOf(caller, organizationId, 'only an administrator of the user\'s organization may download its export (X4)');
+  requireAdminOf(caller, organizationId, "only an administrator of the user's organization may download its export (X4)");
   if (!op.export) throw new NotFound(`${kind} ${id} was not requested with "export": true`);
   const state = await readExport(op.id);
   if (!state || state.status === 'preparing') return { status: 'preparing', files: state?.files ?? 0, bytes: state?.bytes ?? 0 };

@@ -21,7 +21,7 @@ import { operationView, storePlan } from './views.js';
 export async function readSettings(callerId: string, organizationId: string) {
   const caller = await callerUser(callerId);
   const org = await mustGetOrganization(organizationId);
-  requireAdminOf(caller, org.id, 'only its administrators may read an organization\'s settings');
+  requireAdminOf(caller, org.id, "only its administrators may read an organization's settings");
   return { organizationId: org.id, deletionGraceDays: org.deletionGraceDays ?? 0 };
 }
 
@@ -29,7 +29,7 @@ export async function readSettings(callerId: string, organizationId: string) {
 export async function updateSettings(callerId: string, organizationId: string, deletionGraceDays: number) {
   const caller = await callerUser(callerId);
   const org = await mustGetOrganization(organizationId);
-  requireAdminOf(caller, org.id, 'only its administrators may change an organization\'s settings');
+  requireAdminOf(caller, org.id, "only its administrators may change an organization's settings");
   await setDeletionGraceDays(org.id, deletionGraceDays);
   // X2: who changed it, from what, to what (the function's structured log; settings have no audit route of their own)
   logger.info('D7 grace period set', { organizationId: org.id, by: caller.id, from: org.deletionGraceDays ?? 0, to: deletionGraceDays });
@@ -48,10 +48,18 @@ export const graceNote = (graceDays: number, purgeAt: string) => ({
  * the last active administrator cannot be suspended (422 D1). The plan computed now is stored as the impact it would
  * have; the purge plans again (or compares with the saved preview, X1). The execution starts at once and waits.
  */
-export async function scheduleDeletion(base: OperationRecord, user: User, graceDays: number, plan: { organizations: string[]; readAt: string; entries: readonly PlanEntry[] }) {
+export async function scheduleDeletion(
+  base: OperationRecord,
+  user: User,
+  graceDays: number,
+  plan: { organizations: string[]; readAt: string; entries: readonly PlanEntry[] },
+) {
   const op: OperationRecord = { ...base, status: 'scheduled', purgeAt: purgeDate(graceDays, Date.parse(base.createdAt)), graceDays };
   await create(op, 'schedule', { with: [{ suspend: user }], entries: plan.entries }); // 422 D1 for the last active administrator, 409 for another operation
-  const { view } = await storePlan({ id: op.planId!, operation: 'deletion', userId: user.id, organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
+  const { view } = await storePlan(
+    { id: op.planId!, operation: 'deletion', userId: user.id, organizations: plan.organizations, readAt: plan.readAt },
+    plan.entries,
+  );
   await audit(op.id, { event: 'requested', by: op.requestedBy, rule: 'D1', ...(op.previewId ? { previewId: op.previewId } : {}) });
   await audit(op.id, { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt: op.purgeAt });
   await startWaiting(op, user);
@@ -70,7 +78,12 @@ export async function startWaiting(op: OperationRecord, user: User): Promise<voi
 }
 
 /** Ends the wait of a scheduled deletion and makes the user active again, in one transaction; the lock is released. */
-async function endWait(op: OperationRecord, user: User, to: 'cancelled' | 'failed', set: Partial<OperationRecord>): Promise<OperationRecord> {
+async function endWait(
+  op: OperationRecord,
+  user: User,
+  to: 'cancelled' | 'failed',
+  set: Partial<OperationRecord>,
+): Promise<OperationRecord> {
   const ended = await move(op, to === 'cancelled' ? 'undo' : 'fail-scheduled', { set, with: [{ reactivate: user }] });
   await releaseLock(op.userId, op.id);
   return ended;
@@ -139,5 +152,6 @@ export async function failScheduled(op: OperationRecord, error: OperationError):
  */
 export async function reactivateAfterFailedPurge(op: OperationRecord): Promise<void> {
   const user = await mustGetUser(op.userId);
-  if (user.status === 'suspended' && (await reactivateUser(user))) await audit(op.id, { event: 'reactivated', rule: 'D7', userId: user.id });
+  if (user.status === 'suspended' && (await reactivateUser(user)))
+    await audit(op.id, { event: 'reactivated', rule: 'D7', userId: user.id });
 }

@@ -1,6 +1,17 @@
 import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { audit, getOperation, journalEnd, otherRunsOverlapped, planIdFor, releaseLock, runOrganizations, setPlan, type OperationRecord, type WithTransition } from '../store/operations.js';
+import {
+  audit,
+  getOperation,
+  journalEnd,
+  otherRunsOverlapped,
+  planIdFor,
+  releaseLock,
+  runOrganizations,
+  setPlan,
+  type OperationRecord,
+  type WithTransition,
+} from '../store/operations.js';
 import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
 import { mustGetOrganization } from './access.js';
 import { assertPremises, move } from './transitions.js';
@@ -35,7 +46,8 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
       ? await computeTransferPlan(user, await mustGetOrganization(op.destinationOrganizationId!), await successorOf(op))
       : await computeDeletionPlan(user, await successorOf(op));
   // X1 beyond: requested with a saved preview, the run applies that plan or nothing (ends failed, impact-changed)
-  if (op.previewFingerprint) assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
+  if (op.previewFingerprint)
+    assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId ?? 'the saved preview');
   const plans = (op.plans ?? 0) + 1;
   const plan = await writePlan({ id: planIdFor(op.id, plans), operation: op.operation, userId: op.userId, organizations, readAt }, entries);
   await setPlan(op.id, plan.id, op.runCount, plans);
@@ -49,7 +61,8 @@ export async function finalize(operationId: string, options: { settle?: boolean 
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
     const header = op.planId ? await readPlanHeader(op.planId) : undefined;
-    if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt))) await settleAfter(op);
+    if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt)))
+      await settleAfter(op);
     // the outcome and its bookkeeping (lock, journal, markers, audit) in one transaction
     await move(op, 'succeed', { with: endOfRun(op, { event: 'succeeded' }) });
   }
@@ -86,7 +99,8 @@ export async function markFailed(operationId: string, error: { Error?: string; C
   if (op.status === 'running' && op.purgeAt) await reactivateAfterFailedPurge(op);
   if (op.status === 'scheduled') await failScheduled(op, { code, message, ...(rule ? { rule } : {}) });
   // CONTRACT.md `planning`: a plan computed in the background that refused (O1, X1, X3) fails the operation too
-  if (op.status === 'running' || op.status === 'planning') await move(op, 'fail', { set: { error: { code, message, ...(rule ? { rule } : {}) } } });
+  if (op.status === 'running' || op.status === 'planning')
+    await move(op, 'fail', { set: { error: { code, message, ...(rule ? { rule } : {}) } } });
   await clearTransferMarkers(op);
   await releaseLock(op.userId, op.id);
   await journalEnd(op.id, runOrganizations(op), op.startedAt);

@@ -65,14 +65,27 @@ export async function members(caller: Caller, organizationId: string, q: string 
 }
 
 /** GET /organizations/{id}/transfers and /deletions: an administrator of the organization (either side of a transfer, T3). */
-export async function operations(caller: Caller, organizationId: string, list: OrgOperationList, statuses: readonly string[] | undefined, page: Page) {
+export async function operations(
+  caller: Caller,
+  organizationId: string,
+  list: OrgOperationList,
+  statuses: readonly string[] | undefined,
+  page: Page,
+) {
   const user = await callerUser(caller.id);
-  if (!isAdminOf(user, organizationId)) throw new Forbidden(`user ${user.id} is not an administrator of ${organizationId} (only its administrators may list its operations)`);
+  if (!isAdminOf(user, organizationId))
+    throw new Forbidden(`user ${user.id} is not an administrator of ${organizationId} (only its administrators may list its operations)`);
   const { operations: ops, next } = await listOrganizationOperations(organizationId, list, { ...page, ...(statuses ? { statuses } : {}) });
   // the people the page is about, named as others see them now (D2 for the deleted): one BatchGetItem per 100
   const [views, names] = await Promise.all([
     operationsView(ops),
-    readNames({ users: new Set(ops.flatMap((op) => [op.userId, ...(op.requestedBy ? [op.requestedBy] : [])])), chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() }),
+    readNames({
+      users: new Set(ops.flatMap((op) => [op.userId, ...(op.requestedBy ? [op.requestedBy] : [])])),
+      chats: new Set(),
+      organizations: new Set(),
+      files: new Map(),
+      tasks: new Map(),
+    }),
   ]);
   return { operations: views, next, names: { users: names.users } };
 }
@@ -85,7 +98,9 @@ export async function billingRuns(caller: Caller, organizationId: string | undef
   const user = await callerUser(caller.id); // an operator too must be an active user
   if (!caller.operator) {
     if (!organizationId || !isAdminOf(user, organizationId)) {
-      throw new Forbidden(`user ${user.id} may list only the billing runs of an organization it administers (organizationId), or needs the operator scope`);
+      throw new Forbidden(
+        `user ${user.id} may list only the billing runs of an organization it administers (organizationId), or needs the operator scope`,
+      );
     }
   }
   const { runs, next } = await listRuns({ ...page, ...(organizationId ? { organizationId } : {}) });

@@ -30,7 +30,8 @@ export const PAGES_PER_INVOCATION = 4;
 /** The start of a range of a phase's effects, as the audit trail names it (`page.index`). */
 export const rangeOf = (cursor: Cursor | undefined): string => `${cursor?.page ?? 0}.${cursor?.index ?? 0}`;
 
-const workOf = (e: PlanEntry): number => (e.effect.kind === 'admin-granted' ? e.effect.userIds.length : e.effect.kind === 'contact-removed' ? 2 : 1);
+const workOf = (e: PlanEntry): number =>
+  e.effect.kind === 'admin-granted' ? e.effect.userIds.length : e.effect.kind === 'contact-removed' ? 2 : 1;
 
 /** Counts by "kind (rule)", as the audit trail shows them (X2). */
 export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string, number> {
@@ -43,13 +44,23 @@ export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string
  * Applies gathered entries phase by phase (each applier batches across all of them). The kinds of one phase touch
  * different items (members and roles, files and owners, chats and tasks), so they go at once; phases go in order.
  */
-export async function applyEntries(entries: readonly PlanEntry[], phases: readonly Phase[], options: Omit<Partial<ApplyContext>, 'at'> = {}): Promise<PlanEntry[]> {
+export async function applyEntries(
+  entries: readonly PlanEntry[],
+  phases: readonly Phase[],
+  options: Omit<Partial<ApplyContext>, 'at'> = {},
+): Promise<PlanEntry[]> {
   const applied: PlanEntry[] = [];
   for (const phase of phases) {
     const kinds: readonly EffectKind[] = PHASES[phase];
     // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
     const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-    const context: ApplyContext = { at: effectTime(), bulk: options.bulk ?? false, ...(options.leave ? { leave: options.leave } : {}), ...(options.operation ? { operation: options.operation } : {}), ...(options.organizationId ? { organizationId: options.organizationId } : {}) };
+    const context: ApplyContext = {
+      at: effectTime(),
+      bulk: options.bulk ?? false,
+      ...(options.leave ? { leave: options.leave } : {}),
+      ...(options.operation ? { operation: options.operation } : {}),
+      ...(options.organizationId ? { organizationId: options.organizationId } : {}),
+    };
     await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
     applied.push(...inPhase);
   }
@@ -78,7 +89,12 @@ export async function applyRun(operationId: string, cursor?: RunCursor): Promise
   // conditional on the user still being where the plan found it. After it, the user's lock keeps every other
   // operation away, and a resumption checks again (O2).
   if (!firstEffectLanded(op)) await assertPremises(op);
-  const operation = { id: op.id, planId: op.planId, ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}), ...successionOf(op) };
+  const operation = {
+    id: op.id,
+    planId: op.planId,
+    ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}),
+    ...successionOf(op),
+  };
   const pages = new PageReader(op.planId, plan.first);
   const phases = phasesOf(op.operation);
   const audits: Record<string, unknown>[] = [];
@@ -133,7 +149,14 @@ class PageReader {
 }
 
 /** A phase's entries from `cursor` on, up to `budget` item writes; the cursor to go on from when some remain. */
-async function gather(header: PlanHeader, pages: PageReader, phase: Phase, cursor: Cursor | undefined, budget: number, atLeastOne: boolean): Promise<{ entries: PlanEntry[]; work: number; next?: Cursor }> {
+async function gather(
+  header: PlanHeader,
+  pages: PageReader,
+  phase: Phase,
+  cursor: Cursor | undefined,
+  budget: number,
+  atLeastOne: boolean,
+): Promise<{ entries: PlanEntry[]; work: number; next?: Cursor }> {
   const kinds: readonly EffectKind[] = PHASES[phase];
   const numbers = pagesWith(header, kinds, cursor?.page ?? 0);
   const entries: PlanEntry[] = [];
@@ -143,7 +166,8 @@ async function gather(header: PlanHeader, pages: PageReader, phase: Phase, curso
     const inPhase = (await pages.page(page, numbers.slice(k + 1))).filter((e) => kinds.includes(e.effect.kind));
     for (let index = page === cursor?.page ? (cursor.index ?? 0) : 0; index < inPhase.length; index++) {
       const cost = workOf(inPhase[index]!);
-      if ((entries.length > 0 || !atLeastOne) && work + cost > budget) return { entries, work, next: { page, ...(index ? { index } : {}) } };
+      if ((entries.length > 0 || !atLeastOne) && work + cost > budget)
+        return { entries, work, next: { page, ...(index ? { index } : {}) } };
       entries.push(inPhase[index]!);
       work += cost;
     }

@@ -2,7 +2,15 @@ import type { Effect } from '../domain/impact.js';
 import { now } from '../shared/clock.js';
 import { mergeEffects } from '../domain/impact.js';
 import type { FileRecord, Organization, User } from '../domain/model.js';
-import { chatsWithSuccessor, deletedChatIds, planDeletion, planTransfer, type ChatContents, type ChatView, type PlanSlice } from '../domain/planner.js';
+import {
+  chatsWithSuccessor,
+  deletedChatIds,
+  planDeletion,
+  planTransfer,
+  type ChatContents,
+  type ChatView,
+  type PlanSlice,
+} from '../domain/planner.js';
 import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
 import { readPlanHeader, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { otherRunsOverlapped } from '../store/operations.js';
@@ -34,12 +42,15 @@ export function requestBudget(): PlanBudget {
     const v = process.env[name];
     return v === undefined || v === '' ? fallback : Number(v);
   };
-  return { deadline: Date.now() + num('PLAN_INLINE_MS', 1200), maxChats: num('PLAN_INLINE_MAX_CHATS', CHATS_PER_PASS), maxFiles: num('PLAN_INLINE_MAX_FILES', 10_000) };
+  return {
+    deadline: Date.now() + num('PLAN_INLINE_MS', 1200),
+    maxChats: num('PLAN_INLINE_MAX_CHATS', CHATS_PER_PASS),
+    maxFiles: num('PLAN_INLINE_MAX_FILES', 10_000),
+  };
 }
 
 export type PlanRequest = (
-  | { operation: 'transfer'; user: User; destination: Organization }
-  | { operation: 'deletion'; user: User; contractCancelled?: boolean }
+  { operation: 'transfer'; user: User; destination: Organization } | { operation: 'deletion'; user: User; contractCancelled?: boolean }
 ) & { /** X3: the successor the request names, checked by the service. */ successor?: User };
 
 /**
@@ -71,7 +82,8 @@ export class PlanningContext {
   private withinBudget(size?: { chats: number; files: number }): void {
     const b = this.budget;
     if (!b) return;
-    if (size && (size.chats > b.maxChats || size.files > b.maxFiles)) throw new PlanTooLarge(`${size.chats} chats and ${size.files} files: planned in the background`);
+    if (size && (size.chats > b.maxChats || size.files > b.maxFiles))
+      throw new PlanTooLarge(`${size.chats} chats and ${size.files} files: planned in the background`);
     if (Date.now() > b.deadline) throw new PlanTooLarge('planning did not finish within the request: planned in the background');
   }
 
@@ -189,7 +201,9 @@ export class PlanningContext {
     });
     const withSuccessor = new Set<string>(); // X3: chats the successor is in once the plan ran (D6 reassigns their tasks)
     const run = (slice: PlanSlice) =>
-      request.operation === 'transfer' ? planTransfer(slice, request.destination) : planDeletion(slice, { contractCancelled: request.contractCancelled });
+      request.operation === 'transfer'
+        ? planTransfer(slice, request.destination)
+        : planDeletion(slice, { contractCancelled: request.contractCancelled });
 
     const effects: Effect[] = [];
     const deleted = new Set<string>();
@@ -222,14 +236,28 @@ export class PlanningContext {
       const own = new Set(index.chatIds);
       const elsewhere = [...new Set(index.assignedTasks.map((t) => t.chatId))].filter((id) => !own.has(id));
       for (const chatIds of chunk(elsewhere, CHATS_PER_PASS)) {
-        for (const view of await this.views(chatIds, new Map())) if (view.chat.members.some((m) => m.userId === successor.id)) withSuccessor.add(view.chat.id);
+        for (const view of await this.views(chatIds, new Map()))
+          if (view.chat.members.some((m) => m.userId === successor.id)) withSuccessor.add(view.chat.id);
       }
     }
     // D6 and F3 last: they depend on which chats every earlier pass deleted (and X3 on which the successor is in).
-    effects.push(...run({ ...base(), successorChatIds: withSuccessor, assignedTasks: index.assignedTasks, uploads: index.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId), deletedChatIds: deleted }).effects);
+    effects.push(
+      ...run({
+        ...base(),
+        successorChatIds: withSuccessor,
+        assignedTasks: index.assignedTasks,
+        uploads: index.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId),
+        deletedChatIds: deleted,
+      }).effects,
+    );
 
     return mergeEffects(effects).map((effect) => {
-      const chatId = effect.kind === 'file-deleted' || effect.kind === 'file-handed-over' ? locators.get(`file:${effect.fileId}`) : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned' ? locators.get(`task:${effect.taskId}`) : undefined;
+      const chatId =
+        effect.kind === 'file-deleted' || effect.kind === 'file-handed-over'
+          ? locators.get(`file:${effect.fileId}`)
+          : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned'
+            ? locators.get(`task:${effect.taskId}`)
+            : undefined;
       return chatId ? { effect, chatId } : { effect };
     });
   }
@@ -242,7 +270,12 @@ export interface ComputedPlan {
   readAt: string;
 }
 
-export async function computeTransferPlan(user: User, destination: Organization, successor?: User, budget?: PlanBudget): Promise<ComputedPlan> {
+export async function computeTransferPlan(
+  user: User,
+  destination: Organization,
+  successor?: User,
+  budget?: PlanBudget,
+): Promise<ComputedPlan> {
   const readAt = now();
   const context = new PlanningContext(undefined, undefined, budget);
   const entries = await context.plan({ operation: 'transfer', user, destination, ...(successor ? { successor } : {}) });
@@ -250,7 +283,11 @@ export async function computeTransferPlan(user: User, destination: Organization,
 }
 
 /** Also the user's organization as the plan read it (its grace period, D7). */
-export async function computeDeletionPlan(user: User, successor?: User, budget?: PlanBudget): Promise<ComputedPlan & { organization?: Organization }> {
+export async function computeDeletionPlan(
+  user: User,
+  successor?: User,
+  budget?: PlanBudget,
+): Promise<ComputedPlan & { organization?: Organization }> {
   const readAt = now();
   const context = new PlanningContext(undefined, undefined, budget);
   const entries = await context.plan({ operation: 'deletion', user, ...(successor ? { successor } : {}) });

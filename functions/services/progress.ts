@@ -62,9 +62,15 @@ export async function readExported(op: Pick<OperationRecord, 'id' | 'export'>): 
   const state = await readExport(op.id);
   if (!state) return { status: 'not-started', files: 0, bytes: 0 };
   const { toExport } = state;
-  if (state.status !== 'preparing') return { status: state.status, files: state.files, bytes: state.bytes, ...(toExport ? { toExport } : {}) };
+  if (state.status !== 'preparing')
+    return { status: state.status, files: state.files, bytes: state.bytes, ...(toExport ? { toExport } : {}) };
   const parts = await readParts(op.id);
-  return { status: 'preparing', files: parts.reduce((n, p) => n + p.files, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0), ...(toExport ? { toExport } : {}) };
+  return {
+    status: 'preparing',
+    files: parts.reduce((n, p) => n + p.files, 0),
+    bytes: parts.reduce((n, p) => n + p.bytes, 0),
+    ...(toExport ? { toExport } : {}),
+  };
 }
 
 /** `readExported` for each of a page of operations, a few at a time; only those requested with an export read anything. */
@@ -80,7 +86,12 @@ export const readAppliedAll = (ops: readonly OperationRecord[]) => inParallel(op
  * `pending`, with what was applied counted). A retried step may count its effects twice in the audit trail, so a
  * phase never shows more done than its total.
  */
-export function progressOf(op: Pick<OperationRecord, 'operation' | 'status'>, summary: readonly SummaryRow[], applied: Applied = {}, exported?: Exported): Progress {
+export function progressOf(
+  op: Pick<OperationRecord, 'operation' | 'status'>,
+  summary: readonly SummaryRow[],
+  applied: Applied = {},
+  exported?: Exported,
+): Progress {
   const names = op.operation === 'transfer' ? TRANSFER_PHASES : DELETION_PHASES;
   let reached = op.status === 'running' || op.status === 'failed' || op.status === 'succeeded';
   const exportPhase = exported ? exportPhaseOf(op, exported, reached) : undefined;
@@ -101,7 +112,12 @@ export function progressOf(op: Pick<OperationRecord, 'operation' | 'status'>, su
 
 function exportPhaseOf(op: Pick<OperationRecord, 'status'>, exported: Exported, reached: boolean): ExportPhaseProgress {
   const verified = exported.status === 'ready' || exported.status === 'expired';
-  const counts = { done: exported.files, total: exported.toExport?.files ?? exported.files, bytesDone: exported.bytes, bytesTotal: exported.toExport?.bytes ?? exported.bytes };
+  const counts = {
+    done: exported.files,
+    total: exported.toExport?.files ?? exported.files,
+    bytesDone: exported.bytes,
+    bytesTotal: exported.toExport?.bytes ?? exported.bytes,
+  };
   const status = verified ? 'done' : reached && op.status === 'running' ? 'running' : 'pending';
   return { name: 'Export', status, ...counts, verified };
 }

@@ -24,7 +24,8 @@ export async function leftOf(op: OperationRecord, header: PlanHeader): Promise<R
     const range = `${entry.step}@${entry.from ?? entry.at}`;
     if (seen.has(range)) continue;
     seen.add(range);
-    for (const [k, n] of Object.entries((entry.applied ?? {}) as Record<string, number>)) if (k in left) left[k] = Math.max(0, left[k]! - n);
+    for (const [k, n] of Object.entries((entry.applied ?? {}) as Record<string, number>))
+      if (k in left) left[k] = Math.max(0, left[k]! - n);
   }
   return Object.fromEntries(Object.entries(left).filter(([, n]) => n > 0));
 }
@@ -48,7 +49,9 @@ export async function resumeOperation(callerId: string, id: string, kind: Operat
   requireActor('resume', op, caller); // O2, T3: who could request it (a transfer's source, once both consented)
   if ((op.status === 'running' && (await executionEnded(op))) || (op.status === 'planning' && (await planningEnded(op)))) {
     // its execution ended without recording the outcome (MarkFailed or PlanFailed itself failed): it failed
-    op = await move(op, 'fail', { set: { error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome' } } });
+    op = await move(op, 'fail', {
+      set: { error: { code: 'ExecutionEnded', message: 'the execution ended without recording its outcome' } },
+    });
     await audit(op.id, { event: 'failed', code: 'ExecutionEnded', message: 'found ended when resumed' });
   }
   requireStatus('resume', op);
@@ -56,7 +59,8 @@ export async function resumeOperation(callerId: string, id: string, kind: Operat
   const applying = firstEffectLanded(op);
   const user = await assertPremises(op); // O1: 422 with the rule that no longer holds
   const holder = (await getLocks([op.userId]))[0];
-  if (holder && holder.operationId !== op.id) throw new Conflict(`another operation on user ${op.userId} is running or waiting (${holder.operationId})`);
+  if (holder && holder.operationId !== op.id)
+    throw new Conflict(`another operation on user ${op.userId} is running or waiting (${holder.operationId})`);
   const left = (await leftUndone(op)) ?? {};
   // a transfer not yet moved is on its way in again: its seat is reserved at the destination (T4)
   if (op.operation === 'transfer' && user.organizationId === op.sourceOrganizationId) await markIncoming(op);

@@ -5,7 +5,17 @@ import { Conflict, Forbidden, Ineligible, NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { listMembers } from '../store/directory.js';
 import { audit, getOperation } from '../store/operations.js';
-import { auditScimCall, createScimToken, findScimToken, listScimTokens, lockedBy, readScimAudit, revokeScimToken, SCIM_SCOPE, type ScimToken } from '../store/scim-tokens.js';
+import {
+  auditScimCall,
+  createScimToken,
+  findScimToken,
+  listScimTokens,
+  lockedBy,
+  readScimAudit,
+  revokeScimToken,
+  SCIM_SCOPE,
+  type ScimToken,
+} from '../store/scim-tokens.js';
 import { getOrganization, getUser } from '../store/table.js';
 import { callerUser, mustGetOrganization, requireAdminOf } from './access.js';
 import { requestDeletion } from './deletions.js';
@@ -30,7 +40,14 @@ SCIMMY.Config.set({
   documentationUri: 'https://github.com/offboard/offboard#scim',
   patch: true,
   filter: { supported: true, maxResults: MAX_RESULTS },
-  authenticationSchemes: [{ type: 'oauthbearertoken', name: 'SCIM bearer token', description: 'A per-organization token an administrator creates (POST /organizations/{id}/scim-tokens) and revokes', primary: true }],
+  authenticationSchemes: [
+    {
+      type: 'oauthbearertoken',
+      name: 'SCIM bearer token',
+      description: 'A per-organization token an administrator creates (POST /organizations/{id}/scim-tokens) and revokes',
+      primary: true,
+    },
+  ],
 });
 
 /** An answer in SCIM's terms: a status and a body (absent for 204). */
@@ -43,18 +60,24 @@ export interface ScimAnswer {
 export class ScimError extends Error {
   /** The token presented, when it is known (a revoked one): the refusal is filed in its organization's trail. */
   token?: ScimToken;
-  constructor(readonly status: number, message: string, readonly scimType?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly scimType?: string,
+  ) {
     super(message);
     this.name = 'ScimError';
   }
 }
 
-export const errorBody = (status: number, detail: string, scimType?: string) => new SCIMMY.Messages.Error({ status: status as any, detail, ...(scimType ? { scimType: scimType as any } : {}) });
+export const errorBody = (status: number, detail: string, scimType?: string) =>
+  new SCIMMY.Messages.Error({ status: status as any, detail, ...(scimType ? { scimType: scimType as any } : {}) });
 
 /** The error answer for anything thrown while serving a SCIM call (the project's errors and SCIMMY's). */
 export function scimErrorAnswer(error: unknown): ScimAnswer {
   if (error instanceof ScimError) return { status: error.status, body: errorBody(error.status, error.message, error.scimType) };
-  if (error instanceof SCIMMY.Types.Error) return { status: Number(error.status), body: errorBody(Number(error.status), error.message, error.scimType) };
+  if (error instanceof SCIMMY.Types.Error)
+    return { status: Number(error.status), body: errorBody(Number(error.status), error.message, error.scimType) };
   if (error instanceof NotFound) return { status: 404, body: errorBody(404, error.message) };
   if (error instanceof Forbidden) return { status: 403, body: errorBody(403, error.message) };
   if (error instanceof Conflict) return { status: 409, body: errorBody(409, error.message) };
@@ -83,13 +106,18 @@ export async function authenticate(authorization: string | undefined): Promise<S
 
 /** RFC 7643 §4.1: a user of the organization as a SCIM User (the chat service's id is both `id` and `userName`). */
 function toScim(user: User) {
-  return new SCIMMY.Schemas.User({ id: user.id, userName: user.id, displayName: displayName(user), name: { formatted: user.name }, active: user.status === 'active' }, 'out', `${SCIM_BASE}/Users`);
+  return new SCIMMY.Schemas.User(
+    { id: user.id, userName: user.id, displayName: displayName(user), name: { formatted: user.name }, active: user.status === 'active' },
+    'out',
+    `${SCIM_BASE}/Users`,
+  );
 }
 
 /** The organization's user `id`, as SCIM sees it: 404 for another organization's or a deleted user (a purged resource). */
 async function userOf(token: ScimToken, id: string): Promise<User> {
   const user = await getUser(id);
-  if (!user || user.organizationId !== token.organizationId || user.status === 'deleted') throw new ScimError(404, `Resource ${id} not found`);
+  if (!user || user.organizationId !== token.organizationId || user.status === 'deleted')
+    throw new ScimError(404, `Resource ${id} not found`);
   return user;
 }
 
@@ -105,7 +133,14 @@ export function parseFilter(filter: string): { userName: string } {
   const [attribute, expression] = only.length === 1 ? only[0]! : [];
   // the whole filter is that one expression: SCIMMY's parser lets a dangling `and` or `or` through
   const whole = /^\s*userName\s+eq\s+"(?:[^"\\]|\\.)*"\s*$/i.test(filter);
-  const ok = whole && typeof attribute === 'string' && attribute.toLowerCase() === 'username' && Array.isArray(expression) && expression.length === 2 && String(expression[0]).toLowerCase() === 'eq' && typeof expression[1] === 'string';
+  const ok =
+    whole &&
+    typeof attribute === 'string' &&
+    attribute.toLowerCase() === 'username' &&
+    Array.isArray(expression) &&
+    expression.length === 2 &&
+    String(expression[0]).toLowerCase() === 'eq' &&
+    typeof expression[1] === 'string';
   if (!ok) throw new ScimError(400, `filter ${JSON.stringify(filter)}: only userName eq "…" is supported`, 'invalidFilter');
   return { userName: expression[1] as string };
 }
@@ -173,8 +208,11 @@ export async function patchUser(token: ScimToken, id: string, body: unknown) {
   const patch = new SCIMMY.Messages.PatchOp(request as any);
   const before = toScim(user);
   const after = ((await patch.apply(before)) ?? before) as Record<string, any>;
-  const changed = Object.keys({ ...before, ...after }).filter((k) => k !== 'meta' && k !== 'active' && JSON.stringify((before as any)[k]) !== JSON.stringify(after[k]));
-  if (changed.length) throw new ScimError(400, `only active can be changed here; ${changed.join(', ')} belong to the chat service`, 'mutability');
+  const changed = Object.keys({ ...before, ...after }).filter(
+    (k) => k !== 'meta' && k !== 'active' && JSON.stringify((before as any)[k]) !== JSON.stringify(after[k]),
+  );
+  if (changed.length)
+    throw new ScimError(400, `only active can be changed here; ${changed.join(', ')} belong to the chat service`, 'mutability');
   const active = after.active as boolean;
   const operationId = active ? await reactivate(token, user) : await deprovision(token, user);
   return { user: toScim((await getUser(id))!), active, ...(operationId ? { operationId } : {}) };
@@ -184,17 +222,24 @@ export async function patchUser(token: ScimToken, id: string, body: unknown) {
 function normaliseActive(body: unknown): unknown {
   if (!body || typeof body !== 'object' || !Array.isArray((body as any).Operations)) return body;
   const b = body as { schemas?: unknown; Operations: any[] };
-  if (!Array.isArray(b.schemas) || !b.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, `a PATCH body names the schema ${PATCH_SCHEMA}`, 'invalidSyntax');
+  if (!Array.isArray(b.schemas) || !b.schemas.includes(PATCH_SCHEMA))
+    throw new ScimError(400, `a PATCH body names the schema ${PATCH_SCHEMA}`, 'invalidSyntax');
   return {
     ...b,
     Operations: b.Operations.map((op, i) => {
       if (!op || typeof op !== 'object') return op;
       // RFC 7644 §3.5.2: a value filter selects values of a multi-valued attribute (SCIMMY would ignore it on `active`)
       if (typeof op.path === 'string' && /^active\s*\[/i.test(op.path)) {
-        throw new ScimError(400, `operation ${i + 1}: active is single-valued; the value filter of path ${JSON.stringify(op.path)} does not apply to it`, 'invalidPath');
+        throw new ScimError(
+          400,
+          `operation ${i + 1}: active is single-valued; the value filter of path ${JSON.stringify(op.path)} does not apply to it`,
+          'invalidPath',
+        );
       }
-      if (typeof op.path === 'string' && op.path.toLowerCase() === 'active') return { ...op, value: booleanOf(op.value, `operation ${i + 1}`) };
-      if (op.path === undefined && op.value && typeof op.value === 'object' && 'active' in op.value) return { ...op, value: { ...op.value, active: booleanOf(op.value.active, `operation ${i + 1}`) } };
+      if (typeof op.path === 'string' && op.path.toLowerCase() === 'active')
+        return { ...op, value: booleanOf(op.value, `operation ${i + 1}`) };
+      if (op.path === undefined && op.value && typeof op.value === 'object' && 'active' in op.value)
+        return { ...op, value: { ...op.value, active: booleanOf(op.value.active, `operation ${i + 1}`) } };
       return op;
     }),
   };
@@ -247,13 +292,17 @@ export async function discovery(kind: 'ServiceProviderConfig' | 'ResourceTypes' 
     if (kind === 'ResourceTypes') return await (id ? new SCIMMY.Resources.ResourceType(id) : new SCIMMY.Resources.ResourceType()).read();
     return await (id ? new SCIMMY.Resources.Schema(id) : new SCIMMY.Resources.Schema()).read();
   } catch (error) {
-    if (error instanceof SCIMMY.Types.Error && Number(error.status) === 404) throw new ScimError(404, `${base}/${kind}/${id}: no such resource`);
+    if (error instanceof SCIMMY.Types.Error && Number(error.status) === 404)
+      throw new ScimError(404, `${base}/${kind}/${id}: no such resource`);
     throw error;
   }
 }
 
 /** X2: each SCIM call, by the organization's token, with its answer's status. */
-export async function recordCall(token: ScimToken | undefined, call: { method: string; path: string; status: number; userId?: string; operationId?: string; error?: string }): Promise<void> {
+export async function recordCall(
+  token: ScimToken | undefined,
+  call: { method: string; path: string; status: number; userId?: string; operationId?: string; error?: string },
+): Promise<void> {
   if (!token) {
     logger.warn('SCIM call refused', call); // no organization to file it under: the function's log
     return;
@@ -265,7 +314,7 @@ export async function recordCall(token: ScimToken | undefined, call: { method: s
 export async function createToken(callerId: string, organizationId: string) {
   const caller = await callerUser(callerId);
   const org = await mustGetOrganization(organizationId);
-  requireAdminOf(caller, org.id, 'only its administrators may create an organization\'s SCIM tokens');
+  requireAdminOf(caller, org.id, "only its administrators may create an organization's SCIM tokens");
   const { token, secret } = await createScimToken(org.id, caller.id);
   await auditScimCall(org.id, { event: 'token-created', tokenId: token.id, by: caller.id });
   return { ...token, token: secret, scimBaseUrl: SCIM_BASE };
@@ -275,7 +324,7 @@ export async function createToken(callerId: string, organizationId: string) {
 export async function listTokens(callerId: string, organizationId: string) {
   const caller = await callerUser(callerId);
   const org = await mustGetOrganization(organizationId);
-  requireAdminOf(caller, org.id, 'only its administrators may read an organization\'s SCIM tokens');
+  requireAdminOf(caller, org.id, "only its administrators may read an organization's SCIM tokens");
   const [tokens, calls] = await Promise.all([listScimTokens(org.id), readScimAudit(org.id)]);
   return { organizationId: org.id, tokens, calls };
 }
@@ -284,7 +333,7 @@ export async function listTokens(callerId: string, organizationId: string) {
 export async function revokeToken(callerId: string, organizationId: string, tokenId: string) {
   const caller = await callerUser(callerId);
   const org = await mustGetOrganization(organizationId);
-  requireAdminOf(caller, org.id, 'only its administrators may revoke an organization\'s SCIM tokens');
+  requireAdminOf(caller, org.id, "only its administrators may revoke an organization's SCIM tokens");
   const token = await revokeScimToken(org.id, tokenId, caller.id);
   if (!token) throw new NotFound(`organization ${org.id} has no SCIM token ${tokenId}`);
   await auditScimCall(org.id, { event: 'token-revoked', tokenId, by: caller.id });

@@ -17,7 +17,7 @@ export async function requireSuccessor(user: User, successorId: string | undefin
   if (successor.id === user.id) throw refuse(`the successor must be another user than ${user.id}`);
   if (successor.status !== 'active') throw refuse(`user ${successor.id} is ${successor.status}, not an active member`);
   if (!user.organizationId || successor.organizationId !== user.organizationId) {
-    throw refuse(`user ${successor.id} is not a member of ${user.organizationId ?? 'the user\'s organization'}`);
+    throw refuse(`user ${successor.id} is not a member of ${user.organizationId ?? "the user's organization"}`);
   }
   const [lock] = await getLocks([successor.id]);
   if (lock) throw refuse(`user ${successor.id} is the subject of another operation (${lock.operationId})`);

@@ -2,7 +2,17 @@ import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound } from '../shared/errors.js';
 import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
-import { audit, getOperation, listOrganizationOperations, newOperationId, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
+import {
+  audit,
+  getOperation,
+  listOrganizationOperations,
+  newOperationId,
+  now,
+  planIdFor,
+  releaseLock,
+  type OperationError,
+  type OperationRecord,
+} from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
 import { leftUndone } from './resume.js';
 import { getOrganization, getUser } from '../store/table.js';
@@ -25,10 +35,17 @@ export async function previewTransfer(callerId: string, userId: string, destinat
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   const destination = await mustGetOrganization(destinationOrganizationId);
-  requireAdminOf(caller, user.organizationId, 'only an administrator of the user\'s organization may preview its transfer');
+  requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may preview its transfer");
   await assertTransferEligible(user, destination);
   const successor = await requireSuccessor(user, successorId); // X3
-  const header = { operation: 'transfer' as const, userId, destinationOrganizationId, requestedBy: caller.id, organizationId: user.organizationId!, ...(successor ? { successorId: successor.id } : {}) };
+  const header = {
+    operation: 'transfer' as const,
+    userId,
+    destinationOrganizationId,
+    requestedBy: caller.id,
+    organizationId: user.organizationId!,
+    ...(successor ? { successorId: successor.id } : {}),
+  };
   let plan: ComputedPlan;
   try {
     plan = await computeTransferPlan(user, destination, successor, requestBudget());
@@ -40,7 +57,13 @@ export async function previewTransfer(callerId: string, userId: string, destinat
 }
 
 /** T3: an administrator of the source organization requests the transfer. Nothing changes before approval. */
-export async function requestTransfer(callerId: string, userId: string, destinationOrganizationId: string, previewId?: string, options: { successorId?: string; export?: boolean } = {}) {
+export async function requestTransfer(
+  callerId: string,
+  userId: string,
+  destinationOrganizationId: string,
+  previewId?: string,
+  options: { successorId?: string; export?: boolean } = {},
+) {
   const caller = await callerUser(callerId);
   const user = await mustGetUser(userId);
   const destination = await mustGetOrganization(destinationOrganizationId);
@@ -97,7 +120,10 @@ export async function approveTransfer(callerId: string, id: string) {
   const destination = await mustGetOrganization(op.destinationOrganizationId!);
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
-  let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = { planId: op.planId!, plans: op.plans ?? 1 };
+  let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = {
+    planId: op.planId!,
+    plans: op.plans ?? 1,
+  };
   const unchanged = await stillCurrent(op.planId, op.id); // no run changed what it read since the request: the same plan, not read again
   if (!unchanged) {
     const { entries, organizations, readAt } = await computeTransferPlan(user, destination, await successorOf(op));
@@ -110,7 +136,10 @@ export async function approveTransfer(callerId: string, id: string) {
       }
     }
     const plans = (op.plans ?? 0) + 1;
-    const stored = await storePlan({ id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, organizations, readAt }, entries);
+    const stored = await storePlan(
+      { id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, organizations, readAt },
+      entries,
+    );
     plan = { planId: stored.header.id, plans, view: stored.view };
   }
   await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3', replanned: !unchanged });
@@ -140,11 +169,15 @@ export async function clearTransferMarkers(op: OperationRecord): Promise<void> {
 }
 
 /** Transfers not yet run into this organization: awaiting approval or a seat (B1 cancels them). */
-export const incomingTransfers = (organizationId: string) => markedTransfers(organizationId, 'incoming', ['awaiting-approval', 'awaiting-seat']);
+export const incomingTransfers = (organizationId: string) =>
+  markedTransfers(organizationId, 'incoming', ['awaiting-approval', 'awaiting-seat']);
 
 /** Transfers not yet run (awaiting approval or a seat) that involve this organization, on either side (B3). */
 export const pendingTransfers = async (organizationId: string) => {
-  const [incoming, outgoing] = await Promise.all([incomingTransfers(organizationId), markedTransfers(organizationId, 'outgoing', ['awaiting-approval', 'awaiting-seat'])]);
+  const [incoming, outgoing] = await Promise.all([
+    incomingTransfers(organizationId),
+    markedTransfers(organizationId, 'outgoing', ['awaiting-approval', 'awaiting-seat']),
+  ]);
   return [...new Map([...incoming, ...outgoing].map((op) => [op.id, op])).values()];
 };
 
@@ -185,22 +218,34 @@ async function cancel(op: OperationRecord, by: string, error?: OperationError, c
   await releaseLock(op.userId, op.id);
   // X2: a failed transfer's undone rest stays undone (O2); the trail says what, by kind and rule
   const left = op.status === 'failed' ? await leftUndone(op) : undefined;
-  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: op.status === 'failed' ? 'O2' : 'T3' }), ...cause, ...(left ? { left } : {}) });
+  await audit(op.id, {
+    event: 'cancelled',
+    by,
+    ...(error ?? { rule: op.status === 'failed' ? 'O2' : 'T3' }),
+    ...cause,
+    ...(left ? { left } : {}),
+  });
   return cancelled;
 }
 
 /** B1, B3 and other system cancellations: cancelled with the reason (and the billing event that caused it, X2), lock released. */
-export const cancelBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
+export const cancelBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) =>
+  cancel(op, 'system', error, cause);
 
 /** B1, O2: a failed transfer into an organization whose contract is cancelled can never be resumed into it: cancelled (failed → cancelled), lock released. */
-export const cancelFailedBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) => cancel(op, 'system', error, cause);
+export const cancelFailedBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) =>
+  cancel(op, 'system', error, cause);
 
 /** Failed transfers into this organization (B1 cancels them: O2 would otherwise let them resume into it). */
 export async function failedIncomingTransfers(organizationId: string): Promise<OperationRecord[]> {
   const found: OperationRecord[] = [];
   let after: string | undefined;
   do {
-    const page = await listOrganizationOperations(organizationId, 'incoming', { statuses: ['failed'], limit: 100, ...(after ? { after } : {}) });
+    const page = await listOrganizationOperations(organizationId, 'incoming', {
+      statuses: ['failed'],
+      limit: 100,
+      ...(after ? { after } : {}),
+    });
     found.push(...page.operations.filter((op) => op.destinationOrganizationId === organizationId));
     after = page.next;
   } while (after);

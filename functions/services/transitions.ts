@@ -1,4 +1,13 @@
-import { actorRefusal, premiseViolation, successorOrganizationOf, resumeWindowRefusal, statusRefusal, transitionFor, type PremiseFacts, type TransitionName } from '../domain/lifecycle/operation.js';
+import {
+  actorRefusal,
+  premiseViolation,
+  successorOrganizationOf,
+  resumeWindowRefusal,
+  statusRefusal,
+  transitionFor,
+  type PremiseFacts,
+  type TransitionName,
+} from '../domain/lifecycle/operation.js';
 import type { User } from '../domain/model.js';
 import { now, nowMs } from '../shared/clock.js';
 import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
@@ -40,7 +49,11 @@ export async function move(
 export async function create(
   op: OperationRecord,
   name: 'request' | 'request-deletion' | 'schedule' | 'request-planning',
-  options: { with?: readonly WithTransition[]; entries?: readonly PlanEntry[]; then?: { name: TransitionName; set: Partial<OperationRecord> } } = {},
+  options: {
+    with?: readonly WithTransition[];
+    entries?: readonly PlanEntry[];
+    then?: { name: TransitionName; set: Partial<OperationRecord> };
+  } = {},
 ): Promise<OperationRecord> {
   const rule = transitionFor(name, op);
   if (rule.to !== op.status) throw new Error(`${name} creates a ${op.operation} ${rule.to}, not ${op.status}`);

@@ -4,7 +4,16 @@ import type { Operation } from '../domain/impact.js';
 import { Conflict, ImpactChanged, Ineligible, InvalidRequest, NotFound } from '../shared/errors.js';
 import { auditOf, type OperationRecord } from '../store/operations.js';
 import { readNames, type NamedIds, type Names } from '../store/directory.js';
-import { readPlanHeader, readPlanHeaders, readPlanPages, readPlanWithFirstPage, writePlan, type PlanEntry, type PlanHeader, type SummaryRow } from '../store/plans.js';
+import {
+  readPlanHeader,
+  readPlanHeaders,
+  readPlanPages,
+  readPlanWithFirstPage,
+  writePlan,
+  type PlanEntry,
+  type PlanHeader,
+  type SummaryRow,
+} from '../store/plans.js';
 import { progressOf, readApplied, readAppliedAll, readExported, readExportedAll, type Applied, type Exported } from './progress.js';
 
 /** A saved preview is kept this long (CONTRACT.md). */
@@ -42,7 +51,8 @@ export async function effectsPage(planId: string | undefined, cursor: string | u
     if (page === 0) return { effects: [], names: await namesOf([]) };
     throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
   }
-  if (!Number.isInteger(page) || page >= Math.max(1, header.pages.length)) throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
+  if (!Number.isInteger(page) || page >= Math.max(1, header.pages.length))
+    throw new InvalidRequest('cursor: names no page of this impact', 'cursor');
   if (header.pages.length === 0) return { effects: [], names: await namesOf([]) };
   const [entries] = await readPlanPages(header.id, [page]);
   return { effects: entries!.map((e) => e.effect), ...cursorFor(header, page + 1), names: await namesOf(entries!) };
@@ -52,7 +62,9 @@ export async function effectsPage(planId: string | undefined, cursor: string | u
 export async function namesOf(entries: readonly PlanEntry[]): Promise<Names> {
   const ids: NamedIds = { users: new Set(), chats: new Set(), organizations: new Set(), files: new Map(), tasks: new Map() };
   for (const { effect, chatId } of entries) {
-    const e = effect as Partial<Record<'userId' | 'chatId' | 'fromOrganizationId' | 'toOrganizationId' | 'organizationId' | 'fileId' | 'taskId', string>> & { userIds?: string[] };
+    const e = effect as Partial<
+      Record<'userId' | 'chatId' | 'fromOrganizationId' | 'toOrganizationId' | 'organizationId' | 'fileId' | 'taskId', string>
+    > & { userIds?: string[] };
     for (const u of [e.userId, ...(e.userIds ?? [])]) if (u) ids.users.add(u);
     for (const o of [e.fromOrganizationId, e.toOrganizationId, e.organizationId]) if (o) ids.organizations.add(o);
     if (e.chatId) ids.chats.add(e.chatId);
@@ -74,7 +86,12 @@ export function impactSummary(header: PlanHeader | undefined, fallback: { operat
  * impact already at hand; `applied` the counts of the current run (absent: none read, as when just requested);
  * `exported` the export's counts (X4: the Export phase).
  */
-export async function operationView(op: OperationRecord, shown?: { summary: SummaryRow[] }, applied?: Applied, exported?: Exported): Promise<Record<string, unknown>> {
+export async function operationView(
+  op: OperationRecord,
+  shown?: { summary: SummaryRow[] },
+  applied?: Applied,
+  exported?: Exported,
+): Promise<Record<string, unknown>> {
   // CONTRACT.md `planning`: no impact until the plan computed in the background is stored
   if (op.status === 'planning') return planningView(op);
   const impact = shown ?? (await readImpactView(op.planId, op));
@@ -101,9 +118,10 @@ export async function operationView(op: OperationRecord, shown?: { summary: Summ
 
 /** An operation whose plan is being computed (CONTRACT.md `planning`): its shape, `impact` null, nothing applied. */
 function planningView(op: OperationRecord): Record<string, unknown> {
-  const sides = op.operation === 'transfer'
-    ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId }
-    : { organizationId: op.organizationId };
+  const sides =
+    op.operation === 'transfer'
+      ? { sourceOrganizationId: op.sourceOrganizationId, destinationOrganizationId: op.destinationOrganizationId }
+      : { organizationId: op.organizationId };
   return {
     id: op.id,
     userId: op.userId,
@@ -127,8 +145,14 @@ export async function operationViewWithProgress(op: OperationRecord) {
 
 /** A page of operations in the lists' form: each impact summed up, progress read for those running or failed. */
 export async function operationsView(ops: readonly OperationRecord[]) {
-  const [headers, applied, exported] = await Promise.all([readPlanHeaders(ops.flatMap((op) => (op.planId ? [op.planId] : []))), readAppliedAll(ops), readExportedAll(ops)]);
-  return Promise.all(ops.map((op, i) => operationView(op, impactSummary(op.planId ? headers.get(op.planId) : undefined, op), applied[i], exported[i])));
+  const [headers, applied, exported] = await Promise.all([
+    readPlanHeaders(ops.flatMap((op) => (op.planId ? [op.planId] : []))),
+    readAppliedAll(ops),
+    readExportedAll(ops),
+  ]);
+  return Promise.all(
+    ops.map((op, i) => operationView(op, impactSummary(op.planId ? headers.get(op.planId) : undefined, op), applied[i], exported[i])),
+  );
 }
 
 /** A stored plan's Impact, with its first page of effects (the entries it was stored from). */
@@ -166,7 +190,18 @@ export async function checkPreview(previewId: string, what: PreviewedWhat, finge
     assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
   } catch (error) {
     // X2: the refusal is kept with the preview (no operation was created)
-    await auditOf({ previewId }, { event: 'refused', by: what.by, code: 'impact-changed', rule: 'X1', operation: what.operation, userId: what.userId, message: (error as Error).message });
+    await auditOf(
+      { previewId },
+      {
+        event: 'refused',
+        by: what.by,
+        code: 'impact-changed',
+        rule: 'X1',
+        operation: what.operation,
+        userId: what.userId,
+        message: (error as Error).message,
+      },
+    );
     throw error;
   }
   return preview;
@@ -177,10 +212,18 @@ type PreviewedWhat = { operation: Operation; userId: string; destinationOrganiza
 /** The saved preview a request names: of this operation on this user (400 otherwise), and complete (409 while planning). */
 export async function previewOf(previewId: string, what: PreviewedWhat): Promise<PlanHeader> {
   const preview = await savedPreview(previewId);
-  if (preview.operation !== what.operation || preview.userId !== what.userId || (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId) {
-    throw new InvalidRequest(`previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`, 'previewId');
+  if (
+    preview.operation !== what.operation ||
+    preview.userId !== what.userId ||
+    (preview.destinationOrganizationId ?? undefined) !== what.destinationOrganizationId
+  ) {
+    throw new InvalidRequest(
+      `previewId: preview ${previewId} is of another operation (${preview.operation} of ${preview.userId}${preview.destinationOrganizationId ? ` to ${preview.destinationOrganizationId}` : ''})`,
+      'previewId',
+    );
   }
-  if (pendingPreviewAnswer(preview)) throw new Conflict(`preview ${previewId} is still being planned: request again once GET /previews/${previewId} answers 200`);
+  if (pendingPreviewAnswer(preview))
+    throw new Conflict(`preview ${previewId} is still being planned: request again once GET /previews/${previewId} answers 200`);
   return preview;
 }
 
@@ -197,5 +240,8 @@ export function pendingPreviewAnswer(header: PlanHeader): { id: string; status: 
 }
 
 export function assertSamePlan(expected: string, now: string, previewId: string): void {
-  if (expected !== now) throw new ImpactChanged(`X1: the data changed since preview ${previewId}; its plan no longer matches the current data, so nothing was done`);
+  if (expected !== now)
+    throw new ImpactChanged(
+      `X1: the data changed since preview ${previewId}; its plan no longer matches the current data, so nothing was done`,
+    );
 }

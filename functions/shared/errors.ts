@@ -6,7 +6,10 @@ import type { Reason } from '../domain/eligibility.js';
  */
 export class InvalidRequest extends Error {
   override name = 'InvalidRequest';
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(message);
   }
 }

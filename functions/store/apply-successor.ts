@@ -21,11 +21,14 @@ export interface Succession {
 const CHATS_PER_TRANSACTION = 49;
 const IN_FLIGHT = 4;
 
-const joins = (entries: readonly PlanEntry[]) => entries.filter((e): e is PlanEntry & { effect: EffectOf<'chat-joined'> } => e.effect.kind === 'chat-joined');
+const joins = (entries: readonly PlanEntry[]) =>
+  entries.filter((e): e is PlanEntry & { effect: EffectOf<'chat-joined'> } => e.effect.kind === 'chat-joined');
 
 /** The run-time premise of X3 and O1, as the transaction checks it: the successor is still an active member of the organization. */
 export const successorGone = (s: Succession) =>
-  new Ineligible([{ rule: 'X3', message: `the successor ${s.successorId} is no longer an active member of ${s.organizationId}; nothing more is changed` }]);
+  new Ineligible([
+    { rule: 'X3', message: `the successor ${s.successorId} is no longer an active member of ${s.organizationId}; nothing more is changed` },
+  ]);
 
 /**
  * X3: the successor joins each chat and the user leaves it in the same transaction, so no moment exists in which the
@@ -36,7 +39,7 @@ export const successorGone = (s: Succession) =>
 export async function applyChatsJoined(entries: readonly PlanEntry[], succession: Succession | undefined): Promise<void> {
   const joined = joins(entries);
   if (joined.length === 0) return;
-  if (!succession) throw new Error('chat-joined effects need the operation\'s successor (X3)');
+  if (!succession) throw new Error("chat-joined effects need the operation's successor (X3)");
   await inParallel(chunk(joined, CHATS_PER_TRANSACTION), IN_FLIGHT, async (batch) => {
     try {
       await transactWrite([
@@ -69,6 +72,8 @@ export async function applyTasksReassigned(entries: readonly PlanEntry[]): Promi
   await batchUpdate(
     entries
       .filter((e): e is PlanEntry & { effect: EffectOf<'task-reassigned'> } => e.effect.kind === 'task-reassigned' && Boolean(e.chatId))
-      .map(({ effect, chatId }) => update('"assigneeId" = ?, "GSI1PK" = ?', [effect.userId, keys.userAssigned(effect.userId)], keys.task(chatId!, effect.taskId))),
+      .map(({ effect, chatId }) =>
+        update('"assigneeId" = ?, "GSI1PK" = ?', [effect.userId, keys.userAssigned(effect.userId)], keys.task(chatId!, effect.taskId)),
+      ),
   );
 }

@@ -80,9 +80,14 @@ export async function applyMembership(entries: readonly PlanEntry[], operation?:
     if (conditionFailed(error, 1)) {
       throw new NoFreeSeat(`organization ${move.toOrganizationId} has no free seat`);
     }
-    if (conditionFailed(error, 0)) throw new Ineligible([{ rule: 'O1', message: `user ${move.userId} is no longer an active member of ${move.fromOrganizationId}` }]);
-    if (conditionFailed(error, 2)) throw new Ineligible([{ rule: 'B1', message: `the contract of ${move.fromOrganizationId} is being cancelled: its members are being deleted` }]);
-    if (operation && conditionFailed(error, 3)) throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
+    if (conditionFailed(error, 0))
+      throw new Ineligible([{ rule: 'O1', message: `user ${move.userId} is no longer an active member of ${move.fromOrganizationId}` }]);
+    if (conditionFailed(error, 2))
+      throw new Ineligible([
+        { rule: 'B1', message: `the contract of ${move.fromOrganizationId} is being cancelled: its members are being deleted` },
+      ]);
+    if (operation && conditionFailed(error, 3))
+      throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
     throw error;
   }
 }
@@ -124,7 +129,12 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
     if (!user || user.status === 'deleted') continue; // applied already
     // O1: only a member of the operation's organization is deleted (a user who moved out meanwhile stays)
     if (operation?.organizationId && user.organizationId !== operation.organizationId) {
-      throw new Ineligible([{ rule: 'O1', message: `user ${user.id} is no longer a member of ${operation.organizationId} (now of ${user.organizationId ?? 'none'})` }]);
+      throw new Ineligible([
+        {
+          rule: 'O1',
+          message: `user ${user.id} is no longer a member of ${operation.organizationId} (now of ${user.organizationId ?? 'none'})`,
+        },
+      ]);
     }
     // D7: a suspended user (purged after its grace period) stopped counting as an administrator when suspended
     const countsAsAdmin = user.orgAdmin && user.status === 'active';
@@ -137,7 +147,15 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
           // O1: still a member of the organization it was planned in (a move meanwhile fails the condition)
           ConditionExpression: `#status IN (:active, :suspended)${user.organizationId ? ' AND organizationId = :org' : ''}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':deleted': 'deleted', ':active': 'active', ':suspended': 'suspended', ':at': deletedAt, ':null': null, ':false': false, ...(user.organizationId ? { ':org': user.organizationId } : {}) },
+          ExpressionAttributeValues: {
+            ':deleted': 'deleted',
+            ':active': 'active',
+            ':suspended': 'suspended',
+            ':at': deletedAt,
+            ':null': null,
+            ':false': false,
+            ...(user.organizationId ? { ':org': user.organizationId } : {}),
+          },
         },
       },
     ];
@@ -156,8 +174,10 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
     try {
       await transactWrite(items);
     } catch (error) {
-      if (conditionFailed(error, 0)) throw new Ineligible([{ rule: 'O1', message: `user ${user.id} changed while it was being deleted; nothing more is changed` }]);
-      if (operation && conditionFailed(error, items.length - 1)) throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
+      if (conditionFailed(error, 0))
+        throw new Ineligible([{ rule: 'O1', message: `user ${user.id} changed while it was being deleted; nothing more is changed` }]);
+      if (operation && conditionFailed(error, items.length - 1))
+        throw new Ineligible([{ rule: 'O1', message: `operation ${operation.id} is no longer running` }]);
       if (countsAsAdmin && conditionFailed(error, 1)) {
         throw new Ineligible([{ rule: 'D1', message: `user ${user.id} is the last administrator of ${user.organizationId}` }]);
       }
@@ -172,10 +192,17 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
  */
 export async function applyMembersDeleted(entries: readonly PlanEntry[], deletedAt: string, organizationId?: string): Promise<void> {
   // D7: suspended members too (B1 ignores grace periods); O3: only while the member is still in the run's organization
-  const condition: [string, ...unknown[]] = organizationId ? ['"status" <> ? AND "organizationId" = ?', 'deleted', organizationId] : ['"status" <> ?', 'deleted'];
+  const condition: [string, ...unknown[]] = organizationId
+    ? ['"status" <> ? AND "organizationId" = ?', 'deleted', organizationId]
+    : ['"status" <> ?', 'deleted'];
   await batchUpdate(
     ofKind(entries, 'user-deleted').map(({ effect }) =>
-      update('"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?', ['deleted', deletedAt, null, false], keys.user(effect.userId), condition),
+      update(
+        '"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?',
+        ['deleted', deletedAt, null, false],
+        keys.user(effect.userId),
+        condition,
+      ),
     ),
   );
 }
@@ -184,19 +211,30 @@ export async function applyMembersDeleted(entries: readonly PlanEntry[], deleted
 export async function applyContactsRemoved(entries: readonly PlanEntry[]): Promise<void> {
   await batchWrite(
     tableName(),
-    ofKind(entries, 'contact-removed').flatMap(({ effect: { userIds: [a, b] } }) => [del(keys.contact(a, b)), del(keys.contact(b, a))]),
+    ofKind(entries, 'contact-removed').flatMap(
+      ({
+        effect: {
+          userIds: [a, b],
+        },
+      }) => [del(keys.contact(a, b)), del(keys.contact(b, a))],
+    ),
   );
 }
 
 /** G1: the member is removed from the member list; past posts stay. */
 export async function applyChatsLeft(entries: readonly PlanEntry[]): Promise<void> {
-  await batchWrite(tableName(), ofKind(entries, 'chat-left').map(({ effect }) => del(keys.member(effect.chatId, effect.userId))));
+  await batchWrite(
+    tableName(),
+    ofKind(entries, 'chat-left').map(({ effect }) => del(keys.member(effect.chatId, effect.userId))),
+  );
 }
 
 /** D5, G2: every remaining member becomes an administrator (a member who left meanwhile is not brought back). */
 export async function applyAdminsGranted(effects: readonly Pick<PlanEntry, 'effect'>[]): Promise<void> {
   await batchUpdate(
-    ofKind(effects as PlanEntry[], 'admin-granted').flatMap(({ effect }) => effect.userIds.map((userId) => update('"role" = ?', ['admin'], keys.member(effect.chatId, userId)))),
+    ofKind(effects as PlanEntry[], 'admin-granted').flatMap(({ effect }) =>
+      effect.userIds.map((userId) => update('"role" = ?', ['admin'], keys.member(effect.chatId, userId))),
+    ),
   );
 }
 
@@ -223,10 +261,15 @@ export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effec
       ProjectionExpression: 'PK, SK, id, chatId',
     }),
   );
-  const items = partitions.flatMap((p, n) => p.map((i: Record<string, any>): Record<string, any> => ({ ...i, chatId: i.chatId ?? chatIds[n] }))).filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')));
+  const items = partitions
+    .flatMap((p, n) => p.map((i: Record<string, any>): Record<string, any> => ({ ...i, chatId: i.chatId ?? chatIds[n] })))
+    .filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')));
   const objects = items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => fileObjectKey(i.chatId, i.id));
   await deleteObjects(bucketName(), objects);
-  await batchWrite(tableName(), items.map((i) => del({ PK: i.PK, SK: i.SK })));
+  await batchWrite(
+    tableName(),
+    items.map((i) => del({ PK: i.PK, SK: i.SK })),
+  );
 }
 
 /** D6 (and tasks of deleted chats). */
@@ -242,8 +285,14 @@ export async function applyTasksDeleted(entries: readonly PlanEntry[]): Promise<
 /** F1, F2, F3, F4: bytes are removed from the bucket first, then the records, so no record outlives its bytes unnoticed. */
 export async function applyFilesDeleted(entries: readonly PlanEntry[]): Promise<void> {
   const files = ofKind(entries, 'file-deleted').filter((s) => s.chatId);
-  await deleteObjects(bucketName(), files.map(({ effect, chatId }) => fileObjectKey(chatId!, effect.fileId)));
-  await batchWrite(tableName(), files.map(({ effect, chatId }) => del(keys.file(chatId!, effect.fileId))));
+  await deleteObjects(
+    bucketName(),
+    files.map(({ effect, chatId }) => fileObjectKey(chatId!, effect.fileId)),
+  );
+  await batchWrite(
+    tableName(),
+    files.map(({ effect, chatId }) => del(keys.file(chatId!, effect.fileId))),
+  );
 }
 
 /** F1: the file stays, owned by the organization (and indexed as the organization's, F3). */
@@ -251,7 +300,13 @@ export async function applyFilesHandedOver(entries: readonly PlanEntry[]): Promi
   await batchUpdate(
     ofKind(entries, 'file-handed-over')
       .filter((s) => s.chatId)
-      .map(({ effect, chatId }) => update('"ownerOrganizationId" = ?, "GSI1PK" = ?', [effect.organizationId, keys.orgFiles(effect.organizationId)], keys.file(chatId!, effect.fileId))),
+      .map(({ effect, chatId }) =>
+        update(
+          '"ownerOrganizationId" = ?, "GSI1PK" = ?',
+          [effect.organizationId, keys.orgFiles(effect.organizationId)],
+          keys.file(chatId!, effect.fileId),
+        ),
+      ),
   );
 }
 
@@ -273,7 +328,8 @@ export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => 
 export const APPLIERS: Record<Effect['kind'], Applier> = {
   'membership-changed': (e, { operation }) => applyMembership(e, operation),
   'security-changed': async () => {}, // applied with membership-changed, in the same transaction (T6)
-  'user-deleted': (e, { at, bulk, operation, organizationId }) => (bulk ? applyMembersDeleted(e, at, organizationId) : applyUserDeleted(e, at, operation)),
+  'user-deleted': (e, { at, bulk, operation, organizationId }) =>
+    bulk ? applyMembersDeleted(e, at, organizationId) : applyUserDeleted(e, at, operation),
   'api-token-revoked': async () => {}, // applied with user-deleted (D2) or membership-changed (T9), in the same write
   'contact-removed': (e) => applyContactsRemoved(e),
   // X3: a chat the successor joins is left in the join's own transaction

@@ -34,7 +34,8 @@ export const del = (key: Key): WriteRequest => ({ DeleteRequest: { Key: key } })
  */
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'SlowDown']);
 export const isThrottling = (error: unknown): boolean =>
-  THROTTLING.has((error as Error | undefined)?.name ?? '') || (error as { $retryable?: { throttling?: boolean } } | undefined)?.$retryable?.throttling === true;
+  THROTTLING.has((error as Error | undefined)?.name ?? '') ||
+  (error as { $retryable?: { throttling?: boolean } } | undefined)?.$retryable?.throttling === true;
 
 /** Sends one request, retrying it with backoff while it is throttled, at most MAX_ATTEMPTS times in all. */
 export async function absorbingThrottling<T>(send: () => Promise<T>): Promise<T> {
@@ -82,7 +83,8 @@ export async function batchWrite(tableName: string, requests: readonly WriteRequ
   await inParallel(chunk(requests, BATCH_WRITE_LIMIT), IN_FLIGHT, async (batch) => {
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} writes to ${tableName} still unprocessed after ${MAX_ATTEMPTS} attempts`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new IncompleteBatch(`${pending.length} writes to ${tableName} still unprocessed after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
       const out = await absorbingThrottling(() => ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as any } })));
       pending = (out.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
@@ -103,7 +105,9 @@ export async function transactWrite(items: NonNullable<TransactWriteCommandInput
     } catch (error) {
       const codes = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None') : [];
       const onlyConflicts = codes.includes('TransactionConflict') && codes.every((c) => c === 'TransactionConflict' || c === 'None');
-      const throttled = isThrottling(error) || (codes.includes('ThrottlingError') && codes.every((c) => c === 'ThrottlingError' || c === 'TransactionConflict' || c === 'None'));
+      const throttled =
+        isThrottling(error) ||
+        (codes.includes('ThrottlingError') && codes.every((c) => c === 'ThrottlingError' || c === 'TransactionConflict' || c === 'None'));
       if (!(onlyConflicts || throttled) || attempt + 1 >= MAX_ATTEMPTS) throw error;
       await backoff(attempt + 1);
     }
@@ -189,7 +193,13 @@ export interface Statement {
   Parameters: unknown[];
 }
 const BATCH_STATEMENT_LIMIT = 25;
-const RETRYABLE_STATEMENT_CODES = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded', 'InternalServerError', 'TransactionConflict']);
+const RETRYABLE_STATEMENT_CODES = new Set([
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'TransactionConflict',
+]);
 
 /**
  * Conditional updates in batches of 25 (BatchExecuteStatement): each statement succeeds or fails alone. A failed
@@ -226,7 +236,8 @@ export async function deleteObjects(bucket: string, keysToDelete: readonly strin
   await inParallel(chunk([...new Set(keysToDelete)], DELETE_OBJECTS_LIMIT), 4, async (batch) => {
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} objects in ${bucket} still not deleted after ${MAX_ATTEMPTS} attempts`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new IncompleteBatch(`${pending.length} objects in ${bucket} still not deleted after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
       const out = await absorbingThrottling(() =>
         s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true } })),

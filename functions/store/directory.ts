@@ -20,13 +20,19 @@ export interface MemberRow {
   status: User['status'];
 }
 
-const MEMBER_ATTRIBUTES = { ProjectionExpression: 'id, #name, orgAdmin, #status, deletedAt', ExpressionAttributeNames: { '#name': 'name', '#status': 'status' } };
+const MEMBER_ATTRIBUTES = {
+  ProjectionExpression: 'id, #name, orgAdmin, #status, deletedAt',
+  ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
+};
 
 /**
  * An organization's members (deleted ones too, with their D2 names), by user id. `q` keeps those whose id or shown
  * name contains it, ignoring case: a search reads the members index on (1 MB a request) until the page is full.
  */
-export async function listMembers(organizationId: string, options: { q?: string; after?: string; limit: number }): Promise<{ members: MemberRow[]; next?: string }> {
+export async function listMembers(
+  organizationId: string,
+  options: { q?: string; after?: string; limit: number },
+): Promise<{ members: MemberRow[]; next?: string }> {
   const q = options.q?.toLowerCase();
   const { values, last } = await filteredPage<MemberRow>(
     {
@@ -41,7 +47,13 @@ export async function listMembers(organizationId: string, options: { q?: string;
     (items) =>
       items.flatMap((item): [Record<string, any>, MemberRow][] => {
         const user = toUser(item);
-        const row: MemberRow = { userId: user.id, displayName: displayName(user), name: user.name, role: user.orgAdmin ? 'admin' : 'member', status: user.status };
+        const row: MemberRow = {
+          userId: user.id,
+          displayName: displayName(user),
+          name: user.name,
+          role: user.orgAdmin ? 'admin' : 'member',
+          status: user.status,
+        };
         return !q || row.userId.toLowerCase().includes(q) || row.displayName.toLowerCase().includes(q) ? [[item, row]] : [];
       }),
     q ? Number.POSITIVE_INFINITY : undefined,
@@ -56,7 +68,10 @@ export interface OrganizationRow {
 }
 
 /** Every organization, by id. */
-export async function listOrganizations(options: { after?: string; limit: number }): Promise<{ organizations: OrganizationRow[]; next?: string }> {
+export async function listOrganizations(options: {
+  after?: string;
+  limit: number;
+}): Promise<{ organizations: OrganizationRow[]; next?: string }> {
   const { values, last } = await filteredPage<OrganizationRow>(
     {
       TableName: tableName(),
@@ -125,17 +140,33 @@ export async function readNames(ids: NamedIds): Promise<Names> {
     else if (item.type === 'org') names.organizations[item.id] = { name: item.name };
     else if (item.type === 'file') {
       const owner = item.ownerOrganizationId ? { ownerOrganizationId: item.ownerOrganizationId as string } : {};
-      names.files[item.id] = { name: item.name, ...(item.uploaderId ? { uploaderId: item.uploaderId } : {}), size: Number(item.size ?? 0), ...owner };
-    }
-    else if (item.type === 'task') names.tasks[item.id] = { title: item.body ?? '' };
+      names.files[item.id] = {
+        name: item.name,
+        ...(item.uploaderId ? { uploaderId: item.uploaderId } : {}),
+        size: Number(item.size ?? 0),
+        ...owner,
+      };
+    } else if (item.type === 'task') names.tasks[item.id] = { title: item.body ?? '' };
   }
   // a direct chat has no name: its members (one Query each), and they and the files' uploaders named in a second read
-  const direct = Object.entries(names.chats).filter(([, c]) => c.type === 'direct').map(([id]) => id);
+  const direct = Object.entries(names.chats)
+    .filter(([, c]) => c.type === 'direct')
+    .map(([id]) => id);
   await inParallel(direct, NAME_READS_IN_FLIGHT, async (chatId) => {
-    const members = await queryAll<Record<string, any>>({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)', ExpressionAttributeValues: { ':pk': keys.chat(chatId).PK, ':m': 'MEMBER#' }, ProjectionExpression: 'userId' });
+    const members = await queryAll<Record<string, any>>({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :m)',
+      ExpressionAttributeValues: { ':pk': keys.chat(chatId).PK, ':m': 'MEMBER#' },
+      ProjectionExpression: 'userId',
+    });
     names.chats[chatId]!.members = members.map((m) => m.userId as string).sort();
   });
-  const more = new Set([...Object.values(names.chats).flatMap((c) => c.members ?? []), ...Object.values(names.files).flatMap((f) => (f.uploaderId ? [f.uploaderId] : []))].filter((u) => !names.users[u]));
+  const more = new Set(
+    [
+      ...Object.values(names.chats).flatMap((c) => c.members ?? []),
+      ...Object.values(names.files).flatMap((f) => (f.uploaderId ? [f.uploaderId] : [])),
+    ].filter((u) => !names.users[u]),
+  );
   const people = await batchGet([...more].map(keys.user), NAME_READS_IN_FLIGHT);
   for (const item of people) if (item.type === 'user') addUser(item);
   return names;

@@ -19,7 +19,8 @@ export interface BusEntry {
 }
 
 /** An entry's size as EventBridge counts it (UTF-8 bytes of Source, DetailType, Detail and the bus name). */
-export const entrySize = (e: BusEntry, busName: string) => Buffer.byteLength(e.source) + Buffer.byteLength(e.detailType) + Buffer.byteLength(JSON.stringify(e.detail)) + Buffer.byteLength(busName);
+export const entrySize = (e: BusEntry, busName: string) =>
+  Buffer.byteLength(e.source) + Buffer.byteLength(e.detailType) + Buffer.byteLength(JSON.stringify(e.detail)) + Buffer.byteLength(busName);
 
 /** The PutEvents requests for `entries`, in order: at most 10 entries and 256 KB of entries each. */
 export function requestChunks<E extends BusEntry>(entries: readonly E[], busName: string): E[][] {
@@ -43,14 +44,22 @@ export function requestChunks<E extends BusEntry>(entries: readonly E[], busName
  * Puts the entries on `busName`, 10 (and 256 KB) a request; entries EventBridge reports failed are put again (up to 3 rounds; the
  * SDK retries whole requests on its own). Answers how many requests were made and the entries that never landed.
  */
-export async function putOnBus(busName: string, entries: readonly BusEntry[]): Promise<{ requests: number; failed: { entry: BusEntry; error: string }[] }> {
+export async function putOnBus(
+  busName: string,
+  entries: readonly BusEntry[],
+): Promise<{ requests: number; failed: { entry: BusEntry; error: string }[] }> {
   let requests = 0;
   let pending = [...entries];
   let failed: { entry: BusEntry; error: string }[] = [];
   for (let round = 0; round < 3 && pending.length; round++) {
     failed = [];
     for (const chunk of requestChunks(pending, busName)) {
-      const Entries: PutEventsRequestEntry[] = chunk.map((e) => ({ EventBusName: busName, Source: e.source, DetailType: e.detailType, Detail: JSON.stringify(e.detail) }));
+      const Entries: PutEventsRequestEntry[] = chunk.map((e) => ({
+        EventBusName: busName,
+        Source: e.source,
+        DetailType: e.detailType,
+        Detail: JSON.stringify(e.detail),
+      }));
       requests++;
       const out = await eventBridge.send(new PutEventsCommand({ Entries }));
       (out.Entries ?? []).forEach((r, n) => {

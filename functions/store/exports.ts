@@ -94,13 +94,23 @@ const ZIP32_LIMIT = 0xffffffff;
  * files are mostly compressed already, and the CPU is the Lambda's), hashed on the way, then `manifest.json`. Zip64
  * where a file or the part reaches 4 GiB. A file whose bytes are gone (F4) is listed with `sha256: null`, not faked.
  */
-export async function writeArchivePart(operationId: string, part: number, files: readonly ExportFile[], header: Record<string, unknown>): Promise<ManifestEntry[]> {
+export async function writeArchivePart(
+  operationId: string,
+  part: number,
+  files: readonly ExportFile[],
+  header: Record<string, unknown>,
+): Promise<ManifestEntry[]> {
   const key = exportObjectKey(operationId, part);
   const total = files.reduce((n, f) => n + f.size, 0);
   const zip = archiver('zip', { store: true, forceZip64: total >= ZIP32_LIMIT || files.some((f) => f.size >= ZIP32_LIMIT) });
   // archiver's streams are readable-stream's, not node's: lib-storage wants a node Readable
   const body = zip.pipe(new PassThrough());
-  const upload = new Upload({ client: s3, params: { Bucket: exportBucketName(), Key: key, Body: body, ContentType: 'application/zip' }, queueSize: 4, partSize: 8 * 1024 * 1024 });
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: exportBucketName(), Key: key, Body: body, ContentType: 'application/zip' },
+    queueSize: 4,
+    partSize: 8 * 1024 * 1024,
+  });
   const uploaded = upload.done();
   const failed = new Promise<never>((_, reject) => zip.on('error', reject));
   uploaded.catch(() => undefined);
@@ -159,18 +169,21 @@ class S3RangeReader extends yauzl.RandomAccessReader {
   override _readStreamForRange(start: number, end: number): Readable {
     const out = new PassThrough();
     const cached = this.block;
-    if (cached && start >= cached.start && end <= cached.start + cached.data.length) return out.end(cached.data.subarray(start - cached.start, end - cached.start));
+    if (cached && start >= cached.start && end <= cached.start + cached.data.length)
+      return out.end(cached.data.subarray(start - cached.start, end - cached.start));
     const large = end - start > READ_BLOCK;
     const blockEnd = large ? end : Math.min(this.size, start + READ_BLOCK);
-    s3.send(new GetObjectCommand({ Bucket: exportBucketName(), Key: this.key, Range: `bytes=${start}-${blockEnd - 1}` })).then(async (r) => {
-      const body = r.Body as Readable;
-      if (!large) {
-        const data = Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-        this.block = { start, data };
-        return void out.end(data.subarray(0, end - start));
-      }
-      body.on('error', (e) => out.destroy(e)).pipe(out);
-    }).catch((e) => out.destroy(e));
+    s3.send(new GetObjectCommand({ Bucket: exportBucketName(), Key: this.key, Range: `bytes=${start}-${blockEnd - 1}` }))
+      .then(async (r) => {
+        const body = r.Body as Readable;
+        if (!large) {
+          const data = Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+          this.block = { start, data };
+          return void out.end(data.subarray(0, end - start));
+        }
+        body.on('error', (e) => out.destroy(e)).pipe(out);
+      })
+      .catch((e) => out.destroy(e));
     return out;
   }
 }
@@ -179,11 +192,20 @@ class S3RangeReader extends yauzl.RandomAccessReader {
  * X4: the stored part read back and checked against its manifest: the same set of entries, each with the manifest's
  * size and SHA-256, and the manifest inside equal to it. Answers what is wrong, or undefined when it holds.
  */
-export async function verifyArchivePart(operationId: string, part: number, manifest: readonly ManifestEntry[]): Promise<string | undefined> {
+export async function verifyArchivePart(
+  operationId: string,
+  part: number,
+  manifest: readonly ManifestEntry[],
+): Promise<string | undefined> {
   const key = exportObjectKey(operationId, part);
   const head = await s3.send(new HeadObjectCommand({ Bucket: exportBucketName(), Key: key }));
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromRandomAccessReader(new S3RangeReader(key, Number(head.ContentLength ?? 0)), Number(head.ContentLength ?? 0), { lazyEntries: true, autoClose: false }, (e, z) => (e ? reject(e) : resolve(z!))),
+    yauzl.fromRandomAccessReader(
+      new S3RangeReader(key, Number(head.ContentLength ?? 0)),
+      Number(head.ContentLength ?? 0),
+      { lazyEntries: true, autoClose: false },
+      (e, z) => (e ? reject(e) : resolve(z!)),
+    ),
   );
   const expected = new Map(manifest.filter((m) => m.sha256).map((m) => [m.path, m]));
   const seen = new Set<string>();
@@ -212,7 +234,8 @@ export async function verifyArchivePart(operationId: string, part: number, manif
             } else {
               const m = expected.get(entry.fileName);
               if (!m) problem ??= `${entry.fileName} is not in the manifest`;
-              else if (m.size !== size || m.sha256 !== hash.digest('hex')) problem ??= `${entry.fileName} (${m.fileId}) does not match its size and SHA-256`;
+              else if (m.size !== size || m.sha256 !== hash.digest('hex'))
+                problem ??= `${entry.fileName} (${m.fileId}) does not match its size and SHA-256`;
             }
             zip.readEntry();
           });
@@ -239,7 +262,13 @@ export async function readExport(operationId: string): Promise<ExportState | und
 /** Starts the export's record once (a retried first step finds it). */
 export async function startExport(state: ExportState): Promise<void> {
   try {
-    await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.exportArchive(state.operationId), type: 'export', ...state }, ConditionExpression: 'attribute_not_exists(PK)' }));
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.exportArchive(state.operationId), type: 'export', ...state },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
   } catch (error) {
     if (!conditionFailed(error)) throw error;
   }
@@ -259,17 +288,31 @@ export async function setToExport(operationId: string, toExport: { files: number
 
 /** A part written and verified: recorded, with its counts (rewriting the same part is harmless). */
 export async function recordPart(operationId: string, part: number, files: number, bytes: number): Promise<void> {
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.exportPart(operationId, part), type: 'export-part', part, key: exportObjectKey(operationId, part), files, bytes } }));
+  await ddb.send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { ...keys.exportPart(operationId, part), type: 'export-part', part, key: exportObjectKey(operationId, part), files, bytes },
+    }),
+  );
 }
 
 export async function readParts(operationId: string): Promise<{ part: number; key: string; files: number; bytes: number }[]> {
   const pk = keys.exportArchive(operationId).PK;
-  const items = await queryAll({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': 'EXPORT#PART#' } });
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': pk, ':p': 'EXPORT#PART#' },
+  });
   return items.map((i) => ({ part: Number(i.part), key: String(i.key), files: Number(i.files), bytes: Number(i.bytes) }));
 }
 
 /** The export's status moves (preparing → ready → expired), with its totals; answers false when it had moved already. */
-export async function setExportStatus(operationId: string, from: ExportState['status'], to: ExportState['status'], set: Partial<ExportState> = {}): Promise<boolean> {
+export async function setExportStatus(
+  operationId: string,
+  from: ExportState['status'],
+  to: ExportState['status'],
+  set: Partial<ExportState> = {},
+): Promise<boolean> {
   const fields = Object.entries(set);
   try {
     await ddb.send(
@@ -295,12 +338,25 @@ export async function partStored(key: string): Promise<boolean> {
     await s3.send(new HeadObjectCommand({ Bucket: exportBucketName(), Key: key }));
     return true;
   } catch (error) {
-    if (error instanceof S3NotFound || (error as Error).name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    if (
+      error instanceof S3NotFound ||
+      (error as Error).name === 'NotFound' ||
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+    )
+      return false;
     throw error;
   }
 }
 
 /** A download link of a part, valid for `seconds`, saved under a readable name. */
 export function downloadUrl(key: string, fileName: string, seconds: number): Promise<string> {
-  return getSignedUrl(s3, new GetObjectCommand({ Bucket: exportBucketName(), Key: key, ResponseContentDisposition: `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"` }), { expiresIn: seconds });
+  return getSignedUrl(
+    s3,
+    new GetObjectCommand({
+      Bucket: exportBucketName(),
+      Key: key,
+      ResponseContentDisposition: `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"`,
+    }),
+    { expiresIn: seconds },
+  );
 }

@@ -88,14 +88,20 @@ export const keys = {
    * into or out of an organization, every deletion in it, newest first. Written in the operation's own transaction.
    * `position` is an `operationPosition` (already encoded).
    */
-  orgOperation: (orgId: string, list: OrgOperationList, position: string) => ({ PK: `ORG#${enc(orgId)}`, SK: `${ORG_OPERATION_PREFIX[list]}${position}` }),
+  orgOperation: (orgId: string, list: OrgOperationList, position: string) => ({
+    PK: `ORG#${enc(orgId)}`,
+    SK: `${ORG_OPERATION_PREFIX[list]}${position}`,
+  }),
   /** Every organization (GSI1, on the organization item itself: its plan is always current). */
   organizations: 'ORGS',
   /** Every billing run (GSI1, on the run item itself: its counters are always current). */
   runs: 'RUNS',
   run: (r: string) => ({ PK: `RUN#${enc(r)}`, SK: 'RUN' }),
   /** A resumed run's batches (attempt 1, 2, ...) are numbered again from 0 under their attempt. */
-  runBatch: (r: string, n: number, attempt = 0) => ({ PK: `RUN#${enc(r)}`, SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}` }),
+  runBatch: (r: string, n: number, attempt = 0) => ({
+    PK: `RUN#${enc(r)}`,
+    SK: `BATCH#${attempt ? `R${attempt}#` : ''}${String(n).padStart(6, '0')}`,
+  }),
   plan: (p: string) => ({ PK: `PLAN#${enc(p)}`, SK: 'META' }),
   planPage: (p: string, n: number) => ({ PK: `PLAN#${enc(p)}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
   /** A run's entry in the journal of one organization it changes (store/operations.ts `otherRunsOverlapped`). */
@@ -138,10 +144,19 @@ export function operationPosition(createdAt: string, operationId: string): strin
 export const organizationIndexKey = (orgId: string) => ({ GSI1PK: keys.organizations, GSI1SK: `ORG#${enc(orgId)}`, ...keys.org(orgId) });
 
 /** The runs-index key of a run (its position is `createdAt#id`, the id encoded), as a query cursor. */
-export const runIndexKey = (position: string) => ({ GSI1PK: keys.runs, GSI1SK: position, PK: `RUN#${position.slice(position.indexOf('#') + 1)}`, SK: 'RUN' });
+export const runIndexKey = (position: string) => ({
+  GSI1PK: keys.runs,
+  GSI1SK: position,
+  PK: `RUN#${position.slice(position.indexOf('#') + 1)}`,
+  SK: 'RUN',
+});
 
 /** The members-index key of a user, as a query cursor: the next page starts after this member. */
-export const memberIndexKey = (orgId: string, userId: string) => ({ GSI1PK: keys.orgMembers(orgId), GSI1SK: keys.memberPosition(userId), ...keys.user(userId) });
+export const memberIndexKey = (orgId: string, userId: string) => ({
+  GSI1PK: keys.orgMembers(orgId),
+  GSI1SK: keys.memberPosition(userId),
+  ...keys.user(userId),
+});
 
 /** Where a file's bytes live in the bucket (O4: neither id can reach into another's path). */
 export function fileObjectKey(chatId: string, fileId: string): string {

@@ -11,7 +11,13 @@ export async function getLocks(userIds: readonly string[]): Promise<{ userId: st
 /** How many users the organization's members index holds (B1 counts every one of them done or failed). */
 export async function countMembers(organizationId: string): Promise<number> {
   let total = 0;
-  for await (const page of queryPages({ TableName: tableName(), IndexName: GSI1, KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId) }, ProjectionExpression: 'PK' })) {
+  for await (const page of queryPages({
+    TableName: tableName(),
+    IndexName: GSI1,
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': keys.orgMembers(organizationId) },
+    ProjectionExpression: 'PK',
+  })) {
     total += page.length;
   }
   return total;

@@ -24,12 +24,18 @@ const waitingKeys = (op: Marked) => {
 
 /** The writes that mark a transfer waiting for a seat at both organizations, for a transaction. */
 export const putWaitingMarkers = (op: Marked) =>
-  waitingKeys(op).map((key) => ({ Put: { TableName: tableName(), Item: { ...key, type: 'waiting', operationId: op.id, userId: op.userId } } }));
+  waitingKeys(op).map((key) => ({
+    Put: { TableName: tableName(), Item: { ...key, type: 'waiting', operationId: op.id, userId: op.userId } },
+  }));
 
 /** The writes that clear those marks, for a transaction. */
 export const deleteWaitingMarkers = (op: Marked) => waitingKeys(op).map((Key) => ({ Delete: { TableName: tableName(), Key } }));
 
-const markerKeys = (op: Marked) => [...waitingKeys(op), keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id)];
+const markerKeys = (op: Marked) => [
+  ...waitingKeys(op),
+  keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id),
+  keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id),
+];
 
 /** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
 export async function clearMarkers(op: Marked): Promise<void> {
@@ -43,7 +49,11 @@ export type MarkerKind = 'incoming' | 'outgoing' | 'waiting' | 'waiting-out';
 const PREFIX: Record<MarkerKind, string> = { incoming: 'INCOMING#', outgoing: 'OUTGOING#', waiting: 'WAITING#', 'waiting-out': 'WAITOUT#' };
 
 /** The transfers marked at an organization, oldest first, that are still in one of `statuses`. */
-export async function markedTransfers(organizationId: string, kind: MarkerKind, statuses: readonly OperationRecord['status'][]): Promise<OperationRecord[]> {
+export async function markedTransfers(
+  organizationId: string,
+  kind: MarkerKind,
+  statuses: readonly OperationRecord['status'][],
+): Promise<OperationRecord[]> {
   const markers = await queryAll({
     TableName: tableName(),
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',

@@ -122,7 +122,10 @@ export type WithTransition =
 function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[] {
   return intents.flatMap((intent): any[] => {
     if ('lock' in intent) return intent.lock === 'release' ? [lockRelease(op.userId, op.id)] : [lockFor(op.userId, op.id, intent.since)];
-    if ('journal' in intent) return intent.journal === 'start' ? journalStart(op.id, runOrganizations(op), intent.startedAt) : journalStop(op.id, runOrganizations(op), intent.startedAt);
+    if ('journal' in intent)
+      return intent.journal === 'start'
+        ? journalStart(op.id, runOrganizations(op), intent.startedAt)
+        : journalStop(op.id, runOrganizations(op), intent.startedAt);
     if ('waiting' in intent) return intent.waiting === 'mark' ? putWaitingMarkers(op) : deleteWaitingMarkers(op);
     if ('markers' in intent) return op.operation === 'transfer' ? markerDeletes(op) : [];
     if ('plan' in intent) return intent.plan.map((Item) => ({ Put: { TableName: tableName(), Item } }));
@@ -139,14 +142,21 @@ function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[
 export const newOperationId = (prefix: string): string => `${prefix}-${randomUUID()}`;
 export { now } from '../shared/clock.js';
 
-const OP_FIELDS = ({ pendingEvents, ...op }: OperationRecord) => ({ ...keys.operation(op.id), type: 'operation', GSI1PK: keys.userOperations(op.userId), GSI1SK: `${op.createdAt}#${op.id}`, ...op });
+const OP_FIELDS = ({ pendingEvents, ...op }: OperationRecord) => ({
+  ...keys.operation(op.id),
+  type: 'operation',
+  GSI1PK: keys.userOperations(op.userId),
+  GSI1SK: `${op.createdAt}#${op.id}`,
+  ...op,
+});
 
 const outboxOf = (intents: readonly WithTransition[]): OutboxEntry[] => intents.flatMap((i) => ('outbox' in i ? i.outbox : []));
 
 /** The organizations' lists an operation appears in (the console's), written with the operation. */
 function indexItems(op: OperationRecord) {
   const position = operationPosition(op.createdAt, op.id);
-  const item = (orgId: string | undefined, list: OrgOperationList) => (orgId ? [{ ...keys.orgOperation(orgId, list, position), type: 'operation-index', operationId: op.id }] : []);
+  const item = (orgId: string | undefined, list: OrgOperationList) =>
+    orgId ? [{ ...keys.orgOperation(orgId, list, position), type: 'operation-index', operationId: op.id }] : [];
   return op.operation === 'transfer'
     ? [...item(op.destinationOrganizationId, 'incoming'), ...item(op.sourceOrganizationId, 'outgoing')]
     : item(op.organizationId, 'deletion');
@@ -192,30 +202,35 @@ export async function createOperation(op: OperationRecord, intents: readonly Wit
   const suspended = intents.find((i): i is { suspend: User } => 'suspend' in i)?.suspend;
   try {
     await transactWrite([
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...keys.lock(op.userId), type: 'lock', userId: op.userId, operationId: op.id, since: op.createdAt },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...OP_FIELDS(op), ...Object.fromEntries(outboxOf(intents).map((e) => [outboxAttribute(e), e])) },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          ...alsoTransact,
-          ...indexItems(op).map((Item) => ({ Put: { TableName: tableName(), Item } })),
-        ]);
+      {
+        Put: {
+          TableName: tableName(),
+          Item: { ...keys.lock(op.userId), type: 'lock', userId: op.userId, operationId: op.id, since: op.createdAt },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName(),
+          Item: { ...OP_FIELDS(op), ...Object.fromEntries(outboxOf(intents).map((e) => [outboxAttribute(e), e])) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      ...alsoTransact,
+      ...indexItems(op).map((Item) => ({ Put: { TableName: tableName(), Item } })),
+    ]);
   } catch (error) {
     if (conditionFailed(error, 0)) {
       const lock = await getItem(keys.lock(op.userId));
       throw new Conflict(`another operation on user ${op.userId} is running or waiting${lock ? ` (${lock.operationId})` : ''}`);
     }
     if (suspended && conditionFailed(error, 3)) {
-      throw new Ineligible([{ rule: 'D1', message: `user ${suspended.id} is the last active administrator of ${suspended.organizationId}; it cannot be suspended either` }]);
+      throw new Ineligible([
+        {
+          rule: 'D1',
+          message: `user ${suspended.id} is the last active administrator of ${suspended.organizationId}; it cannot be suspended either`,
+        },
+      ]);
     }
     if (suspended && conditionFailed(error, 2)) throw new Conflict(`user ${suspended.id} is no longer active`);
     throw error;
@@ -341,7 +356,8 @@ export async function transition(
 
 /** Whose audit trail: an operation's, a saved preview's (its refusals), or a bulk run's (its batches, F3). */
 export type AuditSubject = { operationId: string } | { previewId: string } | { runId: string };
-const auditPK = (s: AuditSubject) => ('operationId' in s ? keys.operation(s.operationId).PK : 'previewId' in s ? keys.plan(s.previewId).PK : keys.run(s.runId).PK);
+const auditPK = (s: AuditSubject) =>
+  'operationId' in s ? keys.operation(s.operationId).PK : 'previewId' in s ? keys.plan(s.previewId).PK : keys.run(s.runId).PK;
 
 /** X2: an audit entry (who asked, who approved, what changed, which rule, when). */
 export async function audit(operationId: string, entry: Record<string, unknown>): Promise<void> {
@@ -361,7 +377,10 @@ const auditItem = (subject: AuditSubject, entry: Record<string, unknown>, at = n
 export async function auditAll(operationId: string, entries: readonly Record<string, unknown>[]): Promise<void> {
   if (entries.length === 0) return;
   const at = now();
-  await batchWrite(tableName(), entries.map((entry, i) => put(auditItem({ operationId }, entry, at, i))));
+  await batchWrite(
+    tableName(),
+    entries.map((entry, i) => put(auditItem({ operationId }, entry, at, i))),
+  );
 }
 
 export async function auditOf(subject: AuditSubject, entry: Record<string, unknown>): Promise<void> {
@@ -383,25 +402,32 @@ export async function readAuditOf(subject: AuditSubject): Promise<Record<string,
 
 /** The operation's plan for this run is the one stored under `planId` (X1: once stored for a run, never recomputed). */
 export async function setPlan(operationId: string, planId: string, run: number, plans: number): Promise<void> {
-  await ddb.send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.operation(operationId),
-      UpdateExpression: 'SET plannedRun = :run, planId = :plan, plans = :plans',
-      // only for the run that is going on: a stale execution's retried PlanImpact cannot repoint a later run's plan
-      ConditionExpression: '#status = :running AND runCount = :run',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':run': run, ':plan': planId, ':plans': plans, ':running': 'running' },
-    }),
-  ).catch((error) => {
-    if (conditionFailed(error)) throw new Conflict(`operation ${operationId} is no longer in run ${run}; its plan is not changed`);
-    throw error;
-  });
+  await ddb
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.operation(operationId),
+        UpdateExpression: 'SET plannedRun = :run, planId = :plan, plans = :plans',
+        // only for the run that is going on: a stale execution's retried PlanImpact cannot repoint a later run's plan
+        ConditionExpression: '#status = :running AND runCount = :run',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':run': run, ':plan': planId, ':plans': plans, ':running': 'running' },
+      }),
+    )
+    .catch((error) => {
+      if (conditionFailed(error)) throw new Conflict(`operation ${operationId} is no longer in run ${run}; its plan is not changed`);
+      throw error;
+    });
 }
 
 /** The lock on a user, for a transaction: taken by this operation, or already held by it (a resumed run takes it again). */
 const lockRelease = (userId: string, operationId: string) => ({
-  Delete: { TableName: tableName(), Key: keys.lock(userId), ConditionExpression: 'attribute_not_exists(PK) OR operationId = :op', ExpressionAttributeValues: { ':op': operationId } },
+  Delete: {
+    TableName: tableName(),
+    Key: keys.lock(userId),
+    ConditionExpression: 'attribute_not_exists(PK) OR operationId = :op',
+    ExpressionAttributeValues: { ':op': operationId },
+  },
 });
 
 const lockFor = (userId: string, operationId: string, since: string) => ({
@@ -431,7 +457,14 @@ const journalStart = (runId: string, organizations: readonly string[], startedAt
   [...new Set(organizations)].map((org) => ({
     Put: {
       TableName: tableName(),
-      Item: { ...keys.journal(org, startedAt, runId), type: 'journal', operationId: runId, organizationId: org, startedAt, expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
+      Item: {
+        ...keys.journal(org, startedAt, runId),
+        type: 'journal',
+        operationId: runId,
+        organizationId: org,
+        startedAt,
+        expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600,
+      },
     },
   }));
 
@@ -441,15 +474,24 @@ const journalStop = (runId: string, organizations: readonly string[], startedAt:
     Update: {
       TableName: tableName(),
       Key: keys.journal(org, startedAt, runId),
-      UpdateExpression: 'SET endedAt = :at, #type = :type, operationId = :run, organizationId = :org, startedAt = :started, expiresAt = :exp',
+      UpdateExpression:
+        'SET endedAt = :at, #type = :type, operationId = :run, organizationId = :org, startedAt = :started, expiresAt = :exp',
       ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':at': now(), ':type': 'journal', ':run': runId, ':org': org, ':started': startedAt, ':exp': Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600 },
+      ExpressionAttributeValues: {
+        ':at': now(),
+        ':type': 'journal',
+        ':run': runId,
+        ':org': org,
+        ':started': startedAt,
+        ':exp': Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600,
+      },
     },
   }));
 
 /** The organizations whose members an operation's run changes: where its journal entries go. */
-export const runOrganizations = (op: Pick<OperationRecord, 'organizationId' | 'sourceOrganizationId' | 'destinationOrganizationId'>): string[] =>
-  [op.organizationId, op.sourceOrganizationId, op.destinationOrganizationId].filter((o): o is string => Boolean(o));
+export const runOrganizations = (
+  op: Pick<OperationRecord, 'organizationId' | 'sourceOrganizationId' | 'destinationOrganizationId'>,
+): string[] => [op.organizationId, op.sourceOrganizationId, op.destinationOrganizationId].filter((o): o is string => Boolean(o));
 
 /** Journal entries on their own (a bulk batch begins; an operation's run writes them with its transition). */
 export async function journalBegin(runId: string, organizations: readonly string[], startedAt: string): Promise<void> {
@@ -482,7 +524,11 @@ export async function journalEnd(runId: string, organizations: readonly string[]
  * (the organizations a plan read): only then can what the plan read have changed under it (X1, G2, D4, D5).
  * Unknown organizations (a plan stored without them): assume the worst.
  */
-export async function otherRunsOverlapped(runId: string, organizations: readonly string[] | undefined, since: string | undefined): Promise<boolean> {
+export async function otherRunsOverlapped(
+  runId: string,
+  organizations: readonly string[] | undefined,
+  since: string | undefined,
+): Promise<boolean> {
   if (!since || !organizations) return true;
   const from = new Date(Date.parse(since) - LONGEST_RUN_MS).toISOString();
   const overlapped = await Promise.all(

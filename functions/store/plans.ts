@@ -105,7 +105,10 @@ export function fingerprint(effects: Iterable<Effect>): string {
 
 /** A plan's header and its table items (pages and header), for a write or a transaction. */
 export function planRecord(
-  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'organizations' | 'readAt'>,
+  header: Pick<
+    PlanHeader,
+    'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'organizations' | 'readAt'
+  >,
   entries: readonly PlanEntry[],
   options: { ttlSeconds?: number; now?: Date } = {},
 ): { plan: PlanHeader; items: Record<string, unknown>[] } {
@@ -129,7 +132,14 @@ export function planRecord(
   // TTL (the table's `expiresAt`, epoch seconds) removes an expired preview's items; reads check the ISO time too.
   const ttl = expiry ? { expiresAt: Math.floor(expiry.getTime() / 1000) + 3600 } : {};
   const items = [
-    ...pages.map((page, n) => ({ ...keys.planPage(plan.id, n), type: 'plan-page', planId: plan.id, count: page.length, data: gzipSync(JSON.stringify(page)), ...ttl })),
+    ...pages.map((page, n) => ({
+      ...keys.planPage(plan.id, n),
+      type: 'plan-page',
+      planId: plan.id,
+      count: page.length,
+      data: gzipSync(JSON.stringify(page)),
+      ...ttl,
+    })),
     { ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...ttl },
   ];
   return { plan, items };
@@ -142,7 +152,11 @@ export const PAGES_IN_TRANSACTION = 8;
  * Stores a plan: entries must be in impact order and unique (see `mergeEffects`). `ttlSeconds` makes it expire
  * (saved previews); an operation's plan is kept with the operation.
  */
-export async function writePlan(header: Parameters<typeof planRecord>[0], entries: readonly PlanEntry[], options: { ttlSeconds?: number; now?: Date } = {}): Promise<PlanHeader> {
+export async function writePlan(
+  header: Parameters<typeof planRecord>[0],
+  entries: readonly PlanEntry[],
+  options: { ttlSeconds?: number; now?: Date } = {},
+): Promise<PlanHeader> {
   const { plan, items } = planRecord(header, entries, options);
   await batchWrite(tableName(), items.map(put));
   return plan;
@@ -180,7 +194,10 @@ export async function readPlanHeaders(planIds: readonly string[]): Promise<Map<s
 }
 
 const decodePage = (item: Record<string, any>): PlanEntry[] =>
-  (JSON.parse(gunzipSync(Buffer.from(item.data as Uint8Array)).toString('utf8')) as PlanEntry[]).map((e) => ({ ...e, effect: canonicalEffect(e.effect) }));
+  (JSON.parse(gunzipSync(Buffer.from(item.data as Uint8Array)).toString('utf8')) as PlanEntry[]).map((e) => ({
+    ...e,
+    effect: canonicalEffect(e.effect),
+  }));
 
 /** Pages by number, in the order asked (one BatchGetItem per 100 pages). */
 export async function readPlanPages(planId: string, pageNumbers: readonly number[]): Promise<PlanEntry[][]> {

@@ -5,7 +5,13 @@ import { keys, organizationIndexKey } from './keys.js';
 export type Item = Record<string, any>;
 
 /** `members` and `admins` count active members and administrators: seats (T4) and the last administrator (D1) are guarded by conditions on them. */
-export const orgItem = (o: Organization, members: number, admins: number): Item => ({ ...organizationIndexKey(o.id), type: 'org', ...o, members, admins });
+export const orgItem = (o: Organization, members: number, admins: number): Item => ({
+  ...organizationIndexKey(o.id),
+  type: 'org',
+  ...o,
+  members,
+  admins,
+});
 export function toOrg(item: Item): Organization {
   return {
     id: item.id,
@@ -13,7 +19,9 @@ export function toOrg(item: Item): Organization {
     plan: item.plan,
     restrictOutsideCommunication: Boolean(item.restrictOutsideCommunication),
     disallowFileSharing: Boolean(item.disallowFileSharing),
-    ...(item.deletionGraceDays === undefined || item.deletionGraceDays === null ? {} : { deletionGraceDays: Number(item.deletionGraceDays) }),
+    ...(item.deletionGraceDays === undefined || item.deletionGraceDays === null
+      ? {}
+      : { deletionGraceDays: Number(item.deletionGraceDays) }),
     ...(item.seats === undefined || item.seats === null ? {} : { seats: Number(item.seats) }),
   };
 }

@@ -39,7 +39,13 @@ export interface RunRecord {
 /** Creates the run once per billing event; returns false when it already exists (a duplicate delivery). */
 export async function createRun(run: RunRecord): Promise<boolean> {
   try {
-    await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...runIndexKey(operationPosition(run.createdAt, run.id)), type: 'run', ...run }, ConditionExpression: 'attribute_not_exists(PK)' }));
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...runIndexKey(operationPosition(run.createdAt, run.id)), type: 'run', ...run },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
     return true;
   } catch (error) {
     if (conditionFailed(error)) return false;
@@ -56,7 +62,11 @@ export async function getRun(id: string): Promise<RunRecord | undefined> {
 const toRun = ({ PK, SK, GSI1PK, GSI1SK, type, ...run }: Record<string, any>) => run as RunRecord;
 
 /** Billing runs, newest first (GSI1 `RUNS`), of one organization if given: a page and where the next starts. */
-export async function listRuns(options: { organizationId?: string; after?: string; limit: number }): Promise<{ runs: RunRecord[]; next?: string }> {
+export async function listRuns(options: {
+  organizationId?: string;
+  after?: string;
+  limit: number;
+}): Promise<{ runs: RunRecord[]; next?: string }> {
   const { values, last } = await filteredPage<RunRecord>(
     {
       TableName: tableName(),
@@ -98,18 +108,40 @@ export async function updateRun(id: string, set: Partial<Omit<RunRecord, 'status
  * (store/apply.ts). Set when the run (or a resumed attempt) starts; cleared when it stops running.
  */
 export async function markCancellationRunning(organizationId: string, runId: string): Promise<void> {
-  await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.org(organizationId), UpdateExpression: 'SET cancellationRun = :run', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':run': runId } }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.org(organizationId),
+      UpdateExpression: 'SET cancellationRun = :run',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':run': runId },
+    }),
+  );
 }
 
 export async function clearCancellationRunning(organizationId: string, runId: string): Promise<void> {
   try {
-    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.org(organizationId), UpdateExpression: 'REMOVE cancellationRun', ConditionExpression: 'cancellationRun = :run', ExpressionAttributeValues: { ':run': runId } }));
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.org(organizationId),
+        UpdateExpression: 'REMOVE cancellationRun',
+        ConditionExpression: 'cancellationRun = :run',
+        ExpressionAttributeValues: { ':run': runId },
+      }),
+    );
   } catch (error) {
     if (!conditionFailed(error)) throw error; // not marked by this run (or cleared already)
   }
 }
 
-export async function changeRunStatus(id: string, from: readonly RunStatus[], to: RunStatus, set: Partial<RunRecord> = {}, options: { notDeleting?: boolean; remove?: (keyof RunRecord)[] } = {}): Promise<RunRecord> {
+export async function changeRunStatus(
+  id: string,
+  from: readonly RunStatus[],
+  to: RunStatus,
+  set: Partial<RunRecord> = {},
+  options: { notDeleting?: boolean; remove?: (keyof RunRecord)[] } = {},
+): Promise<RunRecord> {
   const entries = Object.entries({ ...set, status: to, updatedAt: now() });
   const remove = options.remove ?? [];
   const removing = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
@@ -121,8 +153,15 @@ export async function changeRunStatus(id: string, from: readonly RunStatus[], to
         Key: keys.run(id),
         UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}${removing}`,
         ConditionExpression: `attribute_exists(PK) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${notDeleting}`,
-        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])), ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])) },
-        ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])), ...Object.fromEntries(from.map((f, i) => [`:from${i}`, f])) },
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
+          ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])),
+        },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+          ...Object.fromEntries(from.map((f, i) => [`:from${i}`, f])),
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -130,7 +169,8 @@ export async function changeRunStatus(id: string, from: readonly RunStatus[], to
   } catch (error) {
     if (!conditionFailed(error)) throw error;
     const run = await getRun(id);
-    if (options.notDeleting && run?.deletingStartedAt && from.includes(run.status)) throw new Conflict(`B4: billing run ${id} started deleting members at ${run.deletingStartedAt}`);
+    if (options.notDeleting && run?.deletingStartedAt && from.includes(run.status))
+      throw new Conflict(`B4: billing run ${id} started deleting members at ${run.deletingStartedAt}`);
     throw new Conflict(`billing run ${id} is ${run?.status ?? 'absent'}; expected ${from.join(' or ')}`);
   }
 }
@@ -161,7 +201,14 @@ export async function beginDeleting(id: string): Promise<boolean> {
 /** O3: members skipped (they left the organization after the run was planned) are counted. */
 export async function addSkipped(id: string, count: number): Promise<void> {
   if (count <= 0) return;
-  await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.run(id), UpdateExpression: 'ADD skipped :n SET updatedAt = :at', ExpressionAttributeValues: { ':n': count, ':at': now() } }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.run(id),
+      UpdateExpression: 'ADD skipped :n SET updatedAt = :at',
+      ExpressionAttributeValues: { ':n': count, ':at': now() },
+    }),
+  );
 }
 
 /** One batch of a bulk run: its members, where the next batch starts, and its outcome (progress is kept per batch). */
@@ -203,19 +250,33 @@ export async function batchesOf(runId: string, attempt: number): Promise<BatchRe
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
     ExpressionAttributeValues: { ':pk': keys.run(runId).PK, ':p': `BATCH#${attempt ? `R${attempt}#` : ''}` },
   });
-  return items.filter((i) => (attempt ? true : !String(i.SK).startsWith('BATCH#R'))).map(({ PK, SK, type, ...batch }) => batch as BatchRecord);
+  return items
+    .filter((i) => (attempt ? true : !String(i.SK).startsWith('BATCH#R')))
+    .map(({ PK, SK, type, ...batch }) => batch as BatchRecord);
 }
 
 /** Stores a batch as planned (a retried step finds it and applies the same plan). */
 export async function putBatch(batch: BatchRecord): Promise<void> {
-  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...keys.runBatch(batch.runId, batch.n, batch.attempt), type: 'run-batch', ...batch, at: now() } }));
+  await ddb.send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { ...keys.runBatch(batch.runId, batch.n, batch.attempt), type: 'run-batch', ...batch, at: now() },
+    }),
+  );
 }
 
 /**
  * Ends a batch, once: its status and the run's counters in one transaction, so a retried batch is never counted
  * twice. Returns false when it had ended already.
  */
-export async function endBatch(batch: BatchRecord, status: 'done' | 'failed', done: number, failed: number, failures = batch.failures, skipped = 0): Promise<boolean> {
+export async function endBatch(
+  batch: BatchRecord,
+  status: 'done' | 'failed',
+  done: number,
+  failed: number,
+  failures = batch.failures,
+  skipped = 0,
+): Promise<boolean> {
   try {
     await transactWrite([
       {
@@ -254,14 +315,23 @@ export async function restartRun(id: string, attempt: number): Promise<void> {
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.run(id),
-        UpdateExpression: 'SET #status = :running, attempt = :attempt, done = :zero, failed = :zero, skipped = :zero, updatedAt = :at REMOVE #error, failedAt',
+        UpdateExpression:
+          'SET #status = :running, attempt = :attempt, done = :zero, failed = :zero, skipped = :zero, updatedAt = :at REMOVE #error, failedAt',
         ConditionExpression: '#status = :failed AND (attribute_not_exists(attempt) OR attempt = :previous)',
         ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-        ExpressionAttributeValues: { ':running': 'running', ':failed': 'failed', ':attempt': attempt, ':previous': attempt - 1, ':zero': 0, ':at': now() },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':failed': 'failed',
+          ':attempt': attempt,
+          ':previous': attempt - 1,
+          ':zero': 0,
+          ':at': now(),
+        },
       }),
     );
   } catch (error) {
-    if (conditionFailed(error)) throw new Conflict(`billing run ${id} is ${(await getRun(id))?.status ?? 'absent'}; only a failed run can be resumed`);
+    if (conditionFailed(error))
+      throw new Conflict(`billing run ${id} is ${(await getRun(id))?.status ?? 'absent'}; only a failed run can be resumed`);
     throw error;
   }
 }

@@ -44,7 +44,13 @@ export async function createScimToken(organizationId: string, createdBy: string)
   const hash = hashToken(secret);
   const token: ScimToken = { id: `scim-${randomUUID()}`, organizationId, scope: SCIM_SCOPE, createdBy, createdAt: now() };
   await transactWrite([
-    { Put: { TableName: tableName(), Item: { ...byHash(hash), type: 'scim-token', hash, ...token }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...byHash(hash), type: 'scim-token', hash, ...token },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
     { Put: { TableName: tableName(), Item: { ...inOrg(organizationId, token.id), type: 'scim-token-index', hash, ...token } } },
   ]);
   return { token, secret };
@@ -97,7 +103,15 @@ export async function auditScimCall(organizationId: string, entry: Record<string
   await ddb.send(
     new PutCommand({
       TableName: tableName(),
-      Item: { PK: auditPK(organizationId), SK: `AUDIT#${at}#${randomUUID().slice(0, 8)}`, type: 'scim-audit', at, organizationId, expiresAt: Math.floor(Date.parse(at) / 1000) + 400 * 24 * 3600, ...entry },
+      Item: {
+        PK: auditPK(organizationId),
+        SK: `AUDIT#${at}#${randomUUID().slice(0, 8)}`,
+        type: 'scim-audit',
+        at,
+        organizationId,
+        expiresAt: Math.floor(Date.parse(at) / 1000) + 400 * 24 * 3600,
+        ...entry,
+      },
     }),
   );
 }
@@ -121,4 +135,3 @@ export async function lockedBy(userId: string): Promise<string | undefined> {
   const item = await getItem(keys.lock(userId));
   return item?.operationId as string | undefined;
 }
-

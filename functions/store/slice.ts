@@ -60,8 +60,14 @@ const DIRECT_PROBE = 12;
 export type ReadChat = ChatView & { contents?: ChatContents };
 
 const contentsOf = (items: Item[]): ChatContents => ({
-  fileIds: items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => i.id as string).sort(),
-  taskIds: items.filter((i) => String(i.SK).startsWith('TASK#')).map((i) => i.id as string).sort(),
+  fileIds: items
+    .filter((i) => String(i.SK).startsWith('FILE#'))
+    .map((i) => i.id as string)
+    .sort(),
+  taskIds: items
+    .filter((i) => String(i.SK).startsWith('TASK#'))
+    .map((i) => i.id as string)
+    .sort(),
 });
 
 /**
@@ -79,11 +85,23 @@ export async function readChatViews(chatIds: readonly string[]): Promise<ReadCha
       const chat = records.get(chatId)!;
       const pk = keys.chat(chatId).PK;
       const subjectFiles: FileRecord[] = [];
-      const whole = { TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'SK, id, userId, #role', ExpressionAttributeNames: { '#role': 'role' }, ConsistentRead: true };
+      const whole = {
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ProjectionExpression: 'SK, id, userId, #role',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ConsistentRead: true,
+      };
       const isMember = (i: Item) => String(i.SK).startsWith('MEMBER#');
       if (chat.chatType === 'my') {
         const items = await queryAll(whole);
-        return { chat: toChat(chat, items.filter(isMember)), hasMessages: items.some((i) => isPost(i.SK)), subjectFiles, contents: contentsOf(items) };
+        return {
+          chat: toChat(chat, items.filter(isMember)),
+          hasMessages: items.some((i) => isPost(i.SK)),
+          subjectFiles,
+          contents: contentsOf(items),
+        };
       }
       if (chat.chatType === 'direct') {
         const head = await queryPage({ ...whole, Limit: DIRECT_PROBE });
@@ -120,7 +138,11 @@ export async function readAllowances(organizationIds: readonly string[]): Promis
 
 /** F3: one page of the files an organization owns (handed over to it), with their chats. */
 export async function readOwnedFilesPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {
-  const page = await queryPage({ ...byIndex(keys.orgFiles(organizationId), 'id, chatId'), Limit: limit, ...(cursor ? { ExclusiveStartKey: cursor } : {}) });
+  const page = await queryPage({
+    ...byIndex(keys.orgFiles(organizationId), 'id, chatId'),
+    Limit: limit,
+    ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+  });
   return { files: page.items.map((i) => ({ id: i.id as string, chatId: i.chatId as string })), next: page.next };
 }
 
@@ -129,6 +151,10 @@ export const memberPageAfter = (organizationId: string, userId: string): Record<
 
 /** Members of an organization, one page of the members index at a time (B1 reads them in batches). */
 export async function readMemberPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {
-  const page = await queryPage({ ...byIndex(keys.orgMembers(organizationId), 'id'), Limit: limit, ...(cursor ? { ExclusiveStartKey: cursor } : {}) });
+  const page = await queryPage({
+    ...byIndex(keys.orgMembers(organizationId), 'id'),
+    Limit: limit,
+    ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+  });
   return { userIds: page.items.map((i) => i.id as string), next: page.next };
 }

@@ -7,9 +7,33 @@ import { bucketName, tableName } from './table.js';
  * bodies and plan pages' compressed effects are left in the table, so the scan moves a fraction of the bytes.
  */
 const CHECKED_ATTRIBUTES = [
-  'PK', 'SK', 'type', 'id', 'userId', 'otherId', 'organizationId', 'chatId', 'role', 'chatType', 'frozen', 'status',
-  'orgAdmin', 'allowOutsideCommunication', 'restrictOutsideCommunication', 'seats', 'members', 'admins', 'operationId',
-  'uploaderId', 'assigneeId', 'requesterId', 'senderId', 'apiToken', 'expiresAt', 'header', 'planId',
+  'PK',
+  'SK',
+  'type',
+  'id',
+  'userId',
+  'otherId',
+  'organizationId',
+  'chatId',
+  'role',
+  'chatType',
+  'frozen',
+  'status',
+  'orgAdmin',
+  'allowOutsideCommunication',
+  'restrictOutsideCommunication',
+  'seats',
+  'members',
+  'admins',
+  'operationId',
+  'uploaderId',
+  'assigneeId',
+  'requesterId',
+  'senderId',
+  'apiToken',
+  'expiresAt',
+  'header',
+  'planId',
 ] as const;
 
 export interface Snapshot {

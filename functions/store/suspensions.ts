@@ -54,7 +54,16 @@ export function reactivationItems(user: User): any[] {
   return [
     statusChange(user.id, 'suspended', 'active'),
     ...(user.orgAdmin && user.organizationId
-      ? [{ Update: { TableName: tableName(), Key: keys.org(user.organizationId), UpdateExpression: 'SET admins = admins + :one', ExpressionAttributeValues: { ':one': 1 } } }]
+      ? [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: keys.org(user.organizationId),
+              UpdateExpression: 'SET admins = admins + :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+        ]
       : []),
   ];
 }

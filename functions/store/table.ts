@@ -27,9 +27,12 @@ export async function batchGet(keyList: { PK: string; SK: string }[], inFlight =
   await inParallel(chunk(unique, 100), inFlight, async (batch) => {
     let pending: Record<string, any>[] = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new IncompleteBatch(`${pending.length} keys of ${table} still unprocessed after ${MAX_ATTEMPTS} attempts`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new IncompleteBatch(`${pending.length} keys of ${table} still unprocessed after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await backoff(attempt);
-      const out = await absorbingThrottling(() => ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } })));
+      const out = await absorbingThrottling(() =>
+        ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } })),
+      );
       found.push(...(out.Responses?.[table] ?? []));
       pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
     }
@@ -75,7 +78,12 @@ export async function organizationAdmins(organizationId: string): Promise<User[]
 }
 
 /** B2, B3: sets an organization attribute only if this event is newer than the one that last set it (out-of-order deliveries). */
-export async function setOrganizationIfNewer(organizationId: string, attribute: 'seats' | 'plan', value: unknown, time: string): Promise<boolean> {
+export async function setOrganizationIfNewer(
+  organizationId: string,
+  attribute: 'seats' | 'plan',
+  value: unknown,
+  time: string,
+): Promise<boolean> {
   try {
     await ddb.send(
       new UpdateCommand({

@@ -70,7 +70,11 @@ export const SCIM_ROUTES: [apigw.HttpMethod, string][] = [
 ];
 
 /** CONTRACT.md: the routes only an operator may call (B4, O2); the gateway requires the operator scope on them. */
-export const OPERATOR_ROUTES = ['POST /billing-runs/{id}/confirmation', 'POST /billing-runs/{id}/cancellation', 'POST /billing-runs/{id}/resumption'] as const;
+export const OPERATOR_ROUTES = [
+  'POST /billing-runs/{id}/confirmation',
+  'POST /billing-runs/{id}/cancellation',
+  'POST /billing-runs/{id}/resumption',
+] as const;
 export const DEFAULT_OPERATOR_SCOPE = 'offboard/operator';
 
 /**
@@ -114,29 +118,60 @@ export class Api extends Construct {
     const health = fn('Health', 'health', 'GET /health', 'trivial');
     // The API plans and records operations; it never touches file bytes, so it gets no bucket permission. Each gets
     // the table actions its code makes (test/least-privilege/), Query on GSI1 where it reads by organization.
-    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)', 'planningApi').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'BatchWriteItem'], ['Query']);
+    const previews = fn('Previews', 'previews', '/previews routes: saved previews (X1)', 'planningApi').bindTable(
+      props.table,
+      ['GetItem', 'BatchGetItem', 'Query', 'BatchWriteItem'],
+      ['Query'],
+    );
     const operationWrites = ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] as const;
-    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)', 'planningApi').bindTable(props.table, operationWrites, ['Query']);
-    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)', 'planningApi').bindTable(props.table, operationWrites, ['Query']);
-    const billingRuns = fn('BillingRuns', 'billing-runs', '/billing-runs routes (B1 progress; B4 confirmation, cancellation; O2 resumption)').bindTable(props.table, ['GetItem', 'PutItem', 'UpdateItem'], ['Query']);
-    const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(props.table, ['GetItem', 'UpdateItem']);
+    const transfers = fn('Transfers', 'transfers', '/transfers routes (T3, T4)', 'planningApi').bindTable(props.table, operationWrites, [
+      'Query',
+    ]);
+    const deletions = fn('Deletions', 'deletions', '/deletions routes (D1)', 'planningApi').bindTable(props.table, operationWrites, [
+      'Query',
+    ]);
+    const billingRuns = fn(
+      'BillingRuns',
+      'billing-runs',
+      '/billing-runs routes (B1 progress; B4 confirmation, cancellation; O2 resumption)',
+    ).bindTable(props.table, ['GetItem', 'PutItem', 'UpdateItem'], ['Query']);
+    const settings = fn('OrganizationSettings', 'organization-settings', '/organizations/{id}/settings (D7 grace period)').bindTable(
+      props.table,
+      ['GetItem', 'UpdateItem'],
+    );
     // D7: an undo stops the deletion's execution waiting for its purge date
     props.deletionStateMachine.grantExecution(deletions, 'states:StopExecution');
     props.cancellationStateMachine.grantStartExecution(billingRuns);
     props.cancellationStateMachine.grantExecution(billingRuns, 'states:DescribeExecution');
     billingRuns.addEnvironment('CANCELLATION_STATE_MACHINE_ARN', props.cancellationStateMachine.stateMachineArn);
     // X4: signs download links (a link acts with this function's s3:GetObject) and checks the archive is still there
-    const exportLinks = fn('Exports', 'exports', 'GET /transfers/{id}/export, GET /deletions/{id}/export (X4)').bindTable(props.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem']);
-    exportLinks.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.exports.arnForObjects('exports/*')] }));
+    const exportLinks = fn('Exports', 'exports', 'GET /transfers/{id}/export, GET /deletions/{id}/export (X4)').bindTable(props.table, [
+      'GetItem',
+      'Query',
+      'PutItem',
+      'UpdateItem',
+    ]);
+    exportLinks.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.exports.arnForObjects('exports/*')] }),
+    );
     exportLinks.addEnvironment('EXPORT_BUCKET_NAME', props.exports.bucketName);
     // SCIM 2.0 (README "SCIM"): deprovisioning requests a deletion (D1, D7) as the token's administrator would, so
     // the same table actions and executions as Deletions; the tokens and the SCIM calls' trail are table items too
-    const scim = fn('Scim', 'scim', '/scim/v2 (SCIM 2.0 users, deprovisioning) and /organizations/{id}/scim-tokens', 'planningApi').bindTable(props.table, operationWrites, ['Query']);
+    const scim = fn(
+      'Scim',
+      'scim',
+      '/scim/v2 (SCIM 2.0 users, deprovisioning) and /organizations/{id}/scim-tokens',
+      'planningApi',
+    ).bindTable(props.table, operationWrites, ['Query']);
     props.deletionStateMachine.grantStartExecution(scim);
     props.deletionStateMachine.grantExecution(scim, 'states:StopExecution');
     scim.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
     const audit = fn('Audit', 'audit', 'GET /operations/{id}/audit (X2)').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query']);
-    const organizations = fn('Organizations', 'organizations', 'the console\'s reads: GET /me, /organizations, members, transfers and deletions by organization').bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query'], ['Query']);
+    const organizations = fn(
+      'Organizations',
+      'organizations',
+      "the console's reads: GET /me, /organizations, members, transfers and deletions by organization",
+    ).bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query'], ['Query']);
     // each starts its own workflow; a resumption asks whether the operation's last execution ended without recording its outcome
     props.transferStateMachine.grantStartExecution(transfers);
     props.transferStateMachine.grantExecution(transfers, 'states:DescribeExecution');
@@ -163,13 +198,22 @@ export class Api extends Construct {
       const pool = new cognito.UserPool(this, 'Users', {
         selfSignUpEnabled: false,
         signInAliases: { username: true },
-        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
+        passwordPolicy: {
+          minLength: 12,
+          requireDigits: true,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireSymbols: true,
+          tempPasswordValidity: Duration.days(3),
+        },
         mfa: cognito.Mfa.REQUIRED,
         mfaSecondFactor: { otp: true, sms: false },
         removalPolicy: RemovalPolicy.RETAIN,
       });
       // The hosted sign-in pages; the prefix must be unique in the region (default: offboard-ACCOUNT).
-      const domain = pool.addDomain('SignIn', { cognitoDomain: { domainPrefix: props.signInDomainPrefix ?? Fn.join('-', ['offboard', Aws.ACCOUNT_ID]) } });
+      const domain = pool.addDomain('SignIn', {
+        cognitoDomain: { domainPrefix: props.signInDomainPrefix ?? Fn.join('-', ['offboard', Aws.ACCOUNT_ID]) },
+      });
       // The admin console's client: authorization code with PKCE, no secret (a browser keeps none), back to the console only.
       const client = pool.addClient('AdminConsole', {
         generateSecret: false,
@@ -195,7 +239,12 @@ export class Api extends Construct {
         connectOrigins: [base, domain.baseUrl()],
       };
     } else {
-      this.signIn = { authority: issuer, clientId: props.oidcClientId ?? audience[0]!, scope: props.oidcScope ?? 'openid profile', connectOrigins: [new URL(issuer).origin] };
+      this.signIn = {
+        authority: issuer,
+        clientId: props.oidcClientId ?? audience[0]!,
+        scope: props.oidcScope ?? 'openid profile',
+        connectOrigins: [new URL(issuer).origin],
+      };
     }
     const authorizer = new HttpJwtAuthorizer('Jwt', issuer, { jwtAudience: audience, identitySource: ['$request.header.Authorization'] });
 
@@ -214,7 +263,10 @@ export class Api extends Construct {
     });
 
     // Who called what, and the answer: one JSON line per request.
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const stage = httpApi.defaultStage!.node.defaultChild as apigw.CfnStage;
     stage.defaultRouteSettings = { throttlingRateLimit: API_THROTTLE.rateLimit, throttlingBurstLimit: API_THROTTLE.burstLimit };
     stage.accessLogSettings = {
@@ -278,13 +330,22 @@ export class Api extends Construct {
     const operatorScope = props.operatorScope ?? DEFAULT_OPERATOR_SCOPE;
     for (const [method, path, f] of routes) {
       const operatorOnly = operatorScope !== 'none' && (OPERATOR_ROUTES as readonly string[]).includes(`${method} ${path}`);
-      const [route] = httpApi.addRoutes({ path, methods: [method], integration: integration(f), authorizer, ...(operatorOnly ? { authorizationScopes: [operatorScope] } : {}) });
+      const [route] = httpApi.addRoutes({
+        path,
+        methods: [method],
+        integration: integration(f),
+        authorizer,
+        ...(operatorOnly ? { authorizationScopes: [operatorScope] } : {}),
+      });
       // a stage's route settings name routes that must exist first
       if ((PLANNING_ROUTES as readonly string[]).includes(`${method} ${path}`)) stage.node.addDependency(route!);
     }
     // a JSON map passed to CloudFormation as it is: property names as CloudFormation spells them
     stage.routeSettings = Object.fromEntries(
-      PLANNING_ROUTES.map((route) => [route, { ThrottlingRateLimit: PLANNING_THROTTLE.rateLimit, ThrottlingBurstLimit: PLANNING_THROTTLE.burstLimit }]),
+      PLANNING_ROUTES.map((route) => [
+        route,
+        { ThrottlingRateLimit: PLANNING_THROTTLE.rateLimit, ThrottlingBurstLimit: PLANNING_THROTTLE.burstLimit },
+      ]),
     );
     new CfnOutput(scope, 'ApiUrl', { value: httpApi.apiEndpoint, description: 'Base URL of the HTTP API' });
   }

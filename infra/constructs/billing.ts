@@ -15,12 +15,36 @@ import { DEFAULT_CONFIRMATION_THRESHOLD } from '../../functions/domain/lifecycle
 
 /** CONTRACT.md's billing events, one rule each, with what each function may do to the table (bindTable). */
 export const BILLING_EVENTS = {
-  ContractCancelled: { detailType: 'Contract Cancelled', entry: 'contract-cancelled', rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run', table: ['GetItem', 'PutItem'] },
-  SeatsChanged: { detailType: 'Seats Changed', entry: 'seats-changed', rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
-  PlanChanged: { detailType: 'Plan Changed', entry: 'plan-changed', rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled', table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'] },
+  ContractCancelled: {
+    detailType: 'Contract Cancelled',
+    entry: 'contract-cancelled',
+    rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run',
+    table: ['GetItem', 'PutItem'],
+  },
+  SeatsChanged: {
+    detailType: 'Seats Changed',
+    entry: 'seats-changed',
+    rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first',
+    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+  },
+  PlanChanged: {
+    detailType: 'Plan Changed',
+    entry: 'plan-changed',
+    rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled',
+    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+  },
   // reads the organization's runs (GSI1), cancels those that have not started deleting, records it in their trail (X2)
-  ContractReinstated: { detailType: 'Contract Reinstated', entry: 'contract-reinstated', rule: "B4: cancels the organization's contract-cancellation run that has not started deleting", table: ['GetItem', 'PutItem', 'UpdateItem'], index: ['Query'] },
-} as const satisfies Record<string, { detailType: string; entry: string; rule: string; table: readonly TableAction[]; index?: readonly TableAction[] }>;
+  ContractReinstated: {
+    detailType: 'Contract Reinstated',
+    entry: 'contract-reinstated',
+    rule: "B4: cancels the organization's contract-cancellation run that has not started deleting",
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
+    index: ['Query'],
+  },
+} as const satisfies Record<
+  string,
+  { detailType: string; entry: string; rule: string; table: readonly TableAction[]; index?: readonly TableAction[] }
+>;
 
 /** B4: `offboard:billingPublishers` entries: a 12-digit account id, or an IAM principal's ARN. */
 export function parsePublishers(value: string | string[] | undefined): { accounts: string[]; arns: string[] } {
@@ -80,8 +104,19 @@ export class Billing extends Construct {
     // B4: only the principals the deployer names may put events (one forged Contract Cancelled would wipe an organization)
     const publishers = parsePublishers(props.billingPublishers);
     if (publishers.accounts.length + publishers.arns.length === 0) publishers.accounts.push(Stack.of(this).account);
-    const principals = [...publishers.accounts.map((a) => new iam.AccountPrincipal(a)), ...publishers.arns.map((a) => new iam.ArnPrincipal(a))];
-    this.bus.addToResourcePolicy(new iam.PolicyStatement({ sid: 'NamedPublishersPutEvents', effect: iam.Effect.ALLOW, principals, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
+    const principals = [
+      ...publishers.accounts.map((a) => new iam.AccountPrincipal(a)),
+      ...publishers.arns.map((a) => new iam.ArnPrincipal(a)),
+    ];
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NamedPublishersPutEvents',
+        effect: iam.Effect.ALLOW,
+        principals,
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+      }),
+    );
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyNamedPublishers',
@@ -122,7 +157,8 @@ export class Billing extends Construct {
       })
         .bindTable(props.table, def.table, (def as { index?: readonly TableAction[] }).index)
         .bindBucket(props.bucket, { deleteFiles: false });
-      if (name === 'ContractCancelled') fn.addEnvironment('CONFIRMATION_THRESHOLD', String(props.confirmationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD)); // B4
+      if (name === 'ContractCancelled')
+        fn.addEnvironment('CONFIRMATION_THRESHOLD', String(props.confirmationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD)); // B4
       // B1 starts the bulk run, B2 the transfers waiting for a seat; B3 only cancels, starting nothing; B4's
       // reinstatement only cancels runs (their executions stop before their next batch)
       if (name !== 'ContractReinstated') {

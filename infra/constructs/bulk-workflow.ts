@@ -9,13 +9,20 @@ import { lambdaStep } from './lambda-step.js';
 import { OffboardFunction, type FunctionSize, type TableAction } from './offboard-function.js';
 import { observeStateMachine } from './wildcard-grants.js';
 
-type RunStep = { comment: string; size: FunctionSize; table: readonly TableAction[]; index?: readonly TableAction[]; deleteFiles?: boolean };
+type RunStep = {
+  comment: string;
+  size: FunctionSize;
+  table: readonly TableAction[];
+  index?: readonly TableAction[];
+  deleteFiles?: boolean;
+};
 
 /** The bulk run's steps (B1): what each does, and what it may do to the table and the bucket. */
 export const RUN_STEPS = {
   // a resumed run first applies again the failed batches' stored plans (D2–D6, F3: services/bulk-run.ts finishFailedBatches)
   StartRun: {
-    comment: 'Counts the members and cancels transfers waiting to join the organization (and failed ones); a run cancelled before it began stops',
+    comment:
+      'Counts the members and cancels transfers waiting to join the organization (and failed ones); a run cancelled before it began stops',
     size: 'apply',
     table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'PartiQLUpdate'],
     index: ['Query'],
@@ -95,7 +102,12 @@ export function bulkRunStateMachine(scope: Construct, props: BulkRunProps): sfn.
   // the bulk run's store errors back off longer: a batch writes thousands of items
   const storeRetry = { interval: Duration.seconds(2), maxDelay: Duration.minutes(1) };
   const invoke = (name: keyof typeof RUN_STEPS, payload: Record<string, unknown>, resultPath?: string) =>
-    lambdaStep(scope, name, fns[name], { comment: RUN_STEPS[name].comment, payload: sfn.TaskInput.fromObject(payload), storeRetry, ...(resultPath ? { resultPath } : {}) });
+    lambdaStep(scope, name, fns[name], {
+      comment: RUN_STEPS[name].comment,
+      payload: sfn.TaskInput.fromObject(payload),
+      storeRetry,
+      ...(resultPath ? { resultPath } : {}),
+    });
   const at = (path: string) => sfn.JsonPath.stringAt(path);
   const object = (path: string) => sfn.JsonPath.objectAt(path);
   const run = { runId: at('$.runId'), organizationId: at('$.organizationId') };
@@ -142,7 +154,10 @@ export function bulkRunStateMachine(scope: Construct, props: BulkRunProps): sfn.
     definitionBody: sfn.DefinitionBody.fromChainable(startRun),
     timeout: Duration.hours(24),
   });
-  const logGroup = new logs.LogGroup(scope, 'CancellationLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+  const logGroup = new logs.LogGroup(scope, 'CancellationLogs', {
+    retention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
   observeStateMachine(machine, logGroup);
   return machine;
 }

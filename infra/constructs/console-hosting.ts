@@ -89,7 +89,12 @@ export class ConsoleHosting extends Construct {
         responseHeadersPolicy: headers,
       },
       // the app routes in the browser: any path it owns answers index.html (S3 says 403 for a key it does not have)
-      errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(0) })),
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.seconds(0),
+      })),
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,
@@ -102,7 +107,9 @@ export class ConsoleHosting extends Construct {
     const built = existsSync(path.join(appDirectory, 'index.html'));
     if (!built) {
       // `cdk synth` and `cdk deploy` stop here with this message; the template alone (tests) still synthesizes
-      Annotations.of(this).addError(`the admin console is not built (${path.relative(REPO_ROOT, appDirectory) || appDirectory}/index.html is missing): run \`npm run build:console\` first`);
+      Annotations.of(this).addError(
+        `the admin console is not built (${path.relative(REPO_ROOT, appDirectory) || appDirectory}/index.html is missing): run \`npm run build:console\` first`,
+      );
     }
     const config = {
       apiUrl: props.apiUrl,

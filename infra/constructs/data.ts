@@ -40,7 +40,10 @@ export class Data extends Construct {
     const accessLogs = accessLogBucket(this, 'AccessLogs', removalPolicy);
     const privateBucket = (logPrefix: string) => privateBucketProps(accessLogs, logPrefix, removalPolicy);
     // Incomplete multipart uploads hold bytes nobody can see; drop them after a day.
-    this.bucket = new s3.Bucket(this, 'Files', { ...privateBucket('files/'), lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }] });
+    this.bucket = new s3.Bucket(this, 'Files', {
+      ...privateBucket('files/'),
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
     // X4: a bucket of its own, every archive deleted 7 days after it was written (F4 applies to it too); downloads
     // are in the access logs as well as the audit trail.
     this.exports = new s3.Bucket(this, 'Exports', {

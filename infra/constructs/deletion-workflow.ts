@@ -35,13 +35,20 @@ export class DeletionWorkflow extends Construct {
       comment: 'D7: the grace period; an undo stops the execution here',
       time: sfn.WaitTime.timestampPath('$.purgeAt'),
     });
-    const purging = new sfn.Choice(this, 'PurgeStarted', { comment: 'Undone (or cancelled by B1) before the purge date: nothing is purged' })
-      .when(sfn.Condition.booleanEquals('$.purge', false), new sfn.Succeed(this, 'NotPurged', { comment: 'D7: undone; nothing was purged' }))
+    const purging = new sfn.Choice(this, 'PurgeStarted', {
+      comment: 'Undone (or cancelled by B1) before the purge date: nothing is purged',
+    })
+      .when(
+        sfn.Condition.booleanEquals('$.purge', false),
+        new sfn.Succeed(this, 'NotPurged', { comment: 'D7: undone; nothing was purged' }),
+      )
       .otherwise(run);
     const startPurge = s.guard(s.invoke('StartPurge'));
     startPurge.next(purging);
     wait.next(startPurge);
-    const grace = new sfn.Choice(this, 'GracePeriod', { comment: 'D7: a deletion under a grace period waits until its purge date; otherwise it runs now' })
+    const grace = new sfn.Choice(this, 'GracePeriod', {
+      comment: 'D7: a deletion under a grace period waits until its purge date; otherwise it runs now',
+    })
       .when(sfn.Condition.isPresent('$.purgeAt'), wait)
       .otherwise(run);
 

@@ -48,7 +48,13 @@ export function lambdaStep(scope: Construct, id: string, fn: lambda.IFunction, o
   });
   const store = options.storeRetry ?? { interval: Duration.seconds(1), maxDelay: Duration.seconds(30) };
   const backoff = { backoffRate: 2, jitterStrategy: sfn.JitterType.FULL };
-  task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, maxDelay: Duration.seconds(30), ...backoff });
+  task.addRetry({
+    errors: LAMBDA_SERVICE_ERRORS,
+    interval: Duration.seconds(1),
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(30),
+    ...backoff,
+  });
   task.addRetry({ errors: TRANSIENT_STORE_ERRORS, interval: store.interval, maxAttempts: 5, maxDelay: store.maxDelay, ...backoff });
   return task;
 }

@@ -58,7 +58,16 @@ export const SIZES = {
 export type FunctionSize = keyof typeof SIZES;
 
 /** The DynamoDB actions a function may be granted on the table (bindTable). */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem' | 'PartiQLUpdate';
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem'
+  | 'PartiQLUpdate';
 
 export interface OffboardFunctionProps {
   /** Handler module, relative to the repository root, e.g. `functions/handlers/steps/finalize.ts`. */
@@ -116,8 +125,12 @@ export class OffboardFunction extends NodejsFunction {
    * `PartiQLUpdate`, which no grantReadWriteData includes.
    */
   bindTable(table: dynamodb.ITable, actions: readonly TableAction[], index: readonly TableAction[] = []): this {
-    if (actions.length) this.addToRolePolicy(new iam.PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }));
-    if (index.length) this.addToRolePolicy(new iam.PolicyStatement({ actions: index.map((a) => `dynamodb:${a}`), resources: [`${table.tableArn}/index/*`] }));
+    if (actions.length)
+      this.addToRolePolicy(new iam.PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }));
+    if (index.length)
+      this.addToRolePolicy(
+        new iam.PolicyStatement({ actions: index.map((a) => `dynamodb:${a}`), resources: [`${table.tableArn}/index/*`] }),
+      );
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }
@@ -127,7 +140,8 @@ export class OffboardFunction extends NodejsFunction {
    * under chats/ (DeleteObjects is authorized key by key), and nothing else. No function lists or reads the bucket.
    */
   bindBucket(bucket: s3.IBucket, access: { deleteFiles: boolean }): this {
-    if (access.deleteFiles) this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects('chats/*')] }));
+    if (access.deleteFiles)
+      this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects('chats/*')] }));
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;
   }

@@ -42,7 +42,10 @@ export class OperationStates {
       error: 'OperationFailed',
       causePath: '$.error.Cause',
     });
-    const input = sfn.TaskInput.fromObject({ operationId: sfn.JsonPath.stringAt('$.operationId'), error: sfn.JsonPath.objectAt('$.error') });
+    const input = sfn.TaskInput.fromObject({
+      operationId: sfn.JsonPath.stringAt('$.operationId'),
+      error: sfn.JsonPath.objectAt('$.error'),
+    });
     this.markFailed = this.invoke('MarkFailed', input);
     this.markFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.markFailedError' });
     this.markFailed.next(failed);
@@ -111,7 +114,10 @@ export class OperationStates {
       timeout,
     });
     // an audit trail of what ran (X2); execution data stays out of the logs
-    const logGroup = new logs.LogGroup(this.scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this.scope, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     observeStateMachine(machine, logGroup);
     return machine;
   }

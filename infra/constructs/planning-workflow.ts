@@ -27,26 +27,57 @@ export class PlanningWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: PlanningWorkflowProps) {
     super(scope, id);
-    const planningFunction = (id: string, entry: string, description: string, size: 'backgroundPlanning' | 'small', table: readonly TableAction[]) => {
-      const f = new OffboardFunction(this, id, { entry: `functions/handlers/steps/${entry}.ts`, description: `offboard step ${description}`, size })
-        .bindTable(props.table, table, ['Query']);
+    const planningFunction = (
+      id: string,
+      entry: string,
+      description: string,
+      size: 'backgroundPlanning' | 'small',
+      table: readonly TableAction[],
+    ) => {
+      const f = new OffboardFunction(this, id, {
+        entry: `functions/handlers/steps/${entry}.ts`,
+        description: `offboard step ${description}`,
+        size,
+      }).bindTable(props.table, table, ['Query']);
       // a deletion planned here starts, or waits out its grace period (D7), in the deletion workflow
       props.deletionStateMachine.grantStartExecution(f);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
       f.addEnvironment('TRANSFER_STATE_MACHINE_ARN', props.transferStateMachine.stateMachineArn);
       return f;
     };
-    this.function = planningFunction('Planner', 'plan', 'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on', 'backgroundPlanning',
-      ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
-    this.failureFunction = planningFunction('PlanningFailureRecorder', 'plan-failed', 'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal', 'small',
-      ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    this.function = planningFunction(
+      'Planner',
+      'plan',
+      'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on',
+      'backgroundPlanning',
+      ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+    );
+    this.failureFunction = planningFunction(
+      'PlanningFailureRecorder',
+      'plan-failed',
+      'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal',
+      'small',
+      ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    );
 
     const invoke = (name: string, fn: OffboardFunction, comment: string) => lambdaStep(this, name, fn, { comment });
-    const failed = new sfn.Fail(this, 'PlanningFailed', { comment: 'The plan was refused or could not be computed; see the operation or preview', error: 'PlanningFailed', causePath: '$.error.Cause' });
-    const planFailed = invoke('PlanFailed', this.failureFunction, 'The operation fails with the error (O1), or the preview keeps the refusal');
+    const failed = new sfn.Fail(this, 'PlanningFailed', {
+      comment: 'The plan was refused or could not be computed; see the operation or preview',
+      error: 'PlanningFailed',
+      causePath: '$.error.Cause',
+    });
+    const planFailed = invoke(
+      'PlanFailed',
+      this.failureFunction,
+      'The operation fails with the error (O1), or the preview keeps the refusal',
+    );
     planFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.planFailedError' });
     planFailed.next(failed);
-    const plan = invoke('Plan', this.function, 'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on');
+    const plan = invoke(
+      'Plan',
+      this.function,
+      'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on',
+    );
     plan.addCatch(planFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     plan.next(new sfn.Succeed(this, 'Planned', { comment: 'The plan is stored' }));
 
@@ -56,6 +87,9 @@ export class PlanningWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(plan),
       timeout: Duration.hours(1),
     });
-    observeStateMachine(this.stateMachine, new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }));
+    observeStateMachine(
+      this.stateMachine,
+      new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+    );
   }
 }

@@ -16,7 +16,9 @@ function singleton(scope: Construct, id: string, statements: iam.PolicyStatement
 
 /** X-Ray for every function: PutTraceSegments and PutTelemetryRecords take no resource (Service Authorization Reference). */
 export function functionTracingPolicy(scope: Construct): iam.Policy {
-  return singleton(scope, 'FunctionTracing', [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })]);
+  return singleton(scope, 'FunctionTracing', [
+    new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+  ]);
 }
 
 /**
@@ -25,9 +27,21 @@ export function functionTracingPolicy(scope: Construct): iam.Policy {
  */
 function stateMachineObservabilityPolicy(scope: Construct): iam.Policy {
   return singleton(scope, 'StateMachineObservability', [
-    new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] }),
     new iam.PolicyStatement({
-      actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      actions: [
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+      ],
       resources: ['*'],
     }),
   ]);
@@ -37,7 +51,11 @@ function stateMachineObservabilityPolicy(scope: Construct): iam.Policy {
 export function observeStateMachine(machine: sfn.StateMachine, logGroup: logs.ILogGroup): void {
   const cfn = machine.node.defaultChild as sfn.CfnStateMachine;
   cfn.tracingConfiguration = { enabled: true };
-  cfn.loggingConfiguration = { destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logGroup.logGroupArn } }], level: sfn.LogLevel.ALL, includeExecutionData: false };
+  cfn.loggingConfiguration = {
+    destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logGroup.logGroupArn } }],
+    level: sfn.LogLevel.ALL,
+    includeExecutionData: false,
+  };
   const policy = stateMachineObservabilityPolicy(machine);
   policy.attachToRole(machine.role);
   cfn.addResourceDependency(policy.node.defaultChild as CfnResource); // the machine, not its role (which the policy names)

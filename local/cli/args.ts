@@ -37,14 +37,18 @@ export function fail(message: string): never {
 export async function callStack(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   let res: Response;
   try {
-    res = await fetch(`${url}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    res = await fetch(`${url}${path}`, {
+      method,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
   } catch {
     fail(`no embedded stack answers at ${url}: start it with \`npm start\` (or pass --port)`);
   }
   return { status: res.status, json: await res.json() };
 }
 
-const isLoopbackAddress = (address: string) => /^127(\.\d{1,3}){3}$/.test(address) || address === '::1' || address === '::ffff:7f00:1' || /^::ffff:127(\.\d{1,3}){3}$/.test(address);
+const isLoopbackAddress = (address: string) =>
+  /^127(\.\d{1,3}){3}$/.test(address) || address === '::1' || address === '::ffff:7f00:1' || /^::ffff:127(\.\d{1,3}){3}$/.test(address);
 
 /**
  * Whether an endpoint URL reaches this machine only: its host is `localhost` (or `*.localhost`), a loopback address
@@ -73,12 +77,25 @@ export async function isLoopbackEndpoint(url: string | undefined): Promise<boole
  * loopback endpoint; anywhere else `--yes-replace-everything NAME` must name the stack exactly. Answers why it is
  * refused (naming what is missing), or undefined.
  */
-export async function loadRefusal(stack: string, confirm: string | true | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const endpoints = { DynamoDB: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL, S3: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL, CloudFormation: env.AWS_ENDPOINT_URL_CLOUDFORMATION || env.AWS_ENDPOINT_URL };
+export async function loadRefusal(
+  stack: string,
+  confirm: string | true | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const endpoints = {
+    DynamoDB: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL,
+    S3: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL,
+    CloudFormation: env.AWS_ENDPOINT_URL_CLOUDFORMATION || env.AWS_ENDPOINT_URL,
+  };
   const local = await Promise.all(Object.values(endpoints).map(isLoopbackEndpoint));
   const remote = Object.entries(endpoints).filter((_, i) => !local[i]);
   if (remote.length === 0 || confirm === stack) return undefined;
   const where = remote.map(([service, url]) => `${service} at ${url || 'its AWS endpoint'}`).join(', ');
-  const asked = confirm === undefined ? 'without --yes-replace-everything' : confirm === true ? '--yes-replace-everything names no stack' : `--yes-replace-everything names ${confirm}, not ${stack}`;
+  const asked =
+    confirm === undefined
+      ? 'without --yes-replace-everything'
+      : confirm === true
+        ? '--yes-replace-everything names no stack'
+        : `--yes-replace-everything names ${confirm}, not ${stack}`;
   return `world load --stack ${stack} would replace every organization's data in stack ${stack} (${where}: not a local endpoint); refused, nothing changed: ${asked}. To replace everything there, add --yes-replace-everything ${stack}`;
 }

@@ -24,19 +24,26 @@ if (command === 'put' && file) {
   if (json.deliveries.length === 0) {
     // a misspelled detail-type is delivered nowhere: said, with the names the rules know, and exit 2 (as a rejection)
     const e = entry as { Source?: unknown; DetailType?: unknown };
-    process.stderr.write(`${file}: the event (source ${JSON.stringify(e.Source)}, detail-type ${JSON.stringify(e.DetailType)}) matched no rule; nothing was delivered. Known detail-types: ${(json.detailTypes ?? []).map((d: string) => JSON.stringify(d)).join(', ')} (source "billing")\n`);
+    process.stderr.write(
+      `${file}: the event (source ${JSON.stringify(e.Source)}, detail-type ${JSON.stringify(e.DetailType)}) matched no rule; nothing was delivered. Known detail-types: ${(json.detailTypes ?? []).map((d: string) => JSON.stringify(d)).join(', ')} (source "billing")\n`,
+    );
     process.exitCode = 2;
   }
   for (const d of json.deliveries) {
     if (d.outcome === 'delivered') process.stdout.write(`  ${d.rule} → ${d.target}: ${JSON.stringify(d.result)}\n`);
-    else process.stdout.write(`  ${d.rule} → ${d.target}: rejected after ${d.attempts} attempts, sent to the dead-letter queue: ${d.error.errorType}: ${d.error.errorMessage}\n`);
+    else
+      process.stdout.write(
+        `  ${d.rule} → ${d.target}: rejected after ${d.attempts} attempts, sent to the dead-letter queue: ${d.error.errorType}: ${d.error.errorMessage}\n`,
+      );
   }
   if (json.deliveries.some((d: any) => d.outcome !== 'delivered')) process.exitCode = 2;
 } else if (command === 'dead-letters') {
   const { json } = await callStack(url, 'GET', '/_local/dead-letters');
   if (json.length === 0) process.stdout.write('the dead-letter queue is empty\n');
   for (const m of json) {
-    process.stdout.write(`${m.timestamp}  ${m.requestPayload?.['detail-type']} ${m.requestPayload?.id}: ${m.responsePayload?.errorType}: ${m.responsePayload?.errorMessage}\n`);
+    process.stdout.write(
+      `${m.timestamp}  ${m.requestPayload?.['detail-type']} ${m.requestPayload?.id}: ${m.responsePayload?.errorType}: ${m.responsePayload?.errorMessage}\n`,
+    );
   }
 } else {
   fail(USAGE);

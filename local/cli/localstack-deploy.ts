@@ -10,7 +10,8 @@ const issuer = typeof options['jwt-issuer'] === 'string' ? options['jwt-issuer']
 const audience = typeof options['jwt-audience'] === 'string' ? options['jwt-audience'] : undefined;
 if (Boolean(issuer) !== Boolean(audience)) fail('--jwt-issuer and --jwt-audience go together');
 const cognitoIssuerBase = typeof options['cognito-issuer-base'] === 'string' ? options['cognito-issuer-base'] : undefined;
-if (setup === 'core' && (issuer || cognitoIssuerBase)) fail('the core setup has no HTTP API: --jwt-issuer and --cognito-issuer-base apply to --setup full only');
+if (setup === 'core' && (issuer || cognitoIssuerBase))
+  fail('the core setup has no HTTP API: --jwt-issuer and --cognito-issuer-base apply to --setup full only');
 if (issuer && cognitoIssuerBase) fail('--jwt-issuer replaces the Cognito pool: give one or the other');
 process.stdout.write(`deploying the ${setup} setup${setup === 'core' ? ' (-c offboard:api=none: no HTTP API, no Cognito)' : ''}\n`);
 process.exit(await deploy(setup, { jwt: issuer && audience ? { issuer, audience } : undefined, cognitoIssuerBase }));

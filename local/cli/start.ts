@@ -21,12 +21,20 @@ try {
   fail(`--world: cannot read ${worldFile}: ${(error as Error).message}`);
 }
 
-await ensureConsoleBuilt((line) => process.stdout.write(line)).catch((error: Error) => fail(`could not build the admin console: ${error.message}`));
+await ensureConsoleBuilt((line) => process.stdout.write(line)).catch((error: Error) =>
+  fail(`could not build the admin console: ${error.message}`),
+);
 process.stdout.write('Starting the embedded stack (DynamoDB Local, in-memory S3, synthesized state machines, HTTP API)…\n');
 // --edge: also one AWS endpoint for every service, as LocalStack's port 4566 (README, "LocalStack")
 // --no-iam: the template's IAM and resource policies not enforced (experiments; README, "IAM")
-const stack = await startEmbeddedStack({ port, world, edge: options.edge === true, iam: options['no-iam'] === true ? false : undefined }).catch((error: Error) => fail(`could not start: ${error.message}`));
-if (stack.iam) stack.iam.onDenial = (d) => process.stderr.write(`AWS would refuse ${d.function}: ${d.action} on ${d.resource}\n  ${d.reason}\n`);
+const stack = await startEmbeddedStack({
+  port,
+  world,
+  edge: options.edge === true,
+  iam: options['no-iam'] === true ? false : undefined,
+}).catch((error: Error) => fail(`could not start: ${error.message}`));
+if (stack.iam)
+  stack.iam.onDenial = (d) => process.stderr.write(`AWS would refuse ${d.function}: ${d.action} on ${d.resource}\n  ${d.reason}\n`);
 mkdirSync(path.dirname(STATE_FILE), { recursive: true });
 writeFileSync(STATE_FILE, JSON.stringify({ url: stack.url, pid: process.pid }));
 const token = await stack.token('adminA');
@@ -40,12 +48,16 @@ Try it (adminA administers Company A; a1 moves to Company C, as in the help arti
   curl -s -X POST ${stack.url}/previews -H "authorization: Bearer $TOKEN" \\
        -H 'content-type: application/json' -d '{"operation":"transfer","userId":"a1","destinationOrganizationId":"C"}'
 
-${stack.edgeUrl ? `AWS endpoint for every service (stack ${stack.stackName}), as LocalStack's:
+${
+  stack.edgeUrl
+    ? `AWS endpoint for every service (stack ${stack.stackName}), as LocalStack's:
 
   AWS_ENDPOINT_URL=${stack.edgeUrl} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \\
     npm run world -- export --stack ${stack.stackName}
 
-` : ''}A token for adminA, valid 12 h:
+`
+    : ''
+}A token for adminA, valid 12 h:
 ${token}
 
 Ctrl-C stops the stack.

@@ -26,18 +26,27 @@ if (typeof chosen !== 'string') stop(chosen.refused);
 const setup = chosen as Setup;
 const token = process.env.LOCALSTACK_AUTH_TOKEN;
 if (setup === 'full' && !token) {
-  stop('the full setup needs LOCALSTACK_AUTH_TOKEN (an auth token of a LocalStack account with the Base plan or above); without one: npm run test:localstack -- --setup core');
+  stop(
+    'the full setup needs LOCALSTACK_AUTH_TOKEN (an auth token of a LocalStack account with the Base plan or above); without one: npm run test:localstack -- --setup core',
+  );
 }
 
 /** Why Docker cannot be used here, or undefined. */
 async function dockerProblem(): Promise<string | undefined> {
-  const sockets = ['/var/run/docker.sock', path.join(homedir(), '.docker', 'run', 'docker.sock'), path.join(homedir(), '.colima', 'default', 'docker.sock')];
+  const sockets = [
+    '/var/run/docker.sock',
+    path.join(homedir(), '.docker', 'run', 'docker.sock'),
+    path.join(homedir(), '.colima', 'default', 'docker.sock'),
+  ];
   if (!process.env.DOCKER_HOST && !sockets.some((s) => existsSync(s))) {
     return 'no Docker: LocalStack runs in a container and no Docker engine is reachable here (DOCKER_HOST unset, no /var/run/docker.sock)';
   }
   const { getContainerRuntimeClient } = await import('testcontainers');
   try {
-    await Promise.race([getContainerRuntimeClient(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 20 s')), 20_000).unref())]);
+    await Promise.race([
+      getContainerRuntimeClient(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 20 s')), 20_000).unref()),
+    ]);
     return undefined;
   } catch (error) {
     return `no Docker: the Docker engine does not answer (${(error as Error).message.split('\n')[0]})`;
@@ -58,7 +67,11 @@ if (issuer) await TestContainers.exposeHostPorts(issuer.port);
 say(`starting ${IMAGES[setup]} (${setup} setup) on ${endpoint}`);
 const container = await new LocalstackContainer(IMAGES[setup])
   .withExposedPorts({ container: LOCALSTACK_PORT, host: port })
-  .withEnvironment({ ...LOCALSTACK_ENV, LOCALSTACK_HOST: `localhost.localstack.cloud:${port}`, ...(setup === 'full' ? { LOCALSTACK_AUTH_TOKEN: token! } : {}) })
+  .withEnvironment({
+    ...LOCALSTACK_ENV,
+    LOCALSTACK_HOST: `localhost.localstack.cloud:${port}`,
+    ...(setup === 'full' ? { LOCALSTACK_AUTH_TOKEN: token! } : {}),
+  })
   // Lambda functions run in containers of their own, which LocalStack starts through the engine
   .withBindMounts([{ source: process.env.OFFBOARD_DOCKER_SOCKET ?? '/var/run/docker.sock', target: '/var/run/docker.sock' }])
   .start()
@@ -91,7 +104,14 @@ try {
           ...env,
           OFFBOARD_TARGET: 'stack',
           OFFBOARD_STACK: 'Offboard',
-          ...(issuer ? { OFFBOARD_JWT_PRIVATE_KEY_FILE: issuer.keyFile, OFFBOARD_JWT_ISSUER: issuer.issuer, OFFBOARD_JWT_AUDIENCE: audience, OFFBOARD_JWT_KID: ISSUER_KID } : {}),
+          ...(issuer
+            ? {
+                OFFBOARD_JWT_PRIVATE_KEY_FILE: issuer.keyFile,
+                OFFBOARD_JWT_ISSUER: issuer.issuer,
+                OFFBOARD_JWT_AUDIENCE: audience,
+                OFFBOARD_JWT_KID: ISSUER_KID,
+              }
+            : {}),
         },
       });
       child.on('exit', (c) => resolve(c ?? 1));

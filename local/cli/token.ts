@@ -7,6 +7,9 @@ import { callStack, fail, parseArgs, stackUrl } from './args.js';
 const { options, positional } = parseArgs(process.argv.slice(2));
 const userId = positional[0];
 if (!userId) fail('usage: npm run token -- USER_ID [--scope offboard/operator]');
-const { status, json } = await callStack(stackUrl(options), 'POST', '/_local/token', { userId, scopes: typeof options.scope === 'string' ? options.scope.split(',') : [] });
+const { status, json } = await callStack(stackUrl(options), 'POST', '/_local/token', {
+  userId,
+  scopes: typeof options.scope === 'string' ? options.scope.split(',') : [],
+});
 if (status !== 200) fail(`no token: ${json.error?.message ?? JSON.stringify(json)}`);
 process.stdout.write(`${json.token}\n`);

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { requireOutputs, stackOutputs } from '../deployed-stack.js';
 import { callStack, fail, loadRefusal, parseArgs, stackUrl } from './args.js';
 
-const USAGE = 'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME [--yes-replace-everything NAME]]\n       npm run world -- check [--stack NAME]';
+const USAGE =
+  'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME [--yes-replace-everything NAME]]\n       npm run world -- check [--stack NAME]';
 const { options, positional } = parseArgs(process.argv.slice(2));
 const [command, file] = positional;
 

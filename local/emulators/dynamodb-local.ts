@@ -19,7 +19,8 @@ const JAVA_MAJOR = 17;
 export function javaProblem(java = process.env.JAVA ?? 'java'): string | undefined {
   const run = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 15_000 });
   const install = `install a Java runtime ${JAVA_MAJOR} or newer (Debian/Ubuntu: sudo apt-get install openjdk-${JAVA_MAJOR}-jre-headless; macOS: brew install openjdk@${JAVA_MAJOR}), or set JAVA to its java binary`;
-  if (run.error) return `DynamoDB Local needs Java, and ${java} ${(run.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'was not found' : `does not run (${run.error.message})`}: ${install}`;
+  if (run.error)
+    return `DynamoDB Local needs Java, and ${java} ${(run.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'was not found' : `does not run (${run.error.message})`}: ${install}`;
   const version = /version "(\d+)(?:\.(\d+))?/.exec(`${run.stderr}${run.stdout}`);
   const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : undefined;
   if (major === undefined) return `DynamoDB Local needs Java, and ${java} -version printed no version (exit ${run.status}): ${install}`;
@@ -49,7 +50,17 @@ async function startOnce(): Promise<RunningEmulator> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.env.JAVA ?? 'java',
-    ['-Xmx1g', `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-port', String(port), '-disableTelemetry'],
+    [
+      '-Xmx1g',
+      `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      path.join(dir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-port',
+      String(port),
+      '-disableTelemetry',
+    ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -59,11 +70,15 @@ async function startOnce(): Promise<RunningEmulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
-      await client.send(new ListTablesCommand({}));
-      return true;
-    }, 30_000, 'DynamoDB Local');
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
+        await client.send(new ListTablesCommand({}));
+        return true;
+      },
+      30_000,
+      'DynamoDB Local',
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${stderr}`);

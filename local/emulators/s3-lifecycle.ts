@@ -9,7 +9,12 @@ import { resourcesOfType } from '../template.js';
  * prefix, if any, is honoured; S3's rounding to the next midnight is not (it only ever deletes later).
  */
 export async function applyLifecycleExpiry(names: LocalNames, s3Endpoint: string, nowMs: number): Promise<number> {
-  const s3 = new S3Client({ endpoint: s3Endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, forcePathStyle: true });
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    forcePathStyle: true,
+  });
   let deleted = 0;
   try {
     for (const [id, r] of resourcesOfType(names.template, 'AWS::S3::Bucket')) {
@@ -19,8 +24,12 @@ export async function applyLifecycleExpiry(names: LocalNames, s3Endpoint: string
         const Bucket = names.physicalName(id);
         let token: string | undefined;
         do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: rule.Prefix ?? rule.Filter?.Prefix, ContinuationToken: token }));
-          const old = (page.Contents ?? []).filter((o) => o.LastModified && o.LastModified.getTime() <= cutoff).map((o) => ({ Key: o.Key! }));
+          const page = await s3.send(
+            new ListObjectsV2Command({ Bucket, Prefix: rule.Prefix ?? rule.Filter?.Prefix, ContinuationToken: token }),
+          );
+          const old = (page.Contents ?? [])
+            .filter((o) => o.LastModified && o.LastModified.getTime() <= cutoff)
+            .map((o) => ({ Key: o.Key! }));
           if (old.length) await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: old } }));
           deleted += old.length;
           token = page.NextContinuationToken;

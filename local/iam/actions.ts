@@ -24,11 +24,17 @@ const tableOrIndex = (input: { TableName: string; IndexName?: string }) =>
 const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 const objectArn = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
 const queueArn = (queueUrl: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueUrl.replace(/\/+$/, '').split('/').pop()}`;
-const functionArn = (nameOrArn: string) => (nameOrArn.startsWith('arn:') ? nameOrArn.replace(/:(\$LATEST|\d+)$/, '') : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOrArn}`);
+const functionArn = (nameOrArn: string) =>
+  nameOrArn.startsWith('arn:') ? nameOrArn.replace(/:(\$LATEST|\d+)$/, '') : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOrArn}`;
 
 const listContext = (i: { Prefix?: string }): Record<string, string> => (i.Prefix !== undefined ? { 's3:prefix': i.Prefix } : {});
 
-const PARTIQL: Record<string, string> = { SELECT: 'dynamodb:PartiQLSelect', INSERT: 'dynamodb:PartiQLInsert', UPDATE: 'dynamodb:PartiQLUpdate', DELETE: 'dynamodb:PartiQLDelete' };
+const PARTIQL: Record<string, string> = {
+  SELECT: 'dynamodb:PartiQLSelect',
+  INSERT: 'dynamodb:PartiQLInsert',
+  UPDATE: 'dynamodb:PartiQLUpdate',
+  DELETE: 'dynamodb:PartiQLDelete',
+};
 
 /**
  * One PartiQL statement: its action by kind (SELECT, INSERT, UPDATE, DELETE) on the table it names (`FROM`, `INTO`,
@@ -40,7 +46,12 @@ export function partiqlAuthorization(statement: string): { action: string; resou
   const action = PARTIQL[kind];
   if (!action) throw new Error(`not a PartiQL statement this table knows: ${JSON.stringify(text.slice(0, 40))}`);
   const name = '(?:"((?:[^"]|"")+)"|([A-Za-z0-9_.-]+))';
-  const where = kind === 'UPDATE' ? `^UPDATE\\s+${name}\\s+(?:SET|REMOVE)\\b` : kind === 'INSERT' ? `\\bINTO\\s+${name}` : `\\bFROM\\s+${name}(?:\\.${name})?`;
+  const where =
+    kind === 'UPDATE'
+      ? `^UPDATE\\s+${name}\\s+(?:SET|REMOVE)\\b`
+      : kind === 'INSERT'
+        ? `\\bINTO\\s+${name}`
+        : `\\bFROM\\s+${name}(?:\\.${name})?`;
   const m = new RegExp(where, 'i').exec(text);
   if (!m) throw new Error(`no table in the PartiQL statement ${JSON.stringify(text.slice(0, 60))}`);
   const table = (m[1] ?? m[2])!.replace(/""/g, '"');
@@ -50,7 +61,12 @@ export function partiqlAuthorization(statement: string): { action: string; resou
 
 const statements = (list: { Statement: string }[] = []) => list.map((s, part) => ({ ...partiqlAuthorization(s.Statement), part }));
 
-const TRANSACT_WRITE: Record<string, string> = { Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem', ConditionCheck: 'dynamodb:ConditionCheckItem' };
+const TRANSACT_WRITE: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+};
 
 /** `service:Command` (the SDK client's service id and the command's name without `Command`) → what AWS authorizes. */
 export const ACTIONS: Record<string, Mapper> = {
@@ -63,15 +79,21 @@ export const ACTIONS: Record<string, Mapper> = {
   'DynamoDB:Scan': (i) => [{ action: 'dynamodb:Scan', resource: tableOrIndex(i) }],
   // BatchGetItem and BatchWriteItem are actions of their own in the reference (a grant of PutItem alone does not allow
   // BatchWriteItem, nor does denying it deny BatchWriteItem), one authorization per table named
-  'DynamoDB:BatchGetItem': (i) => Object.keys(i.RequestItems ?? {}).map((t) => ({ action: 'dynamodb:BatchGetItem', resource: tableArn(t) })),
-  'DynamoDB:BatchWriteItem': (i) => Object.keys(i.RequestItems ?? {}).map((t) => ({ action: 'dynamodb:BatchWriteItem', resource: tableArn(t) })),
+  'DynamoDB:BatchGetItem': (i) =>
+    Object.keys(i.RequestItems ?? {}).map((t) => ({ action: 'dynamodb:BatchGetItem', resource: tableArn(t) })),
+  'DynamoDB:BatchWriteItem': (i) =>
+    Object.keys(i.RequestItems ?? {}).map((t) => ({ action: 'dynamodb:BatchWriteItem', resource: tableArn(t) })),
   // transactions have no action of their own: each item is authorized as the single-item action it is
   'DynamoDB:TransactWriteItems': (i) =>
     (i.TransactItems ?? []).map((item: Record<string, { TableName: string }>) => {
       const [kind, op] = Object.entries(item).find(([k]) => k in TRANSACT_WRITE)!;
       return { action: TRANSACT_WRITE[kind]!, resource: tableArn(op.TableName) };
     }),
-  'DynamoDB:TransactGetItems': (i) => (i.TransactItems ?? []).map((item: { Get: { TableName: string } }) => ({ action: 'dynamodb:GetItem', resource: tableArn(item.Get.TableName) })),
+  'DynamoDB:TransactGetItems': (i) =>
+    (i.TransactItems ?? []).map((item: { Get: { TableName: string } }) => ({
+      action: 'dynamodb:GetItem',
+      resource: tableArn(item.Get.TableName),
+    })),
   'DynamoDB:ExecuteStatement': (i) => [partiqlAuthorization(i.Statement)],
   // per statement: a denied statement answers `AccessDenied` in its response, the others run
   'DynamoDB:BatchExecuteStatement': (i) => statements(i.Statements),
@@ -96,7 +118,12 @@ export const ACTIONS: Record<string, Mapper> = {
   },
   'S3:DeleteObject': (i) => [{ action: 's3:DeleteObject', resource: objectArn(i.Bucket, i.Key) }],
   // per key: a denied key is reported in `Errors` as `AccessDenied`, the others are deleted
-  'S3:DeleteObjects': (i) => (i.Delete?.Objects ?? []).map((o: { Key: string }, part: number) => ({ action: 's3:DeleteObject', resource: objectArn(i.Bucket, o.Key), part })),
+  'S3:DeleteObjects': (i) =>
+    (i.Delete?.Objects ?? []).map((o: { Key: string }, part: number) => ({
+      action: 's3:DeleteObject',
+      resource: objectArn(i.Bucket, o.Key),
+      part,
+    })),
   // the prefix asked for is the condition key s3:prefix (a grant may allow listing under one prefix only)
   'S3:ListObjectsV2': (i) => [{ action: 's3:ListBucket', resource: bucketArn(i.Bucket), context: listContext(i) }],
   'S3:ListObjects': (i) => [{ action: 's3:ListBucket', resource: bucketArn(i.Bucket), context: listContext(i) }],

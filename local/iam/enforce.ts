@@ -21,9 +21,7 @@ export interface Denial {
 
 /** Who invokes a function: a state machine (its role), or a service through the function's resource policy. */
 export type InvokeCaller =
-  | { kind: 'states'; stateMachineArn: string }
-  | { kind: 'events'; ruleArn: string }
-  | { kind: 'apigateway'; sourceArn: string };
+  { kind: 'states'; stateMachineArn: string } | { kind: 'events'; ruleArn: string } | { kind: 'apigateway'; sourceArn: string };
 
 type Decision = { allowed: true } | { allowed: false; explicit: boolean };
 
@@ -35,7 +33,13 @@ export function iamEnforcedByDefault(env: NodeJS.ProcessEnv = process.env): bool
   throw new Error(`OFFBOARD_IAM must be "enforce" or "off", not ${JSON.stringify(v)}`);
 }
 
-const wildcard = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const wildcard = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 
 /**
  * The synthesized IAM and resource policies, enforced on the embedded stack as AWS would: every SDK call a function
@@ -84,11 +88,32 @@ export class IamEnforcer {
   }
 
   /** The decision for one request; cached by which of the policies' resource patterns the resource matches. */
-  async decide(principal: string, identity: { name: string; policy: PolicyDocument }[], action: string, resource: string, context: Record<string, string>, resourcePolicy?: PolicyDocument): Promise<Decision> {
+  async decide(
+    principal: string,
+    identity: { name: string; policy: PolicyDocument }[],
+    action: string,
+    resource: string,
+    context: Record<string, string>,
+    resourcePolicy?: PolicyDocument,
+  ): Promise<Decision> {
     const statements = [...identity.flatMap((p) => p.policy.Statement), ...(resourcePolicy?.Statement ?? [])];
-    const shape = statements.map((s) => [s.Resource ?? s.NotResource ?? []].flat().map((p: string) => (this.matches(p, resource) ? 1 : 0)).join('')).join('|');
+    const shape = statements
+      .map((s) =>
+        [s.Resource ?? s.NotResource ?? []]
+          .flat()
+          .map((p: string) => (this.matches(p, resource) ? 1 : 0))
+          .join(''),
+      )
+      .join('|');
     if (resourcePolicy && !this.documents.has(resourcePolicy)) this.documents.set(resourcePolicy, this.documents.size);
-    const key = JSON.stringify([principal, action, shape, context, resource.split(':')[2], resourcePolicy ? this.documents.get(resourcePolicy) : -1]);
+    const key = JSON.stringify([
+      principal,
+      action,
+      shape,
+      context,
+      resource.split(':')[2],
+      resourcePolicy ? this.documents.get(resourcePolicy) : -1,
+    ]);
     const cached = this.cache.get(key);
     if (cached) return cached;
     const result: any = await runSimulation(
@@ -98,7 +123,13 @@ export class IamEnforcer {
           action,
           resource: { resource, accountId: ACCOUNT },
           // the SDK reaches AWS over HTTPS: a TLS-only bucket or queue policy lets these requests through
-          contextVariables: { 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT, 'aws:PrincipalAccount': ACCOUNT, 'aws:RequestedRegion': REGION, ...context },
+          contextVariables: {
+            'aws:SecureTransport': 'true',
+            'aws:SourceAccount': ACCOUNT,
+            'aws:PrincipalAccount': ACCOUNT,
+            'aws:RequestedRegion': REGION,
+            ...context,
+          },
         },
         identityPolicies: identity,
         serviceControlPolicies: [],
@@ -107,8 +138,10 @@ export class IamEnforcer {
       } as any,
       {},
     );
-    if (result.resultType === 'error') throw new Error(`iam-simulate refused ${action} on ${resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
-    const decision: Decision = result.overallResult === 'Allowed' ? { allowed: true } : { allowed: false, explicit: result.overallResult === 'ExplicitlyDenied' };
+    if (result.resultType === 'error')
+      throw new Error(`iam-simulate refused ${action} on ${resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
+    const decision: Decision =
+      result.overallResult === 'Allowed' ? { allowed: true } : { allowed: false, explicit: result.overallResult === 'ExplicitlyDenied' };
     this.cache.set(key, decision);
     return decision;
   }
@@ -129,8 +162,16 @@ export class IamEnforcer {
 
   private deny(fn: string, principal: string, action: string, resource: string, decision: Decision & { allowed: false }): Denial {
     const shown = action.startsWith('s3:') ? `"${resource}"` : resource;
-    const reason = decision.explicit ? 'with an explicit deny in a resource-based policy' : `because no identity-based policy allows the ${action} action`;
-    const denial = { function: fn, principal, action, resource, reason: `User: ${principal} is not authorized to perform: ${action} on resource: ${shown} ${reason}` };
+    const reason = decision.explicit
+      ? 'with an explicit deny in a resource-based policy'
+      : `because no identity-based policy allows the ${action} action`;
+    const denial = {
+      function: fn,
+      principal,
+      action,
+      resource,
+      reason: `User: ${principal} is not authorized to perform: ${action} on resource: ${shown} ${reason}`,
+    };
     this.denials.push(denial);
     this.onDenial?.(denial);
     return denial;
@@ -142,7 +183,14 @@ export class IamEnforcer {
     const principal = this.sessionOf(fn);
     const bucket = a.resource.startsWith('arn:aws:s3:::') ? a.resource.replace(/\/.*$/, '') : undefined;
     const resourcePolicy = this.policies.resourcePolicies.get(bucket ?? a.resource);
-    const decision = await this.decide(principal, role.policies, a.action, a.resource, { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/${role.roleName}`, ...a.context }, resourcePolicy);
+    const decision = await this.decide(
+      principal,
+      role.policies,
+      a.action,
+      a.resource,
+      { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/${role.roleName}`, ...a.context },
+      resourcePolicy,
+    );
     if (decision.allowed) {
       this.record(fn.logicalId, a.action, a.resource);
       return undefined;
@@ -158,18 +206,34 @@ export class IamEnforcer {
       const role = roleId ? this.policies.roles.get(roleId) : undefined;
       if (!role) throw new Error(`state machine ${caller.stateMachineArn} has no role in the template`);
       const principal = `arn:aws:sts::${ACCOUNT}:assumed-role/${role.roleName}/${caller.stateMachineArn.split(':').pop()}`;
-      const decision = await this.decide(principal, role.policies, 'lambda:InvokeFunction', fn.arn, { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/${role.roleName}` }, resourcePolicy);
+      const decision = await this.decide(
+        principal,
+        role.policies,
+        'lambda:InvokeFunction',
+        fn.arn,
+        { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/${role.roleName}` },
+        resourcePolicy,
+      );
       return decision.allowed ? undefined : this.deny(role.roleLogicalId, principal, 'lambda:InvokeFunction', fn.arn, decision);
     }
     const service = caller.kind === 'events' ? 'events.amazonaws.com' : 'apigateway.amazonaws.com';
     const sourceArn = caller.kind === 'events' ? caller.ruleArn : caller.sourceArn;
     const decision = await this.decide(service, [], 'lambda:InvokeFunction', fn.arn, { 'aws:SourceArn': sourceArn }, resourcePolicy);
-    return decision.allowed ? undefined : this.deny(service, service, 'lambda:InvokeFunction', fn.arn, { allowed: false, explicit: decision.explicit });
+    return decision.allowed
+      ? undefined
+      : this.deny(service, service, 'lambda:InvokeFunction', fn.arn, { allowed: false, explicit: decision.explicit });
   }
 
   /** sqs:SendMessage by a service (EventBridge's dead-letter queue) through the queue's policy. */
   async checkServiceSend(service: string, sourceArn: string, queueArn: string): Promise<Denial | undefined> {
-    const decision = await this.decide(service, [], 'sqs:SendMessage', queueArn, { 'aws:SourceArn': sourceArn }, this.policies.resourcePolicies.get(queueArn));
+    const decision = await this.decide(
+      service,
+      [],
+      'sqs:SendMessage',
+      queueArn,
+      { 'aws:SourceArn': sourceArn },
+      this.policies.resourcePolicies.get(queueArn),
+    );
     return decision.allowed ? undefined : this.deny(service, service, 'sqs:SendMessage', queueArn, decision);
   }
 
@@ -190,17 +254,26 @@ export class IamEnforcer {
       const denied = auths.map((a, i) => ({ a, d: results[i] })).filter((x): x is { a: Authorization; d: Denial } => x.d !== undefined);
       if (denied.length === 0) return next(args);
       const byPart = denied.every((x) => x.a.part !== undefined);
-      if (byPart && command.startsWith('BatchExecuteStatement')) return this.partial(args, next, 'Statements', denied, (d) => ({ Error: { Code: 'AccessDenied', Message: d.reason } }));
+      if (byPart && command.startsWith('BatchExecuteStatement'))
+        return this.partial(args, next, 'Statements', denied, (d) => ({ Error: { Code: 'AccessDenied', Message: d.reason } }));
       if (byPart && command.startsWith('DeleteObjects')) return this.partialDelete(args, next, denied);
       throw accessDenied(service, denied[0]!.d);
     };
   }
 
-  private async partial(args: any, next: (args: any) => Promise<any>, field: string, denied: { a: Authorization; d: Denial }[], answer: (d: Denial) => unknown) {
+  private async partial(
+    args: any,
+    next: (args: any) => Promise<any>,
+    field: string,
+    denied: { a: Authorization; d: Denial }[],
+    answer: (d: Denial) => unknown,
+  ) {
     const refused = new Map(denied.map((x) => [x.a.part!, x.d]));
     const all: unknown[] = args.input[field];
     const kept = all.filter((_, i) => !refused.has(i));
-    const out = kept.length ? await next({ ...args, input: { ...args.input, [field]: kept } }) : { output: { $metadata: { httpStatusCode: 200 }, Responses: [] }, response: {} };
+    const out = kept.length
+      ? await next({ ...args, input: { ...args.input, [field]: kept } })
+      : { output: { $metadata: { httpStatusCode: 200 }, Responses: [] }, response: {} };
     const responses = [...(out.output.Responses ?? [])];
     out.output = { ...out.output, Responses: all.map((_, i) => (refused.has(i) ? answer(refused.get(i)!) : responses.shift())) };
     return out;
@@ -210,7 +283,9 @@ export class IamEnforcer {
     const refused = new Set(denied.map((x) => x.a.part!));
     const objects: { Key: string }[] = args.input.Delete.Objects;
     const kept = objects.filter((_, i) => !refused.has(i));
-    const out = kept.length ? await next({ ...args, input: { ...args.input, Delete: { ...args.input.Delete, Objects: kept } } }) : { output: { $metadata: { httpStatusCode: 200 } }, response: {} };
+    const out = kept.length
+      ? await next({ ...args, input: { ...args.input, Delete: { ...args.input.Delete, Objects: kept } } })
+      : { output: { $metadata: { httpStatusCode: 200 } }, response: {} };
     const errors = objects.filter((_, i) => refused.has(i)).map((o) => ({ Key: o.Key, Code: 'AccessDenied', Message: 'Access Denied' }));
     out.output = { ...out.output, Errors: [...(out.output.Errors ?? []), ...errors] };
     return out;
@@ -219,7 +294,9 @@ export class IamEnforcer {
   /** The usage, for `.offboard/iam-usage/`: function → action → resources, sorted. */
   usageJson(): Record<string, Record<string, string[]>> {
     return Object.fromEntries(
-      [...this.usage.entries()].sort().map(([fn, actions]) => [fn, Object.fromEntries([...actions.entries()].sort().map(([a, r]) => [a, [...r].sort()]))]),
+      [...this.usage.entries()]
+        .sort()
+        .map(([fn, actions]) => [fn, Object.fromEntries([...actions.entries()].sort().map(([a, r]) => [a, [...r].sort()]))]),
     );
   }
 
@@ -232,9 +309,14 @@ export class IamEnforcer {
 /** The error AWS answers a refused request with. */
 export function accessDenied(service: 'DynamoDB' | 'S3' | 'SFN' | 'EventBridge', d: Denial): Error {
   const metadata = { httpStatusCode: service === 'S3' ? 403 : 400, requestId: 'local-iam' };
-  if (service === 'S3') return Object.assign(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: metadata, message: d.reason }), { Code: 'AccessDenied' });
-  if (service === 'EventBridge') return new EventBridgeServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
-  if (service === 'SFN') return new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
+  if (service === 'S3')
+    return Object.assign(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: metadata, message: d.reason }), {
+      Code: 'AccessDenied',
+    });
+  if (service === 'EventBridge')
+    return new EventBridgeServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
+  if (service === 'SFN')
+    return new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
   return new DynamoDBServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: d.reason });
 }
 

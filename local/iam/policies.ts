@@ -76,19 +76,31 @@ export function stackPolicies(names: LocalNames): StackPolicies {
     doc.Statement.push(...statements);
     resourcePolicies.set(arn, doc);
   };
-  for (const [, r] of resourcesOfType(t, 'AWS::S3::BucketPolicy')) add(`arn:aws:s3:::${names.resolve(r.Properties.Bucket)}`, names.resolve(r.Properties.PolicyDocument).Statement);
+  for (const [, r] of resourcesOfType(t, 'AWS::S3::BucketPolicy'))
+    add(`arn:aws:s3:::${names.resolve(r.Properties.Bucket)}`, names.resolve(r.Properties.PolicyDocument).Statement);
   for (const [, r] of resourcesOfType(t, 'AWS::SQS::QueuePolicy')) {
     for (const q of r.Properties.Queues ?? []) add(names.arn(q.Ref), names.resolve(r.Properties.PolicyDocument).Statement);
   }
   // lambda:AddPermission statements, as Lambda writes them into the function's policy
   for (const [id, r] of resourcesOfType(t, 'AWS::Lambda::Permission')) {
     const p = names.resolve(r.Properties);
-    const fn = String(p.FunctionName).startsWith('arn:') ? String(p.FunctionName) : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${p.FunctionName}`;
+    const fn = String(p.FunctionName).startsWith('arn:')
+      ? String(p.FunctionName)
+      : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${p.FunctionName}`;
     const principal = String(p.Principal).endsWith('.amazonaws.com') ? { Service: p.Principal } : { AWS: p.Principal };
     const condition: Record<string, Record<string, string>> = {};
     if (p.SourceArn) condition.ArnLike = { 'AWS:SourceArn': p.SourceArn };
     if (p.SourceAccount) condition.StringEquals = { 'AWS:SourceAccount': p.SourceAccount };
-    add(fn, [{ Sid: id, Effect: 'Allow', Principal: principal, Action: p.Action, Resource: fn, ...(Object.keys(condition).length ? { Condition: condition } : {}) }]);
+    add(fn, [
+      {
+        Sid: id,
+        Effect: 'Allow',
+        Principal: principal,
+        Action: p.Action,
+        Resource: fn,
+        ...(Object.keys(condition).length ? { Condition: condition } : {}),
+      },
+    ]);
   }
   return { roles, functionRoles, stateMachineRoles, resourcePolicies };
 }

@@ -19,7 +19,13 @@ export function withoutContainerAssets(template: Template): Template {
   const repos = Object.keys(out.Resources).filter((id) => out.Resources[id].Type === 'AWS::ECR::Repository');
   const names = (v: unknown) => {
     const text = JSON.stringify(v);
-    return repos.some((id) => text.includes(`"Ref":"${id}"`) || text.includes(`\${${id}}`) || text.includes(`\${${id}.`) || text.includes(`"Fn::GetAtt":["${id}"`));
+    return repos.some(
+      (id) =>
+        text.includes(`"Ref":"${id}"`) ||
+        text.includes(`\${${id}}`) ||
+        text.includes(`\${${id}.`) ||
+        text.includes(`"Fn::GetAtt":["${id}"`),
+    );
   };
   for (const id of repos) delete out.Resources[id];
   for (const r of Object.values(out.Resources)) {
@@ -27,14 +33,19 @@ export function withoutContainerAssets(template: Template): Template {
     for (const doc of documents) doc.Statement = doc.Statement.filter((s: unknown) => !names(s));
   }
   for (const [key, o] of Object.entries(out.Outputs ?? {})) if (names(o)) delete out.Outputs![key];
-  const left = Object.entries(out.Resources).filter(([, r]) => names(r)).map(([id]) => id);
+  const left = Object.entries(out.Resources)
+    .filter(([, r]) => names(r))
+    .map(([id]) => id);
   if (left.length) throw new Error(`the bootstrap template still names its ECR repository in ${left.join(', ')}`);
   return out;
 }
 
 /** CDK's own bootstrap template (`cdk bootstrap --show-template`), for the CLI version installed. */
 export async function cdkBootstrapTemplate(): Promise<Template> {
-  const { stdout } = await promisify(execFile)(path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk'), ['bootstrap', '--show-template'], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
+  const { stdout } = await promisify(execFile)(path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk'), ['bootstrap', '--show-template'], {
+    cwd: REPO_ROOT,
+    maxBuffer: 16 << 20,
+  });
   return parse(stdout) as Template;
 }
 

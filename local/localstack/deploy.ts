@@ -29,7 +29,8 @@ export const LOCALSTACK_ENV = {
 
 export function setupFor(env: NodeJS.ProcessEnv, asked?: string): Setup | { refused: string } {
   const setup = asked ?? env.OFFBOARD_LOCALSTACK_SETUP ?? (env.LOCALSTACK_AUTH_TOKEN ? 'full' : 'core');
-  if (setup !== 'full' && setup !== 'core') return { refused: `unknown LocalStack setup "${setup}": expected full (auth token) or core (free tier, -c offboard:api=none)` };
+  if (setup !== 'full' && setup !== 'core')
+    return { refused: `unknown LocalStack setup "${setup}": expected full (auth token) or core (free tier, -c offboard:api=none)` };
   return setup;
 }
 
@@ -37,8 +38,14 @@ export function setupFor(env: NodeJS.ProcessEnv, asked?: string): Setup | { refu
 export const LOCALSTACK_COGNITO_ISSUER_BASE = 'http://localhost:4566';
 
 /** The CDK context of a setup: core without the API; full with the issuer given, or the stack's Cognito pool as LocalStack issues its tokens. */
-export function contextFor(setup: Setup, jwt?: { issuer: string; audience: string }, cognitoIssuerBase = LOCALSTACK_COGNITO_ISSUER_BASE): string[] {
-  const identity = jwt ? [`offboard:jwtIssuer=${jwt.issuer}`, `offboard:jwtAudience=${jwt.audience}`] : [`offboard:cognitoIssuerBase=${cognitoIssuerBase}`];
+export function contextFor(
+  setup: Setup,
+  jwt?: { issuer: string; audience: string },
+  cognitoIssuerBase = LOCALSTACK_COGNITO_ISSUER_BASE,
+): string[] {
+  const identity = jwt
+    ? [`offboard:jwtIssuer=${jwt.issuer}`, `offboard:jwtAudience=${jwt.audience}`]
+    : [`offboard:cognitoIssuerBase=${cognitoIssuerBase}`];
   const ctx = ['offboard:retainData=false', ...(setup === 'core' ? ['offboard:api=none'] : identity)];
   return ctx.flatMap((c) => ['-c', c]);
 }
@@ -62,14 +69,19 @@ export async function cdklocal(args: string[], env: NodeJS.ProcessEnv = process.
 }
 
 /** `cdklocal bootstrap`, then `cdklocal deploy` of the setup; the outputs go to cdk-outputs.json. */
-export async function deploy(setup: Setup, options: { env?: NodeJS.ProcessEnv; jwt?: { issuer: string; audience: string }; cognitoIssuerBase?: string } = {}): Promise<number> {
+export async function deploy(
+  setup: Setup,
+  options: { env?: NodeJS.ProcessEnv; jwt?: { issuer: string; audience: string }; cognitoIssuerBase?: string } = {},
+): Promise<number> {
   const env = options.env ?? process.env;
   const guarded = cdklocalEnvironment(env);
   if ('env' in guarded) {
     const health = `${guarded.env.AWS_ENDPOINT_URL!.replace(/\/$/, '')}/_localstack/health`;
     const answer = await fetch(health, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => error);
     if (answer instanceof Error || !answer.ok) {
-      process.stderr.write(`no LocalStack answers at ${health} (${answer instanceof Error ? (answer.cause as Error)?.message ?? answer.message : answer.status}): start it first (README, "LocalStack")\n`);
+      process.stderr.write(
+        `no LocalStack answers at ${health} (${answer instanceof Error ? ((answer.cause as Error)?.message ?? answer.message) : answer.status}): start it first (README, "LocalStack")\n`,
+      );
       return 1;
     }
   }

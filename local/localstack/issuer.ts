@@ -12,7 +12,9 @@ export const ISSUER_KID = 'offboard';
  * JWKS, where an HTTP API's JWT authorizer looks for it (`{issuer}/.well-known/openid-configuration`, and the
  * `jwks.json` beside it). The issuer is the URL the LocalStack container reaches this server at.
  */
-export async function startIssuer(issuerFor: (port: number) => string): Promise<{ port: number; issuer: string; keyFile: string; close(): Promise<void> }> {
+export async function startIssuer(
+  issuerFor: (port: number) => string,
+): Promise<{ port: number; issuer: string; keyFile: string; close(): Promise<void> }> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'offboard-issuer-')), 'key.pem');
   writeFileSync(keyFile, await exportPKCS8(privateKey), { mode: 0o600 });
@@ -20,7 +22,8 @@ export async function startIssuer(issuerFor: (port: number) => string): Promise<
   let issuer = '';
   const server: Server = createServer((req, res) => {
     const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.url === '/.well-known/openid-configuration') return json({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] });
+    if (req.url === '/.well-known/openid-configuration')
+      return json({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] });
     if (req.url === '/.well-known/jwks.json') return json({ keys: [jwk] });
     res.writeHead(404).end();
   });

@@ -16,7 +16,10 @@ export interface WorldJson {
 
 export class InvalidWorld extends Error {
   override name = 'InvalidWorld';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`${path || '/'}: ${detail}`);
   }
 }
@@ -33,7 +36,12 @@ const validateSchema = ajv.compile(schema);
 export function validateWorld(world: unknown): asserts world is WorldJson {
   if (!validateSchema(world)) {
     const e = validateSchema.errors![0]!;
-    const where = e.keyword === 'required' ? `${e.instancePath}/${(e.params as any).missingProperty}` : e.keyword === 'additionalProperties' ? `${e.instancePath}/${(e.params as any).additionalProperty}` : e.instancePath;
+    const where =
+      e.keyword === 'required'
+        ? `${e.instancePath}/${(e.params as any).missingProperty}`
+        : e.keyword === 'additionalProperties'
+          ? `${e.instancePath}/${(e.params as any).additionalProperty}`
+          : e.instancePath;
     throw new InvalidWorld(where, e.message ?? 'does not match the schema');
   }
   const w = world as unknown as WorldJson;

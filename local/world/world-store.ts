@@ -37,7 +37,10 @@ function generatedBytes(fileId: string, size: number): Buffer {
 /** Removes every item and object. Used only by `load`, which replaces the whole world. */
 async function clearAll(): Promise<void> {
   for await (const page of scanPages({ TableName: tableName(), ProjectionExpression: 'PK, SK', ConsistentRead: true })) {
-    await batchWrite(tableName(), page.map((i) => del({ PK: i.PK, SK: i.SK })));
+    await batchWrite(
+      tableName(),
+      page.map((i) => del({ PK: i.PK, SK: i.SK })),
+    );
   }
   for await (const keysPage of listKeyPages(bucketName())) await deleteObjects(bucketName(), keysPage);
 }
@@ -63,9 +66,7 @@ export async function loadWorld(input: unknown): Promise<{ items: number; object
     ...(w.contacts ?? []).flatMap(([a, b]) => contactItems(a!, b!)),
     ...(w.chats ?? []).flatMap((c) => [chatItem({ ...c, frozen: Boolean(c.frozen) }), ...c.members.map((m: any) => memberItem(c.id, m))]),
     ...(w.messages ?? []).map((m) => messageItem(toMessage(m))),
-    ...(w.files ?? []).map((f) =>
-      fileItem(toFile({ ...f, size: f.content !== undefined ? Buffer.byteLength(f.content) : (f.size ?? 0) })),
-    ),
+    ...(w.files ?? []).map((f) => fileItem(toFile({ ...f, size: f.content !== undefined ? Buffer.byteLength(f.content) : (f.size ?? 0) }))),
     ...(w.tasks ?? []).map((t) => taskItem(toTask(t))),
   ];
   await clearAll();
@@ -108,10 +109,19 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
   const membersByChat = new Map<string, Item[]>();
   for (const m of of('member')) membersByChat.set(m.chatId, [...(membersByChat.get(m.chatId) ?? []), m]);
   const pairs = (type: string, a: string, b: string) =>
-    [...new Map(of(type).map((i) => { const p = sortedPair(i[a], i[b]); return [p.join('|'), p]; })).values()].sort(byPair);
+    [
+      ...new Map(
+        of(type).map((i) => {
+          const p = sortedPair(i[a], i[b]);
+          return [p.join('|'), p];
+        }),
+      ).values(),
+    ].sort(byPair);
 
   return {
-    organizations: of('org').map((i) => toOrg(i) as Organization).sort(byId),
+    organizations: of('org')
+      .map((i) => toOrg(i) as Organization)
+      .sort(byId),
     outsideAllowances: pairs('allowance', 'organizationId', 'otherId'),
     users: [...users.values()]
       .map((u) => ({
@@ -128,12 +138,18 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
       }))
       .sort(byId),
     contacts: pairs('contact', 'userId', 'otherId'),
-    chats: of('chat').map((c) => toChat(c, membersByChat.get(c.id) ?? [])).sort(byId),
-    messages: of('message').map((i) => ({ ...toMessage(i), speakerName: shownName(i.senderId) })).sort(byId),
+    chats: of('chat')
+      .map((c) => toChat(c, membersByChat.get(c.id) ?? []))
+      .sort(byId),
+    messages: of('message')
+      .map((i) => ({ ...toMessage(i), speakerName: shownName(i.senderId) }))
+      .sort(byId),
     files: of('file')
       .map((i) => ({ ...toFile(i), stored: stored.has(fileObjectKey(i.chatId, i.id)) }))
       .sort(byId),
-    tasks: of('task').map((i) => ({ ...toTask(i), requesterName: users.has(i.requesterId) ? requesterName(users.get(i.requesterId)!) : i.requesterId })).sort(byId),
+    tasks: of('task')
+      .map((i) => ({ ...toTask(i), requesterName: users.has(i.requesterId) ? requesterName(users.get(i.requesterId)!) : i.requesterId }))
+      .sort(byId),
   };
 }
 
@@ -151,7 +167,9 @@ export async function putObjectBytes(key: string, content: string): Promise<void
  * Who can sign in on the embedded stack's local sign-in page: every organization administrator, and up to
  * `othersPerOrganization` other active users of each organization (by id), with their organization's name.
  */
-export async function signInDirectory(othersPerOrganization = 8): Promise<{ userId: string; displayName: string; organizationId?: string; organizationName?: string; role: 'admin' | 'member' }[]> {
+export async function signInDirectory(
+  othersPerOrganization = 8,
+): Promise<{ userId: string; displayName: string; organizationId?: string; organizationName?: string; role: 'admin' | 'member' }[]> {
   const users: User[] = [];
   const orgs = new Map<string, string>();
   for await (const page of scanPages({
@@ -181,5 +199,9 @@ export async function signInDirectory(othersPerOrganization = 8): Promise<{ user
       ...(u.organizationId ? { organizationId: u.organizationId, organizationName: orgs.get(u.organizationId) ?? u.organizationId } : {}),
       role: u.orgAdmin ? ('admin' as const) : ('member' as const),
     }))
-    .sort((a, b) => (a.organizationId ?? '\uffff').localeCompare(b.organizationId ?? '\uffff') || (a.role === b.role ? a.userId.localeCompare(b.userId) : a.role === 'admin' ? -1 : 1));
+    .sort(
+      (a, b) =>
+        (a.organizationId ?? '\uffff').localeCompare(b.organizationId ?? '\uffff') ||
+        (a.role === b.role ? a.userId.localeCompare(b.userId) : a.role === 'admin' ? -1 : 1),
+    );
 }

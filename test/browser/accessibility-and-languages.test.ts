@@ -108,7 +108,11 @@ embeddedOnly('keyboard and accessibility', () => {
 const MISSING = /\b(kind|status|phase|phaseStatus|audit|code|why|plan)_[A-Za-z-]+\b|undefined|\[object|NaN/;
 
 embeddedOnly('languages', () => {
-  for (const [locale, lang] of [['en-GB', 'en'], ['ja-JP', 'ja'], ['vi-VN', 'vi']] as const) {
+  for (const [locale, lang] of [
+    ['en-GB', 'en'],
+    ['ja-JP', 'ja'],
+    ['vi-VN', 'vi'],
+  ] as const) {
     it(`${lang}: chosen from the browser's languages, every main screen renders without a missing key`, async () => {
       const t = DICTIONARIES[lang];
       const { page, context } = await newPage(browser, locale);

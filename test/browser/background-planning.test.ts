@@ -22,7 +22,11 @@ let inline: any;
 beforeAll(async () => {
   [target, browser] = await Promise.all([openTarget(), launchChromium()]);
   await target.load(demoWorld());
-  inline = await previewReady(target, await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } }), 'adminA');
+  inline = await previewReady(
+    target,
+    await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } }),
+    'adminA',
+  );
   process.env.PLAN_INLINE_MAX_CHATS = '0';
   ({ page } = await newPage(browser));
 }, 180_000);
@@ -37,7 +41,8 @@ const holdPlanning = (ms = HOLD_MS) => target.fault('plan', { times: 1, when: 'b
 const status = (p: Page) => p.locator('.status-line .status').innerText();
 const effects = (p: Page) => p.locator('li.effect');
 const memberStatus = async (userId: string) =>
-  (await target.call('GET', `/organizations/A/members?q=${userId}`, { as: 'adminA' })).body.members.find((m: any) => m.userId === userId)?.status;
+  (await target.call('GET', `/organizations/A/members?q=${userId}`, { as: 'adminA' })).body.members.find((m: any) => m.userId === userId)
+    ?.status;
 
 embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the console', () => {
   it('X1: a deletion preview answered 202 planning says it is being computed (live), then shows its impact', async () => {
@@ -73,7 +78,9 @@ embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the co
     // nothing has changed yet (read through the API: the world's export waits for the planning to end)
     expect(await memberStatus('a2')).toBe('active');
     expect(await page.locator('h1').innerText()).toBe('Deletion of Asuka Aoki');
-    expect(await page.locator('.panel.planning').innerText()).toBe('The plan is being computed; nothing has changed yet. What it changes is shown here once it is ready.');
+    expect(await page.locator('.panel.planning').innerText()).toBe(
+      'The plan is being computed; nothing has changed yet. What it changes is shown here once it is ready.',
+    );
     expect(await page.locator('#impact-title').count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'operation-planning');
@@ -84,7 +91,9 @@ embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the co
     await expect.poll(() => effects(page).count()).toBe(inline.effectCount);
     const events = await page.locator('.timeline li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-event')));
     expect(events).toEqual(expect.arrayContaining(['requested', 'planned', 'succeeded']));
-    expect(await page.locator('.timeline li[data-event="planned"] .event').innerText()).toBe('Planned: the impact was computed in the background (X1)');
+    expect(await page.locator('.timeline li[data-event="planned"] .event').innerText()).toBe(
+      'Planned: the impact was computed in the background (X1)',
+    );
     expect(byId((await target.export()).users, 'a2').status).toBe('deleted');
   });
 

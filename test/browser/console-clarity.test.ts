@@ -32,14 +32,25 @@ const status = (p: Page) => p.locator('.status-line .status').innerText();
 
 /** Whether `a` comes before `b` in the document. */
 const before = (p: Page, a: string, b: string) =>
-  p.evaluate(([x, y]) => !!(document.querySelector(x!)!.compareDocumentPosition(document.querySelector(y!)!) & Node.DOCUMENT_POSITION_FOLLOWING), [a, b] as const);
+  p.evaluate(
+    ([x, y]) => !!(document.querySelector(x!)!.compareDocumentPosition(document.querySelector(y!)!) & Node.DOCUMENT_POSITION_FOLLOWING),
+    [a, b] as const,
+  );
 
 embeddedOnly('issue 21: the console in words people trust', () => {
   it('T1, D1: a free-plan destination cannot be chosen (shown as refusing), and a deleted member offers nothing to do', async () => {
     await signIn(page, target.url, 'adminA');
     await chooseMember(page, 'Akira Abe');
-    const options = await page.locator('select#destination option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent, disabled: (o as HTMLOptionElement).disabled })));
-    expect(options.find((o) => o.value === 'F')).toEqual({ value: 'F', text: 'Free Circle (Free: cannot receive transfers, T1)', disabled: true });
+    const options = await page
+      .locator('select#destination option')
+      .evaluateAll((os) =>
+        os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent, disabled: (o as HTMLOptionElement).disabled })),
+      );
+    expect(options.find((o) => o.value === 'F')).toEqual({
+      value: 'F',
+      text: 'Free Circle (Free: cannot receive transfers, T1)',
+      disabled: true,
+    });
     for (const o of options.filter((o) => o.value !== 'F')) expect(o.disabled, o.value).toBe(false);
     // plan names are words, not the API's ids
     expect(options.find((o) => o.value === 'C')?.text).toBe('Company C (Business)');
@@ -57,7 +68,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await expect.poll(() => page.locator('li.effect').count()).toBe(13);
     // the main change first, then that the destination must approve, then what stays
     expect(await page.locator('.main-change strong').innerText()).toBe('Akira Abe moves from Company A to Company C.');
-    expect(await page.locator('.approval-note').innerText()).toBe('Nothing changes until an administrator of Company C approves the transfer (T3).');
+    expect(await page.locator('.approval-note').innerText()).toBe(
+      'Nothing changes until an administrator of Company C approves the transfer (T3).',
+    );
     const stays = await page.locator('section.stays').innerText();
     expect(stays).toContain('What stays');
     expect(stays).toContain('Akira Abe keeps their account, My Chat, their messages and every chat not listed below.');
@@ -84,7 +97,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await move.getByText('Why?').click();
     expect(await move.locator('.why-text').innerText()).toBe(en['why_membership-changed']);
     // the why fits the line: T9's sentence is about tokens and seats, the move's and the token's whys differ
-    const whys = await page.locator('li.effect').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-kind'), li.querySelector('.why-text')?.textContent]));
+    const whys = await page
+      .locator('li.effect')
+      .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-kind'), li.querySelector('.why-text')?.textContent]));
     const byKind = new Map(whys.map(([k, w]) => [k, w]));
     expect(byKind.get('membership-changed')).not.toBe(byKind.get('api-token-revoked'));
     expect(new Set(whys.map(([, w]) => w)).size).toBeGreaterThanOrEqual(8);
@@ -95,7 +110,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     expect(await page.locator('.actions.final').getByRole('button', { name: 'Back' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Request this transfer' }).click();
     const confirm = page.getByRole('alertdialog');
-    expect(await confirm.locator('#confirm-question').innerText()).toBe('Ask Company C to approve the transfer of Akira Abe? Once approved, 13 changes are applied.');
+    expect(await confirm.locator('#confirm-question').innerText()).toBe(
+      'Ask Company C to approve the transfer of Akira Abe? Once approved, 13 changes are applied.',
+    );
     const counts = await confirm.locator('.confirm-counts li').allInnerTexts();
     expect(counts[0]).toBe('Membership changed: 1');
     expect(counts).toContain('Contacts removed: 1');
@@ -129,7 +146,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await incoming.getByRole('link', { name: 'Review and approve' }).click();
 
     await expect.poll(() => h1(page)).toBe('Transfer of Akira Abe');
-    expect(await page.locator('.approval-intro').innerText()).toBe('Ayumi Admin asks to move Akira Abe into Company C. Read what it changes, then approve or decline.');
+    expect(await page.locator('.approval-intro').innerText()).toBe(
+      'Ayumi Admin asks to move Akira Abe into Company C. Read what it changes, then approve or decline.',
+    );
     await expect.poll(() => page.locator('li.effect').count()).toBe(13);
     // the impact is read before the decision
     expect(await before(page, 'li.effect', '.actions.final')).toBe(true);
@@ -137,7 +156,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await screenshot(page, 'approval');
     const confirm = page.getByRole('alertdialog');
-    expect(await confirm.locator('#confirm-question').innerText()).toBe('Approve the transfer of Akira Abe to Company C? 13 changes are applied now and cannot be undone.');
+    expect(await confirm.locator('#confirm-question').innerText()).toBe(
+      'Approve the transfer of Akira Abe to Company C? 13 changes are applied now and cannot be undone.',
+    );
     expect(await confirm.locator('.confirm-counts li').count()).toBeGreaterThan(5);
     await confirm.getByRole('button', { name: 'Back' }).click();
     expect((await target.export()).users.find((u: any) => u.id === 'a1').organizationId).toBe('A');
@@ -156,7 +177,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await page.getByRole('link', { name: 'Requests and approvals' }).click();
     await expect.poll(() => incoming.count()).toBe(1);
     await incoming.getByRole('button', { name: 'Decline' }).click();
-    await expect.poll(async () => (await target.call('GET', `/transfers/${second.body.id}`, { as: 'adminC' })).body.status).toBe('cancelled');
+    await expect
+      .poll(async () => (await target.call('GET', `/transfers/${second.body.id}`, { as: 'adminC' })).body.status)
+      .toBe('cancelled');
   });
 
   it('D2: the deletion preview leads with the deletion and what stays; finished, it reads "Deletion of Asuka Aoki" (not "(cancelled)")', async () => {
@@ -166,12 +189,16 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await page.getByRole('button', { name: 'Preview deletion' }).click();
     await expect.poll(() => page.locator('li.effect').count()).toBeGreaterThan(0);
     expect(await page.locator('.main-change strong').innerText()).toBe('Asuka Aoki is deleted and can no longer sign in.');
-    expect(await page.locator('section.stays').innerText()).toContain('Messages Asuka Aoki posted stay, shown as “Asuka Aoki (cancelled)”.');
+    expect(await page.locator('section.stays').innerText()).toContain(
+      'Messages Asuka Aoki posted stay, shown as “Asuka Aoki (cancelled)”.',
+    );
     expect((await page.locator('.effect-group h3').allInnerTexts())[0]).toMatch(/^User deleted/);
     // names every chat: the direct chats with Beni Baba and Chiaki Chiba by the other person
     expect(await mainText(page)).not.toMatch(/dm-/);
     await page.getByRole('button', { name: 'Delete this user' }).click();
-    expect(await page.getByRole('alertdialog').locator('#confirm-question').innerText()).toMatch(/^Delete Asuka Aoki\? \d+ changes are applied now and cannot be undone\.$/);
+    expect(await page.getByRole('alertdialog').locator('#confirm-question').innerText()).toMatch(
+      /^Delete Asuka Aoki\? \d+ changes are applied now and cannot be undone\.$/,
+    );
     await page.getByRole('button', { name: 'Delete now' }).click();
     await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Succeeded');
     await expect.poll(() => page.locator('li.effect').count()).toBeGreaterThan(0);
@@ -181,7 +208,6 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await expect.poll(() => deletion.count()).toBe(1);
     expect(await deletion.locator('.op-title').innerText()).toBe('Deletion of Asuka Aoki');
     expect(await deletion.innerText()).not.toContain('(cancelled)');
-
   });
 
   it('D1: "already deleted" is refused in words that say so, not D1\'s text about administrators', async () => {
@@ -192,7 +218,9 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     await p.getByRole('button', { name: 'Choose Arata Ando' }).click();
     const d = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } });
     expect(d.status).toBe(202);
-    await expect.poll(async () => (await target.call('GET', `/deletions/${d.body.id}`, { as: 'adminA' })).body.status, { timeout: 30_000 }).toBe('succeeded');
+    await expect
+      .poll(async () => (await target.call('GET', `/deletions/${d.body.id}`, { as: 'adminA' })).body.status, { timeout: 30_000 })
+      .toBe('succeeded');
     await p.getByRole('button', { name: 'Preview deletion' }).click();
     const reason = p.getByRole('alert').locator('.reasons li').first();
     await expect.poll(() => reason.locator('.rule-id').innerText()).toBe('D1');
@@ -245,7 +273,10 @@ embeddedOnly('issue 21: the console in words people trust', () => {
   });
 
   it('ja, vi: "(cancelled)", "Cancelled user" and plan names are in the reader\'s language', async () => {
-    for (const [locale, lang] of [['ja-JP', 'ja'], ['vi-VN', 'vi']] as const) {
+    for (const [locale, lang] of [
+      ['ja-JP', 'ja'],
+      ['vi-VN', 'vi'],
+    ] as const) {
       const t = DICTIONARIES[lang];
       const { page: p, context } = await newPage(browser, locale);
       await signIn(p, target.url, 'adminA');
@@ -264,7 +295,7 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     }
   });
 
-  it('at 390 px nothing is wider than the screen: the page, the member table, the preview, the operator\'s header', async () => {
+  it("at 390 px nothing is wider than the screen: the page, the member table, the preview, the operator's header", async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', timezoneId: 'Asia/Tokyo' });
     const p = await context.newPage();
     const overflow = () =>
@@ -272,14 +303,17 @@ embeddedOnly('issue 21: the console in words people trust', () => {
         const wide = (el: Element) => el.scrollWidth > el.clientWidth + 1;
         const out: string[] = [];
         if (wide(document.documentElement)) out.push(`page ${document.documentElement.scrollWidth}`);
-        for (const t of Array.from(document.querySelectorAll('table'))) if (wide(t) || t.getBoundingClientRect().right > window.innerWidth + 1) out.push(`table.${t.className} ${t.scrollWidth}`);
+        for (const t of Array.from(document.querySelectorAll('table')))
+          if (wide(t) || t.getBoundingClientRect().right > window.innerWidth + 1) out.push(`table.${t.className} ${t.scrollWidth}`);
         return out;
       });
     const headerLines = () =>
       p.evaluate(() => {
         // each control of the header keeps to one line: no button or label broken over two
         const one = (el: Element) => el.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(el).lineHeight || '20') + 16;
-        return Array.from(document.querySelectorAll('header.top button, header.top .lang, header.top .who, header.top .brand')).filter((el) => !one(el)).map((el) => el.className || el.tagName);
+        return Array.from(document.querySelectorAll('header.top button, header.top .lang, header.top .who, header.top .brand'))
+          .filter((el) => !one(el))
+          .map((el) => el.className || el.tagName);
       });
     await target.load(demoWorld()); // the demo world again: a1 to preview
     await target.billing(billingEvent('Contract Cancelled', { organizationId: 'D' })); // a run for the operator's table
@@ -307,7 +341,10 @@ embeddedOnly('issue 21: the console in words people trust', () => {
     // the title focused on opening a screen shows no box, which read as a text field
     await p.keyboard.press('Tab');
     await p.locator('h1').focus();
-    const ring = await p.locator('h1').evaluate((h) => { const s = getComputedStyle(h); return { outline: s.outlineStyle, shadow: s.boxShadow, border: s.borderStyle }; });
+    const ring = await p.locator('h1').evaluate((h) => {
+      const s = getComputedStyle(h);
+      return { outline: s.outlineStyle, shadow: s.boxShadow, border: s.borderStyle };
+    });
     expect(ring).toEqual({ outline: 'none', shadow: 'none', border: 'none' });
     await context.close();
   });

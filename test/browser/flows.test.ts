@@ -36,7 +36,13 @@ embeddedOnly('admin console flows (demo world)', () => {
     await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of Akira Abe to Company C');
     await expect.poll(() => effects(page).count()).toBe(13);
 
-    const rows = await effects(page).evaluateAll((lis) => lis.map((li) => ({ text: (li as HTMLElement).innerText, rule: li.getAttribute('data-rule'), shown: li.querySelector('.rule-id')?.textContent })));
+    const rows = await effects(page).evaluateAll((lis) =>
+      lis.map((li) => ({
+        text: (li as HTMLElement).innerText,
+        rule: li.getAttribute('data-rule'),
+        shown: li.querySelector('.rule-id')?.textContent,
+      })),
+    );
     expect(rows.map((r) => r.rule).sort()).toEqual(['F1', 'F1', 'F2', 'F2', 'G2', 'T6', 'T7', 'T7', 'T7', 'T8', 'T8', 'T9', 'T9']);
     for (const r of rows) expect(r.shown, r.text).toBe(r.rule);
     const text = rows.map((r) => r.text).join('\n');
@@ -50,7 +56,9 @@ embeddedOnly('admin console flows (demo world)', () => {
     expect(text).toContain('Akira Abe moves from Company A to Company C');
     // counts by kind and rule, and the picture of what breaks around the user
     expect(await page.locator('table.summary tbody tr').count()).toBe(11);
-    expect(await page.locator('.picture svg').getAttribute('aria-label')).toBe('1 contacts break and 3 chats are left or deleted around the user.');
+    expect(await page.locator('.picture svg').getAttribute('aria-label')).toBe(
+      '1 contacts break and 3 chats are left or deleted around the user.',
+    );
     await screenshot(page, 'preview');
   });
 
@@ -125,7 +133,10 @@ embeddedOnly('admin console flows (demo world)', () => {
     await chooseMember(page, 'Arata Ando');
     // T1: a free plan cannot be chosen as the destination; the API refuses it if asked all the same
     expect(await page.locator('select#destination option[value="F"]').isDisabled()).toBe(true);
-    const t1 = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a3', destinationOrganizationId: 'F' } });
+    const t1 = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a3', destinationOrganizationId: 'F' },
+    });
     expect(t1.body.error.reasons.map((r: any) => r.rule)).toContain('T1');
     expect(await target.export()).toEqual(before);
   });
@@ -137,7 +148,9 @@ embeddedOnly('admin console flows (demo world)', () => {
     // meanwhile b2 (in Design review with a3) is deleted by adminB: a3's deletion would now do something else
     const b2 = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b2' } });
     expect(b2.status).toBe(202);
-    await expect.poll(async () => (await target.call('GET', `/deletions/${b2.body.id}`, { as: 'adminB' })).body.status, { timeout: 30_000 }).toBe('succeeded');
+    await expect
+      .poll(async () => (await target.call('GET', `/deletions/${b2.body.id}`, { as: 'adminB' })).body.status, { timeout: 30_000 })
+      .toBe('succeeded');
 
     await page.getByRole('button', { name: 'Delete this user' }).click();
     await page.getByRole('button', { name: 'Delete now' }).click();

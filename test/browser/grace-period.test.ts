@@ -33,10 +33,14 @@ async function deleteAsukaFromConsole(p: Page) {
   await p.getByRole('button', { name: 'Preview deletion' }).click();
   await expect.poll(() => p.locator('h1').innerText()).toBe('Deletion of Asuka Aoki');
   // the preview says when the purge would run and that nothing is removed before it
-  await expect.poll(() => p.locator('main').innerText()).toMatch(/Grace period of 7 days \(D7\): the user is suspended at once and nothing below is removed before/);
+  await expect
+    .poll(() => p.locator('main').innerText())
+    .toMatch(/Grace period of 7 days \(D7\): the user is suspended at once and nothing below is removed before/);
   await p.getByRole('button', { name: 'Delete this user' }).click();
   // the confirmation says the user is suspended now and when the changes are applied, with their number
-  expect(await p.getByRole('alertdialog').locator('#confirm-question').innerText()).toMatch(/^Delete Asuka Aoki\? The user is suspended now; \d+ changes are applied on .+ unless the deletion is undone before then\.$/);
+  expect(await p.getByRole('alertdialog').locator('#confirm-question').innerText()).toMatch(
+    /^Delete Asuka Aoki\? The user is suspended now; \d+ changes are applied on .+ unless the deletion is undone before then\.$/,
+  );
   await p.getByRole('button', { name: 'Delete now' }).click();
   await p.locator('.status-line').waitFor();
   await expect.poll(() => status(p), { timeout: 30_000 }).toBe('Scheduled');
@@ -55,7 +59,9 @@ embeddedOnly('grace period in the console (D7)', () => {
 
     await page.getByLabel('Days (0–30)').fill('7');
     await page.getByRole('button', { name: 'Save grace period' }).click();
-    await expect.poll(() => page.locator('[role="status"]').allInnerTexts()).toContain('Deletions wait 7 days before anything is removed for good.');
+    await expect
+      .poll(() => page.locator('[role="status"]').allInnerTexts())
+      .toContain('Deletions wait 7 days before anything is removed for good.');
     expect((await target.call('GET', '/organizations/A/settings', { as: 'adminA' })).body.deletionGraceDays).toBe(7);
   });
 
@@ -75,7 +81,9 @@ embeddedOnly('grace period in the console (D7)', () => {
     await page.getByRole('link', { name: 'Requests and approvals' }).click();
     const listed = page.locator('section[aria-labelledby="deletions-title"] li.op');
     await expect.poll(() => listed.count()).toBe(1);
-    expect(await listed.innerText()).toMatch(/Asuka Aoki[\s\S]*Scheduled[\s\S]*Nothing is removed before .+; until then the deletion can be undone \(D7\)\./);
+    expect(await listed.innerText()).toMatch(
+      /Asuka Aoki[\s\S]*Scheduled[\s\S]*Nothing is removed before .+; until then the deletion can be undone \(D7\)\./,
+    );
     await listed.getByRole('link').first().click();
     await expect.poll(() => status(page)).toBe('Scheduled');
 

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 embeddedOnly('X3 successor in the console', () => {
-  it('X3, X4: adminA picks Akira Abe as successor on a2\'s deletion preview, sees both previews side by side and what the archive would hold, and requests it with an export: a2\'s files are handed over', async () => {
+  it("X3, X4: adminA picks Akira Abe as successor on a2's deletion preview, sees both previews side by side and what the archive would hold, and requests it with an export: a2's files are handed over", async () => {
     await signIn(page, target.url, 'adminA');
     await page.getByRole('link', { name: 'My organization' }).click();
     await page.getByRole('button', { name: 'Choose Asuka Aoki' }).click();

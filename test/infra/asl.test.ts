@@ -8,7 +8,12 @@ import { synthesize } from './template.js';
  * their fields, JSONPaths, Retry and Catch, and every Next naming a state that exists. Tokens are resolved as
  * CloudFormation would: each function's ARN, the partition, region and account.
  */
-const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '123456789012', 'AWS::URLSuffix': 'amazonaws.com' };
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
 
 function resolve(part: any): string {
   if (typeof part === 'string') return part;
@@ -28,7 +33,12 @@ beforeAll(() => {
 
 describe('state machine definitions (asl-validator)', () => {
   it('each of the four definitions passes asl-validator', () => {
-    expect(definitions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['BillingCancellationStateMachine', 'DeletionWorkflowStateMachine', 'PlanningWorkflowStateMachine', 'TransferWorkflowStateMachine']);
+    expect(definitions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'BillingCancellationStateMachine',
+      'DeletionWorkflowStateMachine',
+      'PlanningWorkflowStateMachine',
+      'TransferWorkflowStateMachine',
+    ]);
     for (const [id, definition] of definitions) {
       const { isValid, errorsText } = aslValidator(definition);
       expect(isValid ? '' : errorsText('\n'), id).toBe('');

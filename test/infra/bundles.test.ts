@@ -47,7 +47,9 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   metafile = result.metafile;
-  bundles = new Map(result.outputFiles.map((o) => [path.relative(path.join(REPO_ROOT, '.offboard', 'bundles'), o.path).replace(/\.js$/, '.ts'), o.text]));
+  bundles = new Map(
+    result.outputFiles.map((o) => [path.relative(path.join(REPO_ROOT, '.offboard', 'bundles'), o.path).replace(/\.js$/, '.ts'), o.text]),
+  );
   expect([...bundles.keys()].sort()).toEqual([...entries].sort());
 }, 120_000);
 
@@ -68,7 +70,11 @@ describe('nothing of the test harness ships (issue 17)', () => {
   });
 
   it('no function environment sets a harness variable (OFFBOARD_CHAOS, endpoints, bench switches)', () => {
-    const found = functions.flatMap((f) => Object.keys(f.environment).filter((k) => HARNESS_VARIABLE.test(k)).map((k) => `${f.id}: ${k}`));
+    const found = functions.flatMap((f) =>
+      Object.keys(f.environment)
+        .filter((k) => HARNESS_VARIABLE.test(k))
+        .map((k) => `${f.id}: ${k}`),
+    );
     expect(found).toEqual([]);
     expect(functions.every((f) => 'POWERTOOLS_SERVICE_NAME' in f.environment)).toBe(true); // the environments were read
   });

@@ -20,7 +20,11 @@ describe('state machine pictures (docs/diagrams, npm run diagrams)', () => {
     for (const known of ['billing-cancellation.svg', 'deletion-workflow.svg', 'transfer-workflow.svg']) {
       expect([...drawn.keys()]).toContain(known);
     }
-    const committed = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.svg')).sort() : [];
+    const committed = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.svg'))
+          .sort()
+      : [];
     expect(committed, 'run npm run diagrams').toEqual([...drawn.keys()].sort());
   });
 

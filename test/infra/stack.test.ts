@@ -25,7 +25,9 @@ describe('functions', () => {
     }
   });
   it('workflow functions know the table and the bucket; API functions and the Planner know the table only (they never touch file bytes)', () => {
-    const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter((f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'));
+    const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'),
+    );
     for (const f of fns) {
       const env = Object.keys(f.Properties.Environment.Variables);
       expect(env).toContain('TABLE_NAME');
@@ -56,8 +58,17 @@ describe('state machines', () => {
     expect(states.AlreadyPlanned.Default).toBe('PlanImpact');
     // X4: an export requested is written and verified before the first effect
     expect(states.ExportRequested.Choices[0].Next).toBe('ExportFiles');
-    expect([states.ExportRequested.Default, states.ExportFiles.Next, states.ExportFilesHasMore.Default]).toEqual(['Apply', 'ExportFilesHasMore', 'Apply']);
-    expect([states.PlanImpact.Next, states.Apply.Next, states.ApplyHasMore.Default, states.Finalize.Next]).toEqual(['ExportRequested', 'ApplyHasMore', 'Finalize', 'OperationSucceeded']);
+    expect([states.ExportRequested.Default, states.ExportFiles.Next, states.ExportFilesHasMore.Default]).toEqual([
+      'Apply',
+      'ExportFilesHasMore',
+      'Apply',
+    ]);
+    expect([states.PlanImpact.Next, states.Apply.Next, states.ApplyHasMore.Default, states.Finalize.Next]).toEqual([
+      'ExportRequested',
+      'ApplyHasMore',
+      'Finalize',
+      'OperationSucceeded',
+    ]);
   });
 
   it('the deletion machine applies its plan in the same steps, with no seat to wait for', () => {
@@ -132,7 +143,12 @@ describe('data', () => {
   it('the files bucket: encrypted, public access blocked, not versioned (F4: deleted bytes are gone), retained, access-logged', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     const files = Object.entries<any>(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('DataFiles'))![1];
     expect(files.Properties.VersioningConfiguration).toBeUndefined();
@@ -159,7 +175,10 @@ describe('admin console hosting (issue 9)', () => {
     expect(config.DefaultRootObject).toBe('index.html');
     expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     expect(config.Origins[0].OriginAccessControlId).toBeDefined();
-    expect(config.CustomErrorResponses.map((e: any) => [e.ErrorCode, e.ResponseCode, e.ResponsePagePath])).toEqual([[403, 200, '/index.html'], [404, 200, '/index.html']]);
+    expect(config.CustomErrorResponses.map((e: any) => [e.ErrorCode, e.ResponseCode, e.ResponsePagePath])).toEqual([
+      [403, 200, '/index.html'],
+      [404, 200, '/index.html'],
+    ]);
     const [policy] = Object.values<any>(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
     const headers = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(headers.FrameOptions.FrameOption).toBe('DENY');
@@ -167,7 +186,12 @@ describe('admin console hosting (issue 9)', () => {
     expect(JSON.stringify(headers.ContentSecurityPolicy)).toContain('connect-src');
     const apps = Object.entries<any>(template.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ConsoleApp'));
     expect(apps).toHaveLength(1);
-    expect(apps[0]![1].Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(apps[0]![1].Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
   });
   it('deploys a generated config.json naming the API and the OpenID Connect sign-in (code flow with PKCE, no client secret)', () => {
     const deployments = Object.values<any>(template.findResources('Custom::CDKBucketDeployment'));
@@ -228,21 +252,37 @@ describe('API', () => {
       else expect(r.AuthorizationType, r.RouteKey).toBe('JWT');
     }
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+    });
   });
   it('a given identity provider replaces the default Cognito user pool', () => {
     const t = synthesize({ jwtIssuer: 'https://id.example.com', jwtAudience: ['chat'] });
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
-    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['chat'] } });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['chat'] },
+    });
   });
   it('the Cognito pool’s issuer is AWS’s, or the base given for LocalStack’s Cognito ({base}/{poolId})', () => {
-    const issuerOf = (t: Template) => JSON.stringify(Object.values<any>(t.findResources('AWS::ApiGatewayV2::Authorizer'))[0].Properties.JwtConfiguration.Issuer);
-    expect(issuerOf(template)).toMatch(/"https:\/\/cognito-idp\.",\{"Ref":"AWS::Region"\},"\.amazonaws\.com\/",\{"Ref":"ApiUsers[0-9A-F]+"\}/);
-    expect(issuerOf(synthesize({ cognitoIssuerBase: 'http://localhost:4566/' }))).toMatch(/"http:\/\/localhost:4566\/",\{"Ref":"ApiUsers[0-9A-F]+"\}/);
+    const issuerOf = (t: Template) =>
+      JSON.stringify(Object.values<any>(t.findResources('AWS::ApiGatewayV2::Authorizer'))[0].Properties.JwtConfiguration.Issuer);
+    expect(issuerOf(template)).toMatch(
+      /"https:\/\/cognito-idp\.",\{"Ref":"AWS::Region"\},"\.amazonaws\.com\/",\{"Ref":"ApiUsers[0-9A-F]+"\}/,
+    );
+    expect(issuerOf(synthesize({ cognitoIssuerBase: 'http://localhost:4566/' }))).toMatch(
+      /"http:\/\/localhost:4566\/",\{"Ref":"ApiUsers[0-9A-F]+"\}/,
+    );
   });
   it('api=none (LocalStack free tier) leaves out the HTTP API, its authorizer, Cognito and the API URL, and keeps every function, machine, table, bucket, bus, queue and alarm under the same ids', () => {
     const t = synthesize({ api: 'none' });
-    for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::Cognito::UserPool']) {
+    for (const type of [
+      'AWS::ApiGatewayV2::Api',
+      'AWS::ApiGatewayV2::Route',
+      'AWS::ApiGatewayV2::Authorizer',
+      'AWS::ApiGatewayV2::Stage',
+      'AWS::Cognito::UserPool',
+    ]) {
       t.resourceCountIs(type, 0);
     }
     expect(Object.keys(t.toJSON().Outputs)).not.toContain('ApiUrl');
@@ -250,10 +290,23 @@ describe('API', () => {
     t.resourceCountIs('AWS::CloudFront::Distribution', 0);
     expect(Object.keys(t.toJSON().Outputs)).not.toContain('ConsoleUrl');
     const ofConsole = (id: string) => id.startsWith('Console') || id.startsWith('CustomCDKBucketDeployment');
-    const kept = ['AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Events::EventBus', 'AWS::Events::Rule', 'AWS::SQS::Queue', 'AWS::CloudWatch::Alarm'];
+    const kept = [
+      'AWS::Lambda::Function',
+      'AWS::StepFunctions::StateMachine',
+      'AWS::DynamoDB::Table',
+      'AWS::S3::Bucket',
+      'AWS::Events::EventBus',
+      'AWS::Events::Rule',
+      'AWS::SQS::Queue',
+      'AWS::CloudWatch::Alarm',
+    ];
     for (const type of kept) {
       // the local gateway maps routes of the full template onto these functions by logical id
-      expect(Object.keys(t.findResources(type)).sort(), type).toEqual(Object.keys(template.findResources(type)).filter((id) => !ofConsole(id)).sort());
+      expect(Object.keys(t.findResources(type)).sort(), type).toEqual(
+        Object.keys(template.findResources(type))
+          .filter((id) => !ofConsole(id))
+          .sort(),
+      );
     }
     expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Api')).length).toBe(10);
   });
@@ -268,7 +321,12 @@ describe('billing (B1–B3)', () => {
   it('a custom event bus with one rule per detail-type, each matching source "billing" (and the operation bus, docs/EVENTS.md, with no rules of its own)', () => {
     template.resourceCountIs('AWS::Events::EventBus', 2);
     const rules = Object.values<any>(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
-    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual(['Contract Cancelled', 'Contract Reinstated', 'Plan Changed', 'Seats Changed']);
+    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual([
+      'Contract Cancelled',
+      'Contract Reinstated',
+      'Plan Changed',
+      'Seats Changed',
+    ]);
     for (const r of rules) {
       expect(r.EventBusName).toBeDefined();
       expect(r.EventPattern.source).toEqual(['billing']);
@@ -293,16 +351,26 @@ describe('billing (B1–B3)', () => {
   it('the dead-letter queue is encrypted, TLS-only, and alarmed', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
   it('B1: members are deleted batch by batch, a failed batch counted and the run going on', () => {
     const d = byId('BillingCancellationStateMachine');
     const states = Object.fromEntries(allStates(d));
     expect(d.StartAt).toBe('StartRun');
     expect(states.StartRun.Next).toBe('RunGoesOn');
-    expect(states.RunGoesOn).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.batch.stopped', IsPresent: true, Next: 'FinishRun' }], Default: 'DeleteBatch' });
+    expect(states.RunGoesOn).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.batch.stopped', IsPresent: true, Next: 'FinishRun' }],
+      Default: 'DeleteBatch',
+    });
     expect(states.DeleteBatch.Catch[0].Next).toBe('RecordBatchFailed');
     // B4: a cancelled run stops before its next batch
     expect(states.MoreMembers.Choices[0]).toMatchObject({ Variable: '$.batch.stopped', IsPresent: true, Next: 'FinishRun' });
@@ -310,13 +378,19 @@ describe('billing (B1–B3)', () => {
     expect(states.MoreMembers.Default).toBe('StartOwnedFiles');
     expect(Object.values<any>(states).some((s) => s.Type === 'Map')).toBe(false); // no child execution per member
     for (const [name, s] of allStates(d).filter(([, s]) => s.Type === 'Task')) {
-      expect(s.Retry?.some((r: any) => r.ErrorEquals.includes('Lambda.ServiceException')), name).toBe(true);
+      expect(
+        s.Retry?.some((r: any) => r.ErrorEquals.includes('Lambda.ServiceException')),
+        name,
+      ).toBe(true);
     }
   });
 });
 
 describe('B4 — the brake and the billing bus', () => {
-  const busPolicies = (t: Template) => Object.values<any>(t.findResources('AWS::Events::EventBusPolicy')).flatMap((p) => p.Properties.Statement ? [p.Properties.Statement] : p.Properties.Policy?.Statement ?? []);
+  const busPolicies = (t: Template) =>
+    Object.values<any>(t.findResources('AWS::Events::EventBusPolicy')).flatMap((p) =>
+      p.Properties.Statement ? [p.Properties.Statement] : (p.Properties.Policy?.Statement ?? []),
+    );
   it('B4: the billing bus lets only the named principals put events: an Allow for them, a Deny for every other principal', () => {
     const named = synthesize({ billingPublishers: ['111122223333', 'arn:aws:iam::444455556666:role/billing-publisher'] });
     const statements = busPolicies(named);
@@ -328,7 +402,12 @@ describe('B4 — the brake and the billing bus', () => {
           Effect: 'Deny',
           Principal: { AWS: '*' },
           Action: 'events:PutEvents',
-          Condition: { StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'], 'aws:PrincipalArn': ['arn:aws:iam::444455556666:role/billing-publisher'] } },
+          Condition: {
+            StringNotEquals: {
+              'aws:PrincipalAccount': ['111122223333'],
+              'aws:PrincipalArn': ['arn:aws:iam::444455556666:role/billing-publisher'],
+            },
+          },
         }),
       ]),
     );
@@ -344,7 +423,9 @@ describe('B4 — the brake and the billing bus', () => {
   });
   it('B4: the contract-cancellation target gets the confirmation threshold (default 500, or the stack setting)', () => {
     const threshold = (t: Template) =>
-      Object.values<any>(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables?.CONFIRMATION_THRESHOLD).filter(Boolean);
+      Object.values<any>(t.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment?.Variables?.CONFIRMATION_THRESHOLD)
+        .filter(Boolean);
     expect(threshold(template)).toEqual(['500']);
     expect(threshold(synthesize({ confirmationThreshold: 2000 }))).toEqual(['2000']);
   });
@@ -382,14 +463,27 @@ describe('limits (issue 17)', () => {
     const api = ours(template).filter((f) => f.entry.includes('/handlers/api/'));
     expect(api.length).toBe(10);
     for (const f of api) expect(f.Timeout, f.id).toBeLessThanOrEqual(25);
-    for (const i of Object.values<any>(template.findResources('AWS::ApiGatewayV2::Integration'))) expect(i.Properties.TimeoutInMillis ?? 30_000).toBe(30_000);
-    for (const name of ['previews', 'transfers', 'deletions', 'scim']) expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });
+    for (const i of Object.values<any>(template.findResources('AWS::ApiGatewayV2::Integration')))
+      expect(i.Properties.TimeoutInMillis ?? 30_000).toBe(30_000);
+    for (const name of ['previews', 'transfers', 'deletions', 'scim'])
+      expect(byEntry(name)).toMatchObject({ Timeout: 25, MemorySize: 1769 });
     expect(byEntry('health')).toMatchObject({ Timeout: 3, MemorySize: 128 });
   });
 
   it('only planning gets more than 512 MB; steps that only read and write get 512 MB and at most 2 minutes', () => {
-    const large = ours(template).filter((f) => f.MemorySize > 512).map((f) => f.entry.replace(/^functions\/handlers\//, '')).sort();
-    expect(large).toEqual(['api/deletions.ts', 'api/previews.ts', 'api/scim.ts', 'api/transfers.ts', 'bulk/delete-batch.ts', 'steps/plan-impact.ts', 'steps/plan.ts']);
+    const large = ours(template)
+      .filter((f) => f.MemorySize > 512)
+      .map((f) => f.entry.replace(/^functions\/handlers\//, ''))
+      .sort();
+    expect(large).toEqual([
+      'api/deletions.ts',
+      'api/previews.ts',
+      'api/scim.ts',
+      'api/transfers.ts',
+      'bulk/delete-batch.ts',
+      'steps/plan-impact.ts',
+      'steps/plan.ts',
+    ]);
     for (const f of ours(template).filter((f) => /\/(steps|billing)\//.test(f.entry) && !/plan(-impact)?\.ts$/.test(f.entry))) {
       expect(f.MemorySize, f.id).toBe(512);
       expect(f.Timeout, f.id).toBeLessThanOrEqual(120);
@@ -398,12 +492,23 @@ describe('limits (issue 17)', () => {
     expect(byEntry('delete-batch')).toMatchObject({ MemorySize: 1769, Timeout: 300 });
     // CONTRACT.md planning: the Planner computes a plan of any size in one invocation (50,000 chats: see the benchmark)
     expect(byEntry('steps/plan')).toMatchObject({ MemorySize: 1769, Timeout: 900 });
-    expect(Math.max(...ours(template).filter((f) => !f.entry.endsWith('steps/plan.ts')).map((f) => f.Timeout))).toBeLessThanOrEqual(300);
+    expect(
+      Math.max(
+        ...ours(template)
+          .filter((f) => !f.entry.endsWith('steps/plan.ts'))
+          .map((f) => f.Timeout),
+      ),
+    ).toBeLessThanOrEqual(300);
   });
 
   it('each planning API function reserves 20 executions, 80 in all (SCIM deprovisioning plans a deletion): a default account (1,000) keeps 920 unreserved', () => {
     const reserved = ours(template).filter((f) => f.ReservedConcurrentExecutions !== undefined);
-    expect(reserved.map((f) => f.entry).sort()).toEqual(['functions/handlers/api/deletions.ts', 'functions/handlers/api/previews.ts', 'functions/handlers/api/scim.ts', 'functions/handlers/api/transfers.ts']);
+    expect(reserved.map((f) => f.entry).sort()).toEqual([
+      'functions/handlers/api/deletions.ts',
+      'functions/handlers/api/previews.ts',
+      'functions/handlers/api/scim.ts',
+      'functions/handlers/api/transfers.ts',
+    ]);
     for (const f of reserved) expect(f.ReservedConcurrentExecutions).toBe(20);
     const total = reserved.reduce((n, f) => n + f.ReservedConcurrentExecutions, 0);
     expect(1000 - total).toBeGreaterThanOrEqual(100); // Lambda refuses a reservation that leaves fewer than 100 unreserved

@@ -47,9 +47,21 @@ const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : 
 async function badAuthorizations(): Promise<[string, string][]> {
   const claims = decodeJwt(good);
   const other = await generateKeyPair('RS256');
-  const forged = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('adminA').setIssuer(claims.iss!).setAudience(claims.aud as string).setExpirationTime('1h').sign(other.privateKey);
+  const forged = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setSubject('adminA')
+    .setIssuer(claims.iss!)
+    .setAudience(claims.aud as string)
+    .setExpirationTime('1h')
+    .sign(other.privateKey);
   const [h, , s] = good.split('.');
-  const hs256 = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('adminA').setIssuer(claims.iss!).setAudience(claims.aud as string).setExpirationTime('1h').sign(new TextEncoder().encode('a-shared-secret-nobody-configured'));
+  const hs256 = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('adminA')
+    .setIssuer(claims.iss!)
+    .setAudience(claims.aud as string)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode('a-shared-secret-nobody-configured'));
   return [
     ['no header', ''],
     ['empty bearer', 'Bearer '],
@@ -74,7 +86,8 @@ async function badAuthorizations(): Promise<[string, string][]> {
 }
 
 const concrete = (path: string, id = 'x') => path.replace('{id}', id);
-const idFor = (path: string) => (path.startsWith('/transfers') || path.startsWith('/operations') ? transferId : path.startsWith('/previews') ? previewId : 'nothing-here');
+const idFor = (path: string) =>
+  path.startsWith('/transfers') || path.startsWith('/operations') ? transferId : path.startsWith('/previews') ? previewId : 'nothing-here';
 
 /** A valid body per POST route that takes one (each fuzz case spoils it). */
 const VALID: Record<string, Record<string, unknown>> = {
@@ -87,9 +100,11 @@ function bodyCases(): FuzzRequest[] {
   const out: FuzzRequest[] = [];
   const json = { authorization: `Bearer ${good}`, 'content-type': 'application/json' };
   for (const [path, valid] of Object.entries(VALID)) {
-    const post = (what: string, body: string | undefined, headers: Record<string, string> = json) => out.push({ what: `${path}: ${what}`, method: 'POST', path, headers, body });
+    const post = (what: string, body: string | undefined, headers: Record<string, string> = json) =>
+      out.push({ what: `${path}: ${what}`, method: 'POST', path, headers, body });
     // every JSON type, and none
-    for (const body of [undefined, '', '   ', 'null', 'true', 'false', '0', '-1.5e308', '"a2"', '[]', '[{"userId":"a2"}]', '{}']) post(`body ${JSON.stringify(body)}`, body);
+    for (const body of [undefined, '', '   ', 'null', 'true', 'false', '0', '-1.5e308', '"a2"', '[]', '[{"userId":"a2"}]', '{}'])
+      post(`body ${JSON.stringify(body)}`, body);
     // wrong types per field, a missing field, an unknown field, ids too short or too long
     const wrong: unknown[] = [null, 7, true, [], {}, '', 'x'.repeat(257), ['a2'], { id: 'a2' }];
     for (const field of Object.keys(valid)) {
@@ -101,8 +116,14 @@ function bodyCases(): FuzzRequest[] {
     post('previewId of a number', JSON.stringify({ ...valid, previewId: 5 }));
     // duplicate keys: ambiguous, refused whichever value would win
     const [first, ...others] = Object.entries(valid) as [string, unknown][];
-    post('duplicate key, same value', `{${[first!, first!, ...others].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
-    post('duplicate key, other value', `{${[first!, ...others, [first![0], 'zz'] as [string, unknown]].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+    post(
+      'duplicate key, same value',
+      `{${[first!, first!, ...others].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`,
+    );
+    post(
+      'duplicate key, other value',
+      `{${[first!, ...others, [first![0], 'zz'] as [string, unknown]].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`,
+    );
     post('duplicate key spelled with an escape', `{"\\u0075serId":"a2",${JSON.stringify(valid).slice(1)}`);
     // prototype keys
     for (const key of ['__proto__', 'constructor', 'prototype']) {
@@ -116,17 +137,43 @@ function bodyCases(): FuzzRequest[] {
     post('deeply nested object (5,000)', `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`);
     post('deeply nested field value', JSON.stringify({ ...valid, userId: JSON.parse(`${'['.repeat(500)}${']'.repeat(500)}`) }));
     // wrong content types, with a body that would be fine as JSON
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/jsonp', 'image/png']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      'application/jsonp',
+      'image/png',
+    ]) {
       post(`content-type ${type}`, JSON.stringify(valid), { authorization: `Bearer ${good}`, 'content-type': type });
     }
-    post('form-encoded body', 'userId=a2&destinationOrganizationId=C', { authorization: `Bearer ${good}`, 'content-type': 'application/x-www-form-urlencoded' });
+    post('form-encoded body', 'userId=a2&destinationOrganizationId=C', {
+      authorization: `Bearer ${good}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     // bad escapes and broken JSON
-    for (const body of ['{"userId":"\\x41"}', '{"userId":"\\u12"}', '{"userId":"a2\\', "{'userId':'a2'}", '{"userId":"a2",}', '{"userId":a2}', '{"userId":"a2"} {}', '\u0000', '\ufeff{}', '{"userId":"a2"', 'NaN', 'undefined']) {
+    for (const body of [
+      '{"userId":"\\x41"}',
+      '{"userId":"\\u12"}',
+      '{"userId":"a2\\',
+      "{'userId':'a2'}",
+      '{"userId":"a2",}',
+      '{"userId":a2}',
+      '{"userId":"a2"} {}',
+      '\u0000',
+      '\ufeff{}',
+      '{"userId":"a2"',
+      'NaN',
+      'undefined',
+    ]) {
       post(`broken JSON ${JSON.stringify(body).slice(0, 24)}`, body);
     }
   }
   // random JSON values of every shape: never a valid body (no route takes an array or a scalar, objects miss fields)
-  const randomBodies = fc.sample(fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })), { seed: SEED, numRuns: 90 });
+  const randomBodies = fc.sample(
+    fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })),
+    { seed: SEED, numRuns: 90 },
+  );
   randomBodies.forEach((value, i) => {
     const path = Object.keys(VALID)[i % 3]!;
     out.push({ what: `${path}: random JSON #${i}`, method: 'POST', path, headers: json, body: JSON.stringify(value) ?? 'null' });
@@ -139,7 +186,8 @@ function pathCases(): FuzzRequest[] {
   const auth = { authorization: `Bearer ${good}` };
   const withId = routes.filter((r) => r.path.includes('{id}'));
   for (const r of withId) {
-    const at = (what: string, path: string, method = r.method) => out.push({ what: `${r.method} ${r.path}: ${what}`, method, path, headers: auth });
+    const at = (what: string, path: string, method = r.method) =>
+      out.push({ what: `${r.method} ${r.path}: ${what}`, method, path, headers: auth });
     for (const length of [257, 1024, 4000]) at(`id of ${length} characters`, concrete(r.path, 'a'.repeat(length)));
     for (const escape of ['%zz', '%', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%FF']) at(`bad escape ${escape}`, concrete(r.path, `a${escape}`));
     for (const id of ['%2F', '...', '%00', '%20', 'a%2Fb', '.%2e.', '%u0041']) at(`odd id ${id}`, concrete(r.path, id));
@@ -147,10 +195,25 @@ function pathCases(): FuzzRequest[] {
     at('upper case', concrete(r.path, idFor(r.path)).toUpperCase());
     at('a doubled slash', `/${concrete(r.path, idFor(r.path))}`);
     if (r.path.endsWith('/effects')) {
-      for (const cursor of ['x', '-1', '1e3', '999999999', '%zz', 'c'.repeat(300), '0.5', '1%00']) at(`cursor ${cursor.slice(0, 12)}`, `${concrete(r.path, idFor(r.path))}?cursor=${cursor}`);
+      for (const cursor of ['x', '-1', '1e3', '999999999', '%zz', 'c'.repeat(300), '0.5', '1%00'])
+        at(`cursor ${cursor.slice(0, 12)}`, `${concrete(r.path, idFor(r.path))}?cursor=${cursor}`);
     }
   }
-  for (const path of ['/nope', '/transfers/', '/previews/', '/health/x', `/${'x'.repeat(6000)}`, '/transfers//approval', '/%zz', '/api/transfers', '/operations/x', '/billing-runs', '//', '//console', '//health']) {
+  for (const path of [
+    '/nope',
+    '/transfers/',
+    '/previews/',
+    '/health/x',
+    `/${'x'.repeat(6000)}`,
+    '/transfers//approval',
+    '/%zz',
+    '/api/transfers',
+    '/operations/x',
+    '/billing-runs',
+    '//',
+    '//console',
+    '//health',
+  ]) {
     out.push({ what: `odd path ${path.slice(0, 24)}`, method: 'GET', path, headers: auth });
   }
   return out;
@@ -163,7 +226,13 @@ function methodCases(): FuzzRequest[] {
   for (const [path, methods] of byPath) {
     for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       if (methods.has(method)) continue;
-      out.push({ what: `${method} ${path}`, method, path: concrete(path, idFor(path)), headers: { authorization: `Bearer ${good}`, 'content-type': 'application/json' }, body: method === 'GET' || method === 'OPTIONS' ? undefined : '{}' });
+      out.push({
+        what: `${method} ${path}`,
+        method,
+        path: concrete(path, idFor(path)),
+        headers: { authorization: `Bearer ${good}`, 'content-type': 'application/json' },
+        body: method === 'GET' || method === 'OPTIONS' ? undefined : '{}',
+      });
     }
   }
   return out;
@@ -174,7 +243,13 @@ async function authCases(): Promise<FuzzRequest[]> {
   for (const [what, authorization] of await badAuthorizations()) {
     for (const r of routes.filter((x) => x.jwt)) {
       const body = VALID[r.path] ? JSON.stringify(VALID[r.path]) : undefined;
-      out.push({ what: `${r.method} ${r.path}: ${what}`, method: r.method, path: concrete(r.path, idFor(r.path)), headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' }, body });
+      out.push({
+        what: `${r.method} ${r.path}: ${what}`,
+        method: r.method,
+        path: concrete(r.path, idFor(r.path)),
+        headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' },
+        body,
+      });
     }
   }
   return out;
@@ -186,7 +261,7 @@ async function send(r: FuzzRequest): Promise<{ status: number; text: string }> {
 }
 
 describe('API robustness (issue 10, CONTRACT.md: no input answers 5xx or changes anything)', () => {
-  it('answers every malformed request 4xx with the contract\'s error body, and the world exports byte-identical afterwards', async () => {
+  it("answers every malformed request 4xx with the contract's error body, and the world exports byte-identical afterwards", async () => {
     const before = JSON.stringify(await target.export());
     const cases = [...bodyCases(), ...pathCases(), ...methodCases(), ...(await authCases())];
     expect(cases.length).toBeGreaterThanOrEqual(500);
@@ -204,8 +279,15 @@ describe('API robustness (issue 10, CONTRACT.md: no input answers 5xx or changes
             body = undefined;
           }
           // the SCIM routes answer RFC 7644 §3.12's error body (schemas, status, detail) where a SCIM function answers
-          const scimError = r.path.startsWith('/scim/v2/') && body?.schemas?.[0] === 'urn:ietf:params:scim:api:messages:2.0:Error' && body.status === String(status) && typeof body.detail === 'string';
-          const ok = status >= 400 && status < 500 && ((typeof body?.error?.code === 'string' && typeof body?.error?.message === 'string') || scimError);
+          const scimError =
+            r.path.startsWith('/scim/v2/') &&
+            body?.schemas?.[0] === 'urn:ietf:params:scim:api:messages:2.0:Error' &&
+            body.status === String(status) &&
+            typeof body.detail === 'string';
+          const ok =
+            status >= 400 &&
+            status < 500 &&
+            ((typeof body?.error?.code === 'string' && typeof body?.error?.message === 'string') || scimError);
           if (!ok) wrong.push(`${r.what} → ${status} ${text.slice(0, 160)}`);
         }
       }),
@@ -217,11 +299,20 @@ describe('API robustness (issue 10, CONTRACT.md: no input answers 5xx or changes
   });
 
   // a deployed API Gateway answers this itself, with its own body ({"message":"Request Entity Too Large"})
-  it.skipIf(process.env.OFFBOARD_TARGET === 'stack')('refuses a body over API Gateway\'s 10 MB payload limit with 413 and the error body, nothing changed', async () => {
-    const before = JSON.stringify(await target.export());
-    const { status, text } = await send({ what: '11 MB', method: 'POST', path: '/deletions', headers: { authorization: `Bearer ${good}`, 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'a3', pad: 'x'.repeat(11 * 1024 * 1024) }) });
-    expect(status).toBe(413);
-    expect(JSON.parse(text).error).toMatchObject({ code: 'payload-too-large' });
-    expect(JSON.stringify(await target.export())).toBe(before);
-  });
+  it.skipIf(process.env.OFFBOARD_TARGET === 'stack')(
+    "refuses a body over API Gateway's 10 MB payload limit with 413 and the error body, nothing changed",
+    async () => {
+      const before = JSON.stringify(await target.export());
+      const { status, text } = await send({
+        what: '11 MB',
+        method: 'POST',
+        path: '/deletions',
+        headers: { authorization: `Bearer ${good}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'a3', pad: 'x'.repeat(11 * 1024 * 1024) }),
+      });
+      expect(status).toBe(413);
+      expect(JSON.parse(text).error).toMatchObject({ code: 'payload-too-large' });
+      expect(JSON.stringify(await target.export())).toBe(before);
+    },
+  );
 });

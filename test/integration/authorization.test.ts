@@ -16,7 +16,19 @@ const CALLERS = ['no token', 'bad token', 'member', 'other administrator', 'righ
 type Expect = [none: number, bad: number, member: number, otherAdmin: number, right: number, operator: number];
 
 /** What a route acts on, set up fresh on the demo world before its cases (ids become `{id}`). */
-type Fixture = 'nothing' | 'organization' | 'scim-token' | 'preview' | 'transfer' | 'deletion' | 'scheduled-deletion' | 'run' | 'failed-transfer' | 'failed-deletion' | 'failed-run' | 'waiting-run';
+type Fixture =
+  | 'nothing'
+  | 'organization'
+  | 'scim-token'
+  | 'preview'
+  | 'transfer'
+  | 'deletion'
+  | 'scheduled-deletion'
+  | 'run'
+  | 'failed-transfer'
+  | 'failed-deletion'
+  | 'failed-run'
+  | 'waiting-run';
 
 interface Row {
   on: Fixture;
@@ -32,10 +44,20 @@ interface Row {
 // Operator routes (B4, O2) need the scope at the gateway (route authorization scopes): 403 for any token without it.
 const MATRIX: Record<string, Row> = {
   'GET /health': { on: 'nothing', right: 'adminA', expect: [200, 200, 200, 200, 200, 200] },
-  'POST /previews': { on: 'nothing', right: 'adminA', body: { operation: 'deletion', userId: 'a3' }, expect: [401, 401, 403, 403, 200, 403] },
+  'POST /previews': {
+    on: 'nothing',
+    right: 'adminA',
+    body: { operation: 'deletion', userId: 'a3' },
+    expect: [401, 401, 403, 403, 200, 403],
+  },
   'GET /previews/{id}': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /previews/{id}/effects': { on: 'preview', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
-  'POST /transfers': { on: 'nothing', right: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'C' }, expect: [401, 401, 403, 403, 201, 403] },
+  'POST /transfers': {
+    on: 'nothing',
+    right: 'adminA',
+    body: { userId: 'a3', destinationOrganizationId: 'C' },
+    expect: [401, 401, 403, 403, 201, 403],
+  },
   'POST /transfers/{id}/approval': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 202, 403] },
   'POST /transfers/{id}/cancellation': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 403] },
   'GET /transfers/{id}': { on: 'transfer', right: 'adminC', expect: [401, 401, 403, 403, 200, 403] },
@@ -51,12 +73,22 @@ const MATRIX: Record<string, Row> = {
   'GET /me': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },
   'GET /organizations': { on: 'nothing', right: 'adminA', expect: [401, 401, 200, 200, 200, 200] },
   'GET /organizations/{id}/members': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 200] },
-  'GET /organizations/{id}/transfers': { on: 'organization', right: 'adminA', query: 'direction=outgoing', expect: [401, 401, 403, 403, 200, 403] },
+  'GET /organizations/{id}/transfers': {
+    on: 'organization',
+    right: 'adminA',
+    query: 'direction=outgoing',
+    expect: [401, 401, 403, 403, 200, 403],
+  },
   'GET /organizations/{id}/deletions': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /billing-runs': { on: 'run', right: 'adminA', query: 'organizationId=A', expect: [401, 401, 403, 403, 200, 200] },
   'POST /deletions/{id}/undo': { on: 'scheduled-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
   'GET /organizations/{id}/settings': { on: 'organization', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
-  'PUT /organizations/{id}/settings': { on: 'organization', right: 'adminA', body: { deletionGraceDays: 7 }, expect: [401, 401, 403, 403, 200, 403] },
+  'PUT /organizations/{id}/settings': {
+    on: 'organization',
+    right: 'adminA',
+    body: { deletionGraceDays: 7 },
+    expect: [401, 401, 403, 403, 200, 403],
+  },
   'POST /transfers/{id}/resumption': { on: 'failed-transfer', right: 'adminA', expect: [401, 401, 403, 403, 202, 403] },
   'POST /deletions/{id}/resumption': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 202, 403] },
   'POST /deletions/{id}/cancellation': { on: 'failed-deletion', right: 'adminA', expect: [401, 401, 403, 403, 200, 403] },
@@ -76,7 +108,12 @@ const MATRIX: Record<string, Row> = {
   'GET /scim/v2/Schemas/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
   'GET /scim/v2/Users': { on: 'nothing', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
   'GET /scim/v2/Users/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
-  'PATCH /scim/v2/Users/{id}': { on: 'organization', right: 'adminA', body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] }, expect: [401, 401, 401, 401, 401, 401] },
+  'PATCH /scim/v2/Users/{id}': {
+    on: 'organization',
+    right: 'adminA',
+    body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] },
+    expect: [401, 401, 401, 401, 401, 401],
+  },
   'DELETE /scim/v2/Users/{id}': { on: 'organization', right: 'adminA', expect: [401, 401, 401, 401, 401, 401] },
 };
 
@@ -89,7 +126,9 @@ let scimTokenId = 'scim-00000000-0000-0000-0000-000000000000';
 beforeAll(async () => {
   target = await openTarget();
   store = await import('../../functions/store/runs.js');
-  routeKeys = Object.values(synthesize().findResources('AWS::ApiGatewayV2::Route')).map((r: any) => r.Properties.RouteKey as string).sort();
+  routeKeys = Object.values(synthesize().findResources('AWS::ApiGatewayV2::Route'))
+    .map((r: any) => r.Properties.RouteKey as string)
+    .sort();
   const other = await generateKeyPair('RS256');
   forged = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('adminA').setExpirationTime('1h').sign(other.privateKey);
 });
@@ -108,7 +147,12 @@ async function prepare(fixture: Fixture): Promise<string> {
       scimTokenId = (await target.call('POST', '/organizations/A/scim-tokens', { as: 'adminA' })).body.id;
       return 'A';
     case 'preview':
-      return (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      return (
+        await target.call('POST', '/previews', {
+          as: 'adminA',
+          body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' },
+        })
+      ).body.id;
     case 'transfer':
       return (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
     case 'deletion': {
@@ -136,19 +180,52 @@ async function prepare(fixture: Fixture): Promise<string> {
     }
     case 'failed-run': {
       const at = new Date().toISOString();
-      await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
+      await store.createRun({
+        id: 'b1-authz-failed',
+        kind: 'contract-cancellation',
+        organizationId: 'A',
+        eventId: 'authz-failed',
+        status: 'failed',
+        total: 6,
+        done: 0,
+        failed: 6,
+        createdAt: at,
+        updatedAt: at,
+      });
       return 'b1-authz-failed';
     }
     case 'waiting-run': {
       // B4: a contract cancellation above the confirmation threshold, waiting for an operator
       const at = new Date().toISOString();
-      await store.createRun({ id: 'b1-authz-waiting', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-waiting', status: 'awaiting-confirmation', total: 6, done: 0, failed: 0, createdAt: at, updatedAt: at });
+      await store.createRun({
+        id: 'b1-authz-waiting',
+        kind: 'contract-cancellation',
+        organizationId: 'A',
+        eventId: 'authz-waiting',
+        status: 'awaiting-confirmation',
+        total: 6,
+        done: 0,
+        failed: 0,
+        createdAt: at,
+        updatedAt: at,
+      });
       return 'b1-authz-waiting';
     }
     case 'run': {
       // A run of A's that has not finished: once a contract cancellation ends, the organization's administrators are deleted (B1).
       const at = new Date().toISOString();
-      await store.createRun({ id: 'b1-authz', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz', status: 'running', total: 6, done: 0, failed: 0, createdAt: at, updatedAt: at });
+      await store.createRun({
+        id: 'b1-authz',
+        kind: 'contract-cancellation',
+        organizationId: 'A',
+        eventId: 'authz',
+        status: 'running',
+        total: 6,
+        done: 0,
+        failed: 0,
+        createdAt: at,
+        updatedAt: at,
+      });
       return 'b1-authz';
     }
   }
@@ -190,8 +267,17 @@ describe('authorization matrix (issue 10, CONTRACT.md "who may call")', () => {
         const answer = await callAs(CALLERS[i]!, row, method, path);
         got[i] = answer.status;
         // RFC 7644 §3.12 on the SCIM routes, CONTRACT.md's error body on every other
-        if (answer.status >= 400 && pattern.startsWith('/scim/')) expect(answer.body, `${CALLERS[i]}: the SCIM error`).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(answer.status), detail: expect.any(String) });
-        else if (answer.status >= 400) expect(answer.body.error, `${CALLERS[i]}: the error body`).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+        if (answer.status >= 400 && pattern.startsWith('/scim/'))
+          expect(answer.body, `${CALLERS[i]}: the SCIM error`).toMatchObject({
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+            status: String(answer.status),
+            detail: expect.any(String),
+          });
+        else if (answer.status >= 400)
+          expect(answer.body.error, `${CALLERS[i]}: the error body`).toMatchObject({
+            code: expect.any(String),
+            message: expect.any(String),
+          });
         cases++;
       }
       expect(Object.fromEntries(CALLERS.map((c, i) => [c, got[i]]))).toEqual(Object.fromEntries(CALLERS.map((c, i) => [c, row.expect[i]])));
@@ -207,16 +293,33 @@ describe('operator: a token of a deleted or suspended user is refused (401) on e
   for (const status of ['deleted', 'suspended'] as const) {
     it(`operator: the ${status} platform operator's token with scope offboard/operator answers 401 on every route but /health`, async () => {
       const w = demoWorld();
-      Object.assign(byId(w.users, 'platform-operator'), status === 'deleted' ? { status, deletedAt: '2026-11-01T00:00:00Z', apiToken: null } : { status });
+      Object.assign(
+        byId(w.users, 'platform-operator'),
+        status === 'deleted' ? { status, deletedAt: '2026-11-01T00:00:00Z', apiToken: null } : { status },
+      );
       await target.load(w);
       const at = new Date().toISOString();
-      await store.createRun({ id: 'b1-authz-failed', kind: 'contract-cancellation', organizationId: 'A', eventId: 'authz-failed', status: 'failed', total: 6, done: 0, failed: 6, createdAt: at, updatedAt: at });
+      await store.createRun({
+        id: 'b1-authz-failed',
+        kind: 'contract-cancellation',
+        organizationId: 'A',
+        eventId: 'authz-failed',
+        status: 'failed',
+        total: 6,
+        done: 0,
+        failed: 6,
+        createdAt: at,
+        updatedAt: at,
+      });
       const token = await target.operator.token();
       const got: Record<string, number> = {};
       for (const routeKey of routeKeys.filter((k) => k !== 'GET /health')) {
         const [method, pattern] = routeKey.split(' ') as [string, string];
         const row = MATRIX[routeKey]!;
-        const path = pattern.replace('{id}', pattern.startsWith('/billing-runs') ? 'b1-authz-failed' : pattern.startsWith('/organizations') ? 'A' : 'x').replace('{tokenId}', scimTokenId) + (row.query ? `?${row.query}` : '');
+        const path =
+          pattern
+            .replace('{id}', pattern.startsWith('/billing-runs') ? 'b1-authz-failed' : pattern.startsWith('/organizations') ? 'A' : 'x')
+            .replace('{tokenId}', scimTokenId) + (row.query ? `?${row.query}` : '');
         got[routeKey] = (await target.call(method, path, { token, body: row.body })).status;
       }
       expect(got).toEqual(Object.fromEntries(Object.keys(got).map((k) => [k, 401])));

@@ -45,12 +45,21 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
 
   it('T3: a transfer is created planning (impact null, the user locked), then awaits approval with the impact a request-time plan gives, then runs', async () => {
     await target.load(demoWorld());
-    const inline = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } });
+    const inline = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' },
+    });
     const before = await target.export();
     inBackground();
     const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
     expect(requested.status, JSON.stringify(requested.body)).toBe(201);
-    expect(requested.body).toMatchObject({ status: 'planning', impact: null, userId: 'a1', sourceOrganizationId: 'A', destinationOrganizationId: 'C' });
+    expect(requested.body).toMatchObject({
+      status: 'planning',
+      impact: null,
+      userId: 'a1',
+      sourceOrganizationId: 'A',
+      destinationOrganizationId: 'C',
+    });
     // one operation per user at a time, from the moment it is requested (T3)
     inRequest();
     const second = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
@@ -130,10 +139,13 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     expect((await settle(target, `/deletions/${again.body.id}`, 'adminA')).status).toBe('succeeded');
   });
 
-  it('a plan not done within the request\'s time (PLAN_INLINE_MS) is left to the planning workflow, whatever its size', async () => {
+  it("a plan not done within the request's time (PLAN_INLINE_MS) is left to the planning workflow, whatever its size", async () => {
     await target.load(demoWorld());
     process.env.PLAN_INLINE_MS = '0';
-    const deferred = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } });
+    const deferred = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' },
+    });
     expect(deferred.status, JSON.stringify(deferred.body)).toBe(202);
     expect((await previewReady(target, deferred, 'adminA')).effectCount).toBeGreaterThan(0);
   });
@@ -147,6 +159,8 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     // the background may have finished already on a fast machine: then the request is accepted like any other
     if (early.status === 409) expect(early.body.error.message).toMatch(/still being planned/);
     else expect([202]).toContain(early.status);
-    await eventually(async () => ((await target.call('GET', `/previews/${deferred.body.id}`, { as: 'adminA' })).status === 200 ? true : undefined));
+    await eventually(async () =>
+      (await target.call('GET', `/previews/${deferred.body.id}`, { as: 'adminA' })).status === 200 ? true : undefined,
+    );
   });
 });

@@ -22,7 +22,11 @@ const runUntil = (id: string, until: (r: any) => boolean = (r) => ['succeeded', 
     const a = await target.call('GET', `/billing-runs/${id}`, { token: operator });
     return a.status === 200 && until(a.body) ? a.body : undefined;
   }, 120_000);
-const activeOf = (w: any, org: string) => w.users.filter((u: any) => u.organizationId === org && u.status === 'active').map((u: any) => u.id).sort();
+const activeOf = (w: any, org: string) =>
+  w.users
+    .filter((u: any) => u.organizationId === org && u.status === 'active')
+    .map((u: any) => u.id)
+    .sort();
 
 describe('B4 — the brake on mass deletion', () => {
   it('B4: a contract cancellation of more members than the threshold waits in awaiting-confirmation and changes nothing', async () => {
@@ -93,7 +97,9 @@ describe('B4 — the brake on mass deletion', () => {
     const forged = await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 9 }, '2099-01-01T00:00:00Z'));
     const letter = await eventually(async () => (await target.deadLetters()).find((m) => m.requestPayload?.id === forged.eventId));
     expect(letter.responsePayload.errorType).toBe('InvalidBillingEvent');
-    expect(letter.responsePayload.errorMessage).toMatch(/^time: 2099-01-01T00:00:00(\.000)?Z is more than 5 minutes ahead of the stack's clock/);
+    expect(letter.responsePayload.errorMessage).toMatch(
+      /^time: 2099-01-01T00:00:00(\.000)?Z is more than 5 minutes ahead of the stack's clock/,
+    );
     expect(await target.export()).toEqual(before);
     const real = await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 5 }));
     expect(real.deliveries?.[0]?.result).toMatchObject({ updated: true });
@@ -117,7 +123,7 @@ describe('O2, O3 — resuming a bulk run', () => {
     return id;
   }
 
-  it('O3: a resumed run skips b2, who moved to A after the run was planned, and reports it; A\'s counters stay right', async (ctx) => {
+  it("O3: a resumed run skips b2, who moved to A after the run was planned, and reports it; A's counters stay right", async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
     const id = await failedRunOfB();
     const t = await target.call('POST', '/transfers', { as: 'adminB', body: { userId: 'b2', destinationOrganizationId: 'A' } });
@@ -136,7 +142,10 @@ describe('O2, O3 — resuming a bulk run', () => {
     const members = await target.call('GET', '/organizations/A/members?limit=200', { as: 'adminA' });
     expect(members.body.members.map((m: any) => m.userId)).toContain('b2');
     const trail = (await target.call('GET', `/operations/${id}/audit`, { token: operator })).body.entries;
-    expect(trail.find((e: any) => e.event === 'batch-finished')).toMatchObject({ replanned: true, skipped: [{ userId: 'b2', rule: 'O3', reason: expect.stringContaining('now in A') }] });
+    expect(trail.find((e: any) => e.event === 'batch-finished')).toMatchObject({
+      replanned: true,
+      skipped: [{ userId: 'b2', rule: 'O3', reason: expect.stringContaining('now in A') }],
+    });
   });
 
   it('O2: only an operator resumes a failed run, within 7 days of its failure; after that it can only be cancelled', async (ctx) => {
@@ -163,7 +172,10 @@ describe('O2, O3 — resuming a bulk run', () => {
     await target.fault('apply');
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'C' })); // 2 members: runs at once
     expect(await runUntil(`b1-${eventId}`)).toMatchObject({ status: 'succeeded' });
-    expect((await target.call('GET', `/transfers/${toC.body.id}`, { as: 'adminA' })).body).toMatchObject({ status: 'cancelled', error: { rule: 'B1' } });
+    expect((await target.call('GET', `/transfers/${toC.body.id}`, { as: 'adminA' })).body).toMatchObject({
+      status: 'cancelled',
+      error: { rule: 'B1' },
+    });
     expect((await target.call('POST', `/transfers/${toC.body.id}/resumption`, { as: 'adminA' })).status).toBe(409);
     expect(byId((await target.export()).users, 'a1')).toMatchObject({ status: 'active', organizationId: 'A' });
   });

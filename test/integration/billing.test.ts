@@ -123,7 +123,10 @@ describe('B1, F3 — Contract Cancelled', () => {
     const toD = await waitingTransferToD('a2');
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'D' }));
     await runOf(eventId);
-    expect((await target.call('GET', `/transfers/${toD}`, { as: 'adminA' })).body).toMatchObject({ status: 'cancelled', error: { rule: 'B1' } });
+    expect((await target.call('GET', `/transfers/${toD}`, { as: 'adminA' })).body).toMatchObject({
+      status: 'cancelled',
+      error: { rule: 'B1' },
+    });
   });
 
   it('the run is visible to an operator and to the organization’s administrators, not to others', async () => {

@@ -20,7 +20,12 @@ beforeAll(async () => {
   if (target.canInjectFaults) await target.pinClock('2026-11-20T09:00:00.000Z');
 });
 afterAll(async () => {
-  if (absorbed > 0) console.log(`throttled requests absorbed: ${absorbed} (${Object.entries(injectedByKind).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  if (absorbed > 0)
+    console.log(
+      `throttled requests absorbed: ${absorbed} (${Object.entries(injectedByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')})`,
+    );
   if (target?.canInjectFaults) await target.pinClock(undefined);
   await target?.close();
 });
@@ -50,7 +55,7 @@ const scenarios: Scenario[] = [
   { name: 'the demo transfer a1 → C (T6–T10)', world: demoWorld, run: () => transferAndWait('a1', 'C', 'adminC') },
   { name: 'the demo deletion of a2 (D2–D6)', world: demoWorld, run: () => deleteAndWait('a2', 'adminA') },
   {
-    name: 'the demo cancellation of B\'s contract (B1, F3)',
+    name: "the demo cancellation of B's contract (B1, F3)",
     world: demoWorld,
     run: async () => {
       const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
@@ -62,7 +67,11 @@ const scenarios: Scenario[] = [
       return run.status;
     },
   },
-  { name: `a deletion of thousands of effects (u0: ${LARGER.chats} chats, ${LARGER.files} files, ${LARGER.contacts} contacts)`, world: () => largeUserWorld(LARGER), run: () => deleteAndWait('u0', 'adminA') },
+  {
+    name: `a deletion of thousands of effects (u0: ${LARGER.chats} chats, ${LARGER.files} files, ${LARGER.contacts} contacts)`,
+    world: () => largeUserWorld(LARGER),
+    run: () => deleteAndWait('u0', 'adminA'),
+  },
 ];
 
 describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('throttling and partial failures at the SDK clients (issue 10)', () => {

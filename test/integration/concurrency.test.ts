@@ -16,7 +16,13 @@ const X = Array.from({ length: 10 }, (_, i) => `x${pad(i)}`);
 const SEATS_AT_D = 5; // adminD holds one: 4 free for 10 transfers
 
 function concurrentWorld() {
-  const user = (id: string, organizationId: string, orgAdmin = false) => ({ id, name: `User ${id}`, organizationId, orgAdmin, apiToken: `tok-${id}` });
+  const user = (id: string, organizationId: string, orgAdmin = false) => ({
+    id,
+    name: `User ${id}`,
+    organizationId,
+    orgAdmin,
+    apiToken: `tok-${id}`,
+  });
   const world = {
     organizations: [
       { id: 'A', name: 'Company A', plan: 'enterprise' },
@@ -24,9 +30,21 @@ function concurrentWorld() {
       { id: 'D', name: 'Company D', plan: 'enterprise', seats: SEATS_AT_D },
       { id: 'X', name: 'Company X', plan: 'enterprise' },
     ],
-    outsideAllowances: [['A', 'B'], ['A', 'X']],
-    users: [OPERATOR_USER, user('adminA', 'A', true), user('adminA2', 'A', true), user('adminB', 'B', true), user('adminD', 'D', true), user('adminX', 'X', true),
-      ...A.map((id) => user(id, 'A')), ...B.map((id) => user(id, 'B')), ...X.map((id) => user(id, 'X'))],
+    outsideAllowances: [
+      ['A', 'B'],
+      ['A', 'X'],
+    ],
+    users: [
+      OPERATOR_USER,
+      user('adminA', 'A', true),
+      user('adminA2', 'A', true),
+      user('adminB', 'B', true),
+      user('adminD', 'D', true),
+      user('adminX', 'X', true),
+      ...A.map((id) => user(id, 'A')),
+      ...B.map((id) => user(id, 'B')),
+      ...X.map((id) => user(id, 'X')),
+    ],
     contacts: [] as string[][],
     chats: [] as any[],
     messages: [] as any[],
@@ -40,21 +58,42 @@ function concurrentWorld() {
   // direct chats between both sides of a deletion (a00–a01, …), with posts: frozen, then deleted once both are gone
   for (let k = 0; k + 1 < 30; k += 2) {
     const chatId = `d-${A[k]}-${A[k + 1]}`;
-    world.chats.push({ id: chatId, type: 'direct', members: [{ userId: A[k]!, role: 'admin' }, { userId: A[k + 1]!, role: 'admin' }] });
+    world.chats.push({
+      id: chatId,
+      type: 'direct',
+      members: [
+        { userId: A[k]!, role: 'admin' },
+        { userId: A[k + 1]!, role: 'admin' },
+      ],
+    });
     world.messages.push({ id: `m-${chatId}`, chatId, senderId: A[k]!, postedAt: '2026-10-02T00:00:00Z', body: 'hi' });
     world.files.push({ id: `f-${chatId}`, chatId, uploaderId: A[k + 1]!, name: 'shared.pdf', size: 16 });
   }
   // direct chats with the cancelled organization's members
   for (let i = 0; i < X.length; i++) {
     const chatId = `d-${A[i * 3]}-${X[i]}`;
-    world.chats.push({ id: chatId, type: 'direct', members: [{ userId: A[i * 3]!, role: 'admin' }, { userId: X[i]!, role: 'admin' }] });
+    world.chats.push({
+      id: chatId,
+      type: 'direct',
+      members: [
+        { userId: A[i * 3]!, role: 'admin' },
+        { userId: X[i]!, role: 'admin' },
+      ],
+    });
     world.messages.push({ id: `m-${chatId}`, chatId, senderId: X[i]!, postedAt: '2026-10-02T00:00:00Z', body: 'hello' });
   }
   // group chats shared by all sides
   for (let g = 0; g < 20; g++) {
     const chatId = `g${pad(g)}`;
-    const members = [A[g]!, A[g + 20]!, A[(g * 7) % 40]!, X[g % 10]!, ...(g % 2 === 0 ? [B[g % 10]!] : [])].filter((m, i, all) => all.indexOf(m) === i);
-    world.chats.push({ id: chatId, type: 'group', name: `Team ${g}`, members: members.map((userId, j) => ({ userId, role: j === 0 ? 'admin' : 'member' })) });
+    const members = [A[g]!, A[g + 20]!, A[(g * 7) % 40]!, X[g % 10]!, ...(g % 2 === 0 ? [B[g % 10]!] : [])].filter(
+      (m, i, all) => all.indexOf(m) === i,
+    );
+    world.chats.push({
+      id: chatId,
+      type: 'group',
+      name: `Team ${g}`,
+      members: members.map((userId, j) => ({ userId, role: j === 0 ? 'admin' : 'member' })),
+    });
     members.forEach((m, j) => {
       world.messages.push({ id: `m-${chatId}-${j}`, chatId, senderId: m, postedAt: '2026-10-03T00:00:00Z', body: 'team' });
       world.files.push({ id: `f-${chatId}-${j}`, chatId, uploaderId: m, name: 'notes.md', size: 16 });
@@ -124,16 +163,26 @@ describe('operations started together on users who share chats, contacts and fil
     expect((await target.call('POST', '/_local/idle')).status).toBe(200);
     sampling = false;
     await sampler;
-    console.log(`concurrent operations: ${ops.length + 1} (${deletions.length} deletions, ${transfers.length} transfers, 1 contract cancellation of ${X.length + 1} members)`);
+    console.log(
+      `concurrent operations: ${ops.length + 1} (${deletions.length} deletions, ${transfers.length} transfers, 1 contract cancellation of ${X.length + 1} members)`,
+    );
     expect(ops.length + 1).toBeGreaterThanOrEqual(51);
 
     // outcomes: every deletion succeeded; 4 transfers took D's free seats, the other 6 wait for one (T4)
     const finals = await Promise.all(ops.map(async (o) => ({ ...o, body: (await target.call('GET', o.route, { as: o.as })).body })));
     expect(finals.filter((f) => f.route.startsWith('/deletions')).map((f) => f.body.status)).toEqual(deletions.map(() => 'succeeded'));
-    const transferStatuses = finals.filter((f) => f.route.startsWith('/transfers')).map((f) => f.body.status).sort();
-    expect(transferStatuses).toEqual([...Array(SEATS_AT_D - 1).fill('succeeded'), ...Array(transfers.length - SEATS_AT_D + 1).fill('awaiting-seat')].sort());
+    const transferStatuses = finals
+      .filter((f) => f.route.startsWith('/transfers'))
+      .map((f) => f.body.status)
+      .sort();
+    expect(transferStatuses).toEqual(
+      [...Array(SEATS_AT_D - 1).fill('succeeded'), ...Array(transfers.length - SEATS_AT_D + 1).fill('awaiting-seat')].sort(),
+    );
     const operator = await target.operator.token();
-    expect((await target.call('GET', `/billing-runs/b1-${eventId}`, { token: operator })).body).toMatchObject({ status: 'succeeded', failed: 0 });
+    expect((await target.call('GET', `/billing-runs/b1-${eventId}`, { token: operator })).body).toMatchObject({
+      status: 'succeeded',
+      failed: 0,
+    });
 
     // T4: never over-allocated, during (sampled) and at the end
     expect(seatSamples.length).toBeGreaterThan(10);
@@ -153,36 +202,57 @@ describe('operations started together on users who share chats, contacts and fil
     const { readPlanHeader, readPlanPages } = await import('../../functions/store/plans.js');
     for (const batch of await batchesOf(`b1-${eventId}`, 0)) {
       const header = (await readPlanHeader(batch.planId!))!;
-      union.push(...(await readPlanPages(batch.planId!, header.pages.map((_, i) => i))).flat().map((e) => e.effect));
+      union.push(
+        ...(
+          await readPlanPages(
+            batch.planId!,
+            header.pages.map((_, i) => i),
+          )
+        )
+          .flat()
+          .map((e) => e.effect),
+      );
     }
     const runTrail = (await target.call('GET', `/operations/b1-${eventId}/audit`, { token: operator })).body.entries;
     const ownedFiles = new Set(runTrail.flatMap((e: any) => (e.event === 'owned-files-deleted' ? e.files : [])));
-    const of = (kind: string, field: string) => new Set(union.filter((e) => e.kind === kind).map((e) => (Array.isArray(e[field]) ? e[field].join('|') : e[field])));
+    const of = (kind: string, field: string) =>
+      new Set(union.filter((e) => e.kind === kind).map((e) => (Array.isArray(e[field]) ? e[field].join('|') : e[field])));
     const chatsDeleted = of('chat-deleted', 'chatId');
     const touched = new Set(union.filter((e) => 'chatId' in e).map((e) => e.chatId));
     const usersDeleted = of('user-deleted', 'userId');
     const afterUsers = new Map(after.users.map((u: any) => [u.id, u]));
     const afterChats = new Map(after.chats.map((c: any) => [c.id, c]));
     // a chat is gone because a plan deleted it, or because settlement found nobody active left in a chat a plan touched (G2, D4)
-    const chatGoneOk = (c: any) => chatsDeleted.has(c.id) || (touched.has(c.id) && c.members.every((m: any) => (afterUsers.get(m.userId) as any)?.status === 'deleted' || usersDeleted.has(m.userId)));
+    const chatGoneOk = (c: any) =>
+      chatsDeleted.has(c.id) ||
+      (touched.has(c.id) &&
+        c.members.every((m: any) => (afterUsers.get(m.userId) as any)?.status === 'deleted' || usersDeleted.has(m.userId)));
     const outside: string[] = [];
     for (const c of before.chats) if (!afterChats.has(c.id) && !chatGoneOk(c)) outside.push(`chat ${c.id}`);
     const gone = (list: any[], id: string) => !list.some((x) => x.id === id);
     for (const m of before.messages) if (gone(after.messages, m.id) && afterChats.has(m.chatId)) outside.push(`message ${m.id}`);
     const filesDeleted = of('file-deleted', 'fileId');
-    for (const f of before.files) if (gone(after.files, f.id) && afterChats.has(f.chatId) && !filesDeleted.has(f.id) && !ownedFiles.has(f.id)) outside.push(`file ${f.id}`);
+    for (const f of before.files)
+      if (gone(after.files, f.id) && afterChats.has(f.chatId) && !filesDeleted.has(f.id) && !ownedFiles.has(f.id))
+        outside.push(`file ${f.id}`);
     const tasksDeleted = of('task-deleted', 'taskId');
-    for (const t of before.tasks) if (gone(after.tasks, t.id) && afterChats.has(t.chatId) && !tasksDeleted.has(t.id)) outside.push(`task ${t.id}`);
+    for (const t of before.tasks)
+      if (gone(after.tasks, t.id) && afterChats.has(t.chatId) && !tasksDeleted.has(t.id)) outside.push(`task ${t.id}`);
     const contactsRemoved = of('contact-removed', 'userIds');
     const afterContacts = new Set(after.contacts.map((p: string[]) => p.join('|')));
-    for (const p of before.contacts) if (!afterContacts.has(p.join('|')) && !contactsRemoved.has(p.join('|'))) outside.push(`contact ${p.join('–')}`);
+    for (const p of before.contacts)
+      if (!afterContacts.has(p.join('|')) && !contactsRemoved.has(p.join('|'))) outside.push(`contact ${p.join('–')}`);
     const left = new Set(union.filter((e) => e.kind === 'chat-left').map((e) => `${e.chatId}|${e.userId}`));
     for (const c of before.chats) {
       const now = afterChats.get(c.id) as any;
       if (!now) continue;
-      for (const m of c.members) if (!now.members.some((x: any) => x.userId === m.userId) && !left.has(`${c.id}|${m.userId}`)) outside.push(`member ${m.userId} of ${c.id}`);
+      for (const m of c.members)
+        if (!now.members.some((x: any) => x.userId === m.userId) && !left.has(`${c.id}|${m.userId}`))
+          outside.push(`member ${m.userId} of ${c.id}`);
     }
-    for (const u of before.users) if ((afterUsers.get(u.id) as any).status === 'deleted' && u.status !== 'deleted' && !usersDeleted.has(u.id)) outside.push(`user ${u.id}`);
+    for (const u of before.users)
+      if ((afterUsers.get(u.id) as any).status === 'deleted' && u.status !== 'deleted' && !usersDeleted.has(u.id))
+        outside.push(`user ${u.id}`);
     expect(outside).toEqual([]);
     expect([chatsDeleted.size, contactsRemoved.size, filesDeleted.size, left.size].every((n) => n > 0)).toBe(true); // the check had work to judge
     // and the plans did run: what they listed is gone

@@ -52,7 +52,9 @@ describe('members of an organization of 10,000', () => {
     const allMs = Math.round(performance.now() - started);
     expect(seen.size).toBe(MEMBERS);
     expect(pages).toBe(MEMBERS / 200);
-    console.log(`members, 10,000: first page of 50 in ${first.ms} ms (${first.requests} requests: ${JSON.stringify(first.counts)}); all in ${pages} pages of 200 in ${allMs} ms`);
+    console.log(
+      `members, 10,000: first page of 50 in ${first.ms} ms (${first.requests} requests: ${JSON.stringify(first.counts)}); all in ${pages} pages of 200 in ${allMs} ms`,
+    );
   });
 
   it('q searches all 10,000 by id or name in a few 1 MB queries', async () => {
@@ -85,7 +87,13 @@ describe('names on a 1,000-effect page', () => {
     const { effects, names } = page.answer.body;
     expect(effects).toEqual(preview.body.effects);
     expect(effects).toHaveLength(1000);
-    const ids = { users: new Set<string>(), chats: new Set<string>(), organizations: new Set<string>(), files: new Set<string>(), tasks: new Set<string>() };
+    const ids = {
+      users: new Set<string>(),
+      chats: new Set<string>(),
+      organizations: new Set<string>(),
+      files: new Set<string>(),
+      tasks: new Set<string>(),
+    };
     for (const e of effects) {
       for (const u of [e.userId, ...(e.userIds ?? [])]) if (u) ids.users.add(u);
       if (e.chatId) ids.chats.add(e.chatId);
@@ -93,7 +101,8 @@ describe('names on a 1,000-effect page', () => {
       if (e.fileId) ids.files.add(e.fileId);
       if (e.taskId) ids.tasks.add(e.taskId);
     }
-    for (const kind of ['chats', 'organizations', 'files', 'tasks'] as const) expect(Object.keys(names[kind]).sort(), kind).toEqual([...ids[kind]].sort());
+    for (const kind of ['chats', 'organizations', 'files', 'tasks'] as const)
+      expect(Object.keys(names[kind]).sort(), kind).toEqual([...ids[kind]].sort());
     // and the people the console names things by: a direct chat's members (a Query each), each file's uploader
     const direct = Object.values<any>(names.chats).filter((c) => c.type === 'direct');
     for (const c of direct) expect(c.members.length).toBeGreaterThan(0);

@@ -50,10 +50,26 @@ describe('GET /me', () => {
   it('answers the caller: an administrator with the organization it administers', async () => {
     const a = await target.call('GET', '/me', { as: 'adminA' });
     expect(a.status).toBe(200);
-    expect(a.body).toEqual({ userId: 'adminA', displayName: 'Ayumi Admin', organizationId: 'A', status: 'active', role: 'admin', administers: ['A'], operator: false });
+    expect(a.body).toEqual({
+      userId: 'adminA',
+      displayName: 'Ayumi Admin',
+      organizationId: 'A',
+      status: 'active',
+      role: 'admin',
+      administers: ['A'],
+      operator: false,
+    });
   });
   it('answers a member with no organization to administer', async () => {
-    expect((await target.call('GET', '/me', { as: 'a1' })).body).toEqual({ userId: 'a1', displayName: 'Akira Abe', organizationId: 'A', status: 'active', role: 'member', administers: [], operator: false });
+    expect((await target.call('GET', '/me', { as: 'a1' })).body).toEqual({
+      userId: 'a1',
+      displayName: 'Akira Abe',
+      organizationId: 'A',
+      status: 'active',
+      role: 'member',
+      administers: [],
+      operator: false,
+    });
   });
   it('operator: answers the platform operator (an active user of the world, no organization) with operator: true', async () => {
     const a = await target.call('GET', '/me', { token: operator });
@@ -128,7 +144,10 @@ describe('GET /organizations/{id}/members', () => {
     expect(items.map((m) => m.userId)).toEqual(['a1', 'a2', 'a3', 'adminA', 'old1']);
   });
   it('q matches the id or the shown name, as a substring, ignoring case', async () => {
-    const q = async (text: string) => (await target.call('GET', `/organizations/A/members?q=${encodeURIComponent(text)}`, { as: 'adminA' })).body.members.map((m: any) => m.userId);
+    const q = async (text: string) =>
+      (await target.call('GET', `/organizations/A/members?q=${encodeURIComponent(text)}`, { as: 'adminA' })).body.members.map(
+        (m: any) => m.userId,
+      );
     expect(await q('AOKI')).toEqual(['a2']);
     expect(await q('admin')).toEqual(['adminA']);
     expect(await q('a3')).toEqual(['a3']);
@@ -161,7 +180,14 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     expect(outgoing.pages).toEqual([2, 1]);
     expect(outgoing.items.map((t) => t.id)).toEqual([...ids].reverse());
     const first = outgoing.items.find((t) => t.id === ids[0]);
-    expect(first).toMatchObject({ userId: 'a1', sourceOrganizationId: 'A', destinationOrganizationId: 'C', status: 'awaiting-approval', requestedBy: 'adminA', approvedBy: null });
+    expect(first).toMatchObject({
+      userId: 'a1',
+      sourceOrganizationId: 'A',
+      destinationOrganizationId: 'C',
+      status: 'awaiting-approval',
+      requestedBy: 'adminA',
+      approvedBy: null,
+    });
     expect(first.impact).toEqual({ operation: 'transfer', userId: 'a1', effectCount: 13, summary: expect.any(Array) });
     expect(first.progress.phases.map((p: any) => p.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
     expect(first.progress).toMatchObject({ done: 0, total: 13 });
@@ -175,8 +201,14 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
       a3: named('Arata Ando', 'A'),
       adminA: named('Ayumi Admin', 'A'),
     });
-    expect((await target.call('GET', '/organizations/A/transfers?direction=incoming', { as: 'adminA' })).body).toEqual({ transfers: [], names: { users: {} } });
-    expect((await target.call('GET', '/organizations/C/transfers?direction=outgoing', { as: 'adminC' })).body).toEqual({ transfers: [], names: { users: {} } });
+    expect((await target.call('GET', '/organizations/A/transfers?direction=incoming', { as: 'adminA' })).body).toEqual({
+      transfers: [],
+      names: { users: {} },
+    });
+    expect((await target.call('GET', '/organizations/C/transfers?direction=outgoing', { as: 'adminC' })).body).toEqual({
+      transfers: [],
+      names: { users: {} },
+    });
   });
 
   it('filters by status (one or several), paging through the filtered list', async () => {
@@ -185,7 +217,9 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     await target.call('POST', `/transfers/${t3}/approval`, { as: 'adminC' });
     await settle(target, `/transfers/${t3}`, 'adminC');
     const list = async (status: string, limit = 50) =>
-      (await allPages(`/organizations/A/transfers?direction=outgoing&status=${status}`, 'transfers', { as: 'adminA' }, limit)).items.map((t) => t.id);
+      (await allPages(`/organizations/A/transfers?direction=outgoing&status=${status}`, 'transfers', { as: 'adminA' }, limit)).items.map(
+        (t) => t.id,
+      );
     expect(await list('awaiting-approval', 1)).toEqual([t1]);
     expect(await list('cancelled', 1)).toEqual([t2]);
     expect(await list('succeeded')).toEqual([t3]);
@@ -208,7 +242,7 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     expect((await target.call('GET', '/organizations/A/deletions?status=pending', { as: 'adminA' })).body.error.path).toBe('status');
   });
 
-  it('authorization: transfers and deletions lists are for the organization\'s administrators only', async () => {
+  it("authorization: transfers and deletions lists are for the organization's administrators only", async () => {
     await expectAdminOnly('/organizations/A/transfers?direction=outgoing', 'adminA', 'a1', 'adminB');
     await expectAdminOnly('/organizations/C/transfers?direction=incoming', 'adminC', 'c1', 'adminA');
     await expectAdminOnly('/organizations/A/deletions', 'adminA', 'a1', 'adminC');
@@ -216,7 +250,7 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
     expect((await target.call('GET', '/organizations/A/deletions', { token: operator })).status).toBe(403);
   });
 
-  it('T10: progress goes from pending to done across a real run, phase by phase with the plan\'s counts', async () => {
+  it("T10: progress goes from pending to done across a real run, phase by phase with the plan's counts", async () => {
     const requested = await request('a1', 'C');
     expect(requested.body.progress).toEqual({
       phases: [
@@ -240,7 +274,8 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
       ['DeleteChats', 'done', 2, 2],
     ]);
     expect(final.progress).toMatchObject({ done: 13, total: 13 });
-    const listed = (await target.call('GET', '/organizations/C/transfers?direction=incoming&status=succeeded', { as: 'adminC' })).body.transfers[0];
+    const listed = (await target.call('GET', '/organizations/C/transfers?direction=incoming&status=succeeded', { as: 'adminC' })).body
+      .transfers[0];
     expect(listed.progress).toEqual(final.progress);
   });
 
@@ -253,7 +288,8 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
       const failed = await settle(target, `/deletions/${d.body.id}`, 'adminA');
       expect(failed.status).toBe('failed');
       const byPhase = Object.fromEntries(failed.progress.phases.map((p: any) => [p.name, p]));
-      for (const name of ['DeleteUser', 'HandleFiles', 'PruneContacts']) expect(byPhase[name], name).toMatchObject({ status: 'done', done: byPhase[name].total });
+      for (const name of ['DeleteUser', 'HandleFiles', 'PruneContacts'])
+        expect(byPhase[name], name).toMatchObject({ status: 'done', done: byPhase[name].total });
       expect(byPhase.DeleteUser.total).toBe(2); // user-deleted, api-token-revoked (D2)
       expect(byPhase.LeaveChats).toMatchObject({ status: 'pending', done: 0 });
       expect(byPhase.LeaveChats.total).toBeGreaterThan(0);
@@ -272,8 +308,11 @@ describe('GET /organizations/{id}/transfers and /deletions, with progress', () =
 describe('names on the /effects routes', () => {
   beforeEach(async () => target.load(demoWorld()));
 
-  it('T10: the first page (no cursor) is the preview\'s effects, with the name of every id on it', async () => {
-    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } });
+  it("T10: the first page (no cursor) is the preview's effects, with the name of every id on it", async () => {
+    const preview = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' },
+    });
     expect(preview.body.names).toBeUndefined(); // POST answers stay as they were
     const page = await target.call('GET', `/previews/${preview.body.id}/effects`, { as: 'adminA' });
     expect(page.status).toBe(200);
@@ -294,7 +333,12 @@ describe('names on the /effects routes', () => {
       const file = world.files.find((f: any) => f.id === id);
       // X4: its size and owner, so the console counts what an export would hold
       const size = file.content !== undefined ? Buffer.byteLength(file.content) : file.size;
-      expect(n).toEqual({ name: file.name, uploaderId: file.uploaderId, size, ...(file.ownerOrganizationId ? { ownerOrganizationId: file.ownerOrganizationId } : {}) });
+      expect(n).toEqual({
+        name: file.name,
+        uploaderId: file.uploaderId,
+        size,
+        ...(file.ownerOrganizationId ? { ownerOrganizationId: file.ownerOrganizationId } : {}),
+      });
     }
     expect(names.tasks).toEqual({ 't-dm-a1-b1': { title: world.tasks.find((t: any) => t.id === 't-dm-a1-b1').body ?? '' } });
   });
@@ -305,7 +349,12 @@ describe('names on the /effects routes', () => {
     const page = await target.call('GET', `/deletions/${d.body.id}/effects`, { as: 'adminA' });
     expect(page.status).toBe(200);
     expect(page.body.effects).toEqual(d.body.impact.effects);
-    expect(page.body.names.users.a2).toEqual({ displayName: 'Asuka Aoki (cancelled)', organizationId: 'A', name: 'Asuka Aoki', status: 'deleted' });
+    expect(page.body.names.users.a2).toEqual({
+      displayName: 'Asuka Aoki (cancelled)',
+      organizationId: 'A',
+      name: 'Asuka Aoki',
+      status: 'deleted',
+    });
     // what the run deleted has no name left to show (docs/http-api.md, "Names"): every name given is of a record that still exists
     const world = await target.export();
     for (const id of Object.keys(page.body.names.chats)) expect(world.chats.map((c: any) => c.id)).toContain(id);
@@ -315,10 +364,12 @@ describe('names on the /effects routes', () => {
     const t = await request('a1', 'C');
     const audit = await target.call('GET', `/operations/${t.body.id}/audit`, { as: 'adminA' });
     expect(audit.body.entries.map((e: any) => e.by)).toContain('adminA');
-    expect(audit.body.names.users).toEqual({ adminA: { displayName: 'Ayumi Admin', organizationId: 'A', name: 'Ayumi Admin', status: 'active' } });
+    expect(audit.body.names.users).toEqual({
+      adminA: { displayName: 'Ayumi Admin', organizationId: 'A', name: 'Ayumi Admin', status: 'active' },
+    });
   });
 
-  it('a transfer\'s effects page has names too, and its access stays that of the transfer', async () => {
+  it("a transfer's effects page has names too, and its access stays that of the transfer", async () => {
     const t = await request('a1', 'C');
     const page = await target.call('GET', `/transfers/${t.body.id}/effects`, { as: 'adminC' });
     expect(page.body.names.users.a1.displayName).toBe('Akira Abe');
@@ -334,7 +385,9 @@ describe('GET /billing-runs', () => {
     const second = await target.billing({ Source: 'billing', DetailType: 'Contract Cancelled', Detail: { organizationId: 'D' } });
     const ids = [`b1-${second.eventId}`, `b1-${first.eventId}`];
     for (const id of ids) {
-      await eventually(async () => ((await target.call('GET', `/billing-runs/${id}`, { token: operator })).body.status === 'succeeded' ? true : undefined));
+      await eventually(async () =>
+        (await target.call('GET', `/billing-runs/${id}`, { token: operator })).body.status === 'succeeded' ? true : undefined,
+      );
     }
     const all = await allPages('/billing-runs', 'runs', { token: operator }, 1);
     expect(all.pages).toEqual([1, 1]);

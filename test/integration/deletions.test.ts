@@ -21,7 +21,9 @@ describe('an administrator deletes a2 (D2–D6, G1–G2, F1–F2)', () => {
   let final: any;
   let w: any;
   beforeEach(async () => {
-    const { id, expiresAt, ...previewed } = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    const { id, expiresAt, ...previewed } = (
+      await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })
+    ).body;
     preview = previewed;
     ({ started, final } = await deleteUser('a2'));
     w = await target.export();
@@ -71,7 +73,10 @@ describe('an administrator deletes a2 (D2–D6, G1–G2, F1–F2)', () => {
   });
 
   it('D5, G2: a2 leaves the group chats; where no administrator remains, every member (read-only included) becomes one', () => {
-    expect(byId(w.chats, 'g-design').members).toEqual([{ userId: 'a3', role: 'admin' }, { userId: 'b2', role: 'admin' }]);
+    expect(byId(w.chats, 'g-design').members).toEqual([
+      { userId: 'a3', role: 'admin' },
+      { userId: 'b2', role: 'admin' },
+    ]);
     expect(byId(w.chats, 'g-launch').members.map((m: any) => m.userId)).toEqual(['a1', 'b1']);
     expect(byId(w.chats, 'g-launch').members.find((m: any) => m.userId === 'b1').role).toBe('member'); // a1 is still admin
     expect(w.messages.filter((m: any) => m.chatId === 'g-design').length).toBe(2); // G1: past posts stay

@@ -51,8 +51,10 @@ async function newEvents(): Promise<BusEvent[]> {
   return out;
 }
 
-const lifecycle = (events: BusEvent[], operationId: string) => events.filter((e) => e['detail-type'] !== 'Affected' && e.detail.operationId === operationId).map((e) => e['detail-type']);
-const affected = (events: BusEvent[], operationId: string, phase: string) => events.filter((e) => e['detail-type'] === 'Affected' && e.detail.operationId === operationId && e.detail.phase === phase);
+const lifecycle = (events: BusEvent[], operationId: string) =>
+  events.filter((e) => e['detail-type'] !== 'Affected' && e.detail.operationId === operationId).map((e) => e['detail-type']);
+const affected = (events: BusEvent[], operationId: string, phase: string) =>
+  events.filter((e) => e['detail-type'] === 'Affected' && e.detail.operationId === operationId && e.detail.phase === phase);
 
 async function load(world: unknown) {
   await target.load(world);
@@ -64,7 +66,8 @@ function peopleOf(subject: string, effects: any[]): Set<string> {
   const people = new Set<string>();
   for (const e of effects) {
     if (e.kind === 'contact-removed' || e.kind === 'admin-granted') e.userIds.forEach((u: string) => people.add(u));
-    else if (['chat-left', 'membership-changed', 'security-changed', 'user-deleted', 'api-token-revoked'].includes(e.kind)) people.add(e.userId);
+    else if (['chat-left', 'membership-changed', 'security-changed', 'user-deleted', 'api-token-revoked'].includes(e.kind))
+      people.add(e.userId);
     else people.add(subject);
   }
   return people;
@@ -81,9 +84,26 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(done.status).toBe('succeeded');
     const events = await newEvents();
     expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
-    const byType = Object.fromEntries(events.filter((e) => e.detail.operationId === id && e['detail-type'] !== 'Affected').map((e) => [e['detail-type'], e.detail]));
-    expect(byType['Transfer Requested']).toMatchObject({ id: `${id}:request:0`, from: null, status: 'awaiting-approval', by: 'adminA', sourceOrganizationId: 'A', destinationOrganizationId: 'C', organizationIds: ['A', 'C'], link: `/transfers/${id}`, rule: 'T3' });
-    expect(byType['Transfer Approved']).toMatchObject({ id: `${id}:approve:1`, from: 'awaiting-approval', status: 'running', by: 'adminC' });
+    const byType = Object.fromEntries(
+      events.filter((e) => e.detail.operationId === id && e['detail-type'] !== 'Affected').map((e) => [e['detail-type'], e.detail]),
+    );
+    expect(byType['Transfer Requested']).toMatchObject({
+      id: `${id}:request:0`,
+      from: null,
+      status: 'awaiting-approval',
+      by: 'adminA',
+      sourceOrganizationId: 'A',
+      destinationOrganizationId: 'C',
+      organizationIds: ['A', 'C'],
+      link: `/transfers/${id}`,
+      rule: 'T3',
+    });
+    expect(byType['Transfer Approved']).toMatchObject({
+      id: `${id}:approve:1`,
+      from: 'awaiting-approval',
+      status: 'running',
+      by: 'adminC',
+    });
     expect(byType['Transfer Succeeded']).toMatchObject({ id: `${id}:succeed:1`, from: 'running', status: 'succeeded', by: 'system' });
     // the counts by kind and rule are the impact's
     expect(byType['Transfer Succeeded'].counts).toEqual(done.impact.summary);
@@ -95,7 +115,8 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     await target.faultReport();
     await target.fault('finalize', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
     try {
-      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body
+        .id;
       await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
       expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
       await target.call('POST', '/_local/idle'); // the execution ends after the retried Finalize
@@ -109,7 +130,8 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
     await target.fault('mark-failed', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
     try {
-      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body
+        .id;
       await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
       expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('failed');
       await target.call('POST', '/_local/idle');
@@ -140,7 +162,8 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
 
   it('O1, T3: at least once across a crash: Finalize stopped between its commit and PutEvents, PutEvents failing at Finalize or at the approval; each event exactly once, same id and time', async () => {
     const transferOnce = async () => {
-      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body
+        .id;
       expect((await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' })).status).toBe(202);
       expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
       await target.call('POST', '/_local/idle');
@@ -158,7 +181,10 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     try {
       const { id, events } = await transferOnce();
       expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
-      expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({ id: `${id}:succeed:1`, status: 'succeeded' });
+      expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({
+        id: `${id}:succeed:1`,
+        status: 'succeeded',
+      });
       const audit = (await target.call('GET', `/operations/${id}/audit`, { as: 'adminA' })).body;
       expect(JSON.stringify(audit)).toContain('finalize-interrupted'); // the crash really happened after the commit
     } finally {
@@ -199,7 +225,10 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
     const events = await newEvents();
     expect(lifecycle(events, id)).toEqual(['Transfer Requested', 'Transfer Waiting For Seat', 'Transfer Seat Freed', 'Transfer Succeeded']);
-    expect(events.find((e) => e['detail-type'] === 'Transfer Waiting For Seat')!.detail).toMatchObject({ by: 'system', from: 'awaiting-approval' });
+    expect(events.find((e) => e['detail-type'] === 'Transfer Waiting For Seat')!.detail).toMatchObject({
+      by: 'system',
+      from: 'awaiting-approval',
+    });
   });
 
   it('D1–D6: a deletion emits one Affected per affected person at request and when applied, with that person’s effects; nothing of a message or file but ids', async () => {
@@ -229,7 +258,8 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(applied.a2.subject).toBe(true);
     expect(applied.a2.effects).toContainEqual(expect.objectContaining({ kind: 'user-deleted' }));
     // D5: each member made administrator is told of that chat
-    for (const g of effects.filter((e: any) => e.kind === 'admin-granted')) for (const u of g.userIds) expect(applied[u].effects).toContainEqual({ kind: 'admin-granted', rule: g.rule, chatId: g.chatId });
+    for (const g of effects.filter((e: any) => e.kind === 'admin-granted'))
+      for (const u of g.userIds) expect(applied[u].effects).toContainEqual({ kind: 'admin-granted', rule: g.rule, chatId: g.chatId });
     // never a message's text, a file's contents or a display name (the world's message bodies and names are not in any event)
     const world = demoWorld();
     const text = JSON.stringify(events);
@@ -253,7 +283,11 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(told.length).toBeGreaterThan(1);
     for (const e of told) expect(e.detail.when).toBe(scheduled.purgeAt);
     expect(affected(events, scheduled.id, 'applied')).toEqual([]);
-    expect(events.find((e) => e['detail-type'] === 'Deletion Undone')!.detail).toMatchObject({ by: 'adminA', status: 'cancelled', from: 'scheduled' });
+    expect(events.find((e) => e['detail-type'] === 'Deletion Undone')!.detail).toMatchObject({
+      by: 'adminA',
+      status: 'cancelled',
+      from: 'scheduled',
+    });
   });
 
   it('B1: a contract cancellation emits Billing Run Created and Succeeded with its counts, and one Affected per person its batch names', async () => {
@@ -266,20 +300,34 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
     // B1: one Affected per person the run's batch names: each member deleted (subject), each contact of theirs
     const told = all.filter((e) => e['detail-type'] === 'Affected' && e.detail.runId === events[0]!.detail.runId);
-    const members = demoWorld().users.filter((u: any) => u.organizationId === 'B').map((u: any) => u.id);
+    const members = demoWorld()
+      .users.filter((u: any) => u.organizationId === 'B')
+      .map((u: any) => u.id);
     expect(members.length).toBeGreaterThan(0);
     expect(new Set(told.map((e) => e.detail.id)).size).toBe(told.length);
     expect(new Set(told.map((e) => e.detail.affectedUserId)).size).toBe(told.length); // one batch: one each
-    for (const m of members) expect(told.find((e) => e.detail.affectedUserId === m)?.detail, m).toMatchObject({ subject: true, phase: 'applied', effects: expect.arrayContaining([expect.objectContaining({ kind: 'user-deleted' })]) });
+    for (const m of members)
+      expect(told.find((e) => e.detail.affectedUserId === m)?.detail, m).toMatchObject({
+        subject: true,
+        phase: 'applied',
+        effects: expect.arrayContaining([expect.objectContaining({ kind: 'user-deleted' })]),
+      });
     for (const c of demoWorld().contacts) {
       const [x, y] = c as [string, string];
       if (members.includes(x) !== members.includes(y)) {
         const other = members.includes(x) ? y : x;
-        expect(told.find((e) => e.detail.affectedUserId === other)?.detail.effects, `contact ${x}-${y}`).toContainEqual(expect.objectContaining({ kind: 'contact-removed' }));
+        expect(told.find((e) => e.detail.affectedUserId === other)?.detail.effects, `contact ${x}-${y}`).toContainEqual(
+          expect.objectContaining({ kind: 'contact-removed' }),
+        );
       }
     }
     const runId = events[0]!.detail.runId;
     const run = (await target.call('GET', `/billing-runs/${runId}`, { token: await target.operator.token() })).body;
-    expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, organizationId: 'B', status: 'succeeded', counts: { total: run.total, done: run.done, failed: run.failed } });
+    expect(events[1]!.detail).toMatchObject({
+      id: `${runId}:succeed:0`,
+      organizationId: 'B',
+      status: 'succeeded',
+      counts: { total: run.total, done: run.done, failed: run.failed },
+    });
   });
 });

@@ -22,8 +22,24 @@ function exportWorld() {
   const w = demoWorld();
   byId(w.files, 'f-a2-solo').content = 'the solo plan, version 3\n';
   byId(w.files, 'f-a2-dm-b1').content = 'notes for b1 ✓\n';
-  w.users.push({ ...byId(w.users, 'b1'), id: 'b9', name: 'Bunta Gone', status: 'deleted', deletedAt: '2025-05-01T00:00:00Z', apiToken: null });
-  w.chats.push({ id: 'g-gone', type: 'group', name: 'Gone: A+B', frozen: false, members: [{ userId: 'a2', role: 'admin' }, { userId: 'b9', role: 'member' }] });
+  w.users.push({
+    ...byId(w.users, 'b1'),
+    id: 'b9',
+    name: 'Bunta Gone',
+    status: 'deleted',
+    deletedAt: '2025-05-01T00:00:00Z',
+    apiToken: null,
+  });
+  w.chats.push({
+    id: 'g-gone',
+    type: 'group',
+    name: 'Gone: A+B',
+    frozen: false,
+    members: [
+      { userId: 'a2', role: 'admin' },
+      { userId: 'b9', role: 'member' },
+    ],
+  });
   w.files.push({ id: 'f-a2-gone', chatId: 'g-gone', uploaderId: 'a2', name: 'budget.xlsx', content: 'a2 budget' });
   w.files.push({ id: 'f-b9-gone', chatId: 'g-gone', uploaderId: 'b9', name: 'b-secret.txt', content: 'company B only' });
   return w;
@@ -55,7 +71,7 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
   let deletionId: string;
   let url: string;
 
-  it('X4, F3: the archive holds the organization\'s files the deletion deletes, each checked byte for byte; another organization\'s files are absent; written before the first deletion', async () => {
+  it("X4, F3: the archive holds the organization's files the deletion deletes, each checked byte for byte; another organization's files are absent; written before the first deletion", async () => {
     const world = exportWorld();
     await target.load(world);
     const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', export: true } });
@@ -74,8 +90,22 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     // the Export phase comes first in the progress, with its files and bytes, verified
     const bytes = ['f-a2-dm-b1', 'f-a2-gone', 'f-a2-solo'].reduce((n, id) => n + Buffer.byteLength(byId(world.files, id).content), 0);
     expect(answer.body.bytes).toBe(bytes);
-    expect(final.progress.phases[0]).toEqual({ name: 'Export', status: 'done', done: 3, total: 3, bytesDone: bytes, bytesTotal: bytes, verified: true });
-    expect(final.progress.phases.slice(1).map((p: any) => p.name)).toEqual(['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats']);
+    expect(final.progress.phases[0]).toEqual({
+      name: 'Export',
+      status: 'done',
+      done: 3,
+      total: 3,
+      bytesDone: bytes,
+      bytesTotal: bytes,
+      verified: true,
+    });
+    expect(final.progress.phases.slice(1).map((p: any) => p.name)).toEqual([
+      'DeleteUser',
+      'HandleFiles',
+      'PruneContacts',
+      'LeaveChats',
+      'DeleteChats',
+    ]);
     expect(Date.parse(answer.body.expiresAt) - Date.parse(final.updatedAt)).toBeLessThanOrEqual(7 * DAY_MS);
     url = answer.body.url;
     const zip = Buffer.from(await (await fetch(url)).arrayBuffer());
@@ -87,11 +117,21 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     for (const f of expected) {
       const m = manifest.files.find((x: any) => x.fileId === f.id);
       const chat = byId(world.chats, f.chatId);
-      expect(m).toMatchObject({ name: f.name, chatId: f.chatId, chatName: chat.name ?? '', uploaderId: 'a2', uploaderName: 'Asuka Aoki', size: Buffer.byteLength(f.content), sha256: sha256(f.content) });
+      expect(m).toMatchObject({
+        name: f.name,
+        chatId: f.chatId,
+        chatName: chat.name ?? '',
+        uploaderId: 'a2',
+        uploaderName: 'Asuka Aoki',
+        size: Buffer.byteLength(f.content),
+        sha256: sha256(f.content),
+      });
       expect(entries.get(m.path)?.toString('utf8'), m.path).toBe(f.content);
     }
     // readable names: chat name / file name
-    expect(manifest.files.find((m: any) => m.fileId === 'f-a2-solo').path).toBe(`${byId(world.chats, 'g-solo').name}/${byId(world.files, 'f-a2-solo').name}`);
+    expect(manifest.files.find((m: any) => m.fileId === 'f-a2-solo').path).toBe(
+      `${byId(world.chats, 'g-solo').name}/${byId(world.files, 'f-a2-solo').name}`,
+    );
     // another organization's user's file of the same deleted chat is not in it, under any name
     expect([...entries.values()].some((b) => b.toString('utf8').includes('company B only'))).toBe(false);
     expect(entries.size).toBe(4);
@@ -123,24 +163,26 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     expect(audit.filter((e: any) => e.event === 'export-expired')).toHaveLength(1);
   });
 
-  it('X3, X4 together (docs/http-api.md): with a1 as successor only what is still deleted is exported: a2\'s file in the direct chat with b1', async () => {
+  it("X3, X4 together (docs/http-api.md): with a1 as successor only what is still deleted is exported: a2's file in the direct chat with b1", async () => {
     await target.load(demoWorld());
     const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', successorId: 'a1', export: true } });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     expect((await settle(target, `/deletions/${started.body.id}`, 'adminA')).status).toBe('succeeded');
     const answer = (await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body;
     expect(answer).toMatchObject({ status: 'ready', files: 1, bytes: byId(demoWorld().files, 'f-a2-dm-b1').size });
-    const manifest = JSON.parse((await unzip(Buffer.from(await (await fetch(answer.url)).arrayBuffer()))).get('manifest.json')!.toString('utf8'));
+    const manifest = JSON.parse(
+      (await unzip(Buffer.from(await (await fetch(answer.url)).arrayBuffer()))).get('manifest.json')!.toString('utf8'),
+    );
     expect(manifest.files.map((m: any) => m.fileId)).toEqual(['f-a2-dm-b1']);
   });
 
-  it('X4, O1: an archive that does not verify against its manifest (a file\'s bytes changed in S3 since the table recorded them) fails the operation with rule X4, and nothing is deleted', async () => {
+  it("X4, O1: an archive that does not verify against its manifest (a file's bytes changed in S3 since the table recorded them) fails the operation with rule X4, and nothing is deleted", async () => {
     const world = exportWorld();
     await target.load(world);
     // f-a2-solo's object now holds other bytes than the 25 its record (and so the manifest) says: read once into the
     // archive, its entry there has another size than the manifest's, and the part does not verify
     const solo = byId(world.files, 'f-a2-solo');
-    await target.putObject(objectKey(solo.chatId, solo.id), 'changed behind the table\'s back: a longer text than before\n');
+    await target.putObject(objectKey(solo.chatId, solo.id), "changed behind the table's back: a longer text than before\n");
     const before = await target.export();
     const keysBefore = await target.objectKeys();
     const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', export: true } });
@@ -154,17 +196,22 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     expect(byId(after.users, 'a2')).toMatchObject({ status: 'active' });
     for (const list of ['users', 'chats', 'files', 'contacts', 'tasks', 'messages']) expect(after[list], list).toEqual(before[list]);
     expect(await target.objectKeys()).toEqual(expect.arrayContaining(keysBefore));
-    for (const id of ['f-a2-solo', 'f-a2-dm-b1', 'f-a2-gone', 'f-b9-gone']) expect(byId(after.files, id), id).toMatchObject({ stored: true });
+    for (const id of ['f-a2-solo', 'f-a2-dm-b1', 'f-a2-gone', 'f-b9-gone'])
+      expect(byId(after.files, id), id).toMatchObject({ stored: true });
     // the export never became ready (no link), the Export phase is not verified, and no effect was applied
-    expect((await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body).toMatchObject({ status: 'preparing' });
+    expect((await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body).toMatchObject({
+      status: 'preparing',
+    });
     expect(final.progress.phases[0]).toMatchObject({ name: 'Export', status: 'pending', verified: false });
     expect(final.progress.done).toBe(0);
-    const events = (await target.call('GET', `/operations/${started.body.id}/audit`, { as: 'adminA' })).body.entries.map((e: any) => e.event);
+    const events = (await target.call('GET', `/operations/${started.body.id}/audit`, { as: 'adminA' })).body.entries.map(
+      (e: any) => e.event,
+    );
     expect(events).not.toContain('applied');
     expect(events).not.toContain('export-created');
   });
 
-  it('X4: a file larger than the verification\'s read block (8 MiB) and small files around it are written, read back and verified', async () => {
+  it("X4: a file larger than the verification's read block (8 MiB) and small files around it are written, read back and verified", async () => {
     const world = demoWorld();
     const big = 9 * 1024 * 1024 + 17;
     world.files.push({ id: 'f-a2-big', chatId: 'g-solo', uploaderId: 'a2', name: 'video.mp4', size: big });
@@ -173,7 +220,9 @@ describe.skipIf(onDeployedStack)('X4: export before deletion', () => {
     const final = await settle(target, `/deletions/${started.body.id}`, 'adminA');
     expect(final.status, JSON.stringify(final.error)).toBe('succeeded');
     const answer = (await target.call('GET', `/deletions/${started.body.id}/export`, { as: 'adminA' })).body;
-    const small = ['f-a2-dm-b1', 'f-a2-solo'].map((id) => byId(world.files, id)).reduce((n, f) => n + (f.content !== undefined ? Buffer.byteLength(f.content) : f.size), 0);
+    const small = ['f-a2-dm-b1', 'f-a2-solo']
+      .map((id) => byId(world.files, id))
+      .reduce((n, f) => n + (f.content !== undefined ? Buffer.byteLength(f.content) : f.size), 0);
     expect(answer).toMatchObject({ status: 'ready', files: 3, bytes: big + small });
     const entries = await unzip(Buffer.from(await (await fetch(answer.url)).arrayBuffer()));
     const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8'));

@@ -16,7 +16,15 @@ type FaultSpec = { times: number; when: Kind; error: string; afterWrites?: numbe
 
 /** Which machine a state machine resource is (by its construct path). */
 const machineOf = (logicalId: string): Machine | undefined =>
-  logicalId.startsWith('TransferWorkflow') ? 'transfer' : logicalId.startsWith('DeletionWorkflow') ? 'deletion' : logicalId.includes('Cancellation') ? 'cancellation' : logicalId.startsWith('PlanningWorkflow') ? 'planning' : undefined;
+  logicalId.startsWith('TransferWorkflow')
+    ? 'transfer'
+    : logicalId.startsWith('DeletionWorkflow')
+      ? 'deletion'
+      : logicalId.includes('Cancellation')
+        ? 'cancellation'
+        : logicalId.startsWith('PlanningWorkflow')
+          ? 'planning'
+          : undefined;
 
 /**
  * How each Task state is reached. Every Task state of the template needs an entry here (the coverage test fails
@@ -94,7 +102,9 @@ const PINNED = '2026-11-20T09:00:00.000Z';
 let target: Target;
 let operator = '';
 const survived: string[] = [];
-const scenarios = STATES.filter((s) => SETUP[s.machine][s.state]).flatMap((s) => (['before', 'after', 'mid'] as Kind[]).map((kind) => ({ ...s, kind })));
+const scenarios = STATES.filter((s) => SETUP[s.machine][s.state]).flatMap((s) =>
+  (['before', 'after', 'mid'] as Kind[]).map((kind) => ({ ...s, kind })),
+);
 const references = new Map<string, string>();
 const writesOf = new Map<string, number>();
 
@@ -114,7 +124,8 @@ afterAll(async () => {
 /** Runs the machine's operation on a fresh world to `succeeded`, resuming it while it ends failed. Returns the resumptions. */
 async function run(machine: Machine, full: boolean, grace = false): Promise<number> {
   await target.load(faultWorld({ ...FAULT_WORLD_SIZES, ...(full ? { seatsAtC: 2 } : {}) }));
-  if (grace) expect((await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 1 } })).status).toBe(200);
+  if (grace)
+    expect((await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 1 } })).status).toBe(200);
   let resumed = 0;
   if (machine === 'cancellation') {
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'A' }));
@@ -132,7 +143,10 @@ async function run(machine: Machine, full: boolean, grace = false): Promise<numb
   let route: string;
   let reader: string;
   if (machine === 'transfer') {
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'C', export: true } });
+    const requested = await target.call('POST', '/transfers', {
+      as: 'adminA',
+      body: { userId: 'u0', destinationOrganizationId: 'C', export: true },
+    });
     expect(requested.status, JSON.stringify(requested.body)).toBe(201);
     route = `/transfers/${requested.body.id}`;
     reader = 'adminC';
@@ -173,7 +187,8 @@ async function run(machine: Machine, full: boolean, grace = false): Promise<numb
       seatsCut = true;
       await seats(1);
     }
-    if (op.status === 'awaiting-seat' || ++resumed > 3) throw new Error(`${route} is ${op.status} after ${resumed} resumptions: ${JSON.stringify(op.error)}`);
+    if (op.status === 'awaiting-seat' || ++resumed > 3)
+      throw new Error(`${route} is ${op.status} after ${resumed} resumptions: ${JSON.stringify(op.error)}`);
     const again = await target.call('POST', `${route}/resumption`, { as: 'adminA' });
     expect(again.status, JSON.stringify(again.body)).toBe(202);
   }
@@ -183,35 +198,43 @@ describe('fault injection at every Task state (issue 10)', () => {
   it('every Task state of every state machine has its scenarios (a new state cannot be added without one)', () => {
     const missing = STATES.filter((s) => !SETUP[s.machine][s.state]).map((s) => `${s.machine} ${s.state}`);
     expect(missing).toEqual([]);
-    const stale = Object.entries(SETUP).flatMap(([m, states]) => Object.keys(states).filter((st) => !STATES.some((s) => s.machine === m && s.state === st)).map((st) => `${m} ${st}`));
+    const stale = Object.entries(SETUP).flatMap(([m, states]) =>
+      Object.keys(states)
+        .filter((st) => !STATES.some((s) => s.machine === m && s.state === st))
+        .map((st) => `${m} ${st}`),
+    );
     expect(stale).toEqual([]);
     expect(new Set(STATES.map((s) => s.machine))).toEqual(new Set(['transfer', 'deletion', 'cancellation', 'planning']));
   });
 
-  it.each(scenarios)('$machine $state: $kind', async ({ machine, state, fn, kind }) => {
-    if (!target.canInjectFaults) return; // faults are injected in the embedded stack's functions only
-    const setup = SETUP[machine][state]!;
-    const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}`;
-    if (!references.has(key)) {
-      await run(machine, Boolean(setup.full), Boolean(setup.grace));
-      references.set(key, JSON.stringify(await target.export()));
+  it.each(scenarios)(
+    '$machine $state: $kind',
+    async ({ machine, state, fn, kind }) => {
+      if (!target.canInjectFaults) return; // faults are injected in the embedded stack's functions only
+      const setup = SETUP[machine][state]!;
+      const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}`;
+      if (!references.has(key)) {
+        await run(machine, Boolean(setup.full), Boolean(setup.grace));
+        references.set(key, JSON.stringify(await target.export()));
+        expect(await target.check()).toEqual([]);
+      }
+      await target.faultReport(); // resets the counters
+      const fault = FAULTS[kind](writesOf.get(fn) ?? 0);
+      await target.fault(fn, fault);
+      if (setup.via) await target.fault(setup.via.fn, setup.via.fault);
+      try {
+        await run(machine, Boolean(setup.full), Boolean(setup.grace));
+      } finally {
+        await target.fault(fn);
+        if (setup.via) await target.fault(setup.via.fn);
+      }
+      const report = await target.faultReport();
+      expect(report.fired[fn], `the ${kind} fault in ${fn} fired`).toBe(1);
+      if (kind === 'after') writesOf.set(fn, report.mostWrites[fn] ?? 0);
+      expect(JSON.stringify(await target.export())).toBe(references.get(key));
       expect(await target.check()).toEqual([]);
-    }
-    await target.faultReport(); // resets the counters
-    const fault = FAULTS[kind](writesOf.get(fn) ?? 0);
-    await target.fault(fn, fault);
-    if (setup.via) await target.fault(setup.via.fn, setup.via.fault);
-    try {
-      await run(machine, Boolean(setup.full), Boolean(setup.grace));
-    } finally {
-      await target.fault(fn);
-      if (setup.via) await target.fault(setup.via.fn);
-    }
-    const report = await target.faultReport();
-    expect(report.fired[fn], `the ${kind} fault in ${fn} fired`).toBe(1);
-    if (kind === 'after') writesOf.set(fn, report.mostWrites[fn] ?? 0);
-    expect(JSON.stringify(await target.export())).toBe(references.get(key));
-    expect(await target.check()).toEqual([]);
-    survived.push(`${machine} ${state} ${kind}`);
-  }, 120_000);
+      survived.push(`${machine} ${state} ${kind}`);
+    },
+    120_000,
+  );
 });

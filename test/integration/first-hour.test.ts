@@ -19,7 +19,11 @@ const run = promisify(execFile);
 /** `npm run SCRIPT -- ARGS` as the package's script runs it; answers its exit code, stdout and stderr. */
 async function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const out = await run(process.execPath, ['--import', './local/preload.mjs', `local/cli/${script}.ts`, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 60_000 });
+    const out = await run(process.execPath, ['--import', './local/preload.mjs', `local/cli/${script}.ts`, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout: out.stdout, stderr: out.stderr };
   } catch (error) {
     const e = error as { code?: number; stdout: string; stderr: string };
@@ -82,8 +86,14 @@ embeddedOnly('first hour outside the console', () => {
 
   it('a token from an earlier run of the stack (another signing key) answers 401 saying the stack was restarted', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    const stale = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('adminA').setIssuer('http://127.0.0.1/local-idp')
-      .setAudience('offboard-local').setIssuedAt().setExpirationTime('12h').sign(privateKey);
+    const stale = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('adminA')
+      .setIssuer('http://127.0.0.1/local-idp')
+      .setAudience('offboard-local')
+      .setIssuedAt()
+      .setExpirationTime('12h')
+      .sign(privateKey);
     const res = await fetch(`${target.url}/me`, { headers: { authorization: `Bearer ${stale}` } });
     expect(res.status).toBe(401);
     const body = await res.json();
@@ -99,11 +109,15 @@ embeddedOnly('first hour outside the console', () => {
     const before = await target.export();
     const dir = mkdtempSync(path.join(tmpdir(), 'billing-'));
     const file = path.join(dir, 'typo.json');
-    writeFileSync(file, JSON.stringify({ Source: 'billing', DetailType: 'Contract Canceled', Detail: JSON.stringify({ organizationId: 'B' }) }));
+    writeFileSync(
+      file,
+      JSON.stringify({ Source: 'billing', DetailType: 'Contract Canceled', Detail: JSON.stringify({ organizationId: 'B' }) }),
+    );
     const r = await npmRun('billing', ['put', file, '--port', port]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('detail-type "Contract Canceled") matched no rule; nothing was delivered');
-    for (const known of ['Contract Cancelled', 'Contract Reinstated', 'Plan Changed', 'Seats Changed']) expect(r.stderr).toContain(`"${known}"`);
+    for (const known of ['Contract Cancelled', 'Contract Reinstated', 'Plan Changed', 'Seats Changed'])
+      expect(r.stderr).toContain(`"${known}"`);
     expect(await target.export()).toEqual(before);
     // a known event is delivered and exits 0
     const good = await npmRun('billing', ['put', path.join(REPO_ROOT, 'fixtures', 'billing', 'seats-changed-D.json'), '--port', port]);
@@ -117,19 +131,29 @@ embeddedOnly('first hour outside the console', () => {
     expect(checked.length, 'lines whose comment says what they print').toBeGreaterThanOrEqual(8);
     // a line that starts by waiting (`sleep N; …`) is run again, a second apart, until it prints what it says (a person
     // looks again); every other line runs once
-    const script = ['set -e -o pipefail', ...lines.flatMap((line, i) => {
-      const expected = expectationsOf(line);
-      const wait = /^sleep \d+; (.*)$/.exec(line);
-      if (!wait || expected.length === 0) return [`echo '@@${i}'`, line];
-      const holds = expected.map((e) => `[[ "$out" == *'${e}'* ]]`).join(' && ');
-      const command = wait[1]!.replace(/\s#\s.*$/, '');
-      return [`echo '@@${i}'`, `for try in $(seq 60); do out=$(${command}); if ${holds}; then break; fi; sleep 1; done; echo "$out"`];
-    })].join('\n');
+    const script = [
+      'set -e -o pipefail',
+      ...lines.flatMap((line, i) => {
+        const expected = expectationsOf(line);
+        const wait = /^sleep \d+; (.*)$/.exec(line);
+        if (!wait || expected.length === 0) return [`echo '@@${i}'`, line];
+        const holds = expected.map((e) => `[[ "$out" == *'${e}'* ]]`).join(' && ');
+        const command = wait[1]!.replace(/\s#\s.*$/, '');
+        return [`echo '@@${i}'`, `for try in $(seq 60); do out=$(${command}); if ${holds}; then break; fi; sleep 1; done; echo "$out"`];
+      }),
+    ].join('\n');
     const options = { cwd: REPO_ROOT, env: { ...process.env, PORT: port }, timeout: 240_000, maxBuffer: 16 << 20 };
-    const r = await run('bash', ['-c', script], options)
-      .catch((e: { stdout: string; stderr: string; code: number }) => ({ ...e, failed: e.code }));
+    const r = await run('bash', ['-c', script], options).catch((e: { stdout: string; stderr: string; code: number }) => ({
+      ...e,
+      failed: e.code,
+    }));
     expect((r as { failed?: number }).failed, `the block stopped: ${r.stderr}`).toBeUndefined();
-    const printed = new Map(r.stdout.split(/^@@/m).slice(1).map((part) => [Number(part.slice(0, part.indexOf('\n'))), part]));
+    const printed = new Map(
+      r.stdout
+        .split(/^@@/m)
+        .slice(1)
+        .map((part) => [Number(part.slice(0, part.indexOf('\n'))), part]),
+    );
     for (const i of checked) {
       for (const e of expectationsOf(lines[i]!)) expect(printed.get(i) ?? '', `README "Try it": ${lines[i]!.trim()}`).toContain(e);
     }

@@ -63,9 +63,15 @@ describe.skipIf(onDeployedStack)('D7 grace period: suspension, undo, purge', () 
     expect(scheduled.impact.effectCount).toBeGreaterThan(0); // what the purge would do, as of now (X1)
 
     const during = await target.export();
-    expect(byId(during.users, 'a2')).toMatchObject({ status: 'suspended', displayName: 'Asuka Aoki (suspended)', apiToken: byId(before.users, 'a2').apiToken });
+    expect(byId(during.users, 'a2')).toMatchObject({
+      status: 'suspended',
+      displayName: 'Asuka Aoki (suspended)',
+      apiToken: byId(before.users, 'a2').apiToken,
+    });
     // others see a2 as suspended on its past messages; nothing of D3–D6 or F happened
-    expect(during.messages.filter((m: any) => m.senderId === 'a2').every((m: any) => m.speakerName === 'Asuka Aoki (suspended)')).toBe(true);
+    expect(during.messages.filter((m: any) => m.senderId === 'a2').every((m: any) => m.speakerName === 'Asuka Aoki (suspended)')).toBe(
+      true,
+    );
     expect(asIfActive(during, 'a2')).toEqual(before);
     expect(await target.objectKeys()).toContain(objectKey('g-solo', 'f-a2-solo'));
     expect((await deletion(scheduled.id)).status).toBe('scheduled');
@@ -135,8 +141,13 @@ describe.skipIf(onDeployedStack)('D7 grace period: suspension, undo, purge', () 
       const before = await target.export();
       const scheduled = await schedule('a2');
       // alternately the undo or the purge date first, the other a few milliseconds behind
-      const [, undone] = await Promise.all([after(i % 2 ? 0 : 10).then(() => passGracePeriod(7)), after(i % 2 ? 10 : 0).then(() => undo(scheduled.id))]);
-      const final = await settle(target, `/deletions/${scheduled.id}`, 'adminA', (b) => ['succeeded', 'failed', 'cancelled'].includes(b.status));
+      const [, undone] = await Promise.all([
+        after(i % 2 ? 0 : 10).then(() => passGracePeriod(7)),
+        after(i % 2 ? 10 : 0).then(() => undo(scheduled.id)),
+      ]);
+      const final = await settle(target, `/deletions/${scheduled.id}`, 'adminA', (b) =>
+        ['succeeded', 'failed', 'cancelled'].includes(b.status),
+      );
       const w = await target.export();
       if (undone.status === 200) {
         expect(final.status).toBe('cancelled');
@@ -191,7 +202,9 @@ describe.skipIf(onDeployedStack)('D7 grace period: suspension, undo, purge', () 
     const retried = await schedule('a2');
     await target.fault('start-purge', { times: 1, when: 'after', error: 'Lambda.ServiceException' }); // began, then retried
     await passGracePeriod(7);
-    expect((await settle(target, `/deletions/${retried.id}`, 'adminA', (b) => ['succeeded', 'failed'].includes(b.status))).status).toBe('succeeded');
+    expect((await settle(target, `/deletions/${retried.id}`, 'adminA', (b) => ['succeeded', 'failed'].includes(b.status))).status).toBe(
+      'succeeded',
+    );
     const audit = (await target.call('GET', `/operations/${retried.id}/audit`, { as: 'adminA' })).body.entries.map((e: any) => e.event);
     expect(audit.filter((e: string) => e === 'purge-started')).toHaveLength(1);
     expect(byId((await target.export()).users, 'a2').status).toBe('deleted');
@@ -222,7 +235,9 @@ describe.skipIf(onDeployedStack)('D7 grace period: rules during the window', () 
     const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminD' });
     expect(approved.body.status).toBe('awaiting-seat');
     await passGracePeriod(7);
-    expect((await settle(target, `/deletions/${scheduled.id}`, 'adminD', (b) => ['succeeded', 'failed'].includes(b.status))).status).toBe('succeeded');
+    expect((await settle(target, `/deletions/${scheduled.id}`, 'adminD', (b) => ['succeeded', 'failed'].includes(b.status))).status).toBe(
+      'succeeded',
+    );
     expect((await settle(target, `/transfers/${requested.body.id}`, 'adminD', (b) => b.status === 'succeeded')).status).toBe('succeeded');
     expect(byId((await target.export()).users, 'a3').organizationId).toBe('D');
   });
@@ -233,7 +248,14 @@ describe.skipIf(onDeployedStack)('D7 grace period: rules during the window', () 
     const refused = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'C' } });
     expect(refused.status).toBe(422);
     expect(refused.body.error.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'T5' })]));
-    expect((await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a2', destinationOrganizationId: 'C' } })).status).toBe(422);
+    expect(
+      (
+        await target.call('POST', '/previews', {
+          as: 'adminA',
+          body: { operation: 'transfer', userId: 'a2', destinationOrganizationId: 'C' },
+        })
+      ).status,
+    ).toBe(422);
   });
 
   it('D4, D7: others plan around a suspended user as still there: b1’s deletion freezes dm-a2-b1 with a2 instead of deleting it; undo finds it', async () => {
@@ -280,7 +302,9 @@ describe.skipIf(onDeployedStack)('D7 grace period: rules during the window', () 
     expect(byId(w.users, 'a2').status).toBe('deleted');
     expect(ids(w.chats)).not.toContain('my-a2');
     const audit = (await target.call('GET', `/operations/b1-${eventId}/audit`, { token })).body.entries;
-    expect(audit).toContainEqual(expect.objectContaining({ event: 'grace-period-ignored', rule: 'B1', operationId: scheduled.id, userId: 'a2' }));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ event: 'grace-period-ignored', rule: 'B1', operationId: scheduled.id, userId: 'a2' }),
+    );
     // the purge date passing changes nothing more
     await passGracePeriod(7);
     expect(await target.export()).toEqual(w);
@@ -290,7 +314,10 @@ describe.skipIf(onDeployedStack)('D7 grace period: rules during the window', () 
 describe.skipIf(onDeployedStack)('D7 settings: GET and PUT /organizations/{id}/settings', () => {
   it('D7: an administrator reads and sets the grace period; the world file keeps it (load/export round trip)', async () => {
     await target.load(demoWorld());
-    expect((await target.call('GET', '/organizations/A/settings', { as: 'adminA' })).body).toEqual({ organizationId: 'A', deletionGraceDays: 0 });
+    expect((await target.call('GET', '/organizations/A/settings', { as: 'adminA' })).body).toEqual({
+      organizationId: 'A',
+      deletionGraceDays: 0,
+    });
     const set = await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 14 } });
     expect(set.status).toBe(200);
     expect(set.body).toEqual({ organizationId: 'A', deletionGraceDays: 14 });
@@ -308,7 +335,14 @@ describe.skipIf(onDeployedStack)('D7 settings: GET and PUT /organizations/{id}/s
 
   it('D7: anything but a whole number of days from 0 to 30 answers 400 naming deletionGraceDays, and changes nothing', async () => {
     await target.load(graceWorld(3));
-    for (const body of [{ deletionGraceDays: 31 }, { deletionGraceDays: -1 }, { deletionGraceDays: 1.5 }, { deletionGraceDays: '7' }, { deletionGraceDays: null }, {}]) {
+    for (const body of [
+      { deletionGraceDays: 31 },
+      { deletionGraceDays: -1 },
+      { deletionGraceDays: 1.5 },
+      { deletionGraceDays: '7' },
+      { deletionGraceDays: null },
+      {},
+    ]) {
       const a = await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body });
       expect(a.status, JSON.stringify(body)).toBe(400);
       expect(a.body.error).toMatchObject({ code: 'invalid-request', path: 'deletionGraceDays' });

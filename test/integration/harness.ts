@@ -32,12 +32,18 @@ export interface Target {
   /** Every broken invariant of the world (local/world/check.ts), once no execution is running. */
   check(): Promise<Problem[]>;
   /** Puts a billing event on the billing bus (`times` > 1 redelivers the same event, as at-least-once delivery may). */
-  billing(entry: { Source: string; DetailType: string; Detail: unknown; Time?: string }, options?: { times?: number }): Promise<{ eventId: string; deliveries?: any[] }>;
+  billing(
+    entry: { Source: string; DetailType: string; Detail: unknown; Time?: string },
+    options?: { times?: number },
+  ): Promise<{ eventId: string; deliveries?: any[] }>;
   deadLetters(): Promise<any[]>;
   /** A token with the platform operator scope, for the platform operator (an active user of the world, fixtures/operator.ts). */
   operator: { token: () => Promise<string> };
   /** `mid`: the invocation stops, as a Lambda timeout, after `afterWrites` of its own writes landed. */
-  fault(functionName: string, fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number; atWrite?: string; holdMs?: number }): Promise<void>;
+  fault(
+    functionName: string,
+    fault?: { times: number; when: 'before' | 'after' | 'mid'; error: string; afterWrites?: number; atWrite?: string; holdMs?: number },
+  ): Promise<void>;
   /** Faults fired and the most writes one invocation made, by function, since the last call (which resets both). */
   faultReport(): Promise<{ fired: Record<string, number>; mostWrites: Record<string, number> }>;
   /** Pins the time applied effects write into the world (a deleted user's `deletedAt`), or unpins it. */
@@ -127,7 +133,10 @@ async function embedded(options: TargetOptions = {}): Promise<Target> {
       if (!stack.iam) return;
       stack.iam.writeUsage(IAM_USAGE_DIR);
       // a request the synthesized policies would not allow on AWS fails the file, naming function, action and resource
-      if (stack.iam.denials.length) throw new Error(`AWS would refuse ${stack.iam.denials.length} requests of this file (local/iam/enforce.ts):\n${describeDenials(stack.iam.denials)}`);
+      if (stack.iam.denials.length)
+        throw new Error(
+          `AWS would refuse ${stack.iam.denials.length} requests of this file (local/iam/enforce.ts):\n${describeDenials(stack.iam.denials)}`,
+        );
     },
   };
 }
@@ -152,13 +161,21 @@ export async function openDeployedTarget(): Promise<Target> {
   let url: string;
   let sign: (userId: string, scope?: string, claims?: { iss?: string; aud?: string; exp?: number }) => Promise<string>;
   let gateway: { close(): Promise<void> } | undefined;
-  const signer = (key: Parameters<SignJWT['sign']>[0], issuer: string, audience: string, kid?: string) =>
+  const signer =
+    (key: Parameters<SignJWT['sign']>[0], issuer: string, audience: string, kid?: string) =>
     (userId: string, scope?: string, claims: { iss?: string; aud?: string; exp?: number } = {}) =>
-      new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) }).setSubject(userId)
-        .setIssuer(claims.iss ?? issuer).setAudience(claims.aud ?? audience).setIssuedAt().setExpirationTime(claims.exp ?? '1h').sign(key);
+      new SignJWT(scope ? { scope } : {})
+        .setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) })
+        .setSubject(userId)
+        .setIssuer(claims.iss ?? issuer)
+        .setAudience(claims.aud ?? audience)
+        .setIssuedAt()
+        .setExpirationTime(claims.exp ?? '1h')
+        .sign(key);
   if (outputs.ApiUrl) {
     const missing = ['OFFBOARD_JWT_PRIVATE_KEY_FILE', 'OFFBOARD_JWT_ISSUER', 'OFFBOARD_JWT_AUDIENCE'].filter((k) => !process.env[k]);
-    if (missing.length) throw new Error(`stack ${stackName} has an HTTP API: set ${missing.join(', ')} (the identity provider it was deployed with)`);
+    if (missing.length)
+      throw new Error(`stack ${stackName} has an HTTP API: set ${missing.join(', ')} (the identity provider it was deployed with)`);
     const key = await importPKCS8(readFileSync(process.env.OFFBOARD_JWT_PRIVATE_KEY_FILE!, 'utf8'), 'RS256');
     sign = signer(key, process.env.OFFBOARD_JWT_ISSUER!, process.env.OFFBOARD_JWT_AUDIENCE!, process.env.OFFBOARD_JWT_KID ?? 'offboard');
     url = apiBaseUrl(outputs.ApiUrl, process.env.AWS_ENDPOINT_URL, process.env.OFFBOARD_API_URL_STYLE === 'host' ? 'host' : 'path');
@@ -211,17 +228,33 @@ export async function openDeployedTarget(): Promise<Target> {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const detail = typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail);
       const client = new EventBridgeClient({});
-      const out = await client.send(
-        new PutEventsCommand({ Entries: [{ ...entry, Detail: detail, Time: entry.Time ? new Date(entry.Time) : undefined, EventBusName: outputs.BillingEventBusName }] }),
-      ).finally(() => client.destroy());
+      const out = await client
+        .send(
+          new PutEventsCommand({
+            Entries: [
+              { ...entry, Detail: detail, Time: entry.Time ? new Date(entry.Time) : undefined, EventBusName: outputs.BillingEventBusName },
+            ],
+          }),
+        )
+        .finally(() => client.destroy());
       const first = out.Entries?.[0];
-      if (out.FailedEntryCount || !first?.EventId) throw new Error(`PutEvents on ${outputs.BillingEventBusName} refused the event: ${first?.ErrorCode} ${first?.ErrorMessage}`);
+      if (out.FailedEntryCount || !first?.EventId)
+        throw new Error(`PutEvents on ${outputs.BillingEventBusName} refused the event: ${first?.ErrorCode} ${first?.ErrorMessage}`);
       return { eventId: first.EventId };
     },
     async deadLetters() {
       const { SQSClient, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
       const client = new SQSClient({});
-      const res = await client.send(new ReceiveMessageCommand({ QueueUrl: outputs.BillingDeadLetterQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 1 })).finally(() => client.destroy());
+      const res = await client
+        .send(
+          new ReceiveMessageCommand({
+            QueueUrl: outputs.BillingDeadLetterQueueUrl,
+            MaxNumberOfMessages: 10,
+            VisibilityTimeout: 0,
+            WaitTimeSeconds: 1,
+          }),
+        )
+        .finally(() => client.destroy());
       return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
     },
     operator: { token: () => sign('platform-operator', 'offboard/operator') },
@@ -241,7 +274,12 @@ export function openTarget(options: TargetOptions = {}): Promise<Target> {
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'awaiting-seat'];
 
 /** Polls an operation until it leaves `running` (or `until` holds). */
-export async function settle(target: Target, route: string, as: string, until: (body: any) => boolean = (b) => TERMINAL.includes(b.status)): Promise<any> {
+export async function settle(
+  target: Target,
+  route: string,
+  as: string,
+  until: (body: any) => boolean = (b) => TERMINAL.includes(b.status),
+): Promise<any> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const a = await target.call('GET', route, { as });
@@ -259,7 +297,12 @@ export const byId = (list: any[], id: string) => list.find((x) => x.id === id);
 export const objectKey = fileObjectKey;
 
 /** A billing event as a PutEvents entry (CONTRACT.md "Billing events"). */
-export const billingEvent = (DetailType: string, detail: unknown, Time?: string) => ({ Source: 'billing', DetailType, Detail: detail, ...(Time ? { Time } : {}) });
+export const billingEvent = (DetailType: string, detail: unknown, Time?: string) => ({
+  Source: 'billing',
+  DetailType,
+  Detail: detail,
+  ...(Time ? { Time } : {}),
+});
 
 /** Polls until `check` returns a value other than undefined. */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -278,7 +321,8 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
  */
 export async function previewReady(target: Target, answer: Answer, as: string, timeoutMs = 120_000): Promise<any> {
   if (answer.status === 200) return answer.body;
-  if (answer.status !== 202 || answer.body?.status !== 'planning') throw new Error(`POST /previews: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 202 || answer.body?.status !== 'planning')
+    throw new Error(`POST /previews: ${answer.status} ${JSON.stringify(answer.body)}`);
   return eventually(async () => {
     const a = await target.call('GET', `/previews/${answer.body.id}`, { as });
     if (a.status === 202) return undefined;

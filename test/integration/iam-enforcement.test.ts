@@ -62,7 +62,7 @@ async function call(s: EmbeddedStack, method: string, route: string, as: string,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await s.token(as)}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json().catch(() => undefined) as any };
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
 }
 
 async function deleteAndSettle(s: EmbeddedStack, userId: string) {
@@ -101,36 +101,52 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('IAM and resource polic
   });
 
   it('without its lambda permission API Gateway may not invoke the function: 500, and the route named', async () => {
-    await withTemplate((t) => {
-      for (const [id, r] of Object.entries(t.Resources)) if (r.Type === 'AWS::Lambda::Permission' && id.startsWith('ApiHttpGETme')) delete t.Resources[id];
-    }, async (s) => {
-      const me = await call(s, 'GET', '/me', 'adminA');
-      expect(me.status).toBe(500);
-      expect(s.iam!.denials).toEqual([
-        expect.objectContaining({ function: 'apigateway.amazonaws.com', action: 'lambda:InvokeFunction', resource: expect.stringMatching(/:function:.*ApiOrganizations/) }),
-      ]);
-    });
+    await withTemplate(
+      (t) => {
+        for (const [id, r] of Object.entries(t.Resources))
+          if (r.Type === 'AWS::Lambda::Permission' && id.startsWith('ApiHttpGETme')) delete t.Resources[id];
+      },
+      async (s) => {
+        const me = await call(s, 'GET', '/me', 'adminA');
+        expect(me.status).toBe(500);
+        expect(s.iam!.denials).toEqual([
+          expect.objectContaining({
+            function: 'apigateway.amazonaws.com',
+            action: 'lambda:InvokeFunction',
+            resource: expect.stringMatching(/:function:.*ApiOrganizations/),
+          }),
+        ]);
+      },
+    );
   });
 
   it('without lambda:InvokeFunction in the deletion state machine’s role its first step cannot run', async () => {
-    await withTemplate((t) => {
-      const role = t.Resources.DeletionWorkflowStateMachine7B8E2EDC!.Properties.RoleArn['Fn::GetAtt'][0];
-      for (const r of Object.values(t.Resources)) {
-        if (r.Type !== 'AWS::IAM::Policy' || !r.Properties.Roles.some((x: any) => x.Ref === role)) continue;
-        r.Properties.PolicyDocument.Statement = r.Properties.PolicyDocument.Statement.filter((st: any) => st.Action !== 'lambda:InvokeFunction');
-      }
-    }, async (s) => {
-      const final = await deleteAndSettle(s, 'a2');
-      expect(final.status).not.toBe('succeeded');
-      expect(s.iam!.denials[0]).toMatchObject({ function: 'DeletionWorkflowStateMachineRoleB50ED5D9', action: 'lambda:InvokeFunction' });
-    });
+    await withTemplate(
+      (t) => {
+        const role = t.Resources.DeletionWorkflowStateMachine7B8E2EDC!.Properties.RoleArn['Fn::GetAtt'][0];
+        for (const r of Object.values(t.Resources)) {
+          if (r.Type !== 'AWS::IAM::Policy' || !r.Properties.Roles.some((x: any) => x.Ref === role)) continue;
+          r.Properties.PolicyDocument.Statement = r.Properties.PolicyDocument.Statement.filter(
+            (st: any) => st.Action !== 'lambda:InvokeFunction',
+          );
+        }
+      },
+      async (s) => {
+        const final = await deleteAndSettle(s, 'a2');
+        expect(final.status).not.toBe('succeeded');
+        expect(s.iam!.denials[0]).toMatchObject({ function: 'DeletionWorkflowStateMachineRoleB50ED5D9', action: 'lambda:InvokeFunction' });
+      },
+    );
   });
 
   it('the synthesized template as it is: the same deletion runs with no denial', async () => {
-    await withTemplate(() => undefined, async (s) => {
-      const final = await deleteAndSettle(s, 'a2');
-      expect(final.status).toBe('succeeded');
-      expect(s.iam!.denials).toEqual([]);
-    });
+    await withTemplate(
+      () => undefined,
+      async (s) => {
+        const final = await deleteAndSettle(s, 'a2');
+        expect(final.status).toBe('succeeded');
+        expect(s.iam!.denials).toEqual([]);
+      },
+    );
   });
 });

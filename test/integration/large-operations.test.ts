@@ -36,14 +36,16 @@ async function allEffects(first: any, route: string, as: string): Promise<any[]>
 }
 
 /** CONTRACT.md's order: kind, then the ids (chat before users, as the effect names them). */
-const key = (e: any) => [e.kind, e.chatId, ...(e.userIds ?? []), e.userId, e.fileId, e.taskId].filter((x) => x !== undefined).join('\u0000');
+const key = (e: any) =>
+  [e.kind, e.chatId, ...(e.userIds ?? []), e.userId, e.fileId, e.taskId].filter((x) => x !== undefined).join('\u0000');
 const byId = (list: any[]) => new Map(list.map((x) => [x.id, x]));
 
 /** The impact is well formed: counts add up, sorted by kind then ids, each effect once. */
 function checkImpact(impact: any, effects: any[]) {
   expect(effects.length).toBe(impact.effectCount);
   expect(impact.summary.reduce((n: number, r: any) => n + r.count, 0)).toBe(impact.effectCount);
-  for (const row of impact.summary) expect(effects.filter((e) => e.kind === row.kind && e.rule === row.rule).length, `${row.kind} ${row.rule}`).toBe(row.count);
+  for (const row of impact.summary)
+    expect(effects.filter((e) => e.kind === row.kind && e.rule === row.rule).length, `${row.kind} ${row.rule}`).toBe(row.count);
   const keys = effects.map(key);
   expect(new Set(keys).size).toBe(keys.length);
   expect([...keys].sort()).toEqual(keys);
@@ -93,7 +95,10 @@ function checkApplied(w: any, effects: any[]) {
         expect(users.get(e.userId)?.organizationId, what).toBe(e.toOrganizationId);
         break;
       case 'security-changed':
-        expect(users.get(e.userId), what).toMatchObject({ allowOutsideCommunication: e.allowOutsideCommunication, allowFileSharing: e.allowFileSharing });
+        expect(users.get(e.userId), what).toMatchObject({
+          allowOutsideCommunication: e.allowOutsideCommunication,
+          allowFileSharing: e.allowFileSharing,
+        });
         break;
       default:
         throw new Error(`unknown effect ${what}`);
@@ -113,7 +118,8 @@ function checkNothingElse(before: any, after: any, effects: any[]) {
   expect(after.files.every((f: any) => f.stored)).toBe(true); // F4: no record outlives its bytes
 }
 
-const countOf = (impact: any, kind: string) => impact.summary.filter((r: any) => r.kind === kind).reduce((n: number, r: any) => n + r.count, 0);
+const countOf = (impact: any, kind: string) =>
+  impact.summary.filter((r: any) => r.kind === kind).reduce((n: number, r: any) => n + r.count, 0);
 
 describe(`a user with ${SIZE.chats} group chats, ${SIZE.files} files and ${SIZE.contacts} contacts (X1 at size)`, () => {
   it('D2–D6, F1–F2: previewed, paged, requested with the saved preview, and every effect applied', async () => {
@@ -174,6 +180,8 @@ describe(`a user with ${SIZE.chats} group chats, ${SIZE.files} files and ${SIZE.
       expect(a.status, cursor).toBe(400);
       expect(a.body.error.path).toBe('cursor');
     }
-    expect((await target.call('GET', `/previews/${preview.body.id}/effects?cursor=0`, { as: 'adminA' })).body.effects).toEqual(preview.body.effects);
+    expect((await target.call('GET', `/previews/${preview.body.id}/effects?cursor=0`, { as: 'adminA' })).body.effects).toEqual(
+      preview.body.effects,
+    );
   });
 });

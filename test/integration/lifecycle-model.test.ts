@@ -47,15 +47,46 @@ type Cmd =
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('delete' as const), user: fc.constantFrom(...MEMBERS) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('transfer' as const), user: fc.constantFrom(...MEMBERS), to: fc.constantFrom(...ORGS) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constantFrom('approve' as const, 'cancel' as const, 'resume' as const), k: fc.nat(20), side: fc.constantFrom(0 as const, 1 as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('transfer' as const), user: fc.constantFrom(...MEMBERS), to: fc.constantFrom(...ORGS) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constantFrom('approve' as const, 'cancel' as const, 'resume' as const),
+      k: fc.nat(20),
+      side: fc.constantFrom(0 as const, 1 as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('fault' as const), step: fc.nat(FAULT_POINTS.length - 1) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('seats' as const), org: fc.constantFrom(...ORGS), seats: fc.integer({ min: 2, max: 6 }) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('plan' as const), org: fc.constantFrom(...ORGS), plan: fc.constantFrom('business' as const, 'enterprise' as const, 'free' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('seats' as const), org: fc.constantFrom(...ORGS), seats: fc.integer({ min: 2, max: 6 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('plan' as const),
+      org: fc.constantFrom(...ORGS),
+      plan: fc.constantFrom('business' as const, 'enterprise' as const, 'free' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('clock' as const), days: fc.constantFrom(1, 3, 8) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('contract' as const), org: fc.constantFrom('B', 'C', 'D'), event: fc.constantFrom('Contract Cancelled' as const, 'Contract Reinstated' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('contract' as const),
+      org: fc.constantFrom('B', 'C', 'D'),
+      event: fc.constantFrom('Contract Cancelled' as const, 'Contract Reinstated' as const),
+    }),
+  },
 );
-const worldArb = fc.record({ seatsD: fc.integer({ min: 3, max: 5 }), graceA: fc.constantFrom(0, 0, 2), planC: fc.constantFrom('business', 'enterprise') });
+const worldArb = fc.record({
+  seatsD: fc.integer({ min: 3, max: 5 }),
+  graceA: fc.constantFrom(0, 0, 2),
+  planC: fc.constantFrom('business', 'enterprise'),
+});
 
 const ADMIN: Record<string, string> = { A: 'adminA', B: 'adminB', C: 'adminC', D: 'adminD', F: 'adminF' };
 // 401: an administrator deleted by a contract cancellation (B1) signs in no more (D2)
@@ -101,7 +132,12 @@ async function run(commands: Cmd[], ops: Op[], cancelled: Set<string>): Promise<
       case 'fault':
         {
           const point = FAULT_POINTS[c.step]!;
-          await target.fault(point.fn, { times: 1, when: point.when, error: point.when === 'mid' ? 'Sandbox.Timedout' : 'AccessDeniedException', ...('atWrite' in point ? { atWrite: point.atWrite } : {}) });
+          await target.fault(point.fn, {
+            times: 1,
+            when: point.when,
+            error: point.when === 'mid' ? 'Sandbox.Timedout' : 'AccessDeniedException',
+            ...('atWrite' in point ? { atWrite: point.atWrite } : {}),
+          });
         }
         break;
       case 'seats': {
@@ -122,7 +158,8 @@ async function run(commands: Cmd[], ops: Op[], cancelled: Set<string>): Promise<
         if (c.event === 'Contract Cancelled') cancelled.add(c.org);
         break;
     }
-    if (process.env.MODEL_VERBOSE) console.log(JSON.stringify(c), answer?.status, JSON.stringify(answer?.body?.error ?? answer?.body?.status));
+    if (process.env.MODEL_VERBOSE)
+      console.log(JSON.stringify(c), answer?.status, JSON.stringify(answer?.body?.error ?? answer?.body?.status));
     if (answer) expect(ANSWERS, `${JSON.stringify(c)} → ${answer.status} ${JSON.stringify(answer.body)}`).toContain(answer.status);
     await target.call('POST', '/_local/idle');
   }
@@ -209,8 +246,13 @@ it('O1, O2, O3: random interleavings of requests, approvals, cancellations, faul
         if (u.status === 'deleted' && was.status !== 'deleted') {
           // deleted by a deletion of that user planned in the organization it was a member of (O1), or by the
           // contract cancellation of the organization it was still a member of (B1, O3: never one it had left)
-          const by = has('user-deleted', (e) => e.userId === u.id).filter((x) => x.op.kind === 'deletion' && x.op.source === u.organizationId);
-          expect(by.length > 0 || cancelled.has(u.organizationId), `user ${u.id} deleted by no applied plan of its organization ${u.organizationId}`).toBe(true);
+          const by = has('user-deleted', (e) => e.userId === u.id).filter(
+            (x) => x.op.kind === 'deletion' && x.op.source === u.organizationId,
+          );
+          expect(
+            by.length > 0 || cancelled.has(u.organizationId),
+            `user ${u.id} deleted by no applied plan of its organization ${u.organizationId}`,
+          ).toBe(true);
         } else if (u.organizationId !== was.organizationId) {
           const by = has('membership-changed', (e) => e.userId === u.id && e.toOrganizationId === u.organizationId);
           expect(by.length, `user ${u.id} moved to ${u.organizationId} by no applied plan`).toBeGreaterThan(0);
@@ -218,30 +260,51 @@ it('O1, O2, O3: random interleavings of requests, approvals, cancellations, faul
       }
       // B1, F3: what a cancelled organization's run removes is about its members (as they were before) and its files
       const orgBefore = new Map<string, string>(before.users.map((u: any) => [u.id, u.organizationId]));
-      const ofCancelled = (userId: string) => cancelled.has(orgBefore.get(userId) ?? '') && after.users.some((u: any) => u.id === userId && u.status === 'deleted');
-      const chatsDeleted = new Set([...has('chat-deleted', () => true).map((x) => x.effect.chatId), ...before.chats.filter((c: any) => c.members.some((m: any) => ofCancelled(m.userId))).map((c: any) => c.id)]);
-      for (const c of before.chats) if (!after.chats.some((x: any) => x.id === c.id)) expect(chatsDeleted.has(c.id), `chat ${c.id} gone`).toBe(true);
-      const filesDeleted = new Set([...has('file-deleted', () => true).map((x) => x.effect.fileId), ...before.files.filter((f: any) => ofCancelled(f.uploaderId) || cancelled.has(f.ownerOrganizationId ?? '')).map((f: any) => f.id)]);
+      const ofCancelled = (userId: string) =>
+        cancelled.has(orgBefore.get(userId) ?? '') && after.users.some((u: any) => u.id === userId && u.status === 'deleted');
+      const chatsDeleted = new Set([
+        ...has('chat-deleted', () => true).map((x) => x.effect.chatId),
+        ...before.chats.filter((c: any) => c.members.some((m: any) => ofCancelled(m.userId))).map((c: any) => c.id),
+      ]);
+      for (const c of before.chats)
+        if (!after.chats.some((x: any) => x.id === c.id)) expect(chatsDeleted.has(c.id), `chat ${c.id} gone`).toBe(true);
+      const filesDeleted = new Set([
+        ...has('file-deleted', () => true).map((x) => x.effect.fileId),
+        ...before.files.filter((f: any) => ofCancelled(f.uploaderId) || cancelled.has(f.ownerOrganizationId ?? '')).map((f: any) => f.id),
+      ]);
       for (const f of before.files) {
-        if (!after.files.some((x: any) => x.id === f.id)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `file ${f.id} gone`).toBe(true);
+        if (!after.files.some((x: any) => x.id === f.id))
+          expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `file ${f.id} gone`).toBe(true);
       }
       // the bytes too: an object gone is a file an applied plan deleted (F4), never another one (O4)
       const objectsAfter = new Set(await target.objectKeys());
       for (const f of before.files) {
         const k = fileObjectKey(f.chatId, f.id);
-        if (objectsBefore.has(k) && !objectsAfter.has(k)) expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `object of file ${f.id} gone`).toBe(true);
+        if (objectsBefore.has(k) && !objectsAfter.has(k))
+          expect(filesDeleted.has(f.id) || chatsDeleted.has(f.chatId), `object of file ${f.id} gone`).toBe(true);
       }
-      const tasksDeleted = new Set([...has('task-deleted', () => true).map((x) => x.effect.taskId), ...before.tasks.filter((t: any) => ofCancelled(t.assigneeId)).map((t: any) => t.id)]);
+      const tasksDeleted = new Set([
+        ...has('task-deleted', () => true).map((x) => x.effect.taskId),
+        ...before.tasks.filter((t: any) => ofCancelled(t.assigneeId)).map((t: any) => t.id),
+      ]);
       for (const t of before.tasks) {
-        if (!after.tasks.some((x: any) => x.id === t.id)) expect(tasksDeleted.has(t.id) || chatsDeleted.has(t.chatId), `task ${t.id} gone`).toBe(true);
+        if (!after.tasks.some((x: any) => x.id === t.id))
+          expect(tasksDeleted.has(t.id) || chatsDeleted.has(t.chatId), `task ${t.id} gone`).toBe(true);
       }
-      const contactsRemoved = new Set([...has('contact-removed', () => true).map((x) => key(...[...x.effect.userIds].sort())), ...before.contacts.filter((p: any) => p.some(ofCancelled)).map((p: any) => key(...[...p].sort()))]);
+      const contactsRemoved = new Set([
+        ...has('contact-removed', () => true).map((x) => key(...[...x.effect.userIds].sort())),
+        ...before.contacts.filter((p: any) => p.some(ofCancelled)).map((p: any) => key(...[...p].sort())),
+      ]);
       for (const pair of before.contacts) {
         const k = key(...[...pair].sort());
         if (!after.contacts.some((p: any) => key(...[...p].sort()) === k)) expect(contactsRemoved.has(k), `contact ${k} gone`).toBe(true);
       }
     }),
-    { numRuns: runs, endOnFailure: true, ...(process.env.MODEL_SEED ? { seed: Number(process.env.MODEL_SEED), path: process.env.MODEL_PATH } : {}) },
+    {
+      numRuns: runs,
+      endOnFailure: true,
+      ...(process.env.MODEL_SEED ? { seed: Number(process.env.MODEL_SEED), path: process.env.MODEL_PATH } : {}),
+    },
   );
   console.log(`lifecycle model: ${runs} sequences, ${steps} steps`);
 }, 1_800_000);

@@ -30,7 +30,10 @@ async function failedDeletion(userId: string): Promise<string> {
 /** A transfer of `userId` from A to `to`, approved, that failed at its first step. */
 async function failedTransfer(userId: string, to: string, approver: string, previewId?: string): Promise<string> {
   await target.fault('apply', { times: 1, when: 'before', error: 'AccessDeniedException' });
-  const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId, destinationOrganizationId: to, ...(previewId ? { previewId } : {}) } });
+  const requested = await target.call('POST', '/transfers', {
+    as: 'adminA',
+    body: { userId, destinationOrganizationId: to, ...(previewId ? { previewId } : {}) },
+  });
   expect(requested.status, JSON.stringify(requested.body)).toBe(201);
   expect((await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: approver })).status).toBe(202);
   await idle();
@@ -62,7 +65,10 @@ describe('O1, O2: resuming a failed operation', () => {
   it('O1, X1: a transfer that found no seat is not marked as applying its plan: resumed after the data changed, it fails impact-changed again and applies nothing', async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
     await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 }));
-    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'D' } });
+    const preview = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'D' },
+    });
     expect(preview.status).toBe(200);
     const id = await failedTransfer('a1', 'D', 'adminD', preview.body.id);
     // D is full again: the resumed run's ApplyMembership finds no seat (T4) and the transfer waits
@@ -77,13 +83,19 @@ describe('O1, O2: resuming a failed operation', () => {
     // a seat frees: B2 starts the transfer again, which plans again and finds the preview stale (X1)
     await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 }));
     await idle();
-    expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body).toMatchObject({ status: 'failed', error: { code: 'impact-changed' } });
+    expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body).toMatchObject({
+      status: 'failed',
+      error: { code: 'impact-changed' },
+    });
     const before = await target.export();
 
     // resumed, it must not apply the plan it stored before the data changed
     expect((await target.call('POST', `/transfers/${id}/resumption`, { as: 'adminA' })).status).toBe(202);
     await idle();
-    expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body).toMatchObject({ status: 'failed', error: { code: 'impact-changed' } });
+    expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body).toMatchObject({
+      status: 'failed',
+      error: { code: 'impact-changed' },
+    });
     expect(await user('a1')).toMatchObject({ organizationId: 'A', status: 'active' });
     expect(await target.export()).toEqual(before);
     expect(await target.check()).toEqual([]);

@@ -87,7 +87,7 @@ describe('resuming a failed operation', () => {
     expect((await target.call('GET', `/transfers/${id}`, { as: 'adminA' })).body.status).toBe('failed');
   });
 
-  it('a resumption takes the user\'s lock again: another operation on the user meanwhile makes it 409', async (ctx) => {
+  it("a resumption takes the user's lock again: another operation on the user meanwhile makes it 409", async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
     const id = await failedTransfer();
     const other = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'u0', destinationOrganizationId: 'B' } });
@@ -120,12 +120,20 @@ describe('resuming a failed bulk run (B1)', () => {
     const resumed = await target.call('POST', `${route}/resumption`, { token: operator });
     expect(resumed.status, JSON.stringify(resumed.body)).toBe(202);
     await idle();
-    expect((await target.call('GET', route, { token: operator })).body).toMatchObject({ status: 'succeeded', done: failed.total, failed: 0, remaining: 0 });
+    expect((await target.call('GET', route, { token: operator })).body).toMatchObject({
+      status: 'succeeded',
+      done: failed.total,
+      failed: 0,
+      remaining: 0,
+    });
     const w = await target.export();
     expect(w.users.filter((u: any) => u.organizationId === 'A' && u.status !== 'deleted')).toEqual([]);
     expect(await target.check()).toEqual([]);
     const trail = (await target.call('GET', `/operations/b1-${eventId}/audit`, { token: operator })).body.entries;
-    expect(trail.find((e: any) => e.event === 'resumed')).toMatchObject({ attempt: 1, left: { 'members-failed (B1)': failed.total, 'members-unfinished (B1)': 0 } });
+    expect(trail.find((e: any) => e.event === 'resumed')).toMatchObject({
+      attempt: 1,
+      left: { 'members-failed (B1)': failed.total, 'members-unfinished (B1)': 0 },
+    });
     const twice = await target.call('POST', `${route}/resumption`, { token: operator });
     expect(twice.status).toBe(409);
     expect(twice.body.error.message).toContain('is succeeded');

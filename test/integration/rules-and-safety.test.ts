@@ -13,7 +13,14 @@ const byId = (list: any[], id: string) => list.find((x) => x.id === id);
 /** The demo world, plus: a direct chat a3–c1 holding only a file and a task (no text message). */
 function world() {
   const w = demoWorld();
-  w.chats.push({ id: 'dm-a3-c1', type: 'direct', members: [{ userId: 'a3', role: 'admin' }, { userId: 'c1', role: 'admin' }] });
+  w.chats.push({
+    id: 'dm-a3-c1',
+    type: 'direct',
+    members: [
+      { userId: 'a3', role: 'admin' },
+      { userId: 'c1', role: 'admin' },
+    ],
+  });
   w.files.push({ id: 'f-c1-dm-a3', chatId: 'dm-a3-c1', uploaderId: 'c1', name: 'quote.pdf', size: 10, content: 'quote' });
   w.tasks.push({ id: 't-dm-a3-c1', chatId: 'dm-a3-c1', assigneeId: 'c1', requesterId: 'a3', body: 'send the quote' });
   w.contacts.push(['a3', 'c1']);
@@ -35,7 +42,7 @@ describe('D4: files and tasks are posts', () => {
   });
 });
 
-describe('F3: an organization\'s files are the ones it owns', () => {
+describe("F3: an organization's files are the ones it owns", () => {
   it('F3: files handed over to the cancelled organization go; files it handed over to another organization stay', async () => {
     const w = world();
     w.organizations.push({ id: 'X', name: 'Company X', plan: 'business', seats: 10 });
@@ -45,11 +52,35 @@ describe('F3: an organization\'s files are the ones it owns', () => {
       { id: 'x9', name: 'Xander Gone', organizationId: 'X', status: 'deleted', deletedAt: '2026-01-05T00:00:00Z', apiToken: null },
     );
     w.outsideAllowances = [...(w.outsideAllowances ?? []), ['A', 'X']];
-    w.chats.push({ id: 'g-ax', type: 'group', name: 'A and X', members: [{ userId: 'a1', role: 'admin' }, { userId: 'x2', role: 'member' }] });
+    w.chats.push({
+      id: 'g-ax',
+      type: 'group',
+      name: 'A and X',
+      members: [
+        { userId: 'a1', role: 'admin' },
+        { userId: 'x2', role: 'member' },
+      ],
+    });
     // handed over to X (F1) by x9, deleted since: X's file
-    w.files.push({ id: 'f-owned-by-x', chatId: 'g-ax', uploaderId: 'x9', name: 'x-plan.md', size: 5, content: 'xplan', ownerOrganizationId: 'X' });
+    w.files.push({
+      id: 'f-owned-by-x',
+      chatId: 'g-ax',
+      uploaderId: 'x9',
+      name: 'x-plan.md',
+      size: 5,
+      content: 'xplan',
+      ownerOrganizationId: 'X',
+    });
     // handed over to A by x2 when x2 still was in A: A's file, whatever happens to X
-    w.files.push({ id: 'f-owned-by-a', chatId: 'g-ax', uploaderId: 'x2', name: 'a-plan.md', size: 5, content: 'aplan', ownerOrganizationId: 'A' });
+    w.files.push({
+      id: 'f-owned-by-a',
+      chatId: 'g-ax',
+      uploaderId: 'x2',
+      name: 'a-plan.md',
+      size: 5,
+      content: 'aplan',
+      ownerOrganizationId: 'A',
+    });
     // x2's own upload, owned by nobody else: X's (F3)
     w.files.push({ id: 'f-x2', chatId: 'g-ax', uploaderId: 'x2', name: 'notes.md', size: 5, content: 'notes' });
     await target.load(w);
@@ -71,7 +102,9 @@ describe('F3: an organization\'s files are the ones it owns', () => {
     // X2: which run deleted which file, by id
     const trail = await target.call('GET', `/operations/b1-${eventId}/audit`, { token });
     expect(trail.status).toBe(200);
-    expect(trail.body.entries).toContainEqual(expect.objectContaining({ event: 'owned-files-deleted', rule: 'F3', files: ['f-owned-by-x'] }));
+    expect(trail.body.entries).toContainEqual(
+      expect.objectContaining({ event: 'owned-files-deleted', rule: 'F3', files: ['f-owned-by-x'] }),
+    );
     expect(trail.body.entries.find((e: any) => e.event === 'batch-deleted').filesDeleted).toContain('f-x2');
   });
 });
@@ -88,7 +121,16 @@ describe('B3: transfers not yet running', () => {
     });
     expect(cancelled.error).toMatchObject({ rule: 'T1' });
     const trail = (await target.call('GET', `/operations/${requested.body.id}/audit`, { as: 'adminA' })).body.entries;
-    expect(trail).toContainEqual(expect.objectContaining({ event: 'cancelled', by: 'system', rule: 'T1', organizationId: 'C', plan: 'free', eventId: expect.any(String) })); // X2
+    expect(trail).toContainEqual(
+      expect.objectContaining({
+        event: 'cancelled',
+        by: 'system',
+        rule: 'T1',
+        organizationId: 'C',
+        plan: 'free',
+        eventId: expect.any(String),
+      }),
+    ); // X2
     const deletion = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a1' } }); // the lock is free
     expect(deletion.status).toBe(202);
   });
@@ -115,14 +157,24 @@ describe('X1: a saved preview runs as previewed, or not at all', () => {
     expect(refused.body.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
     expect(await target.export()).toEqual(before);
     const trail = (await target.call('GET', `/operations/${preview.id}/audit`, { as: 'adminA' })).body.entries; // X2
-    expect(trail).toContainEqual(expect.objectContaining({ event: 'refused', by: 'adminA', code: 'impact-changed', rule: 'X1', userId: 'a2' }));
+    expect(trail).toContainEqual(
+      expect.objectContaining({ event: 'refused', by: 'adminA', code: 'impact-changed', rule: 'X1', userId: 'a2' }),
+    );
     const again = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } }); // not locked by the refusal
     expect(again.status).toBe(202);
   });
 
   it('X1: a transfer whose saved preview went stale before its run started ends failed with impact-changed, nothing changed', async () => {
-    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a3', destinationOrganizationId: 'D' } })).body;
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D', previewId: preview.id } });
+    const preview = (
+      await target.call('POST', '/previews', {
+        as: 'adminA',
+        body: { operation: 'transfer', userId: 'a3', destinationOrganizationId: 'D' },
+      })
+    ).body;
+    const requested = await target.call('POST', '/transfers', {
+      as: 'adminA',
+      body: { userId: 'a3', destinationOrganizationId: 'D', previewId: preview.id },
+    });
     expect(requested.status).toBe(201);
     const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminD' });
     expect(approved.body.status).toBe('awaiting-seat'); // D is full (T4)
@@ -203,7 +255,14 @@ describe('B2, T4: seats that free up', () => {
     const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
     const { keys } = await import('../../functions/store/keys.js');
     const { tableName } = await import('../../functions/store/table.js');
-    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: keys.user('a3'), UpdateExpression: 'SET orgAdmin = :t', ExpressionAttributeValues: { ':t': true } })); // T5 now refuses a3
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.user('a3'),
+        UpdateExpression: 'SET orgAdmin = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    ); // T5 now refuses a3
     await target.billing(billingEvent('Seats Changed', { organizationId: 'D', seats: 4 })); // one seat
     const cancelled = await waitFor(first.body.id, ['cancelled', 'succeeded', 'failed']);
     expect(cancelled).toMatchObject({ status: 'cancelled', error: { rule: 'T5' } });
@@ -217,7 +276,15 @@ describe('O4: no two ids share a key', () => {
     const w = world();
     w.chats.push(
       { id: 'k', type: 'group', name: 'k', members: [{ userId: 'a2', role: 'admin' }] }, // a2 alone: deleted (D3, F2)
-      { id: 'k/files/x', type: 'group', name: 'k/files/x', members: [{ userId: 'c1', role: 'admin' }, { userId: 'adminC', role: 'member' }] },
+      {
+        id: 'k/files/x',
+        type: 'group',
+        name: 'k/files/x',
+        members: [
+          { userId: 'c1', role: 'admin' },
+          { userId: 'adminC', role: 'member' },
+        ],
+      },
     );
     w.files.push(
       { id: 'x/files/y', chatId: 'k', uploaderId: 'a2', name: 'a2.txt', size: 7, content: 'a2 only' },
@@ -248,13 +315,15 @@ describe('O4: no two ids share a key', () => {
 
   it('O4: ids of 256 four-byte characters make keys that fit DynamoDB and S3: loaded, deleted with their user, kept with theirs', async () => {
     const [wide, wide2] = ['\u{1F600}'.repeat(256), '\u{1F601}'.repeat(256)]; // 1,024 bytes each as UTF-8
-    await target.load(collidingWorld((w) => {
-      w.chats.push({ id: wide, type: 'group', name: 'wide', members: [{ userId: 'c1', role: 'admin' }] });
-      w.files.push(
-        { id: wide, chatId: 'k', uploaderId: 'a2', name: 'a2-wide.txt', size: 4, content: 'wide' },
-        { id: wide2, chatId: wide, uploaderId: 'c1', name: 'c1-wide.txt', size: 4, content: 'wide' },
-      );
-    }));
+    await target.load(
+      collidingWorld((w) => {
+        w.chats.push({ id: wide, type: 'group', name: 'wide', members: [{ userId: 'c1', role: 'admin' }] });
+        w.files.push(
+          { id: wide, chatId: 'k', uploaderId: 'a2', name: 'a2-wide.txt', size: 4, content: 'wide' },
+          { id: wide2, chatId: wide, uploaderId: 'c1', name: 'c1-wide.txt', size: 4, content: 'wide' },
+        );
+      }),
+    );
     const before = await target.export();
     expect(file(before, wide, 'k')).toMatchObject({ stored: true });
     expect(file(before, wide2, wide)).toMatchObject({ stored: true });
@@ -268,10 +337,12 @@ describe('O4: no two ids share a key', () => {
 
   it('O4: a user whose id is 256 four-byte characters is listed, paged past and deleted through the API', async () => {
     const wide = '\u{1F602}'.repeat(256);
-    await target.load(collidingWorld((w) => {
-      w.users.push({ id: wide, name: 'Wide Id', organizationId: 'A', apiToken: 'tok-wide' });
-      w.chats.push({ id: `my-${wide.slice(0, 200)}`, type: 'my', members: [{ userId: wide, role: 'admin' }] });
-    }));
+    await target.load(
+      collidingWorld((w) => {
+        w.users.push({ id: wide, name: 'Wide Id', organizationId: 'A', apiToken: 'tok-wide' });
+        w.chats.push({ id: `my-${wide.slice(0, 200)}`, type: 'my', members: [{ userId: wide, role: 'admin' }] });
+      }),
+    );
     const listed: string[] = [];
     let cursor: string | undefined;
     do {

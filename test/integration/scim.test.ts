@@ -40,7 +40,8 @@ async function fresh(graceDays = 7) {
   tokenId = created.body.id;
 }
 
-const deprovision = (userId: string, value: unknown = false) => scim('PATCH', `/Users/${userId}`, { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value }] } });
+const deprovision = (userId: string, value: unknown = false) =>
+  scim('PATCH', `/Users/${userId}`, { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value }] } });
 
 beforeAll(async () => {
   if (!onDeployedStack) target = await openTarget();
@@ -63,7 +64,9 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
     expect(stored).toMatchObject({ id: tokenId, organizationId: 'A' });
     expect(JSON.stringify(stored)).not.toContain(secret);
     expect((await target.call('DELETE', `/organizations/A/scim-tokens/${tokenId}`, { as: 'adminB' })).status).toBe(403);
-    expect((await target.call('DELETE', '/organizations/A/scim-tokens/scim-00000000-0000-0000-0000-000000000000', { as: 'adminA' })).status).toBe(404);
+    expect(
+      (await target.call('DELETE', '/organizations/A/scim-tokens/scim-00000000-0000-0000-0000-000000000000', { as: 'adminA' })).status,
+    ).toBe(404);
   });
 
   it('RFC 7644 §4: ServiceProviderConfig, ResourceTypes and Schemas describe what is served (PATCH and filter supported, bulk, sort, etag not)', async () => {
@@ -98,7 +101,10 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
   it('GET /Users: the organization’s users (not deleted, no other organization’s), paged by startIndex and count; GET /Users/{id}; filter userName eq', async () => {
     await fresh();
     const world = demoWorld();
-    const present = world.users.filter((u: any) => u.organizationId === 'A' && u.status !== 'deleted').map((u: any) => u.id).sort();
+    const present = world.users
+      .filter((u: any) => u.organizationId === 'A' && u.status !== 'deleted')
+      .map((u: any) => u.id)
+      .sort();
     const all = await scim('GET', '/Users');
     expect(all.status).toBe(200);
     expect(all.body).toMatchObject({ schemas: [LIST], startIndex: 1, totalResults: present.length });
@@ -107,18 +113,36 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
     expect(page.body).toMatchObject({ startIndex: 2, itemsPerPage: 2, totalResults: present.length });
     expect(page.body.Resources.map((u: any) => u.id)).toEqual(all.body.Resources.slice(1, 3).map((u: any) => u.id));
     const a1 = await scim('GET', '/Users/a1');
-    expect(a1.body).toMatchObject({ schemas: [USER], id: 'a1', userName: 'a1', active: true, displayName: byId(world.users, 'a1').name, meta: { resourceType: 'User', location: '/scim/v2/Users/a1' } });
+    expect(a1.body).toMatchObject({
+      schemas: [USER],
+      id: 'a1',
+      userName: 'a1',
+      active: true,
+      displayName: byId(world.users, 'a1').name,
+      meta: { resourceType: 'User', location: '/scim/v2/Users/a1' },
+    });
     expect((await scim('GET', '/Users/b1')).status).toBe(404); // Company B's
     expect((await scim('GET', '/Users/nobody')).body).toMatchObject({ schemas: [ERROR], status: '404' });
     const found = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "a1"')}`);
     expect(found.body).toMatchObject({ totalResults: 1, Resources: [{ id: 'a1' }] });
     expect((await scim('GET', `/Users?filter=${encodeURIComponent('USERNAME EQ "a1"')}`)).body.totalResults).toBe(1); // RFC 7644 §3.4.2.2: case-insensitive
-    expect((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "b1"')}`)).body).toMatchObject({ totalResults: 0, Resources: [] });
+    expect((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "b1"')}`)).body).toMatchObject({
+      totalResults: 0,
+      Resources: [],
+    });
   });
 
   it('RFC 7644 §3.4.2.2: a filter other than userName eq "…" is 400 invalidFilter; a bad startIndex is 400 invalidValue', async () => {
     await fresh();
-    for (const filter of ['userName co "a"', 'emails eq "a1@example.com"', 'userName eq', 'userName eq "a1" or userName eq "a2"', '(((', 'userName pr', 'displayName eq "Akira Abe"']) {
+    for (const filter of [
+      'userName co "a"',
+      'emails eq "a1@example.com"',
+      'userName eq',
+      'userName eq "a1" or userName eq "a2"',
+      '(((',
+      'userName pr',
+      'displayName eq "Akira Abe"',
+    ]) {
       const a = await scim('GET', `/Users?filter=${encodeURIComponent(filter)}`);
       expect(a.status, filter).toBe(400);
       expect(a.body, filter).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidFilter', detail: expect.any(String) });
@@ -129,14 +153,21 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
   it('PATCH: an unknown attribute is 400 invalidPath, any attribute but active 400 mutability, a body without the PatchOp schema 400 invalidSyntax; nothing changes', async () => {
     await fresh();
     const before = JSON.stringify(await target.export());
-    const unknown = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'favouriteColour', value: 'blue' }] } });
+    const unknown = await scim('PATCH', '/Users/a2', {
+      body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'favouriteColour', value: 'blue' }] },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidPath' });
-    const renamed = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'userName', value: 'someone-else' }] } });
+    const renamed = await scim('PATCH', '/Users/a2', {
+      body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'userName', value: 'someone-else' }] },
+    });
     expect(renamed.body).toMatchObject({ status: '400', scimType: 'mutability' });
     const noSchema = await scim('PATCH', '/Users/a2', { body: { Operations: [{ op: 'replace', path: 'active', value: false }] } });
     expect(noSchema.body).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
-    expect((await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: 'maybe' }] } })).body).toMatchObject({ status: '400', scimType: 'invalidValue' });
+    expect(
+      (await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: 'maybe' }] } }))
+        .body,
+    ).toMatchObject({ status: '400', scimType: 'invalidValue' });
     expect(JSON.stringify(await target.export())).toBe(before);
   });
 
@@ -193,11 +224,15 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
     const revoked = await target.call('DELETE', `/organizations/A/scim-tokens/${tokenId}`, { as: 'adminA' });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ id: tokenId, revokedBy: 'adminA', revokedAt: expect.any(String) });
-    const refused = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] } });
+    const refused = await scim('PATCH', '/Users/a2', {
+      body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] },
+    });
     expect(refused.status).toBe(401);
     expect(refused.body.detail).toContain('revoked');
     expect((await scim('GET', '/Users/a2', { token: null })).status).toBe(401);
-    expect((await target.call('GET', '/organizations/A/deletions', { as: 'adminA' })).body).not.toMatchObject({ deletions: [expect.objectContaining({ userId: 'a2' })] });
+    expect((await target.call('GET', '/organizations/A/deletions', { as: 'adminA' })).body).not.toMatchObject({
+      deletions: [expect.objectContaining({ userId: 'a2' })],
+    });
     const calls = (await target.call('GET', '/organizations/A/scim-tokens', { as: 'adminA' })).body.calls;
     expect(calls.map((c: any) => [c.method ?? c.event, c.path ?? '', c.status ?? '']).reverse()).toEqual([
       ['token-created', '', ''],
@@ -239,7 +274,11 @@ describe.skipIf(onDeployedStack)('SCIM 2.0 (issue 22)', () => {
     for (const value of [{ favouriteColour: 'blue' }, { active: false, favouriteColour: 'blue' }]) {
       const a = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', value }] } });
       expect(a.status, JSON.stringify(value)).toBe(400);
-      expect(a.body, JSON.stringify(value)).toMatchObject({ schemas: [ERROR], status: '400', scimType: expect.stringMatching(/^(invalidPath|invalidValue|mutability)$/) });
+      expect(a.body, JSON.stringify(value)).toMatchObject({
+        schemas: [ERROR],
+        status: '400',
+        scimType: expect.stringMatching(/^(invalidPath|invalidValue|mutability)$/),
+      });
     }
     for (const path of ['name.nickname.more', 'urn:example:nothing:favouriteColour', 'active[value eq true]']) {
       const a = await scim('PATCH', '/Users/a2', { body: { schemas: [PATCH], Operations: [{ op: 'replace', path, value: false }] } });

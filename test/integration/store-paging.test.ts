@@ -15,7 +15,10 @@ describe('query paging', () => {
     const { batchWrite, put, queryPage, queryPages } = await import('../../functions/store/batch.js');
     const { tableName } = await import('../../functions/store/table.js');
     const pk = `PAGING#${Date.now()}`;
-    await batchWrite(tableName(), Array.from({ length: 250 }, (_, i) => put({ PK: pk, SK: `ITEM#${String(i).padStart(4, '0')}`, type: 'test' })));
+    await batchWrite(
+      tableName(),
+      Array.from({ length: 250 }, (_, i) => put({ PK: pk, SK: `ITEM#${String(i).padStart(4, '0')}`, type: 'test' })),
+    );
     const input = { TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, Limit: 100 };
     const first = await queryPage(input);
     expect(first.items.map((i) => i.SK)).toEqual(Array.from({ length: 100 }, (_, i) => `ITEM#${String(i).padStart(4, '0')}`));

@@ -25,10 +25,15 @@ async function requestDeletion(body: Record<string, unknown>, as = 'adminA') {
 }
 
 describe('X3: a successor takes over the chats a deleted user leaves', () => {
-  it('X3, F1, D3, D5, D6: the seed\'s advice automated: a1 (same organization) joins a2\'s groups, so a2\'s files are handed over, not deleted', async () => {
+  it("X3, F1, D3, D5, D6: the seed's advice automated: a1 (same organization) joins a2's groups, so a2's files are handed over, not deleted", async () => {
     await target.load(demoWorld());
     const preview = async (successorId?: string) =>
-      (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2', ...(successorId ? { successorId } : {}) } })).body;
+      (
+        await target.call('POST', '/previews', {
+          as: 'adminA',
+          body: { operation: 'deletion', userId: 'a2', ...(successorId ? { successorId } : {}) },
+        })
+      ).body;
     const without = await preview();
     const withA1 = await preview('a1');
     // without: g-solo (a2 alone) goes with its file (D3, F2); g-design's administrator role goes to everyone (D5); a2's task there is deleted (D6)
@@ -50,9 +55,13 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(final.status, JSON.stringify(final.error)).toBe('succeeded');
     const w = await target.export();
     expect(members(w, 'g-solo')).toEqual([{ userId: 'a1', role: 'admin' }]);
-    expect(members(w, 'g-design')).toEqual([{ userId: 'a1', role: 'admin' }, { userId: 'a3', role: 'readonly' }, { userId: 'b2', role: 'member' }]);
+    expect(members(w, 'g-design')).toEqual([
+      { userId: 'a1', role: 'admin' },
+      { userId: 'a3', role: 'readonly' },
+      { userId: 'b2', role: 'member' },
+    ]);
     expect(byId(w.files, 'f-a2-solo')).toMatchObject({ stored: true });
-    expect((await target.objectKeys())).toContain(objectKey('g-solo', 'f-a2-solo'));
+    expect(await target.objectKeys()).toContain(objectKey('g-solo', 'f-a2-solo'));
     expect(byId(w.tasks, 't-design-a2')).toMatchObject({ assigneeId: 'a1' });
     expect(ids(w.chats)).not.toContain('my-a2');
     expect(await target.check()).toEqual([]);
@@ -63,7 +72,16 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
   it('X3, C2: a successor who may not communicate with one member does not join that chat (B restricts, no A–B allowance)', async () => {
     const world = demoWorld();
     world.outsideAllowances = world.outsideAllowances.filter((p: string[]) => p.join() !== 'A,B');
-    world.chats.push({ id: 'g-mixed', type: 'group', name: 'Mixed', frozen: false, members: [{ userId: 'a2', role: 'admin' }, { userId: 'b1', role: 'member' }] });
+    world.chats.push({
+      id: 'g-mixed',
+      type: 'group',
+      name: 'Mixed',
+      frozen: false,
+      members: [
+        { userId: 'a2', role: 'admin' },
+        { userId: 'b1', role: 'member' },
+      ],
+    });
     world.files.push({ ...byId(world.files, 'f-a2-solo'), id: 'f-a2-mixed', chatId: 'g-mixed', name: 'mixed.txt' });
     await target.load(world);
     const started = await requestDeletion({ userId: 'a2', successorId: 'a3' });
@@ -81,9 +99,12 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(ids(w.files)).not.toContain('f-a2-mixed');
   });
 
-  it('X3, T8, F1: a transfer with a successor: a3 joins the groups a1 leaves for Company C, so a1\'s file in g-bteam stays with Company A', async () => {
+  it("X3, T8, F1: a transfer with a successor: a3 joins the groups a1 leaves for Company C, so a1's file in g-bteam stays with Company A", async () => {
     await target.load(demoWorld());
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C', successorId: 'a3' } });
+    const requested = await target.call('POST', '/transfers', {
+      as: 'adminA',
+      body: { userId: 'a1', destinationOrganizationId: 'C', successorId: 'a3' },
+    });
     expect(requested.status, JSON.stringify(requested.body)).toBe(201);
     expect(requested.body.successorId).toBe('a3');
     const effects = requested.body.impact.effects;
@@ -98,13 +119,17 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(final.status, JSON.stringify(final.error)).toBe('succeeded');
     const w = await target.export();
     expect(members(w, 'g-bteam').map((m: any) => m.userId)).toEqual(['a3', 'b1', 'b2']);
-    expect(members(w, 'g-launch')).toEqual([{ userId: 'a2', role: 'member' }, { userId: 'a3', role: 'admin' }, { userId: 'b1', role: 'member' }]);
+    expect(members(w, 'g-launch')).toEqual([
+      { userId: 'a2', role: 'member' },
+      { userId: 'a3', role: 'admin' },
+      { userId: 'b1', role: 'member' },
+    ]);
     expect(byId(w.files, 'f-a1-bteam')).toMatchObject({ stored: true });
     expect(byId(w.users, 'a1').organizationId).toBe('C');
     expect(await target.check()).toEqual([]);
   });
 
-  it('X3: the successor must be another active member of the user\'s organization, not in another operation: 422 X3, 404, 400 naming successorId', async () => {
+  it("X3: the successor must be another active member of the user's organization, not in another operation: 422 X3, 404, 400 naming successorId", async () => {
     await target.load(demoWorld());
     const before = await target.export();
     const refused = async (body: Record<string, unknown>, status: number) => {
@@ -119,7 +144,10 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(await refused({ successorId: 7 }, 400)).toMatchObject({ code: 'invalid-request', path: 'successorId' });
     expect(await refused({ export: 'yes' }, 400)).toMatchObject({ path: 'export' });
     expect(await target.export()).toEqual(before); // a refusal changes nothing
-    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C', successorId: 'c1' } });
+    const preview = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C', successorId: 'c1' },
+    });
     expect(preview.status).toBe(422);
     expect(preview.body.error.rule).toBe('X3');
     // a3 is the subject of another operation (its deletion runs or ran: the lock is held while it runs)
@@ -129,25 +157,28 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(byId((await target.export()).users, 'a2').status).toBe('active');
   });
 
-  it.skipIf(onDeployedStack)('X3, O1: the successor suspended between request and run fails the operation with rule X3 and nothing more changes', async () => {
-    const world = demoWorld();
-    byId(world.organizations, 'A').deletionGraceDays = 1;
-    await target.load(world);
-    const scheduled = await requestDeletion({ userId: 'a2', successorId: 'a1' });
-    expect(scheduled.status).toBe('scheduled');
-    // a1 is suspended meanwhile: its own deletion, under a longer grace period (it purges after a2's date)
-    expect((await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 7 } })).status).toBe(200);
-    expect((await requestDeletion({ userId: 'a1' })).status).toBe('scheduled');
-    const before = await target.export();
-    await target.clock({ advanceMs: DAY_MS + 60_000 });
-    const final = await settle(target, `/deletions/${scheduled.id}`, 'adminA', (b) => ['succeeded', 'failed'].includes(b.status));
-    expect(final.status).toBe('failed');
-    expect(final.error).toMatchObject({ rule: 'X3' });
-    const after = await target.export();
-    // a2 active again (D7: a purge that failed before deleting), everything else as it was
-    expect(byId(after.users, 'a2').status).toBe('active');
-    for (const list of ['chats', 'files', 'contacts']) expect(after[list], list).toEqual(before[list]);
-    const assignees = (w: any) => w.tasks.map((t: any) => [t.id, t.assigneeId]);
-    expect(assignees(after)).toEqual(assignees(before));
-  });
+  it.skipIf(onDeployedStack)(
+    'X3, O1: the successor suspended between request and run fails the operation with rule X3 and nothing more changes',
+    async () => {
+      const world = demoWorld();
+      byId(world.organizations, 'A').deletionGraceDays = 1;
+      await target.load(world);
+      const scheduled = await requestDeletion({ userId: 'a2', successorId: 'a1' });
+      expect(scheduled.status).toBe('scheduled');
+      // a1 is suspended meanwhile: its own deletion, under a longer grace period (it purges after a2's date)
+      expect((await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 7 } })).status).toBe(200);
+      expect((await requestDeletion({ userId: 'a1' })).status).toBe('scheduled');
+      const before = await target.export();
+      await target.clock({ advanceMs: DAY_MS + 60_000 });
+      const final = await settle(target, `/deletions/${scheduled.id}`, 'adminA', (b) => ['succeeded', 'failed'].includes(b.status));
+      expect(final.status).toBe('failed');
+      expect(final.error).toMatchObject({ rule: 'X3' });
+      const after = await target.export();
+      // a2 active again (D7: a purge that failed before deleting), everything else as it was
+      expect(byId(after.users, 'a2').status).toBe('active');
+      for (const list of ['chats', 'files', 'contacts']) expect(after[list], list).toEqual(before[list]);
+      const assignees = (w: any) => w.tasks.map((t: any) => [t.id, t.assigneeId]);
+      expect(assignees(after)).toEqual(assignees(before));
+    },
+  );
 });

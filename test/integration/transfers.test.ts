@@ -19,12 +19,22 @@ async function transfer(userId: string, destinationOrganizationId: string, reque
 describe('T10 end to end through the HTTP API', () => {
   it('T10: a1 moves from A to C: contact broken, direct chat and files deleted, group chats left, exactly as previewed', async () => {
     const before = await target.export();
-    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' } });
+    const preview = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'C' },
+    });
     expect(preview.status).toBe(200);
     expect(await target.export()).toEqual(before); // X1: a preview changes nothing
 
     const { requested, approved, final } = await transfer('a1', 'C', 'adminA', 'adminC');
-    expect(requested).toMatchObject({ status: 'awaiting-approval', userId: 'a1', sourceOrganizationId: 'A', destinationOrganizationId: 'C', requestedBy: 'adminA', approvedBy: null });
+    expect(requested).toMatchObject({
+      status: 'awaiting-approval',
+      userId: 'a1',
+      sourceOrganizationId: 'A',
+      destinationOrganizationId: 'C',
+      requestedBy: 'adminA',
+      approvedBy: null,
+    });
     const { id: previewId, expiresAt, ...previewed } = preview.body; // a saved preview (X1)
     expect(previewId).toMatch(/^pv-/);
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
@@ -40,7 +50,13 @@ describe('T10 end to end through the HTTP API', () => {
 
     const w = await target.export();
     const a1 = byId(w.users, 'a1');
-    expect(a1).toMatchObject({ organizationId: 'C', allowOutsideCommunication: false, allowFileSharing: false, apiToken: null, status: 'active' }); // T6, T9
+    expect(a1).toMatchObject({
+      organizationId: 'C',
+      allowOutsideCommunication: false,
+      allowFileSharing: false,
+      apiToken: null,
+      status: 'active',
+    }); // T6, T9
     expect(w.contacts).not.toContainEqual(['a1', 'b1']); // T7
     expect(w.contacts).toContainEqual(['a1', 'b2']); // b2 is exempt: C2 still allows it
     expect(w.contacts).toContainEqual(['a1', 'c1']);
@@ -50,7 +66,10 @@ describe('T10 end to end through the HTTP API', () => {
     expect(ids(w.tasks)).not.toContain('t-dm-a1-b1');
     expect(w.messages.filter((m: any) => m.chatId === 'dm-a1-b1')).toEqual([]);
     expect(byId(w.chats, 'g-bteam').members.map((m: any) => m.userId)).toEqual(['b1', 'b2']); // T8
-    expect(byId(w.chats, 'g-launch').members).toEqual([{ userId: 'a2', role: 'admin' }, { userId: 'b1', role: 'admin' }]); // T8, G2
+    expect(byId(w.chats, 'g-launch').members).toEqual([
+      { userId: 'a2', role: 'admin' },
+      { userId: 'b1', role: 'admin' },
+    ]); // T8, G2
     expect(byId(w.chats, 'g-partners').members.map((m: any) => m.userId)).toContain('a1'); // nobody there blocks a1
     expect(ids(w.files)).not.toContain('f-a1-bteam'); // F1: no other member of A stays
     expect(byId(w.files, 'f-a1-launch')).toMatchObject({ ownerOrganizationId: 'A', stored: true }); // F1: a2 of A stays
@@ -107,7 +126,10 @@ describe('refusals with rule ids (T1, T2, T5)', () => {
     expect(a.body.error.reasons.map((r: any) => r.rule)).toEqual(['T5']);
   });
   it('T1/T5: a preview of an ineligible transfer is refused the same way', async () => {
-    const a = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'F' } });
+    const a = await target.call('POST', '/previews', {
+      as: 'adminA',
+      body: { operation: 'transfer', userId: 'a1', destinationOrganizationId: 'F' },
+    });
     expect(a.status).toBe(422);
     expect(a.body.error.rule).toBe('T1');
   });
@@ -210,7 +232,10 @@ describe('HTTP errors (400, 401, 403, 404, 409)', () => {
     expect(missing.body.error).toMatchObject({ code: 'invalid-request', path: 'destinationOrganizationId' });
     const wrongType = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 7, destinationOrganizationId: 'C' } });
     expect(wrongType.body.error.path).toBe('userId');
-    const unknown = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C', when: 'now' } });
+    const unknown = await target.call('POST', '/transfers', {
+      as: 'adminA',
+      body: { userId: 'a1', destinationOrganizationId: 'C', when: 'now' },
+    });
     expect(unknown.body.error.path).toBe('when');
     const notJson = await target.call('POST', '/transfers', { as: 'adminA', raw: '{"userId":' });
     expect(notJson.status).toBe(400);
@@ -219,7 +244,10 @@ describe('HTTP errors (400, 401, 403, 404, 409)', () => {
   });
   it('401 without a token, with a forged token, or for a user that does not exist', async () => {
     expect((await target.call('POST', '/transfers', { body: { userId: 'a1', destinationOrganizationId: 'C' } })).status).toBe(401);
-    const forged = await target.call('POST', '/transfers', { token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbkEifQ.', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+    const forged = await target.call('POST', '/transfers', {
+      token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbkEifQ.',
+      body: { userId: 'a1', destinationOrganizationId: 'C' },
+    });
     expect(forged.status).toBe(401);
     // a deployed API Gateway's JWT authorizer answers 401 itself, with its own body (docs/deploy.md)
     const gatewayOwn = !target.canInjectFaults && forged.body?.message === 'Unauthorized';
@@ -240,7 +268,9 @@ describe('HTTP errors (400, 401, 403, 404, 409)', () => {
     expect((await target.call('POST', `/transfers/${requested.body.id}/cancellation`, { as: 'adminB' })).status).toBe(403);
   });
   it('404 for a user, an organization or a transfer that does not exist', async () => {
-    expect((await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'nobody', destinationOrganizationId: 'C' } })).status).toBe(404);
+    expect(
+      (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'nobody', destinationOrganizationId: 'C' } })).status,
+    ).toBe(404);
     const org = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'ZZ' } });
     expect(org.status).toBe(404);
     expect(org.body.error.code).toBe('not-found');

@@ -34,23 +34,50 @@ const member = (w: any, chatId: string, userId: string) => byId(w.chats, chatId)
 
 /** Each invariant, broken on purpose in the demo world (by loading a spoiled world or writing through the store), and the ids its problem must name. */
 const broken: Record<Invariant, { how: string; spoil: () => Promise<unknown>; ids: string[] }> = {
-  'group-without-admin': { how: 'g-launch loses its only administrator role', spoil: () => loadSpoiled((w) => (member(w, 'g-launch', 'a1').role = 'member')), ids: ['g-launch'] },
-  'forbidden-contact': { how: 'b1 (B restricts, no exemption) and c1 are contacts though B–C have no allowance', spoil: () => loadSpoiled((w) => w.contacts.push(['b1', 'c1'])), ids: ['b1', 'c1'] },
+  'group-without-admin': {
+    how: 'g-launch loses its only administrator role',
+    spoil: () => loadSpoiled((w) => (member(w, 'g-launch', 'a1').role = 'member')),
+    ids: ['g-launch'],
+  },
+  'forbidden-contact': {
+    how: 'b1 (B restricts, no exemption) and c1 are contacts though B–C have no allowance',
+    spoil: () => loadSpoiled((w) => w.contacts.push(['b1', 'c1'])),
+    ids: ['b1', 'c1'],
+  },
   'forbidden-membership': {
     how: 'c1 joins g-bteam, where b1 may not talk to C',
     spoil: () => loadSpoiled((w) => byId(w.chats, 'g-bteam').members.push({ userId: 'c1', role: 'member' })),
     ids: ['g-bteam', 'b1', 'c1'],
   },
-  'one-sided-contact': { how: 'the a1→b1 side of their contact is gone, b1→a1 stays', spoil: () => write(store.batch.del(store.keys.keys.contact('a1', 'b1'))), ids: ['a1', 'b1'] },
+  'one-sided-contact': {
+    how: 'the a1→b1 side of their contact is gone, b1→a1 stays',
+    spoil: () => write(store.batch.del(store.keys.keys.contact('a1', 'b1'))),
+    ids: ['a1', 'b1'],
+  },
   'deleted-user-contact': { how: 'a2 is deleted with its contacts left', spoil: () => loadSpoiled(deleteA2), ids: ['a1', 'a2'] },
   'deleted-user-member': { how: 'a2 is deleted with its chats left', spoil: () => loadSpoiled(deleteA2), ids: ['g-design', 'a2'] },
   'deleted-user-task': { how: 'a2 is deleted with its assigned task left', spoil: () => loadSpoiled(deleteA2), ids: ['t-design-a2', 'a2'] },
-  'deleted-user-token': { how: 'old1, deleted in 2015, still holds a token', spoil: () => loadSpoiled((w) => (byId(w.users, 'old1').apiToken = 'tok-old1')), ids: ['old1'] },
-  'empty-chat': { how: 'g-solo loses its only member', spoil: () => write(store.batch.del(store.keys.keys.member('g-solo', 'a2'))), ids: ['g-solo'] },
-  'direct-chat-shape': { how: 'dm-a3-old1 keeps one member without being frozen', spoil: () => loadSpoiled((w) => (byId(w.chats, 'dm-a3-old1').frozen = false)), ids: ['dm-a3-old1'] },
+  'deleted-user-token': {
+    how: 'old1, deleted in 2015, still holds a token',
+    spoil: () => loadSpoiled((w) => (byId(w.users, 'old1').apiToken = 'tok-old1')),
+    ids: ['old1'],
+  },
+  'empty-chat': {
+    how: 'g-solo loses its only member',
+    spoil: () => write(store.batch.del(store.keys.keys.member('g-solo', 'a2'))),
+    ids: ['g-solo'],
+  },
+  'direct-chat-shape': {
+    how: 'dm-a3-old1 keeps one member without being frozen',
+    spoil: () => loadSpoiled((w) => (byId(w.chats, 'dm-a3-old1').frozen = false)),
+    ids: ['dm-a3-old1'],
+  },
   'dangling-reference': {
     how: 'a message is written into a chat that does not exist',
-    spoil: () => write(store.batch.put(store.records.messageItem({ id: 'm-lost', chatId: 'g-gone', senderId: 'a1', postedAt: '2026-11-01T00:00:00Z' }))),
+    spoil: () =>
+      write(
+        store.batch.put(store.records.messageItem({ id: 'm-lost', chatId: 'g-gone', senderId: 'a1', postedAt: '2026-11-01T00:00:00Z' })),
+      ),
     ids: ['g-gone', 'm-lost'],
   },
   'file-bytes-missing': {
@@ -63,26 +90,62 @@ const broken: Record<Invariant, { how: string; spoil: () => Promise<unknown>; id
     spoil: () => write(store.batch.del(store.keys.keys.file('g-solo', 'f-a2-solo'))),
     ids: ['chats/g-solo/files/f-a2-solo'],
   },
-  'over-seats': { how: 'D has 3 active members and 2 seats', spoil: () => loadSpoiled((w) => (byId(w.organizations, 'D').seats = 2)), ids: ['D'] },
+  'over-seats': {
+    how: 'D has 3 active members and 2 seats',
+    spoil: () => loadSpoiled((w) => (byId(w.organizations, 'D').seats = 2)),
+    ids: ['D'],
+  },
   'organization-counters': {
     how: 'C counts 7 members where it has 2',
     spoil: () => write(store.batch.put(store.records.orgItem(byId(demoWorld().organizations, 'C'), 7, 1))),
     ids: ['C'],
   },
-  'no-administrator': { how: 'F (adminF, f1 active) has no administrator', spoil: () => loadSpoiled((w) => (byId(w.users, 'adminF').orgAdmin = false)), ids: ['F'] },
+  'no-administrator': {
+    how: 'F (adminF, f1 active) has no administrator',
+    spoil: () => loadSpoiled((w) => (byId(w.users, 'adminF').orgAdmin = false)),
+    ids: ['F'],
+  },
   'lock-without-operation': {
     how: 'a1 is locked by an operation that does not exist',
-    spoil: () => write(store.batch.put({ ...store.keys.keys.lock('a1'), type: 'lock', userId: 'a1', operationId: 'tr-ghost', since: '2026-11-01T00:00:00Z' })),
+    spoil: () =>
+      write(
+        store.batch.put({
+          ...store.keys.keys.lock('a1'),
+          type: 'lock',
+          userId: 'a1',
+          operationId: 'tr-ghost',
+          since: '2026-11-01T00:00:00Z',
+        }),
+      ),
     ids: ['a1', 'tr-ghost'],
   },
   'operation-without-lock': {
-    how: 'a deletion of a3 is running without holding a3\'s lock',
-    spoil: () => write(store.batch.put({ ...store.keys.keys.operation('dl-ghost'), type: 'operation', id: 'dl-ghost', operation: 'deletion', userId: 'a3', status: 'running', createdAt: '2026-11-01T00:00:00Z' })),
+    how: "a deletion of a3 is running without holding a3's lock",
+    spoil: () =>
+      write(
+        store.batch.put({
+          ...store.keys.keys.operation('dl-ghost'),
+          type: 'operation',
+          id: 'dl-ghost',
+          operation: 'deletion',
+          userId: 'a3',
+          status: 'running',
+          createdAt: '2026-11-01T00:00:00Z',
+        }),
+      ),
     ids: ['dl-ghost', 'a3'],
   },
   'marker-without-transfer': {
     how: 'D marks a transfer waiting for a seat that does not exist',
-    spoil: () => write(store.batch.put({ ...store.keys.keys.waiting('D', '2026-11-01T00:00:00Z', 'tr-ghost'), type: 'waiting', operationId: 'tr-ghost', userId: 'a3' })),
+    spoil: () =>
+      write(
+        store.batch.put({
+          ...store.keys.keys.waiting('D', '2026-11-01T00:00:00Z', 'tr-ghost'),
+          type: 'waiting',
+          operationId: 'tr-ghost',
+          userId: 'a3',
+        }),
+      ),
     ids: ['tr-ghost'],
   },
   'plan-without-owner': {
@@ -114,7 +177,7 @@ describe('world check (issue 10)', () => {
     });
   }
 
-  it('the demo world\'s operations (transfer, waiting transfer, deletion, billing events, contract cancellation) each leave a world without problems', async () => {
+  it("the demo world's operations (transfer, waiting transfer, deletion, billing events, contract cancellation) each leave a world without problems", async () => {
     const transfer = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
     await target.call('POST', `/transfers/${transfer.body.id}/approval`, { as: 'adminC' });
     expect((await settle(target, `/transfers/${transfer.body.id}`, 'adminC')).status).toBe('succeeded');

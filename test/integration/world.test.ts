@@ -27,11 +27,14 @@ describe('World JSON load and export (CONTRACT.md)', () => {
       const joined = w[key].map((p: string[]) => p.join('\u0000'));
       expect(joined).toEqual([...joined].sort());
     }
-    expect(w.outsideAllowances).toEqual([['A', 'B'], ['A', 'D']]);
+    expect(w.outsideAllowances).toEqual([
+      ['A', 'B'],
+      ['A', 'D'],
+    ]);
     expect(byId(w.users, 'a1')).toMatchObject({ displayName: 'Akira Abe', status: 'active', apiToken: 'tok-a1' });
     expect(byId(w.users, 'old1')).toMatchObject({ status: 'deleted', apiToken: null, deletedAt: '2015-06-01T09:00:00Z' });
     expect(w.files.every((f: any) => f.stored === true)).toBe(true);
-    expect(byId(w.files, 'f-a1-bteam').size).toBe(Buffer.byteLength('# Specs\nThe B team\'s specification.\n'));
+    expect(byId(w.files, 'f-a1-bteam').size).toBe(Buffer.byteLength("# Specs\nThe B team's specification.\n"));
   });
 
   const refusals: [string, (w: any) => void, string][] = [

@@ -20,17 +20,22 @@ const EVERY_FUNCTION: Record<string, string> = {
 /** Function (logical id without its hash) → action → why no test path uses it. */
 const EXCEPTIONS: Record<string, Record<string, string>> = {
   BillingRunStepsRecordBatchFailed: {
-    'dynamodb:BatchWriteItem': 'F3: when the last batch fails, the files the batch before handed on are deleted here, records after bytes (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
-    's3:DeleteObject': 'F3: when the last batch fails, the files the batch before handed on are deleted here (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
+    'dynamodb:BatchWriteItem':
+      'F3: when the last batch fails, the files the batch before handed on are deleted here, records after bytes (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
+    's3:DeleteObject':
+      'F3: when the last batch fails, the files the batch before handed on are deleted here (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
   },
   StepsAwaitSeat: {
-    'dynamodb:BatchGetItem': 'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until AwaitSeat',
+    'dynamodb:BatchGetItem':
+      'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until AwaitSeat',
   },
   StepsStartPurge: {
-    'dynamodb:BatchGetItem': 'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until StartPurge',
+    'dynamodb:BatchGetItem':
+      'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until StartPurge',
   },
   StepsMarkFailed: {
-    'states:StartExecution': 'T4, B2: a failed operation gives its seat back and resumes the transfer waiting longest for it (services/lifecycle.ts markFailed); no test fails an operation while a transfer waits for that seat',
+    'states:StartExecution':
+      'T4, B2: a failed operation gives its seat back and resumes the transfer waiting longest for it (services/lifecycle.ts markFailed); no test fails an operation while a transfer waits for that seat',
   },
 };
 
@@ -51,7 +56,8 @@ beforeAll(() => {
     const one = JSON.parse(readFileSync(path.join(USAGE_DIR, file), 'utf8')) as Record<string, Record<string, string[]>>;
     for (const [fn, actions] of Object.entries(one)) {
       const merged = (usage[fn] ??= {});
-      for (const [action, resources] of Object.entries(actions)) merged[action] = [...new Set([...(merged[action] ?? []), ...resources])].sort();
+      for (const [action, resources] of Object.entries(actions))
+        merged[action] = [...new Set([...(merged[action] ?? []), ...resources])].sort();
     }
   }
   mkdirSync(path.dirname(MERGED), { recursive: true });
@@ -92,14 +98,18 @@ describe('least privilege, measured by the integration tests (local/iam/enforce.
   });
 
   it('no role grants an action no test path of its function uses (each exception listed with its reason)', () => {
-    const unused = table().flatMap((r) => r.granted.filter((a) => !r.used.includes(a) && !EXCEPTIONS[r.name]?.[a]).map((a) => `${r.name}: ${a}`));
+    const unused = table().flatMap((r) =>
+      r.granted.filter((a) => !r.used.includes(a) && !EXCEPTIONS[r.name]?.[a]).map((a) => `${r.name}: ${a}`),
+    );
     expect(unused).toEqual([]);
   });
 
   it('every exception is still granted and still unused (a stale one is removed)', () => {
     const rows = new Map(table().map((r) => [r.name, r]));
     const stale = Object.entries(EXCEPTIONS).flatMap(([fn, actions]) =>
-      Object.keys(actions).filter((a) => !rows.get(fn)?.granted.includes(a) || rows.get(fn)!.used.includes(a)).map((a) => `${fn}: ${a}`),
+      Object.keys(actions)
+        .filter((a) => !rows.get(fn)?.granted.includes(a) || rows.get(fn)!.used.includes(a))
+        .map((a) => `${fn}: ${a}`),
     );
     expect(stale).toEqual([]);
   });
@@ -107,6 +117,9 @@ describe('least privilege, measured by the integration tests (local/iam/enforce.
   it('docs/reliability.md shows the table as measured: function, actions granted, actions used', () => {
     const measured = markdownTable(table());
     writeFileSync(path.join(REPO_ROOT, '.offboard', 'iam-table.md'), `${measured}\n`); // to paste when it changed
-    expect(readFileSync(path.join(REPO_ROOT, 'docs', 'reliability.md'), 'utf8'), 'paste .offboard/iam-table.md into docs/reliability.md').toContain(measured);
+    expect(
+      readFileSync(path.join(REPO_ROOT, 'docs', 'reliability.md'), 'utf8'),
+      'paste .offboard/iam-table.md into docs/reliability.md',
+    ).toContain(measured);
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { floorRequests, floorWaves, safeFloor, type World } from '../../bench/floor.js';
 
 const org = (id: string) => ({ id, name: `Org ${id}`, plan: 'enterprise' });
-const user = (id: string, organizationId: string, extra: object = {}) => ({ id, name: `User ${id}`, organizationId, apiToken: `tok-${id}`, ...extra });
+const user = (id: string, organizationId: string, extra: object = {}) => ({
+  id,
+  name: `User ${id}`,
+  organizationId,
+  apiToken: `tok-${id}`,
+  ...extra,
+});
 
 describe('floor waves and safe floor (bench/floor.ts)', () => {
   // u in chat g with p (of B); u and q are contacts: the replay must read partitions, then users, then organizations, then write.
@@ -10,7 +16,16 @@ describe('floor waves and safe floor (bench/floor.ts)', () => {
     organizations: [org('A'), org('B')],
     users: [user('u', 'A'), user('adm', 'A', { orgAdmin: true }), user('p', 'B'), user('q', 'B')],
     contacts: [['u', 'q']],
-    chats: [{ id: 'g', type: 'group', members: [{ userId: 'u', role: 'admin' }, { userId: 'p', role: 'member' }] }],
+    chats: [
+      {
+        id: 'g',
+        type: 'group',
+        members: [
+          { userId: 'u', role: 'admin' },
+          { userId: 'p', role: 'member' },
+        ],
+      },
+    ],
   };
   const after: World = {
     ...before,
@@ -35,7 +50,11 @@ describe('floor waves and safe floor (bench/floor.ts)', () => {
     // a plan listed writes-first still comes out reads-first
     const shuffled = [...floorRequests(before, after, { kind: 'deletion', userId: 'u' }).plan].reverse();
     expect(floorWaves(shuffled)[0]!.every((r) => r.op === 'Query')).toBe(true);
-    expect(floorWaves(shuffled).at(-1)!.every((r) => r.op === 'BatchWrite' || r.op === 'TransactWrite')).toBe(true);
+    expect(
+      floorWaves(shuffled)
+        .at(-1)!
+        .every((r) => r.op === 'BatchWrite' || r.op === 'TransactWrite'),
+    ).toBe(true);
   });
 
   it('safe floor: the operation record + lock at the request and the final status + audit at the end (T3, X1, X2), and a read and a write per consent', () => {

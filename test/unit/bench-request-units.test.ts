@@ -6,9 +6,20 @@ const item = (pk: string, sk: string, extra: Record<string, any> = {}) => ({ PK:
 
 describe('bench request-unit calculator (bench/request-units.ts)', () => {
   it('non-transactional requests bill what DynamoDB answered (ConsumedCapacity, GSIs included)', () => {
-    const out = { ConsumedCapacity: { TableName: 't', CapacityUnits: 6, Table: { CapacityUnits: 3 }, GlobalSecondaryIndexes: { GSI1: { CapacityUnits: 3 } } } };
+    const out = {
+      ConsumedCapacity: {
+        TableName: 't',
+        CapacityUnits: 6,
+        Table: { CapacityUnits: 3 },
+        GlobalSecondaryIndexes: { GSI1: { CapacityUnits: 3 } },
+      },
+    };
     expect(requestUnits('PutItem', { Item: item('a', 'b') }, out)).toEqual({ wru: 6, rru: 0, estimated: 0 });
-    expect(requestUnits('BatchWriteItem', { RequestItems: { t: [{}, {}] } }, { ConsumedCapacity: [{ CapacityUnits: 4 }] })).toEqual({ wru: 4, rru: 0, estimated: 0 });
+    expect(requestUnits('BatchWriteItem', { RequestItems: { t: [{}, {}] } }, { ConsumedCapacity: [{ CapacityUnits: 4 }] })).toEqual({
+      wru: 4,
+      rru: 0,
+      estimated: 0,
+    });
     expect(requestUnits('Query', {}, { ConsumedCapacity: { CapacityUnits: 1.5 } })).toEqual({ wru: 0, rru: 1.5, estimated: 0 });
   });
 
@@ -31,11 +42,29 @@ describe('bench request-unit calculator (bench/request-units.ts)', () => {
     expect(transactionalPutUnits(indexed)).toBe(4);
     expect(transactionalPutUnits(big)).toBe(6); // 3 KB
     // the organization's item is in GSI1 (ORGS): its counter update writes the index too
-    const request = { TransactItems: [{ Put: { Item: small } }, { Update: { Key: item('ORG#A', 'ORG'), UpdateExpression: 'ADD #m :m' } }, { ConditionCheck: { Key: item('LOCK#USER#u', 'LOCK') } }] };
-    expect(requestUnits('TransactWriteItems', request, { ConsumedCapacity: [{ CapacityUnits: 32 }] })).toEqual({ wru: 2 + 4 + 2, rru: 0, estimated: 8 });
+    const request = {
+      TransactItems: [
+        { Put: { Item: small } },
+        { Update: { Key: item('ORG#A', 'ORG'), UpdateExpression: 'ADD #m :m' } },
+        { ConditionCheck: { Key: item('LOCK#USER#u', 'LOCK') } },
+      ],
+    };
+    expect(requestUnits('TransactWriteItems', request, { ConsumedCapacity: [{ CapacityUnits: 32 }] })).toEqual({
+      wru: 2 + 4 + 2,
+      rru: 0,
+      estimated: 8,
+    });
     // a transfer's membership change moves the user in GSI1 (ORG#A#MEMBERS → ORG#C#MEMBERS): old entry deleted, new written
-    const move = { Update: { Key: item('USER#u', 'USER'), UpdateExpression: 'SET #o = :o, #g = :g REMOVE #t', ExpressionAttributeNames: { '#o': 'organizationId', '#g': 'GSI1PK', '#t': 'apiToken' } } };
-    expect(requestUnits('TransactWriteItems', { TransactItems: [move, { Delete: { Key: item('LOCK#USER#u', 'LOCK') } }] }, {}).wru).toBe(6 + 2);
+    const move = {
+      Update: {
+        Key: item('USER#u', 'USER'),
+        UpdateExpression: 'SET #o = :o, #g = :g REMOVE #t',
+        ExpressionAttributeNames: { '#o': 'organizationId', '#g': 'GSI1PK', '#t': 'apiToken' },
+      },
+    };
+    expect(requestUnits('TransactWriteItems', { TransactItems: [move, { Delete: { Key: item('LOCK#USER#u', 'LOCK') } }] }, {}).wru).toBe(
+      6 + 2,
+    );
   });
 
   it('item sizes count names and values as DynamoDB does (numbers by digits, lists and maps 3 bytes + 1 per element)', () => {
@@ -46,17 +75,51 @@ describe('bench request-unit calculator (bench/request-units.ts)', () => {
   });
 
   it('writtenKeys: the keys every kind of write names, PartiQL updates by their PK/SK parameters; a ConditionCheck writes nothing', () => {
-    expect(writtenKeys('BatchWriteItem', { RequestItems: { t: [{ PutRequest: { Item: item('A', '1') } }, { DeleteRequest: { Key: item('B', '2') } }] } })).toEqual(['A\u00001', 'B\u00002']);
-    expect(writtenKeys('TransactWriteItems', { TransactItems: [{ Update: { Key: item('C', '3') } }, { ConditionCheck: { Key: item('D', '4') } }] })).toEqual(['C\u00003']);
-    const statement = { Statement: 'UPDATE "t" SET "role" = ? WHERE "PK" = ? AND "SK" = ? AND "v" = ?', Parameters: [S('admin'), S('CHAT#g'), S('MEMBER#u'), S('x')] };
-    expect(writtenKeys('BatchExecuteStatement', { Statements: [statement, { Statement: 'SELECT * FROM "t" WHERE "PK" = ?', Parameters: [S('x')] }] })).toEqual(['CHAT#g\u0000MEMBER#u']);
+    expect(
+      writtenKeys('BatchWriteItem', {
+        RequestItems: { t: [{ PutRequest: { Item: item('A', '1') } }, { DeleteRequest: { Key: item('B', '2') } }] },
+      }),
+    ).toEqual(['A\u00001', 'B\u00002']);
+    expect(
+      writtenKeys('TransactWriteItems', {
+        TransactItems: [{ Update: { Key: item('C', '3') } }, { ConditionCheck: { Key: item('D', '4') } }],
+      }),
+    ).toEqual(['C\u00003']);
+    const statement = {
+      Statement: 'UPDATE "t" SET "role" = ? WHERE "PK" = ? AND "SK" = ? AND "v" = ?',
+      Parameters: [S('admin'), S('CHAT#g'), S('MEMBER#u'), S('x')],
+    };
+    expect(
+      writtenKeys('BatchExecuteStatement', {
+        Statements: [statement, { Statement: 'SELECT * FROM "t" WHERE "PK" = ?', Parameters: [S('x')] }],
+      }),
+    ).toEqual(['CHAT#g\u0000MEMBER#u']);
   });
 
   it('PartiQL updates (DynamoDB Local bills none): 1 WRU, +1 for an item in GSI1, +2 when GSI1PK moves; a failed condition 1', () => {
-    const role = { Statement: 'UPDATE "t" SET "role" = ? WHERE "PK" = ? AND "SK" = ?', Parameters: [S('admin'), S('CHAT#g'), S('MEMBER#u')] };
-    const frozen = { Statement: 'UPDATE "t" SET "frozen" = ? WHERE "PK" = ? AND "SK" = ?', Parameters: [{ BOOL: true }, S('CHAT#g'), S('CHAT')] };
-    const handOver = { Statement: 'UPDATE "t" SET "ownerOrganizationId" = ?, "GSI1PK" = ? WHERE "PK" = ? AND "SK" = ?', Parameters: [S('A'), S('ORG#A#FILES'), S('CHAT#g'), S('FILE#f')] };
-    expect(requestUnits('BatchExecuteStatement', { Statements: [role, frozen, handOver] }, { Responses: [{}, {}, {}] })).toEqual({ wru: 2 + 1 + 3, rru: 0, estimated: 6 });
-    expect(requestUnits('BatchExecuteStatement', { Statements: [role, handOver] }, { Responses: [{ Error: { Code: 'ConditionalCheckFailed' } }, {}] }).wru).toBe(1 + 3);
+    const role = {
+      Statement: 'UPDATE "t" SET "role" = ? WHERE "PK" = ? AND "SK" = ?',
+      Parameters: [S('admin'), S('CHAT#g'), S('MEMBER#u')],
+    };
+    const frozen = {
+      Statement: 'UPDATE "t" SET "frozen" = ? WHERE "PK" = ? AND "SK" = ?',
+      Parameters: [{ BOOL: true }, S('CHAT#g'), S('CHAT')],
+    };
+    const handOver = {
+      Statement: 'UPDATE "t" SET "ownerOrganizationId" = ?, "GSI1PK" = ? WHERE "PK" = ? AND "SK" = ?',
+      Parameters: [S('A'), S('ORG#A#FILES'), S('CHAT#g'), S('FILE#f')],
+    };
+    expect(requestUnits('BatchExecuteStatement', { Statements: [role, frozen, handOver] }, { Responses: [{}, {}, {}] })).toEqual({
+      wru: 2 + 1 + 3,
+      rru: 0,
+      estimated: 6,
+    });
+    expect(
+      requestUnits(
+        'BatchExecuteStatement',
+        { Statements: [role, handOver] },
+        { Responses: [{ Error: { Code: 'ConditionalCheckFailed' } }, {}] },
+      ).wru,
+    ).toBe(1 + 3);
   });
 });

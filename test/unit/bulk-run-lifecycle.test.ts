@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decideRunTransition, initialRunStatus, RESUME_WINDOW_MS, RUN_STATUSES, RUN_TRANSITIONS, type RunStatus } from '../../functions/domain/lifecycle/bulk-run.js';
+import {
+  decideRunTransition,
+  initialRunStatus,
+  RESUME_WINDOW_MS,
+  RUN_STATUSES,
+  RUN_TRANSITIONS,
+  type RunStatus,
+} from '../../functions/domain/lifecycle/bulk-run.js';
 
 const at = Date.parse('2026-11-20T09:00:00Z');
 const run = (status: RunStatus, extra: { failedAt?: string; deletingStartedAt?: string } = {}) => ({ id: 'b1-e', status, ...extra });
@@ -13,7 +20,11 @@ describe('the bulk run lifecycle (functions/domain/lifecycle/bulk-run.ts)', () =
 
   it('B4: only an operator confirms, and only a run awaiting confirmation', () => {
     expect(decideRunTransition(run('awaiting-confirmation'), 'confirm', 'operator', at)).toMatchObject({ ok: true, to: 'running' });
-    expect(decideRunTransition(run('awaiting-confirmation'), 'confirm', 'admin', at)).toMatchObject({ ok: false, reason: 'forbidden', rule: 'B4' });
+    expect(decideRunTransition(run('awaiting-confirmation'), 'confirm', 'admin', at)).toMatchObject({
+      ok: false,
+      reason: 'forbidden',
+      rule: 'B4',
+    });
     for (const status of RUN_STATUSES.filter((s) => s !== 'awaiting-confirmation')) {
       expect(decideRunTransition(run(status), 'confirm', 'operator', at), status).toMatchObject({ ok: false, reason: 'conflict' });
     }
@@ -31,15 +42,27 @@ describe('the bulk run lifecycle (functions/domain/lifecycle/bulk-run.ts)', () =
 
   it('B4: a reinstated contract cancels a run only while no batch has begun deleting', () => {
     expect(decideRunTransition(run('running'), 'reinstate', 'system', at)).toMatchObject({ ok: true, to: 'cancelled' });
-    expect(decideRunTransition(run('running', { deletingStartedAt: '2026-11-20T08:00:00Z' }), 'reinstate', 'system', at)).toMatchObject({ ok: false, reason: 'conflict', rule: 'B4' });
+    expect(decideRunTransition(run('running', { deletingStartedAt: '2026-11-20T08:00:00Z' }), 'reinstate', 'system', at)).toMatchObject({
+      ok: false,
+      reason: 'conflict',
+      rule: 'B4',
+    });
     expect(decideRunTransition(run('failed'), 'reinstate', 'system', at)).toMatchObject({ ok: false, reason: 'conflict' });
   });
 
   it('O2: only an operator resumes a failed run, within 7 days of its failure', () => {
     const failedAt = new Date(at - RESUME_WINDOW_MS).toISOString();
     expect(decideRunTransition(run('failed', { failedAt }), 'resume', 'operator', at)).toMatchObject({ ok: true, to: 'running' });
-    expect(decideRunTransition(run('failed', { failedAt }), 'resume', 'operator', at + 1)).toMatchObject({ ok: false, reason: 'conflict', rule: 'O2' });
-    expect(decideRunTransition(run('failed', { failedAt }), 'resume', 'admin', at)).toMatchObject({ ok: false, reason: 'forbidden', rule: 'O2' });
+    expect(decideRunTransition(run('failed', { failedAt }), 'resume', 'operator', at + 1)).toMatchObject({
+      ok: false,
+      reason: 'conflict',
+      rule: 'O2',
+    });
+    expect(decideRunTransition(run('failed', { failedAt }), 'resume', 'admin', at)).toMatchObject({
+      ok: false,
+      reason: 'forbidden',
+      rule: 'O2',
+    });
     expect(decideRunTransition(run('running'), 'resume', 'operator', at)).toMatchObject({ ok: false, reason: 'conflict' });
   });
 

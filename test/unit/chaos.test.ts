@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DynamoDBClient, BatchWriteItemCommand, BatchGetItemCommand, BatchExecuteStatementCommand, TransactWriteItemsCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  BatchWriteItemCommand,
+  BatchGetItemCommand,
+  BatchExecuteStatementCommand,
+  TransactWriteItemsCommand,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { chaosCounts, parseChaos, setChaos, withChaos } from '../../local/chaos.js';
 
 /**
@@ -9,7 +16,10 @@ import { chaosCounts, parseChaos, setChaos, withChaos } from '../../local/chaos.
  */
 function client(answer: (command: string, input: any) => any, maxAttempts = 1) {
   const sent: { command: string; input: any }[] = [];
-  const c = withChaos('DynamoDB', new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts }));
+  const c = withChaos(
+    'DynamoDB',
+    new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts }),
+  );
   c.middlewareStack.add(
     (_next: any, context: any) => async (args: any) => {
       sent.push({ command: context.commandName, input: args.input });
@@ -81,7 +91,10 @@ describe('chaos at the SDK client (issue 10)', () => {
   it('BatchExecuteStatement: unexecuted statements answer a throttling error in their own place', async () => {
     setChaos({ seed: 3, rate: 1 });
     const { c, sent } = client((_, input) => ({ Responses: input.Statements.map((s: any) => ({ TableName: s.Parameters[0].S })) }));
-    const statements = Array.from({ length: 6 }, (_, i) => ({ Statement: 'UPDATE "T" SET x = 1 WHERE PK = ?', Parameters: [{ S: `s${i}` }] }));
+    const statements = Array.from({ length: 6 }, (_, i) => ({
+      Statement: 'UPDATE "T" SET x = 1 WHERE PK = ?',
+      Parameters: [{ S: `s${i}` }],
+    }));
     let checked = 0;
     for (let n = 0; n < 30; n++) {
       const out = await c.send(new BatchExecuteStatementCommand({ Statements: statements })).catch((e) => e);
@@ -101,16 +114,24 @@ describe('chaos at the SDK client (issue 10)', () => {
     const { c, sent } = client(() => ({}));
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () =>
-        c.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'T', Item: { PK: { S: 'a' } } } }, { Put: { TableName: 'T', Item: { PK: { S: 'b' } } } }] })).catch((e) => e),
+        c
+          .send(
+            new TransactWriteItemsCommand({
+              TransactItems: [{ Put: { TableName: 'T', Item: { PK: { S: 'a' } } } }, { Put: { TableName: 'T', Item: { PK: { S: 'b' } } } }],
+            }),
+          )
+          .catch((e) => e),
       ),
     );
     const conflicts = outcomes.filter((e) => e?.name === 'TransactionCanceledException');
     expect(conflicts.length).toBeGreaterThan(3);
     for (const e of conflicts) expect(e.CancellationReasons.map((r: any) => r.Code).sort()).toEqual(['None', 'TransactionConflict']);
-    expect(sent.filter((s) => s.command === 'TransactWriteItemsCommand').length).toBe(20 - outcomes.filter((e) => e instanceof Error).length);
+    expect(sent.filter((s) => s.command === 'TransactWriteItemsCommand').length).toBe(
+      20 - outcomes.filter((e) => e instanceof Error).length,
+    );
   });
 
-  it('throttles below the SDK\'s retry: a throttled attempt is retried by the SDK itself', async () => {
+  it("throttles below the SDK's retry: a throttled attempt is retried by the SDK itself", async () => {
     vi.useFakeTimers(); // the SDK's backoff between attempts
     setChaos({ seed: 9, rate: 0.5 });
     const { c } = client(() => ({ Item: { PK: { S: 'x' } } }), 6);

@@ -9,13 +9,15 @@ import { hooked, registerClientMiddleware, type ClientMiddleware } from '../../f
  * shares its raw client's stack, so one request is seen once).
  */
 function fakeService(client: DynamoDBClient) {
-  client.middlewareStack.add(
-    () => async () => ({ output: { $metadata: {}, Item: { PK: { S: 'x' } } }, response: {} }),
-    { step: 'finalizeRequest', priority: 'low', name: 'fakeService' },
-  );
+  client.middlewareStack.add(() => async () => ({ output: { $metadata: {}, Item: { PK: { S: 'x' } } }, response: {} }), {
+    step: 'finalizeRequest',
+    priority: 'low',
+    name: 'fakeService',
+  });
   return client;
 }
-const newClient = () => fakeService(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 }));
+const newClient = () =>
+  fakeService(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 }));
 
 function recorder() {
   const seen: string[] = [];

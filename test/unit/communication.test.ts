@@ -32,7 +32,11 @@ describe('C — who may communicate', () => {
   it('C2: both sides must be cleared: one exemption is not enough when the other side restricts too', () => {
     expect(mayCommunicate(comm([B, R]), user('b1', 'B', { allowOutsideCommunication: true }), user('r1', 'R'))).toBe(false);
     expect(
-      mayCommunicate(comm([B, R]), user('b1', 'B', { allowOutsideCommunication: true }), user('r1', 'R', { allowOutsideCommunication: true })),
+      mayCommunicate(
+        comm([B, R]),
+        user('b1', 'B', { allowOutsideCommunication: true }),
+        user('r1', 'R', { allowOutsideCommunication: true }),
+      ),
     ).toBe(true);
   });
 

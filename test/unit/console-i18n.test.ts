@@ -21,7 +21,8 @@ describe('console languages', () => {
     const ids = [...rules.matchAll(/^- \*\*([A-Z]\d+)\*\*/gm)].map((m) => m[1]);
     expect(ids.length).toBeGreaterThan(25);
     expect([...RULE_IDS].sort()).toEqual([...ids].sort());
-    for (const lang of ['en', 'ja', 'vi'] as const) for (const id of RULE_IDS) expect(RULES[lang][id].length, `${lang} ${id}`).toBeGreaterThan(10);
+    for (const lang of ['en', 'ja', 'vi'] as const)
+      for (const id of RULE_IDS) expect(RULES[lang][id].length, `${lang} ${id}`).toBeGreaterThan(10);
     // the English meanings keep RULES.md's own words where they fit in a sentence
     expect(rules).toContain('Two users of the same organization may always communicate.');
     expect(ruleMeaning('en', 'C1')).toBe('Two users of the same organization may always communicate.');

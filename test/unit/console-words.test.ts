@@ -13,7 +13,8 @@ function sources(dir: string): { file: string; text: string }[] {
     .filter((f) => f.endsWith('.ts'))
     .map((f) => ({ file: path.join(dir, f), text: readFileSync(path.join(root, f), 'utf8') }));
 }
-const all = (files: { text: string }[], pattern: RegExp) => [...new Set(files.flatMap(({ text }) => [...text.matchAll(pattern)].map((m) => m[1]!)))].sort();
+const all = (files: { text: string }[], pattern: RegExp) =>
+  [...new Set(files.flatMap(({ text }) => [...text.matchAll(pattern)].map((m) => m[1]!)))].sort();
 
 const functions = sources('functions');
 /** Audit event names, as the functions record them (`audit(…, { event: 'suspended', … })`). */
@@ -26,7 +27,10 @@ const EVENTS = all(functions, /\bevent: '([a-z][a-z-]*)'/g);
 const CODES = [
   ...all(functions, /errorBody\('([a-z][a-z-]*)'/g),
   ...all(functions, /\bcode(?::| =) '([A-Za-z][A-Za-z-]*)'/g),
-  ...all(functions.filter((f) => f.file.endsWith(path.join('shared', 'errors.ts'))), /override name = '([A-Za-z]+)'/g),
+  ...all(
+    functions.filter((f) => f.file.endsWith(path.join('shared', 'errors.ts'))),
+    /override name = '([A-Za-z]+)'/g,
+  ),
   ...all(sources('local'), /contractError\('([a-z][a-z-]*)'/g),
   'Unknown',
 ];
@@ -35,7 +39,17 @@ describe('console words for every audit event and every code (issue 21)', () => 
   it('finds the events and codes in the source', () => {
     // the list is read from the source, not kept by hand: these are known to be there
     expect(EVENTS).toEqual(expect.arrayContaining(['requested', 'approved', 'suspended', 'undone', 'resumed', 'purge-started']));
-    expect(CODES).toEqual(expect.arrayContaining(['invalid-request', 'ineligible', 'impact-changed', 'NoFreeSeat', 'already-deleted', 'last-administrator', 'payload-too-large']));
+    expect(CODES).toEqual(
+      expect.arrayContaining([
+        'invalid-request',
+        'ineligible',
+        'impact-changed',
+        'NoFreeSeat',
+        'already-deleted',
+        'last-administrator',
+        'payload-too-large',
+      ]),
+    );
   });
 
   for (const lang of ['en', 'ja', 'vi'] as const) {
@@ -59,7 +73,8 @@ describe('console words for every audit event and every code (issue 21)', () => 
       const t = DICTIONARIES[lang];
       for (const e of EVENTS) expect(auditEventLabel(t, e), `${lang} ${e}`).not.toBe(auditEventLabel(DICTIONARIES.en, e));
       for (const c of CODES) expect(codeWords(t, c), `${lang} ${c}`).not.toBe(codeWords(DICTIONARIES.en, c));
-      for (const k of ['cancelledUser', 'plan_free', 'plan_business', 'plan_enterprise'] as const) expect(t[k], `${lang} ${k}`).not.toBe(DICTIONARIES.en[k]);
+      for (const k of ['cancelledUser', 'plan_free', 'plan_business', 'plan_enterprise'] as const)
+        expect(t[k], `${lang} ${k}`).not.toBe(DICTIONARIES.en[k]);
       expect(t.deletedUserName('X')).not.toBe(DICTIONARIES.en.deletedUserName('X'));
     }
   });

@@ -22,7 +22,13 @@ describe('D2 — the user is deleted', () => {
 
 describe('D3 — My Chat and chats where the user was alone', () => {
   it('D3: My Chat is deleted with its files and tasks (F2)', () => {
-    const s = slice({ orgs, subject: x, users: [], chats: [{ chat: { id: 'my', type: 'my', members: [member('x', 'admin')] } }], contents: { my: { fileIds: ['f'], taskIds: ['t'] } } });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [],
+      chats: [{ chat: { id: 'my', type: 'my', members: [member('x', 'admin')] } }],
+      contents: { my: { fileIds: ['f'], taskIds: ['t'] } },
+    });
     const effects = planDeletion(s).effects;
     expect(effects).toContainEqual({ kind: 'chat-deleted', rule: 'D3', chatId: 'my' });
     expect(effects).toContainEqual({ kind: 'file-deleted', rule: 'F2', fileId: 'f' });
@@ -31,7 +37,13 @@ describe('D3 — My Chat and chats where the user was alone', () => {
   it('D3 reading: members already deleted do not count as participants: a group whose other members are all deleted is deleted citing D3', () => {
     const gone = (id: string) => user(id, 'A', { status: 'deleted', deletedAt: '2026-01-01T00:00:00Z' });
     const g = { id: 'g', type: 'group' as const, members: [member('x'), member('d1', 'admin'), member('d2', 'readonly')] };
-    const s = slice({ orgs, subject: x, users: [gone('d1'), gone('d2')], chats: [{ chat: g, files: ['fx'] }], contents: { g: { fileIds: ['fx', 'fd'], taskIds: ['tg'] } } });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [gone('d1'), gone('d2')],
+      chats: [{ chat: g, files: ['fx'] }],
+      contents: { g: { fileIds: ['fx', 'fd'], taskIds: ['tg'] } },
+    });
     const effects = planDeletion(s).effects;
     expect(effects.filter((e) => e.kind === 'chat-deleted')).toEqual([{ kind: 'chat-deleted', rule: 'D3', chatId: 'g' }]);
     expect(effects).toContainEqual({ kind: 'file-deleted', rule: 'F2', fileId: 'fd' }); // F2: with everything in it
@@ -39,7 +51,9 @@ describe('D3 — My Chat and chats where the user was alone', () => {
     expect(kinds(effects)).not.toContain('chat-left');
     expect(kinds(effects)).not.toContain('admin-granted');
     // a member who is only suspended (D7) is still a participant: the group stays, the user leaves it (D5)
-    const kept = planDeletion(slice({ orgs, subject: x, users: [gone('d1'), user('d2', 'A', { status: 'suspended' })], chats: [{ chat: g }] })).effects;
+    const kept = planDeletion(
+      slice({ orgs, subject: x, users: [gone('d1'), user('d2', 'A', { status: 'suspended' })], chats: [{ chat: g }] }),
+    ).effects;
     expect(kept).toContainEqual({ kind: 'chat-left', rule: 'D5', chatId: 'g', userId: 'x' });
     expect(kinds(kept)).not.toContain('chat-deleted');
   });
@@ -53,7 +67,11 @@ describe('D3 — My Chat and chats where the user was alone', () => {
 describe('D4 — direct chats', () => {
   const dm = { id: 'dm', type: 'direct' as const, members: [member('x', 'admin'), member('b1', 'admin')] };
   it('D4: the user is removed from the other user’s contacts', () => {
-    expect(planDeletion(slice({ orgs, subject: x, users: [b1], contacts: ['b1'] })).effects).toContainEqual({ kind: 'contact-removed', rule: 'D4', userIds: ['b1', 'x'] });
+    expect(planDeletion(slice({ orgs, subject: x, users: [b1], contacts: ['b1'] })).effects).toContainEqual({
+      kind: 'contact-removed',
+      rule: 'D4',
+      userIds: ['b1', 'x'],
+    });
   });
   it('D4: the direct chat stays with the other user alone, frozen', () => {
     const effects = planDeletion(slice({ orgs, subject: x, users: [b1], chats: [{ chat: dm, hasMessages: true }] })).effects;
@@ -68,7 +86,12 @@ describe('D4 — direct chats', () => {
     expect(kinds(effects)).not.toContain('chat-frozen');
   });
   it('D4: a direct chat left frozen by the other user’s earlier deletion is deleted, citing D4 (both users deleted)', () => {
-    const s = slice({ orgs, subject: x, users: [], chats: [{ chat: { id: 'dm', type: 'direct', frozen: true, members: [member('x', 'admin')] } }] });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [],
+      chats: [{ chat: { id: 'dm', type: 'direct', frozen: true, members: [member('x', 'admin')] } }],
+    });
     expect(planDeletion(s).effects).toContainEqual({ kind: 'chat-deleted', rule: 'D4', chatId: 'dm' });
   });
   it('D4: a direct chat whose other user is deleted too is deleted instead', () => {
@@ -79,25 +102,42 @@ describe('D4 — direct chats', () => {
   it('D4 with F1: the deleted user’s files in the kept direct chat go unless the other user is of the same organization', () => {
     const other = planDeletion(slice({ orgs, subject: x, users: [b1], chats: [{ chat: dm, files: ['f'] }] })).effects;
     expect(other).toContainEqual({ kind: 'file-deleted', rule: 'F1', fileId: 'f' });
-    const same = planDeletion(slice({ orgs, subject: x, users: [a2], chats: [{ chat: { ...dm, members: [member('x'), member('a2')] }, files: ['f'] }] })).effects;
+    const same = planDeletion(
+      slice({ orgs, subject: x, users: [a2], chats: [{ chat: { ...dm, members: [member('x'), member('a2')] }, files: ['f'] }] }),
+    ).effects;
     expect(same).toContainEqual({ kind: 'file-handed-over', rule: 'F1', fileId: 'f', organizationId: 'A' });
   });
 });
 
 describe('D5, G1, G2 — group chats', () => {
   it('D5: the user is removed; with no other administrator, every remaining member (read-only included) becomes one', () => {
-    const s = slice({ orgs, subject: x, users: [a3, b1], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('a3', 'readonly'), member('b1')] } }] });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [a3, b1],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('a3', 'readonly'), member('b1')] } }],
+    });
     const effects = planDeletion(s).effects;
     expect(effects).toContainEqual({ kind: 'chat-left', rule: 'D5', chatId: 'g', userId: 'x' });
     expect(effects).toContainEqual({ kind: 'admin-granted', rule: 'D5', chatId: 'g', userIds: ['a3', 'b1'] });
   });
   it('D5: no grant while another administrator remains', () => {
-    const s = slice({ orgs, subject: x, users: [a3, b1], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('a3', 'admin'), member('b1')] } }] });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [a3, b1],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('a3', 'admin'), member('b1')] } }],
+    });
     expect(kinds(planDeletion(s).effects)).not.toContain('admin-granted');
   });
   it('D5, D3: a chat left with only deleted members is deleted, citing D3 (its deleted members are no participants)', () => {
     const gone = user('b1', 'B', { status: 'deleted', deletedAt: '2020-01-01T00:00:00Z' });
-    const s = slice({ orgs, subject: x, users: [gone], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('b1')] } }] });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [gone],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('b1')] } }],
+    });
     expect(planDeletion(s).effects).toContainEqual({ kind: 'chat-deleted', rule: 'D3', chatId: 'g' });
   });
   it('F1: the user’s files in a group chat are handed to the organization when a member of it stays, deleted otherwise', () => {
@@ -139,7 +179,12 @@ describe('D6 — tasks', () => {
 
 describe('F3 — a cancelled contract deletes every file the organization’s users uploaded', () => {
   it('F3: in a bulk run, files are deleted even where a member of the same organization stays', () => {
-    const s = slice({ orgs, subject: x, users: [a2], chats: [{ chat: { id: 'g', type: 'group', members: [member('x'), member('a2', 'admin')] }, files: ['f'] }] });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [a2],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('x'), member('a2', 'admin')] }, files: ['f'] }],
+    });
     expect(planDeletion(s, { contractCancelled: true }).effects).toContainEqual({ kind: 'file-deleted', rule: 'F3', fileId: 'f' });
     expect(kinds(planDeletion(s, { contractCancelled: true }).effects)).not.toContain('file-handed-over');
   });

@@ -8,7 +8,9 @@ describe('the API URL of a deployed stack (LocalStack serves it elsewhere than A
     expect(apiBaseUrl(apiUrl, undefined)).toBe('https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com');
   });
   it('behind LocalStack: /_aws/execute-api/{apiId} on the endpoint, whatever its host and port', () => {
-    expect(apiBaseUrl(apiUrl, 'http://localhost.localstack.cloud:4566')).toBe('http://localhost.localstack.cloud:4566/_aws/execute-api/a1b2c3d4e5');
+    expect(apiBaseUrl(apiUrl, 'http://localhost.localstack.cloud:4566')).toBe(
+      'http://localhost.localstack.cloud:4566/_aws/execute-api/a1b2c3d4e5',
+    );
     expect(apiBaseUrl(apiUrl, 'http://127.0.0.1:32771/')).toBe('http://127.0.0.1:32771/_aws/execute-api/a1b2c3d4e5');
   });
   it('behind LocalStack, host style: {apiId}.execute-api.localhost.localstack.cloud on the endpoint port', () => {
@@ -20,7 +22,9 @@ describe('the API URL of a deployed stack (LocalStack serves it elsewhere than A
 });
 
 describe('the edge routes a request by the service in its SigV4 scope, as LocalStack does', () => {
-  const signed = (service: string) => ({ authorization: `AWS4-HMAC-SHA256 Credential=test/20261122/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00` });
+  const signed = (service: string) => ({
+    authorization: `AWS4-HMAC-SHA256 Credential=test/20261122/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`,
+  });
   it.each(['dynamodb', 's3', 'sqs', 'states', 'lambda', 'events', 'cloudformation'])('%s', (service) => {
     expect(serviceOf(signed(service), '/')).toBe(service);
   });

@@ -4,7 +4,13 @@ import { PLANS } from '../../functions/domain/model.js';
 import { comm, org, user } from './world-builder.js';
 
 describe('T1 — allowed plan pairs', () => {
-  const allowed = ['business>business', 'business>enterprise', 'enterprise>enterprise', 'business>kddi-chatwork', 'kddi-chatwork>kddi-chatwork'];
+  const allowed = [
+    'business>business',
+    'business>enterprise',
+    'enterprise>enterprise',
+    'business>kddi-chatwork',
+    'kddi-chatwork>kddi-chatwork',
+  ];
   for (const source of PLANS) {
     for (const destination of PLANS) {
       const expected = allowed.includes(`${source}>${destination}`);
@@ -76,7 +82,9 @@ describe('D1 — who can be deleted', () => {
   });
   it('D1: a deleted administrator does not count as another administrator', () => {
     const admin = user('adm', 'A', { orgAdmin: true });
-    expect(deletionIneligibility(admin, [admin, user('adm2', 'A', { orgAdmin: true, status: 'deleted' })]).map((r) => r.rule)).toEqual(['D1']);
+    expect(deletionIneligibility(admin, [admin, user('adm2', 'A', { orgAdmin: true, status: 'deleted' })]).map((r) => r.rule)).toEqual([
+      'D1',
+    ]);
   });
   it('D1: a user already deleted is refused', () => {
     expect(deletionIneligibility(user('x', 'A', { status: 'deleted' }), []).map((r) => r.rule)).toEqual(['D1']);

@@ -18,7 +18,9 @@ describe('the billing rules’ patterns, as synthesized', () => {
   let patterns: Record<string, any>;
   beforeAll(() => {
     const rules = synthesize().findResources('AWS::Events::Rule');
-    patterns = Object.fromEntries(Object.values<any>(rules).map((r) => [r.Properties.EventPattern['detail-type'][0], r.Properties.EventPattern]));
+    patterns = Object.fromEntries(
+      Object.values<any>(rules).map((r) => [r.Properties.EventPattern['detail-type'][0], r.Properties.EventPattern]),
+    );
   });
 
   it('one rule per CONTRACT.md detail-type, each on source "billing"', () => {

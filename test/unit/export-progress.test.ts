@@ -17,17 +17,35 @@ describe('X4: the Export phase in the progress', () => {
   it('X4: while the archive is written, Export runs first with its files and bytes, and every deleting phase waits', () => {
     const exported: Exported = { status: 'preparing', files: 1000, bytes: 64_000, toExport: { files: 2500, bytes: 160_000 } };
     const p = progressOf(deletion('running'), summary, {}, exported);
-    expect(p.phases[0]).toEqual({ name: 'Export', status: 'running', done: 1000, total: 2500, bytesDone: 64_000, bytesTotal: 160_000, verified: false });
+    expect(p.phases[0]).toEqual({
+      name: 'Export',
+      status: 'running',
+      done: 1000,
+      total: 2500,
+      bytesDone: 64_000,
+      bytesTotal: 160_000,
+      verified: false,
+    });
     // even phases with nothing to do wait: nothing is deleted before the archive is verified
-    expect(names(p).slice(1)).toEqual(['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'].map((n) => [n, 'pending']));
+    expect(names(p).slice(1)).toEqual(
+      ['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats'].map((n) => [n, 'pending']),
+    );
     // the overall counts are effects: the export's files are not among them
     expect([p.done, p.total]).toEqual([0, 5]);
   });
 
   it('X4: once verified, Export is done and the deletion goes on phase by phase', () => {
-    const p = progressOf(deletion('running'), summary, { DeleteUser: 1 }, { status: 'ready', files: 3, bytes: 192, toExport: { files: 3, bytes: 192 } });
+    const p = progressOf(
+      deletion('running'),
+      summary,
+      { DeleteUser: 1 },
+      { status: 'ready', files: 3, bytes: 192, toExport: { files: 3, bytes: 192 } },
+    );
     expect(p.phases[0]).toMatchObject({ name: 'Export', status: 'done', done: 3, total: 3, verified: true });
-    expect(names(p).slice(1, 3)).toEqual([['DeleteUser', 'done'], ['HandleFiles', 'running']]);
+    expect(names(p).slice(1, 3)).toEqual([
+      ['DeleteUser', 'done'],
+      ['HandleFiles', 'running'],
+    ]);
   });
 
   it('X4: a run that failed at the export shows it not verified, and nothing after it done', () => {
@@ -36,8 +54,14 @@ describe('X4: the Export phase in the progress', () => {
     expect(p.phases.slice(1).every((x) => x.status === 'pending')).toBe(true);
   });
 
-  it('X4: without an export there is no Export phase (the progress is today\'s)', () => {
-    expect(progressOf(deletion('running'), summary).phases.map((x) => x.name)).toEqual(['DeleteUser', 'HandleFiles', 'PruneContacts', 'LeaveChats', 'DeleteChats']);
+  it("X4: without an export there is no Export phase (the progress is today's)", () => {
+    expect(progressOf(deletion('running'), summary).phases.map((x) => x.name)).toEqual([
+      'DeleteUser',
+      'HandleFiles',
+      'PruneContacts',
+      'LeaveChats',
+      'DeleteChats',
+    ]);
   });
 });
 
@@ -59,7 +83,7 @@ describe('X4: what the preview says the archive would hold', () => {
       'f-handed-to-a': { name: 'd.txt', uploaderId: 'b9', size: 10_000, ownerOrganizationId: 'A' },
     },
   };
-  it('X4, F3: the organization\'s files only: its members\' uploads no other organization owns, and those it owns; another organization\'s are absent', () => {
+  it("X4, F3: the organization's files only: its members' uploads no other organization owns, and those it owns; another organization's are absent", () => {
     expect(countPage(effects, page, 'A')).toEqual({ files: 2, bytes: 10_010 });
     expect(countPage(effects, page, 'B')).toEqual({ files: 2, bytes: 1100 });
   });

@@ -2,15 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { floorRequests, itemBytes, QUERY_PAGE_BYTES, worldItems, type World } from '../../bench/floor.js';
 
 const org = (id: string, extra: object = {}) => ({ id, name: `Org ${id}`, plan: 'enterprise', ...extra });
-const user = (id: string, organizationId: string, extra: object = {}) => ({ id, name: `User ${id}`, organizationId, apiToken: `tok-${id}`, ...extra });
-const deleted = (u: any) => ({ ...u, status: 'deleted', deletedAt: '2026-10-10T00:00:00Z', apiToken: null, displayName: `${u.name} (cancelled)` });
+const user = (id: string, organizationId: string, extra: object = {}) => ({
+  id,
+  name: `User ${id}`,
+  organizationId,
+  apiToken: `tok-${id}`,
+  ...extra,
+});
+const deleted = (u: any) => ({
+  ...u,
+  status: 'deleted',
+  deletedAt: '2026-10-10T00:00:00Z',
+  apiToken: null,
+  displayName: `${u.name} (cancelled)`,
+});
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 const ops = (plan: { op: string; term: string }[], term: string) => plan.filter((r) => r.term === term);
 
 describe('floorRequests', () => {
   it('deletion removing 60 contacts: 120 items in 5 BatchWriteItem, the user and its organization in one transaction, the four user partitions read once each', () => {
     const ps = Array.from({ length: 60 }, (_, i) => user(`p${i}`, 'A'));
-    const before: World = { organizations: [org('A')], users: [user('u', 'A'), user('adm', 'A', { orgAdmin: true }), ...ps], contacts: ps.map((p) => ['u', p.id]) };
+    const before: World = {
+      organizations: [org('A')],
+      users: [user('u', 'A'), user('adm', 'A', { orgAdmin: true }), ...ps],
+      contacts: ps.map((p) => ['u', p.id]),
+    };
     const after: World = { ...clone(before), users: [deleted(user('u', 'A')), user('adm', 'A', { orgAdmin: true }), ...ps], contacts: [] };
     const f = floorRequests(before, after, { kind: 'deletion', userId: 'u' });
     expect(f.terms).toEqual({ R1: 1, R2: 1, R3: 1, R4: 1, R6: 1, R7: 1, W1: 5, W2: 1 });
@@ -31,7 +47,12 @@ describe('floorRequests', () => {
       chats: [{ id: 'g1', type: 'group', members: [{ userId: 'u', role: 'admin' }] }],
       files: [...files, { id: 'gone', chatId: 'g1', uploaderId: 'u', name: 'y', size: 1, stored: false }],
     };
-    const after: World = { organizations: [org('A')], users: [deleted(user('u', 'A')), user('adm', 'A', { orgAdmin: true })], chats: [], files: [] };
+    const after: World = {
+      organizations: [org('A')],
+      users: [deleted(user('u', 'A')), user('adm', 'A', { orgAdmin: true })],
+      chats: [],
+      files: [],
+    };
     const f = floorRequests(before, after, { kind: 'deletion', userId: 'u' });
     expect(f.terms.S1).toBe(2);
     expect(f.s3).toBe(2);
@@ -49,14 +70,43 @@ describe('floorRequests', () => {
       organizations: [org('A'), org('B', { restrictOutsideCommunication: true }), org('C')],
       outsideAllowances: [['A', 'B']],
       users: [user('u', 'A'), user('a2', 'A'), user('b1', 'B'), user('b2', 'B')],
-      contacts: [['u', 'b1'], ['u', 'b2'], ['u', 'a2']],
-      chats: [{ id: 'g', type: 'group', members: [{ userId: 'a2', role: 'member' }, { userId: 'b1', role: 'member' }, { userId: 'u', role: 'admin' }] }],
+      contacts: [
+        ['u', 'b1'],
+        ['u', 'b2'],
+        ['u', 'a2'],
+      ],
+      chats: [
+        {
+          id: 'g',
+          type: 'group',
+          members: [
+            { userId: 'a2', role: 'member' },
+            { userId: 'b1', role: 'member' },
+            { userId: 'u', role: 'admin' },
+          ],
+        },
+      ],
       messages: [{ id: 'm1', chatId: 'g', senderId: 'u', postedAt: '2026-10-01T00:00:00Z', speakerName: 'User u' }],
     };
     const after = clone(before);
-    after.users[0] = { ...user('u', 'C'), allowOutsideCommunication: false, allowFileSharing: false, apiToken: null, displayName: 'shown differently' };
+    after.users[0] = {
+      ...user('u', 'C'),
+      allowOutsideCommunication: false,
+      allowFileSharing: false,
+      apiToken: null,
+      displayName: 'shown differently',
+    };
     after.contacts = [['u', 'a2']];
-    after.chats = [{ id: 'g', type: 'group', members: [{ userId: 'a2', role: 'admin' }, { userId: 'b1', role: 'admin' }] }];
+    after.chats = [
+      {
+        id: 'g',
+        type: 'group',
+        members: [
+          { userId: 'a2', role: 'admin' },
+          { userId: 'b1', role: 'admin' },
+        ],
+      },
+    ];
     after.messages![0].speakerName = 'User u (moved)';
     const f = floorRequests(before, after, { kind: 'transfer', userId: 'u', from: 'A', to: 'C' });
     // 4 contact items + member u deleted; a2 and b1 made admins
@@ -87,7 +137,12 @@ describe('floorRequests', () => {
       contacts: xs.map((x) => [x.id, 'y']),
       chats: [{ id: 'g', type: 'group', members: [...xs.map((x) => ({ userId: x.id, role: 'member' })), { userId: 'y', role: 'admin' }] }],
     };
-    const after: World = { organizations: before.organizations, users: [...xs.map(deleted), user('y', 'Y')], contacts: [], chats: [{ id: 'g', type: 'group', members: [{ userId: 'y', role: 'admin' }] }] };
+    const after: World = {
+      organizations: before.organizations,
+      users: [...xs.map(deleted), user('y', 'Y')],
+      contacts: [],
+      chats: [{ id: 'g', type: 'group', members: [{ userId: 'y', role: 'admin' }] }],
+    };
     const f = floorRequests(before, after, { kind: 'cancellation', organizationId: 'X' });
     expect(f.terms).toEqual({ R0: 1, R1: 3, R2: 3, R3: 3, R4: 3, R5: 1, R6: 1, R7: 1, W1: 1, W2: 1 });
     // 3 users modified, 6 contact items and 3 member items deleted
@@ -96,14 +151,31 @@ describe('floorRequests', () => {
   });
 
   it('Query pages: one request per started megabyte of the partition; the members index at about 150 bytes a member', () => {
-    const messages = Array.from({ length: 8000 }, (_, i) => ({ id: `m${i}`, chatId: 'g', senderId: 'p', postedAt: '2026-10-01T00:00:00Z', body: 'x'.repeat(200) }));
+    const messages = Array.from({ length: 8000 }, (_, i) => ({
+      id: `m${i}`,
+      chatId: 'g',
+      senderId: 'p',
+      postedAt: '2026-10-01T00:00:00Z',
+      body: 'x'.repeat(200),
+    }));
     const before: World = {
       organizations: [org('A')],
       users: [user('u', 'A'), user('p', 'A')],
-      chats: [{ id: 'g', type: 'group', members: [{ userId: 'u', role: 'member' }, { userId: 'p', role: 'admin' }] }],
+      chats: [
+        {
+          id: 'g',
+          type: 'group',
+          members: [
+            { userId: 'u', role: 'member' },
+            { userId: 'p', role: 'admin' },
+          ],
+        },
+      ],
       messages,
     };
-    const bytes = worldItems(before).filter((i) => i.PK === 'CHAT#g').reduce((n, i) => n + itemBytes(i), 0);
+    const bytes = worldItems(before)
+      .filter((i) => i.PK === 'CHAT#g')
+      .reduce((n, i) => n + itemBytes(i), 0);
     expect(bytes).toBeGreaterThan(2 * QUERY_PAGE_BYTES);
     const f = floorRequests(before, clone(before), { kind: 'deletion', userId: 'u' });
     expect(f.terms.R5).toBe(Math.ceil(bytes / QUERY_PAGE_BYTES));

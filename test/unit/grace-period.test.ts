@@ -15,7 +15,9 @@ const suspended = (id: string, organizationId: string, u = {}) => user(id, organ
 describe('D7 beyond — a suspended user is still there for everyone else’s plans (it may come back)', () => {
   it('D4, D7: a direct chat whose other user is suspended is kept, frozen, not deleted as if both were deleted', () => {
     const dm = { id: 'dm', type: 'direct' as const, members: [member('x', 'admin'), member('b1', 'admin')] };
-    const effects = planDeletion(slice({ orgs, subject: x, users: [suspended('b1', 'B')], chats: [{ chat: dm, hasMessages: true }] })).effects;
+    const effects = planDeletion(
+      slice({ orgs, subject: x, users: [suspended('b1', 'B')], chats: [{ chat: dm, hasMessages: true }] }),
+    ).effects;
     expect(effects).toContainEqual({ kind: 'chat-frozen', rule: 'D4', chatId: 'dm' });
     expect(kinds(effects)).not.toContain('chat-deleted');
   });
@@ -24,13 +26,17 @@ describe('D7 beyond — a suspended user is still there for everyone else’s pl
     const effects = planDeletion(slice({ orgs, subject: x, users: [suspended('s', 'A'), user('b1', 'B')], chats: [{ chat: g }] })).effects;
     expect(effects).toContainEqual({ kind: 'chat-left', rule: 'D5', chatId: 'g', userId: 'x' });
     expect(kinds(effects)).not.toContain('admin-granted');
-    const alone = planDeletion(slice({ orgs, subject: x, users: [suspended('s', 'A')], chats: [{ chat: { ...g, members: [member('x', 'admin'), member('s')] } }] })).effects;
+    const alone = planDeletion(
+      slice({ orgs, subject: x, users: [suspended('s', 'A')], chats: [{ chat: { ...g, members: [member('x', 'admin'), member('s')] } }] }),
+    ).effects;
     expect(kinds(alone)).not.toContain('chat-deleted');
   });
   it('D7: a suspended user’s own purge plans as its deletion would (D2–D6 apply to it unchanged)', () => {
     const dm = { id: 'dm', type: 'direct' as const, members: [member('x', 'admin'), member('b1', 'admin')] };
     const spec = { orgs, users: [user('b1', 'B')], contacts: ['b1'], chats: [{ chat: dm, hasMessages: true }] };
-    expect(planDeletion(slice({ ...spec, subject: suspended('x', 'A') })).effects).toEqual(planDeletion(slice({ ...spec, subject: x })).effects);
+    expect(planDeletion(slice({ ...spec, subject: suspended('x', 'A') })).effects).toEqual(
+      planDeletion(slice({ ...spec, subject: x })).effects,
+    );
   });
 });
 

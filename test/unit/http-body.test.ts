@@ -17,13 +17,25 @@ const Loose = z.record(z.string(), z.unknown());
 
 describe('parseBody', () => {
   it('accepts a valid body, with or without a JSON content type, parameters and +json types included', () => {
-    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/vnd.offboard+json', undefined]) {
-      expect(parseBody(event('{"userId":"a1","destinationOrganizationId":"C"}', type), TransferBody)).toEqual({ userId: 'a1', destinationOrganizationId: 'C' });
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'Application/JSON',
+      'application/vnd.offboard+json',
+      undefined,
+    ]) {
+      expect(parseBody(event('{"userId":"a1","destinationOrganizationId":"C"}', type), TransferBody)).toEqual({
+        userId: 'a1',
+        destinationOrganizationId: 'C',
+      });
     }
   });
 
   it('refuses a body declared as another media type', () => {
-    expect(refusal(() => parseBody(event('{"userId":"a1","destinationOrganizationId":"C"}', 'text/plain'), TransferBody))).toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('application/json') });
+    expect(refusal(() => parseBody(event('{"userId":"a1","destinationOrganizationId":"C"}', 'text/plain'), TransferBody))).toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringContaining('application/json'),
+    });
   });
 
   it('refuses a key given twice, naming it, at any depth and however it is escaped', () => {
@@ -38,7 +50,11 @@ describe('parseBody', () => {
   });
 
   it('refuses nesting deeper than 32 levels and bodies over the limit', () => {
-    expect(refusal(() => parseBody(event(`${'['.repeat(40)}${']'.repeat(40)}`), Loose))).toMatchObject({ message: expect.stringContaining('32 levels') });
-    expect(refusal(() => parseBody(event(JSON.stringify({ a: 'x'.repeat(MAX_BODY_BYTES) })), Loose))).toMatchObject({ message: expect.stringContaining(`${MAX_BODY_BYTES} bytes`) });
+    expect(refusal(() => parseBody(event(`${'['.repeat(40)}${']'.repeat(40)}`), Loose))).toMatchObject({
+      message: expect.stringContaining('32 levels'),
+    });
+    expect(refusal(() => parseBody(event(JSON.stringify({ a: 'x'.repeat(MAX_BODY_BYTES) })), Loose))).toMatchObject({
+      message: expect.stringContaining(`${MAX_BODY_BYTES} bytes`),
+    });
   });
 });

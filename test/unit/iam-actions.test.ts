@@ -14,31 +14,64 @@ const rows: [string, unknown, { action: string; resource: string; context?: Reco
   ['DynamoDB:DeleteItem', { TableName: 'tbl', Key: {} }, [{ action: 'dynamodb:DeleteItem', resource: T }]],
   ['DynamoDB:Query', { TableName: 'tbl', IndexName: 'GSI1' }, [{ action: 'dynamodb:Query', resource: `${T}/index/GSI1` }]],
   ['DynamoDB:Scan', { TableName: 'tbl' }, [{ action: 'dynamodb:Scan', resource: T }]],
-  ['DynamoDB:BatchGetItem', { RequestItems: { tbl: { Keys: [] }, other: { Keys: [] } } }, [
-    { action: 'dynamodb:BatchGetItem', resource: T },
-    { action: 'dynamodb:BatchGetItem', resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/other' },
-  ]],
-  ['DynamoDB:BatchWriteItem', { RequestItems: { tbl: [{ PutRequest: {} }, { DeleteRequest: {} }] } }, [{ action: 'dynamodb:BatchWriteItem', resource: T }]],
-  ['DynamoDB:TransactWriteItems', { TransactItems: [{ Put: { TableName: 'tbl' } }, { Update: { TableName: 'tbl' } }, { Delete: { TableName: 'tbl' } }, { ConditionCheck: { TableName: 'tbl' } }] }, [
-    { action: 'dynamodb:PutItem', resource: T },
-    { action: 'dynamodb:UpdateItem', resource: T },
-    { action: 'dynamodb:DeleteItem', resource: T },
-    { action: 'dynamodb:ConditionCheckItem', resource: T },
-  ]],
+  [
+    'DynamoDB:BatchGetItem',
+    { RequestItems: { tbl: { Keys: [] }, other: { Keys: [] } } },
+    [
+      { action: 'dynamodb:BatchGetItem', resource: T },
+      { action: 'dynamodb:BatchGetItem', resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/other' },
+    ],
+  ],
+  [
+    'DynamoDB:BatchWriteItem',
+    { RequestItems: { tbl: [{ PutRequest: {} }, { DeleteRequest: {} }] } },
+    [{ action: 'dynamodb:BatchWriteItem', resource: T }],
+  ],
+  [
+    'DynamoDB:TransactWriteItems',
+    {
+      TransactItems: [
+        { Put: { TableName: 'tbl' } },
+        { Update: { TableName: 'tbl' } },
+        { Delete: { TableName: 'tbl' } },
+        { ConditionCheck: { TableName: 'tbl' } },
+      ],
+    },
+    [
+      { action: 'dynamodb:PutItem', resource: T },
+      { action: 'dynamodb:UpdateItem', resource: T },
+      { action: 'dynamodb:DeleteItem', resource: T },
+      { action: 'dynamodb:ConditionCheckItem', resource: T },
+    ],
+  ],
   ['DynamoDB:TransactGetItems', { TransactItems: [{ Get: { TableName: 'tbl' } }] }, [{ action: 'dynamodb:GetItem', resource: T }]],
-  ['DynamoDB:ExecuteStatement', { Statement: 'SELECT * FROM "tbl"."GSI1" WHERE "GSI1PK" = ?' }, [{ action: 'dynamodb:PartiQLSelect', resource: `${T}/index/GSI1` }]],
-  ['DynamoDB:BatchExecuteStatement', { Statements: [
-    { Statement: 'UPDATE "tbl" SET "a" = ? WHERE "PK" = ? AND "SK" = ?' },
-    { Statement: 'INSERT INTO "tbl" VALUE {\'PK\': ?}' },
-    { Statement: 'DELETE FROM "tbl" WHERE "PK" = ?' },
-    { Statement: 'select * from tbl where PK = ?' },
-  ] }, [
-    { action: 'dynamodb:PartiQLUpdate', resource: T, part: 0 },
-    { action: 'dynamodb:PartiQLInsert', resource: T, part: 1 },
-    { action: 'dynamodb:PartiQLDelete', resource: T, part: 2 },
-    { action: 'dynamodb:PartiQLSelect', resource: T, part: 3 },
-  ]],
-  ['DynamoDB:ExecuteTransaction', { TransactStatements: [{ Statement: 'UPDATE "tbl" SET "a" = ? WHERE "PK" = ?' }] }, [{ action: 'dynamodb:PartiQLUpdate', resource: T }]],
+  [
+    'DynamoDB:ExecuteStatement',
+    { Statement: 'SELECT * FROM "tbl"."GSI1" WHERE "GSI1PK" = ?' },
+    [{ action: 'dynamodb:PartiQLSelect', resource: `${T}/index/GSI1` }],
+  ],
+  [
+    'DynamoDB:BatchExecuteStatement',
+    {
+      Statements: [
+        { Statement: 'UPDATE "tbl" SET "a" = ? WHERE "PK" = ? AND "SK" = ?' },
+        { Statement: 'INSERT INTO "tbl" VALUE {\'PK\': ?}' },
+        { Statement: 'DELETE FROM "tbl" WHERE "PK" = ?' },
+        { Statement: 'select * from tbl where PK = ?' },
+      ],
+    },
+    [
+      { action: 'dynamodb:PartiQLUpdate', resource: T, part: 0 },
+      { action: 'dynamodb:PartiQLInsert', resource: T, part: 1 },
+      { action: 'dynamodb:PartiQLDelete', resource: T, part: 2 },
+      { action: 'dynamodb:PartiQLSelect', resource: T, part: 3 },
+    ],
+  ],
+  [
+    'DynamoDB:ExecuteTransaction',
+    { TransactStatements: [{ Statement: 'UPDATE "tbl" SET "a" = ? WHERE "PK" = ?' }] },
+    [{ action: 'dynamodb:PartiQLUpdate', resource: T }],
+  ],
   ['DynamoDB:DescribeTable', { TableName: 'tbl' }, [{ action: 'dynamodb:DescribeTable', resource: T }]],
   ['S3:GetObject', { Bucket: 'bkt', Key: 'chats/c/files/f' }, [{ action: 's3:GetObject', resource: `${B}/chats/c/files/f` }]],
   ['S3:HeadObject', { Bucket: 'bkt', Key: 'k' }, [{ action: 's3:GetObject', resource: `${B}/k` }]],
@@ -48,16 +81,28 @@ const rows: [string, unknown, { action: string; resource: string; context?: Reco
   ['S3:UploadPart', { Bucket: 'bkt', Key: 'k', UploadId: 'u', PartNumber: 1 }, [{ action: 's3:PutObject', resource: `${B}/k` }]],
   ['S3:CompleteMultipartUpload', { Bucket: 'bkt', Key: 'k', UploadId: 'u' }, [{ action: 's3:PutObject', resource: `${B}/k` }]],
   ['S3:AbortMultipartUpload', { Bucket: 'bkt', Key: 'k', UploadId: 'u' }, [{ action: 's3:AbortMultipartUpload', resource: `${B}/k` }]],
-  ['S3:CopyObject', { Bucket: 'bkt', Key: 'to', CopySource: 'src/from%20here' }, [
-    { action: 's3:GetObject', resource: 'arn:aws:s3:::src/from here' },
-    { action: 's3:PutObject', resource: `${B}/to` },
-  ]],
+  [
+    'S3:CopyObject',
+    { Bucket: 'bkt', Key: 'to', CopySource: 'src/from%20here' },
+    [
+      { action: 's3:GetObject', resource: 'arn:aws:s3:::src/from here' },
+      { action: 's3:PutObject', resource: `${B}/to` },
+    ],
+  ],
   ['S3:DeleteObject', { Bucket: 'bkt', Key: 'k' }, [{ action: 's3:DeleteObject', resource: `${B}/k` }]],
-  ['S3:DeleteObjects', { Bucket: 'bkt', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } }, [
-    { action: 's3:DeleteObject', resource: `${B}/a`, part: 0 },
-    { action: 's3:DeleteObject', resource: `${B}/b`, part: 1 },
-  ]],
-  ['S3:ListObjectsV2', { Bucket: 'bkt', Prefix: 'chats/c/' }, [{ action: 's3:ListBucket', resource: B, context: { 's3:prefix': 'chats/c/' } }]],
+  [
+    'S3:DeleteObjects',
+    { Bucket: 'bkt', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } },
+    [
+      { action: 's3:DeleteObject', resource: `${B}/a`, part: 0 },
+      { action: 's3:DeleteObject', resource: `${B}/b`, part: 1 },
+    ],
+  ],
+  [
+    'S3:ListObjectsV2',
+    { Bucket: 'bkt', Prefix: 'chats/c/' },
+    [{ action: 's3:ListBucket', resource: B, context: { 's3:prefix': 'chats/c/' } }],
+  ],
   ['S3:ListObjects', { Bucket: 'bkt' }, [{ action: 's3:ListBucket', resource: B, context: {} }]],
   ['S3:HeadBucket', { Bucket: 'bkt' }, [{ action: 's3:ListBucket', resource: B }]],
   ['SFN:StartExecution', { stateMachineArn: SM, name: 'e1' }, [{ action: 'states:StartExecution', resource: SM }]],
@@ -65,15 +110,39 @@ const rows: [string, unknown, { action: string; resource: string; context?: Reco
   ['SFN:DescribeExecution', { executionArn: EX }, [{ action: 'states:DescribeExecution', resource: EX }]],
   ['SFN:ListExecutions', { stateMachineArn: SM }, [{ action: 'states:ListExecutions', resource: SM }]],
   ['SFN:GetExecutionHistory', { executionArn: EX }, [{ action: 'states:GetExecutionHistory', resource: EX }]],
-  ['EventBridge:PutEvents', { Entries: [{ EventBusName: 'billing' }, { EventBusName: 'billing' }, {}] }, [
-    { action: 'events:PutEvents', resource: 'arn:aws:events:us-east-1:000000000000:event-bus/billing' },
-    { action: 'events:PutEvents', resource: 'arn:aws:events:us-east-1:000000000000:event-bus/default' },
-  ]],
-  ['SQS:SendMessage', { QueueUrl: 'http://127.0.0.1:4566/000000000000/dlq' }, [{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }]],
-  ['SQS:SendMessageBatch', { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq' }, [{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }]],
-  ['SQS:ReceiveMessage', { QueueUrl: 'http://h/000000000000/dlq' }, [{ action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }]],
-  ['SQS:DeleteMessage', { QueueUrl: 'http://h/000000000000/dlq' }, [{ action: 'sqs:DeleteMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }]],
-  ['Lambda:Invoke', { FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:fn:$LATEST' }, [{ action: 'lambda:InvokeFunction', resource: 'arn:aws:lambda:us-east-1:000000000000:function:fn' }]],
+  [
+    'EventBridge:PutEvents',
+    { Entries: [{ EventBusName: 'billing' }, { EventBusName: 'billing' }, {}] },
+    [
+      { action: 'events:PutEvents', resource: 'arn:aws:events:us-east-1:000000000000:event-bus/billing' },
+      { action: 'events:PutEvents', resource: 'arn:aws:events:us-east-1:000000000000:event-bus/default' },
+    ],
+  ],
+  [
+    'SQS:SendMessage',
+    { QueueUrl: 'http://127.0.0.1:4566/000000000000/dlq' },
+    [{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }],
+  ],
+  [
+    'SQS:SendMessageBatch',
+    { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/dlq' },
+    [{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }],
+  ],
+  [
+    'SQS:ReceiveMessage',
+    { QueueUrl: 'http://h/000000000000/dlq' },
+    [{ action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }],
+  ],
+  [
+    'SQS:DeleteMessage',
+    { QueueUrl: 'http://h/000000000000/dlq' },
+    [{ action: 'sqs:DeleteMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }],
+  ],
+  [
+    'Lambda:Invoke',
+    { FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:fn:$LATEST' },
+    [{ action: 'lambda:InvokeFunction', resource: 'arn:aws:lambda:us-east-1:000000000000:function:fn' }],
+  ],
 ];
 
 describe('IAM actions AWS authorizes per SDK command (local/iam/actions.ts)', () => {
@@ -89,7 +158,9 @@ describe('IAM actions AWS authorizes per SDK command (local/iam/actions.ts)', ()
   }
 
   it('a command with no row is refused by name, not allowed silently', () => {
-    expect(() => authorizationsFor('DynamoDB', 'RestoreTableFromBackupCommand', {})).toThrow(/no row for DynamoDB RestoreTableFromBackupCommand/);
+    expect(() => authorizationsFor('DynamoDB', 'RestoreTableFromBackupCommand', {})).toThrow(
+      /no row for DynamoDB RestoreTableFromBackupCommand/,
+    );
   });
 
   it('a PartiQL statement of an unknown kind, or without a table, is refused by name', () => {
@@ -98,7 +169,9 @@ describe('IAM actions AWS authorizes per SDK command (local/iam/actions.ts)', ()
   });
 
   it('the statements the store sends (functions/store/apply.ts) are PartiQLUpdate on the table', () => {
-    expect(partiqlAuthorization('UPDATE "offboard-DataTable" SET "status" = ? WHERE "PK" = ? AND "SK" = ? AND attribute_exists("PK")')).toEqual({
+    expect(
+      partiqlAuthorization('UPDATE "offboard-DataTable" SET "status" = ? WHERE "PK" = ? AND "SK" = ? AND attribute_exists("PK")'),
+    ).toEqual({
       action: 'dynamodb:PartiQLUpdate',
       resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/offboard-DataTable',
     });

@@ -30,11 +30,21 @@ describe('IAM policies resolved from the template', () => {
   });
 
   it('read-only functions may not write the table; steps that never delete files may not delete objects', async () => {
-    expect(await enforcer.checkRequest(fn('ApiAudit'), { action: 'dynamodb:PutItem', resource: table })).toMatchObject({ action: 'dynamodb:PutItem' });
+    expect(await enforcer.checkRequest(fn('ApiAudit'), { action: 'dynamodb:PutItem', resource: table })).toMatchObject({
+      action: 'dynamodb:PutItem',
+    });
     expect(await enforcer.checkRequest(fn('ApiOrganizations'), { action: 'dynamodb:UpdateItem', resource: table })).toBeDefined();
-    const bucket = names.arn(Object.keys(names.template.Resources).find((id) => id.startsWith('DataFiles') && names.template.Resources[id]!.Type === 'AWS::S3::Bucket')!);
-    expect(await enforcer.checkRequest(fn('StepsPlanImpact'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` })).toBeDefined();
-    expect(await enforcer.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` })).toBeUndefined();
+    const bucket = names.arn(
+      Object.keys(names.template.Resources).find(
+        (id) => id.startsWith('DataFiles') && names.template.Resources[id]!.Type === 'AWS::S3::Bucket',
+      )!,
+    );
+    expect(
+      await enforcer.checkRequest(fn('StepsPlanImpact'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` }),
+    ).toBeDefined();
+    expect(
+      await enforcer.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource: `${bucket}/chats/c/files/f` }),
+    ).toBeUndefined();
     expect(await enforcer.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource: `${bucket}/other/key` })).toBeDefined();
   });
 
@@ -42,21 +52,45 @@ describe('IAM policies resolved from the template', () => {
     const bucket = [...enforcer.policies.resourcePolicies.keys()].find((k) => k.startsWith('arn:aws:s3:::offboard-datafiles'))!;
     const f = fn('StepsApply');
     const role = enforcer.policies.roles.get(enforcer.policies.functionRoles.get(f.logicalId)!)!;
-    const overHttp = await enforcer.decide(enforcer.sessionOf(f), role.policies, 's3:DeleteObject', `${bucket}/chats/c/files/f`, { 'aws:SecureTransport': 'false' }, enforcer.policies.resourcePolicies.get(bucket));
+    const overHttp = await enforcer.decide(
+      enforcer.sessionOf(f),
+      role.policies,
+      's3:DeleteObject',
+      `${bucket}/chats/c/files/f`,
+      { 'aws:SecureTransport': 'false' },
+      enforcer.policies.resourcePolicies.get(bucket),
+    );
     expect(overHttp).toEqual({ allowed: false, explicit: true });
   });
 
   it('EventBridge may invoke a billing target only from its own rule (the function’s permission)', async () => {
     const target = fn('BillingSeatsChanged');
-    const ownRule = names.arn(Object.keys(names.template.Resources).find((id) => id.startsWith('BillingSeatsChangedRule') && names.template.Resources[id]!.Type === 'AWS::Events::Rule')!);
-    const otherRule = names.arn(Object.keys(names.template.Resources).find((id) => id.startsWith('BillingPlanChangedRule') && names.template.Resources[id]!.Type === 'AWS::Events::Rule')!);
+    const ownRule = names.arn(
+      Object.keys(names.template.Resources).find(
+        (id) => id.startsWith('BillingSeatsChangedRule') && names.template.Resources[id]!.Type === 'AWS::Events::Rule',
+      )!,
+    );
+    const otherRule = names.arn(
+      Object.keys(names.template.Resources).find(
+        (id) => id.startsWith('BillingPlanChangedRule') && names.template.Resources[id]!.Type === 'AWS::Events::Rule',
+      )!,
+    );
     expect(await enforcer.checkInvoke(target, { kind: 'events', ruleArn: ownRule })).toBeUndefined();
-    expect(await enforcer.checkInvoke(target, { kind: 'events', ruleArn: otherRule })).toMatchObject({ function: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: target.arn });
+    expect(await enforcer.checkInvoke(target, { kind: 'events', ruleArn: otherRule })).toMatchObject({
+      function: 'events.amazonaws.com',
+      action: 'lambda:InvokeFunction',
+      resource: target.arn,
+    });
   });
 
   it('a refused request answers as AWS does: DynamoDB AccessDeniedException 400, S3 AccessDenied 403', () => {
     const d = { function: 'F', principal: 'p', action: 'dynamodb:PartiQLUpdate', resource: table, reason: 'User: p is not authorized' };
-    expect(accessDenied('DynamoDB', d)).toMatchObject({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: d.reason });
+    expect(accessDenied('DynamoDB', d)).toMatchObject({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: d.reason,
+    });
     expect(accessDenied('S3', d)).toMatchObject({ name: 'AccessDenied', Code: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
   });
 

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chatObjectPrefix, fileObjectKey, keyComponent, keys, memberIndexKey, operationPosition, organizationIndexKey, runIndexKey } from '../../functions/store/keys.js';
+import {
+  chatObjectPrefix,
+  fileObjectKey,
+  keyComponent,
+  keys,
+  memberIndexKey,
+  operationPosition,
+  organizationIndexKey,
+  runIndexKey,
+} from '../../functions/store/keys.js';
 
 /**
  * O4: no two ids share a key. Every table key, index key and object key is built from ids by store/keys.ts; ids are
@@ -8,10 +17,35 @@ import { chatObjectPrefix, fileObjectKey, keyComponent, keys, memberIndexKey, op
  * separators themselves (`#`, `/`, `%`, what an encoding looks like), from all of Unicode, and long ones.
  */
 const tricky = fc
-  .array(fc.constantFrom('k', 'x', 'y', '/', '#', '%', '%2F', '%23', '%25', '%h', 'files', 'FILE', 'MEMBER', 'USER#', '.b1', '.1', '\u{1F600}', '\ud800', '\udfff'), { minLength: 1, maxLength: 8 })
+  .array(
+    fc.constantFrom(
+      'k',
+      'x',
+      'y',
+      '/',
+      '#',
+      '%',
+      '%2F',
+      '%23',
+      '%25',
+      '%h',
+      'files',
+      'FILE',
+      'MEMBER',
+      'USER#',
+      '.b1',
+      '.1',
+      '\u{1F600}',
+      '\ud800',
+      '\udfff',
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
   .map((parts) => parts.join(''));
 /** Ids from a tiny alphabet of separators: in a few dozen calls, some pairs would share a key if anything could. */
-const small = fc.array(fc.constantFrom('k', 'x', '/files/', '#', '%', '#FILE#', '%2F'), { minLength: 1, maxLength: 3 }).map((parts) => parts.join(''));
+const small = fc
+  .array(fc.constantFrom('k', 'x', '/files/', '#', '%', '#FILE#', '%2F'), { minLength: 1, maxLength: 3 })
+  .map((parts) => parts.join(''));
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)); // lone surrogates too
 const anyId = fc.oneof(
   { weight: 4, arbitrary: small },
@@ -21,11 +55,14 @@ const anyId = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('/', '#', '%', 'a', '\u{10FFFF}'), minLength: 130, maxLength: 256 }) }, // long: hashed
 );
 /** Times and page numbers are the system's own (ISO instants, counters), not ids. */
-const instant = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const instant = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 
 type Key = { PK: string; SK: string };
 /** A builder call: its name and arguments, and the key it gives. */
-const call = <A extends unknown[], K>(name: string, args: fc.Arbitrary<A>, build: (...a: A) => K) => args.map((a) => ({ what: JSON.stringify([name, ...a]), key: build(...a) }));
+const call = <A extends unknown[], K>(name: string, args: fc.Arbitrary<A>, build: (...a: A) => K) =>
+  args.map((a) => ({ what: JSON.stringify([name, ...a]), key: build(...a) }));
 /** Every table-key builder: two calls are the same call exactly when `what` is equal. */
 const tableCalls = fc.oneof(
   call('org', fc.tuple(anyId), keys.org).map(flat),
@@ -34,7 +71,11 @@ const tableCalls = fc.oneof(
   call('waitingOut', fc.tuple(anyId, instant, anyId), keys.waitingOut).map(flat),
   call('outgoing', fc.tuple(anyId, instant, anyId), keys.outgoing).map(flat),
   call('incoming', fc.tuple(anyId, instant, anyId), keys.incoming).map(flat),
-  call('orgOperation', fc.tuple(anyId, fc.constantFrom('incoming' as const, 'outgoing' as const, 'deletion' as const), instant, anyId), (o, l, t, op) => keys.orgOperation(o, l, operationPosition(t, op))).map(flat),
+  call(
+    'orgOperation',
+    fc.tuple(anyId, fc.constantFrom('incoming' as const, 'outgoing' as const, 'deletion' as const), instant, anyId),
+    (o, l, t, op) => keys.orgOperation(o, l, operationPosition(t, op)),
+  ).map(flat),
   call('run', fc.tuple(anyId), keys.run).map(flat),
   call('runBatch', fc.tuple(anyId, fc.nat(999_999), fc.nat(20)), keys.runBatch).map(flat),
   call('plan', fc.tuple(anyId), keys.plan).map(flat),
@@ -95,7 +136,12 @@ describe('O4: no two ids share a key', () => {
   it('O4: distinct (chat, file) pairs never give the same object key, and no file lies under another chat\u2019s prefix', () => {
     distinct(objectCalls);
     fc.assert(
-      fc.property(anyId, anyId, anyId, (chat, other, file) => chat === other || !fileObjectKey(other, file).startsWith(chatObjectPrefix(chat))),
+      fc.property(
+        anyId,
+        anyId,
+        anyId,
+        (chat, other, file) => chat === other || !fileObjectKey(other, file).startsWith(chatObjectPrefix(chat)),
+      ),
       { numRuns: 3000 },
     );
   });
@@ -132,17 +178,46 @@ describe('O4: keys within DynamoDB and S3 limits', () => {
     const t = new Date().toISOString();
     for (const id of [widest, slashes, ascii, `${ascii.slice(1)}\u{1F600}`]) {
       const table = [
-        keys.org(id), keys.allowance(id, id), keys.waiting(id, t, id), keys.waitingOut(id, t, id), keys.outgoing(id, t, id), keys.incoming(id, t, id),
-        keys.orgOperation(id, 'incoming', operationPosition(t, id)), keys.run(id), keys.runBatch(id, 999_999, 9), keys.plan(`${id}.12`), keys.planPage(`${id}.b3r2`, 999_999),
-        keys.journal(id, t, id), keys.user(id), keys.contact(id, id), keys.chat(id), keys.member(id, id), keys.message(id, id), keys.file(id, id), keys.task(id, id),
-        keys.operation(id), keys.lock(id), memberIndexKey(id, id), organizationIndexKey(id), runIndexKey(operationPosition(t, id)),
+        keys.org(id),
+        keys.allowance(id, id),
+        keys.waiting(id, t, id),
+        keys.waitingOut(id, t, id),
+        keys.outgoing(id, t, id),
+        keys.incoming(id, t, id),
+        keys.orgOperation(id, 'incoming', operationPosition(t, id)),
+        keys.run(id),
+        keys.runBatch(id, 999_999, 9),
+        keys.plan(`${id}.12`),
+        keys.planPage(`${id}.b3r2`, 999_999),
+        keys.journal(id, t, id),
+        keys.user(id),
+        keys.contact(id, id),
+        keys.chat(id),
+        keys.member(id, id),
+        keys.message(id, id),
+        keys.file(id, id),
+        keys.task(id, id),
+        keys.operation(id),
+        keys.lock(id),
+        memberIndexKey(id, id),
+        organizationIndexKey(id),
+        runIndexKey(operationPosition(t, id)),
       ];
       for (const k of table) {
         expect(bytes(k.PK)).toBeLessThanOrEqual(2048);
         expect(bytes(k.SK)).toBeLessThanOrEqual(1024);
       }
-      for (const pk of [keys.orgMembers(id), keys.userChats(id), keys.userFiles(id), keys.orgFiles(id), keys.userAssigned(id), keys.userOperations(id)]) expect(bytes(pk)).toBeLessThanOrEqual(2048);
-      for (const sk of [keys.memberPosition(id), keys.chatPosition(id), keys.filePosition(id, id), keys.taskPosition(id)]) expect(bytes(sk)).toBeLessThanOrEqual(1024);
+      for (const pk of [
+        keys.orgMembers(id),
+        keys.userChats(id),
+        keys.userFiles(id),
+        keys.orgFiles(id),
+        keys.userAssigned(id),
+        keys.userOperations(id),
+      ])
+        expect(bytes(pk)).toBeLessThanOrEqual(2048);
+      for (const sk of [keys.memberPosition(id), keys.chatPosition(id), keys.filePosition(id, id), keys.taskPosition(id)])
+        expect(bytes(sk)).toBeLessThanOrEqual(1024);
       expect(bytes(fileObjectKey(id, id))).toBeLessThanOrEqual(1024);
     }
   });

@@ -12,7 +12,14 @@ import {
 import type { Organization, User } from '../../functions/domain/model.js';
 
 /** domain/lifecycle/operation.ts: the statuses, transitions, actors and premises of a transfer or deletion (O1, O2, T3, D7). */
-const org = (id: string, extra: Partial<Organization> = {}): Organization => ({ id, name: id, plan: 'business', restrictOutsideCommunication: false, disallowFileSharing: false, ...extra });
+const org = (id: string, extra: Partial<Organization> = {}): Organization => ({
+  id,
+  name: id,
+  plan: 'business',
+  restrictOutsideCommunication: false,
+  disallowFileSharing: false,
+  ...extra,
+});
 const person = (id: string, organizationId: string | null, extra: Partial<User> = {}): User => ({
   id,
   name: id,
@@ -24,8 +31,26 @@ const person = (id: string, organizationId: string | null, extra: Partial<User> 
   status: 'active',
   ...extra,
 });
-const transfer = (extra: Partial<OperationFacts> = {}): OperationFacts => ({ id: 'tr-1', operation: 'transfer', status: 'failed', userId: 'u', sourceOrganizationId: 'A', destinationOrganizationId: 'C', approvedBy: 'adminC', planId: 'tr-1.1', ...extra });
-const deletion = (extra: Partial<OperationFacts> = {}): OperationFacts => ({ id: 'del-1', operation: 'deletion', status: 'failed', userId: 'u', organizationId: 'A', planId: 'del-1.1', ...extra });
+const transfer = (extra: Partial<OperationFacts> = {}): OperationFacts => ({
+  id: 'tr-1',
+  operation: 'transfer',
+  status: 'failed',
+  userId: 'u',
+  sourceOrganizationId: 'A',
+  destinationOrganizationId: 'C',
+  approvedBy: 'adminC',
+  planId: 'tr-1.1',
+  ...extra,
+});
+const deletion = (extra: Partial<OperationFacts> = {}): OperationFacts => ({
+  id: 'del-1',
+  operation: 'deletion',
+  status: 'failed',
+  userId: 'u',
+  organizationId: 'A',
+  planId: 'del-1.1',
+  ...extra,
+});
 const adminOf = (o: string) => ({ id: `admin${o}`, status: 'active' as const, orgAdmin: true, organizationId: o });
 
 describe('the transition table', () => {
@@ -90,17 +115,26 @@ describe('O1: premises', () => {
 
   it('a deletion: the user still a member of its organization (a move out breaks it), not yet deleted, D1 still holding', () => {
     expect(premiseViolation(deletion(), { user: person('u', 'A'), admins: [] })).toBeUndefined();
-    expect(premiseViolation(deletion(), { user: person('u', 'C'), admins: [] })).toMatchObject({ rule: 'O1', message: expect.stringContaining('now of C') });
+    expect(premiseViolation(deletion(), { user: person('u', 'C'), admins: [] })).toMatchObject({
+      rule: 'O1',
+      message: expect.stringContaining('now of C'),
+    });
     expect(premiseViolation(deletion(), { user: person('u', 'A', { status: 'deleted' }) })).toMatchObject({ rule: 'D1' });
-    expect(premiseViolation(deletion(), { user: person('u', 'A', { orgAdmin: true }), admins: [person('u', 'A', { orgAdmin: true })] })).toMatchObject({ rule: 'D1' });
+    expect(
+      premiseViolation(deletion(), { user: person('u', 'A', { orgAdmin: true }), admins: [person('u', 'A', { orgAdmin: true })] }),
+    ).toMatchObject({ rule: 'D1' });
     expect(premiseViolation(deletion(), { user: undefined })).toMatchObject({ rule: 'O1' });
   });
 
   it('D7: the user suspended by this very deletion holds; once deleted by this plan, what is left of it holds', () => {
-    expect(premiseViolation(deletion({ purgeAt: '2026-01-08T00:00:00Z' }), { user: person('u', 'A', { status: 'suspended' }), admins: [] })).toBeUndefined();
+    expect(
+      premiseViolation(deletion({ purgeAt: '2026-01-08T00:00:00Z' }), { user: person('u', 'A', { status: 'suspended' }), admins: [] }),
+    ).toBeUndefined();
     expect(premiseViolation(deletion({ appliedPlan: 'del-1.1' }), { user: person('u', 'A', { status: 'deleted' }) })).toBeUndefined();
     // deleted, but not by this plan: the plan is not continued
-    expect(premiseViolation(deletion({ appliedPlan: 'del-1.0' }), { user: person('u', 'A', { status: 'deleted' }) })).toMatchObject({ rule: 'D1' });
+    expect(premiseViolation(deletion({ appliedPlan: 'del-1.0' }), { user: person('u', 'A', { status: 'deleted' }) })).toMatchObject({
+      rule: 'D1',
+    });
   });
 
   it('a transfer: an active member of the source until the move, eligible (T1, T2, T5); after its own move, an active member of the destination', () => {
@@ -108,11 +142,17 @@ describe('O1: premises', () => {
     expect(premiseViolation(transfer(), { user: person('u', 'A'), ...facts })).toBeUndefined();
     expect(premiseViolation(transfer(), { user: person('u', 'B'), ...facts })).toMatchObject({ rule: 'O1' });
     expect(premiseViolation(transfer(), { user: person('u', 'A', { status: 'suspended' }), ...facts })).toMatchObject({ rule: 'O1' });
-    expect(premiseViolation(transfer(), { user: person('u', 'A'), ...facts, destination: org('C', { plan: 'free' }) })).toMatchObject({ rule: 'T1' });
-    expect(premiseViolation(transfer(), { user: person('u', 'A'), ...facts, destination: org('C', { restrictOutsideCommunication: true }) })).toMatchObject({ rule: 'T2' });
+    expect(premiseViolation(transfer(), { user: person('u', 'A'), ...facts, destination: org('C', { plan: 'free' }) })).toMatchObject({
+      rule: 'T1',
+    });
+    expect(
+      premiseViolation(transfer(), { user: person('u', 'A'), ...facts, destination: org('C', { restrictOutsideCommunication: true }) }),
+    ).toMatchObject({ rule: 'T2' });
     expect(premiseViolation(transfer(), { user: person('u', 'A'), source: A })).toMatchObject({ rule: 'T5' });
     expect(premiseViolation(transfer({ appliedPlan: 'tr-1.1' }), { user: person('u', 'C') })).toBeUndefined();
-    expect(premiseViolation(transfer({ appliedPlan: 'tr-1.1' }), { user: person('u', 'C', { status: 'deleted' }) })).toMatchObject({ rule: 'O1' });
+    expect(premiseViolation(transfer({ appliedPlan: 'tr-1.1' }), { user: person('u', 'C', { status: 'deleted' }) })).toMatchObject({
+      rule: 'O1',
+    });
     // moved to C by something else than this plan: not this transfer's move
     expect(premiseViolation(transfer(), { user: person('u', 'C') })).toMatchObject({ rule: 'O1' });
   });

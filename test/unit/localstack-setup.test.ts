@@ -25,10 +25,19 @@ describe('cdklocal runs only against LocalStack, with its test credentials', () 
   });
   it('the S3 endpoint follows the port of the endpoint given', () => {
     const out = cdklocalEnvironment({ AWS_ENDPOINT_URL: 'http://localhost.localstack.cloud:4599', AWS_REGION: 'eu-central-1' });
-    expect(out).toMatchObject({ env: { AWS_ENDPOINT_URL_S3: 'http://s3.localhost.localstack.cloud:4599', AWS_REGION: 'eu-central-1', AWS_DEFAULT_REGION: 'eu-central-1' } });
+    expect(out).toMatchObject({
+      env: {
+        AWS_ENDPOINT_URL_S3: 'http://s3.localhost.localstack.cloud:4599',
+        AWS_REGION: 'eu-central-1',
+        AWS_DEFAULT_REGION: 'eu-central-1',
+      },
+    });
   });
   it.each([
-    [{ AWS_ENDPOINT_URL: 'https://cloudformation.us-east-1.amazonaws.com' }, /AWS_ENDPOINT_URL=https:\/\/cloudformation.* is not a local endpoint/],
+    [
+      { AWS_ENDPOINT_URL: 'https://cloudformation.us-east-1.amazonaws.com' },
+      /AWS_ENDPOINT_URL=https:\/\/cloudformation.* is not a local endpoint/,
+    ],
     [{ AWS_ENDPOINT_URL_S3: 'https://s3.amazonaws.com' }, /AWS_ENDPOINT_URL_S3=.* is not a local endpoint/],
     [{ AWS_PROFILE: 'prod' }, /AWS_PROFILE is set/],
     [{ AWS_SESSION_TOKEN: 'x', AWS_ROLE_ARN: 'arn:aws:iam::1:role/r' }, /AWS_SESSION_TOKEN, AWS_ROLE_ARN are set/],
@@ -40,8 +49,16 @@ describe('cdklocal runs only against LocalStack, with its test credentials', () 
     expect((out as { refused: string }).refused).not.toContain('\n');
   });
   it('local endpoints are this machine or a container it runs', () => {
-    for (const local of ['http://localhost:4566', 'http://127.0.0.1:4566', 'http://localhost.localstack.cloud:4566', 'http://s3.localhost.localstack.cloud:4566', 'http://host.docker.internal:4566']) expect(isLocalEndpoint(local), local).toBe(true);
-    for (const remote of ['https://sts.amazonaws.com', 'http://localhost.evil.example', 'not a url', 'http://10.0.0.5:4566']) expect(isLocalEndpoint(remote), remote).toBe(false);
+    for (const local of [
+      'http://localhost:4566',
+      'http://127.0.0.1:4566',
+      'http://localhost.localstack.cloud:4566',
+      'http://s3.localhost.localstack.cloud:4566',
+      'http://host.docker.internal:4566',
+    ])
+      expect(isLocalEndpoint(local), local).toBe(true);
+    for (const remote of ['https://sts.amazonaws.com', 'http://localhost.evil.example', 'not a url', 'http://10.0.0.5:4566'])
+      expect(isLocalEndpoint(remote), remote).toBe(false);
   });
 });
 
@@ -56,10 +73,17 @@ describe('the two LocalStack setups', () => {
   it('core deploys with -c offboard:api=none; full with the issuer given, or the Cognito pool as LocalStack issues its tokens', () => {
     expect(contextFor('core')).toEqual(['-c', 'offboard:retainData=false', '-c', 'offboard:api=none']);
     expect(contextFor('full', { issuer: 'http://host.testcontainers.internal:4000', audience: 'offboard-localstack' })).toEqual([
-      '-c', 'offboard:retainData=false', '-c', 'offboard:jwtIssuer=http://host.testcontainers.internal:4000', '-c', 'offboard:jwtAudience=offboard-localstack',
+      '-c',
+      'offboard:retainData=false',
+      '-c',
+      'offboard:jwtIssuer=http://host.testcontainers.internal:4000',
+      '-c',
+      'offboard:jwtAudience=offboard-localstack',
     ]);
     expect(contextFor('full')).toEqual(['-c', 'offboard:retainData=false', '-c', 'offboard:cognitoIssuerBase=http://localhost:4566']);
-    expect(contextFor('full', undefined, 'http://localhost.localstack.cloud:4566')).toContain('offboard:cognitoIssuerBase=http://localhost.localstack.cloud:4566');
+    expect(contextFor('full', undefined, 'http://localhost.localstack.cloud:4566')).toContain(
+      'offboard:cognitoIssuerBase=http://localhost.localstack.cloud:4566',
+    );
   });
   it('images are pinned (never latest), placeholders for unsupported resources are off, arm64 functions run on x86', () => {
     for (const image of Object.values(IMAGES)) expect(image).toMatch(/^localstack\/localstack:\d+\.\d+\.\d+$/);
@@ -72,7 +96,10 @@ describe('npm run test:localstack never passes without having run', () => {
   const run = async (args: string[], env: NodeJS.ProcessEnv) => {
     const started = Date.now();
     try {
-      await promisify(execFile)(process.execPath, ['--import', './local/preload.mjs', 'local/cli/test-localstack.ts', ...args], { cwd: REPO_ROOT, env });
+      await promisify(execFile)(process.execPath, ['--import', './local/preload.mjs', 'local/cli/test-localstack.ts', ...args], {
+        cwd: REPO_ROOT,
+        env,
+      });
       return { code: 0, stderr: '', ms: Date.now() - started };
     } catch (error: any) {
       return { code: error.code as number, stderr: error.stderr as string, ms: Date.now() - started };
@@ -107,7 +134,14 @@ describe('the free-tier bootstrap template (LocalStack without a token has no EC
     for (const id of ecr) expect(text).not.toMatch(new RegExp(`\\$\\{${id}[.}]|"Ref":"${id}"|"Fn::GetAtt":\\["${id}"`));
     expect(text).not.toContain('ecr:PutImage'); // the image-publishing statement on the repository is gone
     expect(Object.keys(trimmed.Resources).length).toBe(Object.keys(original.Resources).length - ecr.length);
-    for (const kept of ['StagingBucket', 'FilePublishingRole', 'DeploymentActionRole', 'CloudFormationExecutionRole', 'CdkBootstrapVersion']) expect(trimmed.Resources, kept).toHaveProperty(kept);
+    for (const kept of [
+      'StagingBucket',
+      'FilePublishingRole',
+      'DeploymentActionRole',
+      'CloudFormationExecutionRole',
+      'CdkBootstrapVersion',
+    ])
+      expect(trimmed.Resources, kept).toHaveProperty(kept);
     expect(Object.keys(trimmed.Outputs!)).toEqual(expect.arrayContaining(['BucketName', 'BootstrapVersion']));
     expect(Object.keys(trimmed.Outputs!)).not.toContain('ImageRepositoryName');
     // ecr:GetAuthorizationToken names no repository and stays
@@ -116,7 +150,12 @@ describe('the free-tier bootstrap template (LocalStack without a token has no EC
 
   it('a template that still names the repository elsewhere is an error, not a silent leftover', async () => {
     const { withoutContainerAssets } = await import('../../local/localstack/bootstrap-template.js');
-    const bad = { Resources: { Repo: { Type: 'AWS::ECR::Repository' }, Fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { REPO: { Ref: 'Repo' } } } } } } };
+    const bad = {
+      Resources: {
+        Repo: { Type: 'AWS::ECR::Repository' },
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { REPO: { Ref: 'Repo' } } } } },
+      },
+    };
     expect(() => withoutContainerAssets(bad)).toThrow(/still names its ECR repository in Fn/);
   });
 });

@@ -17,12 +17,24 @@ const ORGS = ['A', 'B', 'C'] as const;
 const worldArb = fc
   .record({
     restrict: fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()),
-    allowances: fc.subarray([['A', 'B'], ['A', 'C'], ['B', 'C']] as [string, string][]),
-    others: fc.array(
-      fc.record({ org: fc.constantFrom(...ORGS), exempt: fc.boolean(), deleted: fc.boolean() }),
-      { minLength: 1, maxLength: 8 },
+    allowances: fc.subarray([
+      ['A', 'B'],
+      ['A', 'C'],
+      ['B', 'C'],
+    ] as [string, string][]),
+    others: fc.array(fc.record({ org: fc.constantFrom(...ORGS), exempt: fc.boolean(), deleted: fc.boolean() }), {
+      minLength: 1,
+      maxLength: 8,
+    }),
+    groups: fc.array(
+      fc.record({
+        members: fc.array(fc.nat(7), { maxLength: 5 }),
+        subjectAdmin: fc.boolean(),
+        admins: fc.array(fc.nat(7), { maxLength: 2 }),
+        files: fc.nat(2),
+      }),
+      { maxLength: 5 },
     ),
-    groups: fc.array(fc.record({ members: fc.array(fc.nat(7), { maxLength: 5 }), subjectAdmin: fc.boolean(), admins: fc.array(fc.nat(7), { maxLength: 2 }), files: fc.nat(2) }), { maxLength: 5 }),
     directs: fc.array(fc.record({ with: fc.nat(7), posts: fc.boolean() }), { maxLength: 3 }),
     contacts: fc.array(fc.nat(7), { maxLength: 6 }),
   })
@@ -30,7 +42,10 @@ const worldArb = fc
     const orgs = ORGS.map((id, i) => org(id, { restrictOutsideCommunication: w.restrict[i]! }));
     const subject = user('s', 'A');
     const users = w.others.map((o, i) =>
-      user(`u${i}`, o.org, { allowOutsideCommunication: o.exempt, ...(o.deleted ? { status: 'deleted' as const, deletedAt: '2026-01-01T00:00:00Z' } : {}) }),
+      user(`u${i}`, o.org, {
+        allowOutsideCommunication: o.exempt,
+        ...(o.deleted ? { status: 'deleted' as const, deletedAt: '2026-01-01T00:00:00Z' } : {}),
+      }),
     );
     const pick = (n: number) => users[n % users.length]!.id;
     const chats: NonNullable<SliceSpec['chats']> = [];
@@ -38,19 +53,28 @@ const worldArb = fc
       const ids = [...new Set(g.members.map(pick))];
       const admins = new Set(g.admins.map(pick));
       chats.push({
-        chat: { id: `g${i}`, type: 'group', members: [member('s', g.subjectAdmin ? 'admin' : 'member'), ...ids.map((id) => member(id, admins.has(id) ? 'admin' : 'member'))] },
+        chat: {
+          id: `g${i}`,
+          type: 'group',
+          members: [member('s', g.subjectAdmin ? 'admin' : 'member'), ...ids.map((id) => member(id, admins.has(id) ? 'admin' : 'member'))],
+        },
         files: Array.from({ length: g.files }, (_, f) => `f-g${i}-${f}`),
       });
     });
     [...new Map(w.directs.map((d) => [pick(d.with), d])).values()].forEach((d, i) => {
-      chats.push({ chat: { id: `d${i}`, type: 'direct', members: [member('s', 'admin'), member(pick(d.with), 'admin')] }, hasMessages: d.posts, files: d.posts ? [`f-d${i}`] : [] });
+      chats.push({
+        chat: { id: `d${i}`, type: 'direct', members: [member('s', 'admin'), member(pick(d.with), 'admin')] },
+        hasMessages: d.posts,
+        files: d.posts ? [`f-d${i}`] : [],
+      });
     });
     chats.push({ chat: { id: 'my', type: 'my', members: [member('s', 'admin')] } });
     const contacts = [...new Set(w.contacts.map(pick))].filter((id) => users.find((u) => u.id === id)!.status === 'active').sort();
     return { subject, users, orgs, allowances: w.allowances, contacts, chats };
   });
 
-const byKind = <K extends Effect['kind']>(effects: Effect[], kind: K) => effects.filter((e): e is Extract<Effect, { kind: K }> => e.kind === kind);
+const byKind = <K extends Effect['kind']>(effects: Effect[], kind: K) =>
+  effects.filter((e): e is Extract<Effect, { kind: K }> => e.kind === kind);
 
 /** The same plan made in passes, as the store plans a large user: chats in two halves, then contacts, then tasks. */
 function inPasses(s: PlanSlice, plan: (s: PlanSlice) => { effects: Effect[] }): Effect[] {
@@ -80,21 +104,30 @@ describe('planner properties (fast-check)', () => {
           if (byKind(effects, 'chat-deleted').some((e) => e.chatId === view.chat.id)) continue;
           const remaining = view.chat.members.filter((m) => m.userId !== 's' && s.users.get(m.userId)?.status === 'active');
           if (remaining.length === 0) continue;
-          const granted = new Set(byKind(effects, 'admin-granted').filter((e) => e.chatId === view.chat.id).flatMap((e) => e.userIds));
-          expect(remaining.some((m) => m.role === 'admin' || granted.has(m.userId)), view.chat.id).toBe(true);
+          const granted = new Set(
+            byKind(effects, 'admin-granted')
+              .filter((e) => e.chatId === view.chat.id)
+              .flatMap((e) => e.userIds),
+          );
+          expect(
+            remaining.some((m) => m.role === 'admin' || granted.has(m.userId)),
+            view.chat.id,
+          ).toBe(true);
         }
       }),
     );
   });
 
-  it('F1: a deleted user\'s file is handed over exactly when a member of its organization stays, deleted otherwise', () => {
+  it("F1: a deleted user's file is handed over exactly when a member of its organization stays, deleted otherwise", () => {
     fc.assert(
       fc.property(worldArb, (spec) => {
         const s = slice(spec);
         const effects = planDeletion(s).effects;
         for (const view of s.chats) {
           if (byKind(effects, 'chat-deleted').some((e) => e.chatId === view.chat.id)) continue; // F2: the chat's contents go with it
-          const sameOrgStays = view.chat.members.some((m) => m.userId !== 's' && s.users.get(m.userId)?.status === 'active' && s.users.get(m.userId)?.organizationId === 'A');
+          const sameOrgStays = view.chat.members.some(
+            (m) => m.userId !== 's' && s.users.get(m.userId)?.status === 'active' && s.users.get(m.userId)?.organizationId === 'A',
+          );
           for (const file of view.subjectFiles) {
             const handed = byKind(effects, 'file-handed-over').some((e) => e.fileId === file.id && e.organizationId === 'A');
             const deleted = byKind(effects, 'file-deleted').some((e) => e.fileId === file.id);

@@ -24,7 +24,14 @@ describe('plan pages', () => {
     }
   });
   it('a step reads only the pages that hold its kinds, from its cursor on', () => {
-    const header = { pages: [{ 'admin-granted': 10, 'chat-left': 990 }, { 'chat-left': 1000 }, { 'contact-removed': 3, 'file-deleted': 997 }, { 'file-deleted': 20 }] } as unknown as PlanHeader;
+    const header = {
+      pages: [
+        { 'admin-granted': 10, 'chat-left': 990 },
+        { 'chat-left': 1000 },
+        { 'contact-removed': 3, 'file-deleted': 997 },
+        { 'file-deleted': 20 },
+      ],
+    } as unknown as PlanHeader;
     expect(pagesWith(header, ['chat-left', 'admin-granted', 'chat-frozen'])).toEqual([0, 1]);
     expect(pagesWith(header, ['file-deleted', 'file-handed-over'])).toEqual([2, 3]);
     expect(pagesWith(header, ['file-deleted', 'file-handed-over'], 3)).toEqual([3]); // the cursor handed in is honoured
@@ -60,9 +67,22 @@ describe('keys at any size', () => {
   const id = 'i'.repeat(256); // the longest id the contract allows
   it('every key stays within DynamoDB limits (partition key 2,048 bytes, sort key 1,024) with 256-character ids', () => {
     const all = [
-      keys.user(id), keys.contact(id, id), keys.chat(id), keys.member(id, id), keys.message(id, id), keys.file(id, id), keys.task(id, id),
-      keys.org(id), keys.allowance(id, id), keys.operation(`del-${id}`), keys.lock(id), keys.plan(`del-${id}.12`), keys.planPage(`del-${id}.12`, 999_999),
-      keys.journal(id, new Date().toISOString(), `del-${id}`), keys.runBatch(`b1-${id}`, 999_999), keys.waiting(id, new Date().toISOString(), `tr-${id}`),
+      keys.user(id),
+      keys.contact(id, id),
+      keys.chat(id),
+      keys.member(id, id),
+      keys.message(id, id),
+      keys.file(id, id),
+      keys.task(id, id),
+      keys.org(id),
+      keys.allowance(id, id),
+      keys.operation(`del-${id}`),
+      keys.lock(id),
+      keys.plan(`del-${id}.12`),
+      keys.planPage(`del-${id}.12`, 999_999),
+      keys.journal(id, new Date().toISOString(), `del-${id}`),
+      keys.runBatch(`b1-${id}`, 999_999),
+      keys.waiting(id, new Date().toISOString(), `tr-${id}`),
     ];
     for (const k of all) {
       expect(bytes(k.PK)).toBeLessThanOrEqual(2048);

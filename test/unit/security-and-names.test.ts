@@ -8,10 +8,16 @@ describe('T6 — security inheritance (reading: exemptions stay ON where the des
     expect(inheritedExemptions(org('C'))).toEqual({ allowOutsideCommunication: false, allowFileSharing: false });
   });
   it('T6: allowOutsideCommunication stays ON when the destination restricts outside communication', () => {
-    expect(inheritedExemptions(org('D', { restrictOutsideCommunication: true }))).toEqual({ allowOutsideCommunication: true, allowFileSharing: false });
+    expect(inheritedExemptions(org('D', { restrictOutsideCommunication: true }))).toEqual({
+      allowOutsideCommunication: true,
+      allowFileSharing: false,
+    });
   });
   it('T6: allowFileSharing stays ON when the destination disallows file sharing', () => {
-    expect(inheritedExemptions(org('D', { disallowFileSharing: true }))).toEqual({ allowOutsideCommunication: false, allowFileSharing: true });
+    expect(inheritedExemptions(org('D', { disallowFileSharing: true }))).toEqual({
+      allowOutsideCommunication: false,
+      allowFileSharing: true,
+    });
   });
 });
 

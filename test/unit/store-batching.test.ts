@@ -1,7 +1,13 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchExecuteStatementCommand, BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchExecuteStatementCommand,
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DeleteObjectsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 
 /**
@@ -28,7 +34,9 @@ beforeEach(() => {
   vi.spyOn(Math, 'random').mockReturnValue(0.999); // full jitter at its ceiling: the backoff's own bound
   const fakeSetTimeout = globalThis.setTimeout;
   delays = [];
-  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => (delays.push(Math.round(ms ?? 0)), fakeSetTimeout(fn, ms))) as any);
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(
+    ((fn: () => void, ms?: number) => (delays.push(Math.round(ms ?? 0)), fakeSetTimeout(fn, ms))) as any,
+  );
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -68,18 +76,26 @@ describe('batchWrite: UnprocessedItems', () => {
   it('gives up after 8 attempts with IncompleteBatch naming what is left', async () => {
     const items = puts(3);
     ddb.on(BatchWriteCommand).resolves({ UnprocessedItems: { [TABLE]: items.slice(1) as any } });
-    await expect(settled(batch.batchWrite(TABLE, items))).rejects.toMatchObject({ name: 'IncompleteBatch', message: expect.stringContaining('2 writes') });
+    await expect(settled(batch.batchWrite(TABLE, items))).rejects.toMatchObject({
+      name: 'IncompleteBatch',
+      message: expect.stringContaining('2 writes'),
+    });
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(batch.MAX_ATTEMPTS);
   });
 
   it('writes 25 per request', async () => {
     ddb.on(BatchWriteCommand).resolves({});
     await settled(batch.batchWrite(TABLE, puts(60)));
-    expect(ddb.commandCalls(BatchWriteCommand).map((c) => (c.args[0].input.RequestItems![TABLE] as any[]).length).sort()).toEqual([10, 25, 25]);
+    expect(
+      ddb
+        .commandCalls(BatchWriteCommand)
+        .map((c) => (c.args[0].input.RequestItems![TABLE] as any[]).length)
+        .sort(),
+    ).toEqual([10, 25, 25]);
   });
 });
 
-describe('throttling that outlasts the SDK\'s attempts', () => {
+describe("throttling that outlasts the SDK's attempts", () => {
   it('is retried with exponential backoff and the batch completes', async () => {
     ddb.on(BatchWriteCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
     await settled(batch.batchWrite(TABLE, puts(2)));
@@ -88,7 +104,7 @@ describe('throttling that outlasts the SDK\'s attempts', () => {
     expect(delays[0]! < delays[1]! && delays[1]! < delays[2]!).toBe(true);
   });
 
-  it('surfaces the throttling error once the attempts are used up (the step\'s Retry takes over)', async () => {
+  it("surfaces the throttling error once the attempts are used up (the step's Retry takes over)", async () => {
     ddb.on(BatchWriteCommand).rejects(throttled());
     await expect(settled(batch.batchWrite(TABLE, puts(2)))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(batch.MAX_ATTEMPTS);
@@ -117,18 +133,26 @@ describe('batchGet: UnprocessedKeys', () => {
 
   it('gives up after 8 attempts with IncompleteBatch', async () => {
     ddb.on(BatchGetCommand).resolves({ Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [keys[0]!] } } });
-    await expect(settled(table.batchGet(keys))).rejects.toMatchObject({ name: 'IncompleteBatch', message: expect.stringContaining('1 keys') });
+    await expect(settled(table.batchGet(keys))).rejects.toMatchObject({
+      name: 'IncompleteBatch',
+      message: expect.stringContaining('1 keys'),
+    });
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(batch.MAX_ATTEMPTS);
   });
 });
 
 describe('batchUpdate: BatchExecuteStatement per-statement errors', () => {
-  const statements = Array.from({ length: 3 }, (_, i) => ({ Statement: `UPDATE "${TABLE}" SET "v" = ? WHERE "PK" = ? AND "SK" = ?`, Parameters: [i, `P#${i}`, 'S'] }));
+  const statements = Array.from({ length: 3 }, (_, i) => ({
+    Statement: `UPDATE "${TABLE}" SET "v" = ? WHERE "PK" = ? AND "SK" = ?`,
+    Parameters: [i, `P#${i}`, 'S'],
+  }));
 
   it('retries only the throttled statements, and counts a failed condition as done (the item is gone)', async () => {
     ddb
       .on(BatchExecuteStatementCommand)
-      .resolvesOnce({ Responses: [{}, { Error: { Code: 'ProvisionedThroughputExceeded' } }, { Error: { Code: 'ConditionalCheckFailed' } }] })
+      .resolvesOnce({
+        Responses: [{}, { Error: { Code: 'ProvisionedThroughputExceeded' } }, { Error: { Code: 'ConditionalCheckFailed' } }],
+      })
       .resolvesOnce({ Responses: [{}] });
     expect(await settled(batch.batchUpdate(statements))).toBe(1);
     const second = ddb.commandCalls(BatchExecuteStatementCommand)[1]!.args[0].input.Statements!;
@@ -136,14 +160,24 @@ describe('batchUpdate: BatchExecuteStatement per-statement errors', () => {
   });
 
   it('gives up after 8 attempts with IncompleteBatch', async () => {
-    ddb.on(BatchExecuteStatementCommand).callsFake((input) => ({ Responses: input.Statements.map(() => ({ Error: { Code: 'ThrottlingError' } })) }));
-    await expect(settled(batch.batchUpdate(statements))).rejects.toMatchObject({ name: 'IncompleteBatch', message: expect.stringContaining('3 updates') });
+    ddb
+      .on(BatchExecuteStatementCommand)
+      .callsFake((input) => ({ Responses: input.Statements.map(() => ({ Error: { Code: 'ThrottlingError' } })) }));
+    await expect(settled(batch.batchUpdate(statements))).rejects.toMatchObject({
+      name: 'IncompleteBatch',
+      message: expect.stringContaining('3 updates'),
+    });
     expect(ddb.commandCalls(BatchExecuteStatementCommand)).toHaveLength(batch.MAX_ATTEMPTS);
   });
 
   it('fails at once on an error that is not transient', async () => {
-    ddb.on(BatchExecuteStatementCommand).resolves({ Responses: [{}, { Error: { Code: 'ValidationError', Message: 'no such attribute' } }, {}] });
-    await expect(settled(batch.batchUpdate(statements))).rejects.toMatchObject({ name: 'IncompleteBatch', message: expect.stringContaining('ValidationError') });
+    ddb
+      .on(BatchExecuteStatementCommand)
+      .resolves({ Responses: [{}, { Error: { Code: 'ValidationError', Message: 'no such attribute' } }, {}] });
+    await expect(settled(batch.batchUpdate(statements))).rejects.toMatchObject({
+      name: 'IncompleteBatch',
+      message: expect.stringContaining('ValidationError'),
+    });
   });
 });
 
@@ -152,28 +186,51 @@ describe('deleteObjects: per-key DeleteObjects errors', () => {
 
   it('deletes again only the keys that failed transiently; an absent key counts as deleted (F4)', async () => {
     s3.on(DeleteObjectsCommand)
-      .resolvesOnce({ Errors: [{ Key: 'k1', Code: 'SlowDown' }, { Key: 'k2', Code: 'InternalError' }, { Key: 'k3', Code: 'NoSuchKey' }] })
+      .resolvesOnce({
+        Errors: [
+          { Key: 'k1', Code: 'SlowDown' },
+          { Key: 'k2', Code: 'InternalError' },
+          { Key: 'k3', Code: 'NoSuchKey' },
+        ],
+      })
       .resolvesOnce({ Errors: [{ Key: 'k2', Code: 'SlowDown' }] })
       .resolvesOnce({});
     await settled(batch.deleteObjects('bucket', keys));
-    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.map((o) => o.Key))).toEqual([keys, ['k1', 'k2'], ['k2']]);
+    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.map((o) => o.Key))).toEqual([
+      keys,
+      ['k1', 'k2'],
+      ['k2'],
+    ]);
   });
 
   it('fails with IncompleteBatch naming the key on a lasting error (AccessDenied)', async () => {
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'k2', Code: 'AccessDenied', Message: 'denied' }] });
-    await expect(settled(batch.deleteObjects('bucket', keys))).rejects.toMatchObject({ name: 'IncompleteBatch', message: expect.stringContaining('s3://bucket/k2: AccessDenied') });
+    await expect(settled(batch.deleteObjects('bucket', keys))).rejects.toMatchObject({
+      name: 'IncompleteBatch',
+      message: expect.stringContaining('s3://bucket/k2: AccessDenied'),
+    });
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
   });
 
   it('gives up after 8 attempts with IncompleteBatch', async () => {
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'k0', Code: 'SlowDown' }] });
-    await expect(settled(batch.deleteObjects('bucket', keys))).rejects.toMatchObject({ name: 'IncompleteBatch', message: expect.stringContaining('1 objects') });
+    await expect(settled(batch.deleteObjects('bucket', keys))).rejects.toMatchObject({
+      name: 'IncompleteBatch',
+      message: expect.stringContaining('1 objects'),
+    });
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(batch.MAX_ATTEMPTS);
   });
 
   it('absorbs a whole request answered SlowDown (503)', async () => {
     s3.on(DeleteObjectsCommand)
-      .rejectsOnce(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'reduce your request rate' }))
+      .rejectsOnce(
+        new S3ServiceException({
+          name: 'SlowDown',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+          message: 'reduce your request rate',
+        }),
+      )
       .resolves({});
     await settled(batch.deleteObjects('bucket', keys));
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(2);
@@ -181,18 +238,36 @@ describe('deleteObjects: per-key DeleteObjects errors', () => {
 
   it('sends 1,000 keys per request', async () => {
     s3.on(DeleteObjectsCommand).resolves({});
-    await settled(batch.deleteObjects('bucket', Array.from({ length: 2_500 }, (_, i) => `k${i}`)));
-    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.length).sort()).toEqual([1000, 1000, 500]);
+    await settled(
+      batch.deleteObjects(
+        'bucket',
+        Array.from({ length: 2_500 }, (_, i) => `k${i}`),
+      ),
+    );
+    expect(
+      s3
+        .commandCalls(DeleteObjectsCommand)
+        .map((c) => c.args[0].input.Delete!.Objects!.length)
+        .sort(),
+    ).toEqual([1000, 1000, 500]);
   });
 });
 
 describe('transactWrite: cancellations', () => {
   const cancelled = (...codes: string[]) =>
-    new TransactionCanceledException({ $metadata: { httpStatusCode: 400 }, message: 'cancelled', CancellationReasons: codes.map((Code) => ({ Code })) });
+    new TransactionCanceledException({
+      $metadata: { httpStatusCode: 400 },
+      message: 'cancelled',
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
   const items = [{ Put: { TableName: TABLE, Item: { PK: 'a', SK: 'b' } } }, { Put: { TableName: TABLE, Item: { PK: 'c', SK: 'd' } } }];
 
   it('retries a cancellation caused only by a conflicting transaction', async () => {
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).rejectsOnce(cancelled('TransactionConflict', 'None')).resolves({});
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'TransactionConflict'))
+      .rejectsOnce(cancelled('TransactionConflict', 'None'))
+      .resolves({});
     await settled(batch.transactWrite(items));
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
   });

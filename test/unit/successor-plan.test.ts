@@ -18,11 +18,17 @@ const a2 = user('a2', 'A');
 const b1 = user('b1', 'B');
 const c1 = user('c1', 'C');
 
-const of = <K extends Effect['kind']>(effects: Effect[], kind: K) => effects.filter((e): e is Extract<Effect, { kind: K }> => e.kind === kind);
+const of = <K extends Effect['kind']>(effects: Effect[], kind: K) =>
+  effects.filter((e): e is Extract<Effect, { kind: K }> => e.kind === kind);
 
 describe('X3 — a successor takes over the chats the user leaves', () => {
-  it('X3, F1: the seed\'s advice: the successor joins the group, so the user\'s files there are handed over, not deleted', () => {
-    const s = slice({ orgs, subject: x, users: [heir, c1], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('c1')] }, files: ['f1', 'f2'] }] });
+  it("X3, F1: the seed's advice: the successor joins the group, so the user's files there are handed over, not deleted", () => {
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [heir, c1],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('c1')] }, files: ['f1', 'f2'] }],
+    });
     const without = planDeletion(s).effects;
     expect(of(without, 'file-deleted').map((e) => e.fileId)).toEqual(['f1', 'f2']);
     expect(of(without, 'admin-granted')).toEqual([{ kind: 'admin-granted', rule: 'D5', chatId: 'g', userIds: ['c1'] }]);
@@ -67,7 +73,12 @@ describe('X3 — a successor takes over the chats the user leaves', () => {
   });
 
   it('X3, D4: direct chats cannot be joined: D4 applies unchanged', () => {
-    const s = slice({ orgs, subject: x, users: [heir, c1], chats: [{ chat: { id: 'd', type: 'direct', members: [member('x', 'admin'), member('c1', 'admin')] }, files: ['fd'] }] });
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [heir, c1],
+      chats: [{ chat: { id: 'd', type: 'direct', members: [member('x', 'admin'), member('c1', 'admin')] }, files: ['fd'] }],
+    });
     expect(planDeletion({ ...s, successor: heir }).effects).toEqual(planDeletion(s).effects);
   });
 
@@ -92,8 +103,14 @@ describe('X3 — a successor takes over the chats the user leaves', () => {
     expect(of(effects, 'task-deleted')).toEqual([{ kind: 'task-deleted', rule: 'D6', taskId: 't-blocked' }]);
   });
 
-  it('X3, T8, F1: a transfer: the successor joins the groups the user leaves, and the user\'s files there stay with the source', () => {
-    const s = slice({ orgs, subject: x, users: [heir, b1], allowances: [['A', 'B']], chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('b1')] }, files: ['f'] }] });
+  it("X3, T8, F1: a transfer: the successor joins the groups the user leaves, and the user's files there stay with the source", () => {
+    const s = slice({
+      orgs,
+      subject: x,
+      users: [heir, b1],
+      allowances: [['A', 'B']],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('x', 'admin'), member('b1')] }, files: ['f'] }],
+    });
     const without = planTransfer(s, C).effects;
     expect(of(without, 'chat-left').map((e) => e.chatId)).toEqual(['g']); // T8: b1 may not communicate with x in C
     expect(of(without, 'file-deleted').map((e) => e.fileId)).toEqual(['f']);
@@ -113,11 +130,25 @@ const ORGS = ['A', 'B', 'C'] as const;
 const worldArb = fc
   .record({
     restrict: fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()),
-    allowances: fc.subarray([['A', 'B'], ['A', 'C'], ['B', 'C']] as [string, string][]),
+    allowances: fc.subarray([
+      ['A', 'B'],
+      ['A', 'C'],
+      ['B', 'C'],
+    ] as [string, string][]),
     heirExempt: fc.boolean(),
-    others: fc.array(fc.record({ org: fc.constantFrom(...ORGS), exempt: fc.boolean(), deleted: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+    others: fc.array(fc.record({ org: fc.constantFrom(...ORGS), exempt: fc.boolean(), deleted: fc.boolean() }), {
+      minLength: 1,
+      maxLength: 8,
+    }),
     groups: fc.array(
-      fc.record({ members: fc.array(fc.nat(7), { maxLength: 4 }), heir: fc.boolean(), subjectAdmin: fc.boolean(), admins: fc.array(fc.nat(7), { maxLength: 2 }), files: fc.nat(2), tasks: fc.nat(2) }),
+      fc.record({
+        members: fc.array(fc.nat(7), { maxLength: 4 }),
+        heir: fc.boolean(),
+        subjectAdmin: fc.boolean(),
+        admins: fc.array(fc.nat(7), { maxLength: 2 }),
+        files: fc.nat(2),
+        tasks: fc.nat(2),
+      }),
       { maxLength: 5 },
     ),
     directs: fc.array(fc.record({ with: fc.nat(7), posts: fc.boolean() }), { maxLength: 2 }),
@@ -126,7 +157,12 @@ const worldArb = fc
     const orgs = ORGS.map((id, i) => org(id, { restrictOutsideCommunication: w.restrict[i]! }));
     const subject = user('s', 'A');
     const heir = user('h', 'A', { allowOutsideCommunication: w.heirExempt });
-    const users = w.others.map((o, i) => user(`u${i}`, o.org, { allowOutsideCommunication: o.exempt, ...(o.deleted ? { status: 'deleted' as const, deletedAt: '2026-01-01T00:00:00Z' } : {}) }));
+    const users = w.others.map((o, i) =>
+      user(`u${i}`, o.org, {
+        allowOutsideCommunication: o.exempt,
+        ...(o.deleted ? { status: 'deleted' as const, deletedAt: '2026-01-01T00:00:00Z' } : {}),
+      }),
+    );
     const pick = (n: number) => users[n % users.length]!.id;
     const chats: NonNullable<SliceSpec['chats']> = [];
     const assignedTasks: Task[] = [];
@@ -134,20 +170,33 @@ const worldArb = fc
       const ids = [...new Set(g.members.map(pick))];
       const admins = new Set(g.admins.map(pick));
       chats.push({
-        chat: { id: `g${i}`, type: 'group', members: [member('s', g.subjectAdmin ? 'admin' : 'member'), ...(g.heir ? [member('h')] : []), ...ids.map((id) => member(id, admins.has(id) ? 'admin' : 'member'))] },
+        chat: {
+          id: `g${i}`,
+          type: 'group',
+          members: [
+            member('s', g.subjectAdmin ? 'admin' : 'member'),
+            ...(g.heir ? [member('h')] : []),
+            ...ids.map((id) => member(id, admins.has(id) ? 'admin' : 'member')),
+          ],
+        },
         files: Array.from({ length: g.files }, (_, f) => `f-g${i}-${f}`),
       });
       for (let t = 0; t < g.tasks; t++) assignedTasks.push({ id: `t-g${i}-${t}`, chatId: `g${i}`, assigneeId: 's', requesterId: pick(t) });
     });
     [...new Map(w.directs.map((d) => [pick(d.with), d])).values()].forEach((d, i) => {
-      chats.push({ chat: { id: `d${i}`, type: 'direct', members: [member('s', 'admin'), member(pick(d.with), 'admin')] }, hasMessages: d.posts, files: d.posts ? [`f-d${i}`] : [] });
+      chats.push({
+        chat: { id: `d${i}`, type: 'direct', members: [member('s', 'admin'), member(pick(d.with), 'admin')] },
+        hasMessages: d.posts,
+        files: d.posts ? [`f-d${i}`] : [],
+      });
     });
     chats.push({ chat: { id: 'my', type: 'my', members: [member('s', 'admin')] } });
     return { subject, heir, users: [heir, ...users], orgs, allowances: w.allowances, chats, assignedTasks };
   });
 
 const destination = (spec: { orgs: Organization[] }) => spec.orgs.find((o) => o.id === 'C')!;
-const planOf = (transfer: boolean, spec: { orgs: Organization[] }) => (x: PlanSlice) => (transfer ? planTransfer(x, destination(spec)) : planDeletion(x));
+const planOf = (transfer: boolean, spec: { orgs: Organization[] }) => (x: PlanSlice) =>
+  transfer ? planTransfer(x, destination(spec)) : planDeletion(x);
 
 /** Which chat or task an effect is about (undefined: about the user or a contact). */
 function subjectOf(e: Effect, fileChat: ReadonlyMap<string, string>): string | undefined {
@@ -166,8 +215,14 @@ describe('X3 — planner properties (fast-check)', () => {
         const handed = of(plan(s).effects, 'file-handed-over').map((e) => e.fileId);
         const withHeir = plan({ ...s, successor: spec.heir }).effects;
         for (const fileId of handed) {
-          expect(of(withHeir, 'file-deleted').some((e) => e.fileId === fileId), fileId).toBe(false);
-          expect(of(withHeir, 'file-handed-over').some((e) => e.fileId === fileId), fileId).toBe(true);
+          expect(
+            of(withHeir, 'file-deleted').some((e) => e.fileId === fileId),
+            fileId,
+          ).toBe(false);
+          expect(
+            of(withHeir, 'file-handed-over').some((e) => e.fileId === fileId),
+            fileId,
+          ).toBe(true);
         }
       }),
     );
@@ -182,9 +237,13 @@ describe('X3 — planner properties (fast-check)', () => {
         const effects = plan({ ...s, successor: spec.heir }).effects;
         const joined = new Set(of(effects, 'chat-joined').map((e) => e.chatId));
         for (const view of s.chats) {
-          const others = view.chat.members.filter((m) => m.userId !== 's' && m.userId !== 'h' && s.users.get(m.userId)!.status !== 'deleted');
+          const others = view.chat.members.filter(
+            (m) => m.userId !== 's' && m.userId !== 'h' && s.users.get(m.userId)!.status !== 'deleted',
+          );
           const allowed = others.every((m) => mayCommunicate(s.comm, spec.heir, s.users.get(m.userId)!));
-          const left = of(without, 'chat-left').some((e) => e.chatId === view.chat.id) || of(without, 'chat-deleted').some((e) => e.chatId === view.chat.id);
+          const left =
+            of(without, 'chat-left').some((e) => e.chatId === view.chat.id) ||
+            of(without, 'chat-deleted').some((e) => e.chatId === view.chat.id);
           const expected = view.chat.type === 'group' && !view.chat.members.some((m) => m.userId === 'h') && allowed && left;
           expect(joined.has(view.chat.id), view.chat.id).toBe(expected);
         }
@@ -196,14 +255,17 @@ describe('X3 — planner properties (fast-check)', () => {
     );
   });
 
-  it('X3: without a successor the plan is today\'s: the successor changes nothing outside the chats it joins and the tasks it takes, and adds only X3 effects', () => {
+  it("X3: without a successor the plan is today's: the successor changes nothing outside the chats it joins and the tasks it takes, and adds only X3 effects", () => {
     fc.assert(
       fc.property(worldArb, fc.boolean(), (spec, transfer) => {
         const s = slice(spec);
         const plan = planOf(transfer, spec);
         const withHeir = plan({ ...s, successor: spec.heir }).effects;
         const fileChat = new Map(s.chats.flatMap((v) => v.subjectFiles.map((f) => [f.id, v.chat.id] as const)));
-        const touched = new Set([...of(withHeir, 'chat-joined').map((e) => e.chatId), ...of(withHeir, 'task-reassigned').map((e) => `task:${e.taskId}`)]);
+        const touched = new Set([
+          ...of(withHeir, 'chat-joined').map((e) => e.chatId),
+          ...of(withHeir, 'task-reassigned').map((e) => `task:${e.taskId}`),
+        ]);
         const outside = (effects: Effect[]) => effects.filter((e) => !touched.has(subjectOf(e, fileChat) ?? ''));
         expect(outside(withHeir)).toEqual(outside(plan(s).effects));
         expect(withHeir.filter((e) => e.kind === 'chat-joined' || e.kind === 'task-reassigned').every((e) => e.rule === 'X3')).toBe(true);

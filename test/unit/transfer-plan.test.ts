@@ -50,7 +50,10 @@ describe('T10 — the seed’s worked case', () => {
 describe('T6, T9 — the subject’s own effects', () => {
   it('T9 and T6: membership moves, exemptions are set for the destination, the API token is revoked', () => {
     const D = org('D', { restrictOutsideCommunication: true, disallowFileSharing: true });
-    const impact = planTransfer(slice({ orgs: [A, D], allowances: [['A', 'D']], subject: user('a1', 'A', { allowFileSharing: false }), users: [] }), D);
+    const impact = planTransfer(
+      slice({ orgs: [A, D], allowances: [['A', 'D']], subject: user('a1', 'A', { allowFileSharing: false }), users: [] }),
+      D,
+    );
     expect(impact.effects).toEqual([
       { kind: 'api-token-revoked', rule: 'T9', userId: 'a1' },
       { kind: 'membership-changed', rule: 'T9', userId: 'a1', fromOrganizationId: 'A', toOrganizationId: 'D' },
@@ -109,7 +112,12 @@ describe('T8, G1, G2, F1 — leaving group chats', () => {
     expect(kinds(effects)).not.toContain('file-deleted');
   });
   it('T8: a group chat whose other members may all still communicate is not left', () => {
-    const s = slice({ ...base, subject: a1, users: [c1, a2], chats: [{ chat: { id: 'g', type: 'group', members: [member('a1'), member('c1'), member('a2')] }, files: ['f'] }] });
+    const s = slice({
+      ...base,
+      subject: a1,
+      users: [c1, a2],
+      chats: [{ chat: { id: 'g', type: 'group', members: [member('a1'), member('c1'), member('a2')] }, files: ['f'] }],
+    });
     expect(kinds(planTransfer(s, C).effects)).toEqual(['api-token-revoked', 'membership-changed', 'security-changed']);
   });
   it('T8 reading: a member suspended under a grace period (D7) still counts until the purge: the user leaves a group where only that member may no longer communicate with them', () => {
@@ -121,7 +129,9 @@ describe('T8, G1, G2, F1 — leaving group chats', () => {
     expect(effects).toContainEqual({ kind: 'file-handed-over', rule: 'F1', fileId: 'f', organizationId: 'A' });
     // a member already deleted no longer counts: nobody left who may not communicate, nothing is left
     const deletedB1 = user('b1', 'B', { status: 'deleted', deletedAt: '2026-01-01T00:00:00Z' });
-    expect(kinds(planTransfer(slice({ ...base, subject: a1, users: [deletedB1, a2], chats: [{ chat: g }] }), C).effects)).not.toContain('chat-left');
+    expect(kinds(planTransfer(slice({ ...base, subject: a1, users: [deletedB1, a2], chats: [{ chat: g }] }), C).effects)).not.toContain(
+      'chat-left',
+    );
   });
   it('T8: My Chat is never left', () => {
     const s = slice({ ...base, subject: a1, users: [], chats: [{ chat: { id: 'my', type: 'my', members: [member('a1', 'admin')] } }] });

@@ -1,5 +1,13 @@
 import type { CommunicationContext } from '../../functions/domain/communication.js';
-import { pairKey, type Chat, type ChatMember, type FileRecord, type Organization, type Task, type User } from '../../functions/domain/model.js';
+import {
+  pairKey,
+  type Chat,
+  type ChatMember,
+  type FileRecord,
+  type Organization,
+  type Task,
+  type User,
+} from '../../functions/domain/model.js';
 import type { ChatContents, ChatView, PlanSlice } from '../../functions/domain/planner.js';
 
 /** Small builders for rule tests: a world in a few lines, the slice the planner sees. */
@@ -46,9 +54,14 @@ export function slice(spec: SliceSpec): PlanSlice {
   const chats: ChatView[] = (spec.chats ?? []).map(({ chat, hasMessages = true, files = [] }) => ({
     chat: { frozen: false, ...chat },
     hasMessages,
-    subjectFiles: files.map(
-      (id): FileRecord => ({ id, chatId: chat.id, uploaderId: spec.subject.id, name: `${id}.txt`, size: 1, ownerOrganizationId: null }),
-    ),
+    subjectFiles: files.map((id): FileRecord => ({
+      id,
+      chatId: chat.id,
+      uploaderId: spec.subject.id,
+      name: `${id}.txt`,
+      size: 1,
+      ownerOrganizationId: null,
+    })),
   }));
   return {
     subject: spec.subject,

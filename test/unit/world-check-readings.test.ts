@@ -8,7 +8,10 @@ import { member, org, user } from './world-builder.js';
 const B = org('B', { restrictOutsideCommunication: true });
 const C = org('C');
 const orgs = [orgItem(B, 1, 0), orgItem(C, 1, 0)];
-const group = (id: string, userIds: string[]): Item[] => [chatItem({ id, type: 'group', name: id, frozen: false }), ...userIds.map((u, i) => memberItem(id, member(u, i === 0 ? 'admin' : 'member')))];
+const group = (id: string, userIds: string[]): Item[] => [
+  chatItem({ id, type: 'group', name: id, frozen: false }),
+  ...userIds.map((u, i) => memberItem(id, member(u, i === 0 ? 'admin' : 'member'))),
+];
 const invariants = (items: Item[], ...only: string[]) => problemsOf({ items, objectKeys: [] }).filter((p) => only.includes(p.invariant));
 
 describe('world check: the readings', () => {
@@ -20,11 +23,18 @@ describe('world check: the readings', () => {
     ]);
     // a deleted member no longer counts for T8 (its membership is a problem of its own, D3–D5)
     const deleted = userItem(user('b1', 'B', { status: 'deleted', deletedAt: '2026-01-01T00:00:00Z', apiToken: null }));
-    expect(invariants([...orgs, c1, deleted, ...group('g', ['c1', 'b1'])], 'forbidden-membership', 'deleted-user-member').map((p) => p.invariant)).toEqual(['deleted-user-member']);
+    expect(
+      invariants([...orgs, c1, deleted, ...group('g', ['c1', 'b1'])], 'forbidden-membership', 'deleted-user-member').map(
+        (p) => p.invariant,
+      ),
+    ).toEqual(['deleted-user-member']);
   });
   it('D3 reading: a group whose members are all deleted is no chat at rest (each deleted member is reported), as D3 deletes it', () => {
     const gone = (id: string) => userItem(user(id, 'C', { status: 'deleted', deletedAt: '2026-01-01T00:00:00Z', apiToken: null }));
-    expect(invariants([...orgs, gone('d1'), gone('d2'), ...group('g', ['d1', 'd2'])], 'deleted-user-member').map((p) => p.ids)).toEqual([['g', 'd1'], ['g', 'd2']]);
+    expect(invariants([...orgs, gone('d1'), gone('d2'), ...group('g', ['d1', 'd2'])], 'deleted-user-member').map((p) => p.ids)).toEqual([
+      ['g', 'd1'],
+      ['g', 'd2'],
+    ]);
   });
   it('O4: a plan is named by the id its header holds, not by its (encoded) key', () => {
     const id = 'tr-gh/ost#1.1';

@@ -64,7 +64,8 @@ export const en = {
   summaryRule: 'Rule',
   summaryCount: 'Count',
   pictureTitle: 'Around the user',
-  pictureDescription: (contacts: number, chats: number) => `${contacts} contacts break and ${chats} chats are left or deleted around the user.`,
+  pictureDescription: (contacts: number, chats: number) =>
+    `${contacts} contacts break and ${chats} chats are left or deleted around the user.`,
   pictureMore: (n: number) => `+${n} more`,
   effectsTitle: 'Every change',
   effectsShown: (shown: string, total: string) => `Showing ${shown} of ${total}`,
@@ -77,7 +78,8 @@ export const en = {
   refusedTitle: 'This cannot be done',
   refusedIntro: 'The rules refuse it:',
   impactChangedTitle: 'The data changed since this preview',
-  impactChangedBody: 'Someone changed contacts, chats or files after this preview was made, so it no longer shows what would happen (X1). Nothing was changed. Preview again to see the current impact.',
+  impactChangedBody:
+    'Someone changed contacts, chats or files after this preview was made, so it no longer shows what would happen (X1). Nothing was changed. Preview again to see the current impact.',
   previewAgain: 'Preview again',
   errorTitle: 'Something went wrong',
 
@@ -113,7 +115,8 @@ export const en = {
   phase_LeaveChats: 'Leave chats',
   phase_DeleteChats: 'Delete chats',
   phase_Export: 'Export the files (X4)',
-  phaseExportCount: (done: string, total: string, bytesDone: string, bytesTotal: string) => `${done} / ${total} files · ${bytesDone} / ${bytesTotal} bytes`,
+  phaseExportCount: (done: string, total: string, bytesDone: string, bytesTotal: string) =>
+    `${done} / ${total} files · ${bytesDone} / ${bytesTotal} bytes`,
   phaseExportVerified: 'verified against the manifest',
   errorOfRun: 'Error',
   auditTitle: 'Audit trail',
@@ -123,12 +126,17 @@ export const en = {
   impactOfOperation: 'What it changes',
   undoDeletion: 'Undo deletion',
   graceTitle: 'Deletion grace period (D7)',
-  graceExplain: 'With a grace period, a deleted member is suspended at once and removed for good only when it ends; until then an administrator can undo the deletion. 0 days deletes at once.',
+  graceExplain:
+    'With a grace period, a deleted member is suspended at once and removed for good only when it ends; until then an administrator can undo the deletion. 0 days deletes at once.',
   graceDays: 'Days (0–30)',
   graceSave: 'Save grace period',
-  graceCurrent: (days: number) => (days === 0 ? 'Deletions take effect at once.' : `Deletions wait ${days} ${days === 1 ? 'day' : 'days'} before anything is removed for good.`),
+  graceCurrent: (days: number) =>
+    days === 0
+      ? 'Deletions take effect at once.'
+      : `Deletions wait ${days} ${days === 1 ? 'day' : 'days'} before anything is removed for good.`,
   purgeCountdown: (relative: string) => `Removed for good ${relative}.`,
-  previewGrace: (days: number, date: string) => `Grace period of ${days} ${days === 1 ? 'day' : 'days'} (D7): the user is suspended at once and nothing below is removed before ${date}; until then an administrator can undo the deletion.`,
+  previewGrace: (days: number, date: string) =>
+    `Grace period of ${days} ${days === 1 ? 'day' : 'days'} (D7): the user is suspended at once and nothing below is removed before ${date}; until then an administrator can undo the deletion.`,
   scheduledUntil: (date: string) => `Nothing is removed before ${date}; until then the deletion can be undone (D7).`,
   audit_requested: 'Requested',
   audit_planned: 'Planned: the impact was computed in the background (X1)',
@@ -188,7 +196,8 @@ export const en = {
   'kind_chat-joined': 'Chats joined by the successor',
   'kind_task-reassigned': 'Tasks reassigned to the successor',
 
-  effectSecurity: (user: string, outside: string, files: string) => `${user}'s individual exemptions become: outside communication ${outside}, file sharing ${files}`,
+  effectSecurity: (user: string, outside: string, files: string) =>
+    `${user}'s individual exemptions become: outside communication ${outside}, file sharing ${files}`,
   effectMembership: (user: string, from: string, to: string) => `${user} moves from ${from} to ${to}`,
   effectUserDeleted: (user: string) => `${user} is deleted and can no longer sign in`,
   effectTokenRevoked: (user: string) => `${user}'s API tokens stop working`,
@@ -235,10 +244,13 @@ export const en = {
   staysTasksTransfer: 'Tasks stay, except in chats that are deleted.',
   approvalNeeded: (org: string) => `Nothing changes until an administrator of ${org} approves the transfer (T3).`,
   confirmTitle: 'Please confirm',
-  confirmRequest: (user: string, org: string, n: string) => `Ask ${org} to approve the transfer of ${user}? Once approved, ${n} changes are applied.`,
-  confirmApprove: (user: string, org: string, n: string) => `Approve the transfer of ${user} to ${org}? ${n} changes are applied now and cannot be undone.`,
+  confirmRequest: (user: string, org: string, n: string) =>
+    `Ask ${org} to approve the transfer of ${user}? Once approved, ${n} changes are applied.`,
+  confirmApprove: (user: string, org: string, n: string) =>
+    `Approve the transfer of ${user} to ${org}? ${n} changes are applied now and cannot be undone.`,
   confirmDelete: (user: string, n: string) => `Delete ${user}? ${n} changes are applied now and cannot be undone.`,
-  confirmDeleteGrace: (user: string, n: string, date: string) => `Delete ${user}? The user is suspended now; ${n} changes are applied on ${date} unless the deletion is undone before then.`,
+  confirmDeleteGrace: (user: string, n: string, date: string) =>
+    `Delete ${user}? The user is suspended now; ${n} changes are applied on ${date} unless the deletion is undone before then.`,
   confirmCounts: 'Of which:',
   confirmYesRequest: 'Send the request',
   confirmYesApprove: 'Approve now',
@@ -246,7 +258,8 @@ export const en = {
   reviewAndApprove: 'Review and approve',
   decline: 'Decline',
   requestedBy: (name: string) => `Requested by ${name}`,
-  approvalIntro: (requester: string, user: string, org: string) => `${requester} asks to move ${user} into ${org}. Read what it changes, then approve or decline.`,
+  approvalIntro: (requester: string, user: string, org: string) =>
+    `${requester} asks to move ${user} into ${org}. Read what it changes, then approve or decline.`,
   someone: 'someone',
   system: 'the system',
   technicalDetails: 'Technical details',
@@ -307,11 +320,13 @@ export const en = {
   'code_last-administrator': 'This user is the last administrator of the organization.',
   codeUnknown: 'An unexpected error.',
   'why_membership-changed': 'This is the transfer itself: the user’s seat in the source is released and one in the destination is taken.',
-  'why_security-changed': 'In the destination, the user’s own exemptions are turned off, except where the destination’s restrictions would otherwise delete data and contacts.',
+  'why_security-changed':
+    'In the destination, the user’s own exemptions are turned off, except where the destination’s restrictions would otherwise delete data and contacts.',
   'why_api-token-revoked_T9': 'The tokens were issued for the old organization, so they stop working when the user moves.',
   'why_api-token-revoked_D2': 'A deleted user cannot use the service, so their tokens stop working.',
   'why_user-deleted': 'This is the deletion itself; past messages stay, with the name shown as cancelled.',
-  'why_contact-removed_T7': 'After the move the two organizations no longer allow these people to communicate, so the contact is broken on both sides.',
+  'why_contact-removed_T7':
+    'After the move the two organizations no longer allow these people to communicate, so the contact is broken on both sides.',
   'why_contact-removed_D4': 'A deleted user keeps no contacts.',
   'why_chat-left_T8': 'Someone in this group may no longer communicate with the user after the move, so the user leaves it.',
   'why_chat-left_D4': 'The direct chat stays with the other person only.',

@@ -63,7 +63,8 @@ export const ja: Dictionary = {
   summaryRule: 'ルール',
   summaryCount: '件数',
   pictureTitle: 'ユーザーの周り',
-  pictureDescription: (contacts, chats) => `このユーザーの周りで、${contacts}件のコンタクトが解除され、${chats}件のチャットから退出または削除されます。`,
+  pictureDescription: (contacts, chats) =>
+    `このユーザーの周りで、${contacts}件のコンタクトが解除され、${chats}件のチャットから退出または削除されます。`,
   pictureMore: (n) => `ほか${n}件`,
   effectsTitle: 'すべての変更',
   effectsShown: (shown, total) => `${total}件中${shown}件を表示`,
@@ -76,7 +77,8 @@ export const ja: Dictionary = {
   refusedTitle: '実行できません',
   refusedIntro: '次のルールにより拒否されました：',
   impactChangedTitle: 'プレビュー後にデータが変わりました',
-  impactChangedBody: 'このプレビューの作成後にコンタクト・チャット・ファイルが変更されたため、プレビューは実際の影響を表していません（X1）。何も変更されていません。もう一度プレビューして現在の影響を確認してください。',
+  impactChangedBody:
+    'このプレビューの作成後にコンタクト・チャット・ファイルが変更されたため、プレビューは実際の影響を表していません（X1）。何も変更されていません。もう一度プレビューして現在の影響を確認してください。',
   previewAgain: 'もう一度プレビュー',
   errorTitle: '問題が発生しました',
 
@@ -122,12 +124,14 @@ export const ja: Dictionary = {
   impactOfOperation: '変更内容',
   undoDeletion: '削除を取り消す',
   graceTitle: '削除の猶予期間（D7）',
-  graceExplain: '猶予期間を設けると、削除されたメンバーはただちに停止され、期間の終了時に完全に削除されます。それまでは管理者が削除を取り消せます。0 日ならただちに削除されます。',
+  graceExplain:
+    '猶予期間を設けると、削除されたメンバーはただちに停止され、期間の終了時に完全に削除されます。それまでは管理者が削除を取り消せます。0 日ならただちに削除されます。',
   graceDays: '日数（0〜30）',
   graceSave: '猶予期間を保存',
   graceCurrent: (days) => (days === 0 ? '削除はただちに実行されます。' : `削除は完全削除まで ${days} 日待ちます。`),
   purgeCountdown: (relative) => `${relative}に完全に削除されます。`,
-  previewGrace: (days, date) => `猶予期間 ${days} 日（D7）：ユーザーはただちに停止され、${date}までは以下のどれも削除されません。それまでは管理者が削除を取り消せます。`,
+  previewGrace: (days, date) =>
+    `猶予期間 ${days} 日（D7）：ユーザーはただちに停止され、${date}までは以下のどれも削除されません。それまでは管理者が削除を取り消せます。`,
   scheduledUntil: (date) => `${date}までは何も削除されません。それまでは削除を取り消せます（D7）。`,
   audit_requested: '申請',
   audit_planned: '計画済み: 影響をバックグラウンドで算出しました (X1)',
@@ -226,7 +230,8 @@ export const ja: Dictionary = {
   mainDeletion: (user) => `${user}は削除され、サインインできなくなります。`,
   mainDeletionGrace: (user, date) => `${user}は今すぐ停止され、${date}に完全に削除されます。`,
   staysTitle: '残るもの',
-  staysTransferAccount: (user) => `${user}のアカウント、マイチャット、投稿したメッセージ、下に挙げていないすべてのチャットはそのまま残ります。`,
+  staysTransferAccount: (user) =>
+    `${user}のアカウント、マイチャット、投稿したメッセージ、下に挙げていないすべてのチャットはそのまま残ります。`,
   staysDeletionMessages: (name) => `${name}が投稿したメッセージは「${name}（退会済み）」と表示されて残ります。`,
   staysHandedOver: (n, org) => `${n}件のファイルが${org}に引き継がれて残ります。`,
   staysFrozen: (n) => `${n}件のダイレクトチャットは相手が読めるまま残ります（凍結）。`,
@@ -237,7 +242,8 @@ export const ja: Dictionary = {
   confirmRequest: (user, org, n) => `${user}の組織移動の承認を${org}に依頼しますか？承認されると${n}件の変更が適用されます。`,
   confirmApprove: (user, org, n) => `${user}の${org}への組織移動を承認しますか？${n}件の変更がすぐに適用され、元に戻せません。`,
   confirmDelete: (user, n) => `${user}を削除しますか？${n}件の変更がすぐに適用され、元に戻せません。`,
-  confirmDeleteGrace: (user, n, date) => `${user}を削除しますか？ユーザーは今すぐ停止され、${date}までに取り消さない限り${n}件の変更が適用されます。`,
+  confirmDeleteGrace: (user, n, date) =>
+    `${user}を削除しますか？ユーザーは今すぐ停止され、${date}までに取り消さない限り${n}件の変更が適用されます。`,
   confirmCounts: '内訳：',
   confirmYesRequest: '申請する',
   confirmYesApprove: '今すぐ承認',
@@ -245,7 +251,8 @@ export const ja: Dictionary = {
   reviewAndApprove: '内容を確認して承認',
   decline: '却下',
   requestedBy: (name) => `申請者：${name}`,
-  approvalIntro: (requester, user, org) => `${requester}が${user}を${org}へ移動することを申請しています。変更内容を確認してから、承認または却下してください。`,
+  approvalIntro: (requester, user, org) =>
+    `${requester}が${user}を${org}へ移動することを申請しています。変更内容を確認してから、承認または却下してください。`,
   someone: '不明な人',
   system: 'システム',
   technicalDetails: '技術的な詳細',
@@ -306,7 +313,8 @@ export const ja: Dictionary = {
   'code_last-administrator': 'このユーザーは組織の最後の管理者です。',
   codeUnknown: '予期しないエラー。',
   'why_membership-changed': 'これが組織移動そのものです。移動元のライセンスが解放され、移動先のライセンスが使われます。',
-  'why_security-changed': '移動先では、ユーザー個別の例外設定がオフになります。ただし移動先の制限によりデータやコンタクトが削除される場合を除きます。',
+  'why_security-changed':
+    '移動先では、ユーザー個別の例外設定がオフになります。ただし移動先の制限によりデータやコンタクトが削除される場合を除きます。',
   'why_api-token-revoked_T9': 'トークンは移動元の組織で発行されたため、移動すると使えなくなります。',
   'why_api-token-revoked_D2': '削除されたユーザーはサービスを使えないため、トークンも使えなくなります。',
   'why_user-deleted': 'これが削除そのものです。過去のメッセージは退会済みの名前で残ります。',

@@ -63,7 +63,8 @@ export const vi: Dictionary = {
   summaryRule: 'Quy tắc',
   summaryCount: 'Số lượng',
   pictureTitle: 'Xung quanh người dùng',
-  pictureDescription: (contacts, chats) => `Xung quanh người dùng, ${contacts} liên hệ bị hủy và ${chats} cuộc trò chuyện bị rời hoặc bị xóa.`,
+  pictureDescription: (contacts, chats) =>
+    `Xung quanh người dùng, ${contacts} liên hệ bị hủy và ${chats} cuộc trò chuyện bị rời hoặc bị xóa.`,
   pictureMore: (n) => `+${n} mục khác`,
   effectsTitle: 'Mọi thay đổi',
   effectsShown: (shown, total) => `Đang hiển thị ${shown} / ${total}`,
@@ -76,7 +77,8 @@ export const vi: Dictionary = {
   refusedTitle: 'Không thể thực hiện',
   refusedIntro: 'Các quy tắc sau từ chối:',
   impactChangedTitle: 'Dữ liệu đã thay đổi sau bản xem trước',
-  impactChangedBody: 'Liên hệ, cuộc trò chuyện hoặc tệp đã thay đổi sau khi tạo bản xem trước, nên nó không còn đúng với những gì sẽ xảy ra (X1). Chưa có gì bị thay đổi. Hãy xem trước lại để thấy tác động hiện tại.',
+  impactChangedBody:
+    'Liên hệ, cuộc trò chuyện hoặc tệp đã thay đổi sau khi tạo bản xem trước, nên nó không còn đúng với những gì sẽ xảy ra (X1). Chưa có gì bị thay đổi. Hãy xem trước lại để thấy tác động hiện tại.',
   previewAgain: 'Xem trước lại',
   errorTitle: 'Đã xảy ra lỗi',
 
@@ -122,12 +124,14 @@ export const vi: Dictionary = {
   impactOfOperation: 'Những gì thay đổi',
   undoDeletion: 'Hoàn tác việc xóa',
   graceTitle: 'Thời gian ân hạn khi xóa (D7)',
-  graceExplain: 'Khi có thời gian ân hạn, thành viên bị xóa sẽ bị tạm ngưng ngay và chỉ bị xóa vĩnh viễn khi hết hạn; trước đó quản trị viên có thể hoàn tác việc xóa. 0 ngày nghĩa là xóa ngay.',
+  graceExplain:
+    'Khi có thời gian ân hạn, thành viên bị xóa sẽ bị tạm ngưng ngay và chỉ bị xóa vĩnh viễn khi hết hạn; trước đó quản trị viên có thể hoàn tác việc xóa. 0 ngày nghĩa là xóa ngay.',
   graceDays: 'Số ngày (0–30)',
   graceSave: 'Lưu thời gian ân hạn',
   graceCurrent: (days) => (days === 0 ? 'Việc xóa có hiệu lực ngay.' : `Việc xóa chờ ${days} ngày trước khi xóa vĩnh viễn.`),
   purgeCountdown: (relative) => `Bị xóa vĩnh viễn ${relative}.`,
-  previewGrace: (days, date) => `Thời gian ân hạn ${days} ngày (D7): người dùng bị tạm ngưng ngay và không có mục nào dưới đây bị xóa trước ${date}; trước thời điểm đó quản trị viên có thể hoàn tác việc xóa.`,
+  previewGrace: (days, date) =>
+    `Thời gian ân hạn ${days} ngày (D7): người dùng bị tạm ngưng ngay và không có mục nào dưới đây bị xóa trước ${date}; trước thời điểm đó quản trị viên có thể hoàn tác việc xóa.`,
   scheduledUntil: (date) => `Không có gì bị xóa trước ${date}; trước thời điểm đó có thể hoàn tác việc xóa (D7).`,
   audit_requested: 'Đã yêu cầu',
   audit_planned: 'Đã lập kế hoạch: tác động được tính trong nền (X1)',
@@ -226,7 +230,8 @@ export const vi: Dictionary = {
   mainDeletion: (user) => `${user} bị xóa và không thể đăng nhập nữa.`,
   mainDeletionGrace: (user, date) => `${user} bị tạm ngưng ngay và bị xóa vĩnh viễn vào ${date}.`,
   staysTitle: 'Những gì được giữ lại',
-  staysTransferAccount: (user) => `${user} giữ tài khoản, My Chat, các tin nhắn của mình và mọi cuộc trò chuyện không có trong danh sách dưới đây.`,
+  staysTransferAccount: (user) =>
+    `${user} giữ tài khoản, My Chat, các tin nhắn của mình và mọi cuộc trò chuyện không có trong danh sách dưới đây.`,
   staysDeletionMessages: (name) => `Các tin nhắn ${name} đã gửi được giữ lại, hiển thị là “${name} (đã hủy)”.`,
   staysHandedOver: (n, org) => `${n} tệp được giữ lại cho ${org} (bàn giao).`,
   staysFrozen: (n) => `${n} cuộc trò chuyện trực tiếp vẫn đọc được với người kia (đóng băng).`,
@@ -237,7 +242,8 @@ export const vi: Dictionary = {
   confirmRequest: (user, org, n) => `Gửi yêu cầu ${org} phê duyệt việc chuyển ${user}? Khi được phê duyệt, ${n} thay đổi sẽ được áp dụng.`,
   confirmApprove: (user, org, n) => `Phê duyệt việc chuyển ${user} sang ${org}? ${n} thay đổi được áp dụng ngay và không thể hoàn tác.`,
   confirmDelete: (user, n) => `Xóa ${user}? ${n} thay đổi được áp dụng ngay và không thể hoàn tác.`,
-  confirmDeleteGrace: (user, n, date) => `Xóa ${user}? Người dùng bị tạm ngưng ngay; ${n} thay đổi được áp dụng vào ${date} trừ khi việc xóa được hoàn tác trước đó.`,
+  confirmDeleteGrace: (user, n, date) =>
+    `Xóa ${user}? Người dùng bị tạm ngưng ngay; ${n} thay đổi được áp dụng vào ${date} trừ khi việc xóa được hoàn tác trước đó.`,
   confirmCounts: 'Trong đó:',
   confirmYesRequest: 'Gửi yêu cầu',
   confirmYesApprove: 'Phê duyệt ngay',
@@ -245,7 +251,8 @@ export const vi: Dictionary = {
   reviewAndApprove: 'Xem và phê duyệt',
   decline: 'Từ chối',
   requestedBy: (name) => `Người yêu cầu: ${name}`,
-  approvalIntro: (requester, user, org) => `${requester} yêu cầu chuyển ${user} vào ${org}. Hãy đọc những gì thay đổi, rồi phê duyệt hoặc từ chối.`,
+  approvalIntro: (requester, user, org) =>
+    `${requester} yêu cầu chuyển ${user} vào ${org}. Hãy đọc những gì thay đổi, rồi phê duyệt hoặc từ chối.`,
   someone: 'một người',
   system: 'hệ thống',
   technicalDetails: 'Chi tiết kỹ thuật',
@@ -305,7 +312,8 @@ export const vi: Dictionary = {
   'code_already-deleted': 'Người dùng này đã bị xóa.',
   'code_last-administrator': 'Người dùng này là quản trị viên cuối cùng của tổ chức.',
   codeUnknown: 'Một lỗi không mong muốn.',
-  'why_membership-changed': 'Đây chính là việc chuyển: giấy phép ở tổ chức nguồn được giải phóng và một giấy phép ở tổ chức đích được sử dụng.',
+  'why_membership-changed':
+    'Đây chính là việc chuyển: giấy phép ở tổ chức nguồn được giải phóng và một giấy phép ở tổ chức đích được sử dụng.',
   'why_security-changed': 'Ở tổ chức đích, các ngoại lệ riêng của người dùng bị tắt, trừ khi hạn chế ở đó sẽ làm mất dữ liệu và liên hệ.',
   'why_api-token-revoked_T9': 'Các mã được cấp cho tổ chức cũ nên ngừng hoạt động khi người dùng chuyển đi.',
   'why_api-token-revoked_D2': 'Người dùng đã xóa không thể dùng dịch vụ nên các mã ngừng hoạt động.',

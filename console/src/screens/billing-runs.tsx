@@ -48,27 +48,58 @@ export function BillingRunsScreen() {
           <table class="runs">
             <thead>
               <tr>
-                <th scope="col">{t.runOrganization}</th><th scope="col">{t.runStatus}</th><th scope="col" class="num">{t.runTotal}</th>
-                <th scope="col" class="num">{t.runDone}</th><th scope="col" class="num">{t.runFailed}</th><th scope="col" class="num">{t.runRemaining}</th>
-                <th scope="col">{t.runStarted}</th><th scope="col">{t.runUpdated}</th>
+                <th scope="col">{t.runOrganization}</th>
+                <th scope="col">{t.runStatus}</th>
+                <th scope="col" class="num">
+                  {t.runTotal}
+                </th>
+                <th scope="col" class="num">
+                  {t.runDone}
+                </th>
+                <th scope="col" class="num">
+                  {t.runFailed}
+                </th>
+                <th scope="col" class="num">
+                  {t.runRemaining}
+                </th>
+                <th scope="col">{t.runStarted}</th>
+                <th scope="col">{t.runUpdated}</th>
               </tr>
             </thead>
             <tbody aria-live="polite">
               {runs.map((r) => (
                 <tr data-run={r.id}>
-                  <th scope="row">{orgNames[r.organizationId] ?? r.organizationId}<div class="mono muted small">{r.id}</div></th>
-                  <td data-label={t.runStatus}><Status t={t} status={r.status} />{r.error && <div class="run-error">{codeWords(t, r.error.code) ?? t.codeUnknown}</div>}</td>
-                  <td class="num" data-label={t.runTotal}>{formatNumber(lang, r.total)}</td>
-                  <td class="num" data-label={t.runDone}>{formatNumber(lang, r.done)}</td>
-                  <td class="num" data-label={t.runFailed}>{formatNumber(lang, r.failed)}</td>
-                  <td class="num" data-label={t.runRemaining}>{formatNumber(lang, r.remaining)}</td>
+                  <th scope="row">
+                    {orgNames[r.organizationId] ?? r.organizationId}
+                    <div class="mono muted small">{r.id}</div>
+                  </th>
+                  <td data-label={t.runStatus}>
+                    <Status t={t} status={r.status} />
+                    {r.error && <div class="run-error">{codeWords(t, r.error.code) ?? t.codeUnknown}</div>}
+                  </td>
+                  <td class="num" data-label={t.runTotal}>
+                    {formatNumber(lang, r.total)}
+                  </td>
+                  <td class="num" data-label={t.runDone}>
+                    {formatNumber(lang, r.done)}
+                  </td>
+                  <td class="num" data-label={t.runFailed}>
+                    {formatNumber(lang, r.failed)}
+                  </td>
+                  <td class="num" data-label={t.runRemaining}>
+                    {formatNumber(lang, r.remaining)}
+                  </td>
                   <td data-label={t.runStarted}>{formatDate(lang, r.createdAt)}</td>
                   <td data-label={t.runUpdated}>{formatDate(lang, r.updatedAt)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {cursor && <button class="more" onClick={more}>{t.more}</button>}
+          {cursor && (
+            <button class="more" onClick={more}>
+              {t.more}
+            </button>
+          )}
         </div>
       )}
     </>

@@ -34,12 +34,25 @@ export function OperationScreen({ id }: { id: string }) {
       if (a) setAudit(a);
     },
     // `planning` (CONTRACT.md): read every second until its plan is there and it moves on
-    ([o]) => (TERMINAL_STATUSES.includes(o.status) ? undefined : o.status === 'running' || o.status === 'planning' ? POLL_MS : o.status === 'scheduled' ? POLL_MS * 5 : POLL_MS * 3),
+    ([o]) =>
+      TERMINAL_STATUSES.includes(o.status)
+        ? undefined
+        : o.status === 'running' || o.status === 'planning'
+          ? POLL_MS
+          : o.status === 'scheduled'
+            ? POLL_MS * 5
+            : POLL_MS * 3,
     setError,
     [id, tick],
   );
 
-  if (error) return <><Title>{t.errorTitle}</Title><ErrorPanel t={t} lang={lang} error={error} /></>;
+  if (error)
+    return (
+      <>
+        <Title>{t.errorTitle}</Title>
+        <ErrorPanel t={t} lang={lang} error={error} />
+      </>
+    );
   if (!op) return <p role="status">{t.loading}</p>;
 
   const act = async (f: () => Promise<Operation>) => {
@@ -51,16 +64,23 @@ export function OperationScreen({ id }: { id: string }) {
       setActionError(e);
     }
   };
-  const canApprove = op.status === 'awaiting-approval' && op.impact !== null && op.destinationOrganizationId !== undefined && me.administers.includes(op.destinationOrganizationId);
+  const canApprove =
+    op.status === 'awaiting-approval' &&
+    op.impact !== null &&
+    op.destinationOrganizationId !== undefined &&
+    me.administers.includes(op.destinationOrganizationId);
   // T3: a transfer can be taken back before it runs, while its plan is computed too (CONTRACT.md `planning`)
-  const canCancel = kind === 'transfers' && (op.status === 'planning' || op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
+  const canCancel =
+    kind === 'transfers' && (op.status === 'planning' || op.status === 'awaiting-approval' || op.status === 'awaiting-seat');
   // the destination's administrator refuses a request: "Decline"; the requester takes it back: "Cancel request"
   const declines = canCancel && op.status === 'awaiting-approval' && !me.administers.includes(op.sourceOrganizationId ?? '');
-  const canUndo = kind === 'deletions' && op.status === 'scheduled' && op.organizationId !== undefined && me.administers.includes(op.organizationId);
+  const canUndo =
+    kind === 'deletions' && op.status === 'scheduled' && op.organizationId !== undefined && me.administers.includes(op.organizationId);
   const progress = op.progress;
   const running = op.status === 'running' || op.status === 'planning';
   const userName = plainName(names.users?.[op.userId], subjects.get(op.id) ?? op.userId);
-  const person = (id: string | undefined) => (id === undefined ? t.someone : id === 'system' ? t.system : plainName(audit?.names?.users?.[id], id));
+  const person = (id: string | undefined) =>
+    id === undefined ? t.someone : id === 'system' ? t.system : plainName(audit?.names?.users?.[id], id);
   const org = (o: string | undefined) => orgNames[o ?? ''] ?? o ?? '';
   // no impact while `planning` (CONTRACT.md: `impact` null), nor when its planning failed
   const impact = op.impact && (
@@ -69,7 +89,11 @@ export function OperationScreen({ id }: { id: string }) {
       <ImpactView impact={op.impact} source={`${kind}/${encodeURIComponent(op.id)}`} onNames={setNames} />
     </section>
   );
-  const cancelButton = canCancel && <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>{declines ? t.decline : t.cancel}</button>;
+  const cancelButton = canCancel && (
+    <button class="secondary" onClick={() => act(() => api.cancel(op.id))}>
+      {declines ? t.decline : t.cancel}
+    </button>
+  );
 
   return (
     <>
@@ -77,7 +101,12 @@ export function OperationScreen({ id }: { id: string }) {
       <p class="muted op-sub">
         {op.destinationOrganizationId && `${org(op.sourceOrganizationId)} → ${org(op.destinationOrganizationId)} · `}
         {t.requestedAt}: {formatDate(lang, op.createdAt)}
-        {op.requestedBy && <> · <span class="requested-by">{t.requestedBy(person(op.requestedBy))}</span></>}
+        {op.requestedBy && (
+          <>
+            {' '}
+            · <span class="requested-by">{t.requestedBy(person(op.requestedBy))}</span>
+          </>
+        )}
       </p>
       {canApprove && (
         // T3: the approver reads what the transfer changes first, then approves (confirmed with its counts) or declines
@@ -86,8 +115,15 @@ export function OperationScreen({ id }: { id: string }) {
           {impact}
           {actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
           {confirming && op.impact ? (
-            <Confirm t={t} lang={lang} question={t.confirmApprove(userName, org(op.destinationOrganizationId), formatNumber(lang, op.impact.effectCount))} summary={op.impact.summary}
-              yes={t.confirmYesApprove} onYes={() => (setConfirming(false), act(() => api.approve(op.id)))} onBack={() => setConfirming(false)} />
+            <Confirm
+              t={t}
+              lang={lang}
+              question={t.confirmApprove(userName, org(op.destinationOrganizationId), formatNumber(lang, op.impact.effectCount))}
+              summary={op.impact.summary}
+              yes={t.confirmYesApprove}
+              onYes={() => (setConfirming(false), act(() => api.approve(op.id)))}
+              onBack={() => setConfirming(false)}
+            />
           ) : (
             <div class="actions final">
               <button onClick={() => setConfirming(true)}>{t.approve}</button>
@@ -107,19 +143,32 @@ export function OperationScreen({ id }: { id: string }) {
         {op.status === 'scheduled' && op.purgeAt && (
           <div class="panel warning">
             <p>{t.scheduledUntil(formatDate(lang, op.purgeAt))}</p>
-            <p class="countdown"><PurgeCountdown lang={lang} purgeAt={op.purgeAt} label={t.purgeCountdown} /></p>
+            <p class="countdown">
+              <PurgeCountdown lang={lang} purgeAt={op.purgeAt} label={t.purgeCountdown} />
+            </p>
           </div>
         )}
-        {progress && progress.total > 0 && <progress class="overall" max={progress.total} value={progress.done} aria-label={t.progressPhases} />}
+        {progress && progress.total > 0 && (
+          <progress class="overall" max={progress.total} value={progress.done} aria-label={t.progressPhases} />
+        )}
         {progress && (
           <ol class="phases">
             {progress.phases.map((p) => (
               <li class={`phase phase-${p.status}`}>
                 <span class="phase-name">{phaseLabel(t, p.name)}</span>
-                <progress max={Math.max(p.total, 1)} value={p.total === 0 ? (p.status === 'done' ? 1 : 0) : p.done} aria-label={phaseLabel(t, p.name)} />
+                <progress
+                  max={Math.max(p.total, 1)}
+                  value={p.total === 0 ? (p.status === 'done' ? 1 : 0) : p.done}
+                  aria-label={phaseLabel(t, p.name)}
+                />
                 <span class="phase-count">
                   {p.name === 'Export'
-                    ? t.phaseExportCount(formatNumber(lang, p.done), formatNumber(lang, p.total), formatNumber(lang, p.bytesDone ?? 0), formatNumber(lang, p.bytesTotal ?? 0))
+                    ? t.phaseExportCount(
+                        formatNumber(lang, p.done),
+                        formatNumber(lang, p.total),
+                        formatNumber(lang, p.bytesDone ?? 0),
+                        formatNumber(lang, p.bytesTotal ?? 0),
+                      )
                     : `${formatNumber(lang, p.done)} / ${formatNumber(lang, p.total)}`}
                   {p.verified && <span class="phase-verified"> · {t.phaseExportVerified}</span>}
                 </span>
@@ -131,14 +180,21 @@ export function OperationScreen({ id }: { id: string }) {
         {op.error && (
           <div class="panel error" role="alert">
             <h3>{t.errorOfRun}</h3>
-            <p>{op.error.rule && <span class="rule-id">{op.error.rule}</span>}{codeWords(t, op.error.code) ?? t.codeUnknown}</p>
+            <p>
+              {op.error.rule && <span class="rule-id">{op.error.rule}</span>}
+              {codeWords(t, op.error.code) ?? t.codeUnknown}
+            </p>
             <TechnicalDetails t={t} text={`${op.error.code}: ${op.error.message}`} />
           </div>
         )}
         {!canApprove && (cancelButton || canUndo) && (
           <div class="actions">
             {cancelButton}
-            {canUndo && <button class="secondary" onClick={() => act(() => api.undo(op.id))}>{t.undoDeletion}</button>}
+            {canUndo && (
+              <button class="secondary" onClick={() => act(() => api.undo(op.id))}>
+                {t.undoDeletion}
+              </button>
+            )}
           </div>
         )}
         {!canApprove && actionError !== undefined && <ErrorPanel t={t} lang={lang} error={actionError} />}
@@ -146,12 +202,17 @@ export function OperationScreen({ id }: { id: string }) {
       {op.export && TERMINAL_STATUSES.includes(op.status) && <ExportPanel op={op} kind={kind} />}
       <section class="card" aria-labelledby="audit-title">
         <h2 id="audit-title">{t.auditTitle}</h2>
-        {!audit?.entries.length ? <p class="muted">{t.auditNone}</p> : (
+        {!audit?.entries.length ? (
+          <p class="muted">{t.auditNone}</p>
+        ) : (
           <ol class="timeline">
             {audit.entries.map((e) => (
               <li data-event={e.event}>
                 <time dateTime={e.at}>{formatDate(lang, e.at)}</time>
-                <span class="event">{auditEventLabel(t, e.event)}{e.step ? ` · ${phaseLabel(t, e.step)}` : ''}</span>
+                <span class="event">
+                  {auditEventLabel(t, e.event)}
+                  {e.step ? ` · ${phaseLabel(t, e.step)}` : ''}
+                </span>
                 {e.by && <span class="muted"> {t.auditBy(person(e.by))}</span>}
                 {e.rule && <span class="rule-chip">{e.rule}</span>}
                 {e.applied !== undefined && <span class="muted"> · {appliedText(e.applied)}</span>}
@@ -167,7 +228,9 @@ export function OperationScreen({ id }: { id: string }) {
 
   function appliedText(applied: NonNullable<Audit['entries'][number]['applied']>): string {
     if (typeof applied === 'number') return t.auditApplied(formatNumber(lang, applied));
-    return Object.entries(applied).map(([k, n]) => `${kindLabel(t, k.split(/[ /]/)[0] ?? k)} ${k.split(/[ /]/)[1] ?? ''} ×${formatNumber(lang, Number(n))}`).join(', ');
+    return Object.entries(applied)
+      .map(([k, n]) => `${kindLabel(t, k.split(/[ /]/)[0] ?? k)} ${k.split(/[ /]/)[1] ?? ''} ×${formatNumber(lang, Number(n))}`)
+      .join(', ');
   }
 }
 

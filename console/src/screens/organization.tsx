@@ -32,17 +32,26 @@ export function OrganizationScreen() {
   const plan = organizations.find((o) => o.id === org)?.plan;
   return (
     <>
-      <Title>{t.orgTitle}{org ? `: ${orgNames[org] ?? org}` : ''}</Title>
+      <Title>
+        {t.orgTitle}
+        {org ? `: ${orgNames[org] ?? org}` : ''}
+      </Title>
       {me.administers.length === 0 && <p>{t.orgNotAdmin}</p>}
       {me.administers.length > 1 && (
         <label class="field">
           {t.orgChoose}
           <select value={org} onChange={(e) => (setOrg((e.target as HTMLSelectElement).value), setChosen(undefined))}>
-            {me.administers.map((o) => <option value={o}>{orgNames[o] ?? o}</option>)}
+            {me.administers.map((o) => (
+              <option value={o}>{orgNames[o] ?? o}</option>
+            ))}
           </select>
         </label>
       )}
-      {plan && <p class="muted">{t.plan}: {planLabel(t, plan)}</p>}
+      {plan && (
+        <p class="muted">
+          {t.plan}: {planLabel(t, plan)}
+        </p>
+      )}
       {org && me.administers.includes(org) && <GraceSettings org={org} />}
       {me.administers.length > 0 && (
         <div class="org-layout">
@@ -61,7 +70,15 @@ export function OrganizationScreen() {
             {members && members.length > 0 && (
               <table class="members">
                 <thead>
-                  <tr><th scope="col">{t.memberName}</th><th scope="col">{t.memberId}</th><th scope="col">{t.memberRole}</th><th scope="col">{t.memberStatus}</th><th scope="col"><span class="sr-only">{t.memberActions}</span></th></tr>
+                  <tr>
+                    <th scope="col">{t.memberName}</th>
+                    <th scope="col">{t.memberId}</th>
+                    <th scope="col">{t.memberRole}</th>
+                    <th scope="col">{t.memberStatus}</th>
+                    <th scope="col">
+                      <span class="sr-only">{t.memberActions}</span>
+                    </th>
+                  </tr>
                 </thead>
                 <tbody>
                   {members.map((m) => (
@@ -71,16 +88,24 @@ export function OrganizationScreen() {
                       <td>{m.role === 'admin' ? t.roleAdmin : t.roleMember}</td>
                       <td>{m.status === 'deleted' ? t.statusDeleted : t.statusActive}</td>
                       <td>
-                        {m.status === 'deleted'
-                          ? <span class="muted">{t.memberAlreadyDeleted}</span> // nothing can be done with a deleted user (D1, T5)
-                          : <button class="secondary small" onClick={() => setChosen(m)} aria-pressed={chosen?.userId === m.userId}>{t.memberChoose(m.displayName)}</button>}
+                        {m.status === 'deleted' ? (
+                          <span class="muted">{t.memberAlreadyDeleted}</span> // nothing can be done with a deleted user (D1, T5)
+                        ) : (
+                          <button class="secondary small" onClick={() => setChosen(m)} aria-pressed={chosen?.userId === m.userId}>
+                            {t.memberChoose(m.displayName)}
+                          </button>
+                        )}
                       </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             )}
-            {cursor && <button class="more" onClick={() => void load(q, cursor)}>{t.membersMore}</button>}
+            {cursor && (
+              <button class="more" onClick={() => void load(q, cursor)}>
+                {t.membersMore}
+              </button>
+            )}
           </section>
           {chosen && <ChosenMember key={chosen.userId} member={chosen} org={org} />}
         </div>
@@ -115,18 +140,33 @@ function ChosenMember({ member, org }: { member: Member; org: string }) {
   };
   return (
     <section class="card chosen-panel" aria-labelledby="chosen-title">
-      <h2 id="chosen-title" ref={heading} tabIndex={-1}>{t.chosenTitle(member.displayName)}</h2>
+      <h2 id="chosen-title" ref={heading} tabIndex={-1}>
+        {t.chosenTitle(member.displayName)}
+      </h2>
       <div class="field">
         <label for="destination">{t.destination}</label>
         <select id="destination" value={dest} onChange={(e) => setDest((e.target as HTMLSelectElement).value)}>
           {destinations.map((o) => (
-            <option value={o.id} disabled={refuses(o)}>{refuses(o) ? t.destinationFreeOption(o.name, planLabel(t, o.plan)) : t.destinationOption(o.name, planLabel(t, o.plan))}</option>
+            <option value={o.id} disabled={refuses(o)}>
+              {refuses(o) ? t.destinationFreeOption(o.name, planLabel(t, o.plan)) : t.destinationOption(o.name, planLabel(t, o.plan))}
+            </option>
           ))}
         </select>
       </div>
       <div class="actions">
-        <button disabled={busy || !dest} onClick={() => run(() => api.previewTransfer(member.userId, dest), { operation: 'transfer', destinationOrganizationId: dest })}>{t.previewTransfer}</button>
-        <button class="danger-outline" disabled={busy} onClick={() => run(() => api.previewDeletion(member.userId), { operation: 'deletion' })}>{t.previewDeletion}</button>
+        <button
+          disabled={busy || !dest}
+          onClick={() => run(() => api.previewTransfer(member.userId, dest), { operation: 'transfer', destinationOrganizationId: dest })}
+        >
+          {t.previewTransfer}
+        </button>
+        <button
+          class="danger-outline"
+          disabled={busy}
+          onClick={() => run(() => api.previewDeletion(member.userId), { operation: 'deletion' })}
+        >
+          {t.previewDeletion}
+        </button>
       </div>
       {busy && <p role="status">{t.loading}</p>}
       {error !== undefined && <ErrorPanel t={t} lang={lang} error={error} />}
@@ -162,12 +202,25 @@ function GraceSettings({ org }: { org: string }) {
       <p class="muted">{t.graceExplain}</p>
       <form class="row" onSubmit={save} noValidate>
         <label for="grace-days">{t.graceDays}</label>
-        <input id="grace-days" type="number" min={0} max={30} step={1} value={days ?? ''} onInput={(ev) => setDays((ev.target as HTMLInputElement).value)}
-          aria-invalid={atField ? 'true' : undefined} aria-describedby={atField ? 'grace-days-error' : undefined} />
+        <input
+          id="grace-days"
+          type="number"
+          min={0}
+          max={30}
+          step={1}
+          value={days ?? ''}
+          onInput={(ev) => setDays((ev.target as HTMLInputElement).value)}
+          aria-invalid={atField ? 'true' : undefined}
+          aria-describedby={atField ? 'grace-days-error' : undefined}
+        />
         <button type="submit">{t.graceSave}</button>
       </form>
       {/* the API names the refused field (`path`): the problem is said there, in words */}
-      {atField && <p id="grace-days-error" class="field-error" role="alert">{t.graceInvalid}</p>}
+      {atField && (
+        <p id="grace-days-error" class="field-error" role="alert">
+          {t.graceInvalid}
+        </p>
+      )}
       {saved !== undefined && <p role="status">{t.graceCurrent(saved)}</p>}
       {error !== undefined && !atField && <ErrorPanel t={t} lang={lang} error={error} />}
     </section>

@@ -10,7 +10,11 @@ import { rememberSubject } from './operation.js';
 import { SuccessorPanel } from '../successor.js';
 
 /** What a preview was asked for: its subject's name and the operation, so a preview still being planned has its title. */
-export interface PreviewAsked { userName: string; operation: 'transfer' | 'deletion'; destinationOrganizationId?: string }
+export interface PreviewAsked {
+  userName: string;
+  operation: 'transfer' | 'deletion';
+  destinationOrganizationId?: string;
+}
 
 /** Previews made in this tab, with the subject's name, so opening one does not read it again; those still planning, as asked. */
 const previews = new Map<string, { impact: Impact; userName: string }>();
@@ -39,15 +43,30 @@ export function PreviewScreen({ id }: { id: string }) {
 
   const impact = remembered?.impact ?? (read.answer && !isPlanning(read.answer) ? read.answer : undefined);
   if (!impact) {
-    const title = !what ? (read.error ? t.errorTitle : t.previewPlanningTitle)
-      : what.operation === 'transfer' ? t.previewTitleTransfer(what.userName, orgName(what.destinationOrganizationId)) : t.previewTitleDeletion(what.userName);
+    const title = !what
+      ? read.error
+        ? t.errorTitle
+        : t.previewPlanningTitle
+      : what.operation === 'transfer'
+        ? t.previewTitleTransfer(what.userName, orgName(what.destinationOrganizationId))
+        : t.previewTitleDeletion(what.userName);
     return (
       <>
         <Title>{title}</Title>
         {/* one live region, from "Loading…" to the planning message, so the change is announced */}
-        {read.error === undefined && <p class={read.planning ? 'panel note planning' : undefined} role="status" aria-live="polite">{read.planning ? t.previewPlanning : t.loading}</p>}
+        {read.error === undefined && (
+          <p class={read.planning ? 'panel note planning' : undefined} role="status" aria-live="polite">
+            {read.planning ? t.previewPlanning : t.loading}
+          </p>
+        )}
         {read.error !== undefined && <ErrorPanel t={t} lang={lang} error={read.error} />}
-        {read.error !== undefined && <div class="actions final"><button class="secondary" onClick={() => navigate('#/organization')}>{t.back}</button></div>}
+        {read.error !== undefined && (
+          <div class="actions final">
+            <button class="secondary" onClick={() => navigate('#/organization')}>
+              {t.back}
+            </button>
+          </div>
+        )}
       </>
     );
   }
@@ -63,9 +82,10 @@ export function PreviewScreen({ id }: { id: string }) {
     setBusy(true);
     setRequestError(undefined);
     try {
-      const op = impact.operation === 'transfer'
-        ? await api.requestTransfer(impact.userId, dest ?? '', impact.id)
-        : await api.requestDeletion(impact.userId, impact.id);
+      const op =
+        impact.operation === 'transfer'
+          ? await api.requestTransfer(impact.userId, dest ?? '', impact.id)
+          : await api.requestDeletion(impact.userId, impact.id);
       rememberSubject(op.id, userName);
       navigate(`#/operations/${encodeURIComponent(op.id)}`);
     } catch (e) {
@@ -77,48 +97,102 @@ export function PreviewScreen({ id }: { id: string }) {
   };
   const previewAgain = async () => {
     try {
-      const fresh = impact.operation === 'transfer' ? await api.previewTransfer(impact.userId, dest ?? '') : await api.previewDeletion(impact.userId);
+      const fresh =
+        impact.operation === 'transfer' ? await api.previewTransfer(impact.userId, dest ?? '') : await api.previewDeletion(impact.userId);
       rememberPreview(fresh, { userName, operation: impact.operation, destinationOrganizationId: dest });
       navigate(`#/preview/${encodeURIComponent(fresh.id ?? '')}`);
     } catch (e) {
       setRequestError(e);
     }
   };
-  const question = impact.operation === 'transfer'
-    ? t.confirmRequest(userName, orgName(dest), n)
-    : grace ? t.confirmDeleteGrace(userName, n, formatDate(lang, impact.purgeAt)) : t.confirmDelete(userName, n);
-  const stays = impact.operation === 'transfer'
-    ? [t.staysTransferAccount(userName), count('file-handed-over') > 0 && t.staysHandedOver(count('file-handed-over'), orgName(source)), t.staysTasksTransfer]
-    : [t.staysDeletionMessages(userName), count('chat-frozen') > 0 && t.staysFrozen(count('chat-frozen')), count('file-handed-over') > 0 && t.staysHandedOver(count('file-handed-over'), orgName(source)), t.staysTasks];
+  const question =
+    impact.operation === 'transfer'
+      ? t.confirmRequest(userName, orgName(dest), n)
+      : grace
+        ? t.confirmDeleteGrace(userName, n, formatDate(lang, impact.purgeAt))
+        : t.confirmDelete(userName, n);
+  const stays =
+    impact.operation === 'transfer'
+      ? [
+          t.staysTransferAccount(userName),
+          count('file-handed-over') > 0 && t.staysHandedOver(count('file-handed-over'), orgName(source)),
+          t.staysTasksTransfer,
+        ]
+      : [
+          t.staysDeletionMessages(userName),
+          count('chat-frozen') > 0 && t.staysFrozen(count('chat-frozen')),
+          count('file-handed-over') > 0 && t.staysHandedOver(count('file-handed-over'), orgName(source)),
+          t.staysTasks,
+        ];
 
   return (
     <>
       <Title>{impact.operation === 'transfer' ? t.previewTitleTransfer(userName, orgName(dest)) : t.previewTitleDeletion(userName)}</Title>
       <p class="lead main-change">
         <strong>
-          {impact.operation === 'transfer' ? t.mainTransfer(userName, orgName(source), orgName(dest)) : grace ? t.mainDeletionGrace(userName, formatDate(lang, impact.purgeAt)) : t.mainDeletion(userName)}
+          {impact.operation === 'transfer'
+            ? t.mainTransfer(userName, orgName(source), orgName(dest))
+            : grace
+              ? t.mainDeletionGrace(userName, formatDate(lang, impact.purgeAt))
+              : t.mainDeletion(userName)}
         </strong>{' '}
         {t.previewIntro}
       </p>
-      {impact.operation === 'transfer' && <p class="panel note approval-note" role="note">{t.approvalNeeded(orgName(dest))}</p>}
-      {grace && <p class="panel warning" role="note">{t.previewGrace(impact.graceDays ?? 0, formatDate(lang, impact.purgeAt))}</p>}
+      {impact.operation === 'transfer' && (
+        <p class="panel note approval-note" role="note">
+          {t.approvalNeeded(orgName(dest))}
+        </p>
+      )}
+      {grace && (
+        <p class="panel warning" role="note">
+          {t.previewGrace(impact.graceDays ?? 0, formatDate(lang, impact.purgeAt))}
+        </p>
+      )}
       <section class="card stays" aria-labelledby="stays-title">
         <h2 id="stays-title">{t.staysTitle}</h2>
-        <ul>{stays.filter((x): x is string => typeof x === 'string').map((x) => <li>{x}</li>)}</ul>
+        <ul>
+          {stays
+            .filter((x): x is string => typeof x === 'string')
+            .map((x) => (
+              <li>{x}</li>
+            ))}
+        </ul>
       </section>
-      <ImpactView impact={impact} source={`previews/${encodeURIComponent(id)}`} onNames={(names) => { const name = plainName(names.users?.[impact.userId], userName); if (name !== userName) setNamed(name); }} />
+      <ImpactView
+        impact={impact}
+        source={`previews/${encodeURIComponent(id)}`}
+        onNames={(names) => {
+          const name = plainName(names.users?.[impact.userId], userName);
+          if (name !== userName) setNamed(name);
+        }}
+      />
       {impact.expiresAt && <p class="muted">{t.previewExpires(formatDate(lang, impact.expiresAt))}</p>}
       {requestError !== undefined && <ErrorPanel t={t} lang={lang} error={requestError} onPreviewAgain={previewAgain} />}
       {!impact.summary.some((r) => r.rule === 'X3') && <SuccessorPanel impact={impact} destinationOrganizationId={dest} />}
       {confirming ? (
-        <Confirm t={t} lang={lang} question={question} summary={impact.summary} danger={impact.operation === 'deletion'} busy={busy}
-          yes={impact.operation === 'transfer' ? t.confirmYesRequest : t.confirmYesDelete} onYes={request} onBack={() => setConfirming(false)} />
+        <Confirm
+          t={t}
+          lang={lang}
+          question={question}
+          summary={impact.summary}
+          danger={impact.operation === 'deletion'}
+          busy={busy}
+          yes={impact.operation === 'transfer' ? t.confirmYesRequest : t.confirmYesDelete}
+          onYes={request}
+          onBack={() => setConfirming(false)}
+        />
       ) : (
         <div class="actions final">
-          <button class={impact.operation === 'deletion' ? 'danger' : undefined} onClick={() => (setRequestError(undefined), setConfirming(true))} disabled={busy}>
+          <button
+            class={impact.operation === 'deletion' ? 'danger' : undefined}
+            onClick={() => (setRequestError(undefined), setConfirming(true))}
+            disabled={busy}
+          >
             {impact.operation === 'transfer' ? t.requestTransfer : t.requestDeletion}
           </button>
-          <button class="secondary" onClick={() => navigate('#/organization')}>{t.back}</button>
+          <button class="secondary" onClick={() => navigate('#/organization')}>
+            {t.back}
+          </button>
         </div>
       )}
     </>

@@ -71,16 +71,31 @@ export function decideRunTransition(run: RunState, transition: RunTransition, ac
     return { ok: false, reason: 'forbidden', rule: def.rule, message: `${def.rule}: only ${who} may ${transition} billing run ${run.id}` };
   }
   if (!def.from.includes(run.status)) {
-    return { ok: false, reason: 'conflict', rule: def.rule, message: `billing run ${run.id} is ${run.status}; ${transition} needs it ${def.from.join(' or ')} (${def.rule})` };
+    return {
+      ok: false,
+      reason: 'conflict',
+      rule: def.rule,
+      message: `billing run ${run.id} is ${run.status}; ${transition} needs it ${def.from.join(' or ')} (${def.rule})`,
+    };
   }
   if (transition === 'resume') {
     const failedMs = run.failedAt ? Date.parse(run.failedAt) : Number.NaN;
     if (Number.isFinite(failedMs) && atMs - failedMs > RESUME_WINDOW_MS) {
-      return { ok: false, reason: 'conflict', rule: 'O2', message: `O2: billing run ${run.id} failed at ${run.failedAt}, more than 7 days ago; it can only be cancelled` };
+      return {
+        ok: false,
+        reason: 'conflict',
+        rule: 'O2',
+        message: `O2: billing run ${run.id} failed at ${run.failedAt}, more than 7 days ago; it can only be cancelled`,
+      };
     }
   }
   if (transition === 'reinstate' && run.deletingStartedAt) {
-    return { ok: false, reason: 'conflict', rule: 'B4', message: `B4: billing run ${run.id} started deleting members at ${run.deletingStartedAt}; a reinstated contract no longer cancels it` };
+    return {
+      ok: false,
+      reason: 'conflict',
+      rule: 'B4',
+      message: `B4: billing run ${run.id} started deleting members at ${run.deletingStartedAt}; a reinstated contract no longer cancels it`,
+    };
   }
   return { ok: true, from: def.from, to: def.to, rule: def.rule };
 }

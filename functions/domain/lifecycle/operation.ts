@@ -7,7 +7,16 @@
 import { deletionIneligibility, transferIneligibility, type Reason } from '../eligibility.js';
 import { pairKey, type Organization, type User } from '../model.js';
 
-export const OPERATION_STATUSES = ['planning', 'awaiting-approval', 'awaiting-seat', 'scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const OPERATION_STATUSES = [
+  'planning',
+  'awaiting-approval',
+  'awaiting-seat',
+  'scheduled',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 /** Statuses in which an operation holds its user's lock (one operation per user at a time). */
 export const HOLDS_LOCK: readonly OperationStatus[] = ['planning', 'awaiting-approval', 'awaiting-seat', 'scheduled', 'running'];
@@ -37,22 +46,46 @@ export const TRANSITIONS = {
   request: { operations: ['transfer'], from: [], to: 'awaiting-approval', by: ['source-admin'], rules: 'T3' },
   'request-deletion': { operations: ['deletion'], from: [], to: 'awaiting-approval', by: ['organization-admin'], rules: 'D1' },
   // CONTRACT.md `planning`: a plan too large to compute within the request is computed in the background first
-  'request-planning': { operations: ['transfer', 'deletion'], from: [], to: 'planning', by: ['source-admin', 'organization-admin'], rules: 'T3, D1, X1' },
+  'request-planning': {
+    operations: ['transfer', 'deletion'],
+    from: [],
+    to: 'planning',
+    by: ['source-admin', 'organization-admin'],
+    rules: 'T3, D1, X1',
+  },
   planned: { operations: ['transfer', 'deletion'], from: ['planning'], to: 'awaiting-approval', by: ['system'], rules: 'X1' },
   'planned-schedule': { operations: ['deletion'], from: ['planning'], to: 'scheduled', by: ['system'], rules: 'D7, X1' },
   schedule: { operations: ['deletion'], from: [], to: 'scheduled', by: ['organization-admin'], rules: 'D1, D7' },
   approve: { operations: ['transfer'], from: ['awaiting-approval'], to: 'running', by: ['destination-admin'], rules: 'T3' },
   start: { operations: ['deletion'], from: ['awaiting-approval'], to: 'running', by: ['system'], rules: 'D1' },
-  'wait-for-seat': { operations: ['transfer'], from: ['awaiting-approval', 'running'], to: 'awaiting-seat', by: ['destination-admin', 'system'], rules: 'T4' },
+  'wait-for-seat': {
+    operations: ['transfer'],
+    from: ['awaiting-approval', 'running'],
+    to: 'awaiting-seat',
+    by: ['destination-admin', 'system'],
+    rules: 'T4',
+  },
   'seat-freed': { operations: ['transfer'], from: ['awaiting-seat'], to: 'running', by: ['system'], rules: 'T4, B2' },
   undo: { operations: ['deletion'], from: ['scheduled'], to: 'cancelled', by: ['organization-admin'], rules: 'D7' },
   purge: { operations: ['deletion'], from: ['scheduled'], to: 'running', by: ['system'], rules: 'D7' },
-  cancel: { operations: ['transfer'], from: ['planning', 'awaiting-approval', 'awaiting-seat', 'failed'], to: 'cancelled', by: ['either-admin', 'system'], rules: 'T3, O2' },
+  cancel: {
+    operations: ['transfer'],
+    from: ['planning', 'awaiting-approval', 'awaiting-seat', 'failed'],
+    to: 'cancelled',
+    by: ['either-admin', 'system'],
+    rules: 'T3, O2',
+  },
   'cancel-failed': { operations: ['deletion'], from: ['failed'], to: 'cancelled', by: ['organization-admin', 'system'], rules: 'O2' },
   'cancel-scheduled': { operations: ['deletion'], from: ['scheduled'], to: 'cancelled', by: ['system'], rules: 'B1' },
   fail: { operations: ['transfer', 'deletion'], from: ['running', 'planning'], to: 'failed', by: ['system'], rules: 'O1' },
   'fail-scheduled': { operations: ['deletion'], from: ['scheduled'], to: 'failed', by: ['system'], rules: 'D7' },
-  resume: { operations: ['transfer', 'deletion'], from: ['failed'], to: 'running', by: ['source-admin', 'organization-admin'], rules: 'O2, T3' },
+  resume: {
+    operations: ['transfer', 'deletion'],
+    from: ['failed'],
+    to: 'running',
+    by: ['source-admin', 'organization-admin'],
+    rules: 'O2, T3',
+  },
   succeed: { operations: ['transfer', 'deletion'], from: ['running'], to: 'succeeded', by: ['system'], rules: 'X1' },
 } as const satisfies Record<string, TransitionRule>;
 export type TransitionName = keyof typeof TRANSITIONS;
@@ -81,7 +114,9 @@ export interface OperationFacts {
 
 /** The organization(s) an operation belongs to. */
 export const organizationsOf = (op: OperationFacts): string[] =>
-  (op.operation === 'transfer' ? [op.sourceOrganizationId, op.destinationOrganizationId] : [op.organizationId]).filter((o): o is string => Boolean(o));
+  (op.operation === 'transfer' ? [op.sourceOrganizationId, op.destinationOrganizationId] : [op.organizationId]).filter((o): o is string =>
+    Boolean(o),
+  );
 
 /** The transition's rule, or an error naming why it cannot apply to this operation (wrong kind). */
 export function transitionFor(name: TransitionName, op: Pick<OperationFacts, 'operation'>): TransitionRule {
@@ -105,7 +140,8 @@ export interface CallerFacts {
   organizationId: string | null;
 }
 
-const adminOf = (caller: CallerFacts, org: string | undefined) => Boolean(org) && caller.status === 'active' && caller.orgAdmin && caller.organizationId === org;
+const adminOf = (caller: CallerFacts, org: string | undefined) =>
+  Boolean(org) && caller.status === 'active' && caller.orgAdmin && caller.organizationId === org;
 
 /** Whether the caller is each actor for this operation. */
 export function actorsOf(caller: CallerFacts, op: OperationFacts): Actor[] {
@@ -126,7 +162,10 @@ export function actorRefusal(name: TransitionName, op: OperationFacts, caller: C
   const rule = transitionFor(name, op);
   const actors = actorsOf(caller, op);
   if (!rule.by.some((a) => actors.includes(a))) {
-    const who = rule.by.filter((a) => a !== 'system').map((a) => describeActor(a, op)).join(' or ');
+    const who = rule.by
+      .filter((a) => a !== 'system')
+      .map((a) => describeActor(a, op))
+      .join(' or ');
     return `user ${caller.id} may not ${name} ${op.operation} ${op.id}: only ${who || 'the system'} may (${rule.rules})`;
   }
   if (name === 'resume' && op.operation === 'transfer' && !op.approvedBy) {
@@ -209,7 +248,9 @@ export function premiseViolation(op: OperationFacts, facts: PremiseFacts): Reaso
 function ownPremiseViolation(op: OperationFacts, facts: PremiseFacts, user: User): Reason | undefined {
   if (op.operation === 'transfer') {
     if (firstEffectLanded(op) && user.organizationId === op.destinationOrganizationId) {
-      return user.status === 'active' ? undefined : { rule: 'O1', message: `user ${user.id} is ${user.status}, no longer an active member of ${op.destinationOrganizationId}` };
+      return user.status === 'active'
+        ? undefined
+        : { rule: 'O1', message: `user ${user.id} is ${user.status}, no longer an active member of ${op.destinationOrganizationId}` };
     }
     if (user.status !== 'active' || user.organizationId !== op.sourceOrganizationId) {
       const movedTo = user.organizationId && user.organizationId !== op.sourceOrganizationId ? ` (now of ${user.organizationId})` : '';
@@ -217,7 +258,10 @@ function ownPremiseViolation(op: OperationFacts, facts: PremiseFacts, user: User
     }
     if (!facts.destination) return { rule: 'T5', message: `organization ${op.destinationOrganizationId} no longer exists` };
     const reasons = transferIneligibility(
-      { organizations: new Map([facts.source, facts.destination].filter((o): o is Organization => Boolean(o)).map((o) => [o.id, o])), allowances: new Set(facts.allowance ? [pairOf(op)] : []) },
+      {
+        organizations: new Map([facts.source, facts.destination].filter((o): o is Organization => Boolean(o)).map((o) => [o.id, o])),
+        allowances: new Set(facts.allowance ? [pairOf(op)] : []),
+      },
       user,
       facts.source,
       facts.destination,
@@ -226,7 +270,10 @@ function ownPremiseViolation(op: OperationFacts, facts: PremiseFacts, user: User
   }
   if (firstEffectLanded(op) && user.status === 'deleted') return undefined;
   if (user.organizationId !== op.organizationId) {
-    return { rule: 'O1', message: `user ${user.id} is no longer a member of ${op.organizationId}${user.organizationId ? ` (now of ${user.organizationId})` : ''}` };
+    return {
+      rule: 'O1',
+      message: `user ${user.id} is no longer a member of ${op.organizationId}${user.organizationId ? ` (now of ${user.organizationId})` : ''}`,
+    };
   }
   return deletionIneligibility(user, facts.admins ?? [])[0];
 }

@@ -16,11 +16,21 @@ export const handler = route(async (event) => {
   const id = pathId(event);
   if (id.startsWith('pv-')) {
     const preview = await readablePreview(callerId(event), id);
-    return json(200, { operationId: id, operation: preview.operation, userId: preview.userId, entries: byTime(await readAuditOf({ previewId: id })) });
+    return json(200, {
+      operationId: id,
+      operation: preview.operation,
+      userId: preview.userId,
+      entries: byTime(await readAuditOf({ previewId: id })),
+    });
   }
   if (id.startsWith('b1-')) {
     const run = await readableRun(event, id);
-    return json(200, { operationId: id, operation: 'contract-cancellation', organizationId: run.organizationId, entries: byTime(await readAuditOf({ runId: id })) });
+    return json(200, {
+      operationId: id,
+      operation: 'contract-cancellation',
+      organizationId: run.organizationId,
+      entries: byTime(await readAuditOf({ runId: id })),
+    });
   }
   const op = await readableOperation(callerId(event), id);
   const entries = byTime(await readAuditOf({ operationId: op.id }));

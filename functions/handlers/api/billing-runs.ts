@@ -16,7 +16,11 @@ export const handler = route(async (event) => {
     case 'GET /billing-runs/{id}':
       return json(200, runView(await readableRun(event, pathId(event))));
     case 'GET /billing-runs': {
-      const { runs, next } = await billingRuns({ id: callerId(event), operator: hasOperatorScope(event) }, textParam(event, 'organizationId'), pageParams(event));
+      const { runs, next } = await billingRuns(
+        { id: callerId(event), operator: hasOperatorScope(event) },
+        textParam(event, 'organizationId'),
+        pageParams(event),
+      );
       return json(200, { runs, ...nextCursor(next) });
     }
     case 'POST /billing-runs/{id}/confirmation':

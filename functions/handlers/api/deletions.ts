@@ -11,7 +11,13 @@ export const handler = route(async (event) => {
   switch (event.routeKey) {
     case 'POST /deletions': {
       const body = parseBody(event, DeletionBody);
-      return json(202, await requestDeletion(caller, body.userId, body.previewId, { ...(body.successorId ? { successorId: body.successorId } : {}), ...(body.export ? { export: true } : {}) }));
+      return json(
+        202,
+        await requestDeletion(caller, body.userId, body.previewId, {
+          ...(body.successorId ? { successorId: body.successorId } : {}),
+          ...(body.export ? { export: true } : {}),
+        }),
+      );
     }
     case 'POST /deletions/{id}/cancellation':
       return json(200, await cancelDeletion(caller, pathId(event)));

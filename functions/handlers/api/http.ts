@@ -104,8 +104,14 @@ function isJsonContentType(value: string | undefined): boolean {
  */
 export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   const contentType = event.headers?.['content-type'];
-  if (!isJsonContentType(contentType)) throw new InvalidRequest(`content-type ${JSON.stringify(contentType)}: the body must be application/json`, '');
-  const text = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!isJsonContentType(contentType))
+    throw new InvalidRequest(`content-type ${JSON.stringify(contentType)}: the body must be application/json`, '');
+  const text =
+    event.body === undefined || event.body === null
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new InvalidRequest(`the body is larger than ${MAX_BODY_BYTES} bytes`, '');
   let raw: unknown;
   try {
@@ -155,7 +161,8 @@ const MAX_POSITION_LENGTH = MAX_ID_LENGTH + 64;
 export function pageParams(event: HttpEvent): { limit: number; after?: string } {
   const query = event.queryStringParameters ?? {};
   const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : Number.NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) throw new InvalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'limit');
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE))
+    throw new InvalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'limit');
   if (query.cursor === undefined) return { limit };
   const after = /^[A-Za-z0-9_-]{1,2048}$/.test(query.cursor) ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
   if (after === '' || characters(after) > MAX_POSITION_LENGTH || nextCursor(after).nextCursor !== query.cursor) {
@@ -165,17 +172,24 @@ export function pageParams(event: HttpEvent): { limit: number; after?: string } 
 }
 
 /** A list's `nextCursor`, when another page follows. */
-export const nextCursor = (next: string | undefined) => (next === undefined ? {} : { nextCursor: Buffer.from(next, 'utf8').toString('base64url') });
+export const nextCursor = (next: string | undefined) =>
+  next === undefined ? {} : { nextCursor: Buffer.from(next, 'utf8').toString('base64url') };
 
 /** An optional text parameter (`?q=`, `?organizationId=`): at most 256 characters, empty counts as absent. */
 export function textParam(event: HttpEvent, name: string): string | undefined {
   const value = event.queryStringParameters?.[name];
-  if (value !== undefined && characters(value) > MAX_ID_LENGTH) throw new InvalidRequest(`${name}: must be at most ${MAX_ID_LENGTH} characters`, name);
+  if (value !== undefined && characters(value) > MAX_ID_LENGTH)
+    throw new InvalidRequest(`${name}: must be at most ${MAX_ID_LENGTH} characters`, name);
   return value === '' ? undefined : value;
 }
 
 /** A parameter that takes one of `values` (several, comma-separated, when `many`); absent is undefined unless `required`. */
-export function choiceParam<T extends string>(event: HttpEvent, name: string, values: readonly T[], options: { required?: boolean; many?: boolean } = {}): T[] | undefined {
+export function choiceParam<T extends string>(
+  event: HttpEvent,
+  name: string,
+  values: readonly T[],
+  options: { required?: boolean; many?: boolean } = {},
+): T[] | undefined {
   const value = event.queryStringParameters?.[name];
   const what = `${name}: must be ${options.many ? 'one or more (comma-separated) of' : 'one of'} ${values.join(', ')}`;
   if (value === undefined || value === '') {
@@ -187,17 +201,31 @@ export function choiceParam<T extends string>(event: HttpEvent, name: string, va
   return chosen as T[];
 }
 
-const Id = z
-  .string({ error: 'must be a non-empty string' })
-  .check(z.minLength(1, { error: 'must be a non-empty string' }), z.refine((s) => characters(s) <= MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }));
+const Id = z.string({ error: 'must be a non-empty string' }).check(
+  z.minLength(1, { error: 'must be a non-empty string' }),
+  z.refine((s) => characters(s) <= MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }),
+);
 /** X4: `export` is a boolean. */
 const Export = z.boolean({ error: 'must be true or false' });
-export const TransferBody = z.strictObject({ userId: Id, destinationOrganizationId: Id, previewId: z.optional(Id), successorId: z.optional(Id), export: z.optional(Export) });
-export const DeletionBody = z.strictObject({ userId: Id, previewId: z.optional(Id), successorId: z.optional(Id), export: z.optional(Export) });
+export const TransferBody = z.strictObject({
+  userId: Id,
+  destinationOrganizationId: Id,
+  previewId: z.optional(Id),
+  successorId: z.optional(Id),
+  export: z.optional(Export),
+});
+export const DeletionBody = z.strictObject({
+  userId: Id,
+  previewId: z.optional(Id),
+  successorId: z.optional(Id),
+  export: z.optional(Export),
+});
 /** D7 beyond: an organization's settings; the grace period is a whole number of days, 0 to 30. */
 const GRACE_DAYS = `must be a whole number of days from 0 to ${MAX_GRACE_DAYS}`;
 export const SettingsBody = z.strictObject({
-  deletionGraceDays: z.int({ error: GRACE_DAYS }).check(z.minimum(0, { error: GRACE_DAYS }), z.maximum(MAX_GRACE_DAYS, { error: GRACE_DAYS })),
+  deletionGraceDays: z
+    .int({ error: GRACE_DAYS })
+    .check(z.minimum(0, { error: GRACE_DAYS }), z.maximum(MAX_GRACE_DAYS, { error: GRACE_DAYS })),
 });
 export const PreviewBody = z.discriminatedUnion(
   'operation',

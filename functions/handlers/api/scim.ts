@@ -1,4 +1,18 @@
-import { authenticate, createToken, deleteUser, discovery, listTokens, listUsers, patchUser, readUser, recordCall, revokeToken, scimErrorAnswer, ScimError, type ScimAnswer } from '../../services/scim.js';
+import {
+  authenticate,
+  createToken,
+  deleteUser,
+  discovery,
+  listTokens,
+  listUsers,
+  patchUser,
+  readUser,
+  recordCall,
+  revokeToken,
+  scimErrorAnswer,
+  ScimError,
+  type ScimAnswer,
+} from '../../services/scim.js';
 import type { ScimToken } from '../../store/scim-tokens.js';
 import { NotFound } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
@@ -9,10 +23,19 @@ import { callerId, json, MAX_BODY_BYTES, pathId, route, type HttpEvent, type Htt
  * and `/organizations/{id}/scim-tokens` (an administrator's JWT, as every other route).
  */
 const SCIM_CONTENT = { 'content-type': 'application/scim+json' };
-const scim = (a: ScimAnswer): HttpResult => ({ statusCode: a.status, headers: SCIM_CONTENT, body: a.body === undefined ? '' : JSON.stringify(a.body) });
+const scim = (a: ScimAnswer): HttpResult => ({
+  statusCode: a.status,
+  headers: SCIM_CONTENT,
+  body: a.body === undefined ? '' : JSON.stringify(a.body),
+});
 
 function scimBody(event: HttpEvent): unknown {
-  const text = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const text =
+    event.body === undefined || event.body === null
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ScimError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
   try {
     return JSON.parse(text);
@@ -29,7 +52,10 @@ const param = (event: HttpEvent, name: string) => {
 
 async function serveScim(event: HttpEvent): Promise<HttpResult> {
   let token: ScimToken | undefined;
-  const call: { method: string; path: string; userId?: string; operationId?: string } = { method: event.requestContext.http.method, path: event.rawPath };
+  const call: { method: string; path: string; userId?: string; operationId?: string } = {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+  };
   let answer: ScimAnswer;
   try {
     token = await authenticate(event.headers?.authorization);
@@ -39,7 +65,11 @@ async function serveScim(event: HttpEvent): Promise<HttpResult> {
     answer = scimErrorAnswer(error);
   }
   try {
-    await recordCall(token, { ...call, status: answer.status, ...(answer.status >= 400 ? { error: String((answer.body as any)?.detail ?? '') } : {}) });
+    await recordCall(token, {
+      ...call,
+      status: answer.status,
+      ...(answer.status >= 400 ? { error: String((answer.body as any)?.detail ?? '') } : {}),
+    });
   } catch (error) {
     logger.error('SCIM call not audited', error as Error);
     if (answer.status < 400) answer = scimErrorAnswer(error); // X2: nothing answered that is not in the trail

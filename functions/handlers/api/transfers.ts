@@ -10,7 +10,13 @@ export const handler = route(async (event) => {
   switch (event.routeKey) {
     case 'POST /transfers': {
       const body = parseBody(event, TransferBody);
-      return json(201, await requestTransfer(caller, body.userId, body.destinationOrganizationId, body.previewId, { ...(body.successorId ? { successorId: body.successorId } : {}), ...(body.export ? { export: true } : {}) }));
+      return json(
+        201,
+        await requestTransfer(caller, body.userId, body.destinationOrganizationId, body.previewId, {
+          ...(body.successorId ? { successorId: body.successorId } : {}),
+          ...(body.export ? { export: true } : {}),
+        }),
+      );
     }
     case 'POST /transfers/{id}/approval':
       return json(202, await approveTransfer(caller, pathId(event)));

@@ -12,7 +12,11 @@ import { BILLING_EVENT_MEMORY_SECONDS, billingIdempotencyStore } from '../../sto
  * redelivery answers the first delivery's result marked `duplicate: true` and changes nothing. A failed delivery
  * leaves no record, so its retry runs again. B1 does without: its bulk run is named after the event id already.
  */
-export function billingTarget<R extends object>(detailType: string, run: (event: unknown) => Promise<R>, options: { idempotent?: boolean } = {}) {
+export function billingTarget<R extends object>(
+  detailType: string,
+  run: (event: unknown) => Promise<R>,
+  options: { idempotent?: boolean } = {},
+) {
   requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME'); // every billing function has both (billing.ts)
   const target = async (event: unknown): Promise<R> => {
     const id = (event as { id?: string })?.id;
