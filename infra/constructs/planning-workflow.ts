@@ -33,12 +33,13 @@ export class PlanningWorkflow extends Construct {
       description: string,
       size: 'backgroundPlanning' | 'small',
       table: readonly TableAction[],
+      index: readonly TableAction[],
     ) => {
       const f = new OffboardFunction(this, id, {
         entry: `functions/handlers/steps/${entry}.ts`,
         description: `offboard step ${description}`,
         size,
-      }).bindTable(props.table, table, ['Query']);
+      }).bindTable(props.table, table, index);
       // a deletion planned here starts, or waits out its grace period (D7), in the deletion workflow
       props.deletionStateMachine.grantStartExecution(f);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
@@ -51,6 +52,7 @@ export class PlanningWorkflow extends Construct {
       'Plan: X1, a plan too large for its API request computed and stored; the preview or operation moves on',
       'backgroundPlanning',
       ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      ['Query'],
     );
     this.failureFunction = planningFunction(
       'PlanningFailureRecorder',
@@ -58,6 +60,7 @@ export class PlanningWorkflow extends Construct {
       'PlanFailed: the operation fails with the error (O1), or the preview keeps the refusal',
       'small',
       ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+      [],
     );
 
     const invoke = (name: string, fn: OffboardFunction, comment: string) => lambdaStep(this, name, fn, { comment });
