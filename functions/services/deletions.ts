@@ -1,12 +1,13 @@
-import { audit, newOperationId, now, planIdFor, releaseLock, type OperationRecord } from '../store/operations.js';
+import { newOperation, planWithinRequest } from './requests.js';
+import { audit, releaseLock } from '../store/operations.js';
 import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
-import { fingerprint, PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
+import { PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
 import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
 import { createRunning, startRun } from './executions.js';
 import { computeDeletionPlan, PlanTooLarge, requestBudget } from './planning.js';
-import { deferOperation, deferPreview } from './background-planning.js';
-import { checkPreview, firstPageView, operationView, operationViewWithProgress, previewOf, savePreview, storePlan } from './views.js';
+import { deferPreview } from './background-planning.js';
+import { firstPageView, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
@@ -56,37 +57,25 @@ export async function requestDeletion(
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, options.successorId); // X3
   const previewed = { operation: 'deletion' as const, userId, by: caller.id };
-  const at = now();
-  const id = newOperationId('del');
-  const op: OperationRecord = {
-    id,
-    operation: 'deletion',
-    userId,
-    organizationId: user.organizationId!,
-    // a deletion needs no approval; it is created not-yet-running and started at once
-    status: 'awaiting-approval',
-    requestedBy: caller.id,
-    createdAt: at,
-    updatedAt: at,
-    runCount: 0,
-    planId: planIdFor(id, 1),
-    plans: 1,
-    ...(successor ? { successorId: successor.id } : {}),
-    ...(options.export ? { export: true } : {}),
-  };
+  // a deletion needs no approval; it is created not-yet-running and started at once
+  const op = newOperation(
+    'del',
+    { operation: 'deletion', userId, organizationId: user.organizationId!, requestedBy: caller.id },
+    { ...(successor ? { successor } : {}), ...(options.export ? { export: true } : {}) },
+  );
   const requestedBy = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'D1', ...(p ? { previewId: p.id } : {}) });
-  let computed: Awaited<ReturnType<typeof computeDeletionPlan>>;
-  try {
-    computed = await computeDeletionPlan(user, successor, requestBudget());
-  } catch (error) {
-    if (!(error instanceof PlanTooLarge)) throw error;
-    // CONTRACT.md `planning`: created now, planned in the background, then started or scheduled (D7) there
-    const p = previewId ? await previewOf(previewId, previewed) : undefined;
-    return deferOperation({ ...op, ...(p ? { previewId: p.id, previewFingerprint: p.fingerprint } : {}) }, requestedBy(p));
-  }
-  const { entries, organizations, readAt, organization } = computed;
-  const preview = previewId ? await checkPreview(previewId, previewed, fingerprint(entries.map((e) => e.effect))) : undefined;
-  if (preview) Object.assign(op, { previewId: preview.id, previewFingerprint: preview.fingerprint });
+  const planned = await planWithinRequest(
+    op,
+    (budget) => computeDeletionPlan(user, successor, budget),
+    { id: previewId, what: previewed },
+    requestedBy,
+  );
+  // CONTRACT.md `planning`: planned in the background, then started or scheduled (D7) there
+  if ('deferred' in planned) return planned.deferred;
+  const {
+    plan: { entries, organizations, readAt, organization },
+    preview,
+  } = planned;
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;
   if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { organizations, readAt, entries });

@@ -1,3 +1,4 @@
+import { newOperation, planWithinRequest } from './requests.js';
 import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound } from '../shared/errors.js';
@@ -6,7 +7,6 @@ import {
   audit,
   getOperation,
   listOrganizationOperations,
-  newOperationId,
   now,
   planIdFor,
   releaseLock,
@@ -20,9 +20,9 @@ import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, r
 import { assertPremises, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, PlanTooLarge, requestBudget, stillCurrent, type ComputedPlan } from './planning.js';
-import { deferOperation, deferPreview } from './background-planning.js';
+import { deferPreview } from './background-planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
-import { assertSamePlan, checkPreview, operationView, operationViewWithProgress, previewOf, savePreview, storePlan } from './views.js';
+import { assertSamePlan, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 
 async function loadTransfer(id: string): Promise<OperationRecord> {
   const op = await getOperation(id);
@@ -71,38 +71,30 @@ export async function requestTransfer(
   const source = await assertTransferEligible(user, destination); // T1, T2, T5
   const successor = await requireSuccessor(user, options.successorId); // X3
   const previewed = { operation: 'transfer' as const, userId, destinationOrganizationId, by: caller.id };
-  const at = now();
-  const id = newOperationId('tr');
-  const op: OperationRecord = {
-    id,
-    operation: 'transfer',
-    userId,
-    sourceOrganizationId: source.id,
-    destinationOrganizationId: destination.id,
-    status: 'awaiting-approval',
-    requestedBy: caller.id,
-    approvedBy: null,
-    createdAt: at,
-    updatedAt: at,
-    runCount: 0,
-    planId: planIdFor(id, 1),
-    plans: 1,
-    ...(successor ? { successorId: successor.id } : {}),
-    ...(options.export ? { export: true } : {}),
-  };
+  const op = newOperation(
+    'tr',
+    {
+      operation: 'transfer',
+      userId,
+      sourceOrganizationId: source.id,
+      destinationOrganizationId: destination.id,
+      requestedBy: caller.id,
+      approvedBy: null,
+    },
+    { ...(successor ? { successor } : {}), ...(options.export ? { export: true } : {}) },
+  );
   const requested = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'T3', ...(p ? { previewId: p.id } : {}) });
-  let computed: ComputedPlan;
-  try {
-    computed = await computeTransferPlan(user, destination, successor, requestBudget());
-  } catch (error) {
-    if (!(error instanceof PlanTooLarge)) throw error;
-    // CONTRACT.md `planning`: created now, planned in the background (the preview is compared there, X1)
-    const p = previewId ? await previewOf(previewId, previewed) : undefined;
-    return deferOperation({ ...op, ...(p ? { previewId: p.id, previewFingerprint: p.fingerprint } : {}) }, requested(p));
-  }
-  const { entries, organizations, readAt } = computed;
-  const preview = previewId ? await checkPreview(previewId, previewed, fingerprint(entries.map((e) => e.effect))) : undefined;
-  if (preview) Object.assign(op, { previewId: preview.id, previewFingerprint: preview.fingerprint });
+  const planned = await planWithinRequest(
+    op,
+    (budget) => computeTransferPlan(user, destination, successor, budget),
+    { id: previewId, what: previewed },
+    requested,
+  );
+  if ('deferred' in planned) return planned.deferred; // CONTRACT.md `planning`: planned in the background
+  const {
+    plan: { entries, organizations, readAt },
+    preview,
+  } = planned;
   await create(op, 'request', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
   await markIncoming(op);

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import chromium from '@sparticuz/chromium';
 import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { demoWorld, openTarget, type Target } from '../integration/harness.js';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 
 /**
@@ -77,3 +78,28 @@ export async function seriousViolations(page: Page): Promise<{ id: string; impac
 
 /** The visible text of the page's main region. */
 export const mainText = (page: Page) => page.locator('main').innerText();
+
+export interface ConsoleSession {
+  target: Target;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * One stack and one Chromium for a test file, the stack loaded with `world` (the demo world), and one page; both
+ * closed after the file. `set` receives them once ready (the file's tests run in order on them).
+ */
+export function consoleSession(set: (session: ConsoleSession) => void, world: () => unknown = demoWorld): void {
+  let started: Partial<ConsoleSession> = {};
+  beforeAll(async () => {
+    const [target, browser] = await Promise.all([openTarget(), launchChromium()]);
+    started = { target, browser };
+    await target.load(world());
+    const { page } = await newPage(browser);
+    set({ target, browser, page });
+  }, 180_000);
+  afterAll(async () => {
+    await started.browser?.close();
+    await started.target?.close();
+  });
+}

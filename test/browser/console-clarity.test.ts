@@ -1,11 +1,11 @@
 /// <reference lib="dom" />
 // Callbacks given to page.evaluate run in the browser.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DICTIONARIES } from '../../console/src/i18n/index.js';
 import { rulesEn } from '../../console/src/i18n/rules.js';
-import { billingEvent, demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { chooseMember, launchChromium, mainText, newPage, screenshot, signIn } from './browser.js';
+import { billingEvent, demoWorld, type Target } from '../integration/harness.js';
+import { chooseMember, consoleSession, mainText, newPage, screenshot, signIn } from './browser.js';
 
 /**
  * Issue 21: an administrator understands and trusts every screen. On the demo world, in order (one stack and one
@@ -17,15 +17,7 @@ const en = DICTIONARIES.en;
 let target: Target;
 let browser: Browser;
 let page: Page;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(demoWorld());
-  ({ page } = await newPage(browser));
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await target?.close();
-});
+consoleSession((s) => ({ target, browser, page } = s));
 
 const h1 = (p: Page) => p.locator('h1').innerText();
 const status = (p: Page) => p.locator('.status-line .status').innerText();

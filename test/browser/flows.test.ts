@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 // Callbacks given to page.evaluate run in the browser.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { billingEvent, demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { chooseMember, launchChromium, newPage, screenshot, signIn } from './browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { billingEvent, type Target } from '../integration/harness.js';
+import { chooseMember, consoleSession, screenshot, signIn } from './browser.js';
 
 /**
  * The admin console's main flows in a real Chromium against the embedded stack, on the demo world, in order:
@@ -12,17 +12,8 @@ import { chooseMember, launchChromium, newPage, screenshot, signIn } from './bro
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
 
 let target: Target;
-let browser: Browser;
 let page: Page;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(demoWorld());
-  ({ page } = await newPage(browser));
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await target?.close();
-});
+consoleSession((s) => ({ target, page } = s));
 
 const status = (p: Page) => p.locator('.status-line .status').innerText();
 const effects = (p: Page) => p.locator('li.effect');

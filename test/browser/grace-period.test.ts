@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { launchChromium, newPage, screenshot, seriousViolations, signIn } from './browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { type Target } from '../integration/harness.js';
+import { consoleSession, screenshot, seriousViolations, signIn } from './browser.js';
 
 /**
  * D7 beyond, in the console: an administrator sets the organization's grace period, deletes a member, sees the
@@ -12,17 +12,8 @@ import { launchChromium, newPage, screenshot, seriousViolations, signIn } from '
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
 
 let target: Target;
-let browser: Browser;
 let page: Page;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(demoWorld());
-  ({ page } = await newPage(browser));
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await target?.close();
-});
+consoleSession((s) => ({ target, page } = s));
 
 const status = (p: Page) => p.locator('.status-line .status').innerText();
 const a2Status = async () => (await target.export()).users.find((u: any) => u.id === 'a2').status;

@@ -1,24 +1,15 @@
 /// <reference lib="dom" />
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { launchChromium, newPage, screenshot, signIn } from './browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { type Target } from '../integration/harness.js';
+import { consoleSession, screenshot, signIn } from './browser.js';
 
 /** X3 in the admin console: the successor picker on a deletion preview, the two previews side by side, the request. */
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
 
 let target: Target;
-let browser: Browser;
 let page: Page;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(demoWorld());
-  ({ page } = await newPage(browser));
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await target?.close();
-});
+consoleSession((s) => ({ target, page } = s));
 
 embeddedOnly('X3 successor in the console', () => {
   it("X3, X4: adminA picks Akira Abe as successor on a2's deletion preview, sees both previews side by side and what the archive would hold, and requests it with an export: a2's files are handed over", async () => {

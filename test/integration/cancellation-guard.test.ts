@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
+import { expect, it } from 'vitest';
+import { billingEvent, demoWorld, type Target, useTarget } from './harness.js';
 
 /**
  * O3, B1: while an organization's contract-cancellation run deletes its members, none of them moves out: the
@@ -8,11 +8,7 @@ import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
  * files, chats and contacts to the batch.
  */
 let target: Target;
-beforeAll(async () => {
-  target = await openTarget();
-}, 120_000);
-afterAll(async () => target?.close());
-beforeEach(async () => target.load(demoWorld()));
+useTarget((t) => (target = t), { eachWorld: demoWorld });
 
 it('O3, B1: a transfer out of an organization whose cancellation run is deleting its members fails with rule B1, changing nothing; the member is deleted with the others', async (ctx) => {
   if (!target.canInjectFaults) ctx.skip();

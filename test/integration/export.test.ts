@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import yauzl from 'yauzl';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { byId, demoWorld, ids, objectKey, settle, type Target, useTarget } from './harness.js';
 
 /**
  * X4 beyond: export before deletion. The deletion article tells administrators to sign in as the user and download
@@ -12,10 +12,7 @@ const onDeployedStack = process.env.OFFBOARD_TARGET === 'stack';
 const DAY_MS = 24 * 3600 * 1000;
 
 let target: Target;
-beforeAll(async () => {
-  target = await openTarget();
-});
-afterAll(async () => target?.close());
+useTarget((t) => (target = t));
 
 /** The demo world, with known bytes, and a group a2 shares only with a deleted user of B (deleted under D3 with both files, F2). */
 function exportWorld() {

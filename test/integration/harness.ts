@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
 import type { Problem } from '../../local/world/check.js';
@@ -334,4 +334,19 @@ export async function previewReady(target: Target, answer: Answer, as: string, t
 /** An operation answered `planning` is read until its plan is stored (it awaits approval, runs, or is scheduled). */
 export async function planned(target: Target, route: string, body: any, as: string): Promise<any> {
   return body.status === 'planning' ? settle(target, route, as, (b) => b.status !== 'planning') : body;
+}
+
+/**
+ * One target for a test file (openTarget), closed after the file; `set` receives it once open. `eachWorld`: loaded
+ * before each test. `skip`: nothing opened (a file whose tests need the embedded stack, run against a deployed one).
+ */
+export function useTarget(set: (target: Target) => void, options: { eachWorld?: () => unknown; skip?: boolean } = {}): void {
+  let opened: Target | undefined;
+  beforeAll(async () => {
+    if (options.skip) return;
+    opened = await openTarget();
+    set(opened);
+  }, 120_000);
+  afterAll(async () => opened?.close());
+  if (options.eachWorld) beforeEach(async () => opened?.load(options.eachWorld!()));
 }

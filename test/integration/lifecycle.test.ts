@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { billingEvent, demoWorld, type Target, useTarget } from './harness.js';
 
 /**
  * O1, O2 (RULES.md "operations over time"): an operation that failed, waited or was resumed long after it was
@@ -7,11 +7,7 @@ import { billingEvent, demoWorld, openTarget, type Target } from './harness.js';
  * who could request it, only within 7 days. Each case went wrong before the lifecycle had one home.
  */
 let target: Target;
-beforeAll(async () => {
-  target = await openTarget();
-}, 120_000);
-afterAll(async () => target?.close());
-beforeEach(async () => target.load(demoWorld()));
+useTarget((t) => (target = t), { eachWorld: demoWorld });
 
 const idle = async () => expect((await target.call('POST', '/_local/idle')).status).toBe(200);
 const user = async (id: string) => (await target.export()).users.find((u: any) => u.id === id);

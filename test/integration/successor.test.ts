@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { byId, demoWorld, ids, objectKey, settle, type Target, useTarget } from './harness.js';
 
 /**
  * X3 beyond: a successor keeps what the organization wants to keep. The deletion article's advice ("before the
@@ -10,10 +10,7 @@ const onDeployedStack = process.env.OFFBOARD_TARGET === 'stack';
 const DAY_MS = 24 * 3600 * 1000;
 
 let target: Target;
-beforeAll(async () => {
-  target = await openTarget();
-});
-afterAll(async () => target?.close());
+useTarget((t) => (target = t));
 
 const summaryOf = (impact: any) => Object.fromEntries(impact.summary.map((r: any) => [`${r.kind} ${r.rule}`, r.count]));
 const members = (w: any, chatId: string) => byId(w.chats, chatId)?.members;
