@@ -683,6 +683,11 @@ async function startSmall(
   const t = await call('POST', '/transfers', op.requester, { userId: op.userId, destinationOrganizationId: op.to });
   if (t.status !== 201)
     return { op, id: '', route: 'transfers', reader: op.requester, refused: `refused-${t.status}: ${JSON.stringify(t.body)}` };
+  // CONTRACT.md planning: a request past its time budget (a loaded machine) is planned in the background first
+  for (let status = t.body?.status; status === 'planning';) {
+    await sleep(200);
+    status = (await call('GET', `/transfers/${t.body.id}`, op.requester)).body?.status;
+  }
   const a = await call('POST', `/transfers/${t.body.id}/approval`, op.approver);
   return {
     op,
