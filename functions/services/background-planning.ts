@@ -9,7 +9,7 @@ import { fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview, ty
 import { getOrganization } from '../store/table.js';
 import type { Organization } from '../domain/model.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
-import { startExecution, startPlanningExecution, startRun, type PlanningInput } from './executions.js';
+import { runInput, startExecution, startPlanningExecution, startRun, type PlanningInput } from './executions.js';
 import { startWaiting } from './grace.js';
 import { describeError, markFailed } from './lifecycle.js';
 import { computeDeletionPlan, computeTransferPlan, type ComputedPlan } from './planning.js';
@@ -144,8 +144,7 @@ async function planOperation(operationId: string): Promise<void> {
 async function moveOn(op: OperationRecord): Promise<void> {
   if (op.operation === 'deletion' && op.status === 'awaiting-approval') await startRun(op, 'start', {}, [], true);
   else if (op.status === 'scheduled') await startExecution(op, { operationId: op.id, purgeAt: op.purgeAt! });
-  else if (op.status === 'running')
-    await startExecution(op, { operationId: op.id, planned: op.plannedRun === op.runCount, ...(op.export ? { export: true } : {}) });
+  else if (op.status === 'running') await startExecution(op, runInput(op));
 }
 
 /**

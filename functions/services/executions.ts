@@ -58,14 +58,17 @@ export async function createRunning(
   return executionFor(running);
 }
 
+/** A running operation's execution input: whether its plan was stored for this run, and its export (X4). */
+export const runInput = (running: OperationRecord): ExecutionInput => ({
+  operationId: running.id,
+  planned: running.plannedRun === running.runCount,
+  ...(running.export ? { export: true } : {}),
+});
+
 /** Starts a running operation's execution; a run whose execution cannot start ends failed. */
 async function executionFor(running: OperationRecord): Promise<OperationRecord> {
   try {
-    await startExecution(running, {
-      operationId: running.id,
-      planned: running.plannedRun === running.runCount,
-      ...(running.export ? { export: true } : {}),
-    });
+    await startExecution(running, runInput(running));
   } catch (error) {
     await move(running, 'fail', { set: { error: { code: 'ExecutionNotStarted', message: (error as Error).message } } });
     await releaseLock(running.userId, running.id);
