@@ -9,7 +9,7 @@ import { logger } from '../shared/logger.js';
 import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
 import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
-import { auditOf, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
+import { auditOf, getOperation, journalBegin, journalEnd, listOrganizationOperations, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import {
   addSkipped,
@@ -33,6 +33,7 @@ import { memberPageAfter, readMemberPage, readOwnedFilesPage } from '../store/sl
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
 import { PlanningContext } from './planning.js';
+import { cancelFailedDeletionBySystem } from './deletions.js';
 import { cancelBySystem, cancelFailedBySystem, failedIncomingTransfers, incomingTransfers } from './transfers.js';
 
 /**
@@ -96,12 +97,38 @@ export async function startRun(runId: string, organizationId: string) {
   if (run?.status !== 'running') return { total: run?.total ?? 0, stopped: true };
   await markCancellationRunning(organizationId, runId); // O3: from now on no member moves out until the run ends
   await finishFailedBatches(runId, organizationId);
+  const unfinished = await failedMemberOperations(organizationId);
   const total = (await countMembers(organizationId)) + ((await getRun(runId))?.skipped ?? 0);
   for (const op of await incomingTransfers(organizationId)) await cancelBySystem(op, cancelled(organizationId)).catch(swallowConflict);
   for (const op of await failedIncomingTransfers(organizationId))
     await cancelFailedBySystem(op, cancelled(organizationId)).catch(swallowConflict);
-  await updateRun(runId, { total });
+  await updateRun(runId, { total, ...(unfinished.size ? { unfinished: { ...run.unfinished, ...Object.fromEntries(unfinished) } } : {}) });
   return { total };
+}
+
+/**
+ * O2 meets B1: the members' failed deletions and failed transfers out, by user. Their locks went when they failed,
+ * and a deletion that failed after user-deleted landed leaves its member marked deleted with chats, contacts and
+ * tasks still to go: the batch that takes such a member plans it from current data (the rest of it) and cancels the
+ * failed operation, which could never be resumed once its member is gone.
+ */
+async function failedMemberOperations(organizationId: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const list of ['deletion', 'outgoing'] as const) {
+    let after: string | undefined;
+    do {
+      const page = await listOrganizationOperations(organizationId, list, {
+        statuses: ['failed'],
+        limit: 100,
+        ...(after ? { after } : {}),
+      });
+      for (const op of page.operations)
+        if (list === 'deletion' ? op.organizationId === organizationId : op.sourceOrganizationId === organizationId)
+          found.set(op.userId, op.id);
+      after = page.next;
+    } while (after);
+  }
+  return found;
 }
 
 /** O3: the members of `userIds` who are no longer in the organization, each with the reason; never deleted. */
@@ -128,7 +155,7 @@ async function entriesOfMembersStill(
   batch: BatchRecord,
   organizationId: string,
   header: PlanHeader,
-  { failedPlanned }: { failedPlanned: boolean },
+  { failedPlanned, unfinished = {} }: { failedPlanned: boolean; unfinished?: RunRecord['unfinished'] },
 ): Promise<{ entries: PlanEntry[]; skipped: NonNullable<BatchRecord['skipped']>; replanned: boolean; planId?: string }> {
   // members already skipped, those another operation held (MemberBusy: never deleted under it), and (unless the
   // batch failed as a whole after planning them) those that could not be planned
@@ -155,7 +182,7 @@ async function entriesOfMembersStill(
     };
   // still members; one the failed batch deleted already is planned too (what its plan had left of it is applied)
   const staying = batch.userIds.flatMap((id) =>
-    !known.has(id) && users.get(id)?.organizationId === organizationId && (failedPlanned || isPresent(users.get(id)))
+    !known.has(id) && users.get(id)?.organizationId === organizationId && (failedPlanned || isPresent(users.get(id)) || id in unfinished)
       ? [users.get(id)!]
       : [],
   );
@@ -245,9 +272,23 @@ async function finishFailedBatches(runId: string, organizationId: string): Promi
   }
 }
 
-/** A member's own pending operation is cancelled (the contract is over); one already running makes the member fail. */
-async function clearPendingOperations(runId: string, organizationId: string, members: User[]): Promise<Map<string, string>> {
+/**
+ * A member's own pending operation is cancelled (the contract is over); one already running makes the member fail. A
+ * failed one (no lock left) is cancelled too: the batch applies what it had left (X2: its trail names the run).
+ */
+async function clearPendingOperations(
+  runId: string,
+  organizationId: string,
+  members: User[],
+  unfinished: Record<string, string>,
+): Promise<Map<string, string>> {
   const busy = new Map<string, string>();
+  for (const member of members) {
+    const failed = unfinished[member.id] ? await getOperation(unfinished[member.id]!) : undefined;
+    if (failed?.status !== 'failed') continue;
+    const cancel = failed.operation === 'deletion' ? cancelFailedDeletionBySystem : cancelFailedBySystem;
+    await cancel(failed, cancelled(organizationId), { restAppliedBy: runId }).catch(swallowConflict);
+  }
   for (const lock of await getLocks(members.map((m) => m.id))) {
     const other = await getOperation(lock.operationId);
     if (!other) continue;
@@ -273,10 +314,17 @@ async function planBatch(
   const readAt = now();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
-  // deleted earlier: nothing to do, counted done; moved out meanwhile: skipped and reported (O3)
-  const members = page.userIds.map((id) => users.get(id)).filter((u): u is User => isPresent(u) && u!.organizationId === organizationId);
+  // moved out meanwhile: skipped and reported (O3); deleted earlier: nothing to do, counted done, unless its own
+  // deletion failed part way (B1, F3 delete it whole: it is planned from current data, the rest of it)
+  const unfinished = (await getRun(runId))?.unfinished ?? {};
+  const members = page.userIds
+    .map((id) => users.get(id))
+    .filter((u): u is User => u?.organizationId === organizationId && (isPresent(u) || u.id in unfinished));
   const skipped = leavers(page.userIds, users, organizationId);
-  const failures = [...(await clearPendingOperations(runId, organizationId, members))].map(([userId, error]) => ({ userId, error }));
+  const failures = [...(await clearPendingOperations(runId, organizationId, members, unfinished))].map(([userId, error]) => ({
+    userId,
+    error,
+  }));
   // files the previous batch handed on (see BatchRecord.carry) are part of this batch's plan
   const carried = n > 0 ? ((await getBatch(runId, n - 1, attempt))?.carry ?? []) : [];
   // a member that fails stays, as far as the others' plans go: its chats are not deleted under it
@@ -334,7 +382,7 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
       entries,
       skipped,
       planId = batch.planId,
-    } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false });
+    } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false, unfinished: (await getRun(runId))?.unfinished });
     // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];

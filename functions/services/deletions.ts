@@ -1,5 +1,5 @@
 import { newOperation, planWithinRequest } from './requests.js';
-import { audit, releaseLock } from '../store/operations.js';
+import { audit, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
 import { PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
@@ -99,13 +99,22 @@ export async function cancelDeletion(callerId: string, id: string) {
   const op = await readableOperation(callerId, id, 'deletion');
   requireActor('cancel-failed', op, caller);
   requireStatus('cancel-failed', op);
-  const cancelled = await move(op, 'cancel-failed', { set: { cancelledBy: caller.id } });
-  await releaseLock(op.userId, op.id);
-  // X2: what the failed run had left undone stays undone; the trail says what, by kind and rule
-  const left = await leftUndone(op);
-  await audit(op.id, { event: 'cancelled', by: caller.id, rule: 'O2', ...(left ? { left } : {}) });
-  return operationView(cancelled);
+  return operationView(await cancelFailed(op, caller.id));
 }
+
+/** O2: a failed deletion cancelled, its lock released (if it still held one), recorded with what it had left (X2). */
+async function cancelFailed(op: OperationRecord, by: string, error?: OperationError, cause: Record<string, unknown> = {}) {
+  const cancelled = await move(op, 'cancel-failed', { set: by === 'system' ? { error: error! } : { cancelledBy: by } });
+  await releaseLock(op.userId, op.id);
+  // X2: what the failed run had left undone stays undone (unless `cause` names who applies it); the trail says what
+  const left = await leftUndone(op);
+  await audit(op.id, { event: 'cancelled', by, ...(error ?? { rule: 'O2' }), ...cause, ...(left ? { left } : {}) });
+  return cancelled;
+}
+
+/** B1: a member's failed deletion, cancelled by the billing run that deletes the member whole (`cause` names it). */
+export const cancelFailedDeletionBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown>) =>
+  cancelFailed(op, 'system', error, cause);
 
 export async function getDeletion(callerId: string, id: string) {
   return operationViewWithProgress(await readableOperation(callerId, id, 'deletion'));

@@ -34,6 +34,11 @@ export interface RunRecord {
   gracePeriodIgnored?: { days: number; rule: 'B1'; message: string };
   /** How many times the run was resumed after it failed: its batches are numbered again under the attempt. */
   attempt?: number;
+  /**
+   * B1, O2: the members' failed operations found when the run started (user id → operation id): the batch that takes
+   * the member cancels it and deletes the member whole, also one its own deletion had already marked deleted.
+   */
+  unfinished?: Record<string, string>;
 }
 
 /** Creates the run once per billing event; returns false when it already exists (a duplicate delivery). */

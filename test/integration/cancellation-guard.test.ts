@@ -31,3 +31,33 @@ it('O3, B1: a transfer out of an organization whose cancellation run is deleting
   // once the run ended, the organization's members may move again (nothing is left to move here)
   expect(await target.check()).toEqual([]);
 });
+
+it('B1, O2: a member whose own deletion failed after user-deleted landed is deleted whole by the contract-cancellation run; its failed deletion is cancelled, naming the run', async (ctx) => {
+  if (!target.canInjectFaults) ctx.skip();
+  // the deletion fails part way, at its first chat-member write (user-deleted has landed; chats and tasks are left)
+  await target.fault('apply', { times: 1, when: 'mid', error: 'Boom', atWrite: '"SK":"MEMBER#' });
+  const requested = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+  await target.call('POST', '/_local/idle');
+  await target.fault('apply');
+  expect((await target.call('GET', `/deletions/${requested.body.id}`, { as: 'adminB' })).body).toMatchObject({ status: 'failed' });
+  const before = await target.export();
+  expect(before.users.find((u: any) => u.id === 'b1')).toMatchObject({ status: 'deleted' });
+  expect(before.chats.some((c: any) => c.members.some((m: any) => m.userId === 'b1'))).toBe(true);
+
+  const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
+  await target.call('POST', '/_local/idle');
+  const run = (await target.call('GET', `/billing-runs/b1-${eventId}`, { token: await target.operator.token() })).body;
+  expect(run).toMatchObject({ status: 'succeeded', failed: 0 });
+  const world = await target.export();
+  // D3–D6: nothing of b1 is left in any chat or task
+  expect(world.chats.filter((c: any) => c.members.some((m: any) => m.userId === 'b1')).map((c: any) => c.id)).toEqual([]);
+  expect(world.tasks.filter((t: any) => t.assigneeId === 'b1').map((t: any) => t.id)).toEqual([]);
+  // O2: its failed deletion is cancelled by the run (nobody could resume it now): one Deletion Cancelled, by the system
+  const { events } = (await (await fetch(`${target.url}/_local/events`)).json()) as { events: { event: any }[] };
+  const cancelledEvents = events.filter(
+    (e) => e.event['detail-type'] === 'Deletion Cancelled' && e.event.detail.operationId === requested.body.id,
+  );
+  expect(cancelledEvents.map((e) => e.event.detail.by)).toEqual(['system']);
+  expect(await target.check()).toEqual([]);
+});

@@ -304,8 +304,8 @@ it('O1, O2, O3: random interleavings of requests, approvals, cancellations, faul
       numRuns: runs,
       endOnFailure: true,
       // the suite replays one fixed seed, so a red run names a change, not a draw; MODEL_SEED=random explores new
-      // sequences (seed 1891317767, path 4 finds the open B1-after-a-failed-deletion bug: a member whose own
-      // deletion failed after user-deleted landed keeps its memberships when its organization's contract is cancelled)
+      // sequences (seed 1891317767, path 4 found B1 counting a member done whose own deletion had failed after
+      // user-deleted landed; cancellation-guard.test.ts keeps that case)
       ...(process.env.MODEL_SEED === 'random'
         ? {}
         : { seed: Number(process.env.MODEL_SEED ?? 20261202), ...(process.env.MODEL_PATH ? { path: process.env.MODEL_PATH } : {}) }),
