@@ -9,6 +9,7 @@ const copies: [string, string][] = [
   ['docs/RULES.md', 'RULES.md'],
   ['docs/CONTRACT.md', 'CONTRACT.md'],
   ['local/world/world.schema.json', 'world.schema.json'],
+  ['docs/world.schema.json', 'world.schema.json'],
 ];
 
 describe('the specification copies', () => {
@@ -17,4 +18,8 @@ describe('the specification copies', () => {
       expect(readFileSync(path.join(REPO_ROOT, copy), 'utf8')).toBe(readFileSync(path.join(SHARED, original), 'utf8'));
     });
   }
+  it('docs/world.schema.json (beside docs/CONTRACT.md, which names it) is the schema the world loader validates with', () => {
+    const read = (p: string) => readFileSync(path.join(REPO_ROOT, p), 'utf8');
+    expect(read('docs/world.schema.json')).toBe(read('local/world/world.schema.json'));
+  });
 });
