@@ -9,7 +9,7 @@ import { logger } from '../shared/logger.js';
 import { DELETE_OBJECTS_LIMIT } from '../store/batch.js';
 import { settleChats } from './settle.js';
 import { countMembers, getLocks } from '../store/locks.js';
-import { auditOf, getOperation, journalBegin, journalEnd, listOrganizationOperations, otherRunsOverlapped } from '../store/operations.js';
+import { auditOf, failedOrganizationOperations, getOperation, journalBegin, journalEnd, otherRunsOverlapped } from '../store/operations.js';
 import { writePlan, readPlanHeader, readPlanPages, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import {
   addSkipped,
@@ -34,7 +34,7 @@ import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
 import { PlanningContext } from './planning.js';
 import { cancelFailedDeletionBySystem } from './deletions.js';
-import { cancelBySystem, cancelFailedBySystem, failedIncomingTransfers, incomingTransfers } from './transfers.js';
+import { cancelBySystem, cancelFailedBySystem, incomingTransfers } from './transfers.js';
 
 /**
  * B1, F3: a cancelled contract deletes every member. Members are taken from the organization's members index in
@@ -100,7 +100,7 @@ export async function startRun(runId: string, organizationId: string) {
   const unfinished = await failedMemberOperations(organizationId);
   const total = (await countMembers(organizationId)) + ((await getRun(runId))?.skipped ?? 0);
   for (const op of await incomingTransfers(organizationId)) await cancelBySystem(op, cancelled(organizationId)).catch(swallowConflict);
-  for (const op of await failedIncomingTransfers(organizationId))
+  for (const op of await failedOrganizationOperations(organizationId, 'incoming'))
     await cancelFailedBySystem(op, cancelled(organizationId)).catch(swallowConflict);
   await updateRun(runId, { total, ...(unfinished.size ? { unfinished: { ...run.unfinished, ...Object.fromEntries(unfinished) } } : {}) });
   return { total };
@@ -113,22 +113,11 @@ export async function startRun(runId: string, organizationId: string) {
  * failed operation, which could never be resumed once its member is gone.
  */
 async function failedMemberOperations(organizationId: string): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for (const list of ['deletion', 'outgoing'] as const) {
-    let after: string | undefined;
-    do {
-      const page = await listOrganizationOperations(organizationId, list, {
-        statuses: ['failed'],
-        limit: 100,
-        ...(after ? { after } : {}),
-      });
-      for (const op of page.operations)
-        if (list === 'deletion' ? op.organizationId === organizationId : op.sourceOrganizationId === organizationId)
-          found.set(op.userId, op.id);
-      after = page.next;
-    } while (after);
-  }
-  return found;
+  const failed = [
+    ...(await failedOrganizationOperations(organizationId, 'deletion')),
+    ...(await failedOrganizationOperations(organizationId, 'outgoing')),
+  ];
+  return new Map(failed.map((op) => [op.userId, op.id]));
 }
 
 /** O3: the members of `userIds` who are no longer in the organization, each with the reason; never deleted. */
@@ -310,13 +299,13 @@ async function planBatch(
   organizationId: string,
   n: number,
   cursor: string | undefined,
+  unfinished: NonNullable<RunRecord['unfinished']>,
 ): Promise<BatchRecord> {
   const readAt = now();
   const page = await readMemberPage(organizationId, BATCH_SIZE, decodeCursor(cursor));
   const users = await getUsers(page.userIds);
   // moved out meanwhile: skipped and reported (O3); deleted earlier: nothing to do, counted done, unless its own
   // deletion failed part way (B1, F3 delete it whole: it is planned from current data, the rest of it)
-  const unfinished = (await getRun(runId))?.unfinished ?? {};
   const members = page.userIds
     .map((id) => users.get(id))
     .filter((u): u is User => u?.organizationId === organizationId && (isPresent(u) || u.id in unfinished));
@@ -373,8 +362,10 @@ async function journal(batch: BatchRecord, organizationId: string, at: 'start' |
 export async function deleteBatch(runId: string, organizationId: string, n: number, cursor: string | undefined) {
   // B4: an operator's cancellation (or a reinstated contract) stops the run before its next batch; the rest stays
   if (!(await beginDeleting(runId))) return { n, stopped: true };
-  const attempt = await attemptOf(runId);
-  const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor));
+  const run = await getRun(runId);
+  const attempt = run?.attempt ?? 0;
+  const unfinished = run?.unfinished ?? {};
+  const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor, unfinished));
   if (batch.status === 'planned') {
     // O3: members who left since the batch was planned are skipped, and the batch planned again without them
     const header = (await readPlanHeader(batch.planId!))!;
@@ -382,7 +373,7 @@ export async function deleteBatch(runId: string, organizationId: string, n: numb
       entries,
       skipped,
       planId = batch.planId,
-    } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false, unfinished: (await getRun(runId))?.unfinished });
+    } = await entriesOfMembersStill(batch, organizationId, header, { failedPlanned: false, unfinished });
     // S3 deletes in whole requests: what is left past the last 1,000 goes to the next batch (the last batch takes all)
     const files = entries.filter((e) => e.effect.kind === 'file-deleted' && e.chatId);
     const handOn = batch.next ? files.slice(Math.floor(files.length / DELETE_OBJECTS_LIMIT) * DELETE_OBJECTS_LIMIT) : [];

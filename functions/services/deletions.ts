@@ -104,7 +104,7 @@ export async function cancelDeletion(callerId: string, id: string) {
 
 /** O2: a failed deletion cancelled, its lock released (if it still held one), recorded with what it had left (X2). */
 async function cancelFailed(op: OperationRecord, by: string, error?: OperationError, cause: Record<string, unknown> = {}) {
-  const cancelled = await move(op, 'cancel-failed', { set: by === 'system' ? { error: error! } : { cancelledBy: by } });
+  const cancelled = await move(op, 'cancel-failed', { set: error ? { error } : { cancelledBy: by } });
   await releaseLock(op.userId, op.id);
   // X2: what the failed run had left undone stays undone (unless `cause` names who applies it); the trail says what
   const left = await leftUndone(op);

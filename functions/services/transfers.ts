@@ -3,16 +3,7 @@ import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound } from '../shared/errors.js';
 import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
-import {
-  audit,
-  getOperation,
-  listOrganizationOperations,
-  now,
-  planIdFor,
-  releaseLock,
-  type OperationError,
-  type OperationRecord,
-} from '../store/operations.js';
+import { audit, getOperation, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import { fingerprint } from '../store/plans.js';
 import { leftUndone } from './resume.js';
 import { getOrganization, getUser } from '../store/table.js';
@@ -227,22 +218,6 @@ export const cancelBySystem = (op: OperationRecord, error: OperationError, cause
 /** B1, O2: a failed transfer into an organization whose contract is cancelled can never be resumed into it: cancelled (failed → cancelled), lock released. */
 export const cancelFailedBySystem = (op: OperationRecord, error: OperationError, cause: Record<string, unknown> = {}) =>
   cancel(op, 'system', error, cause);
-
-/** Failed transfers into this organization (B1 cancels them: O2 would otherwise let them resume into it). */
-export async function failedIncomingTransfers(organizationId: string): Promise<OperationRecord[]> {
-  const found: OperationRecord[] = [];
-  let after: string | undefined;
-  do {
-    const page = await listOrganizationOperations(organizationId, 'incoming', {
-      statuses: ['failed'],
-      limit: 100,
-      ...(after ? { after } : {}),
-    });
-    found.push(...page.operations.filter((op) => op.destinationOrganizationId === organizationId));
-    after = page.next;
-  } while (after);
-  return found;
-}
 
 export async function getTransfer(callerId: string, id: string) {
   return operationViewWithProgress(await readableOperation(callerId, id, 'transfer'));

@@ -193,6 +193,25 @@ export async function listOrganizationOperations(
   return { operations: values, ...(last ? { next: (last.SK as string).slice(prefix.length) } : {}) };
 }
 
+/** The organization's side of an operation on each list: where it goes, where it comes from, where it deletes. */
+const SIDE: Record<OrgOperationList, (op: OperationRecord) => string | undefined> = {
+  incoming: (op) => op.destinationOrganizationId,
+  outgoing: (op) => op.sourceOrganizationId,
+  deletion: (op) => op.organizationId,
+};
+
+/** Every failed operation on one of an organization's lists (B1 cancels them, or finishes what they left), all pages. */
+export async function failedOrganizationOperations(organizationId: string, list: OrgOperationList): Promise<OperationRecord[]> {
+  const found: OperationRecord[] = [];
+  let after: string | undefined;
+  do {
+    const page = await listOrganizationOperations(organizationId, list, { statuses: ['failed'], limit: 100, ...(after ? { after } : {}) });
+    found.push(...page.operations.filter((op) => SIDE[list](op) === organizationId));
+    after = page.next;
+  } while (after);
+  return found;
+}
+
 /**
  * Creates an operation and takes the per-user lock in one transaction: a second operation on the user gets 409.
  * With `suspend` (D7) the user is suspended in the same transaction: 422 D1 for the last active administrator.
