@@ -54,7 +54,10 @@ export class IamEnforcer {
   onDenial?: (denial: Denial) => void;
   /** Function logical id → action → resources (object keys to their first segment, executions to their state machine). */
   readonly usage = new Map<string, Map<string, Set<string>>>();
-  private readonly cache = new Map<string, Decision>();
+  /** Decisions by request shape, as promises: requests of one shape that arrive together share one simulation. */
+  private readonly cache = new Map<string, Promise<Decision>>();
+  /** Simulations run (the rest were answered from `cache`). */
+  simulations = 0;
   private readonly patterns = new Map<string, RegExp>();
   private readonly documents = new Map<PolicyDocument, number>();
 
@@ -114,8 +117,24 @@ export class IamEnforcer {
       resource.split(':')[2],
       resourcePolicy ? this.documents.get(resourcePolicy) : -1,
     ]);
-    const cached = this.cache.get(key);
-    if (cached) return cached;
+    let decision = this.cache.get(key);
+    if (!decision) {
+      decision = this.simulate(principal, identity, action, resource, context, resourcePolicy);
+      this.cache.set(key, decision);
+      decision.catch(() => this.cache.delete(key));
+    }
+    return decision;
+  }
+
+  private async simulate(
+    principal: string,
+    identity: { name: string; policy: PolicyDocument }[],
+    action: string,
+    resource: string,
+    context: Record<string, string>,
+    resourcePolicy?: PolicyDocument,
+  ): Promise<Decision> {
+    this.simulations++;
     const result: any = await runSimulation(
       {
         request: {
@@ -140,10 +159,9 @@ export class IamEnforcer {
     );
     if (result.resultType === 'error')
       throw new Error(`iam-simulate refused ${action} on ${resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
-    const decision: Decision =
-      result.overallResult === 'Allowed' ? { allowed: true } : { allowed: false, explicit: result.overallResult === 'ExplicitlyDenied' };
-    this.cache.set(key, decision);
-    return decision;
+    return result.overallResult === 'Allowed'
+      ? { allowed: true }
+      : { allowed: false, explicit: result.overallResult === 'ExplicitlyDenied' };
   }
 
   private record(fn: string, action: string, resource: string): void {

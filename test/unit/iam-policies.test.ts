@@ -48,6 +48,17 @@ describe('IAM policies resolved from the template', () => {
     expect(await enforcer.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource: `${bucket}/other/key` })).toBeDefined();
   });
 
+  it('requests of one shape that arrive together share one simulation (a DeleteObjects of 1000 keys is one decision, not 1000)', async () => {
+    const fresh = new IamEnforcer(names);
+    const bucket = [...fresh.policies.resourcePolicies.keys()].find((k) => k.startsWith('arn:aws:s3:::offboard-datafiles'))!;
+    const keys = Array.from({ length: 1000 }, (_, i) => `${bucket}/chats/c${i}/files/f${i}`);
+    const denials = await Promise.all(
+      keys.map((resource) => fresh.checkRequest(fn('StepsApply'), { action: 's3:DeleteObject', resource })),
+    );
+    expect(denials.filter(Boolean)).toEqual([]);
+    expect(fresh.simulations).toBe(1);
+  });
+
   it('the bucket policy refuses a request without TLS even where the role allows it (explicit deny)', async () => {
     const bucket = [...enforcer.policies.resourcePolicies.keys()].find((k) => k.startsWith('arn:aws:s3:::offboard-datafiles'))!;
     const f = fn('StepsApply');
