@@ -66,6 +66,8 @@ interface Case {
   timeoutS: number;
   world: () => World;
   operation: Operation;
+  /** Who requests the operation (and so its preview), when not the world's default administrator. */
+  requester?: string;
   /** Starts the operation through the API; returns how to read its status. */
   start: () => Promise<{
     id: string;
@@ -215,6 +217,7 @@ function userOperation(
     timeoutS,
     world,
     operation: op,
+    requester: as.requester,
     async start() {
       if (op.kind === 'deletion') {
         const d = await call('POST', '/deletions', as.requester, { userId: op.userId });
@@ -450,7 +453,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   const before = c.world();
   const [loaded, loadMs] = await timed(() => loadWorld(before));
   log(`world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s`);
-  const preview = await previewOf(c.operation);
+  const preview = await previewOf(c.operation, c.requester);
   if (preview) log(`POST /previews ${preview.httpStatus} in ${preview.apiSeconds} s of function time; ready in ${preview.readySeconds} s`);
 
   takeRequestCounts();
@@ -608,9 +611,10 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
  */
 async function previewOf(
   op: Operation,
+  as?: string,
 ): Promise<{ httpStatus: number; apiSeconds: number; readySeconds: number; effectCount?: number } | undefined> {
   if (op.kind !== 'deletion' && op.kind !== 'transfer') return undefined;
-  const requester = op.kind === 'deletion' ? (op.userId === busiest.id ? busiestAdmin : 'adminA') : 'adminA';
+  const requester = as ?? (op.kind === 'deletion' && op.userId === busiest.id ? busiestAdmin : 'adminA');
   const body =
     op.kind === 'deletion'
       ? { operation: 'deletion', userId: op.userId }

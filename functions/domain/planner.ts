@@ -95,6 +95,21 @@ function successorJoins(list: EffectList, slice: PlanSlice, view: ChatView): Cha
   return { userId: successor.id, role };
 }
 
+/**
+ * G2, D4, D5: what a chat needs once only `remaining` are left in it: to be deleted if nobody is, administrators if
+ * it is a group without one (every remaining member becomes one). The planner asks it of a chat the subject leaves;
+ * settlement (services/settle.ts) asks it again of the chat as it is after concurrent operations.
+ */
+export function afterLeaving(
+  chat: Chat,
+  remaining: readonly ChatMember[],
+): { kind: 'deleted' } | { kind: 'admins-granted'; userIds: string[] } | undefined {
+  if (remaining.length === 0) return { kind: 'deleted' };
+  if (chat.type === 'group' && !remaining.some((m) => m.role === 'admin'))
+    return { kind: 'admins-granted', userIds: remaining.map((m) => m.userId).sort() };
+  return undefined;
+}
+
 /** G1, G2, D5, F1: the subject leaves a chat (X3: the successor, if it may, joins it first). */
 function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: LeaveRules): void {
   const { chat } = view;
@@ -103,14 +118,12 @@ function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: Le
   list.add({ kind: 'chat-left', rule: rules.left, chatId: chat.id, userId: subjectId });
   const remaining = [...chat.members.filter((m) => m.userId !== subjectId && isActive(slice.users, m.userId)), ...(joined ? [joined] : [])];
   const organizationOf = (userId: string) => (userId === slice.successor?.id ? slice.successor : slice.users.get(userId))?.organizationId;
-  if (remaining.length === 0) {
+  const after = afterLeaving(chat, remaining);
+  if (after?.kind === 'deleted') {
     list.deleteChat(chat.id, rules.emptyChat, slice.deletedChatContents?.get(chat.id)); // D5 / G2: nobody left
     return;
   }
-  if (chat.type === 'group' && !remaining.some((m) => m.role === 'admin')) {
-    const userIds = remaining.map((m) => m.userId).sort();
-    list.add({ kind: 'admin-granted', rule: rules.adminGrant, chatId: chat.id, userIds }); // D5 / G2
-  }
+  if (after) list.add({ kind: 'admin-granted', rule: rules.adminGrant, chatId: chat.id, userIds: after.userIds }); // D5 / G2
   const sameOrgStays =
     !rules.contractCancelled && rules.organizationId !== null && remaining.some((m) => organizationOf(m.userId) === rules.organizationId);
   for (const file of view.subjectFiles) {

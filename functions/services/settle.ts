@@ -1,5 +1,6 @@
 import { CHAT_SETTLED_KINDS, settledChatOf, type Effect } from '../domain/impact.js';
 import { isPresent } from '../domain/model.js';
+import { afterLeaving } from '../domain/planner.js';
 import { applyAdminsGranted, applyChatsDeleted } from '../store/apply.js';
 import { inParallel } from '../store/batch.js';
 import { audit, type OperationRecord } from '../store/operations.js';
@@ -19,12 +20,12 @@ export async function settleChats(chatIds: Iterable<string>): Promise<Effect[]> 
   const users = await getUsers(views.flatMap((v) => v.chat.members.map((m) => m.userId)));
   const done: Effect[] = [];
   for (const { chat } of views) {
-    const remaining = chat.members.filter((m) => isPresent(users.get(m.userId)));
-    if (remaining.length === 0) {
-      done.push({ kind: 'chat-deleted', rule: chat.type === 'direct' ? 'D4' : 'G2', chatId: chat.id });
-    } else if (chat.type === 'group' && !remaining.some((m) => m.role === 'admin')) {
-      done.push({ kind: 'admin-granted', rule: 'G2', chatId: chat.id, userIds: remaining.map((m) => m.userId) });
-    }
+    const after = afterLeaving(
+      chat,
+      chat.members.filter((m) => isPresent(users.get(m.userId))),
+    );
+    if (after?.kind === 'deleted') done.push({ kind: 'chat-deleted', rule: chat.type === 'direct' ? 'D4' : 'G2', chatId: chat.id });
+    else if (after) done.push({ kind: 'admin-granted', rule: 'G2', chatId: chat.id, userIds: after.userIds });
   }
   const entries = done.map((effect) => ({ effect }));
   await applyChatsDeleted(entries);

@@ -23,6 +23,16 @@ export interface Denial {
 export type InvokeCaller =
   { kind: 'states'; stateMachineArn: string } | { kind: 'events'; ruleArn: string } | { kind: 'apigateway'; sourceArn: string };
 
+/** One request as the simulator takes it: who asks, under which policies, for what, on what. */
+interface SimulatedRequest {
+  principal: string;
+  identity: { name: string; policy: PolicyDocument }[];
+  action: string;
+  resource: string;
+  context: Record<string, string>;
+  resourcePolicy?: PolicyDocument;
+}
+
 type Decision = { allowed: true } | { allowed: false; explicit: boolean };
 
 /** Is enforcement on? On unless `OFFBOARD_IAM=off` (experiments: `npm start -- --no-iam`). */
@@ -119,21 +129,14 @@ export class IamEnforcer {
     ]);
     let decision = this.cache.get(key);
     if (!decision) {
-      decision = this.simulate(principal, identity, action, resource, context, resourcePolicy);
+      decision = this.simulate({ principal, identity, action, resource, context, resourcePolicy });
       this.cache.set(key, decision);
       decision.catch(() => this.cache.delete(key));
     }
     return decision;
   }
 
-  private async simulate(
-    principal: string,
-    identity: { name: string; policy: PolicyDocument }[],
-    action: string,
-    resource: string,
-    context: Record<string, string>,
-    resourcePolicy?: PolicyDocument,
-  ): Promise<Decision> {
+  private async simulate({ principal, identity, action, resource, context, resourcePolicy }: SimulatedRequest): Promise<Decision> {
     this.simulations++;
     const result: any = await runSimulation(
       {
