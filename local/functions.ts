@@ -30,6 +30,9 @@ export interface Fault {
   holdMs?: number;
 }
 
+/** Lambda's payload quota for a synchronous invocation, request and response alike (6 MB). */
+export const INVOKE_PAYLOAD_LIMIT_BYTES = 6_291_556;
+
 /** The requests that change the table or the bucket (a `mid` fault counts these). */
 const WRITES = new Set([
   'PutItem',
@@ -171,6 +174,13 @@ export class LocalLambda implements FunctionInvoker {
   }
 
   async invoke(f: LocalFunction, event: unknown, caller?: InvokeCaller): Promise<unknown> {
+    const request = JSON.stringify(event ?? null);
+    // Lambda's quota for a synchronous invocation: 6 MB of request, and of response (below)
+    if (Buffer.byteLength(request) > INVOKE_PAYLOAD_LIMIT_BYTES)
+      throw Object.assign(new Error(`Request must be smaller than ${INVOKE_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`), {
+        name: 'RequestEntityTooLargeException',
+        statusCode: 413,
+      });
     // as Lambda answers an Invoke its caller may not make (403): the function does not run
     const denied = caller && (await this.authorizeInvoke?.(f, caller));
     if (denied) throw Object.assign(new Error(denied.reason), { name: 'AccessDeniedException', statusCode: 403 });
@@ -223,12 +233,21 @@ export class LocalLambda implements FunctionInvoker {
     try {
       if (fault?.when === 'before' && fault.times > 0 && fault.holdMs) await new Promise((r) => setTimeout(r, fault.holdMs));
       fire('before');
-      const run = scope.run(watch, () => handler(JSON.parse(JSON.stringify(event ?? null)), context));
+      const run = scope.run(watch, () => handler(JSON.parse(request), context));
       const result = await (stopped ? Promise.race([run, stopped]) : run);
       watch.result = result;
       if (watch.writes > (this.mostWrites.get(name) ?? 0)) this.mostWrites.set(name, watch.writes);
       fire('after');
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      if (result === undefined) return null;
+      const response = JSON.stringify(result);
+      if (Buffer.byteLength(response) > INVOKE_PAYLOAD_LIMIT_BYTES)
+        throw Object.assign(
+          new Error(
+            `Response payload size (${Buffer.byteLength(response)} bytes) exceeded maximum allowed payload size (${INVOKE_PAYLOAD_LIMIT_BYTES} bytes).`,
+          ),
+          { name: 'Function.ResponseSizeTooLarge' },
+        );
+      return JSON.parse(response);
     } finally {
       this.inFlight--;
       const ms = Date.now() - started;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jwtVerify } from 'jose';
-import type { FunctionInvoker } from './functions.js';
+import { INVOKE_PAYLOAD_LIMIT_BYTES, type FunctionInvoker } from './functions.js';
 import { ACCOUNT, LocalNames, REGION, resourcesOfType, type LocalFunction } from './template.js';
 
 interface Route {
@@ -186,9 +186,15 @@ export class LocalHttpApi {
       const result: any = await this.lambda.invoke(hit.route.fn, event, { kind: 'apigateway', sourceArn });
       res.writeHead(result?.statusCode ?? 200, result?.headers ?? { 'content-type': 'application/json' }).end(result?.body ?? '');
     } catch (error) {
-      res
-        .writeHead(500, { 'content-type': 'application/json' })
-        .end(contractError('internal', `the function failed: ${(error as Error).message}`));
+      // Lambda refuses an event past its 6 MB quota before the function runs (the body is under API Gateway's 10 MB)
+      if ((error as Error).name === 'RequestEntityTooLargeException')
+        res
+          .writeHead(413, { 'content-type': 'application/json' })
+          .end(contractError('payload-too-large', `the request is larger than Lambda's ${INVOKE_PAYLOAD_LIMIT_BYTES} bytes`));
+      else
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(contractError('internal', `the function failed: ${(error as Error).message}`));
     }
     return true;
   }

@@ -22,7 +22,13 @@ interface Execution {
   stop?: () => void;
   /** Ends the clock Wait the execution is in. */
   endWait?: () => void;
+  /** A terminal error no Catch sees (States.DataLimitExceeded): the run is aborted and the execution fails with it. */
+  terminal?: { error: string; cause: string };
+  abort?: () => void;
 }
+
+/** Step Functions' payload quota: a state's input or output, and a task's, at most 256 KiB (UTF-8). */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
 
 /** The largest delay setTimeout takes (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -67,7 +73,10 @@ export class LocalStepFunctions {
   private readonly executions = new Map<string, Execution>();
   private server?: Server;
   endpoint = '';
-  /** The largest state payload a task received or returned, in bytes (Step Functions allows 256 KiB). */
+  /**
+   * The largest state payload a task received or returned, or a state passed on, in bytes. Past PAYLOAD_LIMIT_BYTES
+   * the execution fails with States.DataLimitExceeded, which no Catch (not even States.ALL) takes, as on AWS.
+   */
   largestPayload = { bytes: 0, where: '' };
   /**
    * Instrumentation (the benchmark): state transitions as Step Functions bills them, summed over every execution:
@@ -131,7 +140,7 @@ export class LocalStepFunctions {
         const target = viaInvoke ? input.FunctionName : state.Resource;
         const fn = this.lambda.find(target);
         if (!fn) throw Object.assign(new Error(`no local function for ${target}`), { name: 'Lambda.ResourceNotFoundException' });
-        this.measure(input, `${name} input`);
+        this.measure(input, `${name} input`, execution);
         const started = Date.now();
         const result = await this.lambda
           .invoke(fn, viaInvoke ? input.Payload : input, { kind: 'states', stateMachineArn: execution.stateMachineArn })
@@ -139,7 +148,7 @@ export class LocalStepFunctions {
             const ms = Date.now() - started;
             if (ms > this.longestTask.ms) this.longestTask = { ms, where: name };
           });
-        this.measure(result, `${name} output`);
+        this.measure(result, `${name} output`, execution);
         return viaInvoke ? { Payload: result, StatusCode: 200 } : result;
       };
     }
@@ -173,12 +182,14 @@ export class LocalStepFunctions {
     } as any);
     void (async () => {
       for await (const event of run.eventLogs) {
+        if (event.type === 'StateExited') this.measure(event.state.output, `${event.state.name} output`, execution, false);
         if (event.type !== 'StateEntered' && event.type !== 'StateRetried') continue;
         this.stateTransitions++;
         this.transitionsByState.set(event.state.name, (this.transitionsByState.get(event.state.name) ?? 0) + 1);
       }
     })().catch(() => undefined);
     let stopped = false;
+    execution.abort = () => run.abort();
     execution.stop = () => {
       stopped = true;
       execution.endWait?.();
@@ -187,13 +198,19 @@ export class LocalStepFunctions {
     execution.done = run.result
       .then(
         (output: unknown) => {
+          if (execution.terminal && !stopped) {
+            execution.status = 'FAILED';
+            execution.error = execution.terminal.error;
+            execution.cause = execution.terminal.cause;
+            return;
+          }
           execution.status = stopped ? 'ABORTED' : 'SUCCEEDED';
           execution.output = JSON.stringify(output);
         },
         (error: any) => {
           execution.status = stopped ? 'ABORTED' : 'FAILED';
-          execution.error = error?.name ?? 'Error';
-          execution.cause = error?.message ?? String(error);
+          execution.error = execution.terminal?.error ?? error?.name ?? 'Error';
+          execution.cause = execution.terminal?.cause ?? error?.message ?? String(error);
         },
       )
       .finally(() => {
@@ -203,9 +220,15 @@ export class LocalStepFunctions {
     return execution;
   }
 
-  private measure(value: unknown, where: string): void {
+  /** Records a payload's size; past the quota, fails the execution as Step Functions does (and throws, in a task). */
+  private measure(value: unknown, where: string, execution: Execution, inTask = true): void {
     const bytes = Buffer.byteLength(JSON.stringify(value ?? null));
     if (bytes > this.largestPayload.bytes) this.largestPayload = { bytes, where };
+    if (bytes <= PAYLOAD_LIMIT_BYTES || execution.terminal) return;
+    const cause = `The state/task '${where}' has a payload of ${bytes} bytes, exceeding the maximum number of bytes service limit (${PAYLOAD_LIMIT_BYTES}).`;
+    execution.terminal = { error: 'States.DataLimitExceeded', cause };
+    execution.abort?.();
+    if (inTask) throw Object.assign(new Error(cause), { name: 'States.DataLimitExceeded' });
   }
 
   /** Resolves once the injected clock reaches `atMs` (at once if it has), or when the execution is stopped. */

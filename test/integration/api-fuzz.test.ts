@@ -315,4 +315,22 @@ describe('API robustness (issue 10, CONTRACT.md: no input answers 5xx or changes
       expect(JSON.stringify(await target.export())).toBe(before);
     },
   );
+
+  // under API Gateway's 10 MB, over Lambda's 6 MB event quota: the function is never invoked
+  it.skipIf(process.env.OFFBOARD_TARGET === 'stack')(
+    "refuses a body over Lambda's 6 MB event limit with 413 and the error body, nothing changed",
+    async () => {
+      const before = JSON.stringify(await target.export());
+      const { status, text } = await send({
+        what: '7 MB',
+        method: 'POST',
+        path: '/deletions',
+        headers: { authorization: `Bearer ${good}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'a3', pad: 'x'.repeat(7 * 1024 * 1024) }),
+      });
+      expect(status).toBe(413);
+      expect(JSON.parse(text).error).toMatchObject({ code: 'payload-too-large', message: expect.stringContaining('Lambda') });
+      expect(JSON.stringify(await target.export())).toBe(before);
+    },
+  );
 });
