@@ -169,8 +169,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 
   // EventBridge answers at once and delivers after (the bus tracks the deliveries: idle())
-  const putEvents = (res: ServerResponse, body: string) =>
-    void res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(options.eventBus.acceptPutEvents(body)));
+  const putEvents = (res: ServerResponse, body: string) => options.eventBus.answerPutEvents(res, body);
 
   const proxy = (req: IncomingMessage, res: ServerResponse, backend: string, body: Buffer) =>
     new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalLambda } from './functions.js';
 import { matchesPattern } from './event-pattern.js';
@@ -52,6 +52,22 @@ export interface Delivery {
  * Lambda targets invoked asynchronously with the function's retry count, and the on-failure destination queue
  * receiving what Lambda would send there (the event and the error).
  */
+/** PutEvents' quotas: 10 entries a request, 256 KB of entries (AWS's "Calculating PutEvents event entry size"). */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+
+/** An entry's size as EventBridge counts it: Time (14 bytes), Source, DetailType, Detail and Resources, in UTF-8. */
+function entrySize(entry: { Time?: unknown; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }): number {
+  const utf8 = (v: string | undefined) => (v ? Buffer.byteLength(v) : 0);
+  return (
+    (entry.Time !== undefined ? 14 : 0) +
+    utf8(entry.Source) +
+    utf8(entry.DetailType) +
+    utf8(entry.Detail) +
+    (entry.Resources ?? []).reduce((n, r) => n + utf8(r), 0)
+  );
+}
+
 export class LocalEventBus {
   readonly rules: LocalRule[];
   private readonly queues = new Map<string, string>();
@@ -177,6 +193,14 @@ export class LocalEventBus {
     Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
   } {
     const { Entries = [] } = JSON.parse(body || '{}') as { Entries?: any[] };
+    // EventBridge's quotas for one request, refused whole (ValidationException), as AWS does
+    if (Entries.length < 1 || Entries.length > PUT_EVENTS_MAX_ENTRIES)
+      throw new Error(
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${PUT_EVENTS_MAX_ENTRIES} and greater than or equal to 1 (got ${Entries.length})`,
+      );
+    const size = Entries.reduce((n, e) => n + entrySize(e), 0);
+    if (size > PUT_EVENTS_MAX_BYTES)
+      throw new Error(`Total size of the entries in the request is over the limit (${size} bytes, at most ${PUT_EVENTS_MAX_BYTES}).`);
     const results = Entries.map((entry) => {
       const bus = String(entry.EventBusName ?? 'default')
         .split('/')
@@ -204,6 +228,17 @@ export class LocalEventBus {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
+  /** Answers a PutEvents request as EventBridge does: 200 with an entry per event, or 400 for a request over its quotas. */
+  answerPutEvents(res: ServerResponse, body: string): void {
+    try {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(this.acceptPutEvents(body)));
+    } catch (error) {
+      res
+        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify({ __type: 'ValidationException', message: (error as Error).message }));
+    }
+  }
+
   /** The EventBridge endpoint the functions' SDK client is pointed at (AWS_ENDPOINT_URL_EVENTBRIDGE): PutEvents only. */
   async listen(): Promise<string> {
     this.server = createServer((req, res) => {
@@ -219,15 +254,7 @@ export class LocalEventBus {
             }),
           );
         }
-        try {
-          res
-            .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
-            .end(JSON.stringify(this.acceptPutEvents(Buffer.concat(chunks).toString('utf8'))));
-        } catch (error) {
-          res
-            .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
-            .end(JSON.stringify({ __type: 'ValidationException', message: (error as Error).message }));
-        }
+        this.answerPutEvents(res, Buffer.concat(chunks).toString('utf8'));
       });
     });
     await new Promise<void>((resolve, reject) => {
