@@ -92,7 +92,7 @@ export class OffboardStack extends Stack {
       reservedConcurrency: props.reservedConcurrency,
     });
     // docs/EVENTS.md: the functions that make lifecycle transitions (services/transitions.ts, bulk-run.ts) emit them
-    const operationEvents = new OperationEvents(this, 'OperationEvents');
+    const operationEvents = new OperationEvents(this, 'OperationEvents', { table: data.table });
     const runStep = (name: string) => billing.node.findChild('RunSteps').node.findChild(name) as OffboardFunction;
     operationEvents.emitFrom([
       ...['Transfers', 'Deletions', 'BillingRuns', 'Scim'].map((n) => api.functions[n]!),

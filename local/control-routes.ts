@@ -96,6 +96,28 @@ export function controlRoutes(c: ControlContext): Record<string, ControlRoute> {
         });
       return reply(200, await eventBus.recorded({ after, waitMs, bus: q.get('bus') ?? undefined }));
     },
+    'POST /_local/schedules': async (_req, body) => {
+      // the scheduled rules run now, not on their timer (docs/EVENTS.md: the outbox sweeper, every minute on AWS);
+      // `{"rule": "<logical id prefix>"}` runs those only. Answers each target's result (the sweep's counts).
+      let rule: unknown;
+      try {
+        rule = JSON.parse(body || '{}').rule;
+      } catch {
+        rule = null;
+      }
+      if (rule !== undefined && typeof rule !== 'string')
+        return reply(400, { error: { code: 'invalid-request', message: 'rule: a logical id prefix, a string', path: 'rule' } });
+      const deliveries = await eventBus.runSchedules(rule);
+      if (rule && deliveries.length === 0)
+        return reply(404, {
+          error: {
+            code: 'not-found',
+            message: `no scheduled rule starts with ${rule}: ${eventBus.schedules.map((s) => s.name).join(', ')}`,
+            path: 'rule',
+          },
+        });
+      return reply(200, { deliveries });
+    },
     'GET /_local/dead-letters': async () => {
       return reply(200, await eventBus.deadLetters());
     },

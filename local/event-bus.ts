@@ -70,6 +70,8 @@ function entrySize(entry: { Time?: unknown; Source?: string; DetailType?: string
 
 export class LocalEventBus {
   readonly rules: LocalRule[];
+  /** The scheduled rules (`rate(1 minute)`): run when asked, `POST /_local/schedules` (the outbox sweeper, docs/EVENTS.md). */
+  readonly schedules: (LocalRule & { expression: string })[];
   private readonly queues = new Map<string, string>();
   private readonly asyncConfig = new Map<string, { retries: number; onFailure?: string }>();
   private readonly sqs: SQSClient;
@@ -92,7 +94,7 @@ export class LocalEventBus {
     const busNames = new Map(
       resourcesOfType(names.template, 'AWS::Events::EventBus').map(([id, r]) => [id, names.resolve(r.Properties.Name) as string]),
     );
-    this.rules = resourcesOfType(names.template, 'AWS::Events::Rule').map(([id, r]) => ({
+    const rule = ([id, r]: [string, any]): LocalRule => ({
       name: id,
       busName: busNames.get(r.Properties.EventBusName?.Ref) ?? 'default',
       pattern: r.Properties.EventPattern,
@@ -100,7 +102,13 @@ export class LocalEventBus {
         functionArn: names.resolve(t.Arn),
         deadLetterQueue: t.DeadLetterConfig ? names.resolve(t.DeadLetterConfig.Arn) : undefined,
       })),
-    }));
+    });
+    const allRules = resourcesOfType(names.template, 'AWS::Events::Rule');
+    this.rules = allRules.filter(([, r]) => r.Properties.EventPattern !== undefined).map(rule);
+    // a rule with a ScheduleExpression matches no event: the embedded stack runs none on a timer (runSchedules)
+    this.schedules = allRules
+      .filter(([, r]) => r.Properties.ScheduleExpression !== undefined)
+      .map((r) => ({ ...rule(r), expression: String(r[1].Properties.ScheduleExpression) }));
     this.definedBusNames = [...new Set([...busNames.values(), ...this.rules.map((r) => r.busName)])];
     for (const [, r] of resourcesOfType(names.template, 'AWS::Lambda::EventInvokeConfig')) {
       const fnArn = names.arn(r.Properties.FunctionName.Ref);
@@ -300,6 +308,30 @@ export class LocalEventBus {
       await this.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }));
     }
     return { rule: rule.name, target: fn.logicalId, outcome: 'dead-lettered', attempts, error };
+  }
+
+  /**
+   * The scheduled rules whose logical id starts with `rule` (all of them without), run now: each target invoked as
+   * EventBridge invokes it at the scheduled time (a `Scheduled Event` from `aws.events`, the function's resource policy
+   * checked, its retries), one rule after another. Answers each delivery with the function's result.
+   */
+  async runSchedules(rule?: string): Promise<Delivery[]> {
+    const deliveries: Delivery[] = [];
+    for (const r of this.schedules.filter((s) => !rule || s.name.startsWith(rule))) {
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: ACCOUNT,
+        time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: REGION,
+        resources: [this.names.arn(r.name)],
+        detail: {},
+      };
+      deliveries.push(...(await Promise.all(r.targets.map((t) => this.deliver(r, t.functionArn, event)))));
+    }
+    return deliveries;
   }
 
   /** What an operator reads in the dead-letter queues: each event with its reason. */

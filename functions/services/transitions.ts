@@ -11,7 +11,7 @@ import {
 import type { User } from '../domain/model.js';
 import { now, nowMs } from '../shared/clock.js';
 import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
-import { createOperation, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { createOperation, outboxMarkOf, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
 import { deliverPending, outboxEntry } from './events.js';
 import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
@@ -64,7 +64,7 @@ export async function create(
   const then = options.then ? [outboxEntry(created, options.then.name, op.status, options.then.set)] : [];
   const outbox = [outboxEntry(op, name, null), ...then];
   await createOperation(created, [...(options.with ?? []), { outbox }]);
-  const record: OperationRecord = { ...created, pendingEvents: outbox };
+  const record: OperationRecord = { ...created, pendingEvents: outbox, outboxMark: outboxMarkOf(outbox.at(-1)!) };
   await deliverPending(record, options.entries); // a creation's own entries only
   return record;
 }

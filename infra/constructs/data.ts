@@ -36,6 +36,15 @@ export class Data extends Construct {
       partitionKey: { name: 'GSI1PK', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'GSI1SK', type: dynamodb.AttributeType.STRING },
     });
+    // docs/EVENTS.md, the outbox sweeper: sparse, only operations with outbox entries carry its keys (functions/store/keys.ts);
+    // the operation's own GSI1 keys are its user's operations list. The sweeper reads the item itself (its claim).
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'GSI2',
+      partitionKey: { name: 'GSI2PK', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'GSI2SK', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: ['id'],
+    });
     // who read or deleted which file
     const accessLogs = accessLogBucket(this, 'AccessLogs', removalPolicy);
     const privateBucket = (logPrefix: string) => privateBucketProps(accessLogs, logPrefix, removalPolicy);

@@ -51,6 +51,8 @@ export const SIZES = {
   apply: { memorySize: 512, timeout: Duration.minutes(2) },
   /** A billing event's target: updates an organization, then starts or cancels the operations waiting on it (B1–B3). */
   event: { memorySize: 512, timeout: Duration.minutes(1) },
+  /** The outbox sweeper (docs/EVENTS.md): at most 500 operations' events, 25 a publish, every minute. */
+  sweep: { memorySize: 512, timeout: Duration.seconds(50) },
   /** A bulk batch (B1): up to 500 members or 20,000 planned effects planned and applied (500 members: 3.7 s). */
   bulk: { memorySize: 1769, timeout: Duration.minutes(5) },
 } as const satisfies Record<string, { memorySize: number; timeout: Duration }>;

@@ -16,7 +16,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(29); // Planner and PlanningFailureRecorder (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps
+    expect(ours.length).toBe(30); // Planner and PlanningFailureRecorder (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps, the outbox sweeper (docs/EVENTS.md)
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -24,14 +24,15 @@ describe('functions', () => {
       expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
     }
   });
-  it('workflow functions know the table and the bucket; API functions and the Planner know the table only (they never touch file bytes)', () => {
+  it('workflow functions know the table and the bucket; API functions, the Planner and the outbox sweeper know the table only (they never touch file bytes)', () => {
     const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'),
     );
     for (const f of fns) {
       const env = Object.keys(f.Properties.Environment.Variables);
       expect(env).toContain('TABLE_NAME');
-      if (/\/api\/|steps\/plan(-failed)?\.ts$/.test(f.Metadata['offboard:entry'])) expect(env).not.toContain('BUCKET_NAME');
+      if (/\/api\/|steps\/plan(-failed)?\.ts$|scheduled\/sweep-outbox\.ts$/.test(f.Metadata['offboard:entry']))
+        expect(env).not.toContain('BUCKET_NAME');
       else expect(env).toContain('BUCKET_NAME');
     }
   });
@@ -130,13 +131,24 @@ describe('state machines', () => {
 });
 
 describe('data', () => {
-  it('the table: on-demand, encrypted, point-in-time recovery, deletion protection, one GSI', () => {
+  it('the table: on-demand, encrypted, point-in-time recovery, deletion protection, GSI1 and the sparse outbox index GSI2', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       DeletionProtectionEnabled: true,
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'GSI1' })],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'GSI1' }),
+        // docs/EVENTS.md, the outbox sweeper: the operation's id beside the keys, nothing of its outbox entries
+        Match.objectLike({
+          IndexName: 'GSI2',
+          KeySchema: [
+            { AttributeName: 'GSI2PK', KeyType: 'HASH' },
+            { AttributeName: 'GSI2SK', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id'] },
+        }),
+      ],
     });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
   });
@@ -320,7 +332,9 @@ describe('API', () => {
 describe('billing (B1–B3)', () => {
   it('a custom event bus with one rule per detail-type, each matching source "billing" (and the operation bus, docs/EVENTS.md, with no rules of its own)', () => {
     template.resourceCountIs('AWS::Events::EventBus', 2);
-    const rules = Object.values<any>(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    const rules = Object.values<any>(template.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties)
+      .filter((r) => !r.ScheduleExpression);
     expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual([
       'Contract Cancelled',
       'Contract Reinstated',
@@ -333,7 +347,7 @@ describe('billing (B1–B3)', () => {
     }
   });
   it('every target has a dead-letter queue and a retry policy', () => {
-    for (const r of Object.values<any>(template.findResources('AWS::Events::Rule'))) {
+    for (const r of Object.values<any>(template.findResources('AWS::Events::Rule')).filter((r) => !r.Properties.ScheduleExpression)) {
       for (const t of r.Properties.Targets) {
         expect(t.DeadLetterConfig.Arn).toBeDefined();
         expect(t.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 });
@@ -341,7 +355,9 @@ describe('billing (B1–B3)', () => {
     }
   });
   it('rejected events reach the same queue with their error: each target function has an on-failure destination', () => {
-    const configs = Object.values<any>(template.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
+    const configs = Object.values<any>(template.findResources('AWS::Lambda::EventInvokeConfig'))
+      .map((c) => c.Properties)
+      .filter((c) => c.MaximumRetryAttempts !== 0); // the outbox sweeper's: its next run is its retry
     expect(configs.length).toBe(4);
     for (const c of configs) {
       expect(c.MaximumRetryAttempts).toBe(2);
@@ -437,6 +453,60 @@ describe('B4 — the brake and the billing bus', () => {
       ['POST /billing-runs/{id}/confirmation', ['offboard/operator']],
       ['POST /billing-runs/{id}/resumption', ['offboard/operator']],
     ]);
+  });
+});
+
+describe('the outbox sweeper (docs/EVENTS.md)', () => {
+  const sweeper = () => {
+    const [id, fn] = Object.entries<any>(template.findResources('AWS::Lambda::Function')).find(
+      ([, f]) => f.Metadata?.['offboard:entry'] === 'functions/handlers/scheduled/sweep-outbox.ts',
+    )!;
+    return { id, fn };
+  };
+  it('runs every minute from a scheduled rule, invoked by that rule only, with no retries of its own (the next run is the retry)', () => {
+    const { id, fn } = sweeper();
+    const rules = Object.entries<any>(template.findResources('AWS::Events::Rule')).filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(rules.length).toBe(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: id }, MaximumRetryAttempts: 0 });
+    expect(fn.Properties.Timeout).toBeLessThan(60); // one sweep ends before the next starts
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'OPERATION_EVENT_BUS_NAME']));
+  });
+  it('least privilege: Query on the outbox index only, GetItem, BatchGetItem and UpdateItem on the table, PutEvents on the operation bus', () => {
+    const { fn } = sweeper();
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    // the role's own policy (the X-Ray grant on * is the one policy of such grants every function shares)
+    const statements = Object.values<any>(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .map((s: any) => ({ actions: [s.Action].flat().sort(), resource: s.Resource }))
+      .filter((s: any) => !s.actions[0].startsWith('xray:'));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resource: { 'Fn::GetAtt': [expect.stringMatching(/^DataTable/), 'Arn'] },
+        },
+        {
+          actions: ['dynamodb:Query'],
+          resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^DataTable/), 'Arn'] }, '/index/GSI2']] },
+        },
+        { actions: ['events:PutEvents'], resource: { 'Fn::GetAtt': [expect.stringMatching(/^OperationEventsBus/), 'Arn'] } },
+      ]),
+    );
+    expect(statements.length).toBe(3);
   });
 });
 

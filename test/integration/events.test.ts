@@ -216,6 +216,140 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     }
   });
 
+  // docs/EVENTS.md, the outbox sweeper: what no retry path delivers (an API call's last transition, a request left
+  // unapproved) is delivered by the scheduled sweeper once its entry is older than 2 minutes, with the same ids
+  const sweep = async () => {
+    const answer = await target.call('POST', '/_local/schedules', { body: { rule: 'OperationEventsOutboxSweep' } });
+    expect(answer.status).toBe(200);
+    const [delivery] = answer.body.deliveries;
+    expect(delivery, 'the sweeper ran').toMatchObject({ outcome: 'delivered' });
+    return delivery.result as { due: number; claimed: number; delivered: number; left: number };
+  };
+  const SWEEP_AGE_MS = 2 * 60_000;
+
+  it('O1, D7, T3: a transition whose invocation stopped after its commit (PutEvents refused, or stopped outright) is not on the bus until the outbox sweeper runs; then once, with the id and time it recorded; a second sweep sends nothing', async () => {
+    const w = demoWorld();
+    byId(w.organizations, 'A').deletionGraceDays = 7;
+    for (const stop of [
+      { times: 1, when: 'mid', atWrite: '^PutEvents .*Deletion Undone', error: 'InternalException' },
+      // the undo's first write is its transition (with the reactivation and the outbox entry); it stops right after
+      { times: 1, when: 'mid', afterWrites: 1, error: 'Sandbox.Timedout' },
+    ] as const) {
+      await load(w);
+      const id = (await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } })).body.id;
+      expect(lifecycle(await newEvents(), id)).toEqual(['Deletion Scheduled']);
+      await target.faultReport();
+      await target.fault('deletions', stop);
+      try {
+        const undo = await target.call('POST', `/deletions/${id}/undo`, { as: 'adminA' });
+        expect(undo.status, stop.error).toBe(stop.error === 'InternalException' ? 200 : 500);
+        expect((await target.faultReport()).fired).toMatchObject({ deletions: 1 });
+      } finally {
+        await target.fault('deletions');
+      }
+      const op = (await target.call('GET', `/deletions/${id}`, { as: 'adminA' })).body;
+      expect(op.status, 'the transition committed').toBe('cancelled');
+      expect(lifecycle(await newEvents(), id), 'not on the bus').toEqual([]);
+      // younger than the sweeper's age: left to its own invocation's retry path
+      expect(await sweep()).toMatchObject({ claimed: 0, delivered: 0 });
+      expect(lifecycle(await newEvents(), id)).toEqual([]);
+      await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+      expect(await sweep()).toMatchObject({ claimed: 1, delivered: 1, left: 0 });
+      const events = await newEvents();
+      expect(lifecycle(events, id)).toEqual(['Deletion Undone']);
+      const undone = events.find((e) => e['detail-type'] === 'Deletion Undone')!.detail;
+      expect(undone).toMatchObject({ id: `${id}:undo:0`, by: 'adminA', from: 'scheduled', status: 'cancelled' });
+      expect(Date.parse(undone.at), 'the time the transition recorded').toBeLessThanOrEqual(Date.parse(op.updatedAt));
+      // the sweep removed the entry and the index keys with it: nothing is due, however long after
+      await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+      expect(await sweep()).toMatchObject({ due: 0, claimed: 0, delivered: 0 });
+      expect(await newEvents()).toEqual([]);
+    }
+  });
+
+  it('T3, X1: a request whose PutEvents failed and that nobody approves: the sweeper puts Transfer Requested and one Affected per person, from the stored plan; the approval later sends each once', async () => {
+    await load(demoWorld());
+    await target.fault('transfers', { times: 1, when: 'mid', atWrite: '^PutEvents .*Transfer Requested', error: 'InternalException' });
+    let id: string;
+    try {
+      const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } });
+      expect(requested.status).toBe(201);
+      id = requested.body.id;
+      expect((await target.faultReport()).fired).toMatchObject({ transfers: 1 });
+    } finally {
+      await target.fault('transfers');
+    }
+    expect((await newEvents()).filter((e) => e.detail.operationId === id)).toEqual([]);
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ claimed: 1, delivered: 1, left: 0 });
+    const swept = await newEvents();
+    expect(lifecycle(swept, id)).toEqual(['Transfer Requested']);
+    expect(swept.find((e) => e['detail-type'] === 'Transfer Requested')!.detail).toMatchObject({ id: `${id}:request:0`, by: 'adminA' });
+    const effects = (await target.call('GET', `/transfers/${id}/effects`, { as: 'adminA' })).body.effects;
+    const told = affected(swept, id, 'requested');
+    expect(told.map((e) => e.detail.affectedUserId).sort()).toEqual([...peopleOf('a1', effects)].sort());
+    for (const e of told) expect(e.detail.id).toBe(`${id}:requested:0:${e.detail.affectedUserId}`);
+    expect((await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' })).status).toBe(202);
+    expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+    expect(lifecycle(await newEvents(), id)).toEqual(['Transfer Approved', 'Transfer Succeeded']);
+    // each transition's own invocation removed its entry and the index keys in the same write: nothing left to sweep
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 0 });
+  });
+
+  it('two sweeps at once deliver each entry once (the claim); a direct path whose removal was lost after its PutEvents is swept again with the same id and the same event, which a consumer drops by id', async () => {
+    const w = demoWorld();
+    byId(w.organizations, 'A').deletionGraceDays = 7;
+    await load(w);
+    const ids: string[] = [];
+    for (const userId of ['a2', 'a3']) {
+      ids.push((await target.call('POST', '/deletions', { as: 'adminA', body: { userId } })).body.id);
+    }
+    await newEvents();
+    await target.fault('deletions', { times: 2, when: 'mid', atWrite: '^PutEvents .*Deletion Undone', error: 'InternalException' });
+    try {
+      for (const id of ids) expect((await target.call('POST', `/deletions/${id}/undo`, { as: 'adminA' })).status).toBe(200);
+    } finally {
+      await target.fault('deletions');
+    }
+    expect((await newEvents()).filter((e) => e['detail-type'] === 'Deletion Undone')).toEqual([]);
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    const both = await Promise.all([sweep(), sweep()]);
+    expect(
+      both.reduce((n, r) => n + r.claimed, 0),
+      'each operation taken by one sweep',
+    ).toBe(2);
+    expect(both.reduce((n, r) => n + r.delivered, 0)).toBe(2);
+    const undone = (await newEvents()).filter((e) => e['detail-type'] === 'Deletion Undone').map((e) => e.detail.id);
+    expect(undone.sort()).toEqual(ids.map((id) => `${id}:undo:0`).sort());
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 0, claimed: 0 });
+
+    // the direct path's PutEvents lands and its removal of the entry is lost (it stops there): at least once, so the
+    // sweeper puts the same event again, the same id, time and contents; deduplicated by id, each transition once
+    await load(demoWorld());
+    const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+    await newEvents();
+    await target.fault('transfers', { times: 1, when: 'mid', atWrite: '^UpdateItem .*REMOVE #o0', error: 'InternalServerError' });
+    try {
+      expect((await target.call('POST', `/transfers/${id}/cancellation`, { as: 'adminA' })).status).toBe(200);
+      expect((await target.faultReport()).fired).toMatchObject({ transfers: 1 });
+    } finally {
+      await target.fault('transfers');
+    }
+    const direct = await newEvents();
+    expect(lifecycle(direct, id)).toEqual(['Transfer Cancelled']);
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ claimed: 1, delivered: 1 });
+    const again = await newEvents();
+    expect(lifecycle(again, id)).toEqual(['Transfer Cancelled']);
+    expect(again.find((e) => e.detail.operationId === id)!.detail).toEqual(direct.find((e) => e.detail.operationId === id)!.detail);
+    const seen = new Map([...direct, ...again].filter((e) => e.detail.operationId === id).map((e) => [e.detail.id, e.detail]));
+    expect([...seen.keys()]).toEqual([`${id}:cancel:0`]);
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 0 });
+  });
+
   it('T4, B2: a transfer into a full organization emits Waiting For Seat, then Seat Freed when a billing event adds seats, then Succeeded', async () => {
     await load(demoWorld());
     const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } })).body.id;

@@ -120,6 +120,47 @@ describe.skipIf(process.env.OFFBOARD_TARGET === 'stack')('IAM and resource polic
     );
   });
 
+  it('docs/EVENTS.md: without its lambda permission the scheduled rule may not invoke the outbox sweeper; with it, the sweep runs with no denial', async () => {
+    const sweep = async (s: EmbeddedStack) => {
+      const res = await fetch(`${s.url}/_local/schedules`, {
+        method: 'POST',
+        body: JSON.stringify({ rule: 'OperationEventsOutboxSweep' }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { deliveries: any[] }).deliveries;
+    };
+    await withTemplate(
+      (t) => {
+        let removed = 0;
+        for (const [id, r] of Object.entries(t.Resources))
+          if (r.Type === 'AWS::Lambda::Permission' && id.startsWith('OperationEventsOutboxSweep'))
+            removed += Number(delete t.Resources[id]);
+        expect(removed).toBe(1);
+      },
+      async (s) => {
+        expect(await sweep(s)).toEqual([
+          expect.objectContaining({ outcome: 'dead-lettered', error: expect.objectContaining({ errorType: 'AccessDeniedException' }) }),
+        ]);
+        expect(s.iam!.denials).toEqual([
+          expect.objectContaining({
+            function: 'events.amazonaws.com',
+            action: 'lambda:InvokeFunction',
+            resource: expect.stringMatching(/:function:.*OperationEventsOutboxSweeper/),
+          }),
+        ]);
+      },
+    );
+    await withTemplate(
+      () => undefined,
+      async (s) => {
+        expect(await sweep(s)).toEqual([
+          expect.objectContaining({ outcome: 'delivered', result: { due: 0, claimed: 0, delivered: 0, left: 0 } }),
+        ]);
+        expect(s.iam!.denials).toEqual([]);
+      },
+    );
+  });
+
   it('without lambda:InvokeFunction in the deletion state machine’s role its first step cannot run', async () => {
     await withTemplate(
       (t) => {
