@@ -178,10 +178,20 @@ export class PlanningContext {
 
   private async planFor(request: PlanRequest): Promise<PlanEntry[]> {
     const subject = request.user;
-    const index = this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id));
+    // CONTRACT.md `planning`: within a request the index is read no further than the budget, so a user past it is
+    // left to the planning workflow (which reads it whole) after a bounded read, not after reading all of it
+    const b = this.budget;
+    const index =
+      this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id, b ? { chats: b.maxChats, files: b.maxFiles } : undefined));
+    if (index.truncated) throw new PlanTooLarge(`more than ${b?.maxChats} chats or ${b?.maxFiles} files: planned in the background`);
     this.withinBudget({ chats: index.chatIds.length, files: index.uploads.length + index.assignedTasks.length });
+    // F1: the subject's files by chat, in one pass (a copy of the chat's list per file was quadratic in a chat's files)
     const uploads = new Map<string, FileRecord[]>();
-    for (const f of index.uploads) uploads.set(f.chatId, [...(uploads.get(f.chatId) ?? []), f]);
+    for (const f of index.uploads) {
+      const list = uploads.get(f.chatId);
+      if (list) list.push(f);
+      else uploads.set(f.chatId, [f]);
+    }
     const locators = new Map<string, string>();
     for (const f of index.uploads) locators.set(`file:${f.id}`, f.chatId);
     for (const t of index.assignedTasks) locators.set(`task:${t.id}`, t.chatId);
