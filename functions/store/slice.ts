@@ -1,9 +1,9 @@
-import type { FileRecord, Task } from '../domain/model.js';
+import type { Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
-import type { ChatContents, ChatView } from '../domain/planner.js';
+import type { ChatContents, ChatView, FileRef } from '../domain/planner.js';
 import { inParallel, queryAll, queryPage, queryUpTo, READ_CONCURRENCY } from './batch.js';
 import { GSI1, keys, memberIndexKey } from './keys.js';
-import { toChat, toFile, toTask, type Item } from './records.js';
+import { toChat, toTask, type Item } from './records.js';
 import { batchGet, tableName } from './table.js';
 
 /**
@@ -32,7 +32,7 @@ const byIndex = (gsiPk: string, projection?: string) => ({
 export interface SubjectIndex {
   contacts: string[];
   chatIds: string[];
-  uploads: FileRecord[];
+  uploads: FileRef[];
   assignedTasks: Task[];
   /** Read with a bound that the user's chats, uploads or assigned tasks exceed: the lists hold only part of them. */
   truncated?: true;
@@ -56,13 +56,17 @@ export async function readSubjectIndex(userId: string, bound?: IndexBound): Prom
   const [contactItems, memberships, uploads, tasks] = await Promise.all([
     queryAll(byPrefix(keys.user(userId).PK, 'CONTACT#', 'otherId')),
     queryUpTo(byIndex(keys.userChats(userId), 'chatId'), chats),
-    queryUpTo(byIndex(keys.userFiles(userId)), files),
+    queryUpTo(byIndex(keys.userFiles(userId), 'id, chatId, ownerOrganizationId'), files),
     queryUpTo(byIndex(keys.userAssigned(userId)), files),
   ]);
   return {
     contacts: contactItems.map((c) => c.otherId as string).sort(),
     chatIds: [...new Set(memberships.items.map((m) => m.chatId as string))].sort(),
-    uploads: uploads.items.map(toFile),
+    uploads: uploads.items.map((f) => ({
+      id: f.id as string,
+      chatId: f.chatId as string,
+      ownerOrganizationId: f.ownerOrganizationId ?? null,
+    })),
     assignedTasks: tasks.items.map(toTask),
     ...(memberships.more || uploads.more || tasks.more ? { truncated: true as const } : {}),
   };
@@ -101,7 +105,7 @@ export async function readChatViews(chatIds: readonly string[]): Promise<ReadCha
     async (chatId): Promise<ReadChat> => {
       const chat = records.get(chatId)!;
       const pk = keys.chat(chatId).PK;
-      const subjectFiles: FileRecord[] = [];
+      const subjectFiles: FileRef[] = [];
       const whole = {
         TableName: tableName(),
         KeyConditionExpression: 'PK = :pk',
