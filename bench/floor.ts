@@ -1,4 +1,5 @@
 import { fileObjectKey, keys } from '../functions/store/keys.js';
+import { pushTo } from '../functions/shared/collections.js';
 import type { WorldJson } from '../local/world/validate.js';
 import {
   allowanceItems,
@@ -250,11 +251,11 @@ export function floorRequests(before: World, after: World, operation: Operation)
   const usersById = new Map(before.users.map((u) => [u.id as string, u]));
   const contactsOf = new Map<string, string[]>();
   for (const [a, b] of before.contacts ?? []) {
-    contactsOf.set(a!, [...(contactsOf.get(a!) ?? []), b!]);
-    contactsOf.set(b!, [...(contactsOf.get(b!) ?? []), a!]);
+    pushTo(contactsOf, a!, b!);
+    pushTo(contactsOf, b!, a!);
   }
   const chatsOf = new Map<string, any[]>();
-  for (const c of before.chats ?? []) for (const m of c.members) chatsOf.set(m.userId, [...(chatsOf.get(m.userId) ?? []), c]);
+  for (const c of before.chats ?? []) for (const m of c.members) pushTo(chatsOf, m.userId, c);
 
   // Reads.
   const subjects =

@@ -8,6 +8,7 @@ import { LARGE_USER_SIZES, largeUserWorld } from '../fixtures/large-user.js';
 import { concurrencyWorld, type SmallOperation } from '../fixtures/concurrency-world.js';
 import { floorRequests, safeFloor, type Operation, type World } from './floor.js';
 import { findDynamoDbLocalPid, sampleRss } from './measure.js';
+import { PLANNING_PROBE, PLANNING_TARGET, planningProbe } from './planning-probe.js';
 import { costOf, PRICES, s3ClassOf, type Usage } from './cost.js';
 import {
   allowCancellation,
@@ -47,7 +48,8 @@ import type { RequestRecord } from '../local/request-counts.js';
  *
  * BENCH_SCALE=small: deletion-S, transfer-S, transfer-T10, deletion-demo, cancellation-1000, concurrency-20 (20
  * operations, 10 organizations, a 1,000-member cancellation). Default: all cases (concurrency-200: 200 operations,
- * 100 organizations, a 10,000-member cancellation).
+ * 100 organizations, a 10,000-member cancellation), and planning-one-chat (issue 18: the CPU time and peak heap of
+ * planning one chat of 100,000 files, bench/planning-probe.ts).
  * BENCH_CASES=name,name: only those. BENCH_TIMEOUT_S: per-case limit for every case (defaults: 60 s for the demo world,
  * 120 s for S, 600 s for M, 1,200 s for L, 240 s for 1,000 and 1,200 s for 10,000 members). A case that times out is
  * recorded as `status: "timeout"`, its executions are aborted, and the run goes on; its floor is then the floor of the
@@ -863,6 +865,9 @@ const benchStarted = performance.now();
 const runs: [string, () => Promise<Record<string, unknown>>][] = [
   ...cases.map((c): [string, () => Promise<Record<string, unknown>>] => [c.name, () => runCase(c)]),
   ...concurrencyCases.map((c): [string, () => Promise<Record<string, unknown>>] => [c.name, () => runConcurrency(c)]),
+  ...((ONLY ? ONLY.includes(PLANNING_PROBE) : SCALE === 'all')
+    ? [[PLANNING_PROBE, () => planningProbe()] as [string, () => Promise<Record<string, unknown>>]]
+    : []),
 ];
 for (const [name, run] of runs) {
   try {
@@ -876,8 +881,10 @@ for (const [name, run] of runs) {
 }
 await stack.stop();
 
-const r = (results as any[]).filter((x) => !x.name.startsWith('concurrency-'));
+const r = (results as any[]).filter((x) => !x.name.startsWith('concurrency-') && x.name !== PLANNING_PROBE);
 const conc = (results as any[]).filter((x) => x.name.startsWith('concurrency-'));
+const probe = (results as any[]).find((x) => x.name === PLANNING_PROBE);
+const cost = (c: any) => `${c.cpuSeconds} s CPU, ${c.planHeapMb} MB heap (${c.wallSeconds} s wall, ${c.effectCount} effects)`;
 const row = (cells: (string | number)[]) =>
   cells.map((c, i) => (i === 0 ? String(c).padEnd(18) : String(c).padStart(i === 1 ? 10 : 14))).join(' ');
 const pair = (a: number | undefined, b: number | undefined) =>
@@ -982,6 +989,14 @@ const lines = [
                 hot(x),
               ]),
         ),
+      ]
+    : []),
+  ...(probe
+    ? [
+        '',
+        probe.status === 'bench-error'
+          ? `${PLANNING_PROBE}: ${probe.status} ${String(probe.error).slice(0, 60)}`
+          : `Planning one chat of ${probe.files} files (${PLANNING_PROBE}, target ${PLANNING_TARGET.cpuSeconds} s CPU and ${PLANNING_TARGET.heapMb} MB heap: ${probe.status}): deletion ${cost(probe.deletion)}; transfer ${cost(probe.transfer)}`,
       ]
     : []),
   '',

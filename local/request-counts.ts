@@ -25,6 +25,8 @@ export interface RequestRecord {
   writes: string[];
   /** A Query or Scan page with a LastEvaluatedKey (more pages follow). */
   morePages?: boolean;
+  /** A Query or Scan: the items it read (ScannedCount, before any filter). */
+  itemsRead?: number;
   /** The Lambda invocation the request was made from (absent: the harness's own requests). */
   invocation?: InvocationScope;
   /** S3: object bytes the request read (GetObject's body) or wrote (PutObject's, UploadPart's body). */
@@ -117,7 +119,9 @@ export const countRequests: ClientMiddleware = (client, service) => {
         index: request.IndexName,
         units: requestUnits(op, request, output),
         writes: writtenKeys(op, request),
-        ...(op === 'Query' || op === 'Scan' ? { morePages: Boolean(output.LastEvaluatedKey) } : {}),
+        ...(op === 'Query' || op === 'Scan'
+          ? { morePages: Boolean(output.LastEvaluatedKey), itemsRead: Number(output.ScannedCount ?? 0) }
+          : {}),
         invocation,
       });
       return result;

@@ -102,8 +102,20 @@ export function compareEffects(a: Effect, b: Effect): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-export function sortEffects(effects: Effect[]): Effect[] {
-  return [...effects].sort(compareEffects);
+/** Sorted by kind, then ids (stable: effects of one key keep their order); each key is computed once, not per comparison. */
+export function sortEffects(effects: readonly Effect[]): Effect[] {
+  return effects
+    .map((effect) => ({ key: effectKey(effect), effect }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ effect }) => effect);
+}
+
+/** What makes two effects the same effect: kind, rule and CONTRACT.md's fields, whatever their order (as canonicalEffect). */
+function identityOf(effect: Effect): string {
+  const source = effect as unknown as Record<string, unknown>;
+  let id = `${effect.kind}\u0000${effect.rule}`;
+  for (const f of FIELDS[effect.kind]) id += `\u0000${JSON.stringify(source[f]) ?? ''}`;
+  return id;
 }
 
 /**
@@ -114,7 +126,7 @@ export function sortEffects(effects: Effect[]): Effect[] {
 export function mergeEffects(effects: Iterable<Effect>): Effect[] {
   const byKey = new Map<string, Effect>();
   for (const e of effects) {
-    const key = JSON.stringify(canonicalEffect(e));
+    const key = identityOf(e);
     if (!byKey.has(key)) byKey.set(key, e);
   }
   const seen = new Set<string>();

@@ -3,13 +3,16 @@ import { type Effect, type Impact, mergeEffects } from './impact.js';
 import { isPresent, sortedPair, type Chat, type ChatMember, type FileRecord, type Organization, type Task, type User } from './model.js';
 import { inheritedExemptions } from './security.js';
 
+/** What a plan needs of a file the subject uploaded (F1, F3): read with no more than that, at any number of files. */
+export type FileRef = Pick<FileRecord, 'id' | 'chatId' | 'ownerOrganizationId'>;
+
 /** One chat the subject is a member of, with what the planner needs to decide its fate. */
 export interface ChatView {
   chat: Chat;
   /** D4 (RULES.md reading): anything was ever posted: a message, a file or a task. */
   hasMessages: boolean;
   /** Files the subject uploaded in this chat and still owns (not yet handed over to an organization). */
-  subjectFiles: FileRecord[];
+  subjectFiles: FileRef[];
 }
 
 /** Everything in a chat that goes when the chat is deleted (F2). Loaded only for chats the plan deletes. */
@@ -29,7 +32,7 @@ export interface PlanSlice {
   /** Tasks assigned to the subject (D6). */
   assignedTasks: Task[];
   /** F3: every file the subject uploaded that no other organization owns, in chats of any organization (bulk runs). */
-  uploads?: FileRecord[];
+  uploads?: FileRef[];
   /** Chats deleted by an earlier pass over other chats of the same plan (planning in pages): D6 skips their tasks. */
   deletedChatIds?: ReadonlySet<string>;
   /** Contents of the chats a first pass found deleted; absent on the first pass. */

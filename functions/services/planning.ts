@@ -1,7 +1,8 @@
 import type { Effect } from '../domain/impact.js';
 import { now } from '../shared/clock.js';
+import { pushTo } from '../shared/collections.js';
 import { mergeEffects } from '../domain/impact.js';
-import type { FileRecord, Organization, User } from '../domain/model.js';
+import type { Organization, User } from '../domain/model.js';
 import {
   chatsWithSuccessor,
   deletedChatIds,
@@ -9,6 +10,7 @@ import {
   planTransfer,
   type ChatContents,
   type ChatView,
+  type FileRef,
   type PlanSlice,
 } from '../domain/planner.js';
 import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
@@ -124,7 +126,7 @@ export class PlanningContext {
     this.allowances = new Set([...this.allowances, ...(await readAllowances(missing))]);
   }
 
-  private async views(chatIds: string[], uploads: ReadonlyMap<string, FileRecord[]>): Promise<ChatView[]> {
+  private async views(chatIds: string[], uploads: ReadonlyMap<string, FileRef[]>): Promise<ChatView[]> {
     const missing = chatIds.filter((id) => !this.chatViews.has(id));
     if (missing.length > 0) {
       for (const { contents, ...view } of await readChatViews(missing)) {
@@ -178,10 +180,15 @@ export class PlanningContext {
 
   private async planFor(request: PlanRequest): Promise<PlanEntry[]> {
     const subject = request.user;
-    const index = this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id));
+    // CONTRACT.md `planning`: within a request the index is read no further than the budget, so a user past it is
+    // left to the planning workflow (which reads it whole) after a bounded read, not after reading all of it
+    const b = this.budget;
+    const index =
+      this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id, b ? { chats: b.maxChats, files: b.maxFiles } : undefined));
+    if (index.truncated) throw new PlanTooLarge(`more than ${b?.maxChats} chats or ${b?.maxFiles} files: planned in the background`);
     this.withinBudget({ chats: index.chatIds.length, files: index.uploads.length + index.assignedTasks.length });
-    const uploads = new Map<string, FileRecord[]>();
-    for (const f of index.uploads) uploads.set(f.chatId, [...(uploads.get(f.chatId) ?? []), f]);
+    const uploads = new Map<string, FileRef[]>(); // F1: the subject's files by chat
+    for (const f of index.uploads) pushTo(uploads, f.chatId, f);
     const locators = new Map<string, string>();
     for (const f of index.uploads) locators.set(`file:${f.id}`, f.chatId);
     for (const t of index.assignedTasks) locators.set(`task:${t.id}`, t.chatId);

@@ -130,6 +130,26 @@ export async function queryAll<T = Record<string, any>>(input: QueryCommandInput
   return all;
 }
 
+/**
+ * At most `max` items of a query, and whether more remain: page by page, each page asking only for the items still
+ * wanted and one more (the one more says that the query goes on), so a bounded read of a large partition costs what
+ * the bound costs, not what the partition holds. `max` Infinity reads it all, as queryAll.
+ */
+export async function queryUpTo<T = Record<string, any>>(input: QueryCommandInput, max: number): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  let ExclusiveStartKey: Key | undefined = input.ExclusiveStartKey;
+  do {
+    const want = max + 1 - items.length;
+    const Limit = Number.isFinite(want) ? Math.min(want, input.Limit ?? want) : input.Limit;
+    const out = await absorbingThrottling(() =>
+      ddb.send(new QueryCommand({ ...input, ExclusiveStartKey, ...(Limit === undefined ? {} : { Limit }) })),
+    );
+    for (const item of out.Items ?? []) items.push(item as T);
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey && items.length <= max);
+  return items.length > max ? { items: items.slice(0, max), more: true } : { items, more: false };
+}
+
 export async function* scanPages(input: ScanCommandInput): AsyncGenerator<Record<string, any>[]> {
   let ExclusiveStartKey: Key | undefined;
   do {

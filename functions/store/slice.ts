@@ -1,9 +1,9 @@
-import type { FileRecord, Task } from '../domain/model.js';
+import type { Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
-import type { ChatContents, ChatView } from '../domain/planner.js';
-import { inParallel, queryAll, queryPage, READ_CONCURRENCY } from './batch.js';
+import type { ChatContents, ChatView, FileRef } from '../domain/planner.js';
+import { inParallel, queryAll, queryPage, queryUpTo, READ_CONCURRENCY } from './batch.js';
 import { GSI1, keys, memberIndexKey } from './keys.js';
-import { toChat, toFile, toTask, type Item } from './records.js';
+import { toChat, toTask, type Item } from './records.js';
 import { batchGet, tableName } from './table.js';
 
 /**
@@ -32,22 +32,43 @@ const byIndex = (gsiPk: string, projection?: string) => ({
 export interface SubjectIndex {
   contacts: string[];
   chatIds: string[];
-  uploads: FileRecord[];
+  uploads: FileRef[];
   assignedTasks: Task[];
+  /** Read with a bound that the user's chats, uploads or assigned tasks exceed: the lists hold only part of them. */
+  truncated?: true;
 }
 
-export async function readSubjectIndex(userId: string): Promise<SubjectIndex> {
-  const [contactItems, membershipItems, fileItems, taskItems] = await Promise.all([
+/** How much of a subject's index a read may take (a plan within an API request, services/planning.ts `PlanBudget`). */
+export interface IndexBound {
+  chats: number;
+  /** Uploads, and assigned tasks, each. */
+  files: number;
+}
+
+/**
+ * The subject's index. With a `bound` it stops past the bound (CONTRACT.md `planning`: a request reads no more than
+ * it may plan, whatever the user's size) and says so with `truncated`; without one (the planning workflow, bulk runs)
+ * it reads everything.
+ */
+export async function readSubjectIndex(userId: string, bound?: IndexBound): Promise<SubjectIndex> {
+  const chats = bound?.chats ?? Number.POSITIVE_INFINITY;
+  const files = bound?.files ?? Number.POSITIVE_INFINITY;
+  const [contactItems, memberships, uploads, tasks] = await Promise.all([
     queryAll(byPrefix(keys.user(userId).PK, 'CONTACT#', 'otherId')),
-    queryAll(byIndex(keys.userChats(userId), 'chatId')),
-    queryAll(byIndex(keys.userFiles(userId))),
-    queryAll(byIndex(keys.userAssigned(userId))),
+    queryUpTo(byIndex(keys.userChats(userId), 'chatId'), chats),
+    queryUpTo(byIndex(keys.userFiles(userId), 'id, chatId, ownerOrganizationId'), files),
+    queryUpTo(byIndex(keys.userAssigned(userId)), files),
   ]);
   return {
     contacts: contactItems.map((c) => c.otherId as string).sort(),
-    chatIds: [...new Set(membershipItems.map((m) => m.chatId as string))].sort(),
-    uploads: fileItems.map(toFile),
-    assignedTasks: taskItems.map(toTask),
+    chatIds: [...new Set(memberships.items.map((m) => m.chatId as string))].sort(),
+    uploads: uploads.items.map((f) => ({
+      id: f.id as string,
+      chatId: f.chatId as string,
+      ownerOrganizationId: f.ownerOrganizationId ?? null,
+    })),
+    assignedTasks: tasks.items.map(toTask),
+    ...(memberships.more || uploads.more || tasks.more ? { truncated: true as const } : {}),
   };
 }
 
@@ -84,7 +105,7 @@ export async function readChatViews(chatIds: readonly string[]): Promise<ReadCha
     async (chatId): Promise<ReadChat> => {
       const chat = records.get(chatId)!;
       const pk = keys.chat(chatId).PK;
-      const subjectFiles: FileRecord[] = [];
+      const subjectFiles: FileRef[] = [];
       const whole = {
         TableName: tableName(),
         KeyConditionExpression: 'PK = :pk',

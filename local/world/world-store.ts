@@ -2,6 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { displayName, requesterName } from '../../functions/domain/display-names.js';
 import type { Organization, User } from '../../functions/domain/model.js';
 import { sortedPair } from '../../functions/domain/model.js';
+import { pushTo } from '../../functions/shared/collections.js';
 import { batchWrite, chunk, deleteObjects, del, listAllKeys, listKeyPages, put, scanPages } from '../../functions/store/batch.js';
 import { s3 } from '../../functions/store/clients.js';
 import { fileObjectKey } from '../../functions/store/keys.js';
@@ -45,8 +46,14 @@ async function clearAll(): Promise<void> {
   for await (const keysPage of listKeyPages(bucketName())) await deleteObjects(bucketName(), keysPage);
 }
 
-/** CONTRACT.md `world load`: validates first (changing nothing on a bad file), then replaces the world. */
-export async function loadWorld(input: unknown): Promise<{ items: number; objects: number }> {
+/**
+ * CONTRACT.md `world load`: validates first (changing nothing on a bad file), then replaces the world. `objects:
+ * false` writes the table only (bench/planning-probe.ts plans, and never reads a file's bytes).
+ */
+export async function loadWorld(
+  input: unknown,
+  { objects = true }: { objects?: boolean } = {},
+): Promise<{ items: number; objects: number }> {
   validateWorld(input);
   const w: WorldJson = input;
   const users: User[] = w.users.map((u) =>
@@ -71,7 +78,7 @@ export async function loadWorld(input: unknown): Promise<{ items: number; object
   ];
   await clearAll();
   await batchWrite(tableName(), items.map(put));
-  const files = w.files ?? [];
+  const files = objects ? (w.files ?? []) : [];
   for (const batch of chunk(files, 16)) {
     await Promise.all(
       batch.map((f) =>
@@ -107,7 +114,7 @@ export async function exportWorld(): Promise<Record<string, unknown>> {
   const users = new Map(of('user').map((i) => [i.id as string, toUser(i)]));
   const shownName = (id: string) => (users.has(id) ? displayName(users.get(id)!) : id);
   const membersByChat = new Map<string, Item[]>();
-  for (const m of of('member')) membersByChat.set(m.chatId, [...(membersByChat.get(m.chatId) ?? []), m]);
+  for (const m of of('member')) pushTo(membersByChat, m.chatId as string, m);
   const pairs = (type: string, a: string, b: string) =>
     [
       ...new Map(

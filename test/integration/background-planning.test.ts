@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordRequests, takeRequestRecords } from '../../local/request-counts.js';
 import { byId, demoWorld, eventually, openTarget, planned, previewReady, settle, type Target } from './harness.js';
 
 /**
@@ -16,6 +17,8 @@ afterAll(async () => target?.close());
 const inlineMs = process.env.PLAN_INLINE_MS;
 afterEach(() => {
   delete process.env.PLAN_INLINE_MAX_CHATS;
+  delete process.env.PLAN_INLINE_MAX_FILES;
+  recordRequests(false);
   process.env.PLAN_INLINE_MS = inlineMs;
 });
 const inBackground = () => (process.env.PLAN_INLINE_MAX_CHATS = '0');
@@ -137,6 +140,50 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     const again = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
     expect(again.status).toBe(202);
     expect((await settle(target, `/deletions/${again.body.id}`, 'adminA')).status).toBe('succeeded');
+  });
+
+  it('a user past the request budget is answered 202 planning after reading no more of its index than the budget (F1 files of 2,000 uploads); the planning workflow reads it whole', async () => {
+    const FILES = 2000;
+    const MAX_FILES = 10;
+    const w = demoWorld();
+    // a2's uploads in g-design, which a3 (A) stays in: F1 hands each of them over to A
+    for (let i = 0; i < FILES; i++)
+      w.files.push({ id: `f-many-${String(i).padStart(4, '0')}`, chatId: 'g-design', uploaderId: 'a2', name: `doc-${i}.txt`, size: 64 });
+    await target.load(w);
+    const before = await target.export();
+    process.env.PLAN_INLINE_MAX_FILES = String(MAX_FILES);
+    recordRequests(true);
+    /** Items the requests of one API function read by Query (the embedded stack runs the handlers in this process). */
+    const itemsReadBy = (entry: string) =>
+      takeRequestRecords()
+        .filter((r) => r.invocation?.fn.entry === entry && r.op === 'Query')
+        .reduce((n, r) => n + (r.itemsRead ?? 0), 0);
+    const deferred = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } });
+    expect(deferred.status, JSON.stringify(deferred.body)).toBe(202);
+    expect(deferred.body.status).toBe('planning');
+    // the request stopped one item past its budget of uploads: a small part of the 2,000 (the demo world's own reads aside)
+    const read = itemsReadBy('functions/handlers/api/previews.ts');
+    expect(read).toBeGreaterThan(MAX_FILES);
+    expect(read).toBeLessThan(200);
+    const ready = await previewReady(target, deferred, 'adminA');
+    const handedOver = (impact: any) => impact.summary.find((r: any) => r.kind === 'file-handed-over' && r.rule === 'F1')?.count ?? 0;
+    expect(handedOver(ready)).toBeGreaterThanOrEqual(FILES); // the workflow's plan has every upload
+    expect(await target.export()).toEqual(before);
+    // D1 the same way: the deletion is created planning after a bounded read, then runs every upload's F1
+    takeRequestRecords();
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: ready.id } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    expect(requested.body.status).toBe('planning');
+    expect(itemsReadBy('functions/handlers/api/deletions.ts')).toBeLessThan(200);
+    recordRequests(false);
+    const done = await settle(target, `/deletions/${requested.body.id}`, 'adminA');
+    expect(done.status).toBe('succeeded');
+    expect(plan(done.impact)).toEqual(plan(ready));
+    const after = await target.export();
+    const many = after.files.filter((f: any) => f.id.startsWith('f-many-'));
+    expect(many).toHaveLength(FILES);
+    expect(many.every((f: any) => f.ownerOrganizationId === 'A')).toBe(true);
+    expect(await target.check()).toEqual([]);
   });
 
   it("a plan not done within the request's time (PLAN_INLINE_MS) is left to the planning workflow, whatever its size", async () => {

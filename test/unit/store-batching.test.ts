@@ -6,6 +6,7 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
+  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DeleteObjectsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -282,5 +283,41 @@ describe('transactWrite: cancellations', () => {
     ddb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None'));
     await expect(settled(batch.transactWrite(items))).rejects.toBeInstanceOf(TransactionCanceledException);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(batch.MAX_ATTEMPTS);
+  });
+});
+
+describe('queryUpTo: a bounded read (CONTRACT.md planning: a request reads no more of an index than it may plan)', () => {
+  /** A partition of 7 items served as DynamoDB serves it: at most `Limit` per page (3 when no Limit is asked). */
+  const serve = () =>
+    ddb.on(QueryCommand).callsFake((input: any) => {
+      const from = input.ExclusiveStartKey ? Number(input.ExclusiveStartKey.SK) + 1 : 0;
+      const Items = Array.from({ length: 7 }, (_, i) => ({ PK: 'P', SK: String(i) })).slice(from, from + Math.min(input.Limit ?? 3, 3));
+      const last = Items[Items.length - 1];
+      return { Items, ...(last && (Number(last.SK) < 6 || input.Limit === Items.length) ? { LastEvaluatedKey: last } : {}) };
+    });
+  const input = { TableName: TABLE, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': 'P' } };
+  const limits = () => ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.Limit);
+
+  it('stops one item past the bound, asking each page for no more than is still wanted, and says more remain', async () => {
+    serve();
+    const { items, more } = await batch.queryUpTo(input, 4);
+    expect(items.map((i) => i.SK)).toEqual(['0', '1', '2', '3']);
+    expect(more).toBe(true);
+    expect(limits()).toEqual([5, 2]); // 3 served, then 2 of the 2 still wanted: 5 items read of 7
+  });
+
+  it('reads a query no larger than the bound to its end and says nothing remains', async () => {
+    serve();
+    expect(await batch.queryUpTo(input, 7)).toMatchObject({ more: false });
+    expect((await batch.queryUpTo(input, 7)).items).toHaveLength(7);
+    ddb.reset();
+    serve();
+    expect(await batch.queryUpTo(input, 0)).toEqual({ items: [], more: true });
+  });
+
+  it('without a bound (Infinity) reads every page, as queryAll', async () => {
+    serve();
+    expect(await batch.queryUpTo(input, Number.POSITIVE_INFINITY)).toMatchObject({ more: false, items: { length: 7 } });
+    expect(limits()).toEqual([undefined, undefined, undefined]);
   });
 });
