@@ -12,7 +12,7 @@ import {
   type OperationRecord,
   type WithTransition,
 } from '../store/operations.js';
-import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
+import { fingerprint, readPlanWithFirstPage, writePlan } from '../store/plans.js';
 import { mustGetOrganization } from './access.js';
 import { assertPremises, move } from './transitions.js';
 import { flushPending } from './events.js';
@@ -60,7 +60,8 @@ export async function finalize(operationId: string, options: { settle?: boolean 
   if (op.status !== 'succeeded') {
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
-    const header = op.planId ? await readPlanHeader(op.planId) : undefined;
+    // with its first page in the same request: the `succeed` events' Affected entries read it (kept for the invocation)
+    const header = op.planId ? (await readPlanWithFirstPage(op.planId))?.header : undefined;
     if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt)))
       await settleAfter(op);
     // the outcome and its bookkeeping (lock, journal, markers, audit) in one transaction

@@ -88,10 +88,11 @@ export async function applyRun(operationId: string, cursor?: RunCursor): Promise
   // checked again before anything is written; that effect's own transaction records the plan as begun and is itself
   // conditional on the user still being where the plan found it. After it, the user's lock keeps every other
   // operation away, and a resumption checks again (O2).
-  if (!firstEffectLanded(op)) await assertPremises(op);
+  const subject = firstEffectLanded(op) ? undefined : await assertPremises(op);
   const operation = {
     id: op.id,
     planId: op.planId,
+    ...(subject ? { subject } : {}),
     ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}),
     ...successionOf(op),
   };

@@ -5,6 +5,7 @@ import { batchUpdate, batchWrite, deleteObjects, del, inParallel, queryAll, tran
 import { fileObjectKey, keys } from './keys.js';
 import type { PlanEntry } from './plans.js';
 import { bucketName, getUser, tableName } from './table.js';
+import type { User } from '../domain/model.js';
 import { applyChatsJoined, applyTasksReassigned, joinedChats, type Succession } from './apply-successor.js';
 
 /**
@@ -31,7 +32,7 @@ export async function applyMembership(entries: readonly PlanEntry[], operation?:
   const move = ofKind(entries, 'membership-changed')[0]?.effect;
   if (!move) return;
   const security = ofKind(entries, 'security-changed')[0]?.effect;
-  const user = await getUser(move.userId);
+  const user = operation?.subject?.id === move.userId ? operation.subject : await getUser(move.userId);
   if (user?.organizationId === move.toOrganizationId) return; // applied already
   const table = tableName();
   try {
@@ -100,6 +101,11 @@ export interface ApplyingOperation {
   organizationId?: string;
   /** X3: the user and its successor, who joins the chats the user leaves. */
   succession?: Succession;
+  /**
+   * The user as this invocation read it for its premise check (O1), just before: a transfer's membership change
+   * does not read it again to tell whether it landed already (its transaction is conditional on the same fields).
+   */
+  subject?: User;
 }
 
 /** The write that marks the plan as begun, atomically with its first effect: a resume keeps exactly this plan. */
