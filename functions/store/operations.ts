@@ -12,6 +12,7 @@ import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
 import { toUser } from './records.js';
+import { keepPlanHead, planHeadKeys } from './plans.js';
 import { now } from '../shared/clock.js';
 
 export type Status = OperationStatus;
@@ -313,6 +314,22 @@ export async function getOperationAndUser(id: string, userId: string): Promise<{
   const userKey = keys.user(userId);
   const userItem = items.find((i) => i.PK === userKey.PK && i.SK === userKey.SK);
   return { ...(opItem ? { op: toOperation(opItem) } : {}), ...(userItem ? { user: toUser(userItem) } : {}) };
+}
+
+/**
+ * The operation, and with it (one BatchGetItem) the header and first page of the plan `planId` names, kept for the
+ * invocation when it is the operation's current plan (`planId` is a hint from the step's state; the operation as
+ * read here is what every check uses).
+ */
+export async function getOperationWithPlan(id: string, planId: string | undefined): Promise<OperationRecord | undefined> {
+  if (!planId) return getOperation(id);
+  const items = await batchGet([keys.operation(id), ...planHeadKeys(planId)]);
+  const opKey = keys.operation(id);
+  const item = items.find((i) => i.PK === opKey.PK && i.SK === opKey.SK);
+  if (!item || item.type !== 'operation') return undefined;
+  const op = toOperation(item);
+  if (op.planId === planId) keepPlanHead(planId, items);
+  return op;
 }
 
 export async function getOperation(id: string): Promise<OperationRecord | undefined> {

@@ -253,6 +253,21 @@ export async function readPlanPages(planId: string, pageNumbers: readonly number
   });
 }
 
+/**
+ * The keys of a plan's header and first page, and what a BatchGetItem found of them kept for the invocation: a step
+ * given its plan's id (a hint in its state) reads them with its operation in one request.
+ */
+export const planHeadKeys = (planId: string) => [keys.plan(planId), keys.planPage(planId, 0)];
+export function keepPlanHead(planId: string, items: readonly Record<string, any>[]): void {
+  const headerItem = items.find((i) => i.PK === keys.plan(planId).PK && i.SK === 'META');
+  if (!headerItem) return;
+  const header = JSON.parse(headerItem.header) as PlanHeader;
+  const page = items.find((i) => i.PK === keys.plan(planId).PK && i.SK === keys.planPage(planId, 0).SK);
+  if (header.pages.length > 0 && !page) return;
+  keepHeader(header);
+  if (page) keepPage(planId, 0, decodePage(page));
+}
+
 /** The header and the first page in one request: what an Impact answer shows. */
 export async function readPlanWithFirstPage(planId: string): Promise<{ header: PlanHeader; first: PlanEntry[] } | undefined> {
   const knownHeader = cachedHeader(planId);
