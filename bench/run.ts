@@ -201,6 +201,20 @@ function attribute(records: readonly RequestRecord[]): { op: string; r: RequestR
     }),
   }));
 }
+/**
+ * The operation's DynamoDB requests in order, by the invocation that made them (`function: Op Op …`, the harness's own
+ * as `harness`): which step makes which requests (issue 18).
+ */
+function requestsByInvocation(records: readonly RequestRecord[]): string[] {
+  const out: { inv: object | undefined; name: string; ops: string[] }[] = [];
+  for (const r of records) {
+    if (r.service !== 'DynamoDB') continue;
+    const last = out[out.length - 1];
+    if (last && last.inv === r.invocation) last.ops.push(r.op);
+    else out.push({ inv: r.invocation, name: r.invocation?.name ?? 'harness', ops: [r.op] });
+  }
+  return out.map((x) => `${x.name}: ${x.ops.join(' ')}`);
+}
 function hotKeysOf(records: readonly RequestRecord[]): HotKey[] {
   return hottestKeys(attribute(records).flatMap(({ op, r }) => r.writes.map((key) => ({ key, operation: op }))));
 }
@@ -595,6 +609,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     nodePeakRssMb: peak.nodePeakRssMb,
     dynamodbLocalPeakRssMb: peak.dynamodbLocalPeakRssMb,
     requestsByOperation: opCounts,
+    requestsByInvocation: requestsByInvocation(opRecords),
     events: outbound,
     statusPollRequests: pollCounts,
     floorTerms: floor.terms,

@@ -6,7 +6,10 @@ import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/erro
 import { getOperation, type OperationRecord } from '../store/operations.js';
 import { readPlanWithFirstPage } from '../store/plans.js';
 import { effectsPage, impactView, pendingPreviewAnswer, savedPreview } from './views.js';
-import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
+import { allowanceExists, getOrganization, getUser, organizationAdmins, readFacts } from '../store/table.js';
+import { readAllowances } from '../store/slice.js';
+import { now } from '../shared/clock.js';
+import type { KnownFacts } from './planning.js';
 
 /** The caller of an API route: an active user (D2: a deleted user's sessions and tokens end). */
 export async function callerUser(callerId: string): Promise<User> {
@@ -41,11 +44,44 @@ export async function mustGetOrganization(id: string): Promise<Organization & { 
 export async function assertTransferEligible(user: User, destination: Organization): Promise<Organization> {
   const source = user.organizationId ? await getOrganization(user.organizationId) : undefined;
   const allowances = new Set(source && (await allowanceExists(source.id, destination.id)) ? [pairKey(source.id, destination.id)] : []);
+  return eligibleSource(user, source, destination, allowances);
+}
+
+/**
+ * The same, reading every outside allowance of the source (one Query, as the plan reads them; C2) instead of the
+ * pair's alone, with the source organization: what the request's plan is then given (`KnownFacts`), not read again.
+ */
+export async function transferEligibility(user: User, destination: Organization): Promise<{ source: Organization; known: KnownFacts }> {
+  const readAt = now();
+  const [source, allowances] = await Promise.all([
+    user.organizationId ? getOrganization(user.organizationId) : undefined,
+    user.organizationId ? readAllowances([user.organizationId]) : new Set<string>(),
+  ]);
+  const found = eligibleSource(user, source, destination, allowances);
+  return { source: found, known: { organizations: [found, destination], allowancesOf: [found.id], allowances, readAt } };
+}
+
+function eligibleSource(user: User, source: Organization | undefined, destination: Organization, allowances: ReadonlySet<string>) {
   const organizations = new Map<string, Organization>([[destination.id, destination]]);
   if (source) organizations.set(source.id, source);
   const reasons = transferIneligibility({ organizations, allowances }, user, source, destination);
   if (reasons.length > 0) throw new Ineligible(reasons);
   return source!;
+}
+
+/**
+ * A request's caller, its subject and (a transfer) the destination in one BatchGetItem, refused in the order the
+ * reads one by one refused them: 401 for a caller that is not an active user, then 404 for the user, then the destination.
+ */
+export async function requestParties(callerId: string, userId: string, destinationOrganizationId?: string) {
+  const facts = await readFacts({ users: [callerId, userId], organizations: destinationOrganizationId ? [destinationOrganizationId] : [] });
+  const caller = facts.users.get(callerId);
+  if (!caller || caller.status !== 'active') throw new Unauthenticated(`no active user ${callerId}`);
+  const user = facts.users.get(userId);
+  if (!user) throw new NotFound(`user ${userId} does not exist`);
+  const destination = destinationOrganizationId ? facts.organizations.get(destinationOrganizationId) : undefined;
+  if (destinationOrganizationId && !destination) throw new NotFound(`organization ${destinationOrganizationId} does not exist`);
+  return { caller, user, destination };
 }
 
 /** D1 against the current data; throws Ineligible (422). */

@@ -3,7 +3,6 @@ import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
 import { ImpactChanged, Ineligible, NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { markIncoming } from '../store/markers.js';
 import { getOperation, type OperationRecord } from '../store/operations.js';
 import { fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview, type PlanHeader } from '../store/plans.js';
 import { getOrganization } from '../store/table.js';
@@ -38,10 +37,10 @@ export async function deferPreview(header: Omit<Parameters<typeof writePendingPr
  * transaction (409 while another operation holds the user), then its plan computed in the background.
  */
 export async function deferOperation(op: OperationRecord, requested: Record<string, unknown>) {
+  // a transfer's markers in the same transaction: B3 finds it before its plan exists
   const created = await create({ ...op, status: 'planning' }, 'request-planning', {
-    with: [{ audit: [{ ...requested, planning: true }] }],
+    with: [{ audit: [{ ...requested, planning: true }] }, ...(op.operation === 'transfer' ? [{ markers: 'incoming' as const }] : [])],
   });
-  if (created.operation === 'transfer') await markIncoming(created); // B3 finds it before its plan exists
   try {
     await startPlanningExecution({ operationId: created.id });
   } catch (error) {

@@ -3,7 +3,7 @@ import { audit, releaseLock, type OperationError, type OperationRecord } from '.
 import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
 import { PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
-import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requireAdminOf } from './access.js';
+import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requestParties, requireAdminOf } from './access.js';
 import { createRunning, startRun } from './executions.js';
 import { computeDeletionPlan, PlanTooLarge, requestBudget } from './planning.js';
 import { deferPreview } from './background-planning.js';
@@ -51,8 +51,7 @@ export async function requestDeletion(
   previewId?: string,
   options: { successorId?: string; export?: boolean } = {},
 ) {
-  const caller = await callerUser(callerId);
-  const user = await mustGetUser(userId);
+  const { caller, user } = await requestParties(callerId, userId); // one BatchGetItem
   requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may delete the user (D1)");
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, options.successorId); // X3

@@ -15,6 +15,8 @@ export interface ExecutionInput {
   planned?: boolean;
   /** X4: requested with an export: ExportFiles runs before the first effect (the state carries it past PlanImpact). */
   export?: boolean;
+  /** The plan stored for this run (with `planned`): Apply and Finalize read it with the operation (a hint only). */
+  planId?: string;
 }
 
 const machineFor = (op: OperationRecord): string =>
@@ -62,6 +64,7 @@ export async function createRunning(
 export const runInput = (running: OperationRecord): ExecutionInput => ({
   operationId: running.id,
   planned: running.plannedRun === running.runCount,
+  ...(running.plannedRun === running.runCount && running.planId ? { planId: running.planId } : {}),
   ...(running.export ? { export: true } : {}),
 });
 

@@ -2,7 +2,7 @@ import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import {
   audit,
-  getOperation,
+  getOperationWithPlan,
   journalEnd,
   otherRunsOverlapped,
   planIdFor,
@@ -12,7 +12,7 @@ import {
   type OperationRecord,
   type WithTransition,
 } from '../store/operations.js';
-import { fingerprint, readPlanHeader, writePlan } from '../store/plans.js';
+import { fingerprint, readPlanWithFirstPage, writePlan } from '../store/plans.js';
 import { mustGetOrganization } from './access.js';
 import { assertPremises, move } from './transitions.js';
 import { flushPending } from './events.js';
@@ -23,8 +23,9 @@ import { clearTransferMarkers, resumeWaitingTransfers, waitForSeat } from './tra
 import { assertSamePlan } from './views.js';
 import { successorOf } from './successor.js';
 
-async function mustGetOperation(id: string): Promise<OperationRecord> {
-  const op = await flushPending(await getOperation(id)); // docs/EVENTS.md: the retry path of the outbox
+async function mustGetOperation(id: string, planId?: string): Promise<OperationRecord> {
+  // docs/EVENTS.md: the retry path of the outbox; `planId`: the plan's header read with it (a hint from the state)
+  const op = await flushPending(await getOperationWithPlan(id, planId));
   if (!op) throw new NotFound(`operation ${id} does not exist`);
   return op;
 }
@@ -55,12 +56,13 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
 }
 
 /** `settle: false` when the caller settles the touched chats itself (a bulk run sweeps them all at its end). */
-export async function finalize(operationId: string, options: { settle?: boolean } = {}): Promise<void> {
-  const op = await mustGetOperation(operationId);
+export async function finalize(operationId: string, options: { settle?: boolean; planId?: string } = {}): Promise<void> {
+  const op = await mustGetOperation(operationId, options.planId);
   if (op.status !== 'succeeded') {
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
-    const header = op.planId ? await readPlanHeader(op.planId) : undefined;
+    // with its first page in the same request: the `succeed` events' Affected entries read it (kept for the invocation)
+    const header = op.planId ? (await readPlanWithFirstPage(op.planId))?.header : undefined;
     if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt)))
       await settleAfter(op);
     // the outcome and its bookkeeping (lock, journal, markers, audit) in one transaction

@@ -2,7 +2,7 @@ import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS, type ApplyContext } from '../store/apply.js';
 import { effectTime } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
-import { auditAll, getOperation } from '../store/operations.js';
+import { auditAll, getOperationWithPlan } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
 import { assertPremises, successionOf } from './transitions.js';
 import { pagesWith, readPlanPages, readPlanWithFirstPage, type PlanEntry, type PlanHeader } from '../store/plans.js';
@@ -78,8 +78,8 @@ export interface RunCursor extends Cursor {
  * again with it. A small operation is applied in one invocation: its operation, plan header and page are read once,
  * and its audit entries written in one request. Applying the same range twice is harmless.
  */
-export async function applyRun(operationId: string, cursor?: RunCursor): Promise<RunCursor | undefined> {
-  const op = await getOperation(operationId);
+export async function applyRun(operationId: string, cursor?: RunCursor, planId?: string): Promise<RunCursor | undefined> {
+  const op = await getOperationWithPlan(operationId, planId); // `planId`: the state's hint, read in the same request
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
   const plan = await readPlanWithFirstPage(op.planId);
   if (!plan) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
@@ -88,10 +88,11 @@ export async function applyRun(operationId: string, cursor?: RunCursor): Promise
   // checked again before anything is written; that effect's own transaction records the plan as begun and is itself
   // conditional on the user still being where the plan found it. After it, the user's lock keeps every other
   // operation away, and a resumption checks again (O2).
-  if (!firstEffectLanded(op)) await assertPremises(op);
+  const subject = firstEffectLanded(op) ? undefined : await assertPremises(op);
   const operation = {
     id: op.id,
     planId: op.planId,
+    ...(subject ? { subject } : {}),
     ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}),
     ...successionOf(op),
   };

@@ -150,6 +150,13 @@ export class PlanningContext {
 
   private readonly indexes = new Map<string, SubjectIndex>();
 
+  /** What the caller read already for its own checks (the same reads the plan would make): not read again. */
+  know(known: KnownFacts): void {
+    for (const o of known.organizations) this.organizations.set(o.id, o);
+    for (const o of known.allowancesOf) this.allowanceOrgs.add(o);
+    this.allowances = new Set([...this.allowances, ...known.allowances]);
+  }
+
   /**
    * Reads ahead for several subjects at once (a bulk batch): their indexes, the union of their chats and contacts,
    * so the plans that follow share every read (one BatchGetItem per 100 users or chats, one Query per chat).
@@ -270,6 +277,18 @@ export class PlanningContext {
   }
 }
 
+/**
+ * Data a request read for its checks that its plan reads too: organizations, and every outside allowance of
+ * `allowancesOf` (as readAllowances answers them). Read in the same request, just before the plan: the same reads.
+ */
+export interface KnownFacts {
+  organizations: readonly Organization[];
+  allowancesOf: readonly string[];
+  allowances: ReadonlySet<string>;
+  /** When those reads began: the plan's `readAt` (a run since then may have changed what it read). */
+  readAt: string;
+}
+
 /** A plan, when its reads began, and the organizations of what it read (PlanHeader.organizations). */
 export interface ComputedPlan {
   entries: PlanEntry[];
@@ -282,9 +301,11 @@ export async function computeTransferPlan(
   destination: Organization,
   successor?: User,
   budget?: PlanBudget,
+  known?: KnownFacts,
 ): Promise<ComputedPlan> {
-  const readAt = now();
+  const readAt = known?.readAt ?? now();
   const context = new PlanningContext(undefined, undefined, budget);
+  if (known) context.know(known);
   const entries = await context.plan({ operation: 'transfer', user, destination, ...(successor ? { successor } : {}) });
   return { entries, organizations: context.organizationIds(), readAt };
 }
@@ -310,5 +331,10 @@ export async function computeDeletionPlan(
 export async function stillCurrent(planId: string | undefined, runId: string): Promise<PlanHeader | undefined> {
   if (!planId) return undefined;
   const header = await readPlanHeader(planId);
-  return header && !(await otherRunsOverlapped(runId, header.organizations, header.readAt)) ? header : undefined;
+  return header && (await holds(header, runId)) ? header : undefined;
+}
+
+/** The same for a header at hand: no run but `runId`'s own was in its organizations' journals since its reads began. */
+export async function holds(header: PlanHeader, runId: string): Promise<boolean> {
+  return !(await otherRunsOverlapped(runId, header.organizations, header.readAt));
 }

@@ -1,25 +1,37 @@
 import { newOperation, planWithinRequest } from './requests.js';
 import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
-import { Conflict, NotFound } from '../shared/errors.js';
+import { Conflict, NotFound, Unauthenticated } from '../shared/errors.js';
 import { clearMarkers, markedTransfers, markIncoming } from '../store/markers.js';
-import { audit, getOperation, now, planIdFor, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
-import { fingerprint } from '../store/plans.js';
+import {
+  audit,
+  getOperationAndUser,
+  now,
+  planIdFor,
+  releaseLock,
+  type OperationError,
+  type OperationRecord,
+  type WithTransition,
+} from '../store/operations.js';
+import { fingerprint, PAGES_IN_TRANSACTION, planRecord, readPlanWithFirstPage, withPlanCache } from '../store/plans.js';
 import { leftUndone } from './resume.js';
 import { getOrganization, getUser } from '../store/table.js';
-import { assertTransferEligible, callerUser, mustGetOrganization, mustGetUser, readableOperation, requireAdminOf } from './access.js';
-import { assertPremises, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
+import {
+  assertTransferEligible,
+  callerUser,
+  mustGetOrganization,
+  mustGetUser,
+  readableOperation,
+  requestParties,
+  requireAdminOf,
+  transferEligibility,
+} from './access.js';
+import { assertPremiseFacts, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
-import { computeTransferPlan, PlanTooLarge, requestBudget, stillCurrent, type ComputedPlan } from './planning.js';
+import { computeTransferPlan, holds, PlanTooLarge, requestBudget, type ComputedPlan } from './planning.js';
 import { deferPreview } from './background-planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
-import { assertSamePlan, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
-
-async function loadTransfer(id: string): Promise<OperationRecord> {
-  const op = await getOperation(id);
-  if (!op || op.operation !== 'transfer') throw new NotFound(`transfer ${id} does not exist`);
-  return op;
-}
+import { assertSamePlan, firstPageView, impactView, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
 
 /** X1: what a transfer would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewTransfer(callerId: string, userId: string, destinationOrganizationId: string, successorId?: string) {
@@ -55,11 +67,9 @@ export async function requestTransfer(
   previewId?: string,
   options: { successorId?: string; export?: boolean } = {},
 ) {
-  const caller = await callerUser(callerId);
-  const user = await mustGetUser(userId);
-  const destination = await mustGetOrganization(destinationOrganizationId);
+  const { caller, user, destination } = await requestParties(callerId, userId, destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
-  const source = await assertTransferEligible(user, destination); // T1, T2, T5
+  const { source, known } = await transferEligibility(user, destination!); // T1, T2, T5
   const successor = await requireSuccessor(user, options.successorId); // X3
   const previewed = { operation: 'transfer' as const, userId, destinationOrganizationId, by: caller.id };
   const op = newOperation(
@@ -68,7 +78,7 @@ export async function requestTransfer(
       operation: 'transfer',
       userId,
       sourceOrganizationId: source.id,
-      destinationOrganizationId: destination.id,
+      destinationOrganizationId: destination!.id,
       requestedBy: caller.id,
       approvedBy: null,
     },
@@ -77,7 +87,8 @@ export async function requestTransfer(
   const requested = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'T3', ...(p ? { previewId: p.id } : {}) });
   const planned = await planWithinRequest(
     op,
-    (budget) => computeTransferPlan(user, destination, successor, budget),
+    // the plan is given what the checks just read (both organizations, the source's allowances): not read twice
+    (budget) => computeTransferPlan(user, destination!, successor, budget, known),
     { id: previewId, what: previewed },
     requested,
   );
@@ -86,6 +97,13 @@ export async function requestTransfer(
     plan: { entries, organizations, readAt },
     preview,
   } = planned;
+  const { plan, items } = planRecord({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
+  if (plan.pages.length <= PAGES_IN_TRANSACTION) {
+    // T3, X1, X2: the operation, its lock, its plan, its markers (B1, B3) and its audit entry in one transaction
+    // (409 while another operation holds the user)
+    await create(op, 'request', { entries, with: [{ plan: items }, { markers: 'incoming' }, { audit: [requested(preview)] }] });
+    return operationView(op, firstPageView(plan, entries));
+  }
   await create(op, 'request', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan({ id: op.planId!, operation: 'transfer', userId, organizations, readAt }, entries);
   await markIncoming(op);
@@ -94,22 +112,34 @@ export async function requestTransfer(
 }
 
 /** T3, T4: an administrator of the destination approves; the transfer runs now, or waits for a seat. */
-export async function approveTransfer(callerId: string, id: string) {
-  const caller = await callerUser(callerId);
-  const op = await loadTransfer(id);
+export function approveTransfer(callerId: string, id: string) {
+  return withPlanCache(() => approve(callerId, id)); // its plan is read once (the check, its events, the answer)
+}
+
+async function approve(callerId: string, id: string) {
+  // the caller and the operation in one request; refused in the order reading them one by one refused
+  const { op: found, user: callerFound } = await getOperationAndUser(id, callerId);
+  if (!callerFound || callerFound.status !== 'active') throw new Unauthenticated(`no active user ${callerId}`);
+  const caller = callerFound;
+  if (!found || found.operation !== 'transfer') throw new NotFound(`transfer ${id} does not exist`);
+  const op = found;
   requireActor('approve', op, caller); // T3: an administrator of the destination
   requireStatus('approve', op);
-  const user = await assertPremises(op); // O1: still an active member of the source, still eligible (T1, T2, T5)
-  const destination = await mustGetOrganization(op.destinationOrganizationId!);
+  // O1: still an active member of the source, still eligible (T1, T2, T5): the user, both organizations and their
+  // allowance in one read; the destination as read there
+  const { user, destination } = await assertPremiseFacts(op);
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
+  const stored = op.planId ? await readPlanWithFirstPage(op.planId) : undefined;
   let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = {
     planId: op.planId!,
     plans: op.plans ?? 1,
+    ...(stored ? { view: impactView(stored.header, stored.first) } : {}),
   };
-  const unchanged = await stillCurrent(op.planId, op.id); // no run changed what it read since the request: the same plan, not read again
+  // no run changed what it read since the request: the same plan, not read again
+  const unchanged = stored !== undefined && (await holds(stored.header, op.id));
   if (!unchanged) {
-    const { entries, organizations, readAt } = await computeTransferPlan(user, destination, await successorOf(op));
+    const { entries, organizations, readAt } = await computeTransferPlan(user, destination!, await successorOf(op));
     if (op.previewFingerprint) {
       try {
         assertSamePlan(op.previewFingerprint, fingerprint(entries.map((e) => e.effect)), op.previewId!);
@@ -119,20 +149,21 @@ export async function approveTransfer(callerId: string, id: string) {
       }
     }
     const plans = (op.plans ?? 0) + 1;
-    const stored = await storePlan(
+    const replanned = await storePlan(
       { id: planIdFor(op.id, plans), operation: 'transfer', userId: op.userId, organizations, readAt },
       entries,
     );
-    plan = { planId: stored.header.id, plans, view: stored.view };
+    plan = { planId: replanned.header.id, plans, view: replanned.view };
   }
-  await audit(op.id, { event: 'approved', by: caller.id, rule: 'T3', replanned: !unchanged });
+  // X2: the approval's audit entry commits with its transition (a lost race records nothing)
+  const approved = { audit: [{ event: 'approved', by: caller.id, rule: 'T3', replanned: !unchanged }] };
   // T4, B2: oldest first: a seat goes to a transfer already waiting before this one, or already on its way in
-  const waiting = destination.seats === undefined ? 0 : (await waitingTransfers(destination.id, 'destination')).length;
-  const hasSeat = destination.seats === undefined || (await seatsTaken(destination.id)) + waiting < destination.seats;
+  const waiting = destination!.seats === undefined ? 0 : (await waitingTransfers(destination!.id, 'destination')).length;
+  const hasSeat = destination!.seats === undefined || (await seatsTaken(destination!.id, op.id)) + waiting < destination!.seats;
   const set = { approvedBy: caller.id, planId: plan.planId, plans: plan.plans };
-  if (hasSeat) return operationView(await startRun(op, 'approve', set, [], true), plan.view);
+  if (hasSeat) return operationView(await startRun(op, 'approve', set, [approved], true), plan.view);
   // waiting for a seat: the plan is computed again when the run starts (PlanImpact), if the world changed by then
-  return operationView(await waitForSeat(op, set), plan.view);
+  return operationView(await waitForSeat(op, set, [approved]), plan.view);
 }
 
 /**
@@ -140,10 +171,10 @@ export async function approveTransfer(callerId: string, id: string) {
  * membership change did not land (its transaction failed with NoFreeSeat), so no plan has begun to apply: the run
  * that resumes it plans again if the world changed (X1).
  */
-export async function waitForSeat(op: OperationRecord, set: Partial<OperationRecord> = {}) {
+export async function waitForSeat(op: OperationRecord, set: Partial<OperationRecord> = {}, intents: readonly WithTransition[] = []) {
   const waitingSince = op.waitingSince ?? now();
   // marked at both sides: B2 and B3 find it
-  return move(op, 'wait-for-seat', { set: { ...set, waitingSince }, remove: ['appliedPlan'], with: [{ waiting: 'mark' }] });
+  return move(op, 'wait-for-seat', { set: { ...set, waitingSince }, remove: ['appliedPlan'], with: [{ waiting: 'mark' }, ...intents] });
 }
 
 /** A transfer that ended (succeeded, failed, cancelled) is no longer waiting or incoming anywhere. */
@@ -172,9 +203,10 @@ export const waitingTransfers = (organizationId: string, side: 'destination' | '
  * T4: the seats an organization has given: its members, and the transfers into it that are running but have not
  * taken their seat yet (a seat freed meanwhile is theirs: oldest first, not to a newer approval).
  */
-async function seatsTaken(organizationId: string): Promise<number> {
+async function seatsTaken(organizationId: string, except?: string): Promise<number> {
   // the transfers first, then the count: one that takes its seat in between is counted once, as a member
-  const running = await markedTransfers(organizationId, 'incoming', ['running']);
+  // (`except`: the transfer asking, not running: its own marker is not read)
+  const running = await markedTransfers(organizationId, 'incoming', ['running'], except);
   const users = await Promise.all(running.map((op) => getUser(op.userId)));
   const org = await getOrganization(organizationId);
   return (org?.members ?? 0) + users.filter((u) => u && u.organizationId !== organizationId).length;

@@ -14,7 +14,7 @@ import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
 import { createOperation, outboxMarkOf, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
 import { deliverPending, outboxEntry } from './events.js';
-import { allowanceExists, getOrganization, getUser, organizationAdmins } from '../store/table.js';
+import { allowanceFact, organizationAdmins, readFacts, type Facts } from '../store/table.js';
 
 /**
  * The one door to an operation's status: every change goes through `move`, with the from-statuses, the target and
@@ -92,21 +92,31 @@ export function requireWithinResumeWindow(op: OperationRecord): void {
  * organizations and their allowance for a transfer not yet moved; the administrators for a deletion of one).
  */
 export async function premiseFacts(op: OperationRecord): Promise<PremiseFacts> {
-  // X3: the successor is a premise too (O1)
-  const [facts, successor] = await Promise.all([ownPremiseFacts(op), op.successorId ? getUser(op.successorId) : undefined]);
-  return { ...facts, ...(successor ? { successor } : {}) };
+  // one BatchGetItem: the user, the successor (X3: a premise too), and for a transfer both organizations and their
+  // allowance (read whether or not the user is still in the source: one request either way)
+  const transfer = op.operation === 'transfer';
+  const facts = await readFacts({
+    users: [op.userId, ...(op.successorId ? [op.successorId] : [])],
+    ...(transfer
+      ? {
+          organizations: [op.sourceOrganizationId!, op.destinationOrganizationId!],
+          allowances: [[op.sourceOrganizationId!, op.destinationOrganizationId!]],
+        }
+      : {}),
+  });
+  const user = facts.users.get(op.userId);
+  const successor = op.successorId ? facts.users.get(op.successorId) : undefined;
+  const own = await ownPremiseFacts(op, user, facts);
+  return { ...own, ...(successor ? { successor } : {}) };
 }
 
-async function ownPremiseFacts(op: OperationRecord): Promise<PremiseFacts> {
-  const user = await getUser(op.userId);
+async function ownPremiseFacts(op: OperationRecord, user: User | undefined, facts: Facts): Promise<PremiseFacts> {
   if (!user) return { user };
   if (op.operation === 'transfer') {
     if (user.organizationId !== op.sourceOrganizationId) return { user };
-    const [source, destination, allowance] = await Promise.all([
-      getOrganization(op.sourceOrganizationId!),
-      getOrganization(op.destinationOrganizationId!),
-      allowanceExists(op.sourceOrganizationId!, op.destinationOrganizationId!),
-    ]);
+    const source = facts.organizations.get(op.sourceOrganizationId!);
+    const destination = facts.organizations.get(op.destinationOrganizationId!);
+    const allowance = facts.allowances.has(allowanceFact(op.sourceOrganizationId!, op.destinationOrganizationId!));
     return { user, ...(source ? { source } : {}), ...(destination ? { destination } : {}), allowance };
   }
   const admins = user.orgAdmin && user.status !== 'deleted' && user.organizationId ? await organizationAdmins(user.organizationId) : [];
@@ -115,10 +125,15 @@ async function ownPremiseFacts(op: OperationRecord): Promise<PremiseFacts> {
 
 /** O1: throws Ineligible (422, or the step's failure) naming the premise that no longer holds; answers the user. */
 export async function assertPremises(op: OperationRecord): Promise<User> {
+  return (await assertPremiseFacts(op)).user;
+}
+
+/** The same, answering the facts it read (the organizations of a transfer): a caller needs not read them again. */
+export async function assertPremiseFacts(op: OperationRecord): Promise<PremiseFacts & { user: User }> {
   const facts = await premiseFacts(op);
   const broken = premiseViolation(op, facts);
   if (broken) throw new Ineligible([broken]);
-  return facts.user!;
+  return facts as PremiseFacts & { user: User };
 }
 
 /** X3: who leaves and who joins, for the appliers of an operation that names a successor. */

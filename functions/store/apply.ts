@@ -5,6 +5,7 @@ import { batchUpdate, batchWrite, deleteObjects, del, inParallel, queryAll, tran
 import { fileObjectKey, keys } from './keys.js';
 import type { PlanEntry } from './plans.js';
 import { bucketName, getUser, tableName } from './table.js';
+import type { User } from '../domain/model.js';
 import { applyChatsJoined, applyTasksReassigned, joinedChats, type Succession } from './apply-successor.js';
 
 /**
@@ -31,7 +32,7 @@ export async function applyMembership(entries: readonly PlanEntry[], operation?:
   const move = ofKind(entries, 'membership-changed')[0]?.effect;
   if (!move) return;
   const security = ofKind(entries, 'security-changed')[0]?.effect;
-  const user = await getUser(move.userId);
+  const user = operation?.subject?.id === move.userId ? operation.subject : await getUser(move.userId);
   if (user?.organizationId === move.toOrganizationId) return; // applied already
   const table = tableName();
   try {
@@ -100,6 +101,11 @@ export interface ApplyingOperation {
   organizationId?: string;
   /** X3: the user and its successor, who joins the chats the user leaves. */
   succession?: Succession;
+  /**
+   * The user as this invocation read it for its premise check (O1), just before: a transfer's membership change
+   * does not read it again to tell whether it landed already (its transaction is conditional on the same fields).
+   */
+  subject?: User;
 }
 
 /** The write that marks the plan as begun, atomically with its first effect: a resume keeps exactly this plan. */
@@ -125,7 +131,10 @@ const beganApplying = (operation: ApplyingOperation | undefined): any[] =>
  */
 export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt: string, operation?: ApplyingOperation): Promise<void> {
   for (const { effect } of ofKind(entries, 'user-deleted')) {
-    const user = await getUser(effect.userId);
+    // the user as the premise check of this invocation read it, or read now; either way the transaction below is
+    // conditional on what was read (status, organization, administrator): a change since fails it (O1, D1)
+    const seen = operation?.subject?.id === effect.userId ? operation.subject : undefined;
+    const user = seen ?? (await getUser(effect.userId));
     if (!user || user.status === 'deleted') continue; // applied already
     // O1: only a member of the operation's organization is deleted (a user who moved out meanwhile stays)
     if (operation?.organizationId && user.organizationId !== operation.organizationId) {
@@ -145,10 +154,15 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
           Key: keys.user(user.id),
           UpdateExpression: 'SET #status = :deleted, deletedAt = :at, apiToken = :null, orgAdmin = :false',
           // O1: still a member of the organization it was planned in (a move meanwhile fails the condition)
-          ConditionExpression: `#status IN (:active, :suspended)${user.organizationId ? ' AND organizationId = :org' : ''}`,
+          // D1: and still the administrator it was read to be, or not (the counters below follow what was read)
+          ConditionExpression: `#status IN (:active, :suspended) AND #status = :seen${user.organizationId ? ' AND organizationId = :org' : ''} AND ${
+            user.orgAdmin ? 'orgAdmin = :true' : '(attribute_not_exists(orgAdmin) OR orgAdmin <> :true)'
+          }`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':deleted': 'deleted',
+            ':seen': user.status,
+            ':true': true,
             ':active': 'active',
             ':suspended': 'suspended',
             ':at': deletedAt,

@@ -9,12 +9,17 @@ import { tableName } from './table.js';
  */
 type Marked = Pick<OperationRecord, 'id' | 'createdAt' | 'sourceOrganizationId' | 'destinationOrganizationId' | 'userId' | 'waitingSince'>;
 
+const incomingItems = (op: Marked) => [
+  { ...keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), type: 'incoming', operationId: op.id },
+  { ...keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id), type: 'outgoing', operationId: op.id },
+];
+
 export async function markIncoming(op: Marked): Promise<void> {
-  await batchWrite(tableName(), [
-    put({ ...keys.incoming(op.destinationOrganizationId!, op.createdAt, op.id), type: 'incoming', operationId: op.id }),
-    put({ ...keys.outgoing(op.sourceOrganizationId!, op.createdAt, op.id), type: 'outgoing', operationId: op.id }),
-  ]);
+  await batchWrite(tableName(), incomingItems(op).map(put));
 }
+
+/** The same marks, for the transaction that creates the transfer (B1, B3 find it from its first write on). */
+export const incomingMarkerPuts = (op: Marked) => incomingItems(op).map((Item) => ({ Put: { TableName: tableName(), Item } }));
 
 /** B2 reading: waiting markers sort by when the transfer began to wait for a seat (its approval found none). */
 const waitingKeys = (op: Marked) => {
@@ -53,6 +58,7 @@ export async function markedTransfers(
   organizationId: string,
   kind: MarkerKind,
   statuses: readonly OperationRecord['status'][],
+  except?: string,
 ): Promise<OperationRecord[]> {
   const markers = await queryAll({
     TableName: tableName(),
@@ -60,6 +66,11 @@ export async function markedTransfers(
     ExpressionAttributeValues: { ':pk': keys.org(organizationId).PK, ':p': PREFIX[kind] },
     ConsistentRead: true,
   });
-  const ops = await inParallel(markers, 8, (m) => getOperation(m.operationId));
+  // `except`: the caller's own transfer, whose status it knows (not one of `statuses`)
+  const ops = await inParallel(
+    markers.filter((m) => m.operationId !== except),
+    8,
+    (m) => getOperation(m.operationId),
+  );
   return ops.filter((op): op is OperationRecord => op !== undefined && statuses.includes(op.status));
 }

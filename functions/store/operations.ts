@@ -5,12 +5,14 @@ import type { Operation } from '../domain/impact.js';
 import { Conflict, Ineligible } from '../shared/errors.js';
 import type { OperationStatus } from '../domain/lifecycle/operation.js';
 import type { User } from '../domain/model.js';
-import { deleteWaitingMarkers, markerDeletes, putWaitingMarkers } from './markers.js';
+import { deleteWaitingMarkers, incomingMarkerPuts, markerDeletes, putWaitingMarkers } from './markers.js';
 import { reactivationItems, suspensionItems } from './suspensions.js';
 import { batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, OUTBOX_INDEX, operationPosition, outboxShard, outboxShards, type OrgOperationList } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
+import { toUser } from './records.js';
+import { keepPlanHead, planHeadKeys } from './plans.js';
 import { now } from '../shared/clock.js';
 
 export type Status = OperationStatus;
@@ -116,8 +118,9 @@ export type WithTransition =
   | { journal: 'end'; startedAt: string }
   /** T4, B2: the transfer marked waiting for a seat at both organizations, or those marks cleared. */
   | { waiting: 'mark' | 'clear' }
-  /** A transfer that ended: no longer waiting, incoming or outgoing anywhere (store/markers.ts). */
-  | { markers: 'clear' }
+  /** A transfer that ended: no longer waiting, incoming or outgoing anywhere (store/markers.ts); or, created, marked
+   * incoming at the destination and outgoing at the source (B1, B3). */
+  | { markers: 'clear' | 'incoming' }
   /** X2: audit entries written with the transition. */
   | { audit: readonly Record<string, unknown>[] }
   /** X1: a small plan's items (store/plans.ts planRecord), stored with the operation that applies it. */
@@ -136,7 +139,8 @@ function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[
         ? journalStart(op.id, runOrganizations(op), intent.startedAt)
         : journalStop(op.id, runOrganizations(op), intent.startedAt);
     if ('waiting' in intent) return intent.waiting === 'mark' ? putWaitingMarkers(op) : deleteWaitingMarkers(op);
-    if ('markers' in intent) return op.operation === 'transfer' ? markerDeletes(op) : [];
+    if ('markers' in intent)
+      return op.operation !== 'transfer' ? [] : intent.markers === 'incoming' ? incomingMarkerPuts(op) : markerDeletes(op);
     if ('plan' in intent) return intent.plan.map((Item) => ({ Put: { TableName: tableName(), Item } }));
     if ('audit' in intent) {
       const at = now();
@@ -380,6 +384,32 @@ export async function claimOutbox(operationId: string, seen: string, claim: stri
     if (conditionFailed(error)) return undefined;
     throw error;
   }
+}
+
+/** An operation and a user (the caller of an API route) in one BatchGetItem. */
+export async function getOperationAndUser(id: string, userId: string): Promise<{ op?: OperationRecord; user?: User }> {
+  const items = await batchGet([keys.operation(id), keys.user(userId)]);
+  const opKey = keys.operation(id);
+  const opItem = items.find((i) => i.PK === opKey.PK && i.SK === opKey.SK && i.type === 'operation');
+  const userKey = keys.user(userId);
+  const userItem = items.find((i) => i.PK === userKey.PK && i.SK === userKey.SK);
+  return { ...(opItem ? { op: toOperation(opItem) } : {}), ...(userItem ? { user: toUser(userItem) } : {}) };
+}
+
+/**
+ * The operation, and with it (one BatchGetItem) the header and first page of the plan `planId` names, kept for the
+ * invocation when it is the operation's current plan (`planId` is a hint from the step's state; the operation as
+ * read here is what every check uses).
+ */
+export async function getOperationWithPlan(id: string, planId: string | undefined): Promise<OperationRecord | undefined> {
+  if (!planId) return getOperation(id);
+  const items = await batchGet([keys.operation(id), ...planHeadKeys(planId)]);
+  const opKey = keys.operation(id);
+  const item = items.find((i) => i.PK === opKey.PK && i.SK === opKey.SK);
+  if (!item || item.type !== 'operation') return undefined;
+  const op = toOperation(item);
+  if (op.planId === planId) keepPlanHead(planId, items);
+  return op;
 }
 
 export async function getOperation(id: string): Promise<OperationRecord | undefined> {

@@ -1,4 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ddb } from './clients.js';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -66,6 +67,31 @@ export interface PlanHeader {
   status?: 'planning' | 'failed';
   error?: { code: string; message: string; rule?: string; reasons?: { rule: string; message: string; code?: string }[] };
 }
+
+/**
+ * An operation's plan is written once under its id (`<operation>.<n>`, a new id for every plan) and never changed:
+ * within one invocation (a step, an API request) its header and pages, once read or written, are not read again
+ * (the request, its transition's events and its answer each wanted the header). Saved previews (`pv-…`) change
+ * (planning → ready, failed) and are never kept.
+ */
+interface PlanCache {
+  headers: Map<string, PlanHeader>;
+  pages: Map<string, PlanEntry[]>;
+}
+const cache = new AsyncLocalStorage<PlanCache>();
+export function withPlanCache<R>(run: () => Promise<R>): Promise<R> {
+  return cache.getStore() ? run() : cache.run({ headers: new Map(), pages: new Map() }, run);
+}
+const cacheable = (planId: string) => !planId.startsWith('pv-');
+const pageKey = (planId: string, n: number) => `${planId}\u0000${n}`;
+function keepHeader(header: PlanHeader): void {
+  if (cacheable(header.id)) cache.getStore()?.headers.set(header.id, header);
+}
+function keepPage(planId: string, n: number, entries: PlanEntry[]): void {
+  if (cacheable(planId)) cache.getStore()?.pages.set(pageKey(planId, n), entries);
+}
+const cachedHeader = (planId: string) => cache.getStore()?.headers.get(planId);
+const cachedPage = (planId: string, n: number) => cache.getStore()?.pages.get(pageKey(planId, n));
 
 /** Sorted, deduplicated entries → pages of entries (by count and by size). */
 export function paginate(entries: readonly PlanEntry[]): PlanEntry[][] {
@@ -145,6 +171,12 @@ export function planRecord(
   return { plan, items };
 }
 
+/** A plan just stored (its write succeeded): kept for the rest of the invocation, header and pages. */
+export function keepPlan(plan: PlanHeader, entries: readonly PlanEntry[]): void {
+  keepHeader(plan);
+  paginate(entries).forEach((page, n) => keepPage(plan.id, n, page));
+}
+
 /** Pages a plan may have to be stored in its operation's creating transaction (DynamoDB: 100 items, 4 MB). */
 export const PAGES_IN_TRANSACTION = 8;
 
@@ -159,6 +191,7 @@ export async function writePlan(
 ): Promise<PlanHeader> {
   const { plan, items } = planRecord(header, entries, options);
   await batchWrite(tableName(), items.map(put));
+  keepPlan(plan, entries);
   return plan;
 }
 
@@ -183,8 +216,12 @@ export async function markPreviewFailed(pending: PlanHeader, error: NonNullable<
 const put1 = (item: Record<string, unknown>) => batchWrite(tableName(), [put(item)]);
 
 export async function readPlanHeader(planId: string): Promise<PlanHeader | undefined> {
+  const known = cachedHeader(planId);
+  if (known) return known;
   const item = await getItem(keys.plan(planId));
-  return item ? (JSON.parse(item.header) as PlanHeader) : undefined;
+  const header = item ? (JSON.parse(item.header) as PlanHeader) : undefined;
+  if (header) keepHeader(header);
+  return header;
 }
 
 /** Headers by plan id (one BatchGetItem per 100): what the console's lists sum up. */
@@ -202,23 +239,49 @@ const decodePage = (item: Record<string, any>): PlanEntry[] =>
 /** Pages by number, in the order asked (one BatchGetItem per 100 pages). */
 export async function readPlanPages(planId: string, pageNumbers: readonly number[]): Promise<PlanEntry[][]> {
   if (pageNumbers.length === 0) return [];
-  const items = await batchGet(pageNumbers.map((n) => keys.planPage(planId, n)));
+  const missing = pageNumbers.filter((n) => !cachedPage(planId, n));
+  const items = missing.length ? await batchGet(missing.map((n) => keys.planPage(planId, n))) : [];
   const bySK = new Map(items.map((i) => [i.SK as string, i]));
   return pageNumbers.map((n) => {
+    const known = cachedPage(planId, n);
+    if (known) return known;
     const item = bySK.get(keys.planPage(planId, n).SK);
     if (!item) throw new Error(`plan ${planId} has no page ${n}`);
-    return decodePage(item);
+    const entries = decodePage(item);
+    keepPage(planId, n, entries);
+    return entries;
   });
+}
+
+/**
+ * The keys of a plan's header and first page, and what a BatchGetItem found of them kept for the invocation: a step
+ * given its plan's id (a hint in its state) reads them with its operation in one request.
+ */
+export const planHeadKeys = (planId: string) => [keys.plan(planId), keys.planPage(planId, 0)];
+export function keepPlanHead(planId: string, items: readonly Record<string, any>[]): void {
+  const headerItem = items.find((i) => i.PK === keys.plan(planId).PK && i.SK === 'META');
+  if (!headerItem) return;
+  const header = JSON.parse(headerItem.header) as PlanHeader;
+  const page = items.find((i) => i.PK === keys.plan(planId).PK && i.SK === keys.planPage(planId, 0).SK);
+  if (header.pages.length > 0 && !page) return;
+  keepHeader(header);
+  if (page) keepPage(planId, 0, decodePage(page));
 }
 
 /** The header and the first page in one request: what an Impact answer shows. */
 export async function readPlanWithFirstPage(planId: string): Promise<{ header: PlanHeader; first: PlanEntry[] } | undefined> {
+  const knownHeader = cachedHeader(planId);
+  if (knownHeader && (knownHeader.pages.length === 0 || cachedPage(planId, 0)))
+    return { header: knownHeader, first: cachedPage(planId, 0) ?? [] };
   const items = await batchGet([keys.plan(planId), keys.planPage(planId, 0)]);
   const headerItem = items.find((i) => i.SK === 'META');
   if (!headerItem) return undefined;
   const header = JSON.parse(headerItem.header) as PlanHeader;
+  keepHeader(header);
   const pageItem = items.find((i) => i.SK !== 'META');
-  return { header, first: pageItem ? decodePage(pageItem) : [] };
+  const first = pageItem ? decodePage(pageItem) : [];
+  if (pageItem) keepPage(planId, 0, first);
+  return { header, first };
 }
 
 /** The pages, from `from` on, that hold any of `kinds`. */

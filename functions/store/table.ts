@@ -60,6 +60,44 @@ export async function getOrganizations(ids: Iterable<string>): Promise<Map<strin
   return new Map(items.map((i) => [i.id as string, toOrg(i)]));
 }
 
+/** What `readFacts` finds: users and organizations by id, and which of the asked allowances exist (by `pairKey`-less `a>b`). */
+export interface Facts {
+  users: Map<string, User>;
+  organizations: Map<string, Organization & { members: number }>;
+  allowances: Set<string>;
+}
+export const allowanceFact = (a: string, b: string) => `${a}>${b}`;
+
+/**
+ * Users, organizations and allowances read by key in one BatchGetItem (consistent, as getItem): what a decision
+ * point's checks rest on (O1's premises, T1, T2, T5, the caller's rights), read at once instead of one GetItem each.
+ */
+export async function readFacts(want: {
+  users?: readonly string[];
+  organizations?: readonly string[];
+  allowances?: readonly [string, string][];
+}): Promise<Facts> {
+  const userKeys = (want.users ?? []).map((id) => keys.user(id));
+  const orgKeys = (want.organizations ?? []).map((id) => keys.org(id));
+  const allowKeys = (want.allowances ?? []).map(([a, b]) => keys.allowance(a, b));
+  const items = await batchGet([...userKeys, ...orgKeys, ...allowKeys]);
+  const at = new Map(items.map((i) => [`${i.PK}\u0000${i.SK}`, i]));
+  const found = (k: { PK: string; SK: string }) => at.get(`${k.PK}\u0000${k.SK}`);
+  const facts: Facts = { users: new Map(), organizations: new Map(), allowances: new Set() };
+  (want.users ?? []).forEach((id, i) => {
+    const item = found(userKeys[i]!);
+    if (item) facts.users.set(id, toUser(item));
+  });
+  (want.organizations ?? []).forEach((id, i) => {
+    const item = found(orgKeys[i]!);
+    if (item) facts.organizations.set(id, { ...toOrg(item), members: Number(item.members ?? 0) });
+  });
+  (want.allowances ?? []).forEach(([a, b], i) => {
+    if (found(allowKeys[i]!)) facts.allowances.add(allowanceFact(a, b));
+  });
+  return facts;
+}
+
 /** C2: whether an outside allowance exists between two organizations. */
 export async function allowanceExists(a: string, b: string): Promise<boolean> {
   return (await getItem(keys.allowance(a, b))) !== undefined;

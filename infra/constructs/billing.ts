@@ -25,13 +25,15 @@ export const BILLING_EVENTS = {
     detailType: 'Seats Changed',
     entry: 'seats-changed',
     rule: 'B2: seats updated; transfers waiting for a seat resume, oldest first',
-    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+    // BatchGetItem: O1's premises of each waiting transfer in one read (services/transitions.ts premiseFacts)
+    table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
   },
   PlanChanged: {
     detailType: 'Plan Changed',
     entry: 'plan-changed',
     rule: 'B3: plan updated; transfers not yet running that T1 now forbids are cancelled',
-    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+    // BatchGetItem: O1's premises of each waiting transfer in one read (services/transitions.ts premiseFacts)
+    table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
   },
   // reads the organization's runs (GSI1), cancels those that have not started deleting, records it in their trail (X2)
   ContractReinstated: {

@@ -1,9 +1,13 @@
 import * as z from 'zod/mini';
 import { applyRun, PHASES, type Phase } from '../../services/phases.js';
-import { Cursor, OperationInput, step } from './step.js';
+import { Cursor, NonEmpty, OperationInput, step } from './step.js';
 
 const PhaseName = z.enum(Object.keys(PHASES) as [Phase, ...Phase[]]);
-const ApplyInput = z.extend(OperationInput, { cursor: z.optional(z.extend(Cursor, { phase: PhaseName })) });
+const ApplyInput = z.extend(OperationInput, {
+  cursor: z.optional(z.extend(Cursor, { phase: PhaseName })),
+  /** The plan stored for the run (services/executions.ts runInput), a hint: read with the operation. */
+  planId: z.optional(NonEmpty),
+});
 
 /**
  * Apply: the run's planned effects, phase by phase in order (T4, T6, T9 membership or D2 the user's deletion first;
@@ -11,7 +15,8 @@ const ApplyInput = z.extend(OperationInput, { cursor: z.optional(z.extend(Cursor
  * as fit in one invocation. Returns a cursor while effects remain (a Choice calls again with it). Throws NoFreeSeat
  * when a transfer's destination is full (T4).
  */
-export const handler = step('Apply', ApplyInput, async ({ operationId, cursor }) => {
-  const next = await applyRun(operationId, cursor);
-  return next ? { operationId, cursor: next } : { operationId };
+export const handler = step('Apply', ApplyInput, async ({ operationId, cursor, planId }) => {
+  const next = await applyRun(operationId, cursor, planId);
+  const hint = planId ? { planId } : {}; // carried to the next Apply and to Finalize
+  return next ? { operationId, ...hint, cursor: next } : { operationId, ...hint };
 });

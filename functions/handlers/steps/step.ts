@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { requireEnvAtColdStart } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { checkingDelivery } from '../../services/events.js';
+import { withPlanCache } from '../../store/plans.js';
 
 export const NonEmpty = z.string().check(z.minLength(1));
 export const OperationInput = z.object({ operationId: NonEmpty });
@@ -36,7 +37,8 @@ export function step<S extends z.ZodMiniType, R>(name: string, schema: S, run: (
     logger.resetKeys(); // a warm function must not carry the last invocation's keys
     logger.appendKeys({ step: name, operationId: (parsed.data as any).operationId, runId: (parsed.data as any).runId });
     try {
-      const { result, undelivered } = await checkingDelivery(() => run(parsed.data));
+      // an operation's plan read once per invocation (store/plans.ts withPlanCache)
+      const { result, undelivered } = await checkingDelivery(() => withPlanCache(() => run(parsed.data)));
       if (undelivered.length && ENDS_EXECUTION.has(name)) {
         throw new EventsNotPublished(`events of ${undelivered.map((e) => e.key).join(', ')} not on the bus yet`);
       }
