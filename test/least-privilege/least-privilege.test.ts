@@ -25,6 +25,10 @@ const EXCEPTIONS: Record<string, Record<string, string>> = {
     's3:DeleteObject':
       'F3: when the last batch fails, the files the batch before handed on are deleted here (services/bulk-run.ts recordBatchFailed); no test fails the last batch with files handed on',
   },
+  BillingPlanChanged: {
+    'dynamodb:BatchGetItem':
+      "docs/EVENTS.md: a B3 cancellation delivers what the transfer left in its outbox (its request's Affected events, read from its plan pages) before its own event; no test leaves a request's events undelivered until a Plan Changed",
+  },
   StepsAwaitSeat: {
     'dynamodb:BatchGetItem':
       'docs/EVENTS.md: an event left in the outbox is delivered by the next step that reads the operation, reading its plan pages for the Affected events; no test leaves one undelivered until AwaitSeat',
