@@ -47,11 +47,6 @@ export interface Delivery {
   error?: { errorType: string; errorMessage: string };
 }
 
-/**
- * EventBridge as the template defines it: buses, rules with their patterns (matched by the project's own matcher),
- * Lambda targets invoked asynchronously with the function's retry count, and the on-failure destination queue
- * receiving what Lambda would send there (the event and the error).
- */
 /** PutEvents' quotas: 10 entries a request, 256 KB of entries (AWS's "Calculating PutEvents event entry size"). */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
@@ -68,6 +63,11 @@ function entrySize(entry: { Time?: unknown; Source?: string; DetailType?: string
   );
 }
 
+/**
+ * EventBridge as the template defines it: buses, rules with their patterns (matched by the project's own matcher),
+ * Lambda targets invoked asynchronously with the function's retry count, and the on-failure destination queue
+ * receiving what Lambda would send there (the event and the error).
+ */
 export class LocalEventBus {
   readonly rules: LocalRule[];
   /** The scheduled rules (`rate(1 minute)`): run when asked, `POST /_local/schedules` (the outbox sweeper, docs/EVENTS.md). */

@@ -240,11 +240,10 @@ export class LocalLambda implements FunctionInvoker {
       fire('after');
       if (result === undefined) return null;
       const response = JSON.stringify(result);
-      if (Buffer.byteLength(response) > INVOKE_PAYLOAD_LIMIT_BYTES)
+      const bytes = Buffer.byteLength(response);
+      if (bytes > INVOKE_PAYLOAD_LIMIT_BYTES)
         throw Object.assign(
-          new Error(
-            `Response payload size (${Buffer.byteLength(response)} bytes) exceeded maximum allowed payload size (${INVOKE_PAYLOAD_LIMIT_BYTES} bytes).`,
-          ),
+          new Error(`Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${INVOKE_PAYLOAD_LIMIT_BYTES} bytes).`),
           { name: 'Function.ResponseSizeTooLarge' },
         );
       return JSON.parse(response);
