@@ -93,56 +93,67 @@ export function canonicalEffect(effect: Effect): Effect {
 
 /** A key unique per effect target; sorting by it sorts by kind, then ids. */
 export function effectKey(effect: Effect): string {
-  return [effect.kind, ...effectIds(effect)].join('\u0000');
+  switch (effect.kind) {
+    case 'file-deleted':
+    case 'file-handed-over':
+      return `${effect.kind}\u0000${effect.fileId}`; // the common case, made without an array (issue 18)
+    case 'task-deleted':
+    case 'task-reassigned':
+      return `${effect.kind}\u0000${effect.taskId}`;
+    default:
+      return [effect.kind, ...effectIds(effect)].join('\u0000');
+  }
 }
 
-export function compareEffects(a: Effect, b: Effect): number {
-  const ka = effectKey(a);
-  const kb = effectKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-/** Sorted by kind, then ids (stable: effects of one key keep their order); each key is computed once, not per comparison. */
-export function sortEffects(effects: readonly Effect[]): Effect[] {
-  return effects
-    .map((effect) => ({ key: effectKey(effect), effect }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map(({ effect }) => effect);
-}
-
-/** What makes two effects the same effect: kind, rule and CONTRACT.md's fields, whatever their order (as canonicalEffect). */
-function identityOf(effect: Effect): string {
-  const source = effect as unknown as Record<string, unknown>;
-  let id = `${effect.kind}\u0000${effect.rule}`;
-  for (const f of FIELDS[effect.kind]) id += `\u0000${JSON.stringify(source[f]) ?? ''}`;
-  return id;
+/** Two effects of one key (kind and ids) are the same effect if their rule and CONTRACT.md fields are (as canonicalEffect). */
+function sameEffect(a: Effect, b: Effect): boolean {
+  if (a.rule !== b.rule) return false;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const f of FIELDS[a.kind]) {
+    const [u, v] = [x[f], y[f]];
+    if (u !== v && (typeof u !== 'object' || JSON.stringify(u) !== JSON.stringify(v))) return false;
+  }
+  return true;
 }
 
 /**
  * Effects gathered from several passes (chats, contacts and tasks planned in pages, or several members of one bulk
- * batch) as one impact: sorted by kind then ids, each effect once, and each file or task once (an effect on a file or
- * task already covered by a chat deletion is listed once, the first in impact order).
+ * batch) as one impact: sorted by kind then ids, each effect once (the same kind, rule and CONTRACT.md fields,
+ * whatever their order, as canonicalEffect), and each file or task once (an effect on a file or task already covered
+ * by a chat deletion is listed once, the first in impact order). Each effect is keyed once and no other string is
+ * made for it (issue 18: one chat of 100,000 files merges 100,000 effects).
  */
 export function mergeEffects(effects: Iterable<Effect>): Effect[] {
-  const byKey = new Map<string, Effect>();
-  for (const e of effects) {
-    const key = identityOf(e);
-    if (!byKey.has(key)) byKey.set(key, e);
+  const first = new Map<string, Effect>();
+  const others = new Map<string, Effect[]>(); // the rare effects of a key taken already (another rule or fields)
+  for (const effect of effects) {
+    const key = effectKey(effect);
+    const taken = first.get(key);
+    if (!taken) first.set(key, effect);
+    else if (!sameEffect(taken, effect)) {
+      const more = others.get(key);
+      if (!more) others.set(key, [effect]);
+      else if (!more.some((e) => sameEffect(e, effect))) more.push(effect);
+    }
   }
+  const keys = [...first.keys()].sort();
   const seen = new Set<string>();
   const out: Effect[] = [];
-  for (const e of sortEffects([...byKey.values()])) {
-    const id =
-      e.kind === 'file-deleted' || e.kind === 'file-handed-over'
-        ? `file:${e.fileId}`
-        : e.kind === 'task-deleted' || e.kind === 'task-reassigned'
-          ? `task:${e.taskId}`
-          : null;
-    if (id) {
-      if (seen.has(id)) continue;
-      seen.add(id);
+  for (const key of keys) {
+    for (const e of [first.get(key)!, ...(others.get(key) ?? [])]) {
+      const id =
+        e.kind === 'file-deleted' || e.kind === 'file-handed-over'
+          ? e.fileId
+          : e.kind === 'task-deleted' || e.kind === 'task-reassigned'
+            ? `\u0000${e.taskId}`
+            : null;
+      if (id !== null) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+      }
+      out.push(e);
     }
-    out.push(e);
   }
   return out;
 }

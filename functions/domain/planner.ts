@@ -46,6 +46,11 @@ export interface PlanSlice {
   successorChatIds?: ReadonlySet<string>;
 }
 
+/** Effects as a question about a plan's chats needs them: merged or not, in any order. */
+export interface PlannedEffects {
+  readonly effects: readonly Effect[];
+}
+
 class EffectList {
   private readonly list: Effect[] = [];
   readonly deletedChats = new Set<string>();
@@ -62,8 +67,9 @@ class EffectList {
     for (const taskId of contents?.taskIds ?? []) this.add({ kind: 'task-deleted', rule, taskId });
   }
 
-  effects(): Effect[] {
-    return mergeEffects(this.list);
+  /** The effects so far, as added (not merged): for a question about chats, asked before the plan is complete. */
+  added(): readonly Effect[] {
+    return this.list;
   }
 }
 
@@ -137,6 +143,14 @@ function leaveChat(list: EffectList, slice: PlanSlice, view: ChatView, rules: Le
 
 /** The plan of a transfer (T6–T9, C1–C2, G1–G2, F1–F2). Eligibility (T1, T2, T5) is checked separately. */
 export function planTransfer(slice: PlanSlice, destination: Organization): Impact {
+  return { operation: 'transfer', userId: slice.subject.id, effects: mergeEffects(transferEffects(slice, destination)) };
+}
+
+/**
+ * planTransfer's effects as they are found, not yet merged (sorted, each once): for a planner that plans in passes and
+ * merges them all once (services/planning.ts; issue 18: one chat of 100,000 files is not merged twice).
+ */
+export function transferEffects(slice: PlanSlice, destination: Organization): readonly Effect[] {
   const { subject } = slice;
   const source = subject.organizationId;
   if (source === null) throw new Error(`user ${subject.id} has no organization to transfer from`);
@@ -167,7 +181,7 @@ export function planTransfer(slice: PlanSlice, destination: Organization): Impac
       if (others.some((m) => blocked(m.userId))) leaveChat(list, slice, view, leave); // T8
     }
   }
-  return { operation: 'transfer', userId: subject.id, effects: list.effects() };
+  return list.added();
 }
 
 export interface DeletionOptions {
@@ -180,6 +194,11 @@ export interface DeletionOptions {
  * contract was cancelled (B1: the same, except that F3 deletes every file the user uploaded). D1 is checked separately.
  */
 export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): Impact {
+  return { operation: 'deletion', userId: slice.subject.id, effects: mergeEffects(deletionEffects(slice, options)) };
+}
+
+/** planDeletion's effects as they are found, not yet merged (as transferEffects). */
+export function deletionEffects(slice: PlanSlice, options: DeletionOptions = {}): readonly Effect[] {
   const { subject } = slice;
   const list = new EffectList();
   list.add({ kind: 'user-deleted', rule: 'D2', userId: subject.id });
@@ -217,7 +236,7 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
     }
   }
   const deleted = (chatId: string) => list.deletedChats.has(chatId) || Boolean(slice.deletedChatIds?.has(chatId));
-  const planned: Impact = { operation: 'deletion', userId: subject.id, effects: list.effects() };
+  const planned: PlannedEffects = { effects: list.added() };
   const successorIn = new Set([...(slice.successorChatIds ?? []), ...chatsWithSuccessor(slice.chats, planned, slice.successor?.id)]);
   for (const task of slice.assignedTasks) {
     if (deleted(task.chatId)) continue;
@@ -232,14 +251,14 @@ export function planDeletion(slice: PlanSlice, options: DeletionOptions = {}): I
       if (!deleted(file.chatId)) list.add({ kind: 'file-deleted', rule: 'F3', fileId: file.id });
     }
   }
-  return { operation: 'deletion', userId: subject.id, effects: list.effects() };
+  return list.added();
 }
 
 /**
  * X3: the chats (of these, planned as `impact`) the successor is in once the plan ran, for a later pass's tasks
  * (D6): those it was in already and the plan does not delete, and those it joins.
  */
-export function chatsWithSuccessor(chats: readonly ChatView[], impact: Impact, successorId: string | undefined): string[] {
+export function chatsWithSuccessor(chats: readonly ChatView[], impact: PlannedEffects, successorId: string | undefined): string[] {
   if (!successorId) return [];
   const gone = new Set(deletedChatIds(impact));
   const joined = impact.effects.flatMap((e) => (e.kind === 'chat-joined' && e.userId === successorId ? [e.chatId] : []));
@@ -250,6 +269,6 @@ export function chatsWithSuccessor(chats: readonly ChatView[], impact: Impact, s
 }
 
 /** Chats a plan deletes: the store loads their contents and plans again (F2). */
-export function deletedChatIds(impact: Impact): string[] {
+export function deletedChatIds(impact: PlannedEffects): string[] {
   return impact.effects.flatMap((e) => (e.kind === 'chat-deleted' ? [e.chatId] : []));
 }

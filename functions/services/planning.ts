@@ -6,8 +6,8 @@ import type { Organization, User } from '../domain/model.js';
 import {
   chatsWithSuccessor,
   deletedChatIds,
-  planDeletion,
-  planTransfer,
+  deletionEffects,
+  transferEffects,
   type ChatContents,
   type ChatView,
   type FileRef,
@@ -196,9 +196,10 @@ export class PlanningContext {
     this.withinBudget({ chats: index.chatIds.length, files: index.uploads.length + index.assignedTasks.length });
     const uploads = new Map<string, FileRef[]>(); // F1: the subject's files by chat
     for (const f of index.uploads) pushTo(uploads, f.chatId, f);
-    const locators = new Map<string, string>();
-    for (const f of index.uploads) locators.set(`file:${f.id}`, f.chatId);
-    for (const t of index.assignedTasks) locators.set(`task:${t.id}`, t.chatId);
+    const chatOfFile = new Map<string, string>();
+    const chatOfTask = new Map<string, string>();
+    for (const f of index.uploads) chatOfFile.set(f.id, f.chatId);
+    for (const t of index.assignedTasks) chatOfTask.set(t.id, t.chatId);
 
     const extraOrgs = request.operation === 'transfer' ? [request.destination.id] : [];
     await this.loadOrganizations([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
@@ -214,10 +215,13 @@ export class PlanningContext {
       ...(successor ? { successor } : {}),
     });
     const withSuccessor = new Set<string>(); // X3: chats the successor is in once the plan ran (D6 reassigns their tasks)
-    const run = (slice: PlanSlice) =>
-      request.operation === 'transfer'
-        ? planTransfer(slice, request.destination)
-        : planDeletion(slice, { contractCancelled: request.contractCancelled });
+    // each pass's effects as found; merged once, at the end
+    const run = (slice: PlanSlice) => ({
+      effects:
+        request.operation === 'transfer'
+          ? transferEffects(slice, request.destination)
+          : deletionEffects(slice, { contractCancelled: request.contractCancelled }),
+    });
 
     const effects: Effect[] = [];
     const deleted = new Set<string>();
@@ -235,8 +239,8 @@ export class PlanningContext {
       this.withinBudget();
       for (const [chatId, c] of contents) {
         deleted.add(chatId);
-        for (const id of c.fileIds) locators.set(`file:${id}`, chatId);
-        for (const id of c.taskIds) locators.set(`task:${id}`, chatId);
+        for (const id of c.fileIds) chatOfFile.set(id, chatId);
+        for (const id of c.taskIds) chatOfTask.set(id, chatId);
       }
       effects.push(...run({ ...base(), chats, deletedChatContents: contents }).effects);
     }
@@ -268,9 +272,9 @@ export class PlanningContext {
     return mergeEffects(effects).map((effect) => {
       const chatId =
         effect.kind === 'file-deleted' || effect.kind === 'file-handed-over'
-          ? locators.get(`file:${effect.fileId}`)
+          ? chatOfFile.get(effect.fileId)
           : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned'
-            ? locators.get(`task:${effect.taskId}`)
+            ? chatOfTask.get(effect.taskId)
             : undefined;
       return chatId ? { effect, chatId } : { effect };
     });

@@ -84,7 +84,7 @@ function inPasses(s: PlanSlice, plan: (s: PlanSlice) => { effects: Effect[] }): 
   const deleted = new Set<string>();
   for (const chats of parts) {
     const first = plan({ ...s, chats, contacts: [], assignedTasks: [] });
-    for (const id of deletedChatIds({ operation: 'deletion', userId: s.subject.id, effects: first.effects })) deleted.add(id);
+    for (const id of deletedChatIds(first)) deleted.add(id);
     effects.push(...first.effects);
   }
   effects.push(...plan({ ...s, chats: [], assignedTasks: [] }).effects);
