@@ -1,5 +1,6 @@
 import type { EffectKind } from '../domain/impact.js';
 import { APPLIERS, type ApplyContext } from '../store/apply.js';
+import { WriteBuffer } from '../store/batch.js';
 import { effectTime } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import { auditAll, getOperationWithPlan } from '../store/operations.js';
@@ -43,27 +44,42 @@ export function countByKindAndRule(entries: readonly PlanEntry[]): Record<string
 /**
  * Applies gathered entries phase by phase (each applier batches across all of them). The kinds of one phase touch
  * different items (members and roles, files and owners, chats and tasks), so they go at once; phases go in order.
+ * The phases' batched item writes are gathered (issue 18: one small operation's deletes in one BatchWriteItem, not
+ * one per kind and phase) and sent before this returns, or by the caller that passes its own `writes` buffer; what
+ * must land first (a transaction, an object's bytes) goes as the applier runs. On a failure what was gathered is sent
+ * all the same (as if sent in order), then the failure is thrown.
  */
 export async function applyEntries(
   entries: readonly PlanEntry[],
   phases: readonly Phase[],
-  options: Omit<Partial<ApplyContext>, 'at'> = {},
+  options: Omit<Partial<ApplyContext>, 'at' | 'writes'> & { writes?: WriteBuffer } = {},
 ): Promise<PlanEntry[]> {
+  const writes = options.writes ?? new WriteBuffer();
   const applied: PlanEntry[] = [];
-  for (const phase of phases) {
-    const kinds: readonly EffectKind[] = PHASES[phase];
-    // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
-    const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
-    const context: ApplyContext = {
-      at: effectTime(),
-      bulk: options.bulk ?? false,
-      ...(options.leave ? { leave: options.leave } : {}),
-      ...(options.operation ? { operation: options.operation } : {}),
-      ...(options.organizationId ? { organizationId: options.organizationId } : {}),
-    };
-    await Promise.all(kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)));
-    applied.push(...inPhase);
+  const send = () => (options.writes ? Promise.resolve() : writes.flush());
+  try {
+    for (const phase of phases) {
+      const kinds: readonly EffectKind[] = PHASES[phase];
+      // each applier picks its own kind; membership-changed also reads security-changed (one transaction, T6)
+      const inPhase = entries.filter((e) => kinds.includes(e.effect.kind));
+      const context: ApplyContext = {
+        at: effectTime(),
+        bulk: options.bulk ?? false,
+        writes,
+        ...(options.leave ? { leave: options.leave } : {}),
+        ...(options.operation ? { operation: options.operation } : {}),
+        ...(options.organizationId ? { organizationId: options.organizationId } : {}),
+      };
+      await Promise.all(
+        kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)),
+      );
+      applied.push(...inPhase);
+    }
+  } catch (error) {
+    await send().catch((e) => logger.error('gathered writes not sent', { error: (e as Error).message }));
+    throw error;
   }
+  await send();
   return applied;
 }
 
@@ -98,10 +114,24 @@ export async function applyRun(operationId: string, cursor?: RunCursor, planId?:
   };
   const pages = new PageReader(op.planId, plan.first);
   const phases = phasesOf(op.operation);
-  const audits: Record<string, unknown>[] = [];
   let budget = WORK_PER_INVOCATION;
   let next: RunCursor | undefined;
-  const written = () => auditAll(operationId, audits);
+  // Issue 18: every phase's batched item writes of this invocation go out together (one BatchWriteItem for a small
+  // operation, not one per kind and phase). X2: a phase's audit entry is written once its writes landed: at once for
+  // a phase that left nothing in the buffer (its transaction went as it ran), else after the flush that sent them.
+  const writes = new WriteBuffer();
+  const pending: Record<string, unknown>[] = []; // entries of phases whose writes wait in the buffer
+  const landed: Record<string, unknown>[] = [];
+  let flushFailed = false;
+  const send = async () => {
+    try {
+      await writes.flush();
+    } catch (error) {
+      flushFailed = true; // what it held may be partly written: its phases count as left (applied again on resumption)
+      throw error;
+    }
+    landed.push(...pending.splice(0));
+  };
   try {
     for (let i = cursor ? phases.indexOf(cursor.phase) : 0; i < phases.length; i++) {
       const phase = phases[i]!;
@@ -111,21 +141,27 @@ export async function applyRun(operationId: string, cursor?: RunCursor, planId?:
         break;
       }
       const taken = await gather(header, pages, phase, from, budget, budget === WORK_PER_INVOCATION);
-      const applied = await applyEntries(taken.entries, [phase], { operation });
+      const applied = await applyEntries(taken.entries, [phase], { operation, writes });
       // X2; `from` names the range, so a range applied twice (a retry) is counted once when a resume sums what is left
-      if (applied.length > 0) audits.push({ event: 'applied', step: phase, from: rangeOf(from), applied: countByKindAndRule(applied) });
+      if (applied.length > 0) pending.push({ event: 'applied', step: phase, from: rangeOf(from), applied: countByKindAndRule(applied) });
+      if (writes.isEmpty()) landed.push(...pending.splice(0));
       budget -= taken.work;
       if (taken.next) {
         next = { phase, ...taken.next };
         break;
       }
     }
+    await send();
   } catch (error) {
-    // what landed before the failure is recorded all the same; the failure itself is what the run reports
-    await written().catch((e) => logger.error('audit entries not written', { operationId, error: (e as Error).message }));
+    // what landed before the failure is recorded all the same (the phases before a failed applier: their gathered
+    // writes are sent first, as they would have been in order); the failure itself is what the run reports
+    if (!flushFailed) await send().catch((e) => logger.error('gathered writes not sent', { operationId, error: (e as Error).message }));
+    await auditAll(operationId, landed).catch((e) =>
+      logger.error('audit entries not written', { operationId, error: (e as Error).message }),
+    );
     throw error;
   }
-  await written();
+  await auditAll(operationId, landed);
   return next;
 }
 

@@ -1,6 +1,6 @@
 import type { EffectOf } from '../domain/impact.js';
 import { Ineligible } from '../shared/errors.js';
-import { chunk, inParallel, transactWrite, batchUpdate } from './batch.js';
+import { chunk, immediately, inParallel, transactWrite, type WriteSink } from './batch.js';
 import { update } from './apply.js';
 import { conditionFailed } from './conditions.js';
 import { keys } from './keys.js';
@@ -68,8 +68,8 @@ export async function applyChatsJoined(entries: readonly PlanEntry[], succession
 export const joinedChats = (entries: readonly PlanEntry[]): ReadonlySet<string> => new Set(joins(entries).map((e) => e.effect.chatId));
 
 /** X3, D6: a task assigned to the user, in a chat the successor is then in, is assigned to the successor (and indexed as its task). */
-export async function applyTasksReassigned(entries: readonly PlanEntry[]): Promise<void> {
-  await batchUpdate(
+export async function applyTasksReassigned(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+  await sink.update(
     entries
       .filter((e): e is PlanEntry & { effect: EffectOf<'task-reassigned'> } => e.effect.kind === 'task-reassigned' && Boolean(e.chatId))
       .map(({ effect, chatId }) =>

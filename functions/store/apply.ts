@@ -1,7 +1,7 @@
 import { conditionFailed } from './conditions.js';
 import type { Effect, EffectKind, EffectOf } from '../domain/impact.js';
 import { Ineligible, NoFreeSeat } from '../shared/errors.js';
-import { batchUpdate, batchWrite, deleteObjects, del, inParallel, queryAll, transactWrite, type Statement } from './batch.js';
+import { deleteObjects, del, immediately, inParallel, queryAll, transactWrite, type Statement, type WriteSink } from './batch.js';
 import { fileObjectKey, keys } from './keys.js';
 import type { PlanEntry } from './plans.js';
 import { bucketName, getUser, tableName } from './table.js';
@@ -204,12 +204,17 @@ export async function applyUserDeleted(entries: readonly PlanEntry[], deletedAt:
  * B1: every member of a cancelled organization is deleted (D2), 25 per request; the organization's counters are
  * set once, when the run ends (D1 does not apply: everyone goes).
  */
-export async function applyMembersDeleted(entries: readonly PlanEntry[], deletedAt: string, organizationId?: string): Promise<void> {
+export async function applyMembersDeleted(
+  entries: readonly PlanEntry[],
+  deletedAt: string,
+  organizationId?: string,
+  sink: WriteSink = immediately,
+): Promise<void> {
   // D7: suspended members too (B1 ignores grace periods); O3: only while the member is still in the run's organization
   const condition: [string, ...unknown[]] = organizationId
     ? ['"status" <> ? AND "organizationId" = ?', 'deleted', organizationId]
     : ['"status" <> ?', 'deleted'];
-  await batchUpdate(
+  await sink.update(
     ofKind(entries, 'user-deleted').map(({ effect }) =>
       update(
         '"status" = ?, "deletedAt" = ?, "apiToken" = ?, "orgAdmin" = ?',
@@ -222,8 +227,8 @@ export async function applyMembersDeleted(entries: readonly PlanEntry[], deleted
 }
 
 /** T7, D4: a contact is broken on both sides. */
-export async function applyContactsRemoved(entries: readonly PlanEntry[]): Promise<void> {
-  await batchWrite(
+export async function applyContactsRemoved(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+  await sink.write(
     tableName(),
     ofKind(entries, 'contact-removed').flatMap(
       ({
@@ -236,16 +241,16 @@ export async function applyContactsRemoved(entries: readonly PlanEntry[]): Promi
 }
 
 /** G1: the member is removed from the member list; past posts stay. */
-export async function applyChatsLeft(entries: readonly PlanEntry[]): Promise<void> {
-  await batchWrite(
+export async function applyChatsLeft(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+  await sink.write(
     tableName(),
     ofKind(entries, 'chat-left').map(({ effect }) => del(keys.member(effect.chatId, effect.userId))),
   );
 }
 
 /** D5, G2: every remaining member becomes an administrator (a member who left meanwhile is not brought back). */
-export async function applyAdminsGranted(effects: readonly Pick<PlanEntry, 'effect'>[]): Promise<void> {
-  await batchUpdate(
+export async function applyAdminsGranted(effects: readonly Pick<PlanEntry, 'effect'>[], sink: WriteSink = immediately): Promise<void> {
+  await sink.update(
     ofKind(effects as PlanEntry[], 'admin-granted').flatMap(({ effect }) =>
       effect.userIds.map((userId) => update('"role" = ?', ['admin'], keys.member(effect.chatId, userId))),
     ),
@@ -253,8 +258,8 @@ export async function applyAdminsGranted(effects: readonly Pick<PlanEntry, 'effe
 }
 
 /** D4: nobody can join the remaining direct chat. */
-export async function applyChatsFrozen(entries: readonly PlanEntry[]): Promise<void> {
-  await batchUpdate(ofKind(entries, 'chat-frozen').map(({ effect }) => update('"frozen" = ?', [true], keys.chat(effect.chatId))));
+export async function applyChatsFrozen(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+  await sink.update(ofKind(entries, 'chat-frozen').map(({ effect }) => update('"frozen" = ?', [true], keys.chat(effect.chatId))));
 }
 
 /** Chats deleted at once: their partitions are read this many at a time. */
@@ -265,7 +270,11 @@ const CHAT_DELETE_CONCURRENCY = 8;
  * a file uploaded after planning is found in the partition and its bytes deleted first (F4), then every item of
  * every chat in the page goes, in batches gathered across chats.
  */
-export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effect'>[], leave?: ReadonlySet<string>): Promise<void> {
+export async function applyChatsDeleted(
+  effects: readonly Pick<PlanEntry, 'effect'>[],
+  leave?: ReadonlySet<string>,
+  sink: WriteSink = immediately,
+): Promise<void> {
   const chatIds = [...new Set(ofKind(effects as PlanEntry[], 'chat-deleted').map(({ effect }) => effect.chatId))];
   const partitions = await inParallel(chatIds, CHAT_DELETE_CONCURRENCY, (chatId) =>
     queryAll({
@@ -275,20 +284,22 @@ export async function applyChatsDeleted(effects: readonly Pick<PlanEntry, 'effec
       ProjectionExpression: 'PK, SK, id, chatId',
     }),
   );
+  const table = tableName();
   const items = partitions
     .flatMap((p, n) => p.map((i: Record<string, any>): Record<string, any> => ({ ...i, chatId: i.chatId ?? chatIds[n] })))
-    .filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')));
+    .filter((i) => !(leave?.has(i.id) && String(i.SK).startsWith('FILE#')))
+    .filter((i) => !sink.deleting(table, { PK: i.PK, SK: i.SK })); // a planned file of this invocation: its bytes went (F2)
   const objects = items.filter((i) => String(i.SK).startsWith('FILE#')).map((i) => fileObjectKey(i.chatId, i.id));
   await deleteObjects(bucketName(), objects);
-  await batchWrite(
-    tableName(),
+  await sink.write(
+    table,
     items.map((i) => del({ PK: i.PK, SK: i.SK })),
   );
 }
 
 /** D6 (and tasks of deleted chats). */
-export async function applyTasksDeleted(entries: readonly PlanEntry[]): Promise<void> {
-  await batchWrite(
+export async function applyTasksDeleted(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+  await sink.write(
     tableName(),
     ofKind(entries, 'task-deleted')
       .filter((s) => s.chatId)
@@ -297,21 +308,21 @@ export async function applyTasksDeleted(entries: readonly PlanEntry[]): Promise<
 }
 
 /** F1, F2, F3, F4: bytes are removed from the bucket first, then the records, so no record outlives its bytes unnoticed. */
-export async function applyFilesDeleted(entries: readonly PlanEntry[]): Promise<void> {
+export async function applyFilesDeleted(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
   const files = ofKind(entries, 'file-deleted').filter((s) => s.chatId);
   await deleteObjects(
     bucketName(),
     files.map(({ effect, chatId }) => fileObjectKey(chatId!, effect.fileId)),
   );
-  await batchWrite(
+  await sink.write(
     tableName(),
     files.map(({ effect, chatId }) => del(keys.file(chatId!, effect.fileId))),
   );
 }
 
 /** F1: the file stays, owned by the organization (and indexed as the organization's, F3). */
-export async function applyFilesHandedOver(entries: readonly PlanEntry[]): Promise<void> {
-  await batchUpdate(
+export async function applyFilesHandedOver(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+  await sink.update(
     ofKind(entries, 'file-handed-over')
       .filter((s) => s.chatId)
       .map(({ effect, chatId }) =>
@@ -334,6 +345,8 @@ export interface ApplyContext {
   operation?: ApplyingOperation;
   /** O3: a bulk batch deletes a member only while it is still a member of the run's organization. */
   organizationId?: string;
+  /** Where the appliers' batched item writes go (services/phases.ts gathers an invocation's in a WriteBuffer). */
+  writes: WriteSink;
 }
 
 export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void>;
@@ -342,21 +355,24 @@ export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => 
 export const APPLIERS: Record<Effect['kind'], Applier> = {
   'membership-changed': (e, { operation }) => applyMembership(e, operation),
   'security-changed': async () => {}, // applied with membership-changed, in the same transaction (T6)
-  'user-deleted': (e, { at, bulk, operation, organizationId }) =>
-    bulk ? applyMembersDeleted(e, at, organizationId) : applyUserDeleted(e, at, operation),
+  'user-deleted': (e, { at, bulk, operation, organizationId, writes }) =>
+    bulk ? applyMembersDeleted(e, at, organizationId, writes) : applyUserDeleted(e, at, operation),
   'api-token-revoked': async () => {}, // applied with user-deleted (D2) or membership-changed (T9), in the same write
-  'contact-removed': (e) => applyContactsRemoved(e),
+  'contact-removed': (e, { writes }) => applyContactsRemoved(e, writes),
   // X3: a chat the successor joins is left in the join's own transaction
-  'chat-left': (e) => {
+  'chat-left': (e, { writes }) => {
     const joined = joinedChats(e);
-    return applyChatsLeft(e.filter((x) => !joined.has((x.effect as { chatId: string }).chatId)));
+    return applyChatsLeft(
+      e.filter((x) => !joined.has((x.effect as { chatId: string }).chatId)),
+      writes,
+    );
   },
-  'chat-frozen': (e) => applyChatsFrozen(e),
-  'chat-deleted': (e, { leave }) => applyChatsDeleted(e, leave),
-  'admin-granted': (e) => applyAdminsGranted(e),
-  'task-deleted': (e) => applyTasksDeleted(e),
-  'file-deleted': (e) => applyFilesDeleted(e),
-  'file-handed-over': (e) => applyFilesHandedOver(e),
-  'chat-joined': (e, { operation }) => applyChatsJoined(e, operation?.succession),
-  'task-reassigned': (e) => applyTasksReassigned(e),
+  'chat-frozen': (e, { writes }) => applyChatsFrozen(e, writes),
+  'chat-deleted': (e, { leave, writes }) => applyChatsDeleted(e, leave, writes),
+  'admin-granted': (e, { writes }) => applyAdminsGranted(e, writes),
+  'task-deleted': (e, { writes }) => applyTasksDeleted(e, writes),
+  'file-deleted': (e, { writes }) => applyFilesDeleted(e, writes),
+  'file-handed-over': (e, { writes }) => applyFilesHandedOver(e, writes),
+  'chat-joined': (e, { operation }) => applyChatsJoined(e, operation?.succession), // one transaction per chats, at once
+  'task-reassigned': (e, { writes }) => applyTasksReassigned(e, writes),
 };

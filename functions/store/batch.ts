@@ -10,6 +10,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { pushTo } from '../shared/collections.js';
 import { IncompleteBatch } from '../shared/errors.js';
 import { ddb, s3 } from './clients.js';
 
@@ -246,6 +247,59 @@ export async function batchUpdate(statements: readonly Statement[]): Promise<num
     }
   });
   return skipped;
+}
+
+/** Where appliers send item writes: at once (`immediately`), or gathered for later (WriteBuffer). */
+export interface WriteSink {
+  write(tableName: string, requests: readonly WriteRequest[]): Promise<void>;
+  update(statements: readonly Statement[]): Promise<unknown>;
+  /** True when a delete of this key waits in the sink, not sent yet. */
+  deleting(tableName: string, key: Key): boolean;
+}
+
+/** Writes sent as they come, each call in its own batches. */
+export const immediately: WriteSink = { write: batchWrite, update: batchUpdate, deleting: () => false };
+
+const itemKey = (tableName: string, key: Key) => `${tableName}\u0000${String(key.PK)}\u0000${String(key.SK)}`;
+const requestKey = (tableName: string, r: WriteRequest) => itemKey(tableName, 'PutRequest' in r ? r.PutRequest.Item : r.DeleteRequest.Key);
+
+/**
+ * Issue 18: the item writes of several appliers and phases of one invocation, sent together at `flush()` in full
+ * batches (BatchWriteItem of 25, BatchExecuteStatement of 25) instead of a part-filled batch per applier and phase.
+ * A key written twice is sent once (the later request wins, as it would sent in order). Every write the buffer takes
+ * is idempotent (a delete of what is gone, an update conditional on the item), so their order within the flush does
+ * not matter; what must precede them (an object's bytes, F1; a transaction) is sent before they are buffered.
+ */
+export class WriteBuffer implements WriteSink {
+  private readonly writes = new Map<string, { tableName: string; request: WriteRequest }>();
+  private statements: Statement[] = [];
+
+  async write(tableName: string, requests: readonly WriteRequest[]): Promise<void> {
+    for (const request of requests) this.writes.set(requestKey(tableName, request), { tableName, request });
+  }
+
+  async update(statements: readonly Statement[]): Promise<void> {
+    this.statements.push(...statements);
+  }
+
+  deleting(tableName: string, key: Key): boolean {
+    const pending = this.writes.get(itemKey(tableName, key));
+    return pending !== undefined && 'DeleteRequest' in pending.request;
+  }
+
+  isEmpty(): boolean {
+    return this.writes.size === 0 && this.statements.length === 0;
+  }
+
+  /** Sends what is gathered; the buffer is empty after (also when a batch fails: a retry sends it again). */
+  async flush(): Promise<void> {
+    const byTable = new Map<string, WriteRequest[]>();
+    for (const { tableName, request } of this.writes.values()) pushTo(byTable, tableName, request);
+    const statements = this.statements;
+    this.writes.clear();
+    this.statements = [];
+    await Promise.all([...[...byTable].map(([tableName, requests]) => batchWrite(tableName, requests)), batchUpdate(statements)]);
+  }
 }
 
 /** S3 error codes worth another try; anything else (AccessDenied, …) fails the batch. */
