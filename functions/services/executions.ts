@@ -2,7 +2,8 @@ import { requireEnv } from '../shared/config.js';
 import { namedExecutionEnded, startNamedExecution, stopNamedExecution } from '../store/state-machines.js';
 import { now, releaseLock, type OperationRecord, type WithTransition } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
-import { create, move } from './transitions.js';
+import { create, move, premisesOf } from './transitions.js';
+import type { FactsWanted } from '../store/table.js';
 
 /** The transitions that start a run of an operation's execution (domain/lifecycle/operation.ts). */
 export type RunStart = 'approve' | 'start' | 'seat-freed' | 'resume' | 'purge';
@@ -17,6 +18,8 @@ export interface ExecutionInput {
   export?: boolean;
   /** The plan stored for this run (with `planned`): Apply and Finalize read it with the operation (a hint only). */
   planId?: string;
+  /** O1: what the first Apply checks before the first effect (transitions.ts premisesOf), read with the operation (a hint only). */
+  premises?: FactsWanted;
 }
 
 const machineFor = (op: OperationRecord): string =>
@@ -64,7 +67,7 @@ export async function createRunning(
 export const runInput = (running: OperationRecord): ExecutionInput => ({
   operationId: running.id,
   planned: running.plannedRun === running.runCount,
-  ...(running.plannedRun === running.runCount && running.planId ? { planId: running.planId } : {}),
+  ...(running.plannedRun === running.runCount && running.planId ? { planId: running.planId, premises: premisesOf(running) } : {}),
   ...(running.export ? { export: true } : {}),
 });
 

@@ -25,7 +25,7 @@ import { successorOf } from './successor.js';
 
 async function mustGetOperation(id: string, planId?: string): Promise<OperationRecord> {
   // docs/EVENTS.md: the retry path of the outbox; `planId`: the plan's header read with it (a hint from the state)
-  const op = await flushPending(await getOperationWithPlan(id, planId));
+  const op = await flushPending((await getOperationWithPlan(id, planId)).op);
   if (!op) throw new NotFound(`operation ${id} does not exist`);
   return op;
 }

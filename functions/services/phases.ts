@@ -6,6 +6,7 @@ import { logger } from '../shared/logger.js';
 import { auditAll, getOperationWithPlan } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
 import { assertPremises, successionOf } from './transitions.js';
+import { factKeys, type FactsWanted } from '../store/table.js';
 import { pagesWith, readPlanPages, readPlanWithFirstPage, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { PHASES, phasesOf, type Phase } from '../domain/phases.js';
 
@@ -94,8 +95,14 @@ export interface RunCursor extends Cursor {
  * again with it. A small operation is applied in one invocation: its operation, plan header and page are read once,
  * and its audit entries written in one request. Applying the same range twice is harmless.
  */
-export async function applyRun(operationId: string, cursor?: RunCursor, planId?: string): Promise<RunCursor | undefined> {
-  const op = await getOperationWithPlan(operationId, planId); // `planId`: the state's hint, read in the same request
+export async function applyRun(
+  operationId: string,
+  cursor?: RunCursor,
+  planId?: string,
+  premises?: FactsWanted,
+): Promise<RunCursor | undefined> {
+  // `planId`, `premises`: the state's hints, read with the operation in one request
+  const { op, ahead } = await getOperationWithPlan(operationId, planId, premises ? factKeys(premises) : []);
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
   const plan = await readPlanWithFirstPage(op.planId);
   if (!plan) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
@@ -104,7 +111,7 @@ export async function applyRun(operationId: string, cursor?: RunCursor, planId?:
   // checked again before anything is written; that effect's own transaction records the plan as begun and is itself
   // conditional on the user still being where the plan found it. After it, the user's lock keeps every other
   // operation away, and a resumption checks again (O2).
-  const subject = firstEffectLanded(op) ? undefined : await assertPremises(op);
+  const subject = firstEffectLanded(op) ? undefined : await assertPremises(op, ahead);
   const operation = {
     id: op.id,
     planId: op.planId,

@@ -118,7 +118,8 @@ export function approveTransfer(callerId: string, id: string) {
 
 async function approve(callerId: string, id: string) {
   // the caller and the operation in one request; refused in the order reading them one by one refused
-  const { op: found, user: callerFound } = await getOperationAndUser(id, callerId);
+  // (and the plan the request stored, its first: read again only when it was replanned since)
+  const { op: found, user: callerFound } = await getOperationAndUser(id, callerId, planIdFor(id, 1));
   if (!callerFound || callerFound.status !== 'active') throw new Unauthenticated(`no active user ${callerId}`);
   const caller = callerFound;
   if (!found || found.operation !== 'transfer') throw new NotFound(`transfer ${id} does not exist`);

@@ -14,7 +14,7 @@ import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
 import { createOperation, outboxMarkOf, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
 import type { PlanEntry } from '../store/plans.js';
 import { deliverPending, outboxEntry } from './events.js';
-import { allowanceFact, organizationAdmins, readFacts, type Facts } from '../store/table.js';
+import { allowanceFact, organizationAdmins, readFacts, type Facts, type FactsWanted, type ReadAhead } from '../store/table.js';
 
 /**
  * The one door to an operation's status: every change goes through `move`, with the from-statuses, the target and
@@ -88,22 +88,27 @@ export function requireWithinResumeWindow(op: OperationRecord): void {
 }
 
 /**
+ * What O1's premises of an operation are read from, by id (one BatchGetItem): the user, the successor (X3: a premise
+ * too), and for a transfer both organizations and their allowance (read whether or not the user is still in the
+ * source: one request either way). A step is given them as a hint (services/executions.ts runInput) to read them
+ * with its operation.
+ */
+export const premisesOf = (op: OperationRecord): FactsWanted => ({
+  users: [op.userId, ...(op.successorId ? [op.successorId] : [])],
+  ...(op.operation === 'transfer'
+    ? {
+        organizations: [op.sourceOrganizationId!, op.destinationOrganizationId!],
+        allowances: [[op.sourceOrganizationId!, op.destinationOrganizationId!]],
+      }
+    : {}),
+});
+
+/**
  * O1's facts about an operation from the current data: the user, and what its eligibility rests on (both
  * organizations and their allowance for a transfer not yet moved; the administrators for a deletion of one).
  */
-export async function premiseFacts(op: OperationRecord): Promise<PremiseFacts> {
-  // one BatchGetItem: the user, the successor (X3: a premise too), and for a transfer both organizations and their
-  // allowance (read whether or not the user is still in the source: one request either way)
-  const transfer = op.operation === 'transfer';
-  const facts = await readFacts({
-    users: [op.userId, ...(op.successorId ? [op.successorId] : [])],
-    ...(transfer
-      ? {
-          organizations: [op.sourceOrganizationId!, op.destinationOrganizationId!],
-          allowances: [[op.sourceOrganizationId!, op.destinationOrganizationId!]],
-        }
-      : {}),
-  });
+export async function premiseFacts(op: OperationRecord, ahead?: ReadAhead): Promise<PremiseFacts> {
+  const facts = await readFacts(premisesOf(op), ahead);
   const user = facts.users.get(op.userId);
   const successor = op.successorId ? facts.users.get(op.successorId) : undefined;
   const own = await ownPremiseFacts(op, user, facts);
@@ -124,13 +129,13 @@ async function ownPremiseFacts(op: OperationRecord, user: User | undefined, fact
 }
 
 /** O1: throws Ineligible (422, or the step's failure) naming the premise that no longer holds; answers the user. */
-export async function assertPremises(op: OperationRecord): Promise<User> {
-  return (await assertPremiseFacts(op)).user;
+export async function assertPremises(op: OperationRecord, ahead?: ReadAhead): Promise<User> {
+  return (await assertPremiseFacts(op, ahead)).user;
 }
 
 /** The same, answering the facts it read (the organizations of a transfer): a caller needs not read them again. */
-export async function assertPremiseFacts(op: OperationRecord): Promise<PremiseFacts & { user: User }> {
-  const facts = await premiseFacts(op);
+export async function assertPremiseFacts(op: OperationRecord, ahead?: ReadAhead): Promise<PremiseFacts & { user: User }> {
+  const facts = await premiseFacts(op, ahead);
   const broken = premiseViolation(op, facts);
   if (broken) throw new Ineligible([broken]);
   return facts as PremiseFacts & { user: User };

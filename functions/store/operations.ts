@@ -10,7 +10,7 @@ import { reactivationItems, suspensionItems } from './suspensions.js';
 import { batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, OUTBOX_INDEX, operationPosition, outboxShard, outboxShards, type OrgOperationList } from './keys.js';
-import { batchGet, getItem, tableName } from './table.js';
+import { batchGet, getItem, tableName, type ReadAhead } from './table.js';
 import { toUser } from './records.js';
 import { keepPlanHead, planHeadKeys } from './plans.js';
 import { now } from '../shared/clock.js';
@@ -386,30 +386,45 @@ export async function claimOutbox(operationId: string, seen: string, claim: stri
   }
 }
 
-/** An operation and a user (the caller of an API route) in one BatchGetItem. */
-export async function getOperationAndUser(id: string, userId: string): Promise<{ op?: OperationRecord; user?: User }> {
-  const items = await batchGet([keys.operation(id), keys.user(userId)]);
+/**
+ * An operation and a user (the caller of an API route) in one BatchGetItem; with `planId` (a hint: the plan the
+ * operation is expected to hold, as getOperationWithPlan) that plan's header and first page too, kept for the
+ * invocation when it is the operation's current plan.
+ */
+export async function getOperationAndUser(id: string, userId: string, planId?: string): Promise<{ op?: OperationRecord; user?: User }> {
+  const items = await batchGet([keys.operation(id), keys.user(userId), ...(planId ? planHeadKeys(planId) : [])]);
   const opKey = keys.operation(id);
   const opItem = items.find((i) => i.PK === opKey.PK && i.SK === opKey.SK && i.type === 'operation');
   const userKey = keys.user(userId);
   const userItem = items.find((i) => i.PK === userKey.PK && i.SK === userKey.SK);
-  return { ...(opItem ? { op: toOperation(opItem) } : {}), ...(userItem ? { user: toUser(userItem) } : {}) };
+  const op = opItem ? toOperation(opItem) : undefined;
+  if (op && planId && op.planId === planId) keepPlanHead(planId, items);
+  return { ...(op ? { op } : {}), ...(userItem ? { user: toUser(userItem) } : {}) };
 }
 
 /**
  * The operation, and with it (one BatchGetItem) the header and first page of the plan `planId` names, kept for the
  * invocation when it is the operation's current plan (`planId` is a hint from the step's state; the operation as
- * read here is what every check uses).
+ * read here is what every check uses). `also`: more keys read in the same request (a step's hint of what it checks
+ * next), answered as a ReadAhead.
  */
-export async function getOperationWithPlan(id: string, planId: string | undefined): Promise<OperationRecord | undefined> {
-  if (!planId) return getOperation(id);
-  const items = await batchGet([keys.operation(id), ...planHeadKeys(planId)]);
+export async function getOperationWithPlan(
+  id: string,
+  planId: string | undefined,
+  also: readonly { PK: string; SK: string }[] = [],
+): Promise<{ op?: OperationRecord; ahead: ReadAhead }> {
+  if (!planId && also.length === 0) {
+    const op = await getOperation(id);
+    return { ...(op ? { op } : {}), ahead: { keys: [], items: [] } };
+  }
+  const items = await batchGet([keys.operation(id), ...(planId ? planHeadKeys(planId) : []), ...also]);
+  const ahead = { keys: also, items };
   const opKey = keys.operation(id);
   const item = items.find((i) => i.PK === opKey.PK && i.SK === opKey.SK);
-  if (!item || item.type !== 'operation') return undefined;
+  if (!item || item.type !== 'operation') return { ahead };
   const op = toOperation(item);
-  if (op.planId === planId) keepPlanHead(planId, items);
-  return op;
+  if (planId && op.planId === planId) keepPlanHead(planId, items);
+  return { op, ahead };
 }
 
 export async function getOperation(id: string): Promise<OperationRecord | undefined> {

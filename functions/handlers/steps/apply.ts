@@ -7,6 +7,14 @@ const ApplyInput = z.extend(OperationInput, {
   cursor: z.optional(z.extend(Cursor, { phase: PhaseName })),
   /** The plan stored for the run (services/executions.ts runInput), a hint: read with the operation. */
   planId: z.optional(NonEmpty),
+  /** O1's premises (services/transitions.ts premisesOf), a hint: read with the operation by the run's first Apply. */
+  premises: z.optional(
+    z.object({
+      users: z.optional(z.array(NonEmpty)),
+      organizations: z.optional(z.array(NonEmpty)),
+      allowances: z.optional(z.array(z.tuple([NonEmpty, NonEmpty]))),
+    }),
+  ),
 });
 
 /**
@@ -15,8 +23,8 @@ const ApplyInput = z.extend(OperationInput, {
  * as fit in one invocation. Returns a cursor while effects remain (a Choice calls again with it). Throws NoFreeSeat
  * when a transfer's destination is full (T4).
  */
-export const handler = step('Apply', ApplyInput, async ({ operationId, cursor, planId }) => {
-  const next = await applyRun(operationId, cursor, planId);
+export const handler = step('Apply', ApplyInput, async ({ operationId, cursor, planId, premises }) => {
+  const next = await applyRun(operationId, cursor, planId, premises);
   const hint = planId ? { planId } : {}; // carried to the next Apply and to Finalize
   return next ? { operationId, ...hint, cursor: next } : { operationId, ...hint };
 });
