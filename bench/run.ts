@@ -50,12 +50,15 @@ import type { RequestRecord } from '../local/request-counts.js';
  * operations, 10 organizations, a 1,000-member cancellation). Default: all cases (concurrency-200: 200 operations,
  * 100 organizations, a 10,000-member cancellation), and planning-one-chat (issue 18: the CPU time and peak heap of
  * planning one chat of 100,000 files, bench/planning-probe.ts).
+ * BENCH_SCALE=xl: all of those and the XL user's (deletion-XL, transfer-XL: 50,000 group chats, 500,000 files).
  * BENCH_CASES=name,name: only those. BENCH_TIMEOUT_S: per-case limit for every case (defaults: 60 s for the demo world,
- * 120 s for S, 600 s for M, 1,200 s for L, 240 s for 1,000 and 1,200 s for 10,000 members). A case that times out is
+ * 120 s for S, 600 s for M, 1,200 s for L, 3,600 s for XL, 240 s for 1,000 and 1,200 s for 10,000 members). A case that times out is
  * recorded as `status: "timeout"`, its executions are aborted, and the run goes on; its floor is then the floor of the
  * partial change it made (`floorOf: "partial"`).
  */
-const SCALE = process.env.BENCH_SCALE === 'small' ? 'small' : 'all';
+const SCALE = process.env.BENCH_SCALE === 'small' ? 'small' : process.env.BENCH_SCALE === 'xl' ? 'xl' : 'all';
+/** The XL user's cases (50,000 chats, 500,000 files) run only when asked for: BENCH_SCALE=xl or BENCH_CASES. */
+const isXl = (name: string) => name.endsWith('-XL');
 const ONLY = process.env.BENCH_CASES?.split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -424,11 +427,13 @@ const ORDER = [
   'cancellation-10000',
   'deletion-L',
   'transfer-L',
+  'deletion-XL',
+  'transfer-XL',
 ];
 const cases: Case[] = [
-  ...(['S', 'M', 'L'] as const).flatMap((size) => {
+  ...(['S', 'M', 'L', 'XL'] as const).flatMap((size) => {
     const world = () => largeUserWorld(LARGE_USER_SIZES[size]) as World;
-    const timeout = timeoutFor(size === 'L' ? 1200 : size === 'M' ? 600 : 120);
+    const timeout = timeoutFor({ S: 120, M: 600, L: 1200, XL: 3600 }[size]);
     return [
       userOperation(`deletion-${size}`, size === 'S', timeout, world, { kind: 'deletion', userId: 'u0' }, { requester: 'adminA' }),
       userOperation(
@@ -455,7 +460,7 @@ const cases: Case[] = [
   ...successorExportCases(),
 ]
   .sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name))
-  .filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE === 'all' || c.small));
+  .filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE === 'small' ? c.small : SCALE === 'xl' || !isXl(c.name)));
 
 /** Stops whatever still runs after a timeout: aborts the executions, then waits for handlers in flight. */
 async function stopEverything(): Promise<void> {
@@ -685,7 +690,7 @@ interface ConcurrencyCase {
 const concurrencyCases: ConcurrencyCase[] = [
   { name: 'concurrency-20', small: true, organizations: 10, members: 1000, timeoutS: timeoutFor(600) },
   { name: 'concurrency-200', small: false, organizations: 100, members: 10_000, timeoutS: timeoutFor(1800) },
-].filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE === 'all' || c.small));
+].filter((c) => (ONLY ? ONLY.includes(c.name) : SCALE !== 'small' || c.small));
 
 /** Starts one small operation through the API (as `userOperation` does) and says how to read it. */
 async function startSmall(
@@ -880,7 +885,7 @@ const benchStarted = performance.now();
 const runs: [string, () => Promise<Record<string, unknown>>][] = [
   ...cases.map((c): [string, () => Promise<Record<string, unknown>>] => [c.name, () => runCase(c)]),
   ...concurrencyCases.map((c): [string, () => Promise<Record<string, unknown>>] => [c.name, () => runConcurrency(c)]),
-  ...((ONLY ? ONLY.includes(PLANNING_PROBE) : SCALE === 'all')
+  ...((ONLY ? ONLY.includes(PLANNING_PROBE) : SCALE !== 'small')
     ? [[PLANNING_PROBE, () => planningProbe()] as [string, () => Promise<Record<string, unknown>>]]
     : []),
 ];
