@@ -8,8 +8,9 @@ import { logger } from '../shared/logger.js';
 import { now } from '../store/operations.js';
 import { nowMs } from '../shared/clock.js';
 import { DEFAULT_CONFIRMATION_THRESHOLD, initialRunStatus } from '../domain/lifecycle/bulk-run.js';
-import { createRun, getRun } from '../store/runs.js';
-import { emitRunTransition } from './events.js';
+import { createRun, getRun, type RunRecord } from '../store/runs.js';
+import { outboxMarkOf } from '../store/outbox.js';
+import { deliverPending, flushPending, runOutboxEntry } from './events.js';
 import { cancelRunsOnReinstatement } from './bulk-run.js';
 import { getOrganization, setOrganizationIfNewer } from '../store/table.js';
 import { startBulkExecution } from './executions.js';
@@ -146,7 +147,7 @@ export async function handleContractCancelled(event: unknown) {
       : {};
   // B4: above the confirmation threshold the run waits for an operator, changing nothing, its execution not started
   const status = initialRunStatus(org.members, confirmationThreshold());
-  const created = await createRun({
+  const run: RunRecord = {
     id: runId,
     kind: 'contract-cancellation',
     organizationId: detail.organizationId,
@@ -159,10 +160,15 @@ export async function handleContractCancelled(event: unknown) {
     createdAt: at,
     updatedAt: at,
     ...gracePeriodIgnored,
-  });
-  if (created) await emitRunTransition((await getRun(runId))!, 'create', 'system'); // docs/EVENTS.md
+  };
+  // docs/EVENTS.md, at least once: the creation's outbox entry in the run's own Put; delivered after it, or by a
+  // duplicate delivery (a retry of this target after it stopped), StartRun, or the outbox sweeper
+  const entry = runOutboxEntry(run, 'create', 'system');
+  const created = await createRun(run, [entry]);
+  if (created) await deliverPending({ ...run, pendingEvents: [entry], outboxMark: outboxMarkOf(entry) });
   // a duplicate delivery starts only what the first one would have: never a run that waits or was cancelled
-  if ((created ? status : (await getRun(runId))?.status) === 'running') await startBulkExecution(runId, detail.organizationId);
+  const existing = created ? undefined : await flushPending(await getRun(runId));
+  if ((created ? status : existing?.status) === 'running') await startBulkExecution(runId, detail.organizationId);
   logger.info('B1 contract cancelled', { organizationId: detail.organizationId, runId, status, duplicate: !created });
   return { runId, status, duplicate: !created };
 }

@@ -1,5 +1,5 @@
 import { effectIds, mergeEffects, settledChatOf, type Effect } from '../domain/impact.js';
-import { batchAffectedEvents, emitRunTransition, publish } from './events.js';
+import { batchAffectedEvents, deliverPending, flushPending, publish, runOutboxEntry } from './events.js';
 import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
 import { now, nowMs } from '../shared/clock.js';
 import { isPresent, type User } from '../domain/model.js';
@@ -79,8 +79,17 @@ async function transitionRun(
 ): Promise<RunRecord> {
   const verdict = decideRunTransition(run, transition, actor, nowMs());
   if (!verdict.ok) throw verdict.reason === 'forbidden' ? new Forbidden(verdict.message) : new Conflict(verdict.message);
-  const changed = await changeRunStatus(run.id, [run.status], verdict.to, set, { notDeleting: transition === 'reinstate', remove });
-  await emitRunTransition(changed, transition, actor === 'system' ? 'system' : String(set.confirmedBy ?? actor)); // docs/EVENTS.md, once committed
+  // docs/EVENTS.md, at least once: the transition's outbox entry (the run as it leaves it) in the write that commits
+  // it; its events go out after, with any an earlier invocation left undelivered on the run
+  const after = { ...run, ...set, status: verdict.to } as RunRecord;
+  for (const k of remove) delete after[k];
+  const entry = runOutboxEntry(after, transition, actor === 'system' ? 'system' : String(set.confirmedBy ?? actor));
+  const changed = await changeRunStatus(run.id, [run.status], verdict.to, set, {
+    notDeleting: transition === 'reinstate',
+    remove,
+    outbox: [entry],
+  });
+  await deliverPending(changed);
   if (changed.status !== 'running') await clearCancellationRunning(run.organizationId, run.id); // its members may move again
   return changed;
 }
@@ -93,7 +102,7 @@ const swallowConflict = (e: unknown) => (e instanceof Conflict ? undefined : Pro
  * running (cancelled before its execution began, B4) stops here: `stopped`, nothing changed.
  */
 export async function startRun(runId: string, organizationId: string) {
-  const run = await getRun(runId);
+  const run = await flushPending(await getRun(runId)); // docs/EVENTS.md: what the run's creation or confirmation left
   if (run?.status !== 'running') return { total: run?.total ?? 0, stopped: true };
   await markCancellationRunning(organizationId, runId); // O3: from now on no member moves out until the run ends
   await finishFailedBatches(runId, organizationId);
@@ -362,7 +371,7 @@ async function journal(batch: BatchRecord, organizationId: string, at: 'start' |
 export async function deleteBatch(runId: string, organizationId: string, n: number, cursor: string | undefined) {
   // B4: an operator's cancellation (or a reinstated contract) stops the run before its next batch; the rest stays
   if (!(await beginDeleting(runId))) return { n, stopped: true };
-  const run = await getRun(runId);
+  const run = await flushPending(await getRun(runId)); // docs/EVENTS.md: the outbox's retry path
   const attempt = run?.attempt ?? 0;
   const unfinished = run?.unfinished ?? {};
   const batch = (await getBatch(runId, n, attempt)) ?? (await planBatch(runId, attempt, organizationId, n, cursor, unfinished));
@@ -503,7 +512,7 @@ export async function deleteOwnedFiles(runId: string, organizationId: string, cu
  * organizations skipped members moved to (O3), and the outcome. A run cancelled meanwhile (B4) stays cancelled.
  */
 export async function finishRun(runId: string) {
-  const run = (await getRun(runId))!;
+  const run = (await flushPending(await getRun(runId)))!; // docs/EVENTS.md: the outbox's retry path
   await recountOrganization(run.organizationId);
   const moved = new Set<string>();
   for (const batch of [...(await batchesOf(runId, run.attempt ?? 0)), ...(run.attempt ? await batchesOf(runId, run.attempt - 1) : [])]) {
@@ -530,7 +539,7 @@ export async function finishRun(runId: string) {
 }
 
 export async function failRun(runId: string, error: { Error?: string; Cause?: string }) {
-  const run = await getRun(runId);
+  const run = await flushPending(await getRun(runId)); // docs/EVENTS.md: what a FinishRun stopped after its commit left
   if (!run || run.status !== 'running') return; // cancelled meanwhile (B4): it stays so
   await transitionRun(run, 'fail', 'system', {
     failedAt: now(),
@@ -564,8 +573,11 @@ export async function resumeRun(run: RunRecord, caller: RunCaller) {
     'members-failed (B1)': run.failed,
     'members-unfinished (B1)': Math.max(0, run.total - run.done - run.failed - (run.skipped ?? 0)),
   };
-  await restartRun(run.id, attempt); // failed → running, conditional on the status and the attempt
-  await emitRunTransition((await getRun(run.id))!, 'resume', byOf(caller));
+  // failed → running, conditional on the status and the attempt, with the resumption's outbox entry (docs/EVENTS.md)
+  const at = now();
+  const { error: _error, failedAt: _failedAt, ...kept } = run;
+  const resumed = { ...kept, status: 'running' as const, attempt, done: 0, failed: 0, skipped: 0, updatedAt: at };
+  await deliverPending(await restartRun(run.id, attempt, at, [runOutboxEntry(resumed, 'resume', byOf(caller))]));
   await auditOf({ runId: run.id }, { event: 'resumed', by: byOf(caller), rule: 'O2', attempt, left, error: run.error });
   await startBulkExecution(run.id, run.organizationId, `${run.id}-resume${attempt}`); // the name bulkExecutionEnded reads
   return runView((await getRun(run.id))!);

@@ -5,7 +5,15 @@ import { now } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import { entrySize, putOnBus, PUT_EVENTS_MAX_ENTRY_BYTES, type BusEntry } from '../store/event-bus.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { removeOutbox, type OperationRecord, type OutboxEntry } from '../store/operations.js';
+import type { OperationRecord } from '../store/operations.js';
+import {
+  outboxItemOf,
+  removeOutbox,
+  type OperationOutboxEntry,
+  type OutboxEntry,
+  type OutboxItemKey,
+  type RunOutboxEntry,
+} from '../store/outbox.js';
 import { pagesWith, readPlanHeader, readPlanPages, summarize, type PlanEntry, type SummaryRow } from '../store/plans.js';
 import type { RunRecord } from '../store/runs.js';
 
@@ -13,7 +21,8 @@ import type { RunRecord } from '../store/runs.js';
  * Outbound events (docs/EVENTS.md, one JSON Schema each in docs/events/): a lifecycle transition of a transfer, a
  * deletion or a billing run, and `Affected`, one per person an operation affects, when it is requested and when it
  * is applied. Emitted only from the transitions' one door (services/transitions.ts, bulk-run.ts transitionRun),
- * after the transition committed; each event's `id` is its idempotency key (a consumer drops a second delivery).
+ * after the transition committed with its outbox entry (store/outbox.ts); each event's `id` is its idempotency key
+ * (a consumer drops a second delivery).
  * Ids, counts and rule ids only: never a file's contents, a message's text or a display name.
  */
 export const EVENT_SOURCE = 'offboard';
@@ -268,8 +277,11 @@ async function planOf(
   return { summary: header.summary, entries: pages.flat() };
 }
 
-/** A billing run's transition (or its creation): the run's counts; its members' deletions are its own. */
-export function runTransitionEvent(run: RunRecord, transition: RunTransition | 'create', by: string): BusEntry {
+/**
+ * A billing run's transition (or its creation): the run's counts; its members' deletions are its own. `at`, `by`: as
+ * its outbox entry recorded them (the same event when built again).
+ */
+export function runTransitionEvent(run: RunRecord, transition: RunTransition | 'create', by: string, at: string): BusEntry {
   return {
     source: EVENT_SOURCE,
     detailType: RUN_DETAIL_TYPES[transition],
@@ -283,7 +295,7 @@ export function runTransitionEvent(run: RunRecord, transition: RunTransition | '
       rule: transition === 'create' ? 'B1' : RUN_TRANSITIONS[transition].rule,
       status: run.status,
       by,
-      at: now(),
+      at,
       attempt: run.attempt ?? 0,
       counts: { total: run.total, done: run.done, failed: run.failed, skipped: run.skipped ?? 0 },
       link: `/billing-runs/${encodeURIComponent(run.id)}`,
@@ -320,9 +332,22 @@ export function outboxEntry(
   name: TransitionName,
   from: OperationRecord['status'] | null,
   set: Partial<OperationRecord> = {},
-): OutboxEntry {
+): OperationOutboxEntry {
   const { pendingEvents, outboxMark, ...snapshot } = op;
   return { key: `${op.id}:${name}:${op.runCount}`, name, from, at: now(), by: actorOf(name, op, set), op: snapshot };
+}
+
+/** The same for a billing run's transition (or its creation): the run as the transition leaves it. */
+export function runOutboxEntry(run: RunRecord, name: RunTransition | 'create', by: string): RunOutboxEntry {
+  const { pendingEvents, outboxMark, ...snapshot } = run;
+  return { key: `${run.id}:${name}:${run.attempt ?? 0}`, name, at: now(), by, run: snapshot };
+}
+
+/** The events of one outbox entry, built as its transition's own invocation built them. */
+async function eventsOf(entry: OutboxEntry, entries: readonly PlanEntry[] | undefined): Promise<BusEntry[]> {
+  if ('run' in entry) return [runTransitionEvent(entry.run, entry.name as RunTransition | 'create', entry.by, entry.at)];
+  const { op, from, at, by } = entry;
+  return transitionEvents({ op, name: entry.name as TransitionName, from, at, by, ...(entries ? { entries } : {}) });
 }
 
 /** A step's invocation: the outbox entries it could not deliver (functions/handlers/steps/step.ts fails the step on them). */
@@ -333,52 +358,34 @@ export async function checkingDelivery<R>(run: () => Promise<R>): Promise<{ resu
   return { result, undelivered: left };
 }
 
-/**
- * After the transitions committed (their outbox entries with them): their events on the bus, then the entries
- * removed; answers the entries left. An entry whose events did not all land stays on the operation for the retry
- * path (the operation's next transition, or the next step of its execution reading it, flushPending); a consumer
- * recognises a second delivery of an event by its `id`. `given`: plan entries the caller holds, by entry key (a
- * request before its plan is stored). Never throws.
- */
-export async function deliver(
-  operationId: string,
-  outbox: readonly OutboxEntry[],
-  given?: ReadonlyMap<string, readonly PlanEntry[]>,
-  mark?: string,
-): Promise<OutboxEntry[]> {
-  const [left] = await deliverOutboxes([{ operationId, outbox, ...(given ? { given } : {}), ...(mark ? { mark } : {}) }]);
-  return left!;
-}
-
-/** One operation's outbox, as `deliverOutboxes` takes it. */
+/** One item's outbox (an operation's or a billing run's), as `deliverOutboxes` takes it. */
 export interface Outbox {
-  operationId: string;
-  /** Every entry the caller knows the operation to hold. */
+  key: OutboxItemKey;
+  /** Every entry the caller knows the item to hold. */
   outbox: readonly OutboxEntry[];
+  /** Plan entries the caller holds, by entry key (a request before its plan is stored). */
   given?: ReadonlyMap<string, readonly PlanEntry[]>;
-  /** The operation's outbox mark with these entries: when all land, the outbox index keys are removed with them. */
+  /** The item's outbox mark with these entries: when all land, the outbox index keys are removed with them. */
   mark?: string;
 }
 
 /**
- * `deliver` for several operations at once (the outbox sweeper): their events in one publish (10 entries and 256 KB
- * a request, store/event-bus.ts), then each operation's landed entries removed. Answers each one's entries left.
- * An operation with a mark and no entries (index keys a raced removal left) has its keys removed. Never throws.
+ * After the transitions committed (their outbox entries with them): their events on the bus, for several items at
+ * once (the outbox sweeper: one publish, 10 entries and 256 KB a request, store/event-bus.ts), then each item's
+ * landed entries removed. Answers each one's entries left: an entry whose events did not all land stays on its item
+ * for the retry path (the item's next transition, or the next step of its execution reading it, flushPending) or the
+ * sweeper; a consumer recognises a second delivery of an event by its `id`. An item with a mark and no entries (index
+ * keys a raced removal left) has its keys removed. Never throws.
  */
 export async function deliverOutboxes(outboxes: readonly Outbox[]): Promise<OutboxEntry[][]> {
   const built = await Promise.all(
-    outboxes.map(async ({ operationId, outbox, given }) => {
+    outboxes.map(async ({ key, outbox, given }) => {
       const events: { entry: OutboxEntry; events: BusEntry[] }[] = [];
       for (const entry of outbox) {
         try {
-          const entries = given?.get(entry.key);
-          const { op, from, at, by } = entry;
-          events.push({
-            entry,
-            events: await transitionEvents({ op, name: entry.name as TransitionName, from, at, by, ...(entries ? { entries } : {}) }),
-          });
+          events.push({ entry, events: await eventsOf(entry, given?.get(entry.key)) });
         } catch (error) {
-          logger.error('events not built', { operationId, transition: entry.name, error: (error as Error).message });
+          logger.error('events not built', { item: key.PK, transition: entry.name, error: (error as Error).message });
         }
       }
       return events;
@@ -386,14 +393,14 @@ export async function deliverOutboxes(outboxes: readonly Outbox[]): Promise<Outb
   );
   const lost = new Set(await publish(built.flat().flatMap((b) => b.events)));
   return Promise.all(
-    outboxes.map(async ({ operationId, outbox, mark }, i) => {
+    outboxes.map(async ({ key, outbox, mark }, i) => {
       const landed = built[i]!.filter((b) => !b.events.some((e) => lost.has(e))).map((b) => b.entry);
       const all = landed.length === outbox.length;
       try {
-        await removeOutbox(operationId, landed, all ? mark : undefined);
+        await removeOutbox(key, landed, all ? mark : undefined);
       } catch (error) {
         // the events are on the bus; the entries go again later, and their ids say they are the same events
-        logger.warn('outbox entries not removed', { operationId, keys: landed.map((e) => e.key), error: (error as Error).message });
+        logger.warn('outbox entries not removed', { item: key.PK, keys: landed.map((e) => e.key), error: (error as Error).message });
       }
       const left = outbox.filter((e) => !landed.includes(e));
       const seen = undelivered.getStore();
@@ -403,30 +410,36 @@ export async function deliverOutboxes(outboxes: readonly Outbox[]): Promise<Outb
   );
 }
 
-/** The operation's outbox entries on the bus; the record lists those left (none once all landed). */
-export async function deliverPending(op: OperationRecord, given?: readonly PlanEntry[]): Promise<void> {
-  if (!op.pendingEvents?.length) return;
-  const left = await deliver(
-    op.id,
-    op.pendingEvents,
-    given ? new Map(op.pendingEvents.map((e) => [e.key, given])) : undefined,
-    op.outboxMark,
-  );
-  if (left.length) op.pendingEvents = left;
+/**
+ * The outbox entries the record holds (an operation's or a billing run's), on the bus; the record lists those left
+ * (none once all landed). `given`: the plan entries of the operation's request, before its plan is stored.
+ */
+export async function deliverPending(record: OperationRecord | RunRecord, given?: readonly PlanEntry[]): Promise<void> {
+  const pending: readonly OutboxEntry[] = record.pendingEvents ?? [];
+  if (!pending.length) return;
+  const [left] = await deliverOutboxes([
+    {
+      key: outboxItemOf(record),
+      outbox: pending,
+      ...(given ? { given: new Map(pending.map((e) => [e.key, given])) } : {}),
+      ...(record.outboxMark ? { mark: record.outboxMark } : {}),
+    },
+  ]);
+  if (left!.length) record.pendingEvents = left as typeof record.pendingEvents;
   else {
-    delete op.pendingEvents;
-    delete op.outboxMark;
+    delete record.pendingEvents;
+    delete record.outboxMark;
   }
 }
 
 /**
- * The retry path, for a step reading its operation: what an earlier invocation committed and did not deliver (it
- * stopped between the commit and PutEvents, or PutEvents failed). Steps of one execution run one after another, so
- * nothing else is delivering these entries meanwhile.
+ * The retry path, for a step reading its operation or its billing run: what an earlier invocation committed and did
+ * not deliver (it stopped between the commit and PutEvents, or PutEvents failed). Steps of one execution run one
+ * after another, so nothing else of it is delivering these entries meanwhile.
  */
-export async function flushPending<T extends OperationRecord | undefined>(op: T): Promise<T> {
-  if (op && process.env.OPERATION_EVENT_BUS_NAME) await deliverPending(op); // a function given no bus leaves them
-  return op;
+export async function flushPending<T extends OperationRecord | RunRecord | undefined>(record: T): Promise<T> {
+  if (record && process.env.OPERATION_EVENT_BUS_NAME) await deliverPending(record); // a function given no bus leaves them
+  return record;
 }
 
 /**
@@ -455,9 +468,4 @@ export function batchAffectedEvents(
     };
     return splitBySize(`${batch.id}:applied:${userId}`, person, effects);
   });
-}
-
-/** After a billing run's transition committed. Never throws. */
-export async function emitRunTransition(run: RunRecord, transition: RunTransition | 'create', by: string): Promise<void> {
-  await publish([runTransitionEvent(run, transition, by)]);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { now, nowMs } from '../shared/clock.js';
-import { claimOutbox, dueOutboxes } from '../store/operations.js';
+import { claimOutbox, dueOutboxes } from '../store/outbox.js';
 import { deliverOutboxes } from './events.js';
 
 /**
@@ -8,13 +8,13 @@ import { deliverOutboxes } from './events.js';
  * path (a step's retries of EventsNotPublished span about a minute) before the sweeper delivers it.
  */
 export const OUTBOX_SWEEP_AGE_MS = 2 * 60_000;
-/** Operations whose events go out in one publish (10 entries and 256 KB a PutEvents request, store/event-bus.ts). */
+/** Items whose events go out in one publish (10 entries and 256 KB a PutEvents request, store/event-bus.ts). */
 export const SWEEP_GROUP = 25;
-/** Operations one sweep takes at most; the rest are the next sweep's (the schedule runs every minute). */
+/** Items one sweep takes at most; the rest are the next sweep's (the schedule runs every minute). */
 export const SWEEP_LIMIT = 500;
 
 export interface SweepResult {
-  /** Operations the outbox index listed as due. */
+  /** Items (operations, billing runs) the outbox index listed as due. */
   due: number;
   /** Those this sweep took (a claim lost to another sweep or a new transition leaves one to them). */
   claimed: number;
@@ -25,10 +25,10 @@ export interface SweepResult {
 }
 
 /**
- * At least once, whatever stopped the direct path (docs/EVENTS.md): every operation whose outbox entries are older than
- * OUTBOX_SWEEP_AGE_MS has them delivered, with the ids and times the transitions recorded (a consumer drops what it
- * already has), and removed. Bounded: at most `limit` operations, SWEEP_GROUP a publish, none started after
- * `deadlineMs` (wall clock, the function's remaining time).
+ * At least once, whatever stopped the direct path (docs/EVENTS.md): every operation and billing run whose outbox
+ * entries are older than OUTBOX_SWEEP_AGE_MS has them delivered, with the ids and times the transitions recorded (a
+ * consumer drops what it already has), and removed. Bounded: at most `limit` items, SWEEP_GROUP a publish, none
+ * started after `deadlineMs` (wall clock, the function's remaining time).
  */
 export async function sweepOutbox(options: { limit?: number; deadlineMs?: number } = {}): Promise<SweepResult> {
   const due = await dueOutboxes(new Date(nowMs() - OUTBOX_SWEEP_AGE_MS).toISOString(), options.limit ?? SWEEP_LIMIT);
@@ -37,15 +37,18 @@ export async function sweepOutbox(options: { limit?: number; deadlineMs?: number
     if (options.deadlineMs !== undefined && Date.now() > options.deadlineMs) break;
     const group = due.slice(i, i + SWEEP_GROUP);
     // the claim moves the mark: a second sweep, or a retried one, finds nothing of these due for another age
-    const claimed = (await Promise.all(group.map((d) => claimOutbox(d.operationId, d.mark, `${now()}#sweep:${randomUUID()}`)))).filter(
-      (op) => op !== undefined,
-    );
+    const claimed = (
+      await Promise.all(
+        group.map(async (d) => {
+          const outbox = await claimOutbox(d.key, d.mark, `${now()}#sweep:${randomUUID()}`);
+          return outbox && { key: d.key, outbox: outbox.pendingEvents ?? [], ...(outbox.outboxMark ? { mark: outbox.outboxMark } : {}) };
+        }),
+      )
+    ).filter((c) => c !== undefined);
     result.claimed += claimed.length;
-    const left = await deliverOutboxes(
-      claimed.map((op) => ({ operationId: op.id, outbox: op.pendingEvents ?? [], ...(op.outboxMark ? { mark: op.outboxMark } : {}) })),
-    );
-    claimed.forEach((op, n) => {
-      result.delivered += (op.pendingEvents?.length ?? 0) - left[n]!.length;
+    const left = await deliverOutboxes(claimed);
+    claimed.forEach((c, n) => {
+      result.delivered += c.outbox.length - left[n]!.length;
       result.left += left[n]!.length;
     });
   }

@@ -11,7 +11,8 @@ import {
 import type { User } from '../domain/model.js';
 import { now, nowMs } from '../shared/clock.js';
 import { Conflict, Forbidden, Ineligible } from '../shared/errors.js';
-import { createOperation, outboxMarkOf, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { createOperation, transition, type OperationRecord, type WithTransition } from '../store/operations.js';
+import { outboxMarkOf } from '../store/outbox.js';
 import type { PlanEntry } from '../store/plans.js';
 import { deliverPending, outboxEntry } from './events.js';
 import { allowanceFact, organizationAdmins, readFacts, type Facts, type FactsWanted, type ReadAhead } from '../store/table.js';

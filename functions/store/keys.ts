@@ -30,10 +30,11 @@
  * | run batch     | RUN#id            | BATCH#[Rk#]nnnnnn           |                     |                          |
  * | idempotency   | IDEMPOTENCY#billing | billing.<detail-type>#hash | (Powertools records of the B2/B3 targets: store/idempotency.ts) |
  *
- * GSI2, the outbox index (sparse, keys only): only an operation item whose outbox holds entries (docs/EVENTS.md) carries
- * `GSI2PK` = `OUTBOX#<shard>` and `GSI2SK` = its outbox mark (`<at>#<transition>:<run>` of the last outbox write, or
- * `<at>#sweep:<uuid>` of the sweeper's claim), so the outbox sweeper finds the entries left longest without reading
- * any other item. The operation item's GSI1 keys are its user's operations list, hence an index of its own.
+ * GSI2, the outbox index (sparse, keys and id only): only an operation item or a billing run item whose outbox holds
+ * entries (docs/EVENTS.md, store/outbox.ts) carries `GSI2PK` = `OUTBOX#<shard>` and `GSI2SK` = its outbox mark
+ * (`<at>#<transition>:<run or attempt>` of the last outbox write, or `<at>#sweep:<uuid>` of the sweeper's claim), so
+ * the outbox sweeper finds the entries left longest without reading any other item. Both items' GSI1 keys are lists
+ * already (a user's operations, the runs), hence an index of its own.
  *
  * O4: every id in a key (and in an object key) is one encoded component (`keyComponent` below), so no two ids map to the
  * same key, whatever characters they hold: `#`, `/` and `%` never appear raw in a component, and a long one is
@@ -179,7 +180,7 @@ export function chatObjectPrefix(chatId: string): string {
 
 export const GSI1 = 'GSI1';
 
-/** docs/EVENTS.md, the outbox sweeper: the sparse index of operations with outbox entries (keys above). */
+/** docs/EVENTS.md, the outbox sweeper: the sparse index of operations and billing runs with outbox entries (keys above). */
 export const OUTBOX_INDEX = 'GSI2';
 /**
  * Partitions of the outbox index: each transition writes its index entry and removes it, and one index partition takes
@@ -187,6 +188,5 @@ export const OUTBOX_INDEX = 'GSI2';
  */
 export const OUTBOX_SHARDS = 4;
 export const outboxShards = (): string[] => Array.from({ length: OUTBOX_SHARDS }, (_, n) => `OUTBOX#${n}`);
-/** The outbox index partition of an operation: spread by a hash of its id. */
-export const outboxShard = (operationId: string): string =>
-  `OUTBOX#${createHash('sha256').update(operationId).digest()[0]! % OUTBOX_SHARDS}`;
+/** The outbox index partition of an operation or a billing run: spread by a hash of its id. */
+export const outboxShard = (id: string): string => `OUTBOX#${createHash('sha256').update(id).digest()[0]! % OUTBOX_SHARDS}`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand, DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailed } from './conditions.js';
 import type { Operation } from '../domain/impact.js';
 import { Conflict, Ineligible } from '../shared/errors.js';
@@ -9,7 +9,8 @@ import { deleteWaitingMarkers, incomingMarkerPuts, markerDeletes, putWaitingMark
 import { reactivationItems, suspensionItems } from './suspensions.js';
 import { batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
-import { keys, ORG_OPERATION_PREFIX, OUTBOX_INDEX, operationPosition, outboxShard, outboxShards, type OrgOperationList } from './keys.js';
+import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
+import { outboxAttributes, outboxSets, splitOutbox, type OperationOutboxEntry, type WithOutbox } from './outbox.js';
 import { batchGet, getItem, tableName, type ReadAhead } from './table.js';
 import { toUser } from './records.js';
 import { keepPlanHead, planHeadKeys } from './plans.js';
@@ -25,7 +26,8 @@ export interface OperationError {
   rule?: string;
 }
 
-export interface OperationRecord {
+/** docs/EVENTS.md: the operation's outbox (store/outbox.ts) rides on it as read. */
+export interface OperationRecord extends WithOutbox<OperationOutboxEntry> {
   id: string;
   operation: Operation;
   userId: string;
@@ -72,36 +74,7 @@ export interface OperationRecord {
   successorId?: string;
   /** X4: requested with `"export": true`. */
   export?: boolean;
-  /** docs/EVENTS.md outbox: committed transitions whose events are not yet known to be on the bus (oldest first). */
-  pendingEvents?: OutboxEntry[];
-  /**
-   * docs/EVENTS.md, the outbox sweeper: the operation's outbox mark as read or written (GSI2SK, store/keys.ts): the
-   * write that removes the last entries removes the index keys too, only while the mark is still this one.
-   */
-  outboxMark?: string;
 }
-
-/**
- * docs/EVENTS.md, at least once: a transition's events, recorded on the operation's own item by the write that
- * commits the transition (an attribute `outbox:<transition>:<run>`; no item another operation writes, no extra item
- * in a transaction), removed once they are on the bus. The events are built again from it, the same ids and `at`.
- */
-export interface OutboxEntry {
-  /** The transition event's id (its idempotency key): `<operation>:<transition>:<run>`. */
-  key: string;
-  name: string;
-  from: Status | null;
-  at: string;
-  by: string;
-  /** The operation as the transition left it. */
-  op: OperationRecord;
-}
-const OUTBOX_PREFIX = 'outbox:';
-const outboxAttribute = (e: OutboxEntry) => `${OUTBOX_PREFIX}${e.key.slice(e.op.id.length + 1)}`;
-/** The outbox mark an entry's write leaves (GSI2SK): when, and which transition (unique on the operation's item). */
-export const outboxMarkOf = (e: OutboxEntry) => `${e.at}#${e.key.slice(e.op.id.length + 1)}`;
-/** The outbox index keys of the operation's item (store/keys.ts GSI2), with the mark of its last outbox write. */
-const outboxIndexKeys = (operationId: string, mark: string) => ({ GSI2PK: outboxShard(operationId), GSI2SK: mark });
 
 /**
  * What commits with a status change or an operation's creation, in the same transaction: the store builds the
@@ -129,7 +102,7 @@ export type WithTransition =
   | { suspend: User }
   | { reactivate: User }
   /** docs/EVENTS.md: the transition's events, on the operation's own item in the same write (not an item of its own). */
-  | { outbox: readonly OutboxEntry[] };
+  | { outbox: readonly OperationOutboxEntry[] };
 
 function itemsFor(op: OperationRecord, intents: readonly WithTransition[]): any[] {
   return intents.flatMap((intent): any[] => {
@@ -163,13 +136,7 @@ const OP_FIELDS = ({ pendingEvents, outboxMark, ...op }: OperationRecord) => ({
   ...op,
 });
 
-const outboxOf = (intents: readonly WithTransition[]): OutboxEntry[] => intents.flatMap((i) => ('outbox' in i ? i.outbox : []));
-/** A created operation's outbox entries, and the index keys the sweeper finds them by (docs/EVENTS.md). */
-const outboxAttributes = (operationId: string, outbox: readonly OutboxEntry[]) =>
-  outbox.length
-    ? { ...Object.fromEntries(outbox.map((e) => [outboxAttribute(e), e])), ...outboxIndexKeys(operationId, outboxMarkOf(outbox.at(-1)!)) }
-    : {};
-
+const outboxOf = (intents: readonly WithTransition[]): OperationOutboxEntry[] => intents.flatMap((i) => ('outbox' in i ? i.outbox : []));
 /** The organizations' lists an operation appears in (the console's), written with the operation. */
 function indexItems(op: OperationRecord) {
   const position = operationPosition(op.createdAt, op.id);
@@ -249,7 +216,7 @@ export async function createOperation(op: OperationRecord, intents: readonly Wit
       {
         Put: {
           TableName: tableName(),
-          Item: { ...OP_FIELDS(op), ...outboxAttributes(op.id, outboxOf(intents)) },
+          Item: { ...OP_FIELDS(op), ...outboxAttributes(outboxOf(intents)) },
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
@@ -290,100 +257,9 @@ export async function releaseLock(userId: string, operationId: string): Promise<
   }
 }
 
-function toOperation({ PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, type, ...item }: Record<string, any>): OperationRecord {
-  const op: Record<string, any> = GSI2SK ? { outboxMark: GSI2SK } : {};
-  const pending: OutboxEntry[] = [];
-  for (const [k, v] of Object.entries(item)) {
-    if (k.startsWith(OUTBOX_PREFIX)) pending.push(v);
-    else op[k] = v;
-  }
-  if (pending.length) op.pendingEvents = pending.sort((a, b) => a.at.localeCompare(b.at) || a.key.localeCompare(b.key));
-  return op as OperationRecord;
-}
-
-/**
- * docs/EVENTS.md: the entries' events are on the bus; an operation gone meanwhile (a world load) is not written again.
- * `lastMark`: these were all the entries the caller knows of, and the operation's outbox mark was this: the outbox
- * index keys go too, in the same write, unless the mark changed meanwhile (another outbox write, or the sweeper's
- * claim): then the entries alone go, and the keys stay for whoever wrote the new mark (the sweeper drops keys that
- * name no entry).
- */
-export async function removeOutbox(operationId: string, entries: readonly OutboxEntry[], lastMark?: string): Promise<void> {
-  if (entries.length === 0 && !lastMark) return;
-  const names: Record<string, string> = Object.fromEntries(entries.map((e, i) => [`#o${i}`, outboxAttribute(e)]));
-  const remove = (withIndex: boolean) =>
-    ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.operation(operationId),
-        UpdateExpression: `REMOVE ${[...Object.keys(names), ...(withIndex ? ['GSI2PK', 'GSI2SK'] : [])].join(', ')}`,
-        ConditionExpression: withIndex ? 'attribute_exists(PK) AND GSI2SK = :mark' : 'attribute_exists(PK)',
-        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-        ...(withIndex ? { ExpressionAttributeValues: { ':mark': lastMark } } : {}),
-      }),
-    );
-  try {
-    await remove(lastMark !== undefined);
-    return;
-  } catch (error) {
-    if (!conditionFailed(error)) throw error;
-  }
-  if (entries.length === 0) return;
-  try {
-    await remove(false);
-  } catch (error) {
-    if (!conditionFailed(error)) throw error;
-  }
-}
-
-/**
- * docs/EVENTS.md, the outbox sweeper: the operations whose last outbox write (or claim) is older than `before`, oldest
- * first, at most `limit`, from every partition of the outbox index (eventually consistent: the claim decides).
- */
-export async function dueOutboxes(before: string, limit: number): Promise<{ operationId: string; mark: string }[]> {
-  const found = await Promise.all(
-    outboxShards().map(async (shard) => {
-      const { Items = [] } = await ddb.send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: OUTBOX_INDEX,
-          KeyConditionExpression: 'GSI2PK = :shard AND GSI2SK < :before',
-          ExpressionAttributeValues: { ':shard': shard, ':before': before },
-          Limit: limit,
-        }),
-      );
-      return Items.map((i) => ({ operationId: i.id as string, mark: i.GSI2SK as string }));
-    }),
-  );
-  return found
-    .flat()
-    .sort((a, b) => a.mark.localeCompare(b.mark))
-    .slice(0, limit);
-}
-
-/**
- * The sweeper takes an operation's outbox: its mark moves from `seen` to `claim` (a fresh one, so the index lists it
- * as due again only after the sweeper's age, should this sweeper stop), in one conditional write that also reads the
- * item. Answers the operation with its entries, or undefined when the mark moved since the index was read (another
- * sweep took it, the entries were delivered, or a transition wrote a new one: its own invocation delivers them).
- */
-export async function claimOutbox(operationId: string, seen: string, claim: string): Promise<OperationRecord | undefined> {
-  try {
-    const { Attributes } = await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.operation(operationId),
-        UpdateExpression: 'SET GSI2SK = :claim',
-        ConditionExpression: 'GSI2SK = :seen',
-        ExpressionAttributeValues: { ':claim': claim, ':seen': seen },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return toOperation(Attributes!);
-  } catch (error) {
-    if (conditionFailed(error)) return undefined;
-    throw error;
-  }
+function toOperation({ PK, SK, GSI1PK, GSI1SK, type, ...item }: Record<string, any>): OperationRecord {
+  const { rest, outbox } = splitOutbox<OperationOutboxEntry>(item);
+  return { ...rest, ...outbox } as OperationRecord;
 }
 
 /**
@@ -457,18 +333,13 @@ export async function transition(
     values[`:s${i}`] = v;
     sets.push(`#s${i} = :s${i}`);
   });
+  // docs/EVENTS.md: the outbox entries and the index keys, for the sweeper, with this write's mark
   const outbox = outboxOf(intents);
-  outbox.forEach((e, i) => {
-    names[`#o${i}`] = outboxAttribute(e);
-    values[`:o${i}`] = e;
-    sets.push(`#o${i} = :o${i}`);
-  });
-  // docs/EVENTS.md: the outbox index keys, for the sweeper, with this write's mark
-  const mark = outbox.length ? outboxMarkOf(outbox.at(-1)!) : undefined;
-  if (mark) {
-    Object.assign(values, { ':shard': outboxShard(id), ':mark': mark });
-    sets.push('GSI2PK = :shard', 'GSI2SK = :mark');
-  }
+  const written = outboxSets(outbox);
+  Object.assign(names, written.names);
+  Object.assign(values, written.values);
+  sets.push(...written.sets);
+  const mark = written.mark;
   const removes = remove.map((k, i) => {
     names[`#r${i}`] = k;
     return `#r${i}`;

@@ -7,9 +7,10 @@ import { GSI1, keys, operationPosition, runIndexKey } from './keys.js';
 import { now } from '../shared/clock.js';
 import { getItem, tableName } from './table.js';
 import type { RunStatus } from '../domain/lifecycle/bulk-run.js';
+import { outboxAttributes, outboxSets, splitOutbox, type RunOutboxEntry, type WithOutbox } from './outbox.js';
 
-/** A bulk run started by a billing event (B1): its progress is visible through the API. */
-export interface RunRecord {
+/** A bulk run started by a billing event (B1): its progress is visible through the API; its outbox rides on it as read. */
+export interface RunRecord extends WithOutbox<RunOutboxEntry> {
   id: string;
   kind: 'contract-cancellation';
   organizationId: string;
@@ -41,13 +42,19 @@ export interface RunRecord {
   unfinished?: Record<string, string>;
 }
 
-/** Creates the run once per billing event; returns false when it already exists (a duplicate delivery). */
-export async function createRun(run: RunRecord): Promise<boolean> {
+/**
+ * Creates the run once per billing event, with its creation's outbox entry (docs/EVENTS.md); returns false when it
+ * already exists (a duplicate delivery).
+ */
+export async function createRun(
+  { pendingEvents, outboxMark, ...run }: RunRecord,
+  outbox: readonly RunOutboxEntry[] = [],
+): Promise<boolean> {
   try {
     await ddb.send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...runIndexKey(operationPosition(run.createdAt, run.id)), type: 'run', ...run },
+        Item: { ...runIndexKey(operationPosition(run.createdAt, run.id)), type: 'run', ...run, ...outboxAttributes(outbox) },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
@@ -64,7 +71,10 @@ export async function getRun(id: string): Promise<RunRecord | undefined> {
   return toRun(item);
 }
 
-const toRun = ({ PK, SK, GSI1PK, GSI1SK, type, ...run }: Record<string, any>) => run as RunRecord;
+const toRun = ({ PK, SK, GSI1PK, GSI1SK, type, ...item }: Record<string, any>): RunRecord => {
+  const { rest, outbox } = splitOutbox<RunOutboxEntry>(item);
+  return { ...rest, ...outbox } as RunRecord;
+};
 
 /** Billing runs, newest first (GSI1 `RUNS`), of one organization if given: a page and where the next starts. */
 export async function listRuns(options: {
@@ -103,11 +113,6 @@ export async function updateRun(id: string, set: Partial<Omit<RunRecord, 'status
 }
 
 /**
- * A status change of the run, conditional on its from-status (the lifecycle's verdict, written where it is checked
- * again): `notDeleting` also needs no batch to have begun deleting (B4's reinstatement). Throws Conflict naming the
- * status when the run is no longer in one of `from`.
- */
-/**
  * B1, O3: while an organization's contract-cancellation run deletes its members, none of them moves out: the
  * organization carries the run's id, and a transfer's membership change is conditional on its absence
  * (store/apply.ts). Set when the run (or a resumed attempt) starts; cleared when it stops running.
@@ -140,32 +145,41 @@ export async function clearCancellationRunning(organizationId: string, runId: st
   }
 }
 
+/**
+ * A status change of the run, conditional on its from-status (the lifecycle's verdict, written where it is checked
+ * again): `notDeleting` also needs no batch to have begun deleting (B4's reinstatement). Throws Conflict naming the
+ * status when the run is no longer in one of `from`. `outbox`: the transition's outbox entry, in the same write
+ * (docs/EVENTS.md); the run answered lists every entry it holds.
+ */
 export async function changeRunStatus(
   id: string,
   from: readonly RunStatus[],
   to: RunStatus,
   set: Partial<RunRecord> = {},
-  options: { notDeleting?: boolean; remove?: (keyof RunRecord)[] } = {},
+  options: { notDeleting?: boolean; remove?: (keyof RunRecord)[]; outbox?: readonly RunOutboxEntry[] } = {},
 ): Promise<RunRecord> {
   const entries = Object.entries({ ...set, status: to, updatedAt: now() });
   const remove = options.remove ?? [];
   const removing = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
   const notDeleting = options.notDeleting ? ' AND attribute_not_exists(deletingStartedAt)' : '';
+  const outbox = outboxSets(options.outbox ?? []);
   try {
     const out = await ddb.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.run(id),
-        UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}${removing}`,
+        UpdateExpression: `SET ${[...entries.map((_, i) => `#k${i} = :v${i}`), ...outbox.sets].join(', ')}${removing}`,
         ConditionExpression: `attribute_exists(PK) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${notDeleting}`,
         ExpressionAttributeNames: {
           '#status': 'status',
           ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
           ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])),
+          ...outbox.names,
         },
         ExpressionAttributeValues: {
           ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
           ...Object.fromEntries(from.map((f, i) => [`:from${i}`, f])),
+          ...outbox.values,
         },
         ReturnValues: 'ALL_NEW',
       }),
@@ -311,29 +325,36 @@ export async function endBatch(
 
 /**
  * A failed run starts again (its failed and unfinished members; those deleted already are counted done as the new
- * attempt passes them): status running, counters from zero, the attempt numbered, in one conditional write.
- * Throws Conflict naming the status when the run is not failed.
+ * attempt passes them): status running, counters from zero, the attempt numbered, in one conditional write, with the
+ * resumption's outbox entry (docs/EVENTS.md). Answers the run as written. Throws Conflict naming the status when the
+ * run is not failed.
  */
-export async function restartRun(id: string, attempt: number): Promise<void> {
+export async function restartRun(id: string, attempt: number, at: string, outbox: readonly RunOutboxEntry[] = []): Promise<RunRecord> {
+  const written = outboxSets(outbox);
   try {
-    await ddb.send(
+    const { Attributes } = await ddb.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.run(id),
-        UpdateExpression:
-          'SET #status = :running, attempt = :attempt, done = :zero, failed = :zero, skipped = :zero, updatedAt = :at REMOVE #error, failedAt',
+        UpdateExpression: `SET ${[
+          '#status = :running, attempt = :attempt, done = :zero, failed = :zero, skipped = :zero, updatedAt = :at',
+          ...written.sets,
+        ].join(', ')} REMOVE #error, failedAt`,
         ConditionExpression: '#status = :failed AND (attribute_not_exists(attempt) OR attempt = :previous)',
-        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+        ExpressionAttributeNames: { '#status': 'status', '#error': 'error', ...written.names },
         ExpressionAttributeValues: {
           ':running': 'running',
           ':failed': 'failed',
           ':attempt': attempt,
           ':previous': attempt - 1,
           ':zero': 0,
-          ':at': now(),
+          ':at': at,
+          ...written.values,
         },
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    return toRun(Attributes!);
   } catch (error) {
     if (conditionFailed(error))
       throw new Conflict(`billing run ${id} is ${(await getRun(id))?.status ?? 'absent'}; only a failed run can be resumed`);

@@ -19,7 +19,8 @@ export const BILLING_EVENTS = {
     detailType: 'Contract Cancelled',
     entry: 'contract-cancelled',
     rule: 'B1, F3: every member deleted, every file of its users deleted, as one bulk run',
-    table: ['GetItem', 'PutItem'],
+    // UpdateItem: the run's creation's outbox entry removed once its event is on the bus (docs/EVENTS.md)
+    table: ['GetItem', 'PutItem', 'UpdateItem'],
   },
   SeatsChanged: {
     detailType: 'Seats Changed',

@@ -36,8 +36,8 @@ export class Data extends Construct {
       partitionKey: { name: 'GSI1PK', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'GSI1SK', type: dynamodb.AttributeType.STRING },
     });
-    // docs/EVENTS.md, the outbox sweeper: sparse, only operations with outbox entries carry its keys (functions/store/keys.ts);
-    // the operation's own GSI1 keys are its user's operations list. The sweeper reads the item itself (its claim).
+    // docs/EVENTS.md, the outbox sweeper: sparse, only operations and billing runs with outbox entries carry its keys
+    // (functions/store/keys.ts); their own GSI1 keys are lists already. The sweeper reads the item itself (its claim).
     this.table.addGlobalSecondaryIndex({
       indexName: 'GSI2',
       partitionKey: { name: 'GSI2PK', type: dynamodb.AttributeType.STRING },

@@ -350,6 +350,119 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(await sweep()).toMatchObject({ due: 0 });
   });
 
+  /** A billing run's own events (its transitions), in the order the bus recorded them. */
+  const runLifecycle = (events: BusEvent[], runId: string) =>
+    events.filter((e) => e['detail-type'].startsWith('Billing Run') && e.detail.runId === runId);
+  const runOf = async (runId: string) =>
+    (await target.call('GET', `/billing-runs/${runId}`, { token: await target.operator.token() })).body;
+  /** B1 for organization B of the demo world, with `fault` set on one function for it; answers the run's id. */
+  const cancelContractWith = async (fn: string, fault: Parameters<Target['fault']>[1]) => {
+    await load(demoWorld());
+    await target.faultReport();
+    await target.fault(fn, fault);
+    try {
+      const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
+      await target.call('POST', '/_local/idle');
+      expect((await target.faultReport()).fired, `the fault in ${fn} fired`).toMatchObject({ [fn]: 1 });
+      return `b1-${eventId}`;
+    } finally {
+      await target.fault(fn);
+    }
+  };
+
+  it('B1: a billing run transition whose PutEvents was refused (its creation) is delivered by the run’s next step (StartRun), once, with the id and time it recorded; nothing is left to sweep', async () => {
+    const runId = await cancelContractWith('contract-cancelled', {
+      times: 1,
+      when: 'mid',
+      atWrite: '^PutEvents .*Billing Run Created',
+      error: 'InternalException',
+    });
+    const events = runLifecycle(await newEvents(), runId);
+    expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    const run = await runOf(runId);
+    expect(run.status).toBe('succeeded');
+    expect(events[0]!.detail).toMatchObject({ id: `${runId}:create:0`, transition: 'create', status: 'running', by: 'system' });
+    expect(Date.parse(events[0]!.detail.at), 'the time the creation recorded').toBeLessThanOrEqual(Date.parse(run.createdAt));
+    expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, counts: { total: run.total, done: run.done, failed: run.failed } });
+    // StartRun removed the entry and the run's outbox index keys: nothing is due, however long after
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 0, claimed: 0 });
+    expect(await newEvents()).toEqual([]);
+  });
+
+  it('B1: a billing run step stopped right after its commit: the creation (delivered by the retried delivery of the billing event) and FinishRun (delivered by FailRun, its Catch); each event once', async () => {
+    // the billing target's first write is the run's Put with its outbox entry; it stops right after it, and
+    // EventBridge's retry of the target finds the run (a duplicate) and delivers what the first attempt left
+    let runId = await cancelContractWith('contract-cancelled', { times: 1, when: 'mid', afterWrites: 1, error: 'Sandbox.Timedout' });
+    let events = runLifecycle(await newEvents(), runId);
+    expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    expect(events[0]!.detail.id).toBe(`${runId}:create:0`);
+    expect((await runOf(runId)).status).toBe('succeeded');
+    // FinishRun's writes: the organization's counters, then the transition with its outbox entry; it stops there
+    runId = await cancelContractWith('finish-run', { times: 1, when: 'mid', afterWrites: 2, error: 'Sandbox.Timedout' });
+    events = runLifecycle(await newEvents(), runId);
+    expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    const run = await runOf(runId);
+    expect(run.status, 'the transition committed before the stop').toBe('succeeded');
+    expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, status: 'succeeded', by: 'system' });
+    expect(Date.parse(events[1]!.detail.at)).toBeLessThanOrEqual(Date.parse(run.updatedAt));
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 0 });
+    expect(await newEvents()).toEqual([]);
+  });
+
+  it('B1: a billing run transition no step follows (FinishRun’s) whose PutEvents was refused is swept once after 2 minutes, with its recorded id, time and counts; a second sweep finds nothing', async () => {
+    const runId = await cancelContractWith('finish-run', {
+      times: 1,
+      when: 'mid',
+      atWrite: '^PutEvents .*Billing Run Succeeded',
+      error: 'InternalException',
+    });
+    expect(runLifecycle(await newEvents(), runId).map((e) => e['detail-type'])).toEqual(['Billing Run Created']);
+    const run = await runOf(runId);
+    expect(run.status, 'the transition committed').toBe('succeeded');
+    // younger than the sweeper's age: left alone
+    expect(await sweep()).toMatchObject({ claimed: 0, delivered: 0 });
+    expect(await newEvents()).toEqual([]);
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 1, claimed: 1, delivered: 1, left: 0 });
+    const swept = runLifecycle(await newEvents(), runId);
+    expect(swept.map((e) => e['detail-type'])).toEqual(['Billing Run Succeeded']);
+    expect(swept[0]!.detail).toMatchObject({
+      id: `${runId}:succeed:0`,
+      status: 'succeeded',
+      by: 'system',
+      counts: { total: run.total, done: run.done, failed: run.failed, skipped: run.skipped },
+    });
+    expect(Date.parse(swept[0]!.detail.at), 'the time the transition recorded').toBeLessThanOrEqual(Date.parse(run.updatedAt));
+    await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });
+    expect(await sweep()).toMatchObject({ due: 0, claimed: 0, delivered: 0 });
+    expect(await newEvents()).toEqual([]);
+  });
+
+  it('B1: a batch retried after its Affected were put (its end not recorded) puts them again with the same ids, which a consumer drops; the run’s own events once', async () => {
+    // DeleteBatch's last table write but the journal's: the batch recorded done with the run's counters (refused once:
+    // the step fails and its Retry applies the batch's stored plan again)
+    const runId = await cancelContractWith('delete-batch', {
+      times: 1,
+      when: 'mid',
+      atWrite: '^TransactWriteItems .*ADD done :done',
+      error: 'InternalServerError',
+    });
+    const events = await newEvents();
+    expect(runLifecycle(events, runId).map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
+    const told = events.filter((e) => e['detail-type'] === 'Affected' && e.detail.runId === runId);
+    const ids = told.map((e) => e.detail.id);
+    const once = [...new Set(ids)];
+    expect(once.length).toBeGreaterThan(0);
+    expect(ids.sort(), 'each put twice, with the same id').toEqual([...once, ...once].sort());
+    for (const id of once) {
+      const [first, second] = told.filter((e) => e.detail.id === id).map((e) => e.detail);
+      expect({ ...second, when: first.when }, id).toEqual(first); // the same event; `when` is the retry's time
+    }
+    expect((await runOf(runId)).status).toBe('succeeded');
+  });
+
   it('T4, B2: a transfer into a full organization emits Waiting For Seat, then Seat Freed when a billing event adds seats, then Succeeded', async () => {
     await load(demoWorld());
     const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } })).body.id;
