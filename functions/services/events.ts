@@ -340,7 +340,8 @@ export function outboxEntry(
 /** The same for a billing run's transition (or its creation): the run as the transition leaves it. */
 export function runOutboxEntry(run: RunRecord, name: RunTransition | 'create', by: string): RunOutboxEntry {
   const { pendingEvents, outboxMark, ...snapshot } = run;
-  return { key: `${run.id}:${name}:${run.attempt ?? 0}`, name, at: now(), by, run: snapshot };
+  // the creation's time is the run's own (createdAt), so its event never claims to come after it
+  return { key: `${run.id}:${name}:${run.attempt ?? 0}`, name, at: name === 'create' ? run.createdAt : now(), by, run: snapshot };
 }
 
 /** The events of one outbox entry, built as its transition's own invocation built them. */
