@@ -522,7 +522,11 @@ export async function finishRun(runId: string) {
     [...(await getUsers(moved)).values()].map((u) => u.organizationId).filter((o): o is string => Boolean(o) && o !== run.organizationId),
   );
   for (const org of movedTo) await recountOrganization(org);
-  if (run.status !== 'running') return { status: run.status };
+  if (run.status !== 'running') {
+    // a retry after its transition committed (the invocation stopped before the mark went): B1's guard lifted now
+    await clearCancellationRunning(run.organizationId, run.id);
+    return { status: run.status };
+  }
   const failed = run.failed > 0;
   const ended = await transitionRun(
     run,
@@ -540,7 +544,12 @@ export async function finishRun(runId: string) {
 
 export async function failRun(runId: string, error: { Error?: string; Cause?: string }) {
   const run = await flushPending(await getRun(runId)); // docs/EVENTS.md: what a FinishRun stopped after its commit left
-  if (!run || run.status !== 'running') return; // cancelled meanwhile (B4): it stays so
+  if (!run) return;
+  if (run.status !== 'running') {
+    // cancelled meanwhile (B4), or ended by a FinishRun that stopped after its commit: it stays so, unmarked
+    await clearCancellationRunning(run.organizationId, run.id);
+    return;
+  }
   await transitionRun(run, 'fail', 'system', {
     failedAt: now(),
     error: { code: error.Error ?? 'Error', message: error.Cause ?? '', rule: 'B1' },

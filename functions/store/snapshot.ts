@@ -34,6 +34,7 @@ const CHECKED_ATTRIBUTES = [
   'expiresAt',
   'header',
   'planId',
+  'cancellationRun',
 ] as const;
 
 export interface Snapshot {

@@ -38,6 +38,8 @@ export const INVARIANTS = {
   'operation-without-lock': "one operation per user: a waiting or running operation holds its user's lock",
   'marker-without-transfer': 'T4, B2, B3: a waiting, incoming or outgoing mark names a transfer that has not ended',
   'plan-without-owner': 'X1: a stored plan belongs to its operation, saved preview or bulk run',
+  'cancellation-mark-without-run':
+    'B1, O3: an organization is marked as having its members deleted (no transfer out) only while that contract-cancellation run is running',
 } as const;
 export type Invariant = keyof typeof INVARIANTS;
 
@@ -248,6 +250,19 @@ export function problemsOf(snapshot: Snapshot): Problem[] {
     }
   }
   const runs = new Set(of('run').map((i) => i.id as string));
+  const runStatus = new Map(of('run').map((i) => [i.id as string, i.status as string]));
+  for (const org of of('org')) {
+    if (org.cancellationRun === undefined || org.cancellationRun === null) continue;
+    const status = runStatus.get(String(org.cancellationRun));
+    if (status !== 'running')
+      out.push(
+        problem(
+          'cancellation-mark-without-run',
+          `organization ${org.id} is marked by run ${org.cancellationRun}, which is ${status ?? 'absent'}`,
+          [String(org.id), String(org.cancellationRun)],
+        ),
+      );
+  }
   // O4: a plan's key holds its id encoded (store/keys.ts), so the id is read from the header and the pages
   const headers = new Map<string, Item>(of('plan').map((i) => [String(i.PK), i]));
   for (const header of headers.values()) {

@@ -404,6 +404,8 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(events.map((e) => e['detail-type'])).toEqual(['Billing Run Created', 'Billing Run Succeeded']);
     const run = await runOf(runId);
     expect(run.status, 'the transition committed before the stop').toBe('succeeded');
+    // B1, O3: the organization's mark (no transfer out while its members are deleted) went with the run's end, by the retry
+    expect(await target.check(), 'the world check, cancellation-mark-without-run among its invariants').toEqual([]);
     expect(events[1]!.detail).toMatchObject({ id: `${runId}:succeed:0`, status: 'succeeded', by: 'system' });
     expect(Date.parse(events[1]!.detail.at)).toBeLessThanOrEqual(Date.parse(run.updatedAt));
     await target.clock({ advanceMs: SWEEP_AGE_MS + 60_000 });

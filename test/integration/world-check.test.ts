@@ -10,6 +10,7 @@ let store: {
   records: typeof import('../../functions/store/records.js');
   plans: typeof import('../../functions/store/plans.js');
   table: typeof import('../../functions/store/table.js');
+  runs: typeof import('../../functions/store/runs.js');
 };
 beforeAll(async () => {
   target = await openTarget();
@@ -19,6 +20,7 @@ beforeAll(async () => {
     records: await import('../../functions/store/records.js'),
     plans: await import('../../functions/store/plans.js'),
     table: await import('../../functions/store/table.js'),
+    runs: await import('../../functions/store/runs.js'),
   };
 });
 afterAll(async () => target?.close());
@@ -152,6 +154,11 @@ const broken: Record<Invariant, { how: string; spoil: () => Promise<unknown>; id
     how: 'a plan is stored for an operation that does not exist',
     spoil: () => store.plans.writePlan({ id: 'tr-ghost.1', operation: 'transfer', userId: 'a1' }, []),
     ids: ['tr-ghost.1'],
+  },
+  'cancellation-mark-without-run': {
+    how: 'B is marked by a contract-cancellation run that does not exist (its mark outlived it)',
+    spoil: () => store.runs.markCancellationRunning('B', 'b1-gone'),
+    ids: ['B', 'b1-gone'],
   },
 };
 
