@@ -3,7 +3,7 @@ import { cancelDeletion, getDeletion, requestDeletion } from '../../services/del
 import { undoDeletion } from '../../services/grace.js';
 import { resumeOperation } from '../../services/resume.js';
 import { NotFound } from '../../shared/errors.js';
-import { callerId, cursorParam, DeletionBody, json, parseBody, pathId, route } from './http.js';
+import { callerId, cursorParam, DeletionBody, json, parseBody, pathId, requestOptions, route } from './http.js';
 
 /** The /deletions routes of CONTRACT.md (D1, X1; the undo of D7's grace period; O2's cancellation and resumption). */
 export const handler = route(async (event) => {
@@ -11,13 +11,7 @@ export const handler = route(async (event) => {
   switch (event.routeKey) {
     case 'POST /deletions': {
       const body = parseBody(event, DeletionBody);
-      return json(
-        202,
-        await requestDeletion(caller, body.userId, body.previewId, {
-          ...(body.successorId ? { successorId: body.successorId } : {}),
-          ...(body.export ? { export: true } : {}),
-        }),
-      );
+      return json(202, await requestDeletion(caller, body.userId, body.previewId, requestOptions(body)));
     }
     case 'POST /deletions/{id}/cancellation':
       return json(200, await cancelDeletion(caller, pathId(event)));
