@@ -223,6 +223,15 @@ export const DeletionBody = z.strictObject({
   successorId: z.optional(Id),
   export: z.optional(Export),
 });
+/** What the stack gives the /transfers and /deletions functions: each starts, resumes and plans operations of both kinds. */
+export const OPERATION_ROUTES_ENV = [
+  'TABLE_NAME',
+  'TRANSFER_STATE_MACHINE_ARN',
+  'DELETION_STATE_MACHINE_ARN',
+  'PLANNING_STATE_MACHINE_ARN',
+  'OPERATION_EVENT_BUS_NAME',
+] as const;
+
 /** A transfer's or deletion's request options: the successor named (X3) and the export asked for (X4). */
 export const requestOptions = (body: { successorId?: string; export?: unknown }): { successorId?: string; export?: boolean } => ({
   ...(body.successorId ? { successorId: body.successorId } : {}),

@@ -1,3 +1,4 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import {
   authenticate,
   createToken,
@@ -17,6 +18,9 @@ import type { ScimToken } from '../../store/scim-tokens.js';
 import { NotFound } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
 import { bodyText, callerId, json, MAX_BODY_BYTES, pathId, route, type HttpEvent, type HttpResult } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'DELETION_STATE_MACHINE_ARN', 'PLANNING_STATE_MACHINE_ARN', 'OPERATION_EVENT_BUS_NAME');
 
 /**
  * `/scim/v2/…` (RFC 7644; the gateway lets them through unauthorized, the SCIM token is checked here: it is no JWT)
