@@ -195,23 +195,22 @@ export class LocalStepFunctions {
       execution.endWait?.();
       run.abort();
     };
+    // the one place an execution ends: ABORTED once stopped; FAILED when it threw, or when a quota failed it (its
+    // error first); SUCCEEDED otherwise. Its output is kept unless it failed; its error and cause whenever it threw.
+    const end = (outcome: { output: unknown } | { thrown: any }) => {
+      const threw = 'thrown' in outcome;
+      const failed = threw || (execution.terminal !== undefined && !stopped);
+      execution.status = stopped ? 'ABORTED' : failed ? 'FAILED' : 'SUCCEEDED';
+      if (failed) {
+        const thrown = threw ? outcome.thrown : undefined;
+        execution.error = execution.terminal?.error ?? thrown?.name ?? 'Error';
+        execution.cause = execution.terminal?.cause ?? thrown?.message ?? String(thrown);
+      } else execution.output = JSON.stringify((outcome as { output: unknown }).output);
+    };
     execution.done = run.result
       .then(
-        (output: unknown) => {
-          if (execution.terminal && !stopped) {
-            execution.status = 'FAILED';
-            execution.error = execution.terminal.error;
-            execution.cause = execution.terminal.cause;
-            return;
-          }
-          execution.status = stopped ? 'ABORTED' : 'SUCCEEDED';
-          execution.output = JSON.stringify(output);
-        },
-        (error: any) => {
-          execution.status = stopped ? 'ABORTED' : 'FAILED';
-          execution.error = execution.terminal?.error ?? error?.name ?? 'Error';
-          execution.cause = execution.terminal?.cause ?? error?.message ?? String(error);
-        },
+        (output: unknown) => end({ output }),
+        (thrown: unknown) => end({ thrown }),
       )
       .finally(() => {
         execution.stopDate = Date.now() / 1000;

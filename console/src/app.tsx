@@ -31,6 +31,16 @@ function useHash(): string {
   return hash;
 }
 
+/** What shows before a screen can: the header and, as the main landmark, the error that stopped it or the loading note. */
+const beforeScreens = (header: preact.JSX.Element, t: Dictionary, lang: Lang, error: unknown) => (
+  <>
+    {header}
+    <main id="main" tabIndex={-1}>
+      {error ? <ErrorPanel t={t} lang={lang} error={error} /> : <p role="status">{t.loading}</p>}
+    </main>
+  </>
+);
+
 export function App() {
   const [lang, setLang] = useState<Lang>(() => initialLang(localStorage, navigator.languages ?? [navigator.language]));
   const t = DICTIONARIES[lang];
@@ -99,24 +109,7 @@ export function App() {
     </header>
   );
 
-  if (fatal)
-    return (
-      <>
-        {header()}
-        <main id="main" tabIndex={-1}>
-          <ErrorPanel t={t} lang={lang} error={fatal} />
-        </main>
-      </>
-    );
-  if (!config)
-    return (
-      <>
-        {header()}
-        <main id="main" tabIndex={-1}>
-          <p role="status">{t.loading}</p>
-        </main>
-      </>
-    );
+  if (fatal || !config) return beforeScreens(header(), t, lang, fatal);
   if (!token)
     return (
       <>
@@ -229,24 +222,7 @@ function SignedIn(props: {
       .catch(setError);
   }, [api]);
 
-  if (error)
-    return (
-      <>
-        {header()}
-        <main id="main" tabIndex={-1}>
-          <ErrorPanel t={t} lang={lang} error={error} />
-        </main>
-      </>
-    );
-  if (!me)
-    return (
-      <>
-        {header()}
-        <main id="main" tabIndex={-1}>
-          <p role="status">{t.loading}</p>
-        </main>
-      </>
-    );
+  if (error || !me) return beforeScreens(header(), t, lang, error);
 
   const orgNames = Object.fromEntries(organizations.map((o) => [o.id, o.name]));
   const ctx: AppContext = { t, lang, api, me, orgNames, organizations, navigate: (h) => void (location.hash = h) };

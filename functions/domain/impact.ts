@@ -157,3 +157,20 @@ export function mergeEffects(effects: Iterable<Effect>): Effect[] {
   }
   return out;
 }
+
+/** One effect of a plan and, for a file or task, the chat it lives in (the store's PlanEntry). */
+export interface EffectInChat {
+  effect: Effect;
+  chatId?: string;
+}
+
+/**
+ * Effects gathered from several passes or members (as mergeEffects) with the chat each file or task lives in, as
+ * `chatOf` knows it: the entries of one plan.
+ */
+export function mergeEffectsInChats(effects: Iterable<Effect>, chatOf: (effect: Effect) => string | undefined): EffectInChat[] {
+  return mergeEffects(effects).map((effect) => {
+    const chatId = chatOf(effect);
+    return chatId ? { effect, chatId } : { effect };
+  });
+}

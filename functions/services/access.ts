@@ -8,6 +8,7 @@ import { readPlanWithFirstPage } from '../store/plans.js';
 import { effectsPage, impactView, pendingPreviewAnswer, savedPreview } from './views.js';
 import { allowanceExists, getOrganization, getUser, organizationAdmins, readFacts } from '../store/table.js';
 import { readAllowances } from '../store/slice.js';
+import { getRun } from '../store/runs.js';
 import { now } from '../shared/clock.js';
 import type { KnownFacts } from './planning.js';
 
@@ -128,4 +129,16 @@ export async function readPreviewEffects(callerId: string, id: string, cursor: s
 export async function readOperationEffects(callerId: string, id: string, kind: Operation, cursor: string | undefined) {
   const op = await readableOperation(callerId, id, kind);
   return effectsPage(op.planId, cursor);
+}
+
+/** A run the caller may read: an operator (an active user with scope `offboard/operator`), or an administrator of its organization. */
+export async function readableRun(callerId: string, operator: boolean, id: string) {
+  const caller = await callerUser(callerId);
+  const run = await getRun(id);
+  if (!operator) {
+    if (!run) throw new NotFound(`billing run ${id} does not exist`);
+    requireAdminOf(caller, run.organizationId, 'only an administrator of the organization, or an operator, may read its billing runs');
+  }
+  if (!run) throw new NotFound(`billing run ${id} does not exist`);
+  return run;
 }

@@ -1,4 +1,4 @@
-import { effectIds, mergeEffects, settledChatOf, type Effect } from '../domain/impact.js';
+import { effectIds, mergeEffectsInChats, settledChatOf, type Effect } from '../domain/impact.js';
 import { batchAffectedEvents, deliverPending, flushPending, publish, runOutboxEntry } from './events.js';
 import { decideRunTransition, type RunActor, type RunTransition } from '../domain/lifecycle/bulk-run.js';
 import { now, nowMs } from '../shared/clock.js';
@@ -233,10 +233,7 @@ async function planMembers(
       failures.push({ userId: member.id, error: `${(error as Error).name}: ${(error as Error).message}` });
     }
   }
-  const entries: PlanEntry[] = mergeEffects(effects).map((effect) => {
-    const chatId = chatOf.get(JSON.stringify(effect));
-    return chatId ? { effect, chatId } : { effect };
-  });
+  const entries: PlanEntry[] = mergeEffectsInChats(effects, (effect) => chatOf.get(JSON.stringify(effect)));
   return { entries, failures, planned };
 }
 

@@ -1,4 +1,4 @@
-import { newOperation, planWithinRequest } from './requests.js';
+import { requestOperation } from './requests.js';
 import { audit, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
 import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
@@ -55,20 +55,16 @@ export async function requestDeletion(
   requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may delete the user (D1)");
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, options.successorId); // X3
-  const previewed = { operation: 'deletion' as const, userId, by: caller.id };
   // a deletion needs no approval; it is created not-yet-running and started at once
-  const op = newOperation(
-    'del',
-    { operation: 'deletion', userId, organizationId: user.organizationId!, requestedBy: caller.id },
-    { ...(successor ? { successor } : {}), ...(options.export ? { export: true } : {}) },
-  );
-  const requestedBy = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'D1', ...(p ? { previewId: p.id } : {}) });
-  const planned = await planWithinRequest(
-    op,
-    (budget) => computeDeletionPlan(user, successor, budget),
-    { id: previewId, what: previewed },
-    requestedBy,
-  );
+  const { op, requested, planned } = await requestOperation({
+    prefix: 'del',
+    rule: 'D1',
+    fields: { operation: 'deletion', userId, organizationId: user.organizationId!, requestedBy: caller.id },
+    successor,
+    export: options.export,
+    preview: { id: previewId, what: { operation: 'deletion', userId, by: caller.id } },
+    compute: (budget) => computeDeletionPlan(user, successor, budget),
+  });
   // CONTRACT.md `planning`: planned in the background, then started or scheduled (D7) there
   if ('deferred' in planned) return planned.deferred;
   const {
@@ -78,17 +74,16 @@ export async function requestDeletion(
   // D7 beyond: under a grace period the user is suspended and the purge waits (a user loaded suspended is purged now)
   const graceDays = organization?.deletionGraceDays ?? 0;
   if (graceDays > 0 && user.status === 'active') return scheduleDeletion(op, user, graceDays, { organizations, readAt, entries });
-  const requested = requestedBy(preview);
   const planHeader = { id: op.planId!, operation: 'deletion' as const, userId, organizations, readAt };
   const { plan, items } = planRecord(planHeader, entries);
   if (plan.pages.length <= PAGES_IN_TRANSACTION) {
     // the operation, its lock, its plan, its audit entry and its start in one transaction (409 while another holds the user)
-    const running = await createRunning(op, 'start', [{ plan: items }, { audit: [requested] }], entries);
+    const running = await createRunning(op, 'start', [{ plan: items }, { audit: [requested(preview)] }], entries);
     return operationView(running, firstPageView(plan, entries));
   }
   await create(op, 'request-deletion', { entries }); // one operation per user at a time: 409 otherwise
   const { view } = await storePlan(planHeader, entries);
-  await audit(op.id, requested);
+  await audit(op.id, requested(preview));
   return operationView(await startRun(op, 'start', {}, [], true), view);
 }
 

@@ -33,14 +33,8 @@ export const executionName = (op: Pick<OperationRecord, 'id' | 'runCount'>): str
  * Moves the operation to running (with a journal entry, so runs beside it can tell, see lifecycle.finalize) and starts
  * its execution. A start that already happened is not repeated. `planned`: the plan was just stored for this run.
  */
-export async function startRun(
-  op: OperationRecord,
-  start: RunStart,
-  set: Partial<OperationRecord> = {},
-  intents: readonly WithTransition[] = [],
-  planned = false,
-): Promise<OperationRecord> {
-  return executionFor(await beginRun(op, start, set, intents, planned));
+export async function startRun(...run: Parameters<typeof beginRun>): Promise<OperationRecord> {
+  return executionFor(await beginRun(...run));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Effect } from '../domain/impact.js';
 import { now } from '../shared/clock.js';
 import { pushTo } from '../shared/collections.js';
-import { mergeEffects } from '../domain/impact.js';
+import { mergeEffectsInChats } from '../domain/impact.js';
 import type { Organization, User } from '../domain/model.js';
 import {
   chatsWithSuccessor,
@@ -269,15 +269,13 @@ export class PlanningContext {
       }).effects,
     );
 
-    return mergeEffects(effects).map((effect) => {
-      const chatId =
-        effect.kind === 'file-deleted' || effect.kind === 'file-handed-over'
-          ? chatOfFile.get(effect.fileId)
-          : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned'
-            ? chatOfTask.get(effect.taskId)
-            : undefined;
-      return chatId ? { effect, chatId } : { effect };
-    });
+    return mergeEffectsInChats(effects, (effect) =>
+      effect.kind === 'file-deleted' || effect.kind === 'file-handed-over'
+        ? chatOfFile.get(effect.fileId)
+        : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned'
+          ? chatOfTask.get(effect.taskId)
+          : undefined,
+    );
   }
 }
 

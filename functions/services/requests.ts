@@ -11,7 +11,7 @@ import { checkPreview, previewOf } from './views.js';
  */
 
 /** A new operation's record: not yet run, its first plan to come (X1), with the successor and export requested (X3, X4). */
-export function newOperation(
+function newOperation(
   prefix: 'tr' | 'del',
   fields: Pick<OperationRecord, 'operation' | 'userId' | 'requestedBy'> & Partial<OperationRecord>,
   options: { successor?: User; export?: boolean },
@@ -39,7 +39,7 @@ export type Planned<P extends ComputedPlan> = { deferred: Record<string, unknown
  * longer matches; `op` then carries the preview). Past the budget the operation is created `planning` and planned in
  * the background (the preview compared there): `deferred` is the answer.
  */
-export async function planWithinRequest<P extends ComputedPlan>(
+async function planWithinRequest<P extends ComputedPlan>(
   op: OperationRecord,
   compute: (budget: PlanBudget) => Promise<P>,
   preview: { id?: string; what: Parameters<typeof previewOf>[1] },
@@ -58,4 +58,26 @@ export async function planWithinRequest<P extends ComputedPlan>(
   const saved = preview.id ? await checkPreview(preview.id, preview.what, fingerprint(plan.entries.map((e) => e.effect))) : undefined;
   if (saved) named(saved);
   return { plan, ...(saved ? { preview: saved } : {}) };
+}
+
+/**
+ * A transfer (T3) or deletion (D1) request's operation: its record, the `requested` audit entry of its requester under
+ * `rule` (naming the saved preview the plan matched, X2), and its plan within the request (planWithinRequest).
+ */
+export async function requestOperation<P extends ComputedPlan>(request: {
+  prefix: 'tr' | 'del';
+  rule: 'T3' | 'D1';
+  fields: Parameters<typeof newOperation>[1];
+  successor?: User;
+  export?: boolean;
+  preview: Parameters<typeof planWithinRequest>[2];
+  compute: (budget: PlanBudget) => Promise<P>;
+}): Promise<{ op: OperationRecord; requested: (p?: { id: string }) => Record<string, unknown>; planned: Planned<P> }> {
+  const { prefix, rule, fields, preview, compute } = request;
+  const op = newOperation(prefix, fields, {
+    ...(request.successor ? { successor: request.successor } : {}),
+    ...(request.export ? { export: true } : {}),
+  });
+  const requested = (p?: { id: string }) => ({ event: 'requested', by: fields.requestedBy, rule, ...(p ? { previewId: p.id } : {}) });
+  return { op, requested, planned: await planWithinRequest(op, compute, preview, requested) };
 }

@@ -1,4 +1,4 @@
-import { newOperation, planWithinRequest } from './requests.js';
+import { requestOperation } from './requests.js';
 import { premiseViolation } from '../domain/lifecycle/operation.js';
 import type { Reason } from '../domain/eligibility.js';
 import { Conflict, NotFound, Unauthenticated } from '../shared/errors.js';
@@ -71,10 +71,10 @@ export async function requestTransfer(
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
   const { source, known } = await transferEligibility(user, destination!); // T1, T2, T5
   const successor = await requireSuccessor(user, options.successorId); // X3
-  const previewed = { operation: 'transfer' as const, userId, destinationOrganizationId, by: caller.id };
-  const op = newOperation(
-    'tr',
-    {
+  const { op, requested, planned } = await requestOperation({
+    prefix: 'tr',
+    rule: 'T3',
+    fields: {
       operation: 'transfer',
       userId,
       sourceOrganizationId: source.id,
@@ -82,16 +82,12 @@ export async function requestTransfer(
       requestedBy: caller.id,
       approvedBy: null,
     },
-    { ...(successor ? { successor } : {}), ...(options.export ? { export: true } : {}) },
-  );
-  const requested = (p?: { id: string }) => ({ event: 'requested', by: caller.id, rule: 'T3', ...(p ? { previewId: p.id } : {}) });
-  const planned = await planWithinRequest(
-    op,
+    successor,
+    export: options.export,
+    preview: { id: previewId, what: { operation: 'transfer', userId, destinationOrganizationId, by: caller.id } },
     // the plan is given what the checks just read (both organizations, the source's allowances): not read twice
-    (budget) => computeTransferPlan(user, destination!, successor, budget, known),
-    { id: previewId, what: previewed },
-    requested,
-  );
+    compute: (budget) => computeTransferPlan(user, destination!, successor, budget, known),
+  });
   if ('deferred' in planned) return planned.deferred; // CONTRACT.md `planning`: planned in the background
   const {
     plan: { entries, organizations, readAt },

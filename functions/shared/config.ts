@@ -6,10 +6,13 @@ export function requireEnv(name: string): string {
 }
 
 /**
- * The variables every function of a kind is given (infra: bindTable, bindBucket), checked when its handler is made,
- * at the function's cold start: a function deployed without one fails its init naming it, not part way through a
- * step. The store still reads them where it uses them (tests and the local tools set them after importing it).
+ * The variables a function's code path reads, checked when its handler module loads, at the function's cold start:
+ * a function deployed without one fails its init naming every one missing, not part way through a step. Each handler
+ * module (functions/handlers/**) calls it once, with what the stack gives its function (test/infra/cold-start.test.ts
+ * holds the two together). The store still reads them where it uses them (the local tools set them after importing it).
  */
 export function requireEnvAtColdStart(...names: string[]): void {
-  for (const name of names) requireEnv(name);
+  const missing = names.filter((name) => process.env[name] === undefined || process.env[name] === '');
+  if (missing.length === 1) requireEnv(missing[0]!);
+  if (missing.length > 1) throw new Error(`missing environment variables ${missing.join(', ')}`);
 }

@@ -4,7 +4,7 @@ import { ddb } from './clients.js';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { nowMs } from '../shared/clock.js';
-import { canonicalEffect, type Effect, type EffectKind, type Operation } from '../domain/impact.js';
+import { canonicalEffect, type Effect, type EffectInChat, type EffectKind, type Operation } from '../domain/impact.js';
 import { batchWrite, put } from './batch.js';
 import { keys } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
@@ -20,10 +20,7 @@ export const PLAN_PAGE_SIZE = 1000;
 const PAGE_BYTES = 300_000;
 
 /** One planned effect and, for a file or task, the chat it lives in (effects name only ids; the store needs the key). */
-export interface PlanEntry {
-  effect: Effect;
-  chatId?: string;
-}
+export type PlanEntry = EffectInChat;
 
 export interface SummaryRow {
   kind: EffectKind;

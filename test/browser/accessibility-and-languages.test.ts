@@ -1,26 +1,22 @@
 /// <reference lib="dom" />
 // Callbacks given to page.evaluate run in the browser.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DICTIONARIES } from '../../console/src/i18n/index.js';
-import { demoWorld, openTarget, type Target } from '../integration/harness.js';
-import { launchChromium, mainText, newPage, screenshot, seriousViolations, signIn } from './browser.js';
+import type { Target } from '../integration/harness.js';
+import { consoleSession, mainText, newPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 /** Keyboard-only use, axe-core on each main screen, and every language rendered without a missing key. */
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
 
 let target: Target;
 let browser: Browser;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(demoWorld());
+consoleSession(({ target: t, browser: b }) => ([target, browser] = [t, b]), {
   // one request to list (Requests and approvals) and follow (progress): a2 → Company C, awaiting approval
-  const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'C' } });
-  if (requested.status !== 201) throw new Error(`POST /transfers: ${requested.status} ${JSON.stringify(requested.body)}`);
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await target?.close();
+  ready: async (t) => {
+    const requested = await t.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a2', destinationOrganizationId: 'C' } });
+    if (requested.status !== 201) throw new Error(`POST /transfers: ${requested.status} ${JSON.stringify(requested.body)}`);
+  },
 });
 
 /** Presses Tab (at most 80 times) until the focused element matches `selector` (and has the text `text`). */

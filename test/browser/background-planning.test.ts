@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 // Callbacks given to page.evaluate run in the browser.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byId, demoWorld, openTarget, previewReady, settle, type Target } from '../integration/harness.js';
-import { chooseMember, launchChromium, newPage, screenshot, seriousViolations, signIn } from './browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { byId, previewReady, settle, type Target } from '../integration/harness.js';
+import { chooseMember, consoleSession, screenshot, seriousViolations, signIn } from './browser.js';
 
 /**
  * CONTRACT.md `planning` in the console: every plan is computed in the background (PLAN_INLINE_MAX_CHATS=0, read by
@@ -15,25 +15,19 @@ const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : d
 const HOLD_MS = 3_000;
 
 let target: Target;
-let browser: Browser;
 let page: Page;
 /** The deletion of a2 as planned before the budget is set to nothing (within the request, or past 1.2 s not). */
 let inline: any;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(demoWorld());
-  inline = await previewReady(
-    target,
-    await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } }),
-    'adminA',
-  );
-  process.env.PLAN_INLINE_MAX_CHATS = '0';
-  ({ page } = await newPage(browser));
-}, 180_000);
-afterAll(async () => {
-  delete process.env.PLAN_INLINE_MAX_CHATS;
-  await browser?.close();
-  await target?.close();
+consoleSession((s) => ({ target, page } = s), {
+  ready: async (t) => {
+    inline = await previewReady(
+      t,
+      await t.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } }),
+      'adminA',
+    );
+    process.env.PLAN_INLINE_MAX_CHATS = '0';
+  },
+  done: () => delete process.env.PLAN_INLINE_MAX_CHATS,
 });
 
 /** The next planning step waits `ms`, then fails as throttled and is retried (the planning state machine's Retry). */

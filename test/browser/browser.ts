@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import chromium from '@sparticuz/chromium';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium as playwright, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { demoWorld, openTarget, type Target } from '../integration/harness.js';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
@@ -86,20 +86,36 @@ export interface ConsoleSession {
 }
 
 /**
- * One stack and one Chromium for a test file, the stack loaded with `world` (the demo world), and one page; both
- * closed after the file. `set` receives them once ready (the file's tests run in order on them).
+ * One stack and one Chromium for a test file, the stack loaded with `world` (the demo world), `ready` run on them
+ * (what the file's tests start from), and one page; all closed after the file, `done` first. `set` receives them
+ * once ready (the file's tests run in order on them).
  */
-export function consoleSession(set: (session: ConsoleSession) => void, world: () => unknown = demoWorld): void {
+export function consoleSession(
+  set: (session: ConsoleSession) => void,
+  options: { world?: () => unknown; ready?: (target: Target) => Promise<void>; done?: () => void; timeout?: number } = {},
+): void {
   let started: Partial<ConsoleSession> = {};
   beforeAll(async () => {
     const [target, browser] = await Promise.all([openTarget(), launchChromium()]);
     started = { target, browser };
-    await target.load(world());
+    await target.load((options.world ?? demoWorld)());
+    await options.ready?.(target);
     const { page } = await newPage(browser);
     set({ target, browser, page });
-  }, 180_000);
+  }, options.timeout ?? 180_000);
   afterAll(async () => {
+    options.done?.();
     await started.browser?.close();
     await started.target?.close();
   });
+}
+
+/** Signs out whoever is signed in, signs `userId` in and opens "Requests and approvals": its `count` incoming requests. */
+export async function incomingRequests(page: Page, url: string, userId: string, count = 1): Promise<Locator> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, url, userId);
+  await page.getByRole('link', { name: 'Requests and approvals' }).click();
+  const incoming = page.locator('section[aria-labelledby="incoming-title"] li.op');
+  await expect.poll(() => incoming.count()).toBe(count);
+  return incoming;
 }

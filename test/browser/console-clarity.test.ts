@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DICTIONARIES } from '../../console/src/i18n/index.js';
 import { rulesEn } from '../../console/src/i18n/rules.js';
 import { billingEvent, demoWorld, type Target } from '../integration/harness.js';
-import { chooseMember, consoleSession, mainText, newPage, screenshot, signIn } from './browser.js';
+import { chooseMember, consoleSession, incomingRequests, mainText, newPage, screenshot, signIn } from './browser.js';
 
 /**
  * Issue 21: an administrator understands and trusts every screen. On the demo world, in order (one stack and one
@@ -125,11 +125,7 @@ embeddedOnly('issue 21: the console in words people trust', () => {
   });
 
   it('T3: the approver sees who asked, opens the impact first, confirms with the counts; the refusal reads "Decline"', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await signIn(page, target.url, 'adminC');
-    await page.getByRole('link', { name: 'Requests and approvals' }).click();
-    const incoming = page.locator('section[aria-labelledby="incoming-title"] li.op');
-    await expect.poll(() => incoming.count()).toBe(1);
+    const incoming = await incomingRequests(page, target.url, 'adminC');
     expect(await incoming.innerText()).toContain('Requested by Ayumi Admin');
     // no one-click approval in the list: a link to the impact, and Decline
     expect(await incoming.getByRole('button', { name: 'Approve' }).count()).toBe(0);

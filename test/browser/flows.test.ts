@@ -3,7 +3,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { billingEvent, type Target } from '../integration/harness.js';
-import { chooseMember, consoleSession, screenshot, signIn } from './browser.js';
+import { chooseMember, consoleSession, incomingRequests, screenshot, signIn } from './browser.js';
 
 /**
  * The admin console's main flows in a real Chromium against the embedded stack, on the demo world, in order:
@@ -60,11 +60,7 @@ embeddedOnly('admin console flows (demo world)', () => {
     await expect.poll(() => page.locator('h1').innerText()).toBe('Transfer of Akira Abe');
     expect(await status(page)).toBe('Awaiting approval');
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await signIn(page, target.url, 'adminC');
-    await page.getByRole('link', { name: 'Requests and approvals' }).click();
-    const incoming = page.locator('section[aria-labelledby="incoming-title"] li.op');
-    await expect.poll(() => incoming.count()).toBe(1);
+    const incoming = await incomingRequests(page, target.url, 'adminC');
     expect(await incoming.innerText()).toContain('Akira Abe: Company A → Company C');
     expect(await incoming.innerText()).toContain('13');
     await screenshot(page, 'requests');

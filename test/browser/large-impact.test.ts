@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 // Callbacks given to page.evaluate run in the browser.
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { largeUserWorld } from '../../fixtures/large-user.js';
-import { openTarget, type Target } from '../integration/harness.js';
-import { launchChromium, newPage, screenshot, signIn } from './browser.js';
+import type { Target } from '../integration/harness.js';
+import { consoleSession, newPage, screenshot, signIn } from './browser.js';
 
 /** X1 at size in the browser: an impact of more than 1,000 effects, read a page of 1,000 at a time. */
 const embeddedOnly = process.env.OFFBOARD_TARGET === 'stack' ? describe.skip : describe;
@@ -12,14 +12,7 @@ const SIZE = { chats: 200, files: 2_200, contacts: 60 };
 
 let target: Target;
 let browser: Browser;
-beforeAll(async () => {
-  [target, browser] = await Promise.all([openTarget(), launchChromium()]);
-  await target.load(largeUserWorld(SIZE));
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  await target?.close();
-});
+consoleSession(({ target: t, browser: b }) => ([target, browser] = [t, b]), { world: () => largeUserWorld(SIZE), timeout: 300_000 });
 
 embeddedOnly('a large organization and a large impact', () => {
   it('members of an organization of 1,000 are listed a page at a time', async () => {

@@ -135,6 +135,24 @@ beforeAll(async () => {
 afterAll(async () => target?.close());
 
 /** Sets up what the route acts on; returns its id. */
+/** A contract cancellation run of A's of 6 members, stored as it stands at `status` (`failed` of them failed). */
+async function aRun(id: string, eventId: string, status: 'failed' | 'awaiting-confirmation' | 'running', failed = 0): Promise<string> {
+  const at = new Date().toISOString();
+  await store.createRun({
+    id,
+    kind: 'contract-cancellation',
+    organizationId: 'A',
+    eventId,
+    status,
+    total: 6,
+    done: 0,
+    failed,
+    createdAt: at,
+    updatedAt: at,
+  });
+  return id;
+}
+
 async function prepare(fixture: Fixture): Promise<string> {
   await target.load(demoWorld());
   switch (fixture) {
@@ -178,56 +196,14 @@ async function prepare(fixture: Fixture): Promise<string> {
       await target.fault('apply');
       return id;
     }
-    case 'failed-run': {
-      const at = new Date().toISOString();
-      await store.createRun({
-        id: 'b1-authz-failed',
-        kind: 'contract-cancellation',
-        organizationId: 'A',
-        eventId: 'authz-failed',
-        status: 'failed',
-        total: 6,
-        done: 0,
-        failed: 6,
-        createdAt: at,
-        updatedAt: at,
-      });
-      return 'b1-authz-failed';
-    }
-    case 'waiting-run': {
+    case 'failed-run':
+      return aRun('b1-authz-failed', 'authz-failed', 'failed', 6);
+    case 'waiting-run':
       // B4: a contract cancellation above the confirmation threshold, waiting for an operator
-      const at = new Date().toISOString();
-      await store.createRun({
-        id: 'b1-authz-waiting',
-        kind: 'contract-cancellation',
-        organizationId: 'A',
-        eventId: 'authz-waiting',
-        status: 'awaiting-confirmation',
-        total: 6,
-        done: 0,
-        failed: 0,
-        createdAt: at,
-        updatedAt: at,
-      });
-      return 'b1-authz-waiting';
-    }
-    case 'run': {
+      return aRun('b1-authz-waiting', 'authz-waiting', 'awaiting-confirmation');
+    case 'run':
       // A run of A's that has not finished: once a contract cancellation ends, the organization's administrators are deleted (B1).
-      const at = new Date().toISOString();
-      await store.createRun({
-        id: 'b1-authz',
-        kind: 'contract-cancellation',
-        organizationId: 'A',
-        eventId: 'authz',
-        status: 'running',
-        total: 6,
-        done: 0,
-        failed: 0,
-        createdAt: at,
-        updatedAt: at,
-      });
-      return 'b1-authz';
-    }
+      return aRun('b1-authz', 'authz', 'running');
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeEffects, type Effect } from '../../functions/domain/impact.js';
+import { mergeEffects, mergeEffectsInChats, type Effect } from '../../functions/domain/impact.js';
 import { keys } from '../../functions/store/keys.js';
 import { fingerprint, pagesWith, paginate, summarize, type PlanHeader } from '../../functions/store/plans.js';
 
@@ -60,6 +60,27 @@ describe('summary and fingerprint', () => {
     expect(fingerprint(reordered)).toBe(fingerprint(effects));
     expect(fingerprint(effects.slice(1))).not.toBe(fingerprint(effects));
     expect(fingerprint(effects.map((e) => (e.kind === 'file-deleted' ? { ...e, rule: 'F3' } : e)))).not.toBe(fingerprint(effects));
+  });
+});
+
+describe('plan entries', () => {
+  it('X1: merged effects carry the chat their lookup names, and no chat field where it names none', () => {
+    const chatOf = new Map([['f1', 'c9']]);
+    const merged = mergeEffectsInChats(
+      [
+        { kind: 'file-deleted', rule: 'F1', fileId: 'f2' },
+        left(1),
+        { kind: 'file-deleted', rule: 'F2', fileId: 'f1' },
+        { kind: 'file-deleted', rule: 'F2', fileId: 'f1' },
+      ],
+      (e) => (e.kind === 'file-deleted' ? chatOf.get(e.fileId) : undefined),
+    );
+    expect(merged).toEqual([
+      { effect: left(1) },
+      { effect: { kind: 'file-deleted', rule: 'F2', fileId: 'f1' }, chatId: 'c9' },
+      { effect: { kind: 'file-deleted', rule: 'F1', fileId: 'f2' } },
+    ]);
+    expect(merged.map((e) => Object.keys(e))).toEqual([['effect'], ['effect', 'chatId'], ['effect']]);
   });
 });
 

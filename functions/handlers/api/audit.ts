@@ -1,8 +1,11 @@
-import { readableOperation, readablePreview } from '../../services/access.js';
+import { requireEnvAtColdStart } from '../../shared/config.js';
+import { readableOperation, readablePreview, readableRun } from '../../services/access.js';
 import { readNames } from '../../store/directory.js';
 import { readAuditOf } from '../../store/operations.js';
-import { readableRun } from './billing-runs.js';
-import { callerId, json, pathId, route } from './http.js';
+import { callerId, hasOperatorScope, json, pathId, route } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME');
 
 const byTime = (entries: Record<string, unknown>[]) => entries.sort((a, b) => String(a.at).localeCompare(String(b.at)));
 
@@ -24,7 +27,7 @@ export const handler = route(async (event) => {
     });
   }
   if (id.startsWith('b1-')) {
-    const run = await readableRun(event, id);
+    const run = await readableRun(callerId(event), hasOperatorScope(event), id);
     return json(200, {
       operationId: id,
       operation: 'contract-cancellation',

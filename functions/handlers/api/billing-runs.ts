@@ -1,9 +1,12 @@
-import { getRun } from '../../store/runs.js';
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import { cancelRun, confirmRun, resumeRun, runView, type RunCaller } from '../../services/bulk-run.js';
-import { callerUser, requireAdminOf } from '../../services/access.js';
+import { callerUser, readableRun } from '../../services/access.js';
 import { billingRuns } from '../../services/organizations.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, hasOperatorScope, json, nextCursor, pageParams, pathId, route, textParam, type HttpEvent } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'CANCELLATION_STATE_MACHINE_ARN', 'OPERATION_EVENT_BUS_NAME');
 
 /**
  * GET /billing-runs/{id}: a bulk run's progress (members done, failed, skipped, remaining) and outcome (B1, O3).
@@ -14,7 +17,7 @@ import { callerId, hasOperatorScope, json, nextCursor, pageParams, pathId, route
 export const handler = route(async (event) => {
   switch (event.routeKey) {
     case 'GET /billing-runs/{id}':
-      return json(200, runView(await readableRun(event, pathId(event))));
+      return json(200, runView(await readableRun(callerId(event), hasOperatorScope(event), pathId(event))));
     case 'GET /billing-runs': {
       const { runs, next } = await billingRuns(
         { id: callerId(event), operator: hasOperatorScope(event) },
@@ -24,11 +27,14 @@ export const handler = route(async (event) => {
       return json(200, { runs, ...nextCursor(next) });
     }
     case 'POST /billing-runs/{id}/confirmation':
-      return json(202, await confirmRun(await readableRun(event, pathId(event)), await runCaller(event)));
+      return json(
+        202,
+        await confirmRun(await readableRun(callerId(event), hasOperatorScope(event), pathId(event)), await runCaller(event)),
+      );
     case 'POST /billing-runs/{id}/cancellation':
-      return json(200, await cancelRun(await readableRun(event, pathId(event)), await runCaller(event)));
+      return json(200, await cancelRun(await readableRun(callerId(event), hasOperatorScope(event), pathId(event)), await runCaller(event)));
     case 'POST /billing-runs/{id}/resumption':
-      return json(202, await resumeRun(await readableRun(event, pathId(event)), await runCaller(event)));
+      return json(202, await resumeRun(await readableRun(callerId(event), hasOperatorScope(event), pathId(event)), await runCaller(event)));
     default:
       throw new NotFound(`no route ${event.routeKey}`);
   }
@@ -38,16 +44,4 @@ export const handler = route(async (event) => {
 async function runCaller(event: HttpEvent): Promise<RunCaller> {
   const user = await callerUser(callerId(event));
   return { id: user.id, operator: hasOperatorScope(event) };
-}
-
-/** A run the caller may read: an operator (an active user with scope `offboard/operator`), or an administrator of its organization. */
-export async function readableRun(event: HttpEvent, id: string) {
-  const caller = await callerUser(callerId(event));
-  const run = await getRun(id);
-  if (!hasOperatorScope(event)) {
-    if (!run) throw new NotFound(`billing run ${id} does not exist`);
-    requireAdminOf(caller, run.organizationId, 'only an administrator of the organization, or an operator, may read its billing runs');
-  }
-  if (!run) throw new NotFound(`billing run ${id} does not exist`);
-  return run;
 }

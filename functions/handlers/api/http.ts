@@ -98,6 +98,14 @@ function isJsonContentType(value: string | undefined): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
+/** The request's body as text ('' when it has none), decoded from base64 when the gateway encoded it. */
+export const bodyText = (event: HttpEvent): string =>
+  event.body === undefined || event.body === null
+    ? ''
+    : event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body;
+
 /**
  * Parses a JSON body with a schema; the first problem is answered 400 naming its field: a body declared as another
  * media type, larger than MAX_BODY_BYTES, not JSON, with a duplicate key or nested too deep, or not the schema's.
@@ -106,12 +114,7 @@ export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S):
   const contentType = event.headers?.['content-type'];
   if (!isJsonContentType(contentType))
     throw new InvalidRequest(`content-type ${JSON.stringify(contentType)}: the body must be application/json`, '');
-  const text =
-    event.body === undefined || event.body === null
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const text = bodyText(event);
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new InvalidRequest(`the body is larger than ${MAX_BODY_BYTES} bytes`, '');
   let raw: unknown;
   try {
@@ -219,6 +222,20 @@ export const DeletionBody = z.strictObject({
   previewId: z.optional(Id),
   successorId: z.optional(Id),
   export: z.optional(Export),
+});
+/** What the stack gives the /transfers and /deletions functions: each starts, resumes and plans operations of both kinds. */
+export const OPERATION_ROUTES_ENV = [
+  'TABLE_NAME',
+  'TRANSFER_STATE_MACHINE_ARN',
+  'DELETION_STATE_MACHINE_ARN',
+  'PLANNING_STATE_MACHINE_ARN',
+  'OPERATION_EVENT_BUS_NAME',
+] as const;
+
+/** A transfer's or deletion's request options: the successor named (X3) and the export asked for (X4). */
+export const requestOptions = (body: { successorId?: string; export?: unknown }): { successorId?: string; export?: boolean } => ({
+  ...(body.successorId ? { successorId: body.successorId } : {}),
+  ...(body.export ? { export: true } : {}),
 });
 /** D7 beyond: an organization's settings; the grace period is a whole number of days, 0 to 30. */
 const GRACE_DAYS = `must be a whole number of days from 0 to ${MAX_GRACE_DAYS}`;

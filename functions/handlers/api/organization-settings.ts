@@ -1,6 +1,10 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import { readSettings, updateSettings } from '../../services/grace.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, json, parseBody, pathId, route, SettingsBody } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME');
 
 /** `/organizations/{id}/settings` (D7 beyond: the organization's deletion grace period), for its administrators. */
 export const handler = route(async (event) => {

@@ -1,6 +1,10 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import { me, members, operations, organizations, type Caller } from '../../services/organizations.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, choiceParam, hasOperatorScope, json, nextCursor, pageParams, pathId, route, textParam, type HttpEvent } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME');
 
 const STATUSES = ['awaiting-approval', 'awaiting-seat', 'running', 'succeeded', 'failed', 'cancelled', 'scheduled'] as const;
 const statusParam = (event: HttpEvent) => choiceParam(event, 'status', STATUSES, { many: true });

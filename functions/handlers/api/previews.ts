@@ -1,8 +1,12 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import { readPreview, readPreviewEffects } from '../../services/access.js';
 import { previewDeletion } from '../../services/deletions.js';
 import { previewTransfer } from '../../services/transfers.js';
 import { NotFound } from '../../shared/errors.js';
 import { callerId, cursorParam, json, parseBody, pathId, PreviewBody, route } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'PLANNING_STATE_MACHINE_ARN');
 
 /** The /previews routes (X1): a saved preview of a transfer or a deletion; nothing in the world changes. */
 export const handler = route(async (event) => {

@@ -1,3 +1,4 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import {
   authenticate,
   createToken,
@@ -16,7 +17,10 @@ import {
 import type { ScimToken } from '../../store/scim-tokens.js';
 import { NotFound } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
-import { callerId, json, MAX_BODY_BYTES, pathId, route, type HttpEvent, type HttpResult } from './http.js';
+import { bodyText, callerId, json, MAX_BODY_BYTES, pathId, route, type HttpEvent, type HttpResult } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'DELETION_STATE_MACHINE_ARN', 'PLANNING_STATE_MACHINE_ARN', 'OPERATION_EVENT_BUS_NAME');
 
 /**
  * `/scim/v2/…` (RFC 7644; the gateway lets them through unauthorized, the SCIM token is checked here: it is no JWT)
@@ -30,12 +34,7 @@ const scim = (a: ScimAnswer): HttpResult => ({
 });
 
 function scimBody(event: HttpEvent): unknown {
-  const text =
-    event.body === undefined || event.body === null
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const text = bodyText(event);
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ScimError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
   try {
     return JSON.parse(text);

@@ -1,8 +1,12 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import { readOperationEffects } from '../../services/access.js';
 import { approveTransfer, cancelTransfer, getTransfer, requestTransfer } from '../../services/transfers.js';
 import { resumeOperation } from '../../services/resume.js';
 import { NotFound } from '../../shared/errors.js';
-import { callerId, cursorParam, json, parseBody, pathId, route, TransferBody } from './http.js';
+import { callerId, cursorParam, json, OPERATION_ROUTES_ENV, parseBody, pathId, requestOptions, route, TransferBody } from './http.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart(...OPERATION_ROUTES_ENV);
 
 /** The /transfers routes of CONTRACT.md (T3, T4, X1). */
 export const handler = route(async (event) => {
@@ -10,13 +14,7 @@ export const handler = route(async (event) => {
   switch (event.routeKey) {
     case 'POST /transfers': {
       const body = parseBody(event, TransferBody);
-      return json(
-        201,
-        await requestTransfer(caller, body.userId, body.destinationOrganizationId, body.previewId, {
-          ...(body.successorId ? { successorId: body.successorId } : {}),
-          ...(body.export ? { export: true } : {}),
-        }),
-      );
+      return json(201, await requestTransfer(caller, body.userId, body.destinationOrganizationId, body.previewId, requestOptions(body)));
     }
     case 'POST /transfers/{id}/approval':
       return json(202, await approveTransfer(caller, pathId(event)));

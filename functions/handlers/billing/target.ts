@@ -1,8 +1,16 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { requireEnvAtColdStart } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { BILLING_EVENT_MEMORY_SECONDS, billingIdempotencyStore } from '../../store/idempotency.js';
+
+/** What the stack gives the Contract Cancelled, Seats Changed and Plan Changed functions (infra/constructs/billing.ts). */
+export const STARTING_BILLING_ENV = [
+  'TABLE_NAME',
+  'BUCKET_NAME',
+  'TRANSFER_STATE_MACHINE_ARN',
+  'CANCELLATION_STATE_MACHINE_ARN',
+  'OPERATION_EVENT_BUS_NAME',
+] as const;
 
 /**
  * An EventBridge rule target. A rejected event is logged with its reason and thrown: after the asynchronous
@@ -17,7 +25,6 @@ export function billingTarget<R extends object>(
   run: (event: unknown) => Promise<R>,
   options: { idempotent?: boolean } = {},
 ) {
-  requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME'); // every billing function has both (billing.ts)
   const target = async (event: unknown): Promise<R> => {
     const id = (event as { id?: string })?.id;
     logger.resetKeys(); // a warm function must not carry the last event's keys

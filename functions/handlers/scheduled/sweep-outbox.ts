@@ -2,6 +2,7 @@ import { requireEnvAtColdStart } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { sweepOutbox } from '../../services/outbox-sweeper.js';
 
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
 requireEnvAtColdStart('TABLE_NAME', 'OPERATION_EVENT_BUS_NAME');
 
 /** Time kept back from the function's timeout: the last group's publish and removals finish within it. */

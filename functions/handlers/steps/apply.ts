@@ -1,6 +1,10 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import * as z from 'zod/mini';
 import { applyRun, PHASES, type Phase } from '../../services/phases.js';
 import { Cursor, NonEmpty, OperationInput, step } from './step.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME');
 
 const PhaseName = z.enum(Object.keys(PHASES) as [Phase, ...Phase[]]);
 const ApplyInput = z.extend(OperationInput, {

@@ -1,6 +1,10 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import * as z from 'zod/mini';
 import { exportFiles } from '../../services/exports.js';
 import { OperationInput, step } from './step.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME', 'EXPORT_BUCKET_NAME');
 
 const Input = z.extend(OperationInput, {
   cursor: z.optional(

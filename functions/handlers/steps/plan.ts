@@ -1,6 +1,10 @@
+import { requireEnvAtColdStart } from '../../shared/config.js';
 import * as z from 'zod/mini';
 import { planInBackground } from '../../services/background-planning.js';
 import { NonEmpty, step } from './step.js';
+
+// at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
+requireEnvAtColdStart('TABLE_NAME', 'DELETION_STATE_MACHINE_ARN', 'TRANSFER_STATE_MACHINE_ARN', 'OPERATION_EVENT_BUS_NAME');
 
 /** The planning state machine's input: what to plan. */
 export const PlanningInput = z.union([z.object({ previewId: NonEmpty }), z.object({ operationId: NonEmpty })]);

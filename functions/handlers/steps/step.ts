@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import { requireEnvAtColdStart } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { checkingDelivery } from '../../services/events.js';
 import { withPlanCache } from '../../store/plans.js';
@@ -27,7 +26,6 @@ const ENDS_EXECUTION = new Set(['Finalize', 'MarkFailed', 'AwaitSeat']);
 
 /** A state machine step: parse its input with its schema, run, log. Errors keep their names for Retry/Catch. */
 export function step<S extends z.ZodMiniType, R>(name: string, schema: S, run: (input: z.infer<S>) => Promise<R>) {
-  requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME'); // every step function has both (workflow-steps.ts, bulk-workflow.ts)
   return async (event: unknown): Promise<R> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
