@@ -51,7 +51,8 @@ async function startOnce(): Promise<RunningEmulator> {
   const child: ChildProcess = spawn(
     process.env.JAVA ?? 'java',
     [
-      '-Xmx1g',
+      // the JVM's heap: 1 GB holds the benchmark's L worlds; the XL user's (about 1 M items) needs more
+      `-Xmx${process.env.DYNAMODB_LOCAL_HEAP ?? '1g'}`,
       `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
       '-jar',
       path.join(dir, 'DynamoDBLocal.jar'),
