@@ -49,17 +49,18 @@ export async function assertTransferEligible(user: User, destination: Organizati
 }
 
 /**
- * The same, reading every outside allowance of the source (one Query, as the plan reads them; C2) instead of the
- * pair's alone, with the source organization: what the request's plan is then given (`KnownFacts`), not read again.
+ * The same, reading every outside allowance of the destination (one Query, as the plan reads them; C2) instead of
+ * the pair's alone (an allowance is stored under both organizations, so the pair is among them), with the source
+ * organization: what the request's plan is then given (`KnownFacts`), not read again.
  */
 export async function transferEligibility(user: User, destination: Organization): Promise<{ source: Organization; known: KnownFacts }> {
   const readAt = now();
   const [source, allowances] = await Promise.all([
     user.organizationId ? getOrganization(user.organizationId) : undefined,
-    user.organizationId ? readAllowances([user.organizationId]) : new Set<string>(),
+    readAllowances([destination.id]),
   ]);
   const found = eligibleSource(user, source, destination, allowances);
-  return { source: found, known: { organizations: [found, destination], allowancesOf: [found.id], allowances, readAt } };
+  return { source: found, known: { organizations: [found, destination], allowancesOf: [destination.id], allowances, readAt } };
 }
 
 function eligibleSource(user: User, source: Organization | undefined, destination: Organization, allowances: ReadonlySet<string>) {
@@ -87,7 +88,8 @@ export async function requestParties(callerId: string, userId: string, destinati
 
 /** D1 against the current data; throws Ineligible (422). */
 export async function assertDeletionEligible(user: User): Promise<void> {
-  const admins = user.organizationId ? await organizationAdmins(user.organizationId) : [];
+  // D1's last administrator: only an active administrator's deletion needs the others (a request saved otherwise)
+  const admins = user.organizationId && user.orgAdmin && user.status === 'active' ? await organizationAdmins(user.organizationId) : [];
   const reasons = deletionIneligibility(user, admins);
   if (reasons.length > 0) throw new Ineligible(reasons);
 }

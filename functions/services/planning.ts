@@ -114,8 +114,12 @@ export class PlanningContext {
     await this.loadOrganizations(orgs);
   }
 
+  /** Organizations a pass will need, read with the next organizations read (one BatchGetItem for both). */
+  private readonly pendingOrganizations = new Set<string>();
+
   private async loadOrganizations(ids: Iterable<string>): Promise<void> {
-    const missing = [...new Set(ids)].filter((id) => !this.organizations.has(id));
+    const missing = [...new Set([...ids, ...this.pendingOrganizations])].filter((id) => !this.organizations.has(id));
+    this.pendingOrganizations.clear();
     if (missing.length > 0) for (const [id, o] of await getOrganizations(missing)) this.organizations.set(id, o);
   }
 
@@ -202,9 +206,13 @@ export class PlanningContext {
     for (const t of index.assignedTasks) chatOfTask.set(t.id, t.chatId);
 
     const extraOrgs = request.operation === 'transfer' ? [request.destination.id] : [];
-    await this.loadOrganizations([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
-    await this.loadAllowances([subject.organizationId, ...extraOrgs].filter((o): o is string => Boolean(o)));
     const { successor } = request;
+    // read with the organizations of the first users the chats name (the first pass needs them only then)
+    for (const o of [subject.organizationId, ...extraOrgs]) if (o) this.pendingOrganizations.add(o);
+    // C1/C2: a transfer asks them of the moved user, in the destination, and each other user (pairs with the
+    // destination: its allowances, stored under it as under the other side); X3 of the successor, in the subject's
+    // organization, and each member of a chat it would join. A deletion without a successor asks nothing of them.
+    await this.loadAllowances([...extraOrgs, ...(successor?.organizationId ? [successor.organizationId] : [])]);
     const base = (): PlanSlice => ({
       subject,
       users: this.users,
@@ -227,6 +235,7 @@ export class PlanningContext {
     const deleted = new Set<string>();
     for (const chatIds of chunk(index.chatIds, CHATS_PER_PASS)) {
       const chats = await this.views(chatIds, uploads);
+      await this.loadOrganizations([]); // those still pending (none once the chats' users were read)
       this.withinBudget();
       const first = run({ ...base(), chats });
       const gone = deletedChatIds(first);
@@ -246,6 +255,7 @@ export class PlanningContext {
     }
     for (const contacts of chunk(index.contacts, CHATS_PER_PASS)) {
       await this.loadUsers(contacts);
+      await this.loadOrganizations([]);
       this.withinBudget();
       effects.push(...run({ ...base(), contacts }).effects);
     }
@@ -259,6 +269,7 @@ export class PlanningContext {
       }
     }
     // D6 and F3 last: they depend on which chats every earlier pass deleted (and X3 on which the successor is in).
+    await this.loadOrganizations([]);
     effects.push(
       ...run({
         ...base(),
