@@ -53,8 +53,9 @@ export class OffboardStack extends Stack {
     const data = new Data(this, 'Data', { retain: props.retainData });
     const steps = new WorkflowSteps(this, 'Steps', { table: data.table, bucket: data.bucket, exports: data.exports });
     const transfer = new TransferWorkflow(this, 'TransferWorkflow', { steps, stateMachineName: transferStateMachineName(this) });
-    // T4, B2: a step that frees a seat (Finalize) or gives one back (MarkFailed) resumes the transfers waiting for it
-    for (const name of ['Finalize', 'MarkFailed'] as const) {
+    // T4, B2: a step that frees a seat (Finalize, or Apply finalizing a run it applied whole) or gives one back
+    // (MarkFailed) resumes the transfers waiting for it
+    for (const name of ['Apply', 'Finalize', 'MarkFailed'] as const) {
       const fn = steps.functions[name];
       fn.addEnvironment('TRANSFER_STATE_MACHINE_ARN', transferStateMachineArn(this));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [transferStateMachineArn(this)] }));
@@ -96,7 +97,7 @@ export class OffboardStack extends Stack {
     const runStep = (name: string) => billing.node.findChild('RunSteps').node.findChild(name) as OffboardFunction;
     operationEvents.emitFrom([
       ...['Transfers', 'Deletions', 'BillingRuns', 'Scim'].map((n) => api.functions[n]!),
-      ...(['StartPurge', 'Finalize', 'MarkFailed', 'AwaitSeat'] as const).map((n) => steps.functions[n]),
+      ...(['StartPurge', 'Apply', 'Finalize', 'MarkFailed', 'AwaitSeat'] as const).map((n) => steps.functions[n]),
       planning.function, // the transitions out of `planning`
       planning.failureFunction,
       ...Object.values(billing.functions),

@@ -2,6 +2,7 @@ import { NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import {
   audit,
+  auditAll,
   getOperationWithPlan,
   journalEnd,
   otherRunsOverlapped,
@@ -12,7 +13,7 @@ import {
   type OperationRecord,
   type WithTransition,
 } from '../store/operations.js';
-import { fingerprint, readPlanWithFirstPage, writePlan } from '../store/plans.js';
+import { fingerprint, readPlanWithFirstPage, writePlan, type PlanHeader } from '../store/plans.js';
 import { mustGetOrganization } from './access.js';
 import { assertPremises, move } from './transitions.js';
 import { flushPending } from './events.js';
@@ -58,15 +59,44 @@ export async function planRun(operationId: string): Promise<{ effects: number; r
 /** `settle: false` when the caller settles the touched chats itself (a bulk run sweeps them all at its end). */
 export async function finalize(operationId: string, options: { settle?: boolean; planId?: string } = {}): Promise<void> {
   const op = await mustGetOperation(operationId, options.planId);
+  // with its first page in the same request: the `succeed` events' Affected entries read it (kept for the invocation)
+  const header = async () => (op.planId ? (await readPlanWithFirstPage(op.planId))?.header : undefined);
+  await succeed(op, header, { settle: options.settle !== false });
+}
+
+/**
+ * Finalize inside the Apply invocation that applied a whole run (issue 18: a small operation's operation, plan and
+ * page are read once, its Apply audit entries go in the `succeed` transaction, and no Finalize step runs). `op` is
+ * the record Apply read, `applied` its audit entries: written on their own if the transition does not commit.
+ */
+export async function finalizeApplied(
+  read: OperationRecord,
+  header: PlanHeader | undefined,
+  applied: readonly Record<string, unknown>[],
+): Promise<void> {
+  const op = (await flushPending(read)) ?? read; // docs/EVENTS.md: what an earlier invocation left undelivered
+  const recorded = { audit: false };
+  try {
+    await succeed(op, async () => header, { settle: true, applied, recorded });
+  } catch (error) {
+    if (!recorded.audit) await auditAll(op.id, applied);
+    throw error;
+  }
+}
+
+async function succeed(
+  op: OperationRecord,
+  header: () => Promise<PlanHeader | undefined>,
+  options: { settle: boolean; applied?: readonly Record<string, unknown>[]; recorded?: { audit: boolean } },
+): Promise<void> {
   if (op.status !== 'succeeded') {
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
-    // with its first page in the same request: the `succeed` events' Affected entries read it (kept for the invocation)
-    const header = op.planId ? (await readPlanWithFirstPage(op.planId))?.header : undefined;
-    if (options.settle !== false && (await otherRunsOverlapped(op.id, header?.organizations, header?.readAt ?? op.startedAt)))
-      await settleAfter(op);
+    const plan = await header();
+    if (options.settle && (await otherRunsOverlapped(op.id, plan?.organizations, plan?.readAt ?? op.startedAt))) await settleAfter(op);
     // the outcome and its bookkeeping (lock, journal, markers, audit) in one transaction
-    await move(op, 'succeed', { with: endOfRun(op, { event: 'succeeded' }) });
+    await move(op, 'succeed', { with: endOfRun(op, { event: 'succeeded' }, options.applied) });
+    if (options.recorded) options.recorded.audit = true;
   }
   // (succeeded already: a retry; its lock, journal, markers and audit went with that transition)
   // T4 "resumes when seats free": the seat this operation freed goes to the transfer waiting longest there (B2)
@@ -75,11 +105,15 @@ export async function finalize(operationId: string, options: { settle?: boolean;
 }
 
 /** What ends with a run, in the transition's own transaction: the lock, the journal entries, a transfer's markers, the audit entry. */
-const endOfRun = (op: OperationRecord, entry: Record<string, unknown>): WithTransition[] => [
+const endOfRun = (
+  op: OperationRecord,
+  entry: Record<string, unknown>,
+  before: readonly Record<string, unknown>[] = [],
+): WithTransition[] => [
   { lock: 'release' },
   ...(op.startedAt ? [{ journal: 'end' as const, startedAt: op.startedAt }] : []),
   { markers: 'clear' },
-  { audit: [entry] },
+  { audit: [...before, entry] },
 ];
 
 /** Catch: the operation ends failed with its error, and its lock is released. */

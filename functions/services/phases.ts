@@ -3,7 +3,7 @@ import { APPLIERS, type ApplyContext } from '../store/apply.js';
 import { WriteBuffer } from '../store/batch.js';
 import { effectTime } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
-import { auditAll, getOperationWithPlan } from '../store/operations.js';
+import { auditAll, getOperationWithPlan, type OperationRecord } from '../store/operations.js';
 import { firstEffectLanded } from '../domain/lifecycle/operation.js';
 import { assertPremises, successionOf } from './transitions.js';
 import { factKeys, type FactsWanted } from '../store/table.js';
@@ -26,6 +26,11 @@ export interface Cursor {
  * deletes a multiple of 1,000). The number of invocations grows with the work.
  */
 export const WORK_PER_INVOCATION = 4000;
+/** The same, lowered by APPLY_WORK_PER_INVOCATION (a test's run of a few effects in several invocations, so Finalize runs). */
+const workPerInvocation = (): number => {
+  const set = Number(process.env.APPLY_WORK_PER_INVOCATION);
+  return Number.isInteger(set) && set > 0 ? Math.min(set, WORK_PER_INVOCATION) : WORK_PER_INVOCATION;
+};
 /** Plan pages read at once while planning's pass readers or settlement walk a whole plan. */
 export const PAGES_PER_INVOCATION = 4;
 
@@ -90,19 +95,38 @@ export interface RunCursor extends Cursor {
 }
 
 /**
+ * What ends a run that one invocation applied whole (services/lifecycle.ts finalizeApplied): given the operation and
+ * plan header it read and its audit entries, which it then writes.
+ */
+export type FinishWhole = (
+  op: OperationRecord,
+  header: PlanHeader | undefined,
+  applied: readonly Record<string, unknown>[],
+) => Promise<void>;
+
+/**
  * Apply: an operation's planned effects, phase by phase in order, from its stored plan, up to WORK_PER_INVOCATION
  * item writes per invocation (at least one effect). Returns a cursor while effects remain; the state machine calls
  * again with it. A small operation is applied in one invocation: its operation, plan header and page are read once,
- * and its audit entries written in one request. Applying the same range twice is harmless.
+ * and its audit entries written in one request, or, with `finish`, handed to it (`finished`: no Finalize step
+ * follows). Applying the same range twice is harmless; a run that already succeeded is not applied again (a retry
+ * of the invocation that finished it: the user's lock is released by then, another operation may hold the user).
  */
 export async function applyRun(
   operationId: string,
   cursor?: RunCursor,
   planId?: string,
   premises?: FactsWanted,
-): Promise<RunCursor | undefined> {
+  finish?: FinishWhole,
+): Promise<{ next?: RunCursor; finished?: true }> {
   // `planId`, `premises`: the state's hints, read with the operation in one request
   const { op, ahead } = await getOperationWithPlan(operationId, planId, premises ? factKeys(premises) : []);
+  if (op?.status === 'succeeded') {
+    // a retry of the invocation that finished the run: what that invocation left undelivered goes out now
+    await finish?.(op, undefined, []);
+    return { finished: true };
+  }
+  if (op && op.status !== 'running') throw new Error(`operation ${operationId} is ${op.status}, not running: nothing is applied`);
   if (!op?.planId) throw new Error(`operation ${operationId} has no stored plan`);
   const plan = await readPlanWithFirstPage(op.planId);
   if (!plan) throw new Error(`plan ${op.planId} of operation ${operationId} is missing`);
@@ -121,7 +145,8 @@ export async function applyRun(
   };
   const pages = new PageReader(op.planId, plan.first);
   const phases = phasesOf(op.operation);
-  let budget = WORK_PER_INVOCATION;
+  const whole = workPerInvocation();
+  let budget = whole;
   let next: RunCursor | undefined;
   // Issue 18: every phase's batched item writes of this invocation go out together (one BatchWriteItem for a small
   // operation, not one per kind and phase). X2: a phase's audit entry is written once its writes landed: at once for
@@ -147,7 +172,7 @@ export async function applyRun(
         next = { phase, page: from?.page ?? 0, ...(from?.index ? { index: from.index } : {}) };
         break;
       }
-      const taken = await gather(header, pages, phase, from, budget, budget === WORK_PER_INVOCATION);
+      const taken = await gather(header, pages, phase, from, budget, budget === whole);
       const applied = await applyEntries(taken.entries, [phase], { operation, writes });
       // X2; `from` names the range, so a range applied twice (a retry) is counted once when a resume sums what is left
       if (applied.length > 0) pending.push({ event: 'applied', step: phase, from: rangeOf(from), applied: countByKindAndRule(applied) });
@@ -168,8 +193,13 @@ export async function applyRun(
     );
     throw error;
   }
+  if (finish && !cursor && !next) {
+    // the whole run in this invocation: it is finalized here, its audit entries with its `succeed` transition
+    await finish({ ...op, appliedPlan: op.planId }, header, landed);
+    return { finished: true };
+  }
   await auditAll(operationId, landed);
-  return next;
+  return next ? { next } : {};
 }
 
 /** Plan pages read once per invocation, a few at a time; the first page comes with the header. */

@@ -16,6 +16,7 @@ export interface DeletionWorkflowProps {
  *                                                                 └─yes────────────────────── ExportRequested?
  *   ExportRequested? ─yes→ ExportFiles ⟲ ─┐
  *        └─no──────────────────────────── Apply ⟲ → Finalize → OperationSucceeded
+ *                                           └ applied whole in one invocation, finalized there ┘
  *   any step failed past its retries → MarkFailed → OperationFailed
  */
 export class DeletionWorkflow extends Construct {
@@ -26,7 +27,7 @@ export class DeletionWorkflow extends Construct {
     const s = new OperationStates(this, props.steps, 'deletion');
 
     const apply = s.guard(s.apply());
-    s.loop(apply).otherwise(s.finalize());
+    s.applyThenFinalize(apply);
     const run = s.plan(s.export(apply));
 
     // D7: a deletion under a grace period waits here, its user suspended, until its purge date. A Wait in the execution

@@ -33,16 +33,28 @@ export interface LambdaStepOptions {
   storeRetry?: { interval: Duration; maxDelay: Duration };
 }
 
+/** How long past its function's own timeout a Task waits for it before failing with States.Timeout. */
+export const TASK_TIMEOUT_MARGIN = Duration.seconds(10);
+
 /**
  * A Task state that invokes a step function and hands on its result (payloadResponseOnly), with the two retries every
- * step has: Lambda's own errors 6 times, transient store errors 5 times, exponential backoff with full jitter.
+ * step has: Lambda's own errors 6 times, transient store errors 5 times, exponential backoff with full jitter. Its
+ * TimeoutSeconds is the function's timeout and a margin: a Task states none of its own has none on AWS, but 60 s in
+ * aws-local-stepfunctions (its DEFAULT_TIMEOUT_SECONDS), which failed the XL user's background plan locally.
  */
-export function lambdaStep(scope: Construct, id: string, fn: lambda.IFunction, options: LambdaStepOptions): tasks.LambdaInvoke {
+export function lambdaStep(
+  scope: Construct,
+  id: string,
+  fn: lambda.IFunction & { readonly timeout?: Duration },
+  options: LambdaStepOptions,
+): tasks.LambdaInvoke {
+  if (!fn.timeout) throw new Error(`${id}: its function states no timeout, so its Task state cannot state one`);
   const task = new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: fn,
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     comment: options.comment,
+    taskTimeout: sfn.Timeout.duration(fn.timeout.plus(TASK_TIMEOUT_MARGIN)),
     ...(options.payload ? { payload: options.payload } : {}),
     ...(options.resultPath ? { resultPath: options.resultPath } : {}),
   });

@@ -97,11 +97,17 @@ export class OperationStates {
     return this.invoke('Apply', undefined, `${STEP_DEFINITIONS.Apply.comment}. Phases in order: ${phasesOf(this.operation).join(', ')}`);
   }
 
-  /** Finalize, then the run succeeded. */
-  finalize(): tasks.LambdaInvoke {
+  /**
+   * Apply ⟲ while a cursor remains, then Finalize, then the run succeeded; a run Apply applied whole in one invocation
+   * was finalized there (`finalized`, issue 18: a small operation's record and plan read once) and succeeds at once.
+   */
+  applyThenFinalize(apply: tasks.LambdaInvoke): void {
+    const succeeded = new sfn.Succeed(this.scope, 'OperationSucceeded', { comment: 'Every planned effect applied' });
     const finalize = this.guard(this.invoke('Finalize'));
-    finalize.next(new sfn.Succeed(this.scope, 'OperationSucceeded', { comment: 'Every planned effect applied' }));
-    return finalize;
+    finalize.next(succeeded);
+    this.loop(apply)
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.finalized'), sfn.Condition.booleanEquals('$.finalized', true)), succeeded)
+      .otherwise(finalize);
   }
 
   /** The Standard state machine (JSONPath) from `start`, traced, every state transition logged (X2). */

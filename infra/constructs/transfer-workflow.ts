@@ -16,6 +16,7 @@ export interface TransferWorkflowProps {
  *   AlreadyPlanned? ─no→ PlanImpact ─┐
  *        └─yes─────────────────────── ExportRequested? ─yes→ ExportFiles ⟲
  *                                        └─no──────────────── Apply ⟲ ─→ Finalize → OperationSucceeded
+ *                                                               ├ applied whole in one invocation, finalized there ┘
  *                                                               └ NoFreeSeat → AwaitSeat → WaitingForSeat (T4, B2)
  *   any step failed past its retries → MarkFailed → OperationFailed
  */
@@ -26,15 +27,13 @@ export class TransferWorkflow extends Construct {
     super(scope, id);
     const s = new OperationStates(this, props.steps, 'transfer');
 
-    const finalize = s.finalize();
-
     // T4: no free seat at the destination: the transfer waits for a Seats Changed billing event (B2)
     const awaitSeat = s.guard(s.invoke('AwaitSeat', sfn.TaskInput.fromObject({ operationId: sfn.JsonPath.stringAt('$.operationId') })));
     awaitSeat.next(new sfn.Succeed(this, 'WaitingForSeat', { comment: 'T4: resumed by a Seats Changed billing event (B2)' }));
     const apply = s.apply();
     apply.addCatch(awaitSeat, { errors: ['NoFreeSeat'], resultPath: '$.error' });
     s.guard(apply);
-    s.loop(apply).otherwise(finalize);
+    s.applyThenFinalize(apply);
 
     const start = s.plan(s.export(apply));
     this.stateMachine = s.stateMachine(start, Duration.hours(6), props.stateMachineName);

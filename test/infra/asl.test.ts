@@ -23,8 +23,9 @@ function resolve(part: any): string {
 }
 
 let definitions: [string, any][];
+let template: Template;
 beforeAll(() => {
-  const template: Template = synthesize();
+  template = synthesize();
   definitions = Object.entries<any>(template.findResources('AWS::StepFunctions::StateMachine')).map(([id, r]) => {
     const [separator, parts] = r.Properties.DefinitionString['Fn::Join'];
     return [id, JSON.parse((parts as any[]).map(resolve).join(separator))];
@@ -50,5 +51,20 @@ describe('state machine definitions (asl-validator)', () => {
     const broken = structuredClone(transfer);
     broken.States.PlanImpact.Catch[0].Next = 'NoSuchState';
     expect(aslValidator(broken).isValid).toBe(false);
+  });
+
+  it('every Task state times out 10 s after its function would (aws-local-stepfunctions gives one that states none 60 s; AWS, none)', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    let tasks = 0;
+    for (const [id, definition] of definitions) {
+      for (const [name, state] of Object.entries<any>(definition.States)) {
+        if (state.Type !== 'Task') continue;
+        tasks++;
+        const fn = /function:([A-Za-z0-9]+)$/.exec(state.Resource ?? '')?.[1];
+        expect(fn && functions[fn], `${id} ${name}: a Lambda function`).toBeTruthy();
+        expect(state.TimeoutSeconds, `${id} ${name}`).toBe(functions[fn!]!.Properties.Timeout + 10);
+      }
+    }
+    expect(tasks).toBeGreaterThan(10);
   });
 });

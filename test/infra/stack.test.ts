@@ -325,7 +325,7 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(11); // previews, the Planner and PlanFailed (CONTRACT.md planning), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
+    expect(starters.length).toBe(12); // previews, the Planner and PlanFailed (CONTRACT.md planning), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Apply (finalizing a run it applied whole), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 

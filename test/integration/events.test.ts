@@ -110,20 +110,30 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(byType['Transfer Succeeded'].effectCount).toBe(done.impact.effectCount);
   });
 
-  it('O1, O2, D7: a step retried after its work (Finalize, MarkFailed, StartPurge: Lambda.ServiceException) emits its transition exactly once', async () => {
-    await load(demoWorld());
-    await target.faultReport();
-    await target.fault('finalize', { times: 1, when: 'after', error: 'Lambda.ServiceException' });
-    try {
-      const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body
-        .id;
-      await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
-      expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
-      await target.call('POST', '/_local/idle'); // the execution ends after the retried Finalize
-      expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
-      expect(lifecycle(await newEvents(), id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
-    } finally {
-      await target.fault('finalize');
+  it('O1, O2, D7: a step retried after its work (Apply finalizing a small run, Finalize, MarkFailed, StartPurge: Lambda.ServiceException) emits its transition exactly once', async () => {
+    // a small run is applied and finalized in one Apply invocation; APPLY_WORK_PER_INVOCATION=2 spreads the same
+    // run over several, so that the Finalize step runs
+    for (const [step, work] of [
+      ['apply', undefined],
+      ['finalize', '2'],
+    ] as const) {
+      await load(demoWorld());
+      await target.faultReport();
+      await target.fault(step, { times: 1, when: 'after', error: 'Lambda.ServiceException' });
+      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
+      try {
+        const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body
+          .id;
+        await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
+        expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+        await target.call('POST', '/_local/idle'); // the execution ends after the retried step
+        expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
+        expect(lifecycle(await newEvents(), id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
+        expect(await target.check()).toEqual([]);
+      } finally {
+        await target.fault(step);
+        delete process.env.APPLY_WORK_PER_INVOCATION;
+      }
     }
     // O1: CheckEligibility refuses (no Retry matches), MarkFailed fails the transfer and is retried after its work
     await load(demoWorld());
@@ -173,32 +183,47 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
       expect(new Set(ids).size, 'no event twice').toBe(ids.length);
       return { id, events };
     };
-    // a crash: Finalize's first write is the transition's transaction (with its outbox entry); it stops right after
-    // it, so nothing of it reaches the bus; MarkFailed (its Catch) reads the operation and delivers the outbox
-    await load(demoWorld());
-    await target.faultReport();
-    await target.fault('finalize', { times: 1, when: 'mid', afterWrites: 1, error: 'Sandbox.Timedout' });
-    try {
-      const { id, events } = await transferOnce();
-      expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
-      expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({
-        id: `${id}:succeed:1`,
-        status: 'succeeded',
-      });
-      const audit = (await target.call('GET', `/operations/${id}/audit`, { as: 'adminA' })).body;
-      expect(JSON.stringify(audit)).toContain('finalize-interrupted'); // the crash really happened after the commit
-    } finally {
-      await target.fault('finalize');
-    }
-    // PutEvents refused at Finalize: the step fails (EventsNotPublished), its Retry delivers the outbox
-    await load(demoWorld());
-    await target.fault('finalize', { times: 1, when: 'mid', atWrite: '^PutEvents ', error: 'InternalException' });
-    try {
-      const { events } = await transferOnce();
-      expect((await target.faultReport()).fired).toMatchObject({ finalize: 1 });
-      expect(events.filter((e) => e['detail-type'] === 'Affected' && e.detail.phase === 'applied').length).toBeGreaterThan(0);
-    } finally {
-      await target.fault('finalize');
+    // a crash: the step that finalizes stops between the transition's transaction (with its outbox entry) and its
+    // PutEvents, so nothing of it reaches the bus; MarkFailed (its Catch) reads the operation and delivers the outbox.
+    // Apply finalizes a small run itself; APPLY_WORK_PER_INVOCATION=2 spreads it over several, then Finalize does.
+    for (const [step, work] of [
+      ['apply', undefined],
+      ['finalize', '2'],
+    ] as const) {
+      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
+      // the step's writes in a run without faults: the last is the outbox's removal, after PutEvents; the one before
+      // it commits the transition
+      await load(demoWorld());
+      await target.faultReport();
+      await transferOnce();
+      const writes = (await target.faultReport()).mostWrites[step]!;
+      await load(demoWorld());
+      await target.fault(step, { times: 1, when: 'mid', afterWrites: writes - 1, error: 'Sandbox.Timedout' });
+      try {
+        const { id, events } = await transferOnce();
+        expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
+        expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({
+          id: `${id}:succeed:1`,
+          status: 'succeeded',
+        });
+        const audit = (await target.call('GET', `/operations/${id}/audit`, { as: 'adminA' })).body;
+        expect(JSON.stringify(audit)).toContain('finalize-interrupted'); // the crash really happened after the commit
+      } finally {
+        await target.fault(step);
+        delete process.env.APPLY_WORK_PER_INVOCATION;
+      }
+      // PutEvents refused where the run is finalized: the step fails (EventsNotPublished), its Retry delivers the outbox
+      await load(demoWorld());
+      await target.fault(step, { times: 1, when: 'mid', atWrite: '^PutEvents ', error: 'InternalException' });
+      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
+      try {
+        const { events } = await transferOnce();
+        expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
+        expect(events.filter((e) => e['detail-type'] === 'Affected' && e.detail.phase === 'applied').length).toBeGreaterThan(0);
+      } finally {
+        await target.fault(step);
+        delete process.env.APPLY_WORK_PER_INVOCATION;
+      }
     }
     // PutEvents refused at the approval (an API call: it answers 202, the transition stands): the execution's first
     // step delivers Transfer Approved, once, with the id and time the transition recorded

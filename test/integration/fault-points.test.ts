@@ -32,7 +32,10 @@ const machineOf = (logicalId: string): Machine | undefined =>
  * transfer into an organization without a free seat (AwaitSeat, T4), then a Seats Changed event (B2) lets it finish;
  * `grace` deletes under a one-day grace period (D7) and moves the stack's clock past the purge date (StartPurge).
  */
-const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean }>> = {
+const SETUP: Record<
+  Machine,
+  Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean; applyWork?: string }>
+> = {
   transfer: {
     // a run planned at its approval skips PlanImpact (AlreadyPlanned); a resumed run checks its plan there
     PlanImpact: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
@@ -40,7 +43,8 @@ const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSp
     Apply: {},
     // failed before taking its seat, C's seats cut to 1 meanwhile: the resumed run finds no seat and waits (T4)
     AwaitSeat: { full: true, via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
-    Finalize: {},
+    // the run spread over several Apply invocations (APPLY_WORK_PER_INVOCATION): Apply finalizes a run it applied whole
+    Finalize: { applyWork: '3' },
     MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
   deletion: {
@@ -48,7 +52,7 @@ const SETUP: Record<Machine, Record<string, { via?: { fn: string; fault: FaultSp
     PlanImpact: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
     ExportFiles: {}, // X4: every run here is requested with an export
     Apply: {},
-    Finalize: {},
+    Finalize: { applyWork: '3' },
     MarkFailed: { via: { fn: 'apply', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
   cancellation: {
@@ -213,24 +217,17 @@ describe('fault injection at every Task state (issue 10)', () => {
       if (!target.canInjectFaults) return; // faults are injected in the embedded stack's functions only
       const setup = SETUP[machine][state]!;
       const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}`;
-      if (!references.has(key)) {
-        await run(machine, Boolean(setup.full), Boolean(setup.grace));
-        references.set(key, JSON.stringify(await target.export()));
-        expect(await target.check()).toEqual([]);
-      }
-      await target.faultReport(); // resets the counters
-      const fault = FAULTS[kind](writesOf.get(fn) ?? 0);
-      await target.fault(fn, fault);
-      if (setup.via) await target.fault(setup.via.fn, setup.via.fault);
+      if (setup.applyWork) process.env.APPLY_WORK_PER_INVOCATION = setup.applyWork;
       try {
-        await run(machine, Boolean(setup.full), Boolean(setup.grace));
+        if (!references.has(key)) {
+          await run(machine, Boolean(setup.full), Boolean(setup.grace));
+          references.set(key, JSON.stringify(await target.export()));
+          expect(await target.check()).toEqual([]);
+        }
+        await faultAt(machine, fn, kind, setup);
       } finally {
-        await target.fault(fn);
-        if (setup.via) await target.fault(setup.via.fn);
+        delete process.env.APPLY_WORK_PER_INVOCATION;
       }
-      const report = await target.faultReport();
-      expect(report.fired[fn], `the ${kind} fault in ${fn} fired`).toBe(1);
-      if (kind === 'after') writesOf.set(fn, report.mostWrites[fn] ?? 0);
       expect(JSON.stringify(await target.export())).toBe(references.get(key));
       expect(await target.check()).toEqual([]);
       survived.push(`${machine} ${state} ${kind}`);
@@ -238,3 +235,20 @@ describe('fault injection at every Task state (issue 10)', () => {
     120_000,
   );
 });
+
+/** One fault in `fn`, the run to its end (resumed as needed); the fault fired exactly once. */
+async function faultAt(machine: Machine, fn: string, kind: Kind, setup: (typeof SETUP)[Machine][string]) {
+  await target.faultReport(); // resets the counters
+  const fault = FAULTS[kind](writesOf.get(`${fn}${setup.applyWork ?? ''}`) ?? 0);
+  await target.fault(fn, fault);
+  if (setup.via) await target.fault(setup.via.fn, setup.via.fault);
+  try {
+    await run(machine, Boolean(setup.full), Boolean(setup.grace));
+  } finally {
+    await target.fault(fn);
+    if (setup.via) await target.fault(setup.via.fn);
+  }
+  const report = await target.faultReport();
+  expect(report.fired[fn], `the ${kind} fault in ${fn} fired`).toBe(1);
+  if (kind === 'after') writesOf.set(`${fn}${setup.applyWork ?? ''}`, report.mostWrites[fn] ?? 0);
+}

@@ -1,10 +1,11 @@
 import { requireEnvAtColdStart } from '../../shared/config.js';
 import * as z from 'zod/mini';
 import { applyRun, PHASES, type Phase } from '../../services/phases.js';
+import { finalizeApplied } from '../../services/lifecycle.js';
 import { Cursor, NonEmpty, OperationInput, step } from './step.js';
 
 // at cold start, every variable this function is given and reads (test/infra/cold-start.test.ts)
-requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME');
+requireEnvAtColdStart('TABLE_NAME', 'BUCKET_NAME', 'TRANSFER_STATE_MACHINE_ARN', 'OPERATION_EVENT_BUS_NAME');
 
 const PhaseName = z.enum(Object.keys(PHASES) as [Phase, ...Phase[]]);
 const ApplyInput = z.extend(OperationInput, {
@@ -28,7 +29,9 @@ const ApplyInput = z.extend(OperationInput, {
  * when a transfer's destination is full (T4).
  */
 export const handler = step('Apply', ApplyInput, async ({ operationId, cursor, planId, premises }) => {
-  const next = await applyRun(operationId, cursor, planId, premises);
+  // a run applied whole in this invocation is finalized here too (issue 18): `finalized`, no Finalize step follows
+  const { next, finished } = await applyRun(operationId, cursor, planId, premises, finalizeApplied);
+  if (finished) return { operationId, status: 'succeeded', finalized: true };
   const hint = planId ? { planId } : {}; // carried to the next Apply and to Finalize
   return next ? { operationId, ...hint, cursor: next } : { operationId, ...hint };
 });

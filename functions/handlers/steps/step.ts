@@ -37,7 +37,8 @@ export function step<S extends z.ZodMiniType, R>(name: string, schema: S, run: (
     try {
       // an operation's plan read once per invocation (store/plans.ts withPlanCache)
       const { result, undelivered } = await checkingDelivery(() => withPlanCache(() => run(parsed.data)));
-      if (undelivered.length && ENDS_EXECUTION.has(name)) {
+      // Apply ends the execution too when it finalized a run it applied whole (`finalized`)
+      if (undelivered.length && (ENDS_EXECUTION.has(name) || (result as { finalized?: unknown } | undefined)?.finalized === true)) {
         throw new EventsNotPublished(`events of ${undelivered.map((e) => e.key).join(', ')} not on the bus yet`);
       }
       logger.info('step done', { result: result as any });
