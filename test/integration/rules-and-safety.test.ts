@@ -236,14 +236,25 @@ describe('B2, T4: seats that free up', () => {
       return statuses.includes(a.body.status) ? a.body : undefined;
     });
 
-  it('T4, B2: a seat freed by a deletion resumes the transfer waiting longest there, with no billing event', async () => {
-    const t = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } });
-    expect((await target.call('POST', `/transfers/${t.body.id}/approval`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
-    const d = await target.call('POST', '/deletions', { as: 'adminD', body: { userId: 'd1' } });
-    expect((await settle(target, `/deletions/${d.body.id}`, 'adminD')).status).toBe('succeeded');
-    expect((await waitFor(t.body.id, ['succeeded', 'failed'])).status).toBe('succeeded');
-    expect(byId((await target.export()).users, 'a3').organizationId).toBe('D');
-  });
+  it.each([
+    ['the Apply that finalizes it', undefined],
+    ['Finalize (the deletion in several Apply invocations)', '2'],
+  ] as const)(
+    'T4, B2: a seat freed by a deletion resumes the transfer waiting longest there, with no billing event: %s',
+    async (_, work) => {
+      const t = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } });
+      expect((await target.call('POST', `/transfers/${t.body.id}/approval`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
+      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
+      try {
+        const d = await target.call('POST', '/deletions', { as: 'adminD', body: { userId: 'd1' } });
+        expect((await settle(target, `/deletions/${d.body.id}`, 'adminD')).status).toBe('succeeded');
+      } finally {
+        delete process.env.APPLY_WORK_PER_INVOCATION;
+      }
+      expect((await waitFor(t.body.id, ['succeeded', 'failed'])).status).toBe('succeeded');
+      expect(byId((await target.export()).users, 'a3').organizationId).toBe('D');
+    },
+  );
 
   it('B2: a waiting transfer that may no longer run is cancelled citing its rule, and its seat goes to the next one waiting', async () => {
     if (!target.canInjectFaults) return; // makes a3 an administrator behind the API's back: the embedded stack only
