@@ -212,6 +212,26 @@ describe('operations on different users at the same time keep the rules', () => 
     },
   );
 
+  it.each(SETTLED_BY)(
+    'D5, F2: the last two members of a group deleted at once: the group and a former member’s file are deleted, bytes too (%s)',
+    async (_, work) => {
+      const world = demoWorld();
+      const design = byId(world.chats, 'g-design');
+      design.members = design.members.filter((m: any) => m.userId !== 'b2'); // b2 left; its file stays in the chat
+      await target.load(world);
+      const stored = await target.objectKeys();
+      const fileKey = stored.find((k) => k.includes('f-b2-design'));
+      expect(fileKey).toBeDefined();
+      const finals = await spreadOver(work, () => both(['adminA', 'a2'], ['adminA', 'a3']));
+      expect(finals.map((f) => f.status)).toEqual(['succeeded', 'succeeded']);
+      const w = await target.export();
+      expect(ids(w.chats)).not.toContain('g-design');
+      expect(ids(w.files)).not.toContain('f-b2-design');
+      expect(await target.objectKeys()).not.toContain(fileKey);
+      expect(await target.check()).toEqual([]);
+    },
+  );
+
   it('D1: the last two administrators deleting each other at once: one of them remains', async () => {
     const world = demoWorld();
     byId(world.users, 'a1').orgAdmin = true;
