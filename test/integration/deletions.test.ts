@@ -180,6 +180,8 @@ describe('operations on different users at the same time keep the rules', () => 
     ['Apply', undefined],
     ['Finalize', '2'],
   ] as const;
+  // APPLY_WORK_PER_INVOCATION reaches the embedded stack's functions only (not LocalStack's): elsewhere the run is
+  // finalized by Apply, so the Finalize case is the Apply case again
   const spreadOver = async <T>(work: string | undefined, run: () => Promise<T>): Promise<T> => {
     if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
     try {
