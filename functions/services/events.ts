@@ -1,12 +1,13 @@
 import type { Effect } from '../domain/impact.js';
 import { organizationsOf, TRANSITIONS, type TransitionName } from '../domain/lifecycle/operation.js';
 import { RUN_TRANSITIONS, type RunTransition } from '../domain/lifecycle/bulk-run.js';
-import { now } from '../shared/clock.js';
+import { now, nowMs } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import { entrySize, putOnBus, PUT_EVENTS_MAX_ENTRY_BYTES, type BusEntry } from '../store/event-bus.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OperationRecord } from '../store/operations.js';
 import {
+  OUTBOX_SWEEP_AGE_MS,
   outboxItemOf,
   removeOutbox,
   type OperationOutboxEntry,
@@ -415,18 +416,31 @@ export async function deliverOutboxes(outboxes: readonly Outbox[]): Promise<Outb
  * The outbox entries the record holds (an operation's or a billing run's), on the bus; the record lists those left
  * (none once all landed). `given`: the plan entries of the operation's request, before its plan is stored.
  */
-export async function deliverPending(record: OperationRecord | RunRecord, given?: readonly PlanEntry[]): Promise<void> {
-  const pending: readonly OutboxEntry[] = record.pendingEvents ?? [];
+export async function deliverPending(
+  record: OperationRecord | RunRecord,
+  given?: readonly PlanEntry[],
+  options: { own?: readonly string[] } = {},
+): Promise<void> {
+  const all: readonly OutboxEntry[] = record.pendingEvents ?? [];
+  // `own`: a transition's own entries (by key). Another invocation's entry younger than the sweeper's age is left to
+  // that invocation, which may still be putting its events (thousands of Affected take seconds), or to the sweeper;
+  // delivering it here too would put every event twice (seen on the XL user: an approval during the plan's delivery)
+  const othersYoung = options.own
+    ? all.filter((e) => !options.own!.includes(e.key) && Date.parse(e.at) > nowMs() - OUTBOX_SWEEP_AGE_MS)
+    : [];
+  const pending = all.filter((e) => !othersYoung.includes(e));
   if (!pending.length) return;
   const [left] = await deliverOutboxes([
     {
       key: outboxItemOf(record),
       outbox: pending,
       ...(given ? { given: new Map(pending.map((e) => [e.key, given])) } : {}),
-      ...(record.outboxMark ? { mark: record.outboxMark } : {}),
+      // the outbox index keys go only with the last entry: not while another invocation's entries remain
+      ...(record.outboxMark && othersYoung.length === 0 ? { mark: record.outboxMark } : {}),
     },
   ]);
-  if (left!.length) record.pendingEvents = left as typeof record.pendingEvents;
+  const remaining = [...othersYoung, ...left!];
+  if (remaining.length) record.pendingEvents = remaining as typeof record.pendingEvents;
   else {
     delete record.pendingEvents;
     delete record.outboxMark;

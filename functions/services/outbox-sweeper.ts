@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { now, nowMs } from '../shared/clock.js';
-import { claimOutbox, dueOutboxes } from '../store/outbox.js';
+import { claimOutbox, dueOutboxes, OUTBOX_SWEEP_AGE_MS } from '../store/outbox.js';
 import { deliverOutboxes } from './events.js';
 
 /**
  * docs/EVENTS.md, the outbox sweeper: how long an outbox entry is left to its own invocation and its execution's retry
  * path (a step's retries of EventsNotPublished span about a minute) before the sweeper delivers it.
  */
-export const OUTBOX_SWEEP_AGE_MS = 2 * 60_000;
+export { OUTBOX_SWEEP_AGE_MS } from '../store/outbox.js';
 /** Items whose events go out in one publish (10 entries and 256 KB a PutEvents request, store/event-bus.ts). */
 export const SWEEP_GROUP = 25;
 /** Items one sweep takes at most; the rest are the next sweep's (the schedule runs every minute). */

@@ -38,7 +38,9 @@ export async function move(
   for (const k of options.remove ?? []) delete after[k];
   const entry = outboxEntry(after, name, op.status, set);
   const moved = await transition(op, [op.status], rule.to, set, options.remove ?? [], [...(options.with ?? []), { outbox: [entry] }]);
-  await deliverPending(moved);
+  // its own entry, and what earlier invocations left undelivered but for what the one that wrote it may still be
+  // putting (younger than the sweeper's age: left to it, or to the sweeper)
+  await deliverPending(moved, undefined, { own: [entry.key] });
   return moved;
 }
 

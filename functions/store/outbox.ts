@@ -30,6 +30,12 @@ export interface RunOutboxEntry extends OutboxEntryFacts {
 }
 export type OutboxEntry = OperationOutboxEntry | RunOutboxEntry;
 
+/**
+ * How long an outbox entry is its own invocation's to deliver: the sweeper takes entries older than this, and a later
+ * transition leaves a younger one of another invocation alone (services/events.ts deliverPending).
+ */
+export const OUTBOX_SWEEP_AGE_MS = 2 * 60_000;
+
 /** The item an outbox is on (its table keys). */
 export interface OutboxItemKey {
   PK: string;

@@ -322,6 +322,34 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
     expect(await sweep()).toMatchObject({ due: 0 });
   });
 
+  it('a transition leaves another invocation’s undelivered entry younger than 2 minutes to it (it may still be putting its events) and the steps after; an older one it delivers', async () => {
+    for (const waitMs of [0, SWEEP_AGE_MS + 60_000]) {
+      await load(demoWorld());
+      await target.fault('transfers', { times: 1, when: 'mid', atWrite: '^PutEvents .*Transfer Requested', error: 'InternalException' });
+      let id: string;
+      try {
+        id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body.id;
+        expect((await target.faultReport()).fired).toMatchObject({ transfers: 1 });
+      } finally {
+        await target.fault('transfers');
+      }
+      if (waitMs) await target.clock({ advanceMs: waitMs });
+      expect((await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' })).status).toBe(202);
+      expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+      await target.call('POST', '/_local/idle');
+      const events = await newEvents();
+      // young: the approval puts its own event only, the run's step delivers the request's after it; old: the
+      // approval delivers the request's first, then its own (one publish, in outbox order)
+      expect(lifecycle(events, id), `after ${waitMs} ms`).toEqual(
+        waitMs
+          ? ['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']
+          : ['Transfer Approved', 'Transfer Requested', 'Transfer Succeeded'],
+      );
+      const ids = events.filter((e) => e.detail.operationId === id).map((e) => e.detail.id);
+      expect(new Set(ids).size, 'no event twice').toBe(ids.length);
+    }
+  });
+
   it('two sweeps at once deliver each entry once (the claim); a direct path whose removal was lost after its PutEvents is swept again with the same id and the same event, which a consumer drops by id', async () => {
     const w = demoWorld();
     byId(w.organizations, 'A').deletionGraceDays = 7;
