@@ -11,6 +11,7 @@ import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mu
 import { runInput, startExecution, startPlanningExecution, startRun, type PlanningInput } from './executions.js';
 import { startWaiting } from './grace.js';
 import { describeError, markFailed } from './lifecycle.js';
+import { flushPending } from './events.js';
 import { computeDeletionPlan, computeTransferPlan, type ComputedPlan } from './planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
 import { assertPremises, create, move } from './transitions.js';
@@ -152,7 +153,8 @@ async function moveOn(op: OperationRecord): Promise<void> {
  */
 export async function planningFailed(input: PlanningInput, error: { Error?: string; Cause?: string }): Promise<void> {
   if ('operationId' in input) {
-    const op = await getOperation(input.operationId);
+    // docs/EVENTS.md, the retry path: what Plan (the step before, in this execution) committed and did not deliver
+    const op = await flushPending(await getOperation(input.operationId));
     if (!op) return;
     return op.status === 'planning' ? markFailed(op.id, error) : moveOn(op);
   }
