@@ -556,22 +556,21 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   const floor = floorRequests(before, after, c.operation);
   // BENCH_REPLAY=0: the floor computed, not replayed (the XL world loads again in over 10 minutes): its pages are the
   // estimates, and no floor time, units or after-world check
-  const replaying = REPLAY;
-  if (replaying) await loadWorld(before);
+  if (REPLAY) await loadWorld(before);
   takeRequestCounts();
   takeRequestRecords();
-  const replay = replaying ? await replayFloor(floor.plan, { table, bucket }) : { ms: Number.NaN, queryPages: 0, waves: 0 };
+  const replay = REPLAY ? await replayFloor(floor.plan, { table, bucket }) : { ms: Number.NaN, queryPages: 0, waves: 0 };
   const replayCounts = takeRequestCounts();
   const replayRecords = takeRequestRecords();
   // The floor with the Query pages DynamoDB really returned (the plan's are estimates), and the safe floor.
   const estimatedPages = floor.plan.reduce((n, r) => n + (r.op === 'Query' ? r.pages : 0), 0);
-  const floorReplayed = replaying ? floor.dynamodb - estimatedPages + replay.queryPages : floor.dynamodb;
+  const floorReplayed = REPLAY ? floor.dynamodb - estimatedPages + replay.queryPages : floor.dynamodb;
   const consents = c.operation.kind === 'transfer' ? 1 : started?.confirmed ? 1 : 0;
   const safe = safeFloor(floorReplayed, consents);
   const floorUnits = usageOf(replayRecords, {}, 0, 0).requestUnits;
   let replayMatches: boolean | null = null;
-  if (VERIFY && replaying) replayMatches = JSON.stringify(await exportWorld()) === JSON.stringify(after);
-  if (replaying) log(`floor replayed in ${secs(replay.ms)} s${VERIFY ? `, after-world ${replayMatches ? 'identical' : 'DIFFERENT'}` : ''}`);
+  if (VERIFY && REPLAY) replayMatches = JSON.stringify(await exportWorld()) === JSON.stringify(after);
+  if (REPLAY) log(`floor replayed in ${secs(replay.ms)} s${VERIFY ? `, after-world ${replayMatches ? 'identical' : 'DIFFERENT'}` : ''}`);
   else log(`floor computed, not replayed (BENCH_REPLAY=0): ${floor.dynamodb} DynamoDB requests`);
 
   const requests = { dynamodb: sum(opCounts, 'DynamoDB.'), s3: sum(opCounts, 'S3.') };

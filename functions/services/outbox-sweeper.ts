@@ -3,11 +3,6 @@ import { now, nowMs } from '../shared/clock.js';
 import { claimOutbox, dueOutboxes, OUTBOX_SWEEP_AGE_MS } from '../store/outbox.js';
 import { deliverOutboxes } from './events.js';
 
-/**
- * docs/EVENTS.md, the outbox sweeper: how long an outbox entry is left to its own invocation and its execution's retry
- * path (a step's retries of EventsNotPublished span about a minute) before the sweeper delivers it.
- */
-export { OUTBOX_SWEEP_AGE_MS } from '../store/outbox.js';
 /** Items whose events go out in one publish (10 entries and 256 KB a PutEvents request, store/event-bus.ts). */
 export const SWEEP_GROUP = 25;
 /** Items one sweep takes at most; the rest are the next sweep's (the schedule runs every minute). */

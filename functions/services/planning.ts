@@ -117,6 +117,10 @@ export class PlanningContext {
   /** Organizations a pass will need, read with the next organizations read (one BatchGetItem for both). */
   private readonly pendingOrganizations = new Set<string>();
 
+  private loadPendingOrganizations(): Promise<void> {
+    return this.loadOrganizations([]);
+  }
+
   private async loadOrganizations(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set([...ids, ...this.pendingOrganizations])].filter((id) => !this.organizations.has(id));
     this.pendingOrganizations.clear();
@@ -235,7 +239,7 @@ export class PlanningContext {
     const deleted = new Set<string>();
     for (const chatIds of chunk(index.chatIds, CHATS_PER_PASS)) {
       const chats = await this.views(chatIds, uploads);
-      await this.loadOrganizations([]); // those still pending (none once the chats' users were read)
+      await this.loadPendingOrganizations(); // none left once the chats' users were read
       this.withinBudget();
       const first = run({ ...base(), chats });
       const gone = deletedChatIds(first);
@@ -255,7 +259,7 @@ export class PlanningContext {
     }
     for (const contacts of chunk(index.contacts, CHATS_PER_PASS)) {
       await this.loadUsers(contacts);
-      await this.loadOrganizations([]);
+      await this.loadPendingOrganizations();
       this.withinBudget();
       effects.push(...run({ ...base(), contacts }).effects);
     }
@@ -269,7 +273,7 @@ export class PlanningContext {
       }
     }
     // D6 and F3 last: they depend on which chats every earlier pass deleted (and X3 on which the successor is in).
-    await this.loadOrganizations([]);
+    await this.loadPendingOrganizations();
     effects.push(
       ...run({
         ...base(),

@@ -31,7 +31,8 @@ export interface RunOutboxEntry extends OutboxEntryFacts {
 export type OutboxEntry = OperationOutboxEntry | RunOutboxEntry;
 
 /**
- * How long an outbox entry is its own invocation's to deliver: the sweeper takes entries older than this, and a later
+ * docs/EVENTS.md: how long an outbox entry is left to its own invocation and its execution's retry path (a step's
+ * retries of EventsNotPublished span about a minute): the sweeper delivers entries older than this, and a later
  * transition leaves a younger one of another invocation alone (services/events.ts deliverPending).
  */
 export const OUTBOX_SWEEP_AGE_MS = 2 * 60_000;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { byId, demoWorld, eventually, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, eventually, ids, objectKey, openTarget, settle, withApplyWork, type Target } from './harness.js';
 
 let target: Target;
 beforeAll(async () => {
@@ -180,21 +180,11 @@ describe('operations on different users at the same time keep the rules', () => 
     ['Apply', undefined],
     ['Finalize', '2'],
   ] as const;
-  // APPLY_WORK_PER_INVOCATION reaches the embedded stack's functions only (not LocalStack's): elsewhere the run is
-  // finalized by Apply, so the Finalize case is the Apply case again
-  const spreadOver = async <T>(work: string | undefined, run: () => Promise<T>): Promise<T> => {
-    if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
-    try {
-      return await run();
-    } finally {
-      delete process.env.APPLY_WORK_PER_INVOCATION;
-    }
-  };
 
   it.each(SETTLED_BY)(
     'D4: both users of a direct chat deleted at once: the chat is deleted, not left frozen and empty (%s)',
     async (_, work) => {
-      const finals = await spreadOver(work, () => both(['adminA', 'a2'], ['adminB', 'b1']));
+      const finals = await withApplyWork(work, () => both(['adminA', 'a2'], ['adminB', 'b1']));
       expect(finals.map((f) => f.status)).toEqual(['succeeded', 'succeeded']);
       const w = await target.export();
       expect(ids(w.chats)).not.toContain('dm-a2-b1');
@@ -208,7 +198,7 @@ describe('operations on different users at the same time keep the rules', () => 
       const world = demoWorld();
       byId(world.chats, 'g-design').members.find((m: any) => m.userId === 'a3').role = 'admin';
       await target.load(world);
-      await spreadOver(work, () => both(['adminA', 'a2'], ['adminA', 'a3']));
+      await withApplyWork(work, () => both(['adminA', 'a2'], ['adminA', 'a3']));
       const w = await target.export();
       expect(byId(w.chats, 'g-design').members).toEqual([{ userId: 'b2', role: 'admin' }]);
     },
@@ -224,7 +214,7 @@ describe('operations on different users at the same time keep the rules', () => 
       const stored = await target.objectKeys();
       const fileKey = stored.find((k) => k.includes('f-b2-design'));
       expect(fileKey).toBeDefined();
-      const finals = await spreadOver(work, () => both(['adminA', 'a2'], ['adminA', 'a3']));
+      const finals = await withApplyWork(work, () => both(['adminA', 'a2'], ['adminA', 'a3']));
       expect(finals.map((f) => f.status)).toEqual(['succeeded', 'succeeded']);
       const w = await target.export();
       expect(ids(w.chats)).not.toContain('g-design');

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/constructs/offboard-function.js';
-import { billingEvent, byId, demoWorld, openTarget, settle, type Target } from './harness.js';
+import { billingEvent, byId, demoWorld, openTarget, settle, withApplyWork, type Target } from './harness.js';
 
 /**
  * docs/EVENTS.md: the operation bus's events as the embedded stack recorded them (`GET /_local/events`), each
@@ -120,19 +120,19 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
       await load(demoWorld());
       await target.faultReport();
       await target.fault(step, { times: 1, when: 'after', error: 'Lambda.ServiceException' });
-      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
       try {
-        const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } })).body
-          .id;
-        await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
-        expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
-        await target.call('POST', '/_local/idle'); // the execution ends after the retried step
-        expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
-        expect(lifecycle(await newEvents(), id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
-        expect(await target.check()).toEqual([]);
+        await withApplyWork(work, async () => {
+          const id = (await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a1', destinationOrganizationId: 'C' } }))
+            .body.id;
+          await target.call('POST', `/transfers/${id}/approval`, { as: 'adminC' });
+          expect((await settle(target, `/transfers/${id}`, 'adminA')).status).toBe('succeeded');
+          await target.call('POST', '/_local/idle'); // the execution ends after the retried step
+          expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
+          expect(lifecycle(await newEvents(), id)).toEqual(['Transfer Requested', 'Transfer Approved', 'Transfer Succeeded']);
+          expect(await target.check()).toEqual([]);
+        });
       } finally {
         await target.fault(step);
-        delete process.env.APPLY_WORK_PER_INVOCATION;
       }
     }
     // O1: CheckEligibility refuses (no Retry matches), MarkFailed fails the transfer and is retried after its work
@@ -190,40 +190,38 @@ describe.skipIf(onDeployedStack)('outbound events (issue 22, docs/EVENTS.md)', (
       ['apply', undefined],
       ['finalize', '2'],
     ] as const) {
-      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
-      // the step's writes in a run without faults: the last is the outbox's removal, after PutEvents; the one before
-      // it commits the transition
-      await load(demoWorld());
-      await target.faultReport();
-      await transferOnce();
-      const writes = (await target.faultReport()).mostWrites[step]!;
-      await load(demoWorld());
-      await target.fault(step, { times: 1, when: 'mid', afterWrites: writes - 1, error: 'Sandbox.Timedout' });
-      try {
-        const { id, events } = await transferOnce();
-        expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
-        expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({
-          id: `${id}:succeed:1`,
-          status: 'succeeded',
-        });
-        const audit = (await target.call('GET', `/operations/${id}/audit`, { as: 'adminA' })).body;
-        expect(JSON.stringify(audit)).toContain('finalize-interrupted'); // the crash really happened after the commit
-      } finally {
-        await target.fault(step);
-        delete process.env.APPLY_WORK_PER_INVOCATION;
-      }
-      // PutEvents refused where the run is finalized: the step fails (EventsNotPublished), its Retry delivers the outbox
-      await load(demoWorld());
-      await target.fault(step, { times: 1, when: 'mid', atWrite: '^PutEvents ', error: 'InternalException' });
-      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
-      try {
-        const { events } = await transferOnce();
-        expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
-        expect(events.filter((e) => e['detail-type'] === 'Affected' && e.detail.phase === 'applied').length).toBeGreaterThan(0);
-      } finally {
-        await target.fault(step);
-        delete process.env.APPLY_WORK_PER_INVOCATION;
-      }
+      await withApplyWork(work, async () => {
+        // the step's writes in a run without faults: the last is the outbox's removal, after PutEvents; the one
+        // before it commits the transition
+        await load(demoWorld());
+        await target.faultReport();
+        await transferOnce();
+        const writes = (await target.faultReport()).mostWrites[step]!;
+        await load(demoWorld());
+        await target.fault(step, { times: 1, when: 'mid', afterWrites: writes - 1, error: 'Sandbox.Timedout' });
+        try {
+          const { id, events } = await transferOnce();
+          expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
+          expect(events.find((e) => e['detail-type'] === 'Transfer Succeeded')!.detail).toMatchObject({
+            id: `${id}:succeed:1`,
+            status: 'succeeded',
+          });
+          const audit = (await target.call('GET', `/operations/${id}/audit`, { as: 'adminA' })).body;
+          expect(JSON.stringify(audit)).toContain('finalize-interrupted'); // the crash really happened after the commit
+        } finally {
+          await target.fault(step);
+        }
+        // PutEvents refused where the run is finalized: the step fails (EventsNotPublished), its Retry delivers the outbox
+        await load(demoWorld());
+        await target.fault(step, { times: 1, when: 'mid', atWrite: '^PutEvents ', error: 'InternalException' });
+        try {
+          const { events } = await transferOnce();
+          expect((await target.faultReport()).fired).toMatchObject({ [step]: 1 });
+          expect(events.filter((e) => e['detail-type'] === 'Affected' && e.detail.phase === 'applied').length).toBeGreaterThan(0);
+        } finally {
+          await target.fault(step);
+        }
+      });
     }
     // PutEvents refused at the approval (an API call: it answers 202, the transition stands): the execution's first
     // step delivers Transfer Approved, once, with the id and time the transition recorded

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultWorld, FAULT_WORLD_SIZES } from '../../fixtures/fault-world.js';
 import { localFunctions, LocalNames, resourcesOfType, synthesizeTemplate } from '../../local/template.js';
-import { billingEvent, openTarget, type Target } from './harness.js';
+import { billingEvent, openTarget, withApplyWork, type Target } from './harness.js';
 
 /**
  * Fault injection at every boundary (issue 10): for each Task state of each state machine, as synthesized, a failure
@@ -217,17 +217,14 @@ describe('fault injection at every Task state (issue 10)', () => {
       if (!target.canInjectFaults) return; // faults are injected in the embedded stack's functions only
       const setup = SETUP[machine][state]!;
       const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}`;
-      if (setup.applyWork) process.env.APPLY_WORK_PER_INVOCATION = setup.applyWork;
-      try {
+      await withApplyWork(setup.applyWork, async () => {
         if (!references.has(key)) {
           await run(machine, Boolean(setup.full), Boolean(setup.grace));
           references.set(key, JSON.stringify(await target.export()));
           expect(await target.check()).toEqual([]);
         }
         await faultAt(machine, fn, kind, setup);
-      } finally {
-        delete process.env.APPLY_WORK_PER_INVOCATION;
-      }
+      });
       expect(JSON.stringify(await target.export())).toBe(references.get(key));
       expect(await target.check()).toEqual([]);
       survived.push(`${machine} ${state} ${kind}`);

@@ -58,6 +58,21 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `run` with the embedded stack's Apply limited to `work` item writes an invocation (APPLY_WORK_PER_INVOCATION,
+ * functions/services/phases.ts), so that a small run takes several Apply invocations and the Finalize step runs
+ * (a run one invocation applies whole is finalized by it); `undefined`: as configured. Only the embedded stack's
+ * functions, in this process, see it: on LocalStack the run is finalized by Apply either way.
+ */
+export async function withApplyWork<T>(work: string | undefined, run: () => Promise<T>): Promise<T> {
+  if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
+  try {
+    return await run();
+  } finally {
+    delete process.env.APPLY_WORK_PER_INVOCATION;
+  }
+}
+
 export function demoWorld(): any {
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'fixtures', 'demo-world.json'), 'utf8'));
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { billingEvent, demoWorld, eventually, objectKey, openTarget, settle, type Target } from './harness.js';
+import { billingEvent, demoWorld, eventually, objectKey, openTarget, settle, withApplyWork, type Target } from './harness.js';
 
 /** The rules' readings (RULES.md D4, F3, B3, X1) and the contract's id limits, each against the behaviour it corrects. */
 let target: Target;
@@ -244,13 +244,10 @@ describe('B2, T4: seats that free up', () => {
     async (_, work) => {
       const t = await target.call('POST', '/transfers', { as: 'adminA', body: { userId: 'a3', destinationOrganizationId: 'D' } });
       expect((await target.call('POST', `/transfers/${t.body.id}/approval`, { as: 'adminD' })).body.status).toBe('awaiting-seat');
-      if (work) process.env.APPLY_WORK_PER_INVOCATION = work;
-      try {
+      await withApplyWork(work, async () => {
         const d = await target.call('POST', '/deletions', { as: 'adminD', body: { userId: 'd1' } });
         expect((await settle(target, `/deletions/${d.body.id}`, 'adminD')).status).toBe('succeeded');
-      } finally {
-        delete process.env.APPLY_WORK_PER_INVOCATION;
-      }
+      });
       expect((await waitFor(t.body.id, ['succeeded', 'failed'])).status).toBe('succeeded');
       expect(byId((await target.export()).users, 'a3').organizationId).toBe('D');
     },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { byId, demoWorld, ids, objectKey, openTarget, settle, type Target } from './harness.js';
+import { byId, demoWorld, ids, objectKey, openTarget, settle, withApplyWork, type Target } from './harness.js';
 
 let target: Target;
 beforeAll(async () => {
@@ -200,11 +200,10 @@ describe('retries never duplicate an effect', () => {
     await target.load(world);
     // the run in Apply invocations of 3 item writes (APPLY_WORK_PER_INVOCATION): the first one, the membership change,
     // is applied three times (a run applied whole by one invocation is finalized by it, and its retry applies nothing)
-    process.env.APPLY_WORK_PER_INVOCATION = '3';
     await target.faultReport();
     await target.fault('apply', { times: 2, when: 'after', error: 'Lambda.ServiceException' });
     const before = await target.invocations();
-    const { final } = await transfer('a1', 'C', 'adminA', 'adminC').finally(() => delete process.env.APPLY_WORK_PER_INVOCATION);
+    const { final } = await withApplyWork('3', () => transfer('a1', 'C', 'adminA', 'adminC'));
     expect(final.status).toBe('succeeded');
     const after = await target.invocations();
     expect((await target.faultReport()).fired).toMatchObject({ apply: 2 });
