@@ -75,8 +75,10 @@ interface Case {
   operation: Operation;
   /** Who requests the operation (and so its preview), when not the world's default administrator. */
   requester?: string;
-  /** Starts the operation through the API; returns how to read its status. */
-  start: () => Promise<{
+  /** What its preview names besides the operation (the successor, X3): the request names the same. */
+  previewExtra?: Record<string, string>;
+  /** Starts the operation through the API, naming the saved preview (as the console does); returns how to read its status. */
+  start: (previewId?: string) => Promise<{
     id: string;
     effectCount?: number;
     status: () => Promise<{ status: string; body: any }>;
@@ -239,9 +241,10 @@ function userOperation(
     world,
     operation: op,
     requester: as.requester,
-    async start() {
+    async start(previewId) {
+      const named = previewId ? { previewId } : {};
       if (op.kind === 'deletion') {
-        const d = await call('POST', '/deletions', as.requester, { userId: op.userId });
+        const d = await call('POST', '/deletions', as.requester, { userId: op.userId, ...named });
         if (d.status >= 300)
           return { id: '', httpStatus: d.status, answer: d.body, status: async () => ({ status: `refused-${d.status}`, body: d.body }) };
         return {
@@ -256,7 +259,7 @@ function userOperation(
         };
       }
       if (op.kind !== 'transfer') throw new Error('not a user operation');
-      let t = await call('POST', '/transfers', as.requester, { userId: op.userId, destinationOrganizationId: op.to });
+      let t = await call('POST', '/transfers', as.requester, { userId: op.userId, destinationOrganizationId: op.to, ...named });
       if (t.status !== 201)
         return { id: '', httpStatus: t.status, answer: t.body, status: async () => ({ status: `refused-${t.status}`, body: t.body }) };
       // CONTRACT.md planning: a large transfer is approved once its plan is computed (it awaits approval)
@@ -344,8 +347,14 @@ function successorExportCases(): Case[] {
     );
     return {
       ...base,
-      async start() {
-        const d = await call('POST', '/deletions', 'adminA', { userId: 'u0', successorId: 'p0000', export: true });
+      previewExtra: { successorId: 'p0000' },
+      async start(previewId) {
+        const d = await call('POST', '/deletions', 'adminA', {
+          userId: 'u0',
+          successorId: 'p0000',
+          export: true,
+          ...(previewId ? { previewId } : {}),
+        });
         const read = async () => {
           const r = await call('GET', `/deletions/${d.body?.id}`, 'adminA');
           return { status: r.body?.status ?? `http-${r.status}`, body: r.body };
@@ -476,7 +485,8 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   const before = c.world();
   const [loaded, loadMs] = await timed(() => loadWorld(before));
   log(`world loaded (${loaded.items} items, ${loaded.objects} objects) in ${secs(loadMs)} s`);
-  const preview = await previewOf(c.operation, c.requester);
+  takeRequestCounts();
+  const preview = await previewOf(c.operation, c.requester, c.previewExtra);
   if (preview) log(`POST /previews ${preview.httpStatus} in ${preview.apiSeconds} s of function time; ready in ${preview.readySeconds} s`);
 
   takeRequestCounts();
@@ -506,7 +516,7 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
   let error: string | undefined;
   try {
     const apiBefore = apiCalls;
-    started = await c.start();
+    started = await c.start(preview?.id);
     apiRequests = apiCalls - apiBefore;
     // Wait until no execution runs, then read the status; the status reads are not the operation's requests.
     for (;;) {
@@ -599,6 +609,15 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
     },
     safeFloor: { dynamodb: safe.dynamodb, s3: floor.s3, records: safe.records },
     ratioToSafeFloor: ratio(requests.dynamodb, safe.dynamodb),
+    // the console's flow whole: the preview (its plan's reads), then the request naming it
+    ...(preview
+      ? {
+          withPreview: {
+            dynamodb: preview.requests.dynamodb + requests.dynamodb,
+            ratio: ratio(preview.requests.dynamodb + requests.dynamodb, floor.dynamodb),
+          },
+        }
+      : {}),
     ...usage,
     ...(c.report ? c.report(final, opRecords, { floor: { dynamodb: floor.dynamodb, s3: floor.s3 }, requests }) : {}),
     mostOperationsOnOneKey: hotKeys[0] ?? null,
@@ -639,13 +658,19 @@ async function runCase(c: Case): Promise<Record<string, unknown>> {
 async function previewOf(
   op: Operation,
   as?: string,
-): Promise<{ httpStatus: number; apiSeconds: number; readySeconds: number; effectCount?: number } | undefined> {
+  extra: Record<string, string> = {},
+): Promise<
+  | { id?: string; httpStatus: number; apiSeconds: number; readySeconds: number; effectCount?: number; requests: { dynamodb: number } }
+  | undefined
+> {
   if (op.kind !== 'deletion' && op.kind !== 'transfer') return undefined;
   const requester = as ?? (op.kind === 'deletion' && op.userId === busiest.id ? busiestAdmin : 'adminA');
-  const body =
-    op.kind === 'deletion'
+  const body = {
+    ...(op.kind === 'deletion'
       ? { operation: 'deletion', userId: op.userId }
-      : { operation: 'transfer', userId: op.userId, destinationOrganizationId: op.to };
+      : { operation: 'transfer', userId: op.userId, destinationOrganizationId: op.to }),
+    ...extra,
+  };
   stack.lambda.longestMs.clear();
   const t0 = performance.now();
   const answer = await call('POST', '/previews', requester, body);
@@ -656,10 +681,13 @@ async function previewOf(
     impact = (await call('GET', `/previews/${answer.body.id}`, requester)).body;
   }
   return {
+    ...(answer.status < 300 ? { id: answer.body.id as string } : {}),
     httpStatus: answer.status,
     apiSeconds: secs(apiMs),
     readySeconds: secs(performance.now() - t0),
     ...(impact?.effectCount !== undefined ? { effectCount: impact.effectCount } : {}),
+    // the preview's own requests (its plan's reads): a request naming it takes its plan when it still holds (X1)
+    requests: { dynamodb: sum(takeRequestCounts(), 'DynamoDB.') },
   };
 }
 
@@ -930,6 +958,7 @@ const lines = [
     'status',
     'effects',
     'DynamoDB',
+    '+ preview',
     'S3',
     'wall/floor s',
     'transitions',
@@ -946,6 +975,7 @@ const lines = [
           x.status,
           x.effectCount ?? '-',
           pair(x.requests.dynamodb, x.floor.dynamodb) + (x.floorOf === 'partial' ? '*' : ''),
+          x.withPreview ? pair(x.withPreview.dynamodb, x.floor.dynamodb) : '-',
           pair(x.requests.s3, x.floor.s3) + (x.floorOf === 'partial' ? '*' : ''),
           pair(x.wallSeconds, x.floorSeconds),
           x.stateTransitions,
@@ -1027,6 +1057,8 @@ const lines = [
   '',
   'DynamoDB, S3: requests during the operation / floor requests (bench/floor.ts), and their ratio; wall/floor s: the operation',
   'request → final status / the floor replayed raw on the same emulators, and their ratio. peak RSS: this process + DynamoDB Local.',
+  '+ preview: the saved preview the request names (POST /previews, as the console does) and the operation: a request whose',
+  'preview still holds takes its plan (X1) and does not read what the preview read.',
   "replayed: the floor with the Query pages DynamoDB returned (waves at the product's concurrency); safe floor: measured / floor +",
   "the operation's own records (T3, X1, X2); WRU, RRU: measured/floor; hottest key: the most distinct operations that wrote one key",
   "outside the world's data, and its partition. alone-sum: the same operations run alone (see bench.json aloneSum.method).",

@@ -11,6 +11,7 @@ import { firstPageView, operationView, operationViewWithProgress, savePreview, s
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
+import { getOrganization } from '../store/table.js';
 import { requireSuccessor } from './successor.js';
 
 /** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
@@ -64,6 +65,8 @@ export async function requestDeletion(
     export: options.export,
     preview: { id: previewId, what: { operation: 'deletion', userId, by: caller.id } },
     compute: (budget) => computeDeletionPlan(user, successor, budget),
+    // a saved preview's plan still current: the organization's grace period (D7) as it is now
+    reuse: async (plan) => ({ ...plan, organization: (await getOrganization(user.organizationId!)) ?? undefined }),
   });
   // CONTRACT.md `planning`: planned in the background, then started or scheduled (D7) there
   if ('deferred' in planned) return planned.deferred;

@@ -1,8 +1,8 @@
 import type { User } from '../domain/model.js';
 import { newOperationId, now, planIdFor, type OperationRecord } from '../store/operations.js';
-import { fingerprint, type PlanHeader } from '../store/plans.js';
+import { fingerprint, PAGES_IN_TRANSACTION, readPlanPages, readPlanWithFirstPage, type PlanHeader } from '../store/plans.js';
 import { deferOperation } from './background-planning.js';
-import { PlanTooLarge, requestBudget, type ComputedPlan, type PlanBudget } from './planning.js';
+import { holds, PlanTooLarge, requestBudget, type ComputedPlan, type PlanBudget } from './planning.js';
 import { checkPreview, previewOf } from './views.js';
 
 /**
@@ -34,28 +34,59 @@ function newOperation(
 
 export type Planned<P extends ComputedPlan> = { deferred: Record<string, unknown> } | { plan: P; preview?: PlanHeader };
 
+type PreviewNamed = { id?: string; what: Parameters<typeof previewOf>[1]; successorId?: string };
+
 /**
- * The request's plan within the request's budget, and the saved preview it names compared with it (X1: 409 when it no
- * longer matches; `op` then carries the preview). Past the budget the operation is created `planning` and planned in
- * the background (the preview compared there): `deferred` is the answer.
+ * X1: the saved preview's plan, taken as the request's own when computing it again would read the same data and give
+ * the same plan: the preview is of this operation on this user (previewOf: 400, 404 and 409 as ever), with the same
+ * successor (X3), small enough for the request's transaction, and no run went on in the journals of the organizations
+ * it read since its reads began (planning.ts `holds`, as an approval keeps its request's plan). Its header and first
+ * page in one BatchGetItem. Otherwise undefined, and the request plans from current data and compares.
+ */
+async function currentPreview(preview: PreviewNamed, runId: string): Promise<{ header?: PlanHeader; plan?: ComputedPlan }> {
+  if (!preview.id?.startsWith('pv-')) return {};
+  const head = await readPlanWithFirstPage(preview.id);
+  const header = await previewOf(preview.id, preview.what, head?.header);
+  const { organizations, readAt } = header;
+  if (!head || !organizations || !readAt || (header.successorId ?? undefined) !== preview.successorId) return { header };
+  if (header.pages.length > PAGES_IN_TRANSACTION || !(await holds(header, runId))) return { header };
+  const rest = await readPlanPages(
+    header.id,
+    header.pages.slice(1).map((_, n) => n + 1),
+  );
+  return { header, plan: { entries: [head.first, ...rest].flat(), organizations, readAt } };
+}
+
+/**
+ * The request's plan: the saved preview's when it still holds (currentPreview); otherwise computed within the
+ * request's budget, and the saved preview it names compared with it (X1: 409 when it no longer matches; `op` then
+ * carries the preview). Past the budget the operation is created `planning` and planned in the background (the
+ * preview compared there): `deferred` is the answer. `reuse` completes a preview's plan as `compute` would.
  */
 async function planWithinRequest<P extends ComputedPlan>(
   op: OperationRecord,
   compute: (budget: PlanBudget) => Promise<P>,
-  preview: { id?: string; what: Parameters<typeof previewOf>[1] },
+  reuse: (plan: ComputedPlan) => Promise<P>,
+  preview: PreviewNamed,
   requested: (p?: { id: string }) => Record<string, unknown>,
 ): Promise<Planned<P>> {
   const named = (p: PlanHeader) => Object.assign(op, { previewId: p.id, previewFingerprint: p.fingerprint });
+  const current = await currentPreview(preview, op.id);
+  if (current.plan) {
+    named(current.header!);
+    return { plan: await reuse(current.plan), preview: current.header! };
+  }
   let plan: P;
   try {
     plan = await compute(requestBudget());
   } catch (error) {
     if (!(error instanceof PlanTooLarge)) throw error;
-    const p = preview.id ? await previewOf(preview.id, preview.what) : undefined;
+    const p = preview.id ? await previewOf(preview.id, preview.what, current.header) : undefined;
     if (p) named(p);
     return { deferred: await deferOperation(op, requested(p)) };
   }
-  const saved = preview.id ? await checkPreview(preview.id, preview.what, fingerprint(plan.entries.map((e) => e.effect))) : undefined;
+  const fingerprintNow = fingerprint(plan.entries.map((e) => e.effect));
+  const saved = preview.id ? await checkPreview(preview.id, preview.what, fingerprintNow, current.header) : undefined;
   if (saved) named(saved);
   return { plan, ...(saved ? { preview: saved } : {}) };
 }
@@ -70,14 +101,16 @@ export async function requestOperation<P extends ComputedPlan>(request: {
   fields: Parameters<typeof newOperation>[1];
   successor?: User;
   export?: boolean;
-  preview: Parameters<typeof planWithinRequest>[2];
+  preview: Omit<PreviewNamed, 'successorId'>;
   compute: (budget: PlanBudget) => Promise<P>;
+  reuse: (plan: ComputedPlan) => Promise<P>;
 }): Promise<{ op: OperationRecord; requested: (p?: { id: string }) => Record<string, unknown>; planned: Planned<P> }> {
-  const { prefix, rule, fields, preview, compute } = request;
+  const { prefix, rule, fields, preview, compute, reuse } = request;
   const op = newOperation(prefix, fields, {
     ...(request.successor ? { successor: request.successor } : {}),
     ...(request.export ? { export: true } : {}),
   });
   const requested = (p?: { id: string }) => ({ event: 'requested', by: fields.requestedBy, rule, ...(p ? { previewId: p.id } : {}) });
-  return { op, requested, planned: await planWithinRequest(op, compute, preview, requested) };
+  const named = { ...preview, ...(request.successor ? { successorId: request.successor.id } : {}) };
+  return { op, requested, planned: await planWithinRequest(op, compute, reuse, named, requested) };
 }

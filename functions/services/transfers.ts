@@ -87,6 +87,7 @@ export async function requestTransfer(
     preview: { id: previewId, what: { operation: 'transfer', userId, destinationOrganizationId, by: caller.id } },
     // the plan is given what the checks just read (both organizations, the source's allowances): not read twice
     compute: (budget) => computeTransferPlan(user, destination!, successor, budget, known),
+    reuse: async (plan) => plan,
   });
   if ('deferred' in planned) return planned.deferred; // CONTRACT.md `planning`: planned in the background
   const {

@@ -174,8 +174,8 @@ export async function savePreview(header: Omit<Parameters<typeof writePlan>[0], 
 }
 
 /** A saved preview that still exists and has not expired; 404 otherwise. */
-export async function savedPreview(id: string): Promise<PlanHeader> {
-  const header = id.startsWith('pv-') ? await readPlanHeader(id) : undefined;
+export async function savedPreview(id: string, read?: PlanHeader): Promise<PlanHeader> {
+  const header = id.startsWith('pv-') ? (read ?? (await readPlanHeader(id))) : undefined;
   if (!header || !header.expiresAt || header.expiresAt <= now()) throw new NotFound(`preview ${id} does not exist or has expired`);
   return header;
 }
@@ -184,8 +184,8 @@ export async function savedPreview(id: string): Promise<PlanHeader> {
  * X1 beyond: an operation requested with a saved preview runs only that plan. The preview must be of this
  * operation on this user (and destination); the plan computed now must equal it, or nothing changes (409).
  */
-export async function checkPreview(previewId: string, what: PreviewedWhat, fingerprintNow: string) {
-  const preview = await previewOf(previewId, what);
+export async function checkPreview(previewId: string, what: PreviewedWhat, fingerprintNow: string, read?: PlanHeader) {
+  const preview = await previewOf(previewId, what, read);
   try {
     assertSamePlan(preview.fingerprint, fingerprintNow, previewId);
   } catch (error) {
@@ -209,9 +209,12 @@ export async function checkPreview(previewId: string, what: PreviewedWhat, finge
 
 type PreviewedWhat = { operation: Operation; userId: string; destinationOrganizationId?: string; by: string };
 
-/** The saved preview a request names: of this operation on this user (400 otherwise), and complete (409 while planning). */
-export async function previewOf(previewId: string, what: PreviewedWhat): Promise<PlanHeader> {
-  const preview = await savedPreview(previewId);
+/**
+ * The saved preview a request names: of this operation on this user (400 otherwise), and complete (409 while planning).
+ * `read`: its header, read already.
+ */
+export async function previewOf(previewId: string, what: PreviewedWhat, read?: PlanHeader): Promise<PlanHeader> {
+  const preview = await savedPreview(previewId, read);
   if (
     preview.operation !== what.operation ||
     preview.userId !== what.userId ||

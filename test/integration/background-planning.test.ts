@@ -169,9 +169,10 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     const handedOver = (impact: any) => impact.summary.find((r: any) => r.kind === 'file-handed-over' && r.rule === 'F1')?.count ?? 0;
     expect(handedOver(ready)).toBeGreaterThanOrEqual(FILES); // the workflow's plan has every upload
     expect(await target.export()).toEqual(before);
-    // D1 the same way: the deletion is created planning after a bounded read, then runs every upload's F1
+    // D1 the same way: the deletion is created planning after a bounded read, then runs every upload's F1 (named, the
+    // preview would be taken as the request's plan: transfers.test.ts "X1: a request naming a saved preview")
     takeRequestRecords();
-    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: ready.id } });
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
     expect(requested.status, JSON.stringify(requested.body)).toBe(202);
     expect(requested.body.status).toBe('planning');
     expect(itemsReadBy('functions/handlers/api/deletions.ts')).toBeLessThan(200);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordRequests, takeRequestRecords } from '../../local/request-counts.js';
 import { billingEvent, demoWorld, eventually, objectKey, openTarget, settle, withApplyWork, type Target } from './harness.js';
 
 /** The rules' readings (RULES.md D4, F3, B3, X1) and the contract's id limits, each against the behaviour it corrects. */
@@ -146,6 +147,32 @@ describe('X1: a saved preview runs as previewed, or not at all', () => {
     const { id, expiresAt, ...previewed } = preview;
     expect(final).toMatchObject({ status: 'succeeded', impact: previewed });
   });
+
+  // the request's own reads are seen only where its functions run in this process
+  it.skipIf(process.env.OFFBOARD_TARGET === 'stack')(
+    "X1: a saved preview that still holds is the request's plan: the request reads none of what the preview read, and runs it",
+    async () => {
+      // the user's chats, files and assigned tasks are read through the index (GSI1): a plan reads them, a taken one not
+      const indexQueries = (entry: string) =>
+        takeRequestRecords().filter((r) => r.invocation?.fn.entry === entry && r.op === 'Query' && r.index).length;
+      recordRequests(true);
+      try {
+        const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+        expect(indexQueries('functions/handlers/api/previews.ts')).toBeGreaterThanOrEqual(3); // the check below can fail
+        const started = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.id } });
+        expect(started.status, JSON.stringify(started.body)).toBe(202);
+        expect(indexQueries('functions/handlers/api/deletions.ts')).toBe(0);
+        const final = await settle(target, `/deletions/${started.body.id}`, 'adminA');
+        const { id, expiresAt, ...previewed } = preview;
+        expect(final).toMatchObject({ status: 'succeeded', impact: previewed });
+        const trail = (await target.call('GET', `/operations/${started.body.id}/audit`, { as: 'adminA' })).body.entries; // X2
+        expect(trail).toContainEqual(expect.objectContaining({ event: 'requested', by: 'adminA', rule: 'D1', previewId: preview.id }));
+        expect(await target.check()).toEqual([]);
+      } finally {
+        recordRequests(false);
+      }
+    },
+  );
 
   it('X1: when the data changed since the preview, the request answers 409 impact-changed and nothing changes', async () => {
     const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
