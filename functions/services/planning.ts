@@ -16,7 +16,7 @@ import {
 import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
 import { readPlanHeader, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { otherRunsOverlapped } from '../store/operations.js';
-import { readAllowances, readChatContents, readChatViews, readSubjectIndex, type SubjectIndex } from '../store/slice.js';
+import { readAllowances, readChatContents, readChatViews, readSubjectIndex, type MyChatOwner, type SubjectIndex } from '../store/slice.js';
 import { getOrganizations, getUsers } from '../store/table.js';
 
 /** Chats (and contacts) planned per pass: what one pass holds in memory, whatever the user's size. */
@@ -134,10 +134,14 @@ export class PlanningContext {
     this.allowances = new Set([...this.allowances, ...(await readAllowances(missing))]);
   }
 
-  private async views(chatIds: string[], uploads: ReadonlyMap<string, FileRef[]>): Promise<ChatView[]> {
+  private async views(
+    chatIds: string[],
+    uploads: ReadonlyMap<string, FileRef[]>,
+    owners?: ReadonlyMap<string, MyChatOwner>,
+  ): Promise<ChatView[]> {
     const missing = chatIds.filter((id) => !this.chatViews.has(id));
     if (missing.length > 0) {
-      for (const { contents, ...view } of await readChatViews(missing)) {
+      for (const { contents, ...view } of await readChatViews(missing, owners)) {
         this.chatViews.set(view.chat.id, view);
         if (contents) this.contents.set(view.chat.id, contents);
       }
@@ -175,7 +179,13 @@ export class PlanningContext {
     missing.forEach((s, i) => this.indexes.set(s.id, read[i]!));
     for (const s of subjects) this.users.set(s.id, this.departs(s) ? { ...s, status: 'deleted' } : s);
     await this.loadOrganizations(subjects.map((s) => s.organizationId).filter((o): o is string => Boolean(o)));
-    for (const chatIds of chunk([...new Set(read.flatMap((r) => r.chatIds))], CHATS_PER_PASS)) await this.views(chatIds, new Map());
+    // B1: a My Chat only one of them lists is that subject's, deleted with it, and not read here (slice.ts ownedMyChat)
+    const owners = new Map<string, MyChatOwner | undefined>();
+    missing.forEach((s, i) => {
+      for (const chatId of read[i]!.chatIds) owners.set(chatId, owners.has(chatId) ? undefined : { userId: s.id, ...read[i]! });
+    });
+    const owned = new Map([...owners].filter((e): e is [string, MyChatOwner] => Boolean(e[1])));
+    for (const chatIds of chunk([...new Set(read.flatMap((r) => r.chatIds))], CHATS_PER_PASS)) await this.views(chatIds, new Map(), owned);
     await this.loadUsers(read.flatMap((r) => r.contacts));
   }
 

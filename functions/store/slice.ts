@@ -91,13 +91,41 @@ const contentsOf = (items: Item[]): ChatContents => ({
     .sort(),
 });
 
+/** B1: the one subject of a bulk batch whose index lists a My Chat, with that index (readChatViews `owners`). */
+export type MyChatOwner = { userId: string } & Pick<SubjectIndex, 'uploads' | 'assignedTasks'>;
+
+/**
+ * B1: a bulk batch's My Chat, not read: the batch deletes it with its member (D3), and that deletion reads the
+ * partition once the member is deleted and deletes whatever it holds, bytes first (apply.ts applyChatsDeleted, F2,
+ * F4). Its contents in the plan are the member's own uploads and assigned tasks in it, from the index read already;
+ * its one member is the subject (D3 looks at no role).
+ */
+function ownedMyChat(chat: Item, owner: MyChatOwner, subjectFiles: FileRef[]): ReadChat {
+  const here = (x: { chatId: string }) => x.chatId === chat.id;
+  return {
+    chat: toChat(chat, [{ userId: owner.userId, role: 'admin' }]),
+    hasMessages: false,
+    subjectFiles,
+    contents: {
+      fileIds: owner.uploads
+        .filter(here)
+        .map((f) => f.id)
+        .sort(),
+      taskIds: owner.assignedTasks
+        .filter(here)
+        .map((t) => t.id)
+        .sort(),
+    },
+  };
+}
+
 /**
  * The chats, as the planner sees them: records by BatchGetItem, then per chat one Query: a group's members; a My
  * Chat's whole partition (it is always deleted with its user, D3, so its contents are needed, F2); the head of a
  * direct chat's partition (members and whether anything was posted, D4; the whole of it, when small).
  * `subjectFiles` are left empty: they are the subject's, and the planning context adds them per subject (F1).
  */
-export async function readChatViews(chatIds: readonly string[]): Promise<ReadChat[]> {
+export async function readChatViews(chatIds: readonly string[], owners?: ReadonlyMap<string, MyChatOwner>): Promise<ReadChat[]> {
   const records = new Map((await batchGet(chatIds.map((id) => keys.chat(id)))).map((c) => [c.id as string, c]));
   const views = await inParallel(
     chatIds.filter((id) => records.has(id)),
@@ -115,6 +143,8 @@ export async function readChatViews(chatIds: readonly string[]): Promise<ReadCha
         ConsistentRead: true,
       };
       const isMember = (i: Item) => String(i.SK).startsWith('MEMBER#');
+      const owner = chat.chatType === 'my' ? owners?.get(chatId) : undefined;
+      if (owner) return ownedMyChat(chat, owner, subjectFiles);
       if (chat.chatType === 'my') {
         const items = await queryAll(whole);
         return {

@@ -111,6 +111,36 @@ describe('B1, F3 — Contract Cancelled', () => {
     expect(byId(w.messages, 'm003').speakerName).toBe('Beni Baba (cancelled)'); // D2
   });
 
+  it("B1, D3, F2, F4: a member's My Chat goes whole, bytes first, with what its batch's plan did not read (the plan reads no My Chat)", async () => {
+    const w = demoWorld();
+    // b1's My Chat holds b1's file and task; b2's holds, oddly, a file posted by a1 (the schema allows it): the batch's
+    // plan takes each My Chat as its member's alone (it does not read it), and its deletion reads it after the member
+    // is deleted and deletes everything in it, so a1's file there goes too (F2)
+    w.chats.push(
+      { id: 'my-b1', type: 'my', name: 'My Chat', members: [{ userId: 'b1', role: 'admin' }] },
+      { id: 'my-b2', type: 'my', name: 'My Chat', members: [{ userId: 'b2', role: 'admin' }] },
+    );
+    w.messages.push({ id: 'm-my-b1', chatId: 'my-b1', senderId: 'b1', postedAt: '2026-10-01T00:00:00Z', body: 'note' });
+    w.files.push(
+      { id: 'f-my-b1', chatId: 'my-b1', uploaderId: 'b1', name: 'note.txt', content: 'b1 keeps this' },
+      { id: 'f-my-b2-a1', chatId: 'my-b2', uploaderId: 'a1', name: 'odd.txt', content: 'posted by a1' },
+    );
+    w.tasks.push({ id: 't-my-b1', chatId: 'my-b1', assigneeId: 'b1', requesterId: 'b1', body: 'remember' });
+    await target.load(w);
+    expect(await target.objectKeys()).toEqual(expect.arrayContaining([objectKey('my-b1', 'f-my-b1'), objectKey('my-b2', 'f-my-b2-a1')]));
+    const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
+    expect(await runOf(eventId)).toMatchObject({ status: 'succeeded', done: 3, failed: 0 });
+    const after = await target.export();
+    for (const chatId of ['my-b1', 'my-b2']) {
+      expect(byId(after.chats, chatId)).toBeUndefined(); // D3
+      for (const key of ['messages', 'files', 'tasks']) expect(after[key].filter((x: any) => x.chatId === chatId)).toEqual([]);
+    }
+    const keys = await target.objectKeys();
+    expect(keys).not.toContain(objectKey('my-b1', 'f-my-b1')); // F4
+    expect(keys).not.toContain(objectKey('my-b2', 'f-my-b2-a1'));
+    expect(await target.check()).toEqual([]);
+  });
+
   it('B1: the same event delivered twice runs once', async (ctx) => {
     if (!target.canInjectFaults) ctx.skip();
     const out = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }), { times: 2 });
