@@ -2,7 +2,7 @@
 // Callbacks given to page.evaluate run in the browser.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { byId, previewReady, settle, type Target } from '../integration/harness.js';
+import { byId, demoWorld, previewReady, settle, type Target } from '../integration/harness.js';
 import { chooseMember, consoleSession, screenshot, seriousViolations, signIn } from './browser.js';
 
 /**
@@ -19,6 +19,12 @@ let page: Page;
 /** The deletion of a2 as planned before the budget is set to nothing (within the request, or past 1.2 s not). */
 let inline: any;
 consoleSession((s) => ({ target, page } = s), {
+  // a9: a member of A in no chat, whose deletion changes nothing a2's deletion would
+  world: () => {
+    const w = demoWorld();
+    w.users.push({ id: 'a9', name: 'Aki Nakano', organizationId: 'A', orgAdmin: false, apiToken: 'tok-a9' });
+    return w;
+  },
   ready: async (t) => {
     inline = await previewReady(
       t,
@@ -64,6 +70,11 @@ embeddedOnly('CONTRACT.md planning: a plan computed in the background, in the co
   });
 
   it('D1: requested, the deletion is shown planning (no impact yet, nothing changed), then runs to succeeded with its impact', async () => {
+    // X1: a request naming a preview that still holds takes its plan and plans nothing; a9 deleted (a run in the
+    // journal of A, whose users the preview read, that changes nothing of a2's) makes the request plan again
+    const other = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a9' } });
+    expect(other.status, JSON.stringify(other.body)).toBe(202);
+    expect((await settle(target, `/deletions/${other.body.id}`, 'adminA')).status).toBe('succeeded');
     await holdPlanning(2 * HOLD_MS);
     await page.getByRole('button', { name: 'Delete this user' }).click();
     await page.getByRole('button', { name: 'Delete now' }).click();
