@@ -6,7 +6,7 @@ import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/erro
 import { getOperation, type OperationRecord } from '../store/operations.js';
 import { readPlanWithFirstPage } from '../store/plans.js';
 import { effectsPage, impactView, pendingPreviewAnswer, savedPreview } from './views.js';
-import { allowanceExists, getOrganization, getUser, organizationAdmins, readFacts } from '../store/table.js';
+import { allowanceFact, getOrganization, getUser, organizationAdmins, readFacts } from '../store/table.js';
 import { readAllowances } from '../store/slice.js';
 import { getRun } from '../store/runs.js';
 import { now } from '../shared/clock.js';
@@ -43,18 +43,34 @@ export async function mustGetOrganization(id: string): Promise<Organization & { 
 
 /** T1, T2, T5 against the current data; throws Ineligible (422) with every reason. */
 export async function assertTransferEligible(user: User, destination: Organization): Promise<Organization> {
-  const source = user.organizationId ? await getOrganization(user.organizationId) : undefined;
-  const allowances = new Set(source && (await allowanceExists(source.id, destination.id)) ? [pairKey(source.id, destination.id)] : []);
-  return eligibleSource(user, source, destination, allowances);
+  return (await sourceAndPair(user, destination)).source;
+}
+
+/** T1, T2, T5 on the source organization and the pair's allowance, read in one BatchGetItem. */
+async function sourceAndPair(user: User, destination: Organization) {
+  const from = user.organizationId;
+  const facts = from ? await readFacts({ organizations: [from], allowances: [[from, destination.id]] }) : undefined;
+  const source = from ? facts!.organizations.get(from) : undefined;
+  const allowances = new Set(source && facts!.allowances.has(allowanceFact(from!, destination.id)) ? [pairKey(from!, destination.id)] : []);
+  return { source: eligibleSource(user, source, destination, allowances), allowances };
 }
 
 /**
  * The same, reading every outside allowance of the destination (one Query, as the plan reads them; C2) instead of
  * the pair's alone (an allowance is stored under both organizations, so the pair is among them), with the source
- * organization: what the request's plan is then given (`KnownFacts`), not read again.
+ * organization: what the request's plan is then given (`KnownFacts`), not read again. `pairOnly` (a request naming
+ * a saved preview, whose plan it takes when the preview holds): the pair's alone, as assertTransferEligible.
  */
-export async function transferEligibility(user: User, destination: Organization): Promise<{ source: Organization; known: KnownFacts }> {
+export async function transferEligibility(
+  user: User,
+  destination: Organization,
+  { pairOnly = false } = {},
+): Promise<{ source: Organization; known: KnownFacts }> {
   const readAt = now();
+  if (pairOnly) {
+    const { source, allowances } = await sourceAndPair(user, destination);
+    return { source, known: { organizations: [source, destination], allowancesOf: [], allowances, readAt } };
+  }
   const [source, allowances] = await Promise.all([
     user.organizationId ? getOrganization(user.organizationId) : undefined,
     readAllowances([destination.id]),

@@ -3,7 +3,7 @@ import { audit, releaseLock, type OperationError, type OperationRecord } from '.
 import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
 import { PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
-import { assertDeletionEligible, callerUser, mustGetUser, readableOperation, requestParties, requireAdminOf } from './access.js';
+import { assertDeletionEligible, callerUser, readableOperation, requestParties, requireAdminOf } from './access.js';
 import { createRunning, startRun } from './executions.js';
 import { computeDeletionPlan, PlanTooLarge, requestBudget } from './planning.js';
 import { deferPreview } from './background-planning.js';
@@ -16,8 +16,7 @@ import { requireSuccessor } from './successor.js';
 
 /** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewDeletion(callerId: string, userId: string, successorId?: string) {
-  const caller = await callerUser(callerId);
-  const user = await mustGetUser(userId);
+  const { caller, user } = await requestParties(callerId, userId); // one BatchGetItem
   requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may preview its deletion (D1)");
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, successorId); // X3

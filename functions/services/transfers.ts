@@ -16,16 +16,7 @@ import {
 import { fingerprint, PAGES_IN_TRANSACTION, planRecord, readPlanWithFirstPage, withPlanCache } from '../store/plans.js';
 import { leftUndone } from './resume.js';
 import { getOrganization, getUser } from '../store/table.js';
-import {
-  assertTransferEligible,
-  callerUser,
-  mustGetOrganization,
-  mustGetUser,
-  readableOperation,
-  requestParties,
-  requireAdminOf,
-  transferEligibility,
-} from './access.js';
+import { assertTransferEligible, callerUser, readableOperation, requestParties, requireAdminOf, transferEligibility } from './access.js';
 import { assertPremiseFacts, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
 import { computeTransferPlan, holds, PlanTooLarge, requestBudget, type ComputedPlan } from './planning.js';
@@ -35,9 +26,9 @@ import { assertSamePlan, firstPageView, impactView, operationView, operationView
 
 /** X1: what a transfer would do, saved as a preview (kept 24 h); changes nothing in the world. */
 export async function previewTransfer(callerId: string, userId: string, destinationOrganizationId: string, successorId?: string) {
-  const caller = await callerUser(callerId);
-  const user = await mustGetUser(userId);
-  const destination = await mustGetOrganization(destinationOrganizationId);
+  const parties = await requestParties(callerId, userId, destinationOrganizationId); // one BatchGetItem
+  const { caller, user } = parties;
+  const destination = parties.destination!; // 404 without it
   requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may preview its transfer");
   await assertTransferEligible(user, destination);
   const successor = await requireSuccessor(user, successorId); // X3
@@ -69,7 +60,8 @@ export async function requestTransfer(
 ) {
   const { caller, user, destination } = await requestParties(callerId, userId, destinationOrganizationId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
-  const { source, known } = await transferEligibility(user, destination!); // T1, T2, T5
+  // T1, T2, T5; naming a saved preview, whose plan it takes when it holds, the pair's allowance alone
+  const { source, known } = await transferEligibility(user, destination!, { pairOnly: Boolean(previewId) });
   const successor = await requireSuccessor(user, options.successorId); // X3
   const { op, requested, planned } = await requestOperation({
     prefix: 'tr',
