@@ -27,6 +27,8 @@ export interface RequestRecord {
   morePages?: boolean;
   /** A Query or Scan: the items it read (ScannedCount, before any filter). */
   itemsRead?: number;
+  /** A Query: the partition it read (its key condition's `:pk`), as the table or index names it. */
+  partition?: string;
   /** The Lambda invocation the request was made from (absent: the harness's own requests). */
   invocation?: InvocationScope;
   /** S3: object bytes the request read (GetObject's body) or wrote (PutObject's, UploadPart's body). */
@@ -121,6 +123,9 @@ export const countRequests: ClientMiddleware = (client, service) => {
         writes: writtenKeys(op, request),
         ...(op === 'Query' || op === 'Scan'
           ? { morePages: Boolean(output.LastEvaluatedKey), itemsRead: Number(output.ScannedCount ?? 0) }
+          : {}),
+        ...(op === 'Query' && request.ExpressionAttributeValues?.[':pk']?.S
+          ? { partition: request.ExpressionAttributeValues[':pk'].S }
           : {}),
         invocation,
       });

@@ -19,6 +19,8 @@ export interface ChatView {
 export interface ChatContents {
   fileIds: string[];
   taskIds: string[];
+  /** The organizations owning any of those files (F1): what their runs do to them (F3) changes the plan (X1). */
+  ownerOrganizationIds?: string[];
 }
 
 /** The slice of the world a plan depends on. The store reads it; the planner never does I/O. */

@@ -76,10 +76,13 @@ export async function applyEntries(
         ...(options.operation ? { operation: options.operation } : {}),
         ...(options.organizationId ? { organizationId: options.organizationId } : {}),
       };
-      await Promise.all(
+      const found = await Promise.all(
         kinds.filter((kind) => inPhase.some((e) => e.effect.kind === kind)).map((kind) => APPLIERS[kind](inPhase, context)),
       );
       applied.push(...inPhase);
+      // B1: what a batch's chat deletions found beyond its plan (its members' My Chats, which it does not read; a file
+      // posted after planning) is what the batch applied too (X2: its audit names every file it deleted)
+      if (context.bulk) applied.push(...found.flatMap((f) => f ?? []));
     }
   } catch (error) {
     await send().catch((e) => logger.error('gathered writes not sent', { error: (e as Error).message }));

@@ -89,9 +89,13 @@ export class PlanningContext {
     if (Date.now() > b.deadline) throw new PlanTooLarge('planning did not finish within the request: planned in the background');
   }
 
-  /** Every organization this context read: those of every user it read, and the destination's (PlanHeader.organizations). */
+  /**
+   * Every organization this context read: those of every user it read, the destination's, and those owning files of
+   * the chats it deletes (F1, F3) (PlanHeader.organizations: a run in any of their journals since changes the plan).
+   */
   organizationIds(): string[] {
-    return [...this.organizations.keys()].sort();
+    const owners = [...this.contents.values()].flatMap((c) => c.ownerOrganizationIds ?? []);
+    return [...new Set([...this.organizations.keys(), ...owners])].sort();
   }
 
   /** An organization this context read (the subject's is always read: its grace period, D7, costs no request). */

@@ -268,13 +268,14 @@ const CHAT_DELETE_CONCURRENCY = 8;
 /**
  * D3, D4, D5, G2, T7: a chat is deleted with everything in it. Its planned files went already (HandleFiles, F2);
  * a file uploaded after planning is found in the partition and its bytes deleted first (F4), then every item of
- * every chat in the page goes, in batches gathered across chats.
+ * every chat in the page goes, in batches gathered across chats. Answers the files and tasks it found and deleted
+ * that the plan did not name (a file posted after planning; a bulk batch's My Chat, which its plan does not read).
  */
 export async function applyChatsDeleted(
   effects: readonly Pick<PlanEntry, 'effect'>[],
   leave?: ReadonlySet<string>,
   sink: WriteSink = immediately,
-): Promise<void> {
+): Promise<PlanEntry[]> {
   const chatIds = [...new Set(ofKind(effects as PlanEntry[], 'chat-deleted').map(({ effect }) => effect.chatId))];
   const partitions = await inParallel(chatIds, CHAT_DELETE_CONCURRENCY, (chatId) =>
     queryAll({
@@ -295,6 +296,15 @@ export async function applyChatsDeleted(
     table,
     items.map((i) => del({ PK: i.PK, SK: i.SK })),
   );
+  // beyond the plan: files (F2) and tasks (under the chat's own rule) not among this phase's planned effects
+  const planned = new Set(ofKind(effects as PlanEntry[], 'task-deleted').map(({ effect }) => effect.taskId));
+  const ruleOf = new Map(ofKind(effects as PlanEntry[], 'chat-deleted').map(({ effect }) => [effect.chatId, effect.rule]));
+  return items.flatMap((i): PlanEntry[] => {
+    const chatId = i.chatId as string;
+    if (String(i.SK).startsWith('FILE#')) return [{ effect: { kind: 'file-deleted', rule: 'F2', fileId: i.id }, chatId }];
+    if (!String(i.SK).startsWith('TASK#') || planned.has(i.id)) return [];
+    return [{ effect: { kind: 'task-deleted', rule: ruleOf.get(chatId) ?? 'F2', taskId: i.id }, chatId }];
+  });
 }
 
 /** D6 (and tasks of deleted chats). */
@@ -349,7 +359,8 @@ export interface ApplyContext {
   writes: WriteSink;
 }
 
-export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void>;
+/** Applies its kind's entries; may answer what it found and applied beyond them (a chat's deletion, F2). */
+export type Applier = (entries: readonly PlanEntry[], context: ApplyContext) => Promise<void | readonly PlanEntry[]>;
 
 /** Which function applies each effect kind. */
 export const APPLIERS: Record<Effect['kind'], Applier> = {

@@ -80,16 +80,22 @@ const DIRECT_PROBE = 12;
 /** A chat as read for planning; `contents` when its whole partition was read on the way (F2 needs no second read). */
 export type ReadChat = ChatView & { contents?: ChatContents };
 
-const contentsOf = (items: Item[]): ChatContents => ({
-  fileIds: items
-    .filter((i) => String(i.SK).startsWith('FILE#'))
-    .map((i) => i.id as string)
-    .sort(),
-  taskIds: items
-    .filter((i) => String(i.SK).startsWith('TASK#'))
-    .map((i) => i.id as string)
-    .sort(),
-});
+/** X1: the organizations that own files of a chat (F1): a plan deleting the chat read what their runs change (F3). */
+const ownersOf = (files: readonly { ownerOrganizationId?: string | null }[]) =>
+  [...new Set(files.map((f) => f.ownerOrganizationId).filter((o): o is string => Boolean(o)))].sort();
+
+const contentsOf = (items: Item[]): ChatContents => {
+  const files = items.filter((i) => String(i.SK).startsWith('FILE#'));
+  const owners = ownersOf(files);
+  return {
+    fileIds: files.map((i) => i.id as string).sort(),
+    taskIds: items
+      .filter((i) => String(i.SK).startsWith('TASK#'))
+      .map((i) => i.id as string)
+      .sort(),
+    ...(owners.length ? { ownerOrganizationIds: owners } : {}),
+  };
+};
 
 /** B1: the one subject of a bulk batch whose index lists a My Chat, with that index (readChatViews `owners`). */
 export type MyChatOwner = { userId: string } & Pick<SubjectIndex, 'uploads' | 'assignedTasks'>;
@@ -102,19 +108,19 @@ export type MyChatOwner = { userId: string } & Pick<SubjectIndex, 'uploads' | 'a
  */
 function ownedMyChat(chat: Item, owner: MyChatOwner, subjectFiles: FileRef[]): ReadChat {
   const here = (x: { chatId: string }) => x.chatId === chat.id;
+  const files = owner.uploads.filter(here);
+  const owners = ownersOf(files);
   return {
     chat: toChat(chat, [{ userId: owner.userId, role: 'admin' }]),
     hasMessages: false,
     subjectFiles,
     contents: {
-      fileIds: owner.uploads
-        .filter(here)
-        .map((f) => f.id)
-        .sort(),
+      fileIds: files.map((f) => f.id).sort(),
       taskIds: owner.assignedTasks
         .filter(here)
         .map((t) => t.id)
         .sort(),
+      ...(owners.length ? { ownerOrganizationIds: owners } : {}),
     },
   };
 }
@@ -138,7 +144,7 @@ export async function readChatViews(chatIds: readonly string[], owners?: Readonl
         TableName: tableName(),
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: 'SK, id, userId, #role',
+        ProjectionExpression: 'SK, id, userId, #role, ownerOrganizationId',
         ExpressionAttributeNames: { '#role': 'role' },
         ConsistentRead: true,
       };
@@ -173,10 +179,15 @@ export async function readChatContents(chatIds: readonly string[]): Promise<Map<
   const out = new Map<string, ChatContents>();
   await inParallel(chatIds, READ_CONCURRENCY, async (chatId) => {
     const [files, tasks] = await Promise.all([
-      queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'FILE#', 'id')),
+      queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'FILE#', 'id, ownerOrganizationId')),
       queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'TASK#', 'id')),
     ]);
-    out.set(chatId, { fileIds: files.map((f) => f.id).sort(), taskIds: tasks.map((t) => t.id).sort() });
+    const owners = ownersOf(files);
+    out.set(chatId, {
+      fileIds: files.map((f) => f.id).sort(),
+      taskIds: tasks.map((t) => t.id).sort(),
+      ...(owners.length ? { ownerOrganizationIds: owners } : {}),
+    });
   });
   return out;
 }

@@ -48,7 +48,7 @@ export const RUN_STEPS = {
   DeleteOwnedFiles: {
     comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first',
     size: 'apply',
-    table: ['GetItem', 'PutItem', 'BatchWriteItem'],
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], // PutItem, UpdateItem: its journal entry (X1)
     index: ['Query'],
     deleteFiles: true,
   },

@@ -170,7 +170,7 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     expect(handedOver(ready)).toBeGreaterThanOrEqual(FILES); // the workflow's plan has every upload
     expect(await target.export()).toEqual(before);
     // D1 the same way: the deletion is created planning after a bounded read, then runs every upload's F1 (named, the
-    // preview would be taken as the request's plan: transfers.test.ts "X1: a request naming a saved preview")
+    // preview would be taken as the request's plan: rules-and-safety.test.ts "a saved preview that still holds")
     takeRequestRecords();
     const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2' } });
     expect(requested.status, JSON.stringify(requested.body)).toBe(202);

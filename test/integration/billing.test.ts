@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordRequests, takeRequestRecords } from '../../local/request-counts.js';
 import { billingEvent, byId, demoWorld, eventually, objectKey, openTarget, settle, type Target } from './harness.js';
 
 let target: Target;
@@ -111,7 +112,7 @@ describe('B1, F3 — Contract Cancelled', () => {
     expect(byId(w.messages, 'm003').speakerName).toBe('Beni Baba (cancelled)'); // D2
   });
 
-  it("B1, D3, F2, F4: a member's My Chat goes whole, bytes first, with what its batch's plan did not read (the plan reads no My Chat)", async () => {
+  it("B1, D3, F2, F4, X2: a member's My Chat goes whole, bytes first, read once (by its deletion, not by the batch's plan), and what was in it is in the batch's record", async () => {
     const w = demoWorld();
     // b1's My Chat holds b1's file and task; b2's holds, oddly, a file posted by a1 (the schema allows it): the batch's
     // plan takes each My Chat as its member's alone (it does not read it), and its deletion reads it after the member
@@ -128,8 +129,20 @@ describe('B1, F3 — Contract Cancelled', () => {
     w.tasks.push({ id: 't-my-b1', chatId: 'my-b1', assigneeId: 'b1', requesterId: 'b1', body: 'remember' });
     await target.load(w);
     expect(await target.objectKeys()).toEqual(expect.arrayContaining([objectKey('my-b1', 'f-my-b1'), objectKey('my-b2', 'f-my-b2-a1')]));
+    const embedded = process.env.OFFBOARD_TARGET !== 'stack'; // the requests are seen where the functions run in this process
+    if (embedded) recordRequests(true);
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
     expect(await runOf(eventId)).toMatchObject({ status: 'succeeded', done: 3, failed: 0 });
+    if (embedded) {
+      // each My Chat read once, by its deletion (its batch's plan read none)
+      const reads = takeRequestRecords().filter((r) => r.op === 'Query' && r.partition?.startsWith('CHAT#my-b'));
+      recordRequests(false);
+      expect(reads.map((r) => r.partition).sort()).toEqual(['CHAT#my-b1', 'CHAT#my-b2']);
+    }
+    // X2: what the deletion found beyond the plan is in the batch's record of what it deleted
+    const trail = (await target.call('GET', `/operations/b1-${eventId}/audit`, { token: await target.operator.token() })).body.entries;
+    const deleted = trail.filter((e: any) => e.event === 'batch-deleted').flatMap((e: any) => e.filesDeleted);
+    expect(deleted).toEqual(expect.arrayContaining(['f-my-b1', 'f-my-b2-a1']));
     const after = await target.export();
     for (const chatId of ['my-b1', 'my-b2']) {
       expect(byId(after.chats, chatId)).toBeUndefined(); // D3

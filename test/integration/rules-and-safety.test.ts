@@ -174,6 +174,33 @@ describe('X1: a saved preview runs as previewed, or not at all', () => {
     },
   );
 
+  it("X1, F2, F3: a preview is stale once a file it deletes is deleted by its owner's contract cancellation: the request answers 409", async () => {
+    // f-solo-d1 was handed over to D (F1) in g-solo, where a2 is alone: a2's deletion deletes g-solo and it (D3, F2);
+    // D's cancellation deletes it as D's (F3). Nothing else of a2's plan is D's: the preview names D for the file's sake
+    const w = world();
+    w.files.push({ id: 'f-solo-d1', chatId: 'g-solo', uploaderId: 'd1', name: 'kept.txt', size: 8, ownerOrganizationId: 'D' });
+    await target.load(w);
+    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
+    expect(preview.effects).toContainEqual(expect.objectContaining({ kind: 'file-deleted', rule: 'F2', fileId: 'f-solo-d1' }));
+    const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'D' }));
+    const token = await target.operator.token();
+    const run = await eventually(async () => {
+      const r = await target.call('GET', `/billing-runs/b1-${eventId}`, { token });
+      return r.status === 200 && ['succeeded', 'failed', 'awaiting-confirmation'].includes(r.body.status) ? r.body : undefined;
+    });
+    if (run.status === 'awaiting-confirmation') await target.call('POST', `/billing-runs/b1-${eventId}/confirmation`, { token });
+    await eventually(async () => {
+      const r = await target.call('GET', `/billing-runs/b1-${eventId}`, { token });
+      return r.body.status === 'succeeded' ? r.body : undefined;
+    });
+    expect((await target.export()).files.map((f: any) => f.id)).not.toContain('f-solo-d1');
+    const before = await target.export();
+    const refused = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.id } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
+    expect(await target.export()).toEqual(before);
+  });
+
   it('X1: when the data changed since the preview, the request answers 409 impact-changed and nothing changes', async () => {
     const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } })).body;
     const other = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } }); // a2's direct chat with b1 now goes (D4)
