@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { purgeDate } from '../domain/grace-period.js';
-import { nowMs } from '../shared/clock.js';
+import { now, nowMs } from '../shared/clock.js';
 import { ImpactChanged, Ineligible, NotFound } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { getOperation, type OperationRecord } from '../store/operations.js';
-import { fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview, type PlanHeader } from '../store/plans.js';
+import { copyPlan, fingerprint, markPreviewFailed, readPlanHeader, writePendingPreview, type PlanHeader } from '../store/plans.js';
 import { getOrganization } from '../store/table.js';
-import type { Organization } from '../domain/model.js';
+import type { Organization, User } from '../domain/model.js';
 import { assertDeletionEligible, assertTransferEligible, mustGetOrganization, mustGetUser } from './access.js';
 import { runInput, startExecution, startPlanningExecution, startRun, type PlanningInput } from './executions.js';
 import { startWaiting } from './grace.js';
 import { describeError, markFailed } from './lifecycle.js';
 import { flushPending } from './events.js';
-import { computeDeletionPlan, computeTransferPlan, type ComputedPlan } from './planning.js';
+import { computeDeletionPlan, computeTransferPlan, holds, type ComputedPlan } from './planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
 import { assertPremises, create, move } from './transitions.js';
 import { operationView, PREVIEW_TTL_SECONDS, storePlan } from './views.js';
@@ -98,6 +98,52 @@ async function planOperation(operationId: string): Promise<void> {
   if (!op) return;
   if (op.status !== 'planning') return moveOn(op); // planned already (a retried step), or cancelled meanwhile
   const user = await assertPremises(op); // O1 (and X3's successor): as they are now, not as at the request
+  const { header, organization } = (await takePreview(op, user)) ?? (await computeAndStore(op, user));
+  const planned = { event: 'planned', rule: 'X1', effectCount: header.effectCount };
+  if (op.operation === 'transfer') {
+    await move(op, 'planned', { with: [{ audit: [planned] }] }); // T3: now it awaits the destination's approval
+    return;
+  }
+  // D7 beyond: under a grace period the user is suspended now and the purge waits (as scheduleDeletion at a request)
+  const graceDays = organization?.deletionGraceDays ?? 0;
+  if (graceDays > 0 && user.status === 'active') {
+    const purgeAt = purgeDate(graceDays, nowMs());
+    const suspended = { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt };
+    const scheduled = await move(op, 'planned-schedule', {
+      set: { purgeAt, graceDays },
+      with: [{ suspend: user }, { audit: [planned, suspended] }],
+    });
+    await startWaiting(scheduled, user);
+    return;
+  }
+  const ready = await move(op, 'planned', { with: [{ audit: [planned] }] });
+  await startRun(ready, 'start', {}, [], true); // D1: a deletion needs no approval
+}
+
+type Stored = { header: PlanHeader; organization?: Organization | undefined };
+
+/**
+ * X1: the saved preview the operation was requested with, when it still holds (complete, unexpired, the same
+ * successor, no run in its organizations' journals since its reads began: services/requests.ts `currentPreview`, for
+ * a plan too large for the request's transaction): its plan copied as the operation's, nothing read again.
+ */
+async function takePreview(op: OperationRecord, user: User): Promise<Stored | undefined> {
+  const preview = op.previewId ? await readPlanHeader(op.previewId) : undefined;
+  if (!preview || preview.status || !preview.expiresAt || preview.expiresAt <= now() || preview.fingerprint !== op.previewFingerprint)
+    return undefined;
+  const { organizations, readAt } = preview;
+  if (!organizations || !readAt || (preview.successorId ?? undefined) !== (op.successorId ?? undefined)) return undefined;
+  if (!(await holds(preview, op.id))) return undefined;
+  const header = await copyPlan(preview, { id: op.planId!, operation: op.operation, userId: op.userId, organizations, readAt });
+  // D7: the organization's grace period as it is now
+  return {
+    header,
+    ...(op.operation === 'deletion' && user.organizationId ? { organization: await getOrganization(user.organizationId) } : {}),
+  };
+}
+
+/** The plan computed from the current data and stored; requested with a saved preview, it must be that preview's. */
+async function computeAndStore(op: OperationRecord, user: User): Promise<Stored> {
   let plan: ComputedPlan & { organization?: Organization };
   if (op.operation === 'transfer') {
     const destination = await getOrganization(op.destinationOrganizationId!);
@@ -116,25 +162,7 @@ async function planOperation(operationId: string): Promise<void> {
     { id: op.planId!, operation: op.operation, userId: op.userId, organizations: plan.organizations, readAt: plan.readAt },
     plan.entries,
   );
-  const planned = { event: 'planned', rule: 'X1', effectCount: header.effectCount };
-  if (op.operation === 'transfer') {
-    await move(op, 'planned', { with: [{ audit: [planned] }] }); // T3: now it awaits the destination's approval
-    return;
-  }
-  // D7 beyond: under a grace period the user is suspended now and the purge waits (as scheduleDeletion at a request)
-  const graceDays = plan.organization?.deletionGraceDays ?? 0;
-  if (graceDays > 0 && user.status === 'active') {
-    const purgeAt = purgeDate(graceDays, nowMs());
-    const suspended = { event: 'suspended', rule: 'D7', userId: user.id, graceDays, purgeAt };
-    const scheduled = await move(op, 'planned-schedule', {
-      set: { purgeAt, graceDays },
-      with: [{ suspend: user }, { audit: [planned, suspended] }],
-    });
-    await startWaiting(scheduled, user);
-    return;
-  }
-  const ready = await move(op, 'planned', { with: [{ audit: [planned] }] });
-  await startRun(ready, 'start', {}, [], true); // D1: a deletion needs no approval
+  return { header, organization: plan.organization };
 }
 
 /**

@@ -39,17 +39,20 @@ type PreviewNamed = { id?: string; what: Parameters<typeof previewOf>[1]; succes
 /**
  * X1: the saved preview's plan, taken as the request's own when computing it again would read the same data and give
  * the same plan: the preview is of this operation on this user (previewOf: 400, 404 and 409 as ever), with the same
- * successor (X3), small enough for the request's transaction, and no run went on in the journals of the organizations
- * it read since its reads began (planning.ts `holds`, as an approval keeps its request's plan). Its header and first
- * page in one BatchGetItem. Otherwise undefined, and the request plans from current data and compares.
+ * successor (X3), and no run went on in the journals of the organizations it read since its reads began (planning.ts
+ * `holds`, as an approval keeps its request's plan). Its header and first page in one BatchGetItem. One too large for
+ * the request's transaction is `copied` by the planning workflow, the operation `planning` until then. Otherwise no
+ * plan, and the request plans from current data and compares.
  */
-async function currentPreview(preview: PreviewNamed, runId: string): Promise<{ header?: PlanHeader; plan?: ComputedPlan }> {
+async function currentPreview(preview: PreviewNamed, runId: string): Promise<{ header?: PlanHeader; plan?: ComputedPlan; copied?: true }> {
   if (!preview.id?.startsWith('pv-')) return {};
   const head = await readPlanWithFirstPage(preview.id);
   const header = await previewOf(preview.id, preview.what, head?.header);
   const { organizations, readAt } = header;
   if (!head || !organizations || !readAt || (header.successorId ?? undefined) !== preview.successorId) return { header };
-  if (header.pages.length > PAGES_IN_TRANSACTION || !(await holds(header, runId))) return { header };
+  if (!(await holds(header, runId))) return { header };
+  // too large for the request's transaction: the planning workflow copies it (background-planning.ts takePreview)
+  if (header.pages.length > PAGES_IN_TRANSACTION) return { header, copied: true };
   const rest = await readPlanPages(
     header.id,
     header.pages.slice(1).map((_, n) => n + 1),
@@ -75,6 +78,10 @@ async function planWithinRequest<P extends ComputedPlan>(
   if (current.plan) {
     named(current.header!);
     return { plan: await reuse(current.plan), preview: current.header! };
+  }
+  if (current.copied) {
+    named(current.header!);
+    return { deferred: await deferOperation(op, requested(current.header!)) };
   }
   let plan: P;
   try {

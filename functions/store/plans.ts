@@ -192,6 +192,37 @@ export async function writePlan(
   return plan;
 }
 
+/**
+ * A saved preview's plan stored as an operation's (X1: the preview still holds): its pages copied as they are, still
+ * compressed (one BatchGetItem per 100, BatchWriteItem of 25), without its expiry, under `header`'s id, then its
+ * header. What a plan of the same data computed again would store, without reading that data again.
+ */
+export async function copyPlan(
+  preview: PlanHeader,
+  header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'organizations' | 'readAt'>,
+): Promise<PlanHeader> {
+  const pages = await batchGet(preview.pages.map((_, n) => keys.planPage(preview.id, n)));
+  if (pages.length !== preview.pages.length)
+    throw new Error(`preview ${preview.id} has ${pages.length} of its ${preview.pages.length} pages`);
+  const plan: PlanHeader = {
+    ...header,
+    effectCount: preview.effectCount,
+    summary: preview.summary,
+    fingerprint: preview.fingerprint,
+    pages: preview.pages,
+    createdAt: new Date(nowMs()).toISOString(),
+  };
+  const copied = pages.map(({ PK, SK, expiresAt, ...page }) => ({
+    ...page,
+    ...keys.planPage(plan.id, Number(String(SK).slice(5))),
+    planId: plan.id,
+  }));
+  await batchWrite(tableName(), copied.map(put));
+  await put1({ ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan) });
+  keepHeader(plan);
+  return plan;
+}
+
 /** A saved preview whose plan is computed in the background: its header alone, `planning`, expiring as any preview. */
 export async function writePendingPreview(
   header: Pick<PlanHeader, 'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'successorId'>,

@@ -187,6 +187,36 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: plans computed in the ba
     expect(await target.check()).toEqual([]);
   });
 
+  it('X1: a saved preview too large for the request (9 pages of 1,000 effects) that still holds is copied by the planning workflow, not planned again', async () => {
+    const FILES = 8600; // F1 hand-overs of a2's uploads in g-design (a3 of A stays): past 8 pages with a2's other effects
+    const w = demoWorld();
+    for (let i = 0; i < FILES; i++)
+      w.files.push({ id: `f-big-${String(i).padStart(5, '0')}`, chatId: 'g-design', uploaderId: 'a2', name: `d-${i}.txt`, size: 8 });
+    await target.load(w);
+    const preview = await previewReady(
+      target,
+      await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } }),
+      'adminA',
+    );
+    expect(preview.effectCount).toBeGreaterThan(8000);
+    recordRequests(true);
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.id } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    expect(requested.body.status).toBe('planning');
+    const done = await settle(target, `/deletions/${requested.body.id}`, 'adminA');
+    // neither the request nor the planning step read the user's index (GSI1): the plan is the preview's, copied
+    const planning = ['functions/handlers/api/deletions.ts', 'functions/handlers/steps/plan.ts'];
+    const indexQueries = takeRequestRecords().filter((r) => planning.includes(r.invocation?.fn.entry ?? '') && r.op === 'Query' && r.index);
+    recordRequests(false);
+    expect(indexQueries).toEqual([]);
+    expect(done.status).toBe('succeeded');
+    expect(plan(done.impact)).toEqual(plan(preview));
+    const handedOver = (await target.export()).files.filter((f: any) => f.id.startsWith('f-big-'));
+    expect(handedOver.every((f: any) => f.ownerOrganizationId === 'A')).toBe(true);
+    expect(handedOver).toHaveLength(FILES);
+    expect(await target.check()).toEqual([]);
+  }, 180_000);
+
   it("a plan not done within the request's time (PLAN_INLINE_MS) is left to the planning workflow, whatever its size", async () => {
     await target.load(demoWorld());
     process.env.PLAN_INLINE_MS = '0';
