@@ -12,7 +12,7 @@ import { runInput, startExecution, startPlanningExecution, startRun, type Planni
 import { startWaiting } from './grace.js';
 import { describeError, markFailed } from './lifecycle.js';
 import { flushPending } from './events.js';
-import { computeDeletionPlan, computeTransferPlan, holds, type ComputedPlan } from './planning.js';
+import { computeDeletionPlan, computeTransferPlan, previewHolds, type ComputedPlan } from './planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
 import { assertPremises, create, move } from './transitions.js';
 import { operationView, PREVIEW_TTL_SECONDS, storePlan } from './views.js';
@@ -131,9 +131,8 @@ async function takePreview(op: OperationRecord, user: User): Promise<Stored | un
   const preview = op.previewId ? await readPlanHeader(op.previewId) : undefined;
   if (!preview || preview.status || !preview.expiresAt || preview.expiresAt <= now() || preview.fingerprint !== op.previewFingerprint)
     return undefined;
+  if (!(await previewHolds(preview, op.successorId, op.id))) return undefined;
   const { organizations, readAt } = preview;
-  if (!organizations || !readAt || (preview.successorId ?? undefined) !== (op.successorId ?? undefined)) return undefined;
-  if (!(await holds(preview, op.id))) return undefined;
   const header = await copyPlan(preview, { id: op.planId!, operation: op.operation, userId: op.userId, organizations, readAt });
   // D7: the organization's grace period as it is now
   return {

@@ -494,18 +494,19 @@ export async function deleteOwnedFiles(runId: string, organizationId: string, cu
   if ((await getRun(runId))?.status !== 'running') return {}; // B4: cancelled meanwhile: nothing more is deleted
   const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor));
   const entries: PlanEntry[] = page.files.map((f) => ({ effect: { kind: 'file-deleted', rule: 'F3', fileId: f.id }, chatId: f.chatId }));
-  // X1: in the organization's journal while its files go, so a plan that read one of them (in a chat it deletes, F2:
-  // PlanHeader.organizations names its owner) is planned again rather than kept
-  const journalId = `${runId}.F3`;
-  const startedAt = now();
-  if (entries.length > 0) await journalBegin(journalId, [organizationId], startedAt);
-  await applyEntries(entries, ['HandleFiles']);
-  if (entries.length > 0) await journalEnd(journalId, [organizationId], startedAt);
-  if (entries.length > 0)
+  if (entries.length > 0) {
+    // X1: in the organization's journal while its files go, so a plan that read one of them (in a chat it deletes,
+    // F2: PlanHeader.organizations names its owner) is planned again rather than kept
+    const journalId = `${runId}.F3`;
+    const startedAt = now();
+    await journalBegin(journalId, [organizationId], startedAt);
+    await applyEntries(entries, ['HandleFiles']);
+    await journalEnd(journalId, [organizationId], startedAt);
     await auditOf(
       { runId },
       { event: 'owned-files-deleted', rule: 'F3', organizationId, files: entries.map((e) => (e.effect as { fileId: string }).fileId) },
     );
+  }
   const next = encodeCursor(page.next);
   return next ? { cursor: next } : {};
 }

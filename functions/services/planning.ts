@@ -369,3 +369,12 @@ export async function stillCurrent(planId: string | undefined, runId: string): P
 export async function holds(header: PlanHeader, runId: string): Promise<boolean> {
   return !(await otherRunsOverlapped(runId, header.organizations, header.readAt));
 }
+
+/**
+ * X1: a saved preview that still holds for a request naming `successorId`: it recorded what it read (and when), names
+ * the same successor (X3), and `holds`. Its plan is then what planning again would give.
+ */
+export async function previewHolds(preview: PlanHeader, successorId: string | undefined, runId: string): Promise<boolean> {
+  if (!preview.organizations || !preview.readAt || (preview.successorId ?? undefined) !== (successorId ?? undefined)) return false;
+  return holds(preview, runId);
+}

@@ -2,7 +2,7 @@ import type { User } from '../domain/model.js';
 import { newOperationId, now, planIdFor, type OperationRecord } from '../store/operations.js';
 import { fingerprint, PAGES_IN_TRANSACTION, readPlanPages, readPlanWithFirstPage, type PlanHeader } from '../store/plans.js';
 import { deferOperation } from './background-planning.js';
-import { holds, PlanTooLarge, requestBudget, type ComputedPlan, type PlanBudget } from './planning.js';
+import { previewHolds, PlanTooLarge, requestBudget, type ComputedPlan, type PlanBudget } from './planning.js';
 import { checkPreview, previewOf } from './views.js';
 
 /**
@@ -48,16 +48,14 @@ async function currentPreview(preview: PreviewNamed, runId: string): Promise<{ h
   if (!preview.id?.startsWith('pv-')) return {};
   const head = await readPlanWithFirstPage(preview.id);
   const header = await previewOf(preview.id, preview.what, head?.header);
-  const { organizations, readAt } = header;
-  if (!head || !organizations || !readAt || (header.successorId ?? undefined) !== preview.successorId) return { header };
-  if (!(await holds(header, runId))) return { header };
+  if (!head || !(await previewHolds(header, preview.successorId, runId))) return { header };
   // too large for the request's transaction: the planning workflow copies it (background-planning.ts takePreview)
   if (header.pages.length > PAGES_IN_TRANSACTION) return { header, copied: true };
   const rest = await readPlanPages(
     header.id,
     header.pages.slice(1).map((_, n) => n + 1),
   );
-  return { header, plan: { entries: [head.first, ...rest].flat(), organizations, readAt } };
+  return { header, plan: { entries: [head.first, ...rest].flat(), organizations: header.organizations!, readAt: header.readAt! } };
 }
 
 /**

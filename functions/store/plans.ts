@@ -212,11 +212,8 @@ export async function copyPlan(
     pages: preview.pages,
     createdAt: new Date(nowMs()).toISOString(),
   };
-  const copied = pages.map(({ PK, SK, expiresAt, ...page }) => ({
-    ...page,
-    ...keys.planPage(plan.id, Number(String(SK).slice(5))),
-    planId: plan.id,
-  }));
+  // the same page numbers (sort keys) under the operation's plan
+  const copied = pages.map(({ PK, expiresAt, ...page }) => ({ ...page, PK: keys.plan(plan.id).PK, planId: plan.id }));
   await batchWrite(tableName(), copied.map(put));
   await put1({ ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan) });
   keepHeader(plan);

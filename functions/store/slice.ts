@@ -80,22 +80,27 @@ const DIRECT_PROBE = 12;
 /** A chat as read for planning; `contents` when its whole partition was read on the way (F2 needs no second read). */
 export type ReadChat = ChatView & { contents?: ChatContents };
 
-/** X1: the organizations that own files of a chat (F1): a plan deleting the chat read what their runs change (F3). */
-const ownersOf = (files: readonly { ownerOrganizationId?: string | null }[]) =>
-  [...new Set(files.map((f) => f.ownerOrganizationId).filter((o): o is string => Boolean(o)))].sort();
-
-const contentsOf = (items: Item[]): ChatContents => {
-  const files = items.filter((i) => String(i.SK).startsWith('FILE#'));
-  const owners = ownersOf(files);
+/**
+ * F2: what goes with a chat, sorted, and (X1) the organizations owning any of its files (F1): a plan deleting the chat
+ * read what their runs change (F3).
+ */
+function chatContents(
+  files: readonly { id: string; ownerOrganizationId?: string | null }[],
+  tasks: readonly { id: string }[],
+): ChatContents {
+  const owners = [...new Set(files.flatMap((f) => f.ownerOrganizationId ?? []))].sort();
   return {
-    fileIds: files.map((i) => i.id as string).sort(),
-    taskIds: items
-      .filter((i) => String(i.SK).startsWith('TASK#'))
-      .map((i) => i.id as string)
-      .sort(),
+    fileIds: files.map((f) => f.id).sort(),
+    taskIds: tasks.map((t) => t.id).sort(),
     ...(owners.length ? { ownerOrganizationIds: owners } : {}),
   };
-};
+}
+
+const contentsOf = (items: Item[]): ChatContents =>
+  chatContents(
+    items.filter((i) => String(i.SK).startsWith('FILE#')) as { id: string }[],
+    items.filter((i) => String(i.SK).startsWith('TASK#')) as { id: string }[],
+  );
 
 /** B1: the one subject of a bulk batch whose index lists a My Chat, with that index (readChatViews `owners`). */
 export type MyChatOwner = { userId: string } & Pick<SubjectIndex, 'uploads' | 'assignedTasks'>;
@@ -108,20 +113,11 @@ export type MyChatOwner = { userId: string } & Pick<SubjectIndex, 'uploads' | 'a
  */
 function ownedMyChat(chat: Item, owner: MyChatOwner, subjectFiles: FileRef[]): ReadChat {
   const here = (x: { chatId: string }) => x.chatId === chat.id;
-  const files = owner.uploads.filter(here);
-  const owners = ownersOf(files);
   return {
     chat: toChat(chat, [{ userId: owner.userId, role: 'admin' }]),
     hasMessages: false,
     subjectFiles,
-    contents: {
-      fileIds: files.map((f) => f.id).sort(),
-      taskIds: owner.assignedTasks
-        .filter(here)
-        .map((t) => t.id)
-        .sort(),
-      ...(owners.length ? { ownerOrganizationIds: owners } : {}),
-    },
+    contents: chatContents(owner.uploads.filter(here), owner.assignedTasks.filter(here)),
   };
 }
 
@@ -182,12 +178,7 @@ export async function readChatContents(chatIds: readonly string[]): Promise<Map<
       queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'FILE#', 'id, ownerOrganizationId')),
       queryAll<Item>(byPrefix(keys.chat(chatId).PK, 'TASK#', 'id')),
     ]);
-    const owners = ownersOf(files);
-    out.set(chatId, {
-      fileIds: files.map((f) => f.id).sort(),
-      taskIds: tasks.map((t) => t.id).sort(),
-      ...(owners.length ? { ownerOrganizationIds: owners } : {}),
-    });
+    out.set(chatId, chatContents(files as { id: string }[], tasks as { id: string }[]));
   });
   return out;
 }
