@@ -154,6 +154,25 @@ describe('X3: a successor takes over the chats a deleted user leaves', () => {
     expect(byId((await target.export()).users, 'a2').status).toBe('active');
   });
 
+  it("X3, O1, X1: the successor suspended between the preview and the request naming it: 422 X3: the request checks its premises before it takes any preview's plan", async () => {
+    await target.load(demoWorld());
+    const preview = (
+      await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2', successorId: 'a1' } })
+    ).body;
+    expect(preview.effects).toContainEqual(expect.objectContaining({ kind: 'chat-joined', rule: 'X3' }));
+    // a1's deletion scheduled under a grace period suspends a1 at once (D7) and starts no run: no journal names it
+    expect((await target.call('PUT', '/organizations/A/settings', { as: 'adminA', body: { deletionGraceDays: 7 } })).status).toBe(200);
+    expect((await requestDeletion({ userId: 'a1' })).status).toBe('scheduled');
+    const before = await target.export();
+    const refused = await target.call('POST', '/deletions', {
+      as: 'adminA',
+      body: { userId: 'a2', successorId: 'a1', previewId: preview.id },
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'ineligible', rule: 'X3' });
+    expect(await target.export()).toEqual(before);
+  });
+
   it.skipIf(onDeployedStack)(
     'X3, O1: the successor suspended between request and run fails the operation with rule X3 and nothing more changes',
     async () => {
