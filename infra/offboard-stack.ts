@@ -99,6 +99,7 @@ export class OffboardStack extends Stack {
       ...['Transfers', 'Deletions', 'BillingRuns', 'Scim'].map((n) => api.functions[n]!),
       ...(['StartPurge', 'Apply', 'Finalize', 'MarkFailed', 'AwaitSeat'] as const).map((n) => steps.functions[n]),
       planning.function, // the transitions out of `planning`
+      planning.mergeFunction,
       planning.failureFunction,
       ...Object.values(billing.functions),
       ...['StartRun', 'DeleteBatch', 'FinishRun', 'FailRun'].map(runStep), // DeleteBatch: B1 cancels a member's scheduled deletion

@@ -141,21 +141,55 @@ export function mergeEffects(effects: Iterable<Effect>): Effect[] {
   const seen = new Set<string>();
   const out: Effect[] = [];
   for (const key of keys) {
-    for (const e of [first.get(key)!, ...(others.get(key) ?? [])]) {
-      const id =
-        e.kind === 'file-deleted' || e.kind === 'file-handed-over'
-          ? e.fileId
-          : e.kind === 'task-deleted' || e.kind === 'task-reassigned'
-            ? `\u0000${e.taskId}`
-            : null;
-      if (id !== null) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-      }
-      out.push(e);
-    }
+    for (const e of [first.get(key)!, ...(others.get(key) ?? [])]) if (firstOfItsItem(e, seen)) out.push(e);
   }
   return out;
+}
+
+/** Each file or task once in a plan: false for an effect on one that an effect earlier in impact order took. */
+function firstOfItsItem(e: Effect, seen: Set<string>): boolean {
+  const id =
+    e.kind === 'file-deleted' || e.kind === 'file-handed-over'
+      ? e.fileId
+      : e.kind === 'task-deleted' || e.kind === 'task-reassigned'
+        ? `\u0000${e.taskId}`
+        : null;
+  if (id === null) return true;
+  if (seen.has(id)) return false;
+  seen.add(id);
+  return true;
+}
+
+/**
+ * Runs of entries, each already one plan's (mergeEffectsInChats: sorted, each effect once), merged as one plan: the
+ * same entries, in the same order, as mergeEffectsInChats over all their effects in run order would give. Streamed:
+ * it holds one entry per run and one key's effects (and the ids of the files and tasks it passed), so the planning
+ * workflow merges the plans of a Map's children however large (services/sliced-planning.ts).
+ */
+export async function* mergeSortedRuns(runs: readonly AsyncIterable<EffectInChat>[]): AsyncGenerator<EffectInChat> {
+  const cursors = runs.map((run) => run[Symbol.asyncIterator]());
+  const heads: ({ entry: EffectInChat; key: string } | undefined)[] = [];
+  const advance = async (i: number) => {
+    const next = await cursors[i]!.next();
+    heads[i] = next.done ? undefined : { entry: next.value, key: effectKey(next.value.effect) };
+  };
+  for (let i = 0; i < cursors.length; i++) await advance(i);
+  const seen = new Set<string>();
+  for (;;) {
+    let key: string | undefined;
+    for (const h of heads) if (h && (key === undefined || h.key < key)) key = h.key;
+    if (key === undefined) return;
+    // this key's effects from every run, in run order (a run lists one key's effects together), each once
+    const group: EffectInChat[] = [];
+    for (let i = 0; i < heads.length; i++) {
+      while (heads[i]?.key === key) {
+        const { entry } = heads[i]!;
+        if (!group.some((g) => sameEffect(g.effect, entry.effect))) group.push(entry);
+        await advance(i);
+      }
+    }
+    for (const entry of group) if (firstOfItsItem(entry.effect, seen)) yield entry;
+  }
 }
 
 /** One effect of a plan and, for a file or task, the chat it lives in (the store's PlanEntry). */

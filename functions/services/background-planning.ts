@@ -12,7 +12,8 @@ import { runInput, startExecution, startPlanningExecution, startRun, type Planni
 import { startWaiting } from './grace.js';
 import { describeError, markFailed } from './lifecycle.js';
 import { flushPending } from './events.js';
-import { computeDeletionPlan, computeTransferPlan, previewHolds, type ComputedPlan } from './planning.js';
+import { previewHolds, type PlanRequest } from './planning.js';
+import { mergeSlices, planOrSlice } from './sliced-planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
 import { assertPremises, create, move } from './transitions.js';
 import { operationView, PREVIEW_TTL_SECONDS, storePlan } from './views.js';
@@ -51,54 +52,112 @@ export async function deferOperation(op: OperationRecord, requested: Record<stri
   return operationView(created);
 }
 
-/** The Plan step: computes what `input` names. Returns when done (or when there is nothing left to plan). */
-export async function planInBackground(input: PlanningInput): Promise<void> {
+/**
+ * The Plan step: computes what `input` names. Returns when done (or when there is nothing left to plan), or, for a
+ * user too large for one invocation, how many slices the Map plans (services/sliced-planning.ts) before Merge.
+ */
+export async function planInBackground(input: PlanningInput): Promise<Sliced | undefined> {
   if ('previewId' in input) return planPreview(input.previewId);
   return planOperation(input.operationId);
 }
 
-async function planPreview(previewId: string): Promise<void> {
+/** The Merge step, after the Map's children planned `slices` slices: the plan stored, then as after Plan. */
+export async function mergeInBackground(input: PlanningInput, slices: number): Promise<void> {
+  if ('previewId' in input) {
+    const pending = await readPlanHeader(input.previewId);
+    if (!pending || pending.status !== 'planning') return;
+    await asPreviewAnswer(pending, async () => {
+      await checkPreviewPremises(pending); // as they are now, after the Map
+      await mergeSlices(pending.id, slices, previewFields(pending), previewOptions(pending));
+    });
+    return;
+  }
+  const op = await getOperation(input.operationId);
+  if (!op) return;
+  if (op.status !== 'planning') return moveOn(op);
+  const user = await assertPremises(op); // O1, X3: as they are now, after the Map
+  const { header, organization } = await mergeSlices(op.planId!, slices, operationFields(op), {
+    accept: (plan) => assertPreviewed(op, plan.fingerprint),
+  });
+  await proceed(op, user, header, organization);
+}
+
+/** A plan sliced for the Map: how many slices. */
+export type Sliced = { planId: string; slices: number };
+
+async function planPreview(previewId: string): Promise<Sliced | undefined> {
   const pending = await readPlanHeader(previewId);
-  if (!pending || pending.status !== 'planning') return; // done already (a retried step), or expired
+  if (!pending || pending.status !== 'planning') return undefined; // done already (a retried step), or expired
+  return asPreviewAnswer(pending, () => planPreviewOf(pending));
+}
+
+/** A refusal found while planning a preview is the preview's answer, with its reasons whole (their codes word it in the console). */
+async function asPreviewAnswer<R>(pending: PlanHeader, run: () => Promise<R>): Promise<R | undefined> {
   try {
-    await planPreviewOf(pending);
+    return await run();
   } catch (error) {
-    // a refusal found now is the preview's answer, with its reasons whole (their codes word it in the console)
-    if (error instanceof Ineligible)
-      return markPreviewFailed(pending, { code: 'ineligible', message: error.message, rule: error.rule, reasons: error.reasons });
-    if (error instanceof NotFound) return markPreviewFailed(pending, { code: 'not-found', message: error.message });
+    if (error instanceof Ineligible) {
+      await markPreviewFailed(pending, { code: 'ineligible', message: error.message, rule: error.rule, reasons: error.reasons });
+      return undefined;
+    }
+    if (error instanceof NotFound) {
+      await markPreviewFailed(pending, { code: 'not-found', message: error.message });
+      return undefined;
+    }
     throw error;
   }
 }
 
-async function planPreviewOf(pending: PlanHeader): Promise<void> {
+/** The same checks as the preview's request made, on the data as it is now: the request to plan. */
+async function checkPreviewPremises(pending: PlanHeader): Promise<PlanRequest> {
   const user = await mustGetUser(pending.userId);
-  let plan: ComputedPlan;
-  // the same checks as the request made, on the data as it is now
   if (pending.operation === 'transfer') {
     const destination = await mustGetOrganization(pending.destinationOrganizationId!);
     await assertTransferEligible(user, destination);
-    plan = await computeTransferPlan(user, destination, await requireSuccessor(user, pending.successorId));
-  } else {
-    await assertDeletionEligible(user);
-    plan = await computeDeletionPlan(user, await requireSuccessor(user, pending.successorId));
+    return withSuccessor({ operation: 'transfer', user, destination }, await requireSuccessor(user, pending.successorId));
   }
-  const { status, error, pages, ...header } = pending;
-  // the same id and expiry as the 202 answered
+  await assertDeletionEligible(user);
+  return withSuccessor({ operation: 'deletion', user }, await requireSuccessor(user, pending.successorId));
+}
+
+const withSuccessor = (request: PlanRequest, successor: User | undefined): PlanRequest => (successor ? { ...request, successor } : request);
+
+/** A saved preview's fields as its 202 answered them: the same id, and the same expiry. */
+function previewFields(pending: PlanHeader) {
+  const { status, error, pages, effectCount, summary, fingerprint, createdAt, expiresAt, ...fields } = pending;
+  return fields;
+}
+const previewOptions = (pending: PlanHeader) => ({ ttlSeconds: PREVIEW_TTL_SECONDS, now: new Date(pending.createdAt) });
+
+async function planPreviewOf(pending: PlanHeader): Promise<Sliced | undefined> {
+  const request = await checkPreviewPremises(pending);
+  const plan = await planOrSlice(pending.id, request);
+  if ('slices' in plan) return { planId: pending.id, slices: plan.slices };
   await storePlan(
-    { ...header, organizations: plan.organizations, readAt: plan.readAt },
+    { ...previewFields(pending), organizations: plan.organizations, readAt: plan.readAt },
     plan.entries,
     PREVIEW_TTL_SECONDS,
     new Date(pending.createdAt),
   );
+  return undefined;
 }
 
-async function planOperation(operationId: string): Promise<void> {
+async function planOperation(operationId: string): Promise<Sliced | undefined> {
   const op = await getOperation(operationId);
-  if (!op) return;
-  if (op.status !== 'planning') return moveOn(op); // planned already (a retried step), or cancelled meanwhile
+  if (!op) return undefined;
+  if (op.status !== 'planning') {
+    await moveOn(op); // planned already (a retried step), or cancelled meanwhile
+    return undefined;
+  }
   const user = await assertPremises(op); // O1 (and X3's successor): as they are now, not as at the request
-  const { header, organization } = (await takePreview(op, user)) ?? (await computeAndStore(op, user));
+  const stored = (await takePreview(op, user)) ?? (await computeAndStore(op, user));
+  if ('slices' in stored) return stored;
+  await proceed(op, user, stored.header, stored.organization);
+  return undefined;
+}
+
+/** The plan stored: a transfer awaits approval (T3); a deletion starts, or under a grace period is scheduled (D7). */
+async function proceed(op: OperationRecord, user: User, header: PlanHeader, organization: Organization | undefined): Promise<void> {
   const planned = { event: 'planned', rule: 'X1', effectCount: header.effectCount };
   if (op.operation === 'transfer') {
     await move(op, 'planned', { with: [{ audit: [planned] }] }); // T3: now it awaits the destination's approval
@@ -141,27 +200,35 @@ async function takePreview(op: OperationRecord, user: User): Promise<Stored | un
   };
 }
 
-/** The plan computed from the current data and stored; requested with a saved preview, it must be that preview's. */
-async function computeAndStore(op: OperationRecord, user: User): Promise<Stored> {
-  let plan: ComputedPlan & { organization?: Organization };
+/**
+ * The plan computed from the current data and stored (or sliced for the Map); requested with a saved preview, it
+ * must be that preview's.
+ */
+async function computeAndStore(op: OperationRecord, user: User): Promise<Stored | Sliced> {
+  let request: PlanRequest;
   if (op.operation === 'transfer') {
     const destination = await getOrganization(op.destinationOrganizationId!);
     if (!destination) throw new NotFound(`organization ${op.destinationOrganizationId} does not exist`);
-    plan = await computeTransferPlan(user, destination, await successorOf(op));
+    request = withSuccessor({ operation: 'transfer', user, destination }, await successorOf(op));
   } else {
-    plan = await computeDeletionPlan(user, await successorOf(op));
+    request = withSuccessor({ operation: 'deletion', user }, await successorOf(op));
   }
-  // X1 beyond: requested with a saved preview, the plan must still be that preview's (ImpactChanged fails it)
-  if (op.previewFingerprint && op.previewFingerprint !== fingerprint(plan.entries.map((e) => e.effect))) {
+  const plan = await planOrSlice(op.planId!, request);
+  if ('slices' in plan) return { planId: op.planId!, slices: plan.slices };
+  assertPreviewed(op, fingerprint(plan.entries.map((e) => e.effect)));
+  const { header } = await storePlan({ ...operationFields(op), organizations: plan.organizations, readAt: plan.readAt }, plan.entries);
+  return { header, organization: plan.organization };
+}
+
+const operationFields = (op: OperationRecord) => ({ id: op.planId!, operation: op.operation, userId: op.userId });
+
+/** X1 beyond: requested with a saved preview, the plan must still be that preview's (ImpactChanged fails it). */
+function assertPreviewed(op: OperationRecord, planned: string): void {
+  if (op.previewFingerprint && op.previewFingerprint !== planned) {
     throw new ImpactChanged(
       `X1: the data changed since preview ${op.previewId}; its plan no longer matches the current data, so nothing was done`,
     );
   }
-  const { header } = await storePlan(
-    { id: op.planId!, operation: op.operation, userId: op.userId, organizations: plan.organizations, readAt: plan.readAt },
-    plan.entries,
-  );
-  return { header, organization: plan.organization };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Effect } from '../domain/impact.js';
 import { now } from '../shared/clock.js';
 import { pushTo } from '../shared/collections.js';
 import { mergeEffectsInChats } from '../domain/impact.js';
-import type { Organization, User } from '../domain/model.js';
+import type { Organization, Task, User } from '../domain/model.js';
 import {
   chatsWithSuccessor,
   deletedChatIds,
@@ -173,6 +173,11 @@ export class PlanningContext {
     this.allowances = new Set([...this.allowances, ...known.allowances]);
   }
 
+  /** A subject's index read already (the planning workflow reads it to choose how to plan): not read again. */
+  knowIndex(userId: string, index: SubjectIndex): void {
+    this.indexes.set(userId, index);
+  }
+
   /**
    * Reads ahead for several subjects at once (a bulk batch): their indexes, the union of their chats and contacts,
    * so the plans that follow share every read (one BatchGetItem per 100 users or chats, one Query per chat).
@@ -194,13 +199,16 @@ export class PlanningContext {
   }
 
   /** The subject's plan: sorted, each effect once, with the chat of each file and task. */
-  async plan(request: PlanRequest): Promise<PlanEntry[]> {
-    // the subject sees itself as it is (in a bulk batch the others see it as leaving): set for this plan, not copied per pass
-    const subject = request.user;
+  plan(request: PlanRequest): Promise<PlanEntry[]> {
+    return this.asSubject(request.user, () => this.planFor(request));
+  }
+
+  /** `run` with the subject as it is (in a bulk batch the others see it as leaving): set for it, not copied per pass. */
+  async asSubject<R>(subject: User, run: () => Promise<R>): Promise<R> {
     const seenByOthers = this.users.get(subject.id);
     this.users.set(subject.id, subject);
     try {
-      return await this.planFor(request);
+      return await run();
     } finally {
       if (seenByOthers) this.users.set(subject.id, seenByOthers);
       else this.users.delete(subject.id);
@@ -216,96 +224,162 @@ export class PlanningContext {
       this.indexes.get(subject.id) ?? (await readSubjectIndex(subject.id, b ? { chats: b.maxChats, files: b.maxFiles } : undefined));
     if (index.truncated) throw new PlanTooLarge(`more than ${b?.maxChats} chats or ${b?.maxFiles} files: planned in the background`);
     this.withinBudget({ chats: index.chatIds.length, files: index.uploads.length + index.assignedTasks.length });
-    const uploads = new Map<string, FileRef[]>(); // F1: the subject's files by chat
-    for (const f of index.uploads) pushTo(uploads, f.chatId, f);
-    const chatOfFile = new Map<string, string>();
-    const chatOfTask = new Map<string, string>();
-    for (const f of index.uploads) chatOfFile.set(f.id, f.chatId);
-    for (const t of index.assignedTasks) chatOfTask.set(t.id, t.chatId);
+    const found = newFindings();
+    await this.begin(request);
+    await this.chatPasses(request, index.chatIds, index.uploads, found);
+    await this.restPasses(request, restOf(index), found);
+    return entriesOf(found);
+  }
 
+  /**
+   * Before the first pass: the organizations and allowances every pass asks about. C1/C2: a transfer asks them of the
+   * moved user, in the destination, and each other user (pairs with the destination: its allowances, stored under it
+   * as under the other side); X3 of the successor, in the subject's organization, and each member of a chat it would
+   * join. A deletion without a successor asks nothing of them.
+   */
+  async begin(request: PlanRequest): Promise<void> {
     const extraOrgs = request.operation === 'transfer' ? [request.destination.id] : [];
-    const { successor } = request;
     // read with the organizations of the first users the chats name (the first pass needs them only then)
-    for (const o of [subject.organizationId, ...extraOrgs]) if (o) this.pendingOrganizations.add(o);
-    // C1/C2: a transfer asks them of the moved user, in the destination, and each other user (pairs with the
-    // destination: its allowances, stored under it as under the other side); X3 of the successor, in the subject's
-    // organization, and each member of a chat it would join. A deletion without a successor asks nothing of them.
-    await this.loadAllowances([...extraOrgs, ...(successor?.organizationId ? [successor.organizationId] : [])]);
-    const base = (): PlanSlice => ({
-      subject,
+    for (const o of [request.user.organizationId, ...extraOrgs]) if (o) this.pendingOrganizations.add(o);
+    const successorOrg = request.successor?.organizationId;
+    await this.loadAllowances([...extraOrgs, ...(successorOrg ? [successorOrg] : [])]);
+  }
+
+  private base(request: PlanRequest): PlanSlice {
+    return {
+      subject: request.user,
       users: this.users,
       comm: { organizations: this.organizations, allowances: this.allowances },
       contacts: [],
       chats: [],
       assignedTasks: [],
-      ...(successor ? { successor } : {}),
-    });
-    const withSuccessor = new Set<string>(); // X3: chats the successor is in once the plan ran (D6 reassigns their tasks)
-    // each pass's effects as found; merged once, at the end
-    const run = (slice: PlanSlice) => ({
-      effects:
-        request.operation === 'transfer'
-          ? transferEffects(slice, request.destination)
-          : deletionEffects(slice, { contractCancelled: request.contractCancelled }),
-    });
+      ...(request.successor ? { successor: request.successor } : {}),
+    };
+  }
 
-    const effects: Effect[] = [];
-    const deleted = new Set<string>();
-    for (const chatIds of chunk(index.chatIds, CHATS_PER_PASS)) {
-      const chats = await this.views(chatIds, uploads);
+  private run(request: PlanRequest, slice: PlanSlice): readonly Effect[] {
+    return request.operation === 'transfer'
+      ? transferEffects(slice, request.destination)
+      : deletionEffects(slice, { contractCancelled: request.contractCancelled });
+  }
+
+  /**
+   * The chats' passes, CHATS_PER_PASS at a time: each chat planned, then planned again with the contents (F2) of
+   * those it deletes. `uploads`: the subject's files in these chats (F1). Independent of every other chat's pass: the
+   * planning workflow runs them as a Map over slices of the user's chats (services/sliced-planning.ts).
+   */
+  async chatPasses(request: PlanRequest, chatIds: readonly string[], uploads: readonly FileRef[], found: Findings): Promise<void> {
+    const byChat = new Map<string, FileRef[]>(); // F1: the subject's files by chat
+    for (const f of uploads) {
+      pushTo(byChat, f.chatId, f);
+      found.chatOfFile.set(f.id, f.chatId);
+    }
+    const successorId = request.successor?.id;
+    for (const page of chunk(chatIds, CHATS_PER_PASS)) {
+      const chats = await this.views(page, byChat);
       await this.loadPendingOrganizations(); // none left once the chats' users were read
       this.withinBudget();
-      const first = run({ ...base(), chats });
+      const first = { effects: this.run(request, { ...this.base(request), chats }) };
       const gone = deletedChatIds(first);
-      for (const id of chatsWithSuccessor(chats, first, successor?.id)) withSuccessor.add(id); // deleting changes no join
+      for (const id of chatsWithSuccessor(chats, first, successorId)) found.withSuccessor.add(id); // deleting changes no join
       if (gone.length === 0) {
-        effects.push(...first.effects);
+        found.effects.push(...first.effects);
         continue;
       }
       const contents = await this.contentsOf(gone);
       this.withinBudget();
       for (const [chatId, c] of contents) {
-        deleted.add(chatId);
-        for (const id of c.fileIds) chatOfFile.set(id, chatId);
-        for (const id of c.taskIds) chatOfTask.set(id, chatId);
+        found.deleted.add(chatId);
+        for (const id of c.fileIds) found.chatOfFile.set(id, chatId);
+        for (const id of c.taskIds) found.chatOfTask.set(id, chatId);
       }
-      effects.push(...run({ ...base(), chats, deletedChatContents: contents }).effects);
+      found.effects.push(...this.run(request, { ...this.base(request), chats, deletedChatContents: contents }));
     }
-    for (const contacts of chunk(index.contacts, CHATS_PER_PASS)) {
+  }
+
+  /**
+   * The passes after every chat's: contacts, then (X3) the successor in the chats of tasks outside the user's chats,
+   * then D6 and F3, which depend on which chats every chat pass deleted (and X3 on which the successor is in).
+   */
+  async restPasses(request: PlanRequest, rest: RestOfIndex, found: Findings): Promise<void> {
+    const subject = request.user;
+    for (const t of rest.assignedTasks) if (!found.chatOfTask.has(t.id)) found.chatOfTask.set(t.id, t.chatId);
+    for (const f of rest.uploads) if (!found.chatOfFile.has(f.id)) found.chatOfFile.set(f.id, f.chatId);
+    for (const contacts of chunk(rest.contacts, CHATS_PER_PASS)) {
       await this.loadUsers(contacts);
       await this.loadPendingOrganizations();
       this.withinBudget();
-      effects.push(...run({ ...base(), contacts }).effects);
+      found.effects.push(...this.run(request, { ...this.base(request), contacts }));
     }
+    const { successor } = request;
     if (successor) {
       // X3: a task assigned to the user in a chat the user is not in goes to the successor if the successor is in it
-      const own = new Set(index.chatIds);
-      const elsewhere = [...new Set(index.assignedTasks.map((t) => t.chatId))].filter((id) => !own.has(id));
-      for (const chatIds of chunk(elsewhere, CHATS_PER_PASS)) {
+      for (const chatIds of chunk(rest.taskChatsElsewhere, CHATS_PER_PASS)) {
         for (const view of await this.views(chatIds, new Map()))
-          if (view.chat.members.some((m) => m.userId === successor.id)) withSuccessor.add(view.chat.id);
+          if (view.chat.members.some((m) => m.userId === successor.id)) found.withSuccessor.add(view.chat.id);
       }
     }
-    // D6 and F3 last: they depend on which chats every earlier pass deleted (and X3 on which the successor is in).
     await this.loadPendingOrganizations();
-    effects.push(
-      ...run({
-        ...base(),
-        successorChatIds: withSuccessor,
-        assignedTasks: index.assignedTasks,
-        uploads: index.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId),
-        deletedChatIds: deleted,
-      }).effects,
-    );
-
-    return mergeEffectsInChats(effects, (effect) =>
-      effect.kind === 'file-deleted' || effect.kind === 'file-handed-over'
-        ? chatOfFile.get(effect.fileId)
-        : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned'
-          ? chatOfTask.get(effect.taskId)
-          : undefined,
+    found.effects.push(
+      ...this.run(request, {
+        ...this.base(request),
+        successorChatIds: found.withSuccessor,
+        assignedTasks: rest.assignedTasks,
+        uploads: rest.uploads.filter((f) => !f.ownerOrganizationId || f.ownerOrganizationId === subject.organizationId),
+        deletedChatIds: found.deleted,
+      }),
     );
   }
+}
+
+/** What a plan's passes found so far: their effects as found, and what later passes and the entries need. */
+export interface Findings {
+  effects: Effect[];
+  /** Chats a pass deleted (D6 skips their tasks). */
+  deleted: Set<string>;
+  /** X3: chats the successor is in once the plan ran (D6 reassigns their tasks). */
+  withSuccessor: Set<string>;
+  chatOfFile: Map<string, string>;
+  chatOfTask: Map<string, string>;
+}
+
+export const newFindings = (): Findings => ({
+  effects: [],
+  deleted: new Set(),
+  withSuccessor: new Set(),
+  chatOfFile: new Map(),
+  chatOfTask: new Map(),
+});
+
+/** The part of a subject's index the passes after the chats' read (PlanningContext.restPasses). */
+export interface RestOfIndex {
+  contacts: string[];
+  assignedTasks: Task[];
+  /** F3 (bulk runs): the subject's uploads anywhere; empty for a single user's plan, which plans none by F3. */
+  uploads: FileRef[];
+  /** X3: the chats of tasks assigned to the user outside the user's own chats. */
+  taskChatsElsewhere: string[];
+}
+
+export function restOf(index: SubjectIndex, withUploads = true): RestOfIndex {
+  const own = new Set(index.chatIds);
+  return {
+    contacts: index.contacts,
+    assignedTasks: index.assignedTasks,
+    uploads: withUploads ? index.uploads : [],
+    taskChatsElsewhere: [...new Set(index.assignedTasks.map((t) => t.chatId))].filter((id) => !own.has(id)),
+  };
+}
+
+/** The passes' effects as one plan: sorted, each effect once, with the chat of each file and task. */
+export function entriesOf(found: Findings): PlanEntry[] {
+  return mergeEffectsInChats(found.effects, (effect) =>
+    effect.kind === 'file-deleted' || effect.kind === 'file-handed-over'
+      ? found.chatOfFile.get(effect.fileId)
+      : effect.kind === 'task-deleted' || effect.kind === 'task-reassigned'
+        ? found.chatOfTask.get(effect.taskId)
+        : undefined,
+  );
 }
 
 /**

@@ -18,6 +18,7 @@
  * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
  * | plan header   | PLAN#id           | META                        |                     |                          |
  * | plan page     | PLAN#id           | PAGE#nnnnnn (gzip, ≤1,000)  |                     |                          |
+ * | plan work     | PLAN#id           | WORK#name#nnnnnn (gzip)     |                     |                          |
  * | run journal   | OPLOG#o           | startedAt#run               |                     |                          |
  * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
@@ -110,6 +111,8 @@ export const keys = {
   }),
   plan: (p: string) => ({ PK: `PLAN#${enc(p)}`, SK: 'META' }),
   planPage: (p: string, n: number) => ({ PK: `PLAN#${enc(p)}`, SK: `PAGE#${String(n).padStart(6, '0')}` }),
+  /** The planning workflow's work on a plan (store/plan-work.ts): part `n` of what `name` holds, kept a day. */
+  planWork: (p: string, name: string, n: number) => ({ PK: `PLAN#${enc(p)}`, SK: `WORK#${name}#${String(n).padStart(6, '0')}` }),
   /** A run's entry in the journal of one organization it changes (store/operations.ts `otherRunsOverlapped`). */
   journal: (orgId: string, startedAt: string, runId: string) => ({ PK: `OPLOG#${enc(orgId)}`, SK: operationPosition(startedAt, runId) }),
   user: (u: string) => ({ PK: `USER#${enc(u)}`, SK: 'USER' }),

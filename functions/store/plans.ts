@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { nowMs } from '../shared/clock.js';
 import { canonicalEffect, type Effect, type EffectInChat, type EffectKind, type Operation } from '../domain/impact.js';
-import { batchWrite, put } from './batch.js';
+import { BATCH_WRITE_LIMIT, batchWrite, put } from './batch.js';
 import { keys } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
 
@@ -90,82 +90,187 @@ function keepPage(planId: string, n: number, entries: PlanEntry[]): void {
 const cachedHeader = (planId: string) => cache.getStore()?.headers.get(planId);
 const cachedPage = (planId: string, n: number) => cache.getStore()?.pages.get(pageKey(planId, n));
 
+/** Pages of entries, closed by count and by size, as entries come (in impact order). */
+class Pager {
+  private page: PlanEntry[] = [];
+  private bytes = 0;
+
+  /** Adds an entry: the page it closed, if it closed one. */
+  add(entry: PlanEntry): PlanEntry[] | undefined {
+    const size = Buffer.byteLength(JSON.stringify(entry)) + 1; // and its comma
+    let closed: PlanEntry[] | undefined;
+    if (this.page.length > 0 && (this.page.length >= PLAN_PAGE_SIZE || this.bytes + size + 1 > PAGE_BYTES)) closed = this.end();
+    this.page.push(entry);
+    this.bytes += size;
+    return closed;
+  }
+
+  /** The page being filled, closed (undefined if empty). */
+  end(): PlanEntry[] | undefined {
+    const page = this.page.length > 0 ? this.page : undefined;
+    this.page = [];
+    this.bytes = 0;
+    return page;
+  }
+}
+
 /** Sorted, deduplicated entries → pages of entries (by count and by size). */
 export function paginate(entries: readonly PlanEntry[]): PlanEntry[][] {
+  const pager = new Pager();
   const pages: PlanEntry[][] = [];
-  let page: PlanEntry[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = Buffer.byteLength(JSON.stringify(entry)) + 1; // and its comma
-    if (page.length > 0 && (page.length >= PLAN_PAGE_SIZE || bytes + size + 1 > PAGE_BYTES)) {
-      pages.push(page);
-      page = [];
-      bytes = 0;
-    }
-    page.push(entry);
-    bytes += size;
+  for (const e of entries) {
+    const closed = pager.add(e);
+    if (closed) pages.push(closed);
   }
-  if (page.length > 0) pages.push(page);
+  const last = pager.end();
+  if (last) pages.push(last);
   return pages;
 }
 
-export function summarize(effects: Iterable<Effect>): SummaryRow[] {
-  const counts = new Map<string, SummaryRow>();
-  for (const e of effects) {
+/** Counts by kind and rule, sorted by kind then rule, as effects come. */
+class Summary {
+  private readonly counts = new Map<string, SummaryRow>();
+  add(e: Effect): void {
     const key = `${e.kind}\u0000${e.rule}`;
-    const row = counts.get(key) ?? { kind: e.kind, rule: e.rule, count: 0 };
+    const row = this.counts.get(key) ?? { kind: e.kind, rule: e.rule, count: 0 };
     row.count++;
-    counts.set(key, row);
+    this.counts.set(key, row);
   }
-  return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  rows(): SummaryRow[] {
+    return [...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  }
 }
+
+export function summarize(effects: Iterable<Effect>): SummaryRow[] {
+  const summary = new Summary();
+  for (const e of effects) summary.add(e);
+  return summary.rows();
+}
+
+const hashEffect = (hash: ReturnType<typeof createHash>, e: Effect) => hash.update(`${JSON.stringify(canonicalEffect(e))}\n`);
 
 export function fingerprint(effects: Iterable<Effect>): string {
   const hash = createHash('sha256');
-  for (const e of effects) hash.update(`${JSON.stringify(canonicalEffect(e))}\n`);
+  for (const e of effects) hashEffect(hash, e);
   return hash.digest('base64url');
+}
+
+type HeaderFields = Pick<
+  PlanHeader,
+  'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'organizations' | 'readAt'
+>;
+type StoreOptions = { ttlSeconds?: number; now?: Date };
+
+/**
+ * A plan built as its entries come, in impact order (unique, see `mergeEffects`): its pages as they close, then its
+ * header (count, summary, fingerprint, each page's kinds). What planRecord builds from entries at hand, and what the
+ * planning workflow's merge builds from a stream it never holds whole.
+ */
+class PlanBuilder {
+  private readonly pager = new Pager();
+  private readonly summary = new Summary();
+  private readonly hash = createHash('sha256');
+  private readonly kinds: Partial<Record<EffectKind, number>>[] = [];
+  private count = 0;
+  private readonly at: Date;
+  private readonly expiry: Date | undefined;
+  /** TTL (the table's `expiresAt`, epoch seconds) removes an expired preview's items; reads check the ISO time too. */
+  private readonly ttl: { expiresAt?: number };
+
+  constructor(
+    private readonly fields: HeaderFields,
+    options: StoreOptions,
+  ) {
+    this.at = options.now ?? new Date(nowMs());
+    this.expiry = options.ttlSeconds ? new Date(this.at.getTime() + options.ttlSeconds * 1000) : undefined;
+    this.ttl = this.expiry ? { expiresAt: Math.floor(this.expiry.getTime() / 1000) + 3600 } : {};
+  }
+
+  /** Adds an entry: the item of the page it closed, if it closed one. */
+  add(entry: PlanEntry): Record<string, unknown> | undefined {
+    this.count++;
+    this.summary.add(entry.effect);
+    hashEffect(this.hash, entry.effect);
+    const closed = this.pager.add(entry);
+    return closed ? this.pageItem(closed) : undefined;
+  }
+
+  /** The last page's item (if any) and the header, once every entry was added. */
+  end(): { last?: Record<string, unknown>; plan: PlanHeader; headerItem: Record<string, unknown> } {
+    const page = this.pager.end();
+    const last = page ? this.pageItem(page) : undefined;
+    const plan: PlanHeader = {
+      ...this.fields,
+      effectCount: this.count,
+      summary: this.summary.rows(),
+      fingerprint: this.hash.digest('base64url'),
+      pages: this.kinds,
+      createdAt: this.at.toISOString(),
+      ...(this.expiry ? { expiresAt: this.expiry.toISOString() } : {}),
+    };
+    const headerItem = { ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...this.ttl };
+    return { ...(last ? { last } : {}), plan, headerItem };
+  }
+
+  private pageItem(page: PlanEntry[]): Record<string, unknown> {
+    const kinds: Partial<Record<EffectKind, number>> = {};
+    for (const { effect } of page) kinds[effect.kind] = (kinds[effect.kind] ?? 0) + 1;
+    const n = this.kinds.push(kinds) - 1;
+    return {
+      ...keys.planPage(this.fields.id, n),
+      type: 'plan-page',
+      planId: this.fields.id,
+      count: page.length,
+      data: gzipSync(JSON.stringify(page)),
+      ...this.ttl,
+    };
+  }
 }
 
 /** A plan's header and its table items (pages and header), for a write or a transaction. */
 export function planRecord(
-  header: Pick<
-    PlanHeader,
-    'id' | 'operation' | 'userId' | 'destinationOrganizationId' | 'requestedBy' | 'organizationId' | 'organizations' | 'readAt'
-  >,
+  header: HeaderFields,
   entries: readonly PlanEntry[],
-  options: { ttlSeconds?: number; now?: Date } = {},
+  options: StoreOptions = {},
 ): { plan: PlanHeader; items: Record<string, unknown>[] } {
-  const at = options.now ?? new Date(nowMs());
-  const pages = paginate(entries);
-  const effects = entries.map((e) => e.effect);
-  const expiry = options.ttlSeconds ? new Date(at.getTime() + options.ttlSeconds * 1000) : undefined;
-  const plan: PlanHeader = {
-    ...header,
-    effectCount: entries.length,
-    summary: summarize(effects),
-    fingerprint: fingerprint(effects),
-    pages: pages.map((page) => {
-      const kinds: Partial<Record<EffectKind, number>> = {};
-      for (const { effect } of page) kinds[effect.kind] = (kinds[effect.kind] ?? 0) + 1;
-      return kinds;
-    }),
-    createdAt: at.toISOString(),
-    ...(expiry ? { expiresAt: expiry.toISOString() } : {}),
-  };
-  // TTL (the table's `expiresAt`, epoch seconds) removes an expired preview's items; reads check the ISO time too.
-  const ttl = expiry ? { expiresAt: Math.floor(expiry.getTime() / 1000) + 3600 } : {};
-  const items = [
-    ...pages.map((page, n) => ({
-      ...keys.planPage(plan.id, n),
-      type: 'plan-page',
-      planId: plan.id,
-      count: page.length,
-      data: gzipSync(JSON.stringify(page)),
-      ...ttl,
-    })),
-    { ...keys.plan(plan.id), type: 'plan', header: JSON.stringify(plan), ...ttl },
-  ];
-  return { plan, items };
+  const builder = new PlanBuilder(header, options);
+  const items: Record<string, unknown>[] = [];
+  for (const e of entries) {
+    const closed = builder.add(e);
+    if (closed) items.push(closed);
+  }
+  const { last, plan, headerItem } = builder.end();
+  if (last) items.push(last);
+  return { plan, items: [...items, headerItem] };
+}
+
+/**
+ * A plan stored from a stream of its entries (in impact order, unique), never held whole: its pages written as they
+ * close, 25 at a time, then (once `accept` passed it, if given: X1, the plan a request named) its header. A plan
+ * `accept` refuses leaves pages without a header, which nothing reads (a plan is read by its header).
+ */
+export async function writePlanFrom(
+  header: HeaderFields,
+  entries: AsyncIterable<PlanEntry>,
+  options: StoreOptions & { accept?: (plan: PlanHeader) => void } = {},
+): Promise<PlanHeader> {
+  const builder = new PlanBuilder(header, options);
+  let pending: Record<string, unknown>[] = [];
+  for await (const entry of entries) {
+    const page = builder.add(entry);
+    if (page) pending.push(page);
+    if (pending.length === BATCH_WRITE_LIMIT) {
+      await batchWrite(tableName(), pending.map(put));
+      pending = [];
+    }
+  }
+  const { last, plan, headerItem } = builder.end();
+  if (last) pending.push(last);
+  await batchWrite(tableName(), pending.map(put));
+  options.accept?.(plan);
+  await put1(headerItem);
+  keepHeader(plan);
+  return plan;
 }
 
 /** A plan just stored (its write succeeded): kept for the rest of the invocation, header and pages. */
@@ -181,11 +286,7 @@ export const PAGES_IN_TRANSACTION = 8;
  * Stores a plan: entries must be in impact order and unique (see `mergeEffects`). `ttlSeconds` makes it expire
  * (saved previews); an operation's plan is kept with the operation.
  */
-export async function writePlan(
-  header: Parameters<typeof planRecord>[0],
-  entries: readonly PlanEntry[],
-  options: { ttlSeconds?: number; now?: Date } = {},
-): Promise<PlanHeader> {
+export async function writePlan(header: HeaderFields, entries: readonly PlanEntry[], options: StoreOptions = {}): Promise<PlanHeader> {
   const { plan, items } = planRecord(header, entries, options);
   await batchWrite(tableName(), items.map(put));
   keepPlan(plan, entries);
@@ -255,7 +356,8 @@ export async function readPlanHeaders(planIds: readonly string[]): Promise<Map<s
   return new Map(items.map((i) => JSON.parse(i.header) as PlanHeader).map((h) => [h.id, h]));
 }
 
-const decodePage = (item: Record<string, any>): PlanEntry[] =>
+/** A stored page's entries (also a planning workflow's run page, store/plan-work.ts). */
+export const decodePage = (item: Record<string, any>): PlanEntry[] =>
   (JSON.parse(gunzipSync(Buffer.from(item.data as Uint8Array)).toString('utf8')) as PlanEntry[]).map((e) => ({
     ...e,
     effect: canonicalEffect(e.effect),

@@ -7,6 +7,9 @@ import { OffboardFunction, type TableAction } from './offboard-function.js';
 import { lambdaStep } from './lambda-step.js';
 import { observeStateMachine } from './wildcard-grants.js';
 
+/** Slices planned at once: each child reads its chats with its own requests in flight. */
+const SLICES_IN_FLIGHT = 8;
+
 export interface PlanningWorkflowProps {
   table: dynamodb.ITable;
   /** A deletion planned here starts (or waits out its grace period, D7) in the deletion workflow. */
@@ -24,6 +27,8 @@ export class PlanningWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly function: OffboardFunction;
   readonly failureFunction: OffboardFunction;
+  readonly sliceFunction: OffboardFunction;
+  readonly mergeFunction: OffboardFunction;
 
   constructor(scope: Construct, id: string, props: PlanningWorkflowProps) {
     super(scope, id);
@@ -54,6 +59,19 @@ export class PlanningWorkflow extends Construct {
       ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       ['Query'],
     );
+    this.sliceFunction = new OffboardFunction(this, 'SlicePlanner', {
+      entry: 'functions/handlers/steps/plan-slice.ts',
+      description: "offboard step PlanSlice: one slice of a large user's chats planned, its entries stored",
+      size: 'backgroundPlanning',
+    }).bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'BatchWriteItem'], ['Query']);
+    this.mergeFunction = planningFunction(
+      'PlanMerger',
+      'plan-merge',
+      'Merge: the rest of a sliced plan planned, every slice merged into the plan and stored; the preview or operation moves on',
+      'backgroundPlanning',
+      ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      ['Query'],
+    );
     this.failureFunction = planningFunction(
       'PlanningFailureRecorder',
       'plan-failed',
@@ -76,13 +94,45 @@ export class PlanningWorkflow extends Construct {
     );
     planFailed.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.planFailedError' });
     planFailed.next(failed);
+    // every failure of a planning step goes to PlanFailed, with the error beside the step's input
+    const toFailed = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
     const plan = invoke(
       'Plan',
       this.function,
-      'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on',
+      'X1: the plan, from the current data, stored; then the preview is ready or the operation moves on (or, for a user too large for one invocation, its slices for the Map)',
     );
-    plan.addCatch(planFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    plan.next(new sfn.Succeed(this, 'Planned', { comment: 'The plan is stored' }));
+    plan.addCatch(planFailed, toFailed);
+    const planned = new sfn.Succeed(this, 'Planned', { comment: 'The plan is stored' });
+
+    // services/sliced-planning.ts: a user with more chats than a slice is planned as a Map over slices of its chats,
+    // each child planning one slice and storing its entries; then Merge plans the rest and merges them into the plan.
+    // A Distributed Map on AWS (each child an execution of its own, so no payload or history limit binds it); the
+    // local runner runs it as an inline Map (LOCAL-AWS.md).
+    const slice = lambdaStep(this, 'PlanSlice', this.sliceFunction, {
+      comment: "One slice of the user's chats planned (D3, D4, D5, F1, F2, T-rules, X3's joins), its entries stored",
+    });
+    const slices = new sfn.DistributedMap(this, 'PlanSlices', {
+      comment: "Each slice of the user's chats planned by its own child",
+      itemsPath: '$.slices',
+      itemSelector: { 'planId.$': '$.planId', 'slice.$': '$$.Map.Item.Value' },
+      maxConcurrency: SLICES_IN_FLIGHT,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    slices.itemProcessor(slice);
+    slices.addCatch(planFailed, toFailed);
+    const merge = invoke(
+      'Merge',
+      this.mergeFunction,
+      'X1: the rest planned (contacts, D6, X3) and every slice merged into the plan, stored; then as after Plan',
+    ).addCatch(planFailed, toFailed);
+    slices.next(merge);
+    merge.next(planned);
+    plan.next(
+      new sfn.Choice(this, 'Sliced?', { comment: 'A user too large for one invocation: its slices to plan' })
+        .when(sfn.Condition.isPresent('$.slices'), slices)
+        .otherwise(planned),
+    );
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,

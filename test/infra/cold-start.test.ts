@@ -43,7 +43,7 @@ async function coldStart(entry: string, names: readonly string[]): Promise<Error
 const named = (error: Error | undefined) => (error?.message.match(/^missing environment variables? (.+)$/)?.[1]?.split(', ') ?? []).sort();
 
 describe('cold-start configuration', () => {
-  it('the stack has the functions this reads (30)', () => expect(functions.length).toBe(30));
+  it('the stack has the functions this reads (32)', () => expect(functions.length).toBe(32));
   for (const { entry, given } of functions) {
     const required = given.filter((name) => !OPTIONAL.has(name)).sort();
     it(`${entry}: checks ${required.join(', ') || 'nothing'} at cold start, all given it by the stack`, async () => {

@@ -14,9 +14,10 @@ import { OffboardStack } from '../../infra/offboard-stack.js';
 const FUNCTION = String.raw`Offboard/(Steps|Api|Billing|Billing/RunSteps|PlanningWorkflow|OperationEvents)/\w+`;
 const DEPLOYMENT = String.raw`Offboard/Custom::CDKBucketDeployment\w+`;
 const path = (...alternatives: string[]) => new RegExp(`^(${alternatives.join('|')})$`);
-const execution = (machine: string) =>
+/** An execution of `machine` named at run time (`/*`: a Distributed Map's child, named by Step Functions). */
+const execution = (machine: string, child = '') =>
   new RegExp(
-    String.raw`^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*"${machine}\w+"\}\]\}\]\}:\*\]$`,
+    String.raw`^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*"${machine}\w+"\}\]\}\]\}${child}:\*\]$`,
   );
 const ACCEPTED: [RegExp, string, RegExp][] = [
   [/^AwsSolutions-L1$/, 'Node.js 22 is the runtime this project targets and tests', path(`${FUNCTION}/Resource`)],
@@ -82,6 +83,11 @@ const ACCEPTED: [RegExp, string, RegExp][] = [
     execution('PlanningWorkflowStateMachine'),
     "a resumption asks states:DescribeExecution of an operation's planning execution (CONTRACT.md planning), named after the operation at run time",
     path('Offboard/Api/(Transfers|Deletions)/ServiceRole/DefaultPolicy/Resource'),
+  ],
+  [
+    execution('PlanningWorkflowStateMachine', String.raw`(/\*)?`),
+    "services/sliced-planning.ts: the planning workflow's Distributed Map runs each slice as a child execution of a map run Step Functions names at run time; CDK's DistributedMap grants the machine's own role the actions on them (states:DescribeExecution, states:StopExecution)",
+    path('Offboard/PlanningWorkflow/StateMachine/DistributedMapPolicy/Resource'),
   ],
   [
     execution('TransferWorkflowStateMachine'),

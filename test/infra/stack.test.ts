@@ -16,7 +16,7 @@ describe('functions', () => {
   it('every function runs Node.js 22 on arm64 with tracing and JSON logs', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const ours = Object.values<any>(fns).filter((f) => f.Metadata?.['offboard:entry']);
-    expect(ours.length).toBe(30); // Planner and PlanningFailureRecorder (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps, the outbox sweeper (docs/EVENTS.md)
+    expect(ours.length).toBe(32); // Planner, SlicePlanner, PlanMerger and PlanningFailureRecorder (CONTRACT.md planning), 7 operation steps (StartPurge D7, PlanImpact, ExportFiles X4, Apply, Finalize, MarkFailed, AwaitSeat), 10 API (Exports X4, Scim issue 22), 4 billing targets (B4: Contract Reinstated), 6 bulk-run steps, the outbox sweeper (docs/EVENTS.md)
     for (const f of ours) {
       expect(f.Properties.Runtime).toBe('nodejs22.x');
       expect(f.Properties.Architectures).toEqual(['arm64']);
@@ -24,14 +24,14 @@ describe('functions', () => {
       expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
     }
   });
-  it('workflow functions know the table and the bucket; API functions, the Planner and the outbox sweeper know the table only (they never touch file bytes)', () => {
+  it('workflow functions know the table and the bucket; API functions, the planning steps and the outbox sweeper know the table only (they never touch file bytes)', () => {
     const fns = Object.values<any>(template.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Metadata?.['offboard:entry'] && !f.Metadata['offboard:entry'].endsWith('health.ts'),
     );
     for (const f of fns) {
       const env = Object.keys(f.Properties.Environment.Variables);
       expect(env).toContain('TABLE_NAME');
-      if (/\/api\/|steps\/plan(-failed)?\.ts$|scheduled\/sweep-outbox\.ts$/.test(f.Metadata['offboard:entry']))
+      if (/\/api\/|steps\/plan(-failed|-slice|-merge)?\.ts$|scheduled\/sweep-outbox\.ts$/.test(f.Metadata['offboard:entry']))
         expect(env).not.toContain('BUCKET_NAME');
       else expect(env).toContain('BUCKET_NAME');
     }
@@ -325,7 +325,7 @@ describe('API', () => {
   it('only the functions that start operations may start executions', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
     const starters = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.length).toBe(12); // previews, the Planner and PlanFailed (CONTRACT.md planning), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Apply (finalizing a run it applied whole), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
+    expect(starters.length).toBe(14); // previews, the Planner, Merge and PlanFailed (CONTRACT.md planning), the planning machine itself (its Distributed Map's children, services/sliced-planning.ts), transfers, deletions, SCIM (a deprovisioning requests a deletion), the B1 and B2 billing targets (B3 only cancels), Apply (finalizing a run it applied whole), Finalize and MarkFailed (a freed seat resumes a waiting transfer, B2), and billing runs (a failed run is resumed)
   });
 });
 
@@ -552,20 +552,26 @@ describe('limits (issue 17)', () => {
       'api/transfers.ts',
       'bulk/delete-batch.ts',
       'steps/plan-impact.ts',
+      'steps/plan-merge.ts',
+      'steps/plan-slice.ts',
       'steps/plan.ts',
     ]);
-    for (const f of ours(template).filter((f) => /\/(steps|billing)\//.test(f.entry) && !/plan(-impact)?\.ts$/.test(f.entry))) {
+    for (const f of ours(template).filter(
+      (f) => /\/(steps|billing)\//.test(f.entry) && !/plan(-impact|-slice|-merge)?\.ts$/.test(f.entry),
+    )) {
       expect(f.MemorySize, f.id).toBe(512);
       expect(f.Timeout, f.id).toBeLessThanOrEqual(120);
     }
     expect(byEntry('plan-impact')).toMatchObject({ MemorySize: 1769, Timeout: 120 });
     expect(byEntry('delete-batch')).toMatchObject({ MemorySize: 1769, Timeout: 300 });
-    // CONTRACT.md planning: the Planner computes a plan of any size in one invocation (50,000 chats: see the benchmark)
-    expect(byEntry('steps/plan')).toMatchObject({ MemorySize: 1769, Timeout: 900 });
+    // CONTRACT.md planning: Plan reads a user's index whole; a slice (services/sliced-planning.ts, at most 5,000 chats)
+    // and Merge (the rest, and every slice's entries streamed) are bounded, with the same room
+    for (const step of ['steps/plan', 'steps/plan-slice', 'steps/plan-merge'])
+      expect(byEntry(step)).toMatchObject({ MemorySize: 1769, Timeout: 900 });
     expect(
       Math.max(
         ...ours(template)
-          .filter((f) => !f.entry.endsWith('steps/plan.ts'))
+          .filter((f) => !/steps\/plan(-slice|-merge)?\.ts$/.test(f.entry))
           .map((f) => f.Timeout),
       ),
     ).toBeLessThanOrEqual(300);

@@ -12,8 +12,11 @@ export const PlanningInput = z.union([z.object({ previewId: NonEmpty }), z.objec
 /**
  * Plan (CONTRACT.md `planning`): X1, a plan too large for its API request, computed from the current data and
  * stored; then the preview is ready, or the operation moves on (awaiting approval; a deletion started or scheduled).
+ * A user too large for one invocation is sliced instead: `slices` names the slices the Map plans, then Merge
+ * (services/sliced-planning.ts).
  */
 export const handler = step('Plan', PlanningInput, async (input) => {
-  await planInBackground(input);
-  return 'previewId' in input ? { previewId: input.previewId } : { operationId: input.operationId };
+  const sliced = await planInBackground(input);
+  const what = 'previewId' in input ? { previewId: input.previewId } : { operationId: input.operationId };
+  return sliced ? { ...what, planId: sliced.planId, slices: Array.from({ length: sliced.slices }, (_, n) => n) } : what;
 });
