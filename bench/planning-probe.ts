@@ -27,7 +27,10 @@ function collector(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-export async function planningCost(plan: () => Promise<{ entries: readonly unknown[] }>, everyMs = 5): Promise<PlanningCost> {
+export async function planningCost(
+  plan: () => Promise<{ entries?: readonly unknown[]; effectCount?: number } | undefined>,
+  everyMs = 5,
+): Promise<PlanningCost> {
   collector()();
   const startHeap = getHeapStatistics().used_heap_size;
   let peak = startHeap;
@@ -35,12 +38,12 @@ export async function planningCost(plan: () => Promise<{ entries: readonly unkno
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   try {
-    const { entries } = await plan();
+    const planned = await plan();
     const used = process.cpuUsage(cpu);
     const wallMs = performance.now() - t0;
     peak = Math.max(peak, getHeapStatistics().used_heap_size);
     return {
-      effectCount: entries.length,
+      effectCount: planned?.entries?.length ?? planned?.effectCount ?? 0,
       cpuSeconds: round((used.user + used.system) / 1e6),
       wallSeconds: round(wallMs / 1000),
       peakHeapMb: mb(peak),
@@ -86,3 +89,58 @@ export async function planningProbe(files = 100_000): Promise<Record<string, unk
     world: { items: loaded.items, loadSeconds },
   };
 }
+
+/** The benchmark's case of the planning workflow's steps on the XL user (BENCH_CASES=planning-XL-steps, or BENCH_SCALE=xl). */
+export const PLANNING_STEPS_PROBE = 'planning-XL-steps';
+
+/**
+ * Issue 18, "no planning invocation holds more than 256 MB of heap": the XL user (50,000 chats, 500,000 files; the
+ * table only) planned for a deletion as the planning workflow plans it (services/sliced-planning.ts), each step
+ * measured alone, one after another: Plan (the index read whole and sliced), each slice's child, then Merge. On AWS each
+ * is an invocation of its own; here each is measured around its call (planningCost).
+ */
+export async function planningStepsProbe(): Promise<Record<string, unknown>> {
+  const { largeUserWorld, LARGE_USER_SIZES } = await import('../fixtures/large-user.js');
+  const { loadWorld } = await import('../local/world/world-store.js');
+  const { planOrSlice, planSlice, mergeSlices, sliceChats } = await import('../functions/services/sliced-planning.js');
+  const { getUsers } = await import('../functions/store/table.js');
+  const t0 = performance.now();
+  // BENCH_STEPS_SIZE: another of the large users (S, M, L), e.g. to try the case quickly
+  const size = (process.env.BENCH_STEPS_SIZE ?? 'XL') as keyof typeof LARGE_USER_SIZES;
+  const loaded = await loadWorld(largeUserWorld(LARGE_USER_SIZES[size]), { objects: false });
+  const loadSeconds = round((performance.now() - t0) / 1000);
+  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: world loaded (${loaded.items} items) in ${loadSeconds} s\n`);
+  const u0 = (await getUsers(['u0'])).get('u0')!;
+  const planId = 'bench-xl-steps';
+  let slices = 0;
+  const plan = await planningCost(async () => {
+    const planned = await planOrSlice(planId, { operation: 'deletion', user: u0 });
+    slices = 'slices' in planned ? planned.slices : 0;
+    return undefined;
+  });
+  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: Plan ${cost(plan)}: ${slices} slices\n`);
+  const children: PlanningCost[] = [];
+  for (let n = 0; n < slices; n++) children.push(await planningCost(async () => void (await planSlice(planId, n))));
+  const merge = await planningCost(
+    async () => (await mergeSlices(planId, slices, { id: planId, operation: 'deletion', userId: 'u0' })).header,
+  );
+  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: Merge ${cost(merge)}\n`);
+  const largestChild = children.reduce((a, b) => (b.planHeapMb > a.planHeapMb ? b : a), children[0]!);
+  const heaviest = Math.max(plan.planHeapMb, merge.planHeapMb, ...children.map((c) => c.planHeapMb));
+  return {
+    name: PLANNING_STEPS_PROBE,
+    status: heaviest <= PLANNING_TARGET.heapMb ? 'within-target' : 'over-target',
+    target: { heapMb: PLANNING_TARGET.heapMb },
+    user: size,
+    sliceChats: sliceChats(),
+    slices,
+    plan,
+    largestChild,
+    childCpuSeconds: round(children.reduce((n, c) => n + c.cpuSeconds, 0)),
+    merge,
+    heaviestHeapMb: heaviest,
+    world: { items: loaded.items, loadSeconds },
+  };
+}
+
+const cost = (c: PlanningCost) => `${c.cpuSeconds} s CPU, ${c.planHeapMb} MB heap, ${c.wallSeconds} s wall`;

@@ -8,7 +8,7 @@ import { LARGE_USER_SIZES, largeUserWorld } from '../fixtures/large-user.js';
 import { concurrencyWorld, type SmallOperation } from '../fixtures/concurrency-world.js';
 import { floorRequests, safeFloor, type Operation, type World } from './floor.js';
 import { findDynamoDbLocalPid, sampleRss } from './measure.js';
-import { PLANNING_PROBE, PLANNING_TARGET, planningProbe } from './planning-probe.js';
+import { PLANNING_PROBE, PLANNING_STEPS_PROBE, PLANNING_TARGET, planningProbe, planningStepsProbe } from './planning-probe.js';
 import { costOf, PRICES, s3ClassOf, type Usage } from './cost.js';
 import {
   allowCancellation,
@@ -921,6 +921,9 @@ const runs: [string, () => Promise<Record<string, unknown>>][] = [
   ...((ONLY ? ONLY.includes(PLANNING_PROBE) : SCALE !== 'small')
     ? [[PLANNING_PROBE, () => planningProbe()] as [string, () => Promise<Record<string, unknown>>]]
     : []),
+  ...((ONLY ? ONLY.includes(PLANNING_STEPS_PROBE) : SCALE === 'xl')
+    ? [[PLANNING_STEPS_PROBE, () => planningStepsProbe()] as [string, () => Promise<Record<string, unknown>>]]
+    : []),
 ];
 for (const [name, run] of runs) {
   try {
@@ -934,7 +937,10 @@ for (const [name, run] of runs) {
 }
 await stack.stop();
 
-const r = (results as any[]).filter((x) => !x.name.startsWith('concurrency-') && x.name !== PLANNING_PROBE);
+const r = (results as any[]).filter(
+  (x) => !x.name.startsWith('concurrency-') && x.name !== PLANNING_PROBE && x.name !== PLANNING_STEPS_PROBE,
+);
+const stepsProbe = (results as any[]).find((x) => x.name === PLANNING_STEPS_PROBE);
 const conc = (results as any[]).filter((x) => x.name.startsWith('concurrency-'));
 const probe = (results as any[]).find((x) => x.name === PLANNING_PROBE);
 const cost = (c: any) => `${c.cpuSeconds} s CPU, ${c.planHeapMb} MB heap (${c.wallSeconds} s wall, ${c.effectCount} effects)`;
@@ -1052,6 +1058,14 @@ const lines = [
         probe.status === 'bench-error'
           ? `${PLANNING_PROBE}: ${probe.status} ${String(probe.error).slice(0, 60)}`
           : `Planning one chat of ${probe.files} files (${PLANNING_PROBE}, target ${PLANNING_TARGET.cpuSeconds} s CPU and ${PLANNING_TARGET.heapMb} MB heap: ${probe.status}): deletion ${cost(probe.deletion)}; transfer ${cost(probe.transfer)}`,
+      ]
+    : []),
+  ...(stepsProbe
+    ? [
+        '',
+        stepsProbe.status === 'bench-error'
+          ? `${PLANNING_STEPS_PROBE}: ${stepsProbe.status} ${String(stepsProbe.error).slice(0, 60)}`
+          : `The ${stepsProbe.user} user's deletion planned step by step (${PLANNING_STEPS_PROBE}, ${stepsProbe.slices} slices of ${stepsProbe.sliceChats} chats, target ${PLANNING_TARGET.heapMb} MB heap per invocation: ${stepsProbe.status}): Plan ${cost(stepsProbe.plan)}; the largest slice ${cost(stepsProbe.largestChild)}; Merge ${cost(stepsProbe.merge)}`,
       ]
     : []),
   '',
