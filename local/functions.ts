@@ -56,9 +56,11 @@ export interface InvocationScope {
   result?: unknown;
   writes: number;
   stopAfter?: number;
-  failAt?: { pattern: RegExp; fail: () => Error };
+  /** The fault's error, or undefined when another invocation running at once took it. */
+  failAt?: { pattern: RegExp; fail: () => Error | undefined };
   stopped: boolean;
-  stop?: () => void;
+  /** Stops the invocation: false when another invocation running at once took the fault (this one goes on). */
+  stop?: () => boolean;
 }
 const scope = new AsyncLocalStorage<InvocationScope>();
 const never = () => new Promise<never>(() => undefined);
@@ -83,10 +85,12 @@ function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: 
     if (!s) return next(args);
     if (s.stopped) return never();
     if (s.stopAfter === 0) {
-      // no write to stop after: the invocation times out during its reads
-      s.stopped = true;
-      s.stop?.();
-      return never();
+      // no write to stop after: the invocation times out during its reads (unless another invocation took the fault)
+      if (s.stop?.() !== false) {
+        s.stopped = true;
+        return never();
+      }
+      s.stopAfter = undefined;
     }
     const command = String(context.commandName ?? '').replace(/Command$/, '');
     const write = WRITES.has(command);
@@ -94,12 +98,11 @@ function writeWatch(next: (args: any) => Promise<any>, context: { commandName?: 
     if ((write || command === 'PutEvents') && s.failAt?.pattern.test(`${command} ${JSON.stringify(args.input ?? {})}`)) {
       const error = s.failAt.fail();
       s.failAt = undefined;
-      throw error;
+      if (error) throw error;
     }
     const result = await next(args);
-    if (write && ++s.writes === s.stopAfter) {
+    if (write && ++s.writes === s.stopAfter && s.stop?.() !== false) {
       s.stopped = true;
-      s.stop?.();
       return never();
     }
     return result;
@@ -209,6 +212,7 @@ export class LocalLambda implements FunctionInvoker {
       watch.failAt = {
         pattern: new RegExp(fault.atWrite),
         fail: () => {
+          if (fault.times <= 0) return undefined; // invocations run at once (a Map's children): the first takes it
           fault.times--;
           this.faultsFired.set(name, (this.faultsFired.get(name) ?? 0) + 1);
           return Object.assign(new Error(`injected fault at a write matching ${fault.atWrite} in ${name}`), { name: fault.error });
@@ -218,6 +222,7 @@ export class LocalLambda implements FunctionInvoker {
       watch.stopAfter = Math.max(0, fault.afterWrites ?? 1);
       stopped = new Promise<never>((_, reject) => {
         watch.stop = () => {
+          if (fault.times <= 0) return false; // invocations run at once (a Map's children): the first takes it
           fault.times--;
           this.faultsFired.set(name, (this.faultsFired.get(name) ?? 0) + 1);
           reject(
@@ -225,6 +230,7 @@ export class LocalLambda implements FunctionInvoker {
               name: fault.error,
             }),
           );
+          return true;
         };
       });
       stopped.catch(() => undefined);

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { nowMs } from '../shared/clock.js';
 import { canonicalEffect, type Effect, type EffectInChat, type EffectKind, type Operation } from '../domain/impact.js';
-import { BATCH_WRITE_LIMIT, batchWrite, put } from './batch.js';
+import { BATCH_WRITE_LIMIT, batchWrite, del, put } from './batch.js';
 import { keys } from './keys.js';
 import { batchGet, getItem, tableName } from './table.js';
 
@@ -247,7 +247,7 @@ export function planRecord(
 /**
  * A plan stored from a stream of its entries (in impact order, unique), never held whole: its pages written as they
  * close, 25 at a time, then (once `accept` passed it, if given: X1, the plan a request named) its header. A plan
- * `accept` refuses leaves pages without a header, which nothing reads (a plan is read by its header).
+ * `accept` refuses is not stored: its pages are deleted again, and the refusal thrown.
  */
 export async function writePlanFrom(
   header: HeaderFields,
@@ -267,7 +267,16 @@ export async function writePlanFrom(
   const { last, plan, headerItem } = builder.end();
   if (last) pending.push(last);
   await batchWrite(tableName(), pending.map(put));
-  options.accept?.(plan);
+  try {
+    options.accept?.(plan);
+  } catch (error) {
+    // refused: its pages go too (nothing would read them without a header)
+    await batchWrite(
+      tableName(),
+      plan.pages.map((_, n) => del(keys.planPage(plan.id, n))),
+    );
+    throw error;
+  }
   await put1(headerItem);
   keepHeader(plan);
   return plan;

@@ -63,7 +63,7 @@ export class PlanningWorkflow extends Construct {
       entry: 'functions/handlers/steps/plan-slice.ts',
       description: "offboard step PlanSlice: one slice of a large user's chats planned, its entries stored",
       size: 'backgroundPlanning',
-    }).bindTable(props.table, ['GetItem', 'BatchGetItem', 'Query', 'BatchWriteItem'], ['Query']);
+    }).bindTable(props.table, ['BatchGetItem', 'Query', 'BatchWriteItem'], ['Query']);
     this.mergeFunction = planningFunction(
       'PlanMerger',
       'plan-merge',

@@ -34,7 +34,7 @@ const machineOf = (logicalId: string): Machine | undefined =>
  */
 const SETUP: Record<
   Machine,
-  Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean; applyWork?: string }>
+  Record<string, { via?: { fn: string; fault: FaultSpec }; full?: boolean; grace?: boolean; applyWork?: string; slice?: string }>
 > = {
   transfer: {
     // a run planned at its approval skips PlanImpact (AlreadyPlanned); a resumed run checks its plan there
@@ -63,9 +63,12 @@ const SETUP: Record<
     FinishRun: {},
     FailRun: { via: { fn: 'finish-run', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
-  // CONTRACT.md planning: the deletion planned in the background (the request's budget set to nothing), then run
+  // CONTRACT.md planning: the deletion planned in the background (the request's budget set to nothing), then run;
+  // `slice`: u0's 42 chats planned in slices of 8 (PLAN_SLICE_CHATS), a Map of 6 children, then Merge
   planning: {
     Plan: {},
+    PlanSlice: { slice: '8' },
+    Merge: { slice: '8' },
     PlanFailed: { via: { fn: 'plan', fault: { times: 1, when: 'before', error: 'AccessDeniedException' } } },
   },
 };
@@ -91,12 +94,17 @@ function taskStates(): { machine: Machine; state: string; fn: string }[] {
     const machine = machineOf(id);
     if (!machine) throw new Error(`state machine ${id} is not known to the fault scenarios`);
     const definition = JSON.parse(names.resolve(r.Properties.DefinitionString));
-    for (const [state, s] of Object.entries<any>(definition.States)) {
-      if (s.Type !== 'Task') continue;
-      const fn = fnByArn.get(s.Resource ?? s.Parameters?.FunctionName);
-      if (!fn) throw new Error(`${machine} ${state}: no local function for ${s.Resource}`);
-      out.push({ machine, state, fn });
-    }
+    // the states of Map iterations too (the planning workflow's PlanSlices)
+    const visit = (states: Record<string, any>) => {
+      for (const [state, s] of Object.entries<any>(states)) {
+        if (s.Type === 'Map') visit((s.ItemProcessor ?? s.Iterator).States);
+        if (s.Type !== 'Task') continue;
+        const fn = fnByArn.get(s.Resource ?? s.Parameters?.FunctionName);
+        if (!fn) throw new Error(`${machine} ${state}: no local function for ${s.Resource}`);
+        out.push({ machine, state, fn });
+      }
+    };
+    visit(definition.States);
   }
   return out;
 }
@@ -216,7 +224,8 @@ describe('fault injection at every Task state (issue 10)', () => {
     async ({ machine, state, fn, kind }) => {
       if (!target.canInjectFaults) return; // faults are injected in the embedded stack's functions only
       const setup = SETUP[machine][state]!;
-      const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}`;
+      const key = `${machine}${setup.full ? ' full' : ''}${setup.grace ? ' grace' : ''}${setup.slice ? ' sliced' : ''}`;
+      if (setup.slice) process.env.PLAN_SLICE_CHATS = setup.slice;
       await withApplyWork(setup.applyWork, async () => {
         if (!references.has(key)) {
           await run(machine, Boolean(setup.full), Boolean(setup.grace));
@@ -224,7 +233,7 @@ describe('fault injection at every Task state (issue 10)', () => {
           expect(await target.check()).toEqual([]);
         }
         await faultAt(machine, fn, kind, setup);
-      });
+      }).finally(() => delete process.env.PLAN_SLICE_CHATS);
       expect(JSON.stringify(await target.export())).toBe(references.get(key));
       expect(await target.check()).toEqual([]);
       survived.push(`${machine} ${state} ${kind}`);

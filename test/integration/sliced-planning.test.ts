@@ -146,4 +146,28 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: a large user planned in 
     expect(byId(sliced.world.tasks, 't-elsewhere-partners').assigneeId).toBe('a3'); // X3
     expect(byId(sliced.world.tasks, 't-elsewhere-bteam')).toBeUndefined(); // D6
   }, 180_000);
+
+  it('X1: requested with a saved preview the data no longer matches, a deletion planned in slices fails impact-changed; nothing changes and its plan is not kept', async () => {
+    await target.load(largeWorld());
+    const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } });
+    expect(preview.status).toBe(200);
+    // the data changes under the preview: b1 (in a2's direct chat, groups and contacts) is deleted first
+    const other = await target.call('POST', '/deletions', { as: 'adminB', body: { userId: 'b1' } });
+    expect((await settle(target, `/deletions/${other.body.id}`, 'adminB')).status).toBe('succeeded');
+    const before = await target.export();
+    process.env.PLAN_INLINE_MAX_CHATS = '0';
+    process.env.PLAN_SLICE_CHATS = '4';
+    const requested = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a2', previewId: preview.body.id } });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    const failed = await settle(target, `/deletions/${requested.body.id}`, 'adminA');
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'impact-changed', rule: 'X1' });
+    expect(await target.export()).toEqual(before);
+    const { getOperation } = await import('../../functions/store/operations.js');
+    const { getItem } = await import('../../functions/store/table.js');
+    const { keys } = await import('../../functions/store/keys.js');
+    const { planId } = (await getOperation(requested.body.id))!;
+    expect(await getItem(keys.plan(planId!))).toBeUndefined();
+    expect(await getItem(keys.planPage(planId!, 0))).toBeUndefined();
+  }, 120_000);
 });
