@@ -678,7 +678,10 @@ async function previewOf(
   let impact = answer.body;
   while (impact?.status === 'planning') {
     await Promise.race([stack.stepFunctions.idle(), sleep(200)]);
-    impact = (await call('GET', `/previews/${answer.body.id}`, requester)).body;
+    const read = await call('GET', `/previews/${answer.body.id}`, requester);
+    // a failed read is not the preview's answer: the case fails with it (as the console would show it)
+    if (read.status >= 500) throw new Error(`GET /previews/${answer.body.id}: ${read.status} ${JSON.stringify(read.body)}`);
+    impact = read.body;
   }
   return {
     ...(answer.status < 300 ? { id: answer.body.id as string } : {}),
