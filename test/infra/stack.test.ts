@@ -72,6 +72,28 @@ describe('state machines', () => {
     ]);
   });
 
+  it('CONTRACT.md planning: a user too large for one invocation is planned by a Distributed Map over its slices, then Merge; every step fails to PlanFailed', () => {
+    const states = Object.fromEntries(allStates(byId('PlanningWorkflow')));
+    expect(byId('PlanningWorkflow').StartAt).toBe('Plan');
+    expect(states.Plan.Next).toBe('Sliced?');
+    expect(states['Sliced?'].Choices[0]).toMatchObject({ Variable: '$.slices', IsPresent: true, Next: 'PlanSlices' });
+    expect(states['Sliced?'].Default).toBe('Planned');
+    const map = states.PlanSlices;
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.slices',
+      ItemSelector: { 'planId.$': '$.planId', 'slice.$': '$$.Map.Item.Value' },
+      MaxConcurrency: 8,
+      ResultPath: null, // the children's entries are stored, not returned (no payload limit binds them)
+      Next: 'Merge',
+    });
+    expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(Object.keys(map.ItemProcessor.States)).toEqual(['PlanSlice']);
+    expect(states.Merge.Next).toBe('Planned');
+    for (const name of ['Plan', 'PlanSlices', 'Merge'])
+      expect(states[name].Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'PlanFailed' }]);
+  });
+
   it('the deletion machine applies its plan in the same steps, with no seat to wait for', () => {
     const names = allStates(byId('DeletionWorkflow')).map(([n]) => n);
     expect(names).toEqual(expect.arrayContaining(['PlanImpact', 'Apply', 'ApplyHasMore', 'Finalize', 'MarkFailed']));
