@@ -118,13 +118,13 @@ export async function planningStepsProbe(): Promise<Record<string, unknown>> {
     slices = 'slices' in planned ? planned.slices : 0;
     return undefined;
   });
-  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: Plan ${cost(plan)}: ${slices} slices\n`);
+  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: Plan ${describeCost(plan)}: ${slices} slices\n`);
   const children: PlanningCost[] = [];
   for (let n = 0; n < slices; n++) children.push(await planningCost(async () => void (await planSlice(planId, n))));
   const merge = await planningCost(
     async () => (await mergeSlices(planId, slices, { id: planId, operation: 'deletion', userId: 'u0' })).header,
   );
-  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: Merge ${cost(merge)}\n`);
+  process.stderr.write(`[bench] ${PLANNING_STEPS_PROBE}: Merge ${describeCost(merge)}\n`);
   const largestChild = children.reduce((a, b) => (b.planHeapMb > a.planHeapMb ? b : a), children[0]!);
   const heaviest = Math.max(plan.planHeapMb, merge.planHeapMb, ...children.map((c) => c.planHeapMb));
   return {
@@ -143,4 +143,6 @@ export async function planningStepsProbe(): Promise<Record<string, unknown>> {
   };
 }
 
-const cost = (c: PlanningCost) => `${c.cpuSeconds} s CPU, ${c.planHeapMb} MB heap, ${c.wallSeconds} s wall`;
+/** A planning cost as the benchmark prints it. */
+export const describeCost = (c: PlanningCost) =>
+  `${c.cpuSeconds} s CPU, ${c.planHeapMb} MB heap (${c.wallSeconds} s wall, ${c.effectCount} effects)`;

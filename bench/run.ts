@@ -8,7 +8,14 @@ import { LARGE_USER_SIZES, largeUserWorld } from '../fixtures/large-user.js';
 import { concurrencyWorld, type SmallOperation } from '../fixtures/concurrency-world.js';
 import { floorRequests, safeFloor, type Operation, type World } from './floor.js';
 import { findDynamoDbLocalPid, sampleRss } from './measure.js';
-import { PLANNING_PROBE, PLANNING_STEPS_PROBE, PLANNING_TARGET, planningProbe, planningStepsProbe } from './planning-probe.js';
+import {
+  describeCost,
+  PLANNING_PROBE,
+  PLANNING_STEPS_PROBE,
+  PLANNING_TARGET,
+  planningProbe,
+  planningStepsProbe,
+} from './planning-probe.js';
 import { costOf, PRICES, s3ClassOf, type Usage } from './cost.js';
 import {
   allowCancellation,
@@ -946,7 +953,6 @@ const r = (results as any[]).filter(
 const stepsProbe = (results as any[]).find((x) => x.name === PLANNING_STEPS_PROBE);
 const conc = (results as any[]).filter((x) => x.name.startsWith('concurrency-'));
 const probe = (results as any[]).find((x) => x.name === PLANNING_PROBE);
-const cost = (c: any) => `${c.cpuSeconds} s CPU, ${c.planHeapMb} MB heap (${c.wallSeconds} s wall, ${c.effectCount} effects)`;
 const row = (cells: (string | number)[]) =>
   cells.map((c, i) => (i === 0 ? String(c).padEnd(18) : String(c).padStart(i === 1 ? 10 : 14))).join(' ');
 const pair = (a: number | undefined, b: number | null | undefined) =>
@@ -1060,7 +1066,7 @@ const lines = [
         '',
         probe.status === 'bench-error'
           ? `${PLANNING_PROBE}: ${probe.status} ${String(probe.error).slice(0, 60)}`
-          : `Planning one chat of ${probe.files} files (${PLANNING_PROBE}, target ${PLANNING_TARGET.cpuSeconds} s CPU and ${PLANNING_TARGET.heapMb} MB heap: ${probe.status}): deletion ${cost(probe.deletion)}; transfer ${cost(probe.transfer)}`,
+          : `Planning one chat of ${probe.files} files (${PLANNING_PROBE}, target ${PLANNING_TARGET.cpuSeconds} s CPU and ${PLANNING_TARGET.heapMb} MB heap: ${probe.status}): deletion ${describeCost(probe.deletion)}; transfer ${describeCost(probe.transfer)}`,
       ]
     : []),
   ...(stepsProbe
@@ -1068,7 +1074,7 @@ const lines = [
         '',
         stepsProbe.status === 'bench-error'
           ? `${PLANNING_STEPS_PROBE}: ${stepsProbe.status} ${String(stepsProbe.error).slice(0, 60)}`
-          : `The ${stepsProbe.user} user's deletion planned step by step (${PLANNING_STEPS_PROBE}, ${stepsProbe.slices} slices of ${stepsProbe.sliceChats} chats, target ${PLANNING_TARGET.heapMb} MB heap per invocation: ${stepsProbe.status}): Plan ${cost(stepsProbe.plan)}; the largest slice ${cost(stepsProbe.largestChild)}; Merge ${cost(stepsProbe.merge)}`,
+          : `The ${stepsProbe.user} user's deletion planned step by step (${PLANNING_STEPS_PROBE}, ${stepsProbe.slices} slices of ${stepsProbe.sliceChats} chats, target ${PLANNING_TARGET.heapMb} MB heap per invocation: ${stepsProbe.status}): Plan ${describeCost(stepsProbe.plan)}; the largest slice ${describeCost(stepsProbe.largestChild)}; Merge ${describeCost(stepsProbe.merge)}`,
       ]
     : []),
   '',

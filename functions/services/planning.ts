@@ -423,8 +423,17 @@ export async function computeDeletionPlan(
 ): Promise<ComputedPlan & { organization?: Organization }> {
   const readAt = now();
   const context = new PlanningContext(undefined, undefined, budget);
-  const entries = await context.plan({ operation: 'deletion', user, ...(successor ? { successor } : {}) });
-  const organization = context.organization(user.organizationId);
+  return planIn(context, { operation: 'deletion', user, ...(successor ? { successor } : {}) }, readAt);
+}
+
+/** The request's plan in `context`, with what it read (and the user's organization as read: D7's grace period). */
+export async function planIn(
+  context: PlanningContext,
+  request: PlanRequest,
+  readAt: string,
+): Promise<ComputedPlan & { organization?: Organization }> {
+  const entries = await context.plan(request);
+  const organization = context.organization(request.user.organizationId);
   return { entries, organizations: context.organizationIds(), readAt, ...(organization ? { organization } : {}) };
 }
 

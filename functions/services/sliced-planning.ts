@@ -6,7 +6,16 @@ import { chunk } from '../store/batch.js';
 import { readRun, readWork, readWorks, writeRun, writeWork } from '../store/plan-work.js';
 import { writePlanFrom, type PlanEntry, type PlanHeader } from '../store/plans.js';
 import { readSubjectIndex } from '../store/slice.js';
-import { entriesOf, newFindings, PlanningContext, restOf, type ComputedPlan, type PlanRequest, type RestOfIndex } from './planning.js';
+import {
+  entriesOf,
+  newFindings,
+  planIn,
+  PlanningContext,
+  restOf,
+  type ComputedPlan,
+  type PlanRequest,
+  type RestOfIndex,
+} from './planning.js';
 
 /**
  * CONTRACT.md `planning`, at any user size: the planning workflow (infra/constructs/planning-workflow.ts) computes a
@@ -72,9 +81,7 @@ export async function planOrSlice(planId: string, request: PlanRequest): Promise
   if (index.chatIds.length <= size) {
     const context = new PlanningContext();
     context.knowIndex(request.user.id, index);
-    const entries = await context.plan(request);
-    const organization = context.organization(request.user.organizationId);
-    return { entries, organizations: context.organizationIds(), readAt, ...(organization ? { organization } : {}) };
+    return planIn(context, request, readAt);
   }
   const slices = chunk(index.chatIds, size);
   const sliceOf = new Map(slices.flatMap((ids, n) => ids.map((id) => [id, n] as const)));

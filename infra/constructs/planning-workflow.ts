@@ -39,12 +39,14 @@ export class PlanningWorkflow extends Construct {
       size: 'backgroundPlanning' | 'small',
       table: readonly TableAction[],
       index: readonly TableAction[],
+      movesOn = true,
     ) => {
       const f = new OffboardFunction(this, id, {
         entry: `functions/handlers/steps/${entry}.ts`,
         description: `offboard step ${description}`,
         size,
       }).bindTable(props.table, table, index);
+      if (!movesOn) return f; // PlanSlice only stores its slice's entries
       // a deletion planned here starts, or waits out its grace period (D7), in the deletion workflow
       props.deletionStateMachine.grantStartExecution(f);
       f.addEnvironment('DELETION_STATE_MACHINE_ARN', props.deletionStateMachine.stateMachineArn);
@@ -59,11 +61,15 @@ export class PlanningWorkflow extends Construct {
       ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       ['Query'],
     );
-    this.sliceFunction = new OffboardFunction(this, 'SlicePlanner', {
-      entry: 'functions/handlers/steps/plan-slice.ts',
-      description: "offboard step PlanSlice: one slice of a large user's chats planned, its entries stored",
-      size: 'backgroundPlanning',
-    }).bindTable(props.table, ['BatchGetItem', 'Query', 'BatchWriteItem'], ['Query']);
+    this.sliceFunction = planningFunction(
+      'SlicePlanner',
+      'plan-slice',
+      "PlanSlice: one slice of a large user's chats planned, its entries stored",
+      'backgroundPlanning',
+      ['BatchGetItem', 'Query', 'BatchWriteItem'],
+      ['Query'],
+      false,
+    );
     this.mergeFunction = planningFunction(
       'PlanMerger',
       'plan-merge',
@@ -108,9 +114,11 @@ export class PlanningWorkflow extends Construct {
     // each child planning one slice and storing its entries; then Merge plans the rest and merges them into the plan.
     // A Distributed Map on AWS (each child an execution of its own, so no payload or history limit binds it); the
     // local runner runs it as an inline Map (LOCAL-AWS.md).
-    const slice = lambdaStep(this, 'PlanSlice', this.sliceFunction, {
-      comment: "One slice of the user's chats planned (D3, D4, D5, F1, F2, T-rules, X3's joins), its entries stored",
-    });
+    const slice = invoke(
+      'PlanSlice',
+      this.sliceFunction,
+      "One slice of the user's chats planned (D3, D4, D5, F1, F2, T-rules, X3's joins), its entries stored",
+    );
     const slices = new sfn.DistributedMap(this, 'PlanSlices', {
       comment: "Each slice of the user's chats planned by its own child",
       itemsPath: '$.slices',
