@@ -147,6 +147,33 @@ describe.skipIf(onDeployedStack)('CONTRACT.md planning: a large user planned in 
     expect(byId(sliced.world.tasks, 't-elsewhere-bteam')).toBeUndefined(); // D6
   }, 180_000);
 
+  it('O1, X3: the successor deleted after the slices were planned, Merge refuses the preview (422 X3 at GET /previews/{id}) and stores no plan', async () => {
+    await target.load(largeWorld());
+    process.env.PLAN_SLICE_CHATS = '4';
+    // the planning workflow's steps run one by one, so the premise can break between the Map and Merge
+    const { writePendingPreview, readPlanHeader } = await import('../../functions/store/plans.js');
+    const { planInBackground, mergeInBackground } = await import('../../functions/services/background-planning.js');
+    const { planSlice } = await import('../../functions/services/sliced-planning.js');
+    const { getItem } = await import('../../functions/store/table.js');
+    const { keys } = await import('../../functions/store/keys.js');
+    const pending = await writePendingPreview(
+      { id: 'pv-sliced-o1', operation: 'deletion', userId: 'a2', requestedBy: 'adminA', organizationId: 'A', successorId: 'a3' },
+      3600,
+    );
+    const sliced = await planInBackground({ previewId: pending.id });
+    expect(sliced).toEqual({ planId: pending.id, slices: 9 });
+    for (let n = 0; n < sliced!.slices; n++) await planSlice(pending.id, n);
+    // meanwhile a3, the successor, is deleted (X3: a successor must be an active member)
+    const other = await target.call('POST', '/deletions', { as: 'adminA', body: { userId: 'a3' } });
+    expect((await settle(target, `/deletions/${other.body.id}`, 'adminA')).status).toBe('succeeded');
+    await mergeInBackground({ previewId: pending.id }, sliced!.slices);
+    expect((await readPlanHeader(pending.id))?.status).toBe('failed');
+    const answer = await target.call('GET', `/previews/${pending.id}`, { as: 'adminA' });
+    expect(answer.status).toBe(422);
+    expect(answer.body.error).toMatchObject({ code: 'ineligible', rule: 'X3' });
+    expect(await getItem(keys.planPage(pending.id, 0))).toBeUndefined(); // nothing of the refused plan was stored
+  }, 120_000);
+
   it('X1: requested with a saved preview the data no longer matches, a deletion planned in slices fails impact-changed; nothing changes and its plan is not kept', async () => {
     await target.load(largeWorld());
     const preview = await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'deletion', userId: 'a2' } });
