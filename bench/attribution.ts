@@ -49,14 +49,15 @@ export function operationOf(invocation: InvocationLike | undefined, fallback: ()
 
 /**
  * Whether a key (`PK\u0000SK`) is the world's own data: users and their contacts, chats and everything in them
- * (members, messages, files, tasks), outside allowances and each organization's own item (with its counters).
+ * (members, messages, files, tasks), outside allowances and each organization's own items (its counters).
  * Everything else (operation records, locks, plans, journals, audit entries, indexes, runs) is the product's own.
  */
 export function isWorldDataKey(key: string): boolean {
   const [pk = '', sk = ''] = key.split('\u0000');
   if (pk.startsWith('USER#') && (sk === 'USER' || sk.startsWith('CONTACT#'))) return true;
   if (pk.startsWith('CHAT#')) return true;
-  if (pk.startsWith('ORG#') && (sk === 'ORG' || sk.startsWith('ALLOW#'))) return true;
+  // the organization's item (its seat and member counters) and its run counter (store/operations.ts quietSince)
+  if (pk.startsWith('ORG#') && (sk === 'ORG' || sk === 'RUNS' || sk.startsWith('ALLOW#'))) return true;
   return false;
 }
 

@@ -4,9 +4,21 @@ import { pairKey } from '../domain/model.js';
 import type { Operation } from '../domain/impact.js';
 import { Forbidden, Ineligible, NotFound, Unauthenticated } from '../shared/errors.js';
 import { getOperation, type OperationRecord } from '../store/operations.js';
-import { readPlanWithFirstPage } from '../store/plans.js';
+import { planHeadFrom, planHeadKeys, readPlanWithFirstPage } from '../store/plans.js';
 import { effectsPage, impactView, pendingPreviewAnswer, savedPreview } from './views.js';
-import { allowanceFact, getOrganization, getUser, organizationAdmins, readFacts } from '../store/table.js';
+import {
+  allowanceFact,
+  factKeys,
+  getOrganization,
+  getUser,
+  organizationAdmins,
+  readAhead,
+  readFacts,
+  type FactsWanted,
+  type ReadAhead,
+} from '../store/table.js';
+
+type TableKey = { PK: string; SK: string };
 import { readAllowances } from '../store/slice.js';
 import { getRun } from '../store/runs.js';
 import { now } from '../shared/clock.js';
@@ -46,13 +58,18 @@ export async function assertTransferEligible(user: User, destination: Organizati
   return (await sourceAndPair(user, destination)).source;
 }
 
-/** T1, T2, T5 on the source organization and the pair's allowance, read in one BatchGetItem. */
-async function sourceAndPair(user: User, destination: Organization) {
+/**
+ * T1, T2, T5 on the source organization and the pair's allowance, read in one BatchGetItem, with `also` (keys a
+ * later check reads from `read`: the run counters of a saved preview's organizations, planning.ts previewQuiet).
+ */
+async function sourceAndPair(user: User, destination: Organization, also: readonly TableKey[] = []) {
   const from = user.organizationId;
-  const facts = from ? await readFacts({ organizations: [from], allowances: [[from, destination.id]] }) : undefined;
+  const want: FactsWanted = from ? { organizations: [from], allowances: [[from, destination.id]] } : {};
+  const read = from || also.length ? await readAhead([...factKeys(want), ...also]) : undefined;
+  const facts = from ? await readFacts(want, read) : undefined;
   const source = from ? facts!.organizations.get(from) : undefined;
   const allowances = new Set(source && facts!.allowances.has(allowanceFact(from!, destination.id)) ? [pairKey(from!, destination.id)] : []);
-  return { source: eligibleSource(user, source, destination, allowances), allowances };
+  return { source: eligibleSource(user, source, destination, allowances), allowances, read };
 }
 
 /**
@@ -64,12 +81,12 @@ async function sourceAndPair(user: User, destination: Organization) {
 export async function transferEligibility(
   user: User,
   destination: Organization,
-  { pairOnly = false } = {},
-): Promise<{ source: Organization; known: KnownFacts }> {
+  { pairOnly = false, also = [] as readonly TableKey[] } = {},
+): Promise<{ source: Organization; known: KnownFacts; read?: ReadAhead }> {
   const readAt = now();
   if (pairOnly) {
-    const { source, allowances } = await sourceAndPair(user, destination);
-    return { source, known: { organizations: [source, destination], allowancesOf: [], allowances, readAt } };
+    const { source, allowances, read } = await sourceAndPair(user, destination, also);
+    return { source, known: { organizations: [source, destination], allowancesOf: [], allowances, readAt }, ...(read ? { read } : {}) };
   }
   const [source, allowances] = await Promise.all([
     user.organizationId ? getOrganization(user.organizationId) : undefined,
@@ -91,15 +108,19 @@ function eligibleSource(user: User, source: Organization | undefined, destinatio
  * A request's caller, its subject and (a transfer) the destination in one BatchGetItem, refused in the order the
  * reads one by one refused them: 401 for a caller that is not an active user, then 404 for the user, then the destination.
  */
-export async function requestParties(callerId: string, userId: string, destinationOrganizationId?: string) {
-  const facts = await readFacts({ users: [callerId, userId], organizations: destinationOrganizationId ? [destinationOrganizationId] : [] });
+export async function requestParties(callerId: string, userId: string, destinationOrganizationId?: string, previewId?: string) {
+  const want = { users: [callerId, userId], organizations: destinationOrganizationId ? [destinationOrganizationId] : [] };
+  // X1: a saved preview the request names, its header and first page in the same read (refused later, in order)
+  const previewKeys = previewId?.startsWith('pv-') ? planHeadKeys(previewId) : [];
+  const read = await readAhead([...factKeys(want), ...previewKeys]);
+  const facts = await readFacts(want, read);
   const caller = facts.users.get(callerId);
   if (!caller || caller.status !== 'active') throw new Unauthenticated(`no active user ${callerId}`);
   const user = facts.users.get(userId);
   if (!user) throw new NotFound(`user ${userId} does not exist`);
   const destination = destinationOrganizationId ? facts.organizations.get(destinationOrganizationId) : undefined;
   if (destinationOrganizationId && !destination) throw new NotFound(`organization ${destinationOrganizationId} does not exist`);
-  return { caller, user, destination };
+  return { caller, user, destination, ...(previewKeys.length ? { preview: { head: planHeadFrom(previewId!, read.items) } } : {}) };
 }
 
 /** D1 against the current data; throws Ineligible (422). */

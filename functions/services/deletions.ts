@@ -1,5 +1,5 @@
 import { requestOperation } from './requests.js';
-import { audit, releaseLock, type OperationError, type OperationRecord } from '../store/operations.js';
+import { audit, releaseLock, runCounterKeys, type OperationError, type OperationRecord } from '../store/operations.js';
 import { create, move, requireActor, requireStatus } from './transitions.js';
 import { leftUndone } from './resume.js';
 import { PAGES_IN_TRANSACTION, planRecord } from '../store/plans.js';
@@ -11,7 +11,7 @@ import { firstPageView, operationView, operationViewWithProgress, savePreview, s
 import { graceNote, scheduleDeletion } from './grace.js';
 import { purgeDate } from '../domain/grace-period.js';
 import { nowMs } from '../shared/clock.js';
-import { getOrganization } from '../store/table.js';
+import { factKeys, readAhead, readFacts } from '../store/table.js';
 import { requireSuccessor } from './successor.js';
 
 /** X1: what deleting this user would do, saved as a preview (kept 24 h); changes nothing in the world. */
@@ -51,10 +51,16 @@ export async function requestDeletion(
   previewId?: string,
   options: { successorId?: string; export?: boolean } = {},
 ) {
-  const { caller, user } = await requestParties(callerId, userId); // one BatchGetItem
+  const { caller, user, preview: named } = await requestParties(callerId, userId, undefined, previewId); // one BatchGetItem
   requireAdminOf(caller, user.organizationId, "only an administrator of the user's organization may delete the user (D1)");
   await assertDeletionEligible(user);
   const successor = await requireSuccessor(user, options.successorId); // X3
+  // naming a saved preview: the run counters of the organizations it read (planning.ts previewQuiet) with the user's
+  // organization, for its grace period (D7) if the preview's plan is taken, in one read
+  const orgsRead = named?.head?.header.organizations;
+  const ahead = orgsRead
+    ? await readAhead([...runCounterKeys(orgsRead), ...factKeys({ organizations: user.organizationId ? [user.organizationId] : [] })])
+    : undefined;
   // a deletion needs no approval; it is created not-yet-running and started at once
   const { op, requested, planned } = await requestOperation({
     prefix: 'del',
@@ -62,10 +68,18 @@ export async function requestDeletion(
     fields: { operation: 'deletion', userId, organizationId: user.organizationId!, requestedBy: caller.id },
     successor,
     export: options.export,
-    preview: { id: previewId, what: { operation: 'deletion', userId, by: caller.id } },
+    preview: {
+      id: previewId,
+      what: { operation: 'deletion', userId, by: caller.id },
+      ...(named ? { read: named } : {}),
+      ...(ahead ? { ahead } : {}),
+    },
     compute: (budget) => computeDeletionPlan(user, successor, budget),
     // a saved preview's plan still current: the organization's grace period (D7) as it is now
-    reuse: async (plan) => ({ ...plan, organization: (await getOrganization(user.organizationId!)) ?? undefined }),
+    reuse: async (plan) => ({
+      ...plan,
+      organization: (await readFacts({ organizations: [user.organizationId!] }, ahead)).organizations.get(user.organizationId!),
+    }),
   });
   // CONTRACT.md `planning`: planned in the background, then started or scheduled (D7) there
   if ('deferred' in planned) return planned.deferred;

@@ -5,7 +5,7 @@ import {
   auditAll,
   getOperationWithPlan,
   journalEnd,
-  otherRunsOverlapped,
+  othersRanBeside,
   planIdFor,
   releaseLock,
   runOrganizations,
@@ -93,7 +93,7 @@ async function succeed(
     // G2, D4, D5 against operations that ran beside this one; alone, the plan saw every chat as it is now
     // measured from when the plan's reads began: a run that ended between those reads and this run's start counts too
     const plan = await header();
-    if (options.settle && (await otherRunsOverlapped(op.id, plan?.organizations, plan?.readAt ?? op.startedAt))) await settleAfter(op);
+    if (options.settle && (await othersRanBeside(op, plan))) await settleAfter(op);
     // the outcome and its bookkeeping (lock, journal, markers, audit) in one transaction
     await move(op, 'succeed', { with: endOfRun(op, { event: 'succeeded' }, options.applied) });
     if (options.recorded) options.recorded.audit = true;

@@ -15,9 +15,9 @@ import {
 } from '../domain/planner.js';
 import { chunk, inParallel, READ_CONCURRENCY } from '../store/batch.js';
 import { readPlanHeader, type PlanEntry, type PlanHeader } from '../store/plans.js';
-import { otherRunsOverlapped } from '../store/operations.js';
+import { otherRunsOverlapped, quietSince, stillQuiet, type OperationRecord, type RunsQuiet } from '../store/operations.js';
 import { readAllowances, readChatContents, readChatViews, readSubjectIndex, type MyChatOwner, type SubjectIndex } from '../store/slice.js';
-import { getOrganizations, getUsers } from '../store/table.js';
+import { getOrganizations, getUsers, type ReadAhead } from '../store/table.js';
 
 /** Chats (and contacts) planned per pass: what one pass holds in memory, whatever the user's size. */
 export const CHATS_PER_PASS = 1000;
@@ -451,6 +451,38 @@ export async function stillCurrent(planId: string | undefined, runId: string): P
 /** The same for a header at hand: no run but `runId`'s own was in its organizations' journals since its reads began. */
 export async function holds(header: PlanHeader, runId: string): Promise<boolean> {
   return !(await otherRunsOverlapped(runId, header.organizations, header.readAt));
+}
+
+/**
+ * `holds` for a plan an operation keeps: through the counters a check recorded for it (one read), if one did;
+ * otherwise its journals, and then the counters are recorded (read first) for the next check (`quiet`).
+ */
+export async function keptPlanHolds(
+  op: OperationRecord,
+  header: PlanHeader,
+  ahead?: ReadAhead,
+): Promise<{ holds: boolean; quiet?: RunsQuiet }> {
+  const recorded = op.planQuiet;
+  if (recorded?.planId === header.id && header.organizations) {
+    const still = await stillQuiet(op, recorded, header.organizations, ahead);
+    return still ? { holds: true, quiet: recorded } : { holds: false };
+  }
+  const counters = await quietSince(op.id, header.organizations, header.readAt, ahead);
+  return counters ? { holds: true, quiet: { planId: header.id, counters, runCount: op.runCount } } : { holds: false };
+}
+
+/**
+ * X1: `previewHolds`, with the run counters of the organizations the preview read as they were before their journals
+ * were read (store/operations.ts quietSince), for the operation that takes its plan; undefined when it does not hold.
+ */
+export async function previewQuiet(
+  preview: PlanHeader,
+  successorId: string | undefined,
+  runId: string,
+  ahead?: ReadAhead,
+): Promise<Record<string, number> | undefined> {
+  if (!preview.organizations || !preview.readAt || (preview.successorId ?? undefined) !== (successorId ?? undefined)) return undefined;
+  return quietSince(runId, preview.organizations, preview.readAt, ahead);
 }
 
 /**

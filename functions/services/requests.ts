@@ -1,8 +1,16 @@
 import type { User } from '../domain/model.js';
 import { newOperationId, now, planIdFor, type OperationRecord } from '../store/operations.js';
-import { fingerprint, PAGES_IN_TRANSACTION, readPlanPages, readPlanWithFirstPage, type PlanHeader } from '../store/plans.js';
+import {
+  fingerprint,
+  PAGES_IN_TRANSACTION,
+  readPlanPages,
+  readPlanWithFirstPage,
+  type PlanEntry,
+  type PlanHeader,
+} from '../store/plans.js';
+import type { ReadAhead } from '../store/table.js';
 import { deferOperation } from './background-planning.js';
-import { previewHolds, PlanTooLarge, requestBudget, type ComputedPlan, type PlanBudget } from './planning.js';
+import { previewQuiet, PlanTooLarge, requestBudget, type ComputedPlan, type PlanBudget } from './planning.js';
 import { checkPreview, previewOf } from './views.js';
 
 /**
@@ -34,7 +42,15 @@ function newOperation(
 
 export type Planned<P extends ComputedPlan> = { deferred: Record<string, unknown> } | { plan: P; preview?: PlanHeader };
 
-type PreviewNamed = { id?: string; what: Parameters<typeof previewOf>[1]; successorId?: string };
+type PreviewNamed = {
+  id?: string;
+  what: Parameters<typeof previewOf>[1];
+  successorId?: string;
+  /** Its header and first page as the request's first read found them (access.ts requestParties). */
+  read?: { head?: { header: PlanHeader; first: PlanEntry[] } };
+  /** A read of the request's that took the run counters of the preview's organizations along (planning.ts previewQuiet). */
+  ahead?: ReadAhead;
+};
 
 /**
  * X1: the saved preview's plan, taken as the request's own when computing it again would read the same data and give
@@ -44,18 +60,26 @@ type PreviewNamed = { id?: string; what: Parameters<typeof previewOf>[1]; succes
  * the request's transaction is `copied` by the planning workflow, the operation `planning` until then. Otherwise no
  * plan, and the request plans from current data and compares.
  */
-async function currentPreview(preview: PreviewNamed, runId: string): Promise<{ header?: PlanHeader; plan?: ComputedPlan; copied?: true }> {
+async function currentPreview(
+  preview: PreviewNamed,
+  runId: string,
+): Promise<{ header?: PlanHeader; plan?: ComputedPlan; copied?: true; counters?: Record<string, number> }> {
   if (!preview.id?.startsWith('pv-')) return {};
-  const head = await readPlanWithFirstPage(preview.id);
+  const head = preview.read ? preview.read.head : await readPlanWithFirstPage(preview.id);
   const header = await previewOf(preview.id, preview.what, head?.header);
-  if (!head || !(await previewHolds(header, preview.successorId, runId))) return { header };
+  const counters = head ? await previewQuiet(header, preview.successorId, runId, preview.ahead) : undefined;
+  if (!head || !counters) return { header };
   // too large for the request's transaction: the planning workflow copies it (background-planning.ts takePreview)
   if (header.pages.length > PAGES_IN_TRANSACTION) return { header, copied: true };
   const rest = await readPlanPages(
     header.id,
     header.pages.slice(1).map((_, n) => n + 1),
   );
-  return { header, plan: { entries: [head.first, ...rest].flat(), organizations: header.organizations!, readAt: header.readAt! } };
+  return {
+    header,
+    plan: { entries: [head.first, ...rest].flat(), organizations: header.organizations!, readAt: header.readAt! },
+    counters,
+  };
 }
 
 /**
@@ -75,6 +99,8 @@ async function planWithinRequest<P extends ComputedPlan>(
   const current = await currentPreview(preview, op.id);
   if (current.plan) {
     named(current.header!);
+    // its copy is the operation's first plan, read at the same time: approval and the run's end check the counters alone
+    op.planQuiet = { planId: op.planId!, counters: current.counters!, runCount: op.runCount };
     return { plan: await reuse(current.plan), preview: current.header! };
   }
   if (current.copied) {

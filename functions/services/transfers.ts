@@ -9,17 +9,18 @@ import {
   now,
   planIdFor,
   releaseLock,
+  runCounterKeys,
   type OperationError,
   type OperationRecord,
   type WithTransition,
 } from '../store/operations.js';
 import { fingerprint, PAGES_IN_TRANSACTION, planRecord, readPlanWithFirstPage, withPlanCache } from '../store/plans.js';
 import { leftUndone } from './resume.js';
-import { getOrganization, getUser } from '../store/table.js';
+import { factKeys, getOrganization, getUser, readAhead } from '../store/table.js';
 import { assertTransferEligible, callerUser, readableOperation, requestParties, requireAdminOf, transferEligibility } from './access.js';
-import { assertPremiseFacts, create, move, premiseFacts, requireActor, requireStatus } from './transitions.js';
+import { assertPremiseFacts, create, move, premiseFacts, premisesOf, requireActor, requireStatus } from './transitions.js';
 import { startRun } from './executions.js';
-import { computeTransferPlan, holds, PlanTooLarge, requestBudget, type ComputedPlan } from './planning.js';
+import { computeTransferPlan, keptPlanHolds, PlanTooLarge, requestBudget, type ComputedPlan } from './planning.js';
 import { deferPreview } from './background-planning.js';
 import { requireSuccessor, successorOf } from './successor.js';
 import { assertSamePlan, firstPageView, impactView, operationView, operationViewWithProgress, savePreview, storePlan } from './views.js';
@@ -58,10 +59,14 @@ export async function requestTransfer(
   previewId?: string,
   options: { successorId?: string; export?: boolean } = {},
 ) {
-  const { caller, user, destination } = await requestParties(callerId, userId, destinationOrganizationId);
+  const { caller, user, destination, preview: named } = await requestParties(callerId, userId, destinationOrganizationId, previewId);
   requireAdminOf(caller, user.organizationId, 'only an administrator of the source organization may request a transfer (T3)');
-  // T1, T2, T5; naming a saved preview, whose plan it takes when it holds, the pair's allowance alone
-  const { source, known } = await transferEligibility(user, destination!, { pairOnly: Boolean(previewId) });
+  // T1, T2, T5; naming a saved preview, whose plan it takes when it holds, the pair's allowance alone (with the run
+  // counters of the organizations the preview read: planning.ts previewQuiet)
+  const { source, known, read } = await transferEligibility(user, destination!, {
+    pairOnly: Boolean(previewId),
+    also: runCounterKeys(named?.head?.header.organizations ?? []),
+  });
   const successor = await requireSuccessor(user, options.successorId); // X3
   const { op, requested, planned } = await requestOperation({
     prefix: 'tr',
@@ -76,7 +81,12 @@ export async function requestTransfer(
     },
     successor,
     export: options.export,
-    preview: { id: previewId, what: { operation: 'transfer', userId, destinationOrganizationId, by: caller.id } },
+    preview: {
+      id: previewId,
+      what: { operation: 'transfer', userId, destinationOrganizationId, by: caller.id },
+      ...(named ? { read: named } : {}),
+      ...(read ? { ahead: read } : {}),
+    },
     // the plan is given what the checks just read (both organizations, the source's allowances): not read twice
     compute: (budget) => computeTransferPlan(user, destination!, successor, budget, known),
     reuse: async (plan) => plan,
@@ -117,17 +127,21 @@ async function approve(callerId: string, id: string) {
   requireStatus('approve', op);
   // O1: still an active member of the source, still eligible (T1, T2, T5): the user, both organizations and their
   // allowance in one read; the destination as read there
-  const { user, destination } = await assertPremiseFacts(op);
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
   const stored = op.planId ? await readPlanWithFirstPage(op.planId) : undefined;
+  // the premises read with the run counters of the organizations the plan read (keptPlanHolds below)
+  const ahead = await readAhead([...factKeys(premisesOf(op)), ...runCounterKeys(stored?.header.organizations ?? [])]);
+  const { user, destination } = await assertPremiseFacts(op, ahead);
   let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = {
     planId: op.planId!,
     plans: op.plans ?? 1,
     ...(stored ? { view: impactView(stored.header, stored.first) } : {}),
   };
-  // no run changed what it read since the request: the same plan, not read again
-  const unchanged = stored !== undefined && (await holds(stored.header, op.id));
+  // no run changed what it read since the request: the same plan, not read again (and, for the run's end, the
+  // organizations' run counters as checked: planning.ts keptPlanHolds)
+  const kept = stored ? await keptPlanHolds(op, stored.header, ahead) : { holds: false };
+  const unchanged = kept.holds;
   if (!unchanged) {
     const { entries, organizations, readAt } = await computeTransferPlan(user, destination!, await successorOf(op));
     if (op.previewFingerprint) {
@@ -150,7 +164,7 @@ async function approve(callerId: string, id: string) {
   // T4, B2: oldest first: a seat goes to a transfer already waiting before this one, or already on its way in
   const waiting = destination!.seats === undefined ? 0 : (await waitingTransfers(destination!.id, 'destination')).length;
   const hasSeat = destination!.seats === undefined || (await seatsTaken(destination!.id, op.id)) + waiting < destination!.seats;
-  const set = { approvedBy: caller.id, planId: plan.planId, plans: plan.plans };
+  const set = { approvedBy: caller.id, planId: plan.planId, plans: plan.plans, ...(kept.quiet ? { planQuiet: kept.quiet } : {}) };
   if (hasSeat) return operationView(await startRun(op, 'approve', set, [approved], true), plan.view);
   // waiting for a seat: the plan is computed again when the run starts (PlanImpact), if the world changed by then
   return operationView(await waitForSeat(op, set, [approved]), plan.view);

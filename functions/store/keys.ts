@@ -20,6 +20,7 @@
  * | plan page     | PLAN#id           | PAGE#nnnnnn (gzip, ≤1,000)  |                     |                          |
  * | plan work     | PLAN#id           | WORK#name#nnnnnn (gzip)     |                     |                          |
  * | run journal   | OPLOG#o           | startedAt#run               |                     |                          |
+ * | run counter   | ORG#o             | RUNS                        |                     |                          |
  * | audit entry   | OP#id             | AUDIT#at#seq                |                     |                          |
  * | user lock     | LOCK#USER#u       | LOCK                        |                     |                          |
  * | waiting (src) | ORG#source        | WAITOUT#createdAt#op        |                     |                          |
@@ -115,6 +116,8 @@ export const keys = {
   planWork: (p: string, name: string, n: number) => ({ PK: `PLAN#${enc(p)}`, SK: `WORK#${name}#${String(n).padStart(6, '0')}` }),
   /** A run's entry in the journal of one organization it changes (store/operations.ts `otherRunsOverlapped`). */
   journal: (orgId: string, startedAt: string, runId: string) => ({ PK: `OPLOG#${enc(orgId)}`, SK: operationPosition(startedAt, runId) }),
+  /** The organization's own counter of the runs begun in its journal (store/operations.ts `quietSince`). */
+  runCounter: (orgId: string) => ({ PK: `ORG#${enc(orgId)}`, SK: 'RUNS' }),
   user: (u: string) => ({ PK: `USER#${enc(u)}`, SK: 'USER' }),
   orgMembers: (orgId: string) => `ORG#${enc(orgId)}#MEMBERS`,
   /** GSI1SK of a user in its organization's members (in id order where ids are plain). */

@@ -11,7 +11,7 @@ import { batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, tra
 import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
 import { outboxAttributes, outboxSets, splitOutbox, type OperationOutboxEntry, type WithOutbox } from './outbox.js';
-import { batchGet, getItem, tableName, type ReadAhead } from './table.js';
+import { batchGet, getItem, readKeys, tableName, type ReadAhead } from './table.js';
 import { toUser } from './records.js';
 import { keepPlanHead, planHeadKeys } from './plans.js';
 import { now } from '../shared/clock.js';
@@ -74,6 +74,19 @@ export interface OperationRecord extends WithOutbox<OperationOutboxEntry> {
   successorId?: string;
   /** X4: requested with `"export": true`. */
   export?: boolean;
+  /**
+   * X1: the journals of the organizations the plan `planId` read were quiet from its reads on until a check that read
+   * their run counters first (`counters`, with this operation's `runCount` then): a later check compares the counters
+   * alone (quietSince, stillQuiet).
+   */
+  planQuiet?: RunsQuiet;
+}
+
+/** See OperationRecord.planQuiet. */
+export interface RunsQuiet {
+  planId: string;
+  counters: Record<string, number>;
+  runCount: number;
 }
 
 /**
@@ -476,19 +489,33 @@ const LONGEST_RUN_MS = 6 * 3600 * 1000;
  * by plans that read its members.
  */
 const journalStart = (runId: string, organizations: readonly string[], startedAt: string) =>
-  [...new Set(organizations)].map((org) => ({
-    Put: {
-      TableName: tableName(),
-      Item: {
-        ...keys.journal(org, startedAt, runId),
-        type: 'journal',
-        operationId: runId,
-        organizationId: org,
-        startedAt,
-        expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600,
-      },
+  [...new Set(organizations)].flatMap((org) => [journalEntry(runId, org, startedAt), { Update: runCounterAdd(org) }]);
+
+const journalEntry = (runId: string, org: string, startedAt: string) => ({
+  Put: {
+    TableName: tableName(),
+    Item: {
+      ...keys.journal(org, startedAt, runId),
+      type: 'journal',
+      operationId: runId,
+      organizationId: org,
+      startedAt,
+      expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600,
     },
-  }));
+  },
+});
+
+/**
+ * Each organization's own counter of the runs begun in its journal (ORG#o / RUNS), added to with every entry
+ * (`quietSince`). Concurrent starts in one organization write it at once: the transaction retries those conflicts.
+ */
+const runCounterAdd = (org: string) => ({
+  TableName: tableName(),
+  Key: keys.runCounter(org),
+  UpdateExpression: 'ADD runs :one SET #type = :type, organizationId = :org',
+  ExpressionAttributeNames: { '#type': 'type' },
+  ExpressionAttributeValues: { ':one': 1, ':type': 'run-counter', ':org': org },
+});
 
 /** The end of a run's entries, for a transaction: an upsert, so a missing entry cannot cancel the transition. */
 const journalStop = (runId: string, organizations: readonly string[], startedAt: string) =>
@@ -517,7 +544,13 @@ export const runOrganizations = (
 
 /** Journal entries on their own (a bulk batch begins; an operation's run writes them with its transition). */
 export async function journalBegin(runId: string, organizations: readonly string[], startedAt: string): Promise<void> {
-  await Promise.all(journalStart(runId, organizations, startedAt).map((t) => ddb.send(new PutCommand(t.Put))));
+  // both before the run changes anything: in either order, a later check sees the counter or the entry
+  await Promise.all(
+    [...new Set(organizations)].flatMap((org) => [
+      ddb.send(new PutCommand(journalEntry(runId, org, startedAt).Put)),
+      ddb.send(new UpdateCommand(runCounterAdd(org))),
+    ]),
+  );
 }
 
 export async function journalEnd(runId: string, organizations: readonly string[], startedAt: string | undefined): Promise<void> {
@@ -567,4 +600,66 @@ export async function otherRunsOverlapped(
     }),
   );
   return overlapped.includes(true);
+}
+
+/** The keys of the run counters of `organizations`, for a read that takes them along (`ahead` below). */
+export const runCounterKeys = (organizations: readonly string[]) => [...new Set(organizations)].map((o) => keys.runCounter(o));
+
+/**
+ * The run counters of `organizations` (consistent reads; an organization no run has begun in: 0). `ahead`: a read
+ * of this invocation that asked for them along with what it needed (runCounterKeys), used instead of reading.
+ */
+async function readRunCounters(organizations: readonly string[], ahead?: ReadAhead): Promise<Record<string, number>> {
+  const orgs = [...new Set(organizations)];
+  const items = (await readKeys(runCounterKeys(orgs), ahead)).filter((i) => i.SK === 'RUNS');
+  const found = new Map(items.map((i) => [i.organizationId as string, Number(i.runs ?? 0)]));
+  return Object.fromEntries(orgs.map((o) => [o, found.get(o) ?? 0]));
+}
+
+/**
+ * X1, as otherRunsOverlapped, for a plan that will be checked again: the run counters of `organizations` read first,
+ * then their journals. Undefined when a run other than `runId` overlapped; otherwise the counters, so that a later
+ * check reads them alone (stillQuiet): a run going on by then that the journals did not show began after they were
+ * read, and added to its organizations' counters after these were read.
+ */
+export async function quietSince(
+  runId: string,
+  organizations: readonly string[] | undefined,
+  since: string | undefined,
+  ahead?: ReadAhead,
+): Promise<Record<string, number> | undefined> {
+  if (!since || !organizations) return undefined;
+  const counters = await readRunCounters(organizations, ahead); // before the journals: see above
+  return (await otherRunsOverlapped(runId, organizations, since)) ? undefined : counters;
+}
+
+/**
+ * X1: no run but `op`'s own began in `organizations` since `quiet` was recorded (quietSince) for its plan: each
+ * counter moved by exactly the runs `op` itself began since (its runCount), in the organizations whose journals its
+ * runs write (runOrganizations). One BatchGetItem, whatever the number of organizations.
+ */
+export async function stillQuiet(
+  op: OperationRecord,
+  quiet: RunsQuiet,
+  organizations: readonly string[],
+  ahead?: ReadAhead,
+): Promise<boolean> {
+  if (organizations.some((o) => quiet.counters[o] === undefined)) return false;
+  const now = await readRunCounters(organizations, ahead);
+  const own = new Set(runOrganizations(op));
+  const ownBegun = op.runCount - quiet.runCount;
+  return organizations.every((o) => now[o]! - quiet.counters[o]! === (own.has(o) ? ownBegun : 0));
+}
+
+/**
+ * G2, D4, D5 at the end of a run: whether a run other than `op`'s went on since `plan`'s reads began (its journals,
+ * or its counters alone when a check recorded them for this plan: stillQuiet). Without a plan, since the run began.
+ */
+export async function othersRanBeside(
+  op: OperationRecord,
+  plan: { id: string; organizations?: readonly string[]; readAt?: string } | undefined,
+): Promise<boolean> {
+  const quiet = op.planQuiet;
+  if (plan?.organizations && quiet?.planId === plan.id) return !(await stillQuiet(op, quiet, plan.organizations));
+  return otherRunsOverlapped(op.id, plan?.organizations, plan?.readAt ?? op.startedAt);
 }

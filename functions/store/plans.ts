@@ -409,12 +409,20 @@ export async function readPlanWithFirstPage(planId: string): Promise<{ header: P
   const knownHeader = cachedHeader(planId);
   if (knownHeader && (knownHeader.pages.length === 0 || cachedPage(planId, 0)))
     return { header: knownHeader, first: cachedPage(planId, 0) ?? [] };
-  const items = await batchGet([keys.plan(planId), keys.planPage(planId, 0)]);
-  const headerItem = items.find((i) => i.SK === 'META');
+  return planHeadFrom(planId, await batchGet(planHeadKeys(planId)));
+}
+
+/** A plan's header and first page from the items of a read that asked for them (planHeadKeys), or undefined without a header. */
+export function planHeadFrom(
+  planId: string,
+  items: readonly Record<string, any>[],
+): { header: PlanHeader; first: PlanEntry[] } | undefined {
+  const pk = keys.plan(planId).PK;
+  const headerItem = items.find((i) => i.PK === pk && i.SK === 'META');
   if (!headerItem) return undefined;
   const header = JSON.parse(headerItem.header) as PlanHeader;
   keepHeader(header);
-  const pageItem = items.find((i) => i.SK !== 'META');
+  const pageItem = items.find((i) => i.PK === pk && i.SK === keys.planPage(planId, 0).SK);
   const first = pageItem ? decodePage(pageItem) : [];
   if (pageItem) keepPage(planId, 0, first);
   return { header, first };

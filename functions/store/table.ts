@@ -88,16 +88,25 @@ export interface ReadAhead {
   items: readonly Item[];
 }
 
+/** The items of `wanted` (among others): those `ahead` read, when it asked for every one of them; otherwise read now. */
+export async function readKeys(wanted: { PK: string; SK: string }[], ahead?: ReadAhead): Promise<readonly Item[]> {
+  const asked = new Set(ahead?.keys.map((k) => `${k.PK}\u0000${k.SK}`));
+  const covered = ahead !== undefined && wanted.every((k) => asked.has(`${k.PK}\u0000${k.SK}`));
+  return covered ? ahead.items : batchGet(wanted);
+}
+
+/** Items read by key in one BatchGetItem (consistent), for the readers that take a ReadAhead. */
+export async function readAhead(wanted: readonly { PK: string; SK: string }[]): Promise<ReadAhead> {
+  return { keys: wanted, items: await batchGet([...wanted]) };
+}
+
 /**
  * Users, organizations and allowances read by key in one BatchGetItem (consistent, as getItem): what a decision
  * point's checks rest on (O1's premises, T1, T2, T5, the caller's rights), read at once instead of one GetItem each.
  * `ahead`: the same keys already read in this invocation's first request (a step's hint), used instead of reading.
  */
 export async function readFacts(want: FactsWanted, ahead?: ReadAhead): Promise<Facts> {
-  const wanted = factKeys(want);
-  const asked = new Set(ahead?.keys.map((k) => `${k.PK}\u0000${k.SK}`));
-  const covered = ahead !== undefined && wanted.every((k) => asked.has(`${k.PK}\u0000${k.SK}`));
-  const items = covered ? ahead.items : await batchGet(wanted);
+  const items = await readKeys(factKeys(want), ahead);
   const at = new Map(items.map((i) => [`${i.PK}\u0000${i.SK}`, i]));
   const found = (k: { PK: string; SK: string }) => at.get(`${k.PK}\u0000${k.SK}`);
   const facts: Facts = { users: new Map(), organizations: new Map(), allowances: new Set() };

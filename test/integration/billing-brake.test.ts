@@ -113,8 +113,9 @@ describe('O2, O3 — resuming a bulk run', () => {
     const { eventId } = await target.billing(billingEvent('Contract Cancelled', { organizationId: 'B' }));
     const id = `b1-${eventId}`;
     await runUntil(id, (r) => r.status === 'awaiting-confirmation');
-    // DeleteBatch's writes: the run's deleting mark, the plan, the journal entry, the batch; then the deletions
-    await target.fault('delete-batch', { times: 1, when: 'mid', afterWrites: 4, error: 'AccessDeniedException' });
+    // DeleteBatch's writes: the run's deleting mark, the plan, the journal entry and B's run counter, the batch; then
+    // the deletions
+    await target.fault('delete-batch', { times: 1, when: 'mid', afterWrites: 5, error: 'AccessDeniedException' });
     expect((await target.call('POST', `/billing-runs/${id}/confirmation`, { token: operator })).status).toBe(202);
     const failed = await runUntil(id);
     await target.fault('delete-batch');

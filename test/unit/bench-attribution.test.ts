@@ -26,6 +26,8 @@ describe('bench attribution (bench/attribution.ts)', () => {
     expect(isWorldDataKey('USER#u\u0000USER')).toBe(true);
     expect(isWorldDataKey('CHAT#g\u0000MEMBER#u')).toBe(true);
     expect(isWorldDataKey('ORG#A\u0000ORG')).toBe(true);
+    expect(isWorldDataKey('ORG#A\u0000RUNS')).toBe(true); // the organization's own run counter
+    expect(isWorldDataKey('OPLOG#A\u00002026-12-01T00:00:00.000Z#op')).toBe(false);
     expect(isWorldDataKey('ORG#A\u0000DELETION#t#op')).toBe(false);
     expect(isWorldDataKey('WORLD\u0000VERSION')).toBe(false);
     const writes = [

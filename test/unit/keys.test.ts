@@ -81,6 +81,7 @@ const tableCalls = fc.oneof(
   call('plan', fc.tuple(anyId), keys.plan).map(flat),
   call('planPage', fc.tuple(anyId, fc.nat(999_999)), keys.planPage).map(flat),
   call('journal', fc.tuple(anyId, instant, anyId), keys.journal).map(flat),
+  call('runCounter', fc.tuple(anyId), keys.runCounter).map(flat),
   call('user', fc.tuple(anyId), keys.user).map(flat),
   call('contact', fc.tuple(anyId, anyId), keys.contact).map(flat),
   call('chat', fc.tuple(anyId), keys.chat).map(flat),
