@@ -334,7 +334,8 @@ export function outboxEntry(
   from: OperationRecord['status'] | null,
   set: Partial<OperationRecord> = {},
 ): OperationOutboxEntry {
-  const { pendingEvents, outboxMark, ...snapshot } = op;
+  // planQuiet: the store's own bookkeeping (up to QUIET_ORGANIZATIONS counters), no event reads it
+  const { pendingEvents, outboxMark, planQuiet, ...snapshot } = op;
   return { key: `${op.id}:${name}:${op.runCount}`, name, from, at: now(), by: actorOf(name, op, set), op: snapshot };
 }
 

@@ -50,6 +50,23 @@ export async function absorbingThrottling<T>(send: () => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Sends one write, retrying it with backoff while it is throttled or conflicts with a transaction in progress on its
+ * item (TransactionConflictException: an item other writers' transactions update too, such as an organization's run
+ * counter), at most MAX_ATTEMPTS times in all.
+ */
+export async function absorbingConflicts<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const conflict = (error as Error | undefined)?.name === 'TransactionConflictException';
+      if (!(conflict || isThrottling(error)) || attempt + 1 >= MAX_ATTEMPTS) throw error;
+      await backoff(attempt + 1, 100);
+    }
+  }
+}
+
 /** Exponential backoff with full jitter. */
 export function backoff(attempt: number, baseMs = 50, capMs = 5000): Promise<void> {
   const ms = Math.random() * Math.min(capMs, baseMs * 2 ** attempt);

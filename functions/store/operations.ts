@@ -7,14 +7,14 @@ import type { OperationStatus } from '../domain/lifecycle/operation.js';
 import type { User } from '../domain/model.js';
 import { deleteWaitingMarkers, incomingMarkerPuts, markerDeletes, putWaitingMarkers } from './markers.js';
 import { reactivationItems, suspensionItems } from './suspensions.js';
-import { batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, transactWrite } from './batch.js';
+import { absorbingConflicts, batchWrite, FILTERED_READ, filteredPage, put, queryAll, queryPages, transactWrite } from './batch.js';
 import { ddb } from './clients.js';
 import { keys, ORG_OPERATION_PREFIX, operationPosition, type OrgOperationList } from './keys.js';
 import { outboxAttributes, outboxSets, splitOutbox, type OperationOutboxEntry, type WithOutbox } from './outbox.js';
 import { batchGet, getItem, readKeys, tableName, type ReadAhead } from './table.js';
 import { toUser } from './records.js';
 import { keepPlanHead, planHeadKeys } from './plans.js';
-import { now } from '../shared/clock.js';
+import { now, nowMs } from '../shared/clock.js';
 
 export type Status = OperationStatus;
 /** The organization's operation lists (GET /organizations/{id}/…). */
@@ -479,6 +479,8 @@ export const planIdFor = (operationId: string, n: number) => `${operationId}.${n
 
 /** How long an operation can run (the state machines' timeout): the journal looks this far back. */
 const LONGEST_RUN_MS = 6 * 3600 * 1000;
+/** How long a journal entry is kept (its TTL): after that DynamoDB may remove it at any time. */
+const JOURNAL_KEEP_S = 7 * 24 * 3600;
 
 /**
  * The journal of runs, one partition per organization: a run (an operation's, a bulk batch's) has an entry in the
@@ -500,7 +502,7 @@ const journalEntry = (runId: string, org: string, startedAt: string) => ({
       operationId: runId,
       organizationId: org,
       startedAt,
-      expiresAt: Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600,
+      expiresAt: Math.floor(Date.parse(startedAt) / 1000) + JOURNAL_KEEP_S,
     },
   },
 });
@@ -532,7 +534,7 @@ const journalStop = (runId: string, organizations: readonly string[], startedAt:
         ':run': runId,
         ':org': org,
         ':started': startedAt,
-        ':exp': Math.floor(Date.parse(startedAt) / 1000) + 7 * 24 * 3600,
+        ':exp': Math.floor(Date.parse(startedAt) / 1000) + JOURNAL_KEEP_S,
       },
     },
   }));
@@ -544,12 +546,13 @@ export const runOrganizations = (
 
 /** Journal entries on their own (a bulk batch begins; an operation's run writes them with its transition). */
 export async function journalBegin(runId: string, organizations: readonly string[], startedAt: string): Promise<void> {
-  // both before the run changes anything: in either order, a later check sees the counter or the entry
+  // the entry first, then the counter, both before the run changes anything: a check that read the counter before
+  // it moved reads the journal after, and finds the entry (quietSince)
   await Promise.all(
-    [...new Set(organizations)].flatMap((org) => [
-      ddb.send(new PutCommand(journalEntry(runId, org, startedAt).Put)),
-      ddb.send(new UpdateCommand(runCounterAdd(org))),
-    ]),
+    [...new Set(organizations)].map(async (org) => {
+      await ddb.send(new PutCommand(journalEntry(runId, org, startedAt).Put));
+      await absorbingConflicts(() => ddb.send(new UpdateCommand(runCounterAdd(org))));
+    }),
   );
 }
 
@@ -585,6 +588,9 @@ export async function otherRunsOverlapped(
   since: string | undefined,
 ): Promise<boolean> {
   if (!since || !organizations) return true;
+  // a plan older than the journal's entries (a transfer waiting for a seat, a purge after a long grace period): the
+  // entries of runs since may be gone, so assume one went on (plan again and compare)
+  if (Date.parse(since) - LONGEST_RUN_MS < nowMs() - JOURNAL_KEEP_S * 1000) return true;
   const from = new Date(Date.parse(since) - LONGEST_RUN_MS).toISOString();
   const overlapped = await Promise.all(
     [...new Set(organizations)].map(async (org) => {
@@ -601,6 +607,12 @@ export async function otherRunsOverlapped(
   );
   return overlapped.includes(true);
 }
+
+/**
+ * The most organizations whose counters an operation records (planQuiet, on its own item): a plan that read more is
+ * checked against its journals each time, as before counters.
+ */
+export const QUIET_ORGANIZATIONS = 50;
 
 /** The keys of the run counters of `organizations`, for a read that takes them along (`ahead` below). */
 export const runCounterKeys = (organizations: readonly string[]) => [...new Set(organizations)].map((o) => keys.runCounter(o));
@@ -628,7 +640,7 @@ export async function quietSince(
   since: string | undefined,
   ahead?: ReadAhead,
 ): Promise<Record<string, number> | undefined> {
-  if (!since || !organizations) return undefined;
+  if (!since || !organizations || new Set(organizations).size > QUIET_ORGANIZATIONS) return undefined;
   const counters = await readRunCounters(organizations, ahead); // before the journals: see above
   return (await otherRunsOverlapped(runId, organizations, since)) ? undefined : counters;
 }

@@ -93,4 +93,24 @@ describe.skipIf(onDeployedStack)('run counters (the journals read once per plan)
     await journalEnd('tr-own', ['A', 'C'], ownAt);
     expect(await quietSince('tr-later', ['A', 'B', 'C'], new Date(Date.now() + 1000).toISOString())).toBeDefined();
   }, 60_000);
+
+  it('X1: a plan older than the journal keeps its entries (7 days) is never taken as still current from the journals; its recorded counters still tell', async () => {
+    await target.load(demoWorld());
+    const { otherRunsOverlapped, quietSince, stillQuiet } = await import('../../functions/store/operations.js');
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600_000).toISOString();
+    // an empty journal: the entries of runs eight days ago may have expired, so a run is assumed
+    expect(await otherRunsOverlapped('tr-old', ['A', 'C'], eightDaysAgo)).toBe(true);
+    expect(await otherRunsOverlapped('tr-old', ['A', 'C'], new Date(Date.now() - 3600_000).toISOString())).toBe(false);
+    const counters = await quietSince('tr-old', ['A', 'C'], new Date(Date.now() - 3600_000).toISOString());
+    const op = { id: 'tr-old', operation: 'transfer', sourceOrganizationId: 'A', destinationOrganizationId: 'C', runCount: 0 } as any;
+    expect(await stillQuiet(op, { planId: 'tr-old.1', counters: counters!, runCount: 0 }, ['A', 'C'])).toBe(true);
+  }, 60_000);
+
+  it('X1: a plan that read more organizations than an operation records counters for is checked against its journals each time', async () => {
+    await target.load(demoWorld());
+    const { quietSince, QUIET_ORGANIZATIONS } = await import('../../functions/store/operations.js');
+    const many = Array.from({ length: QUIET_ORGANIZATIONS + 1 }, (_, i) => `O${i}`);
+    expect(await quietSince('tr-wide', many, new Date().toISOString())).toBeUndefined();
+    expect(await quietSince('tr-wide', many.slice(0, QUIET_ORGANIZATIONS), new Date().toISOString())).toBeDefined();
+  }, 60_000);
 });
