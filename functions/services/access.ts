@@ -17,12 +17,12 @@ import {
   type FactsWanted,
   type ReadAhead,
 } from '../store/table.js';
-
-type TableKey = { PK: string; SK: string };
 import { readAllowances } from '../store/slice.js';
 import { getRun } from '../store/runs.js';
 import { now } from '../shared/clock.js';
 import type { KnownFacts } from './planning.js';
+
+type TableKey = { PK: string; SK: string };
 
 /** The caller of an API route: an active user (D2: a deleted user's sessions and tokens end). */
 export async function callerUser(callerId: string): Promise<User> {

@@ -481,15 +481,17 @@ export async function previewQuiet(
   runId: string,
   ahead?: ReadAhead,
 ): Promise<Record<string, number> | undefined> {
-  if (!preview.organizations || !preview.readAt || (preview.successorId ?? undefined) !== (successorId ?? undefined)) return undefined;
-  return quietSince(runId, preview.organizations, preview.readAt, ahead);
+  return recordedFor(preview, successorId) ? quietSince(runId, preview.organizations, preview.readAt, ahead) : undefined;
 }
+
+/** A saved preview that recorded what it read (and when) and names the same successor (X3): one that can still hold. */
+const recordedFor = (preview: PlanHeader, successorId: string | undefined) =>
+  Boolean(preview.organizations && preview.readAt) && (preview.successorId ?? undefined) === (successorId ?? undefined);
 
 /**
  * X1: a saved preview that still holds for a request naming `successorId`: it recorded what it read (and when), names
  * the same successor (X3), and `holds`. Its plan is then what planning again would give.
  */
 export async function previewHolds(preview: PlanHeader, successorId: string | undefined, runId: string): Promise<boolean> {
-  if (!preview.organizations || !preview.readAt || (preview.successorId ?? undefined) !== (successorId ?? undefined)) return false;
-  return holds(preview, runId);
+  return recordedFor(preview, successorId) && holds(preview, runId);
 }

@@ -125,12 +125,12 @@ async function approve(callerId: string, id: string) {
   const op = found;
   requireActor('approve', op, caller); // T3: an administrator of the destination
   requireStatus('approve', op);
-  // O1: still an active member of the source, still eligible (T1, T2, T5): the user, both organizations and their
-  // allowance in one read; the destination as read there
   // X1: the data may have changed since the request; the impact is computed again and shows what will run
   // (with a saved preview: it must still be that preview's plan, or nothing changes).
   const stored = op.planId ? await readPlanWithFirstPage(op.planId) : undefined;
-  // the premises read with the run counters of the organizations the plan read (keptPlanHolds below)
+  // O1: still an active member of the source, still eligible (T1, T2, T5): the user, both organizations and their
+  // allowance in one read, with the run counters of the organizations the plan read (keptPlanHolds below); the
+  // destination as read there
   const ahead = await readAhead([...factKeys(premisesOf(op)), ...runCounterKeys(stored?.header.organizations ?? [])]);
   const { user, destination } = await assertPremiseFacts(op, ahead);
   let plan: { planId: string; plans: number; view?: Awaited<ReturnType<typeof storePlan>>['view'] } = {

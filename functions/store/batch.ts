@@ -38,34 +38,28 @@ export const isThrottling = (error: unknown): boolean =>
   THROTTLING.has((error as Error | undefined)?.name ?? '') ||
   (error as { $retryable?: { throttling?: boolean } } | undefined)?.$retryable?.throttling === true;
 
-/** Sends one request, retrying it with backoff while it is throttled, at most MAX_ATTEMPTS times in all. */
-export async function absorbingThrottling<T>(send: () => Promise<T>): Promise<T> {
+/** Sends one request, retrying it with backoff while `retryable` says so, at most MAX_ATTEMPTS times in all. */
+async function retrying<T>(send: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await send();
     } catch (error) {
-      if (!isThrottling(error) || attempt + 1 >= MAX_ATTEMPTS) throw error;
+      if (!retryable(error) || attempt + 1 >= MAX_ATTEMPTS) throw error;
       await backoff(attempt + 1, 100);
     }
   }
 }
+
+/** Sends one request, retrying it with backoff while it is throttled, at most MAX_ATTEMPTS times in all. */
+export const absorbingThrottling = <T>(send: () => Promise<T>): Promise<T> => retrying(send, isThrottling);
 
 /**
  * Sends one write, retrying it with backoff while it is throttled or conflicts with a transaction in progress on its
  * item (TransactionConflictException: an item other writers' transactions update too, such as an organization's run
  * counter), at most MAX_ATTEMPTS times in all.
  */
-export async function absorbingConflicts<T>(send: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await send();
-    } catch (error) {
-      const conflict = (error as Error | undefined)?.name === 'TransactionConflictException';
-      if (!(conflict || isThrottling(error)) || attempt + 1 >= MAX_ATTEMPTS) throw error;
-      await backoff(attempt + 1, 100);
-    }
-  }
-}
+export const absorbingConflicts = <T>(send: () => Promise<T>): Promise<T> =>
+  retrying(send, (error) => (error as Error | undefined)?.name === 'TransactionConflictException' || isThrottling(error));
 
 /** Exponential backoff with full jitter. */
 export function backoff(attempt: number, baseMs = 50, capMs = 5000): Promise<void> {

@@ -15,13 +15,18 @@ beforeAll(async () => {
 });
 afterAll(async () => target?.close());
 
+/** The demo world's T10 transfer (a1 → C), previewed by adminA and requested naming that preview. */
+async function transferRequestedWithPreview() {
+  await target.load(demoWorld());
+  const body = { userId: 'a1', destinationOrganizationId: 'C' };
+  const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', ...body } })).body;
+  return target.call('POST', '/transfers', { as: 'adminA', body: { ...body, previewId: preview.id } });
+}
+
 describe.skipIf(onDeployedStack)('run counters (the journals read once per plan)', () => {
   it('X1: a transfer requested with a saved preview is refused at its approval (409 impact-changed) when a run began since in an organization the preview read; nothing changes', async () => {
-    await target.load(demoWorld());
+    const requested = await transferRequestedWithPreview();
     const { getOperation } = await import('../../functions/store/operations.js');
-    const body = { userId: 'a1', destinationOrganizationId: 'C' };
-    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', ...body } })).body;
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { ...body, previewId: preview.id } });
     expect(requested.status, JSON.stringify(requested.body)).toBe(201);
     const op = await getOperation(requested.body.id);
     // the request took the preview's plan and recorded the counters it read before the journals
@@ -39,11 +44,8 @@ describe.skipIf(onDeployedStack)('run counters (the journals read once per plan)
   }, 60_000);
 
   it('X1: approved with no run begun since its request, the transfer keeps its preview’s plan (the counters alone read at approval) and succeeds', async () => {
-    await target.load(demoWorld());
+    const requested = await transferRequestedWithPreview();
     const { getOperation } = await import('../../functions/store/operations.js');
-    const body = { userId: 'a1', destinationOrganizationId: 'C' };
-    const preview = (await target.call('POST', '/previews', { as: 'adminA', body: { operation: 'transfer', ...body } })).body;
-    const requested = await target.call('POST', '/transfers', { as: 'adminA', body: { ...body, previewId: preview.id } });
     const approved = await target.call('POST', `/transfers/${requested.body.id}/approval`, { as: 'adminC' });
     expect(approved.status, JSON.stringify(approved.body)).toBe(202);
     const done = await settle(target, `/transfers/${requested.body.id}`, 'adminA');
