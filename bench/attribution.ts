@@ -54,7 +54,8 @@ export function operationOf(invocation: InvocationLike | undefined, fallback: ()
  */
 export function isWorldDataKey(key: string): boolean {
   const [pk = '', sk = ''] = key.split('\u0000');
-  if (pk.startsWith('USER#') && (sk === 'USER' || sk.startsWith('CONTACT#'))) return true;
+  // the user, its contacts, and its records of the files it handed over (keys.ts `handedOver`: the files' owners)
+  if (pk.startsWith('USER#') && (sk === 'USER' || sk.startsWith('CONTACT#') || sk.startsWith('HANDED#'))) return true;
   if (pk.startsWith('CHAT#')) return true;
   // the organization's item (its seat and member counters) and its run counter (store/operations.ts quietSince)
   if (pk.startsWith('ORG#') && (sk === 'ORG' || sk === 'RUNS' || sk.startsWith('ALLOW#'))) return true;

@@ -25,11 +25,11 @@ import {
  * (functions/store/keys.ts) and the services' request limits:
  *
  * Reads (only what a correct plan cannot avoid; each Query counts one request per started 1 MB page, estimated
- * from the items' DynamoDB sizes as records.ts maps them; GSI1 projects every attribute):
+ * from the items' DynamoDB sizes as records.ts maps them; GSI1 projects every attribute, GSI3 a file's keys and id):
  *  - deletion or transfer of U:
  *    R1 Query USER#U (the user item and its contacts: C1/C2 must be decided for every contact, T7, D4);
  *    R2 Query GSI1 USER#U#CHATS (U's memberships: T8, D3–D5);
- *    R3 Query GSI1 USER#U#FILES (U's uploads: F1, F2);
+ *    R3 Query GSI3 uploaderId = U (U's uploads: F1, F2);
  *    R4 Query GSI1 USER#U#ASSIGNED (tasks assigned to U: D6);
  *    R5 Query CHAT#c for every chat U is a member of (the chat, members, messages, files, tasks: who stays, D4
  *       "has messages", G2 administrators, F1 "another member of the same organization");
@@ -89,11 +89,22 @@ export interface OrgCounter {
   admins: number;
 }
 export type FloorRequest =
-  | { service: 'dynamodb'; op: 'Query'; term: 'R0' | 'R1' | 'R2' | 'R3' | 'R4' | 'R5'; partition: string; index?: 'GSI1'; pages: number }
+  | {
+      service: 'dynamodb';
+      op: 'Query';
+      term: 'R0' | 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
+      partition: string;
+      index?: FloorIndex;
+      pages: number;
+    }
   | { service: 'dynamodb'; op: 'BatchGet'; term: 'R6' | 'R7'; keys: Key[] }
   | { service: 'dynamodb'; op: 'BatchWrite'; term: 'W1'; puts: Item[]; deletes: Key[] }
   | { service: 'dynamodb'; op: 'TransactWrite'; term: 'W2'; puts: Item[]; counters: OrgCounter[] }
   | { service: 's3'; op: 'DeleteObjects'; term: 'S1'; keys: string[] };
+
+/** The indexes a floor reads, and the attribute each is partitioned by (infra/constructs/data.ts). */
+export type FloorIndex = 'GSI1' | 'GSI3';
+export const INDEX_PARTITION_KEY: Record<FloorIndex, string> = { GSI1: 'GSI1PK', GSI3: 'uploaderId' };
 
 export interface Floor {
   dynamodb: number;
@@ -243,10 +254,15 @@ export function floorRequests(before: World, after: World, operation: Operation)
   // Partition sizes, for the page counts of R0–R5.
   const partitionBytes = new Map<string, number>();
   const indexBytes = new Map<string, number>();
+  const uploadBytes = new Map<string, number>(); // GSI3, by uploader
   for (const item of beforeItems) {
     const bytes = itemBytes(item);
     partitionBytes.set(item.PK, (partitionBytes.get(item.PK) ?? 0) + bytes);
     if (item.GSI1PK) indexBytes.set(item.GSI1PK, (indexBytes.get(item.GSI1PK) ?? 0) + bytes);
+    if (item.type === 'file') {
+      const projected = itemBytes({ PK: item.PK, SK: item.SK, uploaderId: item.uploaderId, chatId: item.chatId, id: item.id });
+      uploadBytes.set(item.uploaderId, (uploadBytes.get(item.uploaderId) ?? 0) + projected);
+    }
   }
   const usersById = new Map(before.users.map((u) => [u.id as string, u]));
   const contactsOf = new Map<string, string[]>();
@@ -279,13 +295,23 @@ export function floorRequests(before: World, after: World, operation: Operation)
   for (const u of subjects) {
     const pk = keys.user(u).PK;
     plan.push({ service: 'dynamodb', op: 'Query', term: 'R1', partition: pk, pages: pagesFor(partitionBytes.get(pk) ?? 0) });
-    for (const [term, gsi] of [
-      ['R2', keys.userChats(u)],
-      ['R3', keys.userFiles(u)],
-      ['R4', keys.userAssigned(u)],
-    ] as const) {
-      plan.push({ service: 'dynamodb', op: 'Query', term, partition: gsi, index: 'GSI1', pages: pagesFor(indexBytes.get(gsi) ?? 0) });
-    }
+    plan.push({
+      service: 'dynamodb',
+      op: 'Query',
+      term: 'R2',
+      partition: keys.userChats(u),
+      index: 'GSI1',
+      pages: pagesFor(indexBytes.get(keys.userChats(u)) ?? 0),
+    });
+    plan.push({ service: 'dynamodb', op: 'Query', term: 'R3', partition: u, index: 'GSI3', pages: pagesFor(uploadBytes.get(u) ?? 0) });
+    plan.push({
+      service: 'dynamodb',
+      op: 'Query',
+      term: 'R4',
+      partition: keys.userAssigned(u),
+      index: 'GSI1',
+      pages: pagesFor(indexBytes.get(keys.userAssigned(u)) ?? 0),
+    });
     for (const c of contactsOf.get(u) ?? []) referenced.add(c);
     for (const c of chatsOf.get(u) ?? []) {
       chats.set(c.id, c);

@@ -3,7 +3,7 @@ import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { ddb, s3 } from '../functions/store/clients.js';
 import { keys } from '../functions/store/keys.js';
 import { READ_CONCURRENCY, WRITE_CONCURRENCY } from '../functions/store/batch.js';
-import { floorWaves, type FloorRequest } from './floor.js';
+import { floorWaves, INDEX_PARTITION_KEY, type FloorRequest } from './floor.js';
 
 /**
  * The replay's requests in flight, as the product sends them (functions/store/batch.ts): reads at READ_CONCURRENCY,
@@ -44,7 +44,7 @@ export async function replayFloor(
               TableName: table,
               ...(r.index ? { IndexName: r.index } : {}),
               KeyConditionExpression: '#p = :p',
-              ExpressionAttributeNames: { '#p': r.index ? 'GSI1PK' : 'PK' },
+              ExpressionAttributeNames: { '#p': r.index ? INDEX_PARTITION_KEY[r.index] : 'PK' },
               ExpressionAttributeValues: { ':p': r.partition },
               ExclusiveStartKey: start,
             }),

@@ -142,6 +142,7 @@ export async function applyRun(
   const operation = {
     id: op.id,
     planId: op.planId,
+    userId: op.userId,
     ...(subject ? { subject } : {}),
     ...(op.operation === 'deletion' ? { organizationId: op.organizationId! } : {}),
     ...successionOf(op),

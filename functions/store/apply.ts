@@ -1,7 +1,19 @@
 import { conditionFailed } from './conditions.js';
 import type { Effect, EffectKind, EffectOf } from '../domain/impact.js';
 import { Ineligible, NoFreeSeat } from '../shared/errors.js';
-import { deleteObjects, del, immediately, inParallel, queryAll, transactWrite, type Statement, type WriteSink } from './batch.js';
+import {
+  batchWrite,
+  deleteObjects,
+  del,
+  immediately,
+  inParallel,
+  put,
+  queryAll,
+  transactWrite,
+  type Statement,
+  type WriteSink,
+} from './batch.js';
+import { handedOverItem } from './records.js';
 import { fileObjectKey, keys } from './keys.js';
 import type { PlanEntry } from './plans.js';
 import { bucketName, getUser, tableName } from './table.js';
@@ -97,6 +109,8 @@ export async function applyMembership(entries: readonly PlanEntry[], operation?:
 export interface ApplyingOperation {
   id: string;
   planId: string;
+  /** The operation's user (F1: the uploader of the files it hands over). */
+  userId: string;
   /** The organization the user must still be a member of (O1). */
   organizationId?: string;
   /** X3: the user and its successor, who joins the chats the user leaves. */
@@ -330,18 +344,34 @@ export async function applyFilesDeleted(entries: readonly PlanEntry[], sink: Wri
   );
 }
 
-/** F1: the file stays, owned by the organization (and indexed as the organization's, F3). */
-export async function applyFilesHandedOver(entries: readonly PlanEntry[], sink: WriteSink = immediately): Promise<void> {
+/**
+ * F1: the file stays, owned by the organization. Its uploader's record of the hand-over (records.ts
+ * `handedOverItem`) lands first, so an owned file is always found from its uploader and its owner (F3) even if this
+ * invocation stops half-way; then each file changes on its item alone (no index holds its owner: 1 write unit).
+ * Only an operation on the uploader hands files over (a bulk run's F3 deletes them).
+ */
+export async function applyFilesHandedOver(
+  entries: readonly PlanEntry[],
+  operation: ApplyingOperation | undefined,
+  sink: WriteSink = immediately,
+): Promise<void> {
+  const handed = ofKind(entries, 'file-handed-over').filter((s) => s.chatId);
+  if (handed.length === 0) return;
+  if (!operation) throw new Error('F1: files are handed over by an operation on their uploader only');
+  await batchWrite(
+    tableName(),
+    [...new Set(handed.map(({ effect }) => effect.organizationId))].map((o) => put(handedOverItem(operation.userId, o))),
+  );
   await sink.update(
-    ofKind(entries, 'file-handed-over')
-      .filter((s) => s.chatId)
-      .map(({ effect, chatId }) =>
-        update(
-          '"ownerOrganizationId" = ?, "GSI1PK" = ?',
-          [effect.organizationId, keys.orgFiles(effect.organizationId)],
-          keys.file(chatId!, effect.fileId),
-        ),
-      ),
+    handed.map(({ effect, chatId }) => update('"ownerOrganizationId" = ?', [effect.organizationId], keys.file(chatId!, effect.fileId))),
+  );
+}
+
+/** F3: the organization's files these users handed over to it are gone: so are their records of it. */
+export async function forgetHandOvers(organizationId: string, userIds: readonly string[]): Promise<void> {
+  await batchWrite(
+    tableName(),
+    userIds.map((u) => del(keys.handedOver(u, organizationId))),
   );
 }
 
@@ -383,7 +413,7 @@ export const APPLIERS: Record<Effect['kind'], Applier> = {
   'admin-granted': (e, { writes }) => applyAdminsGranted(e, writes),
   'task-deleted': (e, { writes }) => applyTasksDeleted(e, writes),
   'file-deleted': (e, { writes }) => applyFilesDeleted(e, writes),
-  'file-handed-over': (e, { writes }) => applyFilesHandedOver(e, writes),
+  'file-handed-over': (e, { operation, writes }) => applyFilesHandedOver(e, operation, writes),
   'chat-joined': (e, { operation }) => applyChatsJoined(e, operation?.succession), // one transaction per chats, at once
   'task-reassigned': (e, { writes }) => applyTasksReassigned(e, writes),
 };

@@ -12,8 +12,8 @@
  * | chat          | CHAT#c            | CHAT                        |                     |                          |
  * | member        | CHAT#c            | MEMBER#u                    | USER#u#CHATS        | CHAT#c                   |
  * | message       | CHAT#c            | MSG#m                       |                     |                          |
- * | file          | CHAT#c            | FILE#f                      | USER#u#FILES, or    | CHAT#c#FILE#f            |
- * |               |                   |                             | ORG#o#FILES (owned) |                          |
+ * | file          | CHAT#c            | FILE#f                      | (GSI3: uploaderId, chatId)                     |
+ * | handed over   | USER#u            | HANDED#o                    | ORG#o#HANDED        | USER#u                   |
  * | task          | CHAT#c            | TASK#t                      | USER#u#ASSIGNED     | TASK#t                   |
  * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
  * | plan header   | PLAN#id           | META                        |                     |                          |
@@ -37,6 +37,13 @@
  * (`<at>#<transition>:<run or attempt>` of the last outbox write, or `<at>#sweep:<uuid>` of the sweeper's claim), so
  * the outbox sweeper finds the entries left longest without reading any other item. Both items' GSI1 keys are lists
  * already (a user's operations, the runs), hence an index of its own.
+ *
+ * GSI3, the uploads index (issue 18: an F1 hand-over is one item write): keyed by a file item's own `uploaderId` and
+ * `chatId` (only file items carry an `uploaderId`), projecting `id`. Nothing an F1 hand-over changes is in any index:
+ * the file's `ownerOrganizationId` changes on the item alone (1 write unit, where moving the file between two GSI1
+ * lists took 3), and the owners are found from the user's `HANDED#o` items instead (read with its contacts).
+ * The ids are raw attribute values, not key components: at most 256 characters (world.schema.json), so within
+ * DynamoDB's 2,048 and 1,024 bytes for an index's partition and sort key.
  *
  * O4: every id in a key (and in an object key) is one encoded component (`keyComponent` below), so no two ids map to the
  * same key, whatever characters they hold: `#`, `/` and `%` never appear raw in a component, and a long one is
@@ -130,11 +137,13 @@ export const keys = {
   chatPosition: (chatId: string) => `CHAT#${enc(chatId)}`,
   message: (chatId: string, m: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `MSG#${enc(m)}` }),
   file: (chatId: string, f: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `FILE#${enc(f)}` }),
-  userFiles: (userId: string) => `USER#${enc(userId)}#FILES`,
-  /** GSI1SK of a file among its uploader's or its organization's files. */
-  filePosition: (chatId: string, f: string) => `CHAT#${enc(chatId)}#FILE#${enc(f)}`,
-  /** Files an organization owns (handed over to it, F1): found by F3 when its contract is cancelled. */
-  orgFiles: (orgId: string) => `ORG#${enc(orgId)}#FILES`,
+  /**
+   * F1, F3: some of user u's files were handed over to organization o (store/apply.ts writes it before the files
+   * change): a plan for u reads which of its uploads are owned only when u has one, and F3 finds o's files from them.
+   */
+  handedOver: (userId: string, orgId: string) => ({ PK: `USER#${enc(userId)}`, SK: `HANDED#${enc(orgId)}` }),
+  /** GSI1: the users who handed files over to an organization (F3, when its contract is cancelled). */
+  orgHandedOver: (orgId: string) => `ORG#${enc(orgId)}#HANDED`,
   task: (chatId: string, t: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `TASK#${enc(t)}` }),
   userAssigned: (userId: string) => `USER#${enc(userId)}#ASSIGNED`,
   /** GSI1SK of a task among its assignee's tasks. */
@@ -185,6 +194,8 @@ export function chatObjectPrefix(chatId: string): string {
 }
 
 export const GSI1 = 'GSI1';
+/** A user's uploads, by chat (the key design above): `uploaderId` = u, `chatId` in order. */
+export const UPLOADS_INDEX = 'GSI3';
 
 /** docs/EVENTS.md, the outbox sweeper: the sparse index of operations and billing runs with outbox entries (keys above). */
 export const OUTBOX_INDEX = 'GSI2';

@@ -91,14 +91,29 @@ export const toMessage = (item: Item): Message => ({
   ...(item.body === undefined ? {} : { body: item.body }),
 });
 
-export const fileItem = (f: FileRecord): Item => ({
-  ...keys.file(f.chatId, f.id),
-  type: 'file',
-  ...f,
-  // a file handed over to an organization (F1) is the organization's, not its uploader's (F3)
-  GSI1PK: f.ownerOrganizationId ? keys.orgFiles(f.ownerOrganizationId) : keys.userFiles(f.uploaderId),
-  GSI1SK: keys.filePosition(f.chatId, f.id),
+/** In the uploads index by its own `uploaderId` and `chatId` (keys.ts, GSI3), whoever owns it. */
+export const fileItem = (f: FileRecord): Item => ({ ...keys.file(f.chatId, f.id), type: 'file', ...f });
+
+/**
+ * F1, F3: `userId`'s files were handed over to `organizationId` (some, or all, of them): the planner reads which of
+ * the user's uploads are owned when the user has one, and F3 finds the organization's files from them (GSI1).
+ */
+export const handedOverItem = (userId: string, organizationId: string): Item => ({
+  ...keys.handedOver(userId, organizationId),
+  type: 'handed-over',
+  userId,
+  organizationId,
+  GSI1PK: keys.orgHandedOver(organizationId),
+  GSI1SK: keys.memberPosition(userId),
 });
+
+/** The hand-over records a set of files needs: one per uploader and owning organization. */
+export const handedOverItems = (files: readonly Pick<FileRecord, 'uploaderId' | 'ownerOrganizationId'>[]): Item[] => {
+  const pairs = new Map<string, [string, string]>();
+  for (const f of files)
+    if (f.ownerOrganizationId) pairs.set(JSON.stringify([f.uploaderId, f.ownerOrganizationId]), [f.uploaderId, f.ownerOrganizationId]);
+  return [...pairs.values()].map(([u, o]) => handedOverItem(u, o));
+};
 export const toFile = (item: Item): FileRecord => ({
   id: item.id,
   chatId: item.chatId,

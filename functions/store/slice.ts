@@ -2,7 +2,7 @@ import type { Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
 import type { ChatContents, ChatView, FileRef } from '../domain/planner.js';
 import { inParallel, queryAll, queryPage, queryUpTo, READ_CONCURRENCY } from './batch.js';
-import { GSI1, keys, memberIndexKey } from './keys.js';
+import { GSI1, keys, memberIndexKey, UPLOADS_INDEX } from './keys.js';
 import { toChat, toTask, type Item } from './records.js';
 import { batchGet, tableName } from './table.js';
 
@@ -53,23 +53,70 @@ export interface IndexBound {
 export async function readSubjectIndex(userId: string, bound?: IndexBound): Promise<SubjectIndex> {
   const chats = bound?.chats ?? Number.POSITIVE_INFINITY;
   const files = bound?.files ?? Number.POSITIVE_INFINITY;
-  const [contactItems, memberships, uploads, tasks] = await Promise.all([
-    queryAll(byPrefix(keys.user(userId).PK, 'CONTACT#', 'otherId')),
+  const [ownItems, memberships, uploads, tasks] = await Promise.all([
+    // the user's contacts and its records of files handed over (CONTACT# < HANDED# < USER): one Query
+    queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.user(userId).PK, ':from': 'CONTACT#', ':to': 'HANDED#\uffff' },
+      ProjectionExpression: 'SK, otherId, organizationId',
+      ConsistentRead: true,
+    }),
     queryUpTo(byIndex(keys.userChats(userId), 'chatId'), chats),
-    queryUpTo(byIndex(keys.userFiles(userId), 'id, chatId, ownerOrganizationId'), files),
+    queryUpTo(uploadsOf(userId), files),
     queryUpTo(byIndex(keys.userAssigned(userId)), files),
   ]);
+  const handedTo = ownItems.filter((i) => String(i.SK).startsWith('HANDED#'));
+  const owners = handedTo.length ? await ownersOfUploads(userId, uploads.items) : new Map<string, string>();
   return {
-    contacts: contactItems.map((c) => c.otherId as string).sort(),
+    contacts: ownItems
+      .filter((i) => String(i.SK).startsWith('CONTACT#'))
+      .map((c) => c.otherId as string)
+      .sort(),
     chatIds: [...new Set(memberships.items.map((m) => m.chatId as string))].sort(),
     uploads: uploads.items.map((f) => ({
       id: f.id as string,
       chatId: f.chatId as string,
-      ownerOrganizationId: f.ownerOrganizationId ?? null,
+      ownerOrganizationId: owners.get(`${f.chatId}\u0000${f.id}`) ?? null,
     })),
     assignedTasks: tasks.items.map(toTask),
     ...(memberships.more || uploads.more || tasks.more ? { truncated: true as const } : {}),
   };
+}
+
+/** GSI3: a user's uploads (id and chat), in chat order, from `fromChat` on. */
+const uploadsOf = (userId: string, fromChat?: string) => ({
+  TableName: tableName(),
+  IndexName: UPLOADS_INDEX,
+  KeyConditionExpression: fromChat === undefined ? 'uploaderId = :u' : 'uploaderId = :u AND chatId >= :c',
+  ExpressionAttributeValues: { ':u': userId, ...(fromChat === undefined ? {} : { ':c': fromChat }) },
+  ProjectionExpression: 'id, chatId',
+});
+
+/** One chat's files uploaded by `userId` (and, with `ownerId`, owned by it), as stored: their owners. */
+const uploadsInChat = (chatId: string, userId: string, ownerId?: string) => ({
+  ...byPrefix(keys.chat(chatId).PK, 'FILE#', 'id, ownerOrganizationId'),
+  FilterExpression: ownerId === undefined ? 'uploaderId = :u' : 'uploaderId = :u AND ownerOrganizationId = :o',
+  ExpressionAttributeValues: {
+    ':pk': keys.chat(chatId).PK,
+    ':prefix': 'FILE#',
+    ':u': userId,
+    ...(ownerId === undefined ? {} : { ':o': ownerId }),
+  },
+});
+
+/**
+ * F1: the owners of a user's uploads, for a user who handed files over (its HANDED# records): no index holds a
+ * file's owner, so each chat holding its uploads is read, its files filtered to the user's. Keyed chat and file.
+ */
+async function ownersOfUploads(userId: string, uploads: readonly Item[]): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  const chatIds = [...new Set(uploads.map((f) => f.chatId as string))];
+  await inParallel(chatIds, READ_CONCURRENCY, async (chatId) => {
+    for (const f of await queryAll<Item>(uploadsInChat(chatId, userId)))
+      if (f.ownerOrganizationId) owners.set(`${chatId}\u0000${f.id}`, f.ownerOrganizationId as string);
+  });
+  return owners;
 }
 
 const POST_PREFIXES = ['FILE#', 'MSG#', 'TASK#'];
@@ -189,14 +236,37 @@ export async function readAllowances(organizationIds: readonly string[]): Promis
   return new Set(items.map((a) => pairKey(a.organizationId, a.otherId)));
 }
 
-/** F3: one page of the files an organization owns (handed over to it), with their chats. */
-export async function readOwnedFilesPage(organizationId: string, limit: number, cursor?: Record<string, unknown>) {
-  const page = await queryPage({
-    ...byIndex(keys.orgFiles(organizationId), 'id, chatId'),
-    Limit: limit,
-    ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-  });
-  return { files: page.items.map((i) => ({ id: i.id as string, chatId: i.chatId as string })), next: page.next };
+/** Where DeleteOwnedFiles goes on: the user (its position among the organization's HANDED# records) and chat. */
+export interface OwnedFilesCursor {
+  userId: string;
+  chatId: string;
+}
+
+/**
+ * F3: one page of the files an organization owns (handed over to it), with their chats: from the users who handed
+ * files over to it (GSI1 `ORG#o#HANDED`), each one's uploads (GSI3) chat by chat, in each chat that user's files the
+ * organization owns. At most `limit` files; `next` is where the page stopped (a chat with more than the page took is
+ * read again from its start: the caller deletes what it took first). `doneUsers`: the users whose owned files all came
+ * in this page (their HANDED# records can go once the files have).
+ */
+export async function readOwnedFilesPage(organizationId: string, limit: number, cursor?: OwnedFilesCursor) {
+  const users = (await queryAll<Item>(byIndex(keys.orgHandedOver(organizationId), 'userId')))
+    .map((i) => i.userId as string)
+    .filter((u) => !cursor || keys.memberPosition(u) >= keys.memberPosition(cursor.userId));
+  const files: { id: string; chatId: string }[] = [];
+  const doneUsers: string[] = [];
+  for (const userId of users) {
+    const fromChat = cursor?.userId === userId ? cursor.chatId : undefined;
+    const chatIds = [...new Set((await queryAll<Item>(uploadsOf(userId, fromChat))).map((f) => f.chatId as string))];
+    for (const chatId of chatIds) {
+      const room = limit - files.length;
+      const owned = await queryUpTo<Item>(uploadsInChat(chatId, userId, organizationId), room);
+      files.push(...owned.items.map((f) => ({ id: f.id as string, chatId })));
+      if (owned.more || files.length >= limit) return { files, doneUsers, next: { userId, chatId } satisfies OwnedFilesCursor };
+    }
+    doneUsers.push(userId);
+  }
+  return { files, doneUsers };
 }
 
 /** The members page cursor that goes on after this member (a batch that took only part of its page, B1). */

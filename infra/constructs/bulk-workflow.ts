@@ -48,7 +48,9 @@ export const RUN_STEPS = {
   DeleteOwnedFiles: {
     comment: 'F3: the files the organization owns (handed over to it) deleted, a page at a time, bytes first',
     size: 'apply',
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], // PutItem, UpdateItem: its journal entry (X1)
+    // PutItem, UpdateItem: its journal entry (X1); Query: each chat's files of a user who handed them over (GSI1
+    // names the users, GSI3 their chats)
+    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
     index: ['Query'],
     deleteFiles: true,
   },

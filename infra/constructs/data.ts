@@ -45,6 +45,15 @@ export class Data extends Construct {
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: ['id'],
     });
+    // functions/store/keys.ts, GSI3: a user's uploads, keyed by the file item's own attributes (only files carry an
+    // uploaderId), so an F1 hand-over (ownerOrganizationId) changes no index entry
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'GSI3',
+      partitionKey: { name: 'uploaderId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'chatId', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: ['id'],
+    });
     // who read or deleted which file
     const accessLogs = accessLogBucket(this, 'AccessLogs', removalPolicy);
     const privateBucket = (logPrefix: string) => privateBucketProps(accessLogs, logPrefix, removalPolicy);

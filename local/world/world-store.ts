@@ -11,6 +11,7 @@ import {
   chatItem,
   contactItems,
   fileItem,
+  handedOverItems,
   memberItem,
   messageItem,
   orgItem,
@@ -74,6 +75,8 @@ export async function loadWorld(
     ...(w.chats ?? []).flatMap((c) => [chatItem({ ...c, frozen: Boolean(c.frozen) }), ...c.members.map((m: any) => memberItem(c.id, m))]),
     ...(w.messages ?? []).map((m) => messageItem(toMessage(m))),
     ...(w.files ?? []).map((f) => fileItem(toFile({ ...f, size: f.content !== undefined ? Buffer.byteLength(f.content) : (f.size ?? 0) }))),
+    // F1, F3: the owned files' records of who handed them over to whom, as apply.ts writes them
+    ...handedOverItems((w.files ?? []).map((f) => ({ uploaderId: f.uploaderId, ownerOrganizationId: f.ownerOrganizationId ?? null }))),
     ...(w.tasks ?? []).map((t) => taskItem(toTask(t))),
   ];
   await clearAll();

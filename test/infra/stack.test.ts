@@ -153,7 +153,7 @@ describe('state machines', () => {
 });
 
 describe('data', () => {
-  it('the table: on-demand, encrypted, point-in-time recovery, deletion protection, GSI1 and the sparse outbox index GSI2', () => {
+  it('the table: on-demand, encrypted, point-in-time recovery, deletion protection, GSI1, the sparse outbox index GSI2 and the uploads index GSI3', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
@@ -167,6 +167,15 @@ describe('data', () => {
           KeySchema: [
             { AttributeName: 'GSI2PK', KeyType: 'HASH' },
             { AttributeName: 'GSI2SK', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id'] },
+        }),
+        // functions/store/keys.ts, GSI3: keyed by the file item's own attributes; its owner (F1) in no index
+        Match.objectLike({
+          IndexName: 'GSI3',
+          KeySchema: [
+            { AttributeName: 'uploaderId', KeyType: 'HASH' },
+            { AttributeName: 'chatId', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id'] },
         }),

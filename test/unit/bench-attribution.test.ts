@@ -25,6 +25,7 @@ describe('bench attribution (bench/attribution.ts)', () => {
   it("the hottest key counts distinct operations, outside the world's own data only", () => {
     expect(isWorldDataKey('USER#u\u0000USER')).toBe(true);
     expect(isWorldDataKey('CHAT#g\u0000MEMBER#u')).toBe(true);
+    expect(isWorldDataKey('USER#u\u0000HANDED#A')).toBe(true); // who owns the user's files (F1, F3)
     expect(isWorldDataKey('ORG#A\u0000ORG')).toBe(true);
     expect(isWorldDataKey('ORG#A\u0000RUNS')).toBe(true); // the organization's own run counter
     expect(isWorldDataKey('OPLOG#A\u00002026-12-01T00:00:00.000Z#op')).toBe(false);

@@ -88,6 +88,7 @@ const tableCalls = fc.oneof(
   call('member', fc.tuple(anyId, anyId), keys.member).map(flat),
   call('message', fc.tuple(anyId, anyId), keys.message).map(flat),
   call('file', fc.tuple(anyId, anyId), keys.file).map(flat),
+  call('handedOver', fc.tuple(anyId, anyId), keys.handedOver).map(flat),
   call('task', fc.tuple(anyId, anyId), keys.task).map(flat),
   call('operation', fc.tuple(anyId), keys.operation).map(flat),
   call('lock', fc.tuple(anyId), keys.lock).map(flat),
@@ -95,12 +96,11 @@ const tableCalls = fc.oneof(
 function flat(c: { what: string; key: Key }) {
   return { what: c.what, key: `${c.key.PK}\u0000${c.key.SK}` };
 }
-/** Index partitions (GSI1PK): a user's chats, files, tasks, operations; an organization's members and files. */
+/** Index partitions (GSI1PK): a user's chats, tasks, operations; an organization's members and who handed files over to it. */
 const indexCalls = fc.oneof(
   call('orgMembers', fc.tuple(anyId), keys.orgMembers),
   call('userChats', fc.tuple(anyId), keys.userChats),
-  call('userFiles', fc.tuple(anyId), keys.userFiles),
-  call('orgFiles', fc.tuple(anyId), keys.orgFiles),
+  call('orgHandedOver', fc.tuple(anyId), keys.orgHandedOver),
   call('userAssigned', fc.tuple(anyId), keys.userAssigned),
   call('userOperations', fc.tuple(anyId), keys.userOperations),
 );
@@ -108,7 +108,6 @@ const indexCalls = fc.oneof(
 const positionCalls = fc.oneof(
   call('memberPosition', fc.tuple(anyId), keys.memberPosition),
   call('chatPosition', fc.tuple(anyId), keys.chatPosition),
-  call('filePosition', fc.tuple(anyId, anyId), keys.filePosition),
   call('taskPosition', fc.tuple(anyId), keys.taskPosition),
 );
 const objectCalls = call('fileObjectKey', fc.tuple(anyId, anyId), fileObjectKey);
@@ -197,6 +196,7 @@ describe('O4: keys within DynamoDB and S3 limits', () => {
         keys.member(id, id),
         keys.message(id, id),
         keys.file(id, id),
+        keys.handedOver(id, id),
         keys.task(id, id),
         keys.operation(id),
         keys.lock(id),
@@ -208,17 +208,9 @@ describe('O4: keys within DynamoDB and S3 limits', () => {
         expect(bytes(k.PK)).toBeLessThanOrEqual(2048);
         expect(bytes(k.SK)).toBeLessThanOrEqual(1024);
       }
-      for (const pk of [
-        keys.orgMembers(id),
-        keys.userChats(id),
-        keys.userFiles(id),
-        keys.orgFiles(id),
-        keys.userAssigned(id),
-        keys.userOperations(id),
-      ])
+      for (const pk of [keys.orgMembers(id), keys.userChats(id), keys.orgHandedOver(id), keys.userAssigned(id), keys.userOperations(id)])
         expect(bytes(pk)).toBeLessThanOrEqual(2048);
-      for (const sk of [keys.memberPosition(id), keys.chatPosition(id), keys.filePosition(id, id), keys.taskPosition(id)])
-        expect(bytes(sk)).toBeLessThanOrEqual(1024);
+      for (const sk of [keys.memberPosition(id), keys.chatPosition(id), keys.taskPosition(id)]) expect(bytes(sk)).toBeLessThanOrEqual(1024);
       expect(bytes(fileObjectKey(id, id))).toBeLessThanOrEqual(1024);
     }
   });
