@@ -27,6 +27,7 @@ const CHECKED_ATTRIBUTES = [
   'admins',
   'operationId',
   'uploaderId',
+  'ownerOrganizationId',
   'assigneeId',
   'requesterId',
   'senderId',

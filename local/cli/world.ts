@@ -3,7 +3,7 @@ import { requireOutputs, stackOutputs } from '../deployed-stack.js';
 import { callStack, fail, loadRefusal, parseArgs, stackUrl } from './args.js';
 
 const USAGE =
-  'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME [--yes-replace-everything NAME]]\n       npm run world -- check [--stack NAME]';
+  'usage: npm run world -- export [--out FILE] [--stack NAME]\n       npm run world -- load FILE [--stack NAME [--yes-replace-everything NAME]]\n       npm run world -- check [--stack NAME]\n       npm run world -- migrate --stack NAME';
 const { options, positional } = parseArgs(process.argv.slice(2));
 const [command, file] = positional;
 
@@ -82,6 +82,11 @@ if (command === 'export') {
   for (const p of problems) process.stdout.write(`${p.invariant}: ${p.message} [${p.ids.join(', ')}]\n`);
   process.stdout.write(problems.length ? `world check: ${problems.length} problems\n` : 'world check: ok\n');
   process.exit(problems.length ? 1 : 0);
+} else if (command === 'migrate' && typeof options.stack === 'string') {
+  // a table deployed before GSI3 (docs/architecture.md "Owners"): the owned files' records of their hand-overs
+  await useDeployedStack(options.stack);
+  const { files, records } = await (await import('../world/world-store.js')).migrateHandOvers();
+  process.stdout.write(`migrated: ${files} file items out of GSI1, ${records} hand-over records written\n`);
 } else {
   fail(USAGE);
 }

@@ -30,6 +30,8 @@ export const INVARIANTS = {
   'dangling-reference': 'F2, D3: an item names a chat, user or organization that exists',
   'file-bytes-missing': 'F4, CONTRACT export: a file record has its bytes in the bucket',
   'bytes-without-record': 'F4: bytes in the bucket belong to a file record',
+  'owner-without-record':
+    "F1, F3: a file owned by an organization has its uploader's record of the hand-over (a table from before GSI3: npm run world -- migrate)",
   'over-seats': 'T4, D7: an organization has no more members (active, or suspended and holding their seat) than seats',
   'organization-counters':
     "T4, D1, D7: an organization's member counter matches its members (active or suspended), its administrator counter its active administrators",
@@ -210,6 +212,16 @@ export function problemsOf(snapshot: Snapshot): Problem[] {
   }
   for (const key of snapshot.objectKeys)
     if (!recorded.has(key)) out.push(problem('bytes-without-record', `${key} is in the bucket without a file record`, [key]));
+  const handedOver = new Set(of('handed-over').map((i) => JSON.stringify([i.userId, i.organizationId])));
+  for (const f of of('file'))
+    if (f.ownerOrganizationId && !handedOver.has(JSON.stringify([f.uploaderId, f.ownerOrganizationId])))
+      out.push(
+        problem(
+          'owner-without-record',
+          `file ${f.id} in chat ${f.chatId} is owned by ${f.ownerOrganizationId}, but its uploader ${f.uploaderId} has no record of handing files over to it`,
+          [f.id],
+        ),
+      );
 
   // Locks, operations, marks and plans.
   const operations = new Map<string, Item>(of('operation').map((i) => [i.id, i]));

@@ -3,8 +3,21 @@ import { displayName, requesterName } from '../../functions/domain/display-names
 import type { Organization, User } from '../../functions/domain/model.js';
 import { sortedPair } from '../../functions/domain/model.js';
 import { pushTo } from '../../functions/shared/collections.js';
-import { batchWrite, chunk, deleteObjects, del, listAllKeys, listKeyPages, put, scanPages } from '../../functions/store/batch.js';
-import { s3 } from '../../functions/store/clients.js';
+import {
+  batchWrite,
+  chunk,
+  deleteObjects,
+  del,
+  inParallel,
+  listAllKeys,
+  listKeyPages,
+  put,
+  scanPages,
+  WRITE_CONCURRENCY,
+} from '../../functions/store/batch.js';
+import { ddb, s3 } from '../../functions/store/clients.js';
+import { conditionFailed } from '../../functions/store/conditions.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { fileObjectKey } from '../../functions/store/keys.js';
 import {
   allowanceItems,
@@ -96,6 +109,46 @@ export async function loadWorld(
     );
   }
   return { items: items.length, objects: files.length };
+}
+
+/**
+ * A table from before GSI3 (functions/store/keys.ts): each owned file's uploader gets its record of the hand-over
+ * (F1, F3), and every file item leaves GSI1 (its uploads are in GSI3 now). Idempotent; changes no world data.
+ */
+export async function migrateHandOvers(): Promise<{ files: number; records: number }> {
+  let files = 0;
+  const records = new Set<string>();
+  for await (const page of scanPages({
+    TableName: tableName(),
+    FilterExpression: '#type = :file',
+    ExpressionAttributeNames: { '#type': 'type' },
+    ExpressionAttributeValues: { ':file': 'file' },
+    ConsistentRead: true,
+  })) {
+    const owned = handedOverItems(page.map((f) => ({ uploaderId: f.uploaderId, ownerOrganizationId: f.ownerOrganizationId ?? null })));
+    const fresh = owned.filter((r) => !records.has(`${r.PK}\u0000${r.SK}`));
+    // the records first: a file is never owned without one
+    await batchWrite(tableName(), fresh.map(put));
+    for (const r of fresh) records.add(`${r.PK}\u0000${r.SK}`);
+    // each file leaves GSI1 by an update of those two attributes alone (an operation may change the file meanwhile)
+    const indexed = page.filter((f) => f.GSI1PK !== undefined);
+    await inParallel(indexed, WRITE_CONCURRENCY, (f) =>
+      ddb
+        .send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: { PK: f.PK, SK: f.SK },
+            UpdateExpression: 'REMOVE GSI1PK, GSI1SK',
+            ConditionExpression: 'attribute_exists(PK)',
+          }),
+        )
+        .catch((error) => {
+          if (!conditionFailed(error)) throw error; // deleted meanwhile: nothing to migrate
+        }),
+    );
+    files += indexed.length;
+  }
+  return { files, records: records.size };
 }
 
 const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -161,3 +161,50 @@ describe.skipIf(onDeployedStack)('hand-over records (F1, F3)', () => {
     expect(done.sort()).toEqual(['a1', 'x9']);
   }, 60_000);
 });
+
+describe.skipIf(onDeployedStack)('a table from before GSI3', () => {
+  it('F1, F3: world migrate writes each owned file’s record of its hand-over and takes the files out of GSI1; the world check is clean again and nothing else changes', async () => {
+    const w = world();
+    w.files.push({
+      id: 'f-old',
+      chatId: 'g-hand',
+      uploaderId: 'a1',
+      name: 'old.md',
+      size: 3,
+      content: 'old',
+      ownerOrganizationId: 'A',
+    } as any);
+    await target.load(w);
+    const { keys } = await import('../../functions/store/keys.js');
+    const { batchWrite, del } = await import('../../functions/store/batch.js');
+    const { getItem, tableName } = await import('../../functions/store/table.js');
+    const { ddb } = await import('../../functions/store/clients.js');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    // as such a table holds them: the owned file in GSI1 under its organization, the others under their uploader
+    await batchWrite(tableName(), [del(keys.handedOver('a1', 'A'))]);
+    for (const [id, pk] of [
+      ['f-old', 'ORG#A#FILES'],
+      ['f-keep', 'USER#a1#FILES'],
+    ] as const) {
+      const chatId = id === 'f-old' ? 'g-hand' : 'g-keep';
+      await ddb.send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keys.file(chatId, id),
+          UpdateExpression: 'SET GSI1PK = :pk, GSI1SK = :sk',
+          ExpressionAttributeValues: { ':pk': pk, ':sk': `CHAT#${chatId}#FILE#${id}` },
+        }),
+      );
+    }
+    const before = await target.export();
+    expect((await target.check()).map((p: any) => p.invariant)).toEqual(['owner-without-record']);
+    const { migrateHandOvers } = await import('../../local/world/world-store.js');
+    expect(await migrateHandOvers()).toEqual({ files: 2, records: 1 });
+    expect(await getItem(keys.handedOver('a1', 'A'))).toMatchObject({ userId: 'a1', organizationId: 'A' });
+    expect((await getItem(keys.file('g-hand', 'f-old')))?.GSI1PK).toBeUndefined();
+    expect((await getItem(keys.file('g-keep', 'f-keep')))?.GSI1PK).toBeUndefined();
+    expect(await target.check()).toEqual([]);
+    expect(await target.export()).toEqual(before);
+    expect(await migrateHandOvers()).toEqual({ files: 0, records: 1 }); // again: nothing left but the same record
+  }, 60_000);
+});

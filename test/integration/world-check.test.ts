@@ -92,6 +92,14 @@ const broken: Record<Invariant, { how: string; spoil: () => Promise<unknown>; id
     spoil: () => write(store.batch.del(store.keys.keys.file('g-solo', 'f-a2-solo'))),
     ids: ['chats/g-solo/files/f-a2-solo'],
   },
+  'owner-without-record': {
+    how: "f-a2-solo is owned by A, and a2's record of handing files over to A is gone (a table from before GSI3)",
+    spoil: async () => {
+      await loadSpoiled((w) => (byId(w.files, 'f-a2-solo').ownerOrganizationId = 'A'));
+      await write(store.batch.del(store.keys.keys.handedOver('a2', 'A')));
+    },
+    ids: ['f-a2-solo'],
+  },
   'over-seats': {
     how: 'D has 3 active members and 2 seats',
     spoil: () => loadSpoiled((w) => (byId(w.organizations, 'D').seats = 2)),
