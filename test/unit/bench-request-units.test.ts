@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { marshalledItemBytes, requestUnits, transactionalPutUnits, writtenKeys } from '../../bench/request-units.js';
+import { IN_GSI1, marshalledItemBytes, requestUnits, transactionalPutUnits, writtenKeys } from '../../bench/request-units.js';
+import * as records from '../../functions/store/records.js';
 
 const S = (s: string) => ({ S: s });
 const item = (pk: string, sk: string, extra: Record<string, any> = {}) => ({ PK: S(pk), SK: S(sk), ...extra });
@@ -105,21 +106,44 @@ describe('bench request-unit calculator (bench/request-units.ts)', () => {
       Statement: 'UPDATE "t" SET "frozen" = ? WHERE "PK" = ? AND "SK" = ?',
       Parameters: [{ BOOL: true }, S('CHAT#g'), S('CHAT')],
     };
+    // F1: a file is in GSI3 only, which projects nothing a hand-over changes: the table alone
     const handOver = {
-      Statement: 'UPDATE "t" SET "ownerOrganizationId" = ?, "GSI1PK" = ? WHERE "PK" = ? AND "SK" = ?',
-      Parameters: [S('A'), S('ORG#A#FILES'), S('CHAT#g'), S('FILE#f')],
+      Statement: 'UPDATE "t" SET "ownerOrganizationId" = ? WHERE "PK" = ? AND "SK" = ?',
+      Parameters: [S('A'), S('CHAT#g'), S('FILE#f')],
     };
-    expect(requestUnits('BatchExecuteStatement', { Statements: [role, frozen, handOver] }, { Responses: [{}, {}, {}] })).toEqual({
-      wru: 2 + 1 + 3,
+    const movesGsi1 = {
+      Statement: 'UPDATE "t" SET "status" = ?, "GSI1PK" = ? WHERE "PK" = ? AND "SK" = ?',
+      Parameters: [S('x'), S('ORG#A#MEMBERS'), S('USER#u'), S('USER')],
+    };
+    expect(
+      requestUnits('BatchExecuteStatement', { Statements: [role, frozen, handOver, movesGsi1] }, { Responses: [{}, {}, {}, {}] }),
+    ).toEqual({
+      wru: 2 + 1 + 1 + 3,
       rru: 0,
-      estimated: 6,
+      estimated: 7,
     });
     expect(
       requestUnits(
         'BatchExecuteStatement',
-        { Statements: [role, handOver] },
+        { Statements: [role, movesGsi1] },
         { Responses: [{ Error: { Code: 'ConditionalCheckFailed' } }, {}] },
       ).wru,
     ).toBe(1 + 3);
+  });
+
+  it('the items the estimate takes for GSI1 are exactly those records.ts puts in it (an item leaving an index is billed right)', () => {
+    const items = [
+      records.orgItem({ id: 'A', name: 'A', plan: 'business' } as any, 1, 1),
+      ...records.allowanceItems('A', 'B'),
+      records.userItem({ id: 'u', name: 'U', organizationId: 'A', status: 'active', apiToken: null } as any),
+      ...records.contactItems('u', 'v'),
+      records.chatItem({ id: 'g', type: 'group', name: 'g', frozen: false } as any),
+      records.memberItem('g', { userId: 'u', role: 'admin' }),
+      records.messageItem({ id: 'm', chatId: 'g', senderId: 'u', postedAt: '2026-01-01T00:00:00Z' }),
+      records.fileItem({ id: 'f', chatId: 'g', uploaderId: 'u', name: 'f', size: 1, ownerOrganizationId: 'A' }),
+      records.handedOverItem('u', 'A'),
+      records.taskItem({ id: 't', chatId: 'g', assigneeId: 'u', requesterId: 'u', body: 'x', done: false } as any),
+    ];
+    for (const item of items) expect(IN_GSI1(item.PK, item.SK), `${item.type} ${item.PK} ${item.SK}`).toBe(item.GSI1PK !== undefined);
   });
 });
