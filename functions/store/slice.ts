@@ -1,7 +1,7 @@
 import type { Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
 import type { ChatContents, ChatView, FileRef } from '../domain/planner.js';
-import { inParallel, queryAll, queryPage, queryUpTo, READ_CONCURRENCY } from './batch.js';
+import { inParallel, queryAll, queryPage, queryPages, queryUpTo, READ_CONCURRENCY } from './batch.js';
 import { GSI1, keys, memberIndexKey, UPLOADS_INDEX } from './keys.js';
 import { toChat, toTask, type Item } from './records.js';
 import { batchGet, tableName } from './table.js';
@@ -257,12 +257,17 @@ export async function readOwnedFilesPage(organizationId: string, limit: number, 
   const doneUsers: string[] = [];
   for (const userId of users) {
     const fromChat = cursor?.userId === userId ? cursor.chatId : undefined;
-    const chatIds = [...new Set((await queryAll<Item>(uploadsOf(userId, fromChat))).map((f) => f.chatId as string))];
-    for (const chatId of chatIds) {
-      const room = limit - files.length;
-      const owned = await queryUpTo<Item>(uploadsInChat(chatId, userId, organizationId), room);
-      files.push(...owned.items.map((f) => ({ id: f.id as string, chatId })));
-      if (owned.more || files.length >= limit) return { files, doneUsers, next: { userId, chatId } satisfies OwnedFilesCursor };
+    let previous: string | undefined;
+    // the user's uploads index a page at a time, in chat order: a page of files reads only as far as it needs
+    for await (const uploads of queryPages<Item>(uploadsOf(userId, fromChat))) {
+      for (const upload of uploads) {
+        const chatId = upload.chatId as string;
+        if (chatId === previous) continue;
+        previous = chatId;
+        const owned = await queryUpTo<Item>(uploadsInChat(chatId, userId, organizationId), limit - files.length);
+        files.push(...owned.items.map((f) => ({ id: f.id as string, chatId })));
+        if (owned.more || files.length >= limit) return { files, doneUsers, next: { userId, chatId } satisfies OwnedFilesCursor };
+      }
     }
     doneUsers.push(userId);
   }
