@@ -29,7 +29,7 @@ import {
  *  - deletion or transfer of U:
  *    R1 Query USER#U (the user item and its contacts: C1/C2 must be decided for every contact, T7, D4);
  *    R2 Query GSI1 USER#U#CHATS (U's memberships: T8, D3–D5);
- *    R3 Query GSI3 uploaderId = U (U's uploads: F1, F2);
+ *    R3 Query GSI3 USER#U#FILES (U's uploads: F1, F2);
  *    R4 Query GSI1 USER#U#ASSIGNED (tasks assigned to U: D6);
  *    R5 Query CHAT#c for every chat U is a member of (the chat, members, messages, files, tasks: who stays, D4
  *       "has messages", G2 administrators, F1 "another member of the same organization");
@@ -104,7 +104,7 @@ export type FloorRequest =
 
 /** The indexes a floor reads, and the attribute each is partitioned by (infra/constructs/data.ts). */
 export type FloorIndex = 'GSI1' | 'GSI3';
-export const INDEX_PARTITION_KEY: Record<FloorIndex, string> = { GSI1: 'GSI1PK', GSI3: 'uploaderId' };
+export const INDEX_PARTITION_KEY: Record<FloorIndex, string> = { GSI1: 'GSI1PK', GSI3: 'GSI3PK' };
 
 export interface Floor {
   dynamodb: number;
@@ -254,14 +254,14 @@ export function floorRequests(before: World, after: World, operation: Operation)
   // Partition sizes, for the page counts of R0–R5.
   const partitionBytes = new Map<string, number>();
   const indexBytes = new Map<string, number>();
-  const uploadBytes = new Map<string, number>(); // GSI3, by uploader
+  const uploadBytes = new Map<string, number>(); // GSI3, by partition
   for (const item of beforeItems) {
     const bytes = itemBytes(item);
     partitionBytes.set(item.PK, (partitionBytes.get(item.PK) ?? 0) + bytes);
     if (item.GSI1PK) indexBytes.set(item.GSI1PK, (indexBytes.get(item.GSI1PK) ?? 0) + bytes);
-    if (item.type === 'file') {
-      const projected = itemBytes({ PK: item.PK, SK: item.SK, uploaderId: item.uploaderId, chatId: item.chatId, id: item.id });
-      uploadBytes.set(item.uploaderId, (uploadBytes.get(item.uploaderId) ?? 0) + projected);
+    if (item.GSI3PK) {
+      const projected = itemBytes({ PK: item.PK, SK: item.SK, GSI3PK: item.GSI3PK, GSI3SK: item.GSI3SK, id: item.id, chatId: item.chatId });
+      uploadBytes.set(item.GSI3PK, (uploadBytes.get(item.GSI3PK) ?? 0) + projected);
     }
   }
   const usersById = new Map(before.users.map((u) => [u.id as string, u]));
@@ -303,7 +303,14 @@ export function floorRequests(before: World, after: World, operation: Operation)
       index: 'GSI1',
       pages: pagesFor(indexBytes.get(keys.userChats(u)) ?? 0),
     });
-    plan.push({ service: 'dynamodb', op: 'Query', term: 'R3', partition: u, index: 'GSI3', pages: pagesFor(uploadBytes.get(u) ?? 0) });
+    plan.push({
+      service: 'dynamodb',
+      op: 'Query',
+      term: 'R3',
+      partition: keys.userFiles(u),
+      index: 'GSI3',
+      pages: pagesFor(uploadBytes.get(keys.userFiles(u)) ?? 0),
+    });
     plan.push({
       service: 'dynamodb',
       op: 'Query',

@@ -29,10 +29,9 @@ import {
   markCancellationRunning,
 } from '../store/runs.js';
 import { bulkExecutionEnded, startBulkExecution } from './executions.js';
-import { memberPageAfter, readMemberPage, readOwnedFilesPage, type OwnedFilesCursor } from '../store/slice.js';
+import { memberPageAfter, readMemberPage, readOwnedFilesPage } from '../store/slice.js';
 import { getUsers, recountOrganization } from '../store/table.js';
 import { applyEntries, countByKindAndRule, DELETION_PHASES } from './phases.js';
-import { forgetHandOvers } from '../store/apply.js';
 import { PlanningContext } from './planning.js';
 import { cancelFailedDeletionBySystem } from './deletions.js';
 import { cancelBySystem, cancelFailedBySystem, incomingTransfers } from './transfers.js';
@@ -493,7 +492,7 @@ const OWNED_FILES_PAGE = 1000;
  */
 export async function deleteOwnedFiles(runId: string, organizationId: string, cursor: string | undefined) {
   if ((await getRun(runId))?.status !== 'running') return {}; // B4: cancelled meanwhile: nothing more is deleted
-  const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor) as OwnedFilesCursor | undefined);
+  const page = await readOwnedFilesPage(organizationId, OWNED_FILES_PAGE, decodeCursor(cursor));
   const entries: PlanEntry[] = page.files.map((f) => ({ effect: { kind: 'file-deleted', rule: 'F3', fileId: f.id }, chatId: f.chatId }));
   if (entries.length > 0) {
     // X1: in the organization's journal while its files go, so a plan that read one of them (in a chat it deletes,
@@ -508,9 +507,6 @@ export async function deleteOwnedFiles(runId: string, organizationId: string, cu
       { event: 'owned-files-deleted', rule: 'F3', organizationId, files: entries.map((e) => (e.effect as { fileId: string }).fileId) },
     );
   }
-  // their owned files gone: the records that pointed at them go too (keys.ts `handedOver`; the files they handed to
-  // other organizations have records of their own)
-  await forgetHandOvers(organizationId, page.doneUsers);
   const next = encodeCursor(page.next);
   return next ? { cursor: next } : {};
 }

@@ -367,14 +367,6 @@ export async function applyFilesHandedOver(
   );
 }
 
-/** F3: the organization's files these users handed over to it are gone: so are their records of it. */
-export async function forgetHandOvers(organizationId: string, userIds: readonly string[]): Promise<void> {
-  await batchWrite(
-    tableName(),
-    userIds.map((u) => del(keys.handedOver(u, organizationId))),
-  );
-}
-
 export interface ApplyContext {
   at: string;
   /** Part of a bulk run for a cancelled contract (B1). */

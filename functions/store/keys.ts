@@ -12,7 +12,7 @@
  * | chat          | CHAT#c            | CHAT                        |                     |                          |
  * | member        | CHAT#c            | MEMBER#u                    | USER#u#CHATS        | CHAT#c                   |
  * | message       | CHAT#c            | MSG#m                       |                     |                          |
- * | file          | CHAT#c            | FILE#f                      | (GSI3: uploaderId, chatId)                     |
+ * | file          | CHAT#c            | FILE#f                      | (GSI3) USER#u#FILES | CHAT#c#FILE#f            |
  * | handed over   | USER#u            | HANDED#o                    | ORG#o#HANDED        | USER#u                   |
  * | task          | CHAT#c            | TASK#t                      | USER#u#ASSIGNED     | TASK#t                   |
  * | operation     | OP#id             | OP                          | USER#u#OPS          | createdAt#id             |
@@ -29,6 +29,7 @@
  * | transfer idx  | ORG#o             | TRANSFER#IN|OUT#createdAt#op|                     |                          |
  * | deletion idx  | ORG#o             | DELETION#createdAt#op       |                     |                          |
  * | billing run   | RUN#id            | RUN                         | RUNS                | createdAt#id             |
+ * | layout mark   | SCHEMA            | HAND-OVERS                  |                     |                          |
  * | run batch     | RUN#id            | BATCH#[Rk#]nnnnnn           |                     |                          |
  * | idempotency   | IDEMPOTENCY#billing | billing.<detail-type>#hash | (Powertools records of the B2/B3 targets: store/idempotency.ts) |
  *
@@ -38,12 +39,11 @@
  * the outbox sweeper finds the entries left longest without reading any other item. Both items' GSI1 keys are lists
  * already (a user's operations, the runs), hence an index of its own.
  *
- * GSI3, the uploads index (issue 18: an F1 hand-over is one item write): keyed by a file item's own `uploaderId` and
- * `chatId` (only file items carry an `uploaderId`), projecting `id`. Nothing an F1 hand-over changes is in any index:
- * the file's `ownerOrganizationId` changes on the item alone (1 write unit, where moving the file between two GSI1
- * lists took 3), and the owners are found from the user's `HANDED#o` items instead (read with its contacts).
- * The ids are raw attribute values, not key components: at most 256 characters (world.schema.json), so within
- * DynamoDB's 2,048 and 1,024 bytes for an index's partition and sort key.
+ * GSI3, the uploads index (issue 18: an F1 hand-over is one item write): only file items carry `GSI3PK` =
+ * `USER#<uploader>#FILES` and `GSI3SK` = `CHAT#<chat>#FILE#<file>`, which never change, projecting `id` and `chatId`.
+ * Nothing an F1 hand-over changes is in any index: the file's `ownerOrganizationId` changes on the item alone (1 write
+ * unit, where moving the file between two GSI1 lists took 3), and the owners are found from the user's `HANDED#o`
+ * items instead (read with its contacts).
  *
  * O4: every id in a key (and in an object key) is one encoded component (`keyComponent` below), so no two ids map to the
  * same key, whatever characters they hold: `#`, `/` and `%` never appear raw in a component, and a long one is
@@ -137,11 +137,17 @@ export const keys = {
   chatPosition: (chatId: string) => `CHAT#${enc(chatId)}`,
   message: (chatId: string, m: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `MSG#${enc(m)}` }),
   file: (chatId: string, f: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `FILE#${enc(f)}` }),
+  /** GSI3PK: a user's uploads, whoever owns them. */
+  userFiles: (userId: string) => `USER#${enc(userId)}#FILES`,
+  /** GSI3SK of a file among its uploader's, in chat order (`chatPosition` starts it). */
+  filePosition: (chatId: string, f: string) => `CHAT#${enc(chatId)}#FILE#${enc(f)}`,
   /**
    * F1, F3: some of user u's files were handed over to organization o (store/apply.ts writes it before the files
    * change): a plan for u reads which of its uploads are owned only when u has one, and F3 finds o's files from them.
    */
   handedOver: (userId: string, orgId: string) => ({ PK: `USER#${enc(userId)}`, SK: `HANDED#${enc(orgId)}` }),
+  /** The table holds every owned file's hand-over record (store/hand-overs.ts). */
+  handOverRecordsMark: { PK: 'SCHEMA', SK: 'HAND-OVERS' },
   /** GSI1: the users who handed files over to an organization (F3, when its contract is cancelled). */
   orgHandedOver: (orgId: string) => `ORG#${enc(orgId)}#HANDED`,
   task: (chatId: string, t: string) => ({ PK: `CHAT#${enc(chatId)}`, SK: `TASK#${enc(t)}` }),

@@ -91,8 +91,14 @@ export const toMessage = (item: Item): Message => ({
   ...(item.body === undefined ? {} : { body: item.body }),
 });
 
-/** In the uploads index by its own `uploaderId` and `chatId` (keys.ts, GSI3), whoever owns it. */
-export const fileItem = (f: FileRecord): Item => ({ ...keys.file(f.chatId, f.id), type: 'file', ...f });
+/** In its uploader's uploads (keys.ts, GSI3), whoever owns it. */
+export const fileItem = (f: FileRecord): Item => ({
+  ...keys.file(f.chatId, f.id),
+  type: 'file',
+  ...f,
+  GSI3PK: keys.userFiles(f.uploaderId),
+  GSI3SK: keys.filePosition(f.chatId, f.id),
+});
 
 /**
  * F1, F3: `userId`'s files were handed over to `organizationId` (some, or all, of them): the planner reads which of

@@ -1,10 +1,11 @@
 import type { Task } from '../domain/model.js';
 import { pairKey } from '../domain/model.js';
 import type { ChatContents, ChatView, FileRef } from '../domain/planner.js';
-import { inParallel, queryAll, queryPage, queryPages, queryUpTo, READ_CONCURRENCY } from './batch.js';
+import { inParallel, queryAll, queryPage, queryUpTo, READ_CONCURRENCY } from './batch.js';
 import { GSI1, keys, memberIndexKey, UPLOADS_INDEX } from './keys.js';
 import { toChat, toTask, type Item } from './records.js';
 import { batchGet, tableName } from './table.js';
+import { assertHandOverRecordsInPlace } from './hand-overs.js';
 
 /**
  * What a plan reads, partition by partition. A plan for a user of any size is read in pages of chats and contacts
@@ -53,6 +54,7 @@ export interface IndexBound {
 export async function readSubjectIndex(userId: string, bound?: IndexBound): Promise<SubjectIndex> {
   const chats = bound?.chats ?? Number.POSITIVE_INFINITY;
   const files = bound?.files ?? Number.POSITIVE_INFINITY;
+  await assertHandOverRecordsInPlace();
   const [ownItems, memberships, uploads, tasks] = await Promise.all([
     // the user's contacts and its records of files handed over (CONTACT# < HANDED# < USER): one Query
     queryAll({
@@ -84,18 +86,18 @@ export async function readSubjectIndex(userId: string, bound?: IndexBound): Prom
   };
 }
 
-/** GSI3: a user's uploads (id and chat), in chat order, from `fromChat` on. */
-const uploadsOf = (userId: string, fromChat?: string) => ({
+/** GSI3: a user's uploads (id and chat), in chat order. */
+const uploadsOf = (userId: string) => ({
   TableName: tableName(),
   IndexName: UPLOADS_INDEX,
-  KeyConditionExpression: fromChat === undefined ? 'uploaderId = :u' : 'uploaderId = :u AND chatId >= :c',
-  ExpressionAttributeValues: { ':u': userId, ...(fromChat === undefined ? {} : { ':c': fromChat }) },
+  KeyConditionExpression: 'GSI3PK = :pk',
+  ExpressionAttributeValues: { ':pk': keys.userFiles(userId) },
   ProjectionExpression: 'id, chatId',
 });
 
 /** One chat's files uploaded by `userId` (and, with `ownerId`, owned by it), as stored: their owners. */
 const uploadsInChat = (chatId: string, userId: string, ownerId?: string) => ({
-  ...byPrefix(keys.chat(chatId).PK, 'FILE#', 'id, ownerOrganizationId'),
+  ...byPrefix(keys.chat(chatId).PK, 'FILE#', 'PK, SK, id, ownerOrganizationId'),
   FilterExpression: ownerId === undefined ? 'uploaderId = :u' : 'uploaderId = :u AND ownerOrganizationId = :o',
   ExpressionAttributeValues: {
     ':pk': keys.chat(chatId).PK,
@@ -236,42 +238,76 @@ export async function readAllowances(organizationIds: readonly string[]): Promis
   return new Set(items.map((a) => pairKey(a.organizationId, a.otherId)));
 }
 
-/** Where DeleteOwnedFiles goes on: the user (its position among the organization's HANDED# records) and chat. */
+/** Where DeleteOwnedFiles goes on: the user (its position among the organization's HANDED# records), the chat, and the file read last in it. */
 export interface OwnedFilesCursor {
   userId: string;
   chatId: string;
+  after?: { PK: string; SK: string };
+}
+
+const isOwnedFilesCursor = (c: unknown): c is OwnedFilesCursor =>
+  typeof c === 'object' &&
+  c !== null &&
+  typeof (c as OwnedFilesCursor).userId === 'string' &&
+  typeof (c as OwnedFilesCursor).chatId === 'string';
+
+/** Query pages (each at most 1 MB) one page of owned files reads at most: an invocation's work is bounded whatever it finds. */
+export const OWNED_FILES_READS = 200;
+
+/** GSI3: the first chat after `afterChat` (or the first) holding an upload of `userId`. */
+async function nextUploadChat(userId: string, afterChat?: string): Promise<string | undefined> {
+  const page = await queryPage({
+    TableName: tableName(),
+    IndexName: UPLOADS_INDEX,
+    KeyConditionExpression: afterChat === undefined ? 'GSI3PK = :pk' : 'GSI3PK = :pk AND GSI3SK > :after',
+    ExpressionAttributeValues: {
+      ':pk': keys.userFiles(userId),
+      ...(afterChat === undefined ? {} : { ':after': `${keys.chatPosition(afterChat)}#\uffff` }),
+    },
+    ProjectionExpression: 'chatId',
+    Limit: 1,
+  });
+  return page.items[0]?.chatId as string | undefined;
 }
 
 /**
  * F3: one page of the files an organization owns (handed over to it), with their chats: from the users who handed
- * files over to it (GSI1 `ORG#o#HANDED`), each one's uploads (GSI3) chat by chat, in each chat that user's files the
- * organization owns. At most `limit` files; `next` is where the page stopped (a chat with more than the page took is
- * read again from its start: the caller deletes what it took first). `doneUsers`: the users whose owned files all came
- * in this page (their HANDED# records can go once the files have).
+ * files over to it (GSI1 `ORG#o#HANDED`), each one's chats (GSI3, one at a time), in each chat that user's files the
+ * organization owns. At most `limit` files and OWNED_FILES_READS pages read; `next` is where it stopped. A cursor of
+ * another shape (a run begun before this layout) starts again from the first user: the files deleted since are gone.
+ * The records stay (a hand-over to the organization may be landing meanwhile; a stale one costs reads, never data).
  */
-export async function readOwnedFilesPage(organizationId: string, limit: number, cursor?: OwnedFilesCursor) {
+export async function readOwnedFilesPage(organizationId: string, limit: number, cursor?: unknown) {
+  await assertHandOverRecordsInPlace();
+  const at = isOwnedFilesCursor(cursor) ? cursor : undefined;
   const users = (await queryAll<Item>(byIndex(keys.orgHandedOver(organizationId), 'userId')))
     .map((i) => i.userId as string)
-    .filter((u) => !cursor || keys.memberPosition(u) >= keys.memberPosition(cursor.userId));
+    .filter((u) => !at || keys.memberPosition(u) >= keys.memberPosition(at.userId));
   const files: { id: string; chatId: string }[] = [];
-  const doneUsers: string[] = [];
+  let reads = 1;
   for (const userId of users) {
-    const fromChat = cursor?.userId === userId ? cursor.chatId : undefined;
-    let previous: string | undefined;
-    // the user's uploads index a page at a time, in chat order: a page of files reads only as far as it needs
-    for await (const uploads of queryPages<Item>(uploadsOf(userId, fromChat))) {
-      for (const upload of uploads) {
-        const chatId = upload.chatId as string;
-        if (chatId === previous) continue;
-        previous = chatId;
-        const owned = await queryUpTo<Item>(uploadsInChat(chatId, userId, organizationId), limit - files.length);
-        files.push(...owned.items.map((f) => ({ id: f.id as string, chatId })));
-        if (owned.more || files.length >= limit) return { files, doneUsers, next: { userId, chatId } satisfies OwnedFilesCursor };
-      }
+    let chatId: string | undefined = at?.userId === userId ? at.chatId : (reads++, await nextUploadChat(userId));
+    let after = at?.userId === userId ? at.after : undefined;
+    while (chatId !== undefined) {
+      do {
+        if (reads >= OWNED_FILES_READS) return { files, next: { userId, chatId, ...(after ? { after } : {}) } satisfies OwnedFilesCursor };
+        const page = await queryPage<Item>({
+          ...uploadsInChat(chatId, userId, organizationId),
+          ...(after ? { ExclusiveStartKey: after } : {}),
+        });
+        reads++;
+        for (const f of page.items) {
+          files.push({ id: f.id as string, chatId });
+          if (files.length >= limit)
+            return { files, next: { userId, chatId, after: { PK: f.PK as string, SK: f.SK as string } } satisfies OwnedFilesCursor };
+        }
+        after = page.next as OwnedFilesCursor['after'];
+      } while (after);
+      reads++;
+      chatId = await nextUploadChat(userId, chatId);
     }
-    doneUsers.push(userId);
   }
-  return { files, doneUsers };
+  return { files };
 }
 
 /** The members page cursor that goes on after this member (a batch that took only part of its page, B1). */

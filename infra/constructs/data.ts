@@ -45,14 +45,14 @@ export class Data extends Construct {
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: ['id'],
     });
-    // functions/store/keys.ts, GSI3: a user's uploads, keyed by the file item's own attributes (only files carry an
-    // uploaderId), so an F1 hand-over (ownerOrganizationId) changes no index entry
+    // functions/store/keys.ts, GSI3: a user's uploads (sparse: file items only), keys that never change and no owner,
+    // so an F1 hand-over (ownerOrganizationId) changes no index entry
     this.table.addGlobalSecondaryIndex({
       indexName: 'GSI3',
-      partitionKey: { name: 'uploaderId', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'chatId', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: 'GSI3PK', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'GSI3SK', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.INCLUDE,
-      nonKeyAttributes: ['id'],
+      nonKeyAttributes: ['id', 'chatId'],
     });
     // who read or deleted which file
     const accessLogs = accessLogBucket(this, 'AccessLogs', removalPolicy);

@@ -170,14 +170,14 @@ describe('data', () => {
           ],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id'] },
         }),
-        // functions/store/keys.ts, GSI3: keyed by the file item's own attributes; its owner (F1) in no index
+        // functions/store/keys.ts, GSI3: a user's uploads; their owner (F1) in no index
         Match.objectLike({
           IndexName: 'GSI3',
           KeySchema: [
-            { AttributeName: 'uploaderId', KeyType: 'HASH' },
-            { AttributeName: 'chatId', KeyType: 'RANGE' },
+            { AttributeName: 'GSI3PK', KeyType: 'HASH' },
+            { AttributeName: 'GSI3SK', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id'] },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id', 'chatId'] },
         }),
       ],
     });

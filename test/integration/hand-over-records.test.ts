@@ -110,10 +110,11 @@ describe.skipIf(onDeployedStack)('hand-over records (F1, F3)', () => {
     const objects = await target.objectKeys();
     expect(objects).not.toContain('chats/g-hand/files/f-hand-1');
     expect(objects).not.toContain('chats/g-hand/files/f-hand-2');
-    expect(await getItem(keys.handedOver('a1', 'A'))).toBeUndefined(); // its files gone, the record went with them
+    // the record stays (a stale one costs a later plan reads, never data); nothing A owned is left
+    expect(await getItem(keys.handedOver('a1', 'A'))).toMatchObject({ userId: 'a1', organizationId: 'A' });
   }, 120_000);
 
-  it('F3: DeleteOwnedFiles reads an organization’s files a page at a time, across users and chats, each once; other owners’ and unowned files are never in a page', async () => {
+  it('F3: DeleteOwnedFiles reads an organization’s files a page at a time, across users and chats and within a chat, each once; other owners’ and unowned files are never in a page', async () => {
     const w = world();
     w.users.push({
       id: 'x9',
@@ -142,13 +143,11 @@ describe.skipIf(onDeployedStack)('hand-over records (F1, F3)', () => {
     const { tableName } = await import('../../functions/store/table.js');
     const { keys } = await import('../../functions/store/keys.js');
     const seen: string[] = [];
-    const done: string[] = [];
-    let cursor: { userId: string; chatId: string } | undefined;
+    let cursor: unknown;
     for (let pages = 0; pages < 20; pages++) {
       const page = await readOwnedFilesPage('A', 2, cursor);
       expect(page.files.length).toBeLessThanOrEqual(2);
       seen.push(...page.files.map((f) => f.id));
-      done.push(...page.doneUsers);
       // as DeleteOwnedFiles does before it reads on: a chat the page stopped in is read again from its start
       await batchWrite(
         tableName(),
@@ -158,7 +157,8 @@ describe.skipIf(onDeployedStack)('hand-over records (F1, F3)', () => {
       cursor = page.next;
     }
     expect(seen.sort()).toEqual(owned.sort());
-    expect(done.sort()).toEqual(['a1', 'x9']);
+    // a cursor of another shape (an F3 run begun before this layout) starts again from the first user
+    expect((await readOwnedFilesPage('A', 2, { GSI1PK: 'ORG#A#FILES', GSI1SK: 'x', PK: 'CHAT#g', SK: 'FILE#f' })).files).toEqual([]);
   }, 60_000);
 });
 
@@ -191,7 +191,7 @@ describe.skipIf(onDeployedStack)('a table from before GSI3', () => {
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.file(chatId, id),
-          UpdateExpression: 'SET GSI1PK = :pk, GSI1SK = :sk',
+          UpdateExpression: 'SET GSI1PK = :pk, GSI1SK = :sk REMOVE GSI3PK, GSI3SK',
           ExpressionAttributeValues: { ':pk': pk, ':sk': `CHAT#${chatId}#FILE#${id}` },
         }),
       );
@@ -203,6 +203,11 @@ describe.skipIf(onDeployedStack)('a table from before GSI3', () => {
     expect(await getItem(keys.handedOver('a1', 'A'))).toMatchObject({ userId: 'a1', organizationId: 'A' });
     expect((await getItem(keys.file('g-hand', 'f-old')))?.GSI1PK).toBeUndefined();
     expect((await getItem(keys.file('g-keep', 'f-keep')))?.GSI1PK).toBeUndefined();
+    expect(await getItem(keys.file('g-keep', 'f-keep'))).toMatchObject({
+      GSI3PK: keys.userFiles('a1'),
+      GSI3SK: keys.filePosition('g-keep', 'f-keep'),
+    });
+    expect(await getItem(keys.handOverRecordsMark)).toMatchObject({ handOverRecords: true });
     expect(await target.check()).toEqual([]);
     expect(await target.export()).toEqual(before);
     expect(await migrateHandOvers()).toEqual({ files: 0, records: 1 }); // again: nothing left but the same record

@@ -100,6 +100,7 @@ function flat(c: { what: string; key: Key }) {
 const indexCalls = fc.oneof(
   call('orgMembers', fc.tuple(anyId), keys.orgMembers),
   call('userChats', fc.tuple(anyId), keys.userChats),
+  call('userFiles', fc.tuple(anyId), keys.userFiles),
   call('orgHandedOver', fc.tuple(anyId), keys.orgHandedOver),
   call('userAssigned', fc.tuple(anyId), keys.userAssigned),
   call('userOperations', fc.tuple(anyId), keys.userOperations),
@@ -108,6 +109,7 @@ const indexCalls = fc.oneof(
 const positionCalls = fc.oneof(
   call('memberPosition', fc.tuple(anyId), keys.memberPosition),
   call('chatPosition', fc.tuple(anyId), keys.chatPosition),
+  call('filePosition', fc.tuple(anyId, anyId), keys.filePosition),
   call('taskPosition', fc.tuple(anyId), keys.taskPosition),
 );
 const objectCalls = call('fileObjectKey', fc.tuple(anyId, anyId), fileObjectKey);
@@ -208,9 +210,17 @@ describe('O4: keys within DynamoDB and S3 limits', () => {
         expect(bytes(k.PK)).toBeLessThanOrEqual(2048);
         expect(bytes(k.SK)).toBeLessThanOrEqual(1024);
       }
-      for (const pk of [keys.orgMembers(id), keys.userChats(id), keys.orgHandedOver(id), keys.userAssigned(id), keys.userOperations(id)])
+      for (const pk of [
+        keys.orgMembers(id),
+        keys.userChats(id),
+        keys.userFiles(id),
+        keys.orgHandedOver(id),
+        keys.userAssigned(id),
+        keys.userOperations(id),
+      ])
         expect(bytes(pk)).toBeLessThanOrEqual(2048);
-      for (const sk of [keys.memberPosition(id), keys.chatPosition(id), keys.taskPosition(id)]) expect(bytes(sk)).toBeLessThanOrEqual(1024);
+      for (const sk of [keys.memberPosition(id), keys.chatPosition(id), keys.filePosition(id, id), keys.taskPosition(id)])
+        expect(bytes(sk)).toBeLessThanOrEqual(1024);
       expect(bytes(fileObjectKey(id, id))).toBeLessThanOrEqual(1024);
     }
   });
